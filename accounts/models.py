@@ -1,0 +1,110 @@
+"""Identity: the org tree and the people who own devices and log in.
+
+The org tree is a materialized path ("/1/7/42/": the primary keys from the root down),
+so "this org and everything below it" is one indexed prefix match, at any depth.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.db.models import Value
+from django.db.models.functions import Concat, Substr
+from django.dispatch import Signal
+
+# Sent after an org is saved and the paths of its subtree are true again (post_save
+# comes too early for that). reports listens to keep its read model in step.
+org_saved = Signal()
+
+
+class OrgQuerySet(models.QuerySet):
+    def subtree_of(self, org: Org) -> OrgQuerySet:
+        """The org and every org below it, at any depth."""
+        return self.filter(path__startswith=org.path)
+
+
+class Org(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "Active"
+        DEACTIVATED = "Deactivated"
+
+    org_uid = models.CharField("orgUid", max_length=64, unique=True)
+    name = models.CharField("orgName", max_length=200, db_index=True)
+    ext_ref = models.CharField("orgExtRef", max_length=200, blank=True, default="")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    # Filled by save(); "/<root pk>/.../<own pk>/".
+    path = models.CharField(max_length=1000, editable=False, default="", db_index=True)
+
+    objects = OrgQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["path"]
+        verbose_name = "org"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        """Save, then keep the materialized path of this org and its subtree true."""
+        with transaction.atomic():
+            parent_path = "/"
+            if self.parent_id:
+                parent_path = Org.objects.values_list("path", flat=True).get(pk=self.parent_id)
+                if self.pk and f"/{self.pk}/" in parent_path:
+                    raise ValueError(
+                        f"Org {self.org_uid}: its parent would be inside its own subtree"
+                    )
+            super().save(*args, **kwargs)
+            old_path, new_path = self.path, f"{parent_path}{self.pk}/"
+            if old_path != new_path:
+                Org.objects.filter(pk=self.pk).update(path=new_path)
+                if old_path:
+                    # Django's startswith escapes LIKE wildcards; paths hold only digits and "/".
+                    Org.objects.filter(path__startswith=old_path).exclude(pk=self.pk).update(
+                        path=Concat(Value(new_path), Substr("path", len(old_path) + 1))
+                    )
+                self.path = new_path
+            org_saved.send(sender=Org, instance=self, raw=kwargs.get("raw", False))
+
+    @property
+    def depth(self) -> int:
+        return self.path.count("/") - 1
+
+    def clean(self) -> None:
+        if self.pk and self.parent_id:
+            parent_path = Org.objects.values_list("path", flat=True).get(pk=self.parent_id)
+            if f"/{self.pk}/" in parent_path:
+                raise ValidationError({"parent": "An org cannot move below itself."})
+
+    def ancestors(self) -> models.QuerySet[Org]:
+        """Root first."""
+        pks = [int(part) for part in self.path.strip("/").split("/") if part]
+        return Org.objects.filter(pk__in=pks).order_by("path")
+
+
+class User(AbstractUser):
+    """A person of the backup environment; the same people log in here."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "Active"
+        DEACTIVATED = "Deactivated"
+        BLOCKED = "Blocked"
+
+    user_uid = models.CharField("userUid", max_length=64, unique=True, null=True, blank=True)
+    user_ext_ref = models.CharField("userExtRef", max_length=200, blank=True, default="")
+    org = models.ForeignKey(
+        Org, null=True, blank=True, on_delete=models.PROTECT, related_name="users"
+    )
+    user_status = models.CharField(
+        "userStatus", max_length=16, choices=Status.choices, default=Status.ACTIVE
+    )
+
+    objects = UserManager()
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+        indexes = [models.Index(fields=["user_ext_ref"], name="user_ext_ref_idx")]

@@ -1,0 +1,55 @@
+"""Roles (spec section 4): which part of the fleet a user may see.
+
+Roles are Django groups with these exact names; a user's reach is the union of what
+each group grants. The report applies the reach in `ReportRow.objects.visible_to`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DESKTOP_USERS = "Desktop users"
+ORG_MANAGERS = "Org managers"
+SYSTEM_ADMINISTRATORS = "System administrators"
+
+ROLE_GROUPS = {
+    "desktop-user": DESKTOP_USERS,
+    "org-manager": ORG_MANAGERS,
+    "sysadmin": SYSTEM_ADMINISTRATORS,
+}
+
+
+@dataclass(frozen=True)
+class Reach:
+    """What a user may see: everything, or their own devices plus some org subtrees."""
+
+    everything: bool
+    owner_id: int | None
+    org_paths: tuple[str, ...] = ()
+
+    @property
+    def role_label(self) -> str:
+        if self.everything:
+            return "System administrator"
+        if self.org_paths:
+            return "Org manager"
+        return "Desktop user"
+
+
+def reach_of(user) -> Reach:
+    """One query for the groups (none for anonymous or superusers)."""
+    if not user.is_authenticated:
+        return Reach(everything=False, owner_id=None)
+    if user.is_superuser:
+        return Reach(everything=True, owner_id=user.pk)
+    groups = set(user.groups.values_list("name", flat=True))
+    if SYSTEM_ADMINISTRATORS in groups:
+        return Reach(everything=True, owner_id=user.pk)
+    org_paths: tuple[str, ...] = ()
+    if ORG_MANAGERS in groups and user.org_id:
+        org_paths = (user.org.path,)
+    return Reach(everything=False, owner_id=user.pk, org_paths=org_paths)
+
+
+def is_system_administrator(user) -> bool:
+    return reach_of(user).everything

@@ -1,0 +1,118 @@
+"""The read model: one flat row per report row (spec section 2).
+
+A device with two archives has two rows; a device with no archive has one, with the
+archive fields null. Besides the report's fields a row carries what the role limit and
+the searches need, so the request path never joins the environment tables. It is kept
+in step by `reports.read_model`.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from accounts.roles import reach_of
+
+
+class ReportRowQuerySet(models.QuerySet):
+    def visible_to(self, user) -> ReportRowQuerySet:
+        """The rows this user may see (spec section 4). Every surface calls this."""
+        reach = reach_of(user)
+        if reach.everything:
+            return self.all()
+        if reach.owner_id is None:
+            return self.none()
+        allowed = Q(owner_id=reach.owner_id)
+        for path in reach.org_paths:
+            allowed |= Q(org_path__startswith=path)
+        return self.filter(allowed)
+
+
+class ReportRow(models.Model):
+    # Where the row comes from; plain integers so that deleting a device or archive
+    # never races the refresh (see reports.signals).
+    device_id = models.BigIntegerField(db_index=True)
+    archive_id = models.BigIntegerField(null=True, unique=True)
+    owner_id = models.BigIntegerField(db_index=True)
+    org_id = models.BigIntegerField(null=True, db_index=True)
+    org_path = models.CharField(max_length=1000, default="", db_index=True)
+
+    # The report's fields. Empty text is stored as NULL: it is null in the report.
+    archive_guid = models.CharField(max_length=64, null=True)
+    org_uid = models.CharField(max_length=64, null=True)
+    org_name = models.CharField(max_length=200, null=True)
+    org_ext_ref = models.CharField(max_length=200, null=True)
+    user_uid = models.CharField(max_length=64, null=True)
+    username = models.CharField(max_length=150, null=True)
+    email = models.CharField(max_length=254, null=True)
+    user_ext_ref = models.CharField(max_length=200, null=True)
+    device_uid = models.CharField(max_length=64)
+    device_name = models.CharField(max_length=200, null=True)
+    device_os_hostname = models.CharField(max_length=200, null=True)
+    device_ext_ref = models.CharField(max_length=200, null=True)
+    destination_uid = models.CharField(max_length=64, null=True)
+    destination_name = models.CharField(max_length=200, null=True)
+    server_uid = models.CharField(max_length=64, null=True)
+    server_name = models.CharField(max_length=200, null=True)
+    version = models.CharField(max_length=50, null=True)
+    status = models.CharField(max_length=16, null=True)
+    user_status = models.CharField(max_length=16, null=True)
+    alert_states = models.CharField(max_length=200, null=True)
+    os = models.CharField(max_length=16, null=True)
+    os_version = models.CharField(max_length=100, null=True)
+    address = models.CharField(max_length=100, null=True)
+    remote_address = models.CharField(max_length=100, null=True)
+    creation_date = models.DateTimeField(null=True)
+    selected_bytes = models.BigIntegerField(null=True)
+    backup_complete_percentage = models.FloatField(null=True)
+    archive_bytes = models.BigIntegerField(null=True)
+    cold_storage = models.BooleanField(null=True)
+    last_connected_date = models.DateTimeField(null=True)
+    last_completed_backup_date = models.DateTimeField(null=True)
+    last_activity = models.DateTimeField(null=True)
+    most_recent_user_profile_creation_result = models.CharField(max_length=200, null=True)
+    most_recent_user_profile_backup_result = models.CharField(max_length=200, null=True)
+    first_name = models.CharField(max_length=150, null=True)
+    last_name = models.CharField(max_length=150, null=True)
+    cold_storage_expire_date = models.DateTimeField(null=True)
+
+    # Derived for the filters: `alerted` is alertStates holding anything but OK; each
+    # *_search column is the lower-cased text of the fields one partial-match parameter
+    # searches, joined by a separator no query contains. Lower-casing in Python makes
+    # the match case-insensitive for every alphabet on SQLite and PostgreSQL alike.
+    alerted = models.BooleanField(default=False)
+    user_search = models.TextField(default="")
+    org_search = models.TextField(default="")
+    device_search = models.TextField(default="")
+    destination_search = models.TextField(default="")
+    os_search = models.TextField(default="")
+
+    objects = ReportRowQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["archive_guid", "device_uid"], name="row_tiebreak_idx"),
+            models.Index(fields=["device_uid"], name="row_device_uid_idx"),
+            models.Index(fields=["user_uid"], name="row_user_uid_idx"),
+            models.Index(fields=["org_uid"], name="row_org_uid_idx"),
+            models.Index(fields=["destination_uid"], name="row_destination_uid_idx"),
+            models.Index(
+                fields=["last_connected_date", "archive_guid", "device_uid"],
+                name="row_last_connected_idx",
+            ),
+            models.Index(
+                fields=["last_completed_backup_date", "archive_guid", "device_uid"],
+                name="row_last_completed_idx",
+            ),
+            models.Index(
+                fields=["archive_bytes", "archive_guid", "device_uid"],
+                name="row_archive_bytes_idx",
+            ),
+            models.Index(
+                fields=["selected_bytes", "archive_guid", "device_uid"],
+                name="row_selected_bytes_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.device_name} / {self.archive_guid or 'no archive'}"

@@ -1,0 +1,165 @@
+"""Keeping the flat report table (`ReportRow`) in step with the environment tables.
+
+`rebuild()` makes it anew from the join; the `refresh_*` functions redo the rows of
+the devices an edit touched. Importers and the demo generator call these after their
+bulk writes; admin and other ORM edits reach them through `reports.signals`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from django.db import transaction
+
+from accounts.models import Org, User
+from reports.models import Archive, Device, ReportRow
+
+SEARCH_SEPARATOR = "\x1f"  # ASCII unit separator: never typed into a search box
+BATCH = 2000
+
+_DEVICE_COLUMNS = {
+    "device_id": "id",
+    "device_uid": "device_uid",
+    "device_name": "name",
+    "device_os_hostname": "os_hostname",
+    "device_ext_ref": "ext_ref",
+    "version": "version",
+    "status": "status",
+    "alert_states": "alert_states",
+    "os": "os",
+    "os_version": "os_version",
+    "address": "address",
+    "remote_address": "remote_address",
+    "creation_date": "creation_date",
+    "last_connected_date": "last_connected_date",
+    "owner_id": "user_id",
+    "user_uid": "user__user_uid",
+    "username": "user__username",
+    "email": "user__email",
+    "user_ext_ref": "user__user_ext_ref",
+    "user_status": "user__user_status",
+    "first_name": "user__first_name",
+    "last_name": "user__last_name",
+    "org_id": "user__org_id",
+    "org_path": "user__org__path",
+    "org_uid": "user__org__org_uid",
+    "org_name": "user__org__name",
+    "org_ext_ref": "user__org__ext_ref",
+}
+_ARCHIVE_COLUMNS = {
+    "archive_id": "id",
+    "archive_guid": "archive_guid",
+    "destination_uid": "destination__destination_uid",
+    "destination_name": "destination__name",
+    "server_uid": "server__server_uid",
+    "server_name": "server__name",
+    "selected_bytes": "selected_bytes",
+    "archive_bytes": "archive_bytes",
+    "backup_complete_percentage": "backup_complete_percentage",
+    "cold_storage": "cold_storage",
+    "cold_storage_expire_date": "cold_storage_expire_date",
+    "last_completed_backup_date": "last_completed_backup_date",
+    "last_activity": "last_activity",
+    "most_recent_user_profile_creation_result": "most_recent_user_profile_creation_result",
+    "most_recent_user_profile_backup_result": "most_recent_user_profile_backup_result",
+} | {column: f"device__{source}" for column, source in _DEVICE_COLUMNS.items()}
+
+_SEARCHES = {
+    "user_search": ("username", "email", "user_ext_ref", "last_name", "first_name"),
+    "org_search": ("org_name", "org_ext_ref"),
+    "device_search": ("device_name", "device_os_hostname", "device_ext_ref", "device_uid"),
+    "destination_search": ("destination_name",),
+    "os_search": ("os", "os_version"),
+}
+
+
+def search_text(value: str) -> str:
+    """How both the stored search columns and the query values are normalised."""
+    return value.lower()
+
+
+def _row(values: dict) -> ReportRow:
+    values = {key: (None if value == "" else value) for key, value in values.items()}
+    values["org_path"] = values["org_path"] or ""
+    alert_states = values["alert_states"] or ""
+    values["alerted"] = any(state != "OK" for state in alert_states.split())
+    for column, sources in _SEARCHES.items():
+        texts = (values.get(source) for source in sources)
+        values[column] = search_text(SEARCH_SEPARATOR.join(t for t in texts if t is not None))
+    return ReportRow(**values)
+
+
+def rows_for_devices(devices: Iterable[int] | None = None) -> Iterator[ReportRow]:
+    """The report rows of these devices (all devices for None), built from the join."""
+    archives = Archive.objects.order_by()
+    bare_devices = Device.objects.filter(archives__isnull=True).order_by()
+    if devices is not None:
+        device_ids = list(devices)
+        archives = archives.filter(device_id__in=device_ids)
+        bare_devices = bare_devices.filter(id__in=device_ids)
+    names = list(_ARCHIVE_COLUMNS)
+    for values in archives.values_list(*_ARCHIVE_COLUMNS.values()).iterator(chunk_size=BATCH):
+        yield _row(dict(zip(names, values, strict=True)))
+    names = list(_DEVICE_COLUMNS)
+    for values in bare_devices.values_list(*_DEVICE_COLUMNS.values()).iterator(chunk_size=BATCH):
+        yield _row(dict(zip(names, values, strict=True)))
+
+
+def _insert(rows: Iterable[ReportRow]) -> int:
+    count = 0
+    batch: list[ReportRow] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= BATCH:
+            ReportRow.objects.bulk_create(batch)
+            count += len(batch)
+            batch = []
+    if batch:
+        ReportRow.objects.bulk_create(batch)
+        count += len(batch)
+    return count
+
+
+def rebuild() -> int:
+    """Make the whole read model anew from the environment tables. Returns the row count."""
+    with transaction.atomic():
+        ReportRow.objects.all().delete()
+        return _insert(rows_for_devices())
+
+
+def _chunks(ids: list[int], size: int = 10_000) -> Iterator[list[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def refresh_devices(device_ids: Iterable[int]) -> None:
+    """Redo the rows of these devices; a device that no longer exists loses its rows."""
+    ids = sorted(set(device_ids))
+    with transaction.atomic():
+        for chunk in _chunks(ids):
+            ReportRow.objects.filter(device_id__in=chunk).delete()
+            _insert(rows_for_devices(chunk))
+
+
+def refresh_users(user_ids: Iterable[int]) -> None:
+    refresh_devices(Device.objects.filter(user_id__in=list(user_ids)).values_list("id", flat=True))
+
+
+def refresh_orgs(org_ids: Iterable[int]) -> None:
+    """Redo the rows of every device owned in these orgs or below (a move changes paths)."""
+    paths = list(Org.objects.filter(id__in=list(org_ids)).values_list("path", flat=True))
+    for path in paths:
+        owners = User.objects.filter(org__path__startswith=path).values_list("id", flat=True)
+        refresh_users(owners)
+
+
+def refresh_destinations(destination_ids: Iterable[int]) -> None:
+    ids = list(destination_ids)
+    refresh_devices(
+        Archive.objects.filter(destination_id__in=ids).values_list("device_id", flat=True)
+    )
+
+
+def refresh_servers(server_ids: Iterable[int]) -> None:
+    ids = list(server_ids)
+    refresh_devices(Archive.objects.filter(server_id__in=ids).values_list("device_id", flat=True))

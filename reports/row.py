@@ -1,0 +1,122 @@
+"""One report row: field names, their order and how each value is written (spec section 2).
+
+The single home of the row shape. JSON pages, the streaming CSV export and the COPY
+export all take names, order and encoding from here. A value's type comes from the
+read model's field, so there is nothing to keep in step by hand.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+from django.db import models
+
+# (vendor name, ReportRow attribute). The first 34 are the vendor's CSV header, in order.
+_FIELDS: Sequence[tuple[str, str]] = (
+    ("archiveGuid", "archive_guid"),
+    ("orgUid", "org_uid"),
+    ("orgName", "org_name"),
+    ("orgExtRef", "org_ext_ref"),
+    ("userUid", "user_uid"),
+    ("username", "username"),
+    ("email", "email"),
+    ("userExtRef", "user_ext_ref"),
+    ("deviceUid", "device_uid"),
+    ("deviceName", "device_name"),
+    ("deviceOsHostname", "device_os_hostname"),
+    ("deviceExtRef", "device_ext_ref"),
+    ("destinationUid", "destination_uid"),
+    ("destinationName", "destination_name"),
+    ("serverUid", "server_uid"),
+    ("serverName", "server_name"),
+    ("version", "version"),
+    ("status", "status"),
+    ("userStatus", "user_status"),
+    ("alertStates", "alert_states"),
+    ("os", "os"),
+    ("osVersion", "os_version"),
+    ("address", "address"),
+    ("remoteAddress", "remote_address"),
+    ("creationDate", "creation_date"),
+    ("selectedBytes", "selected_bytes"),
+    ("backupCompletePercentage", "backup_complete_percentage"),
+    ("archiveBytes", "archive_bytes"),
+    ("coldStorage", "cold_storage"),
+    ("lastConnectedDate", "last_connected_date"),
+    ("lastCompletedBackupDate", "last_completed_backup_date"),
+    ("lastActivity", "last_activity"),
+    ("mostRecentUserProfileCreationResult", "most_recent_user_profile_creation_result"),
+    ("mostRecentUserProfileBackupResult", "most_recent_user_profile_backup_result"),
+    ("firstName", "first_name"),
+    ("lastName", "last_name"),
+    ("coldStorageExpireDate", "cold_storage_expire_date"),
+)
+VENDOR_CSV_FIELD_COUNT = 34
+
+FIELD_NAMES: tuple[str, ...] = tuple(name for name, _ in _FIELDS)
+ATTRIBUTE_OF: dict[str, str] = dict(_FIELDS)
+VENDOR_CSV_HEADER: tuple[str, ...] = FIELD_NAMES[:VENDOR_CSV_FIELD_COUNT]
+
+
+def encode_datetime(value: dt.datetime) -> str:
+    """ISO-8601 in UTC with milliseconds and Z: 2026-11-28T14:03:07.000Z."""
+    value = value.astimezone(dt.UTC)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def encode_text(value) -> str | None:
+    return value if value != "" else None
+
+
+def encode_int(value: int) -> str:
+    return str(int(value))
+
+
+def encode_percentage(value: float) -> str:
+    return f"{value:.1f}"
+
+
+def encode_bool(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _encoder_for(field: models.Field) -> Callable[[object], str | None]:
+    if isinstance(field, models.DateTimeField):
+        return encode_datetime
+    if isinstance(field, models.BooleanField):
+        return encode_bool
+    if isinstance(field, models.FloatField):
+        return encode_percentage
+    if isinstance(field, models.IntegerField):  # BigIntegerField is one
+        return encode_int
+    return encode_text
+
+
+@dataclass(frozen=True)
+class RowShape:
+    """The encoders of every field, in order, bound to the read model's field types."""
+
+    names: tuple[str, ...]
+    attributes: tuple[str, ...]
+
+    @cached_property
+    def encoders(self) -> tuple[Callable[[object], str | None], ...]:
+        from reports.models import ReportRow
+
+        return tuple(_encoder_for(ReportRow._meta.get_field(a)) for a in self.attributes)
+
+    def encode_values(self, values: Iterable[object]) -> list[str | None]:
+        """Raw column values (in field order) -> vendor strings, None for missing."""
+        return [
+            None if value is None else encode(value)
+            for encode, value in zip(self.encoders, values, strict=True)
+        ]
+
+    def encode_dict(self, values: Iterable[object]) -> dict[str, str | None]:
+        return dict(zip(self.names, self.encode_values(values), strict=True))
+
+
+ROW = RowShape(names=FIELD_NAMES, attributes=tuple(ATTRIBUTE_OF[n] for n in FIELD_NAMES))

@@ -1,0 +1,44 @@
+"""Shared fixtures: an org tree three levels deep with siblings, and the personas.
+
+Acme (root)
++-- EMEA
+|   +-- Accounting      (alice, org manager; dave, desktop user)
+|   +-- Sales           (sam, desktop user)
++-- Americas            (carol, org manager of the region)
+    +-- Engineering     (erin)
+"""
+
+import pytest
+
+from accounts.models import Org
+from tests.factories import ArchiveFactory, DeviceFactory, OrgFactory, UserFactory
+
+
+@pytest.fixture
+def orgs(db) -> dict[str, Org]:
+    acme = OrgFactory(org_uid="org-acme", name="Acme", ext_ref="ACME")
+    emea = OrgFactory(org_uid="org-emea", name="EMEA", parent=acme)
+    americas = OrgFactory(org_uid="org-americas", name="Americas", parent=acme)
+    return {
+        "acme": acme,
+        "emea": emea,
+        "accounting": OrgFactory(org_uid="org-accounting", name="Accounting", parent=emea),
+        "sales": OrgFactory(org_uid="org-sales", name="Sales", parent=emea),
+        "americas": americas,
+        "engineering": OrgFactory(org_uid="org-eng", name="Engineering", parent=americas),
+    }
+
+
+@pytest.fixture
+def people(orgs):
+    """One user per org of interest, each owning a device with one archive."""
+    users = {
+        "alice": UserFactory(username="alice", last_name="Åkesson", org=orgs["accounting"]),
+        "dave": UserFactory(username="dave", last_name="Dunn", org=orgs["accounting"]),
+        "sam": UserFactory(username="sam", last_name="Sørensen", org=orgs["sales"]),
+        "carol": UserFactory(username="carol", last_name="Castro", org=orgs["americas"]),
+        "erin": UserFactory(username="erin", last_name="Ito", org=orgs["engineering"]),
+    }
+    for user in users.values():
+        ArchiveFactory(device=DeviceFactory(user=user))
+    return users

@@ -1,0 +1,93 @@
+"""Factories for the environment: org -> user -> device -> archive."""
+
+import datetime as dt
+
+import factory
+
+from accounts.models import Org, User
+from reports.models import Archive, Destination, Device, Server
+
+NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
+
+
+class OrgFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Org
+
+    org_uid = factory.Sequence(lambda n: f"org-{n:04d}")
+    name = factory.Sequence(lambda n: f"Org {n}")
+    ext_ref = factory.Sequence(lambda n: f"ORG-REF-{n}")
+    parent = None
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    user_uid = factory.Sequence(lambda n: f"uid-{n:05d}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    first_name = "Alex"
+    last_name = factory.Sequence(lambda n: f"Lastname{n}")
+    user_ext_ref = factory.Sequence(lambda n: f"E{n:05d}")
+    org = factory.SubFactory(OrgFactory)
+    password = factory.django.Password("correct horse battery staple")
+
+
+class DestinationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Destination
+        django_get_or_create = ["destination_uid"]
+
+    destination_uid = "dest-cloud-1"
+    name = "Code42 Cloud US"
+    type = Destination.Type.CLOUD
+
+
+class ServerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Server
+        django_get_or_create = ["server_uid"]
+
+    server_uid = "server-1"
+    name = "cloud-us-west-1"
+    destination = factory.SubFactory(DestinationFactory)
+
+
+class DeviceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Device
+
+    device_uid = factory.Sequence(lambda n: f"{900000000000000000 + n}")
+    name = factory.Sequence(lambda n: f"LAPTOP-{n:04d}")
+    os_hostname = factory.LazyAttribute(lambda d: d.name.lower())
+    ext_ref = factory.Sequence(lambda n: f"ASSET-{n:05d}")
+    user = factory.SubFactory(UserFactory)
+    os = Device.OS.MAC
+    os_version = "14.6"
+    version = "11.4.1.12"
+    status = Device.Status.ACTIVE
+    address = "192.168.1.20:4242"
+    remote_address = "203.0.113.7"
+    creation_date = NOW - dt.timedelta(days=400)
+    last_connected_date = NOW - dt.timedelta(hours=2)
+    alert_states = "OK"
+
+
+class ArchiveFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Archive
+
+    archive_guid = factory.Sequence(lambda n: f"{800000000000000000 + n}")
+    device = factory.SubFactory(DeviceFactory)
+    destination = factory.SubFactory(DestinationFactory)
+    server = factory.SubFactory(ServerFactory)
+    selected_bytes = 60 * 1024**3
+    archive_bytes = 42 * 1024**3
+    backup_complete_percentage = 100.0
+    cold_storage = False
+    last_completed_backup_date = NOW - dt.timedelta(hours=3)
+    last_activity = NOW - dt.timedelta(hours=2)
+    most_recent_user_profile_creation_result = ""
+    most_recent_user_profile_backup_result = ""

@@ -1,0 +1,142 @@
+"""The flat report table always equals the join of the environment tables."""
+
+import datetime as dt
+
+import pytest
+from django.forms.models import model_to_dict
+
+from accounts.models import Org
+from reports import read_model
+from reports.models import Archive, Destination, Device, ReportRow
+from tests.factories import ArchiveFactory, DeviceFactory, OrgFactory, UserFactory
+
+EXCLUDED = {"id"}
+
+
+def snapshot() -> list[dict]:
+    rows = [model_to_dict(row, exclude=EXCLUDED) for row in ReportRow.objects.all()]
+    return sorted(rows, key=lambda r: (r["device_uid"], r["archive_guid"] or ""))
+
+
+def from_join() -> list[dict]:
+    rows = [model_to_dict(row, exclude=EXCLUDED) for row in read_model.rows_for_devices()]
+    return sorted(rows, key=lambda r: (r["device_uid"], r["archive_guid"] or ""))
+
+
+def assert_in_step() -> None:
+    assert snapshot() == from_join()
+
+
+def test_device_with_two_archives_has_two_rows(people):
+    device = Device.objects.get(user=people["dave"])
+    ArchiveFactory(device=device, archive_guid="second-archive")
+    assert ReportRow.objects.filter(device_id=device.pk).count() == 2
+    assert_in_step()
+
+
+def test_device_without_archive_has_one_row_with_null_archive_fields(people):
+    device = DeviceFactory(user=people["dave"])
+    row = ReportRow.objects.get(device_id=device.pk)
+    assert row.archive_guid is None
+    assert row.destination_name is None
+    assert row.cold_storage is None
+    assert_in_step()
+
+
+def test_renaming_a_user_updates_their_rows(people):
+    dave = people["dave"]
+    dave.last_name = "Dunnington"
+    dave.save()
+    assert set(ReportRow.objects.filter(owner_id=dave.pk).values_list("last_name", flat=True)) == {
+        "Dunnington"
+    }
+    assert_in_step()
+
+
+def test_moving_an_org_moves_its_subtree_rows(orgs, people):
+    emea, americas = orgs["emea"], orgs["americas"]
+    emea.parent = americas
+    emea.save()
+    accounting = Org.objects.get(pk=orgs["accounting"].pk)
+    assert accounting.path == f"{americas.path}{emea.pk}/{accounting.pk}/"
+    row = ReportRow.objects.get(owner_id=people["dave"].pk)
+    assert row.org_path == accounting.path
+    assert_in_step()
+
+
+def test_an_org_cannot_move_below_itself(orgs):
+    acme = orgs["acme"]
+    acme.parent = orgs["accounting"]
+    with pytest.raises(ValueError, match="subtree"):
+        acme.save()
+
+
+def test_renaming_a_destination_and_deleting_archives(people):
+    destination = Destination.objects.get()
+    destination.name = "Renamed Cloud"
+    destination.save()
+    assert set(ReportRow.objects.values_list("destination_name", flat=True)) == {"Renamed Cloud"}
+    Archive.objects.filter(device__user=people["sam"]).get().delete()
+    row = ReportRow.objects.get(owner_id=people["sam"].pk)
+    assert row.archive_guid is None
+    Device.objects.filter(user=people["erin"]).get().delete()
+    assert not ReportRow.objects.filter(owner_id=people["erin"].pk).exists()
+    assert_in_step()
+
+
+def test_rebuild_gives_the_same_table(people):
+    before = snapshot()
+    ReportRow.objects.all().delete()
+    assert read_model.rebuild() == len(before)
+    assert snapshot() == before
+
+
+def test_search_columns_are_lower_cased_for_every_alphabet(people):
+    row = ReportRow.objects.get(owner_id=people["sam"].pk)
+    assert "sørensen" in row.user_search
+    row = ReportRow.objects.get(owner_id=people["alice"].pk)
+    assert "åkesson" in row.user_search
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_random_edit_sequences_keep_the_table_in_step(db, seed):
+    import random
+
+    rng = random.Random(seed)
+    orgs = [OrgFactory()]
+    users, devices = [], []
+    for step in range(40):
+        action = rng.choice(["org", "user", "device", "archive", "edit", "move", "delete"])
+        if action == "org":
+            orgs.append(OrgFactory(parent=rng.choice(orgs + [None])))
+        elif action == "user" or not users:
+            users.append(UserFactory(org=rng.choice(orgs)))
+        elif action == "device" or not devices:
+            devices.append(DeviceFactory(user=rng.choice(users)))
+        elif action == "archive":
+            ArchiveFactory(device=rng.choice(devices))
+        elif action == "edit":
+            user = rng.choice(users)
+            user.last_name = f"Renamed{step}"
+            user.org = rng.choice(orgs)
+            user.save()
+        elif action == "move":
+            org = rng.choice(orgs)
+            target = rng.choice(orgs)
+            if f"/{org.pk}/" not in Org.objects.get(pk=target.pk).path:
+                org.refresh_from_db()
+                org.parent = target
+                org.name = f"Moved{step}"
+                org.save()
+        elif action == "delete":
+            device = rng.choice(devices)
+            archive = device.archives.first()
+            if archive:
+                archive.delete()
+            else:
+                devices.remove(device)
+                device.delete()
+        device_times = Device.objects.filter(last_connected_date__isnull=False)
+        device_times.update(last_connected_date=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+        read_model.refresh_devices(device_times.values_list("id", flat=True))
+        assert_in_step()
