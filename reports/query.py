@@ -1,0 +1,210 @@
+"""The report query: the parameter grammar of spec section 3, in one place.
+
+The API, the CSV export and the dashboards all call `report_query()`: it validates the
+parameters, applies the role limit, the filters and the sort, and says what it
+understood. Nothing here joins the environment tables: everything is on ReportRow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import django_filters
+from django import forms
+from django.db.models import F, Q, QuerySet
+from django.http import QueryDict
+
+from accounts.models import Org
+from reports.models import ReportRow
+from reports.read_model import search_text
+from reports.row import ATTRIBUTE_OF, FIELD_NAMES
+
+MAX_PAGE_SIZE = 1000
+DEFAULT_PAGE_SIZE = 1000
+# Ties are broken by these, in the direction of the sort, so that paging is stable.
+TIE_BREAK = ("archive_guid", "device_uid")
+
+
+class BooleanParameter(forms.Field):
+    """`true` / `false` in any letter case, as the vendor's own scripts send them."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        text = str(value).strip().lower()
+        if text not in {"true", "false"}:
+            raise forms.ValidationError(f"{value!r} is not a boolean; use true or false.")
+        return text == "true"
+
+
+class ChoiceParameter(forms.Field):
+    """One of a fixed set of words; the error lists them all."""
+
+    def __init__(self, *, choices: tuple[str, ...], case_sensitive: bool = True, **kwargs):
+        self.choices = choices
+        self.case_sensitive = case_sensitive
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if not self.case_sensitive:
+            value = value.lower()
+        if value not in self.choices:
+            raise forms.ValidationError(
+                f"{value!r} is not accepted; use one of {', '.join(self.choices)}."
+            )
+        return value
+
+
+class PositiveParameter(forms.Field):
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        try:
+            number = int(str(value).strip())
+        except ValueError:
+            raise forms.ValidationError(
+                f"{value!r} is not a whole number; use 1 or more."
+            ) from None
+        if number < 1:
+            raise forms.ValidationError(f"{value!r} is too small; use 1 or more.")
+        return number
+
+
+class BooleanFilter(django_filters.Filter):
+    field_class = BooleanParameter
+
+
+class ChoiceParameterFilter(django_filters.Filter):
+    field_class = ChoiceParameter
+
+
+class PositiveFilter(django_filters.Filter):
+    field_class = PositiveParameter
+
+
+class SearchFilter(django_filters.Filter):
+    """Case-insensitive partial match over the fields one search column holds."""
+
+    field_class = forms.CharField
+
+    def filter(self, qs: QuerySet, value):
+        if value in (None, ""):
+            return qs
+        return qs.filter(**{f"{self.field_name}__contains": search_text(value)})
+
+
+def no_filtering(qs: QuerySet, name: str, value) -> QuerySet:
+    """For parameters that steer the response rather than select rows."""
+    return qs
+
+
+class ReportFilter(django_filters.FilterSet):
+    user = SearchFilter(field_name="user_search")
+    org = SearchFilter(field_name="org_search")
+    device = SearchFilter(field_name="device_search")
+    destination = SearchFilter(field_name="destination_search")
+    os = SearchFilter(field_name="os_search")
+
+    orgUid = django_filters.CharFilter(method="filter_org_subtree")
+    userUid = django_filters.CharFilter(field_name="user_uid")
+    deviceUid = django_filters.CharFilter(field_name="device_uid")
+    destinationUid = django_filters.CharFilter(field_name="destination_uid")
+    archiveGuid = django_filters.CharFilter(field_name="archive_guid")
+
+    active = BooleanFilter(method="filter_active")
+    alerted = BooleanFilter(field_name="alerted")
+    coldStorage = BooleanFilter(method="filter_cold_storage")
+
+    srtKey = ChoiceParameterFilter(choices=FIELD_NAMES, method=no_filtering)
+    srtDir = ChoiceParameterFilter(
+        choices=("asc", "desc"), case_sensitive=False, method=no_filtering
+    )
+    pgNum = PositiveFilter(method=no_filtering)
+    pgSize = PositiveFilter(method=no_filtering)
+    export = ChoiceParameterFilter(choices=("csv",), case_sensitive=False, method=no_filtering)
+
+    class Meta:
+        model = ReportRow
+        fields: list[str] = []
+
+    def filter_org_subtree(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        """The org and its descendants: one indexed prefix match on the row's org path."""
+        path = Org.objects.filter(org_uid=value).values_list("path", flat=True).first()
+        return qs.filter(org_path__startswith=path) if path else qs.none()
+
+    def filter_active(self, qs: QuerySet, name: str, value: bool) -> QuerySet:
+        return qs.filter(status="Active") if value else qs.exclude(status="Active")
+
+    def filter_cold_storage(self, qs: QuerySet, name: str, value: bool) -> QuerySet:
+        # A device with no archive has nothing in cold storage.
+        return qs.filter(cold_storage=True) if value else qs.filter(~Q(cold_storage=True))
+
+
+class InvalidParameters(Exception):
+    """Known parameters with bad values: {parameter: what is wrong and what it accepts}."""
+
+    def __init__(self, errors: dict[str, str]):
+        self.errors = errors
+        super().__init__("; ".join(f"{name}: {message}" for name, message in errors.items()))
+
+
+@dataclass
+class ReportQuery:
+    rows: QuerySet  # visible, filtered and sorted ReportRows
+    params: dict[str, object] = field(default_factory=dict)  # as understood
+    sort_key: str | None = None
+    sort_descending: bool = False
+    page_number: int = 1
+    page_size: int = DEFAULT_PAGE_SIZE
+    export: str | None = None
+
+    def page(self) -> QuerySet:
+        start = (self.page_number - 1) * self.page_size
+        return self.rows[start : start + self.page_size]
+
+
+def ordering(sort_key: str | None, descending: bool) -> list:
+    """Nulls are the smallest value: first in asc, last in desc (spec, use case 1)."""
+    attributes = ([ATTRIBUTE_OF[sort_key]] if sort_key else []) + list(TIE_BREAK)
+    if descending:
+        return [F(a).desc(nulls_last=True) for a in attributes]
+    return [F(a).asc(nulls_first=True) for a in attributes]
+
+
+def report_query(params: QueryDict | dict, user) -> ReportQuery:
+    """Validate the parameters and build the query of the rows this user asked for.
+
+    Raises InvalidParameters naming each known parameter with a bad value.
+    """
+    visible = ReportRow.objects.visible_to(user)
+    report_filter = ReportFilter(params, queryset=visible)
+    if not report_filter.is_valid():
+        raise InvalidParameters(
+            {name: " ".join(messages) for name, messages in report_filter.errors.items()}
+        )
+    cleaned = report_filter.form.cleaned_data
+    sort_key = cleaned.get("srtKey")
+    descending = cleaned.get("srtDir") == "desc"
+    page_size = min(cleaned.get("pgSize") or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+    page_number = cleaned.get("pgNum") or 1
+    understood = {
+        name: ("true" if value else "false") if isinstance(value, bool) else value
+        for name, value in cleaned.items()
+        if value not in (None, "")
+    }
+    understood |= {
+        "srtDir": "desc" if descending else "asc",
+        "pgNum": page_number,
+        "pgSize": page_size,
+    }
+    return ReportQuery(
+        rows=report_filter.qs.order_by(*ordering(sort_key, descending)),
+        params=understood,
+        sort_key=sort_key,
+        sort_descending=descending,
+        page_number=page_number,
+        page_size=page_size,
+        export=cleaned.get("export"),
+    )
