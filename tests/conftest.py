@@ -14,6 +14,12 @@ from accounts.models import Org
 from tests.factories import ArchiveFactory, DeviceFactory, OrgFactory, UserFactory
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """The default hasher is slow on purpose; tests log in a lot."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def orgs(db) -> dict[str, Org]:
     acme = OrgFactory(org_uid="org-acme", name="Acme", ext_ref="ACME")
