@@ -1,0 +1,61 @@
+"""Production settings pass Django's deployment checklist; configuration is by environment."""
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from backupreport.settings import database_from_url
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"} | env
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_check_deploy_is_clean_in_production_mode():
+    result = run_manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DJANGO_DEBUG="0",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="backups.example.com",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_mode_refuses_to_start_without_a_secret_key():
+    result = run_manage("check", DJANGO_DEBUG="0", SECRET_KEY="")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_database_url_is_parsed():
+    database = database_from_url("postgres://report:s%40cret@db.internal:5433/fleet")
+    assert database["ENGINE"] == "django.db.backends.postgresql"
+    assert (database["USER"], database["PASSWORD"]) == ("report", "s@cret")
+    assert (database["HOST"], database["PORT"], database["NAME"]) == (
+        "db.internal",
+        "5433",
+        "fleet",
+    )
+
+
+def test_database_url_with_another_scheme_is_refused():
+    with pytest.raises(ValueError, match="unsupported scheme"):
+        database_from_url("mysql://root@localhost/fleet")
