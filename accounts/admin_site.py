@@ -1,6 +1,30 @@
 from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.core.exceptions import ValidationError
 
 from accounts.roles import is_system_administrator
+
+
+class SystemAdministratorLoginForm(AdminAuthenticationForm):
+    """Asks for the role, not is_staff: a system administrator need not be staff."""
+
+    error_messages = {
+        **AdminAuthenticationForm.error_messages,
+        "invalid_login": (
+            "Please enter the correct %(username)s and password of a system administrator. "
+            "Note that both fields may be case-sensitive."
+        ),
+    }
+
+    def confirm_login_allowed(self, user) -> None:
+        # AuthenticationForm's own check (active users only), not the admin's is_staff one.
+        super(AdminAuthenticationForm, self).confirm_login_allowed(user)
+        if not is_system_administrator(user):
+            raise ValidationError(
+                self.error_messages["invalid_login"],
+                code="invalid_login",
+                params={"username": self.username_field.verbose_name},
+            )
 
 
 class BackupReportAdminSite(admin.AdminSite):
@@ -9,6 +33,7 @@ class BackupReportAdminSite(admin.AdminSite):
     site_header = "Backup Report administration"
     site_title = "Backup Report admin"
     index_title = "Environment and accounts"
+    login_form = SystemAdministratorLoginForm
 
     def has_permission(self, request) -> bool:
         user = request.user

@@ -1,6 +1,42 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+# The apps whose models a system administrator manages in the admin.
+SYSADMIN_APP_LABELS = ("accounts", "reports")
+SYSADMIN_ACTIONS = ("view", "add", "change", "delete")
+
+
+def grant_sysadmin_permissions(sender: AppConfig, apps, using: str = "default", **kwargs) -> None:
+    """Give the System administrators group the admin permissions on one app's models.
+
+    Runs after every migrate, once per app, just after django.contrib.auth has created
+    that app's permissions (auth connects first): on a fresh database the permissions
+    do not exist while the migrations run, so a data migration cannot grant them.
+    """
+    if sender.label not in SYSADMIN_APP_LABELS:
+        return
+    from accounts.roles import SYSTEM_ADMINISTRATORS
+
+    try:
+        Group = apps.get_model("auth", "Group")
+        Permission = apps.get_model("auth", "Permission")
+    except LookupError:  # auth not migrated (e.g. migrating to zero)
+        return
+    group, _ = Group.objects.using(using).get_or_create(name=SYSTEM_ADMINISTRATORS)
+    codenames = [
+        f"{action}_{model._meta.model_name}"
+        for model in sender.get_models()
+        for action in SYSADMIN_ACTIONS
+    ]
+    permissions = Permission.objects.using(using).filter(
+        content_type__app_label=sender.label, codename__in=codenames
+    )
+    group.permissions.add(*permissions)
 
 
 class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = "Accounts and orgs"
+
+    def ready(self) -> None:
+        post_migrate.connect(grant_sysadmin_permissions, dispatch_uid="grant_sysadmin_permissions")

@@ -48,3 +48,24 @@ def people(orgs):
     for user in users.values():
         ArchiveFactory(device=DeviceFactory(user=user))
     return users
+
+
+@pytest.fixture
+def personas(people):
+    """The people with the roles drawn above (erin has none), plus a system administrator
+    who is not staff and owns no device, and a superuser."""
+    from django.contrib.auth.models import Group
+
+    from accounts.roles import DESKTOP_USERS, ORG_MANAGERS, SYSTEM_ADMINISTRATORS
+
+    def role(name: str) -> Group:
+        return Group.objects.get(name=name)
+
+    people["alice"].groups.add(role(ORG_MANAGERS))
+    people["carol"].groups.add(role(ORG_MANAGERS))
+    people["dave"].groups.add(role(DESKTOP_USERS))
+    people["sam"].groups.add(role(DESKTOP_USERS))
+    sysadmin = UserFactory(username="sysadmin", last_name="Root", org=None)
+    sysadmin.groups.add(role(SYSTEM_ADMINISTRATORS))
+    superuser = UserFactory(username="super", org=None, is_superuser=True, is_staff=True)
+    return {**people, "sysadmin": sysadmin, "super": superuser}
