@@ -7,6 +7,7 @@ understood. Nothing here joins the environment tables: everything is on ReportRo
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import django_filters
@@ -16,13 +17,17 @@ from django.http import QueryDict
 
 from accounts.models import Org
 from reports.models import ReportRow
-from reports.read_model import search_text
+from reports.read_model import SEARCH_SEPARATOR, search_text
 from reports.row import ATTRIBUTE_OF, FIELD_NAMES
 
 MAX_PAGE_SIZE = 1000
 DEFAULT_PAGE_SIZE = 1000
 # Ties are broken by these, in the direction of the sort, so that paging is stable.
 TIE_BREAK = ("archive_guid", "device_uid")
+# A page that starts beyond this many rows is past the last one of any fleet; not asking
+# the database keeps a huge pgNum from overflowing its OFFSET.
+MAX_OFFSET = 2**40
+_WHOLE_NUMBER = re.compile(r"[0-9]{1,1000}")
 
 
 class BooleanParameter(forms.Field):
@@ -31,7 +36,7 @@ class BooleanParameter(forms.Field):
     def to_python(self, value):
         if value in self.empty_values:
             return None
-        text = str(value).strip().lower()
+        text = str(value).lower()
         if text not in {"true", "false"}:
             raise forms.ValidationError(f"{value!r} is not a boolean; use true or false.")
         return text == "true"
@@ -48,25 +53,26 @@ class ChoiceParameter(forms.Field):
     def to_python(self, value):
         if value in self.empty_values:
             return None
+        canonical = str(value)
         if not self.case_sensitive:
-            value = value.lower()
-        if value not in self.choices:
+            canonical = canonical.lower()
+        if canonical not in self.choices:
             raise forms.ValidationError(
                 f"{value!r} is not accepted; use one of {', '.join(self.choices)}."
             )
-        return value
+        return canonical
 
 
 class PositiveParameter(forms.Field):
+    """A whole number from 1, in ASCII digits (int() alone would take "1_0" and "١")."""
+
     def to_python(self, value):
         if value in self.empty_values:
             return None
-        try:
-            number = int(str(value).strip())
-        except ValueError:
-            raise forms.ValidationError(
-                f"{value!r} is not a whole number; use 1 or more."
-            ) from None
+        text = str(value)
+        if not _WHOLE_NUMBER.fullmatch(text):
+            raise forms.ValidationError(f"{value!r} is not a whole number; use 1 or more.")
+        number = int(text)
         if number < 1:
             raise forms.ValidationError(f"{value!r} is too small; use 1 or more.")
         return number
@@ -92,6 +98,8 @@ class SearchFilter(django_filters.Filter):
     def filter(self, qs: QuerySet, value):
         if value in (None, ""):
             return qs
+        if SEARCH_SEPARATOR in value:  # it would match across two fields
+            return qs.none()
         return qs.filter(**{f"{self.field_name}__contains": search_text(value)})
 
 
@@ -162,6 +170,8 @@ class ReportQuery:
 
     def page(self) -> QuerySet:
         start = (self.page_number - 1) * self.page_size
+        if start > MAX_OFFSET:
+            return self.rows.none()
         return self.rows[start : start + self.page_size]
 
 

@@ -1,0 +1,74 @@
+"""GET /api/DeviceBackupReport (spec section 3) and its OpenAPI document."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+
+from reports.api.authentication import api_login_required
+from reports.api.schema import openapi_document
+from reports.export import csv_response
+from reports.query import InvalidParameters, ReportQuery, report_query
+from reports.row import ROW, encode_datetime
+
+ALLOWED_METHODS = ("GET", "HEAD")
+
+
+def read_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """405 with an Allow header for any method but GET and HEAD, before authentication.
+
+    The views are csrf_exempt: no method that CSRF protects ever reaches them.
+    """
+
+    @csrf_exempt
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.method not in ALLOWED_METHODS:
+            response = JsonResponse(
+                {"error": "method not allowed", "allowed": list(ALLOWED_METHODS)}, status=405
+            )
+            response["Allow"] = ", ".join(ALLOWED_METHODS)
+            return response
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def report_page(query: ReportQuery) -> dict:
+    """The JSON envelope: two queries (the count and the page), whatever the page size."""
+    rows = query.page().values_list(*ROW.attributes)
+    return {
+        "metadata": {
+            "timestamp": encode_datetime(timezone.now()),
+            "params": query.params,
+            "pgNum": query.page_number,
+            "pgSize": query.page_size,
+            "totalCount": query.rows.count(),
+        },
+        "data": [ROW.encode_dict(values) for values in rows],
+    }
+
+
+@read_only
+@never_cache
+@api_login_required
+def device_backup_report(request: HttpRequest) -> HttpResponse:
+    try:
+        query = report_query(request.GET, request.user)
+    except InvalidParameters as invalid:
+        return JsonResponse(
+            {"error": "invalid parameters", "parameters": invalid.errors}, status=400
+        )
+    if query.export == "csv":
+        return csv_response(query.rows)
+    return JsonResponse(report_page(query), json_dumps_params={"ensure_ascii": False})
+
+
+@read_only
+def openapi_schema(request: HttpRequest) -> HttpResponse:
+    return JsonResponse(openapi_document())

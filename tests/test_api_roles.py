@@ -1,0 +1,145 @@
+"""Who sees which rows through the API (spec section 4), in JSON pages, CSV and counts."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group
+from django.db import transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from accounts.roles import ROLE_GROUPS
+from tests.api_support import (
+    all_pages,
+    csv_keys,
+    csv_table,
+    expected_keys,
+    get,
+    keys_of,
+)
+from tests.factories import ArchiveFactory, DeviceFactory, OrgFactory, UserFactory
+
+
+@pytest.fixture
+def fleet(orgs, personas):
+    """The personas' devices, plus: a second archive, devices never backed up, and
+    people in the parent orgs whom no manager below may see."""
+    ArchiveFactory(device=personas["sam"].devices.get())
+    DeviceFactory(user=personas["dave"], name="NEVER-BACKED-UP")
+    DeviceFactory(user=personas["erin"], name="ERIN-SPARE")
+    emil = UserFactory(username="emil", org=orgs["emea"])
+    ArchiveFactory(device=DeviceFactory(user=emil))
+    ada = UserFactory(username="ada", org=orgs["acme"])
+    DeviceFactory(user=ada)
+    return {**personas, "emil": emil, "ada": ada}
+
+
+PERSONAS = ["alice", "carol", "dave", "sam", "erin", "emil", "sysadmin", "super"]
+
+
+@pytest.mark.parametrize("name", PERSONAS)
+def test_each_role_sees_exactly_its_rows_in_json_csv_and_count(client, fleet, name):
+    user = fleet[name]
+    expected = expected_keys(user)
+    rows, totals = all_pages(client, user, page_size=2)
+    assert sorted(keys_of(rows), key=str) == sorted(expected, key=str)  # each exactly once
+    assert totals == {len(expected)}
+    assert sorted(csv_keys(csv_table(client, user)), key=str) == sorted(expected, key=str)
+
+
+def test_the_expectations_are_not_trivial(fleet):
+    """Guard the matrix above against an environment where every role sees the same."""
+    seen = {name: expected_keys(fleet[name]) for name in PERSONAS}
+    assert seen["sysadmin"] == seen["super"]
+    assert len(seen["sysadmin"]) == 10
+    assert seen["dave"] < seen["alice"] < seen["sysadmin"]
+    assert len(seen["dave"]) == 2  # one of them never backed up
+    assert any(archive is None for _, archive in seen["dave"])
+
+
+def test_org_manager_cannot_see_parent_or_sibling_org(client, fleet):
+    rows, _ = all_pages(client, fleet["alice"], page_size=50)
+    usernames = {row["username"] for row in rows}
+    assert usernames == {"alice", "dave"}  # not sam (sibling), emil or ada (parents)
+    rows, _ = all_pages(client, fleet["carol"], page_size=50)
+    assert {row["username"] for row in rows} == {"carol", "erin"}
+
+
+def test_desktop_user_sees_only_own_devices_even_when_asking_for_others(client, fleet):
+    response = get(client, fleet["dave"], orgUid="org-acme")
+    assert {row["username"] for row in response.json()["data"]} == {"dave"}
+    response = get(client, fleet["dave"], user="sam")
+    assert response.json()["data"] == []
+    assert response.json()["metadata"]["totalCount"] == 0
+
+
+def test_user_without_role_sees_own_devices(client, fleet):
+    rows, _ = all_pages(client, fleet["erin"], page_size=50)
+    assert {row["deviceName"] for row in rows} >= {"ERIN-SPARE"}
+    assert {row["username"] for row in rows} == {"erin"}
+
+
+def test_never_backed_up_device_is_in_the_report(client, fleet):
+    rows, _ = all_pages(client, fleet["sysadmin"], page_size=50, device="never-backed")
+    assert len(rows) == 1
+    assert rows[0]["archiveGuid"] is None
+    assert rows[0]["destinationName"] is None
+
+
+# A random org tree: each org's parent is an earlier org or none; each user an org and a
+# set of roles; each device an owner and 0 to 2 archives.
+trees = (
+    st.integers(min_value=1, max_value=6)
+    .flatmap(
+        lambda n: st.tuples(
+            st.tuples(
+                *[st.one_of(st.none(), st.integers(0, i - 1)) if i else st.none() for i in range(n)]
+            ),
+            st.lists(
+                st.tuples(st.integers(0, n - 1), st.sets(st.sampled_from(sorted(ROLE_GROUPS)))),
+                min_size=1,
+                max_size=5,
+            ),
+        )
+    )
+    .flatmap(
+        lambda tree: st.tuples(
+            st.just(tree),
+            st.lists(
+                st.tuples(st.integers(0, len(tree[1]) - 1), st.integers(0, 2)),
+                max_size=7,
+            ),
+        )
+    )
+)
+
+
+@pytest.mark.django_db
+@settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(environment=trees)
+def test_random_trees_and_roles(client, environment):
+    (parents, user_specs), device_specs = environment
+    with transaction.atomic():
+        orgs = []
+        for parent in parents:
+            orgs.append(OrgFactory(parent=orgs[parent] if parent is not None else None))
+        users = []
+        for org_index, roles in user_specs:
+            user = UserFactory(org=orgs[org_index])
+            user.groups.add(*Group.objects.filter(name__in=[ROLE_GROUPS[r] for r in roles]))
+            users.append(user)
+        for owner, archives in device_specs:
+            device = DeviceFactory(user=users[owner])
+            for _ in range(archives):
+                ArchiveFactory(device=device)
+        for user in users:
+            expected = expected_keys(user)
+            rows, totals = all_pages(client, user, page_size=3)
+            assert sorted(keys_of(rows), key=str) == sorted(expected, key=str)
+            assert totals == {len(expected)}
+        transaction.set_rollback(True)
