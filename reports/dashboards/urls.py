@@ -1,9 +1,11 @@
-from django.http import HttpResponse
 from django.urls import path
 
+from reports.dashboards.views.device import device_page
+from reports.dashboards.views.overview import overview_page
+from reports.dashboards.views.report import report_page
 
-def overview(request):
-    return HttpResponse("Backup Report")
-
-
-urlpatterns = [path("", overview, name="overview")]
+urlpatterns = [
+    path("", overview_page, name="overview"),
+    path("reports/<slug:slug>/", report_page, name="report"),
+    path("devices/<str:device_uid>/", device_page, name="device"),
+]

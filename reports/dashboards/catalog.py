@@ -1,0 +1,105 @@
+"""The five reports of spec section 5: what each asks by default and how it is drawn.
+
+Defaults are plain report parameters, so a report's URL is the API's query and can be
+bookmarked; a bare report URL redirects to them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from django.urls import reverse
+
+from reports.dashboards import tables
+
+# The search report lists rows only once one of these narrows them.
+SEARCH_PARAMETERS = ("user", "device", "org", "userUid", "deviceUid", "orgUid", "archiveGuid")
+
+
+@dataclass(frozen=True)
+class Report:
+    slug: str
+    title: str
+    question: str  # what the report answers, under its title
+    defaults: tuple[tuple[str, str], ...]
+    table: type[tables.ReportTable]
+    fields: tuple[str, ...]  # the filter form's visible controls
+    totals: bool = False  # exact device count and bytes for the whole filtered set
+    needs_search: bool = False
+
+    @property
+    def template(self) -> str:
+        return f"reports/{self.slug.replace('-', '_')}.html"
+
+    @property
+    def path(self) -> str:
+        return reverse("report", args=[self.slug])
+
+    def url(self, **params: str) -> str:
+        return f"{self.path}?{urlencode(dict(self.defaults) | params)}"
+
+    @property
+    def default_url(self) -> str:
+        return self.url()
+
+
+REPORTS: dict[str, Report] = {
+    report.slug: report
+    for report in (
+        Report(
+            slug="backup-status",
+            title="Backup status",
+            question="Active devices, longest since their last connection first.",
+            defaults=(("active", "true"), ("srtKey", "lastConnectedDate"), ("srtDir", "asc")),
+            table=tables.BackupStatusTable,
+            fields=("user", "device", "org", "os", "destination", "active", "alerted", "health"),
+        ),
+        Report(
+            slug="disk-usage",
+            title="Disk usage",
+            question="Who uses the most storage: largest archives first.",
+            defaults=(("srtKey", "archiveBytes"), ("srtDir", "desc")),
+            table=tables.DiskUsageTable,
+            fields=("user", "device", "org", "os", "destination", "active", "coldStorage"),
+            totals=True,
+        ),
+        Report(
+            slug="migration-plan",
+            title="Migration plan",
+            question="One OS in one org, largest selection first: what a migration must move.",
+            defaults=(
+                ("os", "mac"),
+                ("active", "true"),
+                ("srtKey", "selectedBytes"),
+                ("srtDir", "desc"),
+            ),
+            table=tables.MigrationPlanTable,
+            fields=("os", "org", "user", "device", "active"),
+            totals=True,
+        ),
+        Report(
+            slug="cold-storage",
+            title="Cold storage",
+            question="Archives in cold storage, longest since their last connection first.",
+            defaults=(
+                ("coldStorage", "true"),
+                ("srtKey", "lastConnectedDate"),
+                ("srtDir", "asc"),
+            ),
+            table=tables.ColdStorageTable,
+            fields=("user", "device", "org", "destination", "active", "coldStorage"),
+            totals=True,
+        ),
+        Report(
+            slug="search",
+            title="Search",
+            question="Find users, devices and orgs by name or by reference (employee ID, "
+            "asset tag, org code).",
+            defaults=(("srtKey", "username"), ("srtDir", "asc")),
+            table=tables.SearchTable,
+            fields=("user", "device", "org"),
+            needs_search=True,
+        ),
+    )
+}

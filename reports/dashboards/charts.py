@@ -1,0 +1,88 @@
+"""Charts drawn on the server as inline SVG: no JavaScript, no CDN.
+
+Each chart carries its own text alternative: a <title> and a <desc> that reads out every
+bar, referenced by aria-labelledby. Bars are links to the report that lists them.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+
+WIDTH = 600
+LABEL_WIDTH = 170
+VALUE_WIDTH = 90
+ROW_HEIGHT = 30
+BAR_HEIGHT = 20
+MAX_LABEL = 24
+
+_ids = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: float
+    display: str  # the value as people read it: "1,204", "4.2 TiB"
+    href: str | None = None
+    kind: str = "default"  # colour: default, ok, warning, critical, never
+
+
+def _short(label: str) -> str:
+    return label if len(label) <= MAX_LABEL else label[: MAX_LABEL - 1] + "…"
+
+
+def _bar(bar: Bar, index: int, scale: float) -> SafeString:
+    y = index * ROW_HEIGHT + 4
+    length = max(bar.value * scale, 2 if bar.value else 0)
+    shape = format_html(
+        "<title>{}: {}</title>"
+        '<text class="chart-label" x="{}" y="{}" text-anchor="end">{}</text>'
+        '<rect class="chart-bar bar-{}" x="{}" y="{}" width="{}" height="{}" rx="3"></rect>'
+        '<text class="chart-value" x="{}" y="{}">{}</text>',
+        bar.label,
+        bar.display,
+        LABEL_WIDTH - 8,
+        y + BAR_HEIGHT - 5,
+        _short(bar.label),
+        bar.kind,
+        LABEL_WIDTH,
+        y,
+        f"{length:.1f}",
+        BAR_HEIGHT,
+        f"{LABEL_WIDTH + length + 6:.1f}",
+        y + BAR_HEIGHT - 5,
+        bar.display,
+    )
+    if bar.href:
+        return format_html('<a href="{}" class="chart-link">{}</a>', bar.href, shape)
+    return format_html("<g>{}</g>", shape)
+
+
+def bar_chart(title: str, bars: Sequence[Bar], *, empty: str = "Nothing to chart.") -> SafeString:
+    """A horizontal bar chart as an inline <svg>, scaled to its largest bar."""
+    if not bars:
+        return format_html('<p class="empty-chart">{}</p>', empty)
+    chart_id = f"chart-{next(_ids)}"
+    largest = max(bar.value for bar in bars) or 1
+    scale = (WIDTH - LABEL_WIDTH - VALUE_WIDTH) / largest
+    height = len(bars) * ROW_HEIGHT + 8
+    description = "; ".join(f"{bar.label}: {bar.display}" for bar in bars) + "."
+    return format_html(
+        '<svg class="chart" viewBox="0 0 {} {}" role="img" aria-labelledby="{}-t {}-d"'
+        ' xmlns="http://www.w3.org/2000/svg">'
+        '<title id="{}-t">{}</title><desc id="{}-d">{}</desc>{}</svg>',
+        WIDTH,
+        height,
+        chart_id,
+        chart_id,
+        chart_id,
+        title,
+        chart_id,
+        description,
+        format_html_join("", "{}", ((_bar(bar, i, scale),) for i, bar in enumerate(bars))),
+    )

@@ -1,0 +1,80 @@
+"""The dashboards' query: the shared report query plus three dashboard-only parameters.
+
+`dashboard_query()` calls `reports.query.report_query()` (the one FilterSet: grammar,
+role limit, sort) and then narrows its rows with `DashboardFilter`, which knows only
+what the overview's links need and the API does not (yet) offer:
+
+    health=ok|warning|critical|never   devices by backup health (reports.health)
+    backupAge=3-7 | 90-                devices by days since their last completed backup
+    exactOrgUid=<orgUid>               rows of owners in that org itself, not its sub-orgs
+
+Narrowing keeps the report query's order, so sorting and paging stay the API's.
+"""
+
+from __future__ import annotations
+
+import django_filters
+from django import forms
+from django.db.models import QuerySet
+from django.http import QueryDict
+
+from reports import health
+from reports.models import ReportRow
+from reports.query import ChoiceParameterFilter, InvalidParameters, ReportQuery, report_query
+
+DASHBOARD_PARAMETERS = ("health", "backupAge", "exactOrgUid")
+
+
+class AgeBandParameter(forms.Field):
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        try:
+            return health.parse_band(str(value))
+        except ValueError as error:
+            raise forms.ValidationError(str(error)) from None
+
+
+class AgeBandFilter(django_filters.Filter):
+    field_class = AgeBandParameter
+
+
+class DashboardFilter(django_filters.FilterSet):
+    health = ChoiceParameterFilter(
+        choices=tuple(health.Health), case_sensitive=False, method="filter_health"
+    )
+    backupAge = AgeBandFilter(method="filter_backup_age")
+    exactOrgUid = django_filters.CharFilter(field_name="org_uid")
+
+    class Meta:
+        model = ReportRow
+        fields: list[str] = []
+
+    def filter_health(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        return health.with_health(qs, health.Health(value))
+
+    def filter_backup_age(self, qs: QuerySet, name: str, value: health.AgeBand) -> QuerySet:
+        return health.in_band(qs, value)
+
+
+def dashboard_query(params: QueryDict, user) -> ReportQuery:
+    """report_query() narrowed by the dashboard-only parameters.
+
+    Raises InvalidParameters naming every bad parameter, the shared ones and ours.
+    """
+    errors: dict[str, str] = {}
+    query = None
+    try:
+        query = report_query(params, user)
+    except InvalidParameters as invalid:
+        errors |= invalid.errors
+    narrowing = DashboardFilter(params, queryset=query.rows if query else None)
+    if not narrowing.is_valid():
+        errors |= {name: " ".join(messages) for name, messages in narrowing.errors.items()}
+    if errors or query is None:
+        raise InvalidParameters(errors)
+    query.rows = narrowing.qs
+    for name, value in narrowing.form.cleaned_data.items():
+        if value not in (None, ""):
+            query.params[name] = value.key if isinstance(value, health.AgeBand) else value
+    return query

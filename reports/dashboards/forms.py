@@ -1,0 +1,68 @@
+"""The filter form above each report: plain GET, works without JavaScript.
+
+It only draws the controls; validation is the report query's (reports.query and
+reports.dashboards.filters), so a page and the API read a parameter the same way.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.http import QueryDict
+
+from reports.health import Health
+
+PAGE_SIZES = (25, 50, 100, 250, 500, 1000)
+DEFAULT_PAGE_SIZE = 50
+
+YES_NO = (("", "Any"), ("true", "Yes"), ("false", "No"))
+# Parameters carried through the form unseen, when the query has them.
+CARRIED = (
+    "srtKey",
+    "srtDir",
+    "orgUid",
+    "userUid",
+    "deviceUid",
+    "destinationUid",
+    "archiveGuid",
+    "backupAge",
+    "exactOrgUid",
+)
+
+
+def _text(label: str, placeholder: str) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": placeholder, "type": "search"}),
+    )
+
+
+class ReportForm(forms.Form):
+    user = _text("User", "name, email, employee ID")
+    device = _text("Device", "name, hostname, asset tag")
+    org = _text("Org", "name or org reference")
+    os = _text("OS", "mac, win, linux, 14.6")
+    destination = _text("Destination", "destination name")
+    active = forms.ChoiceField(label="Active", choices=YES_NO, required=False)
+    alerted = forms.ChoiceField(label="Alerted", choices=YES_NO, required=False)
+    coldStorage = forms.ChoiceField(label="Cold storage", choices=YES_NO, required=False)
+    health = forms.ChoiceField(
+        label="Backup health",
+        choices=(("", "Any"), *((h.value, h.label) for h in Health)),
+        required=False,
+    )
+    pgSize = forms.TypedChoiceField(
+        label="Rows per page",
+        choices=[(n, str(n)) for n in PAGE_SIZES],
+        coerce=int,
+        required=False,
+    )
+
+    def __init__(self, params: QueryDict, *, shown: tuple[str, ...], page_size: int):
+        data = params.copy()
+        data["pgSize"] = str(page_size)
+        super().__init__(data)
+        for name in list(self.fields):
+            if name not in shown and name != "pgSize":
+                del self.fields[name]
+        self.carried = [(name, params[name]) for name in CARRIED if params.get(name)]

@@ -1,0 +1,62 @@
+"""Links that keep the current query: sort headers, pages, export, the API twin.
+
+Empty parameters are dropped so that bookmarked URLs stay short; a link is never bare
+(a bare report URL means "the report's defaults"), so an emptied query keeps srtDir.
+"""
+
+from __future__ import annotations
+
+from django.http import QueryDict
+
+from reports.dashboards.filters import DASHBOARD_PARAMETERS
+
+API_PATH = "/api/DeviceBackupReport"
+
+
+class QueryLinks:
+    def __init__(self, path: str, params: QueryDict):
+        self.path = path
+        self.params = params
+
+    def query(self, **changes: str | int | None) -> QueryDict:
+        """The current parameters with these changed (None removes one)."""
+        query = QueryDict(mutable=True)
+        for name, values in self.params.lists():
+            kept = [v for v in values if v != ""]
+            if kept:
+                query.setlist(name, kept)
+        for name, value in changes.items():
+            if value is None:
+                query.pop(name, None)
+            else:
+                query[name] = str(value)
+        return query
+
+    def url(self, **changes: str | int | None) -> str:
+        query = self.query(**changes)
+        if not query:
+            query["srtDir"] = "asc"
+        return f"{self.path}?{query.urlencode()}"
+
+    def page(self, number: int) -> str:
+        return self.url(pgNum=None if number == 1 else number)
+
+    def sort(self, key: str, current_key: str | None, descending: bool) -> str:
+        """Sort by key; a second click on the sorted column turns the direction round."""
+        direction = "asc" if key == current_key and descending else "desc"
+        if key != current_key:
+            direction = "asc"
+        return self.url(srtKey=key, srtDir=direction, pgNum=None)
+
+    def export(self) -> str:
+        return self.url(export="csv", pgNum=None, pgSize=None)
+
+    def api(self, page_size: int) -> str:
+        """The same page in the JSON API (which ignores the dashboard-only parameters)."""
+        query = self.query(export=None, pgSize=page_size)
+        for name in DASHBOARD_PARAMETERS:
+            query.pop(name, None)
+        return f"{API_PATH}?{query.urlencode()}"
+
+    def without(self, name: str) -> str:
+        return self.url(**{name: None, "pgNum": None})

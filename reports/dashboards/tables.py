@@ -1,0 +1,116 @@
+"""One django-tables2 table per report. Headers sort through the API's srtKey/srtDir.
+
+The tables get one page of ReportRows, already filtered, sorted and sliced by the
+report query; they only draw. Sorting links are the table template's, drawn from
+`headers`, because django-tables2's own ordering parameter is not the API's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import django_tables2 as tables
+
+from reports.dashboards.columns import (
+    AgeColumn,
+    AlertsColumn,
+    BytesColumn,
+    DayColumn,
+    DeviceColumn,
+    OsColumn,
+    PercentColumn,
+    StatusColumn,
+    TextColumn,
+    UserColumn,
+)
+from reports.dashboards.links import QueryLinks
+from reports.row import FIELD_NAMES
+
+
+@dataclass(frozen=True)
+class Header:
+    column: tables.columns.BoundColumn
+    url: str | None  # None: not sortable
+    sort: str  # aria-sort: none, ascending, descending
+
+
+class ReportTable(tables.Table):
+    def __init__(self, data, *, links: QueryLinks, sort_key: str | None, descending: bool):
+        # Passed here, not in Meta: the report tables subclass this one without a Meta.
+        super().__init__(
+            data,
+            template_name="reports/table.html",
+            orderable=False,
+            attrs={"class": "report-table"},
+        )
+        self.links = links
+        self.sort_key = sort_key
+        self.descending = descending
+
+    def headers(self) -> Iterator[Header]:
+        for column in self.columns:
+            if column.name not in FIELD_NAMES:
+                yield Header(column, None, "none")
+                continue
+            sort = "none"
+            if column.name == self.sort_key:
+                sort = "descending" if self.descending else "ascending"
+            url = self.links.sort(column.name, self.sort_key, self.descending)
+            yield Header(column, url, sort)
+
+
+class BackupStatusTable(ReportTable):
+    deviceName = DeviceColumn()
+    username = UserColumn()
+    orgName = TextColumn("org_name", "Org")
+    os = OsColumn()
+    lastConnectedDate = AgeColumn("last_connected_date", "Last connected")
+    lastCompletedBackupDate = AgeColumn("last_completed_backup_date", "Last backup")
+    backupCompletePercentage = PercentColumn()
+    alertStates = AlertsColumn()
+    destinationName = TextColumn("destination_name", "Destination")
+
+
+class DiskUsageTable(ReportTable):
+    deviceName = DeviceColumn()
+    username = UserColumn()
+    orgName = TextColumn("org_name", "Org")
+    destinationName = TextColumn("destination_name", "Destination")
+    archiveBytes = BytesColumn("archive_bytes", "Archive")
+    selectedBytes = BytesColumn("selected_bytes", "Selected")
+    backupCompletePercentage = PercentColumn()
+    lastCompletedBackupDate = AgeColumn("last_completed_backup_date", "Last backup")
+
+
+class MigrationPlanTable(ReportTable):
+    deviceName = DeviceColumn()
+    username = UserColumn()
+    orgName = TextColumn("org_name", "Org")
+    os = OsColumn()
+    version = TextColumn("version", "Agent")
+    selectedBytes = BytesColumn("selected_bytes", "Selected")
+    archiveBytes = BytesColumn("archive_bytes", "Archive")
+    lastConnectedDate = AgeColumn("last_connected_date", "Last connected")
+
+
+class ColdStorageTable(ReportTable):
+    deviceName = DeviceColumn()
+    username = UserColumn()
+    orgName = TextColumn("org_name", "Org")
+    destinationName = TextColumn("destination_name", "Destination")
+    archiveBytes = BytesColumn("archive_bytes", "Archive")
+    lastConnectedDate = AgeColumn("last_connected_date", "Last connected")
+    coldStorageExpireDate = DayColumn("cold_storage_expire_date", "Expires")
+    status = StatusColumn()
+
+
+class SearchTable(ReportTable):
+    userExtRef = TextColumn("user_ext_ref", "User ref")
+    username = UserColumn()
+    deviceExtRef = TextColumn("device_ext_ref", "Device ref")
+    deviceName = DeviceColumn()
+    orgExtRef = TextColumn("org_ext_ref", "Org ref")
+    orgName = TextColumn("org_name", "Org")
+    lastConnectedDate = AgeColumn("last_connected_date", "Last connected")
+    status = StatusColumn()

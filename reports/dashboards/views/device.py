@@ -1,0 +1,55 @@
+"""One device: its rows (one per destination archive), owner, org path, network, alerts."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from accounts.models import Org
+from reports.dashboards.links import API_PATH
+from reports.dashboards.views.common import page_context
+from reports.health import health_of
+from reports.models import ReportRow
+
+
+def _rows_of_device_for_user(device_uid: str, user) -> list[ReportRow]:
+    """The device's rows; 404 for a device that does not exist or the user may not see."""
+    rows = list(
+        ReportRow.objects.visible_to(user)
+        .filter(device_uid=device_uid)
+        .order_by("destination_name", "archive_guid")
+    )
+    if not rows:
+        raise Http404("No such device")
+    return rows
+
+
+def _org_names(org_path: str) -> list[str]:
+    """Root first; the path holds the pks of the owner's org and its ancestors."""
+    pks = [int(pk) for pk in org_path.strip("/").split("/") if pk]
+    return list(Org.objects.filter(pk__in=pks).order_by("path").values_list("name", flat=True))
+
+
+@login_required
+@require_GET
+def device_page(request: HttpRequest, device_uid: str) -> HttpResponse:
+    rows = _rows_of_device_for_user(device_uid, request.user)
+    device = rows[0]
+    completed = [r.last_completed_backup_date for r in rows if r.last_completed_backup_date]
+    last_backup = max(completed, default=None)
+    archives = [row for row in rows if row.archive_guid]
+    context = page_context(request, "device") | {
+        "device": device,
+        "archives": archives,
+        "org_names": _org_names(device.org_path),
+        "last_backup": last_backup,
+        "health": health_of(last_backup),
+        "selected_bytes": sum(r.selected_bytes or 0 for r in archives),
+        "archive_bytes": sum(r.archive_bytes or 0 for r in archives),
+        "api_url": f"{API_PATH}?{urlencode({'deviceUid': device.device_uid})}",
+    }
+    return render(request, "reports/device.html", context)

@@ -1,0 +1,83 @@
+"""The home page: devices by backup health, storage, and three charts, all linked."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from reports import health
+from reports.dashboards.catalog import REPORTS
+from reports.dashboards.charts import Bar, bar_chart
+from reports.dashboards.overview import Overview, overview_of
+from reports.dashboards.views.common import page_context
+from reports.models import ReportRow
+from reports.templatetags.backup_format import bytes_human
+
+OS_NAMES = {"mac": "macOS", "win": "Windows", "linux": "Linux"}
+
+
+def _health_cards(overview: Overview) -> list[dict]:
+    status = REPORTS["backup-status"]
+    total = overview.health.devices
+    return [
+        {
+            "health": h,
+            "count": count,
+            "share": round(100 * count / total) if total else 0,
+            "url": status.url(health=h.value),
+        }
+        for h, count in overview.health.by_health.items()
+    ]
+
+
+def _charts(overview: Overview) -> dict:
+    status, usage, plan = REPORTS["backup-status"], REPORTS["disk-usage"], REPORTS["migration-plan"]
+    age_bars = [
+        Bar(band.label, n, f"{n:,}", status.url(backupAge=band.key), band.health.value)
+        for band, n in overview.health.by_band
+    ]
+    never = overview.health.by_health[health.Health.NEVER]
+    age_bars.append(Bar("never", never, f"{never:,}", status.url(health="never"), "never"))
+    org_bars = [
+        Bar(
+            o.org_name or "(no org)",
+            o.archive_bytes,
+            bytes_human(o.archive_bytes),
+            usage.url(exactOrgUid=o.org_uid) if o.org_uid else None,
+        )
+        for o in overview.by_org
+    ]
+    os_bars = [
+        Bar(
+            OS_NAMES.get(o.os or "", o.os or "(unknown)"),
+            o.devices,
+            f"{o.devices:,}",
+            plan.url(os=o.os) if o.os else None,
+        )
+        for o in overview.by_os
+    ]
+    return {
+        "age_chart": bar_chart("Active devices by days since last completed backup", age_bars),
+        "org_chart": bar_chart(
+            "Archive storage by org (top 10)", org_bars, empty="No archives yet."
+        ),
+        "os_chart": bar_chart("Active devices by OS", os_bars, empty="No active devices."),
+    }
+
+
+@login_required
+@require_GET
+def overview_page(request: HttpRequest) -> HttpResponse:
+    overview = overview_of(ReportRow.objects.visible_to(request.user))
+    context = page_context(request, "overview") | {
+        "overview": overview,
+        "health_cards": _health_cards(overview),
+        "warning_days": health.warning_days(),
+        "critical_days": health.critical_days(),
+        "usage_url": REPORTS["disk-usage"].default_url,
+        "cold_url": REPORTS["cold-storage"].default_url,
+        **_charts(overview),
+    }
+    return render(request, "reports/overview.html", context)

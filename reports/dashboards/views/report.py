@@ -1,0 +1,80 @@
+"""The five reports: one view, each report's table, defaults and template from the catalog."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET
+
+from reports import health
+from reports.dashboards.catalog import REPORTS, SEARCH_PARAMETERS, Report
+from reports.dashboards.filters import DASHBOARD_PARAMETERS, dashboard_query
+from reports.dashboards.forms import DEFAULT_PAGE_SIZE, ReportForm
+from reports.dashboards.links import QueryLinks
+from reports.dashboards.paging import Page, fetch_page, summarize
+from reports.dashboards.views.common import page_context
+from reports.export import csv_response
+from reports.query import InvalidParameters
+
+
+def _report(slug: str) -> Report:
+    try:
+        return REPORTS[slug]
+    except KeyError:
+        raise Http404("No such report") from None
+
+
+@login_required
+@require_GET
+def report_page(request: HttpRequest, slug: str) -> HttpResponse:
+    report = _report(slug)
+    if not request.GET:
+        return redirect(report.default_url)
+    params = request.GET
+    links = QueryLinks(request.path, params)
+    page_size = DEFAULT_PAGE_SIZE
+    context = page_context(request, report.slug) | {
+        "report": report,
+        "links": links,
+        "warning_days": health.warning_days(),
+        "critical_days": health.critical_days(),
+    }
+    try:
+        query = dashboard_query(params, request.user)
+    except InvalidParameters as invalid:
+        context["form"] = ReportForm(params, shown=report.fields, page_size=page_size)
+        context["errors"] = invalid.errors
+        return render(request, report.template, context, status=400)
+
+    if query.export == "csv":
+        return csv_response(query.rows)
+    if params.get("pgSize"):
+        page_size = query.page_size
+    context["form"] = form = ReportForm(params, shown=report.fields, page_size=page_size)
+    context["chips"] = [
+        (name, value, links.without(name))
+        for name, value in form.carried
+        if name not in ("srtKey", "srtDir")
+    ]
+    context["dashboard_only"] = [name for name in DASHBOARD_PARAMETERS if params.get(name)]
+    context["api_url"] = links.api(page_size)
+    if report.needs_search and not any(params.get(name) for name in SEARCH_PARAMETERS):
+        return render(request, report.template, context | {"awaiting_search": True})
+
+    summary = summarize(query.rows, exact=report.totals)
+    page = fetch_page(query.rows, query.page_number, page_size, summary)
+    table = report.table(
+        page.rows, links=links, sort_key=query.sort_key, descending=query.sort_descending
+    )
+    context |= {"summary": summary, "page": page, "table": table, "pager": _pager(page, links)}
+    return render(request, report.template, context)
+
+
+def _pager(page: Page, links: QueryLinks) -> dict[str, str | None]:
+    return {
+        "first": links.page(1),
+        "previous": links.page(page.number - 1) if page.has_previous else None,
+        "next": links.page(page.number + 1) if page.has_next else None,
+        "last": links.page(page.last_number) if page.last_number else None,
+    }

@@ -1,0 +1,201 @@
+"""Backup health: how long ago a device last completed a backup. The one home of the rule.
+
+A device's last completed backup is the latest `lastCompletedBackupDate` over its
+archives (its report rows); a device with no archive, or with none completed, has never
+backed up. The thresholds are `settings.BACKUP_WARNING_DAYS` and
+`settings.BACKUP_CRITICAL_DAYS`, read here and nowhere else:
+
+    ok        last completed backup less than WARNING days ago
+    warning   at least WARNING days, less than CRITICAL days ago
+    critical  CRITICAL days ago or more
+    never     no completed backup at all
+
+Every query here works on ReportRow querysets, so the role limit (`visible_to`) that
+the caller applied carries through.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import StrEnum
+
+from django.conf import settings
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from reports.models import ReportRow
+
+# Extra edges of the "days since last completed backup" chart, besides the thresholds.
+CHART_EDGES_DAYS = (1, 30, 90)
+
+
+class Health(StrEnum):
+    OK = "ok"
+    WARNING = "warning"
+    CRITICAL = "critical"
+    NEVER = "never"
+
+    @property
+    def label(self) -> str:
+        return {"ok": "OK", "never": "Never backed up"}.get(self.value, self.value.title())
+
+
+def warning_days() -> int:
+    return settings.BACKUP_WARNING_DAYS
+
+
+def critical_days() -> int:
+    return settings.BACKUP_CRITICAL_DAYS
+
+
+@dataclass(frozen=True)
+class AgeBand:
+    """Devices whose last completed backup is at least min_days and under max_days old."""
+
+    min_days: int
+    max_days: int | None = None  # None: no upper bound
+
+    @property
+    def key(self) -> str:
+        """The value of the dashboards' backupAge parameter: "3-7", "90-"."""
+        return f"{self.min_days}-{self.max_days if self.max_days is not None else ''}"
+
+    @property
+    def label(self) -> str:
+        if self.max_days is None:
+            return f"{self.min_days}+ days"
+        if self.min_days == 0:
+            return f"under {_days(self.max_days)}"
+        return f"{self.min_days} to {_days(self.max_days)}"
+
+    @property
+    def health(self) -> Health:
+        """The health of the devices in this band (bands never straddle a threshold)."""
+        if self.min_days >= critical_days():
+            return Health.CRITICAL
+        if self.min_days >= warning_days():
+            return Health.WARNING
+        return Health.OK
+
+    def newest(self, now: dt.datetime) -> dt.datetime | None:
+        """A backup completed after this is too recent for the band."""
+        return now - dt.timedelta(days=self.min_days) if self.min_days > 0 else None
+
+    def oldest(self, now: dt.datetime) -> dt.datetime | None:
+        """A backup completed at or before this is too old for the band."""
+        return now - dt.timedelta(days=self.max_days) if self.max_days is not None else None
+
+
+def _days(n: int) -> str:
+    return "1 day" if n == 1 else f"{n} days"
+
+
+def parse_band(text: str) -> AgeBand:
+    """ "3-7" -> 3 to 7 days, "90-" -> 90 days or more. ValueError when malformed."""
+    low, sep, high = text.strip().partition("-")
+    if not sep or not low.isdigit() or (high and not high.isdigit()):
+        raise ValueError(f"{text!r} is not a range of days; use e.g. 3-7 or 90-.")
+    band = AgeBand(int(low), int(high) if high else None)
+    if band.max_days is not None and band.max_days <= band.min_days:
+        raise ValueError(f"{text!r} is an empty range; the second number must be larger.")
+    return band
+
+
+def health_bands() -> dict[Health, AgeBand]:
+    """The band of each health but `never`."""
+    warning, critical = warning_days(), critical_days()
+    return {
+        Health.OK: AgeBand(0, warning),
+        Health.WARNING: AgeBand(warning, critical),
+        Health.CRITICAL: AgeBand(critical, None),
+    }
+
+
+def chart_bands() -> list[AgeBand]:
+    """Consecutive bands from 0 days up, with an edge at each threshold."""
+    edges = sorted({0, warning_days(), critical_days(), *CHART_EDGES_DAYS})
+    bands = [AgeBand(low, high) for low, high in zip(edges, edges[1:], strict=False)]
+    return [*bands, AgeBand(edges[-1], None)]
+
+
+def health_of(last_completed: dt.datetime | None, now: dt.datetime | None = None) -> Health:
+    """The health of one date (a device's last completed backup, or a row's own)."""
+    if last_completed is None:
+        return Health.NEVER
+    age = (now or timezone.now()) - last_completed
+    if age >= dt.timedelta(days=critical_days()):
+        return Health.CRITICAL
+    if age >= dt.timedelta(days=warning_days()):
+        return Health.WARNING
+    return Health.OK
+
+
+# Filters: rows of the devices in a health or band. Each asks about the device's other
+# rows with an indexed EXISTS on device_id, so no GROUP BY over the whole table.
+
+
+def _device_has_backup(**lookup) -> Exists:
+    return Exists(ReportRow.objects.filter(device_id=OuterRef("device_id"), **lookup).order_by())
+
+
+def in_band(rows: QuerySet, band: AgeBand, now: dt.datetime | None = None) -> QuerySet:
+    """Rows of devices whose last completed backup falls in the band."""
+    now = now or timezone.now()
+    newest, oldest = band.newest(now), band.oldest(now)
+    if oldest is not None:
+        rows = rows.filter(_device_has_backup(last_completed_backup_date__gt=oldest))
+    else:
+        rows = rows.filter(_device_has_backup(last_completed_backup_date__isnull=False))
+    if newest is not None:
+        rows = rows.exclude(_device_has_backup(last_completed_backup_date__gt=newest))
+    return rows
+
+
+def never_backed_up(rows: QuerySet) -> QuerySet:
+    """Rows of devices with no archive, or no completed backup on any archive."""
+    return rows.exclude(_device_has_backup(last_completed_backup_date__isnull=False))
+
+
+def with_health(rows: QuerySet, health: Health, now: dt.datetime | None = None) -> QuerySet:
+    if health is Health.NEVER:
+        return never_backed_up(rows)
+    return in_band(rows, health_bands()[health], now)
+
+
+# Counting devices: one query over the per-device latest backup.
+
+
+@dataclass(frozen=True)
+class DeviceHealthCounts:
+    devices: int
+    by_health: dict[Health, int]
+    by_band: list[tuple[AgeBand, int]]
+
+
+def _band_q(band: AgeBand, now: dt.datetime) -> Q:
+    q = Q(last__isnull=False)
+    if (oldest := band.oldest(now)) is not None:
+        q &= Q(last__gt=oldest)
+    if (newest := band.newest(now)) is not None:
+        q &= Q(last__lte=newest)
+    return q
+
+
+def device_health_counts(rows: QuerySet, now: dt.datetime | None = None) -> DeviceHealthCounts:
+    """Devices of these rows by health and by chart band, in one query."""
+    now = now or timezone.now()
+    per_device = (
+        rows.order_by().values("device_id").annotate(last=Max("last_completed_backup_date"))
+    )
+    health = health_bands()
+    bands = chart_bands()
+    counts = {"devices": Count("device_id"), "never": Count("device_id", filter=Q(last=None))}
+    counts |= {h.value: Count("device_id", filter=_band_q(b, now)) for h, b in health.items()}
+    counts |= {f"band{i}": Count("device_id", filter=_band_q(b, now)) for i, b in enumerate(bands)}
+    result = per_device.aggregate(**counts)
+    return DeviceHealthCounts(
+        devices=result["devices"],
+        by_health={h: result[h.value] for h in Health},
+        by_band=[(b, result[f"band{i}"]) for i, b in enumerate(bands)],
+    )

@@ -1,0 +1,138 @@
+"""Human formatting for the dashboards: sizes in binary units, ages, UTC times.
+
+The tables call the same functions the templates use as filters, so a size or an age
+reads the same on every page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import template
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
+
+register = template.Library()
+
+_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
+
+
+@register.filter
+def bytes_human(value: int | None) -> str:
+    """524288000 -> "500 MiB"; one decimal under 100 of a unit."""
+    if value is None or value == "":
+        return "—"
+    size = float(value)
+    unit = 0
+    while abs(size) >= 1024 and unit < len(_UNITS) - 1:
+        size /= 1024
+        unit += 1
+    if unit == 0:
+        return f"{int(size)} B"
+    return f"{size:.1f} {_UNITS[unit]}" if abs(size) < 100 else f"{size:.0f} {_UNITS[unit]}"
+
+
+@register.filter
+def utc(value: dt.datetime | None) -> str:
+    """The exact time in UTC: "2026-11-28 14:03:07 UTC"."""
+    if value is None:
+        return ""
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _plural(n: int, unit: str) -> str:
+    return f"{n} {unit}" if n == 1 else f"{n} {unit}s"
+
+
+def age_text(value: dt.datetime, now: dt.datetime | None = None) -> str:
+    """ "12 days ago", "3 hours ago", "in 5 days" (for a date ahead)."""
+    seconds = ((now or timezone.now()) - value).total_seconds()
+    ahead = seconds < 0
+    seconds = abs(seconds)
+    if seconds < 60:
+        return "just now"
+    minutes, hours, days = int(seconds // 60), int(seconds // 3600), int(seconds // 86400)
+    if minutes < 60:
+        text = _plural(minutes, "minute")
+    elif hours < 48:
+        text = _plural(hours, "hour")
+    elif days < 60:
+        text = _plural(days, "day")
+    elif days < 730:
+        text = _plural(days // 30, "month")
+    else:
+        text = _plural(days // 365, "year")
+    return f"in {text}" if ahead else f"{text} ago"
+
+
+@register.filter
+def age(value: dt.datetime | None, css_class: str = "") -> SafeString | str:
+    """A <time> reading "12 days ago", the exact UTC time on hover."""
+    if value is None:
+        return mark_safe('<span class="muted">never</span>')
+    return format_html(
+        '<time datetime="{}" title="{}"{}>{}</time>',
+        value.astimezone(dt.UTC).isoformat(),
+        utc(value),
+        format_html(' class="{}"', css_class) if css_class else "",
+        age_text(value),
+    )
+
+
+@register.filter
+def day(value: dt.datetime | None) -> SafeString | str:
+    """A date for an expiry: "2027-03-01", the exact UTC time and how far on hover."""
+    if value is None:
+        return mark_safe('<span class="muted">—</span>')
+    return format_html(
+        '<time datetime="{}" title="{} ({})">{}</time>',
+        value.astimezone(dt.UTC).isoformat(),
+        utc(value),
+        age_text(value),
+        value.astimezone(dt.UTC).strftime("%Y-%m-%d"),
+    )
+
+
+def _alert_kind(state: str) -> str:
+    if state.startswith("Critical"):
+        return "critical"
+    if state.startswith("Warning"):
+        return "warning"
+    return "ok" if state == "OK" else "neutral"
+
+
+def _alert_label(state: str) -> str:
+    """CriticalBackupAlert -> "Critical: backup"."""
+    for level in ("Critical", "Warning"):
+        if state.startswith(level) and state.endswith("Alert"):
+            return f"{level}: {state[len(level) : -len('Alert')].lower()}"
+    return state
+
+
+@register.filter
+def alert_badges(alert_states: str | None) -> SafeString:
+    """One coloured badge per alert state: OK green, Warning* amber, Critical* red."""
+    states = (alert_states or "").split() or ["OK"]
+    return format_html_join(
+        " ",
+        '<span class="badge badge-{}" title="{}">{}</span>',
+        ((_alert_kind(s), s, _alert_label(s)) for s in states),
+    )
+
+
+@register.filter
+def percent_bar(value: float | None) -> SafeString:
+    """A bar with the percentage in text; full bars green, others amber."""
+    if value is None:
+        return mark_safe('<span class="muted">—</span>')
+    clamped = max(0.0, min(100.0, float(value)))
+    return format_html(
+        '<span class="progress{}" role="progressbar" aria-valuemin="0" aria-valuemax="100"'
+        ' aria-valuenow="{}"><span class="progress-fill" style="width: {}%"></span>'
+        '<span class="progress-text">{}%</span></span>',
+        " progress-done" if clamped >= 100 else "",
+        f"{clamped:.1f}",
+        f"{clamped:.1f}",
+        f"{float(value):.1f}",
+    )

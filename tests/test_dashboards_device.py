@@ -1,0 +1,70 @@
+"""The device page: one device's archives, owner, org path, network and alerts."""
+
+import pytest
+
+from reports.models import Device
+from tests.factories import ArchiveFactory, DestinationFactory, ServerFactory
+
+pytest_plugins = ["tests.test_dashboards_personas"]
+
+
+def device_url(device: Device) -> str:
+    return f"/devices/{device.device_uid}/"
+
+
+def test_it_shows_one_row_per_destination_archive(login, fleet):
+    device = fleet["warning"]
+    local = DestinationFactory(destination_uid="dest-local", name="Office NAS", type="local")
+    ArchiveFactory(
+        device=device,
+        destination=local,
+        server=ServerFactory(server_uid="srv-nas", name="nas-01", destination=local),
+        archive_guid="archive-on-nas",
+    )
+    html = login("dave").get(device_url(device)).content.decode()
+    assert "2 destinations" in html
+    assert "Office NAS" in html and "Code42 Cloud US" in html
+    assert "archive-on-nas" in html
+
+
+def test_it_shows_owner_org_path_network_and_alerts(login, fleet):
+    html = login("root").get(device_url(fleet["critical"])).content.decode()
+    assert "sam@example.com" in html
+    assert "<span>Acme</span> › <span>EMEA</span> › <span>Sales</span>" in html
+    assert "192.168.1.20:4242" in html and "203.0.113.7" in html
+    assert "Critical: backup" in html and "Critical: connection" in html
+    assert "badge badge-critical" in html
+    assert "expires" in html
+    assert f"/api/DeviceBackupReport?deviceUid={fleet['critical'].device_uid}" in html
+
+
+def test_a_device_that_never_backed_up(login, fleet):
+    html = login("carol").get(device_url(fleet["never"])).content.decode()
+    assert "never backed up" in html
+    assert "Never backed up</span>" in html
+
+
+@pytest.mark.parametrize(
+    ("name", "device", "status"),
+    [
+        ("dave", "critical", 404),  # sam's device, another desktop user
+        ("alice", "critical", 404),  # Sales is a sibling of alice's Accounting
+        ("alice", "never", 404),  # another region
+        ("carol", "warning", 404),
+        ("sam", "warning", 404),
+        ("alice", "warning", 200),  # dave's device, in alice's org
+        ("carol", "never", 200),  # erin's, below carol's region
+        ("root", "critical", 200),
+    ],
+)
+def test_only_who_may_see_the_device_can_open_it(login, fleet, name, device, status):
+    assert login(name).get(device_url(fleet[device])).status_code == status
+
+
+def test_unknown_device_is_404(login):
+    assert login("root").get("/devices/nosuch/").status_code == 404
+
+
+def test_report_rows_link_to_the_device_page(login, fleet):
+    html = login("root").get("/reports/backup-status/?health=warning").content.decode()
+    assert f'href="{device_url(fleet["warning"])}"' in html

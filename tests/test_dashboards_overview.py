@@ -1,0 +1,159 @@
+"""The overview: health, storage and charts, each over the rows the user may see."""
+
+import re
+
+import pytest
+from django.db import connection
+from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
+
+from accounts.models import User
+from reports.dashboards.filters import dashboard_query
+from reports.models import ReportRow
+from tests.factories import ArchiveFactory, DeviceFactory
+from tests.test_dashboards_personas import ago
+
+pytest_plugins = ["tests.test_dashboards_personas"]
+
+
+def flat(html: bytes) -> str:
+    return " ".join(html.decode().split())
+
+
+def stat(html: str, label: str) -> tuple[str, str]:
+    """(link, value) of the stat card with this label."""
+    match = re.search(
+        rf'<a class="card stat[^"]*" href="([^"]+)"> <span class="stat-label">{label}</span>'
+        r' <span class="stat-value"[^>]*>([^<]+)</span>',
+        html,
+    )
+    assert match, label
+    return match.group(1).replace("&amp;", "&"), match.group(2)
+
+
+def test_health_counts_for_a_system_administrator(login):
+    html = flat(login("root").get("/").content)
+    # Seven healthy laptops... five from the people fixture, plus root's none.
+    assert stat(html, "OK")[1] == "5"
+    assert stat(html, "Warning")[1] == "1"
+    assert stat(html, "Critical")[1] == "1"
+    assert stat(html, "Never backed up")[1] == "1"
+
+
+def test_org_manager_overview_counts_only_their_subtree(login):
+    html = flat(login("alice").get("/").content)
+    # alice's and dave's laptops, dave's Windows laptop in warning.
+    assert stat(html, "OK")[1] == "2"
+    assert stat(html, "Warning")[1] == "1"
+    assert stat(html, "Critical")[1] == "0"
+    assert stat(html, "Never backed up")[1] == "0"
+    assert stat(html, "Stored in archives")[1] == "184 GiB"
+    assert stat(html, "Cold storage")[1] == "0"
+    for other in ("Sales", "Americas", "Engineering", "SAM-OLD", "ERIN-NEW", "linux"):
+        assert other not in html
+    assert ">Accounting</text>" in html
+
+
+def test_desktop_user_overview_counts_only_their_devices(login):
+    html = flat(login("sam").get("/").content)
+    assert stat(html, "OK")[1] == "1"
+    assert stat(html, "Critical")[1] == "1"
+    assert stat(html, "Cold storage")[1] == "1"
+    assert "Accounting" not in html
+
+
+@pytest.mark.parametrize("label", ["OK", "Warning", "Critical", "Never backed up"])
+@pytest.mark.parametrize("name", ["root", "alice", "carol", "sam"])
+def test_each_health_number_links_to_the_report_of_those_devices(login, name, label):
+    client = login(name)
+    link, value = stat(flat(client.get("/").content), label)
+    path, _, query = link.partition("?")
+    assert path == "/reports/backup-status/"
+    from django.http import QueryDict
+
+    rows = dashboard_query(QueryDict(query), User.objects.get(username=name)).rows
+    assert rows.values("device_id").distinct().count() == int(value)
+    assert client.get(link).status_code == 200
+
+
+def test_storage_numbers_link_to_their_reports(login):
+    html = flat(login("root").get("/").content)
+    assert stat(html, "Stored in archives")[0].startswith("/reports/disk-usage/?")
+    assert stat(html, "Cold storage")[0].startswith("/reports/cold-storage/?")
+
+
+def test_storage_totals_equal_the_visible_rows(login):
+    html = flat(login("carol").get("/").content)
+    carol = User.objects.get(username="carol")
+    visible = ReportRow.objects.visible_to(carol)
+    total = sum(r.archive_bytes or 0 for r in visible)
+    assert total == 84 * 1024**3
+    assert stat(html, "Stored in archives")[1] == "84.0 GiB"
+
+
+def test_charts_are_inline_svg_with_a_text_alternative(login):
+    html = login("root").get("/").content.decode()
+    assert html.count('<svg class="chart"') == 3
+    assert html.count('role="img" aria-labelledby=') == 3
+    assert "<title id=" in html and "<desc id=" in html
+    assert "under 1 day: 5; 1 to 3 days: 0; 3 to 7 days: 1; 7 to 30 days: 1" in html
+    assert "macOS: 6; Linux: 1; Windows: 1." in html
+    assert "<script" not in html
+    assert "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
+
+
+def test_chart_bars_link_to_reports(login):
+    html = login("root").get("/").content.decode()
+    assert "backupAge=7-30" in html
+    assert "exactOrgUid=org-accounting" in html
+    assert "/reports/migration-plan/?os=win&amp;active=true" in html
+
+
+def test_storage_by_org_shows_at_most_ten_orgs(login, orgs):
+    from tests.factories import OrgFactory, UserFactory
+
+    for n in range(12):
+        owner = UserFactory(org=OrgFactory(parent=orgs["sales"], name=f"Team {n:02d}"))
+        ArchiveFactory(device=DeviceFactory(user=owner), archive_bytes=(n + 1) * 1024**4)
+    html = login("root").get("/").content.decode()
+    chart = html.split("Archive storage by org (top 10)")[1].split("</svg>")[0]
+    assert chart.count('class="chart-link"') == 10
+    assert "Team 11: 12.0 TiB" in chart
+    assert "Team 01" not in chart
+
+
+@override_settings(BACKUP_WARNING_DAYS=1, BACKUP_CRITICAL_DAYS=4)
+def test_thresholds_come_from_settings(login):
+    html = flat(login("root").get("/").content)
+    # dave's Windows laptop, 5 days, is critical now.
+    assert stat(html, "Warning")[1] == "0"
+    assert stat(html, "Critical")[1] == "2"
+    assert "backed up in the last 1 day ·" in html
+
+
+def test_a_device_is_as_healthy_as_its_latest_archive(login, fleet):
+    ArchiveFactory(device=fleet["critical"], last_completed_backup_date=ago(hours=1))
+    html = flat(login("root").get("/").content)
+    assert stat(html, "Critical")[1] == "0"
+    assert stat(html, "OK")[1] == "6"
+
+
+def test_inactive_devices_are_left_out_of_health(login, fleet):
+    fleet["never"].status = "Deactivated"
+    fleet["never"].save()
+    html = flat(login("root").get("/").content)
+    assert stat(html, "Never backed up")[1] == "0"
+
+
+def test_overview_makes_few_queries_whatever_the_row_count(login, fleet):
+    client = login("alice")
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            client.get("/")
+        return len(queries)
+
+    before = count()
+    for _ in range(10):
+        ArchiveFactory(device=DeviceFactory(user=fleet["users"]["dave"]))
+    assert count() == before <= 10

@@ -1,0 +1,281 @@
+"""The five reports: defaults, role limit, sorting, filtering, paging, export, errors."""
+
+import csv
+import io
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils.http import urlencode
+
+from accounts.models import User
+from reports.dashboards import paging
+from reports.dashboards.catalog import REPORTS
+from reports.models import ReportRow
+from reports.query import report_query
+from tests.factories import ArchiveFactory, DeviceFactory
+from tests.test_dashboards_personas import all_device_names, device_names_seen_by
+
+pytest_plugins = ["tests.test_dashboards_personas"]
+
+# Every report with parameters that list every row the user may see.
+EVERYTHING = {
+    "backup-status": {"srtDir": "asc"},
+    "disk-usage": {"srtDir": "asc"},
+    "migration-plan": {"srtDir": "asc"},
+    "cold-storage": {"srtDir": "asc"},
+    "search": {"device": "-"},  # every device name here has a dash
+}
+
+
+def url(slug: str, **params) -> str:
+    return f"/reports/{slug}/?{urlencode(params)}"
+
+
+def device_links(page: bytes) -> list[str]:
+    """Device names in table order, as the device column links them."""
+    return re.findall(r'<a href="/devices/[^"]+/">([^<]+)</a>', page.decode())
+
+
+def expected_names(user: str, **params) -> list[str]:
+    rows = report_query(params, User.objects.get(username=user)).rows
+    return list(rows.values_list("device_name", flat=True))
+
+
+@pytest.mark.parametrize("slug", list(REPORTS))
+def test_bare_report_url_redirects_to_its_defaults(login, slug):
+    response = login("dave").get(f"/reports/{slug}/")
+    assert response.status_code == 302
+    assert response.url == REPORTS[slug].default_url
+
+
+def test_backup_status_defaults_are_the_vendor_example(login):
+    response = login("root").get("/reports/backup-status/", follow=True)
+    assert response.redirect_chain[0][0].endswith("active=true&srtKey=lastConnectedDate&srtDir=asc")
+    assert device_links(response.content) == expected_names(
+        "root", active="true", srtKey="lastConnectedDate"
+    )
+
+
+@pytest.mark.parametrize("slug", list(REPORTS))
+@pytest.mark.parametrize("name", ["root", "alice", "carol", "dave", "sam"])
+def test_each_role_sees_only_its_rows(login, slug, name):
+    page = login(name).get(url(slug, pgSize=1000, **EVERYTHING[slug])).content.decode()
+    allowed = device_names_seen_by(name)
+    assert set(device_links(page.encode())) == allowed
+    for other in all_device_names() - allowed:
+        assert other not in page
+    for row in ReportRow.objects.exclude(device_name__in=allowed):
+        assert row.device_uid not in page
+
+
+def test_org_manager_never_sees_a_sibling_org(login):
+    client = login("alice")
+    for slug in REPORTS:
+        page = client.get(url(slug, pgSize=1000, **EVERYTHING[slug])).content.decode()
+        assert "Sales" not in page
+        assert "Engineering" not in page
+        assert "SAM-OLD" not in page
+
+
+def test_sorting_by_a_column_follows_srtkey_and_srtdir(login):
+    client = login("root")
+    response = client.get(url("disk-usage", srtKey="archiveBytes", srtDir="desc"))
+    names = device_links(response.content)
+    assert names == expected_names("root", srtKey="archiveBytes", srtDir="desc")
+    assert names[0] == "DAVE-WIN"  # 100 GiB, the largest
+
+
+def test_sort_headers_link_to_srtkey_keeping_the_other_parameters(login):
+    page = login("root").get(url("disk-usage", os="mac", srtKey="archiveBytes", srtDir="desc"))
+    html = page.content.decode()
+    # The sorted column turns round; another column sorts ascending; filters stay.
+    assert 'href="/reports/disk-usage/?os=mac&amp;srtKey=archiveBytes&amp;srtDir=asc"' in html
+    assert 'href="/reports/disk-usage/?os=mac&amp;srtKey=selectedBytes&amp;srtDir=asc"' in html
+    assert 'aria-sort="descending"' in html
+
+
+@pytest.mark.parametrize(
+    ("params", "names"),
+    [
+        ({"os": "win"}, {"DAVE-WIN"}),
+        ({"health": "warning"}, {"DAVE-WIN"}),
+        ({"health": "critical"}, {"SAM-OLD"}),
+        ({"health": "never"}, {"ERIN-NEW"}),
+        ({"backupAge": "7-30"}, {"SAM-OLD"}),
+        ({"backupAge": "30-"}, set()),
+        ({"alerted": "true"}, {"SAM-OLD"}),
+        ({"user": "sam"}, {"SAM-OLD", "LAPTOP"}),
+    ],
+)
+def test_filters_use_the_api_parameter_names(login, params, names):
+    page = login("root").get(url("backup-status", **params)).content
+    found = {"LAPTOP" if n.startswith("LAPTOP-") else n for n in device_links(page)}
+    assert found == names
+
+
+def test_health_ok_lists_the_healthy_devices(login):
+    page = login("root").get(url("backup-status", health="ok", pgSize=1000)).content
+    assert set(device_links(page)) == {n for n in all_device_names() if n.startswith("LAPTOP-")}
+
+
+def test_exact_org_excludes_sub_orgs_but_orguid_includes_them(login):
+    client = login("root")
+    exact = device_links(client.get(url("disk-usage", exactOrgUid="org-americas")).content)
+    subtree = device_links(client.get(url("disk-usage", orgUid="org-americas")).content)
+    assert len(exact) == 1
+    assert set(subtree) > set(exact)
+    assert "ERIN-NEW" in subtree
+
+
+def test_filter_form_is_a_get_form_with_the_current_values(login):
+    html = login("root").get(url("backup-status", os="win", srtKey="deviceName")).content.decode()
+    assert 'method="get"' in html
+    assert 'name="os"' in html and 'value="win"' in html
+    assert '<input type="hidden" name="srtKey" value="deviceName">' in html
+
+
+def test_export_downloads_exactly_the_filtered_sorted_rows(login):
+    params = {"srtKey": "archiveBytes", "srtDir": "desc", "os": "mac", "pgSize": 1}
+    client = login("alice")
+    page = client.get(url("disk-usage", **params)).content.decode()
+    export = re.search(r'href="([^"]+)">Export CSV', page).group(1).replace("&amp;", "&")
+    response = client.get(export)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"].startswith('attachment; filename="DeviceBackupReport-')
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    expected = report_query(params, User.objects.get(username="alice")).rows
+    assert [r["deviceUid"] for r in rows] == list(expected.values_list("device_uid", flat=True))
+    assert len(rows) > 1  # all pages, not the one-row page
+    assert {r["orgName"] for r in rows} == {"Accounting"}
+
+
+def test_export_applies_the_dashboard_filters(login):
+    response = login("root").get(url("backup-status", health="critical", export="csv"))
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert [r["deviceName"] for r in rows] == ["SAM-OLD"]
+
+
+def test_api_link_carries_the_same_query(login):
+    html = login("root").get(url("migration-plan", os="mac", org="Accounting")).content.decode()
+    assert 'href="/api/DeviceBackupReport?os=mac&amp;org=Accounting&amp;pgSize=50"' in html
+
+
+@pytest.mark.parametrize(
+    ("params", "named"),
+    [
+        ({"srtKey": "nosuch"}, "srtKey"),
+        ({"srtDir": "up"}, "srtDir"),
+        ({"active": "maybe"}, "active"),
+        ({"pgNum": "0"}, "pgNum"),
+        ({"pgSize": "-5"}, "pgSize"),
+        ({"export": "xml"}, "export"),
+        ({"health": "sometimes"}, "health"),
+        ({"backupAge": "7-3"}, "backupAge"),
+    ],
+)
+def test_invalid_parameters_give_a_friendly_message(login, params, named):
+    response = login("root").get(url("backup-status", **params))
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Some parameters could not be understood" in html
+    assert f"<code>{named}</code>" in html
+    assert 'method="get"' in html  # the form is there to fix it
+
+
+def test_all_bad_parameters_are_named_at_once(login):
+    html = login("root").get(url("backup-status", srtKey="x", health="y")).content.decode()
+    assert "<code>srtKey</code>" in html and "<code>health</code>" in html
+
+
+def test_pages_and_page_size(login):
+    client = login("root")
+    first = client.get(url("disk-usage", srtKey="archiveBytes", pgSize=2)).content.decode()
+    assert len(device_links(first.encode())) == 2
+    assert "Rows 1–2 of 8 rows" in " ".join(first.split())
+    assert 'href="/reports/disk-usage/?srtKey=archiveBytes&amp;pgSize=2&amp;pgNum=2"' in first
+    second = client.get(url("disk-usage", srtKey="archiveBytes", pgSize=2, pgNum=2)).content
+    all_names = expected_names("root", srtKey="archiveBytes")
+    assert device_links(second) == all_names[2:4]
+    past = client.get(url("disk-usage", srtKey="archiveBytes", pgSize=2, pgNum=99))
+    assert past.status_code == 200
+    assert b"No rows on page 99" in past.content
+
+
+def test_count_stops_at_the_cap(login, monkeypatch):
+    monkeypatch.setattr(paging, "COUNT_CAP", 3)
+    html = login("root").get(url("backup-status", srtDir="asc", pgSize=2)).content.decode()
+    assert "more than 3 rows" in " ".join(html.split())
+    assert "Last »" not in html
+    assert "Next ›</a>" in html
+
+
+def test_empty_state(login):
+    html = login("root").get(url("backup-status", device="no-such-device")).content.decode()
+    assert "No matching devices" in html
+    assert "Export CSV" not in html
+
+
+def test_search_waits_for_a_term_then_finds_by_reference(login, fleet):
+    client = login("root")
+    assert b"Search by name or reference" in client.get(url("search", srtDir="asc")).content
+    dave = fleet["users"]["dave"]
+    found = device_links(client.get(url("search", user=dave.user_ext_ref)).content)
+    assert set(found) == set(
+        ReportRow.objects.filter(owner_id=dave.pk).values_list("device_name", flat=True)
+    )
+    asset = fleet["warning"].ext_ref
+    assert device_links(client.get(url("search", device=asset)).content) == ["DAVE-WIN"]
+    assert set(device_links(client.get(url("search", org="ACME")).content)) == set()
+
+
+def test_migration_plan_totals_the_filtered_set(login):
+    html = login("root").get(url("migration-plan", os="mac", org="Accounting")).content.decode()
+    html = " ".join(html.split())
+    # alice's and dave's Macs: 60 GiB selected each.
+    assert 'Devices to migrate</span><span class="total-value">2<' in html
+    assert ">120 GiB<" in html
+
+
+def test_disk_usage_totals_and_human_sizes(login):
+    html = " ".join(login("alice").get(url("disk-usage", srtDir="asc")).content.decode().split())
+    # alice 42 GiB + dave 42 GiB + dave's Windows laptop 100 GiB.
+    assert ">184 GiB<" in html
+    assert 'title="107,374,182,400 bytes">100 GiB<' in html
+
+
+def test_cold_storage_shows_expiry_and_says_purging_is_in_the_vendor_console(login):
+    html = login("root").get(REPORTS["cold-storage"].default_url).content.decode()
+    assert device_links(html.encode()) == ["SAM-OLD"]
+    assert "vendor console" in html
+    assert re.search(
+        r'<time datetime="[^"]+" title="[^"]+ UTC \(in \d+ days\)">\d{4}-\d\d-\d\d<', html
+    )
+
+
+def test_ages_read_as_days_ago_with_utc_on_hover(login):
+    html = login("root").get(url("backup-status", health="critical")).content.decode()
+    assert re.search(
+        r'title="\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC" class="age age-critical">12 days ago', html
+    )
+    assert 'class="badge badge-critical"' in html
+    assert 'role="progressbar"' in html
+
+
+def _queries(client, address: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(address).status_code == 200
+    return len(queries)
+
+
+@pytest.mark.parametrize("slug", list(REPORTS))
+def test_report_pages_make_few_queries_whatever_the_row_count(login, fleet, slug):
+    client = login("alice")  # an org manager: the most role lookups
+    address = url(slug, pgSize=1000, **EVERYTHING[slug])
+    before = _queries(client, address)
+    for _ in range(15):
+        ArchiveFactory(device=DeviceFactory(user=fleet["users"]["dave"], name="MORE-DEVICE"))
+    assert _queries(client, address) == before
+    assert before <= 10
