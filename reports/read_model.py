@@ -8,10 +8,12 @@ bulk writes; admin and other ORM edits reach them through `reports.signals`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from operator import attrgetter
 
 from django.db import transaction
 
 from accounts.models import Org, User
+from reports import bulk
 from reports.models import Archive, Device, ReportRow
 
 SEARCH_SEPARATOR = "\x1f"  # ASCII unit separator: never typed into a search box
@@ -105,19 +107,13 @@ def rows_for_devices(devices: Iterable[int] | None = None) -> Iterator[ReportRow
         yield _row(dict(zip(names, values, strict=True)))
 
 
+# Every column of a row but the id, which the database gives.
+_ROW_FIELDS = tuple(f.attname for f in ReportRow._meta.concrete_fields if not f.primary_key)
+
+
 def _insert(rows: Iterable[ReportRow]) -> int:
-    count = 0
-    batch: list[ReportRow] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) >= BATCH:
-            ReportRow.objects.bulk_create(batch)
-            count += len(batch)
-            batch = []
-    if batch:
-        ReportRow.objects.bulk_create(batch)
-        count += len(batch)
-    return count
+    values = attrgetter(*_ROW_FIELDS)
+    return bulk.insert(ReportRow, _ROW_FIELDS, (values(row) for row in rows))
 
 
 def rebuild() -> int:
