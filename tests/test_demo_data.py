@@ -1,0 +1,232 @@
+"""`manage.py generate_demo_data`: a realistic, deterministic fleet and the demo logins."""
+
+import datetime as dt
+import statistics
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.forms.models import model_to_dict
+
+from accounts.models import Org, User
+from accounts.roles import DESKTOP_USERS, ORG_MANAGERS, SYSTEM_ADMINISTRATORS
+from reports import read_model
+from reports.demo.logins import DEMO_PASSWORD
+from reports.models import Archive, Device, ReportRow
+
+NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
+DAY = dt.timedelta(days=1)
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def generate(*options: str, devices: int = 500, seed: int = 7) -> str:
+    out = StringIO()
+    call_command(
+        "generate_demo_data",
+        "--devices",
+        str(devices),
+        "--seed",
+        str(seed),
+        "--now",
+        "2026-11-28T12:00:00Z",
+        *options,
+        stdout=out,
+    )
+    return out.getvalue()
+
+
+# Primary keys of the rows' sources (and the org path made of them) differ between runs.
+_ROW_KEYS = ("id", "device_id", "archive_id", "owner_id", "org_id", "org_path")
+
+
+def fleet_snapshot() -> dict[str, list]:
+    """Everything generated, by uid rather than primary key (those differ between runs)."""
+    return {
+        "orgs": sorted(
+            Org.objects.values_list("org_uid", "name", "ext_ref", "status", "parent__org_uid")
+        ),
+        "users": sorted(
+            User.objects.values_list(
+                "user_uid", "username", "first_name", "last_name", "email", "user_ext_ref",
+                "user_status", "is_active", "date_joined", "org__org_uid",
+            )
+        ),
+        "devices": sorted(
+            (d.device_uid, d.user.user_uid, model_to_dict(d, exclude=["id", "user"]))
+            for d in Device.objects.select_related("user")
+        ),
+        "archives": sorted(
+            (a.archive_guid, a.device.device_uid, a.destination.destination_uid,
+             a.server and a.server.server_uid,
+             model_to_dict(a, exclude=["id", "device", "destination", "server"]))
+            for a in Archive.objects.select_related("device", "destination", "server")
+        ),
+        "rows": rows(ReportRow.objects.all(), exclude=_ROW_KEYS),
+    }  # fmt: skip
+
+
+def rows(queryset, exclude=("id",)) -> list[dict]:
+    found = [model_to_dict(row, exclude=exclude) for row in queryset]
+    return sorted(found, key=lambda r: (r["device_uid"], r["archive_guid"] or ""))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_seed_gives_the_same_fleet():
+    generate()
+    first = fleet_snapshot()
+    call_command("flush", interactive=False, verbosity=0)
+    generate()
+    assert fleet_snapshot() == first
+    call_command("flush", interactive=False, verbosity=0)
+    generate(seed=8)
+    other = fleet_snapshot()
+    # The same company (org names and refs), under other uids, with other devices.
+    assert sorted(o[1:3] for o in other["orgs"]) == sorted(o[1:3] for o in first["orgs"])
+    assert {o[0] for o in other["orgs"]}.isdisjoint(o[0] for o in first["orgs"])
+    assert other["devices"] != first["devices"]
+
+
+@pytest.mark.django_db
+def test_report_rows_equal_the_join():
+    generate()
+    assert rows(ReportRow.objects.all()) == rows(read_model.rows_for_devices())
+
+
+@pytest.mark.django_db
+def test_the_fleet_looks_like_a_real_one():
+    output = generate()
+    assert "Generated 500 devices" in output
+
+    devices = Device.objects.all()
+    active = devices.filter(status=Device.Status.ACTIVE)
+    assert devices.count() == 500
+    assert 1 <= devices.filter(archives__isnull=True).count() <= 30  # about 3%
+    assert 10 <= devices.filter(status=Device.Status.DEACTIVATED).count() <= 100
+    alerted = active.exclude(alert_states="OK").count()
+    assert 0.05 * active.count() <= alerted <= 0.30 * active.count()
+    assert active.filter(alert_states__contains="CriticalBackupAlert").exists()
+    assert active.filter(alert_states__contains="WarningBackupAlert").exists()
+    assert active.filter(alert_states__contains="ConnectionAlert").exists()
+    assert set(devices.values_list("os", flat=True)) == {"win", "mac", "linux"}
+
+    archives = Archive.objects.all()
+    assert 1.3 <= archives.count() / 500 <= 1.8
+    cold = archives.filter(cold_storage=True)
+    assert (
+        cold.filter(cold_storage_expire_date__gt=NOW).count()
+        > cold.filter(cold_storage_expire_date__lte=NOW).count()
+    )
+    assert archives.filter(backup_complete_percentage__lt=100).exists()
+    assert archives.filter(backup_complete_percentage=100).count() > 0.8 * archives.count()
+    sizes = sorted(archives.values_list("selected_bytes", flat=True))
+    assert 10 * 1024**3 <= statistics.median(sizes) <= 200 * 1024**3  # tens of GB
+    assert sizes[-1] > 500 * 1024**3  # and a long tail
+
+    assert Org.objects.filter(name="Accounting").count() >= 5
+    assert max(org.depth for org in Org.objects.all()) >= 5
+    people = {name for pair in User.objects.values_list("first_name", "last_name") for name in pair}
+    assert any(not name.isascii() for name in people)  # Zoë, Søren, José, Łukasz, 田中...
+
+
+@pytest.mark.django_db
+def test_employee_1001_can_be_found_like_the_vendor_example():
+    generate(devices=20)
+    person = User.objects.get(user_ext_ref="1001")
+    assert person.user_status == User.Status.ACTIVE
+    assert ReportRow.objects.filter(owner_id=person.pk, user_search__contains="1001").exists()
+
+
+@pytest.mark.django_db
+def test_alert_states_follow_the_dates():
+    generate()
+    for device in Device.objects.prefetch_related("archives"):
+        if device.status == Device.Status.DEACTIVATED:
+            assert device.alert_states == "OK"
+            continue
+        live = [a for a in device.archives.all() if not a.cold_storage]
+        since = min(
+            (a.last_completed_backup_date or device.creation_date for a in live),
+            default=device.creation_date,
+        )
+        expected = []
+        ages = {"Backup": NOW - since, "Connection": NOW - device.last_connected_date}
+        for kind, age in ages.items():
+            if age > 7 * DAY:
+                expected.append(f"Critical{kind}Alert")
+            elif age > 3 * DAY:
+                expected.append(f"Warning{kind}Alert")
+        assert device.alert_states == (" ".join(expected) or "OK"), device.name
+        assert device.creation_date <= device.last_connected_date <= NOW
+        for archive in device.archives.all():
+            if archive.last_completed_backup_date and not archive.cold_storage:
+                assert archive.last_completed_backup_date <= archive.last_activity
+                assert archive.last_activity <= device.last_connected_date
+
+
+@pytest.mark.django_db
+def test_if_empty_does_nothing_the_second_time():
+    generate(devices=30)
+    devices = set(Device.objects.values_list("device_uid", flat=True))
+    output = generate("--if-empty", devices=30, seed=99)
+    assert "already has 30 devices" in output
+    assert set(Device.objects.values_list("device_uid", flat=True)) == devices
+
+
+@pytest.mark.django_db
+def test_it_refuses_a_database_with_devices_without_if_empty():
+    generate(devices=5)
+    with pytest.raises(CommandError, match="already has 5 devices"):
+        generate(devices=5)
+
+
+@pytest.mark.django_db
+def test_demo_logins_can_log_in_with_their_roles(client):
+    output = generate("--demo-logins", devices=300)
+    assert "http://127.0.0.1:8000/" in output
+    assert DEMO_PASSWORD in output
+    expected = {
+        "demo-admin": SYSTEM_ADMINISTRATORS,
+        "demo-manager": ORG_MANAGERS,
+        "demo-user": DESKTOP_USERS,
+    }
+    for username, group in expected.items():
+        user = User.objects.get(username=username)
+        assert list(user.groups.values_list("name", flat=True)) == [group]
+        assert client.login(username=username, password=DEMO_PASSWORD)
+        client.logout()
+    assert User.objects.get(username="demo-admin").is_staff
+    manager = User.objects.get(username="demo-manager")
+    assert manager.org.name == "Accounting"
+    assert manager.org.parent.children.count() > 1
+    assert ReportRow.objects.visible_to(manager).count() >= 5
+    person = User.objects.get(username="demo-user")
+    assert 2 <= person.devices.count() <= 3
+    assert set(ReportRow.objects.filter(owner_id=person.pk).values_list("username", flat=True)) == {
+        "demo-user"
+    }
+
+
+@pytest.mark.django_db
+def test_demo_logins_twice_keeps_the_same_three_users(client):
+    generate("--demo-logins", devices=100)
+    demo_user_devices = set(Device.objects.filter(user__username="demo-user"))
+    output = generate("--if-empty", "--demo-logins", devices=100)
+    assert "already has" in output
+    assert "demo-manager" in output
+    assert User.objects.filter(username__startswith="demo-").count() == 3
+    assert set(Device.objects.filter(user__username="demo-user")) == demo_user_devices
+    assert client.login(username="demo-user", password=DEMO_PASSWORD)
+
+
+@pytest.mark.django_db
+def test_progress_is_plain_lines_off_a_terminal_and_quiet_at_verbosity_0():
+    output = generate(devices=10)
+    assert "Devices: 10/10 (100%)" in output
+    assert "\r" not in output
+    out = StringIO()
+    call_command("generate_demo_data", "--devices", "10", "--if-empty", "-v", "0", stdout=out)
+    assert out.getvalue() == ""
