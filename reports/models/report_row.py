@@ -34,7 +34,7 @@ class ReportRow(models.Model):
     device_id = models.BigIntegerField(db_index=True)
     archive_id = models.BigIntegerField(null=True, unique=True)
     owner_id = models.BigIntegerField(db_index=True)
-    org_id = models.BigIntegerField(null=True, db_index=True)
+    org_id = models.BigIntegerField(null=True)
     org_path = models.CharField(max_length=1000, default="", db_index=True)
 
     # The report's fields. Empty text is stored as NULL: it is null in the report.
@@ -90,28 +90,14 @@ class ReportRow(models.Model):
     objects = ReportRowQuerySet.as_manager()
 
     class Meta:
+        # The indexes behind the sorts and partial matches are PostgreSQL's own (NULLS
+        # FIRST ordering, pg_trgm): see migration 0002. SQLite, the small embedded
+        # database, sorts NULLs first by itself and scans fast enough without them.
         indexes = [
-            models.Index(fields=["archive_guid", "device_uid"], name="row_tiebreak_idx"),
             models.Index(fields=["device_uid"], name="row_device_uid_idx"),
             models.Index(fields=["user_uid"], name="row_user_uid_idx"),
             models.Index(fields=["org_uid"], name="row_org_uid_idx"),
             models.Index(fields=["destination_uid"], name="row_destination_uid_idx"),
-            models.Index(
-                fields=["last_connected_date", "archive_guid", "device_uid"],
-                name="row_last_connected_idx",
-            ),
-            models.Index(
-                fields=["last_completed_backup_date", "archive_guid", "device_uid"],
-                name="row_last_completed_idx",
-            ),
-            models.Index(
-                fields=["archive_bytes", "archive_guid", "device_uid"],
-                name="row_archive_bytes_idx",
-            ),
-            models.Index(
-                fields=["selected_bytes", "archive_guid", "device_uid"],
-                name="row_selected_bytes_idx",
-            ),
         ]
 
     def __str__(self) -> str:
