@@ -279,3 +279,25 @@ def test_report_pages_make_few_queries_whatever_the_row_count(login, fleet, slug
         ArchiveFactory(device=DeviceFactory(user=fleet["users"]["dave"], name="MORE-DEVICE"))
     assert _queries(client, address) == before
     assert before <= 10
+
+
+def test_apply_after_an_error_drops_the_bad_parameter(login):
+    html = login("root").get(url("backup-status", srtKey="nosuch", os="mac")).content.decode()
+    assert 'name="srtKey"' not in html
+    assert 'value="mac"' in html
+
+
+def test_a_huge_page_number_is_an_empty_page_not_an_error(login):
+    response = login("root").get(url("backup-status", pgNum="9" * 30))
+    assert response.status_code == 200
+    assert b"No rows on page" in response.content
+
+
+def test_pages_have_no_javascript(login, fleet):
+    client = login("root")
+    for address in [
+        "/",
+        REPORTS["backup-status"].default_url,
+        f"/devices/{fleet['warning'].device_uid}/",
+    ]:
+        assert b"<script" not in client.get(address).content

@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-WIDTH = 600
-LABEL_WIDTH = 170
-VALUE_WIDTH = 90
-ROW_HEIGHT = 30
-BAR_HEIGHT = 20
-MAX_LABEL = 24
+# In SVG user units; a chart card is about this wide, so text keeps its size.
+WIDTH = 420
+LABEL_WIDTH = 118
+VALUE_WIDTH = 70
+ROW_HEIGHT = 28
+BAR_HEIGHT = 18
+MAX_LABEL = 16
 
 _ids = itertools.count(1)
 

@@ -39,10 +39,10 @@ def _text(label: str, placeholder: str) -> forms.CharField:
 
 class ReportForm(forms.Form):
     user = _text("User", "name, email, employee ID")
-    device = _text("Device", "name, hostname, asset tag")
-    org = _text("Org", "name or org reference")
-    os = _text("OS", "mac, win, linux, 14.6")
-    destination = _text("Destination", "destination name")
+    device = _text("Device", "name or asset tag")
+    org = _text("Org", "name or org code")
+    os = _text("OS", "mac, win, linux")
+    destination = _text("Destination", "name")
     active = forms.ChoiceField(label="Active", choices=YES_NO, required=False)
     alerted = forms.ChoiceField(label="Alerted", choices=YES_NO, required=False)
     coldStorage = forms.ChoiceField(label="Cold storage", choices=YES_NO, required=False)
@@ -58,11 +58,25 @@ class ReportForm(forms.Form):
         required=False,
     )
 
-    def __init__(self, params: QueryDict, *, shown: tuple[str, ...], page_size: int):
+    def __init__(
+        self,
+        params: QueryDict,
+        *,
+        shown: tuple[str, ...],
+        page_size: int,
+        rejected: tuple[str, ...] = (),
+    ):
+        """rejected: parameters with bad values, left out so that Apply drops them."""
         data = params.copy()
+        for name in rejected:
+            data.pop(name, None)
         data["pgSize"] = str(page_size)
         super().__init__(data)
         for name in list(self.fields):
             if name not in shown and name != "pgSize":
                 del self.fields[name]
-        self.carried = [(name, params[name]) for name in CARRIED if params.get(name)]
+        if page_size not in PAGE_SIZES:
+            self.fields["pgSize"].choices = sorted(
+                [*self.fields["pgSize"].choices, (page_size, str(page_size))]
+            )
+        self.carried = [(name, data[name]) for name in CARRIED if data.get(name)]

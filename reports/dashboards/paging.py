@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from django.db.models import Count, QuerySet, Sum
 
+from reports.query import MAX_OFFSET
+
 COUNT_CAP = 10_000
 # The lower-cased search texts: never shown, and the widest columns of a row.
 UNSHOWN = ("user_search", "org_search", "device_search", "destination_search", "os_search")
@@ -70,6 +72,6 @@ class Page:
 
 def fetch_page(rows: QuerySet, number: int, size: int, summary: Summary) -> Page:
     start = (number - 1) * size
-    fetched = list(rows.defer(*UNSHOWN)[start : start + size + 1])
+    fetched = [] if start > MAX_OFFSET else list(rows.defer(*UNSHOWN)[start : start + size + 1])
     last = None if summary.capped else max(1, -(-summary.rows // size))
     return Page(fetched[:size], number, size, len(fetched) > size, last)

@@ -43,7 +43,9 @@ def report_page(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         query = dashboard_query(params, request.user)
     except InvalidParameters as invalid:
-        context["form"] = ReportForm(params, shown=report.fields, page_size=page_size)
+        context["form"] = ReportForm(
+            params, shown=report.fields, page_size=page_size, rejected=tuple(invalid.errors)
+        )
         context["errors"] = invalid.errors
         return render(request, report.template, context, status=400)
 

@@ -1,0 +1,215 @@
+"""Headless Chromium against pytest-django's live server.
+
+Needs Debian's chromium and chromium-driver. Without them the browser tests skip, or
+fail when the CI environment variable is set, so that CI cannot pass them by accident.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.factories import ArchiveFactory, DeviceFactory, OrgFactory, UserFactory
+from tests.test_dashboards_personas import PASSWORD, ago
+
+pytest_plugins = ["tests.test_dashboards_personas"]
+
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+CHROMEDRIVER = Path(os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"))
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+WINDOW = (1280, 800)
+WAIT_SECONDS = 10
+
+
+def _browser_missing() -> str | None:
+    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
+    if missing:
+        return (
+            f"Chromium is missing ({', '.join(missing)}); to run the browser tests: "
+            "apt-get install chromium chromium-driver"
+        )
+    return None
+
+
+@pytest.fixture(scope="session")
+def chromium(tmp_path_factory):
+    reason = _browser_missing()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    downloads = tmp_path_factory.mktemp("downloads")
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
+        f"--window-size={WINDOW[0]},{WINDOW[1]}",
+    ):
+        options.add_argument(argument)
+    options.add_experimental_option(
+        "prefs",
+        {
+            "download.default_directory": str(downloads),
+            "download.prompt_for_download": False,
+            "download.directory_upgrade": True,
+            "safebrowsing.enabled": False,
+        },
+    )
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    driver.set_window_size(*WINDOW)
+    # The window's frame eats into its size even headless: pin the page's viewport.
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": WINDOW[0], "height": WINDOW[1], "deviceScaleFactor": 1, "mobile": False},
+    )
+    driver.execute_cdp_cmd(
+        "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)}
+    )
+    driver.downloads = downloads
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+class Browser:
+    """The few gestures the tests make, in the words of the page."""
+
+    def __init__(self, driver, base_url: str):
+        self.driver = driver
+        self.base_url = base_url
+
+    def open(self, path: str) -> None:
+        self.driver.get(self.base_url + path)
+
+    @property
+    def html(self) -> str:
+        return self.driver.page_source
+
+    @property
+    def path(self) -> str:
+        return self.driver.current_url.removeprefix(self.base_url)
+
+    def find(self, css: str):
+        from selenium.webdriver.common.by import By
+
+        return self.driver.find_element(By.CSS_SELECTOR, css)
+
+    def find_all(self, css: str) -> list:
+        from selenium.webdriver.common.by import By
+
+        return self.driver.find_elements(By.CSS_SELECTOR, css)
+
+    def click_link(self, text: str) -> None:
+        from selenium.webdriver.common.by import By
+
+        self.driver.find_element(By.LINK_TEXT, text).click()
+
+    def sign_in(self, username: str) -> None:
+        self.open("/accounts/login/")
+        self.find("#id_username").send_keys(username)
+        self.find("#id_password").send_keys(PASSWORD)
+        self.find("form.stacked button[type=submit]").click()
+        assert self.path == "/", self.path
+
+    def sign_out(self) -> None:
+        self.find(".session button[type=submit]").click()
+        assert self.path.startswith("/accounts/login/")
+
+    def device_names(self) -> list[str]:
+        return [a.text for a in self.find_all(".report-table td:first-child > a")]
+
+    def screenshot(self, name: str) -> None:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        self.driver.save_screenshot(str(SCREENSHOTS / f"{name}.png"))
+
+    def download(self, link_text: str) -> str:
+        """Click a download link; the text of the file it saved."""
+        folder: Path = self.driver.downloads
+        for old in folder.iterdir():
+            old.unlink()
+        self.click_link(link_text)
+        deadline = time.monotonic() + WAIT_SECONDS
+        while time.monotonic() < deadline:
+            done = [f for f in folder.iterdir() if f.suffix == ".csv"]
+            if done:
+                return done[0].read_text(encoding="utf-8")
+            time.sleep(0.1)
+        raise AssertionError(f"no download in {folder}: {list(folder.iterdir())}")
+
+
+@pytest.fixture
+def browser(chromium, live_server):
+    chromium.delete_all_cookies()
+    return Browser(chromium, live_server.url)
+
+
+@pytest.fixture
+def showcase(fleet, orgs):
+    """A few dozen more devices of every kind, so that screenshots look like a fleet."""
+    rng = random.Random(42)
+    teams = [
+        OrgFactory(org_uid=f"org-team-{n}", name=name, ext_ref=f"CC-{400 + n}", parent=parent)
+        for n, (name, parent) in enumerate(
+            [
+                ("Payroll", orgs["accounting"]),
+                ("Field Sales", orgs["sales"]),
+                ("Platform", orgs["engineering"]),
+                ("Design", orgs["americas"]),
+            ]
+        )
+    ]
+    first_names = ["Ana", "Ben", "Chloé", "Dmitri", "Eva", "Farid", "Grace", "Hiro", "Ines"]
+    for n in range(36):
+        owner = UserFactory(
+            username=f"{first_names[n % 9].lower()}{n}",
+            first_name=first_names[n % 9],
+            last_name=rng.choice(["Nguyen", "Schmidt", "Okafor", "Lindqvist", "Rossi"]),
+            org=teams[n % 4],
+        )
+        os_name = rng.choice(["mac", "mac", "win", "win", "win", "linux"])
+        device = DeviceFactory(
+            user=owner,
+            name=f"{owner.first_name.upper()[:4]}-{os_name.upper()}-{n:02d}",
+            os=os_name,
+            os_version={"mac": "14.6", "win": "10.0.22631", "linux": "6.8"}[os_name],
+            last_connected_date=ago(hours=rng.choice([1, 3, 30, 80, 200, 700])),
+            alert_states=rng.choice(
+                [
+                    "OK",
+                    "OK",
+                    "OK",
+                    "WarningBackupAlert",
+                    "CriticalBackupAlert CriticalConnectionAlert",
+                ]
+            ),
+        )
+        if n % 9 == 8:
+            continue  # never backed up
+        cold = n % 7 == 3
+        ArchiveFactory(
+            device=device,
+            selected_bytes=rng.randint(5, 900) * 1024**3,
+            archive_bytes=rng.randint(3, 700) * 1024**3,
+            backup_complete_percentage=rng.choice([100.0, 100.0, 100.0, 87.5, 42.0, 99.9]),
+            last_completed_backup_date=ago(hours=rng.choice([2, 20, 60, 100, 200, 900])),
+            cold_storage=cold,
+            cold_storage_expire_date=ago(days=-rng.randint(5, 300)) if cold else None,
+        )
+    return fleet
