@@ -1,0 +1,125 @@
+"""The benchmark's fleet: a database with N demo devices, the personas and the samples.
+
+Runs inside the benchmark process, with Django set up on the benchmark's database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.db import connection
+from django.db.models import Count
+
+from accounts.models import Org, User
+from accounts.roles import ORG_MANAGERS, SYSTEM_ADMINISTRATORS
+from reports.models import Device, ReportRow
+
+PASSWORD = "bench-password-1"
+
+
+@dataclass
+class Samples:
+    last_name_part: str
+    employee_id: str
+    org_name: str
+    device_part: str
+    manager_org: str
+    manager_rows: int
+    rows: int
+    devices: int
+
+
+def ensure_fleet(devices: int, seed: int, log) -> None:
+    call_command("migrate", verbosity=0)
+    have = Device.objects.count()
+    if have == devices:
+        log(f"reusing the fleet of {have:,} devices")
+        return
+    if have:
+        log(f"the database holds {have:,} devices, not {devices:,}: starting again")
+        call_command("flush", interactive=False, verbosity=0)
+    log(f"generating {devices:,} devices (seed {seed})")
+    call_command("generate_demo_data", devices=devices, seed=seed, verbosity=1)
+
+
+def personas() -> str:
+    """bench-admin (system administrator) and bench-manager (manager of a large region)."""
+    admin = User.objects.filter(username="bench-admin").first() or User(username="bench-admin")
+    admin.set_password(PASSWORD)
+    admin.save()
+    admin.groups.set([Group.objects.get_or_create(name=SYSTEM_ADMINISTRATORS)[0]])
+
+    # The largest org one level below the root: a region of the company.
+    regions = Org.objects.filter(parent__isnull=False, parent__parent__isnull=True)
+    largest, largest_rows = None, -1
+    for region in regions:
+        count = ReportRow.objects.filter(org_path__startswith=region.path).count()
+        if count > largest_rows:
+            largest, largest_rows = region, count
+    manager = User.objects.filter(username="bench-manager").first() or User(
+        username="bench-manager"
+    )
+    manager.set_password(PASSWORD)
+    manager.org = largest
+    manager.save()
+    manager.groups.set([Group.objects.get_or_create(name=ORG_MANAGERS)[0]])
+    return largest.name if largest else "-"
+
+
+def samples(manager_org: str) -> Samples:
+    rows = ReportRow.objects
+    common_last = (
+        rows.exclude(last_name=None).values("last_name").annotate(n=Count("id")).order_by("-n")
+    )
+    last_name = (
+        common_last[5]["last_name"] if common_last.count() > 5 else common_last[0]["last_name"]
+    )
+    employee = rows.exclude(user_ext_ref=None).order_by("id").values_list("user_ext_ref", flat=True)
+    device = rows.exclude(device_name=None).order_by("id").values_list("device_name", flat=True)
+    org = (
+        rows.filter(org_name__icontains="accounting").values_list("org_name", flat=True).first()
+        or rows.exclude(org_name=None).values_list("org_name", flat=True).first()
+    )
+    manager = User.objects.get(username="bench-manager")
+    return Samples(
+        last_name_part=last_name[: max(4, len(last_name) - 2)],
+        employee_id=employee[len(employee) // 2] if employee.count() > 1 else employee[0],
+        org_name=org,
+        device_part=device[len(device) // 3][:8],
+        manager_org=manager_org,
+        manager_rows=rows.visible_to(manager).count(),
+        rows=rows.count(),
+        devices=Device.objects.count(),
+    )
+
+
+def make_reference_table() -> None:
+    """The physical reference: the report's rows and columns in one plain table."""
+    from reports.row import ROW
+
+    columns = ", ".join(ROW.attributes)
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_reference")
+        cursor.execute(
+            f"CREATE TABLE bench_reference AS SELECT {columns} FROM reports_reportrow "
+            "ORDER BY archive_guid ASC NULLS FIRST, device_uid ASC NULLS FIRST"
+        )
+        cursor.execute("ANALYZE bench_reference")
+
+
+def time_reference_copy() -> tuple[int, float]:
+    """COPY bench_reference TO STDOUT WITH CSV HEADER, read to the end: (bytes, seconds)."""
+    import time
+
+    raw = connection.connection
+    started = time.perf_counter()
+    total = 0
+    with (
+        raw.cursor() as cursor,
+        cursor.copy("COPY bench_reference TO STDOUT WITH (FORMAT csv, HEADER)") as copy,
+    ):
+        for data in copy:
+            total += len(data)
+    return total, time.perf_counter() - started

@@ -1,0 +1,263 @@
+#!/usr/bin/env python
+"""The benchmark: a fleet on PostgreSQL, served by gunicorn as in production, timed over HTTP.
+
+    make bench                                   # 1,000,000 devices, 5 runs a figure
+    .venv/bin/python bench/run.py --devices 1000 --runs 2 --load-seconds 2   # a tiny run
+
+It builds (or reuses) the fleet with generate_demo_data, starts gunicorn (gthread
+workers), measures the API, the CSV export beside PostgreSQL's own COPY, the pages, the
+Django admin on the same search, and a load test with wrk; then writes
+bench/results/<date>.md and prints the same table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
+
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/backupreport_bench"
+SORT_KEYS = [
+    "lastConnectedDate",
+    "lastCompletedBackupDate",
+    "archiveBytes",
+    "selectedBytes",
+    "deviceName",
+    "username",
+    "orgName",
+]
+REPORTS = ["backup-status", "disk-usage", "migration-plan", "cold-storage", "search"]
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--devices", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--runs", type=int, default=5, help="timed runs a figure (median)")
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
+    parser.add_argument("--sqlite", help="an SQLite file instead of PostgreSQL (tiny runs)")
+    parser.add_argument("--load-seconds", type=int, default=60)
+    parser.add_argument(
+        "--out", type=Path, help="the results file (default bench/results/<date>.md)"
+    )
+    return parser.parse_args()
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def ensure_postgres_database(url: str) -> None:
+    import psycopg
+
+    base, _, name = url.rpartition("/")
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as connection:
+        exists = connection.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
+        ).fetchone()
+        if not exists:
+            connection.execute(f'CREATE DATABASE "{name}"')
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_gunicorn(environment: dict[str, str], port: int) -> subprocess.Popen:
+    command = [
+        str(ROOT / ".venv" / "bin" / "gunicorn"),
+        "backupreport.wsgi",
+        "--worker-class=gthread",
+        "--workers=2",
+        "--threads=8",
+        f"--bind=127.0.0.1:{port}",
+        "--timeout=900",
+        "--log-level=warning",
+    ]
+    server = subprocess.Popen(command, cwd=ROOT, env=environment, start_new_session=True)
+    for _ in range(300):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return server
+        except OSError:
+            if server.poll() is not None:
+                raise RuntimeError("gunicorn did not start") from None
+            time.sleep(0.1)
+    raise RuntimeError("gunicorn did not answer")
+
+
+def worker_peak_memory_mb(master_pid: int) -> float:
+    """The largest peak resident size (VmHWM) among gunicorn's workers."""
+    peak = 0
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+        if fields.get("PPid", "").strip() == str(master_pid) and "VmHWM" in fields:
+            peak = max(peak, int(fields["VmHWM"].split()[0]))
+    return peak / 1024
+
+
+def api(**params) -> str:
+    return "/api/DeviceBackupReport?" + urlencode(params, quote_via=quote)
+
+
+def run_wrk(port: int, path: str, authorization: str, seconds: int) -> dict[str, str]:
+    if not shutil.which("wrk"):
+        return {"note": "wrk is not installed (apt-get install wrk)"}
+    command = [
+        "wrk",
+        "-t2",
+        "-c16",
+        f"-d{seconds}s",
+        "--latency",
+        "--timeout=10s",
+        "-H",
+        f"Authorization: {authorization}",
+        f"http://127.0.0.1:{port}{path}",
+    ]
+    output = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60).stdout
+    found: dict[str, str] = {"raw": output}
+    for line in output.splitlines():
+        words = line.split()
+        if line.startswith("Requests/sec:"):
+            found["rps"] = words[1]
+        elif len(words) == 2 and words[0] in {"50%", "99%"}:
+            found[words[0]] = words[1]
+        elif "requests in" in line:
+            found["requests"] = words[0]
+        elif line.strip().startswith(("Non-2xx", "Socket errors")):
+            found["errors"] = found.get("errors", "") + line.strip() + " "
+    found.setdefault("errors", "0")
+    return found
+
+
+def main() -> int:
+    args = parse_args()
+    if args.sqlite:
+        os.environ.pop("DATABASE_URL", None)
+        os.environ["SQLITE_PATH"] = str(Path(args.sqlite).resolve())
+    else:
+        ensure_postgres_database(args.database_url)
+        os.environ["DATABASE_URL"] = args.database_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backupreport.settings")
+    import django
+
+    django.setup()
+    import fleet
+    import summary
+    from client import Client
+    from django.db import connection
+
+    on_postgres = connection.vendor == "postgresql"
+    fleet.ensure_fleet(args.devices, args.seed, log)
+    manager_org = fleet.personas()
+    sample = fleet.samples(manager_org)
+    log(f"{sample.devices:,} devices, {sample.rows:,} report rows; manager of {manager_org}")
+
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "COV_"))} | {
+        "DJANGO_DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "0",
+    }
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity=0"],
+        cwd=ROOT,
+        env=environment,
+        check=True,
+    )
+    port = free_port()
+    server = start_gunicorn(environment, port)
+    runs = args.runs
+    table = summary.Results(args, sample, on_postgres)
+    try:
+        admin = Client("127.0.0.1", port).use_basic("bench-admin", fleet.PASSWORD)
+        log("a. first pages")
+        table.add("a", admin.time("unfiltered", api(pgSize=100), runs))
+        for key in SORT_KEYS:
+            for direction in ("asc", "desc"):
+                path = api(srtKey=key, srtDir=direction, pgSize=100)
+                table.add("a", admin.time(f"{key} {direction}", path, runs))
+        log("b. searches")
+        searches = {
+            f"user={sample.last_name_part} (part of a last name)": api(
+                user=sample.last_name_part, pgSize=100
+            ),
+            f"user={sample.employee_id} (an employee ID)": api(user=sample.employee_id, pgSize=100),
+            f"org={sample.org_name}": api(org=sample.org_name, pgSize=100),
+            f"device={sample.device_part}": api(device=sample.device_part, pgSize=100),
+            f"os=mac&org={sample.org_name}&active=true": api(
+                os="mac", org=sample.org_name, active="true", pgSize=100
+            ),
+        }
+        for label, path in searches.items():
+            table.add("b", admin.time(label, path, runs))
+        log("c. a deep page")
+        deep = max(1, min(500, sample.rows // 100))
+        path = api(srtKey="archiveBytes", srtDir="desc", pgSize=100, pgNum=deep)
+        table.add("c", admin.time(f"page {deep} by archiveBytes desc", path, runs))
+
+        log("d. CSV export of every row")
+        table.export_runs = [admin.stream(api(export="csv")) for _ in range(runs)]
+        table.export_peak_mb = worker_peak_memory_mb(server.pid)
+        if on_postgres:
+            fleet.make_reference_table()
+            table.reference_runs = [fleet.time_reference_copy() for _ in range(runs)]
+
+        log("e. pages")
+        for persona in ("bench-admin", "bench-manager"):
+            browser = Client("127.0.0.1", port).log_in(persona, fleet.PASSWORD)
+            table.add("e", browser.time(f"overview as {persona}", "/", runs))
+            for slug in REPORTS:
+                path = f"/reports/{slug}/"
+                if slug == "search":
+                    path += "?" + urlencode({"user": sample.employee_id})
+                table.add("e", browser.time(f"{slug} as {persona}", path, runs))
+
+        log("f. the Django admin on the same search")
+        browser = Client("127.0.0.1", port).log_in("bench-admin", fleet.PASSWORD)
+        admin_path = "/admin/reports/archive/?" + urlencode({"q": sample.last_name_part})
+        table.add("f", browser.time(f"admin archives q={sample.last_name_part}", admin_path, runs))
+        table.add(
+            "f",
+            admin.time(f"API user={sample.last_name_part}", searches[next(iter(searches))], runs),
+        )
+        search_page = "/reports/search/?" + urlencode({"user": sample.last_name_part})
+        table.add("f", browser.time(f"search page user={sample.last_name_part}", search_page, runs))
+
+        log(f"g. load: wrk, {args.load_seconds} s at 16 connections")
+        table.load = run_wrk(
+            port, api(pgSize=100), admin.headers["Authorization"], args.load_seconds
+        )
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+    text = table.markdown()
+    out = args.out or ROOT / "bench" / "results" / f"{dt.date.today():%Y-%m-%d}.md"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text)
+    print(text)
+    log(f"written to {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,133 @@
+"""The benchmark's results as a Markdown table, with the issue's targets beside them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import platform
+import statistics
+import subprocess
+
+# The targets of the [scale] issue, per section, in milliseconds.
+TARGET_MS = {"a": 100, "b": 100, "c": 250, "e": 300}
+SECTIONS = {
+    "a": "a. API first page (pgSize=100)",
+    "b": "b. API searches (pgSize=100)",
+    "c": "c. a deep page of a sorted query",
+    "e": "e. the overview and the five report pages",
+    "f": "f. the peer: the Django admin change list on the same search",
+}
+
+
+def _postgres_version() -> str:
+    try:
+        return subprocess.run(
+            ["psql", "--version"], capture_output=True, text=True, timeout=10
+        ).stdout.strip()
+    except OSError:
+        return "-"
+
+
+class Results:
+    def __init__(self, args, sample, on_postgres: bool):
+        self.args, self.sample, self.on_postgres = args, sample, on_postgres
+        self.timings: dict[str, list] = {key: [] for key in SECTIONS}
+        self.export_runs: list[tuple[int, int, int, float]] = []
+        self.export_peak_mb = 0.0
+        self.reference_runs: list[tuple[int, float]] = []
+        self.load: dict[str, str] = {}
+
+    def add(self, section: str, timing) -> None:
+        self.timings[section].append(timing)
+
+    def _verdict(self, section: str, median_ms: float) -> str:
+        target = TARGET_MS.get(section)
+        if target is None:
+            return ""
+        return "yes" if median_ms <= target else f"**no** (> {target} ms)"
+
+    def _section(self, section: str) -> list[str]:
+        lines = [f"### {SECTIONS[section]}", ""]
+        lines += [
+            "| request | median ms | min | max | bytes | target met |",
+            "|---|---:|---:|---:|---:|---|",
+        ]
+        for t in self.timings[section]:
+            lines.append(
+                f"| `{t.label}` | {t.median_ms:.1f} | {t.min_ms:.1f} | {t.max_ms:.1f} "
+                f"| {t.size:,} | {self._verdict(section, t.median_ms)} |"
+            )
+        return lines + [""]
+
+    def _export(self) -> list[str]:
+        lines = ["### d. CSV export of every row, as a system administrator", ""]
+        if not self.export_runs:
+            return lines + ["not measured", ""]
+        seconds = [run[3] for run in self.export_runs]
+        rows = self.export_runs[0][2] - 1
+        median = statistics.median(seconds)
+        lines += [
+            f"- export: median {median:.2f} s (min {min(seconds):.2f}, max {max(seconds):.2f}),"
+            f" {self.export_runs[0][1]:,} bytes, {rows:,} lines after the header,"
+            f" {rows / median:,.0f} rows/s",
+            f"- gunicorn worker peak resident memory (VmHWM over the whole run):"
+            f" {self.export_peak_mb:.0f} MB (target under 200 MB)",
+        ]
+        if self.reference_runs:
+            reference = [run[1] for run in self.reference_runs]
+            ratio = median / statistics.median(reference)
+            lines += [
+                f"- reference, `COPY bench_reference TO STDOUT WITH (FORMAT csv, HEADER)`:"
+                f" median {statistics.median(reference):.2f} s (min {min(reference):.2f},"
+                f" max {max(reference):.2f}), {self.reference_runs[0][0]:,} bytes",
+                f"- ratio export / reference: **{ratio:.2f}** (target at most 1.5)",
+            ]
+        else:
+            lines.append("- reference COPY: PostgreSQL only")
+        return lines + [""]
+
+    def _peer(self) -> list[str]:
+        lines = self._section("f")
+        found = {t.label.split(" ")[0]: t for t in self.timings["f"]}
+        admin = found.get("admin")
+        if admin:
+            for name in ("API", "search"):
+                if name in found:
+                    ratio = admin.median_ms / found[name].median_ms
+                    lines.append(f"- admin / {name}: **{ratio:.1f}x** faster (target at least 5x)")
+        return lines + [""]
+
+    def _load(self) -> list[str]:
+        lines = ["### g. load: wrk against the API first page, 16 connections", ""]
+        if "rps" not in self.load:
+            return lines + [self.load.get("note", "not measured"), ""]
+        return lines + [
+            f"- {self.args.load_seconds} s: {self.load.get('requests', '?')} requests,"
+            f" {self.load['rps']} requests/s, p50 {self.load.get('50%', '?')},"
+            f" p99 {self.load.get('99%', '?')} (target under 500 ms), errors:"
+            f" {self.load['errors'].strip()}",
+            "",
+        ]
+
+    def markdown(self) -> str:
+        s = self.sample
+        database = "PostgreSQL" if self.on_postgres else "SQLite"
+        lines = [
+            f"# Benchmark, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
+            "",
+            f"- fleet: {s.devices:,} devices, {s.rows:,} report rows, on {database}"
+            f" ({_postgres_version() if self.on_postgres else 'embedded'})",
+            f"- server: gunicorn, 2 gthread workers x 8 threads, DJANGO_DEBUG=0;"
+            f" machine: {platform.machine()}, Python {platform.python_version()}",
+            f"- each figure: the median of {self.args.runs} runs after one warm-up, over HTTP"
+            " on loopback",
+            f"- the org manager manages {s.manager_org} ({s.manager_rows:,} rows)",
+            f"- reproduce: `make bench` (or `.venv/bin/python bench/run.py --devices {s.devices}`)",
+            "",
+        ]
+        for section in ("a", "b", "c"):
+            lines += self._section(section)
+        lines += self._export()
+        lines += self._section("e")
+        lines += self._peer()
+        lines += self._load()
+        return "\n".join(lines)
