@@ -1,0 +1,40 @@
+"""A tiny run of the benchmark, so that the script cannot rot.
+
+It serves the app with gunicorn and times every section over HTTP on about 1,000
+devices; the figures themselves are not judged here (speed is measured by `make bench`,
+never by a timed test).
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_a_tiny_benchmark_run_writes_every_section(tmp_path):
+    out = tmp_path / "results.md"
+    command = [
+        sys.executable,
+        "bench/run.py",
+        "--devices=1000",
+        "--runs=1",
+        "--load-seconds=1",
+        f"--out={out}",
+    ]
+    suite_database = os.environ.get("DATABASE_URL")
+    if suite_database:
+        command.append(
+            f"--database-url={suite_database.rpartition('/')[0]}/backupreport_bench_tiny"
+        )
+    else:
+        command.append(f"--sqlite={tmp_path / 'bench.sqlite3'}")
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    text = out.read_text()
+    for heading in ("### a.", "### b.", "### c.", "### d.", "### e.", "### f.", "### g."):
+        assert heading in text
+    assert "1,000 devices" in text
+    if suite_database:
+        assert "ratio export / reference" in text
