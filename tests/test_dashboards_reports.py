@@ -35,7 +35,7 @@ def url(slug: str, **params) -> str:
 
 def device_links(page: bytes) -> list[str]:
     """Device names in table order, as the device column links them."""
-    return re.findall(r'<a href="/devices/[^"]+/">([^<]+)</a>', page.decode())
+    return re.findall(r'<a class="device-link" href="/devices/[^"]+/">([^<]+)</a>', page.decode())
 
 
 def expected_names(user: str, **params) -> list[str]:

@@ -14,12 +14,12 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 # In SVG user units; a chart card is about this wide, so text keeps its size.
-WIDTH = 420
-LABEL_WIDTH = 118
-VALUE_WIDTH = 70
+WIDTH = 440
+LABEL_WIDTH = 166
+VALUE_WIDTH = 66
 ROW_HEIGHT = 28
 BAR_HEIGHT = 18
-MAX_LABEL = 16
+MAX_LABEL = 21
 
 _ids = itertools.count(1)
 
@@ -31,10 +31,12 @@ class Bar:
     display: str  # the value as people read it: "1,204", "4.2 TiB"
     href: str | None = None
     kind: str = "default"  # colour: default, ok, warning, critical, never
+    title: str | None = None  # the full name on hover, when the label is short for it
 
 
 def _short(label: str) -> str:
-    return label if len(label) <= MAX_LABEL else label[: MAX_LABEL - 1] + "…"
+    """Keep the end: "Northwind › Engineering" -> "…thwind › Engineering"."""
+    return label if len(label) <= MAX_LABEL else "…" + label[-(MAX_LABEL - 1) :]
 
 
 def _bar(bar: Bar, index: int, scale: float) -> SafeString:
@@ -45,7 +47,7 @@ def _bar(bar: Bar, index: int, scale: float) -> SafeString:
         '<text class="chart-label" x="{}" y="{}" text-anchor="end">{}</text>'
         '<rect class="chart-bar bar-{}" x="{}" y="{}" width="{}" height="{}" rx="3"></rect>'
         '<text class="chart-value" x="{}" y="{}">{}</text>',
-        bar.label,
+        bar.title or bar.label,
         bar.display,
         LABEL_WIDTH - 8,
         y + BAR_HEIGHT - 5,
@@ -72,7 +74,7 @@ def bar_chart(title: str, bars: Sequence[Bar], *, empty: str = "Nothing to chart
     largest = max(bar.value for bar in bars) or 1
     scale = (WIDTH - LABEL_WIDTH - VALUE_WIDTH) / largest
     height = len(bars) * ROW_HEIGHT + 8
-    description = "; ".join(f"{bar.label}: {bar.display}" for bar in bars) + "."
+    description = "; ".join(f"{bar.title or bar.label}: {bar.display}" for bar in bars) + "."
     return format_html(
         '<svg class="chart" viewBox="0 0 {} {}" role="img" aria-labelledby="{}-t {}-d"'
         ' xmlns="http://www.w3.org/2000/svg">'

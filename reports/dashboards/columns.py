@@ -30,11 +30,12 @@ class DeviceColumn(tables.Column):
         super().__init__(accessor="device_name", verbose_name="Device", **kwargs)
 
     def render(self, value, record):
+        hostname = record.device_os_hostname or ""
         return format_html(
-            '<a href="{}">{}</a><small>{}</small>',
+            '<a class="device-link" href="{}">{}</a><small>{}</small>',
             device_url(record.device_uid),
-            value,
-            record.device_os_hostname or "",
+            value or record.device_uid,
+            "" if hostname.lower() == (value or "").lower() else hostname,
         )
 
 

@@ -42,10 +42,11 @@ def _charts(overview: Overview) -> dict:
     age_bars.append(Bar("never", never, f"{never:,}", status.url(health="never"), "never"))
     org_bars = [
         Bar(
-            o.org_name or "(no org)",
+            o.label,
             o.archive_bytes,
             bytes_human(o.archive_bytes),
             usage.url(exactOrgUid=o.org_uid) if o.org_uid else None,
+            title=o.full_path,
         )
         for o in overview.by_org
     ]
