@@ -1,0 +1,238 @@
+"""Importing the org tree: a CSV of orgUid, orgName, orgExtRef, parentOrgUid.
+
+The vendor's report export carries no tree, so it comes from its own file. Rows may
+come in any order; a parent may be in the file or already known. Materialized paths
+("/<root pk>/.../<own pk>/", see Org.save) are computed for the whole tree in Python
+and written in bulk: one save per org would be 10,000 round trips and re-walk subtrees.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from itertools import chain
+from pathlib import Path
+
+from django.db import models, transaction
+from django.db.models import Value
+from django.db.models.functions import Cast, Concat
+
+from accounts.models import Org
+from reports.importing import report_rows, values
+from reports.importing.changes import WRITE_BATCH, Changes, Outcome, Table, chunks, pks_of
+from reports.importing.csv_file import CsvFile, ImportFailed
+from reports.importing.updates import update_rows
+from reports.models import Device
+
+ORGS = Table("orgs", Org, "org_uid")
+COLUMNS = ("orgUid", "orgName", "orgExtRef", "parentOrgUid")
+
+
+@dataclass(frozen=True)
+class OrgRow:
+    org_uid: str
+    name: str
+    ext_ref: str
+    parent_uid: str | None
+    line: int
+    parent_line: int  # where its parentOrgUid cell is, for errors about the parent
+
+
+@dataclass(frozen=True)
+class KnownOrg:
+    pk: int
+    name: str
+    ext_ref: str
+    parent_id: int | None
+    path: str
+
+
+def give_root_paths(org_ids: Iterable[int]) -> None:
+    """Paths of orgs just created at the top of the tree: "/<pk>/"."""
+    path = Concat(Value("/"), Cast("pk", models.CharField()), Value("/"))
+    for part in chunks(list(org_ids)):
+        Org.objects.filter(pk__in=part).update(path=path)
+
+
+def parse(csv_file: CsvFile) -> dict[str, OrgRow]:
+    """Read and check every row; raises ImportFailed at the first bad cell."""
+    parsers = {
+        "orgUid": values.at_most(values.uid, Org._meta.get_field("org_uid").max_length),
+        "orgName": values.at_most(values.text, Org._meta.get_field("name").max_length),
+        "orgExtRef": values.at_most(values.text, Org._meta.get_field("ext_ref").max_length),
+        "parentOrgUid": values.uid,
+    }
+    rows: dict[str, OrgRow] = {}
+    for record in csv_file.records(required=COLUMNS):
+        cells = {}
+        for column, parse_cell in parsers.items():
+            try:
+                cells[column] = parse_cell(record.cells[csv_file.columns[column]])
+            except values.CellError as error:
+                raise csv_file.error(record, column, str(error)) from None
+        org_uid = cells["orgUid"]
+        if not org_uid:
+            raise csv_file.error(record, "orgUid", "orgUid is missing; every row needs one")
+        if org_uid in rows:
+            message = f'"{org_uid}" is already on line {rows[org_uid].line}'
+            raise csv_file.error(record, "orgUid", message)
+        rows[org_uid] = OrgRow(
+            org_uid,
+            cells["orgName"],
+            cells["orgExtRef"],
+            cells["parentOrgUid"],
+            line=record.line_of(csv_file.columns["orgUid"]),
+            parent_line=record.line_of(csv_file.columns["parentOrgUid"]),
+        )
+    return rows
+
+
+def import_orgs(path: str | Path, *, dry_run: bool = False) -> Outcome:
+    csv_file = CsvFile(path)
+    rows = parse(csv_file)
+    with transaction.atomic():
+        # The whole table: moving one org changes the path of everything below it.
+        known = {
+            uid: KnownOrg(*values)
+            for uid, *values in Org.objects.order_by().values_list(
+                "org_uid", "pk", "name", "ext_ref", "parent_id", "path"
+            )
+        }
+        parents = _final_parents(csv_file, rows, known)
+        _check_no_cycle(csv_file, rows, parents)
+        changes = _compare(rows, known, parents)
+        outcome = Outcome(csv_file.name, len(rows), [changes], dry_run)
+        if dry_run:
+            # Stand-in keys for the new orgs, so that path lengths are checked all the same.
+            next_pk = max((org.pk for org in known.values()), default=0) + 1
+            pk_of = {uid: next_pk + n for n, uid in enumerate(changes.created)}
+        else:
+            Org.objects.bulk_create(
+                [
+                    Org(org_uid=row.org_uid, name=row.name, ext_ref=row.ext_ref)
+                    for row in (rows[uid] for uid in changes.created)
+                ],
+                batch_size=WRITE_BATCH,
+            )
+            pk_of = pks_of(ORGS, list(changes.created))
+        pk_of |= {uid: org.pk for uid, org in known.items()}
+        paths = _paths(csv_file, rows, parents, pk_of)
+        written = _write(rows, known, parents, pk_of, paths, dry_run)
+        repathed = len(written - {pk_of[uid] for uid in chain(changes.created, changes.updated)})
+        if repathed:
+            outcome.notes.append(f"Paths redone for {repathed:,} orgs the file does not list.")
+        if not dry_run:
+            devices = report_rows.devices_where(Device.objects, "user__org_id", written)
+            outcome.notes.append(report_rows.bring_in_step(devices))
+    return outcome
+
+
+def _final_parents(
+    csv_file: CsvFile, rows: dict[str, OrgRow], known: dict[str, KnownOrg]
+) -> dict[str, str | None]:
+    """org uid -> its parent's uid once the file is applied, for every org."""
+    uid_of = {org.pk: uid for uid, org in known.items()}
+    parents = {uid: uid_of.get(org.parent_id) for uid, org in known.items()}
+    for uid, row in rows.items():
+        if row.parent_uid is not None and row.parent_uid not in rows | known:
+            message = f'unknown parent org "{row.parent_uid}": not in the file nor known'
+            raise ImportFailed(csv_file.name, row.parent_line, "parentOrgUid", message)
+        parents[uid] = row.parent_uid
+    return parents
+
+
+def _check_no_cycle(
+    csv_file: CsvFile, rows: dict[str, OrgRow], parents: dict[str, str | None]
+) -> None:
+    done: set[str] = set()
+    for start in parents:
+        trail: list[str] = []
+        node = start
+        while node is not None and node not in done:
+            if node in trail:
+                cycle = trail[trail.index(node) :]
+                # The known tree has no cycle, so one of the file's rows closes it.
+                culprit = min((rows[uid] for uid in cycle if uid in rows), key=lambda r: r.line)
+                at = cycle.index(culprit.org_uid)
+                loop = " -> ".join(cycle[at:] + cycle[:at] + [culprit.org_uid])
+                message = f"the parents make a cycle: {loop}"
+                raise ImportFailed(csv_file.name, culprit.parent_line, "parentOrgUid", message)
+            trail.append(node)
+            node = parents[node]
+        done.update(trail)
+
+
+def _compare(
+    rows: dict[str, OrgRow], known: dict[str, KnownOrg], parents: dict[str, str | None]
+) -> Changes:
+    uid_of = {org.pk: uid for uid, org in known.items()}
+    changes = Changes(ORGS, created={}, updated={}, unchanged=0, pks={})
+    for uid, row in rows.items():
+        values_ = {"name": row.name, "ext_ref": row.ext_ref, "parent": parents[uid]}
+        org = known.get(uid)
+        if org is None:
+            changes.created[uid] = values_
+            continue
+        changes.pks[uid] = org.pk
+        before = {"name": org.name, "ext_ref": org.ext_ref, "parent": uid_of.get(org.parent_id)}
+        if before == values_:
+            changes.unchanged += 1
+        else:
+            changes.updated[uid] = (org.pk, values_)
+            changes.old[uid] = before
+    return changes
+
+
+def _paths(
+    csv_file: CsvFile,
+    rows: dict[str, OrgRow],
+    parents: dict[str, str | None],
+    pk_of: dict[str, int],
+) -> dict[str, str]:
+    """org uid -> its materialized path, each ancestor's path computed once."""
+    limit = Org._meta.get_field("path").max_length
+    paths: dict[str, str] = {}
+    for start in parents:
+        trail: list[str] = []
+        node = start
+        while node is not None and node not in paths:
+            trail.append(node)
+            node = parents[node]
+        path = "/" if node is None else paths[node]
+        for uid in reversed(trail):
+            path = f"{path}{pk_of[uid]}/"
+            paths[uid] = path
+            if len(path) > limit:
+                # Blame the nearest org of the file on the way up: it made the tree deep.
+                culprit = uid
+                while culprit not in rows:
+                    culprit = parents[culprit]
+                message = f"the tree is too deep here: a path of {len(path)} characters"
+                raise ImportFailed(
+                    csv_file.name, rows[culprit].parent_line, "parentOrgUid", message
+                )
+    return paths
+
+
+def _write(
+    rows: dict[str, OrgRow],
+    known: dict[str, KnownOrg],
+    parents: dict[str, str | None],
+    pk_of: dict[str, int],
+    paths: dict[str, str],
+    dry_run: bool,
+) -> set[int]:
+    """Write every org whose values or path differ; returns their pks."""
+    changed: list[tuple] = []  # (pk, name, ext_ref, parent_id, path)
+    for uid, parent_uid in parents.items():
+        org = known.get(uid)
+        row = rows.get(uid)
+        name = row.name if row else org.name
+        ext_ref = row.ext_ref if row else org.ext_ref
+        parent_id = None if parent_uid is None else pk_of[parent_uid]
+        target = (name, ext_ref, parent_id, paths[uid])
+        if org is None or (org.name, org.ext_ref, org.parent_id, org.path) != target:
+            changed.append((pk_of[uid], *target))
+    if not dry_run:
+        update_rows(Org, ["name", "ext_ref", "parent_id", "path"], changed)
+    return {pk for pk, *_ in changed}
