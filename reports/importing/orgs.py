@@ -19,7 +19,15 @@ from django.db.models.functions import Cast, Concat
 
 from accounts.models import Org
 from reports.importing import report_rows, values
-from reports.importing.changes import WRITE_BATCH, Changes, Outcome, Table, chunks, pks_of
+from reports.importing.changes import (
+    WRITE_BATCH,
+    Changes,
+    Outcome,
+    Table,
+    Timings,
+    chunks,
+    pks_of,
+)
 from reports.importing.csv_file import CsvFile, ImportFailed
 from reports.importing.updates import update_rows
 from reports.models import Device
@@ -89,42 +97,53 @@ def parse(csv_file: CsvFile) -> dict[str, OrgRow]:
 
 def import_orgs(path: str | Path, *, dry_run: bool = False) -> Outcome:
     csv_file = CsvFile(path)
-    rows = parse(csv_file)
+    timings = Timings()
+    with timings("read"):
+        rows = parse(csv_file)
     with transaction.atomic():
-        # The whole table: moving one org changes the path of everything below it.
-        known = {
-            uid: KnownOrg(*values)
-            for uid, *values in Org.objects.order_by().values_list(
-                "org_uid", "pk", "name", "ext_ref", "parent_id", "path"
-            )
-        }
-        parents = _final_parents(csv_file, rows, known)
-        _check_no_cycle(csv_file, rows, parents)
-        changes = _compare(rows, known, parents)
-        outcome = Outcome(csv_file.name, len(rows), [changes], dry_run)
-        if dry_run:
-            # Stand-in keys for the new orgs, so that path lengths are checked all the same.
-            next_pk = max((org.pk for org in known.values()), default=0) + 1
-            pk_of = {uid: next_pk + n for n, uid in enumerate(changes.created)}
-        else:
-            Org.objects.bulk_create(
-                [
-                    Org(org_uid=row.org_uid, name=row.name, ext_ref=row.ext_ref)
-                    for row in (rows[uid] for uid in changes.created)
-                ],
-                batch_size=WRITE_BATCH,
-            )
-            pk_of = pks_of(ORGS, list(changes.created))
-        pk_of |= {uid: org.pk for uid, org in known.items()}
-        paths = _paths(csv_file, rows, parents, pk_of)
-        written = _write(rows, known, parents, pk_of, paths, dry_run)
-        repathed = len(written - {pk_of[uid] for uid in chain(changes.created, changes.updated)})
-        if repathed:
+        with timings("compare"):
+            known = _known_orgs()
+            parents = _final_parents(csv_file, rows, known)
+            _check_no_cycle(csv_file, rows, parents)
+            changes = _compare(rows, known, parents)
+        outcome = Outcome(csv_file.name, len(rows), [changes], dry_run, timings=timings)
+        with timings("write"):
+            pk_of = _stand_in_pks(known, changes) if dry_run else _create(rows, changes)
+            pk_of |= {uid: org.pk for uid, org in known.items()}
+            paths = _paths(csv_file, rows, parents, pk_of)
+            written = _write(rows, known, parents, pk_of, paths, dry_run)
+        listed = {pk_of[uid] for uid in chain(changes.created, changes.updated)}
+        if repathed := len(written - listed):
             outcome.notes.append(f"Paths redone for {repathed:,} orgs the file does not list.")
         if not dry_run:
-            devices = report_rows.devices_where(Device.objects, "user__org_id", written)
-            outcome.notes.append(report_rows.bring_in_step(devices))
+            with timings("report rows"):
+                devices = report_rows.devices_where(Device.objects, "user__org_id", written)
+                outcome.notes.append(report_rows.bring_in_step(devices))
     return outcome
+
+
+def _known_orgs() -> dict[str, KnownOrg]:
+    # The whole table: moving one org changes the path of everything below it.
+    rows = Org.objects.order_by().values_list(
+        "org_uid", "pk", "name", "ext_ref", "parent_id", "path"
+    )
+    return {uid: KnownOrg(*values) for uid, *values in rows}
+
+
+def _create(rows: dict[str, OrgRow], changes: Changes) -> dict[str, int]:
+    """Create the new orgs, parent and path to come; returns their pks by uid."""
+    new = [rows[uid] for uid in changes.created]
+    Org.objects.bulk_create(
+        [Org(org_uid=row.org_uid, name=row.name, ext_ref=row.ext_ref) for row in new],
+        batch_size=WRITE_BATCH,
+    )
+    return pks_of(ORGS, list(changes.created))
+
+
+def _stand_in_pks(known: dict[str, KnownOrg], changes: Changes) -> dict[str, int]:
+    """For a dry run: the keys the new orgs would likely get, so path lengths are checked."""
+    next_pk = max((org.pk for org in known.values()), default=0) + 1
+    return {uid: next_pk + n for n, uid in enumerate(changes.created)}
 
 
 def _final_parents(
@@ -134,8 +153,9 @@ def _final_parents(
     uid_of = {org.pk: uid for uid, org in known.items()}
     parents = {uid: uid_of.get(org.parent_id) for uid, org in known.items()}
     for uid, row in rows.items():
-        if row.parent_uid is not None and row.parent_uid not in rows | known:
-            message = f'unknown parent org "{row.parent_uid}": not in the file nor known'
+        parent = row.parent_uid
+        if parent is not None and parent not in rows and parent not in known:
+            message = f'unknown parent org "{parent}": not in the file nor known'
             raise ImportFailed(csv_file.name, row.parent_line, "parentOrgUid", message)
         parents[uid] = row.parent_uid
     return parents
