@@ -1,4 +1,6 @@
 from django.apps import AppConfig
+from django.apps import apps as global_apps
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models.signals import post_migrate
 
 # The apps whose models a system administrator manages in the admin.
@@ -6,23 +8,29 @@ SYSADMIN_APP_LABELS = ("accounts", "reports")
 SYSADMIN_ACTIONS = ("view", "add", "change", "delete")
 
 
-def grant_sysadmin_permissions(sender: AppConfig, apps, using: str = "default", **kwargs) -> None:
+def grant_sysadmin_permissions(
+    sender: AppConfig, apps=global_apps, using: str = DEFAULT_DB_ALIAS, **kwargs
+) -> None:
     """Give the System administrators group the admin permissions on one app's models.
 
     Runs after every migrate, once per app, just after django.contrib.auth has created
     that app's permissions (auth connects first): on a fresh database the permissions
     do not exist while the migrations run, so a data migration cannot grant them.
+    The role groups are made again too if missing (a flush empties them, then
+    sends post_migrate).
     """
     if sender.label not in SYSADMIN_APP_LABELS:
         return
-    from accounts.roles import SYSTEM_ADMINISTRATORS
+    from accounts.roles import ROLE_GROUPS, SYSTEM_ADMINISTRATORS
 
     try:
         Group = apps.get_model("auth", "Group")
         Permission = apps.get_model("auth", "Permission")
     except LookupError:  # auth not migrated (e.g. migrating to zero)
         return
-    group, _ = Group.objects.using(using).get_or_create(name=SYSTEM_ADMINISTRATORS)
+    for name in ROLE_GROUPS.values():
+        Group.objects.using(using).get_or_create(name=name)
+    group = Group.objects.using(using).get(name=SYSTEM_ADMINISTRATORS)
     codenames = [
         f"{action}_{model._meta.model_name}"
         for model in sender.get_models()

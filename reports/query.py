@@ -183,17 +183,35 @@ def ordering(sort_key: str | None, descending: bool) -> list:
     return [F(a).asc(nulls_first=True) for a in attributes]
 
 
+def _known_values(params: QueryDict) -> tuple[dict[str, str], dict[str, str]]:
+    """The known parameters' values, and the errors of those given more than once.
+
+    An empty value counts as not given (`?pgNum=2&pgNum=` is page 2). Two values are
+    ambiguous: rather than guess which the caller meant, the answer names them.
+    """
+    values, errors = {}, {}
+    for name in ReportFilter.base_filters:
+        given = [value for value in params.getlist(name) if value != ""]
+        if len(given) > 1:
+            errors[name] = f"given {len(given)} times; give it once."
+        elif given:
+            values[name] = given[0]
+    return values, errors
+
+
 def report_query(params: QueryDict | dict, user) -> ReportQuery:
     """Validate the parameters and build the query of the rows this user asked for.
 
     Raises InvalidParameters naming each known parameter with a bad value.
     """
+    repeated: dict[str, str] = {}
+    if isinstance(params, QueryDict):
+        params, repeated = _known_values(params)
     visible = ReportRow.objects.visible_to(user)
     report_filter = ReportFilter(params, queryset=visible)
-    if not report_filter.is_valid():
-        raise InvalidParameters(
-            {name: " ".join(messages) for name, messages in report_filter.errors.items()}
-        )
+    if not report_filter.is_valid() or repeated:
+        errors = {name: " ".join(messages) for name, messages in report_filter.errors.items()}
+        raise InvalidParameters(errors | repeated)
     cleaned = report_filter.form.cleaned_data
     sort_key = cleaned.get("srtKey")
     descending = cleaned.get("srtDir") == "desc"

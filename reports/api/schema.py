@@ -25,9 +25,9 @@ _VALUE_SCHEMAS = {
 
 
 def _any_case(*words: str) -> str:
-    """A pattern for these words in any letter case, or nothing (an empty value)."""
+    """A pattern for these words in any letter case."""
     spelled = ("".join(f"[{c.upper()}{c.lower()}]" for c in word) for word in words)
-    return f"^({'|'.join(spelled)})?$"
+    return f"^({'|'.join(spelled)})$"
 
 
 def _parameter(name: str, description: str, schema: dict | None = None) -> dict:
@@ -35,6 +35,8 @@ def _parameter(name: str, description: str, schema: dict | None = None) -> dict:
         "name": name,
         "in": "query",
         "required": False,
+        # An empty value is ignored, as if the parameter were not sent (`os=`).
+        "allowEmptyValue": True,
         "description": description,
         "schema": schema or {"type": "string", "pattern": "^[^\\u0000]*$"},
     }
