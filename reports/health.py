@@ -17,7 +17,7 @@ the caller applied carries through.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from django.conf import settings
@@ -166,14 +166,21 @@ def with_health(rows: QuerySet, health: Health, now: dt.datetime | None = None) 
 # Counting devices: one query over the per-device latest backup.
 
 
-@dataclass(frozen=True)
-class DeviceHealthCounts:
-    devices: int
-    by_health: dict[Health, int]
-    by_band: list[tuple[AgeBand, int]]
+def per_device(rows: QuerySet, *columns: str) -> QuerySet:
+    """One row per device with its latest completed backup as `last`.
+
+    `columns` are device-level row fields (os, status...) the caller counts by: equal on
+    every row of a device, they add no groups.
+    """
+    return (
+        rows.order_by()
+        .values("device_id", *columns)
+        .annotate(last=Max("last_completed_backup_date"))
+    )
 
 
-def _band_q(band: AgeBand, now: dt.datetime) -> Q:
+def band_q(band: AgeBand, now: dt.datetime) -> Q:
+    """Over per_device(): the devices whose latest backup falls in the band."""
     q = Q(last__isnull=False)
     if (oldest := band.oldest(now)) is not None:
         q &= Q(last__gt=oldest)
@@ -182,20 +189,47 @@ def _band_q(band: AgeBand, now: dt.datetime) -> Q:
     return q
 
 
-def device_health_counts(rows: QuerySet, now: dt.datetime | None = None) -> DeviceHealthCounts:
-    """Devices of these rows by health and by chart band, in one query."""
+def health_q(health: Health, now: dt.datetime) -> Q:
+    if health is Health.NEVER:
+        return Q(last__isnull=True)
+    return band_q(health_bands()[health], now)
+
+
+@dataclass(frozen=True)
+class DeviceHealthCounts:
+    devices: int  # the devices counted
+    by_health: dict[Health, int]
+    by_band: list[tuple[AgeBand, int]]
+    also: dict[str, int] = field(default_factory=dict)  # the caller's own counts
+
+
+def device_health_counts(
+    devices: QuerySet,
+    now: dt.datetime | None = None,
+    *,
+    among: Q | None = None,
+    also: dict[str, Q] | None = None,
+) -> DeviceHealthCounts:
+    """Devices of per_device() by health and chart band, in one query.
+
+    among: which devices the health counts are of (e.g. the active ones); also: more
+    device counts the caller wants from the same scan, each by its own condition.
+    """
     now = now or timezone.now()
-    per_device = (
-        rows.order_by().values("device_id").annotate(last=Max("last_completed_backup_date"))
-    )
-    health = health_bands()
+    among = among or Q()
     bands = chart_bands()
-    counts = {"devices": Count("device_id"), "never": Count("device_id", filter=Q(last=None))}
-    counts |= {h.value: Count("device_id", filter=_band_q(b, now)) for h, b in health.items()}
-    counts |= {f"band{i}": Count("device_id", filter=_band_q(b, now)) for i, b in enumerate(bands)}
-    result = per_device.aggregate(**counts)
+
+    def count(condition: Q) -> Count:
+        return Count("device_id", filter=condition)
+
+    counts = {"devices": count(among)}
+    counts |= {f"health_{h.value}": count(among & health_q(h, now)) for h in Health}
+    counts |= {f"band_{i}": count(among & band_q(b, now)) for i, b in enumerate(bands)}
+    counts |= {f"also_{name}": count(q) for name, q in (also or {}).items()}
+    result = devices.aggregate(**counts)
     return DeviceHealthCounts(
         devices=result["devices"],
-        by_health={h: result[h.value] for h in Health},
-        by_band=[(b, result[f"band{i}"]) for i, b in enumerate(bands)],
+        by_health={h: result[f"health_{h.value}"] for h in Health},
+        by_band=[(b, result[f"band_{i}"]) for i, b in enumerate(bands)],
+        also={name: result[f"also_{name}"] for name in also or {}},
     )

@@ -97,7 +97,7 @@ def test_charts_are_inline_svg_with_a_text_alternative(login):
     assert html.count('role="img" aria-labelledby=') == 3
     assert "<title id=" in html and "<desc id=" in html
     assert "under 1 day: 5; 1 to 3 days: 0; 3 to 7 days: 1; 7 to 30 days: 1" in html
-    assert "macOS: 6; Linux: 1; Windows: 1." in html
+    assert "macOS: 6; Windows: 1; Linux: 1." in html
     assert "<script" not in html
     assert "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
 

@@ -1,7 +1,8 @@
 """The overview's numbers, each over the rows the user may see (ReportRow only).
 
-A handful of queries, whatever the fleet size: health and age bands of active devices,
-storage totals, storage by org (and its orgs' ancestors' names), devices by OS.
+Three scans of the visible rows, whatever the fleet size: devices by health, age band
+and OS (one GROUP BY device); storage totals; storage by org. Org names for the chart
+labels come from the Org rows themselves (identity data, by primary key).
 """
 
 from __future__ import annotations
@@ -11,9 +12,12 @@ from dataclasses import dataclass
 from django.db.models import Count, F, Q, QuerySet, Sum
 
 from accounts.models import Org
-from reports.health import DeviceHealthCounts, device_health_counts
+from reports.health import DeviceHealthCounts, device_health_counts, per_device
 
 TOP_ORGS = 10
+# As the report's active=true: the device's status is Active.
+ACTIVE = Q(status="Active")
+KNOWN_OS = ("win", "mac", "linux")  # the vendor's values; anything else counts as other
 
 
 @dataclass(frozen=True)
@@ -46,7 +50,7 @@ class OrgStorage:
 
 @dataclass(frozen=True)
 class OsDevices:
-    os: str | None
+    os: str | None  # None: any other value
     devices: int
 
 
@@ -58,15 +62,23 @@ class Overview:
     by_os: list[OsDevices]  # active devices
 
 
-def active(rows: QuerySet) -> QuerySet:
-    """As the report's active=true: the device's status is Active."""
-    return rows.filter(status="Active")
+def device_counts(visible: QuerySet) -> DeviceHealthCounts:
+    """Active devices by health and band, all devices, and active devices by OS."""
+    also = {"all": Q()} | {os: ACTIVE & Q(os=os) for os in KNOWN_OS}
+    return device_health_counts(per_device(visible, "os", "status"), among=ACTIVE, also=also)
 
 
-def storage_of(rows: QuerySet) -> Storage:
+def devices_by_os(counts: DeviceHealthCounts) -> list[OsDevices]:
+    by_os = [OsDevices(os, counts.also[os]) for os in KNOWN_OS if counts.also[os]]
+    other = counts.devices - sum(o.devices for o in by_os)
+    if other:
+        by_os.append(OsDevices(None, other))
+    return sorted(by_os, key=lambda o: -o.devices)
+
+
+def storage_of(visible: QuerySet, devices: int) -> Storage:
     cold = Q(cold_storage=True)
-    totals = rows.order_by().aggregate(
-        devices=Count("device_id", distinct=True),
+    totals = visible.order_by().aggregate(
         archives=Count("archive_id"),
         selected=Sum("selected_bytes"),
         archived=Sum("archive_bytes"),
@@ -74,7 +86,7 @@ def storage_of(rows: QuerySet) -> Storage:
         cold_bytes=Sum("archive_bytes", filter=cold),
     )
     return Storage(
-        devices=totals["devices"],
+        devices=devices,
         archives=totals["archives"],
         selected_bytes=totals["selected"] or 0,
         archive_bytes=totals["archived"] or 0,
@@ -87,45 +99,38 @@ def _pks(path: str) -> list[int]:
     return [int(pk) for pk in path.strip("/").split("/") if pk]
 
 
-def storage_by_org(rows: QuerySet, limit: int = TOP_ORGS) -> list[OrgStorage]:
-    """The orgs whose owners' archives take the most space (an org alone, not its subtree).
-
-    Ancestors' names come from the Org rows named in the paths (identity data, one query).
-    """
+def storage_by_org(visible: QuerySet, limit: int = TOP_ORGS) -> list[OrgStorage]:
+    """The orgs whose owners' archives take the most space (an org alone, not its subtree)."""
     biggest = list(
-        rows.order_by()
-        .values("org_uid", "org_name", "org_path")
+        visible.order_by()
+        .values("org_id")
         .annotate(archived=Sum("archive_bytes"))
         .filter(archived__gt=0)
-        .order_by(F("archived").desc(), "org_name")[:limit]
+        .order_by(F("archived").desc(), "org_id")[:limit]
     )
-    ancestors = {pk for o in biggest for pk in _pks(o["org_path"])[:-1]}
+    orgs = Org.objects.in_bulk([o["org_id"] for o in biggest if o["org_id"]])
+    ancestors = {pk for org in orgs.values() for pk in _pks(org.path)[:-1]}
     names = dict(Org.objects.filter(pk__in=ancestors).values_list("pk", "name"))
-    return [
-        OrgStorage(
-            o["org_uid"],
-            o["org_name"],
-            o["archived"],
-            tuple(names.get(pk, "?") for pk in _pks(o["org_path"])[:-1]),
+    chart = []
+    for o in biggest:
+        org = orgs.get(o["org_id"])
+        path_names = tuple(names.get(pk, "?") for pk in _pks(org.path)[:-1]) if org else ()
+        chart.append(
+            OrgStorage(
+                org.org_uid if org else None,
+                org.name if org else None,
+                o["archived"],
+                path_names,
+            )
         )
-        for o in biggest
-    ]
-
-
-def devices_by_os(rows: QuerySet) -> list[OsDevices]:
-    counts = (
-        rows.order_by()
-        .values("os")
-        .annotate(devices=Count("device_id", distinct=True))
-        .order_by("-devices", "os")
-    )
-    return [OsDevices(c["os"], c["devices"]) for c in counts]
+    return chart
 
 
 def overview_of(visible: QuerySet) -> Overview:
+    counts = device_counts(visible)
     return Overview(
-        health=device_health_counts(active(visible)),
-        storage=storage_of(visible),
+        health=counts,
+        storage=storage_of(visible, devices=counts.also["all"]),
         by_org=storage_by_org(visible),
-        by_os=devices_by_os(active(visible)),
+        by_os=devices_by_os(counts),
     )

@@ -52,7 +52,7 @@ def _charts(overview: Overview) -> dict:
     ]
     os_bars = [
         Bar(
-            OS_NAMES.get(o.os or "", o.os or "(unknown)"),
+            OS_NAMES.get(o.os, "Other") if o.os else "Other",
             o.devices,
             f"{o.devices:,}",
             plan.url(os=o.os) if o.os else None,
