@@ -465,8 +465,8 @@ def test_a_dry_run_says_what_would_change_and_writes_nothing(people, report_csv)
 
 
 def test_a_large_share_of_the_fleet_rebuilds_and_a_small_one_refreshes(people, report_csv):
-    output = import_report(report_csv([vendor_row(n) for n in range(1, 20)]))
+    output = import_report(report_csv([vendor_row(n) for n in range(1, 30)]))
     assert "Report rows: rebuilt" in output
     output = import_report(report_csv([vendor_row(1, deviceName="RENAMED")]))
-    assert "Report rows: redone for 1 devices" in output
+    assert "Report rows: redone for 1 device." in output
     assert_in_step()

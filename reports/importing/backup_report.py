@@ -117,9 +117,9 @@ def parser_for(table: Table, name: str):
     if isinstance(model_field, models.IntegerField):
         return values.byte_count
     if name == table.uid:
-        return values.at_most(values.uid, model_field.max_length)
+        return values.uid_of(model_field.max_length)
     if name == "alert_states":
-        return values.at_most(values.alert_states, model_field.max_length)
+        return values.alert_states_of(model_field.max_length)
     if model_field.choices:
         return values.choice(tuple(value for value, _ in model_field.choices))
     return values.text_of(model_field.max_length)
@@ -135,25 +135,51 @@ class ParsedReport:
 def parse(csv_file: CsvFile) -> ParsedReport:
     """Read and check every row; raises ImportFailed at the first bad cell."""
     report = ParsedReport()
-    cells_plan = None
+    read_row = None
     for record in csv_file.records(required=VENDOR_CSV_HEADER):
-        if cells_plan is None:
-            cells_plan = [
-                (csv_file.columns[column], column, table.label, name, parser_for(table, name))
-                for column, (table, name) in COLUMNS.items()
-                if column in csv_file.columns
-            ]
-        row: dict[str, dict] = {table.label: {} for table in TABLES}
-        cells = record.cells
-        for index, column, label, name, parse_cell in cells_plan:
-            try:
-                row[label][name] = parse_cell(cells[index])
-            except values.CellError as error:
-                raise csv_file.error(record, column, str(error)) from None
-        _add_row(csv_file, report, record, row)
+        read_row = read_row or RowReader(csv_file)
+        _add_row(csv_file, report, record, read_row(record))
         report.records += 1
     _check_usernames_are_unique(csv_file, report)
     return report
+
+
+class RowReader:
+    """One record -> a dict of field values per table, for the columns the file has."""
+
+    def __init__(self, csv_file: CsvFile) -> None:
+        self.csv_file = csv_file
+        self.cells = [  # (column, index, table label, field, parser), in column order
+            (column, csv_file.columns[column], table.label, name, parser_for(table, name))
+            for column, (table, name) in COLUMNS.items()
+            if column in csv_file.columns
+        ]
+        self.tables = {
+            table.label: [
+                (i, name, parse) for _, i, label, name, parse in self.cells if label == table.label
+            ]
+            for table in TABLES
+        }
+
+    def __call__(self, record: Record) -> dict[str, dict]:
+        cells = record.cells
+        try:
+            # Comprehensions, not a loop with a try per cell: 3.7 million cells a
+            # 100,000-row file, and this was a third of the import's time.
+            return {
+                label: {name: parse(cells[index]) for index, name, parse in fields}
+                for label, fields in self.tables.items()
+            }
+        except values.CellError:
+            raise self._first_bad_cell(record) from None
+
+    def _first_bad_cell(self, record: Record) -> ImportFailed:
+        for column, index, _, _, parse in self.cells:
+            try:
+                parse(record.cells[index])
+            except values.CellError as error:
+                return self.csv_file.error(record, column, str(error))
+        raise AssertionError("a cell failed, then did not")
 
 
 def _add_row(csv_file: CsvFile, report: ParsedReport, record: Record, row: dict) -> None:

@@ -65,10 +65,10 @@ def give_root_paths(org_ids: Iterable[int]) -> None:
 def parse(csv_file: CsvFile) -> dict[str, OrgRow]:
     """Read and check every row; raises ImportFailed at the first bad cell."""
     parsers = {
-        "orgUid": values.at_most(values.uid, Org._meta.get_field("org_uid").max_length),
-        "orgName": values.at_most(values.text, Org._meta.get_field("name").max_length),
-        "orgExtRef": values.at_most(values.text, Org._meta.get_field("ext_ref").max_length),
-        "parentOrgUid": values.uid,
+        "orgUid": values.uid_of(Org._meta.get_field("org_uid").max_length),
+        "orgName": values.text_of(Org._meta.get_field("name").max_length),
+        "orgExtRef": values.text_of(Org._meta.get_field("ext_ref").max_length),
+        "parentOrgUid": values.uid_of(Org._meta.get_field("org_uid").max_length),
     }
     rows: dict[str, OrgRow] = {}
     for record in csv_file.records(required=COLUMNS):

@@ -4,6 +4,9 @@ Every parser takes the raw cell text. An empty cell and the literal `null` (the 
 writes it for missing dates, numbers and text alike) are missing values. Text takes
 `null` in lower case only, so that a person named "Null" keeps their name; where
 no text is valid (dates, numbers, booleans) any letter case will do.
+
+A 100,000-row file is 3.7 million cells, so each parser tries the form the vendor
+writes first and only then the slower, more forgiving reading.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+
+UTC = dt.UTC
 
 
 class CellError(ValueError):
@@ -21,13 +26,19 @@ _MISSING = frozenset(("", "null"))
 
 
 def is_missing(cell: str) -> bool:
-    # The first test answers for nearly every cell without building a new string.
-    return cell in _MISSING or cell.strip() in _MISSING
+    if cell == "" or cell == "null":
+        return True
+    # Only a cell with space at an end can be blank or null once stripped.
+    return (cell[0].isspace() or cell[-1].isspace()) and cell.strip() in _MISSING
 
 
 def is_missing_value(cell: str) -> bool:
     """Missing, for a cell that cannot hold text: `NULL` and `Null` count too."""
-    return cell in _MISSING or cell.strip().lower() in _MISSING
+    return cell.strip().lower() in _MISSING
+
+
+def _too_long(cell: str, max_length: int) -> CellError:
+    return CellError(f"is {len(cell)} characters long; at most {max_length} fit")
 
 
 def text(cell: str) -> str:
@@ -39,18 +50,61 @@ def text_of(max_length: int):
     """Free text that must fit a column of max_length (PostgreSQL would refuse it late)."""
 
     def parse(cell: str) -> str:
-        if is_missing(cell):
+        # is_missing() written out: a call less on the commonest cell of all.
+        if cell == "" or cell == "null":
+            return ""
+        if (cell[0].isspace() or cell[-1].isspace()) and cell.strip() in _MISSING:
             return ""
         if len(cell) > max_length:
-            raise CellError(f"is {len(cell)} characters long; at most {max_length} fit")
+            raise _too_long(cell, max_length)
         return cell
 
     return parse
 
 
-def uid(cell: str) -> str | None:
+def uid_of(max_length: int):
     """An identifier; spaces around it are an artefact of hand editing, not part of it."""
-    return None if is_missing(cell) else cell.strip()
+
+    def parse(cell: str) -> str | None:
+        value = cell.strip()
+        if value == "" or value == "null":
+            return None
+        if len(value) > max_length:
+            raise _too_long(value, max_length)
+        return value
+
+    return parse
+
+
+def alert_states_of(max_length: int):
+    """Space separated states, stored with single spaces."""
+
+    def parse(cell: str) -> str:
+        value = " ".join(text(cell).split())
+        if len(value) > max_length:
+            raise _too_long(value, max_length)
+        return value
+
+    return parse
+
+
+def choice(allowed: tuple[str, ...]):
+    """A parser for one of a few words (a status), in any letter case; missing is ""."""
+    canonical = {word.lower(): word for word in allowed}
+    as_written = {word: word for word in allowed}
+
+    def parse(cell: str) -> str:
+        value = as_written.get(cell)
+        if value is not None:
+            return value
+        if is_missing_value(cell):
+            return ""
+        value = canonical.get(cell.strip().lower())
+        if value is None:
+            raise CellError(f'"{cell}" is not one of {", ".join(allowed)}')
+        return value
+
+    return parse
 
 
 _MONTHS = {
@@ -70,18 +124,23 @@ _LEGACY_DATE = re.compile(
 
 def datetime(cell: str) -> dt.datetime | None:
     """ISO-8601 (with Z, milliseconds or an offset) or the legacy form; naive means UTC."""
-    if is_missing_value(cell):
-        return None
-    value = cell.strip()
     try:
-        parsed = dt.datetime.fromisoformat(value)
+        parsed = dt.datetime.fromisoformat(cell)
     except ValueError:
-        parsed = _legacy_datetime(value)
-    if parsed is None:
-        raise CellError(f'cannot read "{cell}" as a date')
+        if is_missing_value(cell):
+            return None
+        value = cell.strip()
+        try:
+            parsed = dt.datetime.fromisoformat(value)
+        except ValueError:
+            parsed = _legacy_datetime(value)
+        if parsed is None:
+            raise CellError(f'cannot read "{cell}" as a date') from None
+    if parsed.tzinfo is UTC:  # what "Z" gives
+        return parsed
     if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=dt.UTC)
-    return parsed.astimezone(dt.UTC)
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
 
 
 def _legacy_datetime(value: str) -> dt.datetime | None:
@@ -100,16 +159,15 @@ def _legacy_datetime(value: str) -> dt.datetime | None:
         return None
 
 
-_DIGITS = re.compile(r"[0-9]+")
 _DECIMAL = re.compile(r"[0-9]+(\.[0-9]*)?|\.[0-9]+")
 
 
 def byte_count(cell: str) -> int | None:
     """A whole, non-negative number of bytes, in plain ASCII digits."""
-    if is_missing_value(cell):
-        return None
-    value = cell.strip()
-    if not _DIGITS.fullmatch(value):
+    value = cell if cell.isascii() and cell.isdigit() else cell.strip()
+    if not (value.isascii() and value.isdigit()):
+        if is_missing_value(cell):
+            return None
         raise CellError(f'cannot read "{cell}" as a whole number of bytes')
     number = int(value)
     if number >= 2**63:  # the column is a signed 64-bit integer
@@ -119,10 +177,10 @@ def byte_count(cell: str) -> int | None:
 
 def percentage(cell: str) -> float | None:
     """A decimal from 0 to 100 ("99.5")."""
-    if is_missing_value(cell):
-        return None
     value = cell.strip()
     if not _DECIMAL.fullmatch(value):
+        if is_missing_value(cell):
+            return None
         raise CellError(f'cannot read "{cell}" as a percentage')
     number = float(value)
     if not (math.isfinite(number) and 0.0 <= number <= 100.0):
@@ -130,45 +188,17 @@ def percentage(cell: str) -> float | None:
     return number
 
 
+_BOOLEANS = {"true": True, "false": False}
+
+
 def boolean(cell: str) -> bool | None:
     """true / false in any letter case, as the vendor's own scripts write them."""
+    value = _BOOLEANS.get(cell)
+    if value is not None:
+        return value
     if is_missing_value(cell):
         return None
-    value = cell.strip().lower()
-    if value == "true":
-        return True
-    if value == "false":
-        return False
-    raise CellError(f'cannot read "{cell}" as true or false')
-
-
-def alert_states(cell: str) -> str:
-    """Space separated states, stored with single spaces."""
-    return " ".join(text(cell).split())
-
-
-def choice(allowed: tuple[str, ...]):
-    """A parser for one of a few words (a status), in any letter case; missing is ""."""
-    canonical = {word.lower(): word for word in allowed}
-
-    def parse(cell: str) -> str:
-        if is_missing_value(cell):
-            return ""
-        value = canonical.get(cell.strip().lower())
-        if value is None:
-            raise CellError(f'"{cell}" is not one of {", ".join(allowed)}')
-        return value
-
-    return parse
-
-
-def at_most(parser, max_length: int):
-    """The parser, refusing text longer than the column holds."""
-
-    def parse(cell: str):
-        value = parser(cell)
-        if value is not None and len(value) > max_length:
-            raise CellError(f"is {len(value)} characters long; at most {max_length} fit")
-        return value
-
-    return parse
+    value = _BOOLEANS.get(cell.strip().lower())
+    if value is None:
+        raise CellError(f'cannot read "{cell}" as true or false')
+    return value
