@@ -301,3 +301,16 @@ def test_pages_have_no_javascript(login, fleet):
         f"/devices/{fleet['warning'].device_uid}/",
     ]:
         assert b"<script" not in client.get(address).content
+
+
+def test_a_repeated_dashboard_parameter_is_named(login):
+    response = login("root").get("/reports/backup-status/?health=ok&health=never")
+    assert response.status_code == 400
+    assert b"<code>health</code>: given 2 times" in response.content
+
+
+def test_filters_without_a_control_ride_along_and_can_be_removed(login):
+    html = login("root").get(url("disk-usage", health="ok", orgUid="org-emea")).content.decode()
+    assert '<input type="hidden" name="health" value="ok">' in html
+    assert '<input type="hidden" name="orgUid" value="org-emea">' in html
+    assert 'href="/reports/disk-usage/?orgUid=org-emea" aria-label="Remove health"' in html

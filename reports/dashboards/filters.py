@@ -63,6 +63,10 @@ def dashboard_query(params: QueryDict, user) -> ReportQuery:
     Raises InvalidParameters naming every bad parameter, the shared ones and ours.
     """
     errors: dict[str, str] = {}
+    for name in DASHBOARD_PARAMETERS:
+        given = [value for value in params.getlist(name) if value != ""]
+        if len(given) > 1:  # as the shared grammar: ambiguous, so named rather than guessed
+            errors[name] = f"given {len(given)} times; give it once."
     query = None
     try:
         query = report_query(params, user)

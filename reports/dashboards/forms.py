@@ -9,23 +9,20 @@ from __future__ import annotations
 from django import forms
 from django.http import QueryDict
 
+from reports.dashboards.filters import DASHBOARD_PARAMETERS
 from reports.health import Health
+from reports.query import ReportFilter
 
 PAGE_SIZES = (25, 50, 100, 250, 500, 1000)
 DEFAULT_PAGE_SIZE = 50
 
 YES_NO = (("", "Any"), ("true", "Yes"), ("false", "No"))
-# Parameters carried through the form unseen, when the query has them.
-CARRIED = (
-    "srtKey",
-    "srtDir",
-    "orgUid",
-    "userUid",
-    "deviceUid",
-    "destinationUid",
-    "archiveGuid",
-    "backupAge",
-    "exactOrgUid",
+# Every parameter that selects or sorts rows; those without a control on a report ride
+# along as hidden inputs, so Apply keeps them. Paging starts again; export is a link.
+PARAMETERS = tuple(
+    name
+    for name in (*ReportFilter.base_filters, *DASHBOARD_PARAMETERS)
+    if name not in ("pgNum", "pgSize", "export")
 )
 
 
@@ -79,4 +76,6 @@ class ReportForm(forms.Form):
             self.fields["pgSize"].choices = sorted(
                 [*self.fields["pgSize"].choices, (page_size, str(page_size))]
             )
-        self.carried = [(name, data[name]) for name in CARRIED if data.get(name)]
+        self.carried = [
+            (name, data[name]) for name in PARAMETERS if name not in self.fields and data.get(name)
+        ]

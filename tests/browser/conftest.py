@@ -116,20 +116,36 @@ class Browser:
 
         return self.driver.find_elements(By.CSS_SELECTOR, css)
 
+    def _navigating(self, element) -> None:
+        """Click what leads to another page and wait until that page is there."""
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.support import expected_conditions
+        from selenium.webdriver.support.wait import WebDriverWait
+
+        page = self.driver.find_element(By.TAG_NAME, "html")
+        element.click()
+        WebDriverWait(self.driver, WAIT_SECONDS).until(expected_conditions.staleness_of(page))
+        WebDriverWait(self.driver, WAIT_SECONDS).until(
+            lambda driver: driver.execute_script("return document.readyState") == "complete"
+        )
+
+    def click(self, css: str) -> None:
+        self._navigating(self.find(css))
+
     def click_link(self, text: str) -> None:
         from selenium.webdriver.common.by import By
 
-        self.driver.find_element(By.LINK_TEXT, text).click()
+        self._navigating(self.driver.find_element(By.LINK_TEXT, text))
 
     def sign_in(self, username: str) -> None:
         self.open("/accounts/login/")
         self.find("#id_username").send_keys(username)
         self.find("#id_password").send_keys(PASSWORD)
-        self.find("form.stacked button[type=submit]").click()
+        self.click("form.stacked button[type=submit]")
         assert self.path == "/", self.path
 
     def sign_out(self) -> None:
-        self.find(".session button[type=submit]").click()
+        self.click(".session button[type=submit]")
         assert self.path.startswith("/accounts/login/")
 
     def device_names(self) -> list[str]:
@@ -142,9 +158,11 @@ class Browser:
     def download(self, link_text: str) -> str:
         """Click a download link; the text of the file it saved."""
         folder: Path = self.driver.downloads
+        from selenium.webdriver.common.by import By
+
         for old in folder.iterdir():
             old.unlink()
-        self.click_link(link_text)
+        self.driver.find_element(By.LINK_TEXT, link_text).click()  # a download: no new page
         deadline = time.monotonic() + WAIT_SECONDS
         while time.monotonic() < deadline:
             done = [f for f in folder.iterdir() if f.suffix == ".csv"]

@@ -20,7 +20,7 @@ def test_sign_in_page(browser, fleet):
     browser.screenshot("login")
     browser.find("#id_username").send_keys("dave")
     browser.find("#id_password").send_keys("wrong")
-    browser.find("form.stacked button[type=submit]").click()
+    browser.click("form.stacked button[type=submit]")
     assert "alert-error" in browser.html
 
 
@@ -31,7 +31,7 @@ def test_system_administrator_walks_through_every_page(browser, showcase):
     browser.screenshot("overview")
 
     # A health number leads to the report that lists those devices.
-    browser.find(".stat-critical").click()
+    browser.click(".stat-critical")
     assert "health=critical" in browser.path
     assert "SAM-OLD" in browser.device_names()
 
@@ -45,7 +45,7 @@ def test_system_administrator_walks_through_every_page(browser, showcase):
     browser.click_link("Last backup")
     assert "srtKey=lastCompletedBackupDate&srtDir=asc" in browser.path
     browser.find("#id_os").send_keys("win")
-    browser.find(".filters button[type=submit]").click()
+    browser.click(".filters button[type=submit]")
     assert "os=win" in browser.path and "srtKey=lastCompletedBackupDate" in browser.path
     names = browser.device_names()
     root = User.objects.get(username="root")
