@@ -65,9 +65,10 @@ class CsvFile:
 
     def _records(self, reader, required: Iterable[str]) -> Iterator[Record]:
         width = self._read_header(reader)
-        for column in required:
-            if column not in self.columns:
-                raise ImportFailed(self.name, 1, column, "required column is missing")
+        missing = [column for column in required if column not in self.columns]
+        if missing:
+            also = f"; so are {', '.join(missing[1:])}" if missing[1:] else ""
+            raise ImportFailed(self.name, 1, missing[0], f"required column is missing{also}")
         while True:
             line = reader.line_num + 1
             try:
