@@ -470,3 +470,32 @@ def test_a_large_share_of_the_fleet_rebuilds_and_a_small_one_refreshes(people, r
     output = import_report(report_csv([vendor_row(1, deviceName="RENAMED")]))
     assert "Report rows: redone for 1 device." in output
     assert_in_step()
+
+
+def test_null_is_missing_only_in_lower_case_for_text(db, report_csv):
+    import_report(report_csv([vendor_row(1, lastName="Null", firstName="null")]))
+    user = User.objects.get()
+    assert (user.first_name, user.last_name) == ("", "Null")
+
+
+def test_spaces_around_a_uid_are_not_part_of_it(db, report_csv):
+    import_report(report_csv([vendor_row(1, deviceUid=" device-1 ")]))
+    assert Device.objects.get().device_uid == "device-1"
+
+
+def test_blank_lines_are_skipped(db, tmp_path):
+    path = write_csv(tmp_path / "blank.csv", [vendor_row(1), vendor_row(2)], newline="\n")
+    path.write_text(path.read_text(encoding="utf-8") + "\n\n", encoding="utf-8")
+    assert "2 rows read" in import_report(path)
+
+
+def test_a_file_that_is_not_valid_csv_is_refused_with_its_line(db, tmp_path):
+    path = write_csv(tmp_path / "quotes.csv", [vendor_row(1)], newline="\n")
+    path.write_text(path.read_text(encoding="utf-8") + '"unclosed,"x"y\n', encoding="utf-8")
+    with pytest.raises(CommandError, match=r"line 3: not valid CSV"):
+        import_report(path)
+
+
+def test_a_missing_file_is_named(db, tmp_path):
+    with pytest.raises(CommandError, match=r"nosuch.csv: No such file"):
+        import_report(tmp_path / "nosuch.csv")

@@ -162,6 +162,7 @@ def test_a_dry_run_says_what_would_change_and_writes_nothing(people, orgs_csv):
     rows = [org("org-emea", "org-americas", name="EMEA"), org("new", "org-emea")]
     output = import_orgs(orgs_csv(rows), "--dry-run")
     assert "orgs: 1 created, 1 updated, 0 unchanged" in output
+    assert "Paths to redo for 2 orgs the file does not list." in output
     assert "Dry run, nothing written." in output
     assert database_snapshot() == before
 

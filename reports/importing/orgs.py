@@ -114,7 +114,8 @@ def import_orgs(path: str | Path, *, dry_run: bool = False) -> Outcome:
             written = _write(rows, known, parents, pk_of, paths, dry_run)
         listed = {pk_of[uid] for uid in chain(changes.created, changes.updated)}
         if repathed := len(written - listed):
-            outcome.notes.append(f"Paths redone for {repathed:,} orgs the file does not list.")
+            verb = "to redo" if dry_run else "redone"
+            outcome.notes.append(f"Paths {verb} for {repathed:,} orgs the file does not list.")
         if not dry_run:
             with timings("report rows"):
                 devices = report_rows.devices_where(Device.objects, "user__org_id", written)
