@@ -77,6 +77,7 @@ def overview_page(request: HttpRequest) -> HttpResponse:
         "health_cards": _health_cards(overview),
         "warning_days": health.warning_days(),
         "critical_days": health.critical_days(),
+        "status_url": REPORTS["backup-status"].default_url,
         "usage_url": REPORTS["disk-usage"].default_url,
         "cold_url": REPORTS["cold-storage"].default_url,
         **_charts(overview),
