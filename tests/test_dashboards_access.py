@@ -3,9 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from tests.test_dashboards_personas import PASSWORD
-
-pytest_plugins = ["tests.test_dashboards_personas"]
+from tests.personas import PASSWORD
 
 PAGES = [
     "/",

@@ -5,8 +5,6 @@ import pytest
 from reports.models import Device
 from tests.factories import ArchiveFactory, DestinationFactory, ServerFactory
 
-pytest_plugins = ["tests.test_dashboards_personas"]
-
 
 def device_url(device: Device) -> str:
     return f"/devices/{device.device_uid}/"

@@ -11,9 +11,7 @@ from accounts.models import User
 from reports.dashboards.filters import dashboard_query
 from reports.models import ReportRow
 from tests.factories import ArchiveFactory, DeviceFactory
-from tests.test_dashboards_personas import ago
-
-pytest_plugins = ["tests.test_dashboards_personas"]
+from tests.personas import ago
 
 
 def flat(html: bytes) -> str:

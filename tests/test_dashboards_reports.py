@@ -15,9 +15,7 @@ from reports.dashboards.catalog import REPORTS
 from reports.models import ReportRow
 from reports.query import report_query
 from tests.factories import ArchiveFactory, DeviceFactory
-from tests.test_dashboards_personas import all_device_names, device_names_seen_by
-
-pytest_plugins = ["tests.test_dashboards_personas"]
+from tests.personas import all_device_names, device_names_seen_by
 
 # Every report with parameters that list every row the user may see.
 EVERYTHING = {

@@ -14,9 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.factories import ArchiveFactory, DeviceFactory, OrgFactory, UserFactory
-from tests.test_dashboards_personas import PASSWORD, ago
-
-pytest_plugins = ["tests.test_dashboards_personas"]
+from tests.personas import PASSWORD, ago
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 CHROMEDRIVER = Path(os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"))

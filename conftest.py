@@ -1,0 +1,2 @@
+# Fixture modules shared across tests/ (pytest reads pytest_plugins only here, at the root).
+pytest_plugins = ["tests.personas"]
