@@ -64,22 +64,40 @@ def _bulk_create(model: type[models.Model], fields: Sequence[str], rows, using: 
 
 
 @contextmanager
-def deferred_indexes(*tables: type[models.Model], using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
-    """Load first, index after: drop the tables' plain indexes, make them anew on exit.
+def loading(*tables: type[models.Model], using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
+    """Load first, index and check after: for filling tables that nobody reads yet.
 
-    Building an index once from all rows is many times faster than updating it for each
-    row a COPY brings (6x for the report table). PostgreSQL only; elsewhere it does
-    nothing. The drop and the rebuild share one transaction, so an error brings the
-    indexes back with the rollback, and other sessions wait for these tables until it
-    commits: meant for loading tables nobody reads yet. Indexes that enforce a
-    constraint (primary key, unique) stay and keep checking every row.
+    Drops the tables' plain indexes and foreign keys; on exit adds the foreign keys back,
+    each checked in one pass over its table rather than once for every row, and builds
+    the indexes anew, one sort each rather than an update for every row. For a million
+    devices that is minutes saved. Primary keys and unique constraints stay, checking
+    every row as it comes.
+
+    PostgreSQL only; elsewhere it does nothing. One transaction holds it all: an error
+    brings indexes and keys back with the rollback, and other sessions wait for these
+    tables until it commits.
     """
     connection = connections[using]
     if connection.vendor != "postgresql":
         yield
         return
+    names = [[model._meta.db_table for model in tables]]
     with transaction.atomic(using=using):
+        # A table cannot change while deferred key checks of earlier writes are pending.
+        connection.check_constraints()
         with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                SELECT conrelid::regclass::text, quote_ident(conname), pg_get_constraintdef(oid)
+                FROM pg_constraint
+                WHERE contype = 'f' AND conrelid = ANY(%s::regclass[])
+                ORDER BY 1, 2
+                """,
+                names,
+            )
+            foreign_keys = cursor.fetchall()
+            for table, name, _ in foreign_keys:
+                cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
             cursor.execute(
                 """
                 SELECT index.indexrelid::regclass::text, pg_get_indexdef(index.indexrelid)
@@ -88,19 +106,20 @@ def deferred_indexes(*tables: type[models.Model], using: str = DEFAULT_DB_ALIAS)
                   AND NOT EXISTS (SELECT FROM pg_constraint WHERE conindid = index.indexrelid)
                 ORDER BY 1
                 """,
-                [[model._meta.db_table for model in tables]],
+                names,
             )
             indexes = cursor.fetchall()
             for name, _ in indexes:
                 cursor.execute(f"DROP INDEX {name}")
         yield
-        # Deferred foreign-key checks must run before an index can be made.
         connection.check_constraints()
         with connection.cursor() as cursor:
+            for table, name, definition in foreign_keys:
+                cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}")
             # Sort in memory rather than on disk where the server allows less.
             cursor.execute(
-                "SELECT set_config('maintenance_work_mem', '256MB', true) FROM pg_settings"
-                " WHERE name = 'maintenance_work_mem' AND setting::bigint < 256 * 1024"
+                "SELECT set_config('maintenance_work_mem', '512MB', true) FROM pg_settings"
+                " WHERE name = 'maintenance_work_mem' AND setting::bigint < 512 * 1024"
             )
             for _, definition in indexes:
                 cursor.execute(definition)

@@ -6,13 +6,14 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import IntegrityError, connection
 from django.forms.models import model_to_dict
 
 from accounts.models import Org, User
 from accounts.roles import DESKTOP_USERS, ORG_MANAGERS, SYSTEM_ADMINISTRATORS
-from reports import read_model
+from reports import bulk, read_model
 from reports.demo.logins import DEMO_PASSWORD
-from reports.models import Archive, Device, ReportRow
+from reports.models import Archive, Destination, Device, ReportRow
 
 NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
 DAY = dt.timedelta(days=1)
@@ -230,3 +231,48 @@ def test_progress_is_plain_lines_off_a_terminal_and_quiet_at_verbosity_0():
     out = StringIO()
     call_command("generate_demo_data", "--devices", "10", "--if-empty", "-v", "0", stdout=out)
     assert out.getvalue() == ""
+
+
+# reports.bulk, which the generator and the read model write through.
+
+
+@pytest.mark.django_db
+def test_bulk_insert_writes_plain_values():
+    fields = ["destination_uid", "name", "type"]
+    written = bulk.insert(
+        Destination, fields, ((f"dest-{n}", f"Cloud {n}", "cloud") for n in range(5))
+    )
+    assert written == 5
+    assert list(Destination.objects.values_list(*fields).order_by("name")[:2]) == [
+        ("dest-0", "Cloud 0", "cloud"),
+        ("dest-1", "Cloud 1", "cloud"),
+    ]
+
+
+def _index_and_key_definitions() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = 'reports_archive'"
+            " UNION SELECT pg_get_constraintdef(oid) FROM pg_constraint"
+            " WHERE conrelid = 'reports_archive'::regclass"
+        )
+        return {definition for (definition,) in cursor.fetchall()}
+
+
+@pytest.mark.django_db
+def test_loading_puts_indexes_and_foreign_keys_back_and_checks_them():
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only: elsewhere loading() does nothing")
+    before = _index_and_key_definitions()
+    device = Device.objects.create(device_uid="d-1", name="LT-1", user=User.objects.create())
+    fields = ["archive_guid", "device_id", "cold_storage"] + [
+        "most_recent_user_profile_creation_result",
+        "most_recent_user_profile_backup_result",
+    ]
+    with bulk.loading(Archive):
+        assert _index_and_key_definitions() < before
+        bulk.insert(Archive, fields, [("a-1", device.pk, False, "", "")])
+    assert _index_and_key_definitions() == before
+
+    with pytest.raises(IntegrityError), bulk.loading(Archive):
+        bulk.insert(Archive, fields, [("a-2", device.pk + 1000, False, "", "")])

@@ -179,6 +179,7 @@ _ARCHIVE_FIELDS = (
     "most_recent_user_profile_backup_result",
 )
 
+_USER_STATUS = _USER_FIELDS.index("user_status")
 _ACTIVE, _DEACTIVATED = Device.Status.ACTIVE.value, Device.Status.DEACTIVATED.value
 _USER_ACTIVE = User.Status.ACTIVE.value
 _USER_STATUSES = _Weighted(
@@ -442,7 +443,9 @@ class FleetGenerator:
         rng, now = self.rng, self.now
         # Still running? Not for people who left, nor most machines replaced by a newer one.
         deactivated = (
-            user[-1] != _USER_ACTIVE or (number > 0 and rng.random() < 0.2) or rng.random() < 0.01
+            user[_USER_STATUS] != _USER_ACTIVE
+            or (number > 0 and rng.random() < 0.2)
+            or rng.random() < 0.01
         )
         # Ages, in seconds before now.
         if deactivated:
@@ -678,5 +681,5 @@ def generate(
     devices: int, *, seed: int, now: dt.datetime, progress: Progress | None = None
 ) -> Counts:
     """Write a fleet of this many devices, its orgs, people, destinations and report rows."""
-    with transaction.atomic(), bulk.deferred_indexes(User, Device, Archive, ReportRow):
+    with transaction.atomic(), bulk.loading(User, Device, Archive, ReportRow):
         return FleetGenerator(devices, seed=seed, now=now, progress=progress).run()

@@ -62,7 +62,7 @@ class Command(BaseCommand):
                     f"The database already has {existing:,} devices: no demo data generated."
                 )
         else:
-            self._generate(devices, seed, now or timezone.now(), verbosity)
+            self._generate(devices, seed, now or timezone.now().replace(microsecond=0), verbosity)
         if options["demo_logins"]:
             self._demo_logins(verbosity)
 
