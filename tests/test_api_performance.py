@@ -7,6 +7,7 @@ import tracemalloc
 import pytest
 
 from reports import export, read_model
+from reports.api.authentication import recently_verified
 from reports.models import Archive, Device, ReportRow
 from tests.api_support import API, basic
 from tests.factories import ArchiveFactory, DeviceFactory
@@ -36,10 +37,14 @@ def bulk_fleet(owners: list, devices: int) -> None:
 def big_fleet(personas):
     bulk_fleet([personas["dave"], personas["sam"], personas["erin"]], 1200)
     assert ReportRow.objects.count() > 1000
+    # Credentials verified in an earlier test may name a user of the same id: a test-only
+    # case (a real server is not rolled back) that costs one more query.
+    recently_verified.forget()
     return personas
 
 
-# Basic: the user; reach_of: the groups (and an org manager's org); the count; the page.
+# Basic: the user (by username, then by id once verified); reach_of: the groups (and an
+# org manager's org); the count; the page.
 @pytest.mark.parametrize(("name", "queries"), [("sysadmin", 4), ("alice", 5), ("dave", 4)])
 def test_the_number_of_queries_for_a_page_is_a_constant(
     client, big_fleet, django_assert_num_queries, name, queries

@@ -227,6 +227,51 @@ def test_an_inactive_user_cannot_use_basic_auth(client, fleet):
     assert get(client, dave).status_code == 401
 
 
+@pytest.fixture
+def password_checks(monkeypatch):
+    """Counts the runs of the (slow on purpose) password hasher."""
+    from accounts.models import User
+    from reports.api.authentication import recently_verified
+
+    recently_verified.forget()
+    checks = []
+    check_password = User.check_password
+
+    def counted(user, raw_password):
+        checks.append(user.username)
+        return check_password(user, raw_password)
+
+    monkeypatch.setattr(User, "check_password", counted)
+    return checks
+
+
+def test_basic_credentials_are_hashed_once_for_a_paging_script(client, fleet, password_checks):
+    for page in (1, 2, 3):
+        assert get(client, fleet["dave"], pgNum=page).status_code == 200
+    assert password_checks == ["dave"]
+
+
+def test_a_wrong_password_is_never_taken_for_a_recent_right_one(client, fleet, password_checks):
+    assert get(client, fleet["dave"]).status_code == 200
+    assert client.get(API, **basic("dave", "wrong")).status_code == 401
+    assert client.get(API, **basic("dave", "wrong")).status_code == 401
+    assert password_checks == ["dave"] * 3
+
+
+def test_a_changed_password_or_a_deactivation_ends_recent_credentials(
+    client, fleet, password_checks
+):
+    dave = fleet["dave"]
+    assert get(client, dave).status_code == 200
+    dave.set_password("a new one")
+    dave.save()
+    assert get(client, dave).status_code == 401
+    assert client.get(API, **basic("dave", "a new one")).status_code == 200
+    dave.is_active = False
+    dave.save()
+    assert client.get(API, **basic("dave", "a new one")).status_code == 401
+
+
 @pytest.mark.parametrize("method", ["post", "put", "patch", "delete", "options"])
 def test_it_rejects_other_methods(method, fleet):
     from django.test import Client

@@ -1,21 +1,88 @@
 """Who is calling the API: a browser session, or HTTP Basic as vendor scripts send it.
 
-Basic credentials are checked on every request (there is no token to keep); only
-active users pass, as Django's ModelBackend decides. No or wrong credentials answer
-401 with a Basic challenge, since some clients send credentials only after one.
+Basic credentials come with every request (there is no token to keep); only active
+users pass, as Django's ModelBackend decides. No or wrong credentials answer 401 with
+a Basic challenge, since some clients send credentials only after one.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
+import secrets
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable
 from functools import wraps
 
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, get_user_model
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 REALM = "Backup Report"
+
+
+class RecentlyVerified:
+    """Basic credentials that passed the password hasher a few minutes ago.
+
+    A script paging through the report sends the same username and password with each
+    page, and the hasher is slow on purpose (PBKDF2: about 1 s a request on the
+    benchmark machine, more than the report itself). Kept per process: a keyed digest
+    of the credentials, the user, and the user's password hash at the time. A changed
+    password, a deactivated user or an entry past its time sends the caller through
+    the full check again; wrong credentials are never kept.
+    """
+
+    def __init__(self, size: int = 1000, seconds: float = 300):
+        self.size, self.seconds = size, seconds
+        self._key = secrets.token_bytes(32)
+        self._entries: OrderedDict[bytes, tuple[int, str, float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _digest(self, username: str, password: str) -> bytes:
+        message = f"{username}\x00{password}".encode("utf-8", "surrogatepass")
+        return hmac.new(self._key, message, hashlib.sha256).digest()
+
+    def user(self, username: str, password: str):
+        """The user these credentials were verified for, if still true; else None."""
+        digest = self._digest(username, password)
+        with self._lock:
+            entry = self._entries.get(digest)
+        if entry is None:
+            return None
+        user_id, password_hash, expires = entry
+        user = get_user_model()._default_manager.filter(pk=user_id).first()
+        still_true = (
+            time.monotonic() < expires
+            and user is not None
+            and user.is_active
+            and user.get_username() == username
+            and hmac.compare_digest(user.password, password_hash)
+        )
+        if not still_true:
+            self.forget(digest)
+            return None
+        return user
+
+    def remember(self, user, username: str, password: str) -> None:
+        digest = self._digest(username, password)
+        with self._lock:
+            self._entries[digest] = (user.pk, user.password, time.monotonic() + self.seconds)
+            self._entries.move_to_end(digest)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def forget(self, digest: bytes | None = None) -> None:
+        with self._lock:
+            if digest is None:
+                self._entries.clear()
+            else:
+                self._entries.pop(digest, None)
+
+
+recently_verified = RecentlyVerified()
 
 
 def basic_credentials(request: HttpRequest) -> tuple[str, str] | None:
@@ -43,7 +110,12 @@ def api_user(request: HttpRequest):
     username, password = credentials
     if not username or "\x00" in username + password:
         return None
-    return authenticate(request, username=username, password=password)
+    user = recently_verified.user(username, password)
+    if user is None:
+        user = authenticate(request, username=username, password=password)
+        if user is not None:
+            recently_verified.remember(user, username, password)
+    return user
 
 
 def unauthorized() -> HttpResponse:
