@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
 from reports.api.schema import openapi_document
+from reports.query import ReportFilter
 from reports.row import ROW
 from tests.api_support import PASSWORD
 from tests.factories import DeviceFactory
@@ -41,6 +42,8 @@ def test_the_document_is_built_from_the_row_definition(db):
     assert row["required"] == list(ROW.names)
     srt_key = next(p for p in document["paths"][PATH]["get"]["parameters"] if p["name"] == "srtKey")
     assert srt_key["schema"]["enum"] == list(ROW.names)
+    parameters = [p["name"] for p in document["paths"][PATH]["get"]["parameters"]]
+    assert parameters == list(ReportFilter.base_filters)
     assert document["components"]["securitySchemes"]["basicAuth"]["scheme"] == "basic"
 
 

@@ -78,7 +78,8 @@ def _parameters() -> list[dict]:
         _parameter("coldStorage", "Archive in cold storage or not; any case.", boolean),
         _parameter(
             "srtKey",
-            "Sort by this field; ties by archiveGuid, then deviceUid. Nulls sort first.",
+            "Sort by this field; ties by archiveGuid, then deviceUid. Nulls are the "
+            "smallest: first ascending, last descending.",
             {"type": "string", "enum": list(ROW.names)},
         ),
         _parameter(
@@ -177,7 +178,11 @@ def openapi_document() -> dict:
     }
     report = {
         "summary": "The device backup report",
-        "description": "One row per archive; a device without an archive has one row.",
+        "description": (
+            "One row per archive; a device without an archive has one row. Parameters "
+            "combine with AND; unknown ones and empty values are ignored; a known "
+            "parameter given twice, or with a bad value, answers 400."
+        ),
         "parameters": _parameters(),
         "security": [{"basicAuth": []}, {"sessionCookie": []}],
     }
