@@ -86,44 +86,29 @@ def test_never_backed_up_device_is_in_the_report(client, fleet):
     assert rows[0]["destinationName"] is None
 
 
-# A random org tree: each org's parent is an earlier org or none; each user an org and a
-# set of roles; each device an owner and 0 to 2 archives.
-trees = (
-    st.integers(min_value=1, max_value=6)
-    .flatmap(
-        lambda n: st.tuples(
-            st.tuples(
-                *[st.one_of(st.none(), st.integers(0, i - 1)) if i else st.none() for i in range(n)]
-            ),
-            st.lists(
-                st.tuples(st.integers(0, n - 1), st.sets(st.sampled_from(sorted(ROLE_GROUPS)))),
-                min_size=1,
-                max_size=5,
-            ),
-        )
-    )
-    .flatmap(
-        lambda tree: st.tuples(
-            st.just(tree),
-            st.lists(
-                st.tuples(st.integers(0, len(tree[1]) - 1), st.integers(0, 2)),
-                max_size=7,
-            ),
-        )
-    )
-)
+@st.composite
+def environments(draw):
+    """A random org tree (each org's parent is an earlier org, or none); users, each in
+    an org with any set of roles; devices, each with an owner and 0 to 2 archives."""
+    org_count = draw(st.integers(1, 6))
+    parents = [draw(st.none() | st.integers(0, i - 1)) if i else None for i in range(org_count)]
+    roles = st.sets(st.sampled_from(sorted(ROLE_GROUPS)))
+    users = draw(st.lists(st.tuples(st.integers(0, org_count - 1), roles), min_size=1, max_size=5))
+    owners_and_archives = st.tuples(st.integers(0, len(users) - 1), st.integers(0, 2))
+    devices = draw(st.lists(owners_and_archives, max_size=7))
+    return parents, users, devices
 
 
 @pytest.mark.django_db
 @settings(
-    max_examples=25,
+    max_examples=20,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(environment=trees)
+@given(environment=environments())
 def test_random_trees_and_roles(client, environment):
-    (parents, user_specs), device_specs = environment
+    parents, user_specs, device_specs = environment
     with transaction.atomic():
         orgs = []
         for parent in parents:
