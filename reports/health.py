@@ -21,10 +21,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from django.conf import settings
-from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
-
-from reports.models import ReportRow
 
 # Extra edges of the "days since last completed backup" chart, besides the thresholds.
 CHART_EDGES_DAYS = (1, 30, 90)
@@ -131,30 +129,25 @@ def health_of(last_completed: dt.datetime | None, now: dt.datetime | None = None
     return Health.OK
 
 
-# Filters: rows of the devices in a health or band. Each asks about the device's other
-# rows with an indexed EXISTS on device_id, so no GROUP BY over the whole table.
-
-
-def _device_has_backup(**lookup) -> Exists:
-    return Exists(ReportRow.objects.filter(device_id=OuterRef("device_id"), **lookup).order_by())
+# Filters: rows of the devices in a health or band. Every row carries its device's
+# latest completed backup (`device_backup_date`), so each is a plain, indexable condition.
 
 
 def in_band(rows: QuerySet, band: AgeBand, now: dt.datetime | None = None) -> QuerySet:
     """Rows of devices whose last completed backup falls in the band."""
     now = now or timezone.now()
     newest, oldest = band.newest(now), band.oldest(now)
+    rows = rows.filter(device_backup_date__isnull=False)
     if oldest is not None:
-        rows = rows.filter(_device_has_backup(last_completed_backup_date__gt=oldest))
-    else:
-        rows = rows.filter(_device_has_backup(last_completed_backup_date__isnull=False))
+        rows = rows.filter(device_backup_date__gt=oldest)
     if newest is not None:
-        rows = rows.exclude(_device_has_backup(last_completed_backup_date__gt=newest))
+        rows = rows.filter(device_backup_date__lte=newest)
     return rows
 
 
 def never_backed_up(rows: QuerySet) -> QuerySet:
     """Rows of devices with no archive, or no completed backup on any archive."""
-    return rows.exclude(_device_has_backup(last_completed_backup_date__isnull=False))
+    return rows.filter(device_backup_date__isnull=True)
 
 
 def with_health(rows: QuerySet, health: Health, now: dt.datetime | None = None) -> QuerySet:
@@ -163,19 +156,19 @@ def with_health(rows: QuerySet, health: Health, now: dt.datetime | None = None) 
     return in_band(rows, health_bands()[health], now)
 
 
-# Counting devices: one query over the per-device latest backup.
+# Counting devices: one row per device (`device_first`), no GROUP BY.
 
 
 def per_device(rows: QuerySet, *columns: str) -> QuerySet:
     """One row per device with its latest completed backup as `last`.
 
-    `columns` are device-level row fields (os, status...) the caller counts by: equal on
-    every row of a device, they add no groups.
+    `columns` are device-level row fields (os, status...) the caller counts by.
     """
     return (
         rows.order_by()
+        .filter(device_first=True)
         .values("device_id", *columns)
-        .annotate(last=Max("last_completed_backup_date"))
+        .annotate(last=F("device_backup_date"))
     )
 
 

@@ -8,7 +8,8 @@ bulk writes; admin and other ORM edits reach them through `reports.signals`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from operator import attrgetter
+from itertools import groupby
+from operator import attrgetter, itemgetter
 
 from django.db import transaction
 
@@ -80,7 +81,9 @@ def search_text(value: str) -> str:
     return value.lower()
 
 
-def _row(values: dict) -> ReportRow:
+def derive(values: dict) -> dict:
+    """A row's columns as read from the join -> every column of a ReportRow but the
+    device-wide ones: empty text is null, `alerted` and the *_search columns derived."""
     values = {key: (None if value == "" else value) for key, value in values.items()}
     values["org_path"] = values["org_path"] or ""
     alert_states = values["alert_states"] or ""
@@ -88,7 +91,20 @@ def _row(values: dict) -> ReportRow:
     for column, sources in _SEARCHES.items():
         texts = (values.get(source) for source in sources)
         values[column] = search_text(SEARCH_SEPARATOR.join(t for t in texts if t is not None))
-    return ReportRow(**values)
+    return values
+
+
+def device_rows(rows: list[dict]) -> list[dict]:
+    """All the derived rows of one device: add the device-wide columns."""
+    latest = max(
+        (r["last_completed_backup_date"] for r in rows if r.get("last_completed_backup_date")),
+        default=None,
+    )
+    first = min(rows, key=lambda r: (r.get("archive_guid") is not None, r.get("archive_guid")))
+    for row in rows:
+        row["device_backup_date"] = latest
+        row["device_first"] = row is first
+    return rows
 
 
 def rows_for_devices(devices: Iterable[int] | None = None) -> Iterator[ReportRow]:
@@ -100,11 +116,19 @@ def rows_for_devices(devices: Iterable[int] | None = None) -> Iterator[ReportRow
         archives = archives.filter(device_id__in=device_ids)
         bare_devices = bare_devices.filter(id__in=device_ids)
     names = list(_ARCHIVE_COLUMNS)
-    for values in archives.values_list(*_ARCHIVE_COLUMNS.values()).iterator(chunk_size=BATCH):
-        yield _row(dict(zip(names, values, strict=True)))
+    archive_values = (
+        derive(dict(zip(names, values, strict=True)))
+        for values in archives.order_by("device_id")
+        .values_list(*_ARCHIVE_COLUMNS.values())
+        .iterator(chunk_size=BATCH)
+    )
+    for _, rows in groupby(archive_values, key=itemgetter("device_id")):
+        for row in device_rows(list(rows)):
+            yield ReportRow(**row)
     names = list(_DEVICE_COLUMNS)
     for values in bare_devices.values_list(*_DEVICE_COLUMNS.values()).iterator(chunk_size=BATCH):
-        yield _row(dict(zip(names, values, strict=True)))
+        (row,) = device_rows([derive(dict(zip(names, values, strict=True)))])
+        yield ReportRow(**row)
 
 
 # Every column of a row but the id, which the database gives.

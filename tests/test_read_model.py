@@ -1,5 +1,7 @@
 """The flat report table always equals the join of the environment tables."""
 
+import datetime as dt
+
 import pytest
 from django.forms.models import model_to_dict
 
@@ -135,3 +137,25 @@ def test_random_edit_sequences_keep_the_table_in_step(db, seed):
                 devices.remove(device)
                 device.delete()
         assert_in_step()
+
+
+def test_device_wide_columns_mark_one_row_and_the_latest_backup(people):
+    device = Device.objects.get(user=people["dave"])
+    first = device.archives.get()
+    older = first.last_completed_backup_date
+    ArchiveFactory(
+        device=device,
+        archive_guid="000-first-by-guid",
+        last_completed_backup_date=older + dt.timedelta(days=1),
+    )
+    ArchiveFactory(device=device, archive_guid="zzz-never", last_completed_backup_date=None)
+    rows = ReportRow.objects.filter(device_id=device.pk)
+    assert rows.count() == 3
+    assert set(rows.values_list("device_backup_date", flat=True)) == {older + dt.timedelta(days=1)}
+    assert list(rows.filter(device_first=True).values_list("archive_guid", flat=True)) == [
+        "000-first-by-guid"
+    ]
+    bare = DeviceFactory(user=people["dave"])
+    row = ReportRow.objects.get(device_id=bare.pk)
+    assert row.device_first and row.device_backup_date is None
+    assert_in_step()

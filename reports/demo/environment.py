@@ -30,7 +30,7 @@ from reports import bulk
 from reports.demo import names
 from reports.demo.progress import Progress
 from reports.demo.rows import FIELDS as REPORT_ROW_FIELDS
-from reports.demo.rows import report_row
+from reports.demo.rows import report_rows
 from reports.models import Archive, Destination, Device, ReportRow, Server
 
 CHUNK = 10_000  # devices drawn and written at a time
@@ -371,9 +371,9 @@ class FleetGenerator:
         """One row per archive; one with null archive fields for a device without any."""
         values = {**person, **dict(zip(_DEVICE_ROW_NAMES, device, strict=True))}
         if not archives:
-            return [report_row(values)]
-        return [
-            report_row(
+            return report_rows([values])
+        return report_rows(
+            [
                 {
                     **values,
                     "archive_id": archive[0],
@@ -382,9 +382,9 @@ class FleetGenerator:
                     **self.server_report[archive[4]],
                     **dict(zip(_ARCHIVE_ROW_NAMES, archive[5:], strict=True)),
                 }
-            )
-            for archive in archives
-        ]
+                for archive in archives
+            ]
+        )
 
     def _username(self, first: names.Name, last: names.Name) -> str:
         """zoe.muller, then zoe.muller2, zoe.muller3... for namesakes."""
