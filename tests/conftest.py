@@ -20,6 +20,15 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Each test starts with an empty cache: a rolled-back test database may reuse a
+    generation number that an earlier test cached values under."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def orgs(db) -> dict[str, Org]:
     acme = OrgFactory(org_uid="org-acme", name="Acme", ext_ref="ACME")

@@ -7,6 +7,7 @@ labels come from the Org rows themselves (identity data, by primary key).
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import Count, F, Q, QuerySet, Sum
@@ -62,10 +63,10 @@ class Overview:
     by_os: list[OsDevices]  # active devices
 
 
-def device_counts(visible: QuerySet) -> DeviceHealthCounts:
+def device_counts(visible: QuerySet, now: dt.datetime | None = None) -> DeviceHealthCounts:
     """Active devices by health and band, all devices, and active devices by OS."""
     also = {"all": Q()} | {os: ACTIVE & Q(os=os) for os in KNOWN_OS}
-    return device_health_counts(per_device(visible, "os", "status"), among=ACTIVE, also=also)
+    return device_health_counts(per_device(visible, "os", "status"), now, among=ACTIVE, also=also)
 
 
 def devices_by_os(counts: DeviceHealthCounts) -> list[OsDevices]:
@@ -126,8 +127,8 @@ def storage_by_org(visible: QuerySet, limit: int = TOP_ORGS) -> list[OrgStorage]
     return chart
 
 
-def overview_of(visible: QuerySet) -> Overview:
-    counts = device_counts(visible)
+def overview_of(visible: QuerySet, now: dt.datetime | None = None) -> Overview:
+    counts = device_counts(visible, now)
     return Overview(
         health=counts,
         storage=storage_of(visible, devices=counts.also["all"]),

@@ -1,4 +1,4 @@
 from reports.models.environment import Archive, Destination, Device, Server
-from reports.models.report_row import ReportRow
+from reports.models.report_row import ReadModelGeneration, ReportRow
 
-__all__ = ["Archive", "Destination", "Device", "ReportRow", "Server"]
+__all__ = ["Archive", "Destination", "Device", "ReadModelGeneration", "ReportRow", "Server"]

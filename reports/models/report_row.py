@@ -108,3 +108,14 @@ class ReportRow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.device_name} / {self.archive_guid or 'no archive'}"
+
+
+class ReadModelGeneration(models.Model):
+    """A number that grows with every write to the report table (PostgreSQL trigger,
+    migration 0004), so that what was computed from the table can be cached until it
+    changes: see reports.cache."""
+
+    number = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"report table generation {self.number}"

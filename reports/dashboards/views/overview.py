@@ -5,9 +5,11 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from reports import health
+from reports.cache import cached, query_key
 from reports.dashboards.catalog import REPORTS
 from reports.dashboards.charts import Bar, bar_chart
 from reports.dashboards.overview import Overview, overview_of
@@ -71,9 +73,16 @@ def _charts(overview: Overview) -> dict:
 @login_required
 @require_GET
 def overview_page(request: HttpRequest) -> HttpResponse:
-    overview = overview_of(ReportRow.objects.visible_to(request.user))
+    visible = ReportRow.objects.visible_to(request.user)
+    # Health is relative to now: figures are computed for the current minute, and kept
+    # until the report table changes or the minute passes.
+    as_of = timezone.now().replace(second=0, microsecond=0)
+    overview = cached(
+        "overview", f"{query_key(visible)}|{as_of.isoformat()}", lambda: overview_of(visible, as_of)
+    )
     context = page_context(request, "overview") | {
         "overview": overview,
+        "as_of": as_of,
         "health_cards": _health_cards(overview),
         "warning_days": health.warning_days(),
         "critical_days": health.critical_days(),
