@@ -499,3 +499,17 @@ def test_a_file_that_is_not_valid_csv_is_refused_with_its_line(db, tmp_path):
 def test_a_missing_file_is_named(db, tmp_path):
     with pytest.raises(CommandError, match=r"nosuch.csv: No such file"):
         import_report(tmp_path / "nosuch.csv")
+
+
+def test_the_benchmark_file_imports_and_reimports_cleanly(db, tmp_path):
+    path, orgs_path = tmp_path / "fleet.csv", tmp_path / "orgs.csv"
+    script = Path(settings.BASE_DIR) / "bench" / "make_vendor_csv.py"
+    subprocess.run(
+        [sys.executable, str(script), "400", str(path), "--orgs-csv", str(orgs_path)], check=True
+    )
+    run("import_orgs", orgs_path)
+    assert "400 rows read" in import_report(path)
+    assert ReportRow.objects.count() == 400
+    assert ReportRow.objects.filter(archive_guid__isnull=True).exists()
+    assert_in_step()
+    assert "Imported: 0 created, 0 updated" in import_report(path)
