@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import QuerySet
 
@@ -32,7 +33,10 @@ def generation() -> int | None:
 
 
 def query_key(queryset: QuerySet) -> str:
-    sql, params = queryset.query.sql_with_params()
+    try:
+        sql, params = queryset.query.sql_with_params()
+    except EmptyResultSet:  # a query that matches nothing whatever the data
+        return "nothing"
     return repr((sql, params))
 
 

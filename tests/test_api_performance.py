@@ -5,6 +5,8 @@ from __future__ import annotations
 import tracemalloc
 
 import pytest
+from django.core.cache import cache
+from django.db import connection
 
 from reports import export, read_model
 from reports.api.authentication import recently_verified
@@ -44,13 +46,18 @@ def big_fleet(personas):
 
 
 # Basic: the user (by username, then by id once verified); reach_of: the groups (and an
-# org manager's org); the count; the page.
+# org manager's org); the count; the page. On PostgreSQL one more reads the report
+# table's generation, under which the count is cached (reports.cache).
+GENERATION = 1 if connection.vendor == "postgresql" else 0
+
+
 @pytest.mark.parametrize(("name", "queries"), [("sysadmin", 4), ("alice", 5), ("dave", 4)])
 def test_the_number_of_queries_for_a_page_is_a_constant(
     client, big_fleet, django_assert_num_queries, name, queries
 ):
     for page_size in (1000, 10):
-        with django_assert_num_queries(queries):
+        cache.clear()  # the worst case: the count is not cached yet
+        with django_assert_num_queries(queries + GENERATION):
             response = client.get(
                 API, {"pgSize": page_size, "srtKey": "lastConnectedDate"}, **basic(name)
             )
@@ -61,8 +68,19 @@ def test_the_number_of_queries_for_a_page_is_a_constant(
         assert len(response.json()["data"]) == 1000
 
 
+@pytest.mark.skipif(not GENERATION, reason="PostgreSQL only: SQLite counts every time")
+def test_paging_through_a_query_counts_its_rows_once(client, big_fleet, django_assert_num_queries):
+    client.get(API, {"pgSize": 100, "pgNum": 1}, **basic("sysadmin"))
+    with django_assert_num_queries(4):  # the user, the groups, the generation, the page
+        response = client.get(API, {"pgSize": 100, "pgNum": 2}, **basic("sysadmin"))
+    assert response.json()["metadata"]["totalCount"] == ReportRow.objects.count()
+    ArchiveFactory(device=Device.objects.first(), archive_guid="one-more")
+    response = client.get(API, {"pgSize": 100, "pgNum": 3}, **basic("sysadmin"))
+    assert response.json()["metadata"]["totalCount"] == ReportRow.objects.count()
+
+
 def test_an_org_uid_filter_adds_one_query(client, big_fleet, django_assert_num_queries):
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(5 + GENERATION):
         client.get(API, {"orgUid": "org-emea"}, **basic("sysadmin"))
 
 

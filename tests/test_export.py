@@ -1,0 +1,96 @@
+"""The two CSV export paths, PostgreSQL's COPY and the Python writer, give the same bytes."""
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+from django.db import connection
+
+from reports.export import copy_chunks, csv_chunks, csv_lines
+from reports.query import report_query
+from reports.row import ROW
+from tests.factories import ArchiveFactory, DeviceFactory, UserFactory
+
+on_postgres = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="PostgreSQL only: COPY is its export path"
+)
+
+
+@pytest.fixture
+def awkward_fleet(people, orgs):
+    """Values that test every encoding and every CSV quoting rule."""
+    tricky = UserFactory(
+        username="=cmd|' /C calc'!A0",
+        first_name='Zoë "Z"',
+        last_name="Łukasz, Jr.\nsecond line",
+        email="+tricky@example.com",
+        user_ext_ref="@1001",
+        org=orgs["sales"],
+    )
+    device = DeviceFactory(
+        user=tricky,
+        name="-LAPTOP\t1",
+        os_hostname="\rcarriage",
+        ext_ref="\\.",  # COPY's end-of-data marker: unquoted in a many-column row
+        alert_states="CriticalBackupAlert WarningConnectionAlert",
+        last_connected_date=None,
+        creation_date=dt.datetime(2026, 1, 2, 3, 4, 5, 999_999, tzinfo=dt.UTC),
+    )
+    for guid, percentage in [("a-1", 0.25), ("a-2", 99.95), ("a-3", 12.45), ("a-4", 0.05)]:
+        ArchiveFactory(
+            device=device,
+            archive_guid=guid,
+            backup_complete_percentage=percentage,
+            cold_storage=guid == "a-2",
+            cold_storage_expire_date=dt.datetime(2027, 5, 1, tzinfo=dt.UTC),
+            selected_bytes=2**40 + 7,
+            archive_bytes=0,
+            most_recent_user_profile_backup_result='said "ok", then "=1+1"',
+        )
+    DeviceFactory(user=tricky, name="never backed up")
+    return tricky
+
+
+def python_csv(rows) -> bytes:
+    return "".join(csv_lines(rows)).encode()
+
+
+PARAMETER_SETS = [
+    {},
+    {"srtKey": "backupCompletePercentage", "srtDir": "desc"},
+    {"srtKey": "lastConnectedDate"},
+    {"user": "łukasz"},
+    {"coldStorage": "true"},
+    {"orgUid": "org-emea", "srtKey": "username"},
+    {"orgUid": "no-such-org"},
+]
+
+
+@on_postgres
+@pytest.mark.parametrize("params", PARAMETER_SETS)
+def test_copy_and_python_exports_are_byte_identical(awkward_fleet, admin_user, params):
+    rows = report_query(params, admin_user).rows
+    assert b"".join(copy_chunks(rows)) == python_csv(rows)
+
+
+@on_postgres
+def test_copy_export_keeps_the_role_limit(awkward_fleet, people):
+    dave = people["dave"]
+    rows = report_query({}, dave).rows
+    copied = b"".join(copy_chunks(rows))
+    assert copied == python_csv(rows)
+    assert len(copied.decode().splitlines()) == 2  # the header and dave's one row
+
+
+def test_the_csv_holds_the_same_rows_as_the_json(awkward_fleet, admin_user):
+    rows = report_query({"srtKey": "deviceName"}, admin_user).rows
+    text = b"".join(csv_chunks(rows)).decode()
+    table = list(csv.reader(io.StringIO(text)))
+    assert tuple(table[0]) == ROW.names
+    expected = [
+        ["" if v is None else ("'" + v if v[:1] in "=+-@\t\r" and v else v) for v in row]
+        for row in (ROW.encode_values(values) for values in rows.values_list(*ROW.attributes))
+    ]
+    assert table[1:] == expected
+    assert any(cell.startswith("'=cmd") for row in table for cell in row)
