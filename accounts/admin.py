@@ -40,6 +40,13 @@ class UserAdmin(DjangoUserAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("groups")
 
+    def get_readonly_fields(self, request, obj=None):
+        # A system administrator assigns roles; only a superuser makes superusers.
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            readonly += ["is_superuser", "user_permissions"]
+        return readonly
+
     @admin.display(description="roles")
     def role_groups(self, user: User) -> str:
         return ", ".join(group.name for group in user.groups.all()) or "-"

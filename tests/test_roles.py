@@ -105,6 +105,18 @@ def test_a_system_administrator_can_edit_in_the_admin(client, personas):
     assert org.name == "Accounting and Finance"
 
 
+def test_only_a_superuser_may_make_superusers_in_the_admin(client, personas):
+    dave = personas["dave"]
+    url = reverse("admin:accounts_user_change", args=[dave.pk])
+    admin_login(client, "sysadmin")
+    page = client.get(url).content.decode()
+    assert 'name="is_superuser"' not in page
+    assert 'name="groups"' in page
+    client.logout()
+    admin_login(client, "super")
+    assert 'name="is_superuser"' in client.get(url).content.decode()
+
+
 def test_a_superuser_uses_the_admin(client, personas):
     admin_login(client, "super")
     assert client.get(reverse("admin:index")).status_code == 200
