@@ -9,16 +9,18 @@ coldStorageExpireDate; vendor quirks included: `null` cells, the legacy date for
 non-ASCII names, a quoted cell with a comma and a line break now and then.
 
 Measured (`manage.py import_backup_report FILE -v 2` prints the phases) on PostgreSQL
-15, 2 cores shared with other jobs (load average 1 to 4), 100,000 rows = 200 orgs,
-47,366 users, 59,298 devices, 95,255 archives:
+15, 2 cores shared with other jobs (load average about 3), migrations up to 0004,
+100,000 rows = 200 orgs, 47,366 users, 59,298 devices, 95,255 archives:
 
-    first import, empty database        69 s: read 5, compare 1, write 12, report rows 51
-      (before migrations 0002/0003 added trigram indexes and device-wide columns: 40 s,
-       report rows 18)
-    the same file again                 15-21 s: 0 created, 0 updated, nothing written
-    every date a day later (--days-later 1, 154,553 updates)
-                                        48 s before 0002, 102 s after at load 5
-    import_orgs, 10,000 orgs            1 s to write the tree, plus the report rows
+    first import, empty database        49 s: read 8, compare 2, write 10, report rows 29
+    the same file again                 17 s: 0 created, 0 updated, nothing written
+    every date a day later (--days-later 1; 154,553 updates)
+                                        71 s: read 5, compare 8, write 12, report rows 46
+    import_orgs, 10,000 orgs (9,800 new, 199 moved)
+                                        40 s: the tree 2 s, report rows rebuilt 37 s
+
+The report rows are the read model's rebuild (reports.read_model), most of it building
+the trigram and sort indexes of 0002 row by row; a first import builds them after.
 """
 
 from __future__ import annotations
