@@ -6,7 +6,7 @@ given: no save(), no signals, so the caller keeps the read model in step itself.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import islice
 
@@ -64,7 +64,11 @@ def _bulk_create(model: type[models.Model], fields: Sequence[str], rows, using: 
 
 
 @contextmanager
-def loading(*tables: type[models.Model], using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
+def loading(
+    *tables: type[models.Model],
+    using: str = DEFAULT_DB_ALIAS,
+    progress: Callable[[int, int], None] | None = None,
+) -> Iterator[None]:
     """Load first, index and check after: for filling tables that nobody reads yet.
 
     Drops the tables' plain indexes and foreign keys; on exit adds the foreign keys back,
@@ -75,7 +79,7 @@ def loading(*tables: type[models.Model], using: str = DEFAULT_DB_ALIAS) -> Itera
 
     PostgreSQL only; elsewhere it does nothing. One transaction holds it all: an error
     brings indexes and keys back with the rollback, and other sessions wait for these
-    tables until it commits.
+    tables until it commits. `progress(done, total)` hears of each key and index made.
     """
     connection = connections[using]
     if connection.vendor != "postgresql":
@@ -113,13 +117,19 @@ def loading(*tables: type[models.Model], using: str = DEFAULT_DB_ALIAS) -> Itera
                 cursor.execute(f"DROP INDEX {name}")
         yield
         connection.check_constraints()
+        statements = [
+            f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}"
+            for table, name, definition in foreign_keys
+        ] + [definition for _, definition in indexes]
         with connection.cursor() as cursor:
-            for table, name, definition in foreign_keys:
-                cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}")
             # Sort in memory rather than on disk where the server allows less.
             cursor.execute(
                 "SELECT set_config('maintenance_work_mem', '512MB', true) FROM pg_settings"
                 " WHERE name = 'maintenance_work_mem' AND setting::bigint < 512 * 1024"
             )
-            for _, definition in indexes:
-                cursor.execute(definition)
+            for done, statement in enumerate(statements):
+                if progress:
+                    progress(done, len(statements))
+                cursor.execute(statement)
+        if progress:
+            progress(len(statements), len(statements))

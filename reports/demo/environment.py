@@ -681,5 +681,17 @@ def generate(
     devices: int, *, seed: int, now: dt.datetime, progress: Progress | None = None
 ) -> Counts:
     """Write a fleet of this many devices, its orgs, people, destinations and report rows."""
-    with transaction.atomic(), bulk.loading(User, Device, Archive, ReportRow):
+
+    def indexing(done: int, total: int) -> None:
+        if progress is None:
+            return
+        if done == 0:
+            progress.start("Indexes", total)
+        if done == total:
+            progress.finish()
+        elif done:
+            progress.advance(1)
+
+    tables = (User, Device, Archive, ReportRow)
+    with transaction.atomic(), bulk.loading(*tables, progress=indexing):
         return FleetGenerator(devices, seed=seed, now=now, progress=progress).run()
