@@ -2,10 +2,11 @@
 
 Counting or summing a million rows takes a few hundred milliseconds; the answer stays
 true until the next write. On PostgreSQL a trigger moves `ReadModelGeneration` on with
-every write, and that number is part of each key, so a cached value is exact, never
-stale. A key is the SQL and parameters of the query itself: the role limit is in them,
-so two users share a value only when they asked the very same question.
-SQLite, the small embedded database, computes every time.
+every write, to a number never used before (a sequence, which no rollback takes back),
+and that number is part of each key, so a cached value is exact, never stale. A key is
+the SQL and parameters of the query itself: the role limit is in them, so two users
+share a value only when they asked the very same question. SQLite, the small embedded
+database, computes every time.
 """
 
 from __future__ import annotations
