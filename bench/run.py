@@ -167,6 +167,7 @@ def main() -> int:
 
     on_postgres = connection.vendor == "postgresql"
     fleet.ensure_fleet(args.devices, args.seed, log)
+    fleet.settle()
     manager_org = fleet.personas()
     sample = fleet.samples(manager_org)
     log(f"{sample.devices:,} devices, {sample.rows:,} report rows; manager of {manager_org}")
