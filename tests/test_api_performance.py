@@ -86,6 +86,7 @@ def test_an_org_uid_filter_adds_one_query(client, big_fleet, django_assert_num_q
 
 def test_csv_export_memory_does_not_grow_with_the_rows(client, big_fleet, monkeypatch):
     monkeypatch.setattr(export, "CHUNK_ROWS", 100)
+    monkeypatch.setattr(export, "COPY_BLOCK_BYTES", 8 * 1024)
 
     def peak_bytes(**params) -> tuple[int, int]:
         tracemalloc.start()
