@@ -103,22 +103,34 @@ def samples(manager_org: str) -> Samples:
     )
 
 
-def make_reference_table() -> None:
-    """The physical reference: the report's rows and columns in one plain table."""
+def make_reference_tables() -> None:
+    """The physical references: the report's rows in plain tables, in the export's order.
+
+    bench_reference holds them as the export writes them (every column the encoded text,
+    so its COPY gives the very bytes of the export); bench_reference_raw holds the raw
+    columns, for a reference that does no encoding at all.
+    """
+    from reports.export import formula_safe_sql
     from reports.row import ROW
 
-    columns = ", ".join(ROW.attributes)
+    table = "reports_reportrow"
+    encoded = ", ".join(
+        f'{formula_safe_sql(expression)} AS "{name}"'
+        for expression, name in zip(ROW.postgres_expressions(table), ROW.names, strict=True)
+    )
+    order = "ORDER BY archive_guid ASC NULLS FIRST, device_uid ASC NULLS FIRST"
     with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS bench_reference")
-        cursor.execute(
-            f"CREATE TABLE bench_reference AS SELECT {columns} FROM reports_reportrow "
-            "ORDER BY archive_guid ASC NULLS FIRST, device_uid ASC NULLS FIRST"
-        )
-        cursor.execute("ANALYZE bench_reference")
+        for name, columns in (
+            ("bench_reference", encoded),
+            ("bench_reference_raw", ", ".join(ROW.attributes)),
+        ):
+            cursor.execute(f"DROP TABLE IF EXISTS {name}")
+            cursor.execute(f"CREATE TABLE {name} AS SELECT {columns} FROM {table} {order}")
+            cursor.execute(f"ANALYZE {name}")
 
 
-def time_reference_copy() -> tuple[int, float]:
-    """COPY bench_reference TO STDOUT WITH CSV HEADER, read to the end: (bytes, seconds)."""
+def time_reference_copy(name: str) -> tuple[int, float]:
+    """COPY <name> TO STDOUT WITH CSV HEADER, read to the end: (bytes, seconds)."""
     import time
 
     raw = connection.connection
@@ -126,7 +138,7 @@ def time_reference_copy() -> tuple[int, float]:
     total = 0
     with (
         raw.cursor() as cursor,
-        cursor.copy("COPY bench_reference TO STDOUT WITH (FORMAT csv, HEADER)") as copy,
+        cursor.copy(f"COPY {name} TO STDOUT WITH (FORMAT csv, HEADER)") as copy,
     ):
         for data in copy:
             total += len(data)

@@ -59,7 +59,7 @@ def csv_lines(rows: QuerySet) -> Iterator[str]:
         yield "".join(batch)
 
 
-def _formula_safe_sql(expression: str) -> str:
+def formula_safe_sql(expression: str) -> str:
     """csv_cell's escaping, in SQL."""
     starts = ", ".join("'" + c.replace("'", "''") + "'" for c in FORMULA_STARTS)
     quote = "''''"  # a one-character SQL string holding a single quote
@@ -74,7 +74,7 @@ def copy_chunks(rows: QuerySet) -> Iterator[bytes]:
     yield HEADER.encode()
     table = rows.model._meta.db_table
     columns = {
-        f"csv_{i}": RawSQL(_formula_safe_sql(expression), ())
+        f"csv_{i}": RawSQL(formula_safe_sql(expression), ())
         for i, expression in enumerate(ROW.postgres_expressions(table))
     }
     try:
