@@ -238,6 +238,12 @@ def main() -> int:
                 if slug == "search":
                     path += "?" + urlencode({"user": sample.employee_id})
                 table.add("e", browser.time(f"{slug} as {persona}", path, runs))
+                # The same report sorted by another column and filtered.
+                sorted_filtered = f"/reports/{slug}/?" + urlencode(
+                    {"srtKey": "selectedBytes", "srtDir": "desc", "os": "mac", "active": "true"}
+                )
+                label = f"{slug} sorted, filtered as {persona}"
+                table.add("e", browser.time(label, sorted_filtered, runs))
 
         log("f. the Django admin on the same search")
         browser = Client("127.0.0.1", port).log_in("bench-admin", fleet.PASSWORD)
