@@ -132,12 +132,13 @@ def rows_for_devices(devices: Iterable[int] | None = None) -> Iterator[ReportRow
 
 
 # Every column of a row but the id, which the database gives.
-_ROW_FIELDS = tuple(f.attname for f in ReportRow._meta.concrete_fields if not f.primary_key)
+# Every column of a report row but the id, which the database gives.
+ROW_FIELDS = tuple(f.attname for f in ReportRow._meta.concrete_fields if not f.primary_key)
 
 
 def _insert(rows: Iterable[ReportRow]) -> int:
-    values = attrgetter(*_ROW_FIELDS)
-    return bulk.insert(ReportRow, _ROW_FIELDS, (values(row) for row in rows))
+    values = attrgetter(*ROW_FIELDS)
+    return bulk.insert(ReportRow, ROW_FIELDS, (values(row) for row in rows))
 
 
 def rebuild() -> int:

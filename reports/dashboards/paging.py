@@ -4,7 +4,7 @@ A page is fetched with one row more than it shows, so "is there a next page" cos
 COUNT. The result count of an ordinary report stops at COUNT_CAP: it counts a LIMITed
 subquery, so its cost is bounded whatever the table's size. Reports that promise totals
 (disk usage, migration plan, cold storage) aggregate the whole filtered set in the same
-single query that counts it. Measured numbers are in the README.
+single query that counts it. Measured numbers are in bench/results/.
 """
 
 from __future__ import annotations

@@ -8,10 +8,8 @@ minutes; this gives the same rows as plain tuples for `bulk.insert`, derived by
 from __future__ import annotations
 
 from reports import read_model
-from reports.models import ReportRow
 
-# Every column of a report row but the id, which the database gives.
-FIELDS = tuple(f.attname for f in ReportRow._meta.concrete_fields if not f.primary_key)
+FIELDS = read_model.ROW_FIELDS
 
 _NULLS = dict.fromkeys(FIELDS)
 
