@@ -131,7 +131,6 @@ def rows_for_devices(devices: Iterable[int] | None = None) -> Iterator[ReportRow
         yield ReportRow(**row)
 
 
-# Every column of a row but the id, which the database gives.
 # Every column of a report row but the id, which the database gives.
 ROW_FIELDS = tuple(f.attname for f in ReportRow._meta.concrete_fields if not f.primary_key)
 
