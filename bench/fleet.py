@@ -106,27 +106,38 @@ def samples(manager_org: str) -> Samples:
 def make_reference_tables() -> None:
     """The physical references: the report's rows in plain tables, in the export's order.
 
-    bench_reference holds them as the export writes them (every column the encoded text,
-    so its COPY gives the very bytes of the export); bench_reference_raw holds the raw
-    columns, for a reference that does no encoding at all.
+    bench_reference holds them as the export writes them, one text column a field,
+    loaded by PostgreSQL's own CSV reader from the export of every row (so its COPY
+    gives the very bytes of the export); bench_reference_raw holds the raw columns,
+    for a reference that does no encoding at all.
     """
-    from reports.export import formula_safe_sql
+    import tempfile
+
+    from reports.export import csv_chunks
+    from reports.query import report_query
     from reports.row import ROW
 
-    table = "reports_reportrow"
-    encoded = ", ".join(
-        f'{formula_safe_sql(expression)} AS "{name}"'
-        for expression, name in zip(ROW.postgres_expressions(table), ROW.names, strict=True)
-    )
+    administrator = User.objects.get(username="bench-admin")
+    columns = ", ".join(f'"{name}" text' for name in ROW.names)
     order = "ORDER BY archive_guid ASC NULLS FIRST, device_uid ASC NULLS FIRST"
-    with connection.cursor() as cursor:
-        for name, columns in (
-            ("bench_reference", encoded),
-            ("bench_reference_raw", ", ".join(ROW.attributes)),
-        ):
-            cursor.execute(f"DROP TABLE IF EXISTS {name}")
-            cursor.execute(f"CREATE TABLE {name} AS SELECT {columns} FROM {table} {order}")
-            cursor.execute(f"ANALYZE {name}")
+    with tempfile.TemporaryFile() as export, connection.cursor() as cursor:
+        for chunk in csv_chunks(report_query({}, administrator).rows):
+            export.write(chunk)
+        export.seek(0)
+        cursor.execute("DROP TABLE IF EXISTS bench_reference")
+        cursor.execute(f"CREATE TABLE bench_reference ({columns})")
+        with cursor.cursor.copy(
+            "COPY bench_reference FROM STDIN WITH (FORMAT csv, HEADER)"
+        ) as copy:
+            while block := export.read(1024 * 1024):
+                copy.write(block)
+        cursor.execute("DROP TABLE IF EXISTS bench_reference_raw")
+        cursor.execute(
+            f"CREATE TABLE bench_reference_raw AS SELECT {', '.join(ROW.attributes)}"
+            f" FROM reports_reportrow {order}"
+        )
+        cursor.execute("ANALYZE bench_reference")
+        cursor.execute("ANALYZE bench_reference_raw")
 
 
 def time_reference_copy(name: str) -> tuple[int, float]:

@@ -1,10 +1,10 @@
 """The streaming CSV export: one generator, used by the API and the dashboards' button.
 
-On PostgreSQL the database writes the CSV itself (COPY ... TO STDOUT) from the very
-query the report runs, filters, role limit and sort included, and the bytes stream
-through; elsewhere a Python writer reads a server-side cursor in chunks. Either way
-memory does not grow with the row count, and the two give byte-identical files (a test
-proves it). Names, order and encoding come from reports.row.
+Every report row keeps its CSV record (`ReportRow.csv_line`, see reports.csv_record),
+so an export only hands over that one column of the very query the report runs,
+filters, role limit and sort included. On PostgreSQL the database streams it with
+COPY ... TO STDOUT; elsewhere a server-side cursor is read in chunks. Either way memory
+does not grow with the row count.
 """
 
 from __future__ import annotations
@@ -16,91 +16,75 @@ from collections.abc import Iterator
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import QuerySet
-from django.db.models.expressions import RawSQL
 from django.http import StreamingHttpResponse
 
-from reports.row import ROW
+from reports.csv_record import HEADER, LINE_END
 
 CHUNK_ROWS = 2000
 COPY_BLOCK_BYTES = 256 * 1024
-# A spreadsheet runs a cell starting with one of these as a formula.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-# Newline-terminated records, as PostgreSQL's COPY writes them.
-LINE_END = "\n"
-HEADER = ",".join(ROW.names) + LINE_END
+
+# COPY's text format writes a backslash, and the control characters below, as a
+# backslash sequence; in one text column nothing else is escaped.
+_COPY_ESCAPE = re.compile(rb"\\([\\bfnrtv])")
+_COPY_UNESCAPED = {
+    b"\\": b"\\",
+    b"b": b"\b",
+    b"f": b"\f",
+    b"n": b"\n",
+    b"r": b"\r",
+    b"t": b"\t",
+    b"v": b"\v",
+}
 
 
-# PostgreSQL's CSV quoting, which is RFC 4180's: a field holding a comma, a quote or a
-# line break is quoted. (COPY also quotes a lone "\." when a row has one column only.)
-_NEEDS_QUOTES = re.compile(r'[,"\r\n]')
-
-
-def csv_cell(value: str | None) -> str:
-    if value is None:
-        return ""
-    if value.startswith(FORMULA_STARTS):
-        value = "'" + value
-    if _NEEDS_QUOTES.search(value):
-        return '"' + value.replace('"', '""') + '"'
-    return value
+def _copy_unescaped(block: bytes) -> bytes:
+    if b"\\" not in block:  # nearly every block
+        return block
+    return _COPY_ESCAPE.sub(lambda match: _COPY_UNESCAPED[match.group(1)], block)
 
 
 def csv_lines(rows: QuerySet) -> Iterator[str]:
-    """The header, then one line per row, each a complete CSV record."""
+    """The header, then the rows' records in batches, each record ending its line."""
     yield HEADER
-    values = rows.values_list(*ROW.attributes).iterator(chunk_size=CHUNK_ROWS)
+    records = rows.values_list("csv_line", flat=True).iterator(chunk_size=CHUNK_ROWS)
     batch: list[str] = []
-    for row in values:
-        batch.append(",".join([csv_cell(v) for v in ROW.encode_values(row)]) + LINE_END)
+    for record in records:
+        batch.append(record)
         if len(batch) >= 200:  # fewer, larger writes to the socket
-            yield "".join(batch)
+            yield LINE_END.join(batch) + LINE_END
             batch = []
     if batch:
-        yield "".join(batch)
-
-
-def formula_safe_sql(expression: str) -> str:
-    """csv_cell's escaping, in SQL."""
-    starts = ", ".join("'" + c.replace("'", "''") + "'" for c in FORMULA_STARTS)
-    quote = "''''"  # a one-character SQL string holding a single quote
-    return (
-        f"CASE WHEN left({expression}, 1) IN ({starts}) "
-        f"THEN {quote} || {expression} ELSE {expression} END"
-    )
+        yield LINE_END.join(batch) + LINE_END
 
 
 def copy_chunks(rows: QuerySet) -> Iterator[bytes]:
-    """The same CSV as csv_lines, written by PostgreSQL's COPY from the report's query."""
+    """The same CSV as csv_lines, streamed by PostgreSQL's COPY."""
     yield HEADER.encode()
-    table = rows.model._meta.db_table
-    columns = {
-        f"csv_{i}": RawSQL(formula_safe_sql(expression), ())
-        for i, expression in enumerate(ROW.postgres_expressions(table))
-    }
     try:
-        sql, params = rows.annotate(**columns).values_list(*columns).query.sql_with_params()
+        sql, params = rows.values_list("csv_line").query.sql_with_params()
     except EmptyResultSet:  # a filter that can match nothing
         return
-    # psycopg merges the parameters client-side: COPY takes none of its own.
-    statement = f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)"
+    # psycopg merges the parameters client-side: COPY takes none of its own. Text
+    # format, one column: each row arrives as its record and a newline, escaped.
+    statement = f"COPY ({sql}) TO STDOUT"
     with connections[rows.db].cursor() as cursor, cursor.cursor.copy(statement, params) as copy:
         # COPY hands over a row at a time; a socket write per row would cost more than
-        # the database's work, so rows go out in blocks.
+        # the database's work, so rows go out in blocks of whole rows.
         block = bytearray()
         for data in copy:
             block += data
             if len(block) >= COPY_BLOCK_BYTES:
-                yield bytes(block)
+                yield _copy_unescaped(bytes(block))
                 block.clear()
         if block:
-            yield bytes(block)
+            yield _copy_unescaped(bytes(block))
 
 
 def csv_chunks(rows: QuerySet) -> Iterator[bytes]:
     """The CSV of these rows in encoded chunks: COPY on PostgreSQL, Python elsewhere."""
     if connections[rows.db].vendor == "postgresql":
         return copy_chunks(rows)
-    return (line.encode("utf-8") for line in csv_lines(rows))
+    return (lines.encode("utf-8") for lines in csv_lines(rows))
 
 
 def download_name(now: dt.datetime | None = None) -> str:

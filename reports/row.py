@@ -1,8 +1,8 @@
 """One report row: field names, their order and how each value is written (spec section 2).
 
-The single home of the row shape. JSON pages, the streaming CSV export and the COPY
-export all take names, order and encoding from here. A value's type comes from the
-read model's field, so there is nothing to keep in step by hand.
+The single home of the row shape. JSON pages and the CSV records of the export
+(reports.csv_record) take names, order and encoding from here. A value's type comes
+from the read model's field, so there is nothing to keep in step by hand.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ VENDOR_CSV_HEADER: tuple[str, ...] = FIELD_NAMES[:VENDOR_CSV_FIELD_COUNT]
 
 def encode_datetime(value: dt.datetime) -> str:
     """ISO-8601 in UTC with milliseconds and Z: 2026-11-28T14:03:07.000Z."""
-    # isoformat truncates to milliseconds, as the PostgreSQL form below does.
+    # isoformat truncates to milliseconds rather than rounding.
     return value.astimezone(dt.UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
@@ -95,17 +95,6 @@ def _encoder_for(field: models.Field) -> Callable[[object], str | None]:
     return encode_text
 
 
-# The same encodings as PostgreSQL expressions over a column, for the COPY export
-# (reports.export). A test proves both give byte-identical CSV.
-_POSTGRES_ENCODINGS: dict[Callable, str] = {
-    encode_datetime: """to_char({0} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')""",
-    encode_bool: "CASE WHEN {0} THEN 'true' WHEN NOT {0} THEN 'false' END",
-    encode_percentage: "to_char({0}, 'FM999999999990.0')",
-    encode_int: "({0})::text",
-    encode_text: "NULLIF({0}, '')",
-}
-
-
 @dataclass(frozen=True)
 class RowShape:
     """The encoders of every field, in order, bound to the read model's field types."""
@@ -128,13 +117,6 @@ class RowShape:
 
     def encode_dict(self, values: Iterable[object]) -> dict[str, str | None]:
         return dict(zip(self.names, self.encode_values(values), strict=True))
-
-    def postgres_expressions(self, table: str) -> tuple[str, ...]:
-        """Each field as a PostgreSQL text expression giving what encode_values gives."""
-        return tuple(
-            _POSTGRES_ENCODINGS[encode].format(f'"{table}"."{attribute}"')
-            for encode, attribute in zip(self.encoders, self.attributes, strict=True)
-        )
 
 
 ROW = RowShape(names=FIELD_NAMES, attributes=tuple(ATTRIBUTE_OF[n] for n in FIELD_NAMES))

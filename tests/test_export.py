@@ -1,4 +1,5 @@
-"""The two CSV export paths, PostgreSQL's COPY and the Python writer, give the same bytes."""
+"""The CSV export: PostgreSQL's COPY and the Python reader give the same bytes, and
+those bytes are the report's rows, encoded and escaped, whatever the data holds."""
 
 import csv
 import datetime as dt
@@ -33,6 +34,8 @@ def awkward_fleet(people, orgs):
         name="-LAPTOP\t1",
         os_hostname="\rcarriage",
         ext_ref="\\.",  # COPY's end-of-data marker: unquoted in a many-column row
+        address="C:\\new\\table\\\\x",  # backslash sequences that are not escapes
+        remote_address="bell\x07 back\x08 feed\x0c tab\x0b end",  # control characters
         alert_states="CriticalBackupAlert WarningConnectionAlert",
         last_connected_date=None,
         creation_date=dt.datetime(2026, 1, 2, 3, 4, 5, 999_999, tzinfo=dt.UTC),
@@ -54,6 +57,17 @@ def awkward_fleet(people, orgs):
 
 def python_csv(rows) -> bytes:
     return "".join(csv_lines(rows)).encode()
+
+
+def expected_csv_table(rows) -> list[list[str]]:
+    """The rows as a spreadsheet should read them, encoded from their columns."""
+    return [
+        list(ROW.names),
+        *(
+            ["" if v is None else ("'" + v if v[:1] in "=+-@\t\r" and v else v) for v in row]
+            for row in (ROW.encode_values(values) for values in rows.values_list(*ROW.attributes))
+        ),
+    ]
 
 
 PARAMETER_SETS = [
@@ -83,14 +97,28 @@ def test_copy_export_keeps_the_role_limit(awkward_fleet, people):
     assert len(copied.decode().splitlines()) == 2  # the header and dave's one row
 
 
-def test_the_csv_holds_the_same_rows_as_the_json(awkward_fleet, admin_user):
-    rows = report_query({"srtKey": "deviceName"}, admin_user).rows
-    text = b"".join(csv_chunks(rows)).decode()
-    table = list(csv.reader(io.StringIO(text)))
-    assert tuple(table[0]) == ROW.names
-    expected = [
-        ["" if v is None else ("'" + v if v[:1] in "=+-@\t\r" and v else v) for v in row]
-        for row in (ROW.encode_values(values) for values in rows.values_list(*ROW.attributes))
-    ]
-    assert table[1:] == expected
-    assert any(cell.startswith("'=cmd") for row in table for cell in row)
+@pytest.mark.parametrize("params", PARAMETER_SETS)
+def test_the_csv_holds_the_rows_encoded_from_their_columns(awkward_fleet, admin_user, params):
+    rows = report_query(params, admin_user).rows
+    data = b"".join(csv_chunks(rows))
+    assert list(csv.reader(io.StringIO(data.decode(), newline=""))) == expected_csv_table(rows)
+    assert data.endswith(b"\n")
+
+
+def test_formulas_are_defused(awkward_fleet, admin_user):
+    rows = report_query({}, admin_user).rows
+    table = list(csv.reader(io.StringIO(b"".join(csv_chunks(rows)).decode(), newline="")))
+    cells = [cell for row in table for cell in row]
+    assert "'=cmd|' /C calc'!A0" in cells
+    assert "'+tricky@example.com" in cells
+    assert "'-LAPTOP\t1" in cells
+
+
+def test_an_edit_reaches_the_export(awkward_fleet, admin_user):
+    awkward_fleet.last_name = "Renamed"
+    awkward_fleet.save()
+    rows = report_query({"user": "renamed"}, admin_user).rows
+    table = list(csv.reader(io.StringIO(b"".join(csv_chunks(rows)).decode(), newline="")))
+    assert len(table) == 1 + 5
+    assert {row[ROW.names.index("lastName")] for row in table[1:]} == {"Renamed"}
+    assert table == expected_csv_table(rows)

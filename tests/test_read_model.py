@@ -19,7 +19,10 @@ def snapshot() -> list[dict]:
 
 
 def from_join() -> list[dict]:
-    rows = [model_to_dict(row, exclude=EXCLUDED) for row in read_model.rows_for_devices()]
+    rows = [
+        {k: v for k, v in zip(read_model.ROW_FIELDS, row, strict=True) if k not in EXCLUDED}
+        for row in read_model.rows_for_devices()
+    ]
     return sorted(rows, key=lambda r: (r["device_uid"], r["archive_guid"] or ""))
 
 

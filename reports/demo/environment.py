@@ -6,7 +6,7 @@ wait in cold storage. `alertStates` follow from the dates by the thresholds in s
 
 Rows are drawn in chunks of devices and written with `reports.bulk` (COPY on
 PostgreSQL), primary keys chosen here so that foreign keys need no round trip, and the
-report rows made from the same memory (`reports.demo.rows`).
+report rows made from the same memory (`read_model.device_records`).
 """
 
 from __future__ import annotations
@@ -26,11 +26,9 @@ from django.core.management.color import no_style
 from django.db import connection, transaction
 
 from accounts.models import Org, User
-from reports import bulk
+from reports import bulk, read_model
 from reports.demo import names
 from reports.demo.progress import Progress
-from reports.demo.rows import FIELDS as REPORT_ROW_FIELDS
-from reports.demo.rows import report_rows
 from reports.models import Archive, Destination, Device, ReportRow, Server
 
 CHUNK = 10_000  # devices drawn and written at a time
@@ -243,7 +241,7 @@ class FleetGenerator:
             users += bulk.insert(User, _USER_FIELDS, chunk.users)
             devices += bulk.insert(Device, _DEVICE_FIELDS, chunk.devices)
             archives += bulk.insert(Archive, _ARCHIVE_FIELDS, chunk.archives)
-            rows += bulk.insert(ReportRow, REPORT_ROW_FIELDS, chunk.report_rows)
+            rows += bulk.insert(ReportRow, read_model.ROW_FIELDS, chunk.report_rows)
             if self.progress:
                 self.progress.advance(len(chunk.devices))
         if self.progress:
@@ -371,8 +369,8 @@ class FleetGenerator:
         """One row per archive; one with null archive fields for a device without any."""
         values = {**person, **dict(zip(_DEVICE_ROW_NAMES, device, strict=True))}
         if not archives:
-            return report_rows([values])
-        return report_rows(
+            return read_model.device_records([values])
+        return read_model.device_records(
             [
                 {
                     **values,

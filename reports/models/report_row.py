@@ -92,6 +92,9 @@ class ReportRow(models.Model):
     device_search = models.TextField(default="")
     destination_search = models.TextField(default="")
     os_search = models.TextField(default="")
+    # The row as the CSV export writes it (reports.csv_record), without the line end:
+    # an export of a million rows copies this one column instead of encoding 37.
+    csv_line = models.TextField(default="")
 
     objects = ReportRowQuerySet.as_manager()
 
