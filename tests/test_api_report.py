@@ -12,6 +12,7 @@ from reports.models import Device
 from tests.api_support import (
     API,
     EXTRA_COLUMNS,
+    PASSWORD,
     VENDOR_COLUMNS,
     all_pages,
     basic,
@@ -270,6 +271,22 @@ def test_a_changed_password_or_a_deactivation_ends_recent_credentials(
     dave.is_active = False
     dave.save()
     assert client.get(API, **basic("dave", "a new one")).status_code == 401
+
+
+def test_recent_credentials_last_while_used_and_end_when_idle(fleet):
+    from reports.api.authentication import RecentlyVerified
+
+    now = [0.0]
+    recent = RecentlyVerified(seconds=300, clock=lambda: now[0])
+    dave = fleet["dave"]
+    recent.remember(dave, "dave", PASSWORD)
+    for now[0] in (200.0, 400.0, 650.0):  # each use within 300 s of the one before
+        assert recent.user("dave", PASSWORD) == dave
+    assert recent.user("dave", "another password") is None
+    now[0] = 951.0  # idle for 301 s
+    assert recent.user("dave", PASSWORD) is None
+    now[0] = 952.0
+    assert recent.user("dave", PASSWORD) is None  # forgotten, not merely expired
 
 
 @pytest.mark.parametrize("method", ["post", "put", "patch", "delete", "options"])

@@ -31,12 +31,16 @@ class RecentlyVerified:
     page, and the hasher is slow on purpose (PBKDF2: about 1 s a request on the
     benchmark machine, more than the report itself). Kept per process: a keyed digest
     of the credentials, the user, and the user's password hash at the time. A changed
-    password, a deactivated user or an entry past its time sends the caller through
-    the full check again; wrong credentials are never kept.
+    password, a deactivated user or an entry unused for `seconds` sends the caller
+    through the full check again; wrong credentials are never kept.
+
+    Each use renews the entry: while the password hash is unchanged the credentials are
+    still right, and a steady caller should not stall every few minutes on a re-check
+    that holds its worker (and the requests queued behind it) for a second.
     """
 
-    def __init__(self, size: int = 1000, seconds: float = 300):
-        self.size, self.seconds = size, seconds
+    def __init__(self, size: int = 1000, seconds: float = 300, clock=time.monotonic):
+        self.size, self.seconds, self.clock = size, seconds, clock
         self._key = secrets.token_bytes(32)
         self._entries: OrderedDict[bytes, tuple[int, str, float]] = OrderedDict()
         self._lock = threading.Lock()
@@ -55,7 +59,7 @@ class RecentlyVerified:
         user_id, password_hash, expires = entry
         user = get_user_model()._default_manager.filter(pk=user_id).first()
         still_true = (
-            time.monotonic() < expires
+            self.clock() < expires
             and user is not None
             and user.is_active
             and user.get_username() == username
@@ -64,12 +68,13 @@ class RecentlyVerified:
         if not still_true:
             self.forget(digest)
             return None
+        self.remember(user, username, password)
         return user
 
     def remember(self, user, username: str, password: str) -> None:
         digest = self._digest(username, password)
         with self._lock:
-            self._entries[digest] = (user.pk, user.password, time.monotonic() + self.seconds)
+            self._entries[digest] = (user.pk, user.password, self.clock() + self.seconds)
             self._entries.move_to_end(digest)
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
