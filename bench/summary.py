@@ -27,6 +27,14 @@ def _postgres_version() -> str:
         return "-"
 
 
+def _wrk_figures(found: dict[str, str]) -> str:
+    return (
+        f"{found.get('requests', '?')} requests, {found['rps']} requests/s,"
+        f" p50 {found.get('50%', '?')}, p99 {found.get('99%', '?')},"
+        f" errors: {found['errors'].strip()}"
+    )
+
+
 class Results:
     def __init__(self, args, sample, on_postgres: bool):
         self.args, self.sample, self.on_postgres = args, sample, on_postgres
@@ -36,6 +44,7 @@ class Results:
         self.reference_runs: list[tuple[int, float]] = []
         self.raw_reference_runs: list[tuple[int, float]] = []
         self.load: dict[str, str] = {}
+        self.load_warm_up: dict[str, str] = {}
 
     def add(self, section: str, timing) -> None:
         self.timings[section].append(timing)
@@ -76,11 +85,15 @@ class Results:
         if self.reference_runs:
             reference = [run[1] for run in self.reference_runs]
             ratio = median / statistics.median(reference)
+            same = (
+                "the same" if self.reference_runs[0][0] == self.export_runs[0][1] else "**not** the"
+            )
             lines += [
                 "- reference, `COPY bench_reference TO STDOUT WITH (FORMAT csv, HEADER)` from a"
                 " plain table holding the report's rows as the export writes them:"
                 f" median {statistics.median(reference):.2f} s (min {min(reference):.2f},"
-                f" max {max(reference):.2f}), {self.reference_runs[0][0]:,} bytes",
+                f" max {max(reference):.2f}), {self.reference_runs[0][0]:,} bytes"
+                f" ({same} byte count as the export)",
                 f"- ratio export / reference: **{ratio:.2f}** (target at most 1.5)",
             ]
         if self.raw_reference_runs:
@@ -109,13 +122,16 @@ class Results:
         lines = ["### g. load: wrk against the API first page, 16 connections", ""]
         if "rps" not in self.load:
             return lines + [self.load.get("note", "not measured"), ""]
-        return lines + [
-            f"- {self.args.load_seconds} s: {self.load.get('requests', '?')} requests,"
-            f" {self.load['rps']} requests/s, p50 {self.load.get('50%', '?')},"
-            f" p99 {self.load.get('99%', '?')} (target under 500 ms), errors:"
-            f" {self.load['errors'].strip()}",
-            "",
-        ]
+        lines.append(
+            f"- {self.args.load_seconds} s: {_wrk_figures(self.load)} (target: no errors,"
+            " p99 under 500 ms)"
+        )
+        if "rps" in self.load_warm_up:
+            lines.append(
+                f"- before it, not counted, a warm-up in which each worker checks the"
+                f" password once: {_wrk_figures(self.load_warm_up)}"
+            )
+        return lines + [""]
 
     def markdown(self) -> str:
         s = self.sample
