@@ -1,8 +1,11 @@
 """The flat report table always equals the join of the environment tables."""
 
 import datetime as dt
+import io
 
 import pytest
+from django.core.management import call_command
+from django.db import connection
 from django.forms.models import model_to_dict
 
 from accounts.models import Org
@@ -87,10 +90,27 @@ def test_renaming_a_destination_and_deleting_archives(people):
     assert_in_step()
 
 
-def test_rebuild_gives_the_same_table(people):
+def report_indexes() -> dict:
+    with connection.cursor() as cursor:
+        return connection.introspection.get_constraints(cursor, ReportRow._meta.db_table)
+
+
+@pytest.mark.parametrize("offline", [False, True])
+def test_rebuild_gives_the_same_table_and_indexes(people, offline):
+    before, indexes = snapshot(), report_indexes()
+    ReportRow.objects.filter(owner_id=people["dave"].pk).delete()
+    ReportRow.objects.filter(owner_id=people["sam"].pk).update(csv_line="stale")
+    assert read_model.rebuild(offline=offline) == len(before)
+    assert snapshot() == before
+    assert report_indexes() == indexes
+
+
+def test_the_rebuild_command(people):
     before = snapshot()
-    ReportRow.objects.all().delete()
-    assert read_model.rebuild() == len(before)
+    ReportRow.objects.all().update(username="stale")
+    out = io.StringIO()
+    call_command("rebuild_report", "--offline", stdout=out)
+    assert f"Rebuilt {len(before):,} report rows" in out.getvalue()
     assert snapshot() == before
 
 

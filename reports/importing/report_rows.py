@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from django.db import models
 
-from reports import bulk, read_model
+from reports import read_model
 from reports.importing.changes import chunks
 from reports.models import Device, ReportRow
 
@@ -35,10 +35,8 @@ def bring_in_step(device_ids: set[int]) -> str:
     if not device_ids:
         return "Report rows: nothing to redo."
     if not ReportRow.objects.exists():
-        # The first import: an empty report has no reader to keep waiting, so fill it
-        # unindexed and index it after (on PostgreSQL), far faster than row by row.
-        with bulk.loading(ReportRow):
-            count = read_model.rebuild()
+        # The first import: an empty report has no reader to keep waiting.
+        count = read_model.rebuild(offline=True)
         return f"Report rows: built, {count:,} rows."
     if len(device_ids) >= REBUILD_SHARE * Device.objects.count():
         count = read_model.rebuild()
