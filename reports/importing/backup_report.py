@@ -17,6 +17,7 @@ from accounts.models import User
 from reports.importing import report_rows
 from reports.importing.changes import Changes, Outcome, Timings, Writer, chunks, compare
 from reports.importing.csv_file import CsvFile, ImportFailed
+from reports.importing.one_at_a_time import wait_for_other_imports
 from reports.importing.orgs import ORGS, give_root_paths
 from reports.importing.report_csv import TABLES, USERS, ParsedReport, parse
 from reports.importing.updates import update_rows
@@ -61,6 +62,8 @@ def import_backup_report(path: str | Path, *, dry_run: bool = False) -> Outcome:
     with timings("read"):
         report = parse(csv_file)
     with transaction.atomic():
+        with timings("wait"):
+            wait_for_other_imports()
         with timings("compare"):
             _check_usernames_are_free(csv_file, report)
             changes = {table.label: compare(table, report.rows[table.label]) for table in TABLES}

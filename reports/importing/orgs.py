@@ -29,6 +29,7 @@ from reports.importing.changes import (
     pks_of,
 )
 from reports.importing.csv_file import CsvFile, ImportFailed
+from reports.importing.one_at_a_time import wait_for_other_imports
 from reports.importing.updates import update_rows
 from reports.models import Device
 
@@ -101,6 +102,8 @@ def import_orgs(path: str | Path, *, dry_run: bool = False) -> Outcome:
     with timings("read"):
         rows = parse(csv_file)
     with transaction.atomic():
+        with timings("wait"):
+            wait_for_other_imports()
         with timings("compare"):
             known = _known_orgs()
             parents = _final_parents(csv_file, rows, known)
