@@ -18,7 +18,6 @@ from accounts.roles import DESKTOP_USERS, ORG_MANAGERS, SYSTEM_ADMINISTRATORS
 from reports.demo.names import EMAIL_DOMAIN
 
 DEMO_PASSWORD = "demo-password-1"
-DEMO_URL = "http://127.0.0.1:8000/"
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from reports.demo.environment import generate
-from reports.demo.logins import DEMO_PASSWORD, DEMO_URL, ensure_demo_logins
+from reports.demo.logins import DEMO_PASSWORD, ensure_demo_logins
 from reports.demo.progress import Progress
 from reports.models import Device
 
@@ -86,6 +86,7 @@ class Command(BaseCommand):
         logins = ensure_demo_logins()
         if not verbosity:
             return
-        self.stdout.write(f"Demo logins at {DEMO_URL} (password: {DEMO_PASSWORD}):")
+        # The address is the server's to say (`make run` prints it): the port may be any.
+        self.stdout.write(f"Demo logins (password: {DEMO_PASSWORD}):")
         for login in logins:
             self.stdout.write(f"  {login.username:<14} {login.group:<23} sees {login.sees}")
