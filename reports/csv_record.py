@@ -3,7 +3,8 @@
 The read model keeps each row's record (`ReportRow.csv_line`), written together with
 the row, so that exporting a million rows is the database handing over one column
 rather than encoding 37 for every row on every export. Names, order and value
-encoding come from reports.row.
+encoding come from reports.row. A change to the format here needs a migration that
+rebuilds the report table (as reports migration 0007 does), or stored records go stale.
 """
 
 from __future__ import annotations

@@ -3,6 +3,9 @@
 The single home of the row shape. JSON pages and the CSV records of the export
 (reports.csv_record) take names, order and encoding from here. A value's type comes
 from the read model's field, so there is nothing to keep in step by hand.
+
+Every report row stores its CSV record (`ReportRow.csv_line`): a change to names, order
+or encoding here needs a migration that rebuilds the report table, as 0007 does.
 """
 
 from __future__ import annotations
