@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from itertools import groupby
 from operator import itemgetter
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from accounts.models import Org, User
 from reports import bulk
@@ -166,11 +166,27 @@ def rebuild(*, offline: bool = False) -> int:
     """
     with transaction.atomic():
         if not offline:
+            _one_writer_at_a_time()
             ReportRow.objects.all().delete()
             return _insert(rows_for_devices())
         with bulk.loading(ReportRow):
             bulk.empty(ReportRow)
             return _insert(rows_for_devices())
+
+
+def _one_writer_at_a_time() -> None:
+    """Writers of the report table take turns; readers never wait for them.
+
+    Rows are redone by deleting and inserting. Two transactions redoing the same device
+    at once would each delete the rows it saw and insert its own: the later one, not
+    seeing the earlier one's new rows, would double them. A lock mode that conflicts
+    with itself (and with writes) but not with reads makes the second wait for the
+    first to commit, and then see its rows. The lock ends with the transaction.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            table = connection.ops.quote_name(ReportRow._meta.db_table)
+            cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
 
 
 def _chunks(ids: list[int], size: int = 10_000) -> Iterator[list[int]]:
@@ -182,6 +198,7 @@ def refresh_devices(device_ids: Iterable[int]) -> None:
     """Redo the rows of these devices; a device that no longer exists loses its rows."""
     ids = sorted(set(device_ids))
     with transaction.atomic():
+        _one_writer_at_a_time()
         for chunk in _chunks(ids):
             ReportRow.objects.filter(device_id__in=chunk).delete()
             _insert(rows_for_devices(chunk))
