@@ -47,7 +47,7 @@ def test_production_mode_refuses_to_start_without_a_secret_key():
 
 def test_database_url_is_parsed():
     database = database_from_url("postgres://report:s%40cret@db.internal:5433/fleet")
-    assert database["ENGINE"] == "django.db.backends.postgresql"
+    assert database["ENGINE"] == "backupreport.postgres"
     assert (database["USER"], database["PASSWORD"]) == ("report", "s@cret")
     assert (database["HOST"], database["PORT"], database["NAME"]) == (
         "db.internal",
