@@ -22,25 +22,29 @@ def insert(
     rows: Iterable[Sequence],
     *,
     using: str = DEFAULT_DB_ALIAS,
+    table: str | None = None,
 ) -> int:
     """Insert rows of plain values, one per field attname (e.g. "user_id"), in order.
 
     Values are what the model's fields hold in Python (str, int, float, bool, aware
     datetime, None). A primary key left out of `fields` is given by the database.
-    Returns the number of rows written.
+    `table` writes to another table of the model's shape (PostgreSQL only; see
+    reports.replacing). Returns the number of rows written.
     """
     connection = connections[using]
     if connection.vendor == "postgresql":
-        return _copy(connection, model, fields, rows)
+        return _copy(connection, model, fields, rows, table or model._meta.db_table)
+    if table is not None:
+        raise ValueError("writing to another table is for PostgreSQL only")
     return _bulk_create(model, fields, rows, using)
 
 
-def _copy(connection, model: type[models.Model], fields: Sequence[str], rows) -> int:
+def _copy(connection, model: type[models.Model], fields: Sequence[str], rows, table: str) -> int:
     # COPY writes a million rows in seconds where INSERT batches take minutes; values
     # are adapted by psycopg from their Python types, as bulk_create would send them.
     quote = connection.ops.quote_name
     columns = ", ".join(quote(model._meta.get_field(name).column) for name in fields)
-    statement = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
+    statement = f"COPY {quote(table)} ({columns}) FROM STDIN"
     count = 0
     rows = iter(rows)
     # One COPY a batch, the batch read before it starts: `rows` may itself be reading
@@ -51,17 +55,6 @@ def _copy(connection, model: type[models.Model], fields: Sequence[str], rows) ->
                 copy.write_row(row)
         count += len(batch)
     return count
-
-
-def empty(model: type[models.Model], *, using: str = DEFAULT_DB_ALIAS) -> None:
-    """Delete every row of a table: TRUNCATE on PostgreSQL, which leaves no dead rows
-    behind for a vacuum to clear; a plain delete elsewhere."""
-    connection = connections[using]
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"TRUNCATE {connection.ops.quote_name(model._meta.db_table)}")
-    else:
-        model.objects.using(using).all().delete()
 
 
 def _bulk_create(model: type[models.Model], fields: Sequence[str], rows, using: str) -> int:

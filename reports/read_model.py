@@ -17,6 +17,7 @@ from accounts.models import Org, User
 from reports import bulk
 from reports.csv_record import row_record
 from reports.models import Archive, Device, ReportRow
+from reports.replacing import replacing
 
 SEARCH_SEPARATOR = "\x1f"  # ASCII unit separator: never typed into a search box
 BATCH = 2000
@@ -156,22 +157,21 @@ def _insert(rows: Iterable[tuple]) -> int:
     return bulk.insert(ReportRow, ROW_FIELDS, rows)
 
 
-def rebuild(*, offline: bool = False) -> int:
+def rebuild() -> int:
     """Make the whole read model anew from the environment tables. Returns the row count.
 
-    Readers keep seeing the old rows until it commits. `offline` is for a table nobody
-    reads yet (the first import, a migration): on PostgreSQL it is then emptied with
-    TRUNCATE and filled unindexed, its indexes made after (`bulk.loading`), minutes
-    faster at a million rows, while readers wait for the commit.
+    Pages and the API keep the old rows until it commits. On PostgreSQL the rows go into
+    a fresh copy of the table that takes its place at the end (reports.replacing):
+    several times faster than deleting and inserting row by row, and the table and its
+    indexes come out compact.
     """
     with transaction.atomic():
-        if not offline:
-            _one_writer_at_a_time()
-            ReportRow.objects.all().delete()
-            return _insert(rows_for_devices())
-        with bulk.loading(ReportRow):
-            bulk.empty(ReportRow)
-            return _insert(rows_for_devices())
+        _one_writer_at_a_time()
+        if connection.vendor == "postgresql":
+            with replacing(ReportRow) as table:
+                return bulk.insert(ReportRow, ROW_FIELDS, rows_for_devices(), table=table)
+        ReportRow.objects.all().delete()
+        return _insert(rows_for_devices())
 
 
 def _one_writer_at_a_time() -> None:

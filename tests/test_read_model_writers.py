@@ -37,18 +37,19 @@ def redo_in_another_transaction(redo) -> tuple[threading.Thread, dict]:
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("first", ["refresh", "rebuild"])
 @pytest.mark.parametrize("second", ["refresh", "rebuild"])
-def test_a_second_writer_waits_and_sees_the_first_ones_rows(second):
+def test_a_second_writer_waits_and_sees_the_first_ones_rows(first, second):
     device = DeviceFactory(user=UserFactory())
     ArchiveFactory(device=device, archive_guid="only-archive")
     bare = DeviceFactory(user=device.user)  # a device without archives: no unique key
     redo = {
         "refresh": lambda: read_model.refresh_devices([device.pk, bare.pk]),
         "rebuild": read_model.rebuild,
-    }[second]
+    }
     with transaction.atomic():
-        read_model.refresh_devices([device.pk, bare.pk])
-        thread, outcome = redo_in_another_transaction(redo)
+        redo[first]()
+        thread, outcome = redo_in_another_transaction(redo[second])
         time.sleep(1.0)
         assert thread.is_alive(), "the second writer did not wait"
     thread.join(timeout=30)

@@ -35,8 +35,7 @@ def bring_in_step(device_ids: set[int]) -> str:
     if not device_ids:
         return "Report rows: nothing to redo."
     if not ReportRow.objects.exists():
-        # The first import: an empty report has no reader to keep waiting.
-        count = read_model.rebuild(offline=True)
+        count = read_model.rebuild()
         return f"Report rows: built, {count:,} rows."
     if len(device_ids) >= REBUILD_SHARE * Device.objects.count():
         count = read_model.rebuild()

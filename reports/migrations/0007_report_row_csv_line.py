@@ -3,13 +3,13 @@ from django.db import migrations, models
 
 def write_records(apps, schema_editor):
     """Rows written before this column lack their record: rebuild them from the
-    environment tables, as `manage.py rebuild_report --offline` does (nothing to do
-    when empty; the app does not serve during a migration)."""
+    environment tables, as `manage.py rebuild_report` does (nothing to do when
+    empty)."""
     if not apps.get_model("reports", "ReportRow").objects.exists():
         return
     from reports import read_model
 
-    read_model.rebuild(offline=True)
+    read_model.rebuild()
 
 
 class Migration(migrations.Migration):

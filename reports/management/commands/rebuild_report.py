@@ -6,20 +6,13 @@ from reports import read_model
 
 
 class Command(BaseCommand):
-    help = "Rebuild the flat report table from the environment tables."
+    help = (
+        "Rebuild the flat report table from the environment tables. Pages and the API"
+        " keep showing the old rows until it is done."
+    )
 
-    def add_arguments(self, parser) -> None:
-        parser.add_argument(
-            "--offline",
-            action="store_true",
-            help=(
-                "Faster on PostgreSQL (the table is indexed after it is filled), but pages"
-                " and the API wait until it is done. Without it they keep the old rows."
-            ),
-        )
-
-    def handle(self, *args, offline: bool = False, **options) -> None:
+    def handle(self, *args, **options) -> None:
         started = time.monotonic()
-        count = read_model.rebuild(offline=offline)
+        count = read_model.rebuild()
         elapsed = time.monotonic() - started
         self.stdout.write(self.style.SUCCESS(f"Rebuilt {count:,} report rows in {elapsed:.1f} s."))
