@@ -34,7 +34,10 @@ def _browser_missing() -> str | None:
 
 
 @pytest.fixture(scope="session")
-def chromium(tmp_path_factory):
+def chromium(tmp_path_factory, live_server):
+    # Asking for the live server first makes it outlive the browser: Chromium's
+    # keep-alive connections close before the server stops sharing the test database
+    # with its request threads, which would otherwise fail closing it.
     reason = _browser_missing()
     if reason:
         if os.environ.get("CI"):
