@@ -67,6 +67,22 @@ def _bulk_create(model: type[models.Model], fields: Sequence[str], rows, using: 
     return count
 
 
+def plain_indexes(cursor, tables: Sequence[str]) -> list[tuple[str, str]]:
+    """(name, CREATE INDEX statement) of the tables' indexes that back no constraint
+    (a primary key or unique constraint is made with its constraint). PostgreSQL."""
+    cursor.execute(
+        """
+        SELECT index.indexrelid::regclass::text, pg_get_indexdef(index.indexrelid)
+        FROM pg_index AS index
+        WHERE index.indrelid = ANY(%s::regclass[])
+          AND NOT EXISTS (SELECT FROM pg_constraint WHERE conindid = index.indexrelid)
+        ORDER BY 1
+        """,
+        [list(tables)],
+    )
+    return cursor.fetchall()
+
+
 @contextmanager
 def loading(
     *tables: type[models.Model],
@@ -106,17 +122,7 @@ def loading(
             foreign_keys = cursor.fetchall()
             for table, name, _ in foreign_keys:
                 cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
-            cursor.execute(
-                """
-                SELECT index.indexrelid::regclass::text, pg_get_indexdef(index.indexrelid)
-                FROM pg_index AS index
-                WHERE index.indrelid = ANY(%s::regclass[])
-                  AND NOT EXISTS (SELECT FROM pg_constraint WHERE conindid = index.indexrelid)
-                ORDER BY 1
-                """,
-                names,
-            )
-            indexes = cursor.fetchall()
+            indexes = plain_indexes(cursor, names[0])
             for name, _ in indexes:
                 cursor.execute(f"DROP INDEX {name}")
         yield

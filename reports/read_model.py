@@ -153,8 +153,8 @@ def rows_for_devices(devices: Iterable[int] | None = None) -> Iterator[tuple]:
         yield from device_records([dict(zip(names, values, strict=True))])
 
 
-def _insert(rows: Iterable[tuple]) -> int:
-    return bulk.insert(ReportRow, ROW_FIELDS, rows)
+def _insert(rows: Iterable[tuple], table: str | None = None) -> int:
+    return bulk.insert(ReportRow, ROW_FIELDS, rows, table=table)
 
 
 def rebuild() -> int:
@@ -169,7 +169,7 @@ def rebuild() -> int:
         _one_writer_at_a_time()
         if connection.vendor == "postgresql":
             with replacing(ReportRow) as table:
-                return bulk.insert(ReportRow, ROW_FIELDS, rows_for_devices(), table=table)
+                return _insert(rows_for_devices(), table=table)
         ReportRow.objects.all().delete()
         return _insert(rows_for_devices())
 

@@ -16,6 +16,8 @@ from contextlib import contextmanager
 
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 
+from reports import bulk
+
 # Names the copy's indexes carry until the table they mirror is gone.
 _TEMPORARY = "replacing_{}"
 
@@ -82,15 +84,7 @@ def _shape(cursor, table: str, model: type[models.Model]) -> dict:
         [table],
     )
     keys = cursor.fetchall()
-    cursor.execute(
-        "SELECT quote_ident(c.relname), pg_get_indexdef(i.indexrelid)"
-        " FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
-        " WHERE i.indrelid = %s::regclass"
-        " AND NOT EXISTS (SELECT FROM pg_constraint WHERE conindid = i.indexrelid)"
-        " ORDER BY c.relname",
-        [table],
-    )
-    indexes = cursor.fetchall()
+    indexes = bulk.plain_indexes(cursor, [table])
     cursor.execute(
         "SELECT pg_get_triggerdef(oid) FROM pg_trigger"
         " WHERE tgrelid = %s::regclass AND NOT tgisinternal ORDER BY tgname",

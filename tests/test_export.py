@@ -60,12 +60,19 @@ def python_csv(rows) -> bytes:
     return "".join(csv_lines(rows)).encode()
 
 
+def spreadsheet_safe(value: str | None) -> str:
+    """A JSON value as the CSV should hold it: null empty, formula starts defused."""
+    if value is None:
+        return ""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
 def expected_csv_table(rows) -> list[list[str]]:
     """The rows as a spreadsheet should read them, encoded from their columns."""
     return [
         list(ROW.names),
         *(
-            ["" if v is None else ("'" + v if v[:1] in "=+-@\t\r" and v else v) for v in row]
+            [spreadsheet_safe(value) for value in row]
             for row in (ROW.encode_values(values) for values in rows.values_list(*ROW.attributes))
         ),
     ]
@@ -123,13 +130,6 @@ def test_an_edit_reaches_the_export(awkward_fleet, admin_user):
     assert len(table) == 1 + 5
     assert {row[ROW.names.index("lastName")] for row in table[1:]} == {"Renamed"}
     assert table == expected_csv_table(rows)
-
-
-def spreadsheet_safe(value: str | None) -> str:
-    """A JSON value as the CSV should hold it: null empty, formula starts defused."""
-    if value is None:
-        return ""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 @pytest.mark.parametrize("params", PARAMETER_SETS)

@@ -68,11 +68,13 @@ class RecentlyVerified:
         if not still_true:
             self.forget(digest)
             return None
-        self.remember(user, username, password)
+        self._keep(digest, user)
         return user
 
     def remember(self, user, username: str, password: str) -> None:
-        digest = self._digest(username, password)
+        self._keep(self._digest(username, password), user)
+
+    def _keep(self, digest: bytes, user) -> None:
         with self._lock:
             self._entries[digest] = (user.pk, user.password, self.clock() + self.seconds)
             self._entries.move_to_end(digest)
