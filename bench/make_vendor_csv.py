@@ -36,7 +36,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from reports.row import FIELD_NAMES  # noqa: E402
 
-NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
+# Dates are relative to the start of today (UTC): two runs on one day write the same
+# fleet, and its health is what the dashboards will show today, whatever the year.
+NOW = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 FIRST_NAMES = ["Alex", "Maria", "Jürgen", "Søren", "Zoë", "Chen", "Ana", "Émile", "Priya", "Ole"]
 LAST_NAMES = ["Åkesson", "Smith", "Müller", "García", "O'Brien", "Nguyen", "Kowalski", "李", "Ito"]
 DESTINATIONS = [

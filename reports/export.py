@@ -18,6 +18,7 @@ from django.db import connections
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 
+from reports import clock
 from reports.csv_record import HEADER, LINE_END
 
 CHUNK_ROWS = 2000
@@ -88,7 +89,7 @@ def csv_chunks(rows: QuerySet) -> Iterator[bytes]:
 
 
 def download_name(now: dt.datetime | None = None) -> str:
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or clock.now()
     return f"DeviceBackupReport-{now:%Y-%m-%d}.csv"
 
 

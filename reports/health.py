@@ -22,7 +22,8 @@ from enum import StrEnum
 
 from django.conf import settings
 from django.db.models import Count, F, Q, QuerySet
-from django.utils import timezone
+
+from reports import clock
 
 # Extra edges of the "days since last completed backup" chart, besides the thresholds.
 CHART_EDGES_DAYS = (1, 30, 90)
@@ -121,7 +122,7 @@ def health_of(last_completed: dt.datetime | None, now: dt.datetime | None = None
     """The health of one date (a device's last completed backup, or a row's own)."""
     if last_completed is None:
         return Health.NEVER
-    age = (now or timezone.now()) - last_completed
+    age = (now or clock.now()) - last_completed
     if age >= dt.timedelta(days=critical_days()):
         return Health.CRITICAL
     if age >= dt.timedelta(days=warning_days()):
@@ -135,7 +136,7 @@ def health_of(last_completed: dt.datetime | None, now: dt.datetime | None = None
 
 def in_band(rows: QuerySet, band: AgeBand, now: dt.datetime | None = None) -> QuerySet:
     """Rows of devices whose last completed backup falls in the band."""
-    now = now or timezone.now()
+    now = now or clock.now()
     newest, oldest = band.newest(now), band.oldest(now)
     rows = rows.filter(device_backup_date__isnull=False)
     if oldest is not None:
@@ -208,7 +209,7 @@ def device_health_counts(
     among: which devices the health counts are of (e.g. the active ones); also: more
     device counts the caller wants from the same scan, each by its own condition.
     """
-    now = now or timezone.now()
+    now = now or clock.now()
     among = among or Q()
     bands = chart_bands()
 

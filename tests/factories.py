@@ -1,13 +1,30 @@
-"""Factories for the environment: org -> user -> device -> archive."""
+"""Factories for the environment: org -> user -> device -> archive.
+
+Time in tests, one convention for the whole suite (CI proves it by running the suite a
+second time with the system clock 400 days ahead, under faketime):
+
+- Every date that the product ages (health, "3 hours ago", expiry, staleness) is relative
+  to the real clock: `NOW` below is the moment the suite started, and fixtures use
+  `NOW - timedelta(...)` or `tests.personas.ago(...)`. Never a calendar date.
+- A test that needs one exact moment (an encoding, a boundary to the second) freezes the
+  clock there with time-machine: `@time_machine.travel(moment, tick=False)`, and dates
+  everything from that moment.
+- A calendar date is fine only where nothing reads the clock: parsing and encoding a
+  value, or `health_of(date, now=fixed)` with both ends given.
+
+The product reads "now" through `reports.clock.now()` only, once per request.
+"""
 
 import datetime as dt
 
 import factory
+from django.utils import timezone
 
 from accounts.models import Org, User
 from reports.models import Archive, Destination, Device, Server
 
-NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
+# Whole seconds, so that an encoded date (milliseconds) equals its value.
+NOW = timezone.now().replace(microsecond=0)
 
 
 class OrgFactory(factory.django.DjangoModelFactory):

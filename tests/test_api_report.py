@@ -21,7 +21,7 @@ from tests.api_support import (
     get,
     keys_of,
 )
-from tests.factories import NOW, ArchiveFactory, DeviceFactory, UserFactory
+from tests.factories import ArchiveFactory, DeviceFactory, UserFactory
 
 
 @pytest.fixture
@@ -403,7 +403,7 @@ def test_values_are_encoded_as_vendor_clients_expect(client, personas):
         backup_complete_percentage=99.5,
         cold_storage=True,
         last_completed_backup_date=dt.datetime(2026, 11, 28, 14, 3, 7, tzinfo=dt.UTC),
-        cold_storage_expire_date=NOW + dt.timedelta(days=30),
+        cold_storage_expire_date=dt.datetime(2026, 12, 28, 12, 0, tzinfo=dt.UTC),
     )
     bare = DeviceFactory(user=personas["dave"], name="BARE", last_connected_date=None)
     rows = {row["deviceName"]: row for row in get(client, personas["sysadmin"]).json()["data"]}

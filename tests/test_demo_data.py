@@ -8,6 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection
 from django.forms.models import model_to_dict
+from django.utils import timezone
 
 from accounts.models import Org, User
 from accounts.roles import DESKTOP_USERS, ORG_MANAGERS, SYSTEM_ADMINISTRATORS
@@ -15,7 +16,8 @@ from reports import bulk, read_model
 from reports.demo.logins import DEMO_PASSWORD
 from reports.models import Archive, Destination, Device, ReportRow
 
-NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
+# The fleet is generated as of the suite's start (tests/factories.py: time in tests).
+NOW = timezone.now().replace(microsecond=0)
 DAY = dt.timedelta(days=1)
 
 
@@ -33,7 +35,7 @@ def generate(*options: str, devices: int = 500, seed: int = 7) -> str:
         "--seed",
         str(seed),
         "--now",
-        "2026-11-28T12:00:00Z",
+        NOW.isoformat(),
         *options,
         stdout=out,
     )

@@ -6,10 +6,10 @@ from collections.abc import Callable
 from functools import wraps
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
+from reports import clock
 from reports.api.authentication import api_login_required
 from reports.api.schema import openapi_document
 from reports.cache import cached, query_key
@@ -52,7 +52,7 @@ def report_page(query: ReportQuery) -> dict:
     rows = query.page().values_list(*ROW.attributes)
     return {
         "metadata": {
-            "timestamp": encode_datetime(timezone.now()),
+            "timestamp": encode_datetime(clock.now()),
             "params": query.params,
             "pgNum": query.page_number,
             "pgSize": query.page_size,

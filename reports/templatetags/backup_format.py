@@ -9,9 +9,10 @@ from __future__ import annotations
 import datetime as dt
 
 from django import template
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
+
+from reports import clock
 
 register = template.Library()
 
@@ -47,7 +48,7 @@ def _plural(n: int, unit: str) -> str:
 
 def age_text(value: dt.datetime, now: dt.datetime | None = None) -> str:
     """ "12 days ago", "3 hours ago", "in 5 days" (for a date ahead)."""
-    seconds = ((now or timezone.now()) - value).total_seconds()
+    seconds = ((now or clock.now()) - value).total_seconds()
     ahead = seconds < 0
     seconds = abs(seconds)
     if seconds < 60:

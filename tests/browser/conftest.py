@@ -89,6 +89,19 @@ def chromium(tmp_path_factory, live_server):
         driver.quit()
 
 
+def _gone(element) -> bool:
+    """Whether the element's page has been replaced. Newer chromedrivers answer a
+    replaced node with an inspector error ("Node with given id does not belong to the
+    document") rather than a stale-element error: both mean the page is gone."""
+    from selenium.common.exceptions import WebDriverException
+
+    try:
+        element.is_enabled()
+    except WebDriverException:  # StaleElementReferenceException is one
+        return True
+    return False
+
+
 class Browser:
     """The few gestures the tests make, in the words of the page."""
 
@@ -120,12 +133,11 @@ class Browser:
     def _navigating(self, element) -> None:
         """Click what leads to another page and wait until that page is there."""
         from selenium.webdriver.common.by import By
-        from selenium.webdriver.support import expected_conditions
         from selenium.webdriver.support.wait import WebDriverWait
 
         page = self.driver.find_element(By.TAG_NAME, "html")
         element.click()
-        WebDriverWait(self.driver, WAIT_SECONDS).until(expected_conditions.staleness_of(page))
+        WebDriverWait(self.driver, WAIT_SECONDS).until(lambda driver: _gone(page))
         WebDriverWait(self.driver, WAIT_SECONDS).until(
             lambda driver: driver.execute_script("return document.readyState") == "complete"
         )

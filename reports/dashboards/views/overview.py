@@ -5,10 +5,9 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from reports import health
+from reports import clock, health
 from reports.cache import cached, query_key
 from reports.dashboards.catalog import REPORTS
 from reports.dashboards.charts import Bar, bar_chart
@@ -76,7 +75,7 @@ def overview_page(request: HttpRequest) -> HttpResponse:
     visible = ReportRow.objects.visible_to(request.user)
     # Health is relative to now: figures are computed for the current minute, and kept
     # until the report table changes or the minute passes.
-    as_of = timezone.now().replace(second=0, microsecond=0)
+    as_of = clock.now().replace(second=0, microsecond=0)
     overview = cached(
         "overview", f"{query_key(visible)}|{as_of.isoformat()}", lambda: overview_of(visible, as_of)
     )

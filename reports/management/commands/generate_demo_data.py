@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from reports import clock
 from reports.demo.environment import generate
 from reports.demo.logins import DEMO_PASSWORD, ensure_demo_logins
 from reports.demo.progress import Progress
@@ -62,7 +63,7 @@ class Command(BaseCommand):
                     f"The database already has {existing:,} devices: no demo data generated."
                 )
         else:
-            self._generate(devices, seed, now or timezone.now().replace(microsecond=0), verbosity)
+            self._generate(devices, seed, now or clock.now().replace(microsecond=0), verbosity)
         if options["demo_logins"]:
             self._demo_logins(verbosity)
 
