@@ -1,0 +1,155 @@
+"""The vendor's User resource, read-only (spec section 7): `/api/v1/User`,
+`/api/v1/User/my`, `/api/v1/User/<key>?idType=id|uid|username`, and the same at `/api/User`.
+
+What pycpg (`sdk.users`), crashplancli (`crashplan users list`) and the vendor's Go sample
+c42ComputerUserReport (`/api/User?pgSize=99999`: data.totalCount, data.users[].userUid,
+email) read. A list is `{"data": {"totalCount": N, "users": [...]}}`, in userId order.
+The caller sees the users of their reach (reports.api.visibility): a manager the users of
+their org subtree and themselves, anyone else themselves.
+
+The vendor's fields this product has no data for, and what they carry instead:
+`quotaInBytes` -1 (no quota), `notes` null, `emailPromo` false, `invited` false,
+`passwordReset` false, `localAuthenticationOnly` true (every account here is local),
+`modificationDate` null, `licenses` []; `orgType` "ENTERPRISE" when the user has an org.
+`status` is "Deactivated" for a deactivated user and "Active" otherwise, with `blocked`
+true for a blocked one, as the vendor keeps blocking apart from the status; `active` is
+status == "Active". `creationDate` is when the account was made (date_joined).
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+
+from accounts.models import User
+from reports.api import vendor
+from reports.api.visibility import reach_and_orgs, visible_users
+from reports.query import InvalidParameters
+
+# The Go sample reads every user in one page of pgSize=99999.
+MAX_PAGE_SIZE = 100_000
+
+_COLUMNS = (
+    "id",
+    "user_uid",
+    "user_status",
+    "username",
+    "email",
+    "first_name",
+    "last_name",
+    "org_id",
+    "org__org_uid",
+    "org__name",
+    "user_ext_ref",
+    "date_joined",
+)
+ORG_NOT_FOUND = "Organization was not found (or is not one you may see)."
+
+
+def user_record(values) -> dict:
+    (pk, uid, status, username, email, first, last, org_id, org_uid, org_name, ext_ref, joined) = (
+        values
+    )
+    deactivated = status == User.Status.DEACTIVATED
+    return {
+        "userId": pk,
+        "userUid": uid,
+        "status": "Deactivated" if deactivated else "Active",
+        "username": username,
+        "email": vendor.text_or_null(email),
+        "firstName": vendor.text_or_null(first),
+        "lastName": vendor.text_or_null(last),
+        "quotaInBytes": -1,
+        "orgId": org_id,
+        "orgUid": org_uid,
+        "orgName": org_name,
+        "userExtRef": vendor.text_or_null(ext_ref),
+        "notes": None,
+        "active": not deactivated,
+        "blocked": status == User.Status.BLOCKED,
+        "emailPromo": False,
+        "invited": False,
+        "orgType": "ENTERPRISE" if org_id else None,
+        "usernameIsAnEmail": "@" in username,
+        "creationDate": vendor.date_or_null(joined),
+        "modificationDate": None,
+        "passwordReset": False,
+        "localAuthenticationOnly": True,
+        "licenses": [],
+    }
+
+
+class UserListParameters(vendor.PageParameters):
+    max_page_size = MAX_PAGE_SIZE
+
+    active = vendor.boolean()
+    email = vendor.text()
+    username = vendor.text()
+    orgUid = vendor.text()
+    q = vendor.text()
+
+
+class UserLookupParameters(vendor.LookupParameters):
+    idType = vendor.choice("id", "uid", "username")
+
+
+def _filtered(users: QuerySet[User], params: dict, orgs) -> QuerySet[User]:
+    if params["active"] is not None:
+        deactivated = Q(user_status=User.Status.DEACTIVATED)
+        users = users.exclude(deactivated) if params["active"] else users.filter(deactivated)
+    if params["email"]:
+        users = users.filter(email__iexact=params["email"])
+    if params["username"]:
+        users = users.filter(username=params["username"])
+    if params["orgUid"]:
+        # The org and every org below it, as crashplancli's --org-uid says.
+        path = orgs.filter(org_uid=params["orgUid"]).values_list("path", flat=True).first()
+        if path is None:
+            raise InvalidParameters({"orgUid": ORG_NOT_FOUND})
+        users = users.filter(org__path__startswith=path)
+    if params["q"]:
+        q = params["q"]
+        users = users.filter(
+            Q(username__icontains=q)
+            | Q(email__icontains=q)
+            | Q(first_name__icontains=q)
+            | Q(last_name__icontains=q)
+        )
+    return users
+
+
+@vendor.resource
+def user_list(request: HttpRequest) -> HttpResponse:
+    """Two queries: the count and the page."""
+    params = UserListParameters(request.GET).cleaned()
+    reach, orgs = reach_and_orgs(request.user)
+    users = _filtered(visible_users(reach), params, orgs).order_by("pk")
+    page = vendor.page_slice(params)
+    records = [] if page is None else [user_record(v) for v in users.values_list(*_COLUMNS)[page]]
+    return vendor.answer({"totalCount": users.count(), "users": records}, params)
+
+
+@vendor.resource
+def current_user(request: HttpRequest) -> HttpResponse:
+    """The caller: what pycpg's from_local_account asks to check a sign-in."""
+    values = User.objects.filter(pk=request.user.pk).values_list(*_COLUMNS).first()
+    return vendor.answer(user_record(values))
+
+
+@vendor.resource
+def user_detail(request: HttpRequest, key: str) -> HttpResponse:
+    params = UserLookupParameters(request.GET).cleaned()
+    reach, _ = reach_and_orgs(request.user)
+    users = visible_users(reach)
+    if params["idType"] == "uid":
+        users = users.filter(user_uid=key)
+    elif params["idType"] == "username":
+        users = users.filter(username=key)
+    elif (pk := vendor.whole_number(key)) is not None:
+        users = users.filter(pk=pk)
+    else:
+        return vendor.not_found("user")
+    values = users.values_list(*_COLUMNS).first()
+    if values is None:
+        return vendor.not_found("user")
+    return vendor.answer(user_record(values), params)

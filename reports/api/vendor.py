@@ -1,0 +1,158 @@
+"""What the vendor's read resources share (spec section 7): the envelope, paging, the
+parameter grammar, lookups by id, and the error answers.
+
+The vendor's SDK (pycpg) and CLI (crashplancli) read `{"data": ...}` and page with
+`pgNum` (from 1) and `pgSize`, stopping at the first page shorter than `pgSize`. So a
+page is never silently cut short: a `pgSize` above what a resource serves answers 400
+rather than a smaller page that would end the client's paging early.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from django import forms
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+
+from reports.api.authentication import api_login_required
+from reports.api.views import read_only
+from reports.query import (
+    MAX_OFFSET,
+    BooleanParameter,
+    ChoiceParameter,
+    InvalidParameters,
+    PositiveParameter,
+)
+from reports.row import encode_datetime
+
+
+def resource(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """GET and HEAD only (405 before anything else), never cached, signed-in callers only;
+    a bad parameter answers 400 naming it."""
+
+    @read_only
+    @never_cache
+    @api_login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except InvalidParameters as invalid:
+            return JsonResponse(
+                {"error": "invalid parameters", "parameters": invalid.errors}, status=400
+            )
+
+    return wrapper
+
+
+def text(**kwargs) -> forms.CharField:
+    return forms.CharField(required=False, strip=False, **kwargs)
+
+
+def boolean() -> BooleanParameter:
+    return BooleanParameter(required=False)
+
+
+def choice(*words: str) -> ChoiceParameter:
+    return ChoiceParameter(choices=words, required=False)
+
+
+class Parameters(forms.Form):
+    """A resource's known parameters. Unknown ones and empty values are ignored, as on
+    DeviceBackupReport; booleans take any letter case (`True`, as requests sends it)."""
+
+    def __init__(self, query: QueryDict):
+        values, self.repeated = {}, {}
+        for name in self.base_fields:
+            given = [value for value in query.getlist(name) if value != ""]
+            if len(given) > 1:
+                self.repeated[name] = f"given {len(given)} times; give it once."
+            elif given:
+                values[name] = given[0]
+        super().__init__(values)
+
+    def cleaned(self) -> dict:
+        """The values as understood; raises InvalidParameters naming each bad one."""
+        if not self.is_valid() or self.repeated:
+            errors = {name: " ".join(messages) for name, messages in self.errors.items()}
+            raise InvalidParameters(errors | self.repeated)
+        return self.cleaned_data
+
+
+class PageParameters(Parameters):
+    """pgNum from 1 (default 1); pgSize from 1 to `max_page_size`."""
+
+    default_page_size = 100
+    max_page_size = 1000
+
+    pgNum = PositiveParameter(required=False)
+    pgSize = PositiveParameter(required=False)
+
+    def clean_pgNum(self) -> int:
+        return self.cleaned_data.get("pgNum") or 1
+
+    def clean_pgSize(self) -> int:
+        size = self.cleaned_data.get("pgSize") or self.default_page_size
+        if size > self.max_page_size:
+            raise forms.ValidationError(
+                f"{size} is more than this resource serves a page; use 1 to "
+                f"{self.max_page_size} and page with pgNum."
+            )
+        return size
+
+
+class LookupParameters(Parameters):
+    """`idType`, what a path's key is: subclasses declare the field with the kinds they
+    take; without it the key is the numeric id, as the vendor's default."""
+
+    def clean_idType(self) -> str:
+        return self.cleaned_data.get("idType") or "id"
+
+
+def page_slice(params: dict) -> slice | None:
+    """The page's rows as a slice, or None for a page past any fleet's last one."""
+    start = (params["pgNum"] - 1) * params["pgSize"]
+    if start > MAX_OFFSET:
+        return None
+    return slice(start, start + params["pgSize"])
+
+
+def understood(params: dict) -> dict:
+    """The parameters as understood, for the envelope's metadata."""
+    return {
+        name: ("true" if value else "false") if isinstance(value, bool) else value
+        for name, value in params.items()
+        if value not in (None, "")
+    }
+
+
+def answer(data, params: dict | None = None) -> JsonResponse:
+    """The vendor's envelope. JSON is ASCII: JsonResponse escapes the rest as \\uXXXX."""
+    metadata = {"timestamp": encode_datetime(timezone.now()), "params": understood(params or {})}
+    return JsonResponse({"metadata": metadata, "data": data})
+
+
+def not_found(kind: str) -> JsonResponse:
+    """The same answer whether the thing does not exist or the caller may not see it."""
+    return JsonResponse(
+        {"error": "not found", "detail": f"No such {kind}, or not one you may see."}, status=404
+    )
+
+
+def whole_number(key: str) -> int | None:
+    """A path key read as a numeric id (the vendor's default idType), or None."""
+    if key.isascii() and key.isdigit() and len(key) < 19:
+        return int(key)
+    return None
+
+
+def text_or_null(value):
+    """The vendor writes a missing text as null, never as ""."""
+    return None if value == "" else value
+
+
+def date_or_null(value):
+    return None if value is None else encode_datetime(value)

@@ -1,0 +1,56 @@
+"""Which users, orgs and devices a caller may see (spec section 4), for the vendor's
+read resources.
+
+One rule, one source: the caller's reach (`accounts.roles.reach_of`) decides, exactly
+as `ReportRow.objects.visible_to` applies it to the report rows. A reach grants the
+caller's own things plus whole org subtrees, so here it grants:
+
+- users: the caller, and every user of an org in a granted subtree;
+- orgs: the caller's own org (its rows carry it already), and every org of a granted
+  subtree;
+- devices: the report rows `visible_to` the caller, one row a device.
+
+A system administrator (or superuser) sees everything.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from accounts.models import Org, User
+from accounts.roles import Reach, reach_of
+from reports.models import ReportRow
+
+
+def visible_users(reach: Reach) -> QuerySet[User]:
+    users = User.objects.all()
+    if reach.everything:
+        return users
+    if reach.owner_id is None:
+        return users.none()
+    allowed = Q(pk=reach.owner_id)
+    for path in reach.org_paths:
+        allowed |= Q(org__path__startswith=path)
+    return users.filter(allowed)
+
+
+def visible_orgs(reach: Reach, own_org_id: int | None) -> QuerySet[Org]:
+    orgs = Org.objects.all()
+    if reach.everything:
+        return orgs
+    if reach.owner_id is None:
+        return orgs.none()
+    allowed = Q(pk=own_org_id) if own_org_id else Q(pk__in=[])
+    for path in reach.org_paths:
+        allowed |= Q(path__startswith=path)
+    return orgs.filter(allowed)
+
+
+def visible_devices(user) -> QuerySet[ReportRow]:
+    """One report row a device (its `device_first` row), of the devices the user may see."""
+    return ReportRow.objects.visible_to(user).filter(device_first=True)
+
+
+def reach_and_orgs(user) -> tuple[Reach, QuerySet[Org]]:
+    reach = reach_of(user)
+    return reach, visible_orgs(reach, user.org_id)
