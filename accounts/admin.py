@@ -1,6 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 
+from accounts.api_clients import ApiClient
 from accounts.models import Org, User
 
 
@@ -50,3 +54,73 @@ class UserAdmin(DjangoUserAdmin):
     @admin.display(description="roles")
     def role_groups(self, user: User) -> str:
         return ", ".join(group.name for group in user.groups.all()) or "-"
+
+
+@admin.register(ApiClient)
+class ApiClientAdmin(admin.ModelAdmin):
+    """Made for a user by a system administrator; the secret is shown on the page that
+    answers the save, once, and is never stored, sent in a message or a cookie."""
+
+    list_display = ["name", "client_id", "user", "state", "expires_at", "last_used_at"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter), "expires_at"]
+    search_fields = ["name", "client_id", "user__username"]
+    list_select_related = ["user"]
+    autocomplete_fields = ["user"]
+    actions = ["revoke"]
+    show_full_result_count = False
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["user", "name", "expires_at"]
+        return [
+            "client_id",
+            "user",
+            "name",
+            "expires_at",
+            "state",
+            "created_at",
+            "created_by",
+            "revoked_at",
+            "last_used_at",
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        # A client keeps the reach it was made with: a new user means a new client.
+        return [
+            "client_id",
+            "user",
+            "state",
+            "created_at",
+            "created_by",
+            "revoked_at",
+            "last_used_at",
+        ]
+
+    @admin.display(description="state")
+    def state(self, client: ApiClient) -> str:
+        return client.state
+
+    @admin.action(description="Revoke the selected API clients (at once, for good)")
+    def revoke(self, request, queryset) -> None:
+        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        self.message_user(request, f"Revoked {count} API client(s); their tokens stop working.")
+
+    def save_model(self, request, obj: ApiClient, form, change: bool) -> None:
+        if not change:
+            request.api_client_secret = obj.issue_secret()
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    def response_add(self, request, obj: ApiClient, post_url_continue=None):
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "client": obj,
+            "secret": request.api_client_secret,
+            "title": "API client created",
+        }
+        response = TemplateResponse(request, "admin/accounts/apiclient/created.html", context)
+        add_never_cache_headers(response)
+        return response

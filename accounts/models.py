@@ -13,6 +13,8 @@ from django.db.models import Value
 from django.db.models.functions import Concat, Substr
 from django.dispatch import Signal
 
+from accounts.api_clients import ApiClient  # noqa: F401  (a model of this app)
+
 # Sent after an org is saved and the paths of its subtree are true again (post_save
 # comes too early for that). reports listens to keep its read model in step.
 org_saved = Signal()

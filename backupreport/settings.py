@@ -150,6 +150,10 @@ STORAGES = {
 BACKUP_WARNING_DAYS = env_int("BACKUP_WARNING_DAYS", 3)
 BACKUP_CRITICAL_DAYS = env_int("BACKUP_CRITICAL_DAYS", 7)
 
+# API tokens (accounts.tokens): how long a token from /api/v3/oauth/token or
+# /api/v3/auth/jwt lasts. The vendor's SDK asks for a new one when a token is refused.
+API_TOKEN_SECONDS = env_int("API_TOKEN_SECONDS", 900)
+
 
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)

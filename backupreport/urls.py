@@ -4,6 +4,8 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
+    # Signing in (tokens) before the report API: the vendor keeps both under /api/.
+    path("api/v3/", include("accounts.api_urls")),
     path("api/", include("reports.api.urls")),
     path("", include("reports.dashboards.urls")),
 ]

@@ -1,0 +1,125 @@
+"""API clients (spec section 7): credentials a script uses instead of a person's password.
+
+A system administrator creates one in the admin for a user; the client then acts with
+exactly that user's reach. Its id and secret are shown once, when it is created. The
+secret is a long random string, so it is stored as a keyed HMAC-SHA256 digest (the key
+derived from SECRET_KEY): a slow password hash protects guessable passwords, and a
+secret of 256 random bits needs none, so checking it costs microseconds and needs no
+cache. Changing SECRET_KEY therefore invalidates every client's secret.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import re
+import secrets
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+
+# "key-" and 32 hex digits, like the vendor's client ids. A Basic username of this shape
+# is taken for a client id, never for a person's username.
+CLIENT_ID = re.compile(r"key-[0-9a-f]{32}")
+SECRET_BYTES = 32
+
+# last_used_at is written at most this often per client: a script paging through the
+# report must not turn every read into a write.
+LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
+
+
+def looks_like_client_id(name: str) -> bool:
+    return CLIENT_ID.fullmatch(name) is not None
+
+
+def secret_digest(client_id: str, secret: str) -> str:
+    """The keyed digest stored for a secret; bound to its client id."""
+    message = f"{client_id}\x00{secret}"
+    return salted_hmac("accounts.api_clients.secret", message, algorithm="sha256").hexdigest()
+
+
+class ApiClientQuerySet(models.QuerySet):
+    def create_for(self, user, name: str, **fields) -> tuple[ApiClient, str]:
+        """A new client for the user, and its secret: the only time the secret is known."""
+        client = self.model(user=user, name=name, **fields)
+        secret = client.issue_secret()
+        client.save(force_insert=True)
+        return client, secret
+
+
+class ApiClient(models.Model):
+    client_id = models.CharField("client id", max_length=64, unique=True, editable=False)
+    secret_digest = models.CharField(max_length=64, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="api_clients",
+        help_text="The client sees exactly what this user may see.",
+    )
+    name = models.CharField(max_length=200, help_text="What it is for, e.g. “nightly export”.")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    expires_at = models.DateTimeField(
+        null=True, blank=True, help_text="Empty: the client does not expire."
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = ApiClientQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "API client"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.client_id})"
+
+    def issue_secret(self) -> str:
+        """Give the client a new id and secret; the secret is returned, never stored."""
+        self.client_id = f"key-{uuid.uuid4().hex}"
+        secret = secrets.token_urlsafe(SECRET_BYTES)
+        self.secret_digest = secret_digest(self.client_id, secret)
+        return secret
+
+    def secret_matches(self, secret: str) -> bool:
+        return hmac.compare_digest(self.secret_digest, secret_digest(self.client_id, secret))
+
+    def is_usable(self, now: dt.datetime | None = None) -> bool:
+        now = now or timezone.now()
+        return (
+            self.revoked_at is None
+            and (self.expires_at is None or self.expires_at > now)
+            and self.user.is_active
+        )
+
+    @property
+    def state(self) -> str:
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at is not None and self.expires_at <= timezone.now():
+            return "expired"
+        return "active"
+
+    def note_use(self, now: dt.datetime | None = None) -> None:
+        """Record the use, at most one write a minute (LAST_USED_RESOLUTION)."""
+        now = now or timezone.now()
+        if self.last_used_at is not None and now - self.last_used_at < LAST_USED_RESOLUTION:
+            return
+        ApiClient.objects.filter(pk=self.pk).update(last_used_at=now)
+        self.last_used_at = now
+
+    def revoke(self, now: dt.datetime | None = None) -> None:
+        self.revoked_at = now or timezone.now()
+        ApiClient.objects.filter(pk=self.pk, revoked_at__isnull=True).update(
+            revoked_at=self.revoked_at
+        )

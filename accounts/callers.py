@@ -1,0 +1,212 @@
+"""Who is calling the API: a bearer token, HTTP Basic as vendor scripts send it (a
+username and password, or an API client's id and secret), or a browser session.
+
+Basic credentials come with every request; only active users pass, as Django's
+ModelBackend decides. An `Authorization` header, when sent, wins over a session.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import secrets
+import threading
+import time
+from collections import OrderedDict
+
+from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth.signals import user_login_failed
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from accounts import tokens
+from accounts.api_clients import ApiClient, looks_like_client_id
+
+REALM = "Backup Report"
+
+
+class RecentlyVerified:
+    """Basic credentials that passed the password hasher a few minutes ago.
+
+    A script paging through the report sends the same username and password with each
+    page, and the hasher is slow on purpose (PBKDF2: about 1 s a request on the
+    benchmark machine, more than the report itself). Kept per process: a keyed digest
+    of the credentials, the user, and the user's password hash at the time. A changed
+    password, a deactivated user or an entry unused for `seconds` sends the caller
+    through the full check again; wrong credentials are never kept.
+
+    Each use renews the entry: while the password hash is unchanged the credentials are
+    still right, and a steady caller should not stall every few minutes on a re-check
+    that holds its worker (and the requests queued behind it) for a second.
+    """
+
+    def __init__(self, size: int = 1000, seconds: float = 300, clock=time.monotonic):
+        self.size, self.seconds, self.clock = size, seconds, clock
+        self._key = secrets.token_bytes(32)
+        self._entries: OrderedDict[bytes, tuple[int, str, float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _digest(self, username: str, password: str) -> bytes:
+        message = f"{username}\x00{password}".encode("utf-8", "surrogatepass")
+        return hmac.new(self._key, message, hashlib.sha256).digest()
+
+    def user(self, username: str, password: str, users=None):
+        """The user these credentials were verified for, if still true; else None.
+
+        `users` is the queryset to read the user from (one query), for a caller that
+        wants more of the row than the user.
+        """
+        digest = self._digest(username, password)
+        with self._lock:
+            entry = self._entries.get(digest)
+        if entry is None:
+            return None
+        user_id, password_hash, expires = entry
+        if users is None:
+            users = get_user_model()._default_manager.all()
+        user = users.filter(pk=user_id).first()
+        still_true = (
+            self.clock() < expires
+            and user is not None
+            and user.is_active
+            and user.get_username() == username
+            and hmac.compare_digest(user.password, password_hash)
+        )
+        if not still_true:
+            self.forget(digest)
+            return None
+        self._keep(digest, user)
+        return user
+
+    def remember(self, user, username: str, password: str) -> None:
+        self._keep(self._digest(username, password), user)
+
+    def _keep(self, digest: bytes, user) -> None:
+        with self._lock:
+            self._entries[digest] = (user.pk, user.password, self.clock() + self.seconds)
+            self._entries.move_to_end(digest)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def forget(self, digest: bytes | None = None) -> None:
+        with self._lock:
+            if digest is None:
+                self._entries.clear()
+            else:
+                self._entries.pop(digest, None)
+
+
+recently_verified = RecentlyVerified()
+
+
+def authorization(request: HttpRequest) -> tuple[str, str] | None:
+    """(scheme in lower case, the rest) of the Authorization header, if one was sent."""
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    if not header:
+        return None
+    scheme, _, rest = header.partition(" ")
+    return scheme.lower(), rest.strip()
+
+
+def basic_credentials(request: HttpRequest) -> tuple[str, str] | None:
+    """(username, password) from an `Authorization: Basic ...` header, if it holds one."""
+    sent = authorization(request)
+    if sent is None or sent[0] != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(sent[1], validate=True)
+    except (binascii.Error, ValueError):
+        return ("", "")
+    try:
+        text = decoded.decode("utf-8")
+    except UnicodeDecodeError:
+        text = decoded.decode("latin-1")  # what older clients send
+    username, _, password = text.partition(":")
+    return username, password
+
+
+def failed(request: HttpRequest, username: str) -> None:
+    """Tell whoever counts failed sign-ins (django-axes) about one that Django's
+    authenticate() did not see: an API client's."""
+    user_login_failed.send(sender=__name__, credentials={"username": username}, request=request)
+
+
+def client_by_basic(request: HttpRequest, client_id: str, secret: str) -> ApiClient | None:
+    """The API client these Basic credentials name, if the secret is right and the
+    client usable; a failure is counted like a wrong password."""
+    client = ApiClient.objects.select_related("user").filter(client_id=client_id).first()
+    if client is None or not client.secret_matches(secret) or not client.is_usable():
+        failed(request, client_id)
+        return None
+    client.note_use()
+    return client
+
+
+def user_by_password(request: HttpRequest, username: str, password: str):
+    user = recently_verified.user(username, password)
+    if user is None:
+        user = authenticate(request, username=username, password=password)
+        if user is not None:
+            recently_verified.remember(user, username, password)
+    return user
+
+
+def basic_caller(request: HttpRequest):
+    """(user, API client or None) named by Basic credentials, or None.
+
+    A Basic username shaped like a client id (accounts.api_clients) is one.
+    """
+    credentials = basic_credentials(request)
+    if credentials is None:
+        return None
+    name, secret = credentials
+    if not name or "\x00" in name + secret:
+        return None
+    if looks_like_client_id(name):
+        client = client_by_basic(request, name, secret)
+        return (client.user, client) if client is not None else None
+    user = user_by_password(request, name, secret)
+    return (user, None) if user is not None else None
+
+
+def bearer_caller(request: HttpRequest):
+    sent = authorization(request)
+    if sent is None or sent[0] != "bearer":
+        return None
+    bearer = tokens.verify(sent[1])
+    if bearer is None:
+        return None
+    if bearer.client is not None:
+        bearer.client.note_use()
+    return bearer.user, bearer.client
+
+
+def api_caller(request: HttpRequest):
+    """(user, API client or None) for an API request, or None.
+
+    A bearer token or Basic credentials, when sent, win over a session.
+    """
+    sent = authorization(request)
+    if sent is not None and sent[0] == "bearer":
+        return bearer_caller(request)
+    if sent is not None and sent[0] == "basic":
+        return basic_caller(request)
+    if request.user.is_authenticated:
+        return request.user, None
+    return None
+
+
+def unauthorized(detail: str | None = None) -> HttpResponse:
+    """401 with a Basic challenge: some clients send credentials only after one."""
+    response = JsonResponse(
+        {
+            "error": "authentication required",
+            "detail": detail
+            or "Log in, or send your username and password (or an API client's id and "
+            "secret) with HTTP Basic, or a token with Authorization: Bearer.",
+        },
+        status=401,
+    )
+    response["WWW-Authenticate"] = f'Basic realm="{REALM}"'
+    return response

@@ -1,0 +1,98 @@
+"""Bearer tokens for the API (spec section 7), signed with PyJWT.
+
+A token is an HS256 JSON Web Token, the key derived from SECRET_KEY. It names its user
+(`sub`), the API client it was issued to (`cid`, absent for a token signed in with a
+password), and carries a stamp: a keyed digest of the user's password hash and the
+client id. Each request checks the token against the database (one query), so a token
+stops working at once, before it expires, when its client is revoked or expires, its
+user is deactivated or changes password: the stamp no longer matches.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+from dataclasses import dataclass
+
+import jwt
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+
+from accounts.api_clients import ApiClient
+
+ALGORITHM = "HS256"
+ISSUER = "backup-report"
+REQUIRED_CLAIMS = ["exp", "iat", "iss", "sub", "stamp"]
+
+
+def _signing_key() -> bytes:
+    # A key of its own, so that nothing else signed with SECRET_KEY passes for a token.
+    return salted_hmac("accounts.tokens.signing-key", "", algorithm="sha256").digest()
+
+
+def _stamp(user, client: ApiClient | None) -> str:
+    client_id = client.client_id if client is not None else ""
+    message = f"{user.password}\x00{client_id}"
+    return salted_hmac("accounts.tokens.stamp", message, algorithm="sha256").hexdigest()
+
+
+def lifetime() -> dt.timedelta:
+    return dt.timedelta(seconds=settings.API_TOKEN_SECONDS)
+
+
+def issue(user, client: ApiClient | None = None) -> str:
+    """A token for the user, or for the user through one of their API clients."""
+    now = timezone.now()
+    claims = {
+        "iss": ISSUER,
+        "sub": str(user.pk),
+        "iat": now,
+        "exp": now + lifetime(),
+        "stamp": _stamp(user, client),
+    }
+    if client is not None:
+        claims["cid"] = client.pk
+    return jwt.encode(claims, _signing_key(), algorithm=ALGORITHM)
+
+
+@dataclass(frozen=True)
+class Bearer:
+    """Who a valid token speaks for."""
+
+    user: object
+    client: ApiClient | None
+
+
+def verify(token: str) -> Bearer | None:
+    """The token's user (and client) if it is genuine, unexpired and still true; else None."""
+    try:
+        claims = jwt.decode(
+            token,
+            _signing_key(),
+            algorithms=[ALGORITHM],
+            issuer=ISSUER,
+            options={"require": REQUIRED_CLAIMS},
+        )
+        user_pk = int(claims["sub"])
+        client_pk = claims.get("cid")
+        if client_pk is not None and not isinstance(client_pk, int):
+            return None
+    except (jwt.InvalidTokenError, ValueError, TypeError):
+        return None
+    if client_pk is None:
+        client = None
+        user = get_user_model()._default_manager.filter(pk=user_pk, is_active=True).first()
+    else:
+        client = (
+            ApiClient.objects.select_related("user").filter(pk=client_pk, user_id=user_pk).first()
+        )
+        if client is None or not client.is_usable():
+            return None
+        user = client.user
+    if user is None or not user.is_active:
+        return None
+    if not hmac.compare_digest(str(claims["stamp"]), _stamp(user, client)):
+        return None
+    return Bearer(user=user, client=client)
