@@ -108,36 +108,45 @@ def make_reference_tables() -> None:
 
     bench_reference holds them as the export writes them, one text column a field,
     loaded by PostgreSQL's own CSV reader from the export of every row (so its COPY
-    gives the very bytes of the export); bench_reference_raw holds the raw columns,
-    for a reference that does no encoding at all.
+    gives the very bytes of the export): the vendor's 34 columns, and
+    bench_reference_extended the 37 of `extraColumns=true`. bench_reference_raw holds
+    the raw columns of the 34, for a reference that does no encoding at all.
     """
-    import tempfile
+    from reports.row import VENDOR_ROW
 
-    from reports.export import csv_chunks
-    from reports.query import report_query
-    from reports.row import ROW
-
-    administrator = User.objects.get(username="bench-admin")
-    columns = ", ".join(f'"{name}" text' for name in ROW.names)
     order = "ORDER BY archive_guid ASC NULLS FIRST, device_uid ASC NULLS FIRST"
-    with tempfile.TemporaryFile() as export, connection.cursor() as cursor:
-        for chunk in csv_chunks(report_query({}, administrator).rows):
-            export.write(chunk)
-        export.seek(0)
-        cursor.execute("DROP TABLE IF EXISTS bench_reference")
-        cursor.execute(f"CREATE TABLE bench_reference ({columns})")
-        with cursor.cursor.copy(
-            "COPY bench_reference FROM STDIN WITH (FORMAT csv, HEADER)"
-        ) as copy:
-            while block := export.read(1024 * 1024):
-                copy.write(block)
+    _load_reference("bench_reference", extra_columns=False)
+    _load_reference("bench_reference_extended", extra_columns=True)
+    with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS bench_reference_raw")
         cursor.execute(
-            f"CREATE TABLE bench_reference_raw AS SELECT {', '.join(ROW.attributes)}"
+            f"CREATE TABLE bench_reference_raw AS SELECT {', '.join(VENDOR_ROW.attributes)}"
             f" FROM reports_reportrow {order}"
         )
-        cursor.execute("ANALYZE bench_reference")
         cursor.execute("ANALYZE bench_reference_raw")
+
+
+def _load_reference(table: str, extra_columns: bool) -> None:
+    """A plain table of text columns, loaded from the export of every row."""
+    import tempfile
+
+    from reports.export import csv_chunks, header
+    from reports.query import report_query
+
+    administrator = User.objects.get(username="bench-admin")
+    names = header(extra_columns).rstrip("\n").split(",")
+    columns = ", ".join(f'"{name}" text' for name in names)
+    rows = report_query({}, administrator).rows
+    with tempfile.TemporaryFile() as export, connection.cursor() as cursor:
+        for chunk in csv_chunks(rows, extra_columns):
+            export.write(chunk)
+        export.seek(0)
+        cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        cursor.execute(f"CREATE TABLE {table} ({columns})")
+        with cursor.cursor.copy(f"COPY {table} FROM STDIN WITH (FORMAT csv, HEADER)") as copy:
+            while block := export.read(1024 * 1024):
+                copy.write(block)
+        cursor.execute(f"ANALYZE {table}")
 
 
 def time_reference_copy(name: str) -> tuple[int, float]:

@@ -220,11 +220,16 @@ def main() -> int:
 
         log("d. CSV export of every row")
         table.export_runs = [admin.stream(api(export="csv")) for _ in range(runs)]
+        extended = api(export="csv", extraColumns="true")
+        table.extended_export_runs = [admin.stream(extended) for _ in range(runs)]
         table.export_peak_mb = worker_peak_memory_mb(server.pid)
         if on_postgres:
             fleet.make_reference_tables()
             table.reference_runs = [
                 fleet.time_reference_copy("bench_reference") for _ in range(runs)
+            ]
+            table.extended_reference_runs = [
+                fleet.time_reference_copy("bench_reference_extended") for _ in range(runs)
             ]
             table.raw_reference_runs = [
                 fleet.time_reference_copy("bench_reference_raw") for _ in range(runs)

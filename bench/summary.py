@@ -40,8 +40,10 @@ class Results:
         self.args, self.sample, self.on_postgres = args, sample, on_postgres
         self.timings: dict[str, list] = {key: [] for key in SECTIONS}
         self.export_runs: list[tuple[int, int, int, float]] = []
+        self.extended_export_runs: list[tuple[int, int, int, float]] = []
         self.export_peak_mb = 0.0
         self.reference_runs: list[tuple[int, float]] = []
+        self.extended_reference_runs: list[tuple[int, float]] = []
         self.raw_reference_runs: list[tuple[int, float]] = []
         self.load: dict[str, str] = {}
         self.load_warm_up: dict[str, str] = {}
@@ -96,6 +98,7 @@ class Results:
                 f" ({same} byte count as the export)",
                 f"- ratio export / reference: **{ratio:.2f}** (target at most 1.5)",
             ]
+        lines += self._extended_export()
         if self.raw_reference_runs:
             raw = statistics.median(run[1] for run in self.raw_reference_runs)
             lines += [
@@ -106,6 +109,22 @@ class Results:
         else:
             lines.append("- reference COPY: PostgreSQL only")
         return lines + [""]
+
+    def _extended_export(self) -> list[str]:
+        """The same export with extraColumns=true, beside its own plain-table reference."""
+        if not self.extended_export_runs:
+            return []
+        seconds = statistics.median(run[3] for run in self.extended_export_runs)
+        size = self.extended_export_runs[0][1]
+        line = f"- with `extraColumns=true` (37 columns): median {seconds:.2f} s, {size:,} bytes"
+        if self.extended_reference_runs:
+            reference = statistics.median(run[1] for run in self.extended_reference_runs)
+            same = "the same" if self.extended_reference_runs[0][0] == size else "**not** the"
+            line += (
+                f"; `COPY bench_reference_extended` median {reference:.2f} s ({same} byte"
+                f" count); ratio **{seconds / reference:.2f}** (target at most 1.5)"
+            )
+        return [line]
 
     def _peer(self) -> list[str]:
         lines = self._section("f")

@@ -2,9 +2,11 @@
 
 Every report row keeps its CSV record (`ReportRow.csv_line`, see reports.csv_record),
 so an export only hands over that one column of the very query the report runs,
-filters, role limit and sort included. On PostgreSQL the database streams it with
-COPY ... TO STDOUT; elsewhere a server-side cursor is read in chunks. Either way memory
-does not grow with the row count.
+filters, role limit and sort included: the vendor's 34 columns, which scripts read by
+position. Asked for with `extraColumns=true`, the database appends the three extension
+cells it keeps beside them (`csv_extra`), so the record is still stored text, copied.
+On PostgreSQL the database streams it with COPY ... TO STDOUT; elsewhere a server-side
+cursor is read in chunks. Either way memory does not grow with the row count.
 """
 
 from __future__ import annotations
@@ -15,11 +17,11 @@ from collections.abc import Iterator
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import F, Func, QuerySet, TextField
 from django.http import StreamingHttpResponse
 
 from reports import clock
-from reports.csv_record import HEADER, LINE_END
+from reports.csv_record import EXTENDED_HEADER, HEADER, LINE_END
 
 CHUNK_ROWS = 2000
 COPY_BLOCK_BYTES = 256 * 1024
@@ -44,12 +46,32 @@ def _copy_unescaped(block: bytes) -> bytes:
     return _COPY_ESCAPE.sub(lambda match: _COPY_UNESCAPED[match.group(1)], block)
 
 
-def csv_lines(rows: QuerySet) -> Iterator[str]:
+def header(extra_columns: bool = False) -> str:
+    return EXTENDED_HEADER if extra_columns else HEADER
+
+
+def records(rows: QuerySet, extra_columns: bool = False) -> QuerySet:
+    """The rows' stored CSV records, one text column, as the export writes them."""
+    if not extra_columns:
+        return rows.values_list("csv_line", flat=True)
+    # Joined with || (both columns are NOT NULL, so no COALESCE): the same SQL on
+    # PostgreSQL and SQLite, and each record still a copy of what the row stores.
+    extended = Func(
+        F("csv_line"),
+        F("csv_extra"),
+        template="(%(expressions)s)",
+        arg_joiner=" || ",
+        output_field=TextField(),
+    )
+    return rows.annotate(csv_record=extended).values_list("csv_record", flat=True)
+
+
+def csv_lines(rows: QuerySet, extra_columns: bool = False) -> Iterator[str]:
     """The header, then the rows' records in batches, each record ending its line."""
-    yield HEADER
-    records = rows.values_list("csv_line", flat=True).iterator(chunk_size=CHUNK_ROWS)
+    yield header(extra_columns)
+    stored = records(rows, extra_columns).iterator(chunk_size=CHUNK_ROWS)
     batch: list[str] = []
-    for record in records:
+    for record in stored:
         batch.append(record)
         if len(batch) >= 200:  # fewer, larger writes to the socket
             yield LINE_END.join(batch) + LINE_END
@@ -58,11 +80,11 @@ def csv_lines(rows: QuerySet) -> Iterator[str]:
         yield LINE_END.join(batch) + LINE_END
 
 
-def copy_chunks(rows: QuerySet) -> Iterator[bytes]:
+def copy_chunks(rows: QuerySet, extra_columns: bool = False) -> Iterator[bytes]:
     """The same CSV as csv_lines, streamed by PostgreSQL's COPY."""
-    yield HEADER.encode()
+    yield header(extra_columns).encode()
     try:
-        sql, params = rows.values_list("csv_line").query.sql_with_params()
+        sql, params = records(rows, extra_columns).query.sql_with_params()
     except EmptyResultSet:  # a filter that can match nothing
         return
     # psycopg merges the parameters client-side: COPY takes none of its own. Text
@@ -81,11 +103,11 @@ def copy_chunks(rows: QuerySet) -> Iterator[bytes]:
             yield _copy_unescaped(bytes(block))
 
 
-def csv_chunks(rows: QuerySet) -> Iterator[bytes]:
+def csv_chunks(rows: QuerySet, extra_columns: bool = False) -> Iterator[bytes]:
     """The CSV of these rows in encoded chunks: COPY on PostgreSQL, Python elsewhere."""
     if connections[rows.db].vendor == "postgresql":
-        return copy_chunks(rows)
-    return (lines.encode("utf-8") for lines in csv_lines(rows))
+        return copy_chunks(rows, extra_columns)
+    return (lines.encode("utf-8") for lines in csv_lines(rows, extra_columns))
 
 
 def download_name(now: dt.datetime | None = None) -> str:
@@ -93,9 +115,12 @@ def download_name(now: dt.datetime | None = None) -> str:
     return f"DeviceBackupReport-{now:%Y-%m-%d}.csv"
 
 
-def csv_response(rows: QuerySet) -> StreamingHttpResponse:
-    """Every row of this (visible, filtered, sorted) queryset, as a CSV download."""
-    response = StreamingHttpResponse(csv_chunks(rows), content_type="text/csv; charset=utf-8")
+def csv_response(rows: QuerySet, extra_columns: bool = False) -> StreamingHttpResponse:
+    """Every row of this (visible, filtered, sorted) queryset, as a CSV download: the
+    vendor's 34 columns, and the three extension columns after them if asked for."""
+    response = StreamingHttpResponse(
+        csv_chunks(rows, extra_columns), content_type="text/csv; charset=utf-8"
+    )
     response["Content-Disposition"] = f'attachment; filename="{download_name()}"'
     response["Cache-Control"] = "no-store"
     return response

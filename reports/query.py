@@ -132,6 +132,9 @@ class ReportFilter(django_filters.FilterSet):
     pgNum = PositiveFilter(method=no_filtering)
     pgSize = PositiveFilter(method=no_filtering)
     export = ChoiceParameterFilter(choices=("csv",), case_sensitive=False, method=no_filtering)
+    # Not the vendor's: the export's three extension columns (firstName, lastName,
+    # coldStorageExpireDate) after its 34. JSON rows always carry them.
+    extraColumns = BooleanFilter(method=no_filtering)
 
     class Meta:
         model = ReportRow
@@ -167,6 +170,7 @@ class ReportQuery:
     page_number: int = 1
     page_size: int = DEFAULT_PAGE_SIZE
     export: str | None = None
+    extra_columns: bool = False
 
     def page(self) -> QuerySet:
         start = (self.page_number - 1) * self.page_size
@@ -235,4 +239,5 @@ def report_query(params: QueryDict | dict, user) -> ReportQuery:
         page_number=page_number,
         page_size=page_size,
         export=cleaned.get("export"),
+        extra_columns=bool(cleaned.get("extraColumns")),
     )

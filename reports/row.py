@@ -4,8 +4,9 @@ The single home of the row shape. JSON pages and the CSV records of the export
 (reports.csv_record) take names, order and encoding from here. A value's type comes
 from the read model's field, so there is nothing to keep in step by hand.
 
-Every report row stores its CSV record (`ReportRow.csv_line`): a change to names, order
-or encoding here needs a migration that rebuilds the report table, as 0007 does.
+Every report row stores its CSV record (`ReportRow.csv_line`, and `csv_extra` for the
+three extension cells): a change to names, order or encoding here needs a migration
+that rebuilds the report table, as 0008 does.
 """
 
 from __future__ import annotations
@@ -62,6 +63,9 @@ VENDOR_CSV_FIELD_COUNT = 34
 FIELD_NAMES: tuple[str, ...] = tuple(name for name, _ in _FIELDS)
 ATTRIBUTE_OF: dict[str, str] = dict(_FIELDS)
 VENDOR_CSV_HEADER: tuple[str, ...] = FIELD_NAMES[:VENDOR_CSV_FIELD_COUNT]
+# In JSON always; in the CSV export only when asked for (`extraColumns=true`): scripts
+# read the vendor's CSV by position and break on a 35th column.
+EXTRA_CSV_FIELDS: tuple[str, ...] = FIELD_NAMES[VENDOR_CSV_FIELD_COUNT:]
 
 
 def encode_datetime(value: dt.datetime) -> str:
@@ -121,5 +125,11 @@ class RowShape:
     def encode_dict(self, values: Iterable[object]) -> dict[str, str | None]:
         return dict(zip(self.names, self.encode_values(values), strict=True))
 
+    @classmethod
+    def of(cls, names: tuple[str, ...]) -> RowShape:
+        return cls(names=names, attributes=tuple(ATTRIBUTE_OF[n] for n in names))
 
-ROW = RowShape(names=FIELD_NAMES, attributes=tuple(ATTRIBUTE_OF[n] for n in FIELD_NAMES))
+
+ROW = RowShape.of(FIELD_NAMES)  # a JSON row: every field
+VENDOR_ROW = RowShape.of(VENDOR_CSV_HEADER)  # a CSV record: the vendor's 34 fields
+EXTRA_ROW = RowShape.of(EXTRA_CSV_FIELDS)  # the cells `extraColumns=true` appends

@@ -100,7 +100,7 @@ def keys_of(rows: list[dict]) -> list[RowKey]:
 def csv_keys(table: list[list[str]]) -> list[RowKey]:
     header, *rows = table
     device, archive = header.index("deviceUid"), header.index("archiveGuid")
-    return [(row[device], row[archive] or None) for row in rows]
+    return [(row[device], None if row[archive] == "null" else row[archive]) for row in rows]
 
 
 def _orgs_at_or_below(top_id: int) -> set[int]:

@@ -12,7 +12,7 @@ from functools import cache
 from reports import row
 from reports.models import ReportRow
 from reports.query import MAX_PAGE_SIZE
-from reports.row import ROW
+from reports.row import EXTRA_ROW, ROW, VENDOR_ROW
 
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$"
 _VALUE_SCHEMAS = {
@@ -95,8 +95,18 @@ def _parameters() -> list[dict]:
         ),
         _parameter(
             "export",
-            "csv: every matching row, sorted, unpaged, as a download.",
+            "csv: every matching row, sorted, unpaged, as a download: a header of the "
+            f"vendor's {len(VENDOR_ROW.names)} field names, then the rows; a missing "
+            "value is the word null.",
             {"type": "string", "pattern": _any_case("csv")},
+        ),
+        _parameter(
+            "extraColumns",
+            "Not the vendor's: with export=csv, true adds "
+            f"{', '.join(EXTRA_ROW.names)} after the vendor's columns (scripts that "
+            "read the vendor's CSV by position want them left out, the default). JSON "
+            "rows always carry them. Any case.",
+            boolean,
         ),
     ]
 
@@ -169,7 +179,11 @@ def openapi_document() -> dict:
                 "application/json": {"schema": {"$ref": "#/components/schemas/Page"}},
                 "text/csv": {
                     "schema": {"type": "string"},
-                    "description": "A header line of the field names, then the rows.",
+                    "description": (
+                        f"A header line of the vendor's {len(VENDOR_ROW.names)} field "
+                        f"names (then {', '.join(EXTRA_ROW.names)} with "
+                        "extraColumns=true), then the rows; a missing value is null."
+                    ),
                 },
             },
         },

@@ -73,8 +73,11 @@ def device_backup_report(request: HttpRequest) -> HttpResponse:
             {"error": "invalid parameters", "parameters": invalid.errors}, status=400
         )
     if query.export == "csv":
-        return csv_response(query.rows)
-    return JsonResponse(report_page(query), json_dumps_params={"ensure_ascii": False})
+        return csv_response(query.rows, extra_columns=query.extra_columns)
+    # JsonResponse escapes every non-ASCII character as \uXXXX (ensure_ascii), as the
+    # vendor does: its Python 2 library logs each body with str(), which raises on the
+    # first non-ASCII name. Every JSON answer, errors and the schema too, keeps that.
+    return JsonResponse(report_page(query))
 
 
 @read_only

@@ -22,7 +22,7 @@ YES_NO = (("", "Any"), ("true", "Yes"), ("false", "No"))
 PARAMETERS = tuple(
     name
     for name in (*ReportFilter.base_filters, *DASHBOARD_PARAMETERS)
-    if name not in ("pgNum", "pgSize", "export")
+    if name not in ("pgNum", "pgSize", "export", "extraColumns")
 )
 
 

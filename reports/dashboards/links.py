@@ -49,11 +49,18 @@ class QueryLinks:
         return self.url(srtKey=key, srtDir=direction, pgNum=None)
 
     def export(self) -> str:
-        return self.url(export="csv", pgNum=None, pgSize=None)
+        """The button's download: for a person at a spreadsheet, so with the names of
+        the device's owner (the vendor's columns have only username and email) and when
+        a cold-storage archive expires (what the cold-storage report is about)."""
+        return self.url(export="csv", extraColumns="true", pgNum=None, pgSize=None)
+
+    def vendor_export(self) -> str:
+        """The vendor's exact 34 columns, to feed a script written against it."""
+        return self.url(export="csv", extraColumns=None, pgNum=None, pgSize=None)
 
     def api(self, page_size: int) -> str:
         """The same page in the JSON API (which ignores the dashboard-only parameters)."""
-        query = self.query(export=None, pgSize=page_size)
+        query = self.query(export=None, extraColumns=None, pgSize=page_size)
         for name in DASHBOARD_PARAMETERS:
             query.pop(name, None)
         return f"{API_PATH}?{query.urlencode()}"

@@ -93,8 +93,11 @@ class ReportRow(models.Model):
     destination_search = models.TextField(default="")
     os_search = models.TextField(default="")
     # The row as the CSV export writes it (reports.csv_record), without the line end:
-    # an export of a million rows copies this one column instead of encoding 37.
+    # an export of a million rows copies this one column instead of encoding 34. The
+    # vendor's 34 cells; then the three extension cells, each after a comma, which an
+    # export asked for with extraColumns appends in SQL.
     csv_line = models.TextField(default="")
+    csv_extra = models.TextField(default="")
 
     objects = ReportRowQuerySet.as_manager()
 

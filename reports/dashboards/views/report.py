@@ -51,7 +51,7 @@ def report_page(request: HttpRequest, slug: str) -> HttpResponse:
         return render(request, report.template, context, status=400)
 
     if query.export == "csv":
-        return csv_response(query.rows)
+        return csv_response(query.rows, extra_columns=query.extra_columns)
     if params.get("pgSize"):
         page_size = query.page_size
     context["form"] = form = ReportForm(params, shown=report.fields, page_size=page_size)
