@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "django_tables2",
     "accounts",
     "reports",
+    "reports.refresh",
 ]
 
 MIDDLEWARE = [

@@ -53,6 +53,9 @@ class Changes:
     unchanged: int
     pks: dict[str, int]  # uid -> pk, of the rows the file names that exist already
     old: dict[str, dict] = field(default_factory=dict)  # uid -> values before, if updated
+    # Rows the file does not list, removed by a mirror import (reports.importing.mirror);
+    # None when the import keeps them, as a plain import does.
+    removed: int | None = None
 
     @property
     def fields(self) -> list[str]:
@@ -60,9 +63,10 @@ class Changes:
         return list(sample)
 
     def summary(self) -> str:
+        removed = "" if self.removed is None else f"{self.removed:,} removed, "
         return (
             f"{self.table.label}: {len(self.created):,} created, "
-            f"{len(self.updated):,} updated, {self.unchanged:,} unchanged"
+            f"{len(self.updated):,} updated, {removed}{self.unchanged:,} unchanged"
         )
 
 
@@ -187,11 +191,22 @@ class Outcome:
     notes: list[str] = field(default_factory=list)
     timings: Timings = field(default_factory=Timings)
 
+    def totals(self) -> dict[str, int]:
+        """Rows of every table summed, as the run log keeps them."""
+        return {
+            "created": sum(len(c.created) for c in self.changes),
+            "updated": sum(len(c.updated) for c in self.changes),
+            "removed": sum(c.removed or 0 for c in self.changes),
+            "unchanged": sum(c.unchanged for c in self.changes),
+        }
+
     def lines(self) -> list[str]:
-        created = sum(len(c.created) for c in self.changes)
-        updated = sum(len(c.updated) for c in self.changes)
-        unchanged = sum(c.unchanged for c in self.changes)
-        totals = f"{created:,} created, {updated:,} updated, {unchanged:,} unchanged"
+        counts = self.totals()
+        removed = f"{counts['removed']:,} removed, " if self._mirror else ""
+        totals = (
+            f"{counts['created']:,} created, {counts['updated']:,} updated, "
+            f"{removed}{counts['unchanged']:,} unchanged"
+        )
         lines = [f"{self.file}: {self.records:,} rows read."]
         lines += [f"  {changes.summary()}" for changes in self.changes]
         if self.dry_run:
@@ -199,3 +214,7 @@ class Outcome:
         else:
             lines.append(f"Imported: {totals}.")
         return lines + self.notes
+
+    @property
+    def _mirror(self) -> bool:
+        return any(c.removed is not None for c in self.changes)

@@ -1,13 +1,18 @@
-"""What the two import commands share: the file argument, --dry-run, errors, the summary."""
+"""What the import commands share: the file argument, --dry-run, errors, the summary, and
+an entry in the run log (reports.refresh) for every import that is not a dry run."""
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 
 from django.core.management.base import BaseCommand, CommandError
 
 from reports.importing.csv_file import ImportFailed
+from reports.refresh.log import count, recorded
+from reports.refresh.models import Run
 
 
 class ImportCommand(BaseCommand):
@@ -24,12 +29,25 @@ class ImportCommand(BaseCommand):
 
     def handle(self, *args, file: str, dry_run: bool, **options) -> None:
         started = time.monotonic()
+        # A dry run changes nothing, so the run log, which says how fresh the data is,
+        # does not list it.
+        log = nullcontext() if dry_run else recorded(Run.Kind.IMPORT, os.path.abspath(file))
         try:
-            outcome = self.importer(file, dry_run=dry_run)
+            with log as run:
+                outcome = self.importer(file, dry_run=dry_run, **self.import_options(options))
+                if run is not None:
+                    count(run, outcome)
         except ImportFailed as error:
             raise CommandError(f"{error} (nothing was imported)") from None
+        self.report(outcome, started, options["verbosity"])
+
+    def import_options(self, options: dict) -> dict:
+        """Keyword arguments for the importer from the command's own options."""
+        return {}
+
+    def report(self, outcome, started: float, verbosity: int) -> None:
         for line in outcome.lines():
             self.stdout.write(line)
-        if options["verbosity"] >= 2:
+        if verbosity >= 2:
             self.stdout.write(outcome.timings.line())
         self.stdout.write(self.style.SUCCESS(f"Done in {time.monotonic() - started:.1f} s."))

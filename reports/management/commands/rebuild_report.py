@@ -3,6 +3,8 @@ import time
 from django.core.management.base import BaseCommand
 
 from reports import read_model
+from reports.refresh.log import recorded
+from reports.refresh.models import Run
 
 
 class Command(BaseCommand):
@@ -13,6 +15,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         started = time.monotonic()
-        count = read_model.rebuild()
+        with recorded(Run.Kind.REBUILD, "the environment tables") as run:
+            count = read_model.rebuild()
+            run.created = count
+            run.summary = f"Rebuilt {count:,} report rows."
         elapsed = time.monotonic() - started
         self.stdout.write(self.style.SUCCESS(f"Rebuilt {count:,} report rows in {elapsed:.1f} s."))

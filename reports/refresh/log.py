@@ -1,0 +1,70 @@
+"""Recording a run in the run log, whatever becomes of it.
+
+The row is written before the work starts and again when it ends, each time in a
+statement of its own, outside the work's transaction: when an import fails and its
+transaction rolls back, the row that says so stays. So call `recorded()` outside any
+transaction of your own (a management command, a job of the worker).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.utils import timezone
+
+from reports.refresh.models import Run
+
+
+def describe(error: BaseException) -> str:
+    """An error as a person reads it in the log: the message our code wrote, the type
+    too for anything unforeseen."""
+    if isinstance(error, KeyboardInterrupt):
+        return "Interrupted before the end; nothing was changed."
+    message = str(error) or repr(error)
+    if type(error).__module__.startswith(("reports.", "django.core.management")):
+        return message
+    return f"{type(error).__name__}: {message}"
+
+
+@contextmanager
+def recorded(
+    kind: str, source: str, *, trigger: str = Run.Trigger.COMMAND, user=None
+) -> Iterator[Run]:
+    """Record the run: running now, then succeeded or failed with its error.
+
+    The caller fills in the counts (`count(run, outcome)`) before the block ends.
+    """
+    run = Run.objects.create(kind=kind, trigger=trigger, user=user, source=source[:1000])
+    try:
+        yield run
+    except BaseException as error:
+        run.outcome, run.error = Run.Outcome.FAILED, describe(error)
+        _finish(run)
+        raise
+    run.outcome = Run.Outcome.SUCCEEDED
+    _finish(run)
+
+
+def _finish(run: Run) -> None:
+    run.finished_at = timezone.now()
+    run.save(
+        update_fields=[
+            "finished_at",
+            "outcome",
+            "error",
+            "created",
+            "updated",
+            "removed",
+            "unchanged",
+            "summary",
+        ]
+    )
+
+
+def count(run: Run, outcome) -> None:
+    """Take the counts and summary lines of an importer's Outcome."""
+    totals = outcome.totals()
+    run.created, run.updated = totals["created"], totals["updated"]
+    run.removed, run.unchanged = totals["removed"], totals["unchanged"]
+    run.summary = "\n".join(outcome.lines())
