@@ -200,7 +200,7 @@ def openapi_document() -> dict:
         "parameters": _parameters(),
         "security": [{"basicAuth": []}, {"sessionCookie": []}],
     }
-    return {
+    document = {
         "openapi": "3.0.3",
         "info": {
             "title": "Backup Report",
@@ -272,3 +272,8 @@ def openapi_document() -> dict:
             },
         },
     }
+    # The vendor's read resources (User, Computer, Org); imported here, as they import
+    # the report's views, which import this module.
+    from reports.api.vendor_schema import add_vendor_resources
+
+    return add_vendor_resources(document, report["security"])

@@ -14,9 +14,9 @@ from functools import wraps
 
 from django import forms
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
+from reports import clock
 from reports.api.authentication import api_login_required
 from reports.api.views import read_only
 from reports.query import (
@@ -131,7 +131,7 @@ def understood(params: dict) -> dict:
 
 def answer(data, params: dict | None = None) -> JsonResponse:
     """The vendor's envelope. JSON is ASCII: JsonResponse escapes the rest as \\uXXXX."""
-    metadata = {"timestamp": encode_datetime(timezone.now()), "params": understood(params or {})}
+    metadata = {"timestamp": encode_datetime(clock.now()), "params": understood(params or {})}
     return JsonResponse({"metadata": metadata, "data": data})
 
 
