@@ -165,6 +165,7 @@ def main() -> int:
     django.setup()
     import fleet
     import summary
+    import vendor_resources
     from client import Client
     from django.db import connection
 
@@ -261,6 +262,12 @@ def main() -> int:
         )
         search_page = "/reports/search/?" + urlencode({"user": sample.last_name_part})
         table.add("f", browser.time(f"search page user={sample.last_name_part}", search_page, runs))
+
+        log("h. the vendor's read resources")
+        manager = Client("127.0.0.1", port).use_basic("bench-manager", fleet.PASSWORD)
+        clients = {"bench-admin": admin, "bench-manager": manager}
+        for timing in vendor_resources.measure(clients, runs):
+            table.add("h", timing)
 
         log(f"g. load: wrk, {args.load_seconds} s at 16 connections, after a warm-up")
         authorization = admin.headers["Authorization"]

@@ -33,7 +33,7 @@ def test_a_tiny_benchmark_run_writes_every_section(tmp_path):
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     text = out.read_text()
-    for heading in ("### a.", "### b.", "### c.", "### d.", "### e.", "### f.", "### g."):
+    for heading in ("### a.", "### b.", "### c.", "### d.", "### e.", "### f.", "### g.", "### h."):
         assert heading in text
     assert "1,000 devices" in text
     if suite_database:
