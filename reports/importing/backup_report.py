@@ -65,20 +65,25 @@ def import_backup_report(path: str | Path, *, dry_run: bool = False) -> Outcome:
         with timings("wait"):
             wait_for_other_imports()
         with timings("compare"):
-            _check_usernames_are_free(csv_file, report)
-            changes = {table.label: compare(table, report.rows[table.label]) for table in TABLES}
+            changes = compare_report(csv_file, report)
         outcome = Outcome(
             csv_file.name, report.records, list(changes.values()), dry_run, timings=timings
         )
         if not dry_run:
             with timings("write"):
-                devices = _write(changes)
+                devices = write_report(changes)
             with timings("report rows"):
                 outcome.notes.append(report_rows.bring_in_step(devices))
     return outcome
 
 
-def _write(changes: dict[str, Changes]) -> set[int]:
+def compare_report(csv_file: CsvFile, report: ParsedReport) -> dict[str, Changes]:
+    """What the file changes, table by table (label -> Changes), in the order of writing."""
+    _check_usernames_are_free(csv_file, report)
+    return {table.label: compare(table, report.rows[table.label]) for table in TABLES}
+
+
+def write_report(changes: dict[str, Changes]) -> set[int]:
     """Write every table; returns the devices whose report rows may have changed."""
     archives = changes["archives"]
     moved_from = report_rows.devices_where(

@@ -31,7 +31,8 @@ class ImportCommand(BaseCommand):
         started = time.monotonic()
         # A dry run changes nothing, so the run log, which says how fresh the data is,
         # does not list it.
-        log = nullcontext() if dry_run else recorded(Run.Kind.IMPORT, os.path.abspath(file))
+        source = " and ".join(os.path.abspath(path) for path in self.files(file, options))
+        log = nullcontext() if dry_run else recorded(Run.Kind.IMPORT, source)
         try:
             with log as run:
                 outcome = self.importer(file, dry_run=dry_run, **self.import_options(options))
@@ -44,6 +45,10 @@ class ImportCommand(BaseCommand):
     def import_options(self, options: dict) -> dict:
         """Keyword arguments for the importer from the command's own options."""
         return {}
+
+    def files(self, file: str, options: dict) -> list[str]:
+        """Every file the import reads, for the run log."""
+        return [file]
 
     def report(self, outcome, started: float, verbosity: int) -> None:
         for line in outcome.lines():

@@ -104,26 +104,48 @@ def import_orgs(path: str | Path, *, dry_run: bool = False) -> Outcome:
     with transaction.atomic():
         with timings("wait"):
             wait_for_other_imports()
-        with timings("compare"):
-            known = _known_orgs()
-            parents = _final_parents(csv_file, rows, known)
-            _check_no_cycle(csv_file, rows, parents)
-            changes = _compare(rows, known, parents)
-        outcome = Outcome(csv_file.name, len(rows), [changes], dry_run, timings=timings)
-        with timings("write"):
-            pk_of = _stand_in_pks(known, changes) if dry_run else _create(rows, changes)
-            pk_of |= {uid: org.pk for uid, org in known.items()}
-            paths = _paths(csv_file, rows, parents, pk_of)
-            written = _write(rows, known, parents, pk_of, paths, dry_run)
-        listed = {pk_of[uid] for uid in chain(changes.created, changes.updated)}
-        if repathed := len(written - listed):
-            verb = "to redo" if dry_run else "redone"
-            outcome.notes.append(f"Paths {verb} for {repathed:,} orgs the file does not list.")
+        tree = apply_tree(csv_file, rows, dry_run=dry_run, timings=timings)
+        outcome = Outcome(csv_file.name, len(rows), [tree.changes], dry_run, timings=timings)
+        outcome.notes += tree.notes
         if not dry_run:
             with timings("report rows"):
-                devices = report_rows.devices_where(Device.objects, "user__org_id", written)
-                outcome.notes.append(report_rows.bring_in_step(devices))
+                outcome.notes.append(report_rows.bring_in_step(tree.devices()))
     return outcome
+
+
+@dataclass
+class TreeChanges:
+    changes: Changes
+    written: set[int]  # orgs whose values or path changed
+    parents: dict[str, str | None]  # org uid -> its parent's uid, of every org, once applied
+    notes: list[str]
+
+    def devices(self) -> set[int]:
+        """The devices whose report rows the writes may have changed."""
+        return report_rows.devices_where(Device.objects, "user__org_id", self.written)
+
+
+def apply_tree(
+    csv_file: CsvFile, rows: dict[str, OrgRow], *, dry_run: bool, timings: Timings
+) -> TreeChanges:
+    """Compare the file's tree with the database and write the difference (unless a dry
+    run). Inside the import's transaction, after wait_for_other_imports()."""
+    with timings("compare"):
+        known = _known_orgs()
+        parents = _final_parents(csv_file, rows, known)
+        _check_no_cycle(csv_file, rows, parents)
+        changes = _compare(rows, known, parents)
+    with timings("write"):
+        pk_of = _stand_in_pks(known, changes) if dry_run else _create(rows, changes)
+        pk_of |= {uid: org.pk for uid, org in known.items()}
+        paths = _paths(csv_file, rows, parents, pk_of)
+        written = _write(rows, known, parents, pk_of, paths, dry_run)
+    notes = []
+    listed = {pk_of[uid] for uid in chain(changes.created, changes.updated)}
+    if repathed := len(written - listed):
+        verb = "to redo" if dry_run else "redone"
+        notes.append(f"Paths {verb} for {repathed:,} orgs the file does not list.")
+    return TreeChanges(changes, set() if dry_run else written, parents, notes)
 
 
 def _known_orgs() -> dict[str, KnownOrg]:

@@ -1,11 +1,36 @@
-from reports.importing.backup_report import import_backup_report
 from reports.importing.command import ImportCommand
+from reports.importing.environment import import_environment
 
 
 class Command(ImportCommand):
     help = (
         "Load a vendor DeviceBackupReport CSV export: create or update orgs, users, "
-        "devices, destinations, servers and archives by their uid."
+        "devices, destinations, servers and archives by their uid. With --orgs, the org "
+        "tree too, in the same transaction; with --mirror, remove what the files no "
+        "longer list."
     )
     file_help = "the CSV export"
-    importer = staticmethod(import_backup_report)
+    importer = staticmethod(import_environment)
+
+    def add_arguments(self, parser) -> None:
+        super().add_arguments(parser)
+        parser.add_argument(
+            "--orgs",
+            metavar="ORGS.csv",
+            help="the org tree (orgUid, orgName, orgExtRef, parentOrgUid), imported first",
+        )
+        parser.add_argument(
+            "--mirror",
+            action="store_true",
+            help=(
+                "afterwards the environment equals the files: remove the devices, archives, "
+                "servers and destinations the export does not list (and, with --orgs, the "
+                "orgs neither file lists that nobody belongs to); people are kept"
+            ),
+        )
+
+    def import_options(self, options: dict) -> dict:
+        return {"orgs": options["orgs"], "mirror": options["mirror"]}
+
+    def files(self, file: str, options: dict) -> list[str]:
+        return [file] + ([options["orgs"]] if options["orgs"] else [])

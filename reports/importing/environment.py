@@ -1,0 +1,120 @@
+"""One import of the vendor's report and, optionally, its org tree: both files applied in
+one transaction, and in mirror mode what they no longer list removed (reports.importing.
+mirror). What the sync from the vendor and an upload of both files do.
+
+read_files() parses and checks both files whole before anything else (a caller may look
+at them then: the sync compares the row count with the vendor's); apply_files() waits
+for other imports, then writes the tree, then the report, then removes, then brings the
+report rows in step, once. A dry run writes nothing and says what would change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.db import transaction
+
+from reports.importing import mirror, report_rows
+from reports.importing.backup_report import compare_report, write_report
+from reports.importing.changes import Changes, Outcome, Timings
+from reports.importing.csv_file import CsvFile
+from reports.importing.one_at_a_time import wait_for_other_imports
+from reports.importing.orgs import OrgRow, apply_tree
+from reports.importing.orgs import parse as parse_tree
+from reports.importing.report_csv import ParsedReport
+from reports.importing.report_csv import parse as parse_report
+
+
+@dataclass
+class Files:
+    report_file: CsvFile
+    report: ParsedReport
+    orgs_file: CsvFile | None
+    tree: dict[str, OrgRow] | None
+    timings: Timings
+
+    @property
+    def name(self) -> str:
+        names = [self.report_file.name] + ([self.orgs_file.name] if self.orgs_file else [])
+        return " and ".join(names)
+
+
+def read_files(
+    report: str | Path,
+    orgs: str | Path | None = None,
+    *,
+    report_name: str | None = None,
+    orgs_name: str | None = None,
+) -> Files:
+    """Parse and check both files; raises ImportFailed naming file, line and column."""
+    timings = Timings()
+    report_file = CsvFile(report, report_name)
+    orgs_file = None if orgs is None else CsvFile(orgs, orgs_name)
+    with timings("read"):
+        parsed = parse_report(report_file)
+        tree = None if orgs_file is None else parse_tree(orgs_file)
+    return Files(report_file, parsed, orgs_file, tree, timings)
+
+
+def apply_files(files: Files, *, mirror_mode: bool = False, dry_run: bool = False) -> Outcome:
+    timings = files.timings
+    with transaction.atomic():
+        with timings("wait"):
+            wait_for_other_imports()
+        tree = None
+        if files.tree is not None:
+            tree = apply_tree(files.orgs_file, files.tree, dry_run=dry_run, timings=timings)
+        with timings("compare"):
+            changes = compare_report(files.report_file, files.report)
+            unlisted = None
+            if mirror_mode:
+                parents = tree.parents if tree else {}
+                unlisted = mirror.find_unlisted(files.report, files.tree, parents)
+        counted = dict(changes)
+        if tree is not None:
+            counted["orgs"] = merged(tree.changes, changes["orgs"])
+        if unlisted is not None:
+            mirror.count_removed(counted, unlisted)
+        records = files.report.records
+        outcome = Outcome(files.name, records, list(counted.values()), dry_run, timings=timings)
+        outcome.notes += tree.notes if tree else []
+        outcome.notes += unlisted.notes(dry_run) if unlisted else []
+        if dry_run:
+            return outcome
+        with timings("write"):
+            devices = write_report(changes)
+            if unlisted is not None:
+                mirror.remove(unlisted)
+                devices |= unlisted.devices()
+            if tree is not None:
+                devices |= tree.devices()
+        with timings("report rows"):
+            outcome.notes.append(report_rows.bring_in_step(devices))
+    return outcome
+
+
+def import_environment(
+    report: str | Path,
+    orgs: str | Path | None = None,
+    *,
+    mirror: bool = False,
+    dry_run: bool = False,
+) -> Outcome:
+    """The report (and org tree) files as one import; in mirror mode the environment
+    equals them afterwards."""
+    return apply_files(read_files(report, orgs), mirror_mode=mirror, dry_run=dry_run)
+
+
+def merged(first: Changes, second: Changes) -> Changes:
+    """One table's changes from two files applied in turn (the tree, then the report's
+    orgs), each row counted once."""
+    created = first.created | second.created
+    updated = {
+        uid: values
+        for uid, values in (first.updated | second.updated).items()
+        if uid not in created
+    }
+    uids = set(first.created) | set(first.pks) | set(second.created) | set(second.pks)
+    unchanged = len(uids) - len(created) - len(updated)
+    return Changes(first.table, created, updated, unchanged, pks=first.pks | second.pks)

@@ -1,0 +1,146 @@
+"""Mirror mode: after the import, remove what the source no longer lists (spec section 8).
+
+An import alone never removes anything, so a device deleted at the vendor would stay in
+the reports forever. A mirror import makes the environment equal the files:
+
+- archives, devices, servers and destinations the report does not list are removed
+  (what the remaining archives refer to is listed, so nothing they need goes);
+- with an org tree, orgs neither file lists are removed, unless someone still belongs
+  to them or to an org below them: those are kept where they are;
+- people are kept. The export lists only people who own a device, and a person here
+  may sign in (an org manager, the account a script uses): a person whose last device
+  went away keeps their login, their roles and their API clients, and is in no report
+  row. A person the vendor deactivated comes as userStatus Deactivated on the rows of
+  their devices.
+
+Archives and devices go by SQL, no signals and no cascades (a signal a row would redo the
+report rows of every device one by one); the report rows are then brought in step once.
+A model that comes to refer to devices or archives must be cleared here too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db import connection, models
+
+from accounts.models import Org, User
+from reports.importing.changes import Changes, Table, chunks
+from reports.importing.orgs import ORGS
+from reports.importing.report_csv import ARCHIVES, DESTINATIONS, DEVICES, SERVERS, ParsedReport
+from reports.models import Archive
+
+# The order of removal: what refers to a row goes before it.
+REMOVED_IN_ORDER = (ARCHIVES, DEVICES, SERVERS, DESTINATIONS)
+
+
+@dataclass
+class Unlisted:
+    """The rows to remove, by table label, and what is kept although unlisted."""
+
+    pks: dict[str, list[int]] = field(default_factory=dict)
+    devices_losing_archives: set[int] = field(default_factory=set)
+    kept_orgs: int = 0
+    kept_people: int = 0
+
+    def notes(self, dry_run: bool) -> list[str]:
+        notes = []
+        if self.kept_orgs:
+            verb = "would be kept" if dry_run else "kept"
+            notes.append(
+                f"Orgs the source does not list but people here belong to: "
+                f"{self.kept_orgs:,} {verb}."
+            )
+        if self.kept_people:
+            notes.append(
+                f"People the export does not list (they own no device there): "
+                f"{self.kept_people:,} kept, with their logins."
+            )
+        return notes
+
+    def devices(self) -> set[int]:
+        """The devices whose report rows removing these changes."""
+        return set(self.pks.get(DEVICES.label, ())) | self.devices_losing_archives
+
+
+def find_unlisted(
+    report: ParsedReport, tree: dict[str, object] | None, parents: dict[str, str | None]
+) -> Unlisted:
+    """What a mirror import removes, from the files and the database: the same before
+    the import's writes (a dry run) and after them."""
+    unlisted = Unlisted()
+    for table in REMOVED_IN_ORDER:
+        unlisted.pks[table.label] = _unlisted_pks(table, report.rows[table.label])
+    archives = unlisted.pks[ARCHIVES.label]
+    for part in chunks(archives):
+        rows = Archive.objects.filter(pk__in=part).order_by()
+        unlisted.devices_losing_archives.update(rows.values_list("device_id", flat=True))
+    listed_users = report.rows["users"]
+    unlisted.kept_people = _count_unlisted_people(listed_users)
+    if tree is not None:
+        removed, unlisted.kept_orgs = _unlisted_orgs(report, set(tree), parents)
+        unlisted.pks[ORGS.label] = removed
+    return unlisted
+
+
+def _unlisted_pks(table: Table, listed: dict[str, dict]) -> list[int]:
+    rows = table.model.objects.order_by().values_list("pk", table.uid)
+    return [pk for pk, uid in rows.iterator(chunk_size=10_000) if uid not in listed]
+
+
+def _count_unlisted_people(listed_users: dict[str, dict]) -> int:
+    uids = User.objects.exclude(user_uid=None).values_list("user_uid", flat=True)
+    return sum(1 for uid in uids.iterator(chunk_size=10_000) if uid not in listed_users)
+
+
+def _unlisted_orgs(
+    report: ParsedReport, tree: set[str], parents: dict[str, str | None]
+) -> tuple[list[int], int]:
+    """(pks of orgs to remove, count of unlisted orgs kept for the people in them)."""
+    known = dict(Org.objects.order_by().values_list("org_uid", "pk"))
+    listed = tree | set(report.rows["orgs"])
+    unlisted = set(known) - listed
+    if not unlisted:
+        return [], 0
+    uid_of = {pk: uid for uid, pk in known.items()}
+    listed_users = report.rows["users"]
+    # Once applied, a listed person is in the org the report gives; anyone else stays.
+    peopled = {user["org"] for user in listed_users.values()}
+    people = User.objects.exclude(org=None).order_by().values_list("user_uid", "org_id")
+    peopled.update(uid_of[org_id] for user_uid, org_id in people if user_uid not in listed_users)
+    keep: set[str] = set()
+    for start in peopled | listed:
+        node = start
+        while node is not None and node not in keep:
+            keep.add(node)
+            node = parents.get(node)
+    return [known[uid] for uid in unlisted - keep], len(unlisted & keep)
+
+
+def remove(unlisted: Unlisted) -> None:
+    """Delete the unlisted rows; inside the import's transaction, after its writes."""
+    for table in REMOVED_IN_ORDER:
+        _delete(table.model, unlisted.pks[table.label])
+    orgs = unlisted.pks.get(ORGS.label)
+    if orgs:
+        # Through the ORM, deepest first (an org's parent is protected): orgs are few, and
+        # the ORM refuses to remove one that something still refers to.
+        paths = Org.objects.filter(pk__in=orgs).values_list("pk", "path")
+        for pk, _ in sorted(paths, key=lambda row: -row[1].count("/")):
+            Org.objects.filter(pk=pk).delete()
+
+
+def _delete(model: type[models.Model], pks: Iterable[int]) -> None:
+    table = connection.ops.quote_name(model._meta.db_table)
+    pk = connection.ops.quote_name(model._meta.pk.column)
+    with connection.cursor() as cursor:
+        for part in chunks(list(pks)):
+            marks = ", ".join(["%s"] * len(part))
+            cursor.execute(f"DELETE FROM {table} WHERE {pk} IN ({marks})", part)
+
+
+def count_removed(changes: dict[str, Changes], unlisted: Unlisted) -> None:
+    """Say in each table's Changes how many rows the mirror removes."""
+    for label, table_changes in changes.items():
+        table_changes.removed = len(unlisted.pks.get(label, ()))
