@@ -3,8 +3,9 @@ from django.apps import apps as global_apps
 from django.db import DEFAULT_DB_ALIAS
 from django.db.models.signals import post_migrate
 
-# The apps whose models a system administrator manages in the admin.
-SYSADMIN_APP_LABELS = ("accounts", "reports")
+# The apps whose models a system administrator manages in the admin; in axes, the
+# failed sign-ins and lockouts, which deleting lifts.
+SYSADMIN_APP_LABELS = ("accounts", "reports", "axes")
 SYSADMIN_ACTIONS = ("view", "add", "change", "delete")
 
 

@@ -20,7 +20,7 @@ from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.signals import user_login_failed
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from accounts import tokens
+from accounts import lockout, tokens
 from accounts.api_clients import ApiClient, looks_like_client_id
 
 REALM = "Backup Report"
@@ -133,9 +133,19 @@ def failed(request: HttpRequest, username: str) -> None:
 
 
 def client_by_basic(request: HttpRequest, client_id: str, secret: str) -> ApiClient | None:
-    """The API client these Basic credentials name, if the secret is right and the
-    client usable; a failure is counted like a wrong password."""
-    client = ApiClient.objects.select_related("user").filter(client_id=client_id).first()
+    """The API client these Basic credentials name, if the secret is right, the client
+    usable and its id not locked out (accounts.lockout); a failure counts like a wrong
+    password. One query: the client, its user and the lock."""
+    clients = lockout.with_lock(ApiClient.objects.select_related("user"), request, client_id)
+    client = clients.filter(client_id=client_id).first()
+    locked = (
+        lockout.is_locked_row(client, request, client_id)
+        if client is not None
+        else lockout.is_locked(request, client_id)
+    )
+    if locked:
+        lockout.refuse(request, client_id)
+        return None
     if client is None or not client.secret_matches(secret) or not client.is_usable():
         failed(request, client_id)
         return None
@@ -144,11 +154,19 @@ def client_by_basic(request: HttpRequest, client_id: str, secret: str) -> ApiCli
 
 
 def user_by_password(request: HttpRequest, username: str, password: str):
-    user = recently_verified.user(username, password)
-    if user is None:
-        user = authenticate(request, username=username, password=password)
-        if user is not None:
-            recently_verified.remember(user, username, password)
+    """The user, if the password is right and neither the username nor the address is
+    locked out. Recently verified credentials cost one query (the user and the lock);
+    others go through authenticate(), where axes checks the lock and counts failures."""
+    users = lockout.with_lock(get_user_model()._default_manager.all(), request, username)
+    user = recently_verified.user(username, password, users)
+    if user is not None:
+        if lockout.is_locked_row(user, request, username):
+            lockout.refuse(request, username)
+            return None
+        return user
+    user = authenticate(request, username=username, password=password)
+    if user is not None:
+        recently_verified.remember(user, username, password)
     return user
 
 

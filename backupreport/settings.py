@@ -4,6 +4,7 @@ Development needs nothing set: SQLite in the project folder, DEBUG on, a throwaw
 Production sets DJANGO_DEBUG=0, SECRET_KEY, ALLOWED_HOSTS and DATABASE_URL.
 """
 
+import datetime as dt
 import os
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -67,6 +68,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_filters",
     "django_tables2",
+    "axes",
     "accounts",
     "reports",
     "reports.refresh",
@@ -82,6 +84,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as axes asks: it turns a sign-in refused by the lock into lockout_response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "backupreport.urls"
@@ -115,6 +119,11 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
+
+AUTHENTICATION_BACKENDS = [
+    "accounts.lockout.LockoutBackend",  # django-axes: refuses locked usernames, addresses
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -154,6 +163,20 @@ BACKUP_CRITICAL_DAYS = env_int("BACKUP_CRITICAL_DAYS", 7)
 # API tokens (accounts.tokens): how long a token from /api/v3/oauth/token or
 # /api/v3/auth/jwt lasts. The vendor's SDK asks for a new one when a token is refused.
 API_TOKEN_SECONDS = env_int("API_TOKEN_SECONDS", 900)
+
+# Brute-force protection (accounts.lockout, django-axes): after LOGIN_FAILURE_LIMIT
+# failed sign-ins for one username or from one address, sign-in for it is refused for
+# LOGIN_LOCKOUT_MINUTES after the last failure (refused attempts do not extend it).
+# Behind reverse proxies, PROXY_COUNT says how many append to X-Forwarded-For, so that
+# the address counted is the caller's and not the proxy's.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_address"
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"  # lockouts shown in the admin
+PROXY_COUNT = env_int("PROXY_COUNT", 0)
 
 
 if not DEBUG:

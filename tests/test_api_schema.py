@@ -30,8 +30,11 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def schema(live_server, personas):
+def schema(live_server, personas, settings):
     DeviceFactory(user=personas["dave"], last_connected_date=None)  # a row of nulls
+    # schemathesis sends wrong credentials on purpose (its ignored_auth check), from one
+    # address and more often than the sign-in lock allows (accounts.lockout).
+    settings.AXES_FAILURE_LIMIT = 10_000
     return schemathesis.openapi.from_url(f"{live_server.url}/api/schema.json")
 
 
