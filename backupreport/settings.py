@@ -160,6 +160,23 @@ STORAGES = {
 BACKUP_WARNING_DAYS = env_int("BACKUP_WARNING_DAYS", 3)
 BACKUP_CRITICAL_DAYS = env_int("BACKUP_CRITICAL_DAYS", 7)
 
+# Keeping the data fresh (reports.refresh). The sync signs in to the vendor at VENDOR_URL
+# as an API client (id and secret) or a local account (username and password); each
+# request waits VENDOR_TIMEOUT_SECONDS at most, and a 429, a 5xx or a broken connection is
+# tried VENDOR_ATTEMPTS times in all, VENDOR_RETRY_SECONDS doubling between tries, or as
+# long as Retry-After says, up to VENDOR_RETRY_AFTER_MAX_SECONDS. The overview warns when
+# the last successful import or sync is older than DATA_STALE_HOURS.
+VENDOR_URL = os.environ.get("VENDOR_URL", "")
+VENDOR_CLIENT_ID = os.environ.get("VENDOR_CLIENT_ID", "")
+VENDOR_CLIENT_SECRET = os.environ.get("VENDOR_CLIENT_SECRET", "")
+VENDOR_USERNAME = os.environ.get("VENDOR_USERNAME", "")
+VENDOR_PASSWORD = os.environ.get("VENDOR_PASSWORD", "")
+VENDOR_TIMEOUT_SECONDS = env_int("VENDOR_TIMEOUT_SECONDS", 60)
+VENDOR_ATTEMPTS = env_int("VENDOR_ATTEMPTS", 5)
+VENDOR_RETRY_SECONDS = float(os.environ.get("VENDOR_RETRY_SECONDS") or 2)
+VENDOR_RETRY_AFTER_MAX_SECONDS = env_int("VENDOR_RETRY_AFTER_MAX_SECONDS", 300)
+DATA_STALE_HOURS = env_int("DATA_STALE_HOURS", 26)
+
 # API tokens (accounts.tokens): how long a token from /api/v3/oauth/token or
 # /api/v3/auth/jwt lasts. The vendor's SDK asks for a new one when a token is refused.
 API_TOKEN_SECONDS = env_int("API_TOKEN_SECONDS", 900)

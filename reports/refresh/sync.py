@@ -1,0 +1,124 @@
+"""The sync from the vendor (spec section 8): pull the org tree and the whole export, then
+apply both as one mirror import, so that afterwards this product equals the source.
+
+Safe to start at any moment, from a scheduler or by hand: one sync runs at a time (a
+second one started meanwhile says so and stops, changing nothing); the downloads go to
+a temporary directory and are checked whole (reports.refresh.vendor.check_export, the row
+count against the vendor's) before the import's one transaction begins; pages keep
+showing the old rows until it commits. Anything that goes wrong before the commit
+changes nothing, and the run log says what it was.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
+
+from django.db import connection
+
+from reports.importing.changes import Outcome
+from reports.importing.environment import apply_files, read_files
+from reports.models import Device
+from reports.refresh.log import count, recorded
+from reports.refresh.models import Run
+from reports.refresh.vendor import SyncFailed, Vendor, VendorClient, check_export, write_tree
+
+# Any number, the same for every sync ("BRSY"); the import lock is another.
+SYNC_LOCK = 0x42525359
+EXPORT_NAME = "the vendor's export (DeviceBackupReport?export=csv)"
+TREE_NAME = "the vendor's org list (/api/v1/Org)"
+
+
+class AnotherSyncIsRunning(Exception):
+    pass
+
+
+@contextmanager
+def one_sync_at_a_time() -> Iterator[None]:
+    """A session-level advisory lock on PostgreSQL, held for the whole sync (downloads
+    included) and let go when it ends or its process dies; a second sync does not wait
+    for it. (SQLite lets one writer in at a time: a second sync waits for the first's
+    transaction.)"""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [SYNC_LOCK])
+        (locked,) = cursor.fetchone()
+    if not locked:
+        raise AnotherSyncIsRunning(
+            "Another sync is running; this one stops without changing anything."
+        )
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [SYNC_LOCK])
+
+
+def sync(
+    vendor: Vendor,
+    *,
+    dry_run: bool = False,
+    trigger: str = Run.Trigger.COMMAND,
+    user=None,
+    allow_empty: bool = False,
+    say: Callable[[str], None] = lambda message: None,
+) -> Outcome:
+    """Pull and apply; a dry run says what would change and is not logged. Raises
+    SyncFailed (or ImportFailed, for a bad row) having changed nothing."""
+    with one_sync_at_a_time():
+        source = f"{vendor.url} as {vendor.account}"
+        log = (
+            nullcontext()
+            if dry_run
+            else recorded(Run.Kind.SYNC, source, trigger=trigger, user=user)
+        )
+        with log as run:
+            outcome = _pull_and_apply(vendor, dry_run, allow_empty, say)
+            if run is not None:
+                count(run, outcome)
+        return outcome
+
+
+def _pull_and_apply(vendor: Vendor, dry_run: bool, allow_empty: bool, say) -> Outcome:
+    client = VendorClient(vendor, say)
+    try:
+        with tempfile.TemporaryDirectory(prefix="backup-report-sync-") as folder:
+            client.sign_in()
+            before = client.report_total()
+            orgs = client.orgs()
+            tree = Path(folder) / "orgs.csv"
+            notes = write_tree(orgs, tree)
+            say(f"Org list: {len(orgs):,} orgs.")
+            export = Path(folder) / "DeviceBackupReport.csv"
+            size = client.download_report(export)
+            check_export(export, "The export")
+            after = client.report_total()
+            say(f"Export: {size / 1e6:,.1f} MB.")
+            files = read_files(export, tree, report_name=EXPORT_NAME, orgs_name=TREE_NAME)
+            _check_rows(files.report.records, before, after, allow_empty)
+            outcome = apply_files(files, mirror_mode=True, dry_run=dry_run)
+    finally:
+        client.close()
+    outcome.notes[:0] = notes
+    return outcome
+
+
+def _check_rows(records: int, before: int, after: int, allow_empty: bool) -> None:
+    """A cut at a line end leaves a file that looks whole: the vendor's count before
+    and after the download tells. (The source may change meanwhile: fewer rows than
+    both counts is what no change can explain.)"""
+    if records < min(before, after):
+        raise SyncFailed(
+            f"The export is truncated: {records:,} rows, but the vendor counts "
+            f"{before:,} (and {after:,} after the download)"
+        )
+    if records == 0 and not allow_empty and Device.objects.exists():
+        raise SyncFailed(
+            "The export lists no device at all, and applying it would remove every device "
+            "here. If the vendor's fleet really is empty, run the sync with --allow-empty; "
+            "otherwise check that the account sees the whole fleet."
+        )
