@@ -68,6 +68,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_filters",
     "django_tables2",
+    "django_tasks",  # the job engine (reports.refresh.jobs)
+    "django_tasks_db",  # its database backend and the db_worker command
     "axes",
     "accounts",
     "reports",
@@ -113,7 +115,9 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": os.environ.get("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
-            "OPTIONS": {"timeout": 20},
+            # WAL: pages keep reading while the worker's import writes (without it,
+            # readers wait for a long write transaction's end).
+            "OPTIONS": {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"},
         }
     }
 
@@ -180,6 +184,14 @@ DATA_STALE_HOURS = env_int("DATA_STALE_HOURS", 26)
 # API tokens (accounts.tokens): how long a token from /api/v3/oauth/token or
 # /api/v3/auth/jwt lasts. The vendor's SDK asks for a new one when a token is refused.
 API_TOKEN_SECONDS = env_int("API_TOKEN_SECONDS", 900)
+
+# Background jobs (reports.refresh.jobs): the Sync now button and uploads run on the
+# worker process (`manage.py db_worker`, started by `make run`), queued in the database.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Uploaded files wait here for their check and for confirmation; the worker reads them,
+# so on more than one machine it is shared storage. Also the jobs' progress files.
+UPLOAD_DIR = Path(os.environ.get("UPLOAD_DIR") or BASE_DIR / "uploads")
+UPLOAD_MAX_MEGABYTES = env_int("UPLOAD_MAX_MEGABYTES", 2048)
 
 # Brute-force protection (accounts.lockout, django-axes): after LOGIN_FAILURE_LIMIT
 # failed sign-ins for one username or from one address, sign-in for it is refused for
