@@ -137,10 +137,11 @@ class Answer:
 
 class CannedVendor:
     """A vendor in a thread: path -> the answers to give, in turn (the last one again
-    and again). Every request is recorded as (method, path, query)."""
+    and again); an answer may be a function of the query. The export is the path with
+    "?export" after it. Every request is recorded as (method, path, query)."""
 
     def __init__(self) -> None:
-        self.answers: dict[str, list[Answer | Callable[[], Answer]]] = {}
+        self.answers: dict[str, list[Answer | Callable[[dict], Answer]]] = {}
         self.requests: list[tuple[str, str, dict]] = []
         vendor = self
 
@@ -157,10 +158,12 @@ class CannedVendor:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+        )
         self.thread.start()
 
-    def on(self, path: str, *answers: Answer | Callable[[], Answer]) -> None:
+    def on(self, path: str, *answers: Answer | Callable[[dict], Answer]) -> None:
         self.answers[path] = list(answers)
 
     def hits(self, path: str) -> int:
@@ -168,11 +171,13 @@ class CannedVendor:
 
     def _answer(self, handler: BaseHTTPRequestHandler) -> None:
         url = urlsplit(handler.path)
-        self.requests.append((handler.command, url.path, parse_qs(url.query)))
-        queue = self.answers.get(url.path) or [Answer(404, "<html>Not Found</html>", "text/html")]
+        query = parse_qs(url.query)
+        key = url.path + ("?export" if "export" in query else "")
+        self.requests.append((handler.command, key, query))
+        queue = self.answers.get(key) or [Answer(404, "<html>Not Found</html>", "text/html")]
         answer = queue.pop(0) if len(queue) > 1 else queue[0]
         if callable(answer):
-            answer = answer()
+            answer = answer(query)
         data, content_type = answer.payload()
         handler.send_response(answer.status)
         handler.send_header("Content-Type", content_type)
