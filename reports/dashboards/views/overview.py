@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -14,6 +17,7 @@ from reports.dashboards.charts import Bar, bar_chart
 from reports.dashboards.overview import Overview, overview_of
 from reports.dashboards.views.common import page_context
 from reports.models import ReportRow
+from reports.refresh.models import Run
 from reports.templatetags.backup_format import bytes_human
 
 OS_NAMES = {"mac": "macOS", "win": "Windows", "linux": "Linux"}
@@ -69,6 +73,19 @@ def _charts(overview: Overview) -> dict:
     }
 
 
+def _data_age(now: dt.datetime) -> dict:
+    """How old the data is: the last successful import or sync (one indexed query), and
+    whether that is longer ago than DATA_STALE_HOURS."""
+    last = Run.objects.last_refresh()
+    stale_hours = settings.DATA_STALE_HOURS
+    return {
+        "last_refresh": last,
+        "data_checked_at": now,
+        "stale_hours": stale_hours,
+        "data_stale": last is None or now - last.started_at > dt.timedelta(hours=stale_hours),
+    }
+
+
 @login_required
 @require_GET
 def overview_page(request: HttpRequest) -> HttpResponse:
@@ -88,6 +105,7 @@ def overview_page(request: HttpRequest) -> HttpResponse:
         "status_url": REPORTS["backup-status"].default_url,
         "usage_url": REPORTS["disk-usage"].default_url,
         "cold_url": REPORTS["cold-storage"].default_url,
+        **_data_age(clock.now()),
         **_charts(overview),
     }
     return render(request, "reports/overview.html", context)
