@@ -142,3 +142,22 @@ def test_mirroring_the_same_files_again_changes_nothing(db, files):
     output = mirror(report, "--orgs", str(tree))
     assert "Imported: 0 created, 0 updated, 0 removed, 8 unchanged." in output
     assert database_snapshot() == before
+
+
+def test_an_export_imported_again_is_the_same_data_even_with_defused_cells(
+    db, files, client, personas, tmp_path
+):
+    """The export writes `'=...` for a cell a spreadsheet would run; reading it back
+    takes the `'` off, so a mirror of another instance holds the source's very values."""
+    device = Device.objects.get(user=personas["dave"])
+    device.name, device.ext_ref = '=HYPERLINK("http://x","y")', "-42"
+    device.save()
+    client.force_login(personas["sysadmin"])
+    response = client.get("/api/DeviceBackupReport", {"export": "csv", "extraColumns": "true"})
+    export = tmp_path / "export.csv"
+    export.write_bytes(b"".join(response.streaming_content))
+    assert b"'=HYPERLINK" in export.read_bytes() and b",'-42," in export.read_bytes()
+    before = database_snapshot()
+    output = mirror(export)
+    assert "Imported: 0 created, 0 updated, 0 removed" in output
+    assert database_snapshot() == before

@@ -15,6 +15,8 @@ import datetime as dt
 import math
 import re
 
+from reports.csv_record import FORMULA_STARTS
+
 UTC = dt.UTC
 
 
@@ -41,9 +43,21 @@ def _too_long(cell: str, max_length: int) -> CellError:
     return CellError(f"is {len(cell)} characters long; at most {max_length} fit")
 
 
+# What the export puts a `'` before (reports.csv_record), lest a spreadsheet run it.
+_DEFUSED = frozenset(FORMULA_STARTS)
+
+
+def undefused(cell: str) -> str:
+    """The value the export wrote as `'=...`, `'-...`: reading it back takes the `'` off,
+    so that an export imported again (a sync from another instance) is the same data."""
+    if cell[1:2] in _DEFUSED and cell[0] == "'":
+        return cell[1:]
+    return cell
+
+
 def text(cell: str) -> str:
     """Free text, kept as written; missing is "" (the models' blank)."""
-    return "" if is_missing(cell) else cell
+    return "" if is_missing(cell) else undefused(cell)
 
 
 def text_of(max_length: int):
@@ -55,6 +69,8 @@ def text_of(max_length: int):
             return ""
         if (cell[0].isspace() or cell[-1].isspace()) and cell.strip() in _MISSING:
             return ""
+        if cell[0] == "'":
+            cell = undefused(cell)
         if len(cell) > max_length:
             raise _too_long(cell, max_length)
         return cell
@@ -69,6 +85,8 @@ def uid_of(max_length: int):
         value = cell.strip()
         if value == "" or value == "null":
             return None
+        if value[0] == "'":
+            value = undefused(value)
         if len(value) > max_length:
             raise _too_long(value, max_length)
         return value
