@@ -7,5 +7,6 @@ urlpatterns = [
     # Signing in (tokens) before the report API: the vendor keeps both under /api/.
     path("api/v3/", include("accounts.api_urls")),
     path("api/", include("reports.api.urls")),
+    path("data/", include("reports.refresh.urls")),
     path("", include("reports.dashboards.urls")),
 ]

@@ -33,7 +33,8 @@ def _check_usernames_are_free(csv_file: CsvFile, report: ParsedReport) -> None:
             line = report.username_lines[uid_of[username]]
             owner = f"userUid {holder}" if holder else "a local account"
             message = f'"{username}" already belongs to another user ({owner})'
-            raise ImportFailed(csv_file.name, line, "username", message)
+            csv_file.reject(ImportFailed(csv_file.name, line, "username", message))
+    csv_file.check()
 
 
 def _holders(usernames: list[str]) -> Iterator[tuple[str, str | None]]:

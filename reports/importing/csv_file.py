@@ -2,10 +2,16 @@
 
 Line numbers are physical lines of the file, the header being line 1: a quoted cell
 may hold line breaks, so the n-th record is not on line n + 1.
+
+An import stops at the first bad row. A file checked whole for a person (an upload's
+preview, reports.refresh) is opened with every_error=True instead: each bad row is
+noted and skipped, and the parser's check() at the end raises them all together
+(FileErrors), so the file is still refused and nothing is written.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import re
 from collections.abc import Iterable, Iterator
@@ -14,15 +20,28 @@ from pathlib import Path
 
 # What a text file opened with newline="" ends a line on, as csv.reader counts them.
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+# A file with more bad rows than this is the wrong file: the rest are counted, not kept.
+MAX_ERRORS = 1000
 
 
 class ImportFailed(Exception):
     """One bad thing in the file, said with where it is."""
 
     def __init__(self, file: str, line: int | None, column: str | None, message: str) -> None:
-        self.file, self.line, self.column = file, line, column
+        self.file, self.line, self.column, self.message = file, line, column, message
         where = file + (f", line {line}" if line else "") + (f", column {column}" if column else "")
         super().__init__(f"{where}: {message}")
+
+
+class FileErrors(ImportFailed):
+    """Every bad row of a file checked whole: the first says where, `errors` has them
+    all (up to MAX_ERRORS), `count` how many there were."""
+
+    def __init__(self, errors: list[ImportFailed], count: int) -> None:
+        self.errors, self.count = errors, count
+        first = errors[0]
+        more = f" (and {count - 1:,} more error{'s' if count > 2 else ''})" if count > 1 else ""
+        super().__init__(first.file, first.line, first.column, first.message + more)
 
 
 @dataclass(frozen=True)
@@ -41,10 +60,34 @@ class Record:
 class CsvFile:
     """A CSV file whose columns are found by header name; order and extras do not matter."""
 
-    def __init__(self, path: str | Path, name: str | None = None) -> None:
+    def __init__(
+        self, path: str | Path, name: str | None = None, *, every_error: bool = False
+    ) -> None:
         self.path = Path(path)
         self.name = name or str(path)
         self.columns: dict[str, int] = {}
+        self.errors: list[ImportFailed] | None = [] if every_error else None
+        self.error_count = 0
+
+    def reject(self, error: ImportFailed) -> None:
+        """A bad row: stop at it, or, checking every error, note it and go on."""
+        if self.errors is None:
+            raise error
+        self.error_count += 1
+        if len(self.errors) < MAX_ERRORS:
+            self.errors.append(error)
+
+    def check(self) -> None:
+        """After the last row: raise the errors noted, if there were any."""
+        if self.error_count:
+            raise FileErrors(self.errors, self.error_count)
+
+    def _stop(self, error: ImportFailed) -> ImportFailed:
+        """What to raise for a fault that ends the reading: with the rows noted before."""
+        if not self.error_count:
+            return error
+        self.reject(error)
+        return FileErrors(self.errors, self.error_count)
 
     def error(self, record: Record, column: str | None, message: str) -> ImportFailed:
         line = record.line_of(self.columns[column]) if column in self.columns else record.line
@@ -58,10 +101,24 @@ class CsvFile:
                 reader = csv.reader(file, strict=True)
                 yield from self._records(reader, required)
         except OSError as error:
-            raise ImportFailed(self.name, None, None, error.strerror or str(error)) from None
+            message = error.strerror or str(error)
+            raise self._stop(ImportFailed(self.name, None, None, message)) from None
         except UnicodeDecodeError:
             line = self._line_of_bad_byte()
-            raise ImportFailed(self.name, line, None, "is not UTF-8 text") from None
+            raise self._stop(ImportFailed(self.name, line, None, "is not UTF-8 text")) from None
+
+    def check_header(self, required: Iterable[str]) -> None:
+        """A quick look before the whole file is read: raises ImportFailed unless it is
+        CSV text whose header has these columns. (Its rows are not checked.)"""
+        records = self.records(required)
+        try:
+            next(records, None)
+        except ImportFailed as error:
+            if error.line not in (None, 1):
+                return  # a fault further down: the header is fine
+            raise
+        finally:
+            records.close()
 
     def _records(self, reader, required: Iterable[str]) -> Iterator[Record]:
         width = self._read_header(reader)
@@ -76,16 +133,20 @@ class CsvFile:
             except StopIteration:
                 return
             except csv.Error as error:
-                raise ImportFailed(self.name, line, None, f"not valid CSV ({error})") from None
+                message = f"not valid CSV ({error})"
+                raise self._stop(ImportFailed(self.name, line, None, message)) from None
             if not cells or cells == [""]:
                 continue
             record = Record(line, reader.line_num, cells)
             if len(cells) < width:
                 missing = self._first_column_from(len(cells))
                 message = f"the row ends after {len(cells)} cells; the header has {width}"
-                raise self.error(record, missing, message)
+                self.reject(self.error(record, missing, message))
+                continue
             if len(cells) > width:
-                raise self.error(record, None, f"{len(cells)} cells but the header has {width}")
+                message = f"{len(cells)} cells but the header has {width}"
+                self.reject(self.error(record, None, message))
+                continue
             yield record
 
     def _first_column_from(self, index: int) -> str | None:
@@ -109,9 +170,15 @@ class CsvFile:
         return len(names)
 
     def _line_of_bad_byte(self) -> int | None:
-        data = self.path.read_bytes()
-        try:
-            data.decode("utf-8-sig")
-        except UnicodeDecodeError as error:
-            return data.count(b"\n", 0, error.start) + 1
+        # In pieces: the file may be a gigabyte that is not text at all.
+        decoder = codecs.getincrementaldecoder("utf-8-sig")()
+        line = 1
+        with self.path.open("rb") as file:
+            while chunk := file.read(1 << 20):
+                pending = len(decoder.getstate()[0])  # bytes of a character cut in two
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError as error:
+                    return line + chunk.count(b"\n", 0, max(0, error.start - pending))
+                line += chunk.count(b"\n")
         return None

@@ -28,7 +28,7 @@ from reports.importing.changes import (
     chunks,
     pks_of,
 )
-from reports.importing.csv_file import CsvFile, ImportFailed
+from reports.importing.csv_file import CsvFile, ImportFailed, Record
 from reports.importing.one_at_a_time import wait_for_other_imports
 from reports.importing.updates import update_rows
 from reports.models import Device
@@ -64,7 +64,8 @@ def give_root_paths(org_ids: Iterable[int]) -> None:
 
 
 def parse(csv_file: CsvFile) -> dict[str, OrgRow]:
-    """Read and check every row; raises ImportFailed at the first bad cell."""
+    """Read and check every row; raises ImportFailed at the first bad cell (or, for a
+    file opened with every_error, FileErrors once all are read)."""
     parsers = {
         "orgUid": values.uid_of(Org._meta.get_field("org_uid").max_length),
         "orgName": values.text_of(Org._meta.get_field("name").max_length),
@@ -73,27 +74,37 @@ def parse(csv_file: CsvFile) -> dict[str, OrgRow]:
     }
     rows: dict[str, OrgRow] = {}
     for record in csv_file.records(required=COLUMNS):
-        cells = {}
-        for column, parse_cell in parsers.items():
-            try:
-                cells[column] = parse_cell(record.cells[csv_file.columns[column]])
-            except values.CellError as error:
-                raise csv_file.error(record, column, str(error)) from None
-        org_uid = cells["orgUid"]
-        if not org_uid:
-            raise csv_file.error(record, "orgUid", "orgUid is missing; every row needs one")
-        if org_uid in rows:
-            message = f'"{org_uid}" is already on line {rows[org_uid].line}'
-            raise csv_file.error(record, "orgUid", message)
-        rows[org_uid] = OrgRow(
-            org_uid,
-            cells["orgName"],
-            cells["orgExtRef"],
-            cells["parentOrgUid"],
-            line=record.line_of(csv_file.columns["orgUid"]),
-            parent_line=record.line_of(csv_file.columns["parentOrgUid"]),
-        )
+        try:
+            row = _org_row(csv_file, record, parsers, rows)
+        except ImportFailed as error:
+            csv_file.reject(error)
+            continue
+        rows[row.org_uid] = row
+    csv_file.check()
     return rows
+
+
+def _org_row(csv_file: CsvFile, record: Record, parsers: dict, rows: dict[str, OrgRow]) -> OrgRow:
+    cells = {}
+    for column, parse_cell in parsers.items():
+        try:
+            cells[column] = parse_cell(record.cells[csv_file.columns[column]])
+        except values.CellError as error:
+            raise csv_file.error(record, column, str(error)) from None
+    org_uid = cells["orgUid"]
+    if not org_uid:
+        raise csv_file.error(record, "orgUid", "orgUid is missing; every row needs one")
+    if org_uid in rows:
+        message = f'"{org_uid}" is already on line {rows[org_uid].line}'
+        raise csv_file.error(record, "orgUid", message)
+    return OrgRow(
+        org_uid,
+        cells["orgName"],
+        cells["orgExtRef"],
+        cells["parentOrgUid"],
+        line=record.line_of(csv_file.columns["orgUid"]),
+        parent_line=record.line_of(csv_file.columns["parentOrgUid"]),
+    )
 
 
 def import_orgs(path: str | Path, *, dry_run: bool = False) -> Outcome:
@@ -182,8 +193,9 @@ def _final_parents(
         parent = row.parent_uid
         if parent is not None and parent not in rows and parent not in known:
             message = f'unknown parent org "{parent}": not in the file nor known'
-            raise ImportFailed(csv_file.name, row.parent_line, "parentOrgUid", message)
+            csv_file.reject(ImportFailed(csv_file.name, row.parent_line, "parentOrgUid", message))
         parents[uid] = row.parent_uid
+    csv_file.check()
     return parents
 
 

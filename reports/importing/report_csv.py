@@ -120,14 +120,20 @@ class ParsedReport:
 
 
 def parse(csv_file: CsvFile) -> ParsedReport:
-    """Read and check every row; raises ImportFailed at the first bad cell."""
+    """Read and check every row; raises ImportFailed at the first bad cell (or, for a
+    file opened with every_error, FileErrors once all are read)."""
     report = ParsedReport()
     read_row = None
     for record in csv_file.records(required=VENDOR_CSV_HEADER):
         read_row = read_row or RowReader(csv_file)
-        _add_row(csv_file, report, record, read_row(record))
+        try:
+            _add_row(csv_file, report, record, read_row(record))
+        except ImportFailed as error:
+            csv_file.reject(error)
+            continue
         report.records += 1
     _check_usernames_are_unique(csv_file, report)
+    csv_file.check()
     return report
 
 
@@ -203,4 +209,4 @@ def _check_usernames_are_unique(csv_file: CsvFile, report: ParsedReport) -> None
         if other != user_uid:
             line = max(report.username_lines[user_uid], report.username_lines[other])
             message = f'"{user["username"]}" is the username of userUid {other} and {user_uid}'
-            raise ImportFailed(csv_file.name, line, "username", message)
+            csv_file.reject(ImportFailed(csv_file.name, line, "username", message))

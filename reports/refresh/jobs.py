@@ -1,0 +1,146 @@
+"""The jobs the worker runs (`manage.py db_worker`, Django's tasks framework with its
+database backend): checking an upload, applying it, and the sync that the Sync now
+button queues. The web process only queues them: reading a million rows, comparing
+and writing them happens here, in the worker's process.
+
+Each job moves its Upload from one state to the next with a conditional UPDATE, so a
+job queued twice, or an upload discarded while its check waited, is left alone.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django_tasks import task
+
+from reports.importing.changes import Outcome
+from reports.importing.csv_file import FileErrors, ImportFailed
+from reports.importing.environment import Files, apply_files
+from reports.importing.orgs import parse as parse_tree
+from reports.importing.report_csv import parse as parse_report
+from reports.refresh.log import count, describe, recorded
+from reports.refresh.models import Run
+from reports.refresh.progress import (
+    APPLY,
+    CHECK,
+    CountedCsvFile,
+    Progress,
+    StagedTimings,
+    count_lines,
+)
+from reports.refresh.uploads import Upload
+
+State = Upload.State
+
+
+@task()
+def check_upload(upload_id: str) -> None:
+    check(Upload.objects.get(pk=upload_id))
+
+
+@task()
+def apply_upload(upload_id: str) -> None:
+    apply(Upload.objects.get(pk=upload_id))
+
+
+def check(upload: Upload) -> None:
+    """Read both files whole and make a dry run: the preview, or every error."""
+    if upload.state != State.CHECKING:
+        return  # discarded while it waited for the worker
+    progress = Progress(upload.progress_key, CHECK)
+    try:
+        files = read(upload, progress)
+        outcome = apply_files(files, mirror_mode=upload.mirror, dry_run=True)
+    except ImportFailed as error:
+        _move(upload, State.CHECKING, State.INVALID, **_errors(error))
+        upload.remove_files()
+    except BaseException as error:
+        _move(upload, State.CHECKING, State.FAILED, failure=describe(error))
+        upload.remove_files()
+        raise
+    else:
+        ready = _move(
+            upload,
+            State.CHECKING,
+            State.READY,
+            records=files.report.records,
+            preview=preview_of(outcome),
+        )
+        if not ready:
+            upload.remove_files()
+    finally:
+        progress.remove()
+
+
+def apply(upload: Upload) -> None:
+    """Import both files as one run of the run log, started by the upload's user. They
+    are read and checked again: the data here may have changed since the preview."""
+    if upload.state != State.APPLYING:
+        return
+    progress = Progress(upload.progress_key, APPLY)
+    source = f"upload of {upload.names}"
+    try:
+        with recorded(Run.Kind.IMPORT, source, trigger=Run.Trigger.UPLOAD, user=upload.user) as run:
+            Upload.objects.filter(pk=upload.pk).update(run=run)
+            files = read(upload, progress)
+            count(run, apply_files(files, mirror_mode=upload.mirror))
+    except ImportFailed as error:
+        _move(upload, State.APPLYING, State.FAILED, **_errors(error))
+    except BaseException as error:
+        _move(upload, State.APPLYING, State.FAILED, failure=describe(error))
+        raise
+    else:
+        _move(upload, State.APPLYING, State.APPLIED, records=files.report.records)
+    finally:
+        upload.remove_files()
+        progress.remove()
+
+
+def read(upload: Upload, progress: Progress) -> Files:
+    """Both files parsed and checked, every error noted (reports.importing.environment.
+    read_files, with progress), their phases timed into the progress file."""
+    progress.stage("count")
+    report_lines = count_lines(upload.report_path)
+    orgs_path: Path | None = upload.orgs_path
+    total = report_lines + (count_lines(orgs_path) if orgs_path else 0)
+    timings = StagedTimings(progress)
+    report_file = CountedCsvFile(upload.report_path, upload.report_name, progress, total)
+    orgs_file = None
+    if orgs_path is not None:
+        orgs_file = CountedCsvFile(orgs_path, upload.orgs_name, progress, total, report_lines)
+    with timings("read"):
+        report = parse_report(report_file)
+        tree = None if orgs_file is None else parse_tree(orgs_file)
+    return Files(report_file, report, orgs_file, tree, timings)
+
+
+def preview_of(outcome: Outcome) -> dict:
+    """What the page shows of a dry run: counts per table, their totals, the notes."""
+    tables = [
+        {
+            "label": changes.table.label,
+            "created": len(changes.created),
+            "updated": len(changes.updated),
+            "removed": changes.removed,
+            "unchanged": changes.unchanged,
+        }
+        for changes in outcome.changes
+    ]
+    return {"tables": tables, "totals": outcome.totals(), "notes": outcome.notes}
+
+
+def _errors(error: ImportFailed) -> dict:
+    errors = error.errors if isinstance(error, FileErrors) else [error]
+    return {
+        "errors": [
+            {"file": e.file, "line": e.line, "column": e.column, "message": e.message}
+            for e in errors
+        ],
+        "error_count": error.count if isinstance(error, FileErrors) else 1,
+    }
+
+
+def _move(upload: Upload, before: str, after: str, **fields) -> bool:
+    """From one state to the next, unless something else moved it meanwhile."""
+    moved = Upload.objects.filter(pk=upload.pk, state=before).update(state=after, **fields)
+    return bool(moved)

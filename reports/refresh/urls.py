@@ -1,0 +1,12 @@
+from django.urls import path
+
+from reports.refresh import views
+
+urlpatterns = [
+    path("", views.data_page, name="data"),
+    path("uploads/", views.upload_files, name="upload-files"),
+    path("uploads/<uuid:upload_id>/", views.upload_page, name="upload"),
+    path("uploads/<uuid:upload_id>/status", views.upload_status, name="upload-status"),
+    path("uploads/<uuid:upload_id>/apply", views.confirm_upload, name="confirm-upload"),
+    path("uploads/<uuid:upload_id>/discard", views.discard_upload, name="discard-upload"),
+]

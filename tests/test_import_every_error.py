@@ -1,0 +1,144 @@
+"""Checking a file whole (CsvFile(every_error=True), what an upload's preview does): every
+bad row is named with its line and column, and the file is still refused as a whole."""
+
+from __future__ import annotations
+
+import pytest
+
+from reports.importing import csv_file as csv_module
+from reports.importing.changes import Timings
+from reports.importing.csv_file import CsvFile, FileErrors, ImportFailed
+from reports.importing.environment import Files, apply_files
+from reports.importing.orgs import parse as parse_tree
+from reports.importing.report_csv import parse as parse_report
+from tests.import_support import database_snapshot, write_csv
+from tests.test_import_backup_report import vendor_row
+
+ORG_COLUMNS = ("orgUid", "orgName", "orgExtRef", "parentOrgUid")
+
+
+def where(errors: list[ImportFailed]) -> list[tuple[int | None, str | None]]:
+    return [(error.line, error.column) for error in errors]
+
+
+def test_every_bad_cell_of_the_report_is_named(tmp_path):
+    rows = [
+        vendor_row(1),
+        vendor_row(2, lastConnectedDate="yesterday"),
+        vendor_row(3),
+        vendor_row(4, selectedBytes="lots", deviceUid=""),
+        vendor_row(5, userUid=""),
+    ]
+    path = write_csv(tmp_path / "report.csv", rows)
+
+    with pytest.raises(FileErrors) as raised:
+        parse_report(CsvFile(path, every_error=True))
+
+    errors = raised.value.errors
+    # One error a row: its first bad cell, then the next row.
+    assert where(errors) == [(3, "lastConnectedDate"), (5, "selectedBytes"), (6, "userUid")]
+    assert raised.value.count == 3
+    assert "yesterday" in errors[0].message
+    assert str(raised.value).endswith("(and 2 more errors)")
+
+
+def test_an_import_still_stops_at_the_first_bad_row(tmp_path):
+    rows = [vendor_row(1, lastConnectedDate="yesterday"), vendor_row(2, userUid="")]
+    path = write_csv(tmp_path / "report.csv", rows)
+
+    with pytest.raises(ImportFailed) as raised:
+        parse_report(CsvFile(path))
+
+    assert not isinstance(raised.value, FileErrors)
+    assert (raised.value.line, raised.value.column) == (2, "lastConnectedDate")
+
+
+def test_rows_of_the_wrong_length_are_each_named(tmp_path):
+    path = write_csv(tmp_path / "report.csv", [vendor_row(1), vendor_row(2), vendor_row(3)])
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[1] = lines[1] + ",extra"
+    lines[3] = ",".join(lines[3].split(",")[:5])
+    path.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
+
+    with pytest.raises(FileErrors) as raised:
+        parse_report(CsvFile(path, every_error=True))
+
+    assert [error.line for error in raised.value.errors] == [2, 4]
+    assert "the header has" in raised.value.errors[0].message
+
+
+def test_a_fault_that_ends_the_reading_comes_after_the_rows_before_it(tmp_path):
+    # Far enough down that the text is decoded after the first rows were read.
+    rows = [vendor_row(1, selectedBytes="x")] + [vendor_row(n) for n in range(2, 100)]
+    path = write_csv(tmp_path / "report.csv", rows)
+    path.write_bytes(path.read_bytes() + b"\xff\xfe not text\r\n")
+
+    with pytest.raises(FileErrors) as raised:
+        parse_report(CsvFile(path, every_error=True))
+
+    assert [error.message for error in raised.value.errors][1:] == ["is not UTF-8 text"]
+    assert raised.value.errors[0].column == "selectedBytes"
+
+
+def test_duplicate_usernames_are_each_named(tmp_path):
+    rows = [
+        vendor_row(1, username="same"),
+        vendor_row(2, username="same"),
+        vendor_row(3, username="other"),
+        vendor_row(4, username="other"),
+    ]
+    path = write_csv(tmp_path / "report.csv", rows)
+
+    with pytest.raises(FileErrors) as raised:
+        parse_report(CsvFile(path, every_error=True))
+
+    assert where(raised.value.errors) == [(3, "username"), (5, "username")]
+
+
+def test_many_errors_are_counted_and_the_first_ones_kept(tmp_path, monkeypatch):
+    monkeypatch.setattr(csv_module, "MAX_ERRORS", 3)
+    rows = [vendor_row(n, selectedBytes="x") for n in range(1, 8)]
+    path = write_csv(tmp_path / "report.csv", rows)
+
+    with pytest.raises(FileErrors) as raised:
+        parse_report(CsvFile(path, every_error=True))
+
+    assert [error.line for error in raised.value.errors] == [2, 3, 4]
+    assert raised.value.count == 7
+
+
+def test_every_bad_row_of_the_org_tree_is_named(tmp_path):
+    rows = [
+        {"orgUid": "org-a", "orgName": "A"},
+        {"orgUid": "", "orgName": "nameless"},
+        {"orgUid": "org-a", "orgName": "A again"},
+        {"orgUid": "org-b", "orgName": "B" * 500},
+    ]
+    path = write_csv(tmp_path / "orgs.csv", rows, columns=ORG_COLUMNS)
+
+    with pytest.raises(FileErrors) as raised:
+        parse_tree(CsvFile(path, every_error=True))
+
+    assert where(raised.value.errors) == [(3, "orgUid"), (4, "orgUid"), (5, "orgName")]
+
+
+@pytest.mark.django_db
+def test_unknown_parents_are_each_named_and_nothing_is_written(tmp_path):
+    rows = [
+        {"orgUid": "org-a", "orgName": "A", "parentOrgUid": "org-nowhere"},
+        {"orgUid": "org-b", "orgName": "B"},
+        {"orgUid": "org-c", "orgName": "C", "parentOrgUid": "org-elsewhere"},
+    ]
+    tree = write_csv(tmp_path / "orgs.csv", rows, columns=ORG_COLUMNS)
+    report = write_csv(tmp_path / "report.csv", [vendor_row(1, orgUid="org-b")])
+    report_file, orgs_file = CsvFile(report, every_error=True), CsvFile(tree, every_error=True)
+    files = Files(
+        report_file, parse_report(report_file), orgs_file, parse_tree(orgs_file), Timings()
+    )
+    before = database_snapshot()
+
+    with pytest.raises(FileErrors) as raised:
+        apply_files(files, mirror_mode=True)
+
+    assert where(raised.value.errors) == [(2, "parentOrgUid"), (4, "parentOrgUid")]
+    assert database_snapshot() == before
