@@ -63,6 +63,8 @@ def chromium(tmp_path_factory, live_server):
         f"--window-size={WINDOW[0]},{WINDOW[1]}",
     ):
         options.add_argument(argument)
+    # The console, where Chromium reports what the Content-Security-Policy refused.
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     options.add_experimental_option(
         "prefs",
         {
@@ -164,6 +166,14 @@ class Browser:
     def device_names(self) -> list[str]:
         return [a.text for a in self.find_all(".report-table td:first-child > a")]
 
+    def csp_violations(self) -> list[str]:
+        """What the Content-Security-Policy refused since the last call, from the console."""
+        return [
+            entry["message"]
+            for entry in self.driver.get_log("browser")
+            if "Content Security Policy" in entry["message"]
+        ]
+
     def screenshot(self, name: str) -> None:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         self.driver.save_screenshot(str(SCREENSHOTS / f"{name}.png"))
@@ -187,8 +197,13 @@ class Browser:
 
 @pytest.fixture
 def browser(chromium, live_server):
+    """A clean browser; after the test, no page it visited broke the
+    Content-Security-Policy (only the product's own files, nothing inline)."""
     chromium.delete_all_cookies()
-    return Browser(chromium, live_server.url)
+    browser = Browser(chromium, live_server.url)
+    browser.csp_violations()  # an earlier test's
+    yield browser
+    assert browser.csp_violations() == []
 
 
 @pytest.fixture
