@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "accounts",
     "reports",
     "reports.refresh",
+    "reports.history",
 ]
 
 MIDDLEWARE = [
@@ -183,6 +184,10 @@ VENDOR_ATTEMPTS = env_int("VENDOR_ATTEMPTS", 5)
 VENDOR_RETRY_SECONDS = float(os.environ.get("VENDOR_RETRY_SECONDS") or 2)
 VENDOR_RETRY_AFTER_MAX_SECONDS = env_int("VENDOR_RETRY_AFTER_MAX_SECONDS", 300)
 DATA_STALE_HOURS = env_int("DATA_STALE_HOURS", 26)
+
+# Backup health history (reports.history): daily snapshots per org are kept this many
+# days (today included); `manage.py snapshot_health` removes older ones.
+HISTORY_DAYS = env_int("HISTORY_DAYS", 400)
 
 # API tokens (accounts.tokens): how long a token from /api/v3/oauth/token or
 # /api/v3/auth/jwt lasts. The vendor's SDK asks for a new one when a token is refused.

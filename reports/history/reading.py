@@ -1,0 +1,67 @@
+"""Reading snapshots back for a viewer: subtree sums, limited by the one reach rule.
+
+A viewer's history is the sum over the orgs of the subtrees their reach grants
+(`accounts.roles.reach_of`): everything for a system administrator, their org's subtree
+for an org manager, nothing for anyone else, whose reach holds only their own devices.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet, Sum
+
+from accounts.roles import Reach
+from reports.history.models import Snapshot
+from reports.history.snapshots import FIGURES, STORAGE
+
+
+@dataclass(frozen=True)
+class Figures:
+    devices: int = 0
+    ok: int = 0
+    warning: int = 0
+    critical: int = 0
+    never: int = 0
+    selected_bytes: int = 0
+    archive_bytes: int = 0
+    cold_archives: int = 0
+    cold_bytes: int = 0
+
+    @property
+    def ok_share(self) -> float | None:
+        """Share of the active devices backed up within the warning threshold."""
+        return self.ok / self.devices if self.devices else None
+
+    def __add__(self, other: Figures) -> Figures:
+        return Figures(*(getattr(self, f) + getattr(other, f) for f in FIGURES + STORAGE))
+
+
+def has_history(reach: Reach) -> bool:
+    """Only a reach over org subtrees has fleet figures to remember."""
+    return reach.everything or bool(reach.org_paths)
+
+
+def snapshots_of(reach: Reach) -> QuerySet[Snapshot]:
+    """The snapshot rows of the orgs in the viewer's reach."""
+    if reach.everything:
+        return Snapshot.objects.all()
+    if not reach.org_paths:
+        return Snapshot.objects.none()
+    allowed = Q()
+    for path in reach.org_paths:
+        allowed |= Q(org__path__startswith=path)
+    return Snapshot.objects.filter(allowed)
+
+
+def daily_totals(snapshots: QuerySet[Snapshot], since: dt.date) -> dict[dt.date, Figures]:
+    """The sum of these rows on each day from `since`, in one GROUP BY day."""
+    rows = (
+        snapshots.filter(day__gte=since)
+        .order_by()
+        .values("day")
+        .annotate(**{f"n_{f}": Sum(f) for f in FIGURES + STORAGE})
+        .order_by("day")
+    )
+    return {row.pop("day"): Figures(**{f[2:]: v for f, v in row.items()}) for row in rows}

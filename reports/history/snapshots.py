@@ -1,0 +1,98 @@
+"""Taking the day's snapshot from the read model, and forgetting old ones.
+
+One GROUP BY org over the report table gives every org's figures at once: each
+device is counted on its `device_first` row, storage over every row, as the overview
+counts them (reports.dashboards.overview). Health is the one rule's (`health_q`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, F, Q, Sum
+from django.utils import timezone
+
+from reports import clock
+from reports.dashboards.overview import ACTIVE
+from reports.health import Health, health_q
+from reports.history.models import Snapshot
+from reports.models import ReportRow
+
+FIGURES = ("devices", "ok", "warning", "critical", "never")
+STORAGE = ("selected_bytes", "archive_bytes", "cold_archives", "cold_bytes")
+
+
+@dataclass(frozen=True)
+class Taken:
+    day: dt.date
+    orgs: int
+    removed: int
+
+
+def day_of(moment: dt.datetime) -> dt.date:
+    return timezone.localdate(moment)
+
+
+def figures_by_org(rows, now: dt.datetime) -> dict[int, dict[str, int]]:
+    """Each org's figures over these report rows (rows without an org are left out)."""
+    device = Q(device_first=True) & ACTIVE
+    cold = Q(cold_storage=True)
+
+    def devices(condition: Q) -> Count:
+        return Count("device_id", filter=device & condition)
+
+    counts = {"devices": devices(Q())}
+    counts |= {h.value: devices(health_q(h, now)) for h in Health}
+    counts |= {
+        "selected_bytes": Sum("selected_bytes"),
+        "archive_bytes": Sum("archive_bytes"),
+        "cold_archives": Count("archive_id", filter=cold),
+        "cold_bytes": Sum("archive_bytes", filter=cold),
+    }
+    grouped = (
+        rows.order_by()
+        .filter(org_id__isnull=False)
+        .alias(last=F("device_backup_date"))
+        .values("org_id")
+        .annotate(**{f"n_{name}": value for name, value in counts.items()})
+    )
+    # Prefixed: an aggregate may not take the name of the field it sums.
+    return {
+        row.pop("org_id"): {name[2:]: value or 0 for name, value in row.items()} for row in grouped
+    }
+
+
+def take(now: dt.datetime | None = None) -> Taken:
+    """Replace the day's snapshot with the figures of now, then apply the retention."""
+    now = now or clock.now()
+    day = day_of(now)
+    figures = figures_by_org(ReportRow.objects.all(), now)
+    with transaction.atomic():
+        # A report row may still name an org that an import has just removed.
+        from accounts.models import Org
+
+        known = set(Org.objects.filter(pk__in=figures).values_list("pk", flat=True))
+        Snapshot.objects.filter(day=day).delete()
+        Snapshot.objects.bulk_create(
+            [
+                Snapshot(org_id=org_id, day=day, taken_at=now, **values)
+                for org_id, values in figures.items()
+                if org_id in known
+            ],
+            batch_size=2000,
+        )
+        removed = forget_old(now)
+    return Taken(day=day, orgs=len(known), removed=removed)
+
+
+def oldest_kept(now: dt.datetime) -> dt.date:
+    """HISTORY_DAYS days are kept: today and the days before it, that many in all."""
+    return day_of(now) - dt.timedelta(days=settings.HISTORY_DAYS - 1)
+
+
+def forget_old(now: dt.datetime) -> int:
+    removed, _ = Snapshot.objects.filter(day__lt=oldest_kept(now)).delete()
+    return removed

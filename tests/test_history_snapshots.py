@@ -1,0 +1,150 @@
+"""Snapshots (spec section 9): the day's figures per org equal the live counts, subtree
+sums equal the subtree's devices, a second snapshot replaces the first, and retention
+removes exactly the days older than HISTORY_DAYS."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.core.management import call_command
+from django.utils import timezone
+
+from accounts.models import Org
+from accounts.roles import Reach
+from reports.history.models import Snapshot
+from reports.history.reading import Figures, daily_totals, snapshots_of
+from reports.history.snapshots import take
+from reports.models import Archive, Device
+
+WARNING, CRITICAL = dt.timedelta(days=3), dt.timedelta(days=7)
+
+
+def live_figures(orgs, now: dt.datetime) -> Figures:
+    """From the environment tables, not the report table: device by device."""
+    counts = dict.fromkeys(["devices", "ok", "warning", "critical", "never"], 0)
+    storage = dict.fromkeys(["selected_bytes", "archive_bytes", "cold_archives", "cold_bytes"], 0)
+    for device in Device.objects.filter(user__org__in=orgs):
+        archives = list(device.archives.all())
+        for archive in archives:
+            storage["selected_bytes"] += archive.selected_bytes or 0
+            storage["archive_bytes"] += archive.archive_bytes or 0
+            if archive.cold_storage:
+                storage["cold_archives"] += 1
+                storage["cold_bytes"] += archive.archive_bytes or 0
+        if device.status != Device.Status.ACTIVE:
+            continue
+        dates = [a.last_completed_backup_date for a in archives if a.last_completed_backup_date]
+        counts["devices"] += 1
+        if not dates:
+            counts["never"] += 1
+        elif now - max(dates) >= CRITICAL:
+            counts["critical"] += 1
+        elif now - max(dates) >= WARNING:
+            counts["warning"] += 1
+        else:
+            counts["ok"] += 1
+    return Figures(**counts, **storage)
+
+
+def own_figures(snapshot: Snapshot) -> Figures:
+    return Figures(**{f: getattr(snapshot, f) for f in Figures.__dataclass_fields__})
+
+
+@pytest.fixture
+def varied(fleet):
+    """The personas' fleet plus a deactivated device with storage and a second archive."""
+    from tests.factories import ArchiveFactory, DeviceFactory
+
+    users = fleet["users"]
+    gone = DeviceFactory(user=users["carol"], name="CAROL-OLD", status=Device.Status.DEACTIVATED)
+    ArchiveFactory(device=gone, archive_bytes=5 * 1024**3, selected_bytes=6 * 1024**3)
+    ArchiveFactory(device=fleet["warning"], last_completed_backup_date=None, archive_bytes=10)
+    return fleet
+
+
+def test_each_orgs_snapshot_equals_its_live_counts(varied, settings):
+    now = timezone.now()
+    taken = take(now)
+    assert taken.day == timezone.localdate(now)
+    snapshots = {s.org_id: s for s in Snapshot.objects.filter(day=taken.day)}
+    for org in Org.objects.all():
+        expected = live_figures([org], now)
+        if org.pk not in snapshots:
+            assert expected == Figures(), org
+            continue
+        assert own_figures(snapshots[org.pk]) == expected, org
+    # Not a trivial fleet: every health and some storage show up somewhere.
+    total = sum((own_figures(s) for s in snapshots.values()), Figures())
+    assert min(total.ok, total.warning, total.critical, total.never, total.cold_archives) >= 1
+    assert total.devices < Device.objects.count()  # the deactivated device is not counted
+
+
+def test_subtree_figures_are_the_sums_of_the_orgs_below(varied, orgs):
+    now = timezone.now()
+    day = take(now).day
+    for org in Org.objects.all():
+        reach = Reach(everything=False, owner_id=None, org_paths=(org.path,))
+        totals = daily_totals(snapshots_of(reach), since=day)
+        expected = live_figures(Org.objects.subtree_of(org), now)
+        assert totals.get(day, Figures()) == expected, org
+    everything = daily_totals(snapshots_of(Reach(everything=True, owner_id=None)), since=day)
+    assert everything[day] == live_figures(Org.objects.all(), now)
+    assert everything[day].devices == 8
+
+
+def test_a_second_snapshot_the_same_day_replaces_the_first(varied):
+    morning = timezone.now()
+    take(morning)
+    first = {s.org_id: s.pk for s in Snapshot.objects.all()}
+    Archive.objects.filter(device=varied["critical"]).update(last_completed_backup_date=morning)
+    from reports.read_model import rebuild
+
+    rebuild()
+    take(morning + dt.timedelta(seconds=1))
+    after = Snapshot.objects.filter(day=timezone.localdate(morning))
+    assert after.count() == len(first)
+    sales = Org.objects.get(org_uid="org-sales")
+    assert after.get(org=sales).critical == 0
+    assert after.get(org=sales).ok == 2
+    assert sum(s.devices for s in after) == 8  # replaced, not added
+
+
+def test_the_command_takes_the_snapshot_and_applies_the_retention(varied, settings, capsys):
+    settings.HISTORY_DAYS = 5
+    start = timezone.now()
+    for days in range(7):
+        with time_machine.travel(start + dt.timedelta(days=days)):
+            call_command("snapshot_health")
+    days_kept = sorted(set(Snapshot.objects.values_list("day", flat=True)))
+    last = timezone.localdate(start + dt.timedelta(days=6))
+    assert days_kept == [last - dt.timedelta(days=n) for n in range(4, -1, -1)]
+    assert "older than the retention removed" in capsys.readouterr().out
+
+
+def test_retention_keeps_the_oldest_kept_day_and_removes_the_day_before(varied, settings):
+    settings.HISTORY_DAYS = 400
+    now = timezone.now()
+    today = timezone.localdate(now)
+    sales = Org.objects.get(org_uid="org-sales")
+    for age in (398, 399, 400, 401):
+        Snapshot.objects.create(org=sales, day=today - dt.timedelta(days=age), taken_at=now)
+    take(now)
+    ages = {(today - d).days for d in Snapshot.objects.values_list("day", flat=True)}
+    assert ages == {0, 398, 399}
+
+
+def test_a_successful_import_takes_a_snapshot_and_a_failed_one_does_not(varied):
+    from reports.refresh.log import recorded
+    from reports.refresh.models import Run
+
+    with pytest.raises(ValueError), recorded(Run.Kind.IMPORT, "broken.csv"):
+        raise ValueError("line 2: not a report")
+    assert not Snapshot.objects.exists()
+    with recorded(Run.Kind.REBUILD, "the environment tables"):
+        pass
+    assert not Snapshot.objects.exists()
+    with recorded(Run.Kind.SYNC, "https://vendor.example"):
+        pass
+    assert Snapshot.objects.filter(day=timezone.localdate()).count() == 4
