@@ -23,6 +23,8 @@ from reports.refresh.progress import LABELS, Progress
 from reports.refresh.uploads import Upload
 
 RECENT = 10
+# What a job that has not started shows: the worker has not taken it yet.
+QUEUED = {"stage": "queued", "label": LABELS["queued"], "percent": 0}
 
 
 def system_administrators_only(view):
@@ -149,6 +151,6 @@ def upload_status(request: HttpRequest, upload_id) -> JsonResponse:
             "state": upload.state,
             "label": upload.get_state_display(),
             "finished": not working,
-            "progress": progress or {"stage": "queued", "label": LABELS["queued"], "percent": 0},
+            "progress": progress or (QUEUED if working else None),
         }
     )
