@@ -113,6 +113,26 @@ def test_a_good_vendor_syncs(vendor, personas):
     assert export == {"export": ["csv"], "extraColumns": ["true"]}
 
 
+@pytest.mark.parametrize(
+    "setting, value, message",
+    [
+        ("VENDOR_URL", "", "VENDOR_URL must be the vendor's address"),
+        ("VENDOR_CLIENT_SECRET", "", "Set both VENDOR_CLIENT_ID and VENDOR_CLIENT_SECRET"),
+        ("VENDOR_CLIENT_ID", "", "Set both VENDOR_CLIENT_ID and VENDOR_CLIENT_SECRET"),
+    ],
+)
+def test_a_setting_missing_is_in_the_log_too(vendor, personas, settings, setting, value, message):
+    setattr(settings, setting, value)
+    fails(personas, message)
+    assert not vendor.requests
+
+
+def test_no_credentials_at_all(vendor, personas, settings):
+    settings.VENDOR_CLIENT_ID = settings.VENDOR_CLIENT_SECRET = ""
+    run = fails(personas, "No credentials: set VENDOR_CLIENT_ID and VENDOR_CLIENT_SECRET")
+    assert run.source == f"{vendor.url} as no account"
+
+
 def test_bad_credentials(vendor, personas):
     vendor.on(TOKEN, Answer(401, {"error": "invalid_client"}))
     run = fails(personas, "the vendor refused the credentials of API client key-sync (HTTP 401)")

@@ -70,13 +70,14 @@ def sync(
     """Pull and apply; a dry run says what would change and is not logged. Raises
     SyncFailed (or ImportFailed, for a bad row) having changed nothing."""
     with one_sync_at_a_time():
-        source = f"{vendor.url} as {vendor.account}"
+        source = f"{vendor.url or 'VENDOR_URL unset'} as {vendor.account}"
         log = (
             nullcontext()
             if dry_run
             else recorded(Run.Kind.SYNC, source, trigger=trigger, user=user)
         )
         with log as run:
+            vendor.check()  # in the log: a scheduled sync with a broken setting says so there
             outcome = _pull_and_apply(vendor, dry_run, allow_empty, say)
             if run is not None:
                 count(run, outcome)

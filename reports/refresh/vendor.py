@@ -56,7 +56,8 @@ class Vendor:
 
     @classmethod
     def from_settings(cls) -> Vendor:
-        vendor = cls(
+        """The settings as they are; check() says what is missing or wrong."""
+        return cls(
             url=settings.VENDOR_URL.strip().rstrip("/"),
             client_id=settings.VENDOR_CLIENT_ID,
             client_secret=settings.VENDOR_CLIENT_SECRET,
@@ -67,8 +68,6 @@ class Vendor:
             retry_seconds=float(settings.VENDOR_RETRY_SECONDS),
             retry_after_max=float(settings.VENDOR_RETRY_AFTER_MAX_SECONDS),
         )
-        vendor.check()
-        return vendor
 
     def check(self) -> None:
         if not self.url.startswith(("https://", "http://")):
@@ -88,7 +87,9 @@ class Vendor:
 
     @property
     def account(self) -> str:
-        return f"API client {self.client_id}" if self.client_id else f"user {self.username}"
+        if self.client_id:
+            return f"API client {self.client_id}"
+        return f"user {self.username}" if self.username else "no account"
 
     @property
     def credentials_hint(self) -> str:

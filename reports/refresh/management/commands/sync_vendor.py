@@ -40,7 +40,7 @@ class Command(BaseCommand):
         trigger = Run.Trigger.SCHEDULE if scheduled else Run.Trigger.COMMAND
         try:
             vendor = Vendor.from_settings()
-            if verbosity:
+            if verbosity and vendor.url:
                 self.stdout.write(f"Syncing from {vendor.url} as {vendor.account}.")
             outcome = sync(
                 vendor,
