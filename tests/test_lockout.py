@@ -250,3 +250,33 @@ def test_an_org_manager_cannot_see_the_lockouts(client, personas):
 
 def test_the_test_client_login_still_works(client, personas):
     assert client.login(username="dave", password=PASSWORD)
+
+
+# The vendor's SDK, over HTTP
+
+
+@pytest.fixture
+def pycpg_connections():
+    """pycpg keeps its connections alive in one module-level session: closed after the
+    test, no live-server thread is left serving one when the server stops."""
+    from pycpg.services._connection import ROOT_SESSION
+
+    yield
+    ROOT_SESSION.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_pycpg_counts_two_failures_a_wrong_password_and_says_when_locked(
+    live_server, personas, pycpg_connections
+):
+    import pycpg.sdk
+    from pycpg.exceptions import PycpgTooManyRequestsError, PycpgUnauthorizedError
+
+    with pytest.raises(PycpgUnauthorizedError):
+        pycpg.sdk.from_local_account(live_server.url, "dave", "wrong")
+    assert AccessAttempt.objects.get(username="dave").failures_since_start == 2  # it retries
+
+    AccessAttempt.objects.filter(username="dave").update(failures_since_start=LIMIT)
+    with pytest.raises(PycpgTooManyRequestsError) as refused:
+        pycpg.sdk.from_local_account(live_server.url, "dave", PASSWORD)
+    assert "Too many failed sign-ins" in str(refused.value)
