@@ -102,7 +102,10 @@ class ApiClientAdmin(admin.ModelAdmin):
     def state(self, client: ApiClient) -> str:
         return client.state
 
-    @admin.action(description="Revoke the selected API clients (at once, for good)")
+    @admin.action(
+        description="Revoke the selected API clients (at once, for good)",
+        permissions=["change"],
+    )
     def revoke(self, request, queryset) -> None:
         count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
         self.message_user(request, f"Revoked {count} API client(s); their tokens stop working.")
