@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -12,6 +15,13 @@ from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
 from accounts.models import User
+from reports.row import VENDOR_CSV_HEADER
+from tests.import_support import write_csv
+from tests.sync_support import Answer, CannedVendor
+from tests.test_import_backup_report import vendor_row
+from tests.test_sync_hostile import ORGS, REPORT, TOKEN, csv_answer, org_page, report_count
+
+EXPORT = "/api/DeviceBackupReport?export"
 
 
 def run_worker(worker_id: str = "test-worker") -> None:
@@ -60,3 +70,27 @@ def csv_text(columns: list[str], rows: list[dict]) -> str:
 def csv_file(name: str, text: str | bytes) -> SimpleUploadedFile:
     data = text.encode("utf-8") if isinstance(text, str) else text
     return SimpleUploadedFile(name, data, content_type="text/csv")
+
+
+@contextmanager
+def canned_vendor(settings, folder: Path) -> Iterator[CannedVendor]:
+    """A vendor in a thread, set as VENDOR_*: an org tree of one, an export of two devices."""
+    canned = CannedVendor()
+    export = write_csv(folder / "export.csv", [vendor_row(1), vendor_row(2)], VENDOR_CSV_HEADER)
+    canned.on(TOKEN, Answer(body={"access_token": "token", "token_type": "bearer"}))
+    canned.on(
+        ORGS,
+        org_page([{"orgUid": "org-hq", "orgName": "HQ", "orgExtRef": None, "parentOrgUid": None}]),
+    )
+    canned.on(REPORT, report_count(2))
+    canned.on(EXPORT, csv_answer(export.read_bytes()))
+    settings.VENDOR_URL = canned.url
+    settings.VENDOR_CLIENT_ID, settings.VENDOR_CLIENT_SECRET = "key-sync-now", "secret"
+    settings.VENDOR_USERNAME = settings.VENDOR_PASSWORD = ""
+    settings.VENDOR_ATTEMPTS = 2
+    settings.VENDOR_RETRY_SECONDS = 0.001
+    settings.VENDOR_TIMEOUT_SECONDS = 5
+    try:
+        yield canned
+    finally:
+        canned.stop()

@@ -1,7 +1,8 @@
 """The jobs the worker runs (`manage.py db_worker`, Django's tasks framework with its
 database backend): checking an upload, applying it, and the sync that the Sync now
-button queues. The web process only queues them: reading a million rows, comparing
-and writing them happens here, in the worker's process.
+button queues (the very sync of `manage.py sync_vendor`). The web process only queues
+them: reading a million rows, comparing and writing them happens here, in the worker's
+process.
 
 Each job moves its Upload from one state to the next with a conditional UPDATE, so a
 job queued twice, or an upload discarded while its check waited, is left alone.
@@ -11,8 +12,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django_tasks import task
+from django_tasks import TaskContext, task
 
+from accounts.models import User
 from reports.importing.changes import Outcome
 from reports.importing.csv_file import FileErrors, ImportFailed
 from reports.importing.environment import Files, apply_files
@@ -28,7 +30,9 @@ from reports.refresh.progress import (
     StagedTimings,
     count_lines,
 )
+from reports.refresh.sync import AnotherSyncIsRunning, sync
 from reports.refresh.uploads import Upload
+from reports.refresh.vendor import SyncFailed, Vendor
 
 State = Upload.State
 
@@ -41,6 +45,30 @@ def check_upload(upload_id: str) -> None:
 @task()
 def apply_upload(upload_id: str) -> None:
     apply(Upload.objects.get(pk=upload_id))
+
+
+@task(takes_context=True)
+def sync_from_vendor(context: TaskContext, user_id: int | None) -> dict:
+    """Sync now: what `manage.py sync_vendor` does, recorded as started by this user in
+    the browser. Says how it went: succeeded (with the import's lines), failed (why; a
+    failed sync changes nothing) or refused (another sync was running)."""
+    progress = Progress(sync_progress_key(context.task_result.id))
+    user = User.objects.filter(pk=user_id).first()
+    try:
+        vendor = Vendor.from_settings()  # a setting gone wrong since: a failed run, logged
+        progress.say(f"Signing in to {vendor.url} as {vendor.account}")
+        outcome = sync(vendor, trigger=Run.Trigger.WEB, user=user, say=progress.say)
+    except AnotherSyncIsRunning as refused:
+        return {"outcome": "refused", "message": str(refused)}
+    except (SyncFailed, ImportFailed) as error:
+        return {"outcome": "failed", "message": f"{error} (nothing was changed)"}
+    finally:
+        progress.remove()
+    return {"outcome": "succeeded", "lines": outcome.lines()}
+
+
+def sync_progress_key(task_id: str) -> str:
+    return f"sync-{task_id}"
 
 
 def check(upload: Upload) -> None:

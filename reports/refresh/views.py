@@ -1,5 +1,6 @@
 """The Data page, for system administrators only: upload the vendor's files (checked by
-the worker, previewed, applied on confirmation with a progress bar) and Sync now.
+the worker, previewed, applied on confirmation with a progress bar) and Sync now (the
+sync of `manage.py sync_vendor`, on the worker, followed the same way).
 
 Everyone else is answered 404, as for anything they may not see; the jobs run on the
 worker, and these views only queue them and read their state.
@@ -13,7 +14,11 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
+from django_tasks import TaskResult, TaskResultStatus
+from django_tasks.exceptions import TaskResultDoesNotExist, TaskResultMismatch
+from django_tasks_db.models import DBTaskResult
 
+from accounts.models import User
 from accounts.roles import is_system_administrator
 from reports.dashboards.views.common import page_context
 from reports.refresh import jobs
@@ -21,10 +26,13 @@ from reports.refresh.forms import UploadForm
 from reports.refresh.models import Run
 from reports.refresh.progress import LABELS, Progress
 from reports.refresh.uploads import Upload
+from reports.refresh.vendor import SyncFailed, Vendor
 
 RECENT = 10
 # What a job that has not started shows: the worker has not taken it yet.
 QUEUED = {"stage": "queued", "label": LABELS["queued"], "percent": 0}
+SYNCING = {"stage": "sync", "label": "Syncing from the vendor", "percent": None}
+UNDER_WAY = (TaskResultStatus.READY, TaskResultStatus.RUNNING)
 
 
 def system_administrators_only(view):
@@ -65,11 +73,18 @@ def data_page(request: HttpRequest) -> HttpResponse:
     return _render_data_page(request, UploadForm())
 
 
-def _render_data_page(request: HttpRequest, form: UploadForm, status: int = 200) -> HttpResponse:
+def _render_data_page(
+    request: HttpRequest, form: UploadForm, status: int = 200, **extra
+) -> HttpResponse:
+    vendor, vendor_problem = _vendor()
     context = page_context(request, "data") | {
         "form": form,
         "uploads": Upload.objects.select_related("user")[:RECENT],
         "runs": Run.objects.select_related("user")[:RECENT],
+        "vendor": vendor,
+        "vendor_problem": vendor_problem,
+        "sync_under_way": _sync_under_way(),
+        **extra,
     }
     return render(request, "refresh/data.html", context, status=status)
 
@@ -153,4 +168,93 @@ def upload_status(request: HttpRequest, upload_id) -> JsonResponse:
             "finished": not working,
             "progress": progress or (QUEUED if working else None),
         }
+    )
+
+
+# Sync now: the job engine's own record of the job is all there is to follow.
+
+
+def _vendor() -> tuple[Vendor | None, str]:
+    """The vendor the sync would pull from, or why there is none (VENDOR_* settings)."""
+    vendor = Vendor.from_settings()
+    try:
+        vendor.check()
+    except SyncFailed as problem:
+        return None, str(problem)
+    return vendor, ""
+
+
+def _sync_under_way() -> str | None:
+    """A Sync now queued or running: a second click follows it rather than queue another.
+    (Two at once would be safe, one waiting for the other, just pointless.)"""
+    job = (
+        DBTaskResult.objects.filter(
+            task_path=jobs.sync_from_vendor.module_path, status__in=UNDER_WAY
+        )
+        .order_by("enqueued_at")
+        .first()
+    )
+    return None if job is None else str(job.id)
+
+
+def _get_sync(task_id) -> TaskResult:
+    try:
+        return jobs.sync_from_vendor.get_result(str(task_id))
+    except (TaskResultDoesNotExist, TaskResultMismatch):
+        raise Http404("No such sync") from None
+
+
+@system_administrators_only
+@require_POST
+def sync_now(request: HttpRequest) -> HttpResponse:
+    vendor, problem = _vendor()
+    if vendor is None:
+        return _render_data_page(request, UploadForm(), status=400, sync_refused=problem)
+    task_id = _sync_under_way()
+    if task_id is None:
+        task_id = jobs.sync_from_vendor.enqueue(request.user.pk).id
+    return redirect("sync", task_id=task_id)
+
+
+@system_administrators_only
+@require_GET
+def sync_page(request: HttpRequest, task_id) -> HttpResponse:
+    job = _get_sync(task_id)
+    (user_id,) = job.args
+    finished = job.status not in UNDER_WAY
+    said = job.return_value if job.status == TaskResultStatus.SUCCESSFUL else None
+    run = None
+    if finished and job.started_at:
+        runs = Run.objects.filter(
+            kind=Run.Kind.SYNC,
+            trigger=Run.Trigger.WEB,
+            user_id=user_id,
+            started_at__gte=job.started_at,
+        )
+        run = runs.order_by("started_at").first()
+    context = page_context(request, "data") | {
+        "job": job,
+        "by": User.objects.filter(pk=user_id).first(),
+        "finished": finished,
+        "said": said,
+        "crashed": job.errors[0].exception_class_path if job.errors else "",
+        "run": run,
+    }
+    return render(request, "refresh/sync.html", context)
+
+
+@system_administrators_only
+@require_GET
+@answers_json
+def sync_status(request: HttpRequest, task_id) -> JsonResponse:
+    try:
+        job = jobs.sync_from_vendor.get_result(str(task_id))
+    except (TaskResultDoesNotExist, TaskResultMismatch):
+        return JsonResponse({"error": "no such sync"}, status=404)
+    working = job.status in UNDER_WAY
+    progress = Progress(jobs.sync_progress_key(job.id)).read() if working else None
+    if working and progress is None:
+        progress = QUEUED if job.status == TaskResultStatus.READY else SYNCING
+    return JsonResponse(
+        {"state": job.status.lower(), "finished": not working, "progress": progress}
     )

@@ -19,7 +19,13 @@ from reports.models import Device
 from reports.refresh import progress as progress_module
 from reports.refresh.uploads import Upload
 from tests.browser.conftest import WAIT_SECONDS
-from tests.refresh_support import csv_text, export_as_root, rows_of, run_worker
+from tests.refresh_support import (
+    canned_vendor,
+    csv_text,
+    export_as_root,
+    rows_of,
+    run_worker,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -220,3 +226,21 @@ def test_a_desktop_user_or_org_manager_cannot_reach_it(browser, fleet, name):
 
     assert browser.find("h1").text == "Not found"
     assert not browser.find_all("#id_report")
+
+
+def test_sync_now_shows_the_sync_to_its_outcome(browser, fleet, worker, settings, tmp_path):
+    with canned_vendor(settings, tmp_path) as source:
+        browser.sign_in("root")
+        browser.open("/data/")
+        assert source.url in browser.find("#sync").text
+
+        browser.click("#sync-now")
+        assert browser.path.startswith("/data/sync/")
+        assert "Waiting for the worker" in wait_for(browser, ".job-label").text
+        worker.start()
+        worker.join()
+
+        result = wait_for(browser, "#result")
+        assert "devices: 2 created" in result.text
+        assert browser.find("#sync-state").text == "succeeded"
+        browser.screenshot("sync-now-result")
