@@ -65,3 +65,12 @@ def daily_totals(snapshots: QuerySet[Snapshot], since: dt.date) -> dict[dt.date,
         .order_by("day")
     )
     return {row.pop("day"): Figures(**{f[2:]: v for f, v in row.items()}) for row in rows}
+
+
+TREND_DAYS = 90
+
+
+def trend_of(reach: Reach, today: dt.date, days: int = TREND_DAYS) -> list[tuple[dt.date, Figures]]:
+    """The reach's totals on each of the last `days` days that has a snapshot, oldest first."""
+    since = today - dt.timedelta(days=days - 1)
+    return sorted(daily_totals(snapshots_of(reach), since).items())

@@ -1,0 +1,149 @@
+"""Compliance by org (spec section 9): per org of one level of the viewer's reach, the
+share of active devices backed up within the warning threshold, now and 7 and 30 days
+ago, from the snapshots.
+
+"Now" is the latest snapshot (taken daily and after every refresh); the earlier
+columns are the snapshots 7 and 30 days before it. Each org's figures are its whole
+subtree's: the snapshot rows of the level's subtree are read once, three days of them,
+and each is added to the listed org its path passes through.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from accounts.models import Org
+from accounts.roles import Reach
+from reports.history.reading import Figures, snapshots_of
+from reports.history.snapshots import FIGURES, STORAGE
+
+WEEK, MONTH = 7, 30
+SORTS = ("org", "devices", "now", "week", "month", "change")
+
+
+class OutOfReach(LookupError):
+    """No such org, or not one the viewer may see."""
+
+
+@dataclass(frozen=True)
+class ComplianceRow:
+    org_uid: str
+    org_name: str
+    drill: bool  # the org has orgs below to list
+    own: bool  # the devices directly in the level's org, not in an org below
+    now: Figures
+    week: Figures
+    month: Figures
+
+    @property
+    def devices(self) -> int:
+        return self.now.devices
+
+    @property
+    def change(self) -> float | None:
+        """Percentage points gained (or lost, negative) against 30 days ago."""
+        if self.now.ok_share is None or self.month.ok_share is None:
+            return None
+        return 100 * (self.now.ok_share - self.month.ok_share)
+
+
+@dataclass(frozen=True)
+class Compliance:
+    level: Org | None  # the org whose children are listed; None: the reach's top
+    trail: list[Org]  # the level's ancestors within the reach, top first, then the level
+    day: dt.date | None  # the "now" snapshot's day; None: no snapshot yet
+    rows: list[ComplianceRow]
+
+
+def _within(reach: Reach, org: Org) -> bool:
+    return reach.everything or any(org.path.startswith(p) for p in reach.org_paths)
+
+
+def _top(reach: Reach) -> list[Org]:
+    if reach.everything:
+        return list(Org.objects.filter(parent__isnull=True))
+    return list(Org.objects.filter(path__in=reach.org_paths))
+
+
+def _trail(reach: Reach, level: Org) -> list[Org]:
+    return [org for org in level.ancestors() if _within(reach, org)]
+
+
+def compliance_of(reach: Reach, org_uid: str | None = None) -> Compliance:
+    """One level of the reach: its top orgs, or the children of the org asked for."""
+    level = None
+    if org_uid:
+        level = Org.objects.filter(org_uid=org_uid).first()
+        if level is None or not _within(reach, level):
+            raise OutOfReach(org_uid)
+        listed = list(level.children.all())
+    else:
+        listed = _top(reach)
+    snapshots = snapshots_of(reach)
+    if level is not None:
+        snapshots = snapshots.filter(org__path__startswith=level.path)
+    day = snapshots.order_by("-day").values_list("day", flat=True).first()
+    rows = _rows(snapshots, listed, level, day) if day else []
+    return Compliance(level, _trail(reach, level) if level else [], day, rows)
+
+
+def _rows(snapshots, listed: list[Org], level: Org | None, day: dt.date) -> list[ComplianceRow]:
+    days = {
+        day: "now",
+        day - dt.timedelta(days=WEEK): "week",
+        day - dt.timedelta(days=MONTH): "month",
+    }
+    by_path = {org.path: org for org in listed}
+    depth = (level.depth + 1) if level else None
+    sums: dict[tuple[str, str], Figures] = {}
+    fields = FIGURES + STORAGE
+    values = snapshots.filter(day__in=days).values_list("day", "org__path", *fields)
+    for day_of_row, path, *figures in values.iterator(chunk_size=5000):
+        if level is not None and path == level.path:
+            key = "own"
+        else:
+            parts = path.strip("/").split("/")
+            # The listed org this path passes through: at the level below `level`, or
+            # for the reach's top, whichever listed path is its prefix.
+            if depth is not None:
+                key = "/" + "/".join(parts[: depth + 1]) + "/"
+            else:
+                key = next((p for p in by_path if path.startswith(p)), "")
+        column = days[day_of_row]
+        sums[(key, column)] = sums.get((key, column), Figures()) + Figures(*figures)
+    has_children = set(
+        Org.objects.filter(parent__in=listed).values_list("parent_id", flat=True).distinct()
+    )
+
+    def row(key: str, org: Org, *, own: bool = False) -> ComplianceRow:
+        now, week, month = (sums.get((key, c), Figures()) for c in ("now", "week", "month"))
+        drill = not own and org.pk in has_children
+        return ComplianceRow(org.org_uid, org.name, drill, own, now, week, month)
+
+    rows = [row(path, org) for path, org in by_path.items()]
+    if level is not None and any(key == "own" for key, _ in sums):
+        rows.append(row("own", level, own=True))
+    return rows
+
+
+def sorted_rows(rows: list[ComplianceRow], sort: str) -> list[ComplianceRow]:
+    """By a column of SORTS, "-" first for descending; missing shares last either way."""
+    descending, column = sort.startswith("-"), sort.lstrip("-")
+    if column not in SORTS:
+        raise ValueError(f"{sort!r} is not a column; sort by one of {', '.join(SORTS)}.")
+
+    def value(r: ComplianceRow):
+        return {
+            "org": r.org_name.casefold(),
+            "devices": r.devices,
+            "now": r.now.ok_share,
+            "week": r.week.ok_share,
+            "month": r.month.ok_share,
+            "change": r.change,
+        }[column]
+
+    present = [r for r in rows if value(r) is not None]
+    missing = [r for r in rows if value(r) is None]
+    present.sort(key=lambda r: (value(r), r.org_name.casefold(), r.org_uid), reverse=descending)
+    return present + sorted(missing, key=lambda r: (r.org_name.casefold(), r.org_uid))

@@ -1,0 +1,55 @@
+"""The compliance rows as records: one shape for the CSV export and the JSON resource,
+so the two cannot disagree."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from reports.csv_record import LINE_END, NULL_CELL, csv_cell
+from reports.history.compliance import ComplianceRow
+
+FIELDS = (
+    "orgUid",
+    "orgName",
+    "directlyInOrg",
+    "activeDevices",
+    "okPercentNow",
+    "okPercent7DaysAgo",
+    "okPercent30DaysAgo",
+    "changePoints",
+)
+
+
+def _percent(share: float | None) -> float | None:
+    return None if share is None else round(100 * share, 1)
+
+
+def record(row: ComplianceRow) -> dict:
+    return {
+        "orgUid": row.org_uid,
+        "orgName": row.org_name,
+        "directlyInOrg": row.own,
+        "activeDevices": row.devices,
+        "okPercentNow": _percent(row.now.ok_share),
+        "okPercent7DaysAgo": _percent(row.week.ok_share),
+        "okPercent30DaysAgo": _percent(row.month.ok_share),
+        "changePoints": None if row.change is None else round(row.change, 1),
+    }
+
+
+def _cell(value) -> str:
+    """As the report's export writes a value: null for a missing one; text through the
+    export's own cell rule (quoting, formula starts defused); numbers as they are."""
+    if value is None:
+        return NULL_CELL
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return csv_cell(value)
+    return str(value)
+
+
+def csv_lines(rows: Iterable[ComplianceRow]) -> Iterator[str]:
+    yield ",".join(FIELDS) + LINE_END
+    for row in rows:
+        yield ",".join(_cell(value) for value in record(row).values()) + LINE_END

@@ -1,0 +1,176 @@
+"""Compliance by org (spec section 9): one level of the viewer's reach at a time, from
+the snapshots; the page, its CSV and the JSON resource agree; role-limited."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Org
+from reports.history.models import Snapshot
+from reports.history.snapshots import take
+
+PAGE = "/history/compliance/"
+API = "/api/history/compliance"
+
+
+@pytest.fixture
+def history(fleet):
+    """Today's snapshot of the personas' fleet, and hand-made ones 7 and 30 days before:
+    Sales had both its devices OK a month ago, one a week ago; Accounting none a month ago."""
+    now = timezone.now()
+    today = take(now).day
+    sales, accounting = (
+        Org.objects.get(org_uid="org-sales"),
+        Org.objects.get(org_uid="org-accounting"),
+    )
+    for days, sales_ok, accounting_ok in ((7, 1, 2), (30, 2, 0)):
+        day = today - dt.timedelta(days=days)
+        Snapshot.objects.create(org=sales, day=day, devices=2, ok=sales_ok, taken_at=now)
+        Snapshot.objects.create(org=accounting, day=day, devices=3, ok=accounting_ok, taken_at=now)
+    return fleet
+
+
+def rows_of(client, **params) -> list[dict]:
+    response = client.get(API, params)
+    assert response.status_code == 200, response.content
+    return response.json()["data"]["rows"]
+
+
+def by_uid(rows) -> dict[str, dict]:
+    return {(r["orgUid"], r["directlyInOrg"]): r for r in rows}
+
+
+def test_a_system_administrator_starts_at_the_roots_and_drills_down(login, history):
+    client = login("root")
+    top = rows_of(client)
+    assert [r["orgUid"] for r in top] == ["org-acme"]
+    assert top[0]["activeDevices"] == 8
+    assert [r["orgUid"] for r in rows_of(client, org="org-acme", sort="org")] == [
+        "org-americas",
+        "org-emea",
+    ]
+    emea = by_uid(rows_of(client, org="org-emea"))
+    assert set(emea) == {("org-accounting", False), ("org-sales", False)}
+    sales = emea[("org-sales", False)]
+    # Today: Sales has sam's healthy device and his critical one.
+    assert sales["activeDevices"] == 2
+    assert (sales["okPercentNow"], sales["okPercent7DaysAgo"]) == (50.0, 50.0)
+    assert (sales["okPercent30DaysAgo"], sales["changePoints"]) == (100.0, -50.0)
+    accounting = emea[("org-accounting", False)]
+    assert accounting["okPercentNow"] == pytest.approx(66.7)
+    assert accounting["okPercent30DaysAgo"] == 0.0
+    assert accounting["changePoints"] == pytest.approx(66.7)
+
+
+def test_an_orgs_own_devices_get_a_row_of_their_own(login, history):
+    rows = by_uid(rows_of(login("carol"), org="org-americas"))
+    assert set(rows) == {("org-eng", False), ("org-americas", True)}
+    assert rows[("org-americas", True)]["activeDevices"] == 1  # carol's own
+    assert rows[("org-eng", False)]["activeDevices"] == 2  # erin's two
+
+
+def test_an_org_manager_starts_at_their_org_and_sees_nothing_above_or_beside(login, history):
+    client = login("alice")
+    assert [r["orgUid"] for r in rows_of(client)] == ["org-accounting"]
+    assert rows_of(client, org="org-accounting") == [
+        {
+            "orgUid": "org-accounting",
+            "directlyInOrg": True,
+            "orgName": "Accounting",
+            "activeDevices": 3,
+            "okPercentNow": pytest.approx(66.7),
+            "okPercent7DaysAgo": pytest.approx(66.7),
+            "okPercent30DaysAgo": 0.0,
+            "changePoints": pytest.approx(66.7),
+        }
+    ]
+    for outside in ("org-emea", "org-acme", "org-sales", "org-americas", "no-such-org"):
+        assert client.get(API, {"org": outside}).status_code == 404, outside
+        assert client.get(PAGE, {"org": outside}).status_code == 404, outside
+
+
+@pytest.mark.parametrize("name", ["dave", "sam"])
+def test_a_user_without_an_org_reach_gets_no_fleet_figures(login, history, name):
+    client = login(name)
+    response = client.get(API)
+    assert response.status_code == 403
+    assert "own devices" in response.json()["detail"]
+    page = client.get(PAGE)
+    assert page.status_code == 403
+    assert "No fleet figures" in page.content.decode()
+    assert client.get(PAGE, {"format": "csv"}).status_code == 403
+    assert reverse("compliance") not in client.get(reverse("overview")).content.decode()
+
+
+def test_the_api_needs_a_signed_in_caller(client, history):
+    assert client.get(API).status_code == 401
+
+
+def test_a_bad_sort_is_a_400_naming_it(login, history):
+    client = login("root")
+    response = client.get(API, {"sort": "size"})
+    assert response.status_code == 400
+    assert "sort" in response.json()["parameters"]
+    assert client.get(PAGE, {"sort": "size"}).status_code == 400
+
+
+@pytest.mark.parametrize("sort", ["now", "-now", "change", "-change", "org", "-devices", "month"])
+def test_sorting_puts_missing_shares_last(login, history, sort):
+    rows = rows_of(login("root"), org="org-emea", sort=sort)
+    column = {"now": "okPercentNow", "change": "changePoints", "org": "orgName"}.get(
+        sort.lstrip("-"),
+        {"devices": "activeDevices", "month": "okPercent30DaysAgo"}.get(sort.lstrip("-")),
+    )
+    values = [r[column] for r in rows if r[column] is not None]
+    key = str.casefold if column == "orgName" else None
+    assert values == sorted(values, key=key, reverse=sort.startswith("-"))
+
+
+def csv_rows(client, **params) -> list[dict]:
+    response = client.get(PAGE, params | {"format": "csv"})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    return list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+
+
+def as_csv(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+@pytest.mark.parametrize(
+    ("name", "org"),
+    [("root", None), ("root", "org-acme"), ("root", "org-emea"), ("carol", "org-americas")],
+)
+def test_the_csv_equals_the_json(login, history, name, org):
+    client = login(name)
+    params = {"org": org} if org else {}
+    json_rows = rows_of(client, **params)
+    assert json_rows
+    assert csv_rows(client, **params) == [{k: as_csv(v) for k, v in r.items()} for r in json_rows]
+
+
+def test_the_page_lists_the_level_with_drill_down_links(login, history):
+    client = login("root")
+    page = client.get(PAGE, {"org": "org-acme"}).content.decode()
+    assert '<a href="?org=org-emea">EMEA</a>' in page
+    assert "Export CSV" in page
+    assert "−50.0 pp" not in page  # Sales is one level down
+    page = client.get(PAGE, {"org": "org-emea"}).content.decode()
+    assert "−50.0 pp" in page
+    assert ">Sales<" in page  # no orgs below Sales: no link
+
+
+def test_no_snapshot_yet_says_so(login, fleet):
+    page = login("root").get(PAGE)
+    assert page.status_code == 200
+    assert "No history yet" in page.content.decode()

@@ -1,0 +1,94 @@
+"""The role matrix over history (spec sections 4 and 9): over random org trees and
+roles, a viewer's trend and compliance rows cover exactly the orgs of their reach."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from accounts.models import Org
+from accounts.roles import ROLE_GROUPS, reach_of
+from reports.history.compliance import compliance_of
+from reports.history.reading import has_history, trend_of
+from reports.history.snapshots import take
+from reports.models import Device
+from tests.factories import ArchiveFactory, DeviceFactory, OrgFactory, UserFactory
+from tests.personas import ago
+from tests.test_api_roles import environments
+
+
+def orgs_granted(user) -> set[int]:
+    """Independently of the history code: the orgs of the subtrees the user's groups grant."""
+    groups = set(user.groups.values_list("name", flat=True))
+    if user.is_superuser or ROLE_GROUPS["sysadmin"] in groups:
+        return set(Org.objects.values_list("pk", flat=True))
+    if ROLE_GROUPS["org-manager"] in groups and user.org_id:
+        return set(Org.objects.subtree_of(user.org).values_list("pk", flat=True))
+    return set()
+
+
+def every_level(reach):
+    """Walk the compliance tree from the top, following each drill-down link."""
+    pending, seen = [None], []
+    while pending:
+        org_uid = pending.pop()
+        level = compliance_of(reach, org_uid)
+        seen.append(level)
+        pending.extend(row.org_uid for row in level.rows if row.drill)
+    return seen
+
+
+@pytest.mark.django_db
+@settings(
+    max_examples=15,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(environment=environments(), healthy=st.lists(st.booleans(), min_size=7, max_size=7))
+def test_a_viewers_history_is_exactly_their_reach(environment, healthy):
+    parents, user_specs, device_specs = environment
+    with transaction.atomic():
+        orgs = []
+        for parent in parents:
+            orgs.append(OrgFactory(parent=orgs[parent] if parent is not None else None))
+        users = []
+        for org_index, roles in user_specs:
+            user = UserFactory(org=orgs[org_index])
+            user.groups.add(*Group.objects.filter(name__in=[ROLE_GROUPS[r] for r in roles]))
+            users.append(user)
+        for index, (owner, archives) in enumerate(device_specs):
+            device = DeviceFactory(user=users[owner])
+            for _ in range(archives):
+                ArchiveFactory(
+                    device=device,
+                    last_completed_backup_date=ago(hours=1 if healthy[index] else 200),
+                )
+        today = take(timezone.now()).day
+        for user in users:
+            reach = reach_of(user)
+            granted = orgs_granted(user)
+            assert has_history(reach) == bool(granted)
+            devices = Device.objects.filter(user__org__in=granted, status="Active")
+            trend = trend_of(reach, today)
+            if devices.exists():
+                assert [day for day, _ in trend] == [today]
+                assert trend[0][1].devices == devices.count()
+            else:
+                assert trend == []
+            if not granted:
+                continue
+            granted_uids = set(Org.objects.filter(pk__in=granted).values_list("org_uid", flat=True))
+            listed = {row.org_uid for level in every_level(reach) for row in level.rows}
+            assert listed <= granted_uids
+            top = compliance_of(reach)
+            assert sum(row.devices for row in top.rows) == devices.count()
+            outside = Org.objects.exclude(pk__in=granted).first()
+            if outside is not None:
+                with pytest.raises(LookupError):
+                    compliance_of(reach, outside.org_uid)
+        transaction.set_rollback(True)
