@@ -11,6 +11,7 @@ from __future__ import annotations
 import pycpg.sdk
 import pytest
 from pycpg.exceptions import PycpgError, PycpgNotFoundError, PycpgUnauthorizedError
+from pycpg.services._connection import ROOT_SESSION
 
 from accounts.api_clients import ApiClient
 from accounts.models import Org, User
@@ -25,6 +26,15 @@ from tests.vendor_support import (
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def sdk_connections_closed():
+    """pycpg keeps its connections alive in one session for the whole process; close them
+    after each test, so that no request thread of the live server outlives it (one that
+    ends after the server stopped sharing the test database fails closing it)."""
+    yield
+    ROOT_SESSION.close()
 
 
 def sign_in(how: str, url: str, user: User):
