@@ -8,12 +8,15 @@ import datetime as dt
 import io
 
 import pytest
+import requests
+import schemathesis
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Org
 from reports.history.models import Snapshot
 from reports.history.snapshots import take
+from tests.personas import PASSWORD
 
 PAGE = "/history/compliance/"
 API = "/api/history/compliance"
@@ -174,3 +177,24 @@ def test_no_snapshot_yet_says_so(login, fleet):
     page = login("root").get(PAGE)
     assert page.status_code == 200
     assert "No history yet" in page.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_real_answers_fit_the_openapi_document(live_server, history):
+    schema = schemathesis.openapi.from_url(f"{live_server.url}/api/schema.json")
+    operation = schema["/api/history/compliance"]["GET"]
+    calls = [
+        ({}, "root", 200),
+        ({"org": "org-emea", "sort": "-change"}, "root", 200),
+        ({"org": "org-americas"}, "carol", 200),
+        ({"sort": "size"}, "root", 400),
+        ({}, None, 401),
+        ({}, "dave", 403),
+        ({"org": "org-emea"}, "alice", 404),
+    ]
+    for params, name, status in calls:
+        auth = (name, PASSWORD) if name else None
+        url = f"{live_server.url}{API}"
+        response = requests.get(url, params=params, auth=auth, timeout=30)
+        assert response.status_code == status, (params, name, response.content)
+        operation.validate_response(response)
