@@ -23,11 +23,11 @@ from reports.importing.report_csv import parse as parse_report
 from reports.refresh.log import count, describe, recorded
 from reports.refresh.models import Run
 from reports.refresh.progress import (
-    APPLY,
     CHECK,
     CountedCsvFile,
     Progress,
     StagedTimings,
+    apply_plan,
     count_lines,
 )
 from reports.refresh.sync import AnotherSyncIsRunning, sync
@@ -105,7 +105,7 @@ def apply(upload: Upload) -> None:
     are read and checked again: the data here may have changed since the preview."""
     if upload.state != State.APPLYING:
         return
-    progress = Progress(upload.progress_key, APPLY)
+    progress = Progress(upload.progress_key, apply_plan(upload.preview, upload.records))
     source = f"upload of {upload.names}"
     try:
         with recorded(Run.Kind.IMPORT, source, trigger=Run.Trigger.UPLOAD, user=upload.user) as run:
