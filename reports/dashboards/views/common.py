@@ -16,6 +16,7 @@ def page_context(request: HttpRequest, current: str) -> dict:
         # The admin site lets in exactly these (accounts.admin_site).
         "can_admin": reach.everything,
         "has_history": has_history(reach),
+        "reach": reach,  # for a page's own use, so it is read once
         "nav_reports": REPORTS.values(),
         "current": current,
     }

@@ -10,12 +10,16 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from accounts.roles import Reach
 from reports import clock, health
 from reports.cache import cached, query_key
 from reports.dashboards.catalog import REPORTS
 from reports.dashboards.charts import Bar, bar_chart
 from reports.dashboards.overview import Overview, overview_of
 from reports.dashboards.views.common import page_context
+from reports.history.charts import trend_chart
+from reports.history.reading import TREND_DAYS, has_history, trend_of
+from reports.history.snapshots import day_of
 from reports.models import ReportRow
 from reports.refresh.models import Run
 from reports.templatetags.backup_format import bytes_human
@@ -86,6 +90,19 @@ def _data_age(now: dt.datetime) -> dict:
     }
 
 
+def _trend(reach: Reach, now: dt.datetime) -> dict:
+    """The 90-day health trend, for those whose reach is more than their own devices."""
+    if not has_history(reach):
+        return {}
+    today = day_of(now)
+    points = trend_of(reach, today)
+    return {
+        "trend_chart": trend_chart(points, today),
+        "trend_points": points[::-1],
+        "trend_days": TREND_DAYS,
+    }
+
+
 @login_required
 @require_GET
 def overview_page(request: HttpRequest) -> HttpResponse:
@@ -108,4 +125,5 @@ def overview_page(request: HttpRequest) -> HttpResponse:
         **_data_age(clock.now()),
         **_charts(overview),
     }
+    context |= _trend(context["reach"], clock.now())
     return render(request, "reports/overview.html", context)
