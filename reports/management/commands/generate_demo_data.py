@@ -10,6 +10,7 @@ from reports import clock
 from reports.demo.environment import generate
 from reports.demo.logins import DEMO_PASSWORD, ensure_demo_logins
 from reports.demo.progress import Progress
+from reports.history.backfill import backfill
 from reports.models import Device
 
 
@@ -37,6 +38,12 @@ class Command(BaseCommand):
             help="The instant ages count back from (default: the current time).",
         )
         parser.add_argument(
+            "--history-days",
+            type=int,
+            default=90,
+            help="Days of backup health history to make up, today included (0: none).",
+        )
+        parser.add_argument(
             "--if-empty",
             action="store_true",
             help="Do nothing (but say so) if the database already has devices.",
@@ -50,6 +57,8 @@ class Command(BaseCommand):
     def handle(self, *args, devices: int, seed: int, now, if_empty: bool, **options) -> None:
         if devices < 1:
             raise CommandError("--devices must be at least 1.")
+        if options["history_days"] < 0:
+            raise CommandError("--history-days must be 0 or more.")
         verbosity = options["verbosity"]
         existing = Device.objects.count()
         if existing and not if_empty:
@@ -63,7 +72,9 @@ class Command(BaseCommand):
                     f"The database already has {existing:,} devices: no demo data generated."
                 )
         else:
-            self._generate(devices, seed, now or clock.now().replace(microsecond=0), verbosity)
+            now = now or clock.now().replace(microsecond=0)
+            self._generate(devices, seed, now, verbosity)
+            self._history(options["history_days"], seed, now, verbosity)
         if options["demo_logins"]:
             self._demo_logins(verbosity)
 
@@ -81,6 +92,17 @@ class Command(BaseCommand):
                     f"owned by {counts.users:,} people in {counts.orgs:,} orgs, and "
                     f"{counts.rows:,} report rows in {elapsed:.1f} s."
                 )
+            )
+
+    def _history(self, days: int, seed: int, now: dt.datetime, verbosity: int) -> None:
+        if not days:
+            return
+        started = time.monotonic()
+        rows = backfill(days, seed=seed, now=now)
+        if verbosity:
+            self.stdout.write(
+                f"Made up {days} days of backup health history: {rows:,} snapshot rows "
+                f"in {time.monotonic() - started:.1f} s."
             )
 
     def _demo_logins(self, verbosity: int) -> None:
