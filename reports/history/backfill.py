@@ -40,9 +40,13 @@ def _past(today: Snapshot, age: int, course: int, rng: random.Random, day: dt.da
     backed = devices - never
     share = today.ok / today.devices if today.devices else 0.0
     share = share - course * DRIFT_PER_DAY * age + rng.uniform(-0.02, 0.02)
-    ok = max(0, min(backed, round(backed * share)))
+    ok = max(0, min(backed, round(devices * share)))
     stale = backed - ok
-    critical = round(stale * rng.uniform(0.3, 0.6))
+    # Stale devices split between warning and critical about as they do today.
+    today_stale = today.warning + today.critical
+    critical_part = today.critical / today_stale if today_stale else 0.5
+    critical_part = min(1.0, max(0.0, critical_part + rng.uniform(-0.05, 0.05)))
+    critical = round(stale * critical_part)
     return Snapshot(
         org_id=today.org_id,
         day=day,

@@ -18,7 +18,7 @@ from django.utils.safestring import SafeString
 from reports.health import Health
 from reports.history.reading import TREND_DAYS, Figures
 
-WIDTH, HEIGHT = 720, 190
+WIDTH, HEIGHT = 1160, 220  # about the card's width on a desktop: text keeps its size
 LEFT, TOP, BOTTOM = 40, 10, 40  # room for the axis labels and the legend
 PLOT_HEIGHT = HEIGHT - TOP - BOTTOM
 ORDER = (Health.OK, Health.WARNING, Health.CRITICAL, Health.NEVER)  # bottom up
@@ -99,7 +99,7 @@ def _legend() -> SafeString:
     y = HEIGHT - 10
     items = []
     for i, health in enumerate(ORDER):
-        x = LEFT + i * 130
+        x = LEFT + i * 140
         items.append(
             format_html(
                 '<rect class="chart-bar bar-{}" x="{}" y="{}" width="10" height="10" rx="2"></rect>'
