@@ -11,7 +11,7 @@ from pathlib import Path
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
-from django_tasks_db.management.commands.db_worker import Worker
+from django_tasks_db.management.commands import db_worker
 from django_tasks_db.models import DBTaskResult
 
 from accounts.models import User
@@ -26,17 +26,26 @@ EXPORT = "/api/DeviceBackupReport?export"
 
 def run_worker(worker_id: str = "test-worker") -> None:
     """Run every queued job with the worker's own loop, as `manage.py db_worker --batch`
-    does (its command only adds signal handlers and logging), in this thread."""
-    Worker(
-        queue_names=["default"],
-        interval=0,
-        batch=True,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id=worker_id,
-        excluded_queue_names=[],
-    ).run()
+    does (its command only adds signal handlers and logging), in this thread.
+
+    Between jobs the loop closes connections that are not in autocommit mode, as a
+    long-running worker should; a test's connection is in its transaction, which that
+    would end. So here, as Django's test client does for requests, it is left open."""
+    closing = db_worker.close_old_connections
+    db_worker.close_old_connections = lambda **kwargs: None
+    try:
+        db_worker.Worker(
+            queue_names=["default"],
+            interval=0,
+            batch=True,
+            backend_name="default",
+            startup_delay=False,
+            max_tasks=None,
+            worker_id=worker_id,
+            excluded_queue_names=[],
+        ).run()
+    finally:
+        db_worker.close_old_connections = closing
 
 
 def queued_jobs() -> list[str]:
