@@ -83,8 +83,14 @@ def test_a_viewers_history_is_exactly_their_reach(environment, healthy):
             if not granted:
                 continue
             granted_uids = set(Org.objects.filter(pk__in=granted).values_list("org_uid", flat=True))
-            listed = {row.org_uid for level in every_level(reach) for row in level.rows}
-            assert listed <= granted_uids
+            levels = every_level(reach)
+            assert {row.org_uid for level in levels for row in level.rows} <= granted_uids
+            for level in levels:
+                for row in level.rows:
+                    org = Org.objects.get(org_uid=row.org_uid)
+                    orgs_counted = [org] if row.own else Org.objects.subtree_of(org)
+                    live = Device.objects.filter(user__org__in=orgs_counted, status="Active")
+                    assert row.devices == live.count(), (row, level.level)
             top = compliance_of(reach)
             assert sum(row.devices for row in top.rows) == devices.count()
             outside = Org.objects.exclude(pk__in=granted).first()

@@ -95,6 +95,7 @@ def _rows(snapshots, listed: list[Org], level: Org | None, day: dt.date) -> list
         day - dt.timedelta(days=MONTH): "month",
     }
     by_path = {org.path: org for org in listed}
+    # A listed child's path has one more part than the level's ("/1/" has depth 1).
     depth = (level.depth + 1) if level else None
     sums: dict[tuple[str, str], Figures] = {}
     fields = FIGURES + STORAGE
@@ -107,7 +108,7 @@ def _rows(snapshots, listed: list[Org], level: Org | None, day: dt.date) -> list
             # The listed org this path passes through: at the level below `level`, or
             # for the reach's top, whichever listed path is its prefix.
             if depth is not None:
-                key = "/" + "/".join(parts[: depth + 1]) + "/"
+                key = "/" + "/".join(parts[:depth]) + "/"
             else:
                 key = next((p for p in by_path if path.startswith(p)), "")
         column = days[day_of_row]
