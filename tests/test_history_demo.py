@@ -55,3 +55,27 @@ def test_the_demo_fleet_has_90_days_of_history_some_orgs_improving_some_slipping
 def test_no_history_days_makes_only_todays_history():
     generate("--history-days", "0")
     assert not Snapshot.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_big_fleet_gets_thousands_of_orgs_several_levels_deep():
+    from accounts.models import Org
+    from reports.demo.environment import FleetGenerator
+
+    big = FleetGenerator(1_000_000, seed=1, now=NOW)
+    departments = 118  # of the demo company's sites (reports.demo.names)
+    assert 2_000 <= 40 + departments * (1 + big._teams_per_department()) <= 10_000
+    assert FleetGenerator(2_000, seed=1, now=NOW)._teams_per_department() == 0
+
+    places = FleetGenerator(100_000, seed=1, now=NOW)._make_orgs()
+    assert Org.objects.count() == 512
+    assert max(org.depth for org in Org.objects.all()) == 6  # six levels, the root at 1
+    assert {Org.objects.get(pk=p.org_id).depth for p, _ in places if not p.legacy} == {6}
+    # A department's people are spread evenly over its teams.
+    by_department: dict[int, set[float]] = {}
+    for place, weight in places:
+        if not place.legacy:
+            parent = Org.objects.get(pk=place.org_id).parent_id
+            by_department.setdefault(parent, set()).add(round(weight, 9))
+    assert len(by_department) == 118
+    assert all(len(weights) == 1 for weights in by_department.values())

@@ -202,6 +202,7 @@ _PREFIXES = {
     for os, choices in names.NAME_PREFIXES.items()
 }
 _PROFILE_RESULTS = _Weighted(names.PROFILE_RESULTS)
+DEVICES_PER_ORG = 250
 _RANDOM_NAME_CHARS = "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789"
 
 
@@ -288,21 +289,43 @@ class FleetGenerator:
                     for department in departments:
                         ext_ref = f"CC-{department.cost_center}{site.lan_octet:03d}"
                         department_org = org(department.name, ext_ref, site_org)
-                        place = _Place(
-                            department_org.pk,
-                            _org_report(department_org),
-                            region,
-                            site,
-                            locales,
-                            department.name,
-                        )
-                        places.append((place, site.weight * department.weight / headcount))
+                        share = site.weight * department.weight / headcount
+                        # A big fleet's departments have teams, people in the teams.
+                        teams = [
+                            org(
+                                f"{department.name} {name}",
+                                f"{ext_ref}-{n + 1:02d}",
+                                department_org,
+                            )
+                            for n, name in enumerate(names.TEAMS[: self._teams_per_department()])
+                        ] or [department_org]
+                        for team in teams:
+                            place = _Place(
+                                team.pk,
+                                _org_report(team),
+                                region,
+                                site,
+                                locales,
+                                department.name,
+                            )
+                            places.append((place, share / len(teams)))
         legacy_name, legacy_ref, legacy_weight = names.LEGACY_ORG
         legacy = org(legacy_name, legacy_ref, root, status=Org.Status.DEACTIVATED)
         english = _Weighted([("en", 1.0)])
         place = _Place(legacy.pk, _org_report(legacy), None, None, english, "", legacy=True)
         places.append((place, legacy_weight))
         return places
+
+    def _teams_per_department(self) -> int:
+        """About one org per DEVICES_PER_ORG devices: a 1,000,000-device fleet has some
+        thousands of orgs, six levels deep; a small one keeps its five levels."""
+        departments = sum(
+            len(site.departments) for r in names.REGIONS for c in r.countries for site in c.sites
+        )
+        wanted = self.target // DEVICES_PER_ORG
+        if wanted <= 2 * departments:
+            return 0
+        return min(len(names.TEAMS), round(wanted / departments))
 
     def _make_destinations(self) -> None:
         uids = _Uids(self.seed, "destination")

@@ -469,3 +469,14 @@ NAME_PREFIXES = {
 }
 
 PROFILE_RESULTS = (("SUCCESS", 90), ("FAILED", 6), ("PARTIAL", 4))
+
+
+# Team names under a department, for big fleets (reports.demo.environment): "Finance Payables".
+TEAMS = (
+    "Core", "Platform", "Operations", "Planning", "North", "South", "East", "West",
+    "Central", "Projects", "Support", "Delivery", "Quality", "Programs", "Services",
+    "Analytics", "Strategy", "Field", "Partners", "Enablement", "Infrastructure", "Growth",
+    "Retention", "Onboarding", "Compliance", "Automation", "Research", "Tooling", "Insights",
+    "Excellence", "Pipeline", "Integration", "Accounts", "Contracts", "Regional", "Global",
+    "Special Projects", "Transformation", "Labs", "Reliability",
+)  # fmt: skip
