@@ -161,3 +161,25 @@ def test_an_export_imported_again_is_the_same_data_even_with_defused_cells(
     output = mirror(export)
     assert "Imported: 0 created, 0 updated, 0 removed" in output
     assert database_snapshot() == before
+
+
+def test_a_username_the_vendor_gave_to_someone_new_is_moved_aside(db, files):
+    run("import_backup_report", files([vendor_row(1)]))
+    old = User.objects.get(user_uid="user-1")
+    # At the vendor, user 1 is gone and a new person has the username.
+    newcomer = vendor_row(2, username="user1@example.com")
+    output = mirror(files([newcomer], name="next.csv"), "--dry-run")
+    assert "would be moved aside from the people who had them: 1 (user1@example.com)" in output
+    mirror(files([newcomer], name="next.csv"))
+    old.refresh_from_db()
+    assert old.username == f"~departed~{old.pk}~user1@example.com"
+    assert User.objects.get(username="user1@example.com").user_uid == "user-2"
+    assert_in_step()
+
+
+def test_a_local_account_holding_a_vendor_username_still_stops_the_import(db, files):
+    User.objects.create_user("user1@example.com", password="x")
+    before = database_snapshot()
+    with pytest.raises(CommandError, match="already belongs to another user"):
+        mirror(files([vendor_row(1)]))
+    assert database_snapshot() == before

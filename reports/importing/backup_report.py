@@ -7,7 +7,7 @@ first write; `report_csv` reads and checks the rows.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from itertools import chain
 from pathlib import Path
 
@@ -24,12 +24,15 @@ from reports.importing.updates import update_rows
 from reports.models import Archive, Device
 
 
-def _check_usernames_are_free(csv_file: CsvFile, report: ParsedReport) -> None:
-    """A username the file gives must not belong to someone the file does not name."""
+def _check_usernames_are_free(
+    csv_file: CsvFile, report: ParsedReport, released: Collection[str] = ()
+) -> None:
+    """A username the file gives must not belong to someone the file does not name,
+    unless that someone (by userUid) gives it up (reports.importing.mirror)."""
     users = report.rows["users"]
     uid_of = {user["username"]: user_uid for user_uid, user in users.items()}
     for username, holder in _holders(list(uid_of)):
-        if holder not in users:
+        if holder not in users and holder not in released:
             line = report.username_lines[uid_of[username]]
             owner = f"userUid {holder}" if holder else "a local account"
             message = f'"{username}" already belongs to another user ({owner})'
@@ -78,9 +81,12 @@ def import_backup_report(path: str | Path, *, dry_run: bool = False) -> Outcome:
     return outcome
 
 
-def compare_report(csv_file: CsvFile, report: ParsedReport) -> dict[str, Changes]:
-    """What the file changes, table by table (label -> Changes), in the order of writing."""
-    _check_usernames_are_free(csv_file, report)
+def compare_report(
+    csv_file: CsvFile, report: ParsedReport, released: Collection[str] = ()
+) -> dict[str, Changes]:
+    """What the file changes, table by table (label -> Changes), in the order of writing.
+    `released`: userUids of people whose usernames the file may give to others."""
+    _check_usernames_are_free(csv_file, report, released)
     return {table.label: compare(table, report.rows[table.label]) for table in TABLES}
 
 

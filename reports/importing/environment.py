@@ -66,11 +66,12 @@ def apply_files(files: Files, *, mirror_mode: bool = False, dry_run: bool = Fals
         if files.tree is not None:
             tree = apply_tree(files.orgs_file, files.tree, dry_run=dry_run, timings=timings)
         with timings("compare"):
-            changes = compare_report(files.report_file, files.report)
             unlisted = None
             if mirror_mode:
                 parents = tree.parents if tree else {}
                 unlisted = mirror.find_unlisted(files.report, files.tree, parents)
+            released = unlisted.released if unlisted else ()
+            changes = compare_report(files.report_file, files.report, released)
         counted = dict(changes)
         if tree is not None:
             counted["orgs"] = merged(tree.changes, changes["orgs"])
@@ -83,6 +84,8 @@ def apply_files(files: Files, *, mirror_mode: bool = False, dry_run: bool = Fals
         if dry_run:
             return outcome
         with timings("write"):
+            if unlisted is not None:
+                mirror.free_usernames(unlisted)
             devices = write_report(changes)
             if unlisted is not None:
                 mirror.remove(unlisted)

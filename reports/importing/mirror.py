@@ -11,7 +11,10 @@ the reports forever. A mirror import makes the environment equal the files:
   may sign in (an org manager, the account a script uses): a person whose last device
   went away keeps their login, their roles and their API clients, and is in no report
   row. A person the vendor deactivated comes as userStatus Deactivated on the rows of
-  their devices.
+  their devices. Usernames are unique at the vendor too, so when the export gives the
+  username of someone here (from the vendor, not listed) to another person, the vendor
+  no longer has the first: their username is moved aside ("~departed~<pk>~<name>")
+  rather than stop every sync until someone steps in.
 
 Archives and devices go by SQL, no signals and no cascades (a signal a row would redo the
 report rows of every device one by one); the report rows are then brought in step once.
@@ -29,6 +32,7 @@ from accounts.models import Org, User
 from reports.importing.changes import Changes, Table, chunks
 from reports.importing.orgs import ORGS
 from reports.importing.report_csv import ARCHIVES, DESTINATIONS, DEVICES, SERVERS, ParsedReport
+from reports.importing.updates import update_rows
 from reports.models import Archive
 
 # The order of removal: what refers to a row goes before it.
@@ -43,6 +47,7 @@ class Unlisted:
     devices_losing_archives: set[int] = field(default_factory=set)
     kept_orgs: int = 0
     kept_people: int = 0
+    departed: dict[int, tuple[str, str]] = field(default_factory=dict)  # pk -> (name, uid)
 
     def notes(self, dry_run: bool) -> list[str]:
         notes = []
@@ -57,7 +62,19 @@ class Unlisted:
                 f"People the export does not list (they own no device there): "
                 f"{self.kept_people:,} kept, with their logins."
             )
+        if self.departed:
+            verb = "would be moved" if dry_run else "moved"
+            names = ", ".join(sorted(name for name, _ in self.departed.values())[:5])
+            notes.append(
+                f"Usernames the export gives to someone new, {verb} aside from the people "
+                f"who had them: {len(self.departed):,} ({names})."
+            )
         return notes
+
+    @property
+    def released(self) -> set[str]:
+        """userUids of the people whose usernames the export may give to others."""
+        return {uid for _, uid in self.departed.values()}
 
     def devices(self) -> set[int]:
         """The devices whose report rows removing these changes."""
@@ -78,6 +95,7 @@ def find_unlisted(
         unlisted.devices_losing_archives.update(rows.values_list("device_id", flat=True))
     listed_users = report.rows["users"]
     unlisted.kept_people = _count_unlisted_people(listed_users)
+    unlisted.departed = _departed(listed_users)
     if tree is not None:
         removed, unlisted.kept_orgs = _unlisted_orgs(report, set(tree), parents)
         unlisted.pks[ORGS.label] = removed
@@ -92,6 +110,26 @@ def _unlisted_pks(table: Table, listed: dict[str, dict]) -> list[int]:
 def _count_unlisted_people(listed_users: dict[str, dict]) -> int:
     uids = User.objects.exclude(user_uid=None).values_list("user_uid", flat=True)
     return sum(1 for uid in uids.iterator(chunk_size=10_000) if uid not in listed_users)
+
+
+def _departed(listed_users: dict[str, dict]) -> dict[int, tuple[str, str]]:
+    """People from the vendor the export does not list whose username it gives to
+    another person: pk -> (username, userUid)."""
+    wanted = sorted({user["username"] for user in listed_users.values()})
+    departed = {}
+    for part in chunks(wanted):
+        holders = User.objects.filter(username__in=part).exclude(user_uid=None).order_by()
+        for pk, username, uid in holders.values_list("pk", "username", "user_uid"):
+            if uid not in listed_users:
+                departed[pk] = (username, uid)
+    return departed
+
+
+def free_usernames(unlisted: Unlisted) -> None:
+    """Move the departed people's usernames aside; before the report's users are written."""
+    limit = User._meta.get_field("username").max_length
+    aside = [(pk, f"~departed~{pk}~{name}"[:limit]) for pk, (name, _) in unlisted.departed.items()]
+    update_rows(User, ["username"], aside)
 
 
 def _unlisted_orgs(
