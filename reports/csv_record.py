@@ -6,7 +6,7 @@ every field of every row on every export: `ReportRow.csv_line` holds the vendor'
 cells, `ReportRow.csv_extra` the three extension cells (firstName, lastName,
 coldStorageExpireDate), each after a comma, so that `csv_line || csv_extra` is the
 extended record. Names, order and value encoding come from reports.row. A change to the
-format here needs a migration that rebuilds the report table (as reports migration 0008
+format here needs a migration that rebuilds the report table (as reports migration 0010
 does), or stored records go stale.
 """
 

@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from accounts.models import Org, User
 from reports import bulk
 from reports.csv_record import extra_cells, row_record
+from reports.json_record import row_json
 from reports.models import Archive, Device, ReportRow
 from reports.replacing import replacing
 
@@ -85,8 +86,8 @@ def search_text(value: str) -> str:
 
 def derive(values: dict) -> dict:
     """A row's columns as read from the join -> every column of a ReportRow but the
-    device-wide ones: empty text is null; `alerted`, the *_search columns and the CSV
-    records derived."""
+    device-wide ones: empty text is null; `alerted`, the *_search columns, the CSV
+    records and the JSON object derived."""
     values = {key: (None if value == "" else value) for key, value in values.items()}
     values["org_path"] = values["org_path"] or ""
     alert_states = values["alert_states"] or ""
@@ -96,6 +97,7 @@ def derive(values: dict) -> dict:
         values[column] = search_text(SEARCH_SEPARATOR.join(t for t in texts if t is not None))
     values["csv_line"] = row_record(values)
     values["csv_extra"] = extra_cells(values)
+    values["json_object"] = row_json(values)
     return values
 
 

@@ -5,8 +5,8 @@ The single home of the row shape. JSON pages and the CSV records of the export
 from the read model's field, so there is nothing to keep in step by hand.
 
 Every report row stores its CSV record (`ReportRow.csv_line`, and `csv_extra` for the
-three extension cells): a change to names, order or encoding here needs a migration
-that rebuilds the report table, as 0008 does.
+three extension cells) and its JSON object (`json_object`): a change to names, order or
+encoding here needs a migration that rebuilds the report table, as 0010 does.
 """
 
 from __future__ import annotations

@@ -1,5 +1,9 @@
-"""Migration 0008 rebuilds the stored CSV records of a fleet that is already there, so
-an upgraded installation exports the new shape at once, not stale records."""
+"""The newest migration of the report table (0010) rebuilds the stored records of a
+fleet that is already there, so an upgraded installation exports and pages the new
+shape at once, not stale records: whether it comes from before 0008 (another CSV
+format) or from before 0010 (no JSON objects)."""
+
+import json
 
 import pytest
 from django.core.management import call_command
@@ -8,6 +12,7 @@ from django.db import connection
 from reports.export import csv_chunks
 from reports.models import ReportRow
 from reports.query import report_query
+from reports.row import ROW
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -16,15 +21,32 @@ def export(user, extra_columns: bool) -> bytes:
     return b"".join(csv_chunks(report_query({}, user).rows, extra_columns))
 
 
-def test_0008_rebuilds_the_records_of_an_existing_fleet(people, admin_user):
+def stored_objects() -> list[dict]:
+    return [
+        json.loads(text)
+        for text in ReportRow.objects.order_by("id").values_list("json_object", flat=True)
+    ]
+
+
+def encoded_rows() -> list[dict]:
+    return [
+        ROW.encode_dict(values)
+        for values in ReportRow.objects.order_by("id").values_list(*ROW.attributes)
+    ]
+
+
+@pytest.mark.parametrize("since", ["0007", "0009"])
+def test_0010_rebuilds_the_records_of_an_existing_fleet(people, admin_user, since):
     expected = {shape: export(admin_user, shape) for shape in (False, True)}
     try:
-        call_command("migrate", "reports", "0007", verbosity=0)
-        with connection.cursor() as cursor:  # as 0007 left them: another format
+        call_command("migrate", "reports", since, verbosity=0)
+        with connection.cursor() as cursor:  # as that migration left them: another format
             cursor.execute("UPDATE reports_reportrow SET csv_line = 'stale'")
-        call_command("migrate", "reports", "0008", verbosity=0)
+        call_command("migrate", "reports", "0010", verbosity=0)
     finally:
         call_command("migrate", verbosity=0)
     assert not ReportRow.objects.filter(csv_line="stale").exists()
+    assert not ReportRow.objects.filter(json_object="").exists()
     assert {shape: export(admin_user, shape) for shape in (False, True)} == expected
+    assert stored_objects() == encoded_rows()
     assert ReportRow.objects.count() == len(people)

@@ -98,6 +98,9 @@ class ReportRow(models.Model):
     # export asked for with extraColumns appends in SQL.
     csv_line = models.TextField(default="")
     csv_extra = models.TextField(default="")
+    # The row as an API page writes it (reports.json_record): a page joins the stored
+    # objects of its rows instead of encoding 37 fields of each on every request.
+    json_object = models.TextField(default="")
 
     objects = ReportRowQuerySet.as_manager()
 
