@@ -173,10 +173,19 @@ class ReportQuery:
     extra_columns: bool = False
 
     def page(self) -> QuerySet:
+        """The rows of this page, in order. Past the first page, the rows skipped are
+        read from the sort's index alone (their ids), and only the page's own rows
+        from the table: every skipped row read whole would cost a heap visit for
+        nothing (page 500 is 49,900 of them)."""
         start = (self.page_number - 1) * self.page_size
         if start > MAX_OFFSET:
             return self.rows.none()
-        return self.rows[start : start + self.page_size]
+        window = self.rows[start : start + self.page_size]
+        if start == 0:
+            return window
+        return ReportRow.objects.filter(id__in=window.values("id")).order_by(
+            *self.rows.query.order_by
+        )
 
 
 def ordering(sort_key: str | None, descending: bool) -> list:
