@@ -354,11 +354,11 @@ def test_an_import_that_fails_on_confirmation_changes_nothing(root, changed_expo
     upload(root, changed_export)
     run_worker()
     upload_ = the_upload()
-    # Someone takes the username of the new device's owner... here, dave's.
+    # A local account (no vendor uid) takes the username the file gives dave.
     dave = User.objects.get(username="dave")
     dave.username = "dave-elsewhere"
     dave.save()
-    UserFactory(username="dave", user_uid="someone-else")
+    UserFactory(username="dave", user_uid=None)
     before = database_snapshot()
 
     root.post(reverse("confirm-upload", args=[upload_.pk]))
