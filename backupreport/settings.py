@@ -125,6 +125,25 @@ else:
         }
     }
 
+# Several app servers: report reads may come from a PostgreSQL read replica
+# (backupreport.routers); writes, and everything but the report table, from the primary.
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = database_from_url(os.environ["DATABASE_REPLICA_URL"])
+    DATABASE_ROUTERS = ["backupreport.routers.ReportReadsFromReplica"]
+
+
+def cache_from_url(url: str) -> dict:
+    """REDIS_URL (or CACHE_URL): Django's own Redis backend, shared by every app server,
+    so that a count or figure computed on one is found on the others (reports.cache)."""
+    if urlparse(url).scheme not in ("redis", "rediss", "unix"):
+        raise ValueError(f"CACHE_URL / REDIS_URL: unsupported scheme in {url!r} (redis://)")
+    return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+
+
+# Without either, each process keeps its own cache in memory (Django's default).
+if CACHE_URL := os.environ.get("REDIS_URL") or os.environ.get("CACHE_URL"):
+    CACHES = {"default": cache_from_url(CACHE_URL)}
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
@@ -200,6 +219,10 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # so on more than one machine it is shared storage. Also the jobs' progress files.
 UPLOAD_DIR = Path(os.environ.get("UPLOAD_DIR") or BASE_DIR / "uploads")
 UPLOAD_MAX_MEGABYTES = env_int("UPLOAD_MAX_MEGABYTES", 2048)
+
+# Only the benchmark sets it: a file holding an API page, served from memory at
+# /bench/reference-page as the web stack's ceiling (backupreport.bench_reference).
+BENCH_REFERENCE_PAGE = os.environ.get("BENCH_REFERENCE_PAGE", "")
 
 # Brute-force protection (accounts.lockout, django-axes): after LOGIN_FAILURE_LIMIT
 # failed sign-ins for one username or from one address, sign-in for it is refused for

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -12,3 +13,5 @@ urlpatterns = [
     path("history/", include("reports.history.urls")),
     path("", include("reports.dashboards.urls")),
 ]
+if settings.BENCH_REFERENCE_PAGE:  # the benchmark's in-memory reference, never in production
+    urlpatterns.insert(0, path("", include("backupreport.bench_reference")))

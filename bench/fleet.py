@@ -163,3 +163,13 @@ def time_reference_copy(name: str) -> tuple[int, float]:
         for data in copy:
             total += len(data)
     return total, time.perf_counter() - started
+
+
+def first_page_bytes(params: dict) -> bytes:
+    """The API page these parameters ask for, as bench-admin gets it now: section g's
+    in-memory reference serves these very bytes."""
+    from reports.api.views import report_page
+    from reports.query import report_query
+
+    administrator = User.objects.get(username="bench-admin")
+    return report_page(report_query({k: str(v) for k, v in params.items()}, administrator))

@@ -21,6 +21,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from urllib.parse import quote, urlencode
@@ -39,6 +40,8 @@ SORT_KEYS = [
     "orgName",
 ]
 WARM_UP_SECONDS = 10
+API_LOAD_PARAMS = {"pgSize": 100}
+REFERENCE_PATH = "/bench/reference-page"
 REPORTS = ["backup-status", "disk-usage", "migration-plan", "cold-storage", "search"]
 
 
@@ -188,6 +191,11 @@ def main() -> int:
         env=environment,
         check=True,
     )
+    # Section g's reference: the API's first page, as it answers now, served from
+    # memory by the same gunicorn (backupreport.bench_reference).
+    reference_page = Path(tempfile.mkdtemp(prefix="bench-reference-")) / "page.json"
+    reference_page.write_bytes(fleet.first_page_bytes(API_LOAD_PARAMS))
+    environment["BENCH_REFERENCE_PAGE"] = str(reference_page)
     port = free_port()
     server = start_gunicorn(environment, port)
     runs = args.runs
@@ -270,12 +278,17 @@ def main() -> int:
             table.add("h", timing)
 
         log(f"g. load: wrk, {args.load_seconds} s at 16 connections, after a warm-up")
+        status, body, _ = admin.fetch(REFERENCE_PATH)
+        if status != 200 or body != reference_page.read_bytes():
+            raise RuntimeError(f"the reference page is not served ({status})")
+        table.reference_bytes = len(body)
         authorization = admin.headers["Authorization"]
         # Each worker checks the password once (the slow hash, then remembered, see
         # reports.api.authentication); the measured run is the steady state after it.
         # The warm-up's own figures are written down beside it.
-        table.load_warm_up = run_wrk(port, api(pgSize=100), authorization, WARM_UP_SECONDS)
-        table.load = run_wrk(port, api(pgSize=100), authorization, args.load_seconds)
+        table.load_warm_up = run_wrk(port, api(**API_LOAD_PARAMS), authorization, WARM_UP_SECONDS)
+        table.load = run_wrk(port, api(**API_LOAD_PARAMS), authorization, args.load_seconds)
+        table.load_reference = run_wrk(port, REFERENCE_PATH, authorization, args.load_seconds)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)

@@ -48,6 +48,8 @@ class Results:
         self.raw_reference_runs: list[tuple[int, float]] = []
         self.load: dict[str, str] = {}
         self.load_warm_up: dict[str, str] = {}
+        self.load_reference: dict[str, str] = {}
+        self.reference_bytes = 0
 
     def add(self, section: str, timing) -> None:
         self.timings[section].append(timing)
@@ -140,6 +142,11 @@ class Results:
 
     def _load(self) -> list[str]:
         lines = ["### g. load: wrk against the API first page, 16 connections", ""]
+        if self.reference_bytes:
+            lines.append(
+                f"- reference page (the API's first page, {self.reference_bytes:,} bytes) served"
+                " from memory by the same gunicorn at /bench/reference-page"
+            )
         if "rps" not in self.load:
             return lines + [self.load.get("note", "not measured"), ""]
         lines.append(
@@ -150,6 +157,17 @@ class Results:
             lines.append(
                 f"- before it, not counted, a warm-up in which each worker checks the"
                 f" password once: {_wrk_figures(self.load_warm_up)}"
+            )
+        reference = self.load_reference
+        if "rps" in reference:
+            lines.append(
+                f"- reference, the same page's bytes from memory on the same gunicorn (the"
+                f" web stack's ceiling): {_wrk_figures(reference)}"
+            )
+            ratio = float(self.load["rps"]) / float(reference["rps"])
+            lines.append(
+                f"- ratio API / reference: **{ratio:.2f}** of the stack's ceiling (target at"
+                " least 0.5)"
             )
         return lines + [""]
 

@@ -6,6 +6,7 @@ never by a timed test).
 """
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -36,5 +37,8 @@ def test_a_tiny_benchmark_run_writes_every_section(tmp_path):
     for heading in ("### a.", "### b.", "### c.", "### d.", "### e.", "### f.", "### g.", "### h."):
         assert heading in text
     assert "1,000 devices" in text
+    assert "served from memory by the same gunicorn" in text  # section g's reference
+    if shutil.which("wrk"):
+        assert "ratio API / reference" in text
     if suite_database:
         assert "ratio export / reference" in text
