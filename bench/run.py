@@ -6,7 +6,8 @@
 
 It builds (or reuses) the fleet with generate_demo_data, starts gunicorn (gthread
 workers), measures the API, the CSV export beside PostgreSQL's own COPY, the pages, the
-Django admin on the same search, and a load test with wrk; then writes
+Django admin on the same search, a load test with wrk, and last the sync's import
+(section i, beside PostgreSQL's COPY of the same file; --skip-import leaves it out); then writes
 bench/results/<date>.md and prints the same table.
 """
 
@@ -53,6 +54,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
     parser.add_argument("--sqlite", help="an SQLite file instead of PostgreSQL (tiny runs)")
     parser.add_argument("--load-seconds", type=int, default=60)
+    parser.add_argument(
+        "--skip-import",
+        action="store_true",
+        help="leave out section i (the sync's import; it rewrites the fleet and restores it)",
+    )
     parser.add_argument(
         "--out", type=Path, help="the results file (default bench/results/<date>.md)"
     )
@@ -292,6 +298,13 @@ def main() -> int:
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+
+    if not args.skip_import:
+        # Last, with the server stopped: it rewrites the fleet (and restores it).
+        import import_timings
+
+        log("i. import and sync")
+        table.first_import, table.imports = import_timings.measure(log)
 
     text = table.markdown()
     out = args.out or ROOT / "bench" / "results" / f"{dt.date.today():%Y-%m-%d}.md"

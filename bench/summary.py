@@ -50,6 +50,8 @@ class Results:
         self.load_warm_up: dict[str, str] = {}
         self.load_reference: dict[str, str] = {}
         self.reference_bytes = 0
+        self.imports: list = []  # import_timings.ImportTiming
+        self.first_import = None
 
     def add(self, section: str, timing) -> None:
         self.timings[section].append(timing)
@@ -171,6 +173,59 @@ class Results:
             )
         return lines + [""]
 
+    def _imports(self) -> list[str]:
+        lines = [
+            "### i. import and sync: the sync's mirror import, beside COPY of the same file",
+            "",
+        ]
+        if not self.imports:
+            return lines + ["not measured (--skip-import)", ""]
+        lines += [
+            "The fleet's own 37-column export (what the sync downloads) and its org tree,"
+            " applied as the sync applies them (read_files, apply_files in mirror mode, one"
+            " transaction); one run each. Reference: `COPY ... FROM STDIN WITH (FORMAT csv,"
+            " HEADER)` of the same file into a plain table of 37 text columns, no index.",
+            "",
+            "| sync | seconds | reference COPY s | ratio import / reference | bytes"
+            " | created | updated | removed | unchanged | phases (s) |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        ]
+        for t in self.imports:
+            if t.reference_seconds:
+                reference = f"{t.reference_seconds:.2f}"
+                ratio = f"**{t.seconds / t.reference_seconds:.1f}**"
+            else:
+                reference = ratio = "-"
+            n = t.totals
+            lines.append(
+                f"| {t.label} | {t.seconds:.2f} | {reference} | {ratio} | {t.size:,}"
+                f" | {n['created']:,} | {n['updated']:,} | {n['removed']:,}"
+                f" | {n['unchanged']:,} | {t.phases} |"
+            )
+        lines.append("")
+        first = self.first_import
+        if first is not None:
+            changed = first.totals["updated"] + first.totals["created"] + first.totals["removed"]
+            lines.append(
+                f"- before them, not in the table, the same sync once to make the fleet equal"
+                f" its export: {first.seconds:.2f} s, {changed:,} rows changed"
+                " (generate_demo_data writes coldStorageExpireDate to the microsecond, the"
+                " export to the millisecond; 0 on a fleet a previous run restored)"
+            )
+        if not self.imports[0].reference_seconds:
+            lines.append("- reference COPY: PostgreSQL only")
+        if self.extended_export_runs:
+            download = statistics.median(run[3] for run in self.extended_export_runs)
+            lines.append(
+                f"- the sync's download, over HTTP: section d's `extraColumns=true` export,"
+                f" median {download:.2f} s"
+            )
+        lines.append(
+            "- changed rows are counted in every table (archives, devices, users, orgs...),"
+            " so one moved date may count more than once"
+        )
+        return lines + [""]
+
     def markdown(self) -> str:
         s = self.sample
         database = "PostgreSQL" if self.on_postgres else "SQLite"
@@ -194,4 +249,5 @@ class Results:
         lines += self._peer()
         lines += self._load()
         lines += self._section("h")
+        lines += self._imports()
         return "\n".join(lines)

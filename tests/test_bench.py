@@ -34,7 +34,17 @@ def test_a_tiny_benchmark_run_writes_every_section(tmp_path):
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     text = out.read_text()
-    for heading in ("### a.", "### b.", "### c.", "### d.", "### e.", "### f.", "### g.", "### h."):
+    for heading in (
+        "### a.",
+        "### b.",
+        "### c.",
+        "### d.",
+        "### e.",
+        "### f.",
+        "### g.",
+        "### h.",
+        "### i.",
+    ):
         assert heading in text
     assert "1,000 devices" in text
     assert "served from memory by the same gunicorn" in text  # section g's reference
@@ -42,3 +52,6 @@ def test_a_tiny_benchmark_run_writes_every_section(tmp_path):
         assert "ratio API / reference" in text
     if suite_database:
         assert "ratio export / reference" in text
+        assert "ratio import / reference" in text
+    else:
+        assert "reference COPY: PostgreSQL only" in text
