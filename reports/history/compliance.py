@@ -97,24 +97,28 @@ def _rows(snapshots, listed: list[Org], level: Org | None, day: dt.date) -> list
     by_path = {org.path: org for org in listed}
     # A listed child's path has one more part than the level's ("/1/" has depth 1).
     depth = (level.depth + 1) if level else None
-    sums: dict[tuple[str, str], Figures] = {}
+    # Plain lists of numbers while adding up: thousands of rows, no object per row.
+    totals: dict[tuple[str, str], list[int]] = {}
     fields = FIGURES + STORAGE
     values = snapshots.filter(day__in=days).values_list("day", "org__path", *fields)
-    for day_of_row, path, *figures in values.iterator(chunk_size=5000):
+    for day_of_row, path, *figures in values:
         if level is not None and path == level.path:
             key = "own"
+        elif depth is not None:
+            # The listed child this path passes through: its first `depth` parts.
+            key = "/" + "/".join(path.strip("/").split("/")[:depth]) + "/"
         else:
-            parts = path.strip("/").split("/")
-            # The listed org this path passes through: at the level below `level`, or
-            # for the reach's top, whichever listed path is its prefix.
-            if depth is not None:
-                key = "/" + "/".join(parts[:depth]) + "/"
-            else:
-                key = next((p for p in by_path if path.startswith(p)), "")
-        column = days[day_of_row]
-        sums[(key, column)] = sums.get((key, column), Figures()) + Figures(*figures)
+            # The reach's top: whichever listed path is its prefix.
+            key = next((p for p in by_path if path.startswith(p)), "")
+        total = totals.setdefault((key, days[day_of_row]), [0] * len(fields))
+        for i, value in enumerate(figures):
+            total[i] += value
+    sums = {key: Figures(*total) for key, total in totals.items()}
     has_children = set(
-        Org.objects.filter(parent__in=listed).values_list("parent_id", flat=True).distinct()
+        Org.objects.filter(parent__in=listed)
+        .order_by()
+        .values_list("parent_id", flat=True)
+        .distinct()
     )
 
     def row(key: str, org: Org, *, own: bool = False) -> ComplianceRow:
