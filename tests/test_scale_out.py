@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from tests.redis_support import REDIS_URL
+
 ROOT = Path(__file__).resolve().parent.parent
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 def shell(code: str, **env: str) -> subprocess.CompletedProcess:
@@ -52,7 +53,7 @@ def test_without_a_cache_url_each_process_caches_in_memory():
 
 
 @pytest.mark.parametrize("variable", ["REDIS_URL", "CACHE_URL"])
-def test_a_redis_url_selects_djangos_redis_backend_and_it_answers(variable):
+def test_a_redis_url_selects_djangos_redis_backend_and_it_answers(variable, redis_url):
     result = shell(CACHE_PROBE, **{variable: REDIS_URL})
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.splitlines()[-1]) == {
@@ -61,7 +62,7 @@ def test_a_redis_url_selects_djangos_redis_backend_and_it_answers(variable):
     }
 
 
-def test_a_value_set_by_one_process_is_read_by_another():
+def test_a_value_set_by_one_process_is_read_by_another(redis_url):
     key = f"scale-out-shared-{os.getpid()}"
     first = shell(
         f"from django.core.cache import cache; cache.set({key!r}, 42, 30)", REDIS_URL=REDIS_URL

@@ -22,9 +22,9 @@ from django.db import connection
 
 from reports.models import Destination
 from tests.api_support import API, PASSWORD
+from tests.redis_support import REDIS_URL
 
 ROOT = Path(__file__).resolve().parent.parent
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="one PostgreSQL, two servers"),
@@ -136,7 +136,7 @@ def servers_can_check_passwords(users) -> None:
         user.save(update_fields=["password"])
 
 
-def test_same_answers_and_no_stale_answer_after_a_write_through_the_other(personas):
+def test_same_answers_and_no_stale_answer_after_a_write_through_the_other(personas, redis_url):
     servers_can_check_passwords(personas[name] for name in ("sysadmin", "alice", "carol", "super"))
     # A test database starts its generations anew: figures another run cached under the
     # same numbers must not answer for this one.
