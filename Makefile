@@ -42,6 +42,7 @@ migrate: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
 
 bench: $(STAMP)
+	@command -v wrk >/dev/null || echo "wrk is missing (apt-get install wrk): section g is left out."
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
