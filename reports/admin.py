@@ -3,6 +3,19 @@ from django.contrib import admin
 from reports.models import Archive, Destination, Device, ReportRow, Server
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """What nobody edits by hand: derived rows and the record of what happened."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(Destination)
 class DestinationAdmin(admin.ModelAdmin):
     list_display = ["name", "destination_uid", "type"]
@@ -75,18 +88,9 @@ class ArchiveAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReportRow)
-class ReportRowAdmin(admin.ModelAdmin):
+class ReportRowAdmin(ReadOnlyAdmin):
     """The read model, for inspection only: it is derived, never edited by hand."""
 
     list_display = ["device_name", "archive_guid", "username", "org_name", "archive_bytes"]
     search_fields = ["device_uid", "archive_guid", "username"]
     show_full_result_count = False
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

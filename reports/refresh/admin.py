@@ -1,10 +1,11 @@
 from django.contrib import admin
 
+from reports.admin import ReadOnlyAdmin
 from reports.refresh.models import Run
 
 
 @admin.register(Run)
-class RunAdmin(admin.ModelAdmin):
+class RunAdmin(ReadOnlyAdmin):
     """Read-only: the log is what happened. Newest first."""
 
     list_display = [
@@ -26,12 +27,3 @@ class RunAdmin(admin.ModelAdmin):
     list_select_related = ["user"]
     ordering = ["-started_at", "-pk"]
     readonly_fields = [f.name for f in Run._meta.fields]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
