@@ -579,7 +579,8 @@ class FleetGenerator:
         profiles = os == "win" and version.startswith("11.") and rng.random() < 0.3
         up_seconds = (last_connected - created).total_seconds()
         if deactivated:
-            gone = last_connected + dt.timedelta(seconds=rng.uniform(0, 20) * DAY)
+            # Whole milliseconds, as the export writes dates: a mirror then holds the same.
+            gone = last_connected + dt.timedelta(milliseconds=int(rng.uniform(0, 20) * DAY * 1000))
             retention = dt.timedelta(days=365 if rng.random() < 0.75 else 730)
             expires = min(gone, now) + retention
 
