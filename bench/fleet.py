@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.db import connection
@@ -14,6 +15,7 @@ from django.db.models import Count
 
 from accounts.models import Org, User
 from accounts.roles import ORG_MANAGERS, SYSTEM_ADMINISTRATORS
+from reports.history.models import Snapshot
 from reports.models import Device, ReportRow
 
 PASSWORD = "bench-password-1"
@@ -29,6 +31,8 @@ class Samples:
     manager_rows: int
     rows: int
     devices: int
+    orgs: int
+    history_days: int  # days with snapshots
 
 
 def ensure_fleet(devices: int, seed: int, log) -> None:
@@ -41,7 +45,14 @@ def ensure_fleet(devices: int, seed: int, log) -> None:
         log(f"the database holds {have:,} devices, not {devices:,}: starting again")
         call_command("flush", interactive=False, verbosity=0)
     log(f"generating {devices:,} devices (seed {seed})")
-    call_command("generate_demo_data", devices=devices, seed=seed, verbosity=1)
+    # A full retention of history, as a fleet that has run this product for a while has.
+    call_command(
+        "generate_demo_data",
+        devices=devices,
+        seed=seed,
+        history_days=settings.HISTORY_DAYS,
+        verbosity=1,
+    )
 
 
 def settle() -> None:
@@ -100,6 +111,8 @@ def samples(manager_org: str) -> Samples:
         manager_rows=rows.visible_to(manager).count(),
         rows=rows.count(),
         devices=Device.objects.count(),
+        orgs=Org.objects.count(),
+        history_days=Snapshot.objects.values("day").distinct().count(),
     )
 
 

@@ -43,6 +43,7 @@ SORT_KEYS = [
 WARM_UP_SECONDS = 10
 API_LOAD_PARAMS = {"pgSize": 100}
 REFERENCE_PATH = "/bench/reference-page"
+ALL_SECTIONS = "abcdefghij"
 REPORTS = ["backup-status", "disk-usage", "migration-plan", "cold-storage", "search"]
 
 
@@ -58,6 +59,12 @@ def parse_args() -> argparse.Namespace:
         "--skip-import",
         action="store_true",
         help="leave out section i (the sync's import; it rewrites the fleet and restores it)",
+    )
+    parser.add_argument(
+        "--sections",
+        default=ALL_SECTIONS,
+        help=f"the sections to measure, as letters (default {ALL_SECTIONS}); the others are"
+        " reported as not measured",
     )
     parser.add_argument(
         "--out", type=Path, help="the results file (default bench/results/<date>.md)"
@@ -173,6 +180,7 @@ def main() -> int:
 
     django.setup()
     import fleet
+    import history_timings
     import summary
     import vendor_resources
     from client import Client
@@ -205,101 +213,121 @@ def main() -> int:
     port = free_port()
     server = start_gunicorn(environment, port)
     runs = args.runs
+    wanted = set(args.sections) - ({"i"} if args.skip_import else set())
     table = summary.Results(args, sample, on_postgres)
+    searches = {
+        f"user={sample.last_name_part} (part of a last name)": api(
+            user=sample.last_name_part, pgSize=100
+        ),
+        f"user={sample.employee_id} (an employee ID)": api(user=sample.employee_id, pgSize=100),
+        f"org={sample.org_name}": api(org=sample.org_name, pgSize=100),
+        f"device={sample.device_part}": api(device=sample.device_part, pgSize=100),
+        f"os=mac&org={sample.org_name}&active=true": api(
+            os="mac", org=sample.org_name, active="true", pgSize=100
+        ),
+    }
     try:
         admin = Client("127.0.0.1", port).use_basic("bench-admin", fleet.PASSWORD)
-        log("a. first pages")
-        table.add("a", admin.time("unfiltered", api(pgSize=100), runs))
-        for key in SORT_KEYS:
-            for direction in ("asc", "desc"):
-                path = api(srtKey=key, srtDir=direction, pgSize=100)
-                table.add("a", admin.time(f"{key} {direction}", path, runs))
-        log("b. searches")
-        searches = {
-            f"user={sample.last_name_part} (part of a last name)": api(
-                user=sample.last_name_part, pgSize=100
-            ),
-            f"user={sample.employee_id} (an employee ID)": api(user=sample.employee_id, pgSize=100),
-            f"org={sample.org_name}": api(org=sample.org_name, pgSize=100),
-            f"device={sample.device_part}": api(device=sample.device_part, pgSize=100),
-            f"os=mac&org={sample.org_name}&active=true": api(
-                os="mac", org=sample.org_name, active="true", pgSize=100
-            ),
-        }
-        for label, path in searches.items():
-            table.add("b", admin.time(label, path, runs))
-        log("c. a deep page")
-        deep = max(1, min(500, sample.rows // 100))
-        path = api(srtKey="archiveBytes", srtDir="desc", pgSize=100, pgNum=deep)
-        table.add("c", admin.time(f"page {deep} by archiveBytes desc", path, runs))
-
-        log("d. CSV export of every row")
-        table.export_runs = [admin.stream(api(export="csv")) for _ in range(runs)]
-        extended = api(export="csv", extraColumns="true")
-        table.extended_export_runs = [admin.stream(extended) for _ in range(runs)]
-        table.export_peak_mb = worker_peak_memory_mb(server.pid)
-        if on_postgres:
-            fleet.make_reference_tables()
-            table.reference_runs = [
-                fleet.time_reference_copy("bench_reference") for _ in range(runs)
-            ]
-            table.extended_reference_runs = [
-                fleet.time_reference_copy("bench_reference_extended") for _ in range(runs)
-            ]
-            table.raw_reference_runs = [
-                fleet.time_reference_copy("bench_reference_raw") for _ in range(runs)
-            ]
-
-        log("e. pages")
-        for persona in ("bench-admin", "bench-manager"):
-            browser = Client("127.0.0.1", port).log_in(persona, fleet.PASSWORD)
-            table.add("e", browser.time(f"overview as {persona}", "/", runs))
-            for slug in REPORTS:
-                path = f"/reports/{slug}/"
-                if slug == "search":
-                    path += "?" + urlencode({"user": sample.employee_id})
-                table.add("e", browser.time(f"{slug} as {persona}", path, runs))
-                # The same report sorted by another column and filtered.
-                sorted_filtered = f"/reports/{slug}/?" + urlencode(
-                    {"srtKey": "selectedBytes", "srtDir": "desc", "os": "mac", "active": "true"}
-                )
-                label = f"{slug} sorted, filtered as {persona}"
-                table.add("e", browser.time(label, sorted_filtered, runs))
-
-        log("f. the Django admin on the same search")
-        browser = Client("127.0.0.1", port).log_in("bench-admin", fleet.PASSWORD)
-        admin_path = "/admin/reports/archive/?" + urlencode({"q": sample.last_name_part})
-        table.add("f", browser.time(f"admin archives q={sample.last_name_part}", admin_path, runs))
-        table.add(
-            "f",
-            admin.time(f"API user={sample.last_name_part}", searches[next(iter(searches))], runs),
-        )
-        search_page = "/reports/search/?" + urlencode({"user": sample.last_name_part})
-        table.add("f", browser.time(f"search page user={sample.last_name_part}", search_page, runs))
-
-        log("h. the vendor's read resources")
-        manager = Client("127.0.0.1", port).use_basic("bench-manager", fleet.PASSWORD)
-        clients = {"bench-admin": admin, "bench-manager": manager}
-        for timing in vendor_resources.measure(clients, runs):
-            table.add("h", timing)
-
-        log(f"g. load: wrk, {args.load_seconds} s at 16 connections, after a warm-up")
-        status, body, _ = admin.fetch(REFERENCE_PATH)
-        if status != 200 or body != reference_page.read_bytes():
-            raise RuntimeError(f"the reference page is not served ({status})")
-        table.reference_bytes = len(body)
-        authorization = admin.headers["Authorization"]
-        # Each worker checks the password once (the slow hash, then remembered, see
-        # reports.api.authentication); the measured run is the steady state after it.
-        # The warm-up's own figures are written down beside it.
-        table.load_warm_up = run_wrk(port, api(**API_LOAD_PARAMS), authorization, WARM_UP_SECONDS)
-        table.load = run_wrk(port, api(**API_LOAD_PARAMS), authorization, args.load_seconds)
-        table.load_reference = run_wrk(port, REFERENCE_PATH, authorization, args.load_seconds)
+        if "a" in wanted:
+            log("a. first pages")
+            table.add("a", admin.time("unfiltered", api(pgSize=100), runs))
+            for key in SORT_KEYS:
+                for direction in ("asc", "desc"):
+                    path = api(srtKey=key, srtDir=direction, pgSize=100)
+                    table.add("a", admin.time(f"{key} {direction}", path, runs))
+        if "b" in wanted:
+            log("b. searches")
+            for label, path in searches.items():
+                table.add("b", admin.time(label, path, runs))
+        if "c" in wanted:
+            log("c. a deep page")
+            deep = max(1, min(500, sample.rows // 100))
+            path = api(srtKey="archiveBytes", srtDir="desc", pgSize=100, pgNum=deep)
+            table.add("c", admin.time(f"page {deep} by archiveBytes desc", path, runs))
+        if "d" in wanted:
+            log("d. CSV export of every row")
+            table.export_runs = [admin.stream(api(export="csv")) for _ in range(runs)]
+            extended = api(export="csv", extraColumns="true")
+            table.extended_export_runs = [admin.stream(extended) for _ in range(runs)]
+            table.export_peak_mb = worker_peak_memory_mb(server.pid)
+            if on_postgres:
+                fleet.make_reference_tables()
+                table.reference_runs = [
+                    fleet.time_reference_copy("bench_reference") for _ in range(runs)
+                ]
+                table.extended_reference_runs = [
+                    fleet.time_reference_copy("bench_reference_extended") for _ in range(runs)
+                ]
+                table.raw_reference_runs = [
+                    fleet.time_reference_copy("bench_reference_raw") for _ in range(runs)
+                ]
+        if "e" in wanted:
+            log("e. pages")
+            for persona in ("bench-admin", "bench-manager"):
+                browser = Client("127.0.0.1", port).log_in(persona, fleet.PASSWORD)
+                table.add("e", browser.time(f"overview as {persona}", "/", runs))
+                for slug in REPORTS:
+                    path = f"/reports/{slug}/"
+                    if slug == "search":
+                        path += "?" + urlencode({"user": sample.employee_id})
+                    table.add("e", browser.time(f"{slug} as {persona}", path, runs))
+                    # The same report sorted by another column and filtered.
+                    sorted_filtered = f"/reports/{slug}/?" + urlencode(
+                        {"srtKey": "selectedBytes", "srtDir": "desc", "os": "mac", "active": "true"}
+                    )
+                    label = f"{slug} sorted, filtered as {persona}"
+                    table.add("e", browser.time(label, sorted_filtered, runs))
+        if "f" in wanted:
+            log("f. the Django admin on the same search")
+            browser = Client("127.0.0.1", port).log_in("bench-admin", fleet.PASSWORD)
+            admin_path = "/admin/reports/archive/?" + urlencode({"q": sample.last_name_part})
+            table.add(
+                "f", browser.time(f"admin archives q={sample.last_name_part}", admin_path, runs)
+            )
+            table.add(
+                "f",
+                admin.time(
+                    f"API user={sample.last_name_part}", searches[next(iter(searches))], runs
+                ),
+            )
+            search_page = "/reports/search/?" + urlencode({"user": sample.last_name_part})
+            table.add(
+                "f", browser.time(f"search page user={sample.last_name_part}", search_page, runs)
+            )
+        if "h" in wanted:
+            log("h. the vendor's read resources")
+            manager = Client("127.0.0.1", port).use_basic("bench-manager", fleet.PASSWORD)
+            clients = {"bench-admin": admin, "bench-manager": manager}
+            for timing in vendor_resources.measure(clients, runs):
+                table.add("h", timing)
+        if "j" in wanted:
+            log("j. history, and the first visit after new data")
+            browsers = {
+                persona: Client("127.0.0.1", port).log_in(persona, fleet.PASSWORD)
+                for persona in ("bench-admin", "bench-manager")
+            }
+            for timing in history_timings.measure(browsers, sample.employee_id, runs, log):
+                table.add("j", timing)
+        if "g" in wanted:
+            log(f"g. load: wrk, {args.load_seconds} s at 16 connections, after a warm-up")
+            status, body, _ = admin.fetch(REFERENCE_PATH)
+            if status != 200 or body != reference_page.read_bytes():
+                raise RuntimeError(f"the reference page is not served ({status})")
+            table.reference_bytes = len(body)
+            authorization = admin.headers["Authorization"]
+            # Each worker checks the password once (the slow hash, then remembered, see
+            # reports.api.authentication); the measured run is the steady state after it.
+            # The warm-up's own figures are written down beside it.
+            table.load_warm_up = run_wrk(
+                port, api(**API_LOAD_PARAMS), authorization, WARM_UP_SECONDS
+            )
+            table.load = run_wrk(port, api(**API_LOAD_PARAMS), authorization, args.load_seconds)
+            table.load_reference = run_wrk(port, REFERENCE_PATH, authorization, args.load_seconds)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
 
-    if not args.skip_import:
+    if "i" in wanted:
         # Last, with the server stopped: it rewrites the fleet (and restores it).
         import import_timings
 
