@@ -35,6 +35,17 @@ class Reach:
             return "Org manager"
         return "Desktop user"
 
+    @property
+    def scope(self) -> Reach:
+        """The same rows, without who holds the reach where that adds nothing: an org
+        manager's own devices are in their org, so within their subtree. Two managers
+        of one org share a scope, and so the figures cached for it (reports.cache)."""
+        if self.everything:
+            return Reach(everything=True, owner_id=None)
+        if self.org_paths:
+            return Reach(everything=False, owner_id=None, org_paths=self.org_paths)
+        return self
+
 
 def reach_of(user) -> Reach:
     """One query for the groups (none for anonymous or superusers)."""

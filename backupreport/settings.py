@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "reports",
     "reports.refresh",
     "reports.history",
+    "reports.warming",  # after reports.history: its hook runs after the snapshot's
 ]
 
 MIDDLEWARE = [

@@ -7,6 +7,10 @@ and that number is part of each key, so a cached value is exact, never stale. A 
 the SQL and parameters of the query itself: the role limit is in them, so two users
 share a value only when they asked the very same question. SQLite, the small embedded
 database, computes every time.
+
+The figures a page shows first are also computed ahead, after every refresh
+(reports.warming), and kept in the database as well as the cache: `warmed()` finds
+them there when this process's cache has not got them yet, `warm()` puts them there.
 """
 
 from __future__ import annotations
@@ -41,15 +45,49 @@ def query_key(queryset: QuerySet) -> str:
     return repr((sql, params))
 
 
+def _cache_key(name: str, number: int, key: str) -> str:
+    return f"report:{name}:{number}:{hashlib.sha256(key.encode()).hexdigest()}"
+
+
 def cached(name: str, key: str, compute: Callable[[], T]) -> T:
     """compute(), or what it gave for the same key since the table last changed."""
     number = generation()
     if number is None:
         return compute()
-    digest = hashlib.sha256(key.encode()).hexdigest()
-    cache_key = f"report:{name}:{number}:{digest}"
+    cache_key = _cache_key(name, number, key)
     value = cache.get(cache_key)
     if value is None:
         value = compute()
         cache.set(cache_key, value, TIMEOUT_SECONDS)
+    return value
+
+
+def warmed(name: str, key: str, compute: Callable[[], T]) -> T:
+    """As cached(), and what warm() stored for the key found before computing it."""
+    from reports.warming import store
+
+    number = generation()
+    if number is None:
+        return compute()
+    cache_key = _cache_key(name, number, key)
+    value = cache.get(cache_key)
+    if value is None:
+        value = store.stored(cache_key)
+        if value is None:
+            value = compute()
+        cache.set(cache_key, value, TIMEOUT_SECONDS)
+    return value
+
+
+def warm(name: str, key: str, compute: Callable[[], T]) -> T:
+    """compute() now, stored for every process to find through warmed()."""
+    from reports.warming import store
+
+    number = generation()
+    if number is None:
+        return compute()
+    cache_key = _cache_key(name, number, key)
+    value = compute()
+    store.store(cache_key, number, value)
+    cache.set(cache_key, value, TIMEOUT_SECONDS)
     return value

@@ -17,6 +17,8 @@ the caller applied carries through.
 from __future__ import annotations
 
 import datetime as dt
+from array import array
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -183,9 +185,12 @@ def band_q(band: AgeBand, now: dt.datetime) -> Q:
     return q
 
 
+NEVER_Q = Q(last__isnull=True)  # over per_device(): the devices that never backed up
+
+
 def health_q(health: Health, now: dt.datetime) -> Q:
     if health is Health.NEVER:
-        return Q(last__isnull=True)
+        return NEVER_Q
     return band_q(health_bands()[health], now)
 
 
@@ -227,3 +232,56 @@ def device_health_counts(
         by_band=[(b, result[f"band_{i}"]) for i, b in enumerate(bands)],
         also={name: result[f"also_{name}"] for name in also or {}},
     )
+
+
+# Health at any moment from figures cached without one: the devices' last completed
+# backups, sorted, are true until the data changes; the bands are applied when asked,
+# with the very bounds (newest, oldest) and comparisons of band_q above.
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_MICROSECOND = dt.timedelta(microseconds=1)
+
+
+def _instant(moment: dt.datetime) -> int:
+    """Microseconds since the epoch, exactly (no float on the way)."""
+    return (moment - _EPOCH) // _MICROSECOND
+
+
+@dataclass(frozen=True)
+class BackupDates:
+    """Some devices' last completed backups, oldest first, and how many never had one.
+
+    Independent of the clock: `counts_at(now)` gives their health and chart bands at
+    any moment, exactly the numbers device_health_counts() counts at that moment.
+    """
+
+    instants: bytes  # array("q") of _instant(), ascending
+    never: int
+
+    def counts_at(self, now: dt.datetime | None = None, also: dict | None = None):
+        now = now or clock.now()
+        instants = array("q")
+        instants.frombytes(self.instants)
+        backed_up = len(instants)
+
+        def in_band(band: AgeBand) -> int:
+            # band_q: last > oldest and last <= newest.
+            newest, oldest = band.newest(now), band.oldest(now)
+            upper = backed_up if newest is None else bisect_right(instants, _instant(newest))
+            lower = 0 if oldest is None else bisect_right(instants, _instant(oldest))
+            return max(0, upper - lower)
+
+        by_health = {h: in_band(band) for h, band in health_bands().items()}
+        by_health[Health.NEVER] = self.never
+        return DeviceHealthCounts(
+            devices=backed_up + self.never,
+            by_health={h: by_health[h] for h in Health},
+            by_band=[(band, in_band(band)) for band in chart_bands()],
+            also=dict(also or {}),
+        )
+
+
+def sorted_backups(devices: QuerySet) -> bytes:
+    """Over per_device(): the devices' last completed backups, for BackupDates.instants."""
+    dates = devices.filter(last__isnull=False).order_by("last").values_list("last", flat=True)
+    return array("q", (_instant(d) for d in dates.iterator(chunk_size=20_000))).tobytes()

@@ -13,7 +13,14 @@ from dataclasses import dataclass
 from django.db.models import Count, F, Q, QuerySet, Sum
 
 from accounts.models import Org
-from reports.health import DeviceHealthCounts, device_health_counts, per_device
+from reports.health import (
+    NEVER_Q,
+    BackupDates,
+    DeviceHealthCounts,
+    device_health_counts,
+    per_device,
+    sorted_backups,
+)
 
 TOP_ORGS = 10
 # As the report's active=true: the device's status is Active.
@@ -63,10 +70,31 @@ class Overview:
     by_os: list[OsDevices]  # active devices
 
 
+@dataclass(frozen=True)
+class OverviewFigures:
+    """The overview's numbers as they stay true until the data changes: health, which
+    ages with the clock, as the devices' backup dates, put into bands when asked."""
+
+    dates: BackupDates  # active devices
+    also: dict[str, int]  # devices_counts()' other counts: all devices, active by OS
+    storage: Storage
+    by_org: list[OrgStorage]
+
+    def at(self, now: dt.datetime | None = None) -> Overview:
+        counts = self.dates.counts_at(now, also=self.also)
+        return Overview(
+            health=counts, storage=self.storage, by_org=self.by_org, by_os=devices_by_os(counts)
+        )
+
+
+def _other_counts() -> dict[str, Q]:
+    return {"all": Q()} | {os: ACTIVE & Q(os=os) for os in KNOWN_OS}
+
+
 def device_counts(visible: QuerySet, now: dt.datetime | None = None) -> DeviceHealthCounts:
     """Active devices by health and band, all devices, and active devices by OS."""
-    also = {"all": Q()} | {os: ACTIVE & Q(os=os) for os in KNOWN_OS}
-    return device_health_counts(per_device(visible, "os", "status"), now, among=ACTIVE, also=also)
+    devices = per_device(visible, "os", "status")
+    return device_health_counts(devices, now, among=ACTIVE, also=_other_counts())
 
 
 def devices_by_os(counts: DeviceHealthCounts) -> list[OsDevices]:
@@ -134,4 +162,17 @@ def overview_of(visible: QuerySet, now: dt.datetime | None = None) -> Overview:
         storage=storage_of(visible, devices=counts.also["all"]),
         by_org=storage_by_org(visible),
         by_os=devices_by_os(counts),
+    )
+
+
+def overview_figures(visible: QuerySet) -> OverviewFigures:
+    """What overview_of() gives at any moment, without the moment: `.at(now)`."""
+    devices = per_device(visible, "os", "status")
+    counts = _other_counts() | {"never": ACTIVE & NEVER_Q}
+    also = devices.aggregate(**{name: Count("device_id", filter=q) for name, q in counts.items()})
+    return OverviewFigures(
+        dates=BackupDates(sorted_backups(devices.filter(ACTIVE)), never=also.pop("never")),
+        also=also,
+        storage=storage_of(visible, devices=also["all"]),
+        by_org=storage_by_org(visible),
     )

@@ -18,11 +18,11 @@ from reports.history.compliance import (
     SORTS,
     Compliance,
     OutOfReach,
-    compliance_of,
     sorted_rows,
 )
 from reports.history.reading import has_history
 from reports.history.records import csv_lines, record
+from reports.warming import figures
 
 DEFAULT_SORT = "now"  # the worst first: what a review starts with
 NO_FLEET = "Compliance by org covers org subtrees; your role lets you see your own devices only."
@@ -45,7 +45,7 @@ class BadParameter(ValueError):
 def _compliance(reach: Reach, query) -> tuple[Compliance, list, str]:
     """The level asked for, sorted; raises OutOfReach or BadParameter."""
     sort = query.get("sort") or DEFAULT_SORT
-    compliance = compliance_of(reach, query.get("org") or None)
+    compliance = figures.compliance(reach, query.get("org") or None)
     try:
         rows = sorted_rows(compliance.rows, sort)
     except ValueError as error:

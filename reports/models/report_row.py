@@ -11,21 +11,24 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
-from accounts.roles import reach_of
+from accounts.roles import Reach, reach_of
 
 
 class ReportRowQuerySet(models.QuerySet):
     def visible_to(self, user) -> ReportRowQuerySet:
         """The rows this user may see (spec section 4). Every surface calls this."""
-        reach = reach_of(user)
+        return self.within(reach_of(user).scope)
+
+    def within(self, reach: Reach) -> ReportRowQuerySet:
+        """The rows of a reach; by its scope, every holder of one asks the same query."""
         if reach.everything:
             return self.all()
-        if reach.owner_id is None:
-            return self.none()
-        allowed = Q(owner_id=reach.owner_id)
+        allowed = Q()
+        if reach.owner_id is not None:
+            allowed |= Q(owner_id=reach.owner_id)
         for path in reach.org_paths:
             allowed |= Q(org_path__startswith=path)
-        return self.filter(allowed)
+        return self.filter(allowed) if allowed else self.none()
 
 
 class ReportRow(models.Model):

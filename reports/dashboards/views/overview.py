@@ -12,17 +12,17 @@ from django.views.decorators.http import require_GET
 
 from accounts.roles import Reach
 from reports import clock, health
-from reports.cache import cached, query_key
 from reports.dashboards.catalog import REPORTS
 from reports.dashboards.charts import Bar, bar_chart
-from reports.dashboards.overview import Overview, overview_of
+from reports.dashboards.overview import Overview
 from reports.dashboards.views.common import page_context
 from reports.history.charts import trend_chart
-from reports.history.reading import TREND_DAYS, has_history, trend_of
+from reports.history.reading import TREND_DAYS, has_history
 from reports.history.snapshots import day_of
 from reports.models import ReportRow
 from reports.refresh.models import Run
 from reports.templatetags.backup_format import bytes_human
+from reports.warming import figures
 
 OS_NAMES = {"mac": "macOS", "win": "Windows", "linux": "Linux"}
 
@@ -95,7 +95,7 @@ def _trend(reach: Reach, now: dt.datetime) -> dict:
     if not has_history(reach):
         return {}
     today = day_of(now)
-    points = trend_of(reach, today)
+    points = figures.trend(reach, today)
     return {
         "trend_chart": trend_chart(points, today),
         "trend_points": points[::-1],
@@ -107,12 +107,10 @@ def _trend(reach: Reach, now: dt.datetime) -> dict:
 @require_GET
 def overview_page(request: HttpRequest) -> HttpResponse:
     visible = ReportRow.objects.visible_to(request.user)
-    # Health is relative to now: figures are computed for the current minute, and kept
-    # until the report table changes or the minute passes.
-    as_of = clock.now().replace(second=0, microsecond=0)
-    overview = cached(
-        "overview", f"{query_key(visible)}|{as_of.isoformat()}", lambda: overview_of(visible, as_of)
-    )
+    # Health is relative to now: the figures kept until the data changes are the
+    # devices' backup dates, put into bands at this very moment.
+    as_of = clock.now()
+    overview = figures.overview(visible).at(as_of)
     context = page_context(request, "overview") | {
         "overview": overview,
         "as_of": as_of,
@@ -122,8 +120,8 @@ def overview_page(request: HttpRequest) -> HttpResponse:
         "status_url": REPORTS["backup-status"].default_url,
         "usage_url": REPORTS["disk-usage"].default_url,
         "cold_url": REPORTS["cold-storage"].default_url,
-        **_data_age(clock.now()),
+        **_data_age(as_of),
         **_charts(overview),
     }
-    context |= _trend(context["reach"], clock.now())
+    context |= _trend(context["reach"], as_of)
     return render(request, "reports/overview.html", context)

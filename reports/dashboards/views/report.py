@@ -8,15 +8,15 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from reports import health
-from reports.cache import cached, query_key
 from reports.dashboards.catalog import REPORTS, SEARCH_PARAMETERS, Report
 from reports.dashboards.filters import DASHBOARD_PARAMETERS, dashboard_query
 from reports.dashboards.forms import DEFAULT_PAGE_SIZE, ReportForm
 from reports.dashboards.links import QueryLinks
-from reports.dashboards.paging import Page, fetch_page, summarize
+from reports.dashboards.paging import Page, fetch_page
 from reports.dashboards.views.common import page_context
 from reports.export import csv_response
 from reports.query import InvalidParameters
+from reports.warming import figures
 
 
 def _report(slug: str) -> Report:
@@ -65,11 +65,7 @@ def report_page(request: HttpRequest, slug: str) -> HttpResponse:
     if report.needs_search and not any(params.get(name) for name in SEARCH_PARAMETERS):
         return render(request, report.template, context | {"awaiting_search": True})
 
-    summary = cached(
-        "summary",
-        f"{query_key(query.rows)}|{report.totals}",
-        lambda: summarize(query.rows, exact=report.totals),
-    )
+    summary = figures.summary(report, query.rows)
     page = fetch_page(query.rows, query.page_number, page_size, summary)
     table = report.table(
         page.rows, links=links, sort_key=query.sort_key, descending=query.sort_descending

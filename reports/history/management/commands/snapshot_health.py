@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand
 
 from reports.history.snapshots import take
+from reports.warming.warm import warm_logged
 
 
 class Command(BaseCommand):
@@ -20,3 +21,5 @@ class Command(BaseCommand):
             f"Snapshot of {taken.day}: {taken.orgs} org(s); "
             f"{taken.removed} snapshot row(s) older than the retention removed."
         )
+        # The snapshot moved the generation on (a new day for the trend and compliance).
+        warm_logged("the daily snapshot")
