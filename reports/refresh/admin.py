@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from reports.admin import ReadOnlyAdmin
 from reports.refresh.models import Run
+from reports.refresh.reaping import reap
 
 
 @admin.register(Run)
@@ -27,3 +28,7 @@ class RunAdmin(ReadOnlyAdmin):
     list_select_related = ["user"]
     ordering = ["-started_at", "-pk"]
     readonly_fields = [f.name for f in Run._meta.fields]
+
+    def changelist_view(self, request, extra_context=None):
+        reap()  # a run whose process died is listed as failed, not running
+        return super().changelist_view(request, extra_context)

@@ -20,6 +20,7 @@ from reports.importing.csv_file import FileErrors, ImportFailed
 from reports.importing.environment import Files, apply_files
 from reports.importing.orgs import parse as parse_tree
 from reports.importing.report_csv import parse as parse_report
+from reports.refresh.liveness import current
 from reports.refresh.log import count, describe, recorded
 from reports.refresh.models import Run
 from reports.refresh.progress import (
@@ -73,7 +74,7 @@ def sync_progress_key(task_id: str) -> str:
 
 def check(upload: Upload) -> None:
     """Read both files whole and make a dry run: the preview, or every error."""
-    if upload.state != State.CHECKING:
+    if not _claim(upload, State.CHECKING):
         return  # discarded while it waited for the worker
     progress = Progress(upload.progress_key, CHECK)
     try:
@@ -103,7 +104,7 @@ def check(upload: Upload) -> None:
 def apply(upload: Upload) -> None:
     """Import both files as one run of the run log, started by the upload's user. They
     are read and checked again: the data here may have changed since the preview."""
-    if upload.state != State.APPLYING:
+    if not _claim(upload, State.APPLYING):
         return
     progress = Progress(upload.progress_key, apply_plan(upload.preview, upload.records))
     source = f"upload of {upload.names}"
@@ -166,6 +167,12 @@ def _errors(error: ImportFailed) -> dict:
         ],
         "error_count": error.count if isinstance(error, FileErrors) else 1,
     }
+
+
+def _claim(upload: Upload, state: str) -> bool:
+    """Say which worker does the job (so that its death is noticed), if the upload is
+    still waiting for it."""
+    return bool(Upload.objects.filter(pk=upload.pk, state=state).update(worker=current()))
 
 
 def _move(upload: Upload, before: str, after: str, **fields) -> bool:

@@ -13,7 +13,9 @@ from contextlib import contextmanager
 
 from django.utils import timezone
 
+from reports.refresh import liveness
 from reports.refresh.models import Run
+from reports.refresh.reaping import reap
 
 
 def describe(error: BaseException) -> str:
@@ -35,7 +37,10 @@ def recorded(
 
     The caller fills in the counts (`count(run, outcome)`) before the block ends.
     """
-    run = Run.objects.create(kind=kind, trigger=trigger, user=user, source=source[:1000])
+    reap()  # runs before this one that died: they cannot say so themselves
+    run = Run.objects.create(
+        kind=kind, trigger=trigger, user=user, source=source[:1000], worker=liveness.current()
+    )
     try:
         yield run
     except BaseException as error:

@@ -18,6 +18,17 @@ class RunQuerySet(models.QuerySet):
         )
         return refreshes.order_by("-started_at", "-pk").first()
 
+    def of_sync_now(self, user_id: int | None, job_started_at: dt.datetime) -> Run | None:
+        """The run of a Sync now job: the first sync from the browser by its user since
+        the job started."""
+        runs = self.filter(
+            kind=Run.Kind.SYNC,
+            trigger=Run.Trigger.WEB,
+            user_id=user_id,
+            started_at__gte=job_started_at,
+        )
+        return runs.order_by("started_at").first()
+
 
 class Run(models.Model):
     class Kind(models.TextChoices):
@@ -60,6 +71,9 @@ class Run(models.Model):
     unchanged = models.PositiveBigIntegerField(default=0)
     summary = models.TextField(blank=True)
     error = models.TextField(blank=True)
+    # Who does the run (reports.refresh.liveness): if it dies, reports.refresh.reaping
+    # ends the run as failed instead of leaving it running for ever.
+    worker = models.CharField(max_length=200, blank=True, editable=False)
 
     objects = RunQuerySet.as_manager()
 

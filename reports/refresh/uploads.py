@@ -58,6 +58,9 @@ class Upload(models.Model):
     error_count = models.PositiveIntegerField(default=0)
     failure = models.TextField(blank=True, help_text="Why the job failed, if it did.")
     task_id = models.CharField(max_length=64, blank=True, help_text="The job on the worker.")
+    # The worker doing its check or import now (reports.refresh.liveness), so that a job
+    # whose worker died is ended (reports.refresh.reaping) instead of waited for.
+    worker = models.CharField(max_length=200, blank=True, editable=False)
     run = models.ForeignKey(Run, null=True, blank=True, on_delete=models.SET_NULL)
 
     class Meta:

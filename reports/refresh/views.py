@@ -25,6 +25,7 @@ from reports.refresh import jobs
 from reports.refresh.forms import UploadForm
 from reports.refresh.models import Run
 from reports.refresh.progress import LABELS, Progress
+from reports.refresh.reaping import reap
 from reports.refresh.uploads import Upload
 from reports.refresh.vendor import SyncFailed, Vendor
 
@@ -61,6 +62,7 @@ def answers_json(view):
 
 
 def _get_upload(upload_id) -> Upload:
+    reap()  # an upload whose worker died says so, rather than waiting for ever
     upload = Upload.objects.select_related("run", "user").filter(pk=upload_id).first()
     if upload is None:
         raise Http404("No such upload")
@@ -77,6 +79,7 @@ def _render_data_page(
     request: HttpRequest, form: UploadForm, status: int = 200, **extra
 ) -> HttpResponse:
     vendor, vendor_problem = _vendor()
+    reap()  # the lists below say which runs and jobs died, not "running"
     context = page_context(request, "data") | {
         "form": form,
         "uploads": Upload.objects.select_related("user")[:RECENT],
@@ -156,6 +159,7 @@ def discard_upload(request: HttpRequest, upload_id) -> HttpResponse:
 @require_GET
 @answers_json
 def upload_status(request: HttpRequest, upload_id) -> JsonResponse:
+    reap()
     upload = Upload.objects.filter(pk=upload_id).first()
     if upload is None:
         return JsonResponse({"error": "no such upload"}, status=404)
@@ -198,6 +202,7 @@ def _sync_under_way() -> str | None:
 
 
 def _get_sync(task_id) -> TaskResult:
+    reap()
     try:
         return jobs.sync_from_vendor.get_result(str(task_id))
     except (TaskResultDoesNotExist, TaskResultMismatch):
@@ -225,13 +230,7 @@ def sync_page(request: HttpRequest, task_id) -> HttpResponse:
     said = job.return_value if job.status == TaskResultStatus.SUCCESSFUL else None
     run = None
     if finished and job.started_at:
-        runs = Run.objects.filter(
-            kind=Run.Kind.SYNC,
-            trigger=Run.Trigger.WEB,
-            user_id=user_id,
-            started_at__gte=job.started_at,
-        )
-        run = runs.order_by("started_at").first()
+        run = Run.objects.of_sync_now(user_id, job.started_at)
     context = page_context(request, "data") | {
         "job": job,
         "by": User.objects.filter(pk=user_id).first(),
@@ -247,6 +246,7 @@ def sync_page(request: HttpRequest, task_id) -> HttpResponse:
 @require_GET
 @answers_json
 def sync_status(request: HttpRequest, task_id) -> JsonResponse:
+    reap()
     try:
         job = jobs.sync_from_vendor.get_result(str(task_id))
     except (TaskResultDoesNotExist, TaskResultMismatch):
