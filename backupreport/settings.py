@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "reports.refresh",
     "reports.history",
     "reports.warming",  # after reports.history: its hook runs after the snapshot's
+    "reports.notifications",
 ]
 
 MIDDLEWARE = [
@@ -208,6 +209,29 @@ DATA_STALE_HOURS = env_int("DATA_STALE_HOURS", 26)
 # Backup health history (reports.history): daily snapshots per org are kept this many
 # days (today included); `manage.py snapshot_health` removes older ones.
 HISTORY_DAYS = env_int("HISTORY_DAYS", 400)
+
+# Email (reports.notifications: owner alerts and digests). With EMAIL_HOST set, Django's
+# SMTP backend; unset, messages go to the console (a demo needs no mail server), or to
+# files in EMAIL_FILE_PATH when that is set. SITE_URL makes the links in a message
+# absolute ("https://backup.example.com", no trailing slash).
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", "")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.filebased.EmailBackend"
+    if EMAIL_FILE_PATH
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_HOST = EMAIL_HOST or "localhost"
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Backup Report <backup-report@localhost>")
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # API tokens (accounts.tokens): how long a token from /api/v3/oauth/token or
 # /api/v3/auth/jwt lasts. The vendor's SDK asks for a new one when a token is refused.
