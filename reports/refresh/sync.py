@@ -16,10 +16,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
-from django.db import connection
-
 from reports.importing.changes import Outcome
 from reports.importing.environment import apply_files, read_files
+from reports.locks import held_alone
 from reports.models import Device
 from reports.refresh.log import count, recorded
 from reports.refresh.models import Run
@@ -37,25 +36,15 @@ class AnotherSyncIsRunning(Exception):
 
 @contextmanager
 def one_sync_at_a_time() -> Iterator[None]:
-    """A session-level advisory lock on PostgreSQL, held for the whole sync (downloads
-    included) and let go when it ends or its process dies; a second sync does not wait
-    for it. (SQLite lets one writer in at a time: a second sync waits for the first's
-    transaction.)"""
-    if connection.vendor != "postgresql":
+    """Held for the whole sync, downloads included (reports.locks); a second sync does
+    not wait for it. (SQLite lets one writer in at a time: a second sync waits for the
+    first's transaction.)"""
+    with held_alone(SYNC_LOCK) as alone:
+        if not alone:
+            raise AnotherSyncIsRunning(
+                "Another sync is running; this one stops without changing anything."
+            )
         yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s)", [SYNC_LOCK])
-        (locked,) = cursor.fetchone()
-    if not locked:
-        raise AnotherSyncIsRunning(
-            "Another sync is running; this one stops without changing anything."
-        )
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s)", [SYNC_LOCK])
 
 
 def sync(
