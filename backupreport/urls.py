@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/", include("reports.api.urls")),
     path("data/", include("reports.refresh.urls")),
     path("history/", include("reports.history.urls")),
+    path("notifications/", include("reports.notifications.urls")),
     path("", include("reports.dashboards.urls")),
 ]
 if settings.BENCH_REFERENCE_PAGE:  # the benchmark's in-memory reference, never in production

@@ -1,0 +1,84 @@
+"""Owner alerts: a device that enters warning or critical is alerted to its owner once
+for that state. An episode lasts from the first alert until the device is neither in
+warning nor in critical (back to OK); the next one is alerted again. The send log's key
+names the device, the episode and the state, so each is sent at most once."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import F
+
+from reports.dashboards.overview import ACTIVE
+from reports.health import Health, health_of, health_q, per_device
+from reports.models import ReportRow
+from reports.notifications.models import AlertedDevice, Message, Preference, SiteSwitch
+
+# What the vendor's article says to check when a device stops backing up.
+WHAT_TO_CHECK = (
+    "Is the owner on vacation or sabbatical? Then the device will back up when it is back on.",
+    "A router or firewall (at home, in a hotel) may keep the device from connecting to "
+    "the backup destination.",
+    "The backup service may have been disabled on the device.",
+    "The backup agent may have been uninstalled.",
+)
+
+
+@dataclass(frozen=True)
+class DueAlert:
+    device_id: int
+    owner_id: int
+    health: Health
+    episode: int
+
+    @property
+    def key(self) -> str:
+        return f"device {self.device_id} episode {self.episode} {self.health.value}"
+
+
+def _overdue(now: dt.datetime):
+    overdue = health_q(Health.WARNING, now) | health_q(Health.CRITICAL, now)
+    return per_device(ReportRow.objects.all(), "status", "owner_id").filter(ACTIVE & overdue)
+
+
+def due_alerts(now: dt.datetime, *, rearm: bool = True) -> list[DueAlert]:
+    """The alerts to send now: none while the site-wide switch is off. Re-arms the
+    devices that are back to OK (or gone) first."""
+    overdue = _overdue(now)
+    if rearm:
+        AlertedDevice.objects.exclude(health="").exclude(
+            device_id__in=overdue.values("device_id")
+        ).update(health="", episode=F("episode") + 1)
+    if not SiteSwitch.current().owner_alerts:
+        return []
+    opted_out = set(Preference.objects.filter(owner_alerts=False).values_list("user_id", flat=True))
+    episodes = dict(AlertedDevice.objects.values_list("device_id", "episode"))
+    alerted = dict(AlertedDevice.objects.exclude(health="").values_list("device_id", "health"))
+    failed = set(
+        Message.objects.filter(
+            kind=Message.Kind.OWNER_ALERT, state=Message.State.FAILED
+        ).values_list("key", flat=True)
+    )
+    due = []
+    for row in overdue.values_list("device_id", "owner_id", "last").iterator(chunk_size=5000):
+        device_id, owner_id, last = row
+        if owner_id in opted_out:
+            continue
+        alert = DueAlert(device_id, owner_id, health_of(last, now), episodes.get(device_id, 1))
+        if alerted.get(device_id) != alert.health.value or alert.key in failed:
+            due.append(alert)
+    return due
+
+
+def mark_alerted(alert: DueAlert) -> None:
+    """Inside the claim's transaction: this device's state is alerted in this episode."""
+    AlertedDevice.objects.update_or_create(
+        device_id=alert.device_id,
+        defaults={"health": alert.health.value, "episode": alert.episode},
+    )
+
+
+def device_rows(alert: DueAlert, owner):
+    """The alerted device's rows as its owner may see them (their own device)."""
+    return ReportRow.objects.visible_to(owner).filter(device_id=alert.device_id)

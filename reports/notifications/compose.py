@@ -1,0 +1,57 @@
+"""Messages as Django's email framework sends them: a plain-text body and an HTML
+alternative from templates, and the one-click unsubscribe headers (RFC 2369, RFC 8058)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from reports.notifications.links import absolute, unsubscribe_url
+from reports.notifications.models import Message
+
+
+def _message(user, kind: str, subject: str, template: str, context: dict):
+    unsubscribe = unsubscribe_url(user.pk, kind)
+    context = context | {
+        "recipient": user,
+        "subject": subject,
+        "unsubscribe_url": unsubscribe,
+        "preferences_url": absolute(reverse("notifications")),
+        "site_url": settings.SITE_URL,
+    }
+    email = EmailMultiAlternatives(
+        subject=subject,
+        body=render_to_string(f"notifications/{template}.txt", context),
+        to=[user.email],
+        headers={
+            "List-Unsubscribe": f"<{unsubscribe}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            "Auto-Submitted": "auto-generated",  # RFC 3834: no out-of-office replies
+        },
+    )
+    email.attach_alternative(
+        render_to_string(f"notifications/{template}.html", context), "text/html"
+    )
+    return email
+
+
+def digest_subject(digest) -> str:
+    overdue = digest.stale_total
+    state = f"{overdue:,} device(s) not backing up" if overdue else "all devices backing up"
+    return f"Backup Report {digest.frequency} digest: {state} ({digest.scope})"
+
+
+def digest_email(user, digest) -> EmailMultiAlternatives:
+    return _message(user, Message.Kind.DIGEST, digest_subject(digest), "digest", {"digest": digest})
+
+
+def owner_alert_subject(device_name: str, health) -> str:
+    return f"Backup {health.label.lower()}: {device_name} has not backed up recently"
+
+
+def owner_alert_email(user, device: dict, health, what_to_check) -> EmailMultiAlternatives:
+    subject = owner_alert_subject(device["name"], health)
+    context = {"device": device, "health": health, "what_to_check": what_to_check}
+    return _message(user, Message.Kind.OWNER_ALERT, subject, "owner_alert", context)

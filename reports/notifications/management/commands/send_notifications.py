@@ -1,0 +1,40 @@
+"""Send what is due: the digests of the period and the owner alerts. Safe to run at any
+moment and as often as wanted (hourly from a timer is fine): the send log sends each
+message at most once, and one run at a time holds the lock."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+
+from reports.locks import held_alone
+from reports.notifications.sending import send_due
+
+# Any number, the same for every run ("BRNO"); the sync's and the import's are others.
+NOTIFICATIONS_LOCK = 0x42524E4F
+
+
+class Command(BaseCommand):
+    help = (
+        "Email the digests due this period to org managers and system administrators, "
+        "and the owner alerts (when switched on), each at most once."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Say what would be sent; send nothing."
+        )
+
+    def handle(self, *args, dry_run: bool = False, **options) -> None:
+        with held_alone(NOTIFICATIONS_LOCK) as alone:
+            if not alone:
+                self.stdout.write("Another send_notifications is running; this one stops.")
+                return
+            outcome = send_due(dry_run=dry_run, say=self.stdout.write)
+        if dry_run:
+            return
+        self.stdout.write(
+            f"Sent {outcome.sent} message(s); {outcome.failed} failed (retried next run); "
+            f"{outcome.skipped} already sent or claimed."
+        )
+        if outcome.failed:
+            raise CommandError("Some messages failed:\n" + "\n".join(outcome.errors))

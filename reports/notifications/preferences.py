@@ -1,0 +1,45 @@
+"""Who receives what: a user's choices over the defaults, and the digest's recipients."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+
+from accounts.roles import ORG_MANAGERS, SYSTEM_ADMINISTRATORS, reach_of
+from reports.notifications.models import Frequency, Preference
+
+
+def preference_of(user) -> Preference:
+    """The user's row, or the defaults (unsaved) when they never chose."""
+    try:
+        return Preference.objects.get(user=user)
+    except Preference.DoesNotExist:
+        return Preference(user=user)
+
+
+def gets_digests(user) -> bool:
+    """The digest is of a reach wider than one's own devices: managers and administrators."""
+    reach = reach_of(user)
+    return reach.everything or bool(reach.org_paths)
+
+
+def digest_recipients():
+    """Active org managers (with an org) and system administrators with an email address
+    whose digest is not off, with their preference row (None: the defaults)."""
+    users = (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .exclude(email="")
+        .filter(
+            Q(is_superuser=True)
+            | Q(groups__name=SYSTEM_ADMINISTRATORS)
+            | Q(groups__name=ORG_MANAGERS, org__isnull=False)
+        )
+        .exclude(notification_preference__digest=Frequency.OFF)
+        .select_related("org", "notification_preference")
+        .distinct()
+        .order_by("pk")
+    )
+    for user in users:
+        preference = getattr(user, "notification_preference", None)
+        yield user, (preference.digest if preference else Frequency.WEEKLY)

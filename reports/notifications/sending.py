@@ -1,0 +1,203 @@
+"""Sending what is due (spec section 10): claim in the send log, send, record.
+
+Each message is claimed by committing its send-log row before it goes to the mail
+server (see reports.notifications.models): a second sender at the same moment, or a
+later run the same period, finds the row and skips the message. A failure is recorded
+with its error and tried again by the next run; it never stops the other messages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+from django.core.mail import get_connection
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from reports import clock
+from reports.notifications import alerts
+from reports.notifications.compose import digest_email, owner_alert_email
+from reports.notifications.digests import COUNTED, digest_of
+from reports.notifications.links import device_url
+from reports.notifications.models import Message
+from reports.notifications.periods import period_key
+from reports.notifications.preferences import digest_recipients
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Outcome:
+    sent: int = 0
+    failed: int = 0
+    skipped: int = 0  # already claimed by this or another run
+    errors: list[str] = field(default_factory=list)
+
+
+def claim(
+    recipient, kind: str, key: str, subject: str, now: dt.datetime, *, counts=None, also=None
+) -> Message | None:
+    """The send-log row of this message, committed, if this sender may send it: new, or
+    failed before (then tried again). None when another sender has it or it went out."""
+    try:
+        with transaction.atomic():
+            message = Message.objects.create(
+                recipient=recipient,
+                kind=kind,
+                key=key,
+                address=recipient.email,
+                subject=subject,
+                counts=counts,
+                claimed_at=now,
+            )
+            if also is not None:
+                also()
+        return message
+    except IntegrityError:
+        pass
+    retry = Message.objects.filter(
+        recipient=recipient, kind=kind, key=key, state=Message.State.FAILED
+    )
+    # A conditional UPDATE: of two senders retrying at once, exactly one changes the row.
+    claimed = retry.update(
+        state=Message.State.SENDING,
+        attempts=F("attempts") + 1,
+        address=recipient.email,
+        subject=subject,
+        counts=counts,
+        claimed_at=now,
+    )
+    if not claimed:
+        return None
+    if also is not None:
+        also()
+    return Message.objects.get(recipient=recipient, kind=kind, key=key)
+
+
+class Sender:
+    """One run: one connection to the mail server, reopened after a failure."""
+
+    def __init__(self, now: dt.datetime, say: Callable[[str], None]):
+        self.now = now
+        self.say = say
+        self.connection = get_connection()
+        self.outcome = Outcome()
+
+    def deliver(self, message: Message, email) -> None:
+        try:
+            if self.connection.send_messages([email]) != 1:
+                raise RuntimeError("the mail backend did not send the message")
+        except Exception as error:  # any failure of one message must not stop the others
+            reason = f"{type(error).__name__}: {error}"
+            Message.objects.filter(pk=message.pk).update(state=Message.State.FAILED, error=reason)
+            self.outcome.failed += 1
+            self.outcome.errors.append(f"{message.address}: {reason}")
+            log.warning("Notification to %s failed: %s", message.address, reason)
+            self.connection.close()  # a broken session is not reused
+            return
+        Message.objects.filter(pk=message.pk).update(
+            state=Message.State.SENT, sent_at=clock.now(), error=""
+        )
+        self.outcome.sent += 1
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def _already_done(kind: str) -> set[tuple[int, str]]:
+    """(recipient, key) of messages that went out or may have: not to compose again."""
+    done = Message.objects.filter(kind=kind).exclude(state=Message.State.FAILED)
+    return set(done.values_list("recipient_id", "key"))
+
+
+def send_digests(sender: Sender, *, dry_run: bool = False, only=None) -> None:
+    now = sender.now
+    keys = {frequency: period_key(frequency, now) for frequency in ("weekly", "daily")}
+    done = _already_done(Message.Kind.DIGEST) if not dry_run else set()
+    for user, frequency in digest_recipients():
+        if only is not None and user.pk not in only:
+            continue
+        key = keys[frequency]
+        if (user.pk, key) in done:
+            sender.outcome.skipped += 1
+            continue
+        previous = (
+            Message.objects.filter(
+                recipient=user, kind=Message.Kind.DIGEST, state=Message.State.SENT
+            )
+            .exclude(key=key)
+            .order_by("-claimed_at", "-pk")
+            .values_list("counts", "claimed_at")
+            .first()
+        )
+        digest = digest_of(user, frequency, now, *(previous or (None, None)))
+        email = digest_email(user, digest)
+        if dry_run:
+            sender.say(f"Would send to {user.email}: {email.subject}")
+            continue
+        counts = {name: digest.counts[name] for name in COUNTED}
+        message = claim(user, Message.Kind.DIGEST, key, email.subject, now, counts=counts)
+        if message is None:
+            sender.outcome.skipped += 1
+            continue
+        sender.deliver(message, email)
+
+
+def send_owner_alerts(sender: Sender, *, dry_run: bool = False) -> None:
+    now = sender.now
+    due = alerts.due_alerts(now, rearm=not dry_run)
+    owners = get_user_model().objects.in_bulk({alert.owner_id for alert in due})
+    for alert in due:
+        owner = owners.get(alert.owner_id)
+        if owner is None or not owner.is_active or not owner.email:
+            continue
+        row = (
+            alerts.device_rows(alert, owner)
+            .order_by("-device_first")
+            .values("device_uid", "device_name", "device_os_hostname", "device_backup_date")
+            .first()
+        )
+        if row is None:  # no longer the owner's
+            continue
+        device = {
+            "name": row["device_name"] or row["device_uid"],
+            "hostname": row["device_os_hostname"] or "",
+            "last_completed": row["device_backup_date"],
+            "url": device_url(row["device_uid"]),
+        }
+        email = owner_alert_email(owner, device, alert.health, alerts.WHAT_TO_CHECK)
+        if dry_run:
+            sender.say(f"Would send to {owner.email}: {email.subject}")
+            continue
+        message = claim(
+            owner,
+            Message.Kind.OWNER_ALERT,
+            alert.key,
+            email.subject,
+            now,
+            also=lambda alert=alert: alerts.mark_alerted(alert),
+        )
+        if message is None:
+            sender.outcome.skipped += 1
+            continue
+        sender.deliver(message, email)
+
+
+def send_due(
+    now: dt.datetime | None = None,
+    *,
+    dry_run: bool = False,
+    say: Callable[[str], None] = lambda text: None,
+) -> Outcome:
+    """Everything due now: the digests, then the owner alerts."""
+    sender = Sender(now or clock.now(), say)
+    try:
+        send_digests(sender, dry_run=dry_run)
+        send_owner_alerts(sender, dry_run=dry_run)
+    finally:
+        sender.close()
+    return sender.outcome

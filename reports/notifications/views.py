@@ -1,0 +1,76 @@
+"""The notifications page (every signed-in user) and the one-click unsubscribe link."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core import signing
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from accounts.roles import is_system_administrator
+from reports.notifications.forms import PreferenceForm, SiteSwitchForm
+from reports.notifications.links import read_unsubscribe_token
+from reports.notifications.models import Frequency, Message, SiteSwitch
+from reports.notifications.preferences import gets_digests, preference_of
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def notifications_page(request: HttpRequest) -> HttpResponse:
+    preference = preference_of(request.user)
+    with_digest = gets_digests(request.user)
+    admin = is_system_administrator(request.user)
+    switch = SiteSwitch.current()
+    data = request.POST if request.method == "POST" else None
+    form = PreferenceForm(data, instance=preference, with_digest=with_digest)
+    switch_form = SiteSwitchForm(data, initial={"owner_alerts": switch.owner_alerts})
+    if data is not None and form.is_valid() and (not admin or switch_form.is_valid()):
+        form.save()
+        if admin:
+            switch.owner_alerts = switch_form.cleaned_data["owner_alerts"]
+            switch.save()
+        messages.success(request, "Your notification settings are saved.")
+        return redirect("notifications")
+    return render(
+        request,
+        "notifications/preferences.html",
+        {
+            "current": "notifications",
+            "form": form,
+            "switch_form": switch_form if admin else None,
+            "switch": switch,
+            "with_digest": with_digest,
+        },
+    )
+
+
+KIND_WORDS = {
+    Message.Kind.DIGEST: "the backup digest",
+    Message.Kind.OWNER_ALERT: "alerts about your devices",
+}
+
+
+@csrf_exempt  # RFC 8058: the mail client's one-click POST carries no CSRF token
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """GET asks to confirm (link scanners follow GETs); POST unsubscribes. No sign-in:
+    the signed token says who and from what."""
+    try:
+        user_id, kind = read_unsubscribe_token(token)
+        user = get_user_model().objects.get(pk=user_id)
+        what = KIND_WORDS[kind]
+    except (signing.BadSignature, get_user_model().DoesNotExist, KeyError):
+        return render(request, "notifications/unsubscribe_invalid.html", status=400)
+    if request.method == "POST":
+        preference = preference_of(user)
+        if kind == Message.Kind.DIGEST:
+            preference.digest = Frequency.OFF
+        else:
+            preference.owner_alerts = False
+        preference.save()
+        return render(request, "notifications/unsubscribed.html", {"what": what})
+    return render(request, "notifications/unsubscribe.html", {"what": what, "address": user.email})

@@ -1,0 +1,130 @@
+"""Digests (spec section 10) received by a real SMTP server and parsed: recipients,
+subject, both parts, absolute links, the unsubscribe headers, the change since the
+previous digest, and one per recipient per period."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+
+import pytest
+import time_machine
+from django.core.management import call_command
+
+from reports.notifications.models import Frequency, Message, Preference
+from reports.notifications.sending import send_due
+
+SITE = "https://backup.example.com"
+
+
+def links(text: str) -> list[str]:
+    return [html.unescape(h) for h in re.findall(r'href="([^"]+)"', text)]
+
+
+@pytest.fixture
+def sent(smtp_server, fleet):
+    send_due()
+    return smtp_server
+
+
+def test_managers_and_administrators_get_a_digest(sent, fleet):
+    users = fleet["users"]
+    assert sent.addresses() == sorted(users[n].email for n in ("alice", "carol", "root"))
+    assert all(len(r.envelope_to) == 1 for r in sent.received)
+    assert Message.objects.filter(kind="digest", state="sent").count() == 3
+
+
+def test_a_digest_has_both_parts_the_figures_and_absolute_links(sent, fleet):
+    (message,) = sent.to(fleet["users"]["alice"].email)
+    assert message.subject == (
+        "Backup Report weekly digest: 1 device(s) not backing up (Accounting and the orgs below it)"
+    )
+    assert message.message["To"] == fleet["users"]["alice"].email
+    text, html = message.text, message.html
+    for part in (text, html):
+        assert "DAVE-WIN" in part
+        assert "Warning" in part
+        assert "SAM-OLD" not in part  # Sales is not below Accounting
+    assert "Active devices: 3" in text  # alice's, dave's two
+    assert f"{SITE}/devices/{fleet['warning'].device_uid}/" in links(html)
+    assert f"{SITE}/devices/{fleet['warning'].device_uid}/" in text
+    hrefs = links(html)
+    assert all(h.startswith(f"{SITE}/") for h in hrefs), hrefs
+    assert f"{SITE}/" in hrefs and f"{SITE}/notifications/" in hrefs
+    assert any(h.startswith(f"{SITE}/reports/backup-status/") for h in hrefs)
+
+
+def test_cold_storage_expiring_within_30_days_is_listed(sent, fleet):
+    (message,) = sent.to(fleet["users"]["root"].email)
+    cold = message.text.split("Cold storage expiring within 30 days")[1]
+    assert "SAM-OLD" in cold.split("Reports:")[0]
+    assert "(1)" in cold.splitlines()[0]
+
+
+def test_every_message_carries_a_one_click_unsubscribe(sent, fleet):
+    for received in sent.received:
+        header = str(received.message["List-Unsubscribe"]).strip()
+        assert re.fullmatch(rf"<{SITE}/notifications/unsubscribe/[^>]+/>", header), header
+        assert received.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        assert header[1:-1] in links(received.html)
+        assert header[1:-1] in received.text
+
+
+def test_a_second_run_the_same_period_sends_nothing(sent, fleet):
+    outcome = send_due()
+    assert (outcome.sent, outcome.skipped) == (0, 3)
+    assert len(sent.received) == 3
+
+
+def test_the_next_digest_says_what_changed(smtp_server, fleet):
+    start = dt.datetime.now(dt.UTC)
+    with time_machine.travel(start, tick=False):
+        send_due()
+    # A week later every device of Accounting is critical: none backed up since.
+    with time_machine.travel(start + dt.timedelta(days=7), tick=False):
+        send_due()
+    first, second = smtp_server.to(fleet["users"]["alice"].email)
+    assert "Warning: 1" in first.text and "(+" not in first.text
+    assert "Warning: 0 (-1)" in second.text
+    assert "OK: 0 (-2)" in second.text and "Critical: 3 (+3)" in second.text
+    assert "changes since the previous digest" in second.html
+
+
+def test_daily_and_off(smtp_server, fleet):
+    users = fleet["users"]
+    Preference.objects.create(user=users["alice"], digest=Frequency.DAILY)
+    Preference.objects.create(user=users["carol"], digest=Frequency.OFF)
+    start = dt.datetime.now(dt.UTC)
+    for day in range(3):
+        with time_machine.travel(start + dt.timedelta(days=day), tick=False):
+            send_due()
+    assert len(smtp_server.to(users["alice"].email)) == 3
+    assert smtp_server.to(users["carol"].email) == []
+    assert 1 <= len(smtp_server.to(users["root"].email)) <= 2  # weekly: 3 days span 1 or 2 weeks
+
+
+def test_desktop_users_and_users_without_email_get_no_digest(smtp_server, fleet):
+    users = fleet["users"]
+    users["carol"].email = ""
+    users["carol"].save()
+    send_due()
+    assert users["dave"].email not in smtp_server.addresses()
+    assert sorted(smtp_server.addresses()) == sorted([users["alice"].email, users["root"].email])
+
+
+def test_the_command_sends_and_says_so(smtp_server, fleet, capsys):
+    call_command("send_notifications")
+    assert "Sent 3 message(s); 0 failed" in capsys.readouterr().out
+    call_command("send_notifications")
+    assert "Sent 0 message(s); 0 failed (retried next run); 3 already sent" in (
+        capsys.readouterr().out
+    )
+    assert len(smtp_server.received) == 3
+
+
+def test_a_dry_run_sends_and_records_nothing(smtp_server, fleet, capsys):
+    call_command("send_notifications", "--dry-run")
+    out = capsys.readouterr().out
+    assert out.count("Would send to") == 3
+    assert smtp_server.received == [] and not Message.objects.exists()
