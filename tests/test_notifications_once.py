@@ -1,0 +1,128 @@
+"""Exactly-once (spec section 10): at most one message per recipient per period, even
+with two senders at once or one killed midway; a refused recipient does not stop the
+others and is retried next run.
+
+A sender killed between committing the send-log row and the mail server's answer
+leaves the row "sending": nobody knows whether the message left, and it is never sent
+again (at most once, as the issue asks); the admin lists it as not confirmed."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.core.management import call_command
+from django.db import connection, connections
+from django.utils import timezone
+
+from reports.locks import held_alone
+from reports.notifications.management.commands.send_notifications import NOTIFICATIONS_LOCK
+from reports.notifications.models import Message
+from reports.notifications.periods import period_key
+from reports.notifications.sending import claim, send_due
+
+postgres_only = pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="PostgreSQL only: the tests' in-memory SQLite refuses a second writer thread",
+)
+
+
+def test_a_run_killed_after_the_send_log_row_is_not_sent_again(smtp_server, fleet):
+    alice = fleet["users"]["alice"]
+    # What a killed run leaves: its claim committed, the message's fate unknown.
+    claimed = claim(alice, "digest", period_key("weekly", timezone.now()), "x", timezone.now())
+    assert claimed.state == Message.State.SENDING
+    outcome = send_due()
+    assert (outcome.sent, outcome.skipped) == (2, 1)
+    assert smtp_server.to(alice.email) == []
+    assert Message.objects.get(pk=claimed.pk).state == Message.State.SENDING
+    send_due()
+    assert smtp_server.to(alice.email) == [] and len(smtp_server.received) == 2
+
+
+def test_a_claim_is_taken_once(fleet):
+    alice, now = fleet["users"]["alice"], timezone.now()
+    assert claim(alice, "digest", "weekly 2000-W01", "x", now) is not None
+    assert claim(alice, "digest", "weekly 2000-W01", "x", now) is None
+    assert Message.objects.count() == 1
+
+
+def test_a_refused_recipient_is_retried_and_the_others_get_theirs(smtp_server, fleet):
+    users = fleet["users"]
+    smtp_server.refuse = {users["alice"].email}
+    first = send_due()
+    assert (first.sent, first.failed) == (2, 1)
+    assert smtp_server.addresses() == sorted([users["carol"].email, users["root"].email])
+    failed = Message.objects.get(recipient=users["alice"])
+    assert failed.state == Message.State.FAILED
+    assert "550" in failed.error and "Mailbox unavailable" in failed.error
+    smtp_server.refuse = set()
+    second = send_due()
+    assert (second.sent, second.failed, second.skipped) == (1, 0, 2)
+    assert len(smtp_server.to(users["alice"].email)) == 1
+    assert len(smtp_server.received) == 3
+    retried = Message.objects.get(recipient=users["alice"])
+    assert (retried.state, retried.attempts, retried.error) == (Message.State.SENT, 2, "")
+
+
+def test_the_command_reports_a_failure_and_exits_non_zero(smtp_server, fleet):
+    smtp_server.refuse = {fleet["users"]["carol"].email}
+    with pytest.raises(Exception, match="carol@example.com: SMTPRecipientsRefused"):
+        call_command("send_notifications")
+    assert len(smtp_server.received) == 2
+
+
+def test_a_mail_server_that_is_down_fails_every_message_and_the_next_run_sends(
+    smtp_server, fleet, settings
+):
+    port = settings.EMAIL_PORT
+    settings.EMAIL_PORT = 1  # nothing listens there
+    outcome = send_due()
+    assert (outcome.sent, outcome.failed) == (0, 3)
+    settings.EMAIL_PORT = port
+    assert send_due().sent == 3
+    assert len(smtp_server.received) == 3
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_two_senders_at_once_send_each_digest_once(smtp_server, fleet):
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def sender():
+        try:
+            barrier.wait()
+            outcomes.append(send_due())
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=sender) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(o.sent for o in outcomes) == 3
+    assert sum(o.skipped for o in outcomes) == 3
+    users = fleet["users"]
+    assert smtp_server.addresses() == sorted(users[n].email for n in ("alice", "carol", "root"))
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_second_command_while_one_runs_stops(smtp_server, fleet, capsys):
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [NOTIFICATIONS_LOCK])
+        call_command("send_notifications")
+        assert "Another send_notifications is running" in capsys.readouterr().out
+        assert smtp_server.received == []
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [NOTIFICATIONS_LOCK])
+        with held_alone(NOTIFICATIONS_LOCK) as alone:
+            assert alone
+        call_command("send_notifications")
+        assert len(smtp_server.received) == 3
+    finally:
+        other.close()
