@@ -49,9 +49,12 @@ def _cache_key(name: str, number: int, key: str) -> str:
     return f"report:{name}:{number}:{hashlib.sha256(key.encode()).hexdigest()}"
 
 
-def cached(name: str, key: str, compute: Callable[[], T]) -> T:
-    """compute(), or what it gave for the same key since the table last changed."""
-    number = generation()
+def cached(name: str, key: str, compute: Callable[[], T], number: int | None = None) -> T:
+    """compute(), or what it gave for the same key since the table last changed.
+
+    `number`: the generation, when the caller has just read it (one query less)."""
+    if number is None:
+        number = generation()
     if number is None:
         return compute()
     cache_key = _cache_key(name, number, key)

@@ -9,14 +9,15 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
+from accounts.roles import reach_of
 from reports import clock
+from reports.api import page_cache
 from reports.api.authentication import api_login_required
 from reports.api.schema import openapi_document
 from reports.cache import cached, query_key
 from reports.export import csv_response
 from reports.json_record import page_body
 from reports.query import InvalidParameters, ReportQuery, report_query
-from reports.row import encode_datetime
 
 ALLOWED_METHODS = ("GET", "HEAD")
 
@@ -41,24 +42,51 @@ def read_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     return wrapper
 
 
-def total_count(query: ReportQuery) -> int:
+def total_count(query: ReportQuery, generation: int | None = None) -> int:
     """COUNT(*) of the matching rows, kept until the report table changes (reports.cache):
     vendor scripts page through a query, asking the same count on every page."""
     rows = query.rows.order_by()
-    return cached("count", query_key(rows), rows.count)
+    return cached("count", query_key(rows), rows.count, generation)
 
 
-def report_page(query: ReportQuery) -> bytes:
-    """The JSON envelope: two queries (the count and the page), whatever the page size.
-    The rows are their stored objects (reports.json_record), joined, never decoded."""
+def page_without_timestamp(query: ReportQuery, generation: int | None = None) -> bytes:
+    """The JSON envelope but its timestamp (reports.api.page_cache puts it in): two
+    queries (the count and the page), whatever the page size. The rows are their stored
+    objects (reports.json_record), joined, never decoded."""
     metadata = {
-        "timestamp": encode_datetime(clock.now()),
         "params": query.params,
         "pgNum": query.page_number,
         "pgSize": query.page_size,
-        "totalCount": total_count(query),
+        "totalCount": total_count(query, generation),
     }
     return page_body(metadata, query.page().values_list("json_object", flat=True))
+
+
+def report_page(query: ReportQuery) -> bytes:
+    """The page as answered now."""
+    return page_cache.Page.of(page_without_timestamp(query)).body(clock.now())
+
+
+def json_page(request: HttpRequest) -> HttpResponse:
+    """A JSON page, from the page cache when the same question was answered since the
+    report table last changed (reports.api.page_cache); a 304 when the caller has it."""
+
+    reach = reach_of(request.user)
+
+    def compute(generation: int | None) -> bytes:
+        query = report_query(request.GET, request.user, reach)
+        return page_without_timestamp(query, generation)
+
+    page, _ = page_cache.page_for(request, reach.scope, compute)
+    if page_cache.not_modified(request, page):
+        response = HttpResponse(status=304)
+    else:
+        # Every non-ASCII character is a \uXXXX escape (ensure_ascii), as the vendor
+        # writes it: its Python 2 library logs each body with str(), which raises on the
+        # first non-ASCII name. Every JSON answer, errors and the schema too, keeps that.
+        response = HttpResponse(page.body(clock.now()), content_type="application/json")
+    response["ETag"] = page.etag
+    return response
 
 
 @read_only
@@ -66,6 +94,8 @@ def report_page(query: ReportQuery) -> bytes:
 @api_login_required
 def device_backup_report(request: HttpRequest) -> HttpResponse:
     try:
+        if "export" not in request.GET:
+            return json_page(request)
         query = report_query(request.GET, request.user)
     except InvalidParameters as invalid:
         return JsonResponse(
@@ -73,9 +103,6 @@ def device_backup_report(request: HttpRequest) -> HttpResponse:
         )
     if query.export == "csv":
         return csv_response(query.rows, extra_columns=query.extra_columns)
-    # Every non-ASCII character is a \uXXXX escape (ensure_ascii), as the vendor
-    # writes it: its Python 2 library logs each body with str(), which raises on the
-    # first non-ASCII name. Every JSON answer, errors and the schema too, keeps that.
     return HttpResponse(report_page(query), content_type="application/json")
 
 
