@@ -5,6 +5,7 @@ exact at any moment, and never another scope's."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import logging
 import re
 
@@ -12,6 +13,7 @@ import pytest
 import time_machine
 from django.contrib.auth.models import Group
 from django.core.cache import cache
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -254,3 +256,18 @@ def test_a_failure_to_warm_is_logged_and_the_import_stands(roles, tmp_path, monk
         assert "Warming the figures after run" in caplog.text
         assert "the figures could not be computed" in caplog.text
         assert not StoredFigure.objects.exists()
+
+
+@on_postgres
+def test_the_daily_snapshot_warms_what_it_changed(roles, client, tmp_path):
+    _import(tmp_path)
+    with time_machine.travel(MOMENT + dt.timedelta(days=1), tick=False):
+        call_command("snapshot_health", stdout=io.StringIO())
+        cache.clear()
+        with CaptureQueriesContext(connection) as queries:
+            answers = _first_requests(client, roles["top"])
+        assert _aggregates(queries.captured_queries) == []
+        reach = reach_of(roles["top"])
+        assert answers["compliance"]["compliance"] == compliance_of(reach)
+        tomorrow = day_of(MOMENT + dt.timedelta(days=1))
+        assert answers["overview"]["trend_points"] == trend_of(reach, tomorrow)[::-1]
