@@ -43,6 +43,7 @@ SORT_KEYS = [
 WARM_UP_SECONDS = 10
 API_LOAD_PARAMS = {"pgSize": 100}
 REFERENCE_PATH = "/bench/reference-page"
+UNCACHED = ("Cache-Control: no-cache",)  # the API computes the page afresh
 ALL_SECTIONS = "abcdefghij"
 REPORTS = ["backup-status", "disk-usage", "migration-plan", "cold-storage", "search"]
 
@@ -137,7 +138,9 @@ def api(**params) -> str:
     return "/api/DeviceBackupReport?" + urlencode(params, quote_via=quote)
 
 
-def run_wrk(port: int, path: str, authorization: str, seconds: int) -> dict[str, str]:
+def run_wrk(
+    port: int, path: str, authorization: str, seconds: int, headers: tuple[str, ...] = ()
+) -> dict[str, str]:
     if not shutil.which("wrk"):
         return {"note": "wrk is not installed (apt-get install wrk)"}
     command = [
@@ -149,6 +152,7 @@ def run_wrk(port: int, path: str, authorization: str, seconds: int) -> dict[str,
         "--timeout=10s",
         "-H",
         f"Authorization: {authorization}",
+        *(argument for header in headers for argument in ("-H", header)),
         f"http://127.0.0.1:{port}{path}",
     ]
     output = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60).stdout
@@ -322,6 +326,12 @@ def main() -> int:
                 port, api(**API_LOAD_PARAMS), authorization, WARM_UP_SECONDS
             )
             table.load = run_wrk(port, api(**API_LOAD_PARAMS), authorization, args.load_seconds)
+            # The same load with the page cache bypassed (reports.api.page_cache): every
+            # request validated, counted (the count is still kept) and its page read, as a
+            # page nobody asked since the last write is.
+            table.load_uncached = run_wrk(
+                port, api(**API_LOAD_PARAMS), authorization, args.load_seconds, UNCACHED
+            )
             table.load_reference = run_wrk(port, REFERENCE_PATH, authorization, args.load_seconds)
     finally:
         os.killpg(server.pid, signal.SIGTERM)

@@ -50,6 +50,7 @@ def test_a_tiny_benchmark_run_writes_every_section(tmp_path):
     assert "served from memory by the same gunicorn" in text  # section g's reference
     if shutil.which("wrk"):
         assert "ratio API / reference" in text
+        assert "the cache bypassed" in text  # the figure for pages not in the page cache
     if suite_database:
         assert "ratio export / reference" in text
         assert "ratio import / reference" in text

@@ -93,6 +93,19 @@ def api(base: str, user: str, **params) -> dict:
     return response.json()
 
 
+def page_etag(base: str, user: str) -> str:
+    response = requests.get(base + API, auth=(user, PASSWORD), timeout=30)
+    assert response.status_code == 200, response.text[:500]
+    unchanged = requests.get(
+        base + API,
+        auth=(user, PASSWORD),
+        headers={"If-None-Match": response.headers["ETag"]},
+        timeout=30,
+    )
+    assert unchanged.status_code == 304
+    return response.headers["ETag"]
+
+
 def rename_destination_through_the_admin(base: str, destination: Destination, name: str):
     """A staff member's edit, made on this server: sign in, open the form, save it."""
     session = requests.Session()
@@ -150,8 +163,21 @@ def test_same_answers_and_no_stale_answer_after_a_write_through_the_other(person
         # The count of a search that matches nothing yet, cached in Redis by both.
         for base in (first, second):
             assert api(base, "sysadmin", destination="moved vault")["metadata"]["totalCount"] == 0
+        # The first pages, kept by both (reports.api.page_cache), asked twice.
+        for base in (first, second, first, second):
+            names = {row["destinationName"] for row in api(base, "sysadmin")["data"]}
+            assert names == {destination.name}
+        etag = page_etag(first, "alice")
+        assert page_etag(second, "alice") == etag
         rename_destination_through_the_admin(first, destination, "Moved Vault")
         for base in (second, first):
             answer = api(base, "sysadmin", destination="moved vault")
             assert answer["metadata"]["totalCount"] == 5
             assert {row["destinationName"] for row in answer["data"]} == {"Moved Vault"}
+            names = {row["destinationName"] for row in api(base, "sysadmin")["data"]}
+            assert names == {"Moved Vault"}
+            # The ETag of the page before the write is no longer this page's.
+            response = requests.get(
+                base + API, auth=("alice", PASSWORD), headers={"If-None-Match": etag}, timeout=30
+            )
+            assert response.status_code == 200 and response.headers["ETag"] != etag
