@@ -21,7 +21,7 @@ from typing import TypeVar
 
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
-from django.db import connection
+from django.db import connection, connections, router
 from django.db.models import QuerySet
 
 from reports.models import ReadModelGeneration
@@ -31,10 +31,20 @@ TIMEOUT_SECONDS = 3600
 
 
 def generation() -> int | None:
-    """The report table's generation, or None where there is no trigger to keep it."""
+    """The report table's generation, or None where there is no trigger to keep it.
+
+    Read on every API page, kept or not: plain SQL, where the database the router reads
+    the model from (a replica's, with the rows) answers, as the ORM would ask it; its
+    query building cost a kept page a seventh of its CPU."""
     if connection.vendor != "postgresql":
         return None
-    return ReadModelGeneration.objects.values_list("number", flat=True).filter(pk=1).first()
+    with connections[router.db_for_read(ReadModelGeneration)].cursor() as cursor:
+        cursor.execute(_GENERATION_SQL)
+        row = cursor.fetchone()
+    return row[0] if row is not None else None
+
+
+_GENERATION_SQL = f"SELECT number FROM {ReadModelGeneration._meta.db_table} WHERE id = 1"
 
 
 def query_key(queryset: QuerySet) -> str:
