@@ -1,0 +1,94 @@
+"""The role matrix over digests (spec sections 4 and 10): over random org trees and
+roles, each digest names only devices, users and orgs of its recipient's subtree, and
+lists every stale device of it; an owner alert goes only to the device's owner."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.contrib.auth.models import Group
+from django.db import transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from accounts.models import Org
+from accounts.roles import ROLE_GROUPS
+from reports.models import Device
+from reports.notifications.models import SiteSwitch
+from reports.notifications.sending import send_due
+from tests.factories import ArchiveFactory, DeviceFactory, OrgFactory, UserFactory
+from tests.personas import ago
+from tests.test_api_roles import environments
+from tests.test_history_roles import orgs_granted
+
+
+def named(name: str, text: str) -> bool:
+    """The name as a whole word: "Org 1" is not named by "Org 12"."""
+    return re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text) is not None
+
+
+@pytest.mark.django_db
+@settings(
+    max_examples=15,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(environment=environments(), stale=st.lists(st.booleans(), min_size=7, max_size=7))
+def test_a_digest_names_only_the_recipients_subtree(smtp_server, environment, stale):
+    parents, user_specs, device_specs = environment
+    smtp_server.received.clear()
+    with transaction.atomic():
+        SiteSwitch.objects.update_or_create(pk=1, defaults={"owner_alerts": True})
+        orgs = []
+        for parent in parents:
+            orgs.append(OrgFactory(parent=orgs[parent] if parent is not None else None))
+        users = []
+        for org_index, roles in user_specs:
+            user = UserFactory(org=orgs[org_index])
+            user.groups.add(*Group.objects.filter(name__in=[ROLE_GROUPS[r] for r in roles]))
+            users.append(user)
+        # Always something outside every generated subtree, stale so a digest would list it.
+        outsider = UserFactory(org=OrgFactory(parent=None), email="")
+        ArchiveFactory(device=DeviceFactory(user=outsider), last_completed_backup_date=ago(days=9))
+        for index, (owner, archives) in enumerate(device_specs):
+            device = DeviceFactory(user=users[owner])
+            for _ in range(archives):
+                ArchiveFactory(
+                    device=device,
+                    last_completed_backup_date=ago(days=5) if stale[index] else ago(hours=1),
+                )
+        send_due()
+        by_address = {u.email: u for u in users}
+        digests = [r for r in smtp_server.received if "digest" in r.subject]
+        alerts = [r for r in smtp_server.received if "digest" not in r.subject]
+        assert len(digests) == sum(bool(orgs_granted(u)) for u in users)
+        for received in digests:
+            (address,) = received.envelope_to
+            recipient = by_address[address]
+            granted = orgs_granted(recipient)
+            assert granted
+            body = received.text + received.html
+            for device in Device.objects.select_related("user__org"):
+                inside = device.user.org_id in granted
+                if not inside:
+                    assert not named(device.name, body), (address, device.name)
+                    assert not named(device.user.username, body), (address, device.user)
+                    assert not named(device.device_uid, body), (address, device.device_uid)
+                elif device.archives.filter(last_completed_backup_date__lt=ago(days=3)):
+                    assert named(device.name, body), (address, device.name)
+            for org in Org.objects.exclude(pk__in=granted):
+                assert not named(org.name, body), (address, org.name)
+        for received in alerts:
+            (address,) = received.envelope_to
+            owner = by_address[address]
+            named_devices = {d for d in Device.objects.all() if named(d.name, received.text)}
+            assert named_devices and all(d.user_id == owner.pk for d in named_devices)
+        stale_devices = {
+            d.pk
+            for d in Device.objects.exclude(user=outsider)
+            if d.archives.filter(last_completed_backup_date__lt=ago(days=3)).exists()
+        }
+        assert len(alerts) == len(stale_devices)
+        transaction.set_rollback(True)
