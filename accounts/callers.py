@@ -22,6 +22,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from accounts import lockout, tokens
 from accounts.api_clients import ApiClient, looks_like_client_id
+from accounts.roles import with_roles
 
 REALM = "Backup Report"
 
@@ -157,7 +158,8 @@ def user_by_password(request: HttpRequest, username: str, password: str):
     """The user, if the password is right and neither the username nor the address is
     locked out. Recently verified credentials cost one query (the user and the lock);
     others go through authenticate(), where axes checks the lock and counts failures."""
-    users = lockout.with_lock(get_user_model()._default_manager.all(), request, username)
+    users = with_roles(get_user_model()._default_manager.all())
+    users = lockout.with_lock(users, request, username)
     user = recently_verified.user(username, password, users)
     if user is not None:
         if lockout.is_locked_row(user, request, username):

@@ -8,9 +8,12 @@ import json
 
 import pytest
 import time_machine
+from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.db import connection
 
+from accounts.roles import SYSTEM_ADMINISTRATORS
+from reports.models import ReportRow
 from tests.api_support import API, basic, expected_keys, keys_of
 from tests.factories import NOW, ArchiveFactory, DeviceFactory
 
@@ -58,11 +61,11 @@ def test_a_kept_page_costs_the_caller_and_the_generation_only(
     client, personas, django_assert_num_queries
 ):
     page(client, "sysadmin", pgSize=2, srtKey="deviceName")
-    with django_assert_num_queries(3):  # the user, the groups, the generation
+    with django_assert_num_queries(2):  # the user with its roles (and lock), the generation
         again = page(client, "sysadmin", pgSize=2, srtKey="deviceName")
     assert len(again.json()["data"]) == 2
     # Cache-Control: no-cache computes afresh: the count is still kept, the page read.
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         fresh = page(client, "sysadmin", {"HTTP_CACHE_CONTROL": "no-cache"}, pgSize=2)
     assert fresh.status_code == 200
 
@@ -124,3 +127,29 @@ def test_the_same_question_spelled_otherwise_is_answered_alike(client, personas)
     spelled = client.get(API + "?pgSize=10&pgNum=&unknown=1", **basic("carol"))
     assert without_timestamp(plain.content) == without_timestamp(spelled.content)
     assert plain["ETag"] == spelled["ETag"]
+
+
+def test_a_role_given_or_taken_between_two_requests_changes_the_page(client, personas):
+    """The caller's roles are read with the caller on every request: a kept page of
+    the old scope never answers the new one."""
+    dave = personas["dave"]
+    administrators = Group.objects.get(name=SYSTEM_ADMINISTRATORS)
+    for _ in range(2):  # the second time, every page below is a kept one
+        own = page(client, "dave", pgSize=100).json()
+        assert sorted(keys_of(own["data"]), key=str) == sorted(expected_keys(dave), key=str)
+        dave.groups.add(administrators)
+        everything = page(client, "dave", pgSize=100).json()
+        assert everything["metadata"]["totalCount"] == ReportRow.objects.count()
+        dave.groups.remove(administrators)
+        again = page(client, "dave", pgSize=100).json()
+        assert keys_of(again["data"]) == keys_of(own["data"])
+    # A manager moved to another org manages that org's subtree from the next request.
+    alice = personas["alice"]
+    page(client, "alice", pgSize=100)
+    alice.org = personas["carol"].org
+    alice.save()
+    moved = page(client, "alice", pgSize=100).json()
+    assert sorted(keys_of(moved["data"]), key=str) == sorted(expected_keys(alice), key=str)
+    assert sorted(keys_of(moved["data"]), key=str) == sorted(
+        expected_keys(personas["carol"]) | expected_keys(alice), key=str
+    )
