@@ -9,6 +9,7 @@ import subprocess
 
 # The targets of the [scale] issue, per section, in milliseconds.
 TARGET_MS = {"a": 100, "b": 100, "c": 100, "e": 300, "h": 100, "j": 300}
+DIGESTS_TARGET_SECONDS = 600  # every manager's digest at 1,000,000 devices ([notify])
 SNAPSHOT_TARGET_MS = 60_000  # the daily snapshot at 1,000,000 devices (the [history] issue)
 SECTIONS = {
     "a": "a. API first page (pgSize=100)",
@@ -17,6 +18,7 @@ SECTIONS = {
     "e": "e. the overview and the five report pages",
     "f": "f. the peer: the Django admin change list on the same search",
     "h": "h. the vendor's read resources (pycpg, crashplancli): first pages (pgSize=100), lookups",
+    "k": "k. every org manager's digest, sent to a local SMTP sink",
     "j": "j. history: the daily snapshot, the overview with its trend, compliance by org;"
     " the first visit after new data",
 }
@@ -56,6 +58,7 @@ class Results:
         self.reference_bytes = 0
         self.imports: list = []  # import_timings.ImportTiming
         self.first_import = None
+        self.digests: dict = {}  # digest_timings.measure()
 
     def add(self, section: str, timing) -> None:
         self.timings[section].append(timing)
@@ -249,9 +252,27 @@ class Results:
         )
         return lines + [""]
 
+    def _digests(self) -> list[str]:
+        lines = [f"### {SECTIONS['k']}", ""]
+        d = self.digests
+        if not d:
+            return lines + ["not measured", ""]
+        verdict = "yes" if d["elapsed_seconds"] <= DIGESTS_TARGET_SECONDS else "**no**"
+        return lines + [
+            f"- {d['digests_sent']:,} digests sent ({d['digests_failed']:,} failed) to"
+            f" {d['managers']:,} org managers, one for every org, in"
+            f" **{d['elapsed_seconds']:.1f} s** (target at most {DIGESTS_TARGET_SECONDS} s:"
+            f" {verdict}), {d['elapsed_seconds'] / max(d['digests_sent'], 1) * 1000:.0f} ms each",
+            f"- the sender's peak resident memory: {d['peak_rss_mb']:.0f} MB",
+            "- what is timed: bench/digest_timings.py, `send_digests` as `send_notifications`"
+            " runs it (content queries, the send log, the SMTP conversation with an aiosmtpd"
+            " sink in a process of its own); the managers it made are removed after",
+            "",
+        ]
+
     def _sections_argument(self) -> str:
         wanted = self.args.sections
-        return "" if wanted == "abcdefghij" else f" --sections {wanted}"
+        return "" if wanted == "abcdefghijk" else f" --sections {wanted}"
 
     def markdown(self) -> str:
         s = self.sample
@@ -280,4 +301,5 @@ class Results:
         lines += self._section("h")
         lines += self._imports()
         lines += self._section("j")
+        lines += self._digests()
         return "\n".join(lines)
