@@ -82,14 +82,12 @@ def warmed(name: str, key: str, compute: Callable[[], T]) -> T:
     number = generation()
     if number is None:
         return compute()
-    cache_key = _cache_key(name, number, key)
-    value = cache.get(cache_key)
-    if value is None:
-        value = store.stored(cache_key)
-        if value is None:
-            value = compute()
-        cache.set(cache_key, value, TIMEOUT_SECONDS)
-    return value
+
+    def stored_or_computed() -> T:
+        value = store.stored(_cache_key(name, number, key))
+        return compute() if value is None else value
+
+    return cached(name, key, stored_or_computed, number=number)
 
 
 def warm(name: str, key: str, compute: Callable[[], T]) -> T:
