@@ -89,6 +89,9 @@ class Sender:
 
     def deliver(self, message: Message, email) -> None:
         try:
+            # Opened here, the session outlives send_messages() (which closes only what
+            # it opened itself): one SMTP conversation for the whole run.
+            self.connection.open()
             if self.connection.send_messages([email]) != 1:
                 raise RuntimeError("the mail backend did not send the message")
         except Exception as error:  # any failure of one message must not stop the others
