@@ -1,7 +1,9 @@
-"""One run at a time across processes and machines: a session-level advisory lock on
-PostgreSQL, held while the work runs and let go when it ends or its process dies. A
-second run does not wait for it; it learns that another holds it and stops. (SQLite
-lets one writer in at a time by itself, so there the lock is always granted.)"""
+"""One run at a time across processes and machines, through PostgreSQL's advisory locks,
+let go when the work ends or its process dies. `held_alone`: a session-level lock held
+while the work runs; a second run does not wait for it, it learns that another holds it
+and stops. `wait_in_transaction`: a transaction-level lock; a second one waits for the
+first transaction's end. (SQLite lets one writer in at a time by itself, so there the
+lock is always granted.)"""
 
 from __future__ import annotations
 
@@ -28,3 +30,12 @@ def held_alone(key: int) -> Iterator[bool]:
     finally:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+
+
+def wait_in_transaction(key: int) -> None:
+    """Call inside a transaction: wait until no other transaction holds `key`; this one
+    holds it until it ends."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])

@@ -5,17 +5,20 @@ removes exactly the days older than HISTORY_DAYS."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 
 import pytest
 import time_machine
 from django.core.management import call_command
+from django.db import connection, connections
 from django.utils import timezone
 
 from accounts.models import Org
 from accounts.roles import Reach
 from reports.history.models import Snapshot
 from reports.history.reading import Figures, daily_totals, snapshots_of
-from reports.history.snapshots import take
+from reports.history.snapshots import SNAPSHOT_LOCK, take
 from reports.models import Archive, Device
 
 WARNING, CRITICAL = dt.timedelta(days=3), dt.timedelta(days=7)
@@ -148,3 +151,39 @@ def test_a_successful_import_takes_a_snapshot_and_a_failed_one_does_not(varied):
     with recorded(Run.Kind.SYNC, "https://vendor.example"):
         pass
     assert Snapshot.objects.filter(day=timezone.localdate()).count() == 4
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="PostgreSQL only: SQLite has one writer anyway"
+)
+@pytest.mark.django_db(transaction=True)
+def test_two_snapshots_at_once_one_waits_and_the_day_has_one_set(varied):
+    """The daily job and an import's snapshot (or two nodes' timers) at the same moment."""
+    holder = connections.create_connection("default")  # another snapshot, under way
+    holder.set_autocommit(False)
+    with holder.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SNAPSHOT_LOCK])
+    errors: list[BaseException] = []
+
+    def snapshot() -> None:
+        try:
+            take()
+        except BaseException as error:  # noqa: BLE001 - reported by the test
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=snapshot) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.5)
+    assert all(thread.is_alive() for thread in threads), "a snapshot did not wait"
+    holder.rollback()
+    holder.close()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert errors == []
+    day = timezone.localdate(timezone.now())
+    orgs = set(Snapshot.objects.filter(day=day).values_list("org_id", flat=True))
+    assert Snapshot.objects.filter(day=day).count() == len(orgs) > 0  # one row an org

@@ -19,8 +19,10 @@ from reports import clock
 from reports.dashboards.overview import ACTIVE
 from reports.health import Health, health_q
 from reports.history.models import Snapshot
+from reports.locks import wait_in_transaction
 from reports.models import ReportRow
 
+SNAPSHOT_LOCK = 0x42524853  # "BRHS", any number of its own
 FIGURES = ("devices", "ok", "warning", "critical", "never")
 STORAGE = ("selected_bytes", "archive_bytes", "cold_archives", "cold_bytes")
 
@@ -69,8 +71,11 @@ def take(now: dt.datetime | None = None) -> Taken:
     """Replace the day's snapshot with the figures of now, then apply the retention."""
     now = now or clock.now()
     day = day_of(now)
-    figures = figures_by_org(ReportRow.objects.all(), now)
     with transaction.atomic():
+        # Two at once (the daily job and an import's, or two nodes' timers) would both
+        # insert the day's rows: the second waits, then replaces the first's.
+        wait_in_transaction(SNAPSHOT_LOCK)
+        figures = figures_by_org(ReportRow.objects.all(), now)
         # A report row may still name an org that an import has just removed.
         from accounts.models import Org
 

@@ -9,7 +9,7 @@ writer in at a time by itself.)
 
 from __future__ import annotations
 
-from django.db import connection
+from reports.locks import wait_in_transaction
 
 # Any number, the same for every import ("BRIM").
 IMPORT_LOCK = 0x4252494D
@@ -17,7 +17,4 @@ IMPORT_LOCK = 0x4252494D
 
 def wait_for_other_imports() -> None:
     """Call inside the import's transaction; the lock ends with it."""
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IMPORT_LOCK])
+    wait_in_transaction(IMPORT_LOCK)
