@@ -99,6 +99,27 @@ def environments(draw):
     return parents, users, devices
 
 
+def build_environment(environment, **archive_fields_of) -> list:
+    """Make an environments() example: its orgs, users with their roles, devices and
+    archives (the archives of the device at index i get archive_fields_of["fields"](i),
+    when given). Returns the users, in order."""
+    parents, user_specs, device_specs = environment
+    fields = archive_fields_of.get("fields", lambda index: {})
+    orgs = []
+    for parent in parents:
+        orgs.append(OrgFactory(parent=orgs[parent] if parent is not None else None))
+    users = []
+    for org_index, roles in user_specs:
+        user = UserFactory(org=orgs[org_index])
+        user.groups.add(*Group.objects.filter(name__in=[ROLE_GROUPS[r] for r in roles]))
+        users.append(user)
+    for index, (owner, archives) in enumerate(device_specs):
+        device = DeviceFactory(user=users[owner])
+        for _ in range(archives):
+            ArchiveFactory(device=device, **fields(index))
+    return users
+
+
 @pytest.mark.django_db
 @settings(
     max_examples=20,
@@ -108,20 +129,8 @@ def environments(draw):
 )
 @given(environment=environments())
 def test_random_trees_and_roles(client, environment):
-    parents, user_specs, device_specs = environment
     with transaction.atomic():
-        orgs = []
-        for parent in parents:
-            orgs.append(OrgFactory(parent=orgs[parent] if parent is not None else None))
-        users = []
-        for org_index, roles in user_specs:
-            user = UserFactory(org=orgs[org_index])
-            user.groups.add(*Group.objects.filter(name__in=[ROLE_GROUPS[r] for r in roles]))
-            users.append(user)
-        for owner, archives in device_specs:
-            device = DeviceFactory(user=users[owner])
-            for _ in range(archives):
-                ArchiveFactory(device=device)
+        users = build_environment(environment)
         for user in users:
             expected = expected_keys(user)
             rows, totals = all_pages(client, user, page_size=3)

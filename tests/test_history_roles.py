@@ -4,7 +4,6 @@ roles, a viewer's trend and compliance rows cover exactly the orgs of their reac
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
@@ -16,9 +15,8 @@ from reports.history.compliance import compliance_of
 from reports.history.reading import has_history, trend_of
 from reports.history.snapshots import take
 from reports.models import Device
-from tests.factories import ArchiveFactory, DeviceFactory, OrgFactory, UserFactory
 from tests.personas import ago
-from tests.test_api_roles import environments
+from tests.test_api_roles import build_environment, environments
 
 
 def orgs_granted(user) -> set[int]:
@@ -51,23 +49,11 @@ def every_level(reach):
 )
 @given(environment=environments(), healthy=st.lists(st.booleans(), min_size=7, max_size=7))
 def test_a_viewers_history_is_exactly_their_reach(environment, healthy):
-    parents, user_specs, device_specs = environment
     with transaction.atomic():
-        orgs = []
-        for parent in parents:
-            orgs.append(OrgFactory(parent=orgs[parent] if parent is not None else None))
-        users = []
-        for org_index, roles in user_specs:
-            user = UserFactory(org=orgs[org_index])
-            user.groups.add(*Group.objects.filter(name__in=[ROLE_GROUPS[r] for r in roles]))
-            users.append(user)
-        for index, (owner, archives) in enumerate(device_specs):
-            device = DeviceFactory(user=users[owner])
-            for _ in range(archives):
-                ArchiveFactory(
-                    device=device,
-                    last_completed_backup_date=ago(hours=1 if healthy[index] else 200),
-                )
+        users = build_environment(
+            environment,
+            fields=lambda i: {"last_completed_backup_date": ago(hours=1 if healthy[i] else 200)},
+        )
         today = take(timezone.now()).day
         for user in users:
             reach = reach_of(user)

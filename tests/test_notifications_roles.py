@@ -7,19 +7,17 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.contrib.auth.models import Group
 from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accounts.models import Org
-from accounts.roles import ROLE_GROUPS
 from reports.models import Device
 from reports.notifications.models import SiteSwitch
 from reports.notifications.sending import send_due
 from tests.factories import ArchiveFactory, DeviceFactory, OrgFactory, UserFactory
 from tests.personas import ago
-from tests.test_api_roles import environments
+from tests.test_api_roles import build_environment, environments
 from tests.test_history_roles import orgs_granted
 
 
@@ -37,28 +35,16 @@ def named(name: str, text: str) -> bool:
 )
 @given(environment=environments(), stale=st.lists(st.booleans(), min_size=7, max_size=7))
 def test_a_digest_names_only_the_recipients_subtree(smtp_server, environment, stale):
-    parents, user_specs, device_specs = environment
     smtp_server.received.clear()
     with transaction.atomic():
         SiteSwitch.objects.update_or_create(pk=1, defaults={"owner_alerts": True})
-        orgs = []
-        for parent in parents:
-            orgs.append(OrgFactory(parent=orgs[parent] if parent is not None else None))
-        users = []
-        for org_index, roles in user_specs:
-            user = UserFactory(org=orgs[org_index])
-            user.groups.add(*Group.objects.filter(name__in=[ROLE_GROUPS[r] for r in roles]))
-            users.append(user)
         # Always something outside every generated subtree, stale so a digest would list it.
         outsider = UserFactory(org=OrgFactory(parent=None), email="")
         ArchiveFactory(device=DeviceFactory(user=outsider), last_completed_backup_date=ago(days=9))
-        for index, (owner, archives) in enumerate(device_specs):
-            device = DeviceFactory(user=users[owner])
-            for _ in range(archives):
-                ArchiveFactory(
-                    device=device,
-                    last_completed_backup_date=ago(days=5) if stale[index] else ago(hours=1),
-                )
+        users = build_environment(
+            environment,
+            fields=lambda i: {"last_completed_backup_date": ago(hours=120 if stale[i] else 1)},
+        )
         send_due()
         by_address = {u.email: u for u in users}
         digests = [r for r in smtp_server.received if "digest" in r.subject]
