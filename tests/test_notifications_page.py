@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 
 from reports.notifications.links import unsubscribe_token
-from reports.notifications.models import Frequency, Preference, SiteSwitch
+from reports.notifications.models import Frequency, Message, Preference, SiteSwitch
 from reports.notifications.sending import send_due
 
 
@@ -97,3 +97,17 @@ def test_a_link_made_for_another_purpose_is_refused(client, fleet):
 
     token = signing.dumps({"user": fleet["users"]["alice"].pk, "kind": "digest"})  # no salt
     assert client.post(f"/notifications/unsubscribe/{token}/").status_code == 400
+
+
+def test_a_system_administrator_reads_the_send_log_and_its_errors_in_the_admin(
+    login, smtp_server, fleet
+):
+    smtp_server.refuse = {fleet["users"]["carol"].email}
+    send_due()
+    client = login("root")
+    listing = client.get("/admin/notifications/message/?state=failed")
+    assert listing.status_code == 200 and b"carol@example.com" in listing.content
+    failed = Message.objects.get(recipient=fleet["users"]["carol"])
+    page = client.get(f"/admin/notifications/message/{failed.pk}/change/")
+    assert page.status_code == 200 and b"Mailbox unavailable" in page.content
+    assert client.get("/admin/notifications/siteswitch/").status_code == 200
