@@ -128,3 +128,13 @@ def test_a_dry_run_sends_and_records_nothing(smtp_server, fleet, capsys):
     out = capsys.readouterr().out
     assert out.count("Would send to") == 3
     assert smtp_server.received == [] and not Message.objects.exists()
+
+
+def test_a_digest_costs_the_same_few_queries_whatever_the_reach(fleet, django_assert_num_queries):
+    from reports.notifications.digests import digest_of
+
+    now = dt.datetime.now(dt.UTC)
+    for name in ("alice", "root"):  # two devices listed or twenty: no query per device
+        user = type(fleet["users"][name]).objects.select_related("org").get(username=name)
+        with django_assert_num_queries(5):  # groups, health counts, stale, expiring, count
+            digest_of(user, "weekly", now)

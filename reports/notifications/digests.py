@@ -63,8 +63,7 @@ class Digest:
     links: list[tuple[str, str]] = field(default_factory=list)
 
 
-def scope_of(user) -> str:
-    reach = reach_of(user)
+def scope_of(user, reach) -> str:
     if reach.everything:
         return "the whole fleet"
     return f"{user.org.name} and the orgs below it"
@@ -77,7 +76,8 @@ def digest_of(
     previous: dict | None = None,
     previous_at: dt.datetime | None = None,
 ) -> Digest:
-    rows = ReportRow.objects.visible_to(user)
+    reach = reach_of(user)  # once: ReportRow.objects.visible_to(user) is within(reach.scope)
+    rows = ReportRow.objects.within(reach.scope)
     devices = per_device(rows, "status")
     health = device_health_counts(devices, now, among=ACTIVE)
     counts = {"devices": health.devices} | {h.value: n for h, n in health.by_health.items()}
@@ -109,7 +109,7 @@ def digest_of(
     )[:EXPIRING_LISTED]
     return Digest(
         frequency=frequency,
-        scope=scope_of(user),
+        scope=scope_of(user, reach),
         counts=counts,
         figures=figures,
         stale=[
