@@ -65,7 +65,7 @@ class Results:
 
     def _verdict(self, section: str, median_ms: float, label: str = "") -> str:
         target = TARGET_MS.get(section)
-        if label.startswith("daily snapshot"):
+        if label.startswith("daily snapshot"):  # seconds, beside the pages' milliseconds
             target = SNAPSHOT_TARGET_MS
         if target is None:
             return ""
