@@ -177,5 +177,8 @@ def _claim(upload: Upload, state: str) -> bool:
 
 def _move(upload: Upload, before: str, after: str, **fields) -> bool:
     """From one state to the next, unless something else moved it meanwhile."""
+    # The job's worker is done with it: a stale token would make the next job's wait
+    # for the worker (after a confirmation) look like a dead worker (reports.refresh.reaping).
+    fields.setdefault("worker", "")
     moved = Upload.objects.filter(pk=upload.pk, state=before).update(state=after, **fields)
     return bool(moved)

@@ -137,7 +137,7 @@ def confirm_upload(request: HttpRequest, upload_id) -> HttpResponse:
     # Claimed with a conditional UPDATE: a second click, or a second administrator,
     # finds it no longer READY and queues nothing.
     claimed = Upload.objects.filter(pk=upload.pk, state=Upload.State.READY).update(
-        state=Upload.State.APPLYING
+        state=Upload.State.APPLYING, worker=""
     )
     if claimed:
         result = jobs.apply_upload.enqueue(str(upload.pk))
