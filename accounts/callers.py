@@ -22,6 +22,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from accounts import lockout, tokens
 from accounts.api_clients import ApiClient, looks_like_client_id
+from accounts.caller_memo import Checked, caller_memo
 from accounts.roles import with_roles
 
 REALM = "Backup Report"
@@ -190,7 +191,7 @@ def basic_caller(request: HttpRequest):
     return (user, None) if user is not None else None
 
 
-def bearer_caller(request: HttpRequest):
+def bearer_checked(request: HttpRequest) -> Checked | None:
     sent = authorization(request)
     if sent is None or sent[0] != "bearer":
         return None
@@ -199,19 +200,35 @@ def bearer_caller(request: HttpRequest):
         return None
     if bearer.client is not None:
         bearer.client.note_use()
-    return bearer.user, bearer.client
+    return Checked(bearer.user, bearer.client, until=_earliest(bearer.expires_at, bearer.client))
+
+
+def basic_checked(request: HttpRequest) -> Checked | None:
+    caller = basic_caller(request)
+    if caller is None:
+        return None
+    user, client = caller
+    return Checked(user, client, until=_earliest(None, client))
+
+
+def _earliest(expires_at, client: ApiClient | None):
+    """When the caller stops passing by time alone: the token's expiry or the client's."""
+    moments = [moment for moment in (expires_at, getattr(client, "expires_at", None)) if moment]
+    return min(moments) if moments else None
+
+
+CHECKS = {"bearer": bearer_checked, "basic": basic_checked}
 
 
 def api_caller(request: HttpRequest):
     """(user, API client or None) for an API request, or None.
 
-    A bearer token or Basic credentials, when sent, win over a session.
+    A bearer token or Basic credentials, when sent, win over a session. A caller that
+    passed is kept while nothing about it changes (accounts.caller_memo).
     """
     sent = authorization(request)
-    if sent is not None and sent[0] == "bearer":
-        return bearer_caller(request)
-    if sent is not None and sent[0] == "basic":
-        return basic_caller(request)
+    if sent is not None and sent[0] in CHECKS:
+        return caller_memo.caller(request, lambda: CHECKS[sent[0]](request))
     if request.user.is_authenticated:
         return request.user, None
     return None

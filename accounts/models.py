@@ -13,6 +13,7 @@ from django.db.models import Value
 from django.db.models.functions import Concat, Substr
 from django.dispatch import Signal
 
+from accounts.access_generation import AccessGeneration  # noqa: F401  (a model of this app)
 from accounts.api_clients import ApiClient  # noqa: F401  (a model of this app)
 
 # Sent after an org is saved and the paths of its subtree are true again (post_save

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from accounts.api_clients import ApiClient
+from accounts.roles import with_roles
 
 ALGORITHM = "HS256"
 ISSUER = "backup-report"
@@ -63,6 +64,7 @@ class Bearer:
 
     user: object
     client: ApiClient | None
+    expires_at: dt.datetime
 
 
 def verify(token: str) -> Bearer | None:
@@ -83,7 +85,8 @@ def verify(token: str) -> Bearer | None:
         return None
     if client_pk is None:
         client = None
-        user = get_user_model()._default_manager.filter(pk=user_pk, is_active=True).first()
+        users = with_roles(get_user_model()._default_manager.filter(pk=user_pk, is_active=True))
+        user = users.first()
     else:
         client = (
             ApiClient.objects.select_related("user").filter(pk=client_pk, user_id=user_pk).first()
@@ -95,4 +98,5 @@ def verify(token: str) -> Bearer | None:
         return None
     if not hmac.compare_digest(str(claims["stamp"]), _stamp(user, client)):
         return None
-    return Bearer(user=user, client=client)
+    expires_at = dt.datetime.fromtimestamp(claims["exp"], tz=dt.UTC)
+    return Bearer(user=user, client=client, expires_at=expires_at)

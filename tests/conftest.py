@@ -22,11 +22,14 @@ def fast_password_hashing(settings):
 
 @pytest.fixture(autouse=True)
 def fresh_cache():
-    """Each test starts with an empty cache: a rolled-back test database may reuse a
-    generation number that an earlier test cached values under."""
+    """Each test starts with an empty cache, and no caller kept: a rolled-back test
+    database may reuse a generation number that an earlier test kept values under."""
     from django.core.cache import cache
 
+    from accounts.caller_memo import caller_memo
+
     cache.clear()
+    caller_memo.forget()  # the same for callers kept under the access generation
 
 
 @pytest.fixture

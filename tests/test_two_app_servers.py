@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 import signal
 import socket
 import subprocess
@@ -17,6 +16,7 @@ from pathlib import Path
 import pytest
 import redis
 import requests
+from django.conf import settings
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.db import connection
 
@@ -52,7 +52,8 @@ def app_servers(count: int):
     environment = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")} | {
         "DATABASE_URL": database_url(),
         "REDIS_URL": REDIS_URL,
-        "SECRET_KEY": secrets.token_urlsafe(50),
+        # The suite's own key: API clients' secrets are digested with it (made here).
+        "SECRET_KEY": settings.SECRET_KEY,
         "DJANGO_DEBUG": "1",
     }
     servers = []
@@ -181,3 +182,57 @@ def test_same_answers_and_no_stale_answer_after_a_write_through_the_other(person
                 base + API, auth=("alice", PASSWORD), headers={"If-None-Match": etag}, timeout=30
             )
             assert response.status_code == 200 and response.headers["ETag"] != etag
+
+
+def revoke_through_the_admin(base: str, api_client) -> None:
+    """A system administrator's revocation, made on this server: the changelist action."""
+    session = requests.Session()
+    login = base + "/admin/login/"
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', session.get(login).text)
+    session.post(
+        login,
+        data={"csrfmiddlewaretoken": token.group(1), "username": "super", "password": PASSWORD},
+        headers={"Referer": login},
+    )
+    changelist = base + "/admin/accounts/apiclient/"
+    page = session.get(changelist)
+    assert page.ok and "/admin/login/" not in page.url, page.text[:500]
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+    response = session.post(
+        changelist,
+        data={
+            "csrfmiddlewaretoken": token.group(1),
+            "action": "revoke",
+            "_selected_action": str(api_client.pk),
+        },
+        headers={"Referer": changelist},
+    )
+    assert response.ok, response.text[:500]
+
+
+def test_a_caller_kept_by_both_is_refused_by_both_after_a_change_through_either(
+    personas, redis_url
+):
+    from accounts.api_clients import ApiClient
+    from accounts.models import User
+
+    servers_can_check_passwords(personas[name] for name in ("alice", "super"))
+    api_client, secret = ApiClient.objects.create_for(personas["dave"], "nightly export")
+
+    def status(base: str, username: str, password: str) -> int:
+        return requests.get(base + API, auth=(username, password), timeout=30).status_code
+
+    with app_servers(2) as (first, second):
+        # Each server has two workers: four requests each, so that every worker keeps both.
+        for base in (first, second) * 4:
+            assert status(base, "alice", PASSWORD) == 200
+            assert status(base, api_client.client_id, secret) == 200
+        revoke_through_the_admin(first, api_client)
+        for base in (second, first) * 4:
+            assert status(base, api_client.client_id, secret) == 401
+            assert status(base, "alice", PASSWORD) == 200
+        # A write by someone else entirely (here the test, as a sync would): the same.
+        User.objects.filter(pk=personas["alice"].pk).update(is_active=False)
+        # Refused: 401, and 429 once the refusals (the client's too) lock the address.
+        for base in (second, first) * 4:
+            assert status(base, "alice", PASSWORD) in (401, 429)

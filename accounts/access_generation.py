@@ -1,0 +1,48 @@
+"""A number that moves on with every change to who may sign in and what they may see.
+
+The API is asked again and again by the same scripts with the same credentials. Checking
+them costs a query on every request (the user, their roles, django-axes' failure counts),
+which at a few hundred pages a second is most of the machine. The answer stays true until
+one of the rows it was read from changes: the user (but for the time of their last
+sign-in), their group memberships, the groups, the org tree (an org manager's reach is a
+subtree), API clients (but for their last use), and the failed sign-ins axes counts.
+
+On PostgreSQL, triggers on those tables (migration 0004) move `AccessGeneration` on to a
+number never used before (a sequence, which no rollback takes back). accounts.caller_memo
+keeps a verified caller under the number it was verified at, so a deactivation, a revoked
+client, a role taken away or a lockout is seen by the very next request, on every app
+server. SQLite has no triggers here: every request is checked, as before.
+"""
+
+from __future__ import annotations
+
+from django.db import connections, models
+
+# Read from the database writes go to, never a replica: a lock or a deactivation must be
+# seen at once, not when the replica catches up.
+DATABASE = "default"
+
+
+class AccessGeneration(models.Model):
+    number = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "access generation"
+
+    def __str__(self) -> str:
+        return f"access generation {self.number}"
+
+
+_SQL = f"SELECT number FROM {AccessGeneration._meta.db_table} WHERE id = 1"
+
+
+def current() -> int | None:
+    """The access generation now, or None where there is none to go by (SQLite, or the
+    row gone after a flush): then nothing is kept."""
+    connection = connections[DATABASE]
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:  # plain SQL: read on every API request
+        cursor.execute(_SQL)
+        row = cursor.fetchone()
+    return row[0] if row is not None else None
