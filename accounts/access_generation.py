@@ -33,7 +33,7 @@ class AccessGeneration(models.Model):
         return f"access generation {self.number}"
 
 
-_SQL = f"SELECT number FROM {AccessGeneration._meta.db_table} WHERE id = 1"
+NUMBER_SQL = f"SELECT number FROM {AccessGeneration._meta.db_table} WHERE id = 1"
 
 
 def current() -> int | None:
@@ -43,6 +43,6 @@ def current() -> int | None:
     if connection.vendor != "postgresql":
         return None
     with connection.cursor() as cursor:  # plain SQL: read on every API request
-        cursor.execute(_SQL)
+        cursor.execute(NUMBER_SQL)
         row = cursor.fetchone()
     return row[0] if row is not None else None

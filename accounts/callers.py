@@ -22,7 +22,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from accounts import lockout, tokens
 from accounts.api_clients import ApiClient, looks_like_client_id
-from accounts.caller_memo import Checked, caller_memo
+from accounts.caller_memo import UNREAD, Checked, caller_memo
 from accounts.roles import with_roles
 
 REALM = "Backup Report"
@@ -220,15 +220,17 @@ def _earliest(expires_at, client: ApiClient | None):
 CHECKS = {"bearer": bearer_checked, "basic": basic_checked}
 
 
-def api_caller(request: HttpRequest):
+def api_caller(request: HttpRequest, access_number=UNREAD):
     """(user, API client or None) for an API request, or None.
 
     A bearer token or Basic credentials, when sent, win over a session. A caller that
-    passed is kept while nothing about it changes (accounts.caller_memo).
+    passed is kept while nothing about it changes (accounts.caller_memo); the access
+    generation is read now unless `access_number` is what the request read of it.
     """
     sent = authorization(request)
     if sent is not None and sent[0] in CHECKS:
-        return caller_memo.caller(request, lambda: CHECKS[sent[0]](request))
+        check = CHECKS[sent[0]]
+        return caller_memo.caller(request, lambda: check(request), access_number)
     if request.user.is_authenticated:
         return request.user, None
     return None

@@ -39,12 +39,12 @@ def generation() -> int | None:
     if connection.vendor != "postgresql":
         return None
     with connections[router.db_for_read(ReadModelGeneration)].cursor() as cursor:
-        cursor.execute(_GENERATION_SQL)
+        cursor.execute(NUMBER_SQL)
         row = cursor.fetchone()
     return row[0] if row is not None else None
 
 
-_GENERATION_SQL = f"SELECT number FROM {ReadModelGeneration._meta.db_table} WHERE id = 1"
+NUMBER_SQL = f"SELECT number FROM {ReadModelGeneration._meta.db_table} WHERE id = 1"
 
 
 def query_key(queryset: QuerySet) -> str:

@@ -27,8 +27,10 @@ def fresh_cache():
     from django.core.cache import cache
 
     from accounts.caller_memo import caller_memo
+    from reports.api.page_cache import recent_pages
 
     cache.clear()
+    recent_pages.clear()  # the pages kept in front of it
     caller_memo.forget()  # the same for callers kept under the access generation
 
 

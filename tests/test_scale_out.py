@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from tests.database_support import database_url
 from tests.redis_support import REDIS_URL
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -114,10 +115,7 @@ print(json.dumps({
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="DATABASE_URL is PostgreSQL's")
 @pytest.mark.django_db(transaction=True)
 def test_with_a_replica_report_reads_go_to_it_and_writes_do_not(personas):
-    settings = connection.settings_dict
-    url = f"postgres://{settings['USER']}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}"
-    if settings.get("PASSWORD"):
-        url = url.replace("@", f":{settings['PASSWORD']}@", 1)
+    url = database_url()
     result = shell(ROUTING_PROBE, DATABASE_URL=url, DATABASE_REPLICA_URL=url)
     assert result.returncode == 0, result.stderr
     found = json.loads(result.stdout.splitlines()[-1])
@@ -133,3 +131,32 @@ def test_with_a_replica_report_reads_go_to_it_and_writes_do_not(personas):
     ], on_primary
     writes = [sql for sql in on_primary if sql.lstrip().upper().startswith(("DELETE", "UPDATE"))]
     assert len(writes) == 2 and all("reports_reportrow" in sql for sql in writes), on_primary
+
+
+GENERATIONS_PROBE = """
+import json
+from django.db import connections
+from django.test.utils import CaptureQueriesContext
+from reports.api import generations
+
+with CaptureQueriesContext(connections["default"]) as primary, \\
+        CaptureQueriesContext(connections["replica"]) as replica:
+    generations.read()
+print(json.dumps({
+    "primary": [q["sql"] for q in primary.captured_queries],
+    "replica": [q["sql"] for q in replica.captured_queries],
+}))
+"""
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="DATABASE_URL is PostgreSQL's")
+@pytest.mark.django_db(transaction=True)
+def test_with_a_replica_the_report_generation_comes_from_it_and_the_access_one_does_not(db):
+    url = database_url()
+    result = shell(GENERATIONS_PROBE, DATABASE_URL=url, DATABASE_REPLICA_URL=url)
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout.splitlines()[-1])
+    assert [sql for sql in found["replica"] if "reports_readmodelgeneration" in sql]
+    assert not [sql for sql in found["replica"] if "accounts_accessgeneration" in sql]
+    assert [sql for sql in found["primary"] if "accounts_accessgeneration" in sql]
+    assert not [sql for sql in found["primary"] if "reports_readmodelgeneration" in sql]

@@ -22,6 +22,7 @@ from django.db import connection
 
 from reports.models import Destination
 from tests.api_support import API, PASSWORD
+from tests.database_support import database_url
 from tests.redis_support import REDIS_URL
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,15 +31,6 @@ pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="one PostgreSQL, two servers"),
     pytest.mark.django_db(transaction=True),
 ]
-
-
-def database_url() -> str:
-    settings = connection.settings_dict
-    password = f":{settings['PASSWORD']}" if settings.get("PASSWORD") else ""
-    return (
-        f"postgres://{settings['USER']}{password}@{settings['HOST']}:{settings['PORT']}"
-        f"/{settings['NAME']}"
-    )
 
 
 def free_port() -> int:

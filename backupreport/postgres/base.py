@@ -30,3 +30,29 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def _session_in_utc(self) -> bool:
         return self.connection.info.parameter_status("TimeZone") == "UTC"
+
+    def fetch_first_row(self, sql: str) -> tuple | None:
+        """The first row of a read that is also the request's health check when one is
+        due (CONN_HEALTH_CHECKS): Django would send its own `SELECT 1` first, a round
+        trip of its own before the read on every request. Outside a transaction only, as
+        Django's check runs: a failed read closes the connection, as a failed check
+        does, and the read is sent again on a new one."""
+        due = (
+            self.connection is not None
+            and self.health_check_enabled
+            and not self.health_check_done
+            and not self.in_atomic_block
+        )
+        if due:
+            try:
+                with self.connection.cursor() as cursor:  # as is_usable() does: psycopg's own
+                    cursor.execute(sql)
+                    row = cursor.fetchone()
+            except psycopg.Error:
+                self.close()
+            else:
+                self.health_check_done = True
+                return row
+        with self.cursor() as cursor:
+            cursor.execute(sql)
+            return cursor.fetchone()

@@ -18,6 +18,7 @@ from accounts.callers import (  # noqa: F401  (RecentlyVerified & co.: where tes
     recently_verified,
     unauthorized,
 )
+from reports.api import generations
 
 
 def api_user(request: HttpRequest):
@@ -28,11 +29,14 @@ def api_user(request: HttpRequest):
 
 def api_login_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Run the view as the caller (request.user; request.api_client when an API client
-    signed in), or answer 401."""
+    signed in), or answer 401. `request.generations` holds the access and report
+    generations as the request found them (reports.api.generations): read first, in one
+    round trip, for the kept caller and the kept page."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        caller = api_caller(request)
+        request.generations = generations.read()
+        caller = api_caller(request, access_number=request.generations.access)
         if caller is None:
             return unauthorized()
         request.user, request.api_client = caller

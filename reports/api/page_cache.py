@@ -25,6 +25,8 @@ figure for pages not in the cache, and a caller's way to be sure.
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -32,7 +34,7 @@ from django.core.cache import cache
 from django.http import HttpRequest, QueryDict
 
 from accounts.roles import Reach
-from reports.cache import TIMEOUT_SECONDS, generation
+from reports.cache import TIMEOUT_SECONDS
 from reports.row import encode_datetime
 
 # page_body's bytes start with this; the timestamp goes right after it.
@@ -80,20 +82,70 @@ def not_modified(request: HttpRequest, page: Page) -> bool:
     return page.etag.removeprefix("W/") in tags
 
 
+class RecentPages:
+    """The pages this process answered last, in front of the shared cache: a kept page
+    is then answered without unpickling it (the per-process cache) or fetching it over
+    the network (Redis). Bounded by their bytes; a key holds the generation, so nothing
+    here is ever stale, and what a write made old simply ages out."""
+
+    def __init__(self, max_bytes: int = 32 * 1024 * 1024):
+        self.max_bytes = max_bytes
+        self._pages: OrderedDict[str, Page] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> Page | None:
+        with self._lock:
+            page = self._pages.get(key)
+            if page is not None:
+                self._pages.move_to_end(key)
+            return page
+
+    def put(self, key: str, page: Page) -> None:
+        size = len(page.rest)
+        if size > self.max_bytes:
+            return
+        with self._lock:
+            previous = self._pages.pop(key, None)
+            if previous is not None:
+                self._bytes -= len(previous.rest)
+            self._pages[key] = page
+            self._bytes += size
+            while self._bytes > self.max_bytes:
+                _, oldest = self._pages.popitem(last=False)
+                self._bytes -= len(oldest.rest)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._pages.clear()
+            self._bytes = 0
+
+
+recent_pages = RecentPages()
+
+
 def page_for(
-    request: HttpRequest, scope: Reach, compute: Callable[[int | None], bytes]
+    request: HttpRequest,
+    scope: Reach,
+    compute: Callable[[int | None], bytes],
+    number: int | None,
 ) -> tuple[Page, bool]:
-    """(the page, whether it came from the cache). `compute(generation)` gives the
-    page's body without its timestamp; it raises for bad parameters, and nothing is
-    kept then."""
-    number = generation()
+    """(the page, whether it came from the cache). `number`: the report table's
+    generation as the request read it (reports.api.generations), before the page.
+    `compute(generation)` gives the page's body without its timestamp; it raises for
+    bad parameters, and nothing is kept then."""
     if number is None:
         return Page.of(compute(None)), False
     key = page_key(number, scope, request.GET)
     if not wants_fresh(request):
+        kept = recent_pages.get(key)
+        if kept is not None:
+            return kept, True
         kept = cache.get(key)
         if kept is not None:
+            recent_pages.put(key, kept)
             return kept, True
     page = Page.of(compute(number))
     cache.set(key, page, TIMEOUT_SECONDS)
+    recent_pages.put(key, page)
     return page, False

@@ -77,7 +77,7 @@ def json_page(request: HttpRequest) -> HttpResponse:
         query = report_query(request.GET, request.user, reach)
         return page_without_timestamp(query, generation)
 
-    page, _ = page_cache.page_for(request, reach.scope, compute)
+    page, _ = page_cache.page_for(request, reach.scope, compute, request.generations.report)
     if page_cache.not_modified(request, page):
         response = HttpResponse(status=304)
     else:
