@@ -120,13 +120,20 @@ def build_environment(environment, **archive_fields_of) -> list:
     return users
 
 
+def role_matrix_examples(examples: int) -> settings:
+    """Hypothesis' settings for a role-matrix test: reproducible examples (derandomized),
+    no deadline (each builds a database), function-scoped fixtures allowed (each example
+    builds its environment inside a rolled-back transaction of its own)."""
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+
+
 @pytest.mark.django_db
-@settings(
-    max_examples=20,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@role_matrix_examples(20)
 @given(environment=environments())
 def test_random_trees_and_roles(client, environment):
     with transaction.atomic():

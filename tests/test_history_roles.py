@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.db import transaction
 from django.utils import timezone
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from accounts.models import Org
@@ -16,7 +16,7 @@ from reports.history.reading import has_history, trend_of
 from reports.history.snapshots import take
 from reports.models import Device
 from tests.personas import ago
-from tests.test_api_roles import build_environment, environments
+from tests.test_api_roles import build_environment, environments, role_matrix_examples
 
 
 def orgs_granted(user) -> set[int]:
@@ -41,12 +41,7 @@ def every_level(reach):
 
 
 @pytest.mark.django_db
-@settings(
-    max_examples=15,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@role_matrix_examples(15)
 @given(environment=environments(), healthy=st.lists(st.booleans(), min_size=7, max_size=7))
 def test_a_viewers_history_is_exactly_their_reach(environment, healthy):
     with transaction.atomic():

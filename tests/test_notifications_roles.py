@@ -8,7 +8,7 @@ import re
 
 import pytest
 from django.db import transaction
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from accounts.models import Org
@@ -17,7 +17,7 @@ from reports.notifications.models import SiteSwitch
 from reports.notifications.sending import send_due
 from tests.factories import ArchiveFactory, DeviceFactory, OrgFactory, UserFactory
 from tests.personas import ago
-from tests.test_api_roles import build_environment, environments
+from tests.test_api_roles import build_environment, environments, role_matrix_examples
 from tests.test_history_roles import orgs_granted
 
 
@@ -27,12 +27,7 @@ def named(name: str, text: str) -> bool:
 
 
 @pytest.mark.django_db
-@settings(
-    max_examples=15,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@role_matrix_examples(15)
 @given(environment=environments(), stale=st.lists(st.booleans(), min_size=7, max_size=7))
 def test_a_digest_names_only_the_recipients_subtree(smtp_server, environment, stale):
     smtp_server.received.clear()
