@@ -21,12 +21,6 @@ from accounts.callers import (  # noqa: F401  (RecentlyVerified & co.: where tes
 from reports.api import generations
 
 
-def api_user(request: HttpRequest):
-    """The caller, or None. A token or Basic credentials, when sent, win over a session."""
-    caller = api_caller(request)
-    return caller[0] if caller is not None else None
-
-
 def api_login_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Run the view as the caller (request.user; request.api_client when an API client
     signed in), or answer 401. `request.generations` holds the access and report
