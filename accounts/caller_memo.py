@@ -25,8 +25,6 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -35,6 +33,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts import access_generation
+from accounts.bounded_map import BoundedMap
 from accounts.lockout import client_address
 from accounts.roles import with_roles
 
@@ -64,8 +63,7 @@ class CallerMemo:
     def __init__(self, size: int = SIZE, seconds: float = SECONDS):
         self.size, self.seconds = size, seconds
         self._key = secrets.token_bytes(32)
-        self._entries: OrderedDict[bytes, _Entry] = OrderedDict()
-        self._lock = threading.Lock()
+        self._entries: BoundedMap[_Entry] = BoundedMap(size)
 
     def _digest(self, request: HttpRequest) -> bytes:
         header = request.META.get("HTTP_AUTHORIZATION", "")
@@ -85,8 +83,7 @@ class CallerMemo:
             return (checked.user, checked.client) if checked is not None else None
         digest = self._digest(request)
         now = timezone.now()
-        with self._lock:
-            entry = self._entries.get(digest)
+        entry = self._entries.get(digest)
         if entry is not None and entry.number == number and now < entry.deadline:
             if entry.client is not None:
                 entry.client.note_use(now)
@@ -107,19 +104,14 @@ class CallerMemo:
         if client is not None:
             client.user = user
         entry = _Entry(number=number, deadline=deadline, user=user, client=client)
-        with self._lock:
-            self._entries[digest] = entry
-            self._entries.move_to_end(digest)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
+        self._entries.put(digest, entry)
         return entry
 
     def forget(self, digest: bytes | None = None) -> None:
-        with self._lock:
-            if digest is None:
-                self._entries.clear()
-            else:
-                self._entries.pop(digest, None)
+        if digest is None:
+            self._entries.clear()
+        else:
+            self._entries.pop(digest)
 
 
 def _own_copy(user):

@@ -12,9 +12,7 @@ import binascii
 import hashlib
 import hmac
 import secrets
-import threading
 import time
-from collections import OrderedDict
 
 from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.signals import user_login_failed
@@ -22,6 +20,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from accounts import lockout, tokens
 from accounts.api_clients import ApiClient, looks_like_client_id
+from accounts.bounded_map import BoundedMap
 from accounts.caller_memo import UNREAD, Checked, caller_memo
 from accounts.roles import with_roles
 
@@ -46,8 +45,7 @@ class RecentlyVerified:
     def __init__(self, size: int = 1000, seconds: float = 300, clock=time.monotonic):
         self.size, self.seconds, self.clock = size, seconds, clock
         self._key = secrets.token_bytes(32)
-        self._entries: OrderedDict[bytes, tuple[int, str, float]] = OrderedDict()
-        self._lock = threading.Lock()
+        self._entries: BoundedMap[tuple[int, str, float]] = BoundedMap(size)
 
     def _digest(self, username: str, password: str) -> bytes:
         message = f"{username}\x00{password}".encode("utf-8", "surrogatepass")
@@ -60,8 +58,7 @@ class RecentlyVerified:
         wants more of the row than the user.
         """
         digest = self._digest(username, password)
-        with self._lock:
-            entry = self._entries.get(digest)
+        entry = self._entries.get(digest)
         if entry is None:
             return None
         user_id, password_hash, expires = entry
@@ -85,18 +82,13 @@ class RecentlyVerified:
         self._keep(self._digest(username, password), user)
 
     def _keep(self, digest: bytes, user) -> None:
-        with self._lock:
-            self._entries[digest] = (user.pk, user.password, self.clock() + self.seconds)
-            self._entries.move_to_end(digest)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
+        self._entries.put(digest, (user.pk, user.password, self.clock() + self.seconds))
 
     def forget(self, digest: bytes | None = None) -> None:
-        with self._lock:
-            if digest is None:
-                self._entries.clear()
-            else:
-                self._entries.pop(digest, None)
+        if digest is None:
+            self._entries.clear()
+        else:
+            self._entries.pop(digest)
 
 
 recently_verified = RecentlyVerified()

@@ -112,13 +112,19 @@ print(json.dumps({
 """
 
 
+def with_a_replica(probe: str) -> dict:
+    """What the probe printed, run with the test database as primary and as replica (a
+    second alias of the same database is enough to prove the routing)."""
+    url = database_url()
+    result = shell(probe, DATABASE_URL=url, DATABASE_REPLICA_URL=url)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.splitlines()[-1])
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="DATABASE_URL is PostgreSQL's")
 @pytest.mark.django_db(transaction=True)
 def test_with_a_replica_report_reads_go_to_it_and_writes_do_not(personas):
-    url = database_url()
-    result = shell(ROUTING_PROBE, DATABASE_URL=url, DATABASE_REPLICA_URL=url)
-    assert result.returncode == 0, result.stderr
-    found = json.loads(result.stdout.splitlines()[-1])
+    found = with_a_replica(ROUTING_PROBE)
     on_primary, on_replica = found["primary"], found["replica"]
     report_reads = [sql for sql in on_replica if "reports_reportrow" in sql]
     assert report_reads, on_replica  # the page and its count
@@ -152,10 +158,7 @@ print(json.dumps({
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="DATABASE_URL is PostgreSQL's")
 @pytest.mark.django_db(transaction=True)
 def test_with_a_replica_the_report_generation_comes_from_it_and_the_access_one_does_not(db):
-    url = database_url()
-    result = shell(GENERATIONS_PROBE, DATABASE_URL=url, DATABASE_REPLICA_URL=url)
-    assert result.returncode == 0, result.stderr
-    found = json.loads(result.stdout.splitlines()[-1])
+    found = with_a_replica(GENERATIONS_PROBE)
     assert [sql for sql in found["replica"] if "reports_readmodelgeneration" in sql]
     assert not [sql for sql in found["replica"] if "accounts_accessgeneration" in sql]
     assert [sql for sql in found["primary"] if "accounts_accessgeneration" in sql]

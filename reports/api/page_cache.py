@@ -25,14 +25,13 @@ figure for pages not in the cache, and a caller's way to be sure.
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.http import HttpRequest, QueryDict
 
+from accounts.bounded_map import BoundedMap
 from accounts.roles import Reach
 from reports.cache import TIMEOUT_SECONDS
 from reports.row import encode_datetime
@@ -82,46 +81,14 @@ def not_modified(request: HttpRequest, page: Page) -> bool:
     return page.etag.removeprefix("W/") in tags
 
 
-class RecentPages:
-    """The pages this process answered last, in front of the shared cache: a kept page
-    is then answered without unpickling it (the per-process cache) or fetching it over
-    the network (Redis). Bounded by their bytes; a key holds the generation, so nothing
-    here is ever stale, and what a write made old simply ages out."""
-
-    def __init__(self, max_bytes: int = 32 * 1024 * 1024):
-        self.max_bytes = max_bytes
-        self._pages: OrderedDict[str, Page] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
-
-    def get(self, key: str) -> Page | None:
-        with self._lock:
-            page = self._pages.get(key)
-            if page is not None:
-                self._pages.move_to_end(key)
-            return page
-
-    def put(self, key: str, page: Page) -> None:
-        size = len(page.rest)
-        if size > self.max_bytes:
-            return
-        with self._lock:
-            previous = self._pages.pop(key, None)
-            if previous is not None:
-                self._bytes -= len(previous.rest)
-            self._pages[key] = page
-            self._bytes += size
-            while self._bytes > self.max_bytes:
-                _, oldest = self._pages.popitem(last=False)
-                self._bytes -= len(oldest.rest)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._pages.clear()
-            self._bytes = 0
+# The pages this process answered last, in front of the shared cache: a kept page is
+# then answered without unpickling it (the per-process cache) or fetching it over the
+# network (Redis). Bounded by their bytes; a key holds the generation, so nothing here is
+# ever stale, and what a write made old simply ages out.
+RECENT_PAGES_BYTES = 32 * 1024 * 1024
 
 
-recent_pages = RecentPages()
+recent_pages: BoundedMap[Page] = BoundedMap(RECENT_PAGES_BYTES, weigh=lambda page: len(page.rest))
 
 
 def page_for(
