@@ -7,7 +7,7 @@ Production sets DJANGO_DEBUG=0, SECRET_KEY, ALLOWED_HOSTS and DATABASE_URL.
 import datetime as dt
 import os
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import parse_qs, unquote, urlparse
 
 from csp.constants import NONE, SELF
 
@@ -34,7 +34,13 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 
 def database_from_url(url: str) -> dict:
-    """postgres://user:password@host:port/name -> a DATABASES entry."""
+    """postgres://user:password@host:port/name -> a DATABASES entry.
+
+    The host may be a Unix socket's directory, as libpq takes it: percent-encoded in
+    place of the host (postgres://user@%2Frun%2Fpostgresql/name) or as a `host`
+    parameter (postgres:///name?host=/run/postgresql). On the database's own machine
+    the socket is the cheaper way: every API request makes one round trip.
+    """
     parts = urlparse(url)
     if parts.scheme not in {"postgres", "postgresql", "pgsql"}:
         raise ValueError(f"DATABASE_URL: unsupported scheme {parts.scheme!r}; use postgres://")
@@ -43,11 +49,23 @@ def database_from_url(url: str) -> dict:
         "NAME": unquote(parts.path.lstrip("/")),
         "USER": unquote(parts.username or ""),
         "PASSWORD": unquote(parts.password or ""),
-        "HOST": parts.hostname or "",
+        "HOST": _host(parts),
         "PORT": str(parts.port or ""),
         "CONN_MAX_AGE": env_int("DB_CONN_MAX_AGE", 60),
         "CONN_HEALTH_CHECKS": True,
     }
+
+
+def _host(parts) -> str:
+    socket_directory = parse_qs(parts.query).get("host")
+    if socket_directory:
+        return socket_directory[-1]
+    # As written, not parts.hostname: that lowercases, and a directory's case matters.
+    host = parts.netloc.rpartition("@")[2]
+    if parts.port is not None:
+        host = host.rpartition(":")[0]
+    host = unquote(host)
+    return host if host.startswith("/") else parts.hostname or ""
 
 
 DEBUG = env_bool("DJANGO_DEBUG", True)

@@ -44,6 +44,7 @@ SORT_KEYS = [
 WARM_UP_SECONDS = 10
 API_LOAD_PARAMS = {"pgSize": 100}
 REFERENCE_PATH = "/bench/reference-page"
+RATIO_ROUNDS = 5  # section g's alternating rounds of the reference and the API
 UNCACHED = ("Cache-Control: no-cache",)  # the API computes the page afresh
 ALL_SECTIONS = "abcdefghijk"
 REPORTS = ["backup-status", "disk-usage", "migration-plan", "cold-storage", "search"]
@@ -358,6 +359,16 @@ def main() -> int:
                 port, api(**API_LOAD_PARAMS), authorization, args.load_seconds, UNCACHED
             )
             table.load_reference = run_wrk(port, REFERENCE_PATH, authorization, args.load_seconds)
+            # The ratio's target on rounds that alternate the two: this VM's speed moves
+            # with its neighbours' load, from one minute to the next, by up to 2 times.
+            table.ratio_round_seconds = seconds = max(args.load_seconds // 3, 1)
+            table.ratio_rounds = [
+                (
+                    run_wrk(port, REFERENCE_PATH, authorization, seconds),
+                    run_wrk(port, api(**API_LOAD_PARAMS), authorization, seconds),
+                )
+                for _ in range(RATIO_ROUNDS)
+            ]
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)

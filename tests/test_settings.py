@@ -56,6 +56,19 @@ def test_database_url_is_parsed():
     )
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgres://report@%2FRun%2FPostgreSQL:5433/fleet",
+        "postgres:///fleet?host=/Run/PostgreSQL",
+        "postgres://report@ignored:5433/fleet?host=%2FRun%2FPostgreSQL",
+    ],
+)
+def test_database_url_may_name_a_unix_socket_directory_as_libpq_does(url):
+    database = database_from_url(url)
+    assert (database["HOST"], database["NAME"]) == ("/Run/PostgreSQL", "fleet")
+
+
 def test_database_url_with_another_scheme_is_refused():
     with pytest.raises(ValueError, match="unsupported scheme"):
         database_from_url("mysql://root@localhost/fleet")
