@@ -86,23 +86,23 @@ class Client:
         self.headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
         return self
 
-    def fetch(self, path: str) -> tuple[int, bytes, float]:
+    def fetch(self, path: str, headers=None) -> tuple[int, bytes, float]:
         started = time.perf_counter()
-        response = self.request("GET", path)
+        response = self.request("GET", path, headers=headers)
         body = response.read()
         self.location = response.headers.get("Location")
         return response.status, body, time.perf_counter() - started
 
-    def time(self, label: str, path: str, runs: int) -> Timing:
+    def time(self, label: str, path: str, runs: int, headers=None) -> Timing:
         # Warm the caches once, as a daily user would find them; a page that redirects
         # to its default parameters is timed where it lands.
-        status, _, _ = self.fetch(path)
+        status, _, _ = self.fetch(path, headers)
         if status in (301, 302) and self.location and self.location.startswith("/"):
             path = self.location
-            self.fetch(path)
+            self.fetch(path, headers)
         seconds, status, size = [], 0, 0
         for _ in range(runs):
-            status, body, elapsed = self.fetch(path)
+            status, body, elapsed = self.fetch(path, headers)
             if status != 200:
                 raise RuntimeError(f"{label}: {path} answered {status}: {body[:300]!r}")
             seconds.append(elapsed)

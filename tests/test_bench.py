@@ -51,6 +51,7 @@ def test_a_tiny_benchmark_run_writes_every_section(tmp_path):
     assert "1,000 devices" in text
     assert "`daily snapshot (snapshot_health, warming included)`" in text
     assert "`compliance after an import as bench-manager, first visit`" in text
+    assert "by archiveBytes desc, cache bypassed`" in text  # the deep page read afresh
     assert "digests sent (0 failed)" in text
     assert "served from memory by the same gunicorn" in text  # section g's reference
     if shutil.which("wrk"):
