@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import socket
 import subprocess
 import sys
@@ -25,20 +24,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PREFIX = "bench-digest-"
-
-
-def own_peak_mb() -> float:
-    """This process's peak resident size in MB: VmHWM, which starts again at exec.
-
-    Not getrusage's ru_maxrss: Linux carries it over fork and exec, so a subprocess of
-    the benchmark reported the benchmark's own peak (8 GB after section i's import)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+if str(ROOT / "bench") not in sys.path:  # its sibling memory.py, however it is loaded
+    sys.path.insert(0, str(ROOT / "bench"))
 
 
 def _free_port() -> int:
@@ -148,6 +135,8 @@ def measure(log, managers_per_org: int = 1) -> dict:
         sink.terminate()
         sink.wait(10)
     outcome = sender.outcome
+    from memory import own_peak_mb
+
     peak = own_peak_mb()
     log(
         f"digests: {outcome.sent:,} sent, {outcome.failed:,} failed in {elapsed:.1f} s "

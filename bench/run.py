@@ -125,16 +125,13 @@ def start_gunicorn(environment: dict[str, str], port: int) -> subprocess.Popen:
 
 def worker_peak_memory_mb(master_pid: int) -> float:
     """The largest peak resident size (VmHWM) among gunicorn's workers."""
-    peak = 0
-    for status in Path("/proc").glob("[0-9]*/status"):
-        try:
-            text = status.read_text()
-        except OSError:
-            continue
-        fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
-        if fields.get("PPid", "").strip() == str(master_pid) and "VmHWM" in fields:
-            peak = max(peak, int(fields["VmHWM"].split()[0]))
-    return peak / 1024
+    import memory
+
+    workers = (memory.status(path.name) for path in Path("/proc").glob("[0-9]*"))
+    return max(
+        (memory.peak_mb(fields) for fields in workers if fields.get("PPid") == str(master_pid)),
+        default=0.0,
+    )
 
 
 def measure_digests(environment: dict[str, str]) -> dict:

@@ -42,11 +42,10 @@ def test_the_senders_peak_memory_is_its_own_not_its_parents():
     held = bytearray(256 * 1024 * 1024)
     held[::4096] = b"\1" * len(held[::4096])  # resident, page by page
     child = subprocess.run(
-        [sys.executable, "-c", "import digest_timings; print(digest_timings.own_peak_mb())"],
+        [sys.executable, "-c", "import memory; print(memory.own_peak_mb())"],
         cwd=SCRIPT.parent,
         capture_output=True,
         text=True,
         check=True,
     )
     assert 0 < float(child.stdout) < 128
-    del held
