@@ -24,10 +24,18 @@ _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 MAX_ERRORS = 1000
 
 
+def printable(text: str) -> str:
+    """Text quoted from a file, fit for a message: a NUL (which PostgreSQL stores neither
+    in text nor in JSON, so neither in the run log nor in an upload's errors) as \\x00."""
+    return text.replace("\x00", "\\x00")
+
+
 class ImportFailed(Exception):
     """One bad thing in the file, said with where it is."""
 
     def __init__(self, file: str, line: int | None, column: str | None, message: str) -> None:
+        file, message = printable(str(file)), printable(message)
+        column = None if column is None else printable(column)
         self.file, self.line, self.column, self.message = file, line, column, message
         where = file + (f", line {line}" if line else "") + (f", column {column}" if column else "")
         super().__init__(f"{where}: {message}")

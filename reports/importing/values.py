@@ -43,6 +43,19 @@ def _too_long(cell: str, max_length: int) -> CellError:
     return CellError(f"is {len(cell)} characters long; at most {max_length} fit")
 
 
+# The one character PostgreSQL refuses in text (it ends a C string); SQLite would keep it,
+# and the row would then fail on the other database. (A lone surrogate, the other thing
+# text cannot hold, never gets this far: the UTF-8 decoder refuses it.)
+NUL = "\x00"
+
+
+def _nul(cell: str) -> CellError:
+    return CellError(
+        f"holds a NUL character (\\x00) at position {cell.index(NUL) + 1}, which no text "
+        "may hold here"
+    )
+
+
 # What the export puts a `'` before (reports.csv_record), lest a spreadsheet run it.
 _DEFUSED = frozenset(FORMULA_STARTS)
 
@@ -57,6 +70,8 @@ def undefused(cell: str) -> str:
 
 def text(cell: str) -> str:
     """Free text, kept as written; missing is "" (the models' blank)."""
+    if NUL in cell:
+        raise _nul(cell)
     return "" if is_missing(cell) else undefused(cell)
 
 
@@ -73,6 +88,8 @@ def text_of(max_length: int):
             cell = undefused(cell)
         if len(cell) > max_length:
             raise _too_long(cell, max_length)
+        if NUL in cell:
+            raise _nul(cell)
         return cell
 
     return parse
@@ -89,6 +106,8 @@ def uid_of(max_length: int):
             value = undefused(value)
         if len(value) > max_length:
             raise _too_long(value, max_length)
+        if NUL in value:
+            raise _nul(value)
         return value
 
     return parse
@@ -158,7 +177,12 @@ def datetime(cell: str) -> dt.datetime | None:
         return parsed
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+14:00 is in year 0 in UTC
+        raise CellError(
+            f'"{cell}" is outside the dates that can be stored (years 1 to 9999, in UTC)'
+        ) from None
 
 
 def _legacy_datetime(value: str) -> dt.datetime | None:

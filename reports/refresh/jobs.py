@@ -62,7 +62,7 @@ def sync_from_vendor(context: TaskContext, user_id: int | None) -> dict:
     except AnotherSyncIsRunning as refused:
         return {"outcome": "refused", "message": str(refused)}
     except (SyncFailed, ImportFailed) as error:
-        return {"outcome": "failed", "message": f"{error} (nothing was changed)"}
+        return {"outcome": "failed", "message": f"{describe(error)} (nothing was changed)"}
     finally:
         progress.remove()
     return {"outcome": "succeeded", "lines": outcome.lines()}

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 
 from django.utils import timezone
 
+from reports.importing.csv_file import printable
 from reports.refresh import liveness
 from reports.refresh.models import Run
 from reports.refresh.reaping import reap
@@ -23,7 +24,7 @@ def describe(error: BaseException) -> str:
     too for anything unforeseen."""
     if isinstance(error, KeyboardInterrupt):
         return "Interrupted before the end; nothing was changed."
-    message = str(error) or repr(error)
+    message = printable(str(error) or repr(error))  # a vendor's answer may hold a NUL
     if type(error).__module__.startswith(("reports.", "django.core.management")):
         return message
     return f"{type(error).__name__}: {message}"
