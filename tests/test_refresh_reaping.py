@@ -16,17 +16,20 @@ import sqlite3
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.db import connection
 from django.urls import reverse
+from django.utils.html import escape
 from django_tasks_db.models import DBTaskResult
 
 from accounts.models import User
 from reports.refresh import jobs, liveness
 from reports.refresh.models import Run
+from reports.refresh.progress import Progress, sync_progress_key
 from reports.refresh.reaping import RUN_GONE, UPLOAD_GONE, reap
 from reports.refresh.uploads import Upload
 from tests.import_support import write_csv
@@ -164,19 +167,109 @@ def test_an_upload_whose_worker_died_says_so_on_its_page(login, uploads, tmp_pat
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_sync_now_whose_worker_died_fails_and_the_button_queues_a_new_one(login, tmp_path):
+def test_a_sync_now_whose_worker_died_fails_and_the_button_queues_a_new_one(
+    login, uploads, settings, tmp_path
+):
+    settings.VENDOR_URL = "https://vendor.example"
+    settings.VENDOR_CLIENT_ID, settings.VENDOR_CLIENT_SECRET = "key-sync-now", "secret"
     root = login("root")
     user = User.objects.get(username="root")
     job = DBTaskResult.objects.get(pk=jobs.sync_from_vendor.enqueue(user.pk).id)
-    job.claim("a-worker-that-will-die")
-    Run.objects.create(
-        kind=Run.Kind.SYNC,
-        trigger=Run.Trigger.WEB,
-        user=user,
-        worker=a_gone_worker(database_env(tmp_path)),
-    )
+    job.claim("theenginesownid")
+    # What the job said as it started (reaping.name_the_worker), and as it went.
+    gone = a_gone_worker(database_env(tmp_path))
+    DBTaskResult.objects.filter(pk=job.pk).update(worker_ids=[*job.worker_ids, gone])
+    progress = Progress(sync_progress_key(job.id))
+    progress.say("Downloading the export")
+    Run.objects.create(kind=Run.Kind.SYNC, trigger=Run.Trigger.WEB, user=user, worker=gone)
 
     status = root.get(reverse("sync", args=[job.pk]) + "status").json()
 
     assert (status["state"], status["finished"]) == ("failed", True)
     assert Run.objects.get().error == RUN_GONE
+    assert progress.read() is None and not progress.path.exists()
+    assert escape(RUN_GONE) in root.get(reverse("sync", args=[job.pk])).content.decode()
+    again = root.post(reverse("sync-now"))
+    assert again.status_code == 302 and again.url != reverse("sync", args=[job.pk])
+
+
+def in_django(env: dict[str, str], code: str) -> str:
+    """Run `code` in a process of its own on the same database; what it printed."""
+    env = env | {"DJANGO_SETTINGS_MODULE": "backupreport.settings"}
+    done = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()\n" + code],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+# An upload confirmed and queued for the worker, as the confirm button leaves it.
+QUEUE_AN_IMPORT = """
+import os, shutil
+from reports.refresh import jobs
+from reports.refresh.uploads import Upload
+rows = int(os.environ["ROWS"])
+totals = {"created": rows, "updated": 0, "removed": 0, "unchanged": 0}
+upload = Upload.objects.create(
+    report_name="big.csv", mirror=False, state=Upload.State.APPLYING, records=rows,
+    preview={"tables": [], "totals": totals, "notes": []},
+)
+upload.folder.mkdir(parents=True)
+shutil.copy(os.environ["REPORT"], upload.report_path)
+job = jobs.apply_upload.enqueue(str(upload.pk))
+Upload.objects.filter(pk=upload.pk).update(task_id=str(job.id))
+print(upload.pk, job.id)
+"""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_killed_worker_leaves_no_job_running_and_no_progress_file(tmp_path):
+    """kill -9 of `manage.py db_worker` in the middle of an upload's import: the next look
+    ends the upload, its run and its job (the job engine's own record) as failed, with
+    the reason, and removes its progress file; nothing of the import was kept."""
+    uploads = tmp_path / "uploads"
+    big = write_csv(tmp_path / "big.csv", [vendor_row(n) for n in range(1, ROWS + 1)])
+    env = database_env(tmp_path) | {"UPLOAD_DIR": str(uploads)}
+    if not ON_POSTGRES:
+        manage(env, "migrate", "--verbosity=0").wait(timeout=120)
+    upload_id, job_id = in_django(
+        env | {"ROWS": str(ROWS), "REPORT": str(big)}, QUEUE_AN_IMPORT
+    ).split()
+    progress = uploads / "progress" / f"upload-{upload_id}.json"
+
+    worker = manage(
+        env,
+        "db_worker",
+        "--batch",
+        "--no-reload",
+        "--no-startup-delay",
+        "--verbosity=0",
+        stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while not (progress.exists() and query(env, "SELECT id FROM refresh_run")):
+        assert worker.poll() is None, "the worker ended before it could be killed"
+        assert time.monotonic() < deadline, "the worker never started the import"
+        time.sleep(0.02)
+    os.kill(worker.pid, signal.SIGKILL)
+    worker.wait(timeout=30)
+    time.sleep(0.2)  # PostgreSQL ends the session when it sees the socket close
+    stored_id = job_id if ON_POSTGRES else uuid.UUID(job_id).hex  # SQLite keeps the hex
+    job_state = "SELECT status, traceback FROM django_tasks_database_dbtaskresult"
+    job_state += f" WHERE id = '{stored_id}'"
+    assert query(env, job_state)[0][0] == "RUNNING"
+
+    assert int(in_django(env, "from reports.refresh.reaping import reap; print(reap())")) == 3
+
+    status, traceback = query(env, job_state)[0]
+    assert status == "FAILED" and UPLOAD_GONE in traceback
+    assert query(env, "SELECT state, failure FROM refresh_upload") == [("failed", UPLOAD_GONE)]
+    assert query(env, "SELECT outcome, error FROM refresh_run") == [("failed", RUN_GONE)]
+    assert not progress.exists()
+    assert not (uploads / upload_id).exists()
+    assert query(env, "SELECT COUNT(*) FROM reports_device") == [(0,)]

@@ -34,6 +34,13 @@ class RefreshConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django_tasks.signals import task_started
+
+        from reports.refresh.reaping import name_the_worker
+
         post_migrate.connect(
             let_system_administrators_read_the_log, dispatch_uid="refresh_view_permission"
         )
+        # Every job on the worker says which worker runs it, so that reaping can tell
+        # when that worker died (reports.refresh.reaping).
+        task_started.connect(name_the_worker, dispatch_uid="refresh_name_the_worker")

@@ -30,6 +30,7 @@ from reports.refresh.progress import (
     StagedTimings,
     apply_plan,
     count_lines,
+    sync_progress_key,
 )
 from reports.refresh.sync import AnotherSyncIsRunning, sync
 from reports.refresh.uploads import Upload
@@ -66,10 +67,6 @@ def sync_from_vendor(context: TaskContext, user_id: int | None) -> dict:
     finally:
         progress.remove()
     return {"outcome": "succeeded", "lines": outcome.lines()}
-
-
-def sync_progress_key(task_id: str) -> str:
-    return f"sync-{task_id}"
 
 
 def check(upload: Upload) -> None:

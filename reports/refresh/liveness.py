@@ -44,6 +44,12 @@ def process_token(pid: int) -> str:
     return f"{PROCESS}:{socket.gethostname()}:{pid}:{_process_start(pid)}"
 
 
+def is_token(value: str) -> bool:
+    """Whether a worker id is such a token (the job engine's own ids are letters and
+    digits only)."""
+    return value.startswith((f"{POSTGRES}:", f"{PROCESS}:"))
+
+
 def is_gone(token: str) -> bool:
     """Whether the worker of this token has certainly stopped. An empty or foreign
     token (another database, another machine's process) is never judged gone."""

@@ -44,6 +44,16 @@ COSTS = {"read": 1, "compare": 1, "write": 1, "report rows": 6}
 EVERY_SECONDS = 0.25
 
 
+def upload_progress_key(upload_id) -> str:
+    """The progress file of an upload's check and import."""
+    return f"upload-{upload_id}"
+
+
+def sync_progress_key(task_id) -> str:
+    """The progress file of a Sync now job."""
+    return f"sync-{task_id}"
+
+
 class Progress:
     def __init__(self, key: str, plan: dict[str, float] | None = None) -> None:
         self.path = Path(settings.UPLOAD_DIR) / "progress" / f"{key}.json"

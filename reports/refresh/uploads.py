@@ -20,6 +20,7 @@ from django.db import models
 from django.utils import timezone
 
 from reports.refresh.models import Run
+from reports.refresh.progress import upload_progress_key
 
 REPORT_FILE, ORGS_FILE = "report.csv", "orgs.csv"
 
@@ -91,7 +92,7 @@ class Upload(models.Model):
 
     @property
     def progress_key(self) -> str:
-        return f"upload-{self.id}"
+        return upload_progress_key(self.id)
 
     def keep(self, report: UploadedFile, orgs: UploadedFile | None) -> None:
         """Put the uploaded files in the upload's folder, where the worker reads them."""

@@ -24,7 +24,7 @@ from reports.dashboards.views.common import page_context
 from reports.refresh import jobs
 from reports.refresh.forms import UploadForm
 from reports.refresh.models import Run
-from reports.refresh.progress import LABELS, Progress
+from reports.refresh.progress import LABELS, Progress, sync_progress_key
 from reports.refresh.reaping import reap
 from reports.refresh.uploads import Upload
 from reports.refresh.vendor import SyncFailed, Vendor
@@ -236,7 +236,8 @@ def sync_page(request: HttpRequest, task_id) -> HttpResponse:
         "by": User.objects.filter(pk=user_id).first(),
         "finished": finished,
         "said": said,
-        "crashed": job.errors[0].exception_class_path if job.errors else "",
+        # The exception's last line: the reason, for a job whose worker died.
+        "crashed": job.errors[0].traceback.strip().rpartition("\n")[2] if job.errors else "",
         "run": run,
     }
     return render(request, "refresh/sync.html", context)
@@ -252,7 +253,7 @@ def sync_status(request: HttpRequest, task_id) -> JsonResponse:
     except (TaskResultDoesNotExist, TaskResultMismatch):
         return JsonResponse({"error": "no such sync"}, status=404)
     working = job.status in UNDER_WAY
-    progress = Progress(jobs.sync_progress_key(job.id)).read() if working else None
+    progress = Progress(sync_progress_key(job.id)).read() if working else None
     if working and progress is None:
         progress = QUEUED if job.status == TaskResultStatus.READY else SYNCING
     return JsonResponse(
