@@ -223,6 +223,10 @@ VENDOR_ATTEMPTS = env_int("VENDOR_ATTEMPTS", 5)
 VENDOR_RETRY_SECONDS = float(os.environ.get("VENDOR_RETRY_SECONDS") or 2)
 VENDOR_RETRY_AFTER_MAX_SECONDS = env_int("VENDOR_RETRY_AFTER_MAX_SECONDS", 300)
 DATA_STALE_HOURS = env_int("DATA_STALE_HOURS", 26)
+# A whole-fleet import (an upload, `import_backup_report --mirror`, the sync) that would
+# remove more than this share of the devices, or any org, asks first: a second
+# confirmation, or --allow-mass-removal (reports.importing.mass_removal). 100: no share.
+MIRROR_REMOVAL_LIMIT_PERCENT = env_int("MIRROR_REMOVAL_LIMIT_PERCENT", 10)
 
 # Backup health history (reports.history): daily snapshots per org are kept this many
 # days (today included); `manage.py snapshot_health` removes older ones.

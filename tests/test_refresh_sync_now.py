@@ -25,6 +25,9 @@ def upload_dir(settings, tmp_path):
 
 @pytest.fixture
 def vendor(settings, tmp_path):
+    # Its two devices replace the eight here, more than a sync removes unasked; the
+    # guard against that has tests of its own (test_import_mass_removal).
+    settings.MIRROR_REMOVAL_LIMIT_PERCENT = 100
     with canned_vendor(settings, tmp_path) as canned:
         yield canned
 

@@ -78,6 +78,14 @@ def upload(client, report: str | bytes, orgs: str | bytes | None = None, mirror=
     return client.post(reverse("upload-files"), data)
 
 
+def confirm(client, upload_: Upload):
+    """Import these changes, ticking the second box where the preview asks for it: one
+    device of the eight here is more than a whole-fleet upload removes unasked (10%)."""
+    removal = upload_.removal
+    data = {"remove": removal.token} if removal and removal.needs_confirmation else {}
+    return client.post(reverse("confirm-upload", args=[upload_.pk]), data)
+
+
 def the_upload() -> Upload:
     (only,) = Upload.objects.all()
     return only
@@ -125,7 +133,7 @@ def test_confirming_imports_on_the_worker_and_logs_the_run(root, changed_export)
     upload_ = the_upload()
     preview = upload_.preview
 
-    response = root.post(reverse("confirm-upload", args=[upload_.pk]))
+    response = confirm(root, upload_)
 
     assert response.status_code == 302
     upload_.refresh_from_db()
@@ -313,8 +321,8 @@ def test_confirming_twice_imports_once(root, changed_export):
     upload_ = the_upload()
     runs = Run.objects.count()
 
-    root.post(reverse("confirm-upload", args=[upload_.pk]))
-    root.post(reverse("confirm-upload", args=[upload_.pk]))
+    confirm(root, upload_)
+    confirm(root, upload_)
 
     assert queued_jobs() == [APPLY_JOB]
     run_worker()
@@ -361,7 +369,7 @@ def test_an_import_that_fails_on_confirmation_changes_nothing(root, changed_expo
     UserFactory(username="dave", user_uid=None)
     before = database_snapshot()
 
-    root.post(reverse("confirm-upload", args=[upload_.pk]))
+    confirm(root, upload_)
     run_worker()
 
     upload_.refresh_from_db()
@@ -402,7 +410,7 @@ def test_the_job_reports_each_stage_as_it_goes(root, changed_export, monkeypatch
     monkeypatch.setattr(progress_module, "EVERY_SECONDS", 0)
     upload(root, changed_export)
     run_worker()
-    root.post(reverse("confirm-upload", args=[the_upload().pk]))
+    confirm(root, the_upload())
     seen.clear()
 
     run_worker()
@@ -502,7 +510,7 @@ def test_an_unknown_upload_is_not_found(root):
 def test_the_data_page_lists_uploads_and_runs(root, changed_export):
     upload(root, changed_export)
     run_worker()
-    root.post(reverse("confirm-upload", args=[the_upload().pk]))
+    confirm(root, the_upload())
     run_worker()
 
     page = root.get(reverse("data")).content.decode()

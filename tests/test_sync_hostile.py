@@ -80,6 +80,11 @@ def vendor(settings, export_of):
     canned.stop()
 
 
+# The personas' fleet is not the canned vendor's: a sync that succeeds here replaces it,
+# which the guard against mass removal refuses unasked (tests/test_import_mass_removal.py).
+MASS_REMOVAL = "--allow-mass-removal"
+
+
 def sync_vendor(*args: str) -> str:
     out = io.StringIO()
     call_command("sync_vendor", *args, stdout=out)
@@ -101,7 +106,7 @@ def fails(personas, message: str) -> Run:
 
 
 def test_a_good_vendor_syncs(vendor, personas):
-    output = sync_vendor()
+    output = sync_vendor(MASS_REMOVAL)
     assert "devices: 2 created, 0 updated, 5 removed, 0 unchanged" in output
     assert set(Device.objects.values_list("device_uid", flat=True)) == {"device-1", "device-2"}
     assert Org.objects.get(org_uid="org-hq").parent.org_uid == "org-top"
@@ -160,7 +165,7 @@ def test_not_this_api(vendor, personas):
 def test_throttled_then_served(vendor, personas):
     throttled = Answer(429, {"error": "slow down"}, headers={"Retry-After": "1"})
     vendor.on(EXPORT, throttled, vendor.answers[EXPORT][0])
-    output = sync_vendor()
+    output = sync_vendor(MASS_REMOVAL)
     # Retry-After honoured, capped by VENDOR_RETRY_AFTER_MAX_SECONDS (0.05 s here).
     assert "HTTP 429 Too Many Requests, Retry-After 1 s; trying again in 0.05 s" in output
     assert vendor.hits(EXPORT) == 2
@@ -206,12 +211,12 @@ def test_a_header_that_is_not_the_vendors(vendor, personas, export_of):
 def test_an_empty_export_does_not_empty_the_mirror(vendor, personas, export_of):
     vendor.on(REPORT, report_count(0))
     vendor.on(EXPORT, csv_answer(export_of([])))
-    fails(personas, "The export lists no device at all")
+    fails(personas, "lists no device at all: as the whole fleet it would remove every device")
 
 
 def test_an_expired_token_is_renewed_once(vendor, personas):
     vendor.on(EXPORT, Answer(401, {"error": "token expired"}), vendor.answers[EXPORT][0])
-    sync_vendor()
+    sync_vendor(MASS_REMOVAL)
     assert vendor.hits(TOKEN) == 2
     assert Run.objects.get().outcome == "succeeded"
 
@@ -239,7 +244,7 @@ def test_every_page_of_the_org_list_is_read(vendor, personas):
         return Answer(body={"data": body})
 
     vendor.on(ORGS, page)
-    sync_vendor()
+    sync_vendor(MASS_REMOVAL)
     assert vendor.hits(ORGS) == 2
     # Of the personas' orgs, only those their people still hold are kept.
     assert Org.objects.filter(org_uid__startswith="org-").count() >= 602

@@ -8,6 +8,7 @@ the related row's uid, the name a file knows it by.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from django.db import connection, models
 
 from reports import bulk
+from reports.importing import mass_removal
 from reports.importing.updates import update_rows
 
 WRITE_BATCH = 1000
@@ -190,6 +192,12 @@ class Outcome:
     dry_run: bool
     notes: list[str] = field(default_factory=list)
     timings: Timings = field(default_factory=Timings)
+    # What a whole-fleet import removes, against the fleet here (reports.importing.
+    # mass_removal); None for an import that removes nothing.
+    removal: mass_removal.Removal | None = None
+    # When the source's data was taken (the export's time), if the caller knows: what the
+    # run log keeps as the data's age (reports.refresh.log).
+    exported_at: dt.datetime | None = None
 
     def totals(self) -> dict[str, int]:
         """Rows of every table summed, as the run log keeps them."""
@@ -199,6 +207,12 @@ class Outcome:
             "removed": sum(c.removed or 0 for c in self.changes),
             "unchanged": sum(c.unchanged for c in self.changes),
         }
+
+    @property
+    def changed(self) -> bool:
+        """Whether the import writes anything at all."""
+        counts = self.totals()
+        return bool(counts["created"] or counts["updated"] or counts["removed"])
 
     def lines(self) -> list[str]:
         counts = self.totals()
@@ -211,6 +225,11 @@ class Outcome:
         lines += [f"  {changes.summary()}" for changes in self.changes]
         if self.dry_run:
             lines.append(f"Dry run, nothing written. Would be: {totals}.")
+            if self.removal is not None and self.removal.needs_confirmation:
+                lines.append(
+                    f"It would remove {self.removal}: {mass_removal.limit_text()}, which "
+                    f"happens only with {mass_removal.OVERRIDE}."
+                )
         else:
             lines.append(f"Imported: {totals}.")
         return lines + self.notes

@@ -1,18 +1,39 @@
-"""What the import commands share: the file argument, --dry-run, errors, the summary, and
-an entry in the run log (reports.refresh) for every import that is not a dry run."""
+"""What the import commands share: the file argument, --dry-run, --exported-at, errors,
+the summary, and an entry in the run log (reports.refresh) for every import that is not
+a dry run."""
 
 from __future__ import annotations
 
+import argparse
+import datetime as dt
 import os
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
+from reports.importing import values
 from reports.importing.csv_file import ImportFailed
 from reports.refresh.log import count, recorded
 from reports.refresh.models import Run
+
+
+def export_time(text: str) -> dt.datetime:
+    """--exported-at: a time as the vendor writes them (UTC unless it says otherwise)."""
+    try:
+        when = values.datetime(text)
+    except values.CellError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    if when is None or when > timezone.now():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a time before now")
+    return when
+
+
+def modified_at(paths: list[str]) -> dt.datetime:
+    """When the oldest of the files was last written: the data is no newer than that."""
+    return dt.datetime.fromtimestamp(min(os.stat(path).st_mtime for path in paths), dt.UTC)
 
 
 class ImportCommand(BaseCommand):
@@ -26,17 +47,28 @@ class ImportCommand(BaseCommand):
         parser.add_argument(
             "--dry-run", action="store_true", help="say what would change, write nothing"
         )
+        parser.add_argument(
+            "--exported-at",
+            metavar="TIME",
+            type=export_time,
+            help=(
+                "when the export was taken, e.g. 2026-11-28T02:15:00Z: the overview's "
+                '"data as of" (default: when the file was last written)'
+            ),
+        )
 
-    def handle(self, *args, file: str, dry_run: bool, **options) -> None:
+    def handle(self, *args, file: str, dry_run: bool, exported_at, **options) -> None:
         started = time.monotonic()
         # A dry run changes nothing, so the run log, which says how fresh the data is,
         # does not list it.
-        source = " and ".join(os.path.abspath(path) for path in self.files(file, options))
+        files = self.files(file, options)
+        source = " and ".join(os.path.abspath(path) for path in files)
         log = nullcontext() if dry_run else recorded(Run.Kind.IMPORT, source)
         try:
             with log as run:
                 outcome = self.importer(file, dry_run=dry_run, **self.import_options(options))
                 if run is not None:
+                    outcome.exported_at = exported_at or modified_at(files)
                     count(run, outcome)
         except ImportFailed as error:
             raise CommandError(f"{error} (nothing was imported)") from None

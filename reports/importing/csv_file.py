@@ -115,15 +115,16 @@ class CsvFile:
             line = self._line_of_bad_byte()
             raise self._stop(ImportFailed(self.name, line, None, "is not UTF-8 text")) from None
 
-    def check_header(self, required: Iterable[str]) -> None:
+    def check_header(self, required: Iterable[str]) -> bool:
         """A quick look before the whole file is read: raises ImportFailed unless it is
-        CSV text whose header has these columns. (Its rows are not checked.)"""
+        CSV text whose header has these columns; says whether a row follows it. (Its
+        rows are not checked.)"""
         records = self.records(required)
         try:
-            next(records, None)
+            return next(records, None) is not None
         except ImportFailed as error:
             if error.line not in (None, 1):
-                return  # a fault further down: the header is fine
+                return True  # a fault further down: the header is fine, a row is there
             raise
         finally:
             records.close()

@@ -5,7 +5,9 @@ mirror). What the sync from the vendor and an upload of both files do.
 read_files() parses and checks both files whole before anything else (a caller may look
 at them then: the sync compares the row count with the vendor's); apply_files() waits
 for other imports, then writes the tree, then the report, then removes, then brings the
-report rows in step, once. A dry run writes nothing and says what would change.
+report rows in step, once. A dry run writes nothing and says what would change. A
+whole-fleet import that would remove too much stops before its writes (reports.importing.
+mass_removal).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from pathlib import Path
 
 from django.db import transaction
 
-from reports.importing import mirror, report_rows
+from reports.importing import mass_removal, mirror, report_rows
 from reports.importing.backup_report import compare_report, write_report
 from reports.importing.changes import Changes, Outcome, Timings
 from reports.importing.csv_file import CsvFile
@@ -24,6 +26,7 @@ from reports.importing.orgs import OrgRow, apply_tree
 from reports.importing.orgs import parse as parse_tree
 from reports.importing.report_csv import ParsedReport
 from reports.importing.report_csv import parse as parse_report
+from reports.models import Device
 
 
 @dataclass
@@ -57,11 +60,24 @@ def read_files(
     return Files(report_file, parsed, orgs_file, tree, timings)
 
 
-def apply_files(files: Files, *, mirror_mode: bool = False, dry_run: bool = False) -> Outcome:
+def apply_files(
+    files: Files,
+    *,
+    mirror_mode: bool = False,
+    dry_run: bool = False,
+    allowed_removal: mass_removal.Removal | None = None,
+) -> Outcome:
+    """Apply both files in one transaction. In mirror mode, removing more than the limit
+    (reports.importing.mass_removal) needs `allowed_removal` to cover it: EVERYTHING for
+    --allow-mass-removal, or what an upload's confirmation named. A dry run says it."""
     timings = files.timings
     with transaction.atomic():
         with timings("wait"):
             wait_for_other_imports()
+        fleet = Device.objects.count() if mirror_mode else 0
+        if mirror_mode:
+            records = files.report.records
+            mass_removal.refuse_empty(files.report_file.name, records, fleet, allowed_removal)
         tree = None
         if files.tree is not None:
             tree = apply_tree(files.orgs_file, files.tree, dry_run=dry_run, timings=timings)
@@ -81,8 +97,11 @@ def apply_files(files: Files, *, mirror_mode: bool = False, dry_run: bool = Fals
         outcome = Outcome(files.name, records, list(counted.values()), dry_run, timings=timings)
         outcome.notes += tree.notes if tree else []
         outcome.notes += unlisted.notes(dry_run) if unlisted else []
+        outcome.removal = unlisted.removal(fleet) if unlisted else None
         if dry_run:
             return outcome
+        if outcome.removal is not None:
+            mass_removal.check(files.name, outcome.removal, allowed_removal)
         with timings("write"):
             if unlisted is not None:
                 mirror.free_usernames(unlisted)
@@ -103,10 +122,12 @@ def import_environment(
     *,
     mirror: bool = False,
     dry_run: bool = False,
+    allowed_removal: mass_removal.Removal | None = None,
 ) -> Outcome:
     """The report (and org tree) files as one import; in mirror mode the environment
     equals them afterwards."""
-    return apply_files(read_files(report, orgs), mirror_mode=mirror, dry_run=dry_run)
+    files = read_files(report, orgs)
+    return apply_files(files, mirror_mode=mirror, dry_run=dry_run, allowed_removal=allowed_removal)
 
 
 def merged(first: Changes, second: Changes) -> Changes:

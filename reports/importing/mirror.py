@@ -30,6 +30,7 @@ from django.db import connection, models
 
 from accounts.models import Org, User
 from reports.importing.changes import Changes, Table, chunks
+from reports.importing.mass_removal import Removal
 from reports.importing.orgs import ORGS
 from reports.importing.report_csv import ARCHIVES, DESTINATIONS, DEVICES, SERVERS, ParsedReport
 from reports.importing.updates import update_rows
@@ -75,6 +76,10 @@ class Unlisted:
     def released(self) -> set[str]:
         """userUids of the people whose usernames the export may give to others."""
         return {uid for _, uid in self.departed.values()}
+
+    def removal(self, fleet: int) -> Removal:
+        """What removing these takes away, of `fleet` devices here."""
+        return Removal(len(self.pks[DEVICES.label]), fleet, len(self.pks.get(ORGS.label, ())))
 
     def devices(self) -> set[int]:
         """The devices whose report rows removing these changes."""

@@ -1,15 +1,19 @@
-"""The upload form: the vendor's report CSV, optionally the org CSV, and whether what the
-files no longer list is removed. Only the headers are looked at here, so that a wrong
-file is refused at once; every row is checked by the worker."""
+"""The upload form: the vendor's report CSV, optionally the org CSV, whether what the
+files no longer list is removed, and when the export was taken. Only the headers (and
+whether a row follows) are looked at here, so that a wrong file, or a whole fleet of no
+device at all, is refused at once; every row is checked by the worker."""
 
 from __future__ import annotations
 
 from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.utils import timezone
 
+from reports.importing import mass_removal
 from reports.importing.csv_file import CsvFile, ImportFailed
 from reports.importing.orgs import COLUMNS as ORG_COLUMNS
+from reports.models import Device
 from reports.refresh.uploads import Upload
 from reports.row import VENDOR_CSV_HEADER
 
@@ -35,6 +39,19 @@ class UploadForm(forms.Form):
         initial=True,
         help_text="Devices, archives, servers and destinations; people are kept.",
     )
+    exported_at = forms.DateTimeField(
+        label="Exported at (UTC, optional)",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local", "step": "1"}),
+        help_text="When the export was taken from the vendor: the overview then says the "
+        "data is as of then. Left empty: the time of this upload.",
+    )
+
+    def clean_exported_at(self):
+        exported_at = self.cleaned_data["exported_at"]
+        if exported_at and exported_at > timezone.now():
+            raise forms.ValidationError("The export cannot have been taken in the future.")
+        return exported_at
 
     def clean_report(self) -> UploadedFile:
         return self._checked_size(self.cleaned_data["report"])
@@ -62,6 +79,7 @@ class UploadForm(forms.Form):
             report_name=report.name,
             orgs_name=orgs.name if orgs else "",
             mirror=self.cleaned_data["mirror"],
+            exported_at=self.cleaned_data["exported_at"],
         )
         upload.keep(report, orgs)
         paths = {"report": upload.report_path, "orgs": upload.orgs_path}
@@ -71,11 +89,25 @@ class UploadForm(forms.Form):
             problem = _header_problem(field, path, self.cleaned_data[field].name)
             if problem:
                 self.add_error(field, problem)
+        if not self.errors and upload.mirror:
+            problem = _empty_fleet_problem(upload.report_path, report.name)
+            if problem:
+                self.add_error("report", problem)
         if self.errors:
             upload.remove_files()
             return None
         upload.save()
         return upload
+
+
+def _empty_fleet_problem(path, name: str) -> str | None:
+    """A whole fleet of no device, while there are devices here (the sync's rule)."""
+    has_rows = CsvFile(path, name).check_header(VENDOR_CSV_HEADER)
+    try:
+        mass_removal.refuse_empty(name, int(has_rows), Device.objects.count(), None)
+    except mass_removal.RemovalRefused as refused:
+        return str(refused)
+    return None
 
 
 def _header_problem(field: str, path, name: str) -> str | None:

@@ -70,7 +70,8 @@ def sync_from_vendor(context: TaskContext, user_id: int | None) -> dict:
 
 
 def check(upload: Upload) -> None:
-    """Read both files whole and make a dry run: the preview, or every error."""
+    """Read both files whole and make a dry run: the preview, or every error, or that
+    they would change nothing (then there is nothing to confirm)."""
     if not _claim(upload, State.CHECKING):
         return  # discarded while it waited for the worker
     progress = Progress(upload.progress_key, CHECK)
@@ -88,11 +89,11 @@ def check(upload: Upload) -> None:
         ready = _move(
             upload,
             State.CHECKING,
-            State.READY,
+            State.READY if outcome.changed else State.UNCHANGED,
             records=files.report.records,
             preview=preview_of(outcome),
         )
-        if not ready:
+        if not ready or not outcome.changed:
             upload.remove_files()
     finally:
         progress.remove()
@@ -100,7 +101,8 @@ def check(upload: Upload) -> None:
 
 def apply(upload: Upload) -> None:
     """Import both files as one run of the run log, started by the upload's user. They
-    are read and checked again: the data here may have changed since the preview."""
+    are read and checked again: the data here may have changed since the preview, and
+    the import removes no more than the preview said and was confirmed."""
     if not _claim(upload, State.APPLYING):
         return
     progress = Progress(upload.progress_key, apply_plan(upload.preview, upload.records))
@@ -109,7 +111,10 @@ def apply(upload: Upload) -> None:
         with recorded(Run.Kind.IMPORT, source, trigger=Run.Trigger.UPLOAD, user=upload.user) as run:
             Upload.objects.filter(pk=upload.pk).update(run=run)
             files = read(upload, progress)
-            count(run, apply_files(files, mirror_mode=upload.mirror))
+            allowed = upload.removal if upload.removal_confirmed else None
+            outcome = apply_files(files, mirror_mode=upload.mirror, allowed_removal=allowed)
+            outcome.exported_at = upload.data_as_of
+            count(run, outcome)
     except ImportFailed as error:
         _move(upload, State.APPLYING, State.FAILED, **_errors(error))
     except BaseException as error:
@@ -152,7 +157,13 @@ def preview_of(outcome: Outcome) -> dict:
         }
         for changes in outcome.changes
     ]
-    return {"tables": tables, "totals": outcome.totals(), "notes": outcome.notes}
+    removal = outcome.removal.as_dict() if outcome.removal else None
+    return {
+        "tables": tables,
+        "totals": outcome.totals(),
+        "notes": outcome.notes,
+        "removal": removal,
+    }
 
 
 def _errors(error: ImportFailed) -> dict:

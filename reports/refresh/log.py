@@ -8,6 +8,7 @@ transaction of your own (a management command, a job of the worker).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -64,13 +65,28 @@ def _finish(run: Run) -> None:
             "removed",
             "unchanged",
             "summary",
+            "exported_at",
         ]
     )
 
 
 def count(run: Run, outcome) -> None:
-    """Take the counts and summary lines of an importer's Outcome."""
+    """Take the counts, summary lines and export time of an importer's Outcome."""
     totals = outcome.totals()
     run.created, run.updated = totals["created"], totals["updated"]
     run.removed, run.unchanged = totals["removed"], totals["unchanged"]
     run.summary = "\n".join(outcome.lines())
+    run.exported_at = _data_as_of(run, outcome)
+
+
+def _data_as_of(run: Run, outcome) -> dt.datetime:
+    """The export's time (the run's start if unknown), never later than now. An import
+    that changed nothing leaves the data as old as the last refresh said, unless its
+    export is newer: importing an old file again does not make old data look new, nor
+    new data look old."""
+    taken = min(outcome.exported_at or run.started_at, timezone.now())
+    if not outcome.changed:
+        last = Run.objects.last_refresh()
+        if last is not None:
+            taken = max(taken, last.data_as_of)
+    return taken

@@ -11,8 +11,9 @@ from django.utils import timezone
 
 class RunQuerySet(models.QuerySet):
     def last_refresh(self) -> Run | None:
-        """The latest successful run that brought data in (an import or a sync): what the
-        figures are as old as. A rebuild only recomputes the report from the same data."""
+        """The latest successful run that brought data in (an import or a sync): the
+        figures are as old as its data_as_of. A rebuild only recomputes the report from
+        the same data."""
         refreshes = self.filter(
             outcome=Run.Outcome.SUCCEEDED, kind__in=[Run.Kind.IMPORT, Run.Kind.SYNC]
         )
@@ -61,6 +62,10 @@ class Run(models.Model):
         max_length=1000, blank=True, help_text="The file(s), or the vendor's address."
     )
     started_at = models.DateTimeField(default=timezone.now)
+    # When the source's data was taken, where that is known and not the start: the
+    # moment of a sync's download, an upload's export time (or the upload's), a file's
+    # modification time. What "data as of" says (data_as_of).
+    exported_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.RUNNING)
     # Rows of the environment tables (orgs, users, devices, destinations, servers,
@@ -85,6 +90,11 @@ class Run(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.started_at:%Y-%m-%d %H:%M} ({self.outcome})"
+
+    @property
+    def data_as_of(self) -> dt.datetime:
+        """How old the data this run brought in is."""
+        return self.exported_at or self.started_at
 
     @property
     def duration(self) -> dt.timedelta | None:

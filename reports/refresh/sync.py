@@ -6,7 +6,9 @@ second one started meanwhile says so and stops, changing nothing); the downloads
 a temporary directory and are checked whole (reports.refresh.vendor.check_export, the row
 count against the vendor's) before the import's one transaction begins; pages keep
 showing the old rows until it commits. Anything that goes wrong before the commit
-changes nothing, and the run log says what it was.
+changes nothing, and the run log says what it was. An export that would remove too much
+of the fleet (reports.importing.mass_removal) is such a thing, unless allowed. The data
+is as of the moment the export was asked for.
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
+from django.utils import timezone
+
 from reports.importing.changes import Outcome
 from reports.importing.environment import apply_files, read_files
+from reports.importing.mass_removal import EVERYTHING
 from reports.locks import held_alone
-from reports.models import Device
 from reports.refresh.log import count, recorded
 from reports.refresh.models import Run
 from reports.refresh.vendor import SyncFailed, Vendor, VendorClient, check_export, write_tree
@@ -53,11 +57,12 @@ def sync(
     dry_run: bool = False,
     trigger: str = Run.Trigger.COMMAND,
     user=None,
-    allow_empty: bool = False,
+    allow_mass_removal: bool = False,
     say: Callable[[str], None] = lambda message: None,
 ) -> Outcome:
     """Pull and apply; a dry run says what would change and is not logged. Raises
-    SyncFailed (or ImportFailed, for a bad row) having changed nothing."""
+    SyncFailed (or ImportFailed, for a bad row or too much removed) having changed
+    nothing. `allow_mass_removal`: --allow-mass-removal."""
     with one_sync_at_a_time():
         source = f"{vendor.url or 'VENDOR_URL unset'} as {vendor.account}"
         log = (
@@ -67,13 +72,13 @@ def sync(
         )
         with log as run:
             vendor.check()  # in the log: a scheduled sync with a broken setting says so there
-            outcome = _pull_and_apply(vendor, dry_run, allow_empty, say)
+            outcome = _pull_and_apply(vendor, dry_run, allow_mass_removal, say)
             if run is not None:
                 count(run, outcome)
         return outcome
 
 
-def _pull_and_apply(vendor: Vendor, dry_run: bool, allow_empty: bool, say) -> Outcome:
+def _pull_and_apply(vendor: Vendor, dry_run: bool, allow_mass_removal: bool, say) -> Outcome:
     client = VendorClient(vendor, say)
     try:
         with tempfile.TemporaryDirectory(prefix="backup-report-sync-") as folder:
@@ -84,20 +89,23 @@ def _pull_and_apply(vendor: Vendor, dry_run: bool, allow_empty: bool, say) -> Ou
             notes = write_tree(orgs, tree)
             say(f"Org list: {len(orgs):,} orgs.")
             export = Path(folder) / "DeviceBackupReport.csv"
+            asked_at = timezone.now()  # the vendor's data as of then
             size = client.download_report(export)
             check_export(export, "The export")
             after = client.report_total()
             say(f"Export: {size / 1e6:,.1f} MB.")
             files = read_files(export, tree, report_name=EXPORT_NAME, orgs_name=TREE_NAME)
-            _check_rows(files.report.records, before, after, allow_empty)
-            outcome = apply_files(files, mirror_mode=True, dry_run=dry_run)
+            _check_rows(files.report.records, before, after)
+            allowed = EVERYTHING if allow_mass_removal else None
+            outcome = apply_files(files, mirror_mode=True, dry_run=dry_run, allowed_removal=allowed)
     finally:
         client.close()
     outcome.notes[:0] = notes
+    outcome.exported_at = asked_at
     return outcome
 
 
-def _check_rows(records: int, before: int, after: int, allow_empty: bool) -> None:
+def _check_rows(records: int, before: int, after: int) -> None:
     """A cut at a line end leaves a file that looks whole: the vendor's count before
     and after the download tells. (The source may change meanwhile: fewer rows than
     both counts is what no change can explain.)"""
@@ -105,10 +113,4 @@ def _check_rows(records: int, before: int, after: int, allow_empty: bool) -> Non
         raise SyncFailed(
             f"The export is truncated: {records:,} rows, but the vendor counts "
             f"{before:,} (and {after:,} after the download)"
-        )
-    if records == 0 and not allow_empty and Device.objects.exists():
-        raise SyncFailed(
-            "The export lists no device at all, and applying it would remove every device "
-            "here. If the vendor's fleet really is empty, run the sync with --allow-empty; "
-            "otherwise check that the account sees the whole fleet."
         )

@@ -3,13 +3,16 @@ CSV, kept in a folder of their own under UPLOAD_DIR from the moment they arrive 
 they are applied or discarded.
 
 Its life: CHECKING (the worker reads both files whole and makes a dry run) -> READY, with
-the preview, or INVALID, with every error -> on confirmation APPLYING (the worker imports
-them as one run of the run log) -> APPLIED or FAILED. Nothing changes before APPLYING,
-and a failed import changes nothing either.
+the preview, or INVALID, with every error, or UNCHANGED, when the files would change
+nothing -> on confirmation APPLYING (the worker imports them as one run of the run log)
+-> APPLIED or FAILED. Nothing changes before APPLYING, and a failed import changes
+nothing either. A preview that removes too much (reports.importing.mass_removal) is
+confirmed a second time, naming the numbers; the import then removes no more than that.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import uuid
 from pathlib import Path
@@ -19,6 +22,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import models
 from django.utils import timezone
 
+from reports.importing.mass_removal import Removal
 from reports.refresh.models import Run
 from reports.refresh.progress import upload_progress_key
 
@@ -30,13 +34,14 @@ class Upload(models.Model):
         CHECKING = "checking", "being checked"
         INVALID = "invalid", "refused: the files have errors"
         READY = "ready", "checked, waiting for confirmation"
+        UNCHANGED = "unchanged", "nothing to change: the data here already equals the files"
         APPLYING = "applying", "being imported"
         APPLIED = "applied", "imported"
         FAILED = "failed", "failed; nothing was changed"
         DISCARDED = "discarded", "discarded"
 
     # Finished: nothing more will happen to it, and its files are gone.
-    FINAL = (State.INVALID, State.APPLIED, State.FAILED, State.DISCARDED)
+    FINAL = (State.INVALID, State.UNCHANGED, State.APPLIED, State.FAILED, State.DISCARDED)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(
@@ -48,6 +53,12 @@ class Upload(models.Model):
     mirror = models.BooleanField(
         default=True, help_text="Remove what the files no longer list, as a sync does."
     )
+    exported_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the export was taken, as the uploader gave it: the data's age. "
+        "Without it, the upload's time.",
+    )
     state = models.CharField(max_length=16, choices=State.choices, default=State.CHECKING)
     records = models.PositiveBigIntegerField(default=0, help_text="Rows of the report file.")
     # What the import would change: {"tables": [{label, created, updated, removed,
@@ -57,6 +68,9 @@ class Upload(models.Model):
     # how many there were.
     errors = models.JSONField(default=list, blank=True)
     error_count = models.PositiveIntegerField(default=0)
+    # The removal the preview showed was confirmed a second time (it was over the limit):
+    # the import may remove that much, no more.
+    removal_confirmed = models.BooleanField(default=False)
     failure = models.TextField(blank=True, help_text="Why the job failed, if it did.")
     task_id = models.CharField(max_length=64, blank=True, help_text="The job on the worker.")
     # The worker doing its check or import now (reports.refresh.liveness), so that a job
@@ -85,6 +99,17 @@ class Upload(models.Model):
     @property
     def orgs_path(self) -> Path | None:
         return self.folder / ORGS_FILE if self.orgs_name else None
+
+    @property
+    def removal(self) -> Removal | None:
+        """What the preview said a whole-fleet import would remove."""
+        said = (self.preview or {}).get("removal")
+        return Removal.from_dict(said) if said else None
+
+    @property
+    def data_as_of(self) -> dt.datetime:
+        """What the overview will say the data is as of, once imported."""
+        return self.exported_at or self.created_at
 
     @property
     def finished(self) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from functools import wraps
 
+from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -120,24 +121,43 @@ def _discard_older_uploads(upload: Upload) -> None:
 @system_administrators_only
 @require_GET
 def upload_page(request: HttpRequest, upload_id) -> HttpResponse:
-    upload = _get_upload(upload_id)
+    return _render_upload_page(request, _get_upload(upload_id))
+
+
+def _render_upload_page(
+    request: HttpRequest, upload: Upload, status: int = 200, **extra
+) -> HttpResponse:
+    removal = upload.removal
     context = page_context(request, "data") | {
         "upload": upload,
         "State": Upload.State,
         "working": upload.state in (Upload.State.CHECKING, Upload.State.APPLYING),
         "more_errors": upload.error_count - len(upload.errors),
+        # Over the limit (reports.importing.mass_removal): a second confirmation.
+        "mass_removal": removal if removal and removal.needs_confirmation else None,
+        "limit_percent": settings.MIRROR_REMOVAL_LIMIT_PERCENT,
+        **extra,
     }
-    return render(request, "refresh/upload.html", context)
+    return render(request, "refresh/upload.html", context, status=status)
 
 
 @system_administrators_only
 @require_POST
 def confirm_upload(request: HttpRequest, upload_id) -> HttpResponse:
     upload = _get_upload(upload_id)
+    removal = upload.removal
+    confirmed = False
+    if upload.state == Upload.State.READY and removal and removal.needs_confirmation:
+        # The page's second box, naming these very numbers; the import will remove no
+        # more than them (reports.refresh.jobs.apply).
+        if request.POST.get("remove") != removal.token:
+            problem = f"Tick “{removal.confirmation}” to import this: it removes that much."
+            return _render_upload_page(request, upload, status=400, removal_problem=problem)
+        confirmed = True
     # Claimed with a conditional UPDATE: a second click, or a second administrator,
     # finds it no longer READY and queues nothing.
     claimed = Upload.objects.filter(pk=upload.pk, state=Upload.State.READY).update(
-        state=Upload.State.APPLYING, worker=""
+        state=Upload.State.APPLYING, worker="", removal_confirmed=confirmed
     )
     if claimed:
         result = jobs.apply_upload.enqueue(str(upload.pk))

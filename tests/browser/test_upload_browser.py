@@ -144,9 +144,26 @@ def test_a_system_administrator_uploads_previews_confirms_and_sees_the_result(
     }
     assert counts["removed"] == "1"  # ERIN-NEW
     assert int(counts["updated"]) >= 1  # DAVE-WIN's new name
+    # One device of the eight here is more than MIRROR_REMOVAL_LIMIT_PERCENT (10%): said
+    # in red, and the import needs a second box, naming the numbers, ticked.
+    warning = browser.find("#mass-removal")
+    assert "This removes 1 of 8 devices" in warning.text
+    assert (
+        browser.driver.execute_script(
+            "return getComputedStyle(arguments[0]).backgroundColor", warning
+        )
+        == "rgb(253, 230, 227)"
+    )  # --critical-soft
+    box = browser.find("#confirm-removal")
+    assert browser.find('label[for="confirm-removal"]').text == "Remove 1 of 8 devices (12.5%)"
+    assert not box.is_selected()
     browser.screenshot("upload-preview")
+    browser.find("#confirm").click()  # the page asks for the box first: nothing is sent
+    assert browser.driver.execute_script("return arguments[0].matches(':invalid')", box)
+    assert browser.find("#preview") and Upload.objects.get().state == Upload.State.READY
 
     worker.hold_at("write", monkeypatch)
+    box.click()
     browser.click("#confirm")
     worker.start()
     assert worker.at_stage.wait(WAIT_SECONDS)
@@ -229,6 +246,7 @@ def test_a_desktop_user_or_org_manager_cannot_reach_it(browser, fleet, name):
 
 
 def test_sync_now_shows_the_sync_to_its_outcome(browser, fleet, worker, settings, tmp_path):
+    settings.MIRROR_REMOVAL_LIMIT_PERCENT = 100  # its two devices replace the eight here
     with canned_vendor(settings, tmp_path) as source:
         browser.sign_in("root")
         browser.open("/data/")

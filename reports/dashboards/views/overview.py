@@ -78,15 +78,15 @@ def _charts(overview: Overview) -> dict:
 
 
 def _data_age(now: dt.datetime) -> dict:
-    """How old the data is: the last successful import or sync (one indexed query), and
-    whether that is longer ago than DATA_STALE_HOURS."""
+    """How old the data is: as of the export of the last successful import or sync (one
+    indexed query), and whether that is longer ago than DATA_STALE_HOURS."""
     last = Run.objects.last_refresh()
     stale_hours = settings.DATA_STALE_HOURS
     return {
         "last_refresh": last,
         "data_checked_at": now,
         "stale_hours": stale_hours,
-        "data_stale": last is None or now - last.started_at > dt.timedelta(hours=stale_hours),
+        "data_stale": last is None or now - last.data_as_of > dt.timedelta(hours=stale_hours),
     }
 
 

@@ -1,5 +1,6 @@
 from reports.importing.command import ImportCommand
 from reports.importing.environment import import_environment
+from reports.importing.mass_removal import EVERYTHING, OVERRIDE
 
 
 class Command(ImportCommand):
@@ -28,9 +29,19 @@ class Command(ImportCommand):
                 "orgs neither file lists that nobody belongs to); people are kept"
             ),
         )
+        parser.add_argument(
+            OVERRIDE,
+            action="store_true",
+            dest="allow_mass_removal",
+            help=(
+                "with --mirror: apply files that remove more than MIRROR_REMOVAL_LIMIT_PERCENT "
+                "of the devices, or any org, or list no device at all (refused without it)"
+            ),
+        )
 
     def import_options(self, options: dict) -> dict:
-        return {"orgs": options["orgs"], "mirror": options["mirror"]}
+        allowed = EVERYTHING if options["allow_mass_removal"] else None
+        return {"orgs": options["orgs"], "mirror": options["mirror"], "allowed_removal": allowed}
 
     def files(self, file: str, options: dict) -> list[str]:
         return [file] + ([options["orgs"]] if options["orgs"] else [])

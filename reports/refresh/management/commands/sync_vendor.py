@@ -3,6 +3,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from reports.importing.csv_file import ImportFailed
+from reports.importing.mass_removal import OVERRIDE
 from reports.refresh.models import Run
 from reports.refresh.sync import AnotherSyncIsRunning, sync
 from reports.refresh.vendor import SyncFailed, Vendor
@@ -29,12 +30,17 @@ class Command(BaseCommand):
             help="record the run as started by the schedule (the systemd timer, cron)",
         )
         parser.add_argument(
-            "--allow-empty",
+            OVERRIDE,
+            "--allow-empty",  # its name before it covered more than an empty export
             action="store_true",
-            help="apply an export that lists no device, removing every device here",
+            dest="allow_mass_removal",
+            help=(
+                "apply an export that removes more than MIRROR_REMOVAL_LIMIT_PERCENT of the "
+                "devices, or any org, or lists no device at all (refused without it)"
+            ),
         )
 
-    def handle(self, *args, dry_run: bool, scheduled: bool, allow_empty: bool, **options):
+    def handle(self, *args, dry_run: bool, scheduled: bool, allow_mass_removal: bool, **options):
         started = time.monotonic()
         verbosity = options["verbosity"]
         trigger = Run.Trigger.SCHEDULE if scheduled else Run.Trigger.COMMAND
@@ -46,7 +52,7 @@ class Command(BaseCommand):
                 vendor,
                 dry_run=dry_run,
                 trigger=trigger,
-                allow_empty=allow_empty,
+                allow_mass_removal=allow_mass_removal,
                 say=self._say(verbosity),
             )
         except AnotherSyncIsRunning as refused:
