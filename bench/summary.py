@@ -187,22 +187,31 @@ class Results:
                 f"- reference, the same page's bytes from memory on the same gunicorn (the"
                 f" web stack's ceiling): {_wrk_figures(reference)}"
             )
-            lines.append(f"- ratio API / reference, these two runs: {self._ratio(self.load):.2f}")
+            lines.append(f"- ratio API / reference, these two runs: {self._ratio(self.load)}")
             if "rps" in uncached:
                 lines.append(
-                    f"- ratio API with the cache bypassed / reference:"
-                    f" **{self._ratio(uncached):.2f}**"
+                    f"- ratio API with the cache bypassed / reference: **{self._ratio(uncached)}**"
                 )
         lines += self._ratio_rounds()
         return lines + [""]
 
-    def _ratio(self, load: dict[str, str]) -> float:
-        return float(load["rps"]) / float(self.load_reference["rps"])
+    def _ratio(self, load: dict[str, str]) -> str:
+        reference = float(self.load_reference["rps"])
+        if not reference:  # a machine so busy that wrk saw no answer in the run
+            return "not measured (the reference served no request)"
+        return f"{float(load.get('rps', 0)) / reference:.2f}"
 
     def _ratio_rounds(self) -> list[str]:
-        rounds = [(r, a) for r, a in self.ratio_rounds if "rps" in r and "rps" in a]
+        rounds = [
+            (r, a) for r, a in self.ratio_rounds if "rps" in r and "rps" in a and float(r["rps"])
+        ]
         if not rounds:
-            return []
+            if not self.ratio_rounds:
+                return []
+            return [
+                "- ratio API / reference, median of the rounds: not measured (no round's"
+                " reference served a request: the machine was too busy)"
+            ]
         ratios = [float(api["rps"]) / float(reference["rps"]) for reference, api in rounds]
         each = "; ".join(
             f"{reference['rps']} / {api['rps']} requests/s, p99 {api.get('99%', '?')}: {ratio:.2f}"
