@@ -1,11 +1,13 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 
 from accounts.api_clients import ApiClient
 from accounts.models import Org, User
+from accounts.roles import may_manage
 
 
 @admin.register(Org)
@@ -50,6 +52,19 @@ class UserAdmin(DjangoUserAdmin):
         if not request.user.is_superuser:
             readonly += ["is_superuser", "user_permissions"]
         return readonly
+
+    # A superuser's record is read-only to anyone but a superuser (accounts.roles.
+    # may_manage): the change form, the password form (Django's user_change_password
+    # asks has_change_permission), the delete page and the bulk delete (which asks
+    # has_delete_permission of every selected user) all refuse with 403.
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or may_manage(request.user, obj))
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or may_manage(request.user, obj))
 
     @admin.display(description="roles")
     def role_groups(self, user: User) -> str:
@@ -98,6 +113,31 @@ class ApiClientAdmin(admin.ModelAdmin):
             "last_used_at",
         ]
 
+    # A client acts with its user's credentials: a superuser's clients are made, changed,
+    # revoked and deleted by superusers only (accounts.roles.may_manage).
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or may_manage(request.user, obj.user))
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or may_manage(request.user, obj.user))
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "user":
+
+            def manageable(user: User) -> None:
+                if not may_manage(request.user, user):
+                    raise ValidationError(
+                        "Only a superuser may make an API client for a superuser: "
+                        "the client would act with their rights."
+                    )
+
+            field.validators = [*field.validators, manageable]
+        return field
+
     @admin.display(description="state")
     def state(self, client: ApiClient) -> str:
         return client.state
@@ -107,6 +147,9 @@ class ApiClientAdmin(admin.ModelAdmin):
         permissions=["change"],
     )
     def revoke(self, request, queryset) -> None:
+        owners = User.objects.filter(api_clients__in=queryset).distinct().only("is_superuser")
+        if not all(may_manage(request.user, owner) for owner in owners):
+            raise PermissionDenied("Only a superuser may revoke a superuser's API client.")
         count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
         self.message_user(request, f"Revoked {count} API client(s); their tokens stop working.")
 

@@ -88,3 +88,11 @@ def reach_of(user) -> Reach:
 
 def is_system_administrator(user) -> bool:
     return reach_of(user).everything
+
+
+def may_manage(actor, account) -> bool:
+    """Whether `actor` may change how `account` signs in and what it may do: its
+    password, whether it is active, its names, groups and permissions, its API clients,
+    or delete it. A superuser's only a superuser may: a system administrator who could
+    would take one over, and with it the rights no role grants (groups, permissions)."""
+    return bool(actor.is_superuser) or not account.is_superuser
