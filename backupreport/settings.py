@@ -1,11 +1,13 @@
 """Settings, driven by environment variables.
 
-Development needs nothing set: SQLite in the project folder, DEBUG on, a throwaway key.
-Production sets DJANGO_DEBUG=0, SECRET_KEY, ALLOWED_HOSTS and DATABASE_URL.
+Development needs nothing set: SQLite in the project folder, DEBUG on, a key made for
+this installation on its first start. Production sets DJANGO_DEBUG=0, SECRET_KEY,
+ALLOWED_HOSTS and DATABASE_URL.
 """
 
 import datetime as dt
 import os
+import secrets
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -68,12 +70,47 @@ def _host(parts) -> str:
     return host if host.startswith("/") else parts.hostname or ""
 
 
+def installation_secret_key(path: Path) -> str:
+    """The key of this installation when SECRET_KEY is not set: random, made on the
+    first start and kept in `path` (mode 0600, outside git), read on every later start.
+
+    A key written in the repository would be everyone's: with it anyone could sign an
+    unsubscribe link, a session or a token for any user. Two processes starting at once
+    (the web server and the worker) read the same key: the file appears whole or not at
+    all (written aside, then linked into place; the link fails if another was first).
+    """
+    if not path.exists():
+        aside = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        try:
+            descriptor = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w") as file:
+                file.write(secrets.token_urlsafe(50) + "\n")
+            try:
+                os.link(aside, path)
+            except FileExistsError:
+                pass  # another process made it first: theirs is the key
+            finally:
+                aside.unlink()
+        except OSError as error:
+            raise RuntimeError(
+                f"SECRET_KEY is not set and the key of this installation cannot be written "
+                f"to {path} ({error.strerror}): set SECRET_KEY, or SECRET_KEY_FILE to a "
+                f"writable place"
+            ) from error
+    key = path.read_text().strip()
+    if not key:
+        raise RuntimeError(f"{path} is empty: delete it (a new key is made) or set SECRET_KEY")
+    return key
+
+
 DEBUG = env_bool("DJANGO_DEBUG", True)
-SECRET_KEY = os.environ.get("SECRET_KEY") or (
-    "django-insecure-development-only-key-set-SECRET_KEY-in-production" if DEBUG else ""
-)
+SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
-    raise RuntimeError("SECRET_KEY must be set when DJANGO_DEBUG=0")
+    if not DEBUG:
+        raise RuntimeError("SECRET_KEY must be set when DJANGO_DEBUG=0")
+    SECRET_KEY = installation_secret_key(
+        Path(os.environ.get("SECRET_KEY_FILE") or BASE_DIR / ".secret_key")
+    )
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
