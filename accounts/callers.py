@@ -18,7 +18,7 @@ from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.signals import user_login_failed
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from accounts import lockout, tokens
+from accounts import lockout, password_checks, tokens
 from accounts.api_clients import ApiClient, looks_like_client_id
 from accounts.bounded_map import BoundedMap
 from accounts.caller_memo import UNREAD, Checked, caller_memo
@@ -129,28 +129,46 @@ def failed(request: HttpRequest, username: str) -> None:
 def client_by_basic(request: HttpRequest, client_id: str, secret: str) -> ApiClient | None:
     """The API client these Basic credentials name, if the secret is right, the client
     usable and its id not locked out (accounts.lockout); a failure counts like a wrong
-    password. One query: the client, its user and the lock."""
+    password. A right secret while nothing may lock it costs one query: the client, its
+    user and the lock. Anything else is checked as a password is, once admitted."""
     clients = lockout.with_lock(ApiClient.objects.select_related("user"), request, client_id)
     client = clients.filter(client_id=client_id).first()
-    locked = (
-        lockout.is_locked_row(client, request, client_id)
-        if client is not None
-        else lockout.is_locked(request, client_id)
-    )
-    if locked:
+    if client is not None:
+        if lockout.is_locked_row(client, request, client_id):
+            lockout.refuse(request, client_id)
+            return None
+        right = client.secret_matches(secret) and client.is_usable()
+        if right and lockout.is_open_row(client, request, client_id):
+            client.note_use()
+            return client
+    return admitted_client(request, client_id, secret)
+
+
+def admitted_client(request: HttpRequest, client_id: str, secret: str) -> ApiClient | None:
+    """client_by_basic's check, admitted by the lockout first (accounts.password_checks):
+    a wrong secret, an unknown id, or a right secret while checks run that may lock it."""
+    if not lockout.admit(request, client_id):
         lockout.refuse(request, client_id)
         return None
-    if client is None or not client.secret_matches(secret) or not client.is_usable():
-        failed(request, client_id)
+    try:
+        client = ApiClient.objects.select_related("user").filter(client_id=client_id).first()
+        right = client is not None and client.secret_matches(secret) and client.is_usable()
+    except BaseException:
+        password_checks.end(request)
+        raise
+    if not right:
+        failed(request, client_id)  # counted, and the check ended, by lockout.LockoutHandler
         return None
+    password_checks.end(request)
     client.note_use()
     return client
 
 
 def user_by_password(request: HttpRequest, username: str, password: str):
     """The user, if the password is right and neither the username nor the address is
-    locked out. Recently verified credentials cost one query (the user and the lock);
-    others go through authenticate(), where axes checks the lock and counts failures."""
+    locked out. Recently verified credentials cost one query (the user and the lock)
+    while nothing may lock them; others go through authenticate(), where the lockout
+    admits the password check (accounts.lockout.LockoutBackend) and counts failures."""
     users = with_roles(get_user_model()._default_manager.all())
     users = lockout.with_lock(users, request, username)
     user = recently_verified.user(username, password, users)
@@ -158,7 +176,8 @@ def user_by_password(request: HttpRequest, username: str, password: str):
         if lockout.is_locked_row(user, request, username):
             lockout.refuse(request, username)
             return None
-        return user
+        if lockout.is_open_row(user, request, username):
+            return user
     user = authenticate(request, username=username, password=password)
     if user is not None:
         recently_verified.remember(user, username, password)

@@ -11,6 +11,10 @@ Access attempts) and lifts a lock by deleting them.
 
 Successful sign-ins are never counted, so a steady script with the right credentials
 is never slowed or locked; a bearer token is not a sign-in and is not checked.
+
+Each password check is admitted first (accounts.password_checks), so that the limit
+holds when many guesses arrive at once: at most LIMIT checks for one username or address
+run or have failed within the cool-off.
 """
 
 from __future__ import annotations
@@ -19,30 +23,77 @@ import datetime as dt
 import math
 
 from axes.backends import AxesStandaloneBackend
+from axes.exceptions import AxesBackendPermissionDenied
+from axes.handlers.database import AxesDatabaseHandler
 from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_cool_off, get_credentials, get_failure_limit
 from django.conf import settings  # axes.helpers has set the AXES_ defaults on it
+from django.contrib.auth.backends import ModelBackend
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import F, Func, IntegerField, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Greatest
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from accounts import password_checks
+
 LOCKED_TEMPLATE = "registration/locked_out.html"
 
 
-class LockoutBackend(AxesStandaloneBackend):
-    """Axes' check before the password is: a locked username or address is refused.
+class LockoutBackend(AxesStandaloneBackend, ModelBackend):
+    """Django's password check, admitted by the lockout first: a locked username or
+    address is refused unchecked, and no more checks run at once than may still fail.
 
-    Without a request there is no caller to count against, so nothing is checked: that
-    is the shell, and the test client's login(). Every view that signs people in passes
-    its request (the login views' form, accounts.callers).
+    In place of axes' backend (whose look at the count came before, and apart from, the
+    password check), it checks the password itself (ModelBackend's check) so that the
+    admission holds exactly across the check. A wrong password raises PermissionDenied:
+    Django stops there (ModelBackend, listed next, does not check it again) and sends
+    user_login_failed, which LockoutHandler counts, ending the check.
+
+    Without a request there is no caller to count against, so nothing is checked here and
+    ModelBackend signs in: that is the shell, and the test client's login(). Every view
+    that signs people in passes its request (the login views' form, accounts.callers).
     """
 
     def authenticate(self, request: HttpRequest | None, username=None, password=None, **kwargs):
-        if request is None:
+        if request is None or not settings.AXES_ENABLED:
             return None
-        return super().authenticate(request, username=username, password=password, **kwargs)
+        if username is None or password is None:
+            return None  # not a password sign-in: another backend's credentials
+        if not admit(request, username):
+            request.axes_locked_out = True  # AxesMiddleware answers lockout_response()
+            raise AxesBackendPermissionDenied("Locked out: too many failed sign-ins.")
+        try:
+            user = ModelBackend.authenticate(self, request, username, password, **kwargs)
+        except BaseException:
+            password_checks.end(request)
+            raise
+        if user is None:
+            raise PermissionDenied("Wrong username or password.")
+        password_checks.end(request)
+        return user
+
+
+class LockoutHandler(AxesDatabaseHandler):
+    """AXES_HANDLER: axes' own, but a failed check's failure is counted and the check
+    ended in one transaction (accounts.password_checks says why)."""
+
+    def user_login_failed(self, sender, credentials: dict, request=None, **kwargs):
+        if request is None or not password_checks.held(request):
+            return super().user_login_failed(sender, credentials, request, **kwargs)
+        with transaction.atomic():
+            password_checks.end(request)  # first, and a write: SQLite's lock is taken here
+            return super().user_login_failed(sender, credentials, request, **kwargs)
+
+
+def admit(request: HttpRequest, username: str) -> bool:
+    """Whether a password or secret sent for `username` may be checked now
+    (accounts.password_checks.admit); always, where axes is switched off."""
+    if not settings.AXES_ENABLED:
+        return True
+    return password_checks.admit(request, get_credentials(username))
 
 
 def client_address(request: HttpRequest) -> str | None:
@@ -59,20 +110,30 @@ def client_address(request: HttpRequest) -> str | None:
 
 
 def with_lock(queryset: QuerySet, request: HttpRequest, username: str) -> QuerySet:
-    """The queryset with `sign_in_failures`: the most failures within the cool-off
-    counted against the username or the caller's address (axes' own filters, summed in
-    SQL). Read with the row it belongs to, in one query, so that a recently verified
-    caller pays nothing more for the check."""
+    """The queryset with, for the username and the caller's address (axes' own filters):
+
+    - `sign_in_failures`: the most failures within the cool-off counted against either;
+    - `sign_in_load`: the most failures plus password checks running now under either
+      (accounts.password_checks).
+
+    Read with the row they belong to, in one query, so that a caller whose credentials
+    need no slow check (recently verified, an API client's secret) pays nothing more."""
     if not settings.AXES_ENABLED:
         return queryset
-    AxesProxyHandler.update_request(request)
-    handler = AxesProxyHandler.get_implementation()
-    attempts_list = handler.get_user_attempts(request, get_credentials(username))
+    now = timezone.now()
     total = Func(F("failures_since_start"), function="SUM", output_field=IntegerField())
-    sums = [
-        Coalesce(Subquery(attempts.order_by().values(total=total)), 0) for attempts in attempts_list
-    ]
-    return queryset.annotate(sign_in_failures=sums[0] if len(sums) == 1 else Greatest(*sums))
+    count = Func(F("pk"), function="COUNT", output_field=IntegerField())
+    failures, loads = [], []
+    for key, attempts in password_checks.counted_by_key(request, get_credentials(username)):
+        failed = Coalesce(Subquery(attempts.order_by().values(total=total)), 0)
+        running = password_checks.running_checks([key], now).order_by().values(count=count)
+        failures.append(failed)
+        loads.append(failed + Coalesce(Subquery(running), 0))
+    return queryset.annotate(sign_in_failures=_most(failures), sign_in_load=_most(loads))
+
+
+def _most(values: list):
+    return values[0] if len(values) == 1 else Greatest(*values)
 
 
 def is_locked_row(row, request: HttpRequest, username: str) -> bool:
@@ -81,11 +142,13 @@ def is_locked_row(row, request: HttpRequest, username: str) -> bool:
     return failures >= get_failure_limit(request, get_credentials(username))
 
 
-def is_locked(request: HttpRequest, username: str) -> bool:
-    """Axes' own check, for a caller no row was read for (an unknown client id)."""
-    if not settings.AXES_ENABLED:
-        return False
-    return not AxesProxyHandler.is_allowed(request, get_credentials(username))
+def is_open_row(row, request: HttpRequest, username: str) -> bool:
+    """Whether a row read through with_lock() lets right credentials in without an
+    admitted check: under the limit even if every check running now fails. Else they
+    wait their turn as a password check does, so that a right guess among many sent at
+    once is told apart from a refusal only if it came within the limit."""
+    load = getattr(row, "sign_in_load", 0)
+    return load < get_failure_limit(request, get_credentials(username))
 
 
 def refuse(request: HttpRequest, username: str) -> None:

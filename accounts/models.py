@@ -15,6 +15,7 @@ from django.dispatch import Signal
 
 from accounts.access_generation import AccessGeneration  # noqa: F401  (a model of this app)
 from accounts.api_clients import ApiClient  # noqa: F401  (a model of this app)
+from accounts.password_checks import PasswordCheck  # noqa: F401  (a model of this app)
 
 # Sent after an org is saved and the paths of its subtree are true again (post_save
 # comes too early for that). reports listens to keep its read model in step.

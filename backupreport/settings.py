@@ -205,7 +205,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
 AUTHENTICATION_BACKENDS = [
-    "accounts.lockout.LockoutBackend",  # django-axes: refuses locked usernames, addresses
+    # Checks passwords once the lockout (django-axes) admits the check: refuses locked
+    # usernames and addresses, and more checks at once than may still fail.
+    "accounts.lockout.LockoutBackend",
+    # Sign-ins without a request (the shell, the test client's login()), and sessions.
     "django.contrib.auth.backends.ModelBackend",
 ]
 
@@ -319,7 +322,9 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_address"
-AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"  # lockouts shown in the admin
+# axes' database handler (lockouts shown in the admin), counting a failure and ending its
+# password check in one transaction (accounts.password_checks).
+AXES_HANDLER = "accounts.lockout.LockoutHandler"
 PROXY_COUNT = env_int("PROXY_COUNT", 0)
 
 # Content-Security-Policy (django-csp): pages load scripts, styles, images and fonts from

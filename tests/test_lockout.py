@@ -280,3 +280,95 @@ def test_pycpg_counts_two_failures_a_wrong_password_and_says_when_locked(
     with pytest.raises(PycpgTooManyRequestsError) as refused:
         pycpg.sdk.from_local_account(live_server.url, "dave", PASSWORD)
     assert "Too many failed sign-ins" in str(refused.value)
+
+
+# Checks in flight (accounts.password_checks): a check running elsewhere counts
+
+
+def checks_running_for(username: str, count: int = 1, started=None) -> None:
+    """As if `count` password checks for the username, from the test client's address,
+    were running in another process now (or since `started`)."""
+    from django.test import RequestFactory
+
+    from accounts.password_checks import PasswordCheck, counted_by_key
+
+    request = RequestFactory().post("/accounts/login/", REMOTE_ADDR="127.0.0.1")
+    for key, _ in counted_by_key(request, {"username": username}):
+        for _ in range(count):
+            PasswordCheck.objects.create(key=key, started_at=started or timezone.now())
+
+
+@pytest.fixture
+def short_wait(monkeypatch):
+    from accounts import password_checks
+
+    monkeypatch.setattr(password_checks, "WAIT_SECONDS", 0.3)
+    monkeypatch.setattr(password_checks, "POLL_SECONDS", 0.05)
+
+
+def failures_of(username: str) -> int:
+    return sum(
+        AccessAttempt.objects.filter(username=username).values_list(
+            "failures_since_start", flat=True
+        )
+    )
+
+
+@pytest.mark.parametrize("surface", ["login page", "Basic", "user token"])
+def test_a_password_waits_while_running_checks_may_lock_it(client, personas, short_wait, surface):
+    """LIMIT - 1 failures and one check running elsewhere: the next check must wait for
+    that one's outcome, even with the right password. Here it never ends: refused."""
+    fail_on_the_login_page(client, "dave", times=LIMIT - 1)
+    checks_running_for("dave")
+    if surface == "login page":
+        assert sign_in_page(client, "dave", PASSWORD).status_code == 429
+    else:
+        assert_locked_json(client.get(API if surface == "Basic" else JWT, **basic("dave")))
+    assert failures_of("dave") == LIMIT - 1  # a refusal is not a failure
+
+
+def test_recently_verified_credentials_wait_too(client, personas, short_wait):
+    """Else a right guess sent among many wrong ones at once would pass unchecked."""
+    assert client.get(API, **basic("dave")).status_code == 200  # now remembered
+    for _ in range(LIMIT - 1):
+        client.get(API, **basic("dave", "wrong"))
+    checks_running_for("dave")
+    assert_locked_json(client.get(API, **basic("dave")))
+
+
+def test_a_right_client_secret_waits_too(client, personas, short_wait):
+    api_client, secret = ApiClient.objects.create_for(personas["dave"], "script")
+    for _ in range(LIMIT - 1):
+        client.get(API, **basic(api_client.client_id, "wrong"))
+    checks_running_for(api_client.client_id)
+    assert_locked_json(client.get(API, **basic(api_client.client_id, secret)))
+
+
+def test_checks_running_below_the_limit_do_not_hold_anyone_up(client, personas, short_wait):
+    checks_running_for("dave", count=LIMIT - 1)
+    assert sign_in_page(client, "dave", PASSWORD).status_code == 302
+    assert client.get(API, **basic("dave")).status_code == 200
+    assert client.get(JWT, **basic("dave")).status_code == 200
+
+
+def test_a_check_left_behind_by_a_killed_process_stops_counting(client, personas, short_wait):
+    from accounts.password_checks import STALE, PasswordCheck
+
+    fail_on_the_login_page(client, "dave", times=LIMIT - 1)
+    checks_running_for("dave", started=timezone.now() - STALE - dt.timedelta(seconds=1))
+    assert sign_in_page(client, "dave", PASSWORD).status_code == 302
+    assert not PasswordCheck.objects.exists()  # and it is cleared away
+
+
+def test_no_check_stays_running_after_its_answer(client, personas):
+    from accounts.password_checks import PasswordCheck
+
+    api_client, _ = ApiClient.objects.create_for(personas["dave"], "script")
+    sign_in_page(client, "dave", "wrong")
+    sign_in_page(client, "dave", PASSWORD)
+    client.get(API, **basic("sam", "wrong"))
+    client.get(JWT, **basic("sam"))
+    client.get(API, **basic(api_client.client_id, "wrong"))
+    client.get(API, **basic("key-" + "0" * 32, "wrong"))
+    assert not PasswordCheck.objects.exists()
+    assert failures_of("dave") == failures_of("sam") == failures_of(api_client.client_id) == 1
