@@ -179,6 +179,7 @@ def user_by_password(request: HttpRequest, username: str, password: str):
         if lockout.is_open_row(user, request, username):
             return user
     user = authenticate(request, username=username, password=password)
+    password_checks.end(request)  # the check is over (a failure's is already)
     if user is not None:
         recently_verified.remember(user, username, password)
     return user

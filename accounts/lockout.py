@@ -28,8 +28,6 @@ from axes.handlers.database import AxesDatabaseHandler
 from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_cool_off, get_credentials, get_failure_limit
 from django.conf import settings  # axes.helpers has set the AXES_ defaults on it
-from django.contrib.auth.backends import ModelBackend
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import F, Func, IntegerField, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Greatest
@@ -42,38 +40,28 @@ from accounts import password_checks
 LOCKED_TEMPLATE = "registration/locked_out.html"
 
 
-class LockoutBackend(AxesStandaloneBackend, ModelBackend):
-    """Django's password check, admitted by the lockout first: a locked username or
-    address is refused unchecked, and no more checks run at once than may still fail.
+class LockoutBackend(AxesStandaloneBackend):
+    """In place of axes' backend: admits the password check that the next backend makes
+    (Django's ModelBackend), or refuses it when the username or the address is locked
+    out (accounts.password_checks). Axes' own backend looked at the count before the
+    check and apart from it, so checks sent at once all passed the look.
 
-    In place of axes' backend (whose look at the count came before, and apart from, the
-    password check), it checks the password itself (ModelBackend's check) so that the
-    admission holds exactly across the check. A wrong password raises PermissionDenied:
-    Django stops there (ModelBackend, listed next, does not check it again) and sends
-    user_login_failed, which LockoutHandler counts, ending the check.
+    The check, once admitted, ends when its failure is counted (LockoutHandler), or when
+    it succeeded, once the request is answered (PasswordCheckMiddleware; accounts.callers
+    ends it as soon as authenticate() returns).
 
-    Without a request there is no caller to count against, so nothing is checked here and
-    ModelBackend signs in: that is the shell, and the test client's login(). Every view
-    that signs people in passes its request (the login views' form, accounts.callers).
+    Without a request there is no caller to count against, so nothing is checked: that
+    is the shell, and the test client's login(). Every view that signs people in passes
+    its request (the login views' form, accounts.callers).
     """
 
     def authenticate(self, request: HttpRequest | None, username=None, password=None, **kwargs):
-        if request is None or not settings.AXES_ENABLED:
-            return None
-        if username is None or password is None:
-            return None  # not a password sign-in: another backend's credentials
+        if request is None or username is None or password is None:
+            return None  # no caller, or not a password sign-in
         if not admit(request, username):
             request.axes_locked_out = True  # AxesMiddleware answers lockout_response()
             raise AxesBackendPermissionDenied("Locked out: too many failed sign-ins.")
-        try:
-            user = ModelBackend.authenticate(self, request, username, password, **kwargs)
-        except BaseException:
-            password_checks.end(request)
-            raise
-        if user is None:
-            raise PermissionDenied("Wrong username or password.")
-        password_checks.end(request)
-        return user
+        return None
 
 
 class LockoutHandler(AxesDatabaseHandler):
@@ -86,6 +74,21 @@ class LockoutHandler(AxesDatabaseHandler):
         with transaction.atomic():
             password_checks.end(request)  # first, and a write: SQLite's lock is taken here
             return super().user_login_failed(sender, credentials, request, **kwargs)
+
+
+class PasswordCheckMiddleware:
+    """Ends the password checks that succeeded once the request is answered: whatever
+    signed in (the login page, the admin's, a form of another app), a check counts as
+    running no longer than its request. (One that failed ended as it was counted.)"""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            return self.get_response(request)
+        finally:
+            password_checks.end(request)
 
 
 def admit(request: HttpRequest, username: str) -> bool:

@@ -147,6 +147,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Ends the password check of a sign-in that succeeded, once answered (accounts.lockout).
+    "accounts.lockout.PasswordCheckMiddleware",
     # Last, as axes asks: it turns a sign-in refused by the lock into lockout_response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -205,10 +207,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
 AUTHENTICATION_BACKENDS = [
-    # Checks passwords once the lockout (django-axes) admits the check: refuses locked
-    # usernames and addresses, and more checks at once than may still fail.
+    # django-axes: refuses locked usernames and addresses, and admits the password check
+    # of the backend below no more often at once than may still fail.
     "accounts.lockout.LockoutBackend",
-    # Sign-ins without a request (the shell, the test client's login()), and sessions.
     "django.contrib.auth.backends.ModelBackend",
 ]
 

@@ -372,3 +372,12 @@ def test_no_check_stays_running_after_its_answer(client, personas):
     client.get(API, **basic("key-" + "0" * 32, "wrong"))
     assert not PasswordCheck.objects.exists()
     assert failures_of("dave") == failures_of("sam") == failures_of(api_client.client_id) == 1
+
+
+def test_the_password_is_checked_by_the_backend_after_the_lockout(client, personas):
+    """The lockout admits the check; the next backend makes it and signs the person in,
+    so that a backend put there (one that holds password sign-in to a rule) still rules."""
+    from django.contrib.auth import BACKEND_SESSION_KEY
+
+    assert sign_in_page(client, "dave", PASSWORD).status_code == 302
+    assert client.session[BACKEND_SESSION_KEY] == settings.AUTHENTICATION_BACKENDS[1]
