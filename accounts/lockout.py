@@ -29,8 +29,7 @@ from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_cool_off, get_credentials, get_failure_limit
 from django.conf import settings  # axes.helpers has set the AXES_ defaults on it
 from django.db import transaction
-from django.db.models import F, Func, IntegerField, QuerySet, Subquery
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -113,30 +112,14 @@ def client_address(request: HttpRequest) -> str | None:
 
 
 def with_lock(queryset: QuerySet, request: HttpRequest, username: str) -> QuerySet:
-    """The queryset with, for the username and the caller's address (axes' own filters):
-
-    - `sign_in_failures`: the most failures within the cool-off counted against either;
-    - `sign_in_load`: the most failures plus password checks running now under either
-      (accounts.password_checks).
-
-    Read with the row they belong to, in one query, so that a caller whose credentials
-    need no slow check (recently verified, an API client's secret) pays nothing more."""
+    """The queryset with, for the username and the caller's address (axes' own filters),
+    `sign_in_failures` and `sign_in_load` (accounts.password_checks.load): read with the
+    row they belong to, in one query, so that a caller whose credentials need no slow
+    check (recently verified, an API client's secret) pays nothing more."""
     if not settings.AXES_ENABLED:
         return queryset
-    now = timezone.now()
-    total = Func(F("failures_since_start"), function="SUM", output_field=IntegerField())
-    count = Func(F("pk"), function="COUNT", output_field=IntegerField())
-    failures, loads = [], []
-    for key, attempts in password_checks.counted_by_key(request, get_credentials(username)):
-        failed = Coalesce(Subquery(attempts.order_by().values(total=total)), 0)
-        running = password_checks.running_checks([key], now).order_by().values(count=count)
-        failures.append(failed)
-        loads.append(failed + Coalesce(Subquery(running), 0))
-    return queryset.annotate(sign_in_failures=_most(failures), sign_in_load=_most(loads))
-
-
-def _most(values: list):
-    return values[0] if len(values) == 1 else Greatest(*values)
+    counted = password_checks.counted_by_key(request, get_credentials(username))
+    return queryset.annotate(**password_checks.load(counted, timezone.now()))
 
 
 def is_locked_row(row, request: HttpRequest, username: str) -> bool:

@@ -30,7 +30,8 @@ import time
 from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_client_parameters, get_client_username, get_failure_limit
 from django.db import connection, models, transaction
-from django.db.models import Count, Sum
+from django.db.models import F, Func, IntegerField, Subquery
+from django.db.models.functions import Coalesce, Greatest
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -82,6 +83,36 @@ def running_checks(keys: list[str], now: dt.datetime) -> models.QuerySet:
     return PasswordCheck.objects.filter(key__in=keys, started_at__gt=now - STALE)
 
 
+def load(counted, now: dt.datetime, but: list[int] = ()) -> dict:
+    """Annotations for a query, read in one statement (so at one moment: a check that
+    fails is counted as failed in the transaction that ends it, never in neither):
+
+    - `sign_in_failures`: the most failures within the cool-off under one of the keys;
+    - `sign_in_load`: the most failures plus checks running now (but `but`) under one.
+    """
+    total = Func(F("failures_since_start"), function="SUM", output_field=IntegerField())
+    count = Func(F("pk"), function="COUNT", output_field=IntegerField())
+    failures, loads = [], []
+    for key, attempts in counted:
+        failed = Coalesce(Subquery(attempts.order_by().values(total=total)), 0)
+        running = running_checks([key], now).exclude(pk__in=but).order_by().values(count=count)
+        failures.append(failed)
+        loads.append(failed + Coalesce(Subquery(running), 0))
+    return {"sign_in_failures": _most(failures), "sign_in_load": _most(loads)}
+
+
+def _most(values: list):
+    return values[0] if len(values) == 1 else Greatest(*values)
+
+
+def verdict(failures: int, load: int, limit: int) -> str:
+    """Locked: enough failures. Busy: locked if the checks running now fail, so a new
+    one waits for them. Admitted: neither."""
+    if failures >= limit:
+        return LOCKED
+    return BUSY if load >= limit else ADMITTED
+
+
 def _take_turns(keys: list[str]) -> None:
     """Wait until no other admission for these keys runs; hold them to this transaction's
     end. In sorted order, so that two admissions never wait for each other."""
@@ -92,23 +123,6 @@ def _take_turns(keys: list[str]) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_SPACE, int(key[:7], 16)])
 
 
-def _verdict(counted, now: dt.datetime, limit: int, but: list[int] = ()) -> str:
-    keys = [key for key, _ in counted]
-    # Running checks before failures: a check that fails is counted as failed in the
-    # transaction that ends it, so read in this order it is seen at least once.
-    running = running_checks(keys, now).exclude(pk__in=but).values("key").annotate(n=Count("pk"))
-    running = dict(running.values_list("key", "n"))
-    failures = {
-        key: attempts.aggregate(total=Sum("failures_since_start"))["total"] or 0
-        for key, attempts in counted
-    }
-    if any(failures[key] >= limit for key in keys):
-        return LOCKED
-    if any(failures[key] + running.get(key, 0) >= limit for key in keys):
-        return BUSY
-    return ADMITTED
-
-
 def _try_to_admit(request: HttpRequest, counted, limit: int) -> str:
     keys = [key for key, _ in counted]
     now = timezone.now()
@@ -116,13 +130,28 @@ def _try_to_admit(request: HttpRequest, counted, limit: int) -> str:
         _take_turns(keys)
         # The first statement, and a write (see the module's docstring).
         PasswordCheck.objects.filter(key__in=keys, started_at__lte=now - STALE).delete()
-        mine = [PasswordCheck.objects.create(key=key, started_at=now).pk for key in keys]
-        verdict = _verdict(counted, now, limit, but=mine)
-        if verdict != ADMITTED:
+        mine = [
+            check.pk
+            for check in PasswordCheck.objects.bulk_create(
+                [PasswordCheck(key=key, started_at=now) for key in keys]
+            )
+        ]
+        read = PasswordCheck.objects.filter(pk=mine[0]).annotate(**load(counted, now, but=mine))
+        found = verdict(*read.values_list("sign_in_failures", "sign_in_load").get(), limit)
+        if found != ADMITTED:
             transaction.set_rollback(True)
-            return verdict
+            return found
     request.password_checks = [*held(request), *mine]
     return ADMITTED
+
+
+def _still_busy(counted, limit: int) -> str:
+    """The verdict now, read without taking turns (any row to read it with will do; with
+    none, nothing runs, so it is not busy)."""
+    now = timezone.now()
+    read = PasswordCheck.objects.annotate(**load(counted, now))
+    row = read.values_list("sign_in_failures", "sign_in_load").first()
+    return verdict(*row, limit) if row is not None else ADMITTED
 
 
 def admit(request: HttpRequest, credentials: dict) -> bool:
@@ -132,14 +161,14 @@ def admit(request: HttpRequest, credentials: dict) -> bool:
     counted = counted_by_key(request, credentials)
     limit = get_failure_limit(request, credentials)
     deadline = time.monotonic() + WAIT_SECONDS
-    while (verdict := _try_to_admit(request, counted, limit)) == BUSY:
-        # Wait for the checks in flight, reading without a lock until it looks decided.
-        while verdict == BUSY and time.monotonic() < deadline:
+    while (found := _try_to_admit(request, counted, limit)) == BUSY:
+        # Wait for the checks in flight, reading without taking turns until it looks decided.
+        while found == BUSY and time.monotonic() < deadline:
             time.sleep(POLL_SECONDS)
-            verdict = _verdict(counted, timezone.now(), limit)
-        if verdict != ADMITTED:
+            found = _still_busy(counted, limit)
+        if found != ADMITTED:
             return False  # locked, or still undecided at the deadline
-    return verdict == ADMITTED
+    return found == ADMITTED
 
 
 def held(request: HttpRequest) -> list[int]:

@@ -51,20 +51,22 @@ def big_fleet(personas):
 # roles and the org in the same query, accounts.roles.with_roles); at the first sign-in,
 # reach_of reads the groups (and an org manager's org); the count; the page. On
 # PostgreSQL one more reads the report table's generation, under which the count is
-# cached (reports.cache). The first request of new credentials also asks django-axes
-# whether the username or the address is locked out (accounts.lockout): two queries.
+# cached (reports.cache). The first request of new credentials also has its password
+# check admitted by the lockout (accounts.password_checks: in one transaction, clear the
+# stale checks of the username and the address, add this one, read the failures and the
+# checks running; on PostgreSQL first the two keys' advisory locks), and ends it after.
 #
 # On PostgreSQL a caller that passed is kept (accounts.caller_memo) under the access
 # generation, which each API request reads with the report table's generation, in one
 # query (reports.api.generations); the first request reads the user once more with its
 # roles and org, so that no later request reads them.
 GENERATION = 1 if connection.vendor == "postgresql" else 0
-FIRST_SIGN_IN = 2
+FIRST_SIGN_IN = 6 + 2 * GENERATION
 
 
 def first_page_queries(sqlite_queries: int) -> int:
     """The first page's queries: the user, the roles (or the user with them), the count
-    and the page, after the sign-in lock's two."""
+    and the page, besides the admission of the password check."""
     per_user = 4 if GENERATION else sqlite_queries
     return FIRST_SIGN_IN + per_user + GENERATION
 
