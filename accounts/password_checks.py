@@ -13,7 +13,10 @@ within the cool-off plus the checks running now must stay below the limit.
   locked" when another writer commits meanwhile, instead of waiting).
 - A check that cannot be admitted yet waits for those in flight: when they fail, the lock
   holds and it is refused; when they succeed, it runs. Many right passwords at once from
-  one office's address are slowed, never refused.
+  one office's address wait their turn (WAIT_SECONDS at most) rather than being refused.
+- Credentials that need no slow check (recently verified, an API client's secret) pass
+  without one while no check running could lock them (accounts.lockout.is_open_row),
+  and otherwise wait their turn like any other.
 - A failed check ends in the transaction that counts its failure (accounts.lockout.
   LockoutHandler): at every moment each check is counted once, as running or as failed.
 - A check counts as running for STALE at most: a process killed during one leaves its

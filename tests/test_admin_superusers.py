@@ -369,3 +369,22 @@ def test_a_superuser_s_client_still_works_after_the_refusals(client, personas, t
         {"action": "revoke", "_selected_action": [api_client.pk]},
     )
     assert client.get(API, **basic(api_client.client_id, secret)).status_code == 200
+
+
+def test_a_system_administrator_lifts_locks_but_cannot_make_one(personas, target):
+    """Deleting failed sign-ins lifts a lock (their job); writing some would lock a
+    superuser out, and the admin has no form for it."""
+    from axes.models import AccessAttempt
+
+    sysadmin = as_user(personas["sysadmin"])
+    assert sysadmin.get(reverse("admin:axes_accessattempt_add")).status_code == 403
+    attempt = AccessAttempt.objects.create(
+        username=target.username, ip_address="192.0.2.1", failures_since_start=1
+    )
+    change = reverse("admin:axes_accessattempt_change", args=[attempt.pk])
+    sysadmin.post(change, {"failures_since_start": 100, "username": target.username})
+    attempt.refresh_from_db()
+    assert attempt.failures_since_start == 1
+    delete = reverse("admin:axes_accessattempt_delete", args=[attempt.pk])
+    assert sysadmin.post(delete, {"post": "yes"}).status_code == 302
+    assert not AccessAttempt.objects.exists()
