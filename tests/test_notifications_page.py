@@ -3,12 +3,15 @@ link, over real HTTP (Django's test client)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 
 from reports.notifications.links import unsubscribe_token
 from reports.notifications.models import Frequency, Message, Preference, SiteSwitch
 from reports.notifications.sending import send_due
+from tests.factories import UserFactory
 
 
 def test_it_needs_signing_in(client, fleet):
@@ -49,12 +52,75 @@ def test_a_bad_choice_is_named_and_nothing_is_saved(login, fleet):
 
 def test_only_a_system_administrator_turns_owner_alerts_on(login):
     client = login("alice")
-    client.post("/notifications/", {"digest": "weekly", "owner_alerts": "on"})
+    client.post("/notifications/", {"digest": "weekly", "site_owner_alerts": "on"})
     assert SiteSwitch.current().owner_alerts is False
     client = login("root")
     assert "site-switch" in client.get("/notifications/").content.decode()
-    client.post("/notifications/", {"digest": "weekly", "owner_alerts": "on"})
+    client.post("/notifications/", {"digest": "weekly", "site_owner_alerts": "on"})
     assert SiteSwitch.current().owner_alerts is True
+
+
+# Each switch on the page changes only itself (issue 23: both were named owner_alerts,
+# so ticking the administrator's own box turned owner alerts on for the whole site).
+
+
+def _switches(user) -> tuple[bool, bool]:
+    """(the user's own owner alerts, the site-wide switch)."""
+    from reports.notifications.preferences import preference_of
+
+    return preference_of(user).owner_alerts, SiteSwitch.current().owner_alerts
+
+
+def test_each_checkbox_has_its_own_name(login):
+    html = login("root").get("/notifications/").content.decode()
+    checkboxes = re.findall(r'<input type="checkbox"[^>]* name="([^"]+)"', html)
+    assert sorted(checkboxes) == ["owner_alerts", "site_owner_alerts"]
+
+
+@pytest.fixture
+def administrator(login, fleet):
+    """Signs in as a system administrator (root) or a superuser (in no group)."""
+
+    def sign_in(name: str):
+        if name == "super":
+            fleet["users"]["super"] = UserFactory(username="super", is_superuser=True)
+        return fleet["users"][name], login(name)
+
+    return sign_in
+
+
+@pytest.mark.parametrize("name", ["root", "super"])
+def test_an_administrators_own_alerts_change_only_their_own(administrator, name):
+    user, client = administrator(name)
+    client.post("/notifications/", {"digest": "weekly"})  # both boxes off
+    assert _switches(user) == (False, False)
+    client.post("/notifications/", {"digest": "weekly", "owner_alerts": "on"})
+    assert _switches(user) == (True, False)
+
+
+@pytest.mark.parametrize("name", ["root", "super"])
+def test_the_site_switch_changes_only_the_site(administrator, name):
+    user, client = administrator(name)
+    client.post("/notifications/", {"digest": "weekly", "site_owner_alerts": "on"})
+    assert _switches(user) == (False, True)
+    client.post("/notifications/", {"digest": "weekly", "owner_alerts": "on"})
+    assert _switches(user) == (True, False)
+
+
+@pytest.mark.parametrize("name", ["alice", "dave", "sam"])
+def test_other_roles_change_their_own_alerts_and_never_the_site(login, fleet, name):
+    user = fleet["users"][name]
+    SiteSwitch.objects.update_or_create(pk=1, defaults={"owner_alerts": True})
+    client = login(name)
+    # Without the site field (what their page sends): the site switch stays as it is.
+    client.post("/notifications/", {"digest": "weekly"})
+    assert _switches(user) == (False, True)
+    client.post("/notifications/", {"digest": "weekly", "owner_alerts": "on"})
+    assert _switches(user) == (True, True)
+    SiteSwitch.objects.update(owner_alerts=False)
+    # With it, forged: ignored; their own choice is saved as sent.
+    client.post("/notifications/", {"digest": "weekly", "site_owner_alerts": "on"})
+    assert _switches(user) == (False, False)
 
 
 def test_the_one_click_post_unsubscribes_without_signing_in_or_csrf(smtp_server, fleet):

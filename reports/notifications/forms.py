@@ -24,7 +24,10 @@ class PreferenceForm(forms.ModelForm):
 
 
 class SiteSwitchForm(forms.Form):
-    owner_alerts = forms.BooleanField(
+    """Shown beside PreferenceForm in one <form>: its field is named apart from the
+    personal `owner_alerts`, or ticking one box would set the other."""
+
+    site_owner_alerts = forms.BooleanField(
         required=False,
         label="Send owner alerts to everyone who has not opted out",
         help_text="Off until you turn it on: owners are emailed once when a device enters "

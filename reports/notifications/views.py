@@ -27,11 +27,11 @@ def notifications_page(request: HttpRequest) -> HttpResponse:
     switch = SiteSwitch.current()
     data = request.POST if request.method == "POST" else None
     form = PreferenceForm(data, instance=preference, with_digest=with_digest)
-    switch_form = SiteSwitchForm(data, initial={"owner_alerts": switch.owner_alerts})
+    switch_form = SiteSwitchForm(data, initial={"site_owner_alerts": switch.owner_alerts})
     if data is not None and form.is_valid() and (not admin or switch_form.is_valid()):
         form.save()
         if admin:
-            switch.owner_alerts = switch_form.cleaned_data["owner_alerts"]
+            switch.owner_alerts = switch_form.cleaned_data["site_owner_alerts"]
             switch.save()
         messages.success(request, "Your notification settings are saved.")
         return redirect("notifications")

@@ -38,6 +38,26 @@ def test_a_system_administrator_turns_owner_alerts_on(browser, fleet):
     assert Preference.objects.get(user=fleet["users"]["root"]).digest == Frequency.DAILY
 
 
+def test_an_administrators_two_owner_alert_boxes_are_apart(browser, fleet):
+    """Issue 23: both boxes were named owner_alerts, so the site switch followed the
+    administrator's own box. Saving unchanged changes nothing; each box only itself."""
+    root = fleet["users"]["root"]
+    browser.sign_in("root")
+    browser.open("/notifications/")
+    assert browser.find("#id_owner_alerts").is_selected()
+    assert not browser.find("#id_site_owner_alerts").is_selected()
+    browser.click("#notification-settings button[type=submit]")
+    assert "Your notification settings are saved." in browser.find("#saved").text
+    assert SiteSwitch.current().owner_alerts is False
+    browser.find("#id_owner_alerts").click()
+    browser.find("#id_site_owner_alerts").click()
+    browser.click("#notification-settings button[type=submit]")
+    assert not browser.find("#id_owner_alerts").is_selected()
+    assert browser.find("#id_site_owner_alerts").is_selected()
+    assert Preference.objects.get(user=root).owner_alerts is False
+    assert SiteSwitch.current().owner_alerts is True
+
+
 def test_the_unsubscribe_link_of_a_digest_works_without_signing_in(
     browser, smtp_server, showcase, settings, live_server
 ):
