@@ -16,3 +16,9 @@ urlpatterns = [
 ]
 if settings.BENCH_REFERENCE_PAGE:  # the benchmark's in-memory reference, never in production
     urlpatterns.insert(0, path("", include("backupreport.bench_reference")))
+
+# JSON under /api/, pages elsewhere; 503 when the database is out of reach.
+handler400 = "backupreport.errors.bad_request"
+handler403 = "backupreport.errors.permission_denied"
+handler404 = "backupreport.errors.page_not_found"
+handler500 = "backupreport.errors.server_error"

@@ -155,6 +155,13 @@ def _error(description: str, properties: dict) -> dict:
     }
 
 
+# What any operation may answer for a fault of the server's own (backupreport.errors).
+SERVER_ERRORS = {
+    "500": {"$ref": "#/components/responses/ServerError"},
+    "503": {"$ref": "#/components/responses/DatabaseUnavailable"},
+}
+
+
 def _method_not_allowed(method: str) -> dict:
     return {
         "operationId": f"{method}DeviceBackupReport",
@@ -189,6 +196,7 @@ def openapi_document() -> dict:
         },
         "400": {"$ref": "#/components/responses/InvalidParameters"},
         "401": {"$ref": "#/components/responses/Unauthorized"},
+        **SERVER_ERRORS,
     }
     report = {
         "summary": "The device backup report",
@@ -256,6 +264,23 @@ def openapi_document() -> dict:
                         "WWW-Authenticate": {
                             "required": True,
                             "schema": {"type": "string", "pattern": "^Basic realm="},
+                        }
+                    },
+                },
+                "ServerError": _error(
+                    "A fault of the server's own; the error is in its log.",
+                    {"error": {"type": "string"}, "detail": {"type": "string"}},
+                ),
+                "DatabaseUnavailable": {
+                    **_error(
+                        "The database cannot be reached just now: ask again after Retry-After.",
+                        {"error": {"type": "string"}, "detail": {"type": "string"}},
+                    ),
+                    "headers": {
+                        "Retry-After": {
+                            "required": True,
+                            "description": "Seconds to wait before asking again.",
+                            "schema": {"type": "string", "pattern": "^[0-9]+$"},
                         }
                     },
                 },

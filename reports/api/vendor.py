@@ -19,6 +19,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict, Stre
 from django.views.decorators.cache import never_cache
 
 from reports import clock
+from reports.api import errors
 from reports.api.authentication import api_login_required
 from reports.api.views import read_only
 from reports.query import (
@@ -43,9 +44,7 @@ def resource(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         try:
             return view(request, *args, **kwargs)
         except InvalidParameters as invalid:
-            return JsonResponse(
-                {"error": "invalid parameters", "parameters": invalid.errors}, status=400
-            )
+            return errors.invalid_parameters(invalid.errors)
 
     return wrapper
 
@@ -164,9 +163,7 @@ def streamed_answer(
 
 def not_found(kind: str) -> JsonResponse:
     """The same answer whether the thing does not exist or the caller may not see it."""
-    return JsonResponse(
-        {"error": "not found", "detail": f"No such {kind}, or not one you may see."}, status=404
-    )
+    return errors.not_found(f"No such {kind}, or not one you may see.")
 
 
 def whole_number(key: str) -> int | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from reports.api.computers import ComputerListParameters, ComputerLookupParameters
 from reports.api.orgs import OrgListParameters, OrgLookupParameters
+from reports.api.schema import SERVER_ERRORS
 from reports.api.users import UserListParameters, UserLookupParameters
 from reports.api.vendor import PageParameters
 
@@ -253,6 +254,7 @@ def _get(summary: str, parameters: list, schema: str, *, lookup: bool = False) -
         },
         "400": {"$ref": "#/components/responses/InvalidParameters"},
         "401": {"$ref": "#/components/responses/Unauthorized"},
+        **SERVER_ERRORS,
     }
     if lookup:
         responses["404"] = {"$ref": "#/components/responses/NotFound"}

@@ -11,7 +11,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from accounts.roles import reach_of
 from reports import clock
-from reports.api import page_cache
+from reports.api import errors, page_cache
 from reports.api.authentication import api_login_required
 from reports.api.schema import openapi_document
 from reports.cache import cached, query_key
@@ -32,11 +32,7 @@ def read_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if request.method not in ALLOWED_METHODS:
-            response = JsonResponse(
-                {"error": "method not allowed", "allowed": list(ALLOWED_METHODS)}, status=405
-            )
-            response["Allow"] = ", ".join(ALLOWED_METHODS)
-            return response
+            return errors.method_not_allowed(ALLOWED_METHODS)
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -98,9 +94,7 @@ def device_backup_report(request: HttpRequest) -> HttpResponse:
             return json_page(request)
         query = report_query(request.GET, request.user)
     except InvalidParameters as invalid:
-        return JsonResponse(
-            {"error": "invalid parameters", "parameters": invalid.errors}, status=400
-        )
+        return errors.invalid_parameters(invalid.errors)
     if query.export == "csv":
         return csv_response(query.rows, extra_columns=query.extra_columns)
     return HttpResponse(report_page(query), content_type="application/json")

@@ -3,6 +3,7 @@ fields from reports.history.records so the two cannot drift."""
 
 from __future__ import annotations
 
+from reports.api.schema import SERVER_ERRORS
 from reports.history.compliance import SORTS
 from reports.history.records import FIELDS
 
@@ -112,6 +113,7 @@ def add_history_resources(document: dict, security: list) -> dict:
             "401": {"$ref": "#/components/responses/Unauthorized"},
             "403": _error("The caller's role has no fleet figures."),
             "404": _error("No such org, or not one the caller may see."),
+            **SERVER_ERRORS,
         },
     }
     document["paths"]["/api/history/compliance"] = {"get": operation}

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET
 
 from accounts.roles import Reach, reach_of
 from reports import clock, health
-from reports.api import vendor
+from reports.api import errors, vendor
 from reports.dashboards.views.common import page_context
 from reports.history.compliance import (
     SORTS,
@@ -108,15 +108,13 @@ def compliance_page(request: HttpRequest) -> HttpResponse:
 def compliance_resource(request: HttpRequest) -> HttpResponse:
     reach = reach_of(request.user)
     if not has_history(reach):
-        return JsonResponse({"error": "forbidden", "detail": NO_FLEET}, status=403)
+        return errors.forbidden(NO_FLEET)
     try:
         compliance, rows, sort = _compliance(reach, request.GET)
     except OutOfReach:
         return vendor.not_found("org")
     except BadParameter as bad:
-        return JsonResponse(
-            {"error": "invalid parameters", "parameters": {bad.name: str(bad)}}, status=400
-        )
+        return errors.invalid_parameters({bad.name: str(bad)})
     level = compliance.level
     return JsonResponse(
         {

@@ -1,0 +1,93 @@
+"""What a failed request is answered: JSON under /api/, a page everywhere else.
+
+Django answers what a view or middleware raises (Http404, PermissionDenied, a
+SuspiciousOperation, any other exception) with the handlers named in backupreport.urls;
+these pick the API's JSON (reports.api.errors) for an /api/ path and Django's own pages
+otherwise. A database that cannot be reached is a 503 with Retry-After, not a 500: the
+request was fine and will work once the database is back.
+
+With DEBUG on, Django shows its own debugging pages instead of a 404 or a 500.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse
+from django.template import loader
+from django.views import defaults
+
+from reports.api import errors as api_errors
+
+API_PREFIX = "/api/"  # where backupreport.urls puts the API
+RETRY_AFTER_SECONDS = 30
+
+# Errors that say the database is out of reach rather than that a query was wrong:
+# PostgreSQL's SQLSTATE classes 08 (connection), 53 (too many connections, out of
+# memory or disk) and 57P (shut down, starting up); psycopg's own, raised before the
+# server said anything (cannot connect, connection lost), carry no SQLSTATE. SQLite's
+# by result code: busy or locked by another writer past the timeout, or no file.
+_POSTGRESQL_UNREACHABLE = ("08", "53", "57P")
+_SQLITE_UNREACHABLE = {"SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_CANTOPEN"}
+
+
+def is_api(request: HttpRequest) -> bool:
+    return request.path_info.startswith(API_PREFIX)
+
+
+def database_unreachable(error: BaseException | None) -> bool:
+    if isinstance(error, InterfaceError):  # the connection is closed
+        return True
+    if not isinstance(error, OperationalError):
+        return False
+    driver_error = error.__cause__
+    if hasattr(driver_error, "sqlite_errorname"):
+        return driver_error.sqlite_errorname in _SQLITE_UNREACHABLE
+    sqlstate = getattr(driver_error, "sqlstate", None)
+    return sqlstate is None or sqlstate.startswith(_POSTGRESQL_UNREACHABLE)
+
+
+_BAD_REQUESTS = {
+    "TooManyFieldsSent": "The request has too many parameters or form fields.",
+    "TooManyFilesSent": "The request has too many files.",
+    "RequestDataTooBig": "The request's body is too large.",
+    "DisallowedHost": "The Host header names a host this server does not serve.",
+}
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if is_api(request):
+        detail = _BAD_REQUESTS.get(type(exception).__name__, "The request is malformed.")
+        return api_errors.bad_request(detail)
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if is_api(request):
+        return api_errors.forbidden("Your role does not allow this.")
+    return defaults.permission_denied(request, exception)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if is_api(request):
+        return api_errors.not_found(
+            "No such resource. The API's resources are described at /api/schema.json."
+        )
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """Called while the exception is handled: sys.exc_info() holds it. Nothing here
+    touches the database, which may be the very thing that failed."""
+    if database_unreachable(sys.exc_info()[1]):
+        if is_api(request):
+            return api_errors.database_unavailable(RETRY_AFTER_SECONDS)
+        # No request: the context processors would read the session, from the database.
+        page = loader.render_to_string("503.html", {"retry_after_seconds": RETRY_AFTER_SECONDS})
+        response = HttpResponse(page, status=503)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+    if is_api(request):
+        return api_errors.server_error()
+    return defaults.server_error(request)
