@@ -138,6 +138,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads the request: text the database cannot store (a NUL) is
+    # answered 400 or 404 here, not 500 from the first query that meets it.
+    "backupreport.edge.StorableTextMiddleware",
     "reports.clock.ClockMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -173,7 +173,7 @@ def test_head_is_allowed(client, fleet):
         ("coldStorage", "1", "true or false"),
         ("export", "xml", "csv"),
         ("extraColumns", "maybe", "true or false"),
-        ("user", "a\x00b", "Null characters"),
+        ("user", "a\x00b", "NUL character"),  # backupreport.edge
     ],
 )
 def test_a_bad_value_answers_400_naming_the_parameter(client, fleet, parameter, value, accepted):

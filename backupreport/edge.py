@@ -1,0 +1,133 @@
+"""Text the database cannot store, refused before anything reads it.
+
+PostgreSQL refuses a NUL character (U+0000) in any text, even in a WHERE clause that
+only compares ("text fields cannot contain NUL"), and no database driver can encode
+half of a UTF-16 surrogate pair (U+D800 to U+DFFF, which a JSON body can spell as
+\\ud800) as UTF-8. Neither has a meaning in a name, a parameter or a password, and
+either used to answer 500 wherever it reached a query: a path key, a filter, a form
+field, a sign-in, a session cookie, a header that the sign-in lockout records.
+
+`StorableTextMiddleware` runs early and looks at every text a request carries: the
+path (404: no name here can hold such a character), then the query string, cookies,
+headers, HTTP Basic credentials and the form or JSON body (400 naming each one). Under
+/api/ the answer is the API's JSON (reports.api.errors), elsewhere a page. Files'
+contents are not text of the request: the upload check reads those (reports.importing).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from accounts.callers import basic_credentials
+from backupreport.errors import is_api
+from reports.api import errors as api_errors
+
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+NAME_LENGTH = 100  # of a parameter's name quoted back, which the caller chose
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def unstorable(text: str) -> str | None:
+    """What makes the text unstorable ("holds ..."), or None when it is fine."""
+    found = UNSTORABLE.search(text)
+    if found is None:
+        return None
+    if found.group() == "\x00":
+        return "holds a NUL character (%00)"
+    return f"holds half of a UTF-16 surrogate pair (U+{ord(found.group()):04X})"
+
+
+def printable(name: str) -> str:
+    """A name as it can be quoted back: a NUL as %00, half a surrogate pair as ?, shortened."""
+    spelled = UNSTORABLE.sub(lambda c: "%00" if c.group() == "\x00" else "?", name)
+    return spelled if len(spelled) <= NAME_LENGTH else spelled[: NAME_LENGTH - 1] + "…"
+
+
+def _header_name(meta_key: str) -> str:
+    return meta_key.removeprefix("HTTP_").replace("_", "-").title()
+
+
+def _json_texts(value) -> Iterator[tuple[str, str]]:
+    """(name, text) of every key and string in a JSON document; a string's name is its
+    nearest key. Walked with a list, not by recursion: a deep document stays cheap."""
+    pending = [("", value)]
+    while pending:
+        name, value = pending.pop()
+        if isinstance(value, str):
+            yield name, value
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                yield key, key
+                pending.append((key, item))
+        elif isinstance(value, list):
+            pending.extend((name, item) for item in value)
+
+
+def _body_texts(request: HttpRequest) -> Iterator[tuple[str, str]]:
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    if request.content_type in FORM_TYPES:
+        for name, values in request.POST.lists():
+            yield name, name
+            yield from ((name, value) for value in values)
+        for name, files in request.FILES.lists():
+            yield from ((name, file.name or "") for file in files)
+    elif request.content_type == "application/json" or request.content_type.endswith("+json"):
+        try:
+            document = json.loads(request.body)
+        except (ValueError, RecursionError):
+            return  # not JSON: the view says so, if it reads JSON at all
+        yield from _json_texts(document)
+
+
+def _texts(request: HttpRequest) -> Iterator[tuple[str, str, str]]:
+    """(name, text, what the name is of) of everything a request carries but its path."""
+    for name, values in request.GET.lists():
+        yield name, name, ""
+        yield from ((name, value, "") for value in values)
+    for name, value in request.COOKIES.items():
+        yield name, name, ""
+        yield name, value, ""
+    for key, value in request.META.items():
+        if key.startswith("HTTP_") or key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            yield _header_name(key), value, ""
+    if credentials := basic_credentials(request):
+        for text in credentials:
+            yield "Authorization", text, "its username or password "
+    yield from ((name, text, "") for name, text in _body_texts(request))
+
+
+def problems_of(request: HttpRequest) -> dict[str, str]:
+    """{name: what is wrong} for each parameter, cookie, header or field that holds
+    text the database cannot store; the first problem of each name."""
+    problems: dict[str, str] = {}
+    for name, text, of in _texts(request):
+        if (problem := unstorable(text)) is not None:
+            problems.setdefault(
+                printable(name), f"{of}{problem}, which cannot be stored; remove it."
+            )
+    return problems
+
+
+class StorableTextMiddleware:
+    """Answers a request holding text the database cannot store (see the module)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if (problem := unstorable(request.path_info)) is not None:
+            detail = f"The path {problem}, which no name here can hold."
+            if is_api(request):
+                return api_errors.not_found(detail)
+            return render(request, "404.html", {"detail": detail}, status=404)
+        if problems := problems_of(request):
+            if is_api(request):
+                return api_errors.invalid_parameters(problems)
+            return render(request, "400.html", {"problems": problems}, status=400)
+        return self.get_response(request)
