@@ -17,6 +17,7 @@ the caller applied carries through.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from array import array
 from bisect import bisect_right
 from dataclasses import dataclass, field
@@ -93,12 +94,20 @@ def _days(n: int) -> str:
     return "1 day" if n == 1 else f"{n} days"
 
 
+# The oldest band a filter may ask: a century covers every backup there is, and keeps
+# "now minus the band" a date (days in the millions overflow the calendar: a 500).
+MAX_BAND_DAYS = 36_500
+_BAND = re.compile(r"([0-9]{1,50})-([0-9]{1,50})?")  # ASCII digits: isdigit() takes "²"
+
+
 def parse_band(text: str) -> AgeBand:
     """ "3-7" -> 3 to 7 days, "90-" -> 90 days or more. ValueError when malformed."""
-    low, sep, high = text.strip().partition("-")
-    if not sep or not low.isdigit() or (high and not high.isdigit()):
+    match = _BAND.fullmatch(text.strip())
+    if match is None:
         raise ValueError(f"{text!r} is not a range of days; use e.g. 3-7 or 90-.")
-    band = AgeBand(int(low), int(high) if high else None)
+    band = AgeBand(int(match[1]), int(match[2]) if match[2] else None)
+    if max(band.min_days, band.max_days or 0) > MAX_BAND_DAYS:
+        raise ValueError(f"{text!r} is too many days; use at most {MAX_BAND_DAYS:,}.")
     if band.max_days is not None and band.max_days <= band.min_days:
         raise ValueError(f"{text!r} is an empty range; the second number must be larger.")
     return band

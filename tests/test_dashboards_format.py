@@ -92,7 +92,10 @@ def test_chart_bands_have_an_edge_at_each_threshold():
     ]
 
 
-@pytest.mark.parametrize("text", ["", "7", "x-3", "7-3", "3-3", "-5", "1-2-3"])
+@pytest.mark.parametrize(
+    "text",
+    ["", "7", "x-3", "7-3", "3-3", "-5", "1-2-3", "99999999999999-", "3-36501", "²-3", "١-٣"],
+)
 def test_bad_age_bands_are_refused(text):
     with pytest.raises(ValueError):
         health.parse_band(text)
