@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import ValidationError
 
+from accounts.admin_queries import with_checked_queries
 from accounts.roles import is_system_administrator
 
 
@@ -34,6 +35,12 @@ class BackupReportAdminSite(admin.AdminSite):
     site_title = "Backup Report admin"
     index_title = "Environment and accounts"
     login_form = SystemAdministratorLoginForm
+
+    def register(self, model_or_iterable, admin_class=None, **options):
+        """Every ModelAdmin, ours and the libraries', checks what it reads from the
+        query string (accounts.admin_queries)."""
+        admin_class = with_checked_queries(admin_class or admin.ModelAdmin)
+        super().register(model_or_iterable, admin_class, **options)
 
     def has_permission(self, request) -> bool:
         user = request.user
