@@ -102,10 +102,29 @@ def _texts(request: HttpRequest) -> Iterator[tuple[str, str, str]]:
     yield from ((name, text, "") for name, text in _body_texts(request))
 
 
+def _may_hold_unstorable(request: HttpRequest) -> bool:
+    """One quick look at the raw request, so that the API's thousand requests a second
+    each pay a few microseconds: a NUL arrives as %00 in the query string, as \\000 in
+    a quoted cookie, raw in a header, or inside Basic credentials; half a surrogate pair
+    only in a JSON body (WSGI hands headers over as Latin-1 and Django decodes the
+    query string and forms with replacement)."""
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        return True  # a body: read in full
+    meta = request.META
+    if "%00" in meta.get("QUERY_STRING", "") or "\\000" in meta.get("HTTP_COOKIE", ""):
+        return True
+    if any("\x00" in value for value in meta.values() if isinstance(value, str)):
+        return True
+    credentials = basic_credentials(request)
+    return credentials is not None and any(unstorable(text) for text in credentials)
+
+
 def problems_of(request: HttpRequest) -> dict[str, str]:
     """{name: what is wrong} for each parameter, cookie, header or field that holds
     text the database cannot store; the first problem of each name."""
     problems: dict[str, str] = {}
+    if not _may_hold_unstorable(request):
+        return problems
     for name, text, of in _texts(request):
         if (problem := unstorable(text)) is not None:
             problems.setdefault(
