@@ -111,6 +111,21 @@ def client_address(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR")
 
 
+# What axes' tables hold of a username; it cuts the user agent and the path it records
+# to their columns, but not the name.
+RECORDED_USERNAME_LENGTH = 255
+
+
+def recorded_username(request: HttpRequest, credentials: dict | None) -> str | None:
+    """AXES_USERNAME_CALLABLE: the username as axes reads it (from the credentials, else
+    the posted form), cut to what its tables hold. A longer one, sent with HTTP Basic,
+    failed the sign-in with a 500 on PostgreSQL; no account has such a name."""
+    field = settings.AXES_USERNAME_FORM_FIELD
+    source = credentials if credentials else getattr(request, "data", request.POST)
+    username = source.get(field)
+    return username[:RECORDED_USERNAME_LENGTH] if isinstance(username, str) else username
+
+
 def with_lock(queryset: QuerySet, request: HttpRequest, username: str) -> QuerySet:
     """The queryset with, for the username and the caller's address (axes' own filters),
     `sign_in_failures` and `sign_in_load` (accounts.password_checks.load): read with the
