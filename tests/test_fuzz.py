@@ -6,8 +6,9 @@ administrator, org manager, desktop user, no role, anonymous), with its known
 parameters (the report query's, the dashboards', the vendor resources', the admin's
 filters; see KNOWN) and any other name, repeated or not, holding hostile values: NUL,
 huge and negative numbers, dates the database cannot store, non-ASCII, very long text,
-empty values. Pages that take forms are also sent them by POST, and path segments are
-fuzzed as well. Every answer must be below 500; Django's test client re-raises a
+empty values. Pages that take forms are also sent them by POST; path segments, HTTP
+Basic credentials, bearer tokens and the headers the sign-in lock records are fuzzed
+as well. Every answer must be below 500; Django's test client re-raises a
 view's exception, so a failure shows its traceback and hypothesis' smallest example.
 
 It runs on SQLite and PostgreSQL in CI with a bounded, repeatable set of examples:
@@ -17,6 +18,7 @@ FUZZ_ONLY=<text> asks only the URLs whose route holds that text.
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import uuid
@@ -24,6 +26,7 @@ from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
 import pytest
+from axes.models import AccessAttempt
 from django.conf import settings as django_settings
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -43,6 +46,7 @@ from reports.history.snapshots import take
 from reports.notifications.links import unsubscribe_token
 from reports.query import ReportFilter
 from reports.row import FIELD_NAMES
+from tests.api_support import API, basic
 from tests.factories import UserFactory
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES") or 2)
@@ -287,16 +291,42 @@ class Call:
     path: str
     query: list[tuple[str, str]]
     body: list[tuple[str, str]]
+    headers: dict[str, str]
 
     def send(self, client):
         url = f"{self.path}?{urlencode(self.query)}" if self.query else self.path
         if self.method == "GET":
-            return client.get(url)
+            return client.get(url, **self.headers)
         if self.method == "HEAD":
-            return client.head(url)
+            return client.head(url, **self.headers)
         return client.post(
-            url, urlencode(self.body), content_type="application/x-www-form-urlencoded"
+            url,
+            urlencode(self.body),
+            content_type="application/x-www-form-urlencoded",
+            **self.headers,
         )
+
+
+def _as_wsgi(text: str) -> str:
+    """A header as a WSGI server hands it over: its UTF-8 bytes read as Latin-1."""
+    return text.encode("utf-8", "surrogatepass").decode("latin-1")
+
+
+def headers(pool: list[str]) -> st.SearchStrategy[dict[str, str]]:
+    """Sometimes credentials (Basic with any name and password, a bearer token, junk),
+    which win over the session on the API, and the headers the sign-in lock records."""
+    basic = st.tuples(values(pool), values(pool)).map(
+        lambda pair: "Basic " + base64.b64encode(f"{pair[0]}:{pair[1]}".encode()).decode()
+    )
+    authorization = st.one_of(basic, values(pool).map(lambda token: f"Bearer {token}"), ANY_TEXT)
+    return st.fixed_dictionaries(
+        {},
+        optional={
+            "HTTP_AUTHORIZATION": authorization.map(_as_wsgi),
+            "HTTP_USER_AGENT": values(pool).map(_as_wsgi),
+            "HTTP_X_FORWARDED_FOR": values(pool).map(_as_wsgi),
+        },
+    )
 
 
 def calls(route: Route, pool: list[str], keys: list[str]) -> st.SearchStrategy[Call]:
@@ -308,6 +338,7 @@ def calls(route: Route, pool: list[str], keys: list[str]) -> st.SearchStrategy[C
         path=paths(route, pool, keys),
         query=parameters(route, pool),
         body=parameters(route, pool),
+        headers=headers(pool),
     )
 
 
@@ -413,3 +444,12 @@ def test_a_list_filter_past_the_calendar_is_no_server_error(login, url):
         assert response["Location"].endswith("?e=1")
     else:
         assert response.status_code == 200
+
+
+@pytest.mark.parametrize("path", [API, "/api/v3/auth/jwt"])
+def test_a_basic_username_longer_than_any_is_refused_and_counted(client, fleet, path):
+    """django-axes records the name of a failed sign-in in 255 characters: it is cut to
+    them (PostgreSQL refused a longer one: a 500)."""
+    response = client.get(path, **basic("x" * 300, "wrong"))
+    assert response.status_code == 401
+    assert AccessAttempt.objects.get().username == "x" * 255
