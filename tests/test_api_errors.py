@@ -7,6 +7,7 @@ against an SQLite file that cannot be opened."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -62,7 +63,7 @@ def api_paths() -> list[str]:
             if isinstance(entry, URLResolver):
                 walk(entry.url_patterns, route)
             elif isinstance(entry, URLPattern) and route.startswith("api/"):
-                found.append("/" + route.replace("<str:key>", "1").replace("<str:guid>", "g"))
+                found.append("/" + re.sub(r"<[^>]+>", "1", route))
 
     walk(get_resolver().url_patterns, "")
     return found
