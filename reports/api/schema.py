@@ -300,7 +300,7 @@ def openapi_document() -> dict:
     # The vendor's read resources (User, Computer, Org); imported here, as they import
     # the report's views, which import this module.
     from reports.api.vendor_schema import add_vendor_resources
-    from reports.history.api_schema import add_history_resources
+    from reports.api.compliance_schema import add_history_resources
 
     add_history_resources(document, report["security"])
     return add_vendor_resources(document, report["security"])
