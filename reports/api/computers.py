@@ -46,6 +46,7 @@ from django.db.models import Count, F, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 
 from reports.api import vendor
+from reports.api.decorators import resource
 from reports.api.visibility import reach_and_orgs, visible_devices
 from reports.cache import cached, query_key
 from reports.models import ReportRow
@@ -294,7 +295,7 @@ def counts(devices: QuerySet[ReportRow], with_alerts: bool) -> dict:
     return cached("computers", key, lambda: devices.aggregate(**figures))
 
 
-@vendor.resource
+@resource
 def computer_list(request: HttpRequest) -> HttpResponse:
     """Two queries: the counts and the page (with its devices' archives)."""
     params = ComputerListParameters(request.GET).cleaned()
@@ -313,7 +314,7 @@ def computer_list(request: HttpRequest) -> HttpResponse:
     return vendor.answer(data, params)
 
 
-@vendor.resource
+@resource
 def computer_detail(request: HttpRequest, key: str) -> HttpResponse:
     """One query: the device's rows, one an archive."""
     params = ComputerLookupParameters(request.GET).cleaned()

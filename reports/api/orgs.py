@@ -25,6 +25,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from accounts.models import Org
 from accounts.roles import Reach
 from reports.api import vendor
+from reports.api.decorators import resource
 from reports.api.visibility import reach_and_orgs
 from reports.cache import cached, query_key
 
@@ -87,7 +88,7 @@ class OrgLookupParameters(vendor.LookupParameters):
     idType = vendor.choice("id", "orgUid", "orgGuid")
 
 
-@vendor.resource
+@resource
 def org_list(request: HttpRequest) -> HttpResponse:
     """Two queries: the count and the page."""
     params = OrgListParameters(request.GET).cleaned()
@@ -117,14 +118,14 @@ def _one_org(request: HttpRequest, key: str, id_type: str) -> dict | None:
     return None if values is None else org_record(values, reach, request.user.org_id)
 
 
-@vendor.resource
+@resource
 def org_detail(request: HttpRequest, key: str) -> HttpResponse:
     params = OrgLookupParameters(request.GET).cleaned()
     org = _one_org(request, key, params["idType"])
     return vendor.not_found("org") if org is None else vendor.answer(org, params)
 
 
-@vendor.resource
+@resource
 def current_org(request: HttpRequest) -> HttpResponse:
     """The caller's own org."""
     org_id = request.user.org_id
@@ -132,7 +133,7 @@ def current_org(request: HttpRequest) -> HttpResponse:
     return vendor.not_found("org") if org is None else vendor.answer(org)
 
 
-@vendor.resource
+@resource
 def org_v3(request: HttpRequest, guid: str) -> HttpResponse:
     """The vendor's v3 org: the object itself, no envelope."""
     org = _one_org(request, guid, "orgGuid")

@@ -10,6 +10,8 @@ from __future__ import annotations
 from functools import cache
 
 from reports import row
+from reports.api.compliance_schema import add_history_resources
+from reports.api.vendor_schema import add_vendor_resources
 from reports.models import ReportRow
 from reports.query import MAX_PAGE_SIZE
 from reports.row import EXTRA_ROW, ROW, VENDOR_ROW
@@ -297,10 +299,6 @@ def openapi_document() -> dict:
             },
         },
     }
-    # The vendor's read resources (User, Computer, Org); imported here, as they import
-    # the report's views, which import this module.
-    from reports.api.vendor_schema import add_vendor_resources
-    from reports.api.compliance_schema import add_history_resources
-
+    # The compliance resource and the vendor's read resources (User, Computer, Org).
     add_history_resources(document, report["security"])
     return add_vendor_resources(document, report["security"])

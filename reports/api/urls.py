@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reports.api import computers, orgs, users, views
+from reports.api import compliance, computers, orgs, users, views
 
 
 def vendor_read_resources(version: str) -> list:
@@ -28,4 +28,5 @@ urlpatterns = [
     *vendor_read_resources(""),
     *vendor_read_resources("v1/"),
     path("v3/orgs/<str:guid>", orgs.org_v3, name="v3-org-detail"),
+    path("history/compliance", compliance.compliance_resource, name="history-compliance"),
 ]

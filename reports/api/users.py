@@ -23,6 +23,7 @@ from django.http import HttpRequest, HttpResponse
 
 from accounts.models import Org, User
 from reports.api import vendor
+from reports.api.decorators import resource
 from reports.api.visibility import reach_and_orgs, visible_users
 from reports.cache import cached, query_key
 from reports.query import InvalidParameters
@@ -128,7 +129,7 @@ def user_count(users: QuerySet[User]) -> int:
     return cached("users", query_key(users), users.count)
 
 
-@vendor.resource
+@resource
 def user_list(request: HttpRequest) -> HttpResponse:
     """Two queries: the count and the page. A page of more than STREAMED_ABOVE users is
     written as it is read."""
@@ -146,14 +147,14 @@ def user_list(request: HttpRequest) -> HttpResponse:
     return vendor.answer(head | {"users": [user_record(values) for values in rows]}, params)
 
 
-@vendor.resource
+@resource
 def current_user(request: HttpRequest) -> HttpResponse:
     """The caller: what pycpg's from_local_account asks to check a sign-in."""
     values = User.objects.filter(pk=request.user.pk).values_list(*_COLUMNS).first()
     return vendor.answer(user_record(values))
 
 
-@vendor.resource
+@resource
 def user_detail(request: HttpRequest, key: str) -> HttpResponse:
     params = UserLookupParameters(request.GET).cleaned()
     reach, _ = reach_and_orgs(request.user)

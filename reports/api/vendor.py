@@ -10,18 +10,14 @@ rather than a smaller page that would end the client's paging early.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator
-from functools import wraps
+from collections.abc import Iterable, Iterator
 from itertools import islice
 
 from django import forms
-from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict, StreamingHttpResponse
-from django.views.decorators.cache import never_cache
+from django.http import JsonResponse, QueryDict, StreamingHttpResponse
 
 from reports import clock
 from reports.api import errors
-from reports.api.authentication import api_login_required
-from reports.api.views import read_only
 from reports.query import (
     MAX_OFFSET,
     BooleanParameter,
@@ -30,23 +26,6 @@ from reports.query import (
     PositiveParameter,
 )
 from reports.row import encode_datetime
-
-
-def resource(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """GET and HEAD only (405 before anything else), never cached, signed-in callers only;
-    a bad parameter answers 400 naming it."""
-
-    @read_only
-    @never_cache
-    @api_login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except InvalidParameters as invalid:
-            return errors.invalid_parameters(invalid.errors)
-
-    return wrapper
 
 
 def text(**kwargs) -> forms.CharField:

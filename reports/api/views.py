@@ -2,40 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.csrf import csrf_exempt
 
 from accounts.roles import reach_of
 from reports import clock
-from reports.api import errors, page_cache
+from reports.api import page_cache
 from reports.api.authentication import api_login_required
+from reports.api.decorators import invalid_parameters, read_only
 from reports.api.schema import openapi_document
 from reports.cache import cached, query_key
 from reports.export import csv_response
 from reports.json_record import page_body
 from reports.query import InvalidParameters, ReportQuery, report_query
-
-ALLOWED_METHODS = ("GET", "HEAD")
-
-
-def read_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """405 with an Allow header for any method but GET and HEAD, before authentication.
-
-    The views are csrf_exempt: no method that CSRF protects ever reaches them.
-    """
-
-    @csrf_exempt
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if request.method not in ALLOWED_METHODS:
-            return errors.method_not_allowed(ALLOWED_METHODS)
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def total_count(query: ReportQuery, generation: int | None = None) -> int:
@@ -94,7 +73,7 @@ def device_backup_report(request: HttpRequest) -> HttpResponse:
             return json_page(request)
         query = report_query(request.GET, request.user)
     except InvalidParameters as invalid:
-        return errors.invalid_parameters(invalid.errors)
+        return invalid_parameters(invalid)
     if query.export == "csv":
         return csv_response(query.rows, extra_columns=query.extra_columns)
     return HttpResponse(report_page(query), content_type="application/json")

@@ -1,31 +1,23 @@
-"""Compliance by org: the page (and its CSV) and the JSON resource, one computation."""
+"""Compliance by org: the page and its CSV (the JSON twin is reports.api.compliance)."""
 
 from __future__ import annotations
 
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from accounts.roles import Reach, reach_of
+from accounts.roles import reach_of
 from reports import clock, health
-from reports.api import errors, vendor
 from reports.dashboards.views.common import page_context
-from reports.history.compliance import (
-    SORTS,
-    Compliance,
-    OutOfReach,
-    sorted_rows,
-)
+from reports.history.asking import NO_FLEET, BadParameter, compliance_asked
+from reports.history.compliance import OutOfReach
 from reports.history.reading import has_history
-from reports.history.records import csv_lines, record
-from reports.warming import figures
+from reports.history.records import csv_lines
 
-DEFAULT_SORT = "now"  # the worst first: what a review starts with
-NO_FLEET = "Compliance by org covers org subtrees; your role lets you see your own devices only."
 COLUMNS = (
     ("org", "Org"),
     ("devices", "Active devices"),
@@ -34,23 +26,6 @@ COLUMNS = (
     ("month", "30 days ago"),
     ("change", "Change"),
 )
-
-
-class BadParameter(ValueError):
-    def __init__(self, name: str, message: str):
-        super().__init__(message)
-        self.name = name
-
-
-def _compliance(reach: Reach, query) -> tuple[Compliance, list, str]:
-    """The level asked for, sorted; raises OutOfReach or BadParameter."""
-    sort = query.get("sort") or DEFAULT_SORT
-    compliance = figures.compliance(reach, query.get("org") or None)
-    try:
-        rows = sorted_rows(compliance.rows, sort)
-    except ValueError as error:
-        raise BadParameter("sort", str(error)) from None
-    return compliance, rows, sort
 
 
 def _sort_links(org: str | None, sort: str) -> list[dict]:
@@ -81,7 +56,7 @@ def compliance_page(request: HttpRequest) -> HttpResponse:
             request, "reports/compliance.html", context | {"refused": NO_FLEET}, status=403
         )
     try:
-        compliance, rows, sort = _compliance(reach, request.GET)
+        compliance, rows, sort = compliance_asked(reach, request.GET)
     except OutOfReach:
         raise Http404("No such org, or not one you may see.") from None
     except BadParameter as bad:
@@ -102,28 +77,3 @@ def compliance_page(request: HttpRequest) -> HttpResponse:
         "api_url": reverse("history-compliance") + "?" + urlencode(params | {"sort": sort}),
     }
     return render(request, "reports/compliance.html", context)
-
-
-@vendor.resource
-def compliance_resource(request: HttpRequest) -> HttpResponse:
-    reach = reach_of(request.user)
-    if not has_history(reach):
-        return errors.forbidden(NO_FLEET)
-    try:
-        compliance, rows, sort = _compliance(reach, request.GET)
-    except OutOfReach:
-        return vendor.not_found("org")
-    except BadParameter as bad:
-        return errors.invalid_parameters({bad.name: str(bad)})
-    level = compliance.level
-    return JsonResponse(
-        {
-            "data": {
-                "org": {"orgUid": level.org_uid, "orgName": level.name} if level else None,
-                "day": compliance.day.isoformat() if compliance.day else None,
-                "sort": sort,
-                "sorts": list(SORTS),
-                "rows": [record(row) for row in rows],
-            }
-        }
-    )

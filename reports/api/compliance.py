@@ -1,0 +1,39 @@
+"""GET /api/history/compliance: compliance by org as JSON, the page's twin
+(reports.history.views), one computation (reports.history.asking)."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from accounts.roles import reach_of
+from reports.api import errors, vendor
+from reports.api.decorators import resource
+from reports.history.asking import NO_FLEET, BadParameter, compliance_asked
+from reports.history.compliance import SORTS, OutOfReach
+from reports.history.reading import has_history
+from reports.history.records import record
+
+
+@resource
+def compliance_resource(request: HttpRequest) -> HttpResponse:
+    reach = reach_of(request.user)
+    if not has_history(reach):
+        return errors.forbidden(NO_FLEET)
+    try:
+        compliance, rows, sort = compliance_asked(reach, request.GET)
+    except OutOfReach:
+        return vendor.not_found("org")
+    except BadParameter as bad:
+        return errors.invalid_parameters({bad.name: str(bad)})
+    level = compliance.level
+    return JsonResponse(
+        {
+            "data": {
+                "org": {"orgUid": level.org_uid, "orgName": level.name} if level else None,
+                "day": compliance.day.isoformat() if compliance.day else None,
+                "sort": sort,
+                "sorts": list(SORTS),
+                "rows": [record(row) for row in rows],
+            }
+        }
+    )
