@@ -12,13 +12,12 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
-
 from reports.dashboards.catalog import REPORTS
+
 from reports.importing.csv_file import CsvFile, FileErrors
 from reports.importing.report_csv import parse as parse_report
 from reports.models import Device
-from reports.refresh.models import Run
-from reports.refresh.uploads import Upload
+from reports.refresh.models import Run, Upload
 from reports.row import VENDOR_CSV_HEADER
 from tests.import_support import database_snapshot, run, write_csv
 from tests.refresh_support import EXPORT, canned_vendor, csv_file, run_worker

@@ -23,8 +23,7 @@ from django.utils import timezone
 from accounts.models import Org, User
 from accounts.roles import SYSTEM_ADMINISTRATORS
 from reports.models import Device
-from reports.refresh.models import Run
-from reports.refresh.uploads import Upload
+from reports.refresh.models import Run, Upload
 from reports.row import VENDOR_CSV_HEADER
 from tests.factories import UserFactory
 from tests.import_support import database_snapshot, run, write_csv

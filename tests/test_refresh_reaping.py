@@ -28,10 +28,9 @@ from django_tasks_db.models import DBTaskResult
 
 from accounts.models import User
 from reports.refresh import jobs, liveness
-from reports.refresh.models import Run
+from reports.refresh.models import Run, Upload
 from reports.refresh.progress import Progress, sync_progress_key
 from reports.refresh.reaping import RUN_GONE, UPLOAD_GONE, reap
-from reports.refresh.uploads import Upload
 from tests.import_support import write_csv
 from tests.test_import_backup_report import vendor_row
 
@@ -212,7 +211,7 @@ def in_django(env: dict[str, str], code: str) -> str:
 QUEUE_AN_IMPORT = """
 import os, shutil
 from reports.refresh import jobs
-from reports.refresh.uploads import Upload
+from reports.refresh.models import Upload
 rows = int(os.environ["ROWS"])
 totals = {"created": rows, "updated": 0, "removed": 0, "unchanged": 0}
 upload = Upload.objects.create(

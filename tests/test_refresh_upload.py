@@ -16,8 +16,7 @@ from accounts.models import Org, User
 from reports.importing import csv_file as csv_module
 from reports.models import Device
 from reports.refresh import progress as progress_module
-from reports.refresh.models import Run
-from reports.refresh.uploads import Upload
+from reports.refresh.models import Run, Upload
 from tests.factories import UserFactory
 from tests.import_support import database_snapshot
 from tests.refresh_support import (

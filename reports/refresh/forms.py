@@ -14,7 +14,7 @@ from reports.importing import mass_removal
 from reports.importing.csv_file import CsvFile, ImportFailed
 from reports.importing.orgs import COLUMNS as ORG_COLUMNS
 from reports.models import Device
-from reports.refresh.uploads import Upload
+from reports.refresh.models import Upload
 from reports.row import VENDOR_CSV_HEADER
 
 WHAT = {

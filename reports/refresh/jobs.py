@@ -22,7 +22,7 @@ from reports.importing.orgs import parse as parse_tree
 from reports.importing.report_csv import parse as parse_report
 from reports.refresh.liveness import current
 from reports.refresh.log import count, describe, recorded
-from reports.refresh.models import Run
+from reports.refresh.models import Run, Upload
 from reports.refresh.progress import (
     CHECK,
     CountedCsvFile,
@@ -33,7 +33,6 @@ from reports.refresh.progress import (
     sync_progress_key,
 )
 from reports.refresh.sync import AnotherSyncIsRunning, sync
-from reports.refresh.uploads import Upload
 from reports.refresh.vendor import SyncFailed, Vendor
 
 State = Upload.State

@@ -21,9 +21,8 @@ from django_tasks import TaskResult, TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from reports.refresh import liveness
-from reports.refresh.models import Run
+from reports.refresh.models import Run, Upload
 from reports.refresh.progress import Progress, sync_progress_key, upload_progress_key
-from reports.refresh.uploads import Upload
 
 RUN_GONE = (
     "Ended without finishing: its process stopped (killed, or its machine went down) "

@@ -24,10 +24,9 @@ from accounts.roles import is_system_administrator
 from reports.dashboards.views.common import page_context
 from reports.refresh import jobs
 from reports.refresh.forms import UploadForm
-from reports.refresh.models import Run
+from reports.refresh.models import Run, Upload
 from reports.refresh.progress import LABELS, Progress, sync_progress_key
 from reports.refresh.reaping import reap
-from reports.refresh.uploads import Upload
 from reports.refresh.vendor import SyncFailed, Vendor
 
 RECENT = 10

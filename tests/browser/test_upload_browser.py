@@ -17,7 +17,7 @@ from django.db import connections
 
 from reports.models import Device
 from reports.refresh import progress as progress_module
-from reports.refresh.uploads import Upload
+from reports.refresh.models import Upload
 from tests.browser.conftest import WAIT_SECONDS
 from tests.refresh_support import (
     canned_vendor,

@@ -23,7 +23,7 @@ from django.db import models
 from django.utils import timezone
 
 from reports.importing.mass_removal import Removal
-from reports.refresh.models import Run
+from reports.refresh.models.run import Run
 from reports.refresh.progress import upload_progress_key
 
 REPORT_FILE, ORGS_FILE = "report.csv", "orgs.csv"

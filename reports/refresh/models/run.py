@@ -99,8 +99,3 @@ class Run(models.Model):
     @property
     def duration(self) -> dt.timedelta | None:
         return None if self.finished_at is None else self.finished_at - self.started_at
-
-
-# An upload in the browser has a module of its own (its files, its states); imported here,
-# after Run, which it refers to, so that Django finds the model.
-from reports.refresh.uploads import Upload  # noqa: E402, F401
