@@ -1,5 +1,5 @@
-from reports.importing.command import ImportCommand
 from reports.importing.orgs import import_orgs
+from reports.refresh.import_command import ImportCommand
 
 
 class Command(ImportCommand):

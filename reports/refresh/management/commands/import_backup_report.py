@@ -1,6 +1,6 @@
-from reports.importing.command import ImportCommand
 from reports.importing.environment import import_environment
 from reports.importing.mass_removal import EVERYTHING, OVERRIDE
+from reports.refresh.import_command import ImportCommand
 
 
 class Command(ImportCommand):
