@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.api_clients import ApiClient
-from reports.dashboards.catalog import REPORTS
+from reports.catalog import REPORTS
 
 POLICY = {
     "default-src": "'self'",

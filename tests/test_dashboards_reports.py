@@ -10,8 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils.http import urlencode
 
 from accounts.models import User
+from reports.catalog import REPORTS
 from reports.dashboards import paging
-from reports.dashboards.catalog import REPORTS
 from reports.models import ReportRow
 from reports.query import report_query
 from tests.factories import ArchiveFactory, DeviceFactory

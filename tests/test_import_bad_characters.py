@@ -12,8 +12,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
-from reports.dashboards.catalog import REPORTS
 
+from reports.catalog import REPORTS
 from reports.importing.csv_file import CsvFile, FileErrors
 from reports.importing.report_csv import parse as parse_report
 from reports.models import Device

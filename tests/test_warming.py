@@ -19,7 +19,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
 from accounts.roles import ORG_MANAGERS, SYSTEM_ADMINISTRATORS, reach_of
-from reports.dashboards.catalog import REPORTS
+from reports.catalog import REPORTS
 from reports.dashboards.overview import overview_figures, overview_of
 from reports.dashboards.paging import summarize
 from reports.health import warning_days

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from django.urls import reverse
 
 from accounts.roles import reach_of
-from reports.dashboards.catalog import REPORTS
+from reports.catalog import REPORTS
 from reports.dashboards.overview import ACTIVE
 from reports.health import Health, device_health_counts, health_of, health_q, per_device
 from reports.models import ReportRow

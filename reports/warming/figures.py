@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 
 from accounts.roles import Reach
 from reports.cache import query_key, warmed
-from reports.dashboards.catalog import Report
+from reports.catalog import Report
 from reports.dashboards.overview import OverviewFigures, overview_figures
 from reports.dashboards.paging import Summary, summarize
 from reports.history.compliance import Compliance, compliance_of

@@ -22,7 +22,7 @@ from django.http import QueryDict
 from accounts.models import User
 from accounts.roles import ORG_MANAGERS, SYSTEM_ADMINISTRATORS, Reach, reach_of
 from reports import cache, clock
-from reports.dashboards.catalog import REPORTS
+from reports.catalog import REPORTS
 from reports.dashboards.filters import dashboard_query
 from reports.history.reading import has_history
 from reports.history.snapshots import day_of

@@ -6,7 +6,7 @@ import io
 import pytest
 
 from accounts.models import User
-from reports.dashboards.catalog import REPORTS
+from reports.catalog import REPORTS
 from reports.query import report_query
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

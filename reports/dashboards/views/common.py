@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 
 from accounts.roles import reach_of
-from reports.dashboards.catalog import REPORTS
+from reports.catalog import REPORTS
 from reports.history.reading import has_history
 
 

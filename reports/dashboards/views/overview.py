@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET
 
 from accounts.roles import Reach
 from reports import clock, health
-from reports.dashboards.catalog import REPORTS
+from reports.catalog import REPORTS
 from reports.dashboards.charts import Bar, bar_chart
 from reports.dashboards.overview import Overview
 from reports.dashboards.views.common import page_context

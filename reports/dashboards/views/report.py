@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from reports import health
-from reports.dashboards.catalog import REPORTS, SEARCH_PARAMETERS, Report
+from reports.catalog import REPORTS, SEARCH_PARAMETERS, Report
 from reports.dashboards.filters import DASHBOARD_PARAMETERS, dashboard_query
 from reports.dashboards.forms import DEFAULT_PAGE_SIZE, ReportForm
 from reports.dashboards.links import QueryLinks
