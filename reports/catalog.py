@@ -1,7 +1,9 @@
-"""The five reports of spec section 5: what each asks by default and how it is drawn.
+"""The five reports of spec section 5: what each is and asks by default.
 
 Defaults are plain report parameters, so a report's URL is the API's query and can be
-bookmarked; a bare report URL redirects to them.
+bookmarked; a bare report URL redirects to them. The core's, as the dashboards, the
+menu, the digests and warming all name the reports; how a report is drawn (its table,
+its filter controls) is the dashboards' own (reports.dashboards.report_pages).
 """
 
 from __future__ import annotations
@@ -10,8 +12,6 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.urls import reverse
-
-from reports.dashboards import tables
 
 # The search report lists rows only once one of these narrows them.
 SEARCH_PARAMETERS = ("user", "device", "org", "userUid", "deviceUid", "orgUid", "archiveGuid")
@@ -23,14 +23,8 @@ class Report:
     title: str
     question: str  # what the report answers, under its title
     defaults: tuple[tuple[str, str], ...]
-    table: type[tables.ReportTable]
-    fields: tuple[str, ...]  # the filter form's visible controls
     totals: bool = False  # exact device count and bytes for the whole filtered set
     needs_search: bool = False
-
-    @property
-    def template(self) -> str:
-        return f"reports/{self.slug.replace('-', '_')}.html"
 
     @property
     def path(self) -> str:
@@ -52,16 +46,12 @@ REPORTS: dict[str, Report] = {
             title="Backup status",
             question="Active devices, longest since their last connection first.",
             defaults=(("active", "true"), ("srtKey", "lastConnectedDate"), ("srtDir", "asc")),
-            table=tables.BackupStatusTable,
-            fields=("user", "device", "org", "os", "destination", "active", "alerted", "health"),
         ),
         Report(
             slug="disk-usage",
             title="Disk usage",
             question="Who uses the most storage: largest archives first.",
             defaults=(("srtKey", "archiveBytes"), ("srtDir", "desc")),
-            table=tables.DiskUsageTable,
-            fields=("user", "device", "org", "os", "destination", "active", "coldStorage"),
             totals=True,
         ),
         Report(
@@ -74,8 +64,6 @@ REPORTS: dict[str, Report] = {
                 ("srtKey", "selectedBytes"),
                 ("srtDir", "desc"),
             ),
-            table=tables.MigrationPlanTable,
-            fields=("os", "org", "user", "device", "active"),
             totals=True,
         ),
         Report(
@@ -87,8 +75,6 @@ REPORTS: dict[str, Report] = {
                 ("srtKey", "lastConnectedDate"),
                 ("srtDir", "asc"),
             ),
-            table=tables.ColdStorageTable,
-            fields=("user", "device", "org", "destination", "active", "coldStorage"),
             totals=True,
         ),
         Report(
@@ -97,8 +83,6 @@ REPORTS: dict[str, Report] = {
             question="Find users, devices and orgs by name or by reference (employee ID, "
             "asset tag, org code).",
             defaults=(("srtKey", "username"), ("srtDir", "asc")),
-            table=tables.SearchTable,
-            fields=("user", "device", "org"),
             needs_search=True,
         ),
     )

@@ -28,6 +28,18 @@ from django.db import connections
 from django.db.models import BigIntegerField, Count, F, Func, Q, QuerySet
 
 from reports import clock
+from reports.models import Device
+
+# A device is active when its status is Active: the report's active=true. Health counts
+# active devices only (an inactive one's old backup alarms nobody). The one home of the
+# rule, for the rows (ACTIVE) and for one value (is_active).
+ACTIVE_STATUS: str = Device.Status.ACTIVE.value
+ACTIVE = Q(status=ACTIVE_STATUS)
+
+
+def is_active(status: str | None) -> bool:
+    return status == ACTIVE_STATUS
+
 
 # Extra edges of the "days since last completed backup" chart, besides the thresholds.
 CHART_EDGES_DAYS = (1, 30, 90)

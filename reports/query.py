@@ -8,6 +8,7 @@ understood. Nothing here joins the environment tables: everything is on ReportRo
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import django_filters
@@ -17,6 +18,7 @@ from django.http import QueryDict
 
 from accounts.models import Org
 from accounts.roles import Reach
+from reports.health import ACTIVE
 from reports.models import ReportRow
 from reports.read_model import SEARCH_SEPARATOR, search_text
 from reports.row import ATTRIBUTE_OF, FIELD_NAMES
@@ -147,7 +149,7 @@ class ReportFilter(django_filters.FilterSet):
         return qs.filter(org_path__startswith=path) if path else qs.none()
 
     def filter_active(self, qs: QuerySet, name: str, value: bool) -> QuerySet:
-        return qs.filter(status="Active") if value else qs.exclude(status="Active")
+        return qs.filter(ACTIVE) if value else qs.exclude(ACTIVE)
 
     def filter_cold_storage(self, qs: QuerySet, name: str, value: bool) -> QuerySet:
         # A device with no archive has nothing in cold storage.
@@ -197,14 +199,15 @@ def ordering(sort_key: str | None, descending: bool) -> list:
     return [F(a).asc(nulls_first=True) for a in attributes]
 
 
-def _known_values(params: QueryDict) -> tuple[dict[str, str], dict[str, str]]:
-    """The known parameters' values, and the errors of those given more than once.
+def given_once(params: QueryDict, names: Iterable[str]) -> tuple[dict[str, str], dict[str, str]]:
+    """The values of these parameters, and the errors of those given more than once: the
+    one rule for every parameter of the API, the export and the dashboards.
 
     An empty value counts as not given (`?pgNum=2&pgNum=` is page 2). Two values are
     ambiguous: rather than guess which the caller meant, the answer names them.
     """
     values, errors = {}, {}
-    for name in ReportFilter.base_filters:
+    for name in names:
         given = [value for value in params.getlist(name) if value != ""]
         if len(given) > 1:
             errors[name] = f"given {len(given)} times; give it once."
@@ -221,7 +224,7 @@ def report_query(params: QueryDict | dict, user, reach: Reach | None = None) -> 
     """
     repeated: dict[str, str] = {}
     if isinstance(params, QueryDict):
-        params, repeated = _known_values(params)
+        params, repeated = given_once(params, ReportFilter.base_filters)
     if reach is None:
         visible = ReportRow.objects.visible_to(user)
     else:

@@ -49,6 +49,7 @@ from reports.api import vendor
 from reports.api.decorators import resource
 from reports.api.visibility import reach_and_orgs, visible_devices
 from reports.cache import cached, query_key
+from reports.health import ACTIVE, is_active
 from reports.models import ReportRow
 from reports.query import InvalidParameters
 from reports.read_model import SEARCH_SEPARATOR, search_text
@@ -127,7 +128,7 @@ def computer_record(values) -> dict:
         "guid": guid,
         "type": "COMPUTER",
         "status": status,
-        "active": status == "Active",
+        "active": is_active(status),
         "blocked": False,
         "alertState": alert_state(states),
         "alertStates": states,
@@ -258,8 +259,7 @@ class ComputerLookupParameters(vendor.LookupParameters):
 def _filtered(request: HttpRequest, params: dict) -> QuerySet[ReportRow]:
     devices = visible_devices(request.user)
     if params["active"] is not None:
-        active = Q(status="Active")
-        devices = devices.filter(active) if params["active"] else devices.exclude(active)
+        devices = devices.filter(ACTIVE) if params["active"] else devices.exclude(ACTIVE)
     if params["blocked"]:  # nothing is blocked here
         devices = devices.none()
     if params["orgUid"]:

@@ -24,6 +24,7 @@ from reports.query import (
     ChoiceParameter,
     InvalidParameters,
     PositiveParameter,
+    given_once,
 )
 from reports.row import encode_datetime
 
@@ -45,13 +46,7 @@ class Parameters(forms.Form):
     DeviceBackupReport; booleans take any letter case (`True`, as requests sends it)."""
 
     def __init__(self, query: QueryDict):
-        values, self.repeated = {}, {}
-        for name in self.base_fields:
-            given = [value for value in query.getlist(name) if value != ""]
-            if len(given) > 1:
-                self.repeated[name] = f"given {len(given)} times; give it once."
-            elif given:
-                values[name] = given[0]
+        values, self.repeated = given_once(query, self.base_fields)
         super().__init__(values)
 
     def cleaned(self) -> dict:

@@ -10,7 +10,7 @@ from urllib.parse import quote
 import django_tables2 as tables
 from django.utils.html import format_html
 
-from reports.health import health_of
+from reports.health import health_of, is_active
 from reports.templatetags.backup_format import (
     age,
     alert_badges,
@@ -104,7 +104,7 @@ class StatusColumn(tables.Column):
         super().__init__(accessor="status", verbose_name="Status", **kwargs)
 
     def render(self, value):
-        kind = "ok" if value == "Active" else "neutral"
+        kind = "ok" if is_active(value) else "neutral"
         return format_html('<span class="badge badge-{}">{}</span>', kind, value)
 
 

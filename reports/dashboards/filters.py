@@ -20,7 +20,13 @@ from django.http import QueryDict
 
 from reports import health
 from reports.models import ReportRow
-from reports.query import ChoiceParameterFilter, InvalidParameters, ReportQuery, report_query
+from reports.query import (
+    ChoiceParameterFilter,
+    InvalidParameters,
+    ReportQuery,
+    given_once,
+    report_query,
+)
 
 DASHBOARD_PARAMETERS = ("health", "backupAge", "exactOrgUid")
 
@@ -62,11 +68,7 @@ def dashboard_query(params: QueryDict, user) -> ReportQuery:
 
     Raises InvalidParameters naming every bad parameter, the shared ones and ours.
     """
-    errors: dict[str, str] = {}
-    for name in DASHBOARD_PARAMETERS:
-        given = [value for value in params.getlist(name) if value != ""]
-        if len(given) > 1:  # as the shared grammar: ambiguous, so named rather than guessed
-            errors[name] = f"given {len(given)} times; give it once."
+    _, errors = given_once(params, DASHBOARD_PARAMETERS)
     query = None
     try:
         query = report_query(params, user)

@@ -14,6 +14,7 @@ from django.db.models import Count, F, Q, QuerySet, Sum
 
 from accounts.models import Org
 from reports.health import (
+    ACTIVE,
     NEVER_Q,
     BackupDates,
     DeviceHealthCounts,
@@ -23,8 +24,6 @@ from reports.health import (
 )
 
 TOP_ORGS = 10
-# As the report's active=true: the device's status is Active.
-ACTIVE = Q(status="Active")
 KNOWN_OS = ("win", "mac", "linux")  # the vendor's values; anything else counts as other
 
 

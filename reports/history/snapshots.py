@@ -16,8 +16,7 @@ from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
 from reports import clock
-from reports.dashboards.overview import ACTIVE
-from reports.health import Health, health_q
+from reports.health import ACTIVE, Health, health_q
 from reports.history.models import Snapshot
 from reports.locks import wait_in_transaction
 from reports.models import ReportRow

@@ -10,8 +10,7 @@ from dataclasses import dataclass
 
 from django.db.models import F
 
-from reports.dashboards.overview import ACTIVE
-from reports.health import Health, health_of, health_q, per_device
+from reports.health import ACTIVE, Health, health_of, health_q, per_device
 from reports.models import ReportRow
 from reports.notifications.models import AlertedDevice, Message, Preference, SiteSwitch
 

@@ -11,8 +11,14 @@ from django.urls import reverse
 
 from accounts.roles import reach_of
 from reports.catalog import REPORTS
-from reports.dashboards.overview import ACTIVE
-from reports.health import Health, device_health_counts, health_of, health_q, per_device
+from reports.health import (
+    ACTIVE,
+    Health,
+    device_health_counts,
+    health_of,
+    health_q,
+    per_device,
+)
 from reports.models import ReportRow
 from reports.notifications.links import absolute, device_url
 

@@ -1,4 +1,5 @@
-"""The five reports: one view, each report's table, defaults and template from the catalog."""
+"""The five reports: one view; each report's defaults from the catalog (reports.catalog),
+its table, controls and template from reports.dashboards.report_pages."""
 
 from __future__ import annotations
 
@@ -8,20 +9,21 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from reports import health
-from reports.catalog import REPORTS, SEARCH_PARAMETERS, Report
+from reports.catalog import SEARCH_PARAMETERS
 from reports.dashboards.filters import DASHBOARD_PARAMETERS, dashboard_query
 from reports.dashboards.forms import DEFAULT_PAGE_SIZE, ReportForm
 from reports.dashboards.links import QueryLinks
 from reports.dashboards.paging import Page, fetch_page
+from reports.dashboards.report_pages import REPORT_PAGES, ReportPage
 from reports.dashboards.views.common import page_context
 from reports.export import csv_response
 from reports.query import InvalidParameters
 from reports.warming import figures
 
 
-def _report(slug: str) -> Report:
+def _report_page(slug: str) -> ReportPage:
     try:
-        return REPORTS[slug]
+        return REPORT_PAGES[slug]
     except KeyError:
         raise Http404("No such report") from None
 
@@ -29,7 +31,8 @@ def _report(slug: str) -> Report:
 @login_required
 @require_GET
 def report_page(request: HttpRequest, slug: str) -> HttpResponse:
-    report = _report(slug)
+    drawn = _report_page(slug)
+    report = drawn.report
     if not request.GET:
         return redirect(report.default_url)
     params = request.GET
@@ -45,16 +48,16 @@ def report_page(request: HttpRequest, slug: str) -> HttpResponse:
         query = dashboard_query(params, request.user)
     except InvalidParameters as invalid:
         context["form"] = ReportForm(
-            params, shown=report.fields, page_size=page_size, rejected=tuple(invalid.errors)
+            params, shown=drawn.fields, page_size=page_size, rejected=tuple(invalid.errors)
         )
         context["errors"] = invalid.errors
-        return render(request, report.template, context, status=400)
+        return render(request, drawn.template, context, status=400)
 
     if query.export == "csv":
         return csv_response(query.rows, extra_columns=query.extra_columns)
     if params.get("pgSize"):
         page_size = query.page_size
-    context["form"] = form = ReportForm(params, shown=report.fields, page_size=page_size)
+    context["form"] = form = ReportForm(params, shown=drawn.fields, page_size=page_size)
     context["chips"] = [
         (name, value, links.without(name))
         for name, value in form.carried
@@ -63,15 +66,15 @@ def report_page(request: HttpRequest, slug: str) -> HttpResponse:
     context["dashboard_only"] = [name for name in DASHBOARD_PARAMETERS if params.get(name)]
     context["api_url"] = links.api(page_size)
     if report.needs_search and not any(params.get(name) for name in SEARCH_PARAMETERS):
-        return render(request, report.template, context | {"awaiting_search": True})
+        return render(request, drawn.template, context | {"awaiting_search": True})
 
     summary = figures.summary(report, query.rows)
     page = fetch_page(query.rows, query.page_number, page_size, summary)
-    table = report.table(
+    table = drawn.table(
         page.rows, links=links, sort_key=query.sort_key, descending=query.sort_descending
     )
     context |= {"summary": summary, "page": page, "table": table, "pager": _pager(page, links)}
-    return render(request, report.template, context)
+    return render(request, drawn.template, context)
 
 
 def _pager(page: Page, links: QueryLinks) -> dict[str, str | None]:
