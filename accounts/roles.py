@@ -38,6 +38,13 @@ class Reach:
         return "Desktop user"
 
     @property
+    def has_fleet(self) -> bool:
+        """A reach over org subtrees (or everything): those have fleet figures, the
+        health history, compliance by org and the digest. Anyone else sees their own
+        devices only, a few rows."""
+        return self.everything or bool(self.org_paths)
+
+    @property
     def scope(self) -> Reach:
         """The same rows, without who holds the reach where that adds nothing: an org
         manager's own devices are in their org, so within their subtree. Two managers

@@ -276,6 +276,14 @@ MIRROR_REMOVAL_LIMIT_PERCENT = env_int("MIRROR_REMOVAL_LIMIT_PERCENT", 10)
 # days (today included); `manage.py snapshot_health` removes older ones.
 HISTORY_DAYS = env_int("HISTORY_DAYS", 400)
 
+# The figures computed ahead for every role scope after each refresh (reports.warming),
+# each feature's own: a page's new figure goes into its feature's figures.warm(); a
+# feature with figures of its own adds its warm() here. Wiring, not configuration.
+WARMED_FIGURES = [
+    "reports.dashboards.figures.warm",  # the overview, each report's default totals
+    "reports.history.figures.warm",  # the 90-day trend, compliance by org's top level
+]
+
 # Email (reports.notifications: owner alerts and digests). With EMAIL_HOST set, Django's
 # SMTP backend; unset, messages go to the console (a demo needs no mail server), or to
 # files in EMAIL_FILE_PATH when that is set. SITE_URL makes the links in a message

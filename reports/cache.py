@@ -25,6 +25,7 @@ from django.db import connection, connections, router
 from django.db.models import QuerySet
 
 from reports.models import ReadModelGeneration
+from reports.warming import store
 
 T = TypeVar("T")
 TIMEOUT_SECONDS = 3600
@@ -77,8 +78,6 @@ def cached(name: str, key: str, compute: Callable[[], T], number: int | None = N
 
 def warmed(name: str, key: str, compute: Callable[[], T]) -> T:
     """As cached(), and what warm() stored for the key found before computing it."""
-    from reports.warming import store
-
     number = generation()
     if number is None:
         return compute()
@@ -92,8 +91,6 @@ def warmed(name: str, key: str, compute: Callable[[], T]) -> T:
 
 def warm(name: str, key: str, compute: Callable[[], T]) -> T:
     """compute() now, stored for every process to find through warmed()."""
-    from reports.warming import store
-
     number = generation()
     if number is None:
         return compute()

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from accounts.models import Org
 from accounts.roles import ROLE_GROUPS, reach_of
 from reports.history.compliance import compliance_of
-from reports.history.reading import has_history, trend_of
+from reports.history.reading import trend_of
 from reports.history.snapshots import take
 from reports.models import Device
 from tests.personas import ago
@@ -53,7 +53,7 @@ def test_a_viewers_history_is_exactly_their_reach(environment, healthy):
         for user in users:
             reach = reach_of(user)
             granted = orgs_granted(user)
-            assert has_history(reach) == bool(granted)
+            assert reach.has_fleet == bool(granted)
             devices = Device.objects.filter(user__org__in=granted, status="Active")
             trend = trend_of(reach, today)
             if devices.exists():

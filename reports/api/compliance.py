@@ -10,14 +10,13 @@ from reports.api import errors, vendor
 from reports.api.decorators import resource
 from reports.history.asking import NO_FLEET, BadParameter, compliance_asked
 from reports.history.compliance import SORTS, OutOfReach
-from reports.history.reading import has_history
 from reports.history.records import record
 
 
 @resource
 def compliance_resource(request: HttpRequest) -> HttpResponse:
     reach = reach_of(request.user)
-    if not has_history(reach):
+    if not reach.has_fleet:
         return errors.forbidden(NO_FLEET)
     try:
         compliance, rows, sort = compliance_asked(reach, request.GET)

@@ -4,8 +4,8 @@ way by both: a level of the viewer's reach (`org`) and a sort."""
 from __future__ import annotations
 
 from accounts.roles import Reach
+from reports.history import figures
 from reports.history.compliance import Compliance, ComplianceRow, sorted_rows
-from reports.warming import figures
 
 DEFAULT_SORT = "now"  # the worst first: what a review starts with
 NO_FLEET = "Compliance by org covers org subtrees; your role lets you see your own devices only."

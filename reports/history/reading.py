@@ -38,11 +38,6 @@ class Figures:
         return Figures(*(getattr(self, f) + getattr(other, f) for f in FIGURES + STORAGE))
 
 
-def has_history(reach: Reach) -> bool:
-    """Only a reach over org subtrees has fleet figures to remember."""
-    return reach.everything or bool(reach.org_paths)
-
-
 def snapshots_of(reach: Reach) -> QuerySet[Snapshot]:
     """The snapshot rows of the orgs in the viewer's reach."""
     if reach.everything:

@@ -15,7 +15,6 @@ from reports import clock, health
 from reports.dashboards.views.common import page_context
 from reports.history.asking import NO_FLEET, BadParameter, compliance_asked
 from reports.history.compliance import OutOfReach
-from reports.history.reading import has_history
 from reports.history.records import csv_lines
 
 COLUMNS = (
@@ -51,7 +50,7 @@ def _sort_links(org: str | None, sort: str) -> list[dict]:
 def compliance_page(request: HttpRequest) -> HttpResponse:
     reach = reach_of(request.user)
     context = page_context(request, "compliance") | {"warning_days": health.warning_days()}
-    if not has_history(reach):
+    if not reach.has_fleet:
         return render(
             request, "reports/compliance.html", context | {"refused": NO_FLEET}, status=403
         )

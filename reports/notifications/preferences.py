@@ -19,8 +19,7 @@ def preference_of(user) -> Preference:
 
 def gets_digests(user) -> bool:
     """The digest is of a reach wider than one's own devices: managers and administrators."""
-    reach = reach_of(user)
-    return reach.everything or bool(reach.org_paths)
+    return reach_of(user).has_fleet
 
 
 def digest_recipients():

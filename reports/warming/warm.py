@@ -4,30 +4,27 @@ each refresh, so that no visitor pays for a cold cache (issue 12, point 2).
 A scope is what a role sees (accounts.roles, Reach.scope): everything, for the system
 administrators; an org's subtree, for each org that has an org manager. Desktop users
 see their own devices, whose figures are cheap. Each scope is warmed as one of its
-holders would ask, through reports.warming.figures, so the keys are the pages' own.
+holders would ask, by the features whose pages show the figures: each `warm()` of
+settings.WARMED_FIGURES (reports.dashboards.figures, reports.history.figures), which
+goes through the pages' own accessors, so the keys are the pages' own.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from urllib.parse import urlencode
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
-from django.http import QueryDict
+from django.utils.module_loading import import_string
 
 from accounts.models import User
 from accounts.roles import ORG_MANAGERS, SYSTEM_ADMINISTRATORS, Reach, reach_of
 from reports import cache, clock
-from reports.catalog import REPORTS
-from reports.dashboards.filters import dashboard_query
-from reports.history.reading import has_history
-from reports.history.snapshots import day_of
-from reports.models import ReportRow
-from reports.warming import figures, store
+from reports.warming import store
 
 logger = logging.getLogger(__name__)
 
@@ -54,31 +51,21 @@ def holders() -> Iterator[tuple[Reach, User]]:
     seen: set[Reach] = set()
     for user in candidates:
         scope = reach_of(user).scope
-        if has_history(scope) and scope not in seen:
+        if scope.has_fleet and scope not in seen:
             seen.add(scope)
             yield scope, user
 
 
+def figure_warmers() -> list[Callable[[User, dt.datetime], int]]:
+    """Each feature's warm(user, now), in the order of settings.WARMED_FIGURES."""
+    return [import_string(path) for path in settings.WARMED_FIGURES]
+
+
 def warm_scope(user: User, now: dt.datetime) -> int:
-    """The overview, each report's default summary, the trend (today's, and tomorrow's
-    for the hours before the daily snapshot) and compliance's top level, of this user's
-    scope. Returns how many figures were stored."""
-    through = cache.warm
-    figures.overview(ReportRow.objects.visible_to(user), through=through)
-    count = 1
-    for report in REPORTS.values():
-        if report.needs_search:
-            continue  # lists nothing until a search is given
-        query = dashboard_query(QueryDict(urlencode(report.defaults)), user)
-        figures.summary(report, query.rows, through=through)
-        count += 1
-    reach = reach_of(user)
-    today = day_of(now)
-    for day in (today, today + dt.timedelta(days=1)):
-        figures.trend(reach, day, through=through)
-        count += 1
-    figures.compliance(reach, None, through=through)
-    return count + 1
+    """Every feature's first figures of this user's scope (settings.WARMED_FIGURES): the
+    overview, each report's default totals, the trend and compliance's top level.
+    Returns how many figures were stored."""
+    return sum(warm(user, now) for warm in figure_warmers())
 
 
 def warm_everything(now: dt.datetime | None = None) -> Warmed:

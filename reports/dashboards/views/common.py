@@ -6,7 +6,6 @@ from django.http import HttpRequest
 
 from accounts.roles import reach_of
 from reports.catalog import REPORTS
-from reports.history.reading import has_history
 
 
 def page_context(request: HttpRequest, current: str) -> dict:
@@ -15,7 +14,7 @@ def page_context(request: HttpRequest, current: str) -> dict:
         "role_label": reach.role_label,
         # The admin site lets in exactly these (accounts.admin_site).
         "can_admin": reach.everything,
-        "has_history": has_history(reach),
+        "has_history": reach.has_fleet,
         "reach": reach,  # for a page's own use, so it is read once
         "nav_reports": REPORTS.values(),
         "current": current,

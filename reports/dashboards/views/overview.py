@@ -13,16 +13,17 @@ from django.views.decorators.http import require_GET
 from accounts.roles import Reach
 from reports import clock, health
 from reports.catalog import REPORTS
+from reports.dashboards import figures
 from reports.dashboards.charts import Bar, bar_chart
 from reports.dashboards.overview import Overview
 from reports.dashboards.views.common import page_context
 from reports.history.charts import trend_chart
-from reports.history.reading import TREND_DAYS, has_history
+from reports.history.figures import trend
+from reports.history.reading import TREND_DAYS
 from reports.history.snapshots import day_of
 from reports.models import ReportRow
 from reports.refresh.models import Run
 from reports.templatetags.backup_format import bytes_human
-from reports.warming import figures
 
 OS_NAMES = {"mac": "macOS", "win": "Windows", "linux": "Linux"}
 
@@ -92,10 +93,10 @@ def _data_age(now: dt.datetime) -> dict:
 
 def _trend(reach: Reach, now: dt.datetime) -> dict:
     """The 90-day health trend, for those whose reach is more than their own devices."""
-    if not has_history(reach):
+    if not reach.has_fleet:
         return {}
     today = day_of(now)
-    points = figures.trend(reach, today)
+    points = trend(reach, today)
     return {
         "trend_chart": trend_chart(points, today),
         "trend_points": points[::-1],

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET
 
 from reports import health
 from reports.catalog import SEARCH_PARAMETERS
+from reports.dashboards import figures
 from reports.dashboards.filters import DASHBOARD_PARAMETERS, dashboard_query
 from reports.dashboards.forms import DEFAULT_PAGE_SIZE, ReportForm
 from reports.dashboards.links import QueryLinks
@@ -18,7 +19,6 @@ from reports.dashboards.report_pages import REPORT_PAGES, ReportPage
 from reports.dashboards.views.common import page_context
 from reports.export import csv_response
 from reports.query import InvalidParameters
-from reports.warming import figures
 
 
 def _report_page(slug: str) -> ReportPage:

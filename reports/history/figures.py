@@ -1,0 +1,43 @@
+"""History's figures a page shows first, each under its one cache key: the 90-day trend
+and compliance by org.
+
+The pages ask for them through `warmed` (the cache, else what warming stored, else
+computed); warming (reports.warming.warm) asks the very same functions through
+`cache.warm`, by `warm()` below, so the keys cannot drift apart. Every key holds the
+viewer's scope (their reach without who holds it, accounts.roles): a manager never gets
+another scope's figures.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from accounts.roles import Reach, reach_of
+from reports import cache
+from reports.cache import warmed
+from reports.history.compliance import Compliance, compliance_of
+from reports.history.reading import Figures, trend_of
+from reports.history.snapshots import day_of
+
+
+def trend(reach: Reach, today: dt.date, through=warmed) -> list[tuple[dt.date, Figures]]:
+    key = f"{reach.scope!r}|{today.isoformat()}"
+    return through("trend", key, lambda: trend_of(reach.scope, today))
+
+
+def compliance(reach: Reach, org_uid: str | None, through=warmed) -> Compliance:
+    """Raises OutOfReach, which is not cached."""
+    key = f"{reach.scope!r}|{org_uid or ''}"
+    return through("compliance", key, lambda: compliance_of(reach.scope, org_uid))
+
+
+def warm(user, now: dt.datetime) -> int:
+    """The trend (today's, and tomorrow's for the hours before the daily snapshot) and
+    compliance's top level of this user's scope, computed and stored
+    (reports.warming); how many figures."""
+    reach = reach_of(user)
+    today = day_of(now)
+    for day in (today, today + dt.timedelta(days=1)):
+        trend(reach, day, through=cache.warm)
+    compliance(reach, None, through=cache.warm)
+    return 3
