@@ -132,7 +132,7 @@ INSTALLED_APPS = [
     "reports",
     "reports.refresh",
     "reports.history",
-    "reports.warming",  # after reports.history: its hook runs after the snapshot's
+    "reports.warming",
     "reports.notifications",
 ]
 
@@ -275,6 +275,15 @@ MIRROR_REMOVAL_LIMIT_PERCENT = env_int("MIRROR_REMOVAL_LIMIT_PERCENT", 10)
 # Backup health history (reports.history): daily snapshots per org are kept this many
 # days (today included); `manage.py snapshot_health` removes older ones.
 HISTORY_DAYS = env_int("HISTORY_DAYS", 400)
+
+# What runs after new data is in (reports.pipeline): after every successful import,
+# upload, sync and rebuild, and the daily snapshot, these steps in this order. A step's
+# failure is logged and noted on the run (Run.after_refresh); it never undoes the
+# import, and the next step still runs. Wiring, not configuration: a new step is a line.
+AFTER_REFRESH = [
+    "reports.history.snapshots.take_snapshot",  # today's health snapshot (not on a rebuild)
+    "reports.warming.warm.warm_figures",  # every scope's first figures, the new snapshot's too
+]
 
 # The figures computed ahead for every role scope after each refresh (reports.warming),
 # each feature's own: a page's new figure goes into its feature's figures.warm(); a

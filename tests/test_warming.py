@@ -248,13 +248,21 @@ def test_a_failure_to_warm_is_logged_and_the_import_stands(roles, tmp_path, monk
         raise RuntimeError("the figures could not be computed")
 
     monkeypatch.setattr(warm, "warm_scope", broken)
-    with caplog.at_level(logging.ERROR, logger="reports.warming.warm"):
+    with caplog.at_level(logging.ERROR, logger="reports.pipeline"):
         _import(tmp_path)
-    assert Run.objects.get().outcome == Run.Outcome.SUCCEEDED
+    run = Run.objects.get()
+    assert run.outcome == Run.Outcome.SUCCEEDED
     assert ReportRow.objects.filter(device_uid__startswith="device-").count() == 7
     if connection.vendor == "postgresql":  # SQLite has nothing to warm
-        assert "Warming the figures after run" in caplog.text
+        assert f"warm figures after run {run.pk} failed" in caplog.text
         assert "the figures could not be computed" in caplog.text
+        assert run.failed_steps == [
+            {
+                "step": "warm figures",
+                "note": "",
+                "error": "RuntimeError: the figures could not be computed",
+            }
+        ]
         assert not StoredFigure.objects.exists()
 
 

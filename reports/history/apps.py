@@ -6,8 +6,3 @@ class HistoryConfig(AppConfig):
     label = "history"
     verbose_name = "Backup health history"
     default_auto_field = "django.db.models.BigAutoField"
-
-    def ready(self) -> None:
-        from reports.history import hooks
-
-        hooks.connect()

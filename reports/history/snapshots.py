@@ -20,6 +20,7 @@ from reports.health import ACTIVE, Health, health_q
 from reports.history.models import Snapshot
 from reports.locks import wait_in_transaction
 from reports.models import ReportRow
+from reports.pipeline import Occasion
 
 SNAPSHOT_LOCK = 0x42524853  # "BRHS", any number of its own
 FIGURES = ("devices", "ok", "warning", "critical", "never")
@@ -90,6 +91,18 @@ def take(now: dt.datetime | None = None) -> Taken:
         )
         removed = forget_old(now)
     return Taken(day=day, orgs=len(known), removed=removed)
+
+
+def take_snapshot(occasion: Occasion) -> str:
+    """The after-refresh step (reports.pipeline): today's snapshot after new data, and
+    on a new day; a rebuild brings no new data."""
+    if occasion is Occasion.REBUILT:
+        return "not taken: a rebuild brings no new data"
+    taken = take()
+    return (
+        f"Snapshot of {taken.day}: {taken.orgs} org(s); "
+        f"{taken.removed} snapshot row(s) older than the retention removed."
+    )
 
 
 def oldest_kept(now: dt.datetime) -> dt.date:

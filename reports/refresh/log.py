@@ -4,6 +4,9 @@ The row is written before the work starts and again when it ends, each time in a
 statement of its own, outside the work's transaction: when an import fails and its
 transaction rolls back, the row that says so stays. So call `recorded()` outside any
 transaction of your own (a management command, a job of the worker).
+
+Once a run is logged as succeeded, the after-refresh pipeline runs (reports.pipeline:
+the snapshot, then warming), and what each step did is noted on the run.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from contextlib import contextmanager
 from django.utils import timezone
 
 from reports.importing.csv_file import printable
+from reports.pipeline import Occasion, after_refresh
 from reports.refresh import liveness
 from reports.refresh.models import Run
 from reports.refresh.reaping import reap
@@ -51,6 +55,7 @@ def recorded(
         raise
     run.outcome = Run.Outcome.SUCCEEDED
     _finish(run)
+    _after_refresh(run)
 
 
 def _finish(run: Run) -> None:
@@ -68,6 +73,22 @@ def _finish(run: Run) -> None:
             "exported_at",
         ]
     )
+
+
+# Why the steps after a run run: an import or a sync brought data in; a rebuild did not.
+OCCASIONS = {
+    Run.Kind.IMPORT: Occasion.NEW_DATA,
+    Run.Kind.SYNC: Occasion.NEW_DATA,
+    Run.Kind.REBUILD: Occasion.REBUILT,
+}
+
+
+def _after_refresh(run: Run) -> None:
+    """The after-refresh pipeline, each step's outcome noted on the run (a failure too:
+    the run stays succeeded, its data in)."""
+    outcomes = after_refresh(OCCASIONS[run.kind], f"run {run.pk}")
+    run.after_refresh = [outcome.as_dict() for outcome in outcomes]
+    run.save(update_fields=["after_refresh"])
 
 
 def count(run: Run, outcome) -> None:

@@ -6,8 +6,3 @@ class WarmingConfig(AppConfig):
     label = "warming"
     verbose_name = "Figures computed ahead"
     default_auto_field = "django.db.models.BigAutoField"
-
-    def ready(self) -> None:
-        from reports.warming import hooks
-
-        hooks.connect()

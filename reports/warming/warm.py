@@ -12,7 +12,6 @@ goes through the pages' own accessors, so the keys are the pages' own.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -24,9 +23,8 @@ from django.utils.module_loading import import_string
 from accounts.models import User
 from accounts.roles import ORG_MANAGERS, SYSTEM_ADMINISTRATORS, Reach, reach_of
 from reports import cache, clock
+from reports.pipeline import Occasion
 from reports.warming import store
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -92,10 +90,8 @@ def warm_everything(now: dt.datetime | None = None) -> Warmed:
     return Warmed(scopes, stored)
 
 
-def warm_logged(after: str) -> Warmed | None:
-    """warm_everything(), a failure logged: the data is in whether or not it is warm."""
-    try:
-        return warm_everything()
-    except Exception:
-        logger.exception("Warming the figures after %s failed; they are computed on demand", after)
-        return None
+def warm_figures(occasion: Occasion) -> str:
+    """The after-refresh step (reports.pipeline), after the snapshot, which the trend
+    shows. If it fails, the figures are computed on demand, as before warming."""
+    warmed = warm_everything()
+    return f"{warmed.figures} figure(s) of {warmed.scopes} scope(s) computed ahead"

@@ -76,6 +76,11 @@ class Run(models.Model):
     unchanged = models.PositiveBigIntegerField(default=0)
     summary = models.TextField(blank=True)
     error = models.TextField(blank=True)
+    # What ran once the data was in (reports.pipeline), in order: each step's
+    # {step, note, error}. A failed step leaves the run succeeded: the data is in.
+    after_refresh = models.JSONField(
+        default=list, blank=True, help_text="The steps after the run: what each did, or its error."
+    )
     # Who does the run (reports.refresh.liveness): if it dies, reports.refresh.reaping
     # ends the run as failed instead of leaving it running for ever.
     worker = models.CharField(max_length=200, blank=True, editable=False)
@@ -95,6 +100,11 @@ class Run(models.Model):
     def data_as_of(self) -> dt.datetime:
         """How old the data this run brought in is."""
         return self.exported_at or self.started_at
+
+    @property
+    def failed_steps(self) -> list[dict]:
+        """The steps after the run that failed, each {step, note, error}."""
+        return [step for step in self.after_refresh if step.get("error")]
 
     @property
     def duration(self) -> dt.timedelta | None:

@@ -1,25 +1,25 @@
-"""Take today's health snapshot of every org: run daily (health ages even when no new
-data arrives); imports and syncs take one too when they succeed."""
+"""Take today's health snapshot of every org and warm what it changed: run daily (health
+ages even when no new data arrives); imports and syncs do the same when they succeed.
+It is the after-refresh pipeline (reports.pipeline) on a new day."""
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
-from reports.history.snapshots import take
-from reports.warming.warm import warm_logged
+from reports.pipeline import Occasion, after_refresh
 
 
 class Command(BaseCommand):
     help = (
         "Record today's backup health, storage and cold storage of every org (replacing "
-        "today's earlier snapshot) and remove snapshots older than HISTORY_DAYS."
+        "today's earlier snapshot), remove snapshots older than HISTORY_DAYS, and compute "
+        "the figures it changed ahead: the steps that follow every import, on a new day."
     )
 
     def handle(self, *args, **options) -> None:
-        taken = take()
-        self.stdout.write(
-            f"Snapshot of {taken.day}: {taken.orgs} org(s); "
-            f"{taken.removed} snapshot row(s) older than the retention removed."
-        )
-        # The snapshot moved the generation on (a new day for the trend and compliance).
-        warm_logged("the daily snapshot")
+        outcomes = after_refresh(Occasion.NEW_DAY, "the daily snapshot")
+        for outcome in outcomes:
+            self.stdout.write(outcome.line())
+        failed = [outcome.line() for outcome in outcomes if outcome.failed]
+        if failed:
+            raise CommandError("; ".join(failed))
