@@ -1,7 +1,8 @@
 """Identity: the org tree and the people who own devices and log in.
 
-The org tree is a materialized path ("/1/7/42/": the primary keys from the root down),
-so "this org and everything below it" is one indexed prefix match, at any depth.
+The org tree is a materialized path ("/1/7/42/": the primary keys from the root down,
+accounts.org_paths), so "this org and everything below it" is one indexed prefix match,
+at any depth.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from django.db.models import Value
 from django.db.models.functions import Concat, Substr
 from django.dispatch import Signal
 
+from accounts import org_paths
 from accounts.access_generation import AccessGeneration  # noqa: F401  (a model of this app)
 from accounts.api_clients import ApiClient  # noqa: F401  (a model of this app)
 from accounts.password_checks import PasswordCheck  # noqa: F401  (a model of this app)
@@ -23,9 +25,10 @@ org_saved = Signal()
 
 
 class OrgQuerySet(models.QuerySet):
-    def subtree_of(self, org: Org) -> OrgQuerySet:
-        """The org and every org below it, at any depth."""
-        return self.filter(path__startswith=org.path)
+    def subtree_of(self, org: Org | str) -> OrgQuerySet:
+        """The org (given, or the org at this path) and every org below it, at any
+        depth: one indexed prefix match."""
+        return self.filter(path__startswith=org if isinstance(org, str) else org.path)
 
 
 class Org(models.Model):
@@ -55,20 +58,20 @@ class Org(models.Model):
     def save(self, *args, **kwargs) -> None:
         """Save, then keep the materialized path of this org and its subtree true."""
         with transaction.atomic():
-            parent_path = "/"
+            parent_path = org_paths.ROOT
             if self.parent_id:
                 parent_path = Org.objects.values_list("path", flat=True).get(pk=self.parent_id)
-                if self.pk and f"/{self.pk}/" in parent_path:
+                if self.pk and org_paths.passes_through(parent_path, self.pk):
                     raise ValueError(
                         f"Org {self.org_uid}: its parent would be inside its own subtree"
                     )
             super().save(*args, **kwargs)
-            old_path, new_path = self.path, f"{parent_path}{self.pk}/"
+            old_path, new_path = self.path, org_paths.child_path(parent_path, self.pk)
             if old_path != new_path:
                 Org.objects.filter(pk=self.pk).update(path=new_path)
                 if old_path:
                     # Django's startswith escapes LIKE wildcards; paths hold only digits and "/".
-                    Org.objects.filter(path__startswith=old_path).exclude(pk=self.pk).update(
+                    Org.objects.subtree_of(old_path).exclude(pk=self.pk).update(
                         path=Concat(Value(new_path), Substr("path", len(old_path) + 1))
                     )
                 self.path = new_path
@@ -76,18 +79,17 @@ class Org(models.Model):
 
     @property
     def depth(self) -> int:
-        return self.path.count("/") - 1
+        return org_paths.depth(self.path)
 
     def clean(self) -> None:
         if self.pk and self.parent_id:
             parent_path = Org.objects.values_list("path", flat=True).get(pk=self.parent_id)
-            if f"/{self.pk}/" in parent_path:
+            if org_paths.passes_through(parent_path, self.pk):
                 raise ValidationError({"parent": "An org cannot move below itself."})
 
     def ancestors(self) -> models.QuerySet[Org]:
         """Root first."""
-        pks = [int(part) for part in self.path.strip("/").split("/") if part]
-        return Org.objects.filter(pk__in=pks).order_by("path")
+        return Org.objects.filter(pk__in=org_paths.pks(self.path)).order_by("path")
 
 
 class User(AbstractUser):

@@ -1,14 +1,22 @@
 """Roles (spec section 4): which part of the fleet a user may see.
 
 Roles are Django groups with these exact names; a user's reach is the union of what
-each group grants. The report applies the reach in `ReportRow.objects.visible_to`.
+each group grants: everything, or the user's own devices plus whole org subtrees.
+`Reach.q()` is that rule as a query condition, the one every surface applies (the
+report rows, the vendor's users and orgs, history, compliance, digests, warming), and
+`Reach.covers()` the same for one org path in Python.
 """
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
+from functools import reduce
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from accounts import org_paths
+from accounts.models import Org
 
 DESKTOP_USERS = "Desktop users"
 ORG_MANAGERS = "Org managers"
@@ -19,6 +27,12 @@ ROLE_GROUPS = {
     "org-manager": ORG_MANAGERS,
     "sysadmin": SYSTEM_ADMINISTRATORS,
 }
+
+
+# Conditions that match every row and none: Django leaves the first out of the SQL, and
+# answers the second without asking the database; both combine safely with | and &.
+NOTHING = Q(pk__in=[])
+EVERYTHING = ~NOTHING
 
 
 @dataclass(frozen=True)
@@ -37,6 +51,34 @@ class Reach:
             return "Org manager"
         return "Desktop user"
 
+    def q(self, *, path: str = "", org: str = "", owner: str = "") -> Q:
+        """The reach as a condition on a model's rows: the ones whose org lies in a
+        granted subtree, and, with `owner`, the ones the holder owns.
+
+        path:  the lookup of the rows' org path ("org_path" of a report row, "path" of
+               an org, "org__path" of a snapshot): a prefix match.
+        org:   instead, the rows' foreign key to Org ("org" of a user): matched against
+               the subtree's org ids, a subquery rather than a join.
+        owner: the lookup of the owner's user id ("owner_id", "pk" of a user).
+
+        Everything matches every row and nothing no row, so the condition combines
+        with any other by & and |, as one condition: filter(reach.q(...) | other)."""
+        if self.everything:
+            return EVERYTHING
+        grants = []
+        if owner and self.owner_id is not None:
+            grants.append(Q(**{owner: self.owner_id}))
+        for subtree in self.org_paths:
+            if org:
+                grants.append(Q(**{f"{org}__in": Org.objects.subtree_of(subtree).values("pk")}))
+            else:
+                grants.append(Q(**{f"{path}__startswith": subtree}))
+        return reduce(operator.or_, grants) if grants else NOTHING
+
+    def covers(self, path: str) -> bool:
+        """Whether the org at this path lies in a granted subtree (reach.q in Python)."""
+        return self.everything or any(org_paths.within(path, p) for p in self.org_paths)
+
     @property
     def has_fleet(self) -> bool:
         """A reach over org subtrees (or everything): those have fleet figures, the
@@ -54,6 +96,16 @@ class Reach:
         if self.org_paths:
             return Reach(everything=False, owner_id=None, org_paths=self.org_paths)
         return self
+
+
+def with_fleet(users: QuerySet) -> QuerySet:
+    """The users whose reach has fleet figures (Reach.has_fleet), in one query:
+    superusers, system administrators, and org managers who have an org."""
+    return users.filter(
+        Q(is_superuser=True)
+        | Q(groups__name=SYSTEM_ADMINISTRATORS)
+        | Q(groups__name=ORG_MANAGERS, org__isnull=False)
+    ).distinct()
 
 
 def with_roles(users: QuerySet) -> QuerySet:

@@ -42,11 +42,10 @@ _COLUMNS = (
 
 
 def _parent_visible(reach: Reach, own_org_id: int | None, parent_id, parent_path) -> bool:
+    """As visible_orgs (reports.api.visibility) for the one parent."""
     if parent_id is None:
         return False
-    if reach.everything or parent_id == own_org_id:
-        return True
-    return any(parent_path.startswith(path) for path in reach.org_paths)
+    return parent_id == own_org_id or reach.covers(parent_path)
 
 
 def org_record(values, reach: Reach, own_org_id: int | None) -> dict:

@@ -109,7 +109,7 @@ def _filtered(users: QuerySet[User], params: dict, orgs) -> QuerySet[User]:
         path = orgs.filter(org_uid=params["orgUid"]).values_list("path", flat=True).first()
         if path is None:
             raise InvalidParameters({"orgUid": ORG_NOT_FOUND})
-        users = users.filter(org__in=Org.objects.filter(path__startswith=path).values("pk"))
+        users = users.filter(org__in=Org.objects.subtree_of(path).values("pk"))
     if params["q"]:
         q = params["q"]
         users = users.filter(

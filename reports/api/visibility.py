@@ -1,9 +1,9 @@
 """Which users, orgs and devices a caller may see (spec section 4), for the vendor's
 read resources.
 
-One rule, one source: the caller's reach (`accounts.roles.reach_of`) decides, exactly
-as `ReportRow.objects.visible_to` applies it to the report rows. A reach grants the
-caller's own things plus whole org subtrees, so here it grants:
+One rule, one source: the caller's reach (`accounts.roles.reach_of`) decides, through
+`Reach.q()`, exactly as `ReportRow.objects.visible_to` applies it to the report rows. A
+reach grants the caller's own things plus whole org subtrees, so here it grants:
 
 - users: the caller, and every user of an org in a granted subtree;
 - orgs: the caller's own org (its rows carry it already), and every org of a granted
@@ -18,34 +18,19 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from accounts.models import Org, User
-from accounts.roles import Reach, reach_of
+from accounts.roles import NOTHING, Reach, reach_of
 from reports.models import ReportRow
 
 
 def visible_users(reach: Reach) -> QuerySet[User]:
-    users = User.objects.all()
-    if reach.everything:
-        return users
-    if reach.owner_id is None:
-        return users.none()
-    allowed = Q(pk=reach.owner_id)
-    for path in reach.org_paths:
-        # The subtree's org ids (a few hundred orgs at most), not a join: a page of users
-        # reads the user table in id order and keeps the rows whose org is in the set.
-        allowed |= Q(org__in=Org.objects.filter(path__startswith=path).values("pk"))
-    return users.filter(allowed)
+    # By the subtree's org ids (a few hundred orgs at most), not a join: a page of users
+    # reads the user table in id order and keeps the rows whose org is in the set.
+    return User.objects.filter(reach.q(org="org", owner="pk"))
 
 
 def visible_orgs(reach: Reach, own_org_id: int | None) -> QuerySet[Org]:
-    orgs = Org.objects.all()
-    if reach.everything:
-        return orgs
-    if reach.owner_id is None:
-        return orgs.none()
-    allowed = Q(pk=own_org_id) if own_org_id else Q(pk__in=[])
-    for path in reach.org_paths:
-        allowed |= Q(path__startswith=path)
-    return orgs.filter(allowed)
+    own = Q(pk=own_org_id) if own_org_id and reach.owner_id is not None else NOTHING
+    return Org.objects.filter(own | reach.q(path="path"))
 
 
 def visible_devices(user) -> QuerySet[ReportRow]:

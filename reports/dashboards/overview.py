@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, F, Q, QuerySet, Sum
 
+from accounts import org_paths
 from accounts.models import Org
 from reports.health import (
     ACTIVE,
@@ -123,10 +124,6 @@ def storage_of(visible: QuerySet, devices: int) -> Storage:
     )
 
 
-def _pks(path: str) -> list[int]:
-    return [int(pk) for pk in path.strip("/").split("/") if pk]
-
-
 def storage_by_org(visible: QuerySet, limit: int = TOP_ORGS) -> list[OrgStorage]:
     """The orgs whose owners' archives take the most space (an org alone, not its subtree)."""
     biggest = list(
@@ -137,12 +134,12 @@ def storage_by_org(visible: QuerySet, limit: int = TOP_ORGS) -> list[OrgStorage]
         .order_by(F("archived").desc(), "org_id")[:limit]
     )
     orgs = Org.objects.in_bulk([o["org_id"] for o in biggest if o["org_id"]])
-    ancestors = {pk for org in orgs.values() for pk in _pks(org.path)[:-1]}
+    ancestors = {pk for org in orgs.values() for pk in org_paths.pks(org.path)[:-1]}
     names = dict(Org.objects.filter(pk__in=ancestors).values_list("pk", "name"))
     chart = []
     for o in biggest:
         org = orgs.get(o["org_id"])
-        path_names = tuple(names.get(pk, "?") for pk in _pks(org.path)[:-1]) if org else ()
+        path_names = tuple(names.get(pk, "?") for pk in org_paths.pks(org.path)[:-1]) if org else ()
         chart.append(
             OrgStorage(
                 org.org_uid if org else None,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from accounts import org_paths
 from accounts.models import Org
 from accounts.roles import Reach
 from reports.history.reading import Figures, snapshots_of
@@ -56,10 +57,6 @@ class Compliance:
     rows: list[ComplianceRow]
 
 
-def _within(reach: Reach, org: Org) -> bool:
-    return reach.everything or any(org.path.startswith(p) for p in reach.org_paths)
-
-
 def _top(reach: Reach) -> list[Org]:
     if reach.everything:
         return list(Org.objects.filter(parent__isnull=True))
@@ -67,7 +64,7 @@ def _top(reach: Reach) -> list[Org]:
 
 
 def _trail(reach: Reach, level: Org) -> list[Org]:
-    return [org for org in level.ancestors() if _within(reach, org)]
+    return [org for org in level.ancestors() if reach.covers(org.path)]
 
 
 def compliance_of(reach: Reach, org_uid: str | None = None) -> Compliance:
@@ -75,7 +72,7 @@ def compliance_of(reach: Reach, org_uid: str | None = None) -> Compliance:
     level = None
     if org_uid:
         level = Org.objects.filter(org_uid=org_uid).first()
-        if level is None or not _within(reach, level):
+        if level is None or not reach.covers(level.path):
             raise OutOfReach(org_uid)
         listed = list(level.children.all())
     else:
@@ -106,7 +103,7 @@ def _rows(snapshots, listed: list[Org], level: Org | None, day: dt.date) -> list
             key = "own"
         elif depth is not None:
             # The listed child this path passes through: its first `depth` parts.
-            key = "/" + "/".join(path.strip("/").split("/")[:depth]) + "/"
+            key = org_paths.ancestor_path(path, depth)
         else:
             # The reach's top: whichever listed path is its prefix.
             key = next((p for p in by_path if path.startswith(p)), "")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import QuerySet, Sum
 
 from accounts.roles import Reach
 from reports.history.models import Snapshot
@@ -39,15 +39,9 @@ class Figures:
 
 
 def snapshots_of(reach: Reach) -> QuerySet[Snapshot]:
-    """The snapshot rows of the orgs in the viewer's reach."""
-    if reach.everything:
-        return Snapshot.objects.all()
-    if not reach.org_paths:
-        return Snapshot.objects.none()
-    allowed = Q()
-    for path in reach.org_paths:
-        allowed |= Q(org__path__startswith=path)
-    return Snapshot.objects.filter(allowed)
+    """The snapshot rows of the orgs in the viewer's reach (none for a reach of one's
+    own devices: snapshots are per org)."""
+    return Snapshot.objects.filter(reach.q(path="org__path"))
 
 
 def daily_totals(snapshots: QuerySet[Snapshot], since: dt.date) -> dict[dt.date, Figures]:

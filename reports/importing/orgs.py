@@ -17,6 +17,7 @@ from django.db import models, transaction
 from django.db.models import Value
 from django.db.models.functions import Cast, Concat
 
+from accounts import org_paths
 from accounts.models import Org
 from reports.importing import report_rows, values
 from reports.importing.changes import (
@@ -256,9 +257,9 @@ def _paths(
         while node is not None and node not in paths:
             trail.append(node)
             node = parents[node]
-        path = "/" if node is None else paths[node]
+        path = org_paths.ROOT if node is None else paths[node]
         for uid in reversed(trail):
-            path = f"{path}{pk_of[uid]}/"
+            path = org_paths.child_path(path, pk_of[uid])
             paths[uid] = path
             if len(path) > limit:
                 # Blame the nearest org of the file on the way up: it made the tree deep.

@@ -9,7 +9,6 @@ in step by `reports.read_model`.
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Q
 
 from accounts.roles import Reach, reach_of
 
@@ -21,14 +20,7 @@ class ReportRowQuerySet(models.QuerySet):
 
     def within(self, reach: Reach) -> ReportRowQuerySet:
         """The rows of a reach; by its scope, every holder of one asks the same query."""
-        if reach.everything:
-            return self.all()
-        allowed = Q()
-        if reach.owner_id is not None:
-            allowed |= Q(owner_id=reach.owner_id)
-        for path in reach.org_paths:
-            allowed |= Q(org_path__startswith=path)
-        return self.filter(allowed) if allowed else self.none()
+        return self.filter(reach.q(path="org_path", owner="owner_id"))
 
 
 class ReportRow(models.Model):

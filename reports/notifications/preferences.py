@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q
 
-from accounts.roles import ORG_MANAGERS, SYSTEM_ADMINISTRATORS, reach_of
+from accounts.roles import reach_of, with_fleet
 from reports.notifications.models import Frequency, Preference
 
 
@@ -26,17 +25,9 @@ def digest_recipients():
     """Active org managers (with an org) and system administrators with an email address
     whose digest is not off, with their preference row (None: the defaults)."""
     users = (
-        get_user_model()
-        .objects.filter(is_active=True)
-        .exclude(email="")
-        .filter(
-            Q(is_superuser=True)
-            | Q(groups__name=SYSTEM_ADMINISTRATORS)
-            | Q(groups__name=ORG_MANAGERS, org__isnull=False)
-        )
+        with_fleet(get_user_model().objects.filter(is_active=True).exclude(email=""))
         .exclude(notification_preference__digest=Frequency.OFF)
         .select_related("org", "notification_preference")
-        .distinct()
         .order_by("pk")
     )
     for user in users:

@@ -17,11 +17,10 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
 from django.utils.module_loading import import_string
 
 from accounts.models import User
-from accounts.roles import ORG_MANAGERS, SYSTEM_ADMINISTRATORS, Reach, reach_of
+from accounts.roles import Reach, reach_of, with_fleet
 from reports import cache, clock
 from reports.pipeline import Occasion
 from reports.warming import store
@@ -36,15 +35,7 @@ class Warmed:
 def holders() -> Iterator[tuple[Reach, User]]:
     """One user of each scope that exists with fleet figures: (scope, user)."""
     candidates = (
-        User.objects.filter(is_active=True)
-        .filter(
-            Q(is_superuser=True)
-            | Q(groups__name=SYSTEM_ADMINISTRATORS)
-            | Q(groups__name=ORG_MANAGERS, org__isnull=False)
-        )
-        .select_related("org")
-        .distinct()
-        .order_by("pk")
+        with_fleet(User.objects.filter(is_active=True)).select_related("org").order_by("pk")
     )
     seen: set[Reach] = set()
     for user in candidates:

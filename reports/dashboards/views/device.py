@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from accounts import org_paths
 from accounts.models import Org
 from reports.dashboards.links import API_PATH
 from reports.dashboards.views.common import page_context
@@ -30,8 +31,8 @@ def _rows_of_device_for_user(device_uid: str, user) -> list[ReportRow]:
 
 def _org_names(org_path: str) -> list[str]:
     """Root first; the path holds the pks of the owner's org and its ancestors."""
-    pks = [int(pk) for pk in org_path.strip("/").split("/") if pk]
-    return list(Org.objects.filter(pk__in=pks).order_by("path").values_list("name", flat=True))
+    orgs = Org.objects.filter(pk__in=org_paths.pks(org_path)).order_by("path")
+    return list(orgs.values_list("name", flat=True))
 
 
 @login_required
