@@ -145,6 +145,15 @@ def reach_of(user) -> Reach:
     return Reach(everything=False, owner_id=user.pk, org_paths=org_paths)
 
 
+def reach_of_request(request) -> Reach:
+    """The signed-in user's reach, read once a request: a page and its frame
+    (backupreport.frame) both ask. Read again if request.user is replaced."""
+    kept = getattr(request, "_reach_of_user", None)
+    if kept is None or kept[0] is not request.user:
+        kept = request._reach_of_user = (request.user, reach_of(request.user))
+    return kept[1]
+
+
 def is_system_administrator(user) -> bool:
     return reach_of(user).everything
 

@@ -169,6 +169,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # Every page's menu, role label and data age (templates/base.html).
+                "backupreport.frame.page_frame",
             ],
         },
     },

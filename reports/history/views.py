@@ -10,9 +10,8 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from accounts.roles import reach_of
+from accounts.roles import reach_of_request
 from reports import clock, health
-from reports.dashboards.views.common import page_context
 from reports.history.asking import NO_FLEET, BadParameter, compliance_asked
 from reports.history.compliance import OutOfReach
 from reports.history.records import csv_lines
@@ -48,8 +47,8 @@ def _sort_links(org: str | None, sort: str) -> list[dict]:
 @login_required
 @require_GET
 def compliance_page(request: HttpRequest) -> HttpResponse:
-    reach = reach_of(request.user)
-    context = page_context(request, "compliance") | {"warning_days": health.warning_days()}
+    reach = reach_of_request(request)
+    context = {"warning_days": health.warning_days()}
     if not reach.has_fleet:
         return render(
             request, "reports/compliance.html", context | {"refused": NO_FLEET}, status=403

@@ -39,7 +39,6 @@ def notifications_page(request: HttpRequest) -> HttpResponse:
         request,
         "notifications/preferences.html",
         {
-            "current": "notifications",
             "form": form,
             "switch_form": switch_form if admin else None,
             "switch": switch,

@@ -21,7 +21,6 @@ from django_tasks_db.models import DBTaskResult
 
 from accounts.models import User
 from accounts.roles import is_system_administrator
-from reports.dashboards.views.common import page_context
 from reports.refresh import jobs
 from reports.refresh.forms import UploadForm
 from reports.refresh.models import Run, Upload
@@ -80,7 +79,7 @@ def _render_data_page(
 ) -> HttpResponse:
     vendor, vendor_problem = _vendor()
     reap()  # the lists below say which runs and jobs died, not "running"
-    context = page_context(request, "data") | {
+    context = {
         "form": form,
         "uploads": Upload.objects.select_related("user")[:RECENT],
         "runs": Run.objects.select_related("user")[:RECENT],
@@ -127,7 +126,7 @@ def _render_upload_page(
     request: HttpRequest, upload: Upload, status: int = 200, **extra
 ) -> HttpResponse:
     removal = upload.removal
-    context = page_context(request, "data") | {
+    context = {
         "upload": upload,
         "State": Upload.State,
         "working": upload.state in (Upload.State.CHECKING, Upload.State.APPLYING),
@@ -250,7 +249,7 @@ def sync_page(request: HttpRequest, task_id) -> HttpResponse:
     run = None
     if finished and job.started_at:
         run = Run.objects.of_sync_now(user_id, job.started_at)
-    context = page_context(request, "data") | {
+    context = {
         "job": job,
         "by": User.objects.filter(pk=user_id).first(),
         "finished": finished,

@@ -12,7 +12,6 @@ from django.views.decorators.http import require_GET
 from accounts import org_paths
 from accounts.models import Org
 from reports.dashboards.links import API_PATH
-from reports.dashboards.views.common import page_context
 from reports.health import health_of
 from reports.models import ReportRow
 
@@ -43,7 +42,7 @@ def device_page(request: HttpRequest, device_uid: str) -> HttpResponse:
     completed = [r.last_completed_backup_date for r in rows if r.last_completed_backup_date]
     last_backup = max(completed, default=None)
     archives = [row for row in rows if row.archive_guid]
-    context = page_context(request, "device") | {
+    context = {
         "device": device,
         "archives": archives,
         "org_names": _org_names(device.org_path),

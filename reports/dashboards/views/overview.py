@@ -4,25 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from accounts.roles import Reach
+from accounts.roles import Reach, reach_of_request
 from reports import clock, health
 from reports.catalog import REPORTS
 from reports.dashboards import figures
 from reports.dashboards.charts import Bar, bar_chart
 from reports.dashboards.overview import Overview
-from reports.dashboards.views.common import page_context
 from reports.history.charts import trend_chart
 from reports.history.figures import trend
 from reports.history.reading import TREND_DAYS
 from reports.history.snapshots import day_of
 from reports.models import ReportRow
-from reports.refresh.models import Run
 from reports.templatetags.backup_format import bytes_human
 
 OS_NAMES = {"mac": "macOS", "win": "Windows", "linux": "Linux"}
@@ -78,19 +75,6 @@ def _charts(overview: Overview) -> dict:
     }
 
 
-def _data_age(now: dt.datetime) -> dict:
-    """How old the data is: as of the export of the last successful import or sync (one
-    indexed query), and whether that is longer ago than DATA_STALE_HOURS."""
-    last = Run.objects.last_refresh()
-    stale_hours = settings.DATA_STALE_HOURS
-    return {
-        "last_refresh": last,
-        "data_checked_at": now,
-        "stale_hours": stale_hours,
-        "data_stale": last is None or now - last.data_as_of > dt.timedelta(hours=stale_hours),
-    }
-
-
 def _trend(reach: Reach, now: dt.datetime) -> dict:
     """The 90-day health trend, for those whose reach is more than their own devices."""
     if not reach.has_fleet:
@@ -112,7 +96,7 @@ def overview_page(request: HttpRequest) -> HttpResponse:
     # devices' backup dates, put into bands at this very moment.
     as_of = clock.now()
     overview = figures.overview(visible).at(as_of)
-    context = page_context(request, "overview") | {
+    context = {
         "overview": overview,
         "as_of": as_of,
         "health_cards": _health_cards(overview),
@@ -121,8 +105,7 @@ def overview_page(request: HttpRequest) -> HttpResponse:
         "status_url": REPORTS["backup-status"].default_url,
         "usage_url": REPORTS["disk-usage"].default_url,
         "cold_url": REPORTS["cold-storage"].default_url,
-        **_data_age(as_of),
         **_charts(overview),
     }
-    context |= _trend(context["reach"], as_of)
+    context |= _trend(reach_of_request(request), as_of)
     return render(request, "reports/overview.html", context)

@@ -16,7 +16,6 @@ from reports.dashboards.forms import DEFAULT_PAGE_SIZE, ReportForm
 from reports.dashboards.links import QueryLinks
 from reports.dashboards.paging import Page, fetch_page
 from reports.dashboards.report_pages import REPORT_PAGES, ReportPage
-from reports.dashboards.views.common import page_context
 from reports.export import csv_response
 from reports.query import InvalidParameters
 
@@ -38,7 +37,7 @@ def report_page(request: HttpRequest, slug: str) -> HttpResponse:
     params = request.GET
     links = QueryLinks(request.path, params)
     page_size = DEFAULT_PAGE_SIZE
-    context = page_context(request, report.slug) | {
+    context = {
         "report": report,
         "links": links,
         "warning_days": health.warning_days(),

@@ -1,0 +1,120 @@
+"""The page frame (backupreport.frame): every page, as every role, has the whole menu of
+that role, the current page marked, and the role label; a new page cannot forget them,
+and a new page the walk does not know fails the first test here."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from accounts.models import User
+from reports.catalog import REPORTS
+from reports.models import ReportRow
+from reports.notifications.links import unsubscribe_token
+from reports.notifications.models import Message
+from reports.refresh import jobs
+from reports.refresh.models import Upload
+
+# Every URL name outside the API and the admin that draws no page of its own.
+NOT_PAGES = {
+    "login",  # signed out: no menu to draw
+    "logout",
+    "upload-files",  # POSTs, answered by a redirect or the data page
+    "confirm-upload",
+    "discard-upload",
+    "sync-now",
+    "upload-status",  # JSON
+    "sync-status",
+}
+PAGES = {
+    "overview",
+    "report",
+    "device",
+    "compliance",
+    "notifications",
+    "unsubscribe",
+    "data",
+    "upload",
+    "sync",
+}
+ROLES = {
+    "root": "System administrator",
+    "alice": "Org manager",
+    "carol": "Org manager",
+    "dave": "Desktop user",
+    "sam": "Desktop user",  # in no group: their own devices
+}
+FLEET = {"root", "alice", "carol"}
+REPORT_TITLES = [report.title for report in REPORTS.values()]
+MENU = re.compile(r'<nav class="nav" aria-label="Reports">(.*?)</nav>', re.S)
+ITEM = re.compile(r'<a href="[^"]*"( aria-current="page")?>([^<]+)</a>')
+ROLE = re.compile(r'<span class="role"[^>]*>([^<]*)</span>')
+
+
+def url_names(patterns, prefix: str = ""):
+    for pattern in patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            if not route.startswith(("admin/", "api/")):
+                yield from url_names(pattern.url_patterns, route)
+        elif isinstance(pattern, URLPattern) and not route.startswith("api/"):
+            yield pattern.name
+
+
+def test_the_walk_knows_every_page():
+    assert set(url_names(get_resolver().url_patterns)) == PAGES | NOT_PAGES
+
+
+def expected_menu(name: str) -> list[str]:
+    menu = ["Overview", *REPORT_TITLES]
+    if name in FLEET:
+        menu.append("Compliance")
+    menu.append("Notifications")
+    if name == "root":
+        menu += ["Data", "Admin"]
+    return menu
+
+
+def pages(user: User, root: User) -> list[tuple[str, int, str | None]]:
+    """(address, status, the menu item marked current) of every page, for this user."""
+    admin = user == root
+    fleet = user.username in FLEET
+    device = ReportRow.objects.visible_to(user).first().device_uid
+    upload = Upload.objects.create(user=root, report_name="report.csv", state="invalid")
+    sync = jobs.sync_from_vendor.enqueue(root.pk).id
+    token = unsubscribe_token(user.pk, Message.Kind.DIGEST)
+    reports = [(report.default_url, 200, report.title) for report in REPORTS.values()]
+    return [
+        ("/", 200, "Overview"),
+        *reports,
+        (f"/devices/{device}/", 200, None),
+        ("/history/compliance/", 200 if fleet else 403, "Compliance" if fleet else None),
+        ("/notifications/", 200, "Notifications"),
+        (f"/notifications/unsubscribe/{token}/", 200, "Notifications"),
+        ("/data/", 200 if admin else 404, "Data" if admin else None),
+        (f"/data/uploads/{upload.pk}/", 200 if admin else 404, "Data" if admin else None),
+        (f"/data/sync/{sync}/", 200 if admin else 404, "Data" if admin else None),
+    ]
+
+
+@pytest.mark.parametrize("name", ROLES)
+def test_every_page_has_the_whole_menu_and_the_role_label(login, fleet, name):
+    client = login(name)
+    user = fleet["users"][name]
+    for address, status, current in pages(user, fleet["users"]["root"]):
+        response = client.get(address)
+        assert response.status_code == status, address
+        html = response.content.decode()
+        menu = MENU.search(html)
+        assert menu, f"{address}: no menu"
+        items = ITEM.findall(menu.group(1))
+        assert [label for _, label in items] == expected_menu(name), address
+        assert [label for marked, label in items if marked] == ([current] if current else [])
+        assert ROLE.findall(html) == [ROLES[name]], address
+
+
+def test_a_signed_out_visitor_gets_no_menu(client, fleet):
+    html = client.get("/accounts/login/").content.decode()
+    assert not MENU.search(html) and not ROLE.search(html)
