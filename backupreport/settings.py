@@ -134,6 +134,7 @@ INSTALLED_APPS = [
     "reports.history",
     "reports.warming",
     "reports.notifications",
+    "reports.demo",  # generate_demo_data
 ]
 
 MIDDLEWARE = [
