@@ -5,4 +5,7 @@ where each cell is), then compares with the database and writes only the differe
 in bulk and in one transaction (`changes`, `updates`), then brings the report rows in
 step (`report_rows`). `report_csv` and `backup_report` import the vendor's report
 export; `orgs` the org tree.
+
+It knows nothing of the run log: reports.refresh records each import it runs
+(import_command.py, the jobs, the sync) and what follows one (reports.pipeline).
 """
