@@ -63,6 +63,8 @@ class Reach:
 
         Everything matches every row and nothing no row, so the condition combines
         with any other by & and |, as one condition: filter(reach.q(...) | other)."""
+        if not (path or org):
+            raise TypeError("Reach.q: say where the rows' org is, by path= or org=")
         if self.everything:
             return EVERYTHING
         grants = []

@@ -84,6 +84,12 @@ def test_the_condition_combines_with_others_either_way(reaches):
     assert not orgs.filter(NOTHING).exists()
 
 
+def test_the_condition_must_say_where_the_org_is(reaches):
+    _, reach = reaches["alice"]
+    with pytest.raises(TypeError, match="path= or org="):
+        reach.q(owner="pk")
+
+
 def test_a_reach_of_nothing_sees_nothing(personas):
     nobody = Reach(everything=False, owner_id=None)
     assert not ReportRow.objects.within(nobody).exists()
