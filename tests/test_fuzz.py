@@ -38,7 +38,7 @@ from hypothesis import strategies as st
 from reports.api.computers import ComputerListParameters, ComputerLookupParameters
 from reports.api.orgs import OrgListParameters, OrgLookupParameters
 from reports.api.users import UserListParameters, UserLookupParameters
-from reports.dashboards.catalog import REPORTS
+from reports.catalog import REPORTS
 from reports.dashboards.filters import DASHBOARD_PARAMETERS
 from reports.health import Health
 from reports.history.compliance import SORTS

@@ -3,7 +3,7 @@ fields from reports.history.records so the two cannot drift."""
 
 from __future__ import annotations
 
-from reports.api.schema import SERVER_ERRORS
+from reports.api.errors import SERVER_ERRORS
 from reports.history.compliance import SORTS
 from reports.history.records import FIELDS
 

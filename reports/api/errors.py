@@ -58,3 +58,11 @@ def database_unavailable(retry_after_seconds: int) -> JsonResponse:
     )
     response["Retry-After"] = str(retry_after_seconds)
     return response
+
+
+# How every resource's OpenAPI description names the two errors any request may meet
+# (the responses themselves are described once, in reports.api.schema's components).
+SERVER_ERRORS = {
+    "500": {"$ref": "#/components/responses/ServerError"},
+    "503": {"$ref": "#/components/responses/DatabaseUnavailable"},
+}

@@ -11,6 +11,7 @@ from functools import cache
 
 from reports import row
 from reports.api.compliance_schema import add_history_resources
+from reports.api.errors import SERVER_ERRORS
 from reports.api.vendor_schema import add_vendor_resources
 from reports.models import ReportRow
 from reports.query import MAX_PAGE_SIZE
@@ -158,12 +159,6 @@ def _error(description: str, properties: dict) -> dict:
 
 
 # What any operation may answer for a fault of the server's own (backupreport.errors).
-SERVER_ERRORS = {
-    "500": {"$ref": "#/components/responses/ServerError"},
-    "503": {"$ref": "#/components/responses/DatabaseUnavailable"},
-}
-
-
 def _method_not_allowed(method: str) -> dict:
     return {
         "operationId": f"{method}DeviceBackupReport",

@@ -7,8 +7,8 @@ answers against it.
 from __future__ import annotations
 
 from reports.api.computers import ComputerListParameters, ComputerLookupParameters
+from reports.api.errors import SERVER_ERRORS
 from reports.api.orgs import OrgListParameters, OrgLookupParameters
-from reports.api.schema import SERVER_ERRORS
 from reports.api.users import UserListParameters, UserLookupParameters
 from reports.api.vendor import PageParameters
 
