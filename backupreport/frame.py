@@ -77,6 +77,8 @@ class Frame:
 
 def page_frame(request: HttpRequest) -> dict:
     """The context processor (settings.TEMPLATES)."""
-    if not request.user.is_authenticated:
+    # No user on a page answered before authentication (the edge's 400 and 404 pages).
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
         return {}
     return {"frame": Frame(request)}
