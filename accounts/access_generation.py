@@ -7,11 +7,11 @@ one of the rows it was read from changes: the user (but for the time of their la
 sign-in), their group memberships, the groups, the org tree (an org manager's reach is a
 subtree), API clients (but for their last use), and the failed sign-ins axes counts.
 
-On PostgreSQL, triggers on those tables (migration 0004) move `AccessGeneration` on to a
-number never used before (a sequence, which no rollback takes back). accounts.caller_memo
+Triggers on those tables (migration 0006, accounts.watched_tables, on PostgreSQL and
+SQLite alike) move `AccessGeneration` on to a number never used before. caller_memo
 keeps a verified caller under the number it was verified at, so a deactivation, a revoked
 client, a role taken away or a lockout is seen by the very next request, on every app
-server. SQLite has no triggers here: every request is checked, as before.
+server.
 """
 
 from __future__ import annotations
@@ -37,12 +37,9 @@ NUMBER_SQL = f"SELECT number FROM {AccessGeneration._meta.db_table} WHERE id = 1
 
 
 def current() -> int | None:
-    """The access generation now, or None where there is none to go by (SQLite, or the
-    row gone after a flush): then nothing is kept."""
-    connection = connections[DATABASE]
-    if connection.vendor != "postgresql":
-        return None
-    with connection.cursor() as cursor:  # plain SQL: read on every API request
+    """The access generation now, or None while there is none to go by (the row gone
+    after a flush, until the next write): then nothing is kept."""
+    with connections[DATABASE].cursor() as cursor:  # plain SQL: read on every API request
         cursor.execute(NUMBER_SQL)
         row = cursor.fetchone()
     return row[0] if row is not None else None

@@ -14,8 +14,8 @@ already cached. A caller that passed every check is kept here, in this process, 
 - a deadline: `SECONDS` at most, and never past the token's or the API client's own
   expiry, which come with time and not with a write.
 
-A refused caller is never kept, and where there is no access generation (SQLite) nothing
-is: every request is checked, as before.
+A refused caller is never kept, and while there is no access generation (its row flushed
+away) nothing is: every request is checked.
 """
 
 from __future__ import annotations

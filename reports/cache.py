@@ -1,12 +1,18 @@
 """Caching what is computed from the report table until the table changes.
 
 Counting or summing a million rows takes a few hundred milliseconds; the answer stays
-true until the next write. On PostgreSQL a trigger moves `ReadModelGeneration` on with
-every write, to a number never used before (a sequence, which no rollback takes back),
-and that number is part of each key, so a cached value is exact, never stale. A key is
-the SQL and parameters of the query itself: the role limit is in them, so two users
-share a value only when they asked the very same question. SQLite, the small embedded
-database, computes every time.
+true until the next write. A trigger on each table a cached figure reads moves
+`ReadModelGeneration` on with every write, to a number never used before, and that
+number is part of each key, so a cached value is exact, never stale. The triggers are
+made by one migration operation for PostgreSQL and SQLite alike
+(accounts.watched_tables.WatchTable), so both backends cache the same way. A key is the
+SQL and parameters of the query itself: the role limit is in them, so two users share a
+value only when they asked the very same question.
+
+Every cached figure is declared in `FIGURES` with the tables it reads; a figure not
+declared there cannot be cached, and tests/test_cache_figures.py fails when a declared
+table has no trigger. A new figure: add it to FIGURES; if it reads a table no figure
+read before, add `WatchTable("<table>", REPORT)` to a migration of the table's app.
 
 The figures a page shows first are also computed ahead, after every refresh
 (reports.warming), and kept in the database as well as the cache: `warmed()` finds
@@ -21,24 +27,53 @@ from typing import TypeVar
 
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
-from django.db import connection, connections, router
+from django.db import connections, router
 from django.db.models import QuerySet
 
+from accounts.watched_tables import Counter
 from reports.models import ReadModelGeneration
 from reports.warming import store
 
 T = TypeVar("T")
 TIMEOUT_SECONDS = 3600
 
+# The report generation: its table, PostgreSQL function (migrations 0004, 0005) and the
+# suffix of its triggers' names.
+REPORT = Counter(ReadModelGeneration._meta.db_table, "reports_next_generation", "generation")
+
+# Every cached figure, by the name in its keys, and the tables it reads: each must be
+# watched by a REPORT trigger (WatchTable), or its value would outlive a write.
+REPORT_ROWS = "reports_reportrow"
+USERS = "accounts_user"
+ORGS = "accounts_org"
+SNAPSHOTS = "history_snapshot"
+FIGURES: dict[str, tuple[str, ...]] = {
+    "count": (REPORT_ROWS,),  # the report API's totalCount (reports.api.views)
+    "page": (REPORT_ROWS,),  # the report API's pages (reports.api.page_cache)
+    "computers": (REPORT_ROWS,),  # Computer's counts (reports.api.computers)
+    "users": (USERS, ORGS),  # User's count (reports.api.users)
+    "orgs": (ORGS,),  # Org's count (reports.api.orgs)
+    "overview": (REPORT_ROWS,),  # the overview's figures (reports.dashboards.figures)
+    "summary": (REPORT_ROWS,),  # a report page's totals (reports.dashboards.figures)
+    "trend": (SNAPSHOTS,),  # the 90-day trend (reports.history.figures)
+    "compliance": (SNAPSHOTS, ORGS),  # compliance by org (reports.history.figures)
+}
+
+
+def figure_key(name: str, number: int, digest: str) -> str:
+    """The cache key of a declared figure's value at a generation."""
+    if name not in FIGURES:
+        raise LookupError(f"{name!r} is not in reports.cache.FIGURES: declare what it reads")
+    return f"report:{name}:{number}:{digest}"
+
 
 def generation() -> int | None:
-    """The report table's generation, or None where there is no trigger to keep it.
+    """The report table's generation, or None while there is none (a flush took the
+    row away until the next write).
 
     Read on every API page, kept or not: plain SQL, where the database the router reads
     the model from (a replica's, with the rows) answers, as the ORM would ask it; its
     query building cost a kept page a seventh of its CPU."""
-    if connection.vendor != "postgresql":
-        return None
     with connections[router.db_for_read(ReadModelGeneration)].cursor() as cursor:
         cursor.execute(NUMBER_SQL)
         row = cursor.fetchone()
@@ -57,7 +92,7 @@ def query_key(queryset: QuerySet) -> str:
 
 
 def _cache_key(name: str, number: int, key: str) -> str:
-    return f"report:{name}:{number}:{hashlib.sha256(key.encode()).hexdigest()}"
+    return figure_key(name, number, hashlib.sha256(key.encode()).hexdigest())
 
 
 def cached(name: str, key: str, compute: Callable[[], T], number: int | None = None) -> T:

@@ -10,15 +10,12 @@ import pytest
 import time_machine
 from django.contrib.auth.models import Group
 from django.core.cache import cache
-from django.db import connection
 
 from accounts.roles import SYSTEM_ADMINISTRATORS
 from reports.models import ReportRow
 from tests.api_support import API, basic, expected_keys, keys_of
 from tests.factories import NOW, ArchiveFactory, DeviceFactory
 
-ON_POSTGRES = connection.vendor == "postgresql"
-postgres_only = pytest.mark.skipif(not ON_POSTGRES, reason="the generation is PostgreSQL's")
 PERSONAS = ["alice", "carol", "dave", "sam", "erin", "sysadmin", "super"]
 
 
@@ -56,7 +53,6 @@ def test_a_page_answered_again_is_the_same_page_at_the_new_moment(client, person
     assert first["ETag"] == second["ETag"] and first["ETag"].startswith('W/"')
 
 
-@postgres_only
 def test_a_kept_page_for_a_kept_caller_costs_one_query_the_generations(
     client, personas, django_assert_num_queries
 ):

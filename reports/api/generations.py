@@ -7,16 +7,19 @@ answered from them, so that a write committed before the request is never answer
 stale. They live in one database unless report reads go to a replica
 (backupreport.routers): then the report table's comes from the replica, with its rows,
 and the access generation from the primary, where sign-ins are checked.
+
+Any backend, any engine: on the optional `backupreport.postgres` the read is also the
+connection's health check (reports.postgres_only.first_row).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db import connections, router
+from django.db import router
 
 from accounts import access_generation
-from reports import cache
+from reports import cache, postgres_only
 from reports.models import ReadModelGeneration
 
 
@@ -30,10 +33,7 @@ _BOTH_SQL = f"SELECT ({access_generation.NUMBER_SQL}), ({cache.NUMBER_SQL})"  # 
 
 
 def read() -> Generations:
-    connection = connections[access_generation.DATABASE]
-    if connection.vendor != "postgresql":
-        return Generations(access=None, report=None)
     if router.db_for_read(ReadModelGeneration) != access_generation.DATABASE:
         return Generations(access=access_generation.current(), report=cache.generation())
-    access, report = connection.fetch_first_row(_BOTH_SQL)  # backupreport.postgres
+    access, report = postgres_only.first_row(access_generation.DATABASE, _BOTH_SQL)
     return Generations(access=access, report=report)

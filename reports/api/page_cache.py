@@ -1,4 +1,4 @@
-"""The API's JSON pages, kept until the report table changes (PostgreSQL only).
+"""The API's JSON pages, kept until the report table changes.
 
 A vendor script pages through the same query again and again, and a monitoring script
 asks for the same first page every few seconds: between two writes the answer is the
@@ -14,7 +14,7 @@ same bytes but for the metadata's timestamp. A page is kept under
 
 The page is read after the generation, so it is at least as new as its key says. The
 timestamp is the request's own (reports.clock), put in front of the kept bytes on every
-answer. SQLite has no generation: every page is computed, as before.
+answer. While there is no generation (a flush took its row away), every page is computed.
 
 Each page carries a weak ETag, a digest of its bytes after the timestamp; a client that
 sends it back in If-None-Match gets a 304 while the page is unchanged. A request with
@@ -33,7 +33,7 @@ from django.http import HttpRequest, QueryDict
 
 from accounts.bounded_map import BoundedMap
 from accounts.roles import Reach
-from reports.cache import TIMEOUT_SECONDS
+from reports.cache import TIMEOUT_SECONDS, figure_key
 from reports.row import encode_datetime
 
 # page_body's bytes start with this; the timestamp goes right after it.
@@ -65,7 +65,7 @@ def page_key(number: int, scope: Reach, params: QueryDict) -> str:
     """The cache key of a page: generation, scope and every parameter as sent."""
     question = repr((scope, sorted((name, params.getlist(name)) for name in params)))
     digest = hashlib.sha256(question.encode("utf-8", "surrogatepass")).hexdigest()
-    return f"report:page:{number}:{digest}"
+    return figure_key("page", number, digest)
 
 
 def wants_fresh(request: HttpRequest) -> bool:

@@ -21,7 +21,7 @@ from django.utils.module_loading import import_string
 
 from accounts.models import User
 from accounts.roles import Reach, reach_of, with_fleet
-from reports import cache, clock
+from reports import cache, clock, postgres_only
 from reports.pipeline import Occasion
 from reports.warming import store
 
@@ -60,7 +60,7 @@ def warm_scope(user: User, now: dt.datetime) -> int:
 def warm_everything(now: dt.datetime | None = None) -> Warmed:
     """Every scope's first figures, from one consistent view of the data.
 
-    Where nothing is cached (SQLite: no generation to key by) there is nothing to warm.
+    While there is no generation to key by (a flush took it away) there is nothing to warm.
     """
     if cache.generation() is None:
         return Warmed(0, 0)
@@ -70,8 +70,7 @@ def warm_everything(now: dt.datetime | None = None) -> Warmed:
         if first_statement:
             # One snapshot of the data for the generation and every figure keyed by it:
             # an import committed meanwhile cannot slip other rows under this number.
-            with connection.cursor() as cursor:
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            postgres_only.one_snapshot(connection)
         number = cache.generation()
         scopes = stored = 0
         for _scope, user in holders():

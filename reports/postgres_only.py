@@ -1,0 +1,59 @@
+"""What only PostgreSQL can do, in one place: the product's boundary between backends.
+
+Behaviour is written once for PostgreSQL and SQLite: caching goes by generations whose
+triggers one migration operation writes for both (accounts.watched_tables); the report
+query, health, history, warming and the API are the same code on both. What follows is
+what SQLite has no equal of, each with its reason; everything else asks
+`on_postgres()` only to choose a faster road to the same result.
+
+- A health check folded into the request's first read (`first_row`): Django sends its
+  own `SELECT 1` before the first query of a request when CONN_HEALTH_CHECKS is on; the
+  optional backend `backupreport.postgres` answers the check with the read itself. With
+  Django's stock engine (DATABASE_ENGINE) or SQLite the read is an ordinary query.
+- One snapshot for several statements (`one_snapshot`): warming keys every figure by
+  the generation it read first; PostgreSQL's default isolation would let an import
+  committed meanwhile slip other rows under that number. SQLite's transaction reads one
+  snapshot from its first read to its end already.
+- Advisory locks across processes and machines (reports.locks: one import or sync at a
+  time): SQLite lets one writer in at a time by itself, so there the lock is granted.
+  accounts.password_checks takes advisory locks of its own, for the same reason, and
+  keeps them there: accounts, the bottom floor, imports nothing of reports.
+- Speed only, same rows either way: COPY for bulk writes and CSV export
+  (reports.bulk, reports.export), a fresh table swapped in for a rebuild
+  (reports.replacing), dropped and remade indexes while a whole fleet is imported, a
+  lock of the report table against two writers (reports.read_model: SQLite has one
+  writer), epoch arithmetic in SQL (reports.health), a worker known by its database
+  session (reports.refresh.liveness).
+"""
+
+from __future__ import annotations
+
+from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+VENDOR = "postgresql"
+
+
+def on_postgres(connection: BaseDatabaseWrapper) -> bool:
+    return connection.vendor == VENDOR
+
+
+def first_row(using: str, sql: str) -> tuple | None:
+    """The first row of `sql`, a read made at the start of a request. On the optional
+    backend (backupreport.postgres) it is also the connection's health check when one
+    is due; anywhere else, an ordinary query after Django's own check."""
+    connection = connections[using]
+    fetch_first_row = getattr(connection, "fetch_first_row", None)
+    if fetch_first_row is not None:
+        return fetch_first_row(sql)
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return cursor.fetchone()
+
+
+def one_snapshot(connection: BaseDatabaseWrapper) -> None:
+    """Call first in a transaction: every statement of it reads the same data.
+    SQLite's transactions do so already."""
+    if on_postgres(connection):
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
