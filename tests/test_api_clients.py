@@ -152,11 +152,9 @@ def test_a_page_costs_one_query_for_the_client_as_for_a_password(
 
     from reports.api.page_cache import recent_pages
 
-    on_postgres = connection.vendor == "postgresql"
     cache.clear()  # neither the count nor the page is kept yet
     recent_pages.clear()
-    # The client with its user; the user's groups; the count; the page. On PostgreSQL
-    # the caller is kept (accounts.caller_memo): the access and report generations, in
-    # one query, instead of the client and the groups.
-    with django_assert_num_queries(1 + 2 if on_postgres else 4):
+    # The caller is kept (accounts.caller_memo): the access and report generations, in
+    # one query, instead of the client and the groups; the count; the page.
+    with django_assert_num_queries(1 + 2):
         assert client.get(API, **client_basic(api_client, secret)).status_code == 200

@@ -49,41 +49,27 @@ def big_fleet(personas):
 
 # Basic: the user (by username, then by id once verified, with the sign-in lock, the
 # roles and the org in the same query, accounts.roles.with_roles); at the first sign-in,
-# reach_of reads the groups (and an org manager's org); the count; the page. On
-# PostgreSQL one more reads the report table's generation, under which the count is
-# cached (reports.cache). The first request of new credentials also has its password
+# the user once more with its roles and org, so that no later request reads them; the
+# count; the page; and, first of all, the access and report generations in one query
+# (reports.api.generations), under which the caller (accounts.caller_memo) and the count
+# (reports.cache) are kept. The first request of new credentials also has its password
 # check admitted by the lockout (accounts.password_checks: in one transaction, clear the
 # stale checks of the username and the address, add this one, read the failures and the
 # checks running; on PostgreSQL first the two keys' advisory locks), and ends it after.
-#
-# On PostgreSQL a caller that passed is kept (accounts.caller_memo) under the access
-# generation, which each API request reads with the report table's generation, in one
-# query (reports.api.generations); the first request reads the user once more with its
-# roles and org, so that no later request reads them.
-GENERATION = 1 if connection.vendor == "postgresql" else 0
-FIRST_SIGN_IN = 6 + 2 * GENERATION
+ADVISORY_LOCKS = 2 if connection.vendor == "postgresql" else 0
+FIRST_SIGN_IN = 6 + ADVISORY_LOCKS
+FIRST_PAGE_QUERIES = FIRST_SIGN_IN + 4 + 1
 
-
-def first_page_queries(sqlite_queries: int) -> int:
-    """The first page's queries: the user, the roles (or the user with them), the count
-    and the page, besides the admission of the password check."""
-    per_user = 4 if GENERATION else sqlite_queries
-    return FIRST_SIGN_IN + per_user + GENERATION
-
-
-# The next page of the same caller: the user with its roles, the count and the page; on
-# PostgreSQL the generations, the count and the page.
+# The next page of the same caller: the generations (the caller is kept), the count and
+# the page.
 NEXT_PAGE_QUERIES = 3
 
 
-@pytest.mark.parametrize(
-    ("name", "sqlite_first_queries"), [("sysadmin", 4), ("alice", 5), ("dave", 4)]
-)
+@pytest.mark.parametrize("name", ["sysadmin", "alice", "dave"])
 def test_the_number_of_queries_for_a_page_is_a_constant(
-    client, big_fleet, django_assert_num_queries, name, sqlite_first_queries
+    client, big_fleet, django_assert_num_queries, name
 ):
-    first = first_page_queries(sqlite_first_queries)
-    for expected, page_size in ((first, 1000), (NEXT_PAGE_QUERIES, 10)):
+    for expected, page_size in ((FIRST_PAGE_QUERIES, 1000), (NEXT_PAGE_QUERIES, 10)):
         cache.clear()  # the worst case: neither the count nor the page is kept yet
         with django_assert_num_queries(expected):
             response = client.get(
@@ -96,7 +82,6 @@ def test_the_number_of_queries_for_a_page_is_a_constant(
         assert len(response.json()["data"]) == 1000
 
 
-@pytest.mark.skipif(not GENERATION, reason="PostgreSQL only: SQLite counts every time")
 def test_paging_through_a_query_counts_its_rows_once(client, big_fleet, django_assert_num_queries):
     client.get(API, {"pgSize": 100, "pgNum": 1}, **basic("sysadmin"))
     # The generations (the caller is kept), the page: the count is kept.
@@ -109,7 +94,7 @@ def test_paging_through_a_query_counts_its_rows_once(client, big_fleet, django_a
 
 
 def test_an_org_uid_filter_adds_one_query(client, big_fleet, django_assert_num_queries):
-    with django_assert_num_queries(first_page_queries(4) + 1):
+    with django_assert_num_queries(FIRST_PAGE_QUERIES + 1):
         client.get(API, {"orgUid": "org-emea"}, **basic("sysadmin"))
 
 

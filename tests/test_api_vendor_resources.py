@@ -524,9 +524,9 @@ def test_json_is_ascii_and_round_trips_names(client, fleet):
 
 # -- cost ----------------------------------------------------------------------------
 
-# On PostgreSQL the counts are cached under the report table's generation, which is read
-# first (reports.cache).
-GENERATION = 1 if connection.vendor == "postgresql" else 0
+# The counts are cached under the report table's generation, which is read first
+# (reports.cache).
+GENERATION = 1
 
 
 @pytest.fixture
@@ -580,7 +580,6 @@ def test_a_page_is_two_queries_whatever_its_size(
         assert data["totalCount"] > 30
 
 
-@pytest.mark.skipif(not GENERATION, reason="PostgreSQL only: SQLite counts every time")
 def test_cached_counts_follow_every_change_of_users_and_orgs(client, fleet):
     def total(path: str, name: str = "root") -> int:
         return client.get(path, **basic(name)).json()["data"]["totalCount"]

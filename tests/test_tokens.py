@@ -195,17 +195,13 @@ def test_a_page_with_a_token_costs_one_query_for_the_caller(
     from django.core.cache import cache
 
     token = user_token(client, "dave")
-    on_postgres = connection.vendor == "postgresql"
     cache.clear()  # the count is not cached yet
-    # The user with their roles; the count; the page. On PostgreSQL also the access
-    # generation (accounts.caller_memo) and the report table's, in one query.
-    with django_assert_num_queries(3 + on_postgres):
+    # The access generation (accounts.caller_memo) and the report table's, in one query;
+    # the user with their roles; the count; the page.
+    with django_assert_num_queries(4):
         client.get(API, **bearer(token))
 
 
-@pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="callers are kept under the access generation"
-)
 def test_the_next_page_with_the_same_token_costs_no_query_for_the_caller(
     client, personas, django_assert_num_queries
 ):

@@ -34,9 +34,6 @@ from tests.factories import NOW, ArchiveFactory, DeviceFactory, OrgFactory, User
 from tests.import_support import run, write_csv
 from tests.personas import PASSWORD
 
-on_postgres = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="PostgreSQL only: SQLite computes every time"
-)
 # An aggregate over the report table or the snapshots: what warming saves the visitor.
 AGGREGATE = re.compile(r"\b(COUNT|SUM)\(", re.IGNORECASE)
 WATCHED = ("reports_reportrow", "history_snapshot")
@@ -184,7 +181,6 @@ def _check(answers: dict, fresh: dict) -> None:
     assert answers["compliance"]["compliance"] == fresh["compliance"]
 
 
-@on_postgres
 @pytest.mark.parametrize("name", ["admin", "top", "sub"])
 def test_the_first_requests_after_an_import_aggregate_nothing(roles, client, tmp_path, name):
     _import(tmp_path)
@@ -211,7 +207,6 @@ def test_the_first_requests_after_an_import_equal_fresh_figures_on_any_database(
 # Scopes: one set of figures per scope, never another's
 
 
-@on_postgres
 def test_each_scope_is_warmed_once_and_two_managers_of_one_org_share_it(roles, tmp_path):
     _import(tmp_path)
     with time_machine.travel(MOMENT, tick=False):
@@ -266,7 +261,6 @@ def test_a_failure_to_warm_is_logged_and_the_import_stands(roles, tmp_path, monk
         assert not StoredFigure.objects.exists()
 
 
-@on_postgres
 def test_the_daily_snapshot_warms_what_it_changed(roles, client, tmp_path):
     _import(tmp_path)
     with time_machine.travel(MOMENT + dt.timedelta(days=1), tick=False):
