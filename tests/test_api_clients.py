@@ -148,7 +148,6 @@ def test_a_page_costs_one_query_for_the_client_as_for_a_password(
     api_client, secret = made_for("dave")
     client.get(API, **client_basic(api_client, secret))  # records the use
     from django.core.cache import cache
-    from django.db import connection
 
     from reports.api.page_cache import recent_pages
 

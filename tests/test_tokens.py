@@ -12,7 +12,6 @@ import jwt
 import pytest
 import time_machine
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
 from accounts import tokens
