@@ -8,6 +8,7 @@ ALLOWED_HOSTS and DATABASE_URL.
 import datetime as dt
 import os
 import secrets
+import sys
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -35,6 +36,25 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+# Django's development server answers each request on a thread of its own, which ends
+# with the request: a connection kept for the next request of its thread is never used
+# again and stays open until PostgreSQL's limit is reached (Django's documentation: no
+# persistent connections under the development server). There, every request closes its.
+DEVELOPMENT_SERVER = len(sys.argv) > 1 and sys.argv[1] == "runserver"
+
+# The PostgreSQL engine: `backupreport.postgres` (Django's, reading timestamps faster and
+# folding the health check into the first read) or Django's own,
+# `django.db.backends.postgresql`; the product needs nothing of the first.
+POSTGRES_ENGINES = ("backupreport.postgres", "django.db.backends.postgresql")
+
+
+def database_engine() -> str:
+    engine = os.environ.get("DATABASE_ENGINE") or POSTGRES_ENGINES[0]
+    if engine not in POSTGRES_ENGINES:
+        raise ValueError(f"DATABASE_ENGINE: {engine!r} is not one of {', '.join(POSTGRES_ENGINES)}")
+    return engine
+
+
 def database_from_url(url: str) -> dict:
     """postgres://user:password@host:port/name -> a DATABASES entry.
 
@@ -47,13 +67,13 @@ def database_from_url(url: str) -> dict:
     if parts.scheme not in {"postgres", "postgresql", "pgsql"}:
         raise ValueError(f"DATABASE_URL: unsupported scheme {parts.scheme!r}; use postgres://")
     return {
-        "ENGINE": "backupreport.postgres",  # Django's, reading timestamps faster
+        "ENGINE": database_engine(),
         "NAME": unquote(parts.path.lstrip("/")),
         "USER": unquote(parts.username or ""),
         "PASSWORD": unquote(parts.password or ""),
         "HOST": _host(parts),
         "PORT": str(parts.port or ""),
-        "CONN_MAX_AGE": env_int("DB_CONN_MAX_AGE", 60),
+        "CONN_MAX_AGE": 0 if DEVELOPMENT_SERVER else env_int("DB_CONN_MAX_AGE", 60),
         "CONN_HEALTH_CHECKS": True,
     }
 

@@ -1,6 +1,7 @@
 """Production settings pass Django's deployment checklist; configuration is by environment."""
 
 import os
+import runpy
 import secrets
 import subprocess
 import sys
@@ -45,7 +46,8 @@ def test_production_mode_refuses_to_start_without_a_secret_key():
     assert "SECRET_KEY must be set" in result.stderr
 
 
-def test_database_url_is_parsed():
+def test_database_url_is_parsed(monkeypatch):
+    monkeypatch.delenv("DATABASE_ENGINE", raising=False)
     database = database_from_url("postgres://report:s%40cret@db.internal:5433/fleet")
     assert database["ENGINE"] == "backupreport.postgres"
     assert (database["USER"], database["PASSWORD"]) == ("report", "s@cret")
@@ -54,6 +56,25 @@ def test_database_url_is_parsed():
         "5433",
         "fleet",
     )
+
+
+def test_django_s_own_postgresql_engine_is_one_setting_away(monkeypatch):
+    monkeypatch.setenv("DATABASE_ENGINE", "django.db.backends.postgresql")
+    assert database_from_url("postgres://db/fleet")["ENGINE"] == "django.db.backends.postgresql"
+    monkeypatch.setenv("DATABASE_ENGINE", "django.db.backends.mysql")
+    with pytest.raises(ValueError, match="DATABASE_ENGINE: 'django.db.backends.mysql' is not"):
+        database_from_url("postgres://db/fleet")
+
+
+@pytest.mark.parametrize(("command", "kept"), [("runserver", 0), ("migrate", 60)])
+def test_the_development_server_keeps_no_connection(monkeypatch, command, kept):
+    """Each of runserver's requests has a thread of its own, never used again: a kept
+    connection would stay open for nothing (tests/test_runserver.py asks a real one)."""
+    monkeypatch.setenv("DATABASE_URL", "postgres://db.invalid/fleet")
+    monkeypatch.setenv("DB_CONN_MAX_AGE", "60")
+    monkeypatch.setattr(sys, "argv", ["manage.py", command, "127.0.0.1:8000"])
+    read = runpy.run_path(str(ROOT / "backupreport" / "settings.py"))
+    assert read["DATABASES"]["default"]["CONN_MAX_AGE"] == kept
 
 
 @pytest.mark.parametrize(
