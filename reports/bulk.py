@@ -12,6 +12,8 @@ from itertools import islice
 
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 
+from reports.postgres_only import on_postgres
+
 BATCH = 2000
 COPY_BATCH = 20_000
 
@@ -32,7 +34,7 @@ def insert(
     reports.replacing). Returns the number of rows written.
     """
     connection = connections[using]
-    if connection.vendor == "postgresql":
+    if on_postgres(connection):
         return _copy(connection, model, fields, rows, table or model._meta.db_table)
     if table is not None:
         raise ValueError("writing to another table is for PostgreSQL only")
@@ -102,7 +104,7 @@ def loading(
     tables until it commits. `progress(done, total)` hears of each key and index made.
     """
     connection = connections[using]
-    if connection.vendor != "postgresql":
+    if not on_postgres(connection):
         yield
         return
     names = [[model._meta.db_table for model in tables]]

@@ -22,6 +22,7 @@ from django.http import StreamingHttpResponse
 
 from reports import clock
 from reports.csv_record import EXTENDED_HEADER, HEADER, LINE_END
+from reports.postgres_only import on_postgres
 
 CHUNK_ROWS = 2000
 COPY_BLOCK_BYTES = 256 * 1024
@@ -105,7 +106,7 @@ def copy_chunks(rows: QuerySet, extra_columns: bool = False) -> Iterator[bytes]:
 
 def csv_chunks(rows: QuerySet, extra_columns: bool = False) -> Iterator[bytes]:
     """The CSV of these rows in encoded chunks: COPY on PostgreSQL, Python elsewhere."""
-    if connections[rows.db].vendor == "postgresql":
+    if on_postgres(connections[rows.db]):
         return copy_chunks(rows, extra_columns)
     return (lines.encode("utf-8") for lines in csv_lines(rows, extra_columns))
 

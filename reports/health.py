@@ -29,6 +29,7 @@ from django.db.models import BigIntegerField, Count, F, Func, Q, QuerySet
 
 from reports import clock
 from reports.models import Device
+from reports.postgres_only import on_postgres
 
 # A device is active when its status is Active: the report's active=true. Health counts
 # active devices only (an inactive one's old backup alarms nobody). The one home of the
@@ -314,7 +315,7 @@ class _EpochMicroseconds(Func):
 def sorted_backups(devices: QuerySet) -> bytes:
     """Over per_device(): the devices' last completed backups, for BackupDates.instants."""
     dates = devices.filter(last__isnull=False).order_by("last")
-    if connections[dates.db].vendor == "postgresql":
+    if on_postgres(connections[dates.db]):
         instants = dates.annotate(instant=_EpochMicroseconds("last")).values_list(
             "instant", flat=True
         )

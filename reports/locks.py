@@ -12,11 +12,13 @@ from contextlib import contextmanager
 
 from django.db import connection
 
+from reports.postgres_only import on_postgres
+
 
 @contextmanager
 def held_alone(key: int) -> Iterator[bool]:
     """Yields whether this process holds the lock `key` (any number, one per kind of run)."""
-    if connection.vendor != "postgresql":
+    if not on_postgres(connection):
         yield True
         return
     with connection.cursor() as cursor:
@@ -35,7 +37,7 @@ def held_alone(key: int) -> Iterator[bool]:
 def wait_in_transaction(key: int) -> None:
     """Call inside a transaction: wait until no other transaction holds `key`; this one
     holds it until it ends."""
-    if connection.vendor != "postgresql":
+    if not on_postgres(connection):
         return
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])

@@ -3,8 +3,10 @@
 Behaviour is written once for PostgreSQL and SQLite: caching goes by generations whose
 triggers one migration operation writes for both (accounts.watched_tables); the report
 query, health, history, warming and the API are the same code on both. What follows is
-what SQLite has no equal of, each with its reason; everything else asks
-`on_postgres()` only to choose a faster road to the same result.
+what SQLite has no equal of, each with its reason; every module that asks which
+backend it runs on asks `on_postgres()`, so `grep on_postgres` lists every fork in the
+road, and apart from those below each only chooses a faster road to the same result.
+(Migrations, which must not change once run, keep their own tests of the vendor.)
 
 - A health check folded into the request's first read (`first_row`): Django sends its
   own `SELECT 1` before the first query of a request when CONN_HEALTH_CHECKS is on; the
@@ -18,12 +20,14 @@ what SQLite has no equal of, each with its reason; everything else asks
   time): SQLite lets one writer in at a time by itself, so there the lock is granted.
   accounts.password_checks takes advisory locks of its own, for the same reason, and
   keeps them there: accounts, the bottom floor, imports nothing of reports.
-- Speed only, same rows either way: COPY for bulk writes and CSV export
-  (reports.bulk, reports.export), a fresh table swapped in for a rebuild
-  (reports.replacing), dropped and remade indexes while a whole fleet is imported, a
-  lock of the report table against two writers (reports.read_model: SQLite has one
-  writer), epoch arithmetic in SQL (reports.health), a worker known by its database
-  session (reports.refresh.liveness).
+- Two writers of the report table taking turns (reports.read_model locks the table):
+  SQLite has one writer at a time by itself.
+- Speed only, the same rows either way: COPY for bulk writes, bulk updates and the CSV
+  export (reports.bulk, reports.importing.updates, reports.export), a fresh table
+  swapped in for a rebuild (reports.replacing), indexes dropped and remade while a whole
+  fleet is imported (reports.bulk), epoch arithmetic in SQL (reports.health). And a
+  worker known by its database session (reports.refresh.liveness); elsewhere by its
+  process.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ from reports import bulk
 from reports.csv_record import extra_cells, row_record
 from reports.json_record import row_json
 from reports.models import Archive, Device, ReportRow
+from reports.postgres_only import on_postgres
 from reports.replacing import replacing
 
 SEARCH_SEPARATOR = "\x1f"  # ASCII unit separator: never typed into a search box
@@ -170,7 +171,7 @@ def rebuild() -> int:
     """
     with transaction.atomic():
         _one_writer_at_a_time()
-        if connection.vendor != "postgresql":
+        if not on_postgres(connection):
             ReportRow.objects.all().delete()
             return _insert(rows_for_devices())
         with replacing(ReportRow) as table:
@@ -199,7 +200,7 @@ def _one_writer_at_a_time() -> None:
     with itself (and with writes) but not with reads makes the second wait for the
     first to commit, and then see its rows. The lock ends with the transaction.
     """
-    if connection.vendor == "postgresql":
+    if on_postgres(connection):
         with connection.cursor() as cursor:
             table = connection.ops.quote_name(ReportRow._meta.db_table)
             cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")

@@ -11,10 +11,28 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psycopg
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_a_tiny_benchmark_run_writes_every_section(tmp_path):
+@pytest.fixture
+def bench_database_url():
+    """On PostgreSQL, a database of its own named after the suite's test database (so two
+    suites on one server never share it), dropped afterwards: the suite leaves nothing."""
+    suite_database = os.environ.get("DATABASE_URL")
+    if not suite_database:
+        yield None
+        return
+    server, _, suite_name = suite_database.rpartition("/")
+    name = f"{suite_name.partition('?')[0]}_bench_tiny"
+    yield f"{server}/{name}"
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_a_tiny_benchmark_run_writes_every_section(tmp_path, bench_database_url):
     out = tmp_path / "results.md"
     command = [
         sys.executable,
@@ -24,11 +42,9 @@ def test_a_tiny_benchmark_run_writes_every_section(tmp_path):
         "--load-seconds=1",
         f"--out={out}",
     ]
-    suite_database = os.environ.get("DATABASE_URL")
+    suite_database = bench_database_url
     if suite_database:
-        command.append(
-            f"--database-url={suite_database.rpartition('/')[0]}/backupreport_bench_tiny"
-        )
+        command.append(f"--database-url={suite_database}")
     else:
         command.append(f"--sqlite={tmp_path / 'bench.sqlite3'}")
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=900)

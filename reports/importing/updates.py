@@ -13,6 +13,8 @@ from itertools import islice
 
 from django.db import connections, models, router, transaction
 
+from reports.postgres_only import on_postgres
+
 BATCH = 5000
 
 
@@ -25,7 +27,7 @@ def update_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable
     connection = connections[using]
     model_fields = [model._meta.get_field(name) for name in fields]
     with transaction.atomic(using=using), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+        if on_postgres(connection):
             _copy_and_join(cursor, connection, model, model_fields, rows)
         else:
             _execute_many(cursor, connection, model, model_fields, rows)

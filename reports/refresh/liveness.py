@@ -22,6 +22,8 @@ from pathlib import Path
 
 from django.db import connection
 
+from reports.postgres_only import on_postgres
+
 POSTGRES, PROCESS = "pg", "os"
 PROC = Path("/proc")
 UNKNOWN_START = "-"
@@ -29,7 +31,7 @@ UNKNOWN_START = "-"
 
 def current() -> str:
     """This worker's token."""
-    if connection.vendor == "postgresql":
+    if on_postgres(connection):
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT pid, backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()"
@@ -54,7 +56,7 @@ def is_gone(token: str) -> bool:
     """Whether the worker of this token has certainly stopped. An empty or foreign
     token (another database, another machine's process) is never judged gone."""
     kind, _, rest = token.partition(":")
-    if kind == POSTGRES and connection.vendor == "postgresql":
+    if kind == POSTGRES and on_postgres(connection):
         pid, _, started = rest.partition(":")
         with connection.cursor() as cursor:
             cursor.execute(
