@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -27,7 +26,7 @@ from django.db import connection
 from reports.models import Device
 from tests.api_support import PASSWORD
 from tests.database_support import database_url
-from tests.test_two_app_servers import servers_can_check_passwords
+from tests.test_two_app_servers import free_port, servers_can_check_passwords
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUESTS = 200
@@ -41,12 +40,6 @@ pytestmark = [
     ),
     pytest.mark.django_db(transaction=True),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def connections_to_the_test_database() -> int:
