@@ -10,10 +10,10 @@ from urllib.parse import quote
 import django_tables2 as tables
 from django.utils.html import format_html
 
-from reports.health import health_of, is_active
+from reports.health import is_active
 from reports.templatetags.backup_format import (
-    age,
     alert_badges,
+    backup_age,
     bytes_human,
     day,
     percent_bar,
@@ -55,7 +55,7 @@ class AgeColumn(tables.Column):
         super().__init__(accessor=accessor, verbose_name=verbose_name, empty_values=(), **kwargs)
 
     def render(self, value):
-        return age(value, f"age age-{health_of(value).value}")
+        return backup_age(value)
 
 
 class DayColumn(tables.Column):
