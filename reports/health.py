@@ -212,6 +212,17 @@ def never_backed_up(rows: QuerySet) -> QuerySet:
     return rows.filter(device_backup_date__isnull=True)
 
 
+# Devices not backing up: anything but OK (warning, critical or never). A dashboard
+# value of `health=`, where compliance's failing devices are listed.
+FAILING = "failing"
+
+
+def failing(rows: QuerySet, now: dt.datetime | None = None) -> QuerySet:
+    """Rows of devices not in OK: never backed up, or at or past the warning threshold."""
+    oldest_ok = health_bands()[Health.OK].oldest(now or clock.now())
+    return rows.filter(Q(device_backup_date__isnull=True) | Q(device_backup_date__lte=oldest_ok))
+
+
 def with_health(rows: QuerySet, health: Health, now: dt.datetime | None = None) -> QuerySet:
     if health is Health.NEVER:
         return never_backed_up(rows)

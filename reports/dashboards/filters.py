@@ -4,7 +4,8 @@
 role limit, sort) and then narrows its rows with `DashboardFilter`, which knows only
 what the overview's links need and the API does not (yet) offer:
 
-    health=ok|warning|critical|never   devices by backup health (reports.health)
+    health=ok|warning|critical|never   devices by backup health (reports.health);
+           failing                     anything but ok (compliance's failing devices)
     backupAge=3-7 | 90-                devices by days since their last completed backup
     exactOrgUid=<orgUid>               rows of owners in that org itself, not its sub-orgs
 
@@ -47,7 +48,7 @@ class AgeBandFilter(django_filters.Filter):
 
 class DashboardFilter(django_filters.FilterSet):
     health = ChoiceParameterFilter(
-        choices=tuple(health.Health), case_sensitive=False, method="filter_health"
+        choices=(*health.Health, health.FAILING), case_sensitive=False, method="filter_health"
     )
     backupAge = AgeBandFilter(method="filter_backup_age")
     exactOrgUid = django_filters.CharFilter(field_name="org_uid")
@@ -57,6 +58,8 @@ class DashboardFilter(django_filters.FilterSet):
         fields: list[str] = []
 
     def filter_health(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        if value == health.FAILING:
+            return health.failing(qs)
         return health.with_health(qs, health.Health(value))
 
     def filter_backup_age(self, qs: QuerySet, name: str, value: health.AgeBand) -> QuerySet:
