@@ -136,7 +136,8 @@ def test_a_device_with_two_archives_moves_its_selection_once(login, fleet):
 
     def to_move(html: str) -> int:
         match = re.search(
-            r'Data to move \(selected\)</span><span class="total-value" title="([\d,]+) bytes"',
+            r'Data to move \(selected, each device once\)</span><span class="total-value"'
+            r' title="([\d,]+) bytes"',
             html,
         )
         return int(match[1].replace(",", ""))
