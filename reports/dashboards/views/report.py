@@ -69,7 +69,7 @@ def report_page(request: HttpRequest, slug: str) -> HttpResponse:
     context["chips"] = [
         (name, value, links.without(name))
         for name, value in form.carried
-        if name not in ("srtKey", "srtDir")
+        if name not in ("srtKey", "srtDir", "view")  # the view has its own switch
     ]
     # `view` only shapes the page; the API is one row per archive whatever it says.
     context["dashboard_only"] = [
