@@ -36,6 +36,33 @@ def recompute(apps, schema_editor):
         cursor.execute(RECOMPUTE.format(missing=missing))
 
 
+# The per-device view (view=devices) sorts device_first rows by the device's values:
+# on PostgreSQL an index each, in the order and tie-break of reports.query.ordering
+# (read backwards for desc), as migration 0011's, so a first page reads no sort.
+TIE_BREAK = "archive_guid ASC NULLS FIRST, device_uid ASC NULLS FIRST"
+DEVICE_SORTS = {
+    "row_device_sort_selected": "device_selected_bytes",
+    "row_device_sort_backup": "device_backup_date",
+}
+
+
+def create_device_sorts(apps, schema_editor):
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    for name, key in DEVICE_SORTS.items():
+        schema_editor.execute(
+            f"CREATE INDEX IF NOT EXISTS {name} ON reports_reportrow "
+            f"({key} ASC NULLS FIRST, {TIE_BREAK}) INCLUDE (id) WHERE device_first"
+        )
+
+
+def drop_device_sorts(apps, schema_editor):
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    for name in DEVICE_SORTS:
+        schema_editor.execute(f"DROP INDEX IF EXISTS {name}")
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("reports", "0011_sort_indexes_include_id"),
@@ -48,4 +75,5 @@ class Migration(migrations.Migration):
             field=models.BigIntegerField(null=True),
         ),
         migrations.RunPython(recompute, migrations.RunPython.noop, elidable=True),
+        migrations.RunPython(create_device_sorts, drop_device_sorts),
     ]
