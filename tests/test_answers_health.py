@@ -204,3 +204,27 @@ def test_device_rows_follow_the_role_limit(client, environment):
             shown = re.findall(r'href="/devices/([^/"]+)/"', response.content.decode())
             assert sorted(shown) == sorted(expected)
         transaction.set_rollback(True)
+
+
+def test_digest_numbers_have_thousands_separators(fleet):
+    from reports.notifications.compose import digest_email
+    from reports.notifications.digests import Count, Digest
+
+    digest = Digest(
+        frequency="weekly",
+        scope="the whole fleet",
+        counts={},
+        figures=[Count("Active devices", 123_456, 1_234), Count("Critical", 7_890, -1_001)],
+        stale=[],
+        stale_total=12_345,
+        expiring=[],
+        expiring_total=2_001,
+        previous_at=None,
+    )
+    email = digest_email(fleet["users"]["root"], digest)
+    text, html = email.body, email.alternatives[0][0]
+    assert "Active devices: 123,456 (+1,234)" in text and "Critical: 7,890 (-1,001)" in text
+    assert "12,345 devices in warning, critical or never backed up" in text
+    assert "2,001 devices" in text
+    assert "123,456" in html and "12,345 devices" in html
+    assert "12,345 device(s) not backing up" in email.subject
