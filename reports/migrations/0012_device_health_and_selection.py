@@ -3,37 +3,22 @@ from django.db import migrations, models
 # Health per destination (spec section 11): a row's device_backup_date becomes the
 # device's *stalest* destination's last completed backup (reports.health:
 # device_health_date), and each row gets the device's largest selection, so that
-# devices are summed once. Existing rows are recomputed here, in SQL, by the very rule
-# (kept as its own copy: a migration must not follow later code): none completed ->
-# null; some completed and another never -> the "missing copy" date; else the oldest.
-MISSING_COPY = "1970-01-01 00:00:00"
-
-RECOMPUTE = """
-UPDATE reports_reportrow SET
-  device_selected_bytes = (
-    SELECT MAX(r.selected_bytes) FROM reports_reportrow r
-    WHERE r.device_id = reports_reportrow.device_id
-  ),
-  device_backup_date = (
-    SELECT CASE
-      WHEN COUNT(r.last_completed_backup_date) = 0 THEN NULL
-      WHEN COUNT(r.last_completed_backup_date) < COUNT(r.archive_id) THEN {missing}
-      ELSE MIN(r.last_completed_backup_date)
-    END
-    FROM reports_reportrow r WHERE r.device_id = reports_reportrow.device_id
-  )
-"""
+# devices are summed once.
 
 
-def recompute(apps, schema_editor):
-    connection = schema_editor.connection
-    missing = (
-        f"TIMESTAMP WITH TIME ZONE '{MISSING_COPY}+00'"
-        if connection.vendor == "postgresql"
-        else f"'{MISSING_COPY}'"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(RECOMPUTE.format(missing=missing))
+def write_records(apps, schema_editor):
+    """Rebuild the rows of a fleet that is already there from the environment tables, as
+    `manage.py rebuild_report` does (nothing to do when empty): the new columns, and
+    the records 0010 left to be rebuilt (its JSON objects, older CSV records).
+
+    The rebuild runs today's code, which writes every column of today's ReportRow, so
+    it can only run in the newest migration of the table: the next migration that
+    changes the row moves it there, as this one took it over from 0010."""
+    if not apps.get_model("reports", "ReportRow").objects.exists():
+        return
+    from reports import read_model
+
+    read_model.rebuild()
 
 
 # The per-device view (view=devices) sorts device_first rows by the device's values:
@@ -74,6 +59,6 @@ class Migration(migrations.Migration):
             name="device_selected_bytes",
             field=models.BigIntegerField(null=True),
         ),
-        migrations.RunPython(recompute, migrations.RunPython.noop, elidable=True),
+        migrations.RunPython(write_records, migrations.RunPython.noop, elidable=True),
         migrations.RunPython(create_device_sorts, drop_device_sorts),
     ]
