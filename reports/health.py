@@ -186,11 +186,6 @@ def shown_date(health_date: dt.datetime | None) -> dt.datetime | None:
     return None if health_date == MISSING_COPY else health_date
 
 
-def device_health(archive_dates: Iterable[dt.datetime | None], now=None) -> Health:
-    """The worst health of a device's archives (no archive: never)."""
-    return health_of(device_health_date(archive_dates), now)
-
-
 # Filters: rows of the devices in a health or band. Every row carries its device's
 # health date (`device_backup_date`, above), so each is a plain, indexable condition.
 
