@@ -273,6 +273,9 @@ STORAGES = {
 # backup, critical after the second number. One home for the rule: reports.health.
 BACKUP_WARNING_DAYS = env_int("BACKUP_WARNING_DAYS", 3)
 BACKUP_CRITICAL_DAYS = env_int("BACKUP_CRITICAL_DAYS", 7)
+# Compliance by org colours each org against this share (percent) of its active devices
+# backed up within BACKUP_WARNING_DAYS: met, or missed.
+COMPLIANCE_TARGET_PERCENT = env_int("COMPLIANCE_TARGET_PERCENT", 95)
 
 # Keeping the data fresh (reports.refresh). The sync signs in to the vendor at VENDOR_URL
 # as an API client (id and secret) or a local account (username and password); each

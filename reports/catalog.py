@@ -45,7 +45,12 @@ REPORTS: dict[str, Report] = {
             slug="backup-status",
             title="Backup status",
             question="Active devices, longest since their last connection first.",
-            defaults=(("active", "true"), ("srtKey", "lastConnectedDate"), ("srtDir", "asc")),
+            defaults=(
+                ("active", "true"),
+                ("view", "devices"),
+                ("srtKey", "lastConnectedDate"),
+                ("srtDir", "asc"),
+            ),
         ),
         Report(
             slug="disk-usage",
@@ -61,6 +66,7 @@ REPORTS: dict[str, Report] = {
             defaults=(
                 ("os", "mac"),
                 ("active", "true"),
+                ("view", "devices"),
                 ("srtKey", "selectedBytes"),
                 ("srtDir", "desc"),
             ),

@@ -1,9 +1,12 @@
-"""Backup health: how long ago a device last completed a backup. The one home of the rule.
+"""Backup health, per destination and per device. The one home of the rule (spec 11).
 
-A device's last completed backup is the latest `lastCompletedBackupDate` over its
-archives (its report rows); a device with no archive, or with none completed, has never
-backed up. The thresholds are `settings.BACKUP_WARNING_DAYS` and
-`settings.BACKUP_CRITICAL_DAYS`, read here and nowhere else:
+Each archive (destination) has the health of its own `lastCompletedBackupDate`. A
+device's health is the worst of its archives': it is judged from its *stalest*
+destination's last completed backup (`device_health_date`), as the vendor's own
+`CriticalBackupAlert` judges it; a device with no archive, or with none completed, has
+never backed up. A destination that has never completed beside one that has makes the
+device critical (MISSING_COPY, below). The thresholds are `settings.BACKUP_WARNING_DAYS`
+and `settings.BACKUP_CRITICAL_DAYS`, read here and nowhere else:
 
     ok        last completed backup less than WARNING days ago
     warning   at least WARNING days, less than CRITICAL days ago
@@ -20,6 +23,7 @@ import datetime as dt
 import re
 from array import array
 from bisect import bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -155,12 +159,40 @@ def health_of(last_completed: dt.datetime | None, now: dt.datetime | None = None
     return Health.OK
 
 
+# A device's health date. A destination that has never completed a backup, beside one
+# that has, counts as a copy infinitely stale: the device is critical, not "never". The
+# device has backed up (so "never backed up", the list of devices to set up, would
+# mislead), but the copy its admin configured does not exist, which is exactly what a
+# critical alert is for. It stands as the earliest date there is, so that every
+# filter, count and chart below treats it as the oldest backup (the 90+ days band)
+# without a second column; `shown_date` hides it from the pages.
+MISSING_COPY = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def device_health_date(archive_dates: Iterable[dt.datetime | None]) -> dt.datetime | None:
+    """The date a device's health is judged from, over its archives' last completed
+    backups (None: not completed): the stalest; None when none completed (or no
+    archive); MISSING_COPY when some completed and another never did."""
+    dates = list(archive_dates)
+    completed = [d for d in dates if d is not None]
+    if not completed:
+        return None
+    if len(completed) < len(dates):
+        return MISSING_COPY
+    return min(completed)
+
+
+def shown_date(health_date: dt.datetime | None) -> dt.datetime | None:
+    """A device's health date as a page shows it: MISSING_COPY is no date (None)."""
+    return None if health_date == MISSING_COPY else health_date
+
+
 # Filters: rows of the devices in a health or band. Every row carries its device's
-# latest completed backup (`device_backup_date`), so each is a plain, indexable condition.
+# health date (`device_backup_date`, above), so each is a plain, indexable condition.
 
 
 def in_band(rows: QuerySet, band: AgeBand, now: dt.datetime | None = None) -> QuerySet:
-    """Rows of devices whose last completed backup falls in the band."""
+    """Rows of devices whose health date (stalest destination) falls in the band."""
     now = now or clock.now()
     newest, oldest = band.newest(now), band.oldest(now)
     rows = rows.filter(device_backup_date__isnull=False)
@@ -176,6 +208,17 @@ def never_backed_up(rows: QuerySet) -> QuerySet:
     return rows.filter(device_backup_date__isnull=True)
 
 
+# Devices not backing up: anything but OK (warning, critical or never). A dashboard
+# value of `health=`, where compliance's failing devices are listed.
+FAILING = "failing"
+
+
+def failing(rows: QuerySet, now: dt.datetime | None = None) -> QuerySet:
+    """Rows of devices not in OK: never backed up, or at or past the warning threshold."""
+    oldest_ok = health_bands()[Health.OK].oldest(now or clock.now())
+    return rows.filter(Q(device_backup_date__isnull=True) | Q(device_backup_date__lte=oldest_ok))
+
+
 def with_health(rows: QuerySet, health: Health, now: dt.datetime | None = None) -> QuerySet:
     if health is Health.NEVER:
         return never_backed_up(rows)
@@ -186,7 +229,7 @@ def with_health(rows: QuerySet, health: Health, now: dt.datetime | None = None) 
 
 
 def per_device(rows: QuerySet, *columns: str) -> QuerySet:
-    """One row per device with its latest completed backup as `last`.
+    """One row per device with its health date (device_health_date) as `last`.
 
     `columns` are device-level row fields (os, status...) the caller counts by.
     """
@@ -199,7 +242,7 @@ def per_device(rows: QuerySet, *columns: str) -> QuerySet:
 
 
 def band_q(band: AgeBand, now: dt.datetime) -> Q:
-    """Over per_device(): the devices whose latest backup falls in the band."""
+    """Over per_device(): the devices whose health date falls in the band."""
     q = Q(last__isnull=False)
     if (oldest := band.oldest(now)) is not None:
         q &= Q(last__gt=oldest)

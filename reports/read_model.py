@@ -12,10 +12,12 @@ from itertools import groupby
 from operator import itemgetter
 
 from django.db import connection, transaction
+from django.db.models import Q, Sum
 
 from accounts.models import Org, User
 from reports import bulk
 from reports.csv_record import extra_cells, row_record
+from reports.health import device_health_date
 from reports.json_record import row_json
 from reports.models import Archive, Device, ReportRow
 from reports.postgres_only import on_postgres
@@ -103,17 +105,27 @@ def derive(values: dict) -> dict:
 
 
 def device_rows(rows: list[dict]) -> list[dict]:
-    """All the derived rows of one device: add the device-wide columns."""
-    latest = max(
-        (r["last_completed_backup_date"] for r in rows if r.get("last_completed_backup_date")),
-        default=None,
+    """All the derived rows of one device: add the device-wide columns, its health date
+    (reports.health) and its selection counted once (the largest: the same files go to
+    each destination)."""
+    archives = [r for r in rows if r.get("archive_id") is not None]
+    health_date = device_health_date(r["last_completed_backup_date"] for r in archives)
+    selected = max(
+        (r["selected_bytes"] for r in archives if r["selected_bytes"] is not None), default=None
     )
     first = min(rows, key=lambda r: (r.get("archive_guid") is not None, r.get("archive_guid")))
     for row in rows:
-        row["device_backup_date"] = latest
+        row["device_backup_date"] = health_date
+        row["device_selected_bytes"] = selected
         row["device_first"] = row is first
     return rows
 
+
+# Summing devices' selections, each device once (spec section 11): its largest
+# selection, stored on each of its rows, counted on its device_first row. Only over
+# sets of whole devices (all rows of each: the role limit, device-level filters);
+# a set that may hold some of a device's rows is summed by reports.dashboards.paging.
+DEVICE_SELECTED_BYTES = Sum("device_selected_bytes", filter=Q(device_first=True))
 
 # Every column of a report row but the id, which the database gives.
 ROW_FIELDS = tuple(f.attname for f in ReportRow._meta.concrete_fields if not f.primary_key)

@@ -129,11 +129,14 @@ def test_thresholds_come_from_settings(login):
     assert "backed up in the last 1 day ·" in html
 
 
-def test_a_device_is_as_healthy_as_its_latest_archive(login, fleet):
+def test_a_device_is_as_healthy_as_its_stalest_archive(login, fleet):
+    """Health per destination (spec 11): a fresh second archive does not hide the stale
+    one; the device stays critical, as the vendor's CriticalBackupAlert says."""
+    before = flat(login("root").get("/").content)
     ArchiveFactory(device=fleet["critical"], last_completed_backup_date=ago(hours=1))
     html = flat(login("root").get("/").content)
-    assert stat(html, "Critical")[1] == "0"
-    assert stat(html, "OK")[1] == "6"
+    assert stat(html, "Critical")[1] == stat(before, "Critical")[1] != "0"
+    assert stat(html, "OK")[1] == stat(before, "OK")[1]
 
 
 def test_inactive_devices_are_left_out_of_health(login, fleet):

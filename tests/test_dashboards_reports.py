@@ -50,7 +50,9 @@ def test_bare_report_url_redirects_to_its_defaults(login, slug):
 
 def test_backup_status_defaults_are_the_vendor_example(login):
     response = login("root").get("/reports/backup-status/", follow=True)
-    assert response.redirect_chain[0][0].endswith("active=true&srtKey=lastConnectedDate&srtDir=asc")
+    assert response.redirect_chain[0][0].endswith(
+        "active=true&view=devices&srtKey=lastConnectedDate&srtDir=asc"
+    )
     assert device_links(response.content) == expected_names(
         "root", active="true", srtKey="lastConnectedDate"
     )

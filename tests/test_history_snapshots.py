@@ -25,26 +25,28 @@ WARNING, CRITICAL = dt.timedelta(days=3), dt.timedelta(days=7)
 
 
 def live_figures(orgs, now: dt.datetime) -> Figures:
-    """From the environment tables, not the report table: device by device."""
+    """From the environment tables, not the report table: device by device. Health per
+    destination (spec 11): the worst archive's; one never completed beside one that has
+    is critical. Selected bytes once per device (its largest); archived summed."""
     counts = dict.fromkeys(["devices", "ok", "warning", "critical", "never"], 0)
     storage = dict.fromkeys(["selected_bytes", "archive_bytes", "cold_archives", "cold_bytes"], 0)
     for device in Device.objects.filter(user__org__in=orgs):
         archives = list(device.archives.all())
+        storage["selected_bytes"] += max((a.selected_bytes or 0 for a in archives), default=0)
         for archive in archives:
-            storage["selected_bytes"] += archive.selected_bytes or 0
             storage["archive_bytes"] += archive.archive_bytes or 0
             if archive.cold_storage:
                 storage["cold_archives"] += 1
                 storage["cold_bytes"] += archive.archive_bytes or 0
         if device.status != Device.Status.ACTIVE:
             continue
-        dates = [a.last_completed_backup_date for a in archives if a.last_completed_backup_date]
+        dates = [a.last_completed_backup_date for a in archives]
         counts["devices"] += 1
-        if not dates:
+        if not any(dates):
             counts["never"] += 1
-        elif now - max(dates) >= CRITICAL:
+        elif None in dates or now - min(dates) >= CRITICAL:
             counts["critical"] += 1
-        elif now - max(dates) >= WARNING:
+        elif now - min(dates) >= WARNING:
             counts["warning"] += 1
         else:
             counts["ok"] += 1
@@ -63,7 +65,9 @@ def varied(fleet):
     users = fleet["users"]
     gone = DeviceFactory(user=users["carol"], name="CAROL-OLD", status=Device.Status.DEACTIVATED)
     ArchiveFactory(device=gone, archive_bytes=5 * 1024**3, selected_bytes=6 * 1024**3)
-    ArchiveFactory(device=fleet["warning"], last_completed_backup_date=None, archive_bytes=10)
+    # A fresh second destination: the device stays in warning, by its stalest one.
+    fresh = timezone.now() - dt.timedelta(hours=1)
+    ArchiveFactory(device=fleet["warning"], last_completed_backup_date=fresh, archive_bytes=10)
     return fleet
 
 

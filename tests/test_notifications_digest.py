@@ -59,7 +59,7 @@ def test_cold_storage_expiring_within_30_days_is_listed(sent, fleet):
     (message,) = sent.to(fleet["users"]["root"].email)
     cold = message.text.split("Cold storage expiring within 30 days")[1]
     assert "SAM-OLD" in cold.split("Reports:")[0]
-    assert "(1)" in cold.splitlines()[0]
+    assert "(1 device)" in cold.splitlines()[0]
 
 
 def test_every_message_carries_a_one_click_unsubscribe(sent, fleet):

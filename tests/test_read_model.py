@@ -10,6 +10,7 @@ from django.forms.models import model_to_dict
 
 from accounts.models import Org
 from reports import read_model
+from reports.health import MISSING_COPY
 from reports.models import Archive, Destination, Device, ReportRow
 from tests.factories import ArchiveFactory, DeviceFactory, OrgFactory, UserFactory
 
@@ -161,7 +162,9 @@ def test_random_edit_sequences_keep_the_table_in_step(db, seed):
         assert_in_step()
 
 
-def test_device_wide_columns_mark_one_row_and_the_latest_backup(people):
+def test_device_wide_columns_mark_one_row_and_the_stalest_backup(people):
+    """Health per destination (spec 11): the device's health date is its stalest
+    archive's; one never completed beside completed ones is the missing-copy date."""
     device = Device.objects.get(user=people["dave"])
     first = device.archives.get()
     older = first.last_completed_backup_date
@@ -169,11 +172,15 @@ def test_device_wide_columns_mark_one_row_and_the_latest_backup(people):
         device=device,
         archive_guid="000-first-by-guid",
         last_completed_backup_date=older + dt.timedelta(days=1),
+        selected_bytes=7,
     )
-    ArchiveFactory(device=device, archive_guid="zzz-never", last_completed_backup_date=None)
     rows = ReportRow.objects.filter(device_id=device.pk)
+    assert set(rows.values_list("device_backup_date", flat=True)) == {older}
+    largest = max(a.selected_bytes or 0 for a in device.archives.all())
+    assert set(rows.values_list("device_selected_bytes", flat=True)) == {largest}
+    ArchiveFactory(device=device, archive_guid="zzz-never", last_completed_backup_date=None)
     assert rows.count() == 3
-    assert set(rows.values_list("device_backup_date", flat=True)) == {older + dt.timedelta(days=1)}
+    assert set(rows.values_list("device_backup_date", flat=True)) == {MISSING_COPY}
     assert list(rows.filter(device_first=True).values_list("archive_guid", flat=True)) == [
         "000-first-by-guid"
     ]

@@ -8,12 +8,12 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import django_tables2 as tables
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
-from reports.health import health_of, is_active
+from reports.health import MISSING_COPY, is_active
 from reports.templatetags.backup_format import (
-    age,
     alert_badges,
+    backup_age,
     bytes_human,
     day,
     percent_bar,
@@ -55,7 +55,7 @@ class AgeColumn(tables.Column):
         super().__init__(accessor=accessor, verbose_name=verbose_name, empty_values=(), **kwargs)
 
     def render(self, value):
-        return age(value, f"age age-{health_of(value).value}")
+        return backup_age(value)
 
 
 class DayColumn(tables.Column):
@@ -111,3 +111,67 @@ class StatusColumn(tables.Column):
 class TextColumn(tables.Column):
     def __init__(self, accessor: str, verbose_name: str, **kwargs):
         super().__init__(accessor=accessor, verbose_name=verbose_name, **kwargs)
+
+
+class DeviceBackupColumn(tables.Column):
+    """The device's health date (its stalest destination's last completed backup),
+    coloured by its health; a destination that never completed reads so."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            accessor="device_backup_date",
+            verbose_name="Stalest backup",
+            empty_values=(),
+            **kwargs,
+        )
+
+    def render(self, value):
+        if value == MISSING_COPY:
+            return format_html(
+                '<span class="age age-critical">{}</span>', "a destination never completed"
+            )
+        return backup_age(value)
+
+
+class DestinationsColumn(tables.Column):
+    """A device's destinations inside its row, each with its own coloured age
+    (`record.destinations`, set by the view in one query for the page)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            accessor="device_uid", verbose_name="Destinations", empty_values=(), **kwargs
+        )
+
+    def render(self, record):
+        destinations = getattr(record, "destinations", [])
+        if not destinations:
+            return format_html('<span class="muted">{}</span>', "no archive")
+        return format_html(
+            '<ul class="destinations">{}</ul>',
+            format_html_join(
+                "",
+                "<li>{} {}</li>",
+                (
+                    (d["destination_name"] or "—", backup_age(d["last_completed_backup_date"]))
+                    for d in destinations
+                ),
+            ),
+        )
+
+
+class StoredColumn(tables.Column):
+    """Archived bytes over the device's destinations (each stores its own copy)."""
+
+    def __init__(self, **kwargs):
+        attrs = {"th": {"class": "num"}, "td": {"class": "num"}}
+        super().__init__(
+            accessor="device_uid",
+            verbose_name="Stored (all destinations)",
+            attrs=attrs,
+            empty_values=(),
+            **kwargs,
+        )
+
+    def render(self, record):
+        stored = sum(d["archive_bytes"] or 0 for d in getattr(record, "destinations", []))
+        return format_html('<span title="{} bytes">{}</span>', f"{stored:,}", bytes_human(stored))

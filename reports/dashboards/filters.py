@@ -1,12 +1,16 @@
-"""The dashboards' query: the shared report query plus three dashboard-only parameters.
+"""The dashboards' query: the shared report query plus four dashboard-only parameters.
 
 `dashboard_query()` calls `reports.query.report_query()` (the one FilterSet: grammar,
 role limit, sort) and then narrows its rows with `DashboardFilter`, which knows only
 what the overview's links need and the API does not (yet) offer:
 
-    health=ok|warning|critical|never   devices by backup health (reports.health)
+    health=ok|warning|critical|never   devices by backup health (reports.health);
+           failing                     anything but ok (compliance's failing devices)
     backupAge=3-7 | 90-                devices by days since their last completed backup
     exactOrgUid=<orgUid>               rows of owners in that org itself, not its sub-orgs
+    view=devices|archives              one row per device (its destinations inside the
+                                       row; the default of backup status and the
+                                       migration plan) or per archive, as the API
 
 Narrowing keeps the report query's order, so sorting and paging stay the API's.
 """
@@ -15,7 +19,7 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.http import QueryDict
 
 from reports import health
@@ -25,10 +29,21 @@ from reports.query import (
     InvalidParameters,
     ReportQuery,
     given_once,
+    no_filtering,
     report_query,
 )
 
-DASHBOARD_PARAMETERS = ("health", "backupAge", "exactOrgUid")
+DASHBOARD_PARAMETERS = ("health", "backupAge", "exactOrgUid", "view")
+DEVICES, ARCHIVES = "devices", "archives"
+# The API's row filters on an archive's own fields: with one of them, a device is in the
+# set when one of its archives is, so its one row is found through its rows.
+ARCHIVE_PARAMETERS = ("destination", "destinationUid", "archiveGuid", "coldStorage")
+# In the per-device view a sort on an archive's value sorts by the device's: its largest
+# selection, its health date (the stalest destination's last completed backup).
+DEVICE_SORT = {
+    "selected_bytes": "device_selected_bytes",
+    "last_completed_backup_date": "device_backup_date",
+}
 
 
 class AgeBandParameter(forms.Field):
@@ -47,16 +62,19 @@ class AgeBandFilter(django_filters.Filter):
 
 class DashboardFilter(django_filters.FilterSet):
     health = ChoiceParameterFilter(
-        choices=tuple(health.Health), case_sensitive=False, method="filter_health"
+        choices=(*health.Health, health.FAILING), case_sensitive=False, method="filter_health"
     )
     backupAge = AgeBandFilter(method="filter_backup_age")
     exactOrgUid = django_filters.CharFilter(field_name="org_uid")
+    view = ChoiceParameterFilter(choices=(DEVICES, ARCHIVES), method=no_filtering)
 
     class Meta:
         model = ReportRow
         fields: list[str] = []
 
     def filter_health(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        if value == health.FAILING:
+            return health.failing(qs)
         return health.with_health(qs, health.Health(value))
 
     def filter_backup_age(self, qs: QuerySet, name: str, value: health.AgeBand) -> QuerySet:
@@ -84,3 +102,29 @@ def dashboard_query(params: QueryDict, user) -> ReportQuery:
         if value not in (None, ""):
             query.params[name] = value.key if isinstance(value, health.AgeBand) else value
     return query
+
+
+def one_row_per_device(query: ReportQuery, params: QueryDict) -> QuerySet:
+    """The device_first row of each device the query's rows hold, sorted alike
+    (DEVICE_SORT): the rows of view=devices. The query's rows stay one per archive, for
+    the totals and the export, as the API's.
+
+    Every filter but those on an archive's own fields keeps all of a device's rows or
+    none, so its device_first row is enough, and the sort indexes still serve; after an
+    archive filter the devices are found through the rows that matched."""
+    rows = query.rows
+    order = [_device_sort(term) for term in rows.query.order_by]
+    if any(params.get(name) for name in ARCHIVE_PARAMETERS):
+        matched = rows.order_by().values("device_id")
+        return ReportRow.objects.filter(device_first=True, device_id__in=matched).order_by(*order)
+    return rows.filter(device_first=True).order_by(*order)
+
+
+def _device_sort(term):
+    expression = getattr(term, "expression", None)
+    name = getattr(expression, "name", None)
+    if name not in DEVICE_SORT:
+        return term
+    device_term = term.copy()
+    device_term.expression = F(DEVICE_SORT[name])
+    return device_term

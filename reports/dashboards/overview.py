@@ -23,6 +23,7 @@ from reports.health import (
     per_device,
     sorted_backups,
 )
+from reports.read_model import DEVICE_SELECTED_BYTES
 
 TOP_ORGS = 10
 KNOWN_OS = ("win", "mac", "linux")  # the vendor's values; anything else counts as other
@@ -32,8 +33,8 @@ KNOWN_OS = ("win", "mac", "linux")  # the vendor's values; anything else counts 
 class Storage:
     devices: int
     archives: int
-    selected_bytes: int
-    archive_bytes: int
+    selected_bytes: int  # each device once: its largest selection
+    archive_bytes: int  # summed over archives: each destination stores its own copy
     cold_archives: int
     cold_bytes: int
 
@@ -109,7 +110,7 @@ def storage_of(visible: QuerySet, devices: int) -> Storage:
     cold = Q(cold_storage=True)
     totals = visible.order_by().aggregate(
         archives=Count("archive_id"),
-        selected=Sum("selected_bytes"),
+        selected=DEVICE_SELECTED_BYTES,
         archived=Sum("archive_bytes"),
         cold_archives=Count("archive_id", filter=cold),
         cold_bytes=Sum("archive_bytes", filter=cold),

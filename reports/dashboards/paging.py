@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Max, QuerySet, Sum
 
 from reports.query import MAX_OFFSET
 
@@ -24,22 +24,33 @@ UNSHOWN = ("user_search", "org_search", "device_search", "destination_search", "
 class Summary:
     rows: int
     devices: int
-    selected_bytes: int
-    archive_bytes: int
+    selected_bytes: int  # each device once: its largest selection (reports.health)
+    archive_bytes: int  # summed over archives
     capped: bool = False  # more than COUNT_CAP rows; the numbers are lower bounds
 
 
 def summarize(rows: QuerySet, *, exact: bool) -> Summary:
-    """Rows, devices and bytes of the filtered set; up to COUNT_CAP rows unless exact."""
+    """Rows, devices and bytes of the filtered set; up to COUNT_CAP rows unless exact.
+
+    One GROUP BY device in a subquery: a filter on archive fields (destinationName...)
+    may keep some of a device's rows only, yet the device's selection counts once, its
+    largest (spec section 11), whichever of its rows are in the set."""
     counted = rows.order_by()
     if not exact:
-        counted = counted[: COUNT_CAP + 1]
-    totals = counted.aggregate(
-        rows=Count("pk"),
-        devices=Count("device_id", distinct=True),
-        selected=Sum("selected_bytes"),
-        archived=Sum("archive_bytes"),
+        counted = rows.model.objects.filter(pk__in=counted.values("pk")[: COUNT_CAP + 1])
+    by_device = counted.values("device_id").annotate(
+        n_rows=Count("pk"),
+        n_selected=Max("device_selected_bytes"),
+        n_archived=Sum("archive_bytes"),
     )
+    # Named apart: an aggregate over an annotation may not take its name.
+    totals = by_device.aggregate(
+        rows=Sum("n_rows"),
+        devices=Count("device_id"),
+        selected=Sum("n_selected"),
+        archived=Sum("n_archived"),
+    )
+    totals["rows"] = totals["rows"] or 0
     return Summary(
         rows=min(totals["rows"], COUNT_CAP) if not exact else totals["rows"],
         devices=totals["devices"],

@@ -14,14 +14,20 @@ class ReportPage:
     report: Report
     table: type[tables.ReportTable]
     fields: tuple[str, ...]  # the filter form's visible controls
+    device_table: type[tables.ReportTable] | None = None  # view=devices; None: no such view
 
     @property
     def template(self) -> str:
         return f"reports/{self.report.slug.replace('-', '_')}.html"
 
 
-def _page(slug: str, table: type[tables.ReportTable], fields: tuple[str, ...]) -> ReportPage:
-    return ReportPage(REPORTS[slug], table, fields)
+def _page(
+    slug: str,
+    table: type[tables.ReportTable],
+    fields: tuple[str, ...],
+    device_table: type[tables.ReportTable] | None = None,
+) -> ReportPage:
+    return ReportPage(REPORTS[slug], table, fields, device_table)
 
 
 REPORT_PAGES: dict[str, ReportPage] = {
@@ -31,6 +37,7 @@ REPORT_PAGES: dict[str, ReportPage] = {
             "backup-status",
             tables.BackupStatusTable,
             ("user", "device", "org", "os", "destination", "active", "alerted", "health"),
+            tables.BackupStatusDeviceTable,
         ),
         _page(
             "disk-usage",
@@ -41,6 +48,7 @@ REPORT_PAGES: dict[str, ReportPage] = {
             "migration-plan",
             tables.MigrationPlanTable,
             ("os", "org", "user", "device", "active"),
+            tables.MigrationPlanDeviceTable,
         ),
         _page(
             "cold-storage",

@@ -17,10 +17,13 @@ from reports.dashboards.columns import (
     AlertsColumn,
     BytesColumn,
     DayColumn,
+    DestinationsColumn,
+    DeviceBackupColumn,
     DeviceColumn,
     OsColumn,
     PercentColumn,
     StatusColumn,
+    StoredColumn,
     TextColumn,
     UserColumn,
 )
@@ -72,6 +75,19 @@ class BackupStatusTable(ReportTable):
     destinationName = TextColumn("destination_name", "Destination")
 
 
+class BackupStatusDeviceTable(ReportTable):
+    """One row per device (view=devices): its destinations inside the row."""
+
+    deviceName = DeviceColumn()
+    username = UserColumn()
+    orgName = TextColumn("org_name", "Org")
+    os = OsColumn()
+    lastConnectedDate = AgeColumn("last_connected_date", "Last connected")
+    lastCompletedBackupDate = DeviceBackupColumn()
+    destinations = DestinationsColumn()
+    alertStates = AlertsColumn()
+
+
 class DiskUsageTable(ReportTable):
     deviceName = DeviceColumn()
     username = UserColumn()
@@ -91,6 +107,20 @@ class MigrationPlanTable(ReportTable):
     version = TextColumn("version", "Agent")
     selectedBytes = BytesColumn("selected_bytes", "Selected")
     archiveBytes = BytesColumn("archive_bytes", "Archive")
+    lastConnectedDate = AgeColumn("last_connected_date", "Last connected")
+
+
+class MigrationPlanDeviceTable(ReportTable):
+    """One row per device (view=devices): its selection once, its copies summed."""
+
+    deviceName = DeviceColumn()
+    username = UserColumn()
+    orgName = TextColumn("org_name", "Org")
+    os = OsColumn()
+    version = TextColumn("version", "Agent")
+    selectedBytes = BytesColumn("device_selected_bytes", "Selected (once)")
+    stored = StoredColumn()
+    destinations = DestinationsColumn()
     lastConnectedDate = AgeColumn("last_connected_date", "Last connected")
 
 

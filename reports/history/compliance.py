@@ -13,6 +13,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.conf import settings
+
 from accounts import org_paths
 from accounts.models import Org
 from accounts.roles import Reach
@@ -40,6 +42,18 @@ class ComplianceRow:
     @property
     def devices(self) -> int:
         return self.now.devices
+
+    @property
+    def failing(self) -> int:
+        """Active devices not in OK now (warning, critical, never): the drill's list."""
+        return self.now.devices - self.now.ok
+
+    @property
+    def meets_target(self) -> bool | None:
+        """The share now against COMPLIANCE_TARGET_PERCENT; None: no devices."""
+        if self.now.ok_share is None:
+            return None
+        return 100 * self.now.ok_share >= settings.COMPLIANCE_TARGET_PERCENT
 
     @property
     def change(self) -> float | None:

@@ -1,8 +1,9 @@
 """Taking the day's snapshot from the read model, and forgetting old ones.
 
 One GROUP BY org over the report table gives every org's figures at once: each
-device is counted on its `device_first` row, storage over every row, as the overview
-counts them (reports.dashboards.overview). Health is the one rule's (`health_q`).
+device is counted on its `device_first` row, with its largest selection; archived
+storage over every row, as the overview counts them (reports.dashboards.overview).
+Health is the one rule's (`health_q`: the stalest destination's).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from reports.history.models import Snapshot
 from reports.locks import wait_in_transaction
 from reports.models import ReportRow
 from reports.pipeline import Occasion
+from reports.read_model import DEVICE_SELECTED_BYTES
 
 SNAPSHOT_LOCK = 0x42524853  # "BRHS", any number of its own
 FIGURES = ("devices", "ok", "warning", "critical", "never")
@@ -49,7 +51,7 @@ def figures_by_org(rows, now: dt.datetime) -> dict[int, dict[str, int]]:
     counts = {"devices": devices(Q())}
     counts |= {h.value: devices(health_q(h, now)) for h in Health}
     counts |= {
-        "selected_bytes": Sum("selected_bytes"),
+        "selected_bytes": DEVICE_SELECTED_BYTES,
         "archive_bytes": Sum("archive_bytes"),
         "cold_archives": Count("archive_id", filter=cold),
         "cold_bytes": Sum("archive_bytes", filter=cold),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
@@ -48,7 +49,12 @@ def _sort_links(org: str | None, sort: str) -> list[dict]:
 @require_GET
 def compliance_page(request: HttpRequest) -> HttpResponse:
     reach = reach_of_request(request)
-    context = {"warning_days": health.warning_days()}
+    context = {
+        "warning_days": health.warning_days(),
+        "target": settings.COMPLIANCE_TARGET_PERCENT,
+        # Each org's failing devices, live, on the backup status report.
+        "failing_url": reverse("report", args=["backup-status"]),
+    }
     if not reach.has_fleet:
         return render(
             request, "reports/compliance.html", context | {"refused": NO_FLEET}, status=403

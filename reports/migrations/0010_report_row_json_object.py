@@ -3,17 +3,9 @@ from django.db import migrations, models
 
 def write_records(apps, schema_editor):
     """Rows written before this column lack their JSON object (and, from before 0008,
-    may hold an older CSV record). Rebuild them from the environment tables, as
-    `manage.py rebuild_report` does (nothing to do when empty).
-
-    The rebuild runs today's code, which writes every column of today's ReportRow, so
-    it can only run in the newest migration of the table: the next migration that
-    changes the row moves it there, as this one took it over from 0008."""
-    if not apps.get_model("reports", "ReportRow").objects.exists():
-        return
-    from reports import read_model
-
-    read_model.rebuild()
+    may hold an older CSV record). Migration 0012 rebuilds them. The rebuild runs
+    today's code, which also writes 0012's column: here, a column short of today's
+    table, it would fail."""
 
 
 class Migration(migrations.Migration):

@@ -76,11 +76,13 @@ class ReportRow(models.Model):
     # searches, joined by a separator no query contains. Lower-casing in Python makes
     # the match case-insensitive for every alphabet on SQLite and PostgreSQL alike.
     alerted = models.BooleanField(default=False)
-    # Device-wide, equal on every row of a device, so that counting devices and their
-    # health needs no GROUP BY: the latest lastCompletedBackupDate over the device's
-    # archives, and a flag on exactly one row of each device (its smallest archiveGuid,
-    # or its only row).
+    # Device-wide, equal on every row of a device, so that counting devices, their
+    # health and their bytes needs no GROUP BY: the date the device's health is judged
+    # from (reports.health.device_health_date: its stalest destination's last completed
+    # backup), its largest selectedBytes (a device's selection counted once), and a flag
+    # on exactly one row of each device (its smallest archiveGuid, or its only row).
     device_backup_date = models.DateTimeField(null=True)
+    device_selected_bytes = models.BigIntegerField(null=True)
     device_first = models.BooleanField(default=False)
     user_search = models.TextField(default="")
     org_search = models.TextField(default="")

@@ -39,6 +39,7 @@ def _message(user, kind: str, subject: str, template: str, context: dict):
 
 def digest_subject(digest) -> str:
     overdue = digest.stale_total
+    # Not backing up: warning, critical or never backed up (reports.notifications.digests).
     state = f"{overdue:,} device(s) not backing up" if overdue else "all devices backing up"
     return f"Backup Report {digest.frequency} digest: {state} ({digest.scope})"
 

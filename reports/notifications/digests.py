@@ -7,17 +7,21 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.db.models import Count as DbCount
+from django.db.models import F, Min, Sum
 from django.urls import reverse
 
 from accounts.roles import reach_of
 from reports.catalog import REPORTS
 from reports.health import (
     ACTIVE,
+    NEVER_Q,
     Health,
     device_health_counts,
     health_of,
     health_q,
     per_device,
+    shown_date,
 )
 from reports.models import ReportRow
 from reports.notifications.links import absolute, device_url
@@ -33,17 +37,20 @@ class StaleDevice:
     name: str
     owner: str
     org: str
-    last_completed: dt.datetime
+    last_completed: dt.datetime | None  # its stalest destination's; None: see health
     health: Health
     url: str
 
 
 @dataclass(frozen=True)
-class ExpiringArchive:
+class ExpiringDevice:
+    """A device with archives in cold storage expiring soon: one line, not one per archive."""
+
     device: str
     owner: str
     org: str
-    expires: dt.datetime
+    expires: dt.datetime  # the first of its archives to expire
+    archives: int
     archive_bytes: int | None
     url: str
 
@@ -62,9 +69,9 @@ class Digest:
     counts: dict[str, int]
     figures: list[Count]
     stale: list[StaleDevice]
-    stale_total: int
-    expiring: list[ExpiringArchive]
-    expiring_total: int
+    stale_total: int  # devices not backing up: warning, critical or never backed up
+    expiring: list[ExpiringDevice]
+    expiring_total: int  # devices
     previous_at: dt.datetime | None
     links: list[tuple[str, str]] = field(default_factory=list)
 
@@ -94,25 +101,30 @@ def digest_of(
     figures = [Count("Active devices", counts["devices"], change("devices"))] + [
         Count(h.label, counts[h.value], change(h.value)) for h in Health
     ]
-    overdue = health_q(Health.WARNING, now) | health_q(Health.CRITICAL, now)
+    # Not backing up: in warning or critical, or never backed up; the stalest first.
+    overdue = health_q(Health.WARNING, now) | health_q(Health.CRITICAL, now) | NEVER_Q
     stale = (
         per_device(rows, "status", "device_uid", "device_name", "username", "org_name")
         .filter(ACTIVE & overdue)
-        .order_by("last", "device_id")[:STALE_LISTED]
+        .order_by(F("last").asc(nulls_last=True), "device_id")[:STALE_LISTED]
     )
     soon = rows.filter(
         cold_storage=True,
         cold_storage_expire_date__gt=now,
         cold_storage_expire_date__lte=now + dt.timedelta(days=EXPIRY_DAYS),
     )
-    expiring = soon.order_by("cold_storage_expire_date", "pk").values(
-        "device_uid",
-        "device_name",
-        "username",
-        "org_name",
-        "cold_storage_expire_date",
-        "archive_bytes",
-    )[:EXPIRING_LISTED]
+    # One line per device (a device may have several archives in cold storage); the
+    # set is the month's expiring archives, small, so a GROUP BY is cheap.
+    expiring = (
+        soon.order_by()
+        .values("device_id", "device_uid", "device_name", "username", "org_name")
+        .annotate(
+            expires=Min("cold_storage_expire_date"),
+            archives=DbCount("archive_id"),
+            stored=Sum("archive_bytes"),
+        )
+        .order_by("expires", "device_id")[:EXPIRING_LISTED]
+    )
     return Digest(
         frequency=frequency,
         scope=scope_of(user, reach),
@@ -123,25 +135,26 @@ def digest_of(
                 name=row["device_name"] or row["device_uid"],
                 owner=row["username"] or "",
                 org=row["org_name"] or "",
-                last_completed=row["last"],
+                last_completed=shown_date(row["last"]),
                 health=health_of(row["last"], now),
                 url=device_url(row["device_uid"]),
             )
             for row in stale
         ],
-        stale_total=counts[Health.WARNING] + counts[Health.CRITICAL],
+        stale_total=sum(counts[h] for h in (Health.WARNING, Health.CRITICAL, Health.NEVER)),
         expiring=[
-            ExpiringArchive(
+            ExpiringDevice(
                 device=row["device_name"] or row["device_uid"],
                 owner=row["username"] or "",
                 org=row["org_name"] or "",
-                expires=row["cold_storage_expire_date"],
-                archive_bytes=row["archive_bytes"],
+                expires=row["expires"],
+                archives=row["archives"],
+                archive_bytes=row["stored"],
                 url=device_url(row["device_uid"]),
             )
             for row in expiring
         ],
-        expiring_total=soon.count(),
+        expiring_total=soon.order_by().values("device_id").distinct().count(),
         previous_at=previous_at,
         links=[("Overview", absolute(reverse("overview")))]
         + [(report.title, absolute(report.default_url)) for report in REPORTS.values()],

@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from reports import clock
+from reports.health import shown_date
 from reports.notifications import alerts
 from reports.notifications.compose import digest_email, owner_alert_email
 from reports.notifications.digests import COUNTED, digest_of
@@ -169,7 +170,8 @@ def send_owner_alerts(sender: Sender, *, dry_run: bool = False) -> None:
         device = {
             "name": row["device_name"] or row["device_uid"],
             "hostname": row["device_os_hostname"] or "",
-            "last_completed": row["device_backup_date"],
+            # Its stalest destination's (reports.health); None for a missing copy.
+            "last_completed": shown_date(row["device_backup_date"]),
             "url": device_url(row["device_uid"]),
         }
         email = owner_alert_email(owner, device, alert.health, alerts.WHAT_TO_CHECK)

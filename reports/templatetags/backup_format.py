@@ -13,6 +13,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 from reports import clock
+from reports.health import health_of
 
 register = template.Library()
 
@@ -79,6 +80,12 @@ def age(value: dt.datetime | None, css_class: str = "") -> SafeString | str:
         format_html(' class="{}"', css_class) if css_class else "",
         age_text(value),
     )
+
+
+@register.filter
+def backup_age(value: dt.datetime | None) -> SafeString | str:
+    """A last completed backup's age, coloured by its health (reports.health)."""
+    return age(value, f"age age-{health_of(value).value}")
 
 
 @register.filter

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET
 from accounts import org_paths
 from accounts.models import Org
 from reports.dashboards.links import API_PATH
-from reports.health import health_of
+from reports.health import MISSING_COPY, health_of, shown_date
 from reports.models import ReportRow
 
 
@@ -39,16 +39,22 @@ def _org_names(org_path: str) -> list[str]:
 def device_page(request: HttpRequest, device_uid: str) -> HttpResponse:
     rows = _rows_of_device_for_user(device_uid, request.user)
     device = rows[0]
-    completed = [r.last_completed_backup_date for r in rows if r.last_completed_backup_date]
-    last_backup = max(completed, default=None)
-    archives = [row for row in rows if row.archive_guid]
+    archives = [row for row in rows if row.archive_id is not None]
+    for row in archives:
+        row.health = health_of(row.last_completed_backup_date)
+    completed = [row.last_completed_backup_date for row in archives]
     context = {
         "device": device,
         "archives": archives,
         "org_names": _org_names(device.org_path),
-        "last_backup": last_backup,
-        "health": health_of(last_backup),
-        "selected_bytes": sum(r.selected_bytes or 0 for r in archives),
+        # The device is as safe as its stalest destination (the stored health date,
+        # reports.health); the latest backup is shown beside it.
+        "health": health_of(device.device_backup_date),
+        "stalest_backup": shown_date(device.device_backup_date),
+        "missing_copy": device.device_backup_date == MISSING_COPY,
+        "latest_backup": max((d for d in completed if d), default=None),
+        # Selected once (the same files go to each destination); stored once each.
+        "selected_bytes": device.device_selected_bytes or 0,
         "archive_bytes": sum(r.archive_bytes or 0 for r in archives),
         "api_url": f"{API_PATH}?{urlencode({'deviceUid': device.device_uid})}",
     }

@@ -3,6 +3,8 @@ its table, controls and template from reports.dashboards.report_pages."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -11,12 +13,19 @@ from django.views.decorators.http import require_GET
 from reports import health
 from reports.catalog import SEARCH_PARAMETERS
 from reports.dashboards import figures
-from reports.dashboards.filters import DASHBOARD_PARAMETERS, dashboard_query
+from reports.dashboards.filters import (
+    ARCHIVES,
+    DASHBOARD_PARAMETERS,
+    DEVICES,
+    dashboard_query,
+    one_row_per_device,
+)
 from reports.dashboards.forms import DEFAULT_PAGE_SIZE, ReportForm
 from reports.dashboards.links import QueryLinks
 from reports.dashboards.paging import Page, fetch_page
 from reports.dashboards.report_pages import REPORT_PAGES, ReportPage
 from reports.export import csv_response
+from reports.models import ReportRow
 from reports.query import InvalidParameters
 
 
@@ -60,20 +69,65 @@ def report_page(request: HttpRequest, slug: str) -> HttpResponse:
     context["chips"] = [
         (name, value, links.without(name))
         for name, value in form.carried
-        if name not in ("srtKey", "srtDir")
+        if name not in ("srtKey", "srtDir", "view")  # the view has its own switch
     ]
-    context["dashboard_only"] = [name for name in DASHBOARD_PARAMETERS if params.get(name)]
+    # `view` only shapes the page; the API is one row per archive whatever it says.
+    context["dashboard_only"] = [
+        name for name in DASHBOARD_PARAMETERS if params.get(name) and name != "view"
+    ]
     context["api_url"] = links.api(page_size)
     if report.needs_search and not any(params.get(name) for name in SEARCH_PARAMETERS):
         return render(request, drawn.template, context | {"awaiting_search": True})
 
+    # The totals are over the archive rows, as the API's; the per-device view pages
+    # through one row per device, as many as the totals' devices.
     summary = figures.summary(report, query.rows)
-    page = fetch_page(query.rows, query.page_number, page_size, summary)
-    table = drawn.table(
+    per_device = drawn.device_table is not None and query.params.get("view") == DEVICES
+    if per_device:
+        shown = one_row_per_device(query, params)
+        page = fetch_page(
+            shown, query.page_number, page_size, replace(summary, rows=summary.devices)
+        )
+        _attach_destinations(page.rows, request.user)
+    else:
+        page = fetch_page(query.rows, query.page_number, page_size, summary)
+    table = (drawn.device_table if per_device else drawn.table)(
         page.rows, links=links, sort_key=query.sort_key, descending=query.sort_descending
     )
-    context |= {"summary": summary, "page": page, "table": table, "pager": _pager(page, links)}
+    context |= {
+        "summary": summary,
+        "page": page,
+        "table": table,
+        "pager": _pager(page, links),
+        "per_device": per_device,
+        "views": _views(drawn, links, per_device),
+    }
     return render(request, drawn.template, context)
+
+
+def _attach_destinations(rows: list[ReportRow], user) -> None:
+    """Each device row's archives, for the destinations inside it: one query a page."""
+    by_device: dict[int, list[dict]] = {row.device_id: [] for row in rows}
+    archives = (
+        ReportRow.objects.visible_to(user)
+        .filter(device_id__in=by_device, archive_id__isnull=False)
+        .order_by("device_id", "destination_name", "archive_guid")
+        .values("device_id", "destination_name", "last_completed_backup_date", "archive_bytes")
+    )
+    for archive in archives:
+        by_device[archive["device_id"]].append(archive)
+    for row in rows:
+        row.destinations = by_device[row.device_id]
+
+
+def _views(drawn: ReportPage, links: QueryLinks, per_device: bool) -> dict | None:
+    """The switch between one row per device and one per archive; None: no switch."""
+    if drawn.device_table is None:
+        return None
+    return {
+        "devices": None if per_device else links.url(view=DEVICES, pgNum=None),
+        "archives": links.url(view=ARCHIVES, pgNum=None) if per_device else None,
+    }
 
 
 def _pager(page: Page, links: QueryLinks) -> dict[str, str | None]:
