@@ -1,4 +1,4 @@
-"""The newest migration of the report table (0012, which took it over from 0010)
+"""The newest migration of the report table (0013, which took it over from 0010)
 rebuilds the stored records of a fleet that is already there, so an upgraded
 installation exports and pages the new shape at once, not stale records: whether it
 comes from before 0008 (another CSV format) or from before 0010 (no JSON objects)."""
@@ -36,7 +36,7 @@ def encoded_rows() -> list[dict]:
 
 
 @pytest.mark.parametrize("since", ["0007", "0009"])
-def test_0012_rebuilds_the_records_of_an_existing_fleet(people, admin_user, since):
+def test_0013_rebuilds_the_records_of_an_existing_fleet(people, admin_user, since):
     expected = {shape: export(admin_user, shape) for shape in (False, True)}
     try:
         call_command("migrate", "reports", since, verbosity=0)
@@ -44,7 +44,7 @@ def test_0012_rebuilds_the_records_of_an_existing_fleet(people, admin_user, sinc
             cursor.execute(
                 "UPDATE reports_reportrow SET csv_line = 'stale', device_backup_date = NULL"
             )
-        call_command("migrate", "reports", "0012", verbosity=0)
+        call_command("migrate", "reports", "0013", verbosity=0)
     finally:
         call_command("migrate", verbosity=0)
     assert not ReportRow.objects.filter(csv_line="stale").exists()
@@ -52,6 +52,6 @@ def test_0012_rebuilds_the_records_of_an_existing_fleet(people, admin_user, sinc
     assert {shape: export(admin_user, shape) for shape in (False, True)} == expected
     assert stored_objects() == encoded_rows()
     assert ReportRow.objects.count() == len(people)
-    # 0012's device columns, from the rule of today's code.
+    # 0013's device columns, from the rule of today's code.
     assert not ReportRow.objects.filter(device_backup_date__isnull=True).exists()
     assert not ReportRow.objects.filter(device_selected_bytes__isnull=True).exists()

@@ -3,8 +3,8 @@ from django.db import migrations, models
 
 def write_records(apps, schema_editor):
     """Rows written before this column lack their JSON object (and, from before 0008,
-    may hold an older CSV record). Migration 0012 rebuilds them. The rebuild runs
-    today's code, which also writes 0012's column: here, a column short of today's
+    may hold an older CSV record). Migration 0013 rebuilds them. The rebuild runs
+    today's code, which also writes 0013's column: here, a column short of today's
     table, it would fail."""
 
 

@@ -50,7 +50,7 @@ def drop_device_sorts(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("reports", "0011_sort_indexes_include_id"),
+        ("reports", "0012_generation_on_every_backend"),
     ]
 
     operations = [
