@@ -258,6 +258,9 @@ SAML_XMLSEC_BINARY = os.environ.get("SAML_XMLSEC_BINARY", "/usr/bin/xmlsec1")
 # djangosaml2 keeps the requests in flight in a cookie of its own, which the identity
 # provider's cross-site POST must bring back: SameSite=None (with Secure) in production.
 SAML_SESSION_COOKIE_SAMESITE = "Lax" if DEBUG else "None"
+# The request goes to the provider by redirect (every provider takes it); the answer
+# comes back by POST.
+SAML_DEFAULT_BINDING = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
 # Who a signed-in person is here: the mirrored user whose email (or username) equals the
 # identity provider's, case-insensitively. Never a second account.
 SSO_MATCH = os.environ.get("SSO_MATCH", "email")

@@ -57,3 +57,42 @@ def oidc_sign_in(client, provider, login: str, next_page: str = "") -> object:
     back = provider.log_in(start["Location"], login)
     parts = urlsplit(back)
     return client.get(f"{parts.path}?{parts.query}")
+
+
+@pytest.fixture(scope="session")
+def saml_idp(tmp_path_factory, live_server):
+    """pysaml2's IdP in a process of its own, trusting this product's metadata as served
+    for the live server's address."""
+    from saml2.config import SPConfig
+    from saml2.metadata import entity_descriptor
+
+    from accounts.sso.saml import config_dict
+    from tests.idp.saml_support import SamlIdentityProvider
+
+    sp = SPConfig()
+    sp.load(config_dict(live_server.url, with_idp=False))
+    idp = SamlIdentityProvider(tmp_path_factory.mktemp("saml"), str(entity_descriptor(sp)).encode())
+    idp.start()
+    yield idp
+    idp.stop()
+
+
+@pytest.fixture
+def saml(settings, saml_idp, live_server):
+    """The product signing in through the SAML IdP, groups mapped to roles."""
+    settings.SAML_PROVIDER_NAME = "Acme SAML"
+    settings.SAML_IDP_METADATA_URL = saml_idp.metadata_url
+    settings.SAML_SP_BASE_URL = live_server.url
+    role_mapping(settings)
+    saml_idp.people.clear()
+    saml_idp.save_people()
+    return saml_idp
+
+
+def saml_sign_in(client, idp, login: str, next_page: str = "", **extra: str) -> object:
+    """Sign in through the SAML IdP with the test client; the assertion consumer
+    service's response."""
+    start = client.get("/sso/saml/login/", {"next": next_page} if next_page else {})
+    assert start.status_code == 302, start.content
+    _, fields = idp.log_in(start["Location"], login, **extra)
+    return client.post("/sso/saml/acs/", fields)
