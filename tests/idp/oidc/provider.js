@@ -6,8 +6,9 @@
 // clients.json: the registered clients (client_id, client_secret, redirect_uris).
 // accounts.json: login -> claims (sub, email, preferred_username, name, groups); read at
 // every sign-in, so a test changes a person's groups between two sign-ins.
-// The login form is oidc-provider's own development form: any login listed in
-// accounts.json signs in (no password: this provider is for tests only, on loopback).
+// The login form is served here (oidc-provider's development form loads web fonts from
+// the internet, which a test machine may not reach): any login listed in accounts.json
+// signs in (no password: this provider is for tests only, on loopback).
 import { readFileSync } from 'node:fs';
 import Provider from 'oidc-provider';
 
@@ -25,7 +26,8 @@ const provider = new Provider(issuer, {
   },
   // Every claim in the ID token, as Entra ID, Okta and Keycloak can be told to do.
   conformIdTokenClaims: false,
-  features: { devInteractions: { enabled: true } },
+  features: { devInteractions: { enabled: false } },
+  interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
   // PKCE required of every client: a sign-in without it fails at the provider.
   pkce: { required: () => true },
   async findAccount(ctx, id) {
@@ -45,6 +47,41 @@ const provider = new Provider(issuer, {
     return grant;
   },
   ttl: { Session: 600, Interaction: 600, Grant: 600, AuthorizationCode: 60, IdToken: 300, AccessToken: 300 },
+});
+const page = (uid, error) => `<!doctype html>
+<html><head><title>Acme OpenID provider</title></head>
+<body style="font-family: sans-serif; max-width: 24rem; margin: 4rem auto">
+<h1>Acme OpenID provider</h1>${error ? `<p style="color: #b00">${error}</p>` : ''}
+<form method="post" action="/interaction/${uid}">
+  <label>Login <input name="login" id="login" autofocus></label>
+  <button type="submit" id="sign-in">Sign in</button>
+</form></body></html>`;
+
+async function formBody(req) {
+  let raw = '';
+  for await (const chunk of req) raw += chunk;
+  return new URLSearchParams(raw);
+}
+
+provider.use(async (ctx, next) => {
+  const match = ctx.path.match(/^\/interaction\/([\w-]+)$/);
+  if (!match) return next();
+  const details = await provider.interactionDetails(ctx.req, ctx.res);
+  if (ctx.method === 'GET') {
+    ctx.type = 'html';
+    ctx.body = page(details.uid);
+    return undefined;
+  }
+  const login = (await formBody(ctx.req)).get('login') || '';
+  if (!accounts()[login]) {
+    ctx.type = 'html';
+    ctx.body = page(details.uid, 'Unknown login');
+    return undefined;
+  }
+  const to = await provider.interactionResult(ctx.req, ctx.res, { login: { accountId: login } }, { mergeWithLastSubmission: false });
+  ctx.status = 303;
+  ctx.redirect(to);
+  return undefined;
 });
 provider.proxy = false;
 provider.listen(Number(port), '127.0.0.1', () => {
