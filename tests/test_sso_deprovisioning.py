@@ -16,25 +16,9 @@ from accounts.models import ApiClient, User
 from reports.models import Device
 from tests.api_support import basic
 from tests.personas import PASSWORD
-from tests.sync_support import SourceInstance
+from tests.test_sync import source, vendor  # noqa: F401  (the vendor: a second instance)
 
 API = "/api/DeviceBackupReport"
-
-
-@pytest.fixture(scope="module")
-def source(tmp_path_factory):
-    instance = SourceInstance(tmp_path_factory.mktemp("source")).start(devices=40, seed=3)
-    yield instance
-    instance.stop()
-
-
-@pytest.fixture
-def vendor(settings, source):
-    settings.VENDOR_URL = source.url
-    settings.VENDOR_CLIENT_ID = source.client_id
-    settings.VENDOR_CLIENT_SECRET = source.client_secret
-    settings.VENDOR_USERNAME = settings.VENDOR_PASSWORD = ""
-    return source
 
 
 def sync() -> None:
@@ -67,7 +51,7 @@ def answers(ways: dict) -> dict[str, int]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_person_deactivated_at_the_vendor_loses_every_way_in_at_the_next_sync(vendor):
+def test_a_person_deactivated_at_the_vendor_loses_every_way_in_at_the_next_sync(vendor):  # noqa: F811
     sync()
     person = User.objects.filter(devices__isnull=False).order_by("pk").first()
     devices = Device.objects.filter(user=person).count()

@@ -12,13 +12,13 @@ import os
 import re
 import shutil
 import subprocess
-import time
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import pytest
 import requests
 
+from tests.idp import Served
 from tests.sync_support import free_port
 
 HERE = Path(__file__).resolve().parent / "oidc"
@@ -72,7 +72,7 @@ class OidcProvider:
         (folder / "clients.json").write_text(json.dumps(clients))
         self.people: dict[str, dict] = {}
         self.save_people()
-        self.process: subprocess.Popen | None = None
+        self.served = Served("oidc-provider", folder / "provider.log")
 
     def save_people(self) -> None:
         (self.folder / "accounts.json").write_text(json.dumps(self.people))
@@ -83,37 +83,13 @@ class OidcProvider:
         self.save_people()
 
     def start(self) -> OidcProvider:
-        self.log = (self.folder / "provider.log").open("w")
-        self.process = subprocess.Popen(
-            [
-                "node",
-                "provider.js",
-                str(self.port),
-                str(self.folder / "clients.json"),
-                str(self.folder / "accounts.json"),
-            ],
-            cwd=HERE,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.get(self.discovery_url, timeout=1).raise_for_status()
-                return self
-            except requests.RequestException:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(
-                        "oidc-provider did not start:\n"
-                        + (self.folder / "provider.log").read_text()
-                    ) from None
-                time.sleep(0.1)
+        args = ["node", "provider.js", str(self.port)]
+        args += [str(self.folder / "clients.json"), str(self.folder / "accounts.json")]
+        self.served.start(args, self.discovery_url, cwd=HERE)
+        return self
 
     def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-            self.log.close()
+        self.served.stop()
 
     def log_in(self, authorization_url: str, login: str) -> str:
         """Sign in at the provider's own form as `login`, from the authorization URL the

@@ -7,14 +7,13 @@ import datetime as dt
 import html
 import json
 import re
-import subprocess
 import sys
-import time
 from pathlib import Path
 from urllib.parse import urljoin
 
 import requests
 
+from tests.idp import Served
 from tests.sync_support import free_port
 
 IDP = Path(__file__).resolve().parent / "saml" / "idp.py"
@@ -72,7 +71,7 @@ class SamlIdentityProvider:
         (folder / "sp.xml").write_bytes(sp_metadata)
         self.people: dict[str, dict] = {}
         self.save_people()
-        self.process: subprocess.Popen | None = None
+        self.served = Served("the SAML IdP", folder / "idp.log")
 
     def save_people(self) -> None:
         (self.folder / "people.json").write_text(json.dumps(self.people))
@@ -82,37 +81,13 @@ class SamlIdentityProvider:
         self.save_people()
 
     def start(self) -> SamlIdentityProvider:
-        self.log = (self.folder / "idp.log").open("w")
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                str(IDP),
-                str(self.port),
-                str(self.key),
-                str(self.cert),
-                str(self.folder / "sp.xml"),
-                str(self.folder / "people.json"),
-            ],
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.get(self.metadata_url, timeout=1).raise_for_status()
-                return self
-            except requests.RequestException:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(
-                        "the SAML IdP did not start:\n" + (self.folder / "idp.log").read_text()
-                    ) from None
-                time.sleep(0.1)
+        files = [self.key, self.cert, self.folder / "sp.xml", self.folder / "people.json"]
+        args = [sys.executable, str(IDP), str(self.port), *map(str, files)]
+        self.served.start(args, self.metadata_url)
+        return self
 
     def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-            self.log.close()
+        self.served.stop()
 
     def log_in(self, redirect_url: str, login: str, **extra: str) -> tuple[str, dict[str, str]]:
         """Sign in at the IdP's form from the product's redirect: (the assertion consumer
