@@ -177,3 +177,5 @@ def test_without_sso_the_login_page_has_no_button(client, settings):
     settings.SAML_IDP_METADATA_URL = settings.SAML_IDP_METADATA_FILE = ""
     assert b"Sign in with" not in client.get("/accounts/login/").content
     assert client.get("/sso/oidc/login/").status_code == 404
+    assert client.get("/sso/saml/login/").status_code == 404
+    assert client.post("/sso/saml/acs/", {"SAMLResponse": "x"}).status_code == 404

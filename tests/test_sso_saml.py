@@ -111,3 +111,10 @@ def test_the_metadata_may_come_from_a_file(client, saml, settings, tmp_path, peo
     saml.person("dave", email="dave@example.com")
     assert saml_sign_in(client, saml, "dave").status_code == 302
     assert api_usernames(client) == {"dave"}
+
+
+def test_garbage_at_the_assertion_consumer_service_is_refused_not_a_500(client, saml):
+    assert client.post("/sso/saml/acs/", {"SAMLResponse": "not base64 at all!"}).status_code == 403
+    xml = base64.b64encode(b"<not-saml/>").decode()
+    assert client.post("/sso/saml/acs/", {"SAMLResponse": xml}).status_code == 403
+    assert client.post("/sso/saml/acs/", {}).status_code == 400
