@@ -141,3 +141,14 @@ def test_the_admin_shows_where_each_role_came_from(client, oidc, people, persona
     assert added.status_code == 302, added.content.decode()[:3000]
     assert User.objects.filter(username="newbie").exists()
     assert Group.objects.filter(name=ORG_MANAGERS).exists()
+
+
+@pytest.mark.django_db
+def test_a_superuser_the_provider_refuses_is_refused_but_keeps_their_account(oidc, settings):
+    settings.SSO_ALLOWED_GROUPS = [STAFF_GROUP]
+    root = User.objects.create_superuser("break-glass", "glass@example.com", PASSWORD)
+    oidc.person("glass", email="glass@example.com", groups=[])
+    assert oidc_sign_in(Client(), oidc, "glass").status_code == 403
+    root.refresh_from_db()
+    assert root.is_active
+    assert Client().get(API, **basic("break-glass")).status_code == 200

@@ -94,8 +94,9 @@ def is_allowed(identity: Identity) -> bool:
 
 def end_access(user, now) -> None:
     """The identity provider no longer allows this person: deactivated here, which ends
-    every session, token and API client at once; their data stays."""
-    if user.is_active:
+    every session, token and API client at once; their data stays. Not a superuser:
+    the break-glass account must survive a provider that is misconfigured or taken."""
+    if user.is_active and not user.is_superuser:
         type(user)._default_manager.filter(pk=user.pk).update(is_active=False)
         SsoIdentity.objects.update_or_create(
             user=user,
