@@ -12,12 +12,11 @@
 from __future__ import annotations
 
 import logging
-from functools import wraps
 
 import saml2
 from django.conf import settings
 from django.core.cache import cache
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
@@ -26,7 +25,7 @@ from saml2.config import SPConfig
 from saml2.metadata import entity_descriptor
 from saml2.saml import NAMEID_FORMAT_EMAILADDRESS, NAMEID_FORMAT_UNSPECIFIED
 
-from accounts.sso import config, next_page
+from accounts.sso import next_page
 from accounts.sso.identity import Identity, Refused, groups_from, sign_in
 from accounts.sso.refusal import refused
 
@@ -179,18 +178,5 @@ def metadata(request: HttpRequest) -> HttpResponse:
     return HttpResponse(str(entity_descriptor(conf)), content_type="text/xml")
 
 
-def when_configured(view):
-    """404 while no SAML identity provider is configured; the metadata is served even
-    then, for the provider's administrator who sets this site up first."""
-
-    @wraps(view)
-    def guarded(request, *args, **kwargs):
-        if not config.saml_enabled():
-            raise Http404("SAML sign-in is not configured")
-        return view(request, *args, **kwargs)
-
-    return guarded
-
-
-acs = when_configured(csrf_exempt(AssertionConsumerServiceView.as_view()))
-login = when_configured(LoginView.as_view())
+acs = csrf_exempt(AssertionConsumerServiceView.as_view())
+login = LoginView.as_view()
