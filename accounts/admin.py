@@ -8,6 +8,7 @@ from django.utils.cache import add_never_cache_headers
 from accounts.api_clients import ApiClient
 from accounts.models import Org, User
 from accounts.roles import may_manage
+from accounts.sso.models import SsoIdentity
 
 
 @admin.register(Org)
@@ -39,8 +40,11 @@ class UserAdmin(DjangoUserAdmin):
     list_select_related = ["org"]
     autocomplete_fields = ["org"]
     show_full_result_count = False
+    # Where each role came from, on the change form only: the add form (add_fieldsets)
+    # stays Django's username and password.
     fieldsets = DjangoUserAdmin.fieldsets + (
         ("Backup environment", {"fields": ("user_uid", "user_ext_ref", "org", "user_status")}),
+        ("Single sign-on", {"fields": ("role_sources", "sso_sign_in")}),
     )
 
     def get_queryset(self, request):
@@ -48,7 +52,10 @@ class UserAdmin(DjangoUserAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         # A system administrator assigns roles; only a superuser makes superusers.
-        readonly = list(super().get_readonly_fields(request, obj))
+        readonly = list(super().get_readonly_fields(request, obj)) + [
+            "role_sources",
+            "sso_sign_in",
+        ]
         if not request.user.is_superuser:
             readonly += ["is_superuser", "user_permissions"]
         return readonly
@@ -69,6 +76,32 @@ class UserAdmin(DjangoUserAdmin):
     @admin.display(description="roles")
     def role_groups(self, user: User) -> str:
         return ", ".join(group.name for group in user.groups.all()) or "-"
+
+    @admin.display(description="where the roles came from")
+    def role_sources(self, user: User) -> str:
+        """Each role with its source: the identity provider's group mapping (taken away
+        when the groups no longer map to it) or given here (kept by single sign-on)."""
+        if user.pk is None:
+            return "-"
+        from_provider = set(user.idp_roles.values_list("group__name", flat=True))
+        sources = [
+            f"{name}: {'identity provider' if name in from_provider else 'assigned here'}"
+            for name in user.groups.order_by("name").values_list("name", flat=True)
+        ]
+        return "; ".join(sources) or "-"
+
+    @admin.display(description="last single sign-on")
+    def sso_sign_in(self, user: User) -> str:
+        standing = SsoIdentity.objects.filter(user_id=user.pk).first()
+        if standing is None:
+            return "never"
+        text = f"{standing.protocol} {standing.issuer}"
+        if standing.last_sign_in_at:
+            text += f", {standing.last_sign_in_at:%Y-%m-%d %H:%M}"
+        if standing.ended_by_idp_at:
+            text += "; deactivated when the identity provider refused them, "
+            text += f"{standing.ended_by_idp_at:%Y-%m-%d %H:%M}"
+        return text
 
 
 @admin.register(ApiClient)

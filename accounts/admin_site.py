@@ -44,4 +44,4 @@ class BackupReportAdminSite(admin.AdminSite):
 
     def has_permission(self, request) -> bool:
         user = request.user
-        return user.is_active and user.is_authenticated and is_system_administrator(user)
+        return user.is_authenticated and user.may_sign_in and is_system_administrator(user)

@@ -99,7 +99,7 @@ class ApiClient(models.Model):
         return (
             self.revoked_at is None
             and (self.expires_at is None or self.expires_at > now)
-            and self.user.is_active
+            and self.user.may_sign_in
         )
 
     @property

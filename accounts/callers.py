@@ -68,7 +68,7 @@ class RecentlyVerified:
         still_true = (
             self.clock() < expires
             and user is not None
-            and user.is_active
+            and user.may_sign_in
             and user.get_username() == username
             and hmac.compare_digest(user.password, password_hash)
         )

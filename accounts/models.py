@@ -18,6 +18,7 @@ from accounts import org_paths
 from accounts.access_generation import AccessGeneration  # noqa: F401  (a model of this app)
 from accounts.api_clients import ApiClient  # noqa: F401  (a model of this app)
 from accounts.password_checks import PasswordCheck  # noqa: F401  (a model of this app)
+from accounts.sso.models import IdpRole, SsoIdentity  # noqa: F401  (models of this app)
 
 # Sent after an org is saved and the paths of its subtree are true again (post_save
 # comes too early for that). reports listens to keep its read model in step.
@@ -109,8 +110,24 @@ class User(AbstractUser):
         "userStatus", max_length=16, choices=Status.choices, default=Status.ACTIVE
     )
 
+    # What the vendor says ends a person's access here (spec section 12): the sync brings
+    # it as userStatus. A blocked user may not sign in to the vendor's console either.
+    VENDOR_ENDED = (Status.DEACTIVATED, Status.BLOCKED)
+
     objects = UserManager()
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
         indexes = [models.Index(fields=["user_ext_ref"], name="user_ext_ref_idx")]
+
+    @property
+    def may_sign_in(self) -> bool:
+        """Whether this person may use the product at all, by any means: a session, HTTP
+        Basic, a token or an API client. Not when an administrator deactivated them here
+        (is_active) nor when the vendor deactivated or blocked them (the sync). Their
+        data stays either way."""
+        return self.is_active and self.user_status not in self.VENDOR_ENDED
+
+
+# User.may_sign_in as a query condition, for a caller read in the same query.
+MAY_SIGN_IN = models.Q(is_active=True) & ~models.Q(user_status__in=User.VENDOR_ENDED)

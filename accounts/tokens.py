@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from accounts.api_clients import ApiClient
+from accounts.models import MAY_SIGN_IN
 from accounts.roles import with_roles
 
 ALGORITHM = "HS256"
@@ -85,7 +86,7 @@ def verify(token: str) -> Bearer | None:
         return None
     if client_pk is None:
         client = None
-        users = with_roles(get_user_model()._default_manager.filter(pk=user_pk, is_active=True))
+        users = with_roles(get_user_model()._default_manager.filter(MAY_SIGN_IN, pk=user_pk))
         user = users.first()
     else:
         client = (
@@ -94,7 +95,7 @@ def verify(token: str) -> Bearer | None:
         if client is None or not client.is_usable():
             return None
         user = client.user
-    if user is None or not user.is_active:
+    if user is None or not user.may_sign_in:
         return None
     if not hmac.compare_digest(str(claims["stamp"]), _stamp(user, client)):
         return None

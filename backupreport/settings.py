@@ -148,6 +148,7 @@ INSTALLED_APPS = [
     "django_tasks",  # the job engine (reports.refresh.jobs)
     "django_tasks_db",  # its database backend and the db_worker command
     "axes",
+    "djangosaml2",  # SAML 2.0 sign-in (accounts.sso.saml)
     "accounts",
     "reports",
     "reports.refresh",
@@ -165,6 +166,8 @@ MIDDLEWARE = [
     "reports.clock.ClockMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The SAML requests in flight, in a cookie the identity provider's POST brings back.
+    "djangosaml2.middleware.SamlSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -236,7 +239,8 @@ AUTHENTICATION_BACKENDS = [
     # django-axes: refuses locked usernames and addresses, and admits the password check
     # of the backend below no more often at once than may still fail.
     "accounts.lockout.LockoutBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's password check, refusing anyone the vendor deactivated (accounts.backends).
+    "accounts.backends.MirroredUserBackend",
 ]
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -249,6 +253,53 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "overview"
 LOGOUT_REDIRECT_URL = "login"
+
+# Single sign-on (accounts.sso; README "Single sign-on"). Each protocol is on when its
+# identity provider is configured: OpenID Connect by OIDC_DISCOVERY_URL, SAML 2.0 by
+# SAML_IDP_METADATA_URL or SAML_IDP_METADATA_FILE.
+OIDC_PROVIDER_NAME = os.environ.get("OIDC_PROVIDER_NAME", "single sign-on")
+OIDC_DISCOVERY_URL = os.environ.get("OIDC_DISCOVERY_URL", "")
+OIDC_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID", "")
+OIDC_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET", "")
+OIDC_SCOPES = os.environ.get("OIDC_SCOPES", "openid email profile")
+OIDC_GROUPS_CLAIM = os.environ.get("OIDC_GROUPS_CLAIM", "groups")
+SAML_PROVIDER_NAME = os.environ.get("SAML_PROVIDER_NAME", "SAML single sign-on")
+SAML_IDP_METADATA_URL = os.environ.get("SAML_IDP_METADATA_URL", "")
+SAML_IDP_METADATA_FILE = os.environ.get("SAML_IDP_METADATA_FILE", "")
+# This site's public address (https://backup.example.com): the SAML entity id and the
+# assertion consumer service are built from it. Without it, from the request's host.
+SAML_SP_BASE_URL = os.environ.get("SAML_SP_BASE_URL", "")
+SAML_SP_KEY_FILE = os.environ.get("SAML_SP_KEY_FILE", "")  # to sign requests (optional)
+SAML_SP_CERT_FILE = os.environ.get("SAML_SP_CERT_FILE", "")
+SAML_EMAIL_ATTRIBUTE = os.environ.get("SAML_EMAIL_ATTRIBUTE", "email")
+SAML_USERNAME_ATTRIBUTE = os.environ.get("SAML_USERNAME_ATTRIBUTE", "uid")
+SAML_GROUPS_ATTRIBUTE = os.environ.get("SAML_GROUPS_ATTRIBUTE", "groups")
+SAML_XMLSEC_BINARY = os.environ.get("SAML_XMLSEC_BINARY", "/usr/bin/xmlsec1")
+# djangosaml2 keeps the requests in flight in a cookie of its own, which the identity
+# provider's cross-site POST must bring back: SameSite=None (with Secure) in production.
+SAML_SESSION_COOKIE_SAMESITE = "Lax" if DEBUG else "None"
+# The request goes to the provider by redirect (every provider takes it); the answer
+# comes back by POST.
+SAML_DEFAULT_BINDING = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
+# Who a signed-in person is here: the mirrored user whose email (or username) equals the
+# identity provider's, case-insensitively. Never a second account.
+SSO_MATCH = os.environ.get("SSO_MATCH", "email")
+# Identity-provider group names (comma-separated) that give each role at every sign-in.
+# None set: single sign-on leaves roles to the admin and assign_role.
+SSO_ROLE_GROUPS = {
+    "System administrators": env_list("SSO_GROUPS_SYSTEM_ADMINISTRATORS", []),
+    "Org managers": env_list("SSO_GROUPS_ORG_MANAGERS", []),
+    "Desktop users": env_list("SSO_GROUPS_DESKTOP_USERS", []),
+}
+# When set, only members of one of these identity-provider groups may sign in; a
+# mirrored person outside them loses their access here at their next sign-in.
+SSO_ALLOWED_GROUPS = env_list("SSO_ALLOWED_GROUPS", [])
+# A person the mirror does not know: refused, unless this lets them in with no role
+# (their own devices only: none).
+SSO_ADMIT_UNKNOWN = env_bool("SSO_ADMIT_UNKNOWN", False)
+# A session started by single sign-on lasts this long; then the identity provider is
+# asked again (and may say no).
+SSO_SESSION_HOURS = env_int("SSO_SESSION_HOURS", 10)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -5,6 +5,7 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
+    path("sso/", include("accounts.sso.urls")),  # single sign-on, all under one prefix
     # Signing in (tokens) before the report API: the vendor keeps both under /api/.
     path("api/v3/", include("accounts.api_urls")),
     path("api/", include("reports.api.urls")),

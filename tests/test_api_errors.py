@@ -198,7 +198,7 @@ def test_postgresql_out_of_reach_is_a_json_503_and_then_served_again(fleet):
     servers_can_check_passwords([fleet["users"]["root"]])
     session = SessionStore()
     session["_auth_user_id"] = str(fleet["users"]["root"].pk)
-    session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+    session["_auth_user_backend"] = "accounts.backends.MirroredUserBackend"
     session["_auth_user_hash"] = fleet["users"]["root"].get_session_auth_hash()
     session.create()
     cookie = {"sessionid": session.session_key}

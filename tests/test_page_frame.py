@@ -27,6 +27,12 @@ NOT_PAGES = {
     "sync-now",
     "upload-status",  # JSON
     "sync-status",
+    # Single sign-on: redirects to and from the identity provider, XML metadata.
+    "sso-oidc-login",
+    "sso-oidc-callback",
+    "sso-saml-login",
+    "sso-saml-acs",
+    "sso-saml-metadata",
 }
 PAGES = {
     "overview",

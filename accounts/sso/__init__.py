@@ -1,0 +1,11 @@
+"""Single sign-on (spec section 12): OpenID Connect (Authlib) and SAML 2.0 (djangosaml2).
+
+- identity:  the signed-in person matched to the user the import or sync mirrored; who
+             may come in; the roles the identity provider gives; the session kept.
+- config:    what the environment configured (settings.SSO_*, OIDC_*, SAML_*).
+- oidc, saml: each protocol's sign-in, ending in identity.sign_in.
+- models:    which roles came from the identity provider; each person's last sign-in.
+
+Every URL lives under /sso/: a page that waits for something else (a second factor)
+lets that prefix through.
+"""

@@ -1,0 +1,178 @@
+"""From a verified sign-in at the identity provider to a session here.
+
+Both protocols end here with an Identity whose signature, issuer, audience and age they
+have checked. `sign_in` then decides, the same way for OpenID Connect and SAML:
+
+1. who: the user the import or sync mirrored whose email (or username, SSO_MATCH)
+   equals the provider's, case-insensitively. Never a second account: nobody found (or
+   two found) is refused, unless SSO_ADMIT_UNKNOWN lets a stranger in with no role.
+2. whether: the vendor's deactivation, an administrator's, and SSO_ALLOWED_GROUPS. A
+   mirrored person the provider no longer allows is deactivated here, which ends their
+   sessions, Basic, tokens and API clients at once (User.may_sign_in); a later allowed
+   sign-in gives back what only the provider's refusal took.
+3. what: the roles their provider groups map to (SSO_ROLE_GROUPS), added and removed at
+   every sign-in; a role given in the admin stays (accounts.sso.models.IdpRole).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth import get_user_model, login
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.utils import timezone
+
+from accounts import backends
+from accounts.roles import ROLE_GROUPS
+from accounts.sso import config
+from accounts.sso.models import IdpRole, SsoIdentity
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A person as the identity provider vouched for them, already verified."""
+
+    protocol: str  # "oidc" or "saml"
+    issuer: str
+    subject: str
+    email: str = ""
+    username: str = ""
+    groups: frozenset[str] = frozenset()
+
+    @property
+    def folded_groups(self) -> frozenset[str]:
+        return frozenset(name.casefold() for name in self.groups)
+
+
+class Refused(Exception):
+    """The sign-in is refused; the message is for the person."""
+
+
+def groups_from(value) -> frozenset[str]:
+    """A groups claim or attribute: a list of names, or one name."""
+    if value is None:
+        return frozenset()
+    if isinstance(value, str):
+        return frozenset([value])
+    return frozenset(str(name) for name in value if name)
+
+
+def mirrored_user(identity: Identity):
+    """The one user the identity names by the configured field, or None."""
+    field = config.match_field()
+    value = (identity.email if field == "email" else identity.username).strip()
+    if not value:
+        raise Refused(f"The identity provider sent no {field} to find your account by.")
+    found = list(get_user_model()._default_manager.filter(**{f"{field}__iexact": value})[:2])
+    if len(found) > 1:
+        log.warning("SSO: %s %r names more than one user; refused", field, value)
+        raise Refused(f"More than one account here has that {field}; ask an administrator.")
+    return found[0] if found else None
+
+
+def _admitted_stranger(identity: Identity):
+    """A user with no role for a person the mirror does not know (SSO_ADMIT_UNKNOWN)."""
+    User = get_user_model()
+    username = (identity.username or identity.email).strip()
+    if not username or User._default_manager.filter(username__iexact=username).exists():
+        raise Refused("Your account is not known here; ask an administrator.")
+    user = User(username=username, email=identity.email.strip())
+    user.set_unusable_password()
+    user.save()
+    return user
+
+
+def is_allowed(identity: Identity) -> bool:
+    allowed = config.allowed_groups()
+    return not allowed or bool(allowed & identity.folded_groups)
+
+
+def end_access(user, now) -> None:
+    """The identity provider no longer allows this person: deactivated here, which ends
+    every session, token and API client at once; their data stays. Not a superuser:
+    the break-glass account must survive a provider that is misconfigured or taken."""
+    if user.is_active and not user.is_superuser:
+        type(user)._default_manager.filter(pk=user.pk).update(is_active=False)
+        SsoIdentity.objects.update_or_create(
+            user=user,
+            defaults={"ended_by_idp_at": now},
+            create_defaults={"protocol": "", "issuer": "", "subject": "", "ended_by_idp_at": now},
+        )
+        log.warning("SSO: %s is no longer allowed by the identity provider: deactivated", user)
+
+
+def _restore_if_only_the_provider_ended(user) -> None:
+    standing = SsoIdentity.objects.filter(user=user, ended_by_idp_at__isnull=False).first()
+    if standing is not None and not user.is_active:
+        user.is_active = True
+        type(user)._default_manager.filter(pk=user.pk).update(is_active=True)
+        standing.ended_by_idp_at = None
+        standing.save(update_fields=["ended_by_idp_at"])
+
+
+def apply_roles(user, identity: Identity, now) -> None:
+    """The roles the provider's groups map to, added and removed; the admin's stay."""
+    mapping = config.role_groups()
+    if not mapping:
+        return
+    groups = identity.folded_groups
+    wanted = {role for role, idp_groups in mapping.items() if idp_groups & groups}
+    roles = user.groups.filter(name__in=ROLE_GROUPS.values())
+    member_of = set(roles.values_list("name", flat=True))
+    from_provider = {grant.group.name: grant for grant in user.idp_roles.select_related("group")}
+    for role in mapping:
+        if role in wanted and role not in member_of:
+            group, _ = Group.objects.get_or_create(name=role)
+            user.groups.add(group)
+            IdpRole.objects.update_or_create(user=user, group=group, defaults={"granted_at": now})
+        elif role not in wanted and role in from_provider:
+            user.groups.remove(from_provider[role].group)
+            from_provider[role].delete()
+
+
+def _bind(user, identity: Identity, now) -> None:
+    """Remember who the provider said this is; a different subject from the same
+    provider for the same account (an address given to someone new) is refused."""
+    standing = SsoIdentity.objects.filter(user=user).first()
+    same_provider = standing is not None and standing.issuer == identity.issuer
+    if same_provider and standing.subject and standing.subject != identity.subject:
+        log.warning("SSO: %s signed in as another subject of %s", user, identity.issuer)
+        raise Refused("This account is bound to another person at the identity provider.")
+    SsoIdentity.objects.update_or_create(
+        user=user,
+        defaults={
+            "protocol": identity.protocol,
+            "issuer": identity.issuer,
+            "subject": identity.subject,
+            "last_sign_in_at": now,
+        },
+    )
+
+
+def sign_in(request, identity: Identity):
+    """The session for a verified identity, or Refused."""
+    now = timezone.now()
+    user = mirrored_user(identity)
+    if not is_allowed(identity):
+        if user is not None:
+            end_access(user, now)  # kept: the refusal below rolls nothing back
+        raise Refused("The identity provider does not allow you into this product.")
+    with transaction.atomic():
+        if user is None:
+            if not settings.SSO_ADMIT_UNKNOWN:
+                log.info("SSO: no mirrored user for %s %s", identity.protocol, identity.email)
+                raise Refused("Your account is not known here; ask an administrator.")
+            user = _admitted_stranger(identity)
+        _restore_if_only_the_provider_ended(user)
+        if not user.may_sign_in:
+            raise Refused("Your account is deactivated.")
+        _bind(user, identity, now)
+        apply_roles(user, identity, now)
+    login(request, user, backend=backends.PATH)
+    request.session.set_expiry(settings.SSO_SESSION_HOURS * 3600)
+    return user

@@ -1,0 +1,50 @@
+"""What single sign-on records: where a role came from, and each person's last sign-in."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.db import models
+
+
+class IdpRole(models.Model):
+    """A role (group membership) the identity provider gave: its group mapping
+    (settings.SSO_ROLE_GROUPS) put the person in it at a sign-in. A membership with no
+    such row was given here (the admin, assign_role) and single sign-on never takes it
+    away; one with a row goes at the first sign-in whose groups no longer map to it."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="idp_roles"
+    )
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="+")
+    granted_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "role from the identity provider"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "group"], name="idp_role_once_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.group.name} (identity provider)"
+
+
+class SsoIdentity(models.Model):
+    """A person's standing with the identity provider: their last single sign-on, and
+    whether it was the provider's refusal that deactivated them here (then an allowed
+    sign-in later gives their access back; a deactivation by an administrator stays)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sso_identity"
+    )
+    protocol = models.CharField(max_length=8)  # "oidc" or "saml"
+    issuer = models.CharField(max_length=500)
+    subject = models.CharField(max_length=500)
+    last_sign_in_at = models.DateTimeField(null=True, blank=True)
+    ended_by_idp_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "single sign-on identity"
+
+    def __str__(self) -> str:
+        return f"{self.protocol} {self.issuer} {self.subject}"

@@ -1,0 +1,102 @@
+"""OpenID Connect sign-in through Authlib.
+
+Why Authlib: it reads the provider's discovery document and keys, sends PKCE (S256)
+with a state and a nonce kept in the session, and verifies the ID token (signature by
+the provider's published keys, issuer, audience, expiry, nonce) with the one JOSE
+library it maintains; mozilla-django-oidc has no PKCE of its own before 4.0 and reads
+no discovery document, and django-allauth brings a whole account system we do not
+want beside the mirrored users.
+
+A state is popped from the session when its callback is read: the same callback twice
+(a replayed state) finds none and is refused, as is an ID token whose nonce is not the
+one this sign-in sent.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from authlib.integrations.base_client import OAuthError
+from authlib.integrations.django_client import OAuth
+from django.conf import settings
+from joserfc.errors import JoseError
+from requests import RequestException
+
+from accounts.sso.identity import Identity, Refused, groups_from
+
+log = logging.getLogger(__name__)
+
+NAME = "oidc"
+_registry = OAuth()
+_clients: dict[tuple, object] = {}
+
+
+def client():
+    """Authlib's client for the configured provider, one a configuration (its discovery
+    document and keys are read once, and again when the provider rotates its keys)."""
+    key = (settings.OIDC_DISCOVERY_URL, settings.OIDC_CLIENT_ID, settings.OIDC_CLIENT_SECRET)
+    if key not in _clients:
+        _registry.register(
+            NAME,
+            overwrite=True,
+            server_metadata_url=settings.OIDC_DISCOVERY_URL,
+            client_id=settings.OIDC_CLIENT_ID,
+            client_secret=settings.OIDC_CLIENT_SECRET,
+            client_kwargs={"scope": settings.OIDC_SCOPES, "code_challenge_method": "S256"},
+        )
+        _clients[key] = _registry.create_client(NAME)
+    return _clients[key]
+
+
+def id_token_claims_options() -> dict:
+    """What the ID token must say beyond its signature: the issuer of the discovery
+    document and this client as audience (Authlib checks expiry and nonce itself)."""
+    return {
+        "iss": {"essential": True, "values": [client().load_server_metadata()["issuer"]]},
+        "aud": {"essential": True, "values": [settings.OIDC_CLIENT_ID]},
+        "exp": {"essential": True},
+    }
+
+
+def verified_claims(token: dict, nonce: str) -> dict:
+    """The claims of the token response's ID token, verified; Refused if it is not."""
+    try:
+        return dict(client().parse_id_token(token, nonce, claims_options=id_token_claims_options()))
+    except (JoseError, OAuthError, ValueError, KeyError) as error:
+        log.warning("OIDC: ID token refused: %r", error)
+        raise Refused("The identity provider's answer could not be verified.") from error
+
+
+def start(request, redirect_uri: str):
+    """The redirect to the provider's authorization endpoint (state, nonce, PKCE kept)."""
+    try:
+        return client().authorize_redirect(request, redirect_uri)
+    except (RequestException, OAuthError, ValueError, KeyError) as error:
+        log.error("OIDC: the provider's discovery document is out of reach: %r", error)
+        raise Refused("The identity provider cannot be reached just now; try again.") from error
+
+
+def finish(request) -> Identity:
+    """The identity the provider's callback vouches for; Refused if anything is off."""
+    try:
+        token = client().authorize_access_token(request, claims_options=id_token_claims_options())
+    except OAuthError as error:  # MismatchingStateError (a replayed state) is one
+        log.warning("OIDC: callback refused: %r", error)
+        raise Refused("The sign-in could not be completed; start again.") from error
+    except (JoseError, ValueError, KeyError) as error:
+        log.warning("OIDC: ID token refused: %r", error)
+        raise Refused("The identity provider's answer could not be verified.") from error
+    except RequestException as error:
+        log.error("OIDC: the provider is out of reach: %r", error)
+        raise Refused("The identity provider cannot be reached just now; try again.") from error
+    claims = token.get("userinfo")
+    if not claims:  # no ID token: nothing verified says who this is
+        raise Refused("The identity provider sent no ID token.")
+    return Identity(
+        protocol="oidc",
+        issuer=str(claims["iss"]),
+        subject=str(claims["sub"]),
+        email=str(claims.get("email") or ""),
+        username=str(claims.get("preferred_username") or ""),
+        groups=groups_from(claims.get(settings.OIDC_GROUPS_CLAIM)),
+    )
