@@ -134,6 +134,7 @@ INSTALLED_APPS = [
     "reports.history",
     "reports.warming",
     "reports.notifications",
+    "reports.integrations",  # /metrics, webhooks
     "reports.demo",  # generate_demo_data
 ]
 
@@ -270,6 +271,9 @@ VENDOR_ATTEMPTS = env_int("VENDOR_ATTEMPTS", 5)
 VENDOR_RETRY_SECONDS = float(os.environ.get("VENDOR_RETRY_SECONDS") or 2)
 VENDOR_RETRY_AFTER_MAX_SECONDS = env_int("VENDOR_RETRY_AFTER_MAX_SECONDS", 300)
 DATA_STALE_HOURS = env_int("DATA_STALE_HOURS", 26)
+# /metrics (reports.integrations): per-org series for the orgs down to this depth (1: the
+# top-level orgs), and an org manager's own org however deep. 8 series an org.
+METRICS_ORG_DEPTH = env_int("METRICS_ORG_DEPTH", 2)
 # A whole-fleet import (an upload, `import_backup_report --mirror`, the sync) that would
 # remove more than this share of the devices, or any org, asks first: a second
 # confirmation, or --allow-mass-removal (reports.importing.mass_removal). 100: no share.
