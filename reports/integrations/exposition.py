@@ -45,6 +45,16 @@ METRIC_NAMES = (
 )
 
 
+# The counters' series carry _total in Prometheus (the format's rule for a counter).
+COUNTERS = (
+    f"{PREFIX}_runs",
+    f"{PREFIX}_run_duration_seconds",
+    f"{PREFIX}_notifications",
+    f"{PREFIX}_webhook_deliveries",
+)
+SERIES_NAMES = tuple(f"{n}_total" if n in COUNTERS else n for n in METRIC_NAMES)
+
+
 def _health(name: str, help_text: str, labels: list[str]) -> GaugeMetricFamily:
     return GaugeMetricFamily(name, help_text, labels=[*labels, "health"])
 
