@@ -41,6 +41,7 @@ class UserAdmin(DjangoUserAdmin):
     show_full_result_count = False
     fieldsets = DjangoUserAdmin.fieldsets + (
         ("Backup environment", {"fields": ("user_uid", "user_ext_ref", "org", "user_status")}),
+        ("Report API", {"fields": ("legacy_dates",)}),
     )
 
     def get_queryset(self, request):
@@ -86,12 +87,13 @@ class ApiClientAdmin(admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return ["user", "name", "expires_at"]
+            return ["user", "name", "expires_at", "legacy_dates"]
         return [
             "client_id",
             "user",
             "name",
             "expires_at",
+            "legacy_dates",
             "state",
             "created_at",
             "created_by",

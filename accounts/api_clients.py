@@ -74,6 +74,12 @@ class ApiClient(models.Model):
     )
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    legacy_dates = models.BooleanField(
+        "legacy date format",
+        default=False,
+        help_text="The report API writes dates as older vendor servers did "
+        "(Nov 19, 2026 3:09:38 AM) for scripts that parse them so.",
+    )
 
     objects = ApiClientQuerySet.as_manager()
 

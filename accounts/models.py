@@ -108,6 +108,12 @@ class User(AbstractUser):
     user_status = models.CharField(
         "userStatus", max_length=16, choices=Status.choices, default=Status.ACTIVE
     )
+    legacy_dates = models.BooleanField(
+        "legacy date format",
+        default=False,
+        help_text="The report API writes dates as older vendor servers did "
+        "(Nov 19, 2026 3:09:38 AM) for scripts that parse them so.",
+    )
 
     objects = UserManager()
 
