@@ -48,7 +48,10 @@ def python3_check(tmp_path: Path) -> Path:
         from lib2to3.main import main as two_to_three
     converted = tmp_path / "check_crashplan_backup.py"
     converted.write_text(Path(CHECK).read_text())
-    assert two_to_three("lib2to3.fixes", ["-w", "-n", "--no-diffs", "--fix=print", str(converted)]) == 0
+    assert (
+        two_to_three("lib2to3.fixes", ["-w", "-n", "--no-diffs", "--fix=print", str(converted)])
+        == 0
+    )
     return converted
 
 

@@ -25,6 +25,7 @@ from accounts.models import Org
 from accounts.roles import Reach
 from reports.history.reading import Figures, snapshots_of
 from reports.history.snapshots import FIGURES, STORAGE
+from reports.integrations.models import WebhookDelivery
 from reports.notifications.models import Message
 from reports.refresh.data_age import data_age
 from reports.refresh.models import Run
@@ -178,5 +179,8 @@ def metric_figures(reach: Reach, now: dt.datetime) -> MetricFigures:
 
 
 def webhook_figures() -> dict[tuple[str, str], int]:
-    """Webhook deliveries by endpoint and state (reports.integrations.webhooks)."""
-    return {}
+    """Webhook deliveries by endpoint (its name) and state."""
+    grouped = (
+        WebhookDelivery.objects.order_by().values("endpoint__name", "state").annotate(n=Count("pk"))
+    )
+    return {(r["endpoint__name"], r["state"]): r["n"] for r in grouped}
