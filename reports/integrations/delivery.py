@@ -1,11 +1,12 @@
 """Delivering the due webhook deliveries: on the worker (jobs.py) or from
 `manage.py deliver_webhooks`, never inside an import.
 
-Each endpoint gets a thread of its own, so an endpoint that hangs until the timeout or
-refuses every request delays no other; within one endpoint, deliveries go in order,
-and after a failure the rest of its batch waits for the next attempt (a dead endpoint
-costs one timeout a pass, not one a delivery). A delivery is claimed by a conditional
-UPDATE before it is sent, so two workers never send it twice; a failure is retried
+Each endpoint's requests go from a thread of its own, so an endpoint that hangs until
+the timeout or refuses every request delays no other; within one endpoint, deliveries
+go in order, and after a failure the rest of its batch waits for the next attempt (a
+dead endpoint costs one timeout a pass, not one a delivery). The database is read and
+written by the calling thread only. A delivery is claimed by a conditional UPDATE
+before it is sent, so two workers never send it twice; a failure is retried
 after WEBHOOK_RETRY_SECONDS, doubling each time, WEBHOOK_ATTEMPTS tries in all.
 A delivery left "sending" (the worker died mid-request) is not sent again: at most once.
 """
@@ -17,10 +18,10 @@ import logging
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from itertools import zip_longest
 
 import requests
 from django.conf import settings
-from django.db import connection
 from django.db.models import F
 
 from reports import clock
@@ -99,42 +100,49 @@ def record(delivery: WebhookDelivery, status: int | None, error: str, now: dt.da
     return result
 
 
-def deliver_endpoint(delivery_ids: list[int], now: dt.datetime) -> Passed:
-    """One endpoint's due deliveries, in order, stopping at its first failure."""
-    passed = Passed()
-    for delivery_id in delivery_ids:
-        delivery = claim(delivery_id, now)
-        if delivery is None:
-            continue
+def release(delivery: WebhookDelivery) -> None:
+    """Claimed but not tried (its endpoint failed just before): due again, the attempt
+    not counted."""
+    WebhookDelivery.objects.filter(pk=delivery.pk, state=State.SENDING).update(
+        state=State.PENDING, attempts=F("attempts") - 1
+    )
+
+
+def post_in_order(batch: list[WebhookDelivery]) -> list[tuple[int | None, str]]:
+    """One endpoint's deliveries, in order, until the first failure: HTTP only, no
+    database, so that a thread per endpoint needs no connection of its own."""
+    results = []
+    for delivery in batch:
         status, error = post(delivery.endpoint, delivery)
-        passed += record(delivery, status, error, now)
+        results.append((status, error))
         if error:
             logger.warning("webhook %s to %s: %s", delivery.key, delivery.endpoint, error)
             break
-    return passed
+    return results
 
 
 def deliver_due(now: dt.datetime | None = None) -> Passed:
+    """Claim every due delivery, post each endpoint's in a thread of its own, then
+    record what each answered."""
     now = now or clock.now()
-    by_endpoint: dict[int, list[int]] = defaultdict(list)
-    for delivery_id, endpoint_id in (
-        due(now).order_by("created_at", "pk").values_list("pk", "endpoint_id")
-    ):
-        by_endpoint[endpoint_id].append(delivery_id)
-    if not by_endpoint:
+    batches: dict[int, list[WebhookDelivery]] = defaultdict(list)
+    ids = due(now).order_by("created_at", "pk").values_list("pk", flat=True)
+    for delivery_id in list(ids):
+        delivery = claim(delivery_id, now)
+        if delivery is not None:
+            batches[delivery.endpoint_id].append(delivery)
+    if not batches:
         return Passed()
-    if len(by_endpoint) == 1:
-        return deliver_endpoint(next(iter(by_endpoint.values())), now)
-    with ThreadPoolExecutor(max_workers=min(MAX_THREADS, len(by_endpoint))) as pool:
-        results = pool.map(lambda ids: _in_thread(ids, now), by_endpoint.values())
-        return sum(results, Passed())
-
-
-def _in_thread(delivery_ids: list[int], now: dt.datetime) -> Passed:
-    try:
-        return deliver_endpoint(delivery_ids, now)
-    finally:
-        connection.close()  # the thread's own connection
+    with ThreadPoolExecutor(max_workers=min(MAX_THREADS, len(batches))) as pool:
+        answers = list(pool.map(post_in_order, batches.values()))
+    passed = Passed()
+    for batch, results in zip(batches.values(), answers, strict=True):
+        for delivery, result in zip_longest(batch, results):
+            if result is None:
+                release(delivery)
+            else:
+                passed += record(delivery, *result, now)
+    return passed
 
 
 def next_due() -> dt.datetime | None:
