@@ -321,3 +321,41 @@ def test_the_health_rule_is_the_health_modules(fleet):
     ids.frombytes(bytes(CriticalDevices.objects.get().device_ids))
     rows = ReportRow.objects.filter(device_first=True, status="Active")
     assert set(ids) == set(with_health(rows, Health.CRITICAL).values_list("device_id", flat=True))
+
+
+def test_the_delivery_log_is_in_the_admin_for_system_administrators(client, fleet):
+    WebhookDelivery.objects.create(
+        endpoint=endpoint("http://127.0.0.1:9/unused", name="chat"),
+        event=Event.RUN_FAILED,
+        key="run.failed 1",
+        payload={},
+        last_error="HTTP 500: down for maintenance",
+    )
+    from django.contrib.auth.models import Group
+
+    sysadmin = fleet["users"]["root"]
+    client.force_login(sysadmin)
+    log = client.get("/admin/integrations/webhookdelivery/")
+    assert log.status_code == 200 and b"run.failed" in log.content
+    assert client.get("/admin/integrations/webhookendpoint/add/").status_code == 200
+    manager = fleet["users"]["alice"]
+    manager.is_staff = True  # staff or not, an org manager is no system administrator
+    manager.save()
+    assert Group.objects.get(name="Org managers") in manager.groups.all()
+    client.force_login(manager)
+    assert client.get("/admin/integrations/webhookdelivery/").status_code == 302  # to sign-in
+
+
+def test_metrics_count_the_deliveries_for_system_administrators(client, fleet):
+    from tests.metrics_support import sample_value, scrape
+
+    chat = endpoint("http://127.0.0.1:9/unused", name="chat")
+    for n, state in enumerate([State.DELIVERED, State.DELIVERED, State.GAVE_UP]):
+        WebhookDelivery.objects.create(
+            endpoint=chat, event=Event.RUN_FAILED, key=f"run.failed {n}", payload={}, state=state
+        )
+    families = scrape(client, fleet["users"]["root"])
+    deliveries = families["backupreport_webhook_deliveries"]
+    assert sample_value(deliveries, endpoint="chat", state="delivered") == 2
+    assert sample_value(deliveries, endpoint="chat", state="gave-up") == 1
+    assert "backupreport_webhook_deliveries" not in scrape(client, fleet["users"]["carol"])

@@ -1,40 +1,27 @@
-from django.contrib import admin
+"""The webhook endpoints and the delivery log, in the admin that only system
+administrators enter (accounts.admin_site; their group holds these permissions,
+accounts.apps.SYSADMIN_APP_LABELS)."""
 
-from accounts.roles import is_system_administrator
+from django.contrib import admin
+from django.db import models
+
 from reports.admin import ReadOnlyAdmin
 from reports.integrations.models import WebhookDelivery, WebhookEndpoint
 
 
-class SystemAdministratorsOnly:
-    """Endpoints hold secrets and the deliveries name devices of any org: system
-    administrators' (or superusers') alone, whatever model permissions say."""
-
-    def has_module_permission(self, request) -> bool:
-        return is_system_administrator(request.user) and super().has_module_permission(request)
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        return is_system_administrator(request.user) and super().has_view_permission(request, obj)
-
-
 @admin.register(WebhookEndpoint)
-class WebhookEndpointAdmin(SystemAdministratorsOnly, admin.ModelAdmin):
+class WebhookEndpointAdmin(admin.ModelAdmin):
     list_display = ["name", "kind", "org", "events", "active", "created_at"]
     list_filter = ["kind", "active"]
     search_fields = ["name", "url"]
     autocomplete_fields = ["org"]
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return is_system_administrator(request.user) and super().has_change_permission(request, obj)
-
-    def has_add_permission(self, request) -> bool:
-        return is_system_administrator(request.user) and super().has_add_permission(request)
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return is_system_administrator(request.user) and super().has_delete_permission(request, obj)
+    show_full_result_count = False
+    # A URL typed without a scheme is taken as https (Django 6's default, already).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(SystemAdministratorsOnly, ReadOnlyAdmin):
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
     """The delivery log."""
 
     list_display = [
