@@ -16,7 +16,7 @@ from django.dispatch import Signal
 
 from accounts import org_paths
 from accounts.access_generation import AccessGeneration  # noqa: F401  (a model of this app)
-from accounts.api_clients import ApiClient  # noqa: F401  (a model of this app)
+from accounts.api_clients import ApiClient, legacy_dates_field  # noqa: F401  (a model of this app)
 from accounts.password_checks import PasswordCheck  # noqa: F401  (a model of this app)
 
 # Sent after an org is saved and the paths of its subtree are true again (post_save
@@ -108,12 +108,7 @@ class User(AbstractUser):
     user_status = models.CharField(
         "userStatus", max_length=16, choices=Status.choices, default=Status.ACTIVE
     )
-    legacy_dates = models.BooleanField(
-        "legacy date format",
-        default=False,
-        help_text="The report API writes dates as older vendor servers did "
-        "(Nov 19, 2026 3:09:38 AM) for scripts that parse them so.",
-    )
+    legacy_dates = legacy_dates_field()
 
     objects = UserManager()
 
