@@ -46,9 +46,16 @@ def reach_of_endpoint(endpoint: WebhookEndpoint) -> Reach:
     return Reach(everything=False, owner_id=None, org_paths=(endpoint.org.path,))
 
 
-def endpoints_for(event: str) -> list[WebhookEndpoint]:
-    active = WebhookEndpoint.objects.filter(active=True).select_related("org")
-    return [endpoint for endpoint in active if endpoint.wants(event)]
+def active_endpoints() -> list[WebhookEndpoint]:
+    return list(WebhookEndpoint.objects.filter(active=True).select_related("org"))
+
+
+def endpoints_for(
+    event: str, endpoints: list[WebhookEndpoint] | None = None
+) -> list[WebhookEndpoint]:
+    """The active endpoints that want the event (of `endpoints`, when read already)."""
+    endpoints = active_endpoints() if endpoints is None else endpoints
+    return [endpoint for endpoint in endpoints if endpoint.wants(event)]
 
 
 def write(deliveries: list[WebhookDelivery]) -> int:
@@ -226,8 +233,11 @@ def scheduled_events(now: dt.datetime) -> int:
 def webhook_events(occasion: Occasion) -> str:
     """The after-refresh step (reports.pipeline), after the snapshot: the events found
     now, written as deliveries, and the worker asked to send them. Nothing is sent here:
-    a slow or dead endpoint never holds up an import."""
+    a slow or dead endpoint never holds up an import. Without an endpoint, two queries."""
     now = clock.now()
+    if not active_endpoints():
+        CriticalDevices.objects.all().delete()  # a first endpoint starts afresh
+        return "no webhook endpoint"
     found = scheduled_events(now)
     if occasion is not Occasion.REBUILT:
         found += devices_entering_critical(now)
