@@ -304,6 +304,7 @@ AFTER_REFRESH = [
 WARMED_FIGURES = [
     "reports.dashboards.figures.warm",  # the overview, each report's default totals
     "reports.history.figures.warm",  # the 90-day trend, compliance by org's top level
+    "reports.integrations.figures.warm",  # /metrics' org figures
 ]
 
 # Email (reports.notifications: owner alerts and digests). With EMAIL_HOST set, Django's

@@ -188,3 +188,31 @@ def test_a_manager_of_any_org_sees_only_its_subtree(client, orgs, people, data):
         assert seen == expected_orgs(manager, depth)
         assert all(Org.objects.get(org_uid=uid).path.startswith(org.path) for uid in seen)
         transaction.set_rollback(True)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite keeps no figure")
+def test_after_warming_a_scrape_reads_one_snapshot_row(client, snapshot):
+    """The org sums are computed ahead (reports.warming) and kept under the snapshot's
+    moment: a scrape reads the latest snapshot's moment, then the stored figure."""
+    from django.core.cache import cache
+
+    from reports.warming.warm import warm_everything
+
+    assert warm_everything().figures > 0
+    cache.clear()  # another process: what warming stored in the database, not memory
+    headers = bearer(snapshot["users"]["alice"])
+    with CaptureQueriesContext(connection) as queries:
+        families = scrape_with(client, headers)
+    reads = [q["sql"] for q in queries if "history_snapshot" in q["sql"]]
+    assert len(reads) == 1 and "LIMIT 1" in reads[0]
+    assert orgs_in(families) == {"org-accounting"}
+    take()  # a new snapshot: a new key, computed afresh, never the old sums
+    assert orgs_in(scrape_with(client, headers)) == {"org-accounting"}
+
+
+def scrape_with(client, headers):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    response = client.get(METRICS, **headers)
+    assert response.status_code == 200
+    return {f.name: f.samples for f in text_string_to_metric_families(response.content.decode())}

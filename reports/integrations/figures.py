@@ -16,13 +16,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field, replace
+from operator import add
 
 from django.conf import settings
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Max, Q, Sum
 
 from accounts import org_paths
 from accounts.models import Org
-from accounts.roles import Reach
+from accounts.roles import Reach, reach_of
+from reports import cache
+from reports.cache import warmed
 from reports.history.reading import Figures, snapshots_of
 from reports.history.snapshots import FIGURES, STORAGE
 from reports.integrations.models import WebhookDelivery
@@ -76,36 +79,50 @@ def _listed(path: str, depth_limit: int, tops: tuple[str, ...]) -> list[str]:
     return listed
 
 
-def org_figures(reach: Reach) -> tuple[dt.datetime | None, Figures, list[OrgFigures]]:
-    """The latest snapshot of the reach, by org subtree down to the depth; its moment."""
-    snapshots = snapshots_of(reach)
-    latest = snapshots.order_by("-day").values_list("day", flat=True).first()
+def org_figures(
+    reach: Reach, through=warmed
+) -> tuple[dt.datetime | None, Figures, list[OrgFigures]]:
+    """The latest snapshot of the reach, by org subtree down to the depth; its moment.
+
+    Kept under the scope, the depth and the snapshot's moment (reports.cache.warmed),
+    and computed ahead after each refresh (warm() below, settings.WARMED_FIGURES): a
+    scrape reads one stored figure. A new snapshot is a new key: never a stale one."""
+    latest = snapshots_of(reach).order_by("-day").values_list("day", "taken_at").first()
     if latest is None:
         return None, Figures(), []
-    rows = snapshots.filter(day=latest).order_by()
+    day, taken_at = latest
+    scope = reach.scope
+    key = f"{scope!r}|{org_depth()}|{taken_at.isoformat()}"
+    fleet, orgs = through("metrics", key, lambda: _org_sums(scope, day))
+    return taken_at, fleet, orgs
+
+
+def _org_sums(reach: Reach, day: dt.date) -> tuple[Figures, list[OrgFigures]]:
     depth_limit = org_depth()
     tops = () if reach.everything else reach.org_paths
-    fields = FIGURES + STORAGE
+    size = len(FIGURES + STORAGE)
     totals: dict[str, list[int]] = {}
-    fleet = [0] * len(fields)
-    taken_at = None
-    for path, row_taken_at, *values in rows.values_list("org__path", "taken_at", *fields):
-        taken_at = max(taken_at or row_taken_at, row_taken_at)
-        for i, value in enumerate(values):
-            fleet[i] += value
+    fleet = [0] * size
+    rows = snapshots_of(reach).filter(day=day).order_by()
+    for path, *values in rows.values_list("org__path", *FIGURES, *STORAGE):
+        fleet = list(map(add, fleet, values))
         for listed in _listed(path, depth_limit, tops):
-            if not reach.covers(listed):
-                continue  # an ancestor above an org manager's org
-            total = totals.setdefault(listed, [0] * len(fields))
-            for i, value in enumerate(values):
-                total[i] += value
+            if reach.covers(listed):  # not an ancestor above an org manager's org
+                totals[listed] = list(map(add, totals.get(listed) or [0] * size, values))
     orgs = Org.objects.in_bulk([org_paths.pks(p)[-1] for p in totals])
     listed = []
     for path, total in sorted(totals.items()):
         org = orgs.get(org_paths.pks(path)[-1])
         if org is not None:
             listed.append(OrgFigures(org.org_uid, org.name, org.depth, Figures(*total)))
-    return taken_at, Figures(*fleet), listed
+    return Figures(*fleet), listed
+
+
+def warm(user, now: dt.datetime) -> int:
+    """/metrics' org figures of this user's scope, computed and stored
+    (reports.warming, after the snapshot); how many figures."""
+    org_figures(reach_of(user), through=cache.warm)
+    return 1
 
 
 def run_figures() -> tuple[list[RunFigures], dict[str, bool]]:
