@@ -27,6 +27,7 @@ NOT_PAGES = {
     "sync-now",
     "upload-status",  # JSON
     "sync-status",
+    "metrics",  # Prometheus text, for a scraper
 }
 PAGES = {
     "overview",
