@@ -45,6 +45,7 @@ class UserAdmin(DjangoUserAdmin):
     fieldsets = DjangoUserAdmin.fieldsets + (
         ("Backup environment", {"fields": ("user_uid", "user_ext_ref", "org", "user_status")}),
         ("Single sign-on", {"fields": ("role_sources", "sso_sign_in")}),
+        ("Report API", {"fields": ("legacy_dates",)}),
     )
 
     def get_queryset(self, request):
@@ -119,12 +120,13 @@ class ApiClientAdmin(admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return ["user", "name", "expires_at"]
+            return ["user", "name", "expires_at", "legacy_dates"]
         return [
             "client_id",
             "user",
             "name",
             "expires_at",
+            "legacy_dates",
             "state",
             "created_at",
             "created_by",

@@ -41,6 +41,17 @@ def secret_digest(client_id: str, secret: str) -> str:
     return salted_hmac("accounts.api_clients.secret", message, algorithm="sha256").hexdigest()
 
 
+def legacy_dates_field() -> models.BooleanField:
+    """An account's choice (a user's, an API client's) of the dates older vendor servers
+    wrote, for old scripts (reports.api.legacy_dates)."""
+    return models.BooleanField(
+        "legacy date format",
+        default=False,
+        help_text="The report API writes dates as older vendor servers did "
+        "(Nov 19, 2026 3:09:38 AM) for scripts that parse them so.",
+    )
+
+
 class ApiClientQuerySet(models.QuerySet):
     def create_for(self, user, name: str, **fields) -> tuple[ApiClient, str]:
         """A new client for the user, and its secret: the only time the secret is known."""
@@ -74,6 +85,7 @@ class ApiClient(models.Model):
     )
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    legacy_dates = legacy_dates_field()
 
     objects = ApiClientQuerySet.as_manager()
 

@@ -5,7 +5,7 @@ from django.db.models.signals import post_migrate
 
 # The apps whose models a system administrator manages in the admin; in axes, the
 # failed sign-ins and lockouts, which deleting lifts.
-SYSADMIN_APP_LABELS = ("accounts", "reports", "axes", "notifications")
+SYSADMIN_APP_LABELS = ("accounts", "reports", "axes", "notifications", "integrations")
 SYSADMIN_ACTIONS = ("view", "add", "change", "delete")
 
 

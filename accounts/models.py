@@ -16,7 +16,7 @@ from django.dispatch import Signal
 
 from accounts import org_paths
 from accounts.access_generation import AccessGeneration  # noqa: F401  (a model of this app)
-from accounts.api_clients import ApiClient  # noqa: F401  (a model of this app)
+from accounts.api_clients import ApiClient, legacy_dates_field  # noqa: F401  (a model of this app)
 from accounts.password_checks import PasswordCheck  # noqa: F401  (a model of this app)
 from accounts.sso.models import IdpRole, SsoIdentity  # noqa: F401  (models of this app)
 
@@ -109,6 +109,7 @@ class User(AbstractUser):
     user_status = models.CharField(
         "userStatus", max_length=16, choices=Status.choices, default=Status.ACTIVE
     )
+    legacy_dates = legacy_dates_field()
 
     # What the vendor says ends a person's access here (spec section 12): the sync brings
     # it as userStatus. A blocked user may not sign in to the vendor's console either.

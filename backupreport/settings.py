@@ -155,6 +155,7 @@ INSTALLED_APPS = [
     "reports.history",
     "reports.warming",
     "reports.notifications",
+    "reports.integrations",  # /metrics, webhooks
     "reports.demo",  # generate_demo_data
 ]
 
@@ -344,6 +345,14 @@ VENDOR_ATTEMPTS = env_int("VENDOR_ATTEMPTS", 5)
 VENDOR_RETRY_SECONDS = float(os.environ.get("VENDOR_RETRY_SECONDS") or 2)
 VENDOR_RETRY_AFTER_MAX_SECONDS = env_int("VENDOR_RETRY_AFTER_MAX_SECONDS", 300)
 DATA_STALE_HOURS = env_int("DATA_STALE_HOURS", 26)
+# /metrics (reports.integrations): per-org series for the orgs down to this depth (1: the
+# top-level orgs), and an org manager's own org however deep. 8 series an org.
+METRICS_ORG_DEPTH = env_int("METRICS_ORG_DEPTH", 2)
+# Webhooks (reports.integrations): a receiver has this long to answer; a failure is
+# tried again after WEBHOOK_RETRY_SECONDS, doubling, WEBHOOK_ATTEMPTS tries in all.
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
+WEBHOOK_RETRY_SECONDS = env_int("WEBHOOK_RETRY_SECONDS", 60)
+WEBHOOK_ATTEMPTS = env_int("WEBHOOK_ATTEMPTS", 6)
 # A whole-fleet import (an upload, `import_backup_report --mirror`, the sync) that would
 # remove more than this share of the devices, or any org, asks first: a second
 # confirmation, or --allow-mass-removal (reports.importing.mass_removal). 100: no share.
@@ -360,6 +369,7 @@ HISTORY_DAYS = env_int("HISTORY_DAYS", 400)
 AFTER_REFRESH = [
     "reports.history.snapshots.take_snapshot",  # today's health snapshot (not on a rebuild)
     "reports.warming.warm.warm_figures",  # every scope's first figures, the new snapshot's too
+    "reports.integrations.events.webhook_events",  # webhook events found, sent by the worker
 ]
 
 # The figures computed ahead for every role scope after each refresh (reports.warming),
@@ -368,6 +378,7 @@ AFTER_REFRESH = [
 WARMED_FIGURES = [
     "reports.dashboards.figures.warm",  # the overview, each report's default totals
     "reports.history.figures.warm",  # the 90-day trend, compliance by org's top level
+    "reports.integrations.figures.warm",  # /metrics' org figures
 ]
 
 # Email (reports.notifications: owner alerts and digests). With EMAIL_HOST set, Django's

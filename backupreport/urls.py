@@ -9,6 +9,7 @@ urlpatterns = [
     # Signing in (tokens) before the report API: the vendor keeps both under /api/.
     path("api/v3/", include("accounts.api_urls")),
     path("api/", include("reports.api.urls")),
+    path("", include("reports.integrations.urls")),  # /metrics
     path("data/", include("reports.refresh.urls")),
     path("history/", include("reports.history.urls")),
     path("notifications/", include("reports.notifications.urls")),

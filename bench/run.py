@@ -47,7 +47,7 @@ REFERENCE_PATH = "/bench/reference-page"
 RATIO_ROUNDS = 5  # section g's alternating rounds of the reference and the API
 NO_CACHE = {"Cache-Control": "no-cache"}  # the API computes the page afresh
 UNCACHED = tuple(f"{name}: {value}" for name, value in NO_CACHE.items())  # as wrk takes it
-ALL_SECTIONS = "abcdefghijk"
+ALL_SECTIONS = "abcdefghijkl"
 REPORTS = ["backup-status", "disk-usage", "migration-plan", "cold-storage", "search"]
 
 
@@ -346,6 +346,11 @@ def main() -> int:
             }
             for timing in history_timings.measure(browsers, sample.employee_id, runs, log):
                 table.add("j", timing)
+        if "l" in wanted:
+            log("l. the Prometheus scrape")
+            manager = Client("127.0.0.1", port).use_basic("bench-manager", fleet.PASSWORD)
+            for persona, scraper in (("bench-admin", admin), ("bench-manager", manager)):
+                table.add("l", scraper.time(f"/metrics as {persona}", "/metrics", runs))
         if "g" in wanted:
             log(f"g. load: wrk, {args.load_seconds} s at 16 connections, after a warm-up")
             status, body, _ = admin.fetch(REFERENCE_PATH)

@@ -74,6 +74,27 @@ def encode_datetime(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def encode_legacy_datetime(value: dt.datetime) -> str:
+    """As older vendor servers wrote dates, `MMM d, yyyy h:mm:ss a` in the server's time
+    zone (settings.TIME_ZONE): Nov 19, 2026 3:09:38 AM. English whatever the locale, as
+    the scripts that parse it (strptime "%b %d, %Y %I:%M:%S %p") expect. Seconds only."""
+    from django.utils import timezone
+
+    local = timezone.localtime(value)
+    hour = local.hour % 12 or 12
+    noon = "PM" if local.hour >= 12 else "AM"
+    month = _MONTHS[local.month - 1]
+    return f"{month} {local.day}, {local.year} {hour}:{local.minute:02}:{local.second:02} {noon}"
+
+
+def decode_datetime(text: str) -> dt.datetime:
+    """encode_datetime()'s text back to the moment."""
+    return dt.datetime.fromisoformat(text)
+
+
 def encode_text(value) -> str | None:
     return value if value != "" else None
 
@@ -115,6 +136,13 @@ class RowShape:
 
         return tuple(_encoder_for(ReportRow._meta.get_field(a)) for a in self.attributes)
 
+    @cached_property
+    def date_names(self) -> tuple[str, ...]:
+        """The fields written as dates (encode_datetime)."""
+        return tuple(
+            n for n, e in zip(self.names, self.encoders, strict=True) if e is encode_datetime
+        )
+
     def encode_values(self, values: Iterable[object]) -> list[str | None]:
         """Raw column values (in field order) -> vendor strings, None for missing."""
         return [
@@ -131,5 +159,6 @@ class RowShape:
 
 
 ROW = RowShape.of(FIELD_NAMES)  # a JSON row: every field
+
 VENDOR_ROW = RowShape.of(VENDOR_CSV_HEADER)  # a CSV record: the vendor's 34 fields
 EXTRA_ROW = RowShape.of(EXTRA_CSV_FIELDS)  # the cells `extraColumns=true` appends

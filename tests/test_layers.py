@@ -22,7 +22,16 @@ from django.conf import settings
 ROOT = Path(settings.BASE_DIR)
 SCANNED = ("accounts", "reports")
 # The features: each a package of reports/ on the floor above the core.
-FEATURES = ("api", "dashboards", "demo", "history", "importing", "notifications", "refresh")
+FEATURES = (
+    "api",
+    "dashboards",
+    "demo",
+    "history",
+    "importing",
+    "integrations",
+    "notifications",
+    "refresh",
+)
 # Packages of reports/ that are the core's own rooms.
 CORE_PACKAGES = ("models", "templatetags", "warming")
 # What a feature shows the world and no other feature may use: it would tie the two

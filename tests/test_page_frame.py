@@ -33,6 +33,7 @@ NOT_PAGES = {
     "sso-saml-login",
     "sso-saml-acs",
     "sso-saml-metadata",
+    "metrics",  # Prometheus text, for a scraper
 }
 PAGES = {
     "overview",

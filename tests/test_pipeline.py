@@ -24,6 +24,7 @@ from tests.test_import_backup_report import vendor_row
 
 SNAPSHOT = "reports.history.snapshots.take_snapshot"
 WARM = "reports.warming.warm.warm_figures"
+WEBHOOKS = "reports.integrations.events.webhook_events"
 FIRST, SECOND, BROKEN = (f"tests.test_pipeline.{name}" for name in ("first", "second", "broken"))
 
 called: list[tuple[str, Occasion]] = []
@@ -54,14 +55,19 @@ def _import(tmp_path) -> Run:
     return Run.objects.get()
 
 
-def test_the_stated_order_is_the_snapshot_then_warming(settings):
+def test_the_stated_order_is_the_snapshot_then_warming_then_webhooks(settings):
     # Warming after the snapshot: the trend it computes ahead holds the new snapshot.
-    assert settings.AFTER_REFRESH == [SNAPSHOT, WARM]
+    # Webhooks last: their weekly summary reads the snapshot; they only queue work.
+    assert settings.AFTER_REFRESH == [SNAPSHOT, WARM, WEBHOOKS]
 
 
 def test_an_import_runs_the_steps_in_order_and_notes_each_on_the_run(db, tmp_path):
     entry = _import(tmp_path)
-    assert [step["step"] for step in entry.after_refresh] == ["take snapshot", "warm figures"]
+    assert [step["step"] for step in entry.after_refresh] == [
+        "take snapshot",
+        "warm figures",
+        "webhook events",
+    ]
     assert entry.failed_steps == []
     assert entry.after_refresh[0]["note"].startswith(f"Snapshot of {timezone.localdate()}")
     assert Snapshot.objects.filter(day=timezone.localdate()).exists()

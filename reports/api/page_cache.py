@@ -72,13 +72,14 @@ def wants_fresh(request: HttpRequest) -> bool:
     return "no-cache" in request.headers.get("Cache-Control", "").lower()
 
 
-def not_modified(request: HttpRequest, page: Page) -> bool:
-    """If-None-Match names this page's ETag (weak comparison, as RFC 9110 says for GET)."""
+def not_modified(request: HttpRequest, page: Page, etag: str | None = None) -> bool:
+    """If-None-Match names this page's ETag (weak comparison, as RFC 9110 says for GET);
+    `etag`: the one the answer carries instead, when it is not the page's own."""
     sent = request.headers.get("If-None-Match", "")
     if sent.strip() == "*":
         return True
     tags = {tag.strip().removeprefix("W/") for tag in sent.split(",")}
-    return page.etag.removeprefix("W/") in tags
+    return (etag or page.etag).removeprefix("W/") in tags
 
 
 # The pages this process answered last, in front of the shared cache: a kept page is

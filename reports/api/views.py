@@ -7,7 +7,7 @@ from django.views.decorators.cache import never_cache
 
 from accounts.roles import reach_of
 from reports import clock
-from reports.api import page_cache
+from reports.api import legacy_dates, page_cache
 from reports.api.authentication import api_login_required
 from reports.api.decorators import invalid_parameters, read_only
 from reports.api.schema import openapi_document
@@ -53,14 +53,18 @@ def json_page(request: HttpRequest) -> HttpResponse:
         return page_without_timestamp(query, generation)
 
     page, _ = page_cache.page_for(request, reach.scope, compute, request.generations.report)
-    if page_cache.not_modified(request, page):
+    legacy = legacy_dates.wanted(request)
+    etag = legacy_dates.etag(page.etag) if legacy else page.etag
+    if page_cache.not_modified(request, page, etag):
         response = HttpResponse(status=304)
     else:
         # Every non-ASCII character is a \uXXXX escape (ensure_ascii), as the vendor
         # writes it: its Python 2 library logs each body with str(), which raises on the
         # first non-ASCII name. Every JSON answer, errors and the schema too, keeps that.
         response = HttpResponse(page.body(clock.now()), content_type="application/json")
-    response["ETag"] = page.etag
+        if legacy:
+            response.content = legacy_dates.rewrite(response.content)
+    response["ETag"] = etag
     return response
 
 
@@ -76,7 +80,10 @@ def device_backup_report(request: HttpRequest) -> HttpResponse:
         return invalid_parameters(invalid)
     if query.export == "csv":
         return csv_response(query.rows, extra_columns=query.extra_columns)
-    return HttpResponse(report_page(query), content_type="application/json")
+    body = report_page(query)
+    if legacy_dates.wanted(request):
+        body = legacy_dates.rewrite(body)
+    return HttpResponse(body, content_type="application/json")
 
 
 @read_only

@@ -1,0 +1,154 @@
+"""Delivering the due webhook deliveries: on the worker (jobs.py) or from
+`manage.py deliver_webhooks`, never inside an import.
+
+Each endpoint's requests go from a thread of its own, so an endpoint that hangs until
+the timeout or refuses every request delays no other; within one endpoint, deliveries
+go in order, and after a failure the rest of its batch waits for the next attempt (a
+dead endpoint costs one timeout a pass, not one a delivery). The database is read and
+written by the calling thread only. A delivery is claimed by a conditional UPDATE
+before it is sent, so two workers never send it twice; a failure is retried
+after WEBHOOK_RETRY_SECONDS, doubling each time, WEBHOOK_ATTEMPTS tries in all.
+A delivery left "sending" (the worker died mid-request) is not sent again: at most once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from itertools import zip_longest
+
+import requests
+from django.conf import settings
+from django.db.models import F
+
+from reports import clock
+from reports.integrations.models import WebhookDelivery, WebhookEndpoint
+from reports.integrations.payloads import request_for
+
+logger = logging.getLogger(__name__)
+State = WebhookDelivery.State
+MAX_THREADS = 8
+
+
+@dataclass(frozen=True)
+class Passed:
+    delivered: int = 0
+    failed: int = 0  # to be retried
+    gave_up: int = 0
+
+    def __add__(self, other: Passed) -> Passed:
+        return Passed(
+            self.delivered + other.delivered,
+            self.failed + other.failed,
+            self.gave_up + other.gave_up,
+        )
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """The wait after the attempts-th failed try."""
+    return dt.timedelta(seconds=settings.WEBHOOK_RETRY_SECONDS * 2 ** (attempts - 1))
+
+
+def due(now: dt.datetime):
+    return WebhookDelivery.objects.filter(
+        state=State.PENDING, next_attempt_at__lte=now, endpoint__active=True
+    )
+
+
+def claim(delivery_id: int, now: dt.datetime) -> WebhookDelivery | None:
+    claimed = (
+        due(now).filter(pk=delivery_id).update(state=State.SENDING, attempts=F("attempts") + 1)
+    )
+    if not claimed:
+        return None  # another worker has it, or it is no longer due
+    return WebhookDelivery.objects.select_related("endpoint").get(pk=delivery_id)
+
+
+def post(endpoint: WebhookEndpoint, delivery: WebhookDelivery) -> tuple[int | None, str]:
+    """(HTTP status or None, error or "")."""
+    body, headers = request_for(endpoint, delivery)
+    try:
+        response = requests.post(
+            endpoint.url,
+            data=body,
+            headers=headers,
+            timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
+            allow_redirects=False,
+        )
+    except requests.RequestException as error:
+        return None, f"{type(error).__name__}: {error}"[:1000]
+    if 200 <= response.status_code < 300:
+        return response.status_code, ""
+    return response.status_code, f"HTTP {response.status_code}: {response.text[:500]}"
+
+
+def record(delivery: WebhookDelivery, status: int | None, error: str, now: dt.datetime) -> Passed:
+    fields = {"last_status": status, "last_error": error}
+    if not error:
+        fields |= {"state": State.DELIVERED, "delivered_at": clock.now()}
+        result = Passed(delivered=1)
+    elif delivery.attempts >= settings.WEBHOOK_ATTEMPTS:
+        fields |= {"state": State.GAVE_UP}
+        result = Passed(gave_up=1)
+    else:
+        fields |= {"state": State.PENDING, "next_attempt_at": now + backoff(delivery.attempts)}
+        result = Passed(failed=1)
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(**fields)
+    return result
+
+
+def release(delivery: WebhookDelivery) -> None:
+    """Claimed but not tried (its endpoint failed just before): due again, the attempt
+    not counted."""
+    WebhookDelivery.objects.filter(pk=delivery.pk, state=State.SENDING).update(
+        state=State.PENDING, attempts=F("attempts") - 1
+    )
+
+
+def post_in_order(batch: list[WebhookDelivery]) -> list[tuple[int | None, str]]:
+    """One endpoint's deliveries, in order, until the first failure: HTTP only, no
+    database, so that a thread per endpoint needs no connection of its own."""
+    results = []
+    for delivery in batch:
+        status, error = post(delivery.endpoint, delivery)
+        results.append((status, error))
+        if error:
+            logger.warning("webhook %s to %s: %s", delivery.key, delivery.endpoint, error)
+            break
+    return results
+
+
+def deliver_due(now: dt.datetime | None = None) -> Passed:
+    """Claim every due delivery, post each endpoint's in a thread of its own, then
+    record what each answered."""
+    now = now or clock.now()
+    batches: dict[int, list[WebhookDelivery]] = defaultdict(list)
+    ids = due(now).order_by("created_at", "pk").values_list("pk", flat=True)
+    for delivery_id in list(ids):
+        delivery = claim(delivery_id, now)
+        if delivery is not None:
+            batches[delivery.endpoint_id].append(delivery)
+    if not batches:
+        return Passed()
+    with ThreadPoolExecutor(max_workers=min(MAX_THREADS, len(batches))) as pool:
+        answers = list(pool.map(post_in_order, batches.values()))
+    passed = Passed()
+    for batch, results in zip(batches.values(), answers, strict=True):
+        for delivery, result in zip_longest(batch, results):
+            if result is None:
+                release(delivery)
+            else:
+                passed += record(delivery, *result, now)
+    return passed
+
+
+def next_due() -> dt.datetime | None:
+    return (
+        WebhookDelivery.objects.filter(state=State.PENDING, endpoint__active=True)
+        .order_by("next_attempt_at")
+        .values_list("next_attempt_at", flat=True)
+        .first()
+    )

@@ -1,0 +1,247 @@
+"""Finding the webhook events and writing one delivery per event and endpoint (unique:
+at most once), for delivery.py to send on the worker.
+
+- devices entering critical: the active devices critical now (the one health rule,
+  reports.health) that were not when events were last looked for, one batch a run per
+  endpoint, only the devices of the endpoint's org subtree (the reach rule). The first
+  look only notes the critical devices: no batch of the whole fleet's old news;
+- a sync or an import (an upload's, a command's) that failed, once per run;
+- the data older than DATA_STALE_HOURS, once per last successful refresh;
+- the weekly summary, once per ISO week, from the health snapshots.
+
+`webhook_events` is the after-refresh step (reports.pipeline); `manage.py
+deliver_webhooks` runs `scheduled_events` too, for what no refresh announces (a failed
+run, data going stale, a new week).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from array import array
+
+from django.db import transaction
+
+from accounts.roles import Reach
+from reports import clock
+from reports.health import ACTIVE, Health, critical_days, with_health
+from reports.history.reading import Figures, daily_totals, snapshots_of
+from reports.history.snapshots import day_of
+from reports.integrations.jobs import deliver_webhooks
+from reports.integrations.models import CriticalDevices, Event, WebhookDelivery, WebhookEndpoint
+from reports.integrations.payloads import LISTED_DEVICES
+from reports.models import ReportRow
+from reports.notifications.links import absolute
+from reports.pipeline import Occasion
+from reports.refresh.data_age import data_age
+from reports.refresh.models import Run
+from reports.row import encode_datetime
+
+RECENT_FAILURES = dt.timedelta(days=7)  # a failed run older than this is not announced
+CHUNK = 10_000
+
+
+def reach_of_endpoint(endpoint: WebhookEndpoint) -> Reach:
+    if endpoint.org is None:
+        return Reach(everything=True, owner_id=None)
+    return Reach(everything=False, owner_id=None, org_paths=(endpoint.org.path,))
+
+
+def active_endpoints() -> list[WebhookEndpoint]:
+    return list(WebhookEndpoint.objects.filter(active=True).select_related("org"))
+
+
+def endpoints_for(
+    event: str, endpoints: list[WebhookEndpoint] | None = None
+) -> list[WebhookEndpoint]:
+    """The active endpoints that want the event (of `endpoints`, when read already)."""
+    endpoints = active_endpoints() if endpoints is None else endpoints
+    return [endpoint for endpoint in endpoints if endpoint.wants(event)]
+
+
+def write(deliveries: list[WebhookDelivery]) -> int:
+    """The new ones; an event an endpoint already has is left as it is."""
+    before = WebhookDelivery.objects.count()
+    WebhookDelivery.objects.bulk_create(deliveries, ignore_conflicts=True)
+    return WebhookDelivery.objects.count() - before
+
+
+def _critical_now(now: dt.datetime) -> array:
+    devices = ReportRow.objects.filter(ACTIVE, device_first=True)
+    ids = with_health(devices, Health.CRITICAL, now).order_by("device_id")
+    return array("q", ids.values_list("device_id", flat=True).iterator(CHUNK))
+
+
+def _device(row: dict) -> dict:
+    last = row["device_backup_date"]
+    return {
+        "deviceUid": row["device_uid"],
+        "deviceName": row["device_name"],
+        "username": row["username"],
+        "orgName": row["org_name"],
+        "orgPath": row["org_path"],
+        "lastCompletedBackupDate": encode_datetime(last) if last else None,
+    }
+
+
+def devices_entering_critical(now: dt.datetime) -> int:
+    """One batch per endpoint of the devices that entered critical since the last look."""
+    endpoints = endpoints_for(Event.CRITICAL)
+    with transaction.atomic():
+        if not endpoints:
+            CriticalDevices.objects.all().delete()  # a new endpoint starts afresh
+            return 0
+        seen = CriticalDevices.objects.select_for_update().filter(pk=1).first()
+        current = _critical_now(now)
+        CriticalDevices.objects.update_or_create(
+            pk=1, defaults={"device_ids": current.tobytes(), "checked_at": now}
+        )
+        if seen is None:
+            return 0
+        previous = array("q")
+        previous.frombytes(bytes(seen.device_ids))
+        entering = sorted(set(current) - set(previous))
+        if not entering:
+            return 0
+        rows = []
+        for start in range(0, len(entering), CHUNK):
+            rows += ReportRow.objects.filter(
+                device_first=True, device_id__in=entering[start : start + CHUNK]
+            ).values(
+                "device_uid",
+                "device_name",
+                "username",
+                "org_name",
+                "org_path",
+                "device_backup_date",
+            )
+        rows.sort(key=lambda r: (r["device_backup_date"] is not None, r["device_backup_date"]))
+        deliveries = []
+        for endpoint in endpoints:
+            reach = reach_of_endpoint(endpoint)
+            mine = [row for row in rows if reach.covers(row["org_path"])]
+            if not mine:
+                continue
+            payload = {
+                "count": len(mine),
+                "org_name": endpoint.org.name if endpoint.org else None,
+                "critical_days": critical_days(),
+                "devices": [_device(row) for row in mine[:LISTED_DEVICES]],
+                "more": max(0, len(mine) - LISTED_DEVICES),
+                "link": absolute("/reports/backup-status/?health=critical"),
+            }
+            key = f"{Event.CRITICAL} {encode_datetime(now)}"
+            deliveries.append(
+                WebhookDelivery(endpoint=endpoint, event=Event.CRITICAL, key=key, payload=payload)
+            )
+        return write(deliveries)
+
+
+def failed_runs(now: dt.datetime) -> int:
+    endpoints = endpoints_for(Event.RUN_FAILED)
+    if not endpoints:
+        return 0
+    runs = Run.objects.filter(
+        outcome=Run.Outcome.FAILED,
+        kind__in=[Run.Kind.SYNC, Run.Kind.IMPORT],
+        started_at__gte=now - RECENT_FAILURES,
+    )
+    deliveries = [
+        WebhookDelivery(
+            endpoint=endpoint,
+            event=Event.RUN_FAILED,
+            key=f"{Event.RUN_FAILED} {run.pk}",
+            payload={
+                "run": run.pk,
+                "kind": run.get_kind_display(),
+                "trigger": run.get_trigger_display(),
+                "started_at": encode_datetime(run.started_at),
+                "error": run.error[:1000],
+                "link": absolute("/data/"),
+            },
+        )
+        for run in runs
+        for endpoint in endpoints
+        if run.started_at >= endpoint.created_at  # no history for a new endpoint
+    ]
+    return write(deliveries)
+
+
+def stale_data(now: dt.datetime) -> int:
+    age = data_age(now)
+    endpoints = endpoints_for(Event.STALE)
+    if not age.stale or not endpoints:
+        return 0
+    last = age.last_refresh
+    payload = {
+        "data_as_of": encode_datetime(last.data_as_of) if last else None,
+        "stale_hours": age.stale_hours,
+        "link": absolute("/data/"),
+    }
+    key = f"{Event.STALE} {last.pk if last else 'never'}"
+    return write(
+        [
+            WebhookDelivery(endpoint=e, event=Event.STALE, key=key, payload=payload)
+            for e in endpoints
+        ]
+    )
+
+
+def _figures(figures: Figures) -> dict:
+    return {f: getattr(figures, f) for f in ("devices", "ok", "warning", "critical", "never")}
+
+
+def weekly_summary(now: dt.datetime) -> int:
+    endpoints = endpoints_for(Event.WEEKLY)
+    if not endpoints:
+        return 0
+    today = day_of(now)
+    year, week, _ = today.isocalendar()
+    label = f"{year}-W{week:02}"
+    deliveries = []
+    for endpoint in endpoints:
+        totals = daily_totals(
+            snapshots_of(reach_of_endpoint(endpoint)), today - dt.timedelta(days=7)
+        )
+        if not totals:
+            continue  # no snapshot yet: nothing to sum up
+        latest = max(totals)
+        week_ago = totals.get(latest - dt.timedelta(days=7), Figures())
+        payload = {
+            "week": label,
+            "day": latest.isoformat(),
+            "org_name": endpoint.org.name if endpoint.org else None,
+            "now": _figures(totals[latest]),
+            "week_ago": _figures(week_ago),
+            "link": absolute("/history/"),
+        }
+        deliveries.append(
+            WebhookDelivery(
+                endpoint=endpoint,
+                event=Event.WEEKLY,
+                key=f"{Event.WEEKLY} {label}",
+                payload=payload,
+            )
+        )
+    return write(deliveries)
+
+
+def scheduled_events(now: dt.datetime) -> int:
+    """What no refresh announces: failed runs, stale data, the week's summary."""
+    return failed_runs(now) + stale_data(now) + weekly_summary(now)
+
+
+def webhook_events(occasion: Occasion) -> str:
+    """The after-refresh step (reports.pipeline), after the snapshot: the events found
+    now, written as deliveries, and the worker asked to send them. Nothing is sent here:
+    a slow or dead endpoint never holds up an import. Without an endpoint, two queries."""
+    now = clock.now()
+    if not active_endpoints():
+        CriticalDevices.objects.all().delete()  # a first endpoint starts afresh
+        return "no webhook endpoint"
+    found = scheduled_events(now)
+    if occasion is not Occasion.REBUILT:
+        found += devices_entering_critical(now)
+    if not found:
+        return "no new event"
+    deliver_webhooks.enqueue()
+    return f"{found} webhook deliver(ies) queued for the worker"

@@ -1,0 +1,110 @@
+"""Webhooks (spec section 14): endpoints a system administrator configures, and the
+delivery log, one row per event and endpoint (unique: at most once per event and
+endpoint, as the digests are), which the worker delivers with retries."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.db import models
+from django.utils import timezone
+
+from accounts.models import Org
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class Event(models.TextChoices):
+    CRITICAL = "devices.critical", "Devices entering critical (one message a run)"
+    RUN_FAILED = "run.failed", "A sync or upload (import) failed"
+    STALE = "data.stale", "The data is older than the stale age"
+    WEEKLY = "summary.weekly", "The weekly summary"
+
+
+class WebhookEndpoint(models.Model):
+    class Kind(models.TextChoices):
+        SLACK = "slack", "Slack (incoming webhook)"
+        TEAMS = "teams", "Microsoft Teams (workflow webhook, Adaptive Card)"
+        JSON = "json", "Plain JSON, signed (HMAC-SHA256)"
+
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    url = models.URLField(max_length=1000, help_text="Where to POST; https in production.")
+    org = models.ForeignKey(
+        Org,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text="Devices and figures of this org and the orgs below it; empty: the whole fleet.",
+    )
+    events = models.JSONField(
+        default=list,
+        help_text="Which events: devices.critical, run.failed, data.stale, summary.weekly.",
+    )
+    secret = models.CharField(
+        max_length=200,
+        default=new_secret,
+        help_text="Plain JSON: the shared secret the body is signed with (README, Webhooks).",
+    )
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        verbose_name = "webhook endpoint"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display()})"
+
+    def wants(self, event: str) -> bool:
+        return self.active and event in self.events
+
+
+class WebhookDelivery(models.Model):
+    """One event to one endpoint: claimed before each attempt, retried with backoff."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending (due at next attempt)"
+        SENDING = "sending", "Sending"
+        DELIVERED = "delivered", "Delivered"
+        GAVE_UP = "gave-up", "Gave up (every attempt failed)"
+
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="+")
+    event = models.CharField(max_length=32, choices=Event.choices)
+    # The event's identity: "devices.critical run 42", "run.failed 43", "summary.weekly
+    # 2026-W49"; unique per endpoint, so an event is delivered at most once to it.
+    key = models.CharField(max_length=200)
+    payload = models.JSONField(help_text="What the event says; each kind's body is made from it.")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_status = models.PositiveIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["endpoint", "key"], name="webhook_once_per_event")
+        ]
+        indexes = [models.Index(fields=["state", "next_attempt_at"], name="webhook_due_idx")]
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "webhook delivery"
+        verbose_name_plural = "webhook deliveries"
+
+    def __str__(self) -> str:
+        return f"{self.key} to {self.endpoint_id} ({self.state})"
+
+
+class CriticalDevices(models.Model):
+    """The devices that were critical when events were last looked for (one row): the
+    next run's critical devices not in it are the ones entering critical."""
+
+    device_ids = models.BinaryField()  # array("q") of device ids, ascending
+    checked_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"critical devices as of {self.checked_at}"

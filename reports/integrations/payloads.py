@@ -1,0 +1,141 @@
+"""What each kind of endpoint is sent for an event (a delivery's payload): Slack's
+incoming-webhook message (text and blocks), a Microsoft Teams workflow's message with
+an Adaptive Card, or our own JSON envelope, signed (signing.py).
+
+The words are made once (`summary`), and each kind shapes them as its receiver
+documents: Slack's mrkdwn needs &, < and > escaped; an Adaptive Card's TextBlock takes
+plain text with its own light Markdown.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from reports.integrations.models import Event, WebhookDelivery, WebhookEndpoint
+from reports.integrations.signing import signed_headers
+
+USER_AGENT = "BackupReport-Webhooks/1"
+LISTED_DEVICES = 20  # a batch names at most this many devices, and counts the rest
+
+
+@dataclass(frozen=True)
+class Summary:
+    title: str
+    lines: list[str]
+    link: str = ""
+
+
+def _scope(payload: dict) -> str:
+    return f" in {payload['org_name']}" if payload.get("org_name") else ""
+
+
+def summary(event: str, payload: dict) -> Summary:
+    if event == Event.CRITICAL:
+        count = payload["count"]
+        title = f"{count:,} device{'s' if count != 1 else ''} entered critical{_scope(payload)}"
+        lines = [
+            f"{d['deviceName'] or d['deviceUid']} ({d['username'] or 'no user'}, "
+            f"{d['orgName'] or 'no org'}): last completed backup "
+            f"{d['lastCompletedBackupDate'] or 'never'}"
+            for d in payload["devices"]
+        ]
+        if payload["more"]:
+            lines.append(f"and {payload['more']:,} more")
+        return Summary(title, lines, payload.get("link", ""))
+    if event == Event.RUN_FAILED:
+        title = f"The {payload['kind']} failed"
+        lines = [f"Started {payload['started_at']} ({payload['trigger']})", payload["error"]]
+        return Summary(title, lines, payload.get("link", ""))
+    if event == Event.STALE:
+        title = "The backup data is stale"
+        lines = [
+            f"As of {payload['data_as_of'] or 'never imported'}; "
+            f"stale after {payload['stale_hours']} hours."
+        ]
+        return Summary(title, lines, payload.get("link", ""))
+    if event == Event.WEEKLY:
+        now, week = payload["now"], payload["week_ago"]
+        title = f"Weekly backup summary{_scope(payload)}, {payload['week']}"
+        lines = [
+            f"{now['devices']:,} active devices: {now['ok']:,} OK, {now['warning']:,} warning, "
+            f"{now['critical']:,} critical, {now['never']:,} never backed up",
+            f"A week ago: {week['devices']:,} active, {week['critical']:,} critical",
+        ]
+        return Summary(title, lines, payload.get("link", ""))
+    raise ValueError(f"no summary for the event {event!r}")
+
+
+def _slack_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def slack(words: Summary) -> dict:
+    """Slack's incoming webhook: `text` (the notification's words) and `blocks`."""
+    body = "\n".join(_slack_escape(line) for line in words.lines)
+    if words.link:
+        body += f"\n<{words.link}|Open in Backup Report>"
+    return {
+        "text": words.title,
+        "blocks": [
+            {"type": "header", "text": {"type": "plain_text", "text": words.title[:150]}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": body[:3000]}},
+        ],
+    }
+
+
+def teams(words: Summary) -> dict:
+    """A Teams workflow ("Post to a channel when a webhook request is received"): a
+    message with one Adaptive Card attachment."""
+    card = {
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "type": "AdaptiveCard",
+        "version": "1.4",
+        "body": [
+            {
+                "type": "TextBlock",
+                "text": words.title,
+                "weight": "Bolder",
+                "size": "Medium",
+                "wrap": True,
+            },
+            *({"type": "TextBlock", "text": line, "wrap": True} for line in words.lines),
+        ],
+    }
+    if words.link:
+        card["actions"] = [
+            {"type": "Action.OpenUrl", "title": "Open in Backup Report", "url": words.link}
+        ]
+    return {
+        "type": "message",
+        "attachments": [
+            {
+                "contentType": "application/vnd.microsoft.card.adaptive",
+                "contentUrl": None,
+                "content": card,
+            }
+        ],
+    }
+
+
+def envelope(delivery: WebhookDelivery) -> dict:
+    return {
+        "id": f"{delivery.endpoint_id}:{delivery.key}",
+        "event": delivery.event,
+        "created_at": delivery.created_at.isoformat(),
+        "data": delivery.payload,
+    }
+
+
+def request_for(
+    endpoint: WebhookEndpoint, delivery: WebhookDelivery
+) -> tuple[bytes, dict[str, str]]:
+    """The body and headers of the POST."""
+    headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT}
+    if endpoint.kind == WebhookEndpoint.Kind.JSON:
+        body = json.dumps(envelope(delivery)).encode("utf-8")
+        headers |= {"X-BackupReport-Event": delivery.event} | signed_headers(endpoint.secret, body)
+        return body, headers
+    words = summary(delivery.event, delivery.payload)
+    shaped = slack(words) if endpoint.kind == WebhookEndpoint.Kind.SLACK else teams(words)
+    return json.dumps(shaped).encode("utf-8"), headers

@@ -1,0 +1,361 @@
+"""Webhooks (spec section 14) against a real HTTP receiver on loopback: signed JSON
+verifiable with the README's recipe, Slack and Teams shapes, retries (500 then 200:
+delivered once), at most once per event and endpoint, a slow or dead endpoint holding up
+neither the others nor an import, batches per run limited to the endpoint's subtree."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import time
+from array import array
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+from reports.health import Health, critical_days
+from reports.history.snapshots import take
+from reports.integrations.delivery import deliver_due
+from reports.integrations.events import (
+    devices_entering_critical,
+    failed_runs,
+    scheduled_events,
+    stale_data,
+    weekly_summary,
+)
+from reports.integrations.models import CriticalDevices, Event, WebhookDelivery, WebhookEndpoint
+from reports.models import Archive, Device
+from reports.refresh.models import Run
+from tests.factories import ArchiveFactory, DeviceFactory
+from tests.personas import ago
+from tests.refresh_support import queued_jobs, run_worker
+from tests.webhook_support import receiver
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+State = WebhookDelivery.State
+
+
+def readme_recipe():
+    """The receiver's verification recipe, as the README gives it, run as it is."""
+    text = README.read_text()
+    block = re.search(r"<!-- webhook-verify -->\s*```python\n(.*?)```", text, re.S)
+    assert block, "the README's webhook recipe is missing"
+    namespace: dict = {}
+    exec(block.group(1), namespace)  # noqa: S102  (our own README's code)
+    return namespace["verify"]
+
+
+def endpoint(url: str, kind: str = "json", events=(Event.CRITICAL,), org=None, name="hook"):
+    return WebhookEndpoint.objects.create(
+        name=name, kind=kind, url=url, events=list(events), org=org
+    )
+
+
+def nothing_critical_yet():
+    """As if events were looked for before any device was critical."""
+    CriticalDevices.objects.update_or_create(
+        pk=1, defaults={"device_ids": array("q").tobytes(), "checked_at": timezone.now()}
+    )
+
+
+def make_critical(devices) -> None:
+    days = critical_days() + 3
+    Archive.objects.filter(device__in=devices).update(last_completed_backup_date=ago(days=days))
+    for device in devices:
+        device.save()  # the report rows follow their device
+
+
+@pytest.fixture
+def fast_retries(settings):
+    settings.WEBHOOK_RETRY_SECONDS = 0
+    settings.WEBHOOK_TIMEOUT_SECONDS = 5
+
+
+def test_signed_json_is_verifiable_with_the_documented_recipe(fleet, fast_retries):
+    with receiver() as hook:
+        target = endpoint(hook.url)
+        nothing_critical_yet()
+        assert devices_entering_critical(timezone.now()) == 1  # sam's laptop
+        assert deliver_due().delivered == 1
+    [got] = hook.received
+    verify = readme_recipe()
+    assert verify(target.secret, got.headers, got.body)
+    assert not verify("another secret", got.headers, got.body)
+    assert not verify(target.secret, got.headers, got.body + b" ")
+    replayed = got.headers | {"X-BackupReport-Timestamp": str(int(time.time()) - 3600)}
+    assert not verify(target.secret, replayed, got.body)
+    body = got.json()
+    assert body["event"] == "devices.critical"
+    assert body["data"]["count"] == 1
+    assert body["data"]["devices"][0]["deviceName"] == "SAM-OLD"
+    assert got.headers["X-BackupReport-Event"] == "devices.critical"
+
+
+def test_500_then_200_is_delivered_once(fleet, fast_retries):
+    with receiver(statuses=[500, 200]) as hook:
+        endpoint(hook.url)
+        nothing_critical_yet()
+        devices_entering_critical(timezone.now())
+        first = deliver_due()
+        delivery = WebhookDelivery.objects.get()
+        assert (first.failed, delivery.state, delivery.last_status) == (1, State.PENDING, 500)
+        second = deliver_due()
+        third = deliver_due()
+        # The same devices found again later: the same event, nothing new.
+        devices_entering_critical(timezone.now())
+    delivery.refresh_from_db()
+    assert second.delivered == 1 and third.delivered == 0
+    assert (delivery.state, delivery.attempts, delivery.last_error) == (State.DELIVERED, 2, "")
+    assert len(hook.received) == 2  # the 500 and the 200
+    assert hook.received[0].body == hook.received[1].body
+    assert WebhookDelivery.objects.count() == 1
+
+
+def test_the_retries_back_off_and_give_up(fleet, settings):
+    settings.WEBHOOK_RETRY_SECONDS = 60
+    settings.WEBHOOK_ATTEMPTS = 3
+    with receiver(statuses=[503]) as hook:
+        endpoint(hook.url)
+        nothing_critical_yet()
+        devices_entering_critical(timezone.now())
+        now = timezone.now()
+        waits = []
+        for _ in range(3):
+            deliver_due(now)
+            delivery = WebhookDelivery.objects.get()
+            if delivery.state == State.PENDING:
+                waits.append((delivery.next_attempt_at - now).total_seconds())
+                assert deliver_due(now).failed == 0  # not due yet
+                now = delivery.next_attempt_at
+    assert waits == [60, 120]
+    assert delivery.state == State.GAVE_UP and delivery.attempts == 3
+    assert len(hook.received) == 3
+
+
+def test_a_dead_endpoint_delays_no_other(fleet, settings):
+    settings.WEBHOOK_TIMEOUT_SECONDS = 3
+    with receiver(delay=10) as dead, receiver() as alive:
+        endpoint(dead.url, name="dead")
+        endpoint(alive.url, name="alive")
+        nothing_critical_yet()
+        devices_entering_critical(timezone.now())
+        started = time.monotonic()
+        passed = deliver_due()
+        took = time.monotonic() - started
+    assert (passed.delivered, passed.failed) == (1, 1)
+    assert alive.received[0].at - started < 2  # not after the dead one's timeout
+    assert took < 3 + 2  # one timeout in all
+    states = dict(WebhookDelivery.objects.values_list("endpoint__name", "state"))
+    assert states == {"dead": State.PENDING, "alive": State.DELIVERED}
+
+
+def test_a_slow_receiver_does_not_delay_an_import(db, settings, tmp_path):
+    settings.WEBHOOK_TIMEOUT_SECONDS = 30
+    from tests.import_support import run, write_csv
+    from tests.test_import_backup_report import vendor_row
+
+    with receiver(delay=6) as slow:
+        endpoint(slow.url, kind="slack")
+        nothing_critical_yet()
+        old = (timezone.now() - dt.timedelta(days=critical_days() + 5)).strftime(
+            "%Y-%m-%dT%H:%M:%S.000Z"
+        )
+        recent = timezone.now().strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        rows = [
+            vendor_row(n, lastCompletedBackupDate=old, lastConnectedDate=recent)
+            for n in range(1, 4)
+        ]
+        started = time.monotonic()
+        run("import_backup_report", write_csv(tmp_path / "report.csv", rows))
+        took = time.monotonic() - started
+        assert slow.received == []  # nothing was sent inside the import
+        entry = Run.objects.get()
+        steps = {step["step"]: step for step in entry.after_refresh}
+        assert "queued for the worker" in steps["webhook events"]["note"]
+        assert queued_jobs()
+        run_worker()  # the worker sends it, and waits for the slow receiver
+    assert took < 6
+    [got] = slow.received
+    assert got.json()["text"] == "3 devices entered critical"
+    assert WebhookDelivery.objects.get().state == State.DELIVERED
+
+
+def test_a_batch_per_run_names_twenty_and_counts_the_rest(orgs, people, fast_retries):
+    with receiver() as hook:
+        endpoint(hook.url)
+        nothing_critical_yet()
+        devices = [DeviceFactory(user=people["erin"], name=f"ERIN-{n:02}") for n in range(30)]
+        for device in devices:
+            ArchiveFactory(device=device)
+        make_critical(devices)
+        assert devices_entering_critical(timezone.now()) == 1
+        deliver_due()
+    [got] = hook.received
+    data = got.json()["data"]
+    assert (data["count"], len(data["devices"]), data["more"]) == (30, 20, 10)
+
+
+def test_an_endpoints_org_subtree_limits_its_devices(fleet, orgs, fast_retries):
+    with receiver() as emea, receiver() as americas, receiver() as everything:
+        endpoint(emea.url, org=orgs["emea"], name="emea")
+        endpoint(americas.url, org=orgs["americas"], name="americas")
+        endpoint(everything.url, name="all")
+        nothing_critical_yet()
+        erin_device = Device.objects.filter(user__username="erin").exclude(name="ERIN-NEW")
+        make_critical(list(erin_device))
+        devices_entering_critical(timezone.now())
+        deliver_due()
+    names = {
+        hook: {d["deviceName"] for d in got.json()["data"]["devices"]}
+        for hook, rec in (("emea", emea), ("americas", americas), ("all", everything))
+        for got in rec.received
+    }
+    erin = erin_device.get().name
+    assert names == {"emea": {"SAM-OLD"}, "americas": {erin}, "all": {"SAM-OLD", erin}}
+
+
+def test_the_first_look_only_notes_what_is_critical(fleet):
+    endpoint("http://127.0.0.1:9/unused")
+    assert devices_entering_critical(timezone.now()) == 0
+    assert CriticalDevices.objects.exists()
+    assert devices_entering_critical(timezone.now()) == 0  # nothing new since
+
+
+def test_a_failed_run_is_announced_once(fleet, fast_retries):
+    with receiver() as hook:
+        endpoint(hook.url, kind="teams", events=[Event.RUN_FAILED])
+        Run.objects.create(
+            kind=Run.Kind.SYNC,
+            trigger=Run.Trigger.SCHEDULE,
+            outcome=Run.Outcome.FAILED,
+            error="The vendor answered 401: check VENDOR_CLIENT_SECRET.",
+            finished_at=timezone.now(),
+        )
+        assert failed_runs(timezone.now()) == 1
+        assert failed_runs(timezone.now()) == 0
+        deliver_due()
+    [got] = hook.received
+    card = got.json()["attachments"][0]["content"]
+    texts = [block["text"] for block in card["body"]]
+    assert texts[0] == "The sync from the vendor failed"
+    assert "check VENDOR_CLIENT_SECRET" in texts[-1]
+
+
+def test_stale_data_is_announced_once_per_last_refresh(fleet, settings):
+    endpoint("http://127.0.0.1:9/unused", events=[Event.STALE])
+    assert stale_data(timezone.now()) == 1  # nothing was ever imported
+    assert stale_data(timezone.now()) == 0
+    Run.objects.create(
+        kind=Run.Kind.IMPORT,
+        trigger=Run.Trigger.COMMAND,
+        outcome=Run.Outcome.SUCCEEDED,
+        started_at=ago(hours=settings.DATA_STALE_HOURS + 2),
+        finished_at=ago(hours=settings.DATA_STALE_HOURS + 1),
+    )
+    assert stale_data(timezone.now()) == 1  # a new episode
+    assert WebhookDelivery.objects.filter(event=Event.STALE).count() == 2
+
+
+def test_the_weekly_summary_once_a_week(fleet, orgs):
+    take()
+    endpoint("http://127.0.0.1:9/unused", events=[Event.WEEKLY], org=orgs["emea"])
+    assert weekly_summary(timezone.now()) == 1
+    assert weekly_summary(timezone.now()) == 0
+    payload = WebhookDelivery.objects.get().payload
+    assert payload["org_name"] == "EMEA"
+    assert payload["now"]["critical"] == 1 and payload["now"]["warning"] == 1
+    assert weekly_summary(timezone.now() + dt.timedelta(days=7)) == 1
+
+
+def test_the_slack_message_has_its_documented_shape(fleet, fast_retries):
+    sam_device = Device.objects.get(name="SAM-OLD")
+    sam_device.name = "SAM <OLD> & co"
+    sam_device.save()
+    with receiver() as hook:
+        endpoint(hook.url, kind="slack")
+        nothing_critical_yet()
+        devices_entering_critical(timezone.now())
+        deliver_due()
+    message = hook.received[0].json()
+    assert set(message) == {"text", "blocks"}
+    assert message["text"] == "1 device entered critical"
+    header, section = message["blocks"]
+    assert header == {"type": "header", "text": {"type": "plain_text", "text": message["text"]}}
+    assert section["type"] == "section" and section["text"]["type"] == "mrkdwn"
+    assert "SAM &lt;OLD&gt; &amp; co" in section["text"]["text"]  # Slack's escaping
+    assert "|Open in Backup Report>" in section["text"]["text"]
+
+
+def test_the_teams_message_is_an_adaptive_card(fleet, fast_retries):
+    with receiver() as hook:
+        endpoint(hook.url, kind="teams")
+        nothing_critical_yet()
+        devices_entering_critical(timezone.now())
+        deliver_due()
+    message = hook.received[0].json()
+    assert message["type"] == "message"
+    [attachment] = message["attachments"]
+    assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
+    card = attachment["content"]
+    assert (card["type"], card["version"]) == ("AdaptiveCard", "1.4")
+    assert all(block["type"] == "TextBlock" for block in card["body"])
+    assert card["body"][0]["text"] == "1 device entered critical"
+    assert card["actions"][0]["type"] == "Action.OpenUrl"
+
+
+def test_scheduled_events_find_nothing_without_endpoints(fleet):
+    assert scheduled_events(timezone.now()) == 0
+    assert devices_entering_critical(timezone.now()) == 0
+    assert not CriticalDevices.objects.exists()
+
+
+def test_the_health_rule_is_the_health_modules(fleet):
+    """The devices counted critical are the ones reports.health calls critical."""
+    from reports.health import with_health
+    from reports.models import ReportRow
+
+    endpoint("http://127.0.0.1:9/unused")
+    devices_entering_critical(timezone.now())
+    ids = array("q")
+    ids.frombytes(bytes(CriticalDevices.objects.get().device_ids))
+    rows = ReportRow.objects.filter(device_first=True, status="Active")
+    assert set(ids) == set(with_health(rows, Health.CRITICAL).values_list("device_id", flat=True))
+
+
+def test_the_delivery_log_is_in_the_admin_for_system_administrators(client, fleet):
+    WebhookDelivery.objects.create(
+        endpoint=endpoint("http://127.0.0.1:9/unused", name="chat"),
+        event=Event.RUN_FAILED,
+        key="run.failed 1",
+        payload={},
+        last_error="HTTP 500: down for maintenance",
+    )
+    from django.contrib.auth.models import Group
+
+    sysadmin = fleet["users"]["root"]
+    client.force_login(sysadmin)
+    log = client.get("/admin/integrations/webhookdelivery/")
+    assert log.status_code == 200 and b"run.failed" in log.content
+    assert client.get("/admin/integrations/webhookendpoint/add/").status_code == 200
+    manager = fleet["users"]["alice"]
+    manager.is_staff = True  # staff or not, an org manager is no system administrator
+    manager.save()
+    assert Group.objects.get(name="Org managers") in manager.groups.all()
+    client.force_login(manager)
+    assert client.get("/admin/integrations/webhookdelivery/").status_code == 302  # to sign-in
+
+
+def test_metrics_count_the_deliveries_for_system_administrators(client, fleet):
+    from tests.metrics_support import sample_value, scrape
+
+    chat = endpoint("http://127.0.0.1:9/unused", name="chat")
+    for n, state in enumerate([State.DELIVERED, State.DELIVERED, State.GAVE_UP]):
+        WebhookDelivery.objects.create(
+            endpoint=chat, event=Event.RUN_FAILED, key=f"run.failed {n}", payload={}, state=state
+        )
+    families = scrape(client, fleet["users"]["root"])
+    deliveries = families["backupreport_webhook_deliveries"]
+    assert sample_value(deliveries, endpoint="chat", state="delivered") == 2
+    assert sample_value(deliveries, endpoint="chat", state="gave-up") == 1
+    assert "backupreport_webhook_deliveries" not in scrape(client, fleet["users"]["carol"])
