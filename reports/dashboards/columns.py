@@ -48,6 +48,18 @@ class UserColumn(tables.Column):
         return format_html("{}<small>{}</small>", value, name or record.email or "")
 
 
+class OrgColumn(tables.Column):
+    """The owner's org by name, with its path where the name alone is ambiguous (the
+    table's org_names, accounts.org_names.OrgNames, read once for the page)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(accessor="org_name", verbose_name="Org", **kwargs)
+
+    def render(self, value, record, table):
+        names = getattr(table, "org_names", None)
+        return names.shown(record.org_path, value) if names else value
+
+
 class AgeColumn(tables.Column):
     """ "12 days ago" coloured by the backup-health thresholds; exact UTC on hover."""
 

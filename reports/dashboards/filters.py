@@ -7,17 +7,25 @@ what the overview's links need and the API does not (yet) offer:
     health=ok|warning|critical|never   devices by backup health (reports.health)
     backupAge=3-7 | 90-                devices by days since their last completed backup
     exactOrgUid=<orgUid>               rows of owners in that org itself, not its sub-orgs
+    orgTree=EMEA › London              rows of owners in the orgs that path names and in
+                                       every org below them (the org picker's field;
+                                       accounts.org_names.matching, within the reach)
 
 Narrowing keeps the report query's order, so sorting and paging stay the API's.
 """
 
 from __future__ import annotations
 
+import operator
+from functools import reduce
+
 import django_filters
 from django import forms
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import QueryDict
 
+from accounts import org_names
+from accounts.roles import Reach, reach_of
 from reports import health
 from reports.models import ReportRow
 from reports.query import (
@@ -28,7 +36,7 @@ from reports.query import (
     report_query,
 )
 
-DASHBOARD_PARAMETERS = ("health", "backupAge", "exactOrgUid")
+DASHBOARD_PARAMETERS = ("health", "backupAge", "exactOrgUid", "orgTree")
 
 
 class AgeBandParameter(forms.Field):
@@ -51,10 +59,21 @@ class DashboardFilter(django_filters.FilterSet):
     )
     backupAge = AgeBandFilter(method="filter_backup_age")
     exactOrgUid = django_filters.CharFilter(field_name="org_uid")
+    orgTree = django_filters.CharFilter(method="filter_org_tree")
 
     class Meta:
         model = ReportRow
         fields: list[str] = []
+
+    def __init__(self, *args, reach: Reach, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.reach = reach
+
+    def filter_org_tree(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        roots = org_names.subtree_roots(org_names.matching(value, self.reach))
+        if not roots:
+            return qs.none()
+        return qs.filter(reduce(operator.or_, (Q(org_path__startswith=root) for root in roots)))
 
     def filter_health(self, qs: QuerySet, name: str, value: str) -> QuerySet:
         return health.with_health(qs, health.Health(value))
@@ -74,7 +93,9 @@ def dashboard_query(params: QueryDict, user) -> ReportQuery:
         query = report_query(params, user)
     except InvalidParameters as invalid:
         errors |= invalid.errors
-    narrowing = DashboardFilter(params, queryset=query.rows if query else None)
+    narrowing = DashboardFilter(
+        params, queryset=query.rows if query else None, reach=reach_of(user).scope
+    )
     if not narrowing.is_valid():
         errors |= {name: " ".join(messages) for name, messages in narrowing.errors.items()}
     if errors or query is None:

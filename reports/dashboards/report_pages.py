@@ -30,22 +30,22 @@ REPORT_PAGES: dict[str, ReportPage] = {
         _page(
             "backup-status",
             tables.BackupStatusTable,
-            ("user", "device", "org", "os", "destination", "active", "alerted", "health"),
+            ("user", "device", "orgTree", "os", "destination", "active", "alerted", "health"),
         ),
         _page(
             "disk-usage",
             tables.DiskUsageTable,
-            ("user", "device", "org", "os", "destination", "active", "coldStorage"),
+            ("user", "device", "orgTree", "os", "destination", "active", "coldStorage"),
         ),
         _page(
             "migration-plan",
             tables.MigrationPlanTable,
-            ("os", "org", "user", "device", "active"),
+            ("os", "orgTree", "user", "device", "active"),
         ),
         _page(
             "cold-storage",
             tables.ColdStorageTable,
-            ("user", "device", "org", "destination", "active", "coldStorage"),
+            ("user", "device", "orgTree", "destination", "active", "coldStorage"),
         ),
         _page("search", tables.SearchTable, ("user", "device", "org")),
     )

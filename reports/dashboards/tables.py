@@ -12,12 +12,14 @@ from dataclasses import dataclass
 
 import django_tables2 as tables
 
+from accounts.org_names import OrgNames
 from reports.dashboards.columns import (
     AgeColumn,
     AlertsColumn,
     BytesColumn,
     DayColumn,
     DeviceColumn,
+    OrgColumn,
     OsColumn,
     PercentColumn,
     StatusColumn,
@@ -36,7 +38,15 @@ class Header:
 
 
 class ReportTable(tables.Table):
-    def __init__(self, data, *, links: QueryLinks, sort_key: str | None, descending: bool):
+    def __init__(
+        self,
+        data,
+        *,
+        links: QueryLinks,
+        sort_key: str | None,
+        descending: bool,
+        org_names: OrgNames | None = None,
+    ):
         # Passed here, not in Meta: the report tables subclass this one without a Meta.
         super().__init__(
             data,
@@ -47,6 +57,7 @@ class ReportTable(tables.Table):
         self.links = links
         self.sort_key = sort_key
         self.descending = descending
+        self.org_names = org_names  # for OrgColumn: paths where names are ambiguous
 
     def headers(self) -> Iterator[Header]:
         for column in self.columns:
@@ -63,7 +74,7 @@ class ReportTable(tables.Table):
 class BackupStatusTable(ReportTable):
     deviceName = DeviceColumn()
     username = UserColumn()
-    orgName = TextColumn("org_name", "Org")
+    orgName = OrgColumn()
     os = OsColumn()
     lastConnectedDate = AgeColumn("last_connected_date", "Last connected")
     lastCompletedBackupDate = AgeColumn("last_completed_backup_date", "Last backup")
@@ -75,7 +86,7 @@ class BackupStatusTable(ReportTable):
 class DiskUsageTable(ReportTable):
     deviceName = DeviceColumn()
     username = UserColumn()
-    orgName = TextColumn("org_name", "Org")
+    orgName = OrgColumn()
     destinationName = TextColumn("destination_name", "Destination")
     archiveBytes = BytesColumn("archive_bytes", "Archive")
     selectedBytes = BytesColumn("selected_bytes", "Selected")
@@ -86,7 +97,7 @@ class DiskUsageTable(ReportTable):
 class MigrationPlanTable(ReportTable):
     deviceName = DeviceColumn()
     username = UserColumn()
-    orgName = TextColumn("org_name", "Org")
+    orgName = OrgColumn()
     os = OsColumn()
     version = TextColumn("version", "Agent")
     selectedBytes = BytesColumn("selected_bytes", "Selected")
@@ -97,7 +108,7 @@ class MigrationPlanTable(ReportTable):
 class ColdStorageTable(ReportTable):
     deviceName = DeviceColumn()
     username = UserColumn()
-    orgName = TextColumn("org_name", "Org")
+    orgName = OrgColumn()
     destinationName = TextColumn("destination_name", "Destination")
     archiveBytes = BytesColumn("archive_bytes", "Archive")
     lastConnectedDate = AgeColumn("last_connected_date", "Last connected")
@@ -111,6 +122,6 @@ class SearchTable(ReportTable):
     deviceExtRef = TextColumn("device_ext_ref", "Device ref")
     deviceName = DeviceColumn()
     orgExtRef = TextColumn("org_ext_ref", "Org ref")
-    orgName = TextColumn("org_name", "Org")
+    orgName = OrgColumn()
     lastConnectedDate = AgeColumn("last_connected_date", "Last connected")
     status = StatusColumn()

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from reports.dashboards.views.device import device_page
+from reports.dashboards.views.orgs import org_suggestions
 from reports.dashboards.views.overview import overview_page
 from reports.dashboards.views.report import report_page
 
@@ -8,4 +9,5 @@ urlpatterns = [
     path("", overview_page, name="overview"),
     path("reports/<slug:slug>/", report_page, name="report"),
     path("devices/<str:device_uid>/", device_page, name="device"),
+    path("orgs/suggestions/", org_suggestions, name="org-suggestions"),
 ]

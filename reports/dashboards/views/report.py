@@ -8,9 +8,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
+from accounts.org_names import OrgNames
+from accounts.roles import reach_of_request
 from reports import health
 from reports.catalog import SEARCH_PARAMETERS
 from reports.dashboards import figures
+from reports.dashboards.chips import chips
 from reports.dashboards.filters import DASHBOARD_PARAMETERS, dashboard_query
 from reports.dashboards.forms import DEFAULT_PAGE_SIZE, ReportForm
 from reports.dashboards.links import QueryLinks
@@ -35,6 +38,7 @@ def report_page(request: HttpRequest, slug: str) -> HttpResponse:
     if not request.GET:
         return redirect(report.default_url)
     params = request.GET
+    reach = reach_of_request(request).scope
     links = QueryLinks(request.path, params)
     page_size = DEFAULT_PAGE_SIZE
     context = {
@@ -57,11 +61,7 @@ def report_page(request: HttpRequest, slug: str) -> HttpResponse:
     if params.get("pgSize"):
         page_size = query.page_size
     context["form"] = form = ReportForm(params, shown=drawn.fields, page_size=page_size)
-    context["chips"] = [
-        (name, value, links.without(name))
-        for name, value in form.carried
-        if name not in ("srtKey", "srtDir")
-    ]
+    context["chips"] = chips(form.carried, links, reach)
     context["dashboard_only"] = [name for name in DASHBOARD_PARAMETERS if params.get(name)]
     context["api_url"] = links.api(page_size)
     if report.needs_search and not any(params.get(name) for name in SEARCH_PARAMETERS):
@@ -70,7 +70,11 @@ def report_page(request: HttpRequest, slug: str) -> HttpResponse:
     summary = figures.summary(report, query.rows)
     page = fetch_page(query.rows, query.page_number, page_size, summary)
     table = drawn.table(
-        page.rows, links=links, sort_key=query.sort_key, descending=query.sort_descending
+        page.rows,
+        links=links,
+        sort_key=query.sort_key,
+        descending=query.sort_descending,
+        org_names=OrgNames((row.org_path for row in page.rows), reach),
     )
     context |= {"summary": summary, "page": page, "table": table, "pager": _pager(page, links)}
     return render(request, drawn.template, context)
