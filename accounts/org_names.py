@@ -144,6 +144,7 @@ def suggestions(text: str, reach: Reach, limit: int = SUGGESTIONS) -> list[OrgNa
     found = [
         named[path] for path in paths if path in named and _in_order(above, named[path].names[:-1])
     ]
+    found.sort(key=lambda org: (len(org.name), org.name.casefold(), org.label.casefold()))
     return found[:limit]
 
 
