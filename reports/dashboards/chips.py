@@ -31,6 +31,7 @@ _WORDS = {
     "alerted": "Alerted",
     "coldStorage": "Cold storage",
     "orgTree": "Org",
+    "coldStorageExpired": "Expiry passed",
 }
 YES_NO = {"true": "yes", "false": "no"}
 

@@ -18,6 +18,7 @@ from django.http import QueryDict
 from reports import cache
 from reports.cache import query_key, warmed
 from reports.catalog import REPORTS, Report
+from reports.dashboards import filters
 from reports.dashboards.filters import dashboard_query
 from reports.dashboards.overview import OverviewFigures, overview_figures
 from reports.dashboards.paging import Summary, summarize
@@ -32,6 +33,13 @@ def overview(visible: QuerySet, through=warmed) -> OverviewFigures:
 def summary(report: Report, rows: QuerySet, through=warmed) -> Summary:
     key = f"{query_key(rows)}|{report.totals}"
     return through("summary", key, lambda: summarize(rows, exact=report.totals))
+
+
+def expired(rows: QuerySet, now: dt.datetime) -> int:
+    """How many of these rows are archives whose cold-storage expiry has passed. Kept
+    until the table changes or the minute turns: an expiry passes with the clock."""
+    key = f"{query_key(rows)}|{filters.expiry_minute(now).isoformat()}"
+    return cache.cached("expired", key, rows.filter(filters.expired(now)).order_by().count)
 
 
 def warm(user, now: dt.datetime) -> int:

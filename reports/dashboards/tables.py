@@ -17,8 +17,8 @@ from reports.dashboards.columns import (
     AgeColumn,
     AlertsColumn,
     BytesColumn,
-    DayColumn,
     DeviceColumn,
+    ExpiryColumn,
     OrgColumn,
     OsColumn,
     PercentColumn,
@@ -112,7 +112,7 @@ class ColdStorageTable(ReportTable):
     destinationName = TextColumn("destination_name", "Destination")
     archiveBytes = BytesColumn("archive_bytes", "Archive")
     lastConnectedDate = AgeColumn("last_connected_date", "Last connected")
-    coldStorageExpireDate = DayColumn("cold_storage_expire_date", "Expires")
+    coldStorageExpireDate = ExpiryColumn()
     status = StatusColumn()
 
 

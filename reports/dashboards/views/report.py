@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET
 
 from accounts.org_names import OrgNames
 from accounts.roles import reach_of_request
-from reports import health
+from reports import clock, health
 from reports.catalog import SEARCH_PARAMETERS
 from reports.dashboards import figures
 from reports.dashboards.chips import chips
@@ -39,7 +39,7 @@ def report_page(request: HttpRequest, slug: str) -> HttpResponse:
     if not request.GET:
         return redirect(report.default_url)
     params = request.GET
-    reach = reach_of_request(request).scope
+    reach = reach_of_request(request)
     links = QueryLinks(request.path, params)
     page_size = DEFAULT_PAGE_SIZE
     context = {
@@ -50,7 +50,7 @@ def report_page(request: HttpRequest, slug: str) -> HttpResponse:
         "critical_days": health.critical_days(),
     }
     try:
-        query = dashboard_query(params, request.user)
+        query = dashboard_query(params, request.user, reach)
     except InvalidParameters as invalid:
         context["form"] = ReportForm(
             params, shown=drawn.fields, page_size=page_size, rejected=tuple(invalid.errors)
@@ -63,20 +63,24 @@ def report_page(request: HttpRequest, slug: str) -> HttpResponse:
     if params.get("pgSize"):
         page_size = query.page_size
     context["form"] = form = ReportForm(params, shown=drawn.fields, page_size=page_size)
-    context["chips"] = chips(form.carried, links, reach)
+    context["chips"] = chips(form.carried, links, reach.scope)
     context["dashboard_only"] = [name for name in DASHBOARD_PARAMETERS if params.get(name)]
     context["api_url"] = links.api(page_size)
     if report.needs_search and not any(params.get(name) for name in SEARCH_PARAMETERS):
         return render(request, drawn.template, context | {"awaiting_search": True})
 
+    context["question"] = drawn.question(query.sort_key, query.sort_descending)
     summary = figures.summary(report, query.rows)
+    if slug == "cold-storage":
+        context["expired"] = figures.expired(query.rows, clock.now())
+        context["expired_url"] = links.url(coldStorageExpired="true", pgNum=None)
     page = fetch_page(query.rows, query.page_number, page_size, summary)
     table = drawn.table(
         page.rows,
         links=links,
         sort_key=query.sort_key,
         descending=query.sort_descending,
-        org_names=OrgNames((row.org_path for row in page.rows), reach),
+        org_names=OrgNames((row.org_path for row in page.rows), reach.scope),
     )
     context |= {"summary": summary, "page": page, "table": table, "pager": _pager(page, links)}
     return render(request, drawn.template, context)

@@ -95,12 +95,12 @@ def storage_page(request: HttpRequest, per: str) -> HttpResponse:
     by = rollups.PER[per]
     page_of = RollupPage(by)
     params = request.GET
-    reach = reach_of_request(request).scope
+    reach = reach_of_request(request)
     links = QueryLinks(request.path, params)
     context = {"report": page_of, "per": by, "links": links, "tabs": storage_tabs(by)}
     try:
         order = _order(params)
-        query = dashboard_query(_filters(params), request.user)
+        query = dashboard_query(_filters(params), request.user, reach)
     except InvalidParameters as invalid:
         context["form"] = ReportForm(
             params, shown=FILTERS, page_size=PAGE_SIZE, rejected=tuple(invalid.errors)
@@ -108,7 +108,7 @@ def storage_page(request: HttpRequest, per: str) -> HttpResponse:
         context["errors"] = invalid.errors
         return render(request, "reports/storage_rollup.html", context, status=400)
     if order.export:
-        return _csv(query.rows, by, order, reach)
+        return _csv(query.rows, by, order, reach.scope)
 
     form = ReportForm(params, shown=FILTERS, page_size=PAGE_SIZE)
     del form.fields["pgSize"]
@@ -118,10 +118,10 @@ def storage_page(request: HttpRequest, per: str) -> HttpResponse:
     page = Page(
         found, order.page_number, PAGE_SIZE, start + len(found) < total, -(-total // PAGE_SIZE)
     )
-    names = OrgNames((r.who.get("org_path", "") for r in found), reach)
+    names = OrgNames((r.who.get("org_path", "") for r in found), reach.scope)
     context |= {
         "form": form,
-        "chips": chips(form.carried, links, reach),
+        "chips": chips(form.carried, links, reach.scope),
         "total": total,
         "page": page,
         "rows": [_shown(r, by, names) for r in found],
