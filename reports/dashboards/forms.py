@@ -48,7 +48,7 @@ class ReportForm(forms.Form):
         widget=forms.TextInput(
             attrs={
                 "type": "search",
-                "placeholder": "name or path: Region › Team",
+                "placeholder": "name or path",
                 "list": "org-suggestions",
                 "autocomplete": "off",
                 "data-org-suggest": reverse_lazy("org-suggestions"),
