@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET
 from accounts.org_names import OrgNames
 from accounts.roles import reach_of_request
 from reports.catalog import REPORTS
-from reports.dashboards import rollups
+from reports.dashboards import figures, rollups
 from reports.dashboards.chips import chips
 from reports.dashboards.filters import dashboard_query
 from reports.dashboards.forms import ReportForm
@@ -28,7 +28,7 @@ from reports.dashboards.links import QueryLinks
 from reports.dashboards.paging import Page
 from reports.query import MAX_OFFSET, InvalidParameters, given_once
 
-PAGE_SIZE = 50
+PAGE_SIZE = rollups.PAGE_SIZE
 FILTERS = ("user", "device", "orgTree", "os", "destination", "active", "coldStorage")
 # The rollup's own parameters; every other one is the report query's.
 OWN = ("srtKey", "srtDir", "pgNum", "export")
@@ -112,9 +112,9 @@ def storage_page(request: HttpRequest, per: str) -> HttpResponse:
 
     form = ReportForm(params, shown=FILTERS, page_size=PAGE_SIZE)
     del form.fields["pgSize"]
-    total = rollups.count(query.rows, by)
+    total = figures.rollup_count(query.rows, by)
+    found = figures.rollup_page(query.rows, by, order.sort, order.descending, order.page_number)
     start = (order.page_number - 1) * PAGE_SIZE
-    found = rollups.page(query.rows, by, order.sort, order.descending, start, PAGE_SIZE)
     page = Page(
         found, order.page_number, PAGE_SIZE, start + len(found) < total, -(-total // PAGE_SIZE)
     )
