@@ -19,8 +19,10 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import BigIntegerField, Count, Max, Q, QuerySet, Sum
+from django.db.models import BigIntegerField, Count, Max, QuerySet, Sum
 from django.db.models.functions import Cast, Coalesce
+
+from accounts.models import Org
 
 
 @dataclass(frozen=True)
@@ -138,28 +140,31 @@ def _chunks(items: list, size: int) -> Iterator[list]:
         yield items[start : start + size]
 
 
-WHO = {
-    "user": ("user_uid", "username", "first_name", "last_name", "email", "org_path", "org_name"),
-    "org": ("org_uid", "org_name", "org_path"),
-}
+WHO = ("user_uid", "username", "first_name", "last_name", "email", "org_path", "org_name")
 
 
 def describe(rows: QuerySet, per: Per, found: list[Rollup]) -> None:
-    """Fill in who each rollup row is, and which device is its largest: one query over
-    the devices of these users or orgs whose sum is one of the largest."""
+    """Fill in who each rollup row is: an org from the org table (identity data, by
+    primary key); a user, with the name of their largest device, from one query over
+    the devices of these users whose sum is one of the largest (a user's devices are
+    few; an org's may be a hundred thousand, so an org names only its largest size)."""
     if not found:
         return
-    keys = [r.key for r in found]
+    keys = [r.key for r in found if r.key is not None]
+    if per.slug == "org":
+        orgs = Org.objects.in_bulk(keys)
+        for rollup in found:
+            org = orgs.get(rollup.key)
+            if org is not None:
+                rollup.who = {"org_uid": org.org_uid, "org_name": org.name, "org_path": org.path}
+        return
     largest = {r.largest_device_bytes for r in found}
-    these = Q(**{f"{per.key}__in": [k for k in keys if k is not None]})
-    if None in keys:
-        these |= Q(**{f"{per.key}__isnull": True})
     devices = (
-        _per_device(rows.filter(these), per, "device_name", "device_uid", *WHO[per.slug])
+        _per_device(rows.filter(owner_id__in=keys), per, "device_name", "device_uid", *WHO)
         .filter(archived__in=largest)
         .order_by("device_name", "device_uid")
     )
-    by_key = {}
+    by_key: dict[int, dict] = {}
     for device in devices:
         best = by_key.get(device[per.key])
         if best is None or device["archived"] > best["archived"]:
@@ -169,4 +174,4 @@ def describe(rows: QuerySet, per: Per, found: list[Rollup]) -> None:
         if device is not None and device["archived"] == rollup.largest_device_bytes:
             rollup.largest_device_name = device["device_name"] or device["device_uid"]
             rollup.largest_device_uid = device["device_uid"]
-            rollup.who = {name: device[name] for name in WHO[per.slug]}
+            rollup.who = {name: device[name] for name in WHO}

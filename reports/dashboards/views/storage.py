@@ -198,17 +198,29 @@ def _shown(rollup: rollups.Rollup, by: rollups.Per, names: OrgNames) -> dict:
 
 
 CSV_HEADER = {
-    "user": ["username", "firstName", "lastName", "email", "org"],
-    "org": ["orgUid", "org"],
+    "user": [
+        "username",
+        "firstName",
+        "lastName",
+        "email",
+        "org",
+        "devices",
+        "archives",
+        "archiveBytes",
+        "selectedBytes",
+        "largestDevice",
+        "largestDeviceBytes",
+    ],
+    "org": [
+        "orgUid",
+        "org",
+        "devices",
+        "archives",
+        "archiveBytes",
+        "selectedBytes",
+        "largestDeviceBytes",
+    ],
 }
-CSV_FIGURES = [
-    "devices",
-    "archives",
-    "archiveBytes",
-    "selectedBytes",
-    "largestDevice",
-    "largestDeviceBytes",
-]
 
 
 class _Echo:
@@ -220,7 +232,7 @@ def _csv(rows, by: rollups.Per, order: Order, reach) -> StreamingHttpResponse:
     writer = csv.writer(_Echo())
 
     def lines() -> Iterator[str]:
-        yield writer.writerow(CSV_HEADER[by.slug] + CSV_FIGURES)
+        yield writer.writerow(CSV_HEADER[by.slug])
         for batch in rollups.every(rows, by, order.sort, order.descending):
             yield from _csv_lines(writer, batch, by, reach)
 
@@ -235,19 +247,12 @@ def _csv_lines(writer, batch: list, by: rollups.Per, reach) -> Iterator[str]:
         who = rollup.who
         named = names.get(who.get("org_path", ""))
         org = named.label if named else (who.get("org_name") or "")
+        sums = [rollup.devices, rollup.archives, rollup.archive_bytes, rollup.selected_bytes]
         if by.slug == "user":
-            first = [who.get(f) or "" for f in ("username", "first_name", "last_name", "email")]
-            first.append(org)
+            person = [who.get(f) or "" for f in ("username", "first_name", "last_name", "email")]
+            largest = [rollup.largest_device_name or "", rollup.largest_device_bytes]
+            yield writer.writerow([*person, org, *sums, *largest])
         else:
-            first = [who.get("org_uid") or "", org]
-        yield writer.writerow(
-            first
-            + [
-                rollup.devices,
-                rollup.archives,
-                rollup.archive_bytes,
-                rollup.selected_bytes,
-                rollup.largest_device_name or "",
-                rollup.largest_device_bytes,
-            ]
-        )
+            yield writer.writerow(
+                [who.get("org_uid") or "", org, *sums, rollup.largest_device_bytes]
+            )
