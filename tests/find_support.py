@@ -73,3 +73,14 @@ def cities(db) -> dict:
         "root": root,
         "manager": manager,
     }
+
+
+@pytest.fixture
+def signed_in(client, cities):
+    """Sign a person of the cities fleet in; the client, signed in."""
+
+    def sign_in(username: str):
+        assert client.login(username=username, password=PASSWORD)
+        return client
+
+    return sign_in

@@ -16,15 +16,6 @@ from tests.find_support import PASSWORD
 SUGGESTIONS = "/orgs/suggestions/"
 
 
-@pytest.fixture
-def signed_in(client, cities):
-    def sign_in(username: str):
-        assert client.login(username=username, password=PASSWORD)
-        return client
-
-    return sign_in
-
-
 def suggested(client, typed: str) -> list[str]:
     response = client.get(SUGGESTIONS, {"q": typed})
     assert response.status_code == 200

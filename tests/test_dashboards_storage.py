@@ -14,15 +14,6 @@ BY_USER = "/reports/disk-usage/by-user/"
 BY_ORG = "/reports/disk-usage/by-org/"
 
 
-@pytest.fixture
-def signed_in(client, cities):
-    def sign_in(username: str):
-        assert client.login(username=username, password=PASSWORD)
-        return client
-
-    return sign_in
-
-
 def exported(client, path: str, **params) -> list[dict]:
     response = client.get(path, {"export": "csv", **params})
     assert response.status_code == 200

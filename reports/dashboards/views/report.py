@@ -17,7 +17,7 @@ from reports.dashboards.chips import chips
 from reports.dashboards.filters import DASHBOARD_PARAMETERS, dashboard_query
 from reports.dashboards.forms import DEFAULT_PAGE_SIZE, ReportForm
 from reports.dashboards.links import QueryLinks
-from reports.dashboards.paging import Page, fetch_page
+from reports.dashboards.paging import fetch_page
 from reports.dashboards.report_pages import REPORT_PAGES, ReportPage
 from reports.dashboards.views.storage import storage_tabs
 from reports.export import csv_response
@@ -82,14 +82,5 @@ def report_page(request: HttpRequest, slug: str) -> HttpResponse:
         descending=query.sort_descending,
         org_names=OrgNames((row.org_path for row in page.rows), reach.scope),
     )
-    context |= {"summary": summary, "page": page, "table": table, "pager": _pager(page, links)}
+    context |= {"summary": summary, "page": page, "table": table, "pager": links.pager(page)}
     return render(request, drawn.template, context)
-
-
-def _pager(page: Page, links: QueryLinks) -> dict[str, str | None]:
-    return {
-        "first": links.page(1),
-        "previous": links.page(page.number - 1) if page.has_previous else None,
-        "next": links.page(page.number + 1) if page.has_next else None,
-        "last": links.page(page.last_number) if page.last_number else None,
-    }

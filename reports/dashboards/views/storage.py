@@ -127,12 +127,7 @@ def storage_page(request: HttpRequest, per: str) -> HttpResponse:
         "rows": [_shown(r, by, names) for r in found],
         "headers": _headers(links, order),
         "export_url": links.url(export="csv", pgNum=None),
-        "pager": {
-            "first": links.page(1),
-            "previous": links.page(page.number - 1) if page.has_previous else None,
-            "next": links.page(page.number + 1) if page.has_next else None,
-            "last": links.page(page.last_number) if page.last_number else None,
-        },
+        "pager": links.pager(page),
     }
     return render(request, "reports/storage_rollup.html", context)
 
