@@ -50,3 +50,18 @@ def test_0010_rebuilds_the_records_of_an_existing_fleet(people, admin_user, sinc
     assert {shape: export(admin_user, shape) for shape in (False, True)} == expected
     assert stored_objects() == encoded_rows()
     assert ReportRow.objects.count() == len(people)
+
+
+def test_0012_adds_the_full_names_to_the_user_search_of_an_existing_fleet(people):
+    """Rows written before 0012 lack "first last" and "last, first": the migration
+    writes them from the row's own fields, and the column equals a fresh row's."""
+    expected = dict(ReportRow.objects.values_list("id", "user_search"))
+    assert any("alex åkesson" in text for text in expected.values())
+    try:
+        call_command("migrate", "reports", "0011", verbosity=0)
+        with connection.cursor() as cursor:  # as rows written before 0012 read
+            cursor.execute("UPDATE reports_reportrow SET user_search = 'old'")
+        call_command("migrate", "reports", "0012", verbosity=0)
+    finally:
+        call_command("migrate", verbosity=0)
+    assert dict(ReportRow.objects.values_list("id", "user_search")) == expected
