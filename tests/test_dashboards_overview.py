@@ -171,4 +171,3 @@ def test_overview_figures_follow_every_change_of_the_data(login, fleet):
         ArchiveFactory(device=DeviceFactory(user=dave))
     second = flat(client.get("/").content)
     assert stat(second, "OK")[1] != stat(first, "OK")[1]
-
