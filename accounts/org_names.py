@@ -63,16 +63,7 @@ def _shown_pks(path: str, reach: Reach) -> list[int]:
     return covered or pks[-1:]
 
 
-def names_of(paths: Iterable[str], reach: Reach) -> dict[str, OrgName]:
-    """path -> its OrgName, for the orgs at these paths: one query."""
-    shown = {path: _shown_pks(path, reach) for path in set(paths) if path}
-    wanted = {pk for pks in shown.values() for pk in pks}
-    orgs = {
-        pk: (org_uid, name)
-        for pk, org_uid, name in Org.objects.filter(pk__in=wanted).values_list(
-            "pk", "org_uid", "name"
-        )
-    }
+def _named(shown: dict[str, list[int]], orgs: dict[int, tuple[str, str]]) -> dict:
     named = {}
     for path, pks in shown.items():
         if pks[-1] in orgs:  # an org deleted since the row was read has no name
@@ -81,22 +72,39 @@ def names_of(paths: Iterable[str], reach: Reach) -> dict[str, OrgName]:
     return named
 
 
-def ambiguous_names(names: Iterable[str], reach: Reach) -> set[str]:
-    """The names among these that more than one org within the reach bears."""
-    names = set(names)
-    if not names:
-        return set()
-    borne = Org.objects.filter(reach.q(path="path"), name__in=names).values_list("name", flat=True)
-    return {name for name, count in Counter(borne).items() if count > 1}
+def _read(paths: Iterable[str], reach: Reach, namesakes: bool):
+    """The orgs at these paths, with their ancestors the reach covers, and (namesakes)
+    every org within the reach bearing the name of one of them: one query."""
+    shown = {path: _shown_pks(path, reach) for path in set(paths) if path}
+    wanted = {pk for pks in shown.values() for pk in pks}
+    if not wanted:
+        return shown, {}, []
+    condition = Q(pk__in=wanted)
+    if namesakes:
+        own = {pks[-1] for pks in shown.values()}
+        same_name = Q(name__in=Org.objects.filter(pk__in=own).values("name"))
+        condition |= reach.q(path="path") & same_name
+    read = list(Org.objects.filter(condition).values_list("pk", "org_uid", "name", "path"))
+    orgs = {pk: (org_uid, name) for pk, org_uid, name, _ in read if pk in wanted}
+    return shown, orgs, read
+
+
+def names_of(paths: Iterable[str], reach: Reach) -> dict[str, OrgName]:
+    """path -> its OrgName, for the orgs at these paths: one query."""
+    shown, orgs, _ = _read(paths, reach, namesakes=False)
+    return _named(shown, orgs)
 
 
 class OrgNames:
-    """The names of the orgs on one page, for one viewer: two queries, whatever the
-    page's length."""
+    """The names of the orgs on one page, for one viewer, and which of them more than
+    one org within the reach bears: one query, whatever the page's length."""
 
     def __init__(self, paths: Iterable[str], reach: Reach):
-        self.named = names_of(paths, reach)
-        self.ambiguous = ambiguous_names((o.name for o in self.named.values()), reach)
+        shown, orgs, read = _read(paths, reach, namesakes=True)
+        self.named = _named(shown, orgs)
+        own = {org.name for org in self.named.values()}
+        borne = Counter(name for _, _, name, path in read if name in own and reach.covers(path))
+        self.ambiguous = {name for name, count in borne.items() if count > 1}
 
     def get(self, path: str) -> OrgName | None:
         return self.named.get(path)

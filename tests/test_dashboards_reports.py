@@ -276,7 +276,9 @@ def test_report_pages_make_few_queries_whatever_the_row_count(login, fleet, slug
     for _ in range(15):
         ArchiveFactory(device=DeviceFactory(user=fleet["users"]["dave"], name="MORE-DEVICE"))
     assert _queries(client, address) == before
-    assert before <= 10
+    # Cold storage keeps one figure more (its expiry dates, for the expired count):
+    # on a cold cache its generation, its stored copy and its computation.
+    assert before <= (12 if slug == "cold-storage" else 10)
 
 
 def test_apply_after_an_error_drops_the_bad_parameter(login):

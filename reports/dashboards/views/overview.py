@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from accounts.org_names import OrgNames
+from accounts import org_names
 from accounts.roles import Reach, reach_of_request
 from reports import clock, health
 from reports.catalog import REPORTS
@@ -43,7 +43,7 @@ def _health_cards(overview: Overview) -> list[dict]:
 def _charts(overview: Overview, reach: Reach) -> dict:
     status, usage, plan = REPORTS["backup-status"], REPORTS["disk-usage"], REPORTS["migration-plan"]
     # The orgs' paths as this viewer may read them: never the names above their reach.
-    names = OrgNames((o.path for o in overview.by_org), reach.scope)
+    names = org_names.names_of((o.path for o in overview.by_org), reach.scope)
     age_bars = [
         Bar(band.label, n, f"{n:,}", status.url(backupAge=band.key), band.health.value)
         for band, n in overview.health.by_band
@@ -78,7 +78,7 @@ def _charts(overview: Overview, reach: Reach) -> dict:
     }
 
 
-def _org_label(org: OrgStorage, names: OrgNames) -> str:
+def _org_label(org: OrgStorage, names: dict[str, org_names.OrgName]) -> str:
     """The org's name after its parent's, where the viewer may read the parent's."""
     named = names.get(org.path)
     if named is None:
