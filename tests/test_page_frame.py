@@ -26,11 +26,13 @@ NOT_PAGES = {
     "discard-upload",
     "sync-now",
     "upload-status",  # JSON
+    "org-suggestions",
     "sync-status",
 }
 PAGES = {
     "overview",
     "report",
+    "storage-rollup",
     "device",
     "compliance",
     "notifications",
@@ -89,6 +91,8 @@ def pages(user: User, root: User) -> list[tuple[str, int, str | None]]:
     return [
         ("/", 200, "Overview"),
         *reports,
+        ("/reports/disk-usage/by-user/?srtKey=devices", 200, "Disk usage"),
+        ("/reports/disk-usage/by-org/?srtKey=devices", 200, "Disk usage"),
         (f"/devices/{device}/", 200, None),
         ("/history/compliance/", 200 if fleet else 403, "Compliance" if fleet else None),
         ("/notifications/", 200, "Notifications"),
