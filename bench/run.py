@@ -315,6 +315,22 @@ def main() -> int:
                     )
                     label = f"{slug} sorted, filtered as {persona}"
                     table.add("e", browser.time(label, sorted_filtered, runs))
+                # Storage by user and by org (reports.dashboards.rollups), largest first
+                # and by device count; and the org picker's suggestions and its subtree.
+                for per in ("user", "org"):
+                    path = f"/reports/disk-usage/by-{per}/?srtKey=archiveBytes&srtDir=desc"
+                    table.add("e", browser.time(f"storage by {per} as {persona}", path, runs))
+                    path = f"/reports/disk-usage/by-{per}/?srtKey=devices&srtDir=desc&os=mac"
+                    label = f"storage by {per}, by devices, os=mac as {persona}"
+                    table.add("e", browser.time(label, path, runs))
+                typed = sample.org_name[:4]
+                path = "/orgs/suggestions/?" + urlencode({"q": typed})
+                table.add("e", browser.time(f"org picker q={typed} as {persona}", path, runs))
+                path = "/reports/backup-status/?" + urlencode(
+                    {"active": "true", "srtKey": "lastConnectedDate", "orgTree": sample.org_name}
+                )
+                label = f"backup-status orgTree={sample.org_name} as {persona}"
+                table.add("e", browser.time(label, path, runs))
         if "f" in wanted:
             log("f. the Django admin on the same search")
             browser = Client("127.0.0.1", port).log_in("bench-admin", fleet.PASSWORD)

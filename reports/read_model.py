@@ -87,6 +87,23 @@ def search_text(value: str) -> str:
     return value.lower()
 
 
+def full_names(first_name: str | None, last_name: str | None) -> tuple[str, ...]:
+    """How people type a person's name into a search box: "first last" and "last,
+    first" (spec section 11). Stored in the user search column beside the names, so
+    that `user=Andrew Carter` is one partial match like any other."""
+    if not (first_name and last_name):
+        return ()
+    return (f"{first_name} {last_name}", f"{last_name}, {first_name}")
+
+
+def search_column(column: str, values: dict) -> str:
+    """One *_search column of a row from its fields; the user's also holds full names."""
+    texts = [values.get(source) for source in _SEARCHES[column]]
+    if column == "user_search":
+        texts += full_names(values.get("first_name"), values.get("last_name"))
+    return search_text(SEARCH_SEPARATOR.join(t for t in texts if t is not None))
+
+
 def derive(values: dict) -> dict:
     """A row's columns as read from the join -> every column of a ReportRow but the
     device-wide ones: empty text is null; `alerted`, the *_search columns, the CSV
@@ -95,9 +112,8 @@ def derive(values: dict) -> dict:
     values["org_path"] = values["org_path"] or ""
     alert_states = values["alert_states"] or ""
     values["alerted"] = any(state != "OK" for state in alert_states.split())
-    for column, sources in _SEARCHES.items():
-        texts = (values.get(source) for source in sources)
-        values[column] = search_text(SEARCH_SEPARATOR.join(t for t in texts if t is not None))
+    for column in _SEARCHES:
+        values[column] = search_column(column, values)
     values["csv_line"] = row_record(values)
     values["csv_extra"] = extra_cells(values)
     values["json_object"] = row_json(values)

@@ -66,3 +66,11 @@ def test_unknown_device_is_404(login):
 def test_report_rows_link_to_the_device_page(login, fleet):
     html = login("root").get("/reports/backup-status/?health=warning").content.decode()
     assert f'href="{device_url(fleet["warning"])}"' in html
+
+
+def test_the_org_path_starts_where_the_viewers_reach_does(login, fleet):
+    """alice manages Accounting: her reports' devices read "Accounting", never the
+    names above her org; dave, a desktop user, reads only his own org."""
+    html = login("alice").get(device_url(fleet["warning"])).content.decode()
+    assert "<span>Accounting</span>" in html
+    assert "EMEA" not in html and "Acme" not in html

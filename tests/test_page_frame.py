@@ -26,6 +26,7 @@ NOT_PAGES = {
     "discard-upload",
     "sync-now",
     "upload-status",  # JSON
+    "org-suggestions",
     "sync-status",
     # Single sign-on: redirects to and from the identity provider, XML metadata.
     "sso-oidc-login",
@@ -38,6 +39,7 @@ NOT_PAGES = {
 PAGES = {
     "overview",
     "report",
+    "storage-rollup",
     "device",
     "compliance",
     "notifications",
@@ -96,6 +98,8 @@ def pages(user: User, root: User) -> list[tuple[str, int, str | None]]:
     return [
         ("/", 200, "Overview"),
         *reports,
+        ("/reports/disk-usage/by-user/?srtKey=devices", 200, "Disk usage"),
+        ("/reports/disk-usage/by-org/?srtKey=devices", 200, "Disk usage"),
         (f"/devices/{device}/", 200, None),
         ("/history/compliance/", 200 if fleet else 403, "Compliance" if fleet else None),
         ("/notifications/", 200, "Notifications"),

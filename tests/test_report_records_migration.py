@@ -55,3 +55,18 @@ def test_0013_rebuilds_the_records_of_an_existing_fleet(people, admin_user, sinc
     # 0013's device columns, from the rule of today's code.
     assert not ReportRow.objects.filter(device_backup_date__isnull=True).exists()
     assert not ReportRow.objects.filter(device_selected_bytes__isnull=True).exists()
+
+
+def test_0014_adds_the_full_names_to_the_user_search_of_an_existing_fleet(people):
+    """Rows written before 0014 lack "first last" and "last, first": the migration
+    writes them from the row's own fields, and the column equals a fresh row's."""
+    expected = dict(ReportRow.objects.values_list("id", "user_search"))
+    assert any("alex åkesson" in text for text in expected.values())
+    try:
+        call_command("migrate", "reports", "0013", verbosity=0)
+        with connection.cursor() as cursor:  # as rows written before 0014 read
+            cursor.execute("UPDATE reports_reportrow SET user_search = 'old'")
+        call_command("migrate", "reports", "0014", verbosity=0)
+    finally:
+        call_command("migrate", verbosity=0)
+    assert dict(ReportRow.objects.values_list("id", "user_search")) == expected

@@ -151,6 +151,8 @@ def _first_requests(client, user: User) -> dict:
         ("overview", "/"),
         *((slug, REPORTS[slug].default_url) for slug in REPORTS if slug != "search"),
         ("compliance", "/history/compliance/"),
+        ("storage-by-user", "/reports/disk-usage/by-user/?srtKey=archiveBytes&srtDir=desc"),
+        ("storage-by-org", "/reports/disk-usage/by-org/?srtKey=archiveBytes&srtDir=desc"),
     ]:
         answers[name] = browser.get(path).context
     return answers
@@ -159,6 +161,7 @@ def _first_requests(client, user: User) -> dict:
 def _fresh(user: User) -> dict:
     from django.http import QueryDict
 
+    from reports.dashboards import rollups
     from reports.dashboards.filters import dashboard_query
 
     reach = reach_of(user)
@@ -169,6 +172,9 @@ def _fresh(user: User) -> dict:
             fresh[slug] = summarize(rows, exact=report.totals)
     fresh["trend"] = trend_of(reach, day_of(MOMENT))[::-1]
     fresh["compliance"] = compliance_of(reach)
+    rows = dashboard_query(QueryDict(""), user).rows
+    for per in rollups.PER.values():
+        fresh[f"storage-by-{per.slug}"] = rollups.page(rows, per, "archiveBytes", True, 0, 50)
     return fresh
 
 
@@ -179,6 +185,9 @@ def _check(answers: dict, fresh: dict) -> None:
         if slug != "search":
             assert answers[slug]["summary"] == fresh[slug], slug
     assert answers["compliance"]["compliance"] == fresh["compliance"]
+    for name in ("storage-by-user", "storage-by-org"):
+        shown = [row["rollup"] for row in answers[name]["rows"]]
+        assert shown == fresh[name], name
 
 
 @pytest.mark.parametrize("name", ["admin", "top", "sub"])

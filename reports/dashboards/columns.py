@@ -5,11 +5,15 @@ Each column's name is the vendor field it shows (its srtKey), so a header can so
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 from urllib.parse import quote
 
 import django_tables2 as tables
 from django.utils.html import format_html, format_html_join
 
+from reports import clock
+from reports.dashboards.filters import expiry_minute
 from reports.health import MISSING_COPY, is_active
 from reports.templatetags.backup_format import (
     alert_badges,
@@ -48,6 +52,18 @@ class UserColumn(tables.Column):
         return format_html("{}<small>{}</small>", value, name or record.email or "")
 
 
+class OrgColumn(tables.Column):
+    """The owner's org by name, with its path where the name alone is ambiguous (the
+    table's org_names, accounts.org_names.OrgNames, read once for the page)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(accessor="org_name", verbose_name="Org", **kwargs)
+
+    def render(self, value, record, table):
+        names = getattr(table, "org_names", None)
+        return names.shown(record.org_path, value) if names else value
+
+
 class AgeColumn(tables.Column):
     """ "12 days ago" coloured by the backup-health thresholds; exact UTC on hover."""
 
@@ -58,12 +74,38 @@ class AgeColumn(tables.Column):
         return backup_age(value)
 
 
-class DayColumn(tables.Column):
-    def __init__(self, accessor: str, verbose_name: str, **kwargs):
-        super().__init__(accessor=accessor, verbose_name=verbose_name, empty_values=(), **kwargs)
+def days_left(expires: dt.datetime, now: dt.datetime) -> int:
+    """Whole days until an expiry; negative once it has passed, to the minute as the
+    coldStorageExpired filter judges it (reports.dashboards.filters.expired)."""
+    return math.floor((expires - expiry_minute(now)).total_seconds() / 86400)
+
+
+class ExpiryColumn(tables.Column):
+    """When a cold-storage archive expires and the days left; a passed expiry marked."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            accessor="cold_storage_expire_date",
+            verbose_name="Expires",
+            empty_values=(),
+            **kwargs,
+        )
 
     def render(self, value):
-        return day(value)
+        if value is None:
+            return day(None)
+        left = days_left(value, clock.now())
+        if left < 0:
+            ago = -left - 1
+            late = "under a day ago" if ago == 0 else f"{ago:,} day{'s' if ago != 1 else ''} ago"
+            return format_html(
+                '{}<small><span class="badge badge-expired">expired</span> {}</small>',
+                day(value),
+                late,
+            )
+        return format_html(
+            "{}<small>{} day{} left</small>", day(value), f"{left:,}", "" if left == 1 else "s"
+        )
 
 
 class BytesColumn(tables.Column):

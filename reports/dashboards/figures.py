@@ -9,6 +9,7 @@ viewer's scope in the rows' SQL: a manager never gets another scope's figures.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from urllib.parse import urlencode
 
@@ -18,6 +19,7 @@ from django.http import QueryDict
 from reports import cache
 from reports.cache import query_key, warmed
 from reports.catalog import REPORTS, Report
+from reports.dashboards import filters, rollups
 from reports.dashboards.filters import dashboard_query
 from reports.dashboards.overview import OverviewFigures, overview_figures
 from reports.dashboards.paging import Summary, summarize
@@ -34,6 +36,47 @@ def summary(report: Report, rows: QuerySet, through=warmed) -> Summary:
     return through("summary", key, lambda: summarize(rows, exact=report.totals))
 
 
+def rollup_count(rows: QuerySet, per: rollups.Per, through=warmed) -> int:
+    return through(
+        "rollup-count", f"{per.slug}|{query_key(rows)}", lambda: rollups.count(rows, per)
+    )
+
+
+def rollup_page(
+    rows: QuerySet, per: rollups.Per, sort: str, descending: bool, number: int, through=warmed
+) -> list[rollups.Rollup]:
+    """One page of storage by user or by org. Grouping a million rows twice takes
+    seconds: each page is kept until the table changes, and the first page of each
+    scope's two rollups is warmed after every refresh."""
+    key = f"{per.slug}|{sort}|{descending}|{number}|{query_key(rows)}"
+    start = (number - 1) * rollups.PAGE_SIZE
+    return through(
+        "rollup",
+        key,
+        lambda: rollups.page(rows, per, sort, descending, start, rollups.PAGE_SIZE),
+    )
+
+
+def expiry_dates(rows: QuerySet, through=warmed) -> list[int]:
+    """The cold-storage expiries of these rows, as sorted Unix seconds: independent of
+    the clock, so kept until the table changes and warmed with the report's totals."""
+    dates = rows.exclude(cold_storage_expire_date=None).order_by()
+    return through(
+        "expiries",
+        query_key(rows),
+        lambda: sorted(
+            int(date.timestamp())
+            for date in dates.values_list("cold_storage_expire_date", flat=True).iterator()
+        ),
+    )
+
+
+def expired(rows: QuerySet, now: dt.datetime) -> int:
+    """How many of these rows are archives whose cold-storage expiry has passed, to the
+    minute as the coldStorageExpired filter judges it (filters.expired)."""
+    return bisect.bisect_left(expiry_dates(rows), filters.expiry_minute(now).timestamp())
+
+
 def warm(user, now: dt.datetime) -> int:
     """The overview and each report's default totals of this user's scope, computed and
     stored (reports.warming); how many figures."""
@@ -45,4 +88,12 @@ def warm(user, now: dt.datetime) -> int:
         query = dashboard_query(QueryDict(urlencode(report.defaults)), user)
         summary(report, query.rows, through=cache.warm)
         count += 1
+        if report.slug == "cold-storage":
+            expiry_dates(query.rows, through=cache.warm)
+            count += 1
+    rows = dashboard_query(QueryDict(""), user).rows  # storage by user and org's defaults
+    for per in rollups.PER.values():
+        rollup_count(rows, per, through=cache.warm)
+        rollup_page(rows, per, rollups.DEFAULT_SORT, True, 1, through=cache.warm)
+        count += 2
     return count

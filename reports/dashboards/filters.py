@@ -11,20 +11,32 @@ what the overview's links need and the API does not (yet) offer:
     view=devices|archives              one row per device (its destinations inside the
                                        row; the default of backup status and the
                                        migration plan) or per archive, as the API
+    coldStorageExpired=true|false      archives whose cold-storage expiry has passed
+                                       (or not: still to come, or none)
+    orgTree=EMEA › London              rows of owners in the orgs that path names and in
+                                       every org below them (the org picker's field;
+                                       accounts.org_names.matching, within the reach)
 
 Narrowing keeps the report query's order, so sorting and paging stay the API's.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import operator
+from functools import reduce
+
 import django_filters
 from django import forms
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.http import QueryDict
 
-from reports import health
+from accounts import org_names
+from accounts.roles import Reach, reach_of
+from reports import clock, health
 from reports.models import ReportRow
 from reports.query import (
+    BooleanFilter,
     ChoiceParameterFilter,
     InvalidParameters,
     ReportQuery,
@@ -33,7 +45,14 @@ from reports.query import (
     report_query,
 )
 
-DASHBOARD_PARAMETERS = ("health", "backupAge", "exactOrgUid", "view")
+DASHBOARD_PARAMETERS = (
+    "health",
+    "backupAge",
+    "exactOrgUid",
+    "view",
+    "orgTree",
+    "coldStorageExpired",
+)
 DEVICES, ARCHIVES = "devices", "archives"
 # The API's row filters on an archive's own fields: with one of them, a device is in the
 # set when one of its archives is, so its one row is found through its rows.
@@ -44,6 +63,18 @@ DEVICE_SORT = {
     "selected_bytes": "device_selected_bytes",
     "last_completed_backup_date": "device_backup_date",
 }
+
+
+def expiry_minute(now: dt.datetime) -> dt.datetime:
+    """Expiries are judged to the minute, so that a count kept for a minute
+    (figures.expired) and the list it links to agree."""
+    return now.replace(second=0, microsecond=0)
+
+
+def expired(now: dt.datetime) -> Q:
+    """Archives whose cold-storage expiry has passed: the vendor purges them, or
+    should have."""
+    return Q(cold_storage_expire_date__lt=expiry_minute(now))
 
 
 class AgeBandParameter(forms.Field):
@@ -67,10 +98,26 @@ class DashboardFilter(django_filters.FilterSet):
     backupAge = AgeBandFilter(method="filter_backup_age")
     exactOrgUid = django_filters.CharFilter(field_name="org_uid")
     view = ChoiceParameterFilter(choices=(DEVICES, ARCHIVES), method=no_filtering)
+    orgTree = django_filters.CharFilter(method="filter_org_tree")
+    coldStorageExpired = BooleanFilter(method="filter_cold_storage_expired")
 
     class Meta:
         model = ReportRow
         fields: list[str] = []
+
+    def __init__(self, *args, reach: Reach, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.reach = reach
+
+    def filter_org_tree(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        roots = org_names.subtree_roots(org_names.matching(value, self.reach))
+        if not roots:
+            return qs.none()
+        return qs.filter(reduce(operator.or_, (Q(org_path__startswith=root) for root in roots)))
+
+    def filter_cold_storage_expired(self, qs: QuerySet, name: str, value: bool) -> QuerySet:
+        passed = expired(clock.now())
+        return qs.filter(passed) if value else qs.exclude(passed)
 
     def filter_health(self, qs: QuerySet, name: str, value: str) -> QuerySet:
         if value == health.FAILING:
@@ -81,18 +128,22 @@ class DashboardFilter(django_filters.FilterSet):
         return health.in_band(qs, value)
 
 
-def dashboard_query(params: QueryDict, user) -> ReportQuery:
+def dashboard_query(params: QueryDict, user, reach: Reach | None = None) -> ReportQuery:
     """report_query() narrowed by the dashboard-only parameters.
+
+    `reach`: the user's, when the caller has read it already (a query less each use).
 
     Raises InvalidParameters naming every bad parameter, the shared ones and ours.
     """
     _, errors = given_once(params, DASHBOARD_PARAMETERS)
+    if reach is None:
+        reach = reach_of(user)
     query = None
     try:
-        query = report_query(params, user)
+        query = report_query(params, user, reach)
     except InvalidParameters as invalid:
         errors |= invalid.errors
-    narrowing = DashboardFilter(params, queryset=query.rows if query else None)
+    narrowing = DashboardFilter(params, queryset=query.rows if query else None, reach=reach.scope)
     if not narrowing.is_valid():
         errors |= {name: " ".join(messages) for name, messages in narrowing.errors.items()}
     if errors or query is None:

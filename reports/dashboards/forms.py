@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django import forms
 from django.http import QueryDict
+from django.urls import reverse_lazy
 
 from reports.dashboards.filters import DASHBOARD_PARAMETERS
 from reports.health import Health
@@ -38,6 +39,22 @@ class ReportForm(forms.Form):
     user = _text("User", "name, email, employee ID")
     device = _text("Device", "name or asset tag")
     org = _text("Org", "name or org code")
+    # The org picker: a plain field without JavaScript; with it, static/reports/
+    # org_picker.js offers the orgs within reach as one types (reports.dashboards.
+    # views.orgs). Picks the org the path names and every org below it.
+    orgTree = forms.CharField(
+        label="Org and below",
+        required=False,
+        widget=forms.TextInput(
+            attrs={
+                "type": "search",
+                "placeholder": "name or path",
+                "list": "org-suggestions",
+                "autocomplete": "off",
+                "data-org-suggest": reverse_lazy("org-suggestions"),
+            }
+        ),
+    )
     os = _text("OS", "mac, win, linux")
     destination = _text("Destination", "name")
     active = forms.ChoiceField(label="Active", choices=YES_NO, required=False)

@@ -41,6 +41,15 @@ class QueryLinks:
     def page(self, number: int) -> str:
         return self.url(pgNum=None if number == 1 else number)
 
+    def pager(self, page) -> dict[str, str | None]:
+        """First, previous, next and last of a paging.Page; None where there is none."""
+        return {
+            "first": self.page(1),
+            "previous": self.page(page.number - 1) if page.has_previous else None,
+            "next": self.page(page.number + 1) if page.has_next else None,
+            "last": self.page(page.last_number) if page.last_number else None,
+        }
+
     def sort(self, key: str, current_key: str | None, descending: bool) -> str:
         """Sort by key; a second click on the sorted column turns the direction round."""
         direction = "asc" if key == current_key and descending else "desc"

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 from django.db.models import Count, F, Q, QuerySet, Sum
 
-from accounts import org_paths
 from accounts.models import Org
 from reports.health import (
     ACTIVE,
@@ -44,17 +43,9 @@ class OrgStorage:
     org_uid: str | None
     org_name: str | None
     archive_bytes: int
-    path_names: tuple[str, ...] = ()  # the org's ancestors' names, root first
-
-    @property
-    def label(self) -> str:
-        """Names repeat across the tree (every region has its Engineering): add the parent."""
-        name = self.org_name or "(no org)"
-        return f"{self.path_names[-1]} › {name}" if self.path_names else name
-
-    @property
-    def full_path(self) -> str:
-        return " › ".join([*self.path_names, self.org_name or "(no org)"])
+    # The org's materialized path: the page names it from the viewer's reach down
+    # (accounts.org_names), as names repeat across the tree.
+    path: str = ""
 
 
 @dataclass(frozen=True)
@@ -135,18 +126,15 @@ def storage_by_org(visible: QuerySet, limit: int = TOP_ORGS) -> list[OrgStorage]
         .order_by(F("archived").desc(), "org_id")[:limit]
     )
     orgs = Org.objects.in_bulk([o["org_id"] for o in biggest if o["org_id"]])
-    ancestors = {pk for org in orgs.values() for pk in org_paths.pks(org.path)[:-1]}
-    names = dict(Org.objects.filter(pk__in=ancestors).values_list("pk", "name"))
     chart = []
     for o in biggest:
         org = orgs.get(o["org_id"])
-        path_names = tuple(names.get(pk, "?") for pk in org_paths.pks(org.path)[:-1]) if org else ()
         chart.append(
             OrgStorage(
                 org.org_uid if org else None,
                 org.name if org else None,
                 o["archived"],
-                path_names,
+                org.path if org else "",
             )
         )
     return chart

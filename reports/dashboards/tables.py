@@ -12,14 +12,16 @@ from dataclasses import dataclass
 
 import django_tables2 as tables
 
+from accounts.org_names import OrgNames
 from reports.dashboards.columns import (
     AgeColumn,
     AlertsColumn,
     BytesColumn,
-    DayColumn,
     DestinationsColumn,
     DeviceBackupColumn,
     DeviceColumn,
+    ExpiryColumn,
+    OrgColumn,
     OsColumn,
     PercentColumn,
     StatusColumn,
@@ -39,7 +41,15 @@ class Header:
 
 
 class ReportTable(tables.Table):
-    def __init__(self, data, *, links: QueryLinks, sort_key: str | None, descending: bool):
+    def __init__(
+        self,
+        data,
+        *,
+        links: QueryLinks,
+        sort_key: str | None,
+        descending: bool,
+        org_names: OrgNames | None = None,
+    ):
         # Passed here, not in Meta: the report tables subclass this one without a Meta.
         super().__init__(
             data,
@@ -50,6 +60,7 @@ class ReportTable(tables.Table):
         self.links = links
         self.sort_key = sort_key
         self.descending = descending
+        self.org_names = org_names  # for OrgColumn: paths where names are ambiguous
 
     def headers(self) -> Iterator[Header]:
         for column in self.columns:
@@ -66,7 +77,7 @@ class ReportTable(tables.Table):
 class BackupStatusTable(ReportTable):
     deviceName = DeviceColumn()
     username = UserColumn()
-    orgName = TextColumn("org_name", "Org")
+    orgName = OrgColumn()
     os = OsColumn()
     lastConnectedDate = AgeColumn("last_connected_date", "Last connected")
     lastCompletedBackupDate = AgeColumn("last_completed_backup_date", "Last backup")
@@ -91,7 +102,7 @@ class BackupStatusDeviceTable(ReportTable):
 class DiskUsageTable(ReportTable):
     deviceName = DeviceColumn()
     username = UserColumn()
-    orgName = TextColumn("org_name", "Org")
+    orgName = OrgColumn()
     destinationName = TextColumn("destination_name", "Destination")
     archiveBytes = BytesColumn("archive_bytes", "Archive")
     selectedBytes = BytesColumn("selected_bytes", "Selected")
@@ -102,7 +113,7 @@ class DiskUsageTable(ReportTable):
 class MigrationPlanTable(ReportTable):
     deviceName = DeviceColumn()
     username = UserColumn()
-    orgName = TextColumn("org_name", "Org")
+    orgName = OrgColumn()
     os = OsColumn()
     version = TextColumn("version", "Agent")
     selectedBytes = BytesColumn("selected_bytes", "Selected")
@@ -127,11 +138,11 @@ class MigrationPlanDeviceTable(ReportTable):
 class ColdStorageTable(ReportTable):
     deviceName = DeviceColumn()
     username = UserColumn()
-    orgName = TextColumn("org_name", "Org")
+    orgName = OrgColumn()
     destinationName = TextColumn("destination_name", "Destination")
     archiveBytes = BytesColumn("archive_bytes", "Archive")
     lastConnectedDate = AgeColumn("last_connected_date", "Last connected")
-    coldStorageExpireDate = DayColumn("cold_storage_expire_date", "Expires")
+    coldStorageExpireDate = ExpiryColumn()
     status = StatusColumn()
 
 
@@ -141,6 +152,6 @@ class SearchTable(ReportTable):
     deviceExtRef = TextColumn("device_ext_ref", "Device ref")
     deviceName = DeviceColumn()
     orgExtRef = TextColumn("org_ext_ref", "Org ref")
-    orgName = TextColumn("org_name", "Org")
+    orgName = OrgColumn()
     lastConnectedDate = AgeColumn("last_connected_date", "Last connected")
     status = StatusColumn()

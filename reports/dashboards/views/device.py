@@ -9,8 +9,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from accounts import org_paths
-from accounts.models import Org
+from accounts import org_names
+from accounts.roles import reach_of_request
 from reports.dashboards.links import API_PATH
 from reports.health import MISSING_COPY, health_of, shown_date
 from reports.models import ReportRow
@@ -28,10 +28,11 @@ def _rows_of_device_for_user(device_uid: str, user) -> list[ReportRow]:
     return rows
 
 
-def _org_names(org_path: str) -> list[str]:
-    """Root first; the path holds the pks of the owner's org and its ancestors."""
-    orgs = Org.objects.filter(pk__in=org_paths.pks(org_path)).order_by("path")
-    return list(orgs.values_list("name", flat=True))
+def _org_names(org_path: str, request: HttpRequest) -> list[str]:
+    """The owner's org and the ancestors the viewer may see, root first: an org
+    manager reads the path from their own org down (accounts.org_names)."""
+    named = org_names.names_of([org_path], reach_of_request(request).scope)
+    return list(named[org_path].names) if org_path in named else []
 
 
 @login_required
@@ -46,7 +47,7 @@ def device_page(request: HttpRequest, device_uid: str) -> HttpResponse:
     context = {
         "device": device,
         "archives": archives,
-        "org_names": _org_names(device.org_path),
+        "org_names": _org_names(device.org_path, request),
         # The device is as safe as its stalest destination (the stored health date,
         # reports.health); the latest backup is shown beside it.
         "health": health_of(device.device_backup_date),

@@ -9,12 +9,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from accounts import org_names
 from accounts.roles import Reach, reach_of_request
 from reports import clock, health
 from reports.catalog import REPORTS
 from reports.dashboards import figures
 from reports.dashboards.charts import Bar, bar_chart
-from reports.dashboards.overview import Overview
+from reports.dashboards.overview import OrgStorage, Overview
 from reports.history.charts import trend_chart
 from reports.history.figures import trend
 from reports.history.reading import TREND_DAYS
@@ -39,8 +40,10 @@ def _health_cards(overview: Overview) -> list[dict]:
     ]
 
 
-def _charts(overview: Overview) -> dict:
+def _charts(overview: Overview, reach: Reach) -> dict:
     status, usage, plan = REPORTS["backup-status"], REPORTS["disk-usage"], REPORTS["migration-plan"]
+    # The orgs' paths as this viewer may read them: never the names above their reach.
+    names = org_names.names_of((o.path for o in overview.by_org), reach.scope)
     age_bars = [
         Bar(band.label, n, f"{n:,}", status.url(backupAge=band.key), band.health.value)
         for band, n in overview.health.by_band
@@ -49,11 +52,11 @@ def _charts(overview: Overview) -> dict:
     age_bars.append(Bar("never", never, f"{never:,}", status.url(health="never"), "never"))
     org_bars = [
         Bar(
-            o.label,
+            _org_label(o, names),
             o.archive_bytes,
             bytes_human(o.archive_bytes),
             usage.url(exactOrgUid=o.org_uid) if o.org_uid else None,
-            title=o.full_path,
+            title=names.get(o.path).label if names.get(o.path) else (o.org_name or "(no org)"),
         )
         for o in overview.by_org
     ]
@@ -73,6 +76,14 @@ def _charts(overview: Overview) -> dict:
         ),
         "os_chart": bar_chart("Active devices by OS", os_bars, empty="No active devices."),
     }
+
+
+def _org_label(org: OrgStorage, names: dict[str, org_names.OrgName]) -> str:
+    """The org's name after its parent's, where the viewer may read the parent's."""
+    named = names.get(org.path)
+    if named is None:
+        return org.org_name or "(no org)"
+    return " › ".join(named.names[-2:])
 
 
 def _trend(reach: Reach, now: dt.datetime) -> dict:
@@ -105,7 +116,7 @@ def overview_page(request: HttpRequest) -> HttpResponse:
         "status_url": REPORTS["backup-status"].default_url,
         "usage_url": REPORTS["disk-usage"].default_url,
         "cold_url": REPORTS["cold-storage"].default_url,
-        **_charts(overview),
+        **_charts(overview, reach_of_request(request)),
     }
     context |= _trend(reach_of_request(request), as_of)
     return render(request, "reports/overview.html", context)

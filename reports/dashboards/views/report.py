@@ -10,9 +10,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from reports import health
+from accounts.org_names import OrgNames
+from accounts.roles import reach_of_request
+from reports import clock, health
 from reports.catalog import SEARCH_PARAMETERS
 from reports.dashboards import figures
+from reports.dashboards.chips import chips
 from reports.dashboards.filters import (
     ARCHIVES,
     DASHBOARD_PARAMETERS,
@@ -22,8 +25,9 @@ from reports.dashboards.filters import (
 )
 from reports.dashboards.forms import DEFAULT_PAGE_SIZE, ReportForm
 from reports.dashboards.links import QueryLinks
-from reports.dashboards.paging import Page, fetch_page
+from reports.dashboards.paging import fetch_page
 from reports.dashboards.report_pages import REPORT_PAGES, ReportPage
+from reports.dashboards.views.storage import storage_tabs
 from reports.export import csv_response
 from reports.models import ReportRow
 from reports.query import InvalidParameters
@@ -44,16 +48,18 @@ def report_page(request: HttpRequest, slug: str) -> HttpResponse:
     if not request.GET:
         return redirect(report.default_url)
     params = request.GET
+    reach = reach_of_request(request)
     links = QueryLinks(request.path, params)
     page_size = DEFAULT_PAGE_SIZE
     context = {
         "report": report,
+        "tabs": storage_tabs(None) if slug == "disk-usage" else [],
         "links": links,
         "warning_days": health.warning_days(),
         "critical_days": health.critical_days(),
     }
     try:
-        query = dashboard_query(params, request.user)
+        query = dashboard_query(params, request.user, reach)
     except InvalidParameters as invalid:
         context["form"] = ReportForm(
             params, shown=drawn.fields, page_size=page_size, rejected=tuple(invalid.errors)
@@ -66,11 +72,7 @@ def report_page(request: HttpRequest, slug: str) -> HttpResponse:
     if params.get("pgSize"):
         page_size = query.page_size
     context["form"] = form = ReportForm(params, shown=drawn.fields, page_size=page_size)
-    context["chips"] = [
-        (name, value, links.without(name))
-        for name, value in form.carried
-        if name not in ("srtKey", "srtDir", "view")  # the view has its own switch
-    ]
+    context["chips"] = chips(form.carried, links, reach.scope)
     # `view` only shapes the page; the API is one row per archive whatever it says.
     context["dashboard_only"] = [
         name for name in DASHBOARD_PARAMETERS if params.get(name) and name != "view"
@@ -81,7 +83,11 @@ def report_page(request: HttpRequest, slug: str) -> HttpResponse:
 
     # The totals are over the archive rows, as the API's; the per-device view pages
     # through one row per device, as many as the totals' devices.
+    context["question"] = drawn.question(query.sort_key, query.sort_descending)
     summary = figures.summary(report, query.rows)
+    if slug == "cold-storage":
+        context["expired"] = figures.expired(query.rows, clock.now())
+        context["expired_url"] = links.url(coldStorageExpired="true", pgNum=None)
     per_device = drawn.device_table is not None and query.params.get("view") == DEVICES
     if per_device:
         shown = one_row_per_device(query, params)
@@ -92,13 +98,17 @@ def report_page(request: HttpRequest, slug: str) -> HttpResponse:
     else:
         page = fetch_page(query.rows, query.page_number, page_size, summary)
     table = (drawn.device_table if per_device else drawn.table)(
-        page.rows, links=links, sort_key=query.sort_key, descending=query.sort_descending
+        page.rows,
+        links=links,
+        sort_key=query.sort_key,
+        descending=query.sort_descending,
+        org_names=OrgNames((row.org_path for row in page.rows), reach.scope),
     )
     context |= {
         "summary": summary,
         "page": page,
         "table": table,
-        "pager": _pager(page, links),
+        "pager": links.pager(page),
         "per_device": per_device,
         "views": _views(drawn, links, per_device),
     }
@@ -127,13 +137,4 @@ def _views(drawn: ReportPage, links: QueryLinks, per_device: bool) -> dict | Non
     return {
         "devices": None if per_device else links.url(view=DEVICES, pgNum=None),
         "archives": links.url(view=ARCHIVES, pgNum=None) if per_device else None,
-    }
-
-
-def _pager(page: Page, links: QueryLinks) -> dict[str, str | None]:
-    return {
-        "first": links.page(1),
-        "previous": links.page(page.number - 1) if page.has_previous else None,
-        "next": links.page(page.number + 1) if page.has_next else None,
-        "last": links.page(page.last_number) if page.last_number else None,
     }

@@ -1,0 +1,83 @@
+"""The "Also filtered by" chips: each filter a report carries without a control of its
+own, said in words ("Org: EMEA › London › Accounting, and the orgs below"), never as
+a raw `exactOrgUid=821879392323784647`. The parameter itself stays in the chip's
+title, for whoever wants to type it into the API.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from accounts import org_names
+from accounts.models import Org
+from accounts.roles import Reach
+from reports import health
+from reports.dashboards.links import QueryLinks
+
+# Parameters that name one thing by its uid, and what that thing is.
+_UIDS = {
+    "userUid": "User",
+    "deviceUid": "Device",
+    "destinationUid": "Destination",
+    "archiveGuid": "Archive",
+}
+_WORDS = {
+    "user": "User",
+    "device": "Device",
+    "org": "Org name or code",
+    "os": "OS",
+    "destination": "Destination",
+    "active": "Active",
+    "alerted": "Alerted",
+    "coldStorage": "Cold storage",
+    "orgTree": "Org",
+    "coldStorageExpired": "Expiry passed",
+}
+YES_NO = {"true": "yes", "false": "no"}
+
+
+@dataclass(frozen=True)
+class Chip:
+    text: str  # the filter in words
+    parameter: str  # name=value, as the address holds it
+    remove_url: str
+
+
+def _org_label(org_uid: str, reach: Reach) -> str | None:
+    """The org's path of names as this viewer may read it; None outside their reach."""
+    path = Org.objects.filter(reach.q(path="path"), org_uid=org_uid).values_list("path", flat=True)
+    named = org_names.names_of(path[:1], reach)
+    return next(iter(named.values())).label if named else None
+
+
+def describe(name: str, value: str, reach: Reach) -> str:
+    if name in ("orgUid", "exactOrgUid"):
+        label = _org_label(value, reach)
+        if label is None:
+            return "Org: one you cannot see, or that no longer exists"
+        below = ", and the orgs below it" if name == "orgUid" else " only, not the orgs below it"
+        return f"Org: {label}{below}"
+    if name == "orgTree":
+        return f"Org: {value}, and the orgs below it"
+    if name == "health":
+        try:
+            return f"Backup health: {health.Health(value.lower()).label}"
+        except ValueError:
+            return f"Backup health: {value}"
+    if name == "backupAge":
+        try:
+            return f"Last backup: {health.parse_band(value).label} ago"
+        except ValueError:
+            return f"Last backup: {value}"
+    if name in _UIDS:
+        return f"{_UIDS[name]}: {value}"
+    word = _WORDS.get(name, name)
+    return f"{word}: {YES_NO.get(value.lower(), value)}"
+
+
+def chips(carried: list[tuple[str, str]], links: QueryLinks, reach: Reach) -> list[Chip]:
+    return [
+        Chip(describe(name, value, reach), f"{name}={value}", links.without(name))
+        for name, value in carried
+        if name not in ("srtKey", "srtDir", "view")  # the view has its own switch
+    ]

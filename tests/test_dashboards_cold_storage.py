@@ -1,0 +1,77 @@
+"""Cold storage (use case 4, spec section 11): days left, expired archives marked and
+counted with a link to exactly them, a subtitle that follows the sort."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from reports.catalog import REPORTS
+from tests.factories import ArchiveFactory, DeviceFactory
+from tests.personas import ago
+
+COLD = REPORTS["cold-storage"]
+
+
+@pytest.fixture
+def expired(fleet):
+    """Two archives whose expiry passed, beside sam's that expires in 30 days."""
+    for name, days in (("OLD-EXPIRED", 40), ("JUST-EXPIRED", 2)):
+        ArchiveFactory(
+            device=DeviceFactory(user=fleet["users"]["sam"], name=name),
+            cold_storage=True,
+            cold_storage_expire_date=ago(days=days, hours=1),
+        )
+
+
+def page(client, **params) -> str:
+    response = client.get(COLD.path, dict(COLD.defaults) | params)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_each_expiry_says_the_days_left_or_that_it_passed(login, expired):
+    html = page(login("root"))
+    assert re.search(r"<small>(29|30) days left</small>", html)
+    assert html.count('class="badge badge-expired"') == 2
+    assert "expired</span> 40 days ago" in html
+    assert "expired</span> 2 days ago" in html
+
+
+def test_the_expired_are_counted_and_the_count_links_to_them(login, expired):
+    client = login("root")
+    html = page(client)
+    count = re.search(r'href="([^"]+)" title="Archives whose expiry[^"]*">(\d+)</a>', html)
+    assert count is not None and count.group(2) == "2"
+    listed = client.get(count.group(1).replace("&amp;", "&")).content.decode()
+    assert "OLD-EXPIRED" in listed and "JUST-EXPIRED" in listed
+    assert "SAM-OLD" not in listed
+    assert "2 rows" in listed
+    not_expired = page(client, coldStorageExpired="false")
+    assert "SAM-OLD" in not_expired and "OLD-EXPIRED" not in not_expired
+
+
+def test_the_expired_count_is_within_reach(login, expired):
+    html = page(login("alice"))  # Accounting: none of sam's archives
+    assert re.search(r'title="Archives whose expiry[^"]*">0</a>', html)
+
+
+def test_the_subtitle_follows_the_sort(login, expired):
+    client = login("root")
+    assert "longest since their last connection first" in page(client)
+    html = page(client, srtKey="coldStorageExpireDate", srtDir="asc")
+    assert "Archives in cold storage, soonest to expire first." in html
+    assert "longest since their last connection" not in html
+    html = page(client, srtKey="archiveBytes", srtDir="desc")
+    assert "Archives in cold storage, largest archives first." in html
+
+
+def test_expired_is_a_dashboard_filter_named_beside_the_api_link(login, expired):
+    html = page(login("root"), coldStorageExpired="true")
+    assert "<code>coldStorageExpired</code>" in html
+
+
+def test_the_expired_chip_reads_as_words(login, expired):
+    html = page(login("root"), coldStorageExpired="true")
+    assert "Expiry passed: yes" in html

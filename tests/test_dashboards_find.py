@@ -1,0 +1,156 @@
+"""Finding orgs and people (spec section 11): the org picker and its suggestions,
+orgs told apart by path, a subtree picked by name or path, people by full name."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils.http import urlencode
+
+from accounts import org_names
+from accounts.roles import reach_of
+from reports.catalog import REPORTS
+from reports.models import ReportRow
+from tests.api_support import API
+from tests.find_support import PASSWORD
+
+SUGGESTIONS = "/orgs/suggestions/"
+
+
+def suggested(client, typed: str) -> list[str]:
+    response = client.get(SUGGESTIONS, {"q": typed})
+    assert response.status_code == 200
+    return [org["path"] for org in response.json()["orgs"]]
+
+
+def devices_listed(client, **params) -> set[str]:
+    status = REPORTS["backup-status"]
+    query = dict(status.defaults) | {"pgSize": "1000"} | params
+    html = client.get(f"{status.path}?{urlencode(query)}").content.decode()
+    return {
+        name for name in ReportRow.objects.values_list("device_name", flat=True) if name in html
+    }
+
+
+# The org picker's suggestions
+
+
+def test_two_accountings_are_told_apart_by_path(signed_in):
+    assert suggested(signed_in("root"), "accounting") == [
+        "Northwind › Americas › Boston › Accounting",
+        "Northwind › EMEA › London › Accounting",
+    ]
+
+
+def test_a_typed_path_narrows_the_suggestions(signed_in):
+    client = signed_in("root")
+    assert suggested(client, "london › acc") == ["Northwind › EMEA › London › Accounting"]
+    assert suggested(client, "emea > acc") == ["Northwind › EMEA › London › Accounting"]
+    assert suggested(client, "Boston / Accounting") == [
+        "Northwind › Americas › Boston › Accounting"
+    ]
+    assert suggested(client, "") == []
+    assert suggested(client, "nothing like it") == []
+
+
+def test_an_org_manager_is_offered_only_orgs_in_reach_named_from_their_own(signed_in):
+    client = signed_in("london-manager")
+    assert suggested(client, "accounting") == ["London › Accounting"]
+    assert suggested(client, "boston") == []
+    assert suggested(client, "northwind") == []
+    assert suggested(client, "lon") == ["London"]
+
+
+def test_suggestions_need_a_sign_in_and_a_sane_length(client, signed_in):
+    assert client.get(SUGGESTIONS, {"q": "acc"}).status_code == 302
+    response = signed_in("root").get(SUGGESTIONS, {"q": "x" * 201})
+    assert response.status_code == 400
+    assert "at most 200" in response.json()["error"]
+
+
+def test_a_desktop_user_is_offered_no_org(client, cities):
+    assert client.login(username="lena", password=PASSWORD)
+    assert suggested(client, "accounting") == []
+
+
+# Picking a subtree
+
+
+def test_a_parent_org_picks_its_children_at_any_depth(signed_in):
+    client = signed_in("root")
+    london = {"LT-ACARTER-01", "LT-ACARTER-02", "LT-ACARTER-03", "LT-LENA-01"}
+    assert devices_listed(client, orgTree="EMEA") == london
+    assert devices_listed(client, orgTree="Northwind") == london | {"LT-BOB-01"}
+    assert devices_listed(client, orgTree="Northwind › Americas") == {"LT-BOB-01"}
+
+
+def test_a_path_picks_one_accounting_and_the_name_picks_both(signed_in):
+    client = signed_in("root")
+    assert devices_listed(client, orgTree="Northwind › Americas › Boston › Accounting") == {
+        "LT-BOB-01"
+    }
+    assert devices_listed(client, orgTree="boston > accounting") == {"LT-BOB-01"}
+    assert len(devices_listed(client, orgTree="Accounting")) == 5
+    assert devices_listed(client, orgTree="Lond") == devices_listed(client, orgTree="London")
+    assert devices_listed(client, orgTree="no such org") == set()
+
+
+def test_an_org_manager_cannot_pick_outside_their_reach(signed_in):
+    client = signed_in("london-manager")
+    assert devices_listed(client, orgTree="Boston") == set()
+    assert devices_listed(client, orgTree="Accounting") == {
+        "LT-ACARTER-01",
+        "LT-ACARTER-02",
+        "LT-ACARTER-03",
+        "LT-LENA-01",
+    }
+
+
+def test_ambiguous_org_names_are_shown_with_their_path(signed_in):
+    html = signed_in("root").get(REPORTS["disk-usage"].default_url).content.decode()
+    assert "Northwind › EMEA › London › Accounting" in html
+    assert "Northwind › Americas › Boston › Accounting" in html
+
+
+def test_the_picker_field_works_without_javascript(signed_in):
+    html = signed_in("root").get(REPORTS["backup-status"].default_url).content.decode()
+    assert 'name="orgTree"' in html
+    assert 'list="org-suggestions"' in html
+    assert '<datalist id="org-suggestions"></datalist>' in html
+
+
+def test_org_names_of_a_path_are_told_from_the_reach(cities):
+    accounting = cities["orgs"]["london_accounting"]
+    for user, names in (
+        (cities["root"], ("Northwind", "EMEA", "London", "Accounting")),
+        (cities["manager"], ("London", "Accounting")),
+        (cities["andrew"], ("Accounting",)),
+    ):
+        named = org_names.names_of([accounting.path], reach_of(user).scope)
+        assert named[accounting.path].names == names
+
+
+# People by full name
+
+
+@pytest.mark.parametrize("typed", ["Andrew Carter", "carter, andrew", "Carter, Andrew", "andrew"])
+def test_a_full_name_finds_the_person_in_the_api(client, cities, typed):
+    client.login(username="root", password=PASSWORD)
+    response = client.get(API, {"user": typed, "pgSize": 100})
+    assert response.status_code == 200
+    assert {row["username"] for row in response.json()["data"]} == {"acarter"}
+
+
+def test_a_full_name_is_a_superset_never_a_wrong_match(client, cities):
+    client.login(username="root", password=PASSWORD)
+    rows = client.get(API, {"user": "carter", "pgSize": 100}).json()["data"]
+    assert {row["username"] for row in rows} == {"acarter", "bcarterson"}
+    assert client.get(API, {"user": "Andrew Carterson"}).json()["data"] == []
+    assert client.get(API, {"user": "Carter Andrew"}).json()["data"] == []
+
+
+def test_the_search_page_finds_a_person_by_full_name(signed_in):
+    client = signed_in("root")
+    search = REPORTS["search"]
+    for typed in ("Andrew Carter", "Carter, Andrew"):
+        html = client.get(search.path, {"user": typed, "srtKey": "username"}).content.decode()
+        assert "LT-ACARTER-01" in html and "LT-BOB-01" not in html

@@ -1,0 +1,114 @@
+"""Storage by user and by org (spec section 11): each person once with their devices'
+sum, each org once, within reach, sortable and exportable."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from tests.find_support import GIB, PASSWORD
+
+BY_USER = "/reports/disk-usage/by-user/"
+BY_ORG = "/reports/disk-usage/by-org/"
+
+
+def exported(client, path: str, **params) -> list[dict]:
+    response = client.get(path, {"export": "csv", **params})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    text = b"".join(response.streaming_content).decode()
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_a_user_with_three_devices_is_one_row_with_their_sum(signed_in):
+    rows = exported(signed_in("root"), BY_USER)
+    andrew = [row for row in rows if row["username"] == "acarter"]
+    assert len(andrew) == 1
+    assert andrew[0]["devices"] == "3"
+    assert andrew[0]["archives"] == "4"
+    assert int(andrew[0]["archiveBytes"]) == (10 + 20 + 5 + 7) * GIB
+    # Selected: each device's selection once (30 GiB), not once per archive.
+    assert int(andrew[0]["selectedBytes"]) == 3 * 30 * GIB
+    assert andrew[0]["largestDevice"] == "LT-ACARTER-02"
+    assert int(andrew[0]["largestDeviceBytes"]) == 20 * GIB
+    assert andrew[0]["org"] == "Northwind › EMEA › London › Accounting"
+
+
+def test_the_largest_user_comes_first_and_the_sort_turns_round(signed_in):
+    client = signed_in("root")
+    assert [row["username"] for row in exported(client, BY_USER)][:3] == [
+        "lena",
+        "acarter",
+        "bcarterson",
+    ]
+    by_devices = exported(client, BY_USER, srtKey="devices", srtDir="desc")
+    assert by_devices[0]["username"] == "acarter"
+    ascending = exported(client, BY_USER, srtKey="archiveBytes", srtDir="asc")
+    assert [row["username"] for row in ascending][-1] == "lena"
+
+
+def test_the_page_shows_each_user_once(signed_in):
+    html = signed_in("root").get(BY_USER).content.decode()
+    assert html.count(">acarter<") == 1
+    assert "42.0 GiB" in html  # 10 + 20 + 5 + 7
+    assert "LT-ACARTER-02" in html
+    assert "of 3 users" in html
+
+
+def test_each_org_is_one_row_of_its_own_users(signed_in):
+    rows = {row["org"]: row for row in exported(signed_in("root"), BY_ORG)}
+    london = rows["Northwind › EMEA › London › Accounting"]
+    assert london["devices"] == "4"
+    assert int(london["archiveBytes"]) == (42 + 50) * GIB
+    assert int(london["largestDeviceBytes"]) == 50 * GIB
+    assert int(rows["Northwind › Americas › Boston › Accounting"]["archiveBytes"]) == 3 * GIB
+
+
+def test_an_org_manager_sees_only_their_reach(signed_in):
+    client = signed_in("london-manager")
+    users = {row["username"] for row in exported(client, BY_USER)}
+    assert users == {"acarter", "lena"}
+    orgs = [row["org"] for row in exported(client, BY_ORG)]
+    assert orgs == ["London › Accounting"]
+    html = client.get(BY_ORG).content.decode()
+    assert "Boston" not in html and "Northwind" not in html and "EMEA" not in html
+
+
+def test_the_filters_and_the_org_picker_narrow_a_rollup(signed_in):
+    client = signed_in("root")
+    assert {r["username"] for r in exported(client, BY_USER, orgTree="Americas")} == {"bcarterson"}
+    assert {r["username"] for r in exported(client, BY_USER, user="Carter, Andrew")} == {"acarter"}
+
+
+def test_a_desktop_user_sees_only_themselves(client, cities):
+    assert client.login(username="acarter", password=PASSWORD)
+    assert [r["username"] for r in exported(client, BY_USER)] == ["acarter"]
+
+
+@pytest.mark.parametrize(
+    "params, named",
+    [
+        ({"srtKey": "username"}, "srtKey"),
+        ({"srtDir": "up"}, "srtDir"),
+        ({"pgNum": "0"}, "pgNum"),
+        ({"export": "xlsx"}, "export"),
+        ({"active": "maybe"}, "active"),
+    ],
+)
+def test_bad_parameters_are_named(signed_in, params, named):
+    response = signed_in("root").get(BY_USER, params)
+    assert response.status_code == 400
+    assert f"<code>{named}</code>" in response.content.decode()
+
+
+def test_an_unknown_rollup_is_not_found(signed_in):
+    assert signed_in("root").get("/reports/disk-usage/by-device/").status_code == 404
+
+
+def test_disk_usage_links_to_its_rollups(signed_in):
+    html = signed_in("root").get("/reports/disk-usage/?srtKey=archiveBytes&srtDir=desc")
+    text = html.content.decode()
+    assert 'href="/reports/disk-usage/by-user/?srtKey=archiveBytes&amp;srtDir=desc"' in text
+    assert 'href="/reports/disk-usage/by-org/?srtKey=archiveBytes&amp;srtDir=desc"' in text
