@@ -110,7 +110,7 @@ class UserAdmin(DjangoUserAdmin):
     def invite(self, request, queryset) -> None:
         self._refuse_unmanageable(request, queryset)
         try:
-            sent = send_invitations(queryset.order_by("username").iterator())
+            sent = send_invitations(queryset.order_by("username").prefetch_related(None).iterator())
         except (SMTPException, OSError) as error:
             self.message_user(
                 request, f"Sending stopped, the mail server refused: {error}", messages.ERROR
