@@ -14,6 +14,7 @@ import hmac
 import secrets
 import time
 
+from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.signals import user_login_failed
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -202,6 +203,8 @@ def basic_caller(request: HttpRequest):
         return (client.user, client) if client is not None else None
     user = user_by_password(request, name, secret)
     if user is None:
+        if not settings.LOCAL_SIGNIN:
+            request.basic_refusal = LOCAL_OFF
         return None
     refusal = basic_refusal(user)
     if refusal is not None:

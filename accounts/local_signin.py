@@ -12,10 +12,11 @@ from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY
 from django.contrib.auth.backends import ModelBackend
 
-# Why HTTP Basic refuses a right password while local sign-in is off.
+# Why HTTP Basic refuses a password while local sign-in is off (said for any password,
+# right or wrong: it tells only the setting, nothing of the account).
 LOCAL_OFF = (
-    "Sign-in with a password is turned off here: sign in through single sign-on. "
-    "Scripts use an API client's id and secret."
+    "Sign-in with a password is turned off here (but for break-glass superusers): sign "
+    "in through single sign-on; scripts use an API client's id and secret."
 )
 
 
