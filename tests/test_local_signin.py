@@ -68,6 +68,11 @@ def test_a_password_session_ends_when_local_sign_in_is_turned_off(client, person
 
 
 def test_basic_already_verified_is_refused_after_the_switch(client, personas, settings):
+    """Recently verified credentials (accounts.callers) are asked the rule again. A
+    setting changes with a restart, which forgets the callers kept in memory."""
+    from accounts.caller_memo import caller_memo
+
     assert client.get("/api/DeviceBackupReport", **basic("dave")).status_code == 200
     settings.LOCAL_SIGNIN = False
+    caller_memo.forget()  # the restart
     assert client.get("/api/DeviceBackupReport", **basic("dave")).status_code == 401
