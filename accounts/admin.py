@@ -1,13 +1,24 @@
-from django.contrib import admin
+from smtplib import SMTPException
+
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts import bulk_roles
 from accounts.api_clients import ApiClient
+from accounts.invitations import send_invitations
 from accounts.models import Org, User
-from accounts.roles import may_manage
+from accounts.roles import (
+    DESKTOP_USERS,
+    ORG_MANAGERS,
+    SYSTEM_ADMINISTRATORS,
+    may_manage,
+    unmanageable,
+)
 from accounts.sso.models import SsoIdentity
 
 
@@ -40,6 +51,13 @@ class UserAdmin(DjangoUserAdmin):
     list_select_related = ["org"]
     autocomplete_fields = ["org"]
     show_full_result_count = False
+    actions = [
+        "invite",
+        "make_org_managers",
+        "make_desktop_users",
+        "make_system_administrators",
+    ]
+
     # Where each role came from, on the change form only: the add form (add_fieldsets)
     # stays Django's username and password.
     fieldsets = DjangoUserAdmin.fieldsets + (
@@ -103,6 +121,66 @@ class UserAdmin(DjangoUserAdmin):
             text += "; deactivated when the identity provider refused them, "
             text += f"{standing.ended_by_idp_at:%Y-%m-%d %H:%M}"
         return text
+
+    # Bulk actions on the filtered list (filter by org, status, role, then select all).
+    # Each changes how the selected sign in or what they may do, so each refuses the
+    # whole selection when it holds a user the actor may not manage (a superuser, for a
+    # system administrator): nothing is half done.
+
+    def _refuse_unmanageable(self, request, queryset) -> None:
+        if unmanageable(request.user, queryset).exists():
+            raise PermissionDenied("Only a superuser may change a superuser: unselect them.")
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not request.user.is_superuser:
+            # A system administrator makes no other: that role sees and manages everything.
+            actions.pop("make_system_administrators", None)
+        return actions
+
+    @admin.action(
+        description="Invite the selected users by email (a set-password link)",
+        permissions=["change"],
+    )
+    def invite(self, request, queryset) -> None:
+        self._refuse_unmanageable(request, queryset)
+        try:
+            sent = send_invitations(queryset.order_by("username").prefetch_related(None).iterator())
+        except (SMTPException, OSError) as error:
+            self.message_user(
+                request, f"Sending stopped, the mail server refused: {error}", messages.ERROR
+            )
+            return
+        level = messages.WARNING if sent.skipped else messages.SUCCESS
+        self.message_user(request, sent.summary(), level)
+
+    def _give_role(self, request, queryset, group_name: str) -> None:
+        self._refuse_unmanageable(request, queryset)
+        bulk_roles.give(group_name, queryset.values_list("pk", flat=True))
+        count = queryset.count()
+        note = ""
+        if group_name == ORG_MANAGERS:
+            orgless = queryset.filter(org__isnull=True).count()
+            if orgless:
+                note = f" {orgless} of them have no org: they see only their own devices."
+        self.message_user(request, f"{count} user(s) are now in {group_name!r}.{note}")
+
+    @admin.action(description="Make the selected users org managers", permissions=["change"])
+    def make_org_managers(self, request, queryset) -> None:
+        self._give_role(request, queryset, ORG_MANAGERS)
+
+    @admin.action(description="Make the selected users desktop users", permissions=["change"])
+    def make_desktop_users(self, request, queryset) -> None:
+        self._give_role(request, queryset, DESKTOP_USERS)
+
+    @admin.action(
+        description="Make the selected users system administrators (superusers only)",
+        permissions=["change"],
+    )
+    def make_system_administrators(self, request, queryset) -> None:
+        if not request.user.is_superuser:
+            raise PermissionDenied("Only a superuser makes system administrators.")
+        self._give_role(request, queryset, SYSTEM_ADMINISTRATORS)
 
 
 @admin.register(ApiClient)
@@ -205,3 +283,36 @@ class ApiClientAdmin(admin.ModelAdmin):
         response = TemplateResponse(request, "admin/accounts/apiclient/created.html", context)
         add_never_cache_headers(response)
         return response
+
+
+# django-otp's own admin shows and edits a device's key; this one only lists the devices
+# and deletes one (a lost phone: the next sign-in enrols again), a superuser's by
+# superusers only.
+admin.site.unregister(TOTPDevice)
+
+
+@admin.register(TOTPDevice)
+class TOTPDeviceAdmin(admin.ModelAdmin):
+    list_display = ["user", "name", "confirmed", "created_at", "last_used_at"]
+    list_filter = ["confirmed"]
+    search_fields = ["user__username", "user__email"]
+    list_select_related = ["user"]
+    fields = list_display
+    readonly_fields = list_display
+    show_full_result_count = False
+
+    def has_add_permission(self, request) -> bool:
+        return False  # each person enrols their own app, on the enrolment page
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or may_manage(request.user, obj.user))
+
+    def delete_queryset(self, request, queryset) -> None:
+        owners = User.objects.filter(pk__in=queryset.values("user_id"))
+        if unmanageable(request.user, owners).exists():
+            raise PermissionDenied("Only a superuser may remove a superuser's authenticator.")
+        super().delete_queryset(request, queryset)

@@ -4,8 +4,16 @@ from django.db import DEFAULT_DB_ALIAS
 from django.db.models.signals import post_migrate
 
 # The apps whose models a system administrator manages in the admin; in axes, the
-# failed sign-ins and lockouts, which deleting lifts.
-SYSADMIN_APP_LABELS = ("accounts", "reports", "axes", "notifications", "integrations")
+# failed sign-ins and lockouts, which deleting lifts; in otp_totp, the authenticator
+# apps, which deleting lets a person who lost theirs enrol again.
+SYSADMIN_APP_LABELS = (
+    "accounts",
+    "reports",
+    "axes",
+    "notifications",
+    "integrations",
+    "otp_totp",
+)
 SYSADMIN_ACTIONS = ("view", "add", "change", "delete")
 
 

@@ -5,7 +5,8 @@ answer goes through user_can_authenticate. Asking User.may_sign_in there, rather
 is_active alone, ends the sessions of a person the vendor deactivated or blocked (the
 sync brings it) at their very next request, as HTTP Basic, tokens and API clients do
 (accounts.callers, accounts.tokens, accounts.api_clients). Sessions started by single
-sign-on are kept under this backend too (accounts.sso.identity).
+sign-on are kept under this backend (accounts.sso.identity); it checks no password:
+passwords are accounts.local_signin's, which also obeys LOCAL_SIGNIN.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ from django.contrib.auth.backends import ModelBackend
 
 
 class MirroredUserBackend(ModelBackend):
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        return None  # never a password: LocalPasswordBackend, with LOCAL_SIGNIN, is
+
     def user_can_authenticate(self, user) -> bool:
         return bool(getattr(user, "may_sign_in", False))
 

@@ -14,14 +14,16 @@ import hmac
 import secrets
 import time
 
+from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.signals import user_login_failed
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from accounts import lockout, password_checks, tokens
+from accounts import lockout, password_checks, second_factor, tokens
 from accounts.api_clients import ApiClient, looks_like_client_id
 from accounts.bounded_map import BoundedMap
 from accounts.caller_memo import UNREAD, Checked, caller_memo
+from accounts.local_signin import LOCAL_OFF, password_allowed
 from accounts.roles import with_roles
 
 REALM = "Backup Report"
@@ -200,7 +202,27 @@ def basic_caller(request: HttpRequest):
         client = client_by_basic(request, name, secret)
         return (client.user, client) if client is not None else None
     user = user_by_password(request, name, secret)
-    return (user, None) if user is not None else None
+    if user is None:
+        if not settings.LOCAL_SIGNIN:
+            request.basic_refusal = LOCAL_OFF
+        return None
+    refusal = basic_refusal(user)
+    if refusal is not None:
+        request.basic_refusal = refusal  # the 401 says why (unauthorized)
+        return None
+    return user, None
+
+
+def basic_refusal(user) -> str | None:
+    """Why a right password sent with HTTP Basic is refused for this user, or None:
+    local sign-in is off (but for superusers), or the user must pass a second factor,
+    which Basic cannot carry. Checked after the password, and after a recently verified
+    one too, so that a setting changed at run time holds from the next request."""
+    if not password_allowed(user):
+        return LOCAL_OFF
+    if second_factor.required_of(user):
+        return second_factor.BASIC_REFUSED
+    return None
 
 
 def bearer_checked(request: HttpRequest) -> Checked | None:
@@ -248,8 +270,10 @@ def api_caller(request: HttpRequest, access_number=UNREAD):
     return None
 
 
-def unauthorized(detail: str | None = None) -> HttpResponse:
-    """401 with a Basic challenge: some clients send credentials only after one."""
+def unauthorized(detail: str | None = None, request: HttpRequest | None = None) -> HttpResponse:
+    """401 with a Basic challenge: some clients send credentials only after one. With
+    the request, says why right Basic credentials were refused (basic_refusal)."""
+    detail = detail or getattr(request, "basic_refusal", None)
     response = JsonResponse(
         {
             "error": "authentication required",

@@ -166,3 +166,9 @@ def may_manage(actor, account) -> bool:
     or delete it. A superuser's only a superuser may: a system administrator who could
     would take one over, and with it the rights no role grants (groups, permissions)."""
     return bool(actor.is_superuser) or not account.is_superuser
+
+
+def unmanageable(actor, users: QuerySet) -> QuerySet:
+    """The users among `users` that `actor` may not manage: may_manage as a query, for
+    an action on a whole selection."""
+    return users.none() if actor.is_superuser else users.filter(is_superuser=True)

@@ -89,7 +89,8 @@ def user_token(request: HttpRequest) -> HttpResponse:
         return unauthorized("Send your username and password with HTTP Basic.")
     caller = basic_caller(request)
     if caller is None:
-        return unauthorized("Wrong username or password, or the account is deactivated.")
+        refused = getattr(request, "basic_refusal", None)
+        return unauthorized(refused or "Wrong username or password, or the account is deactivated.")
     user, client = caller
     return JsonResponse({"data": {"v3_user_token": tokens.issue(user, client)}})
 

@@ -149,6 +149,8 @@ INSTALLED_APPS = [
     "django_tasks_db",  # its database backend and the db_worker command
     "axes",
     "djangosaml2",  # SAML 2.0 sign-in (accounts.sso.saml)
+    "django_otp",  # the second factor (accounts.second_factor)
+    "django_otp.plugins.otp_totp",
     "accounts",
     "reports",
     "reports.refresh",
@@ -172,6 +174,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Whether the session passed its second factor (django-otp), then: a password-only
+    # session of a user who must use one waits for it (accounts.second_factor).
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.second_factor.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -240,7 +246,12 @@ AUTHENTICATION_BACKENDS = [
     # django-axes: refuses locked usernames and addresses, and admits the password check
     # of the backend below no more often at once than may still fail.
     "accounts.lockout.LockoutBackend",
-    # Django's password check, refusing anyone the vendor deactivated (accounts.backends).
+    # Django's ModelBackend, refusing anyone the vendor deactivated and, when LOCAL_SIGNIN
+    # is off, everyone but superusers (accounts.local_signin). First: the backend of a
+    # password session.
+    "accounts.local_signin.LocalPasswordBackend",
+    # Keeps the sessions single sign-on starts, refusing anyone the vendor deactivated;
+    # it checks no password (accounts.backends).
     "accounts.backends.MirroredUserBackend",
 ]
 
@@ -436,6 +447,19 @@ AXES_USERNAME_CALLABLE = "accounts.lockout.recorded_username"
 # password check in one transaction (accounts.password_checks).
 AXES_HANDLER = "accounts.lockout.LockoutHandler"
 PROXY_COUNT = env_int("PROXY_COUNT", 0)
+
+# Local accounts (accounts.local_signin, accounts.invitations, accounts.second_factor).
+# LOCAL_SIGNIN=0 (with single sign-on) refuses every password but a superuser's, on the
+# login page, in the admin and over HTTP Basic: the break-glass accounts. A password
+# reset link lasts PASSWORD_RESET_MINUTES, an invitation's set-password link
+# INVITATION_DAYS; both work once. TOTP_REQUIRED_FOR_SYSTEM_ADMINISTRATORS=1 makes system
+# administrators and superusers who sign in with a password pass a TOTP code too.
+LOCAL_SIGNIN = env_bool("LOCAL_SIGNIN", True)
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_MINUTES", 60) * 60
+INVITATION_SECONDS = env_int("INVITATION_DAYS", 7) * 24 * 3600
+TOTP_REQUIRED_FOR_SYSTEM_ADMINISTRATORS = env_bool("TOTP_REQUIRED_FOR_SYSTEM_ADMINISTRATORS", False)
+OTP_TOTP_ISSUER = os.environ.get("TOTP_ISSUER", "Backup Report")  # the app's account label
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # no admin page shows a TOTP key (accounts.admin)
 
 # Content-Security-Policy (django-csp): pages load scripts, styles, images and fonts from
 # the product's own static files only; no inline script or style, no plugin, no framing.

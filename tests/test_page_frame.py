@@ -21,6 +21,13 @@ from reports.refresh.models import Upload
 NOT_PAGES = {
     "login",  # signed out: no menu to draw
     "logout",
+    "password_reset",  # signed out too (accounts.signin_views)
+    "password_reset_done",
+    "password_reset_confirm",
+    "password_reset_complete",
+    "invitation_accept",
+    "second_factor_verify",  # signing in, at the second factor: no menu yet
+    "second_factor_enrol",
     "upload-files",  # POSTs, answered by a redirect or the data page
     "confirm-upload",
     "discard-upload",

@@ -32,7 +32,7 @@ def api_login_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpR
         request.generations = generations.read()
         caller = api_caller(request, access_number=request.generations.access)
         if caller is None:
-            return unauthorized()
+            return unauthorized(request=request)
         request.user, request.api_client = caller
         return view(request, *args, **kwargs)
 

@@ -1,0 +1,45 @@
+"""Signing in with a local password (spec section 12), and when it may not be used.
+
+With single sign-on, LOCAL_SIGNIN=0 turns passwords off for everyone but superusers:
+the break-glass accounts for the day the identity provider is down. One rule, asked by
+the password backend (the login page and the admin's), and by HTTP Basic on the API
+(accounts.callers).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY
+from django.contrib.auth.backends import ModelBackend
+
+# Why HTTP Basic refuses a password while local sign-in is off (said for any password,
+# right or wrong: it tells only the setting, nothing of the account).
+LOCAL_OFF = (
+    "Sign-in with a password is turned off here (but for break-glass superusers): sign "
+    "in through single sign-on; scripts use an API client's id and secret."
+)
+
+
+def password_allowed(user) -> bool:
+    """Whether this user may sign in with their password at all."""
+    return settings.LOCAL_SIGNIN or bool(user.is_superuser)
+
+
+class LocalPasswordBackend(ModelBackend):
+    """Django's username-and-password check, for the users password_allowed lets in.
+
+    Also asked for each request of a session signed in through it (get_user): turning
+    local sign-in off ends the password sessions of everyone but superusers."""
+
+    def user_can_authenticate(self, user) -> bool:
+        # may_sign_in: active here and not deactivated or blocked at the vendor.
+        return bool(getattr(user, "may_sign_in", False)) and password_allowed(user)
+
+
+# What a session signed in with a password records as its backend (the test client's
+# force_login too: the first backend with get_user); a single sign-on backend is another.
+PASSWORD_BACKEND = f"{LocalPasswordBackend.__module__}.{LocalPasswordBackend.__qualname__}"
+
+
+def signed_in_with_password(request) -> bool:
+    return request.session.get(BACKEND_SESSION_KEY) == PASSWORD_BACKEND

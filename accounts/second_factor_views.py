@@ -1,0 +1,121 @@
+"""The second factor's two pages (accounts.second_factor): enrolling an authenticator
+app (a QR code, drawn here as inline SVG, and its key in words), and the code asked
+after the password. A code is checked by django-otp's TOTPDevice, which refuses a code
+already used (no replay) and waits longer after each wrong one (throttling)."""
+
+from __future__ import annotations
+
+import base64
+
+import qrcode
+import qrcode.image.svg
+from django import forms
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render, resolve_url
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.safestring import mark_safe
+from django.views.decorators.cache import never_cache
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts import second_factor
+from accounts.local_signin import signed_in_with_password
+
+WRONG_CODE = "That code is wrong or was already used: enter the code your app shows now."
+THROTTLED = "Too many wrong codes: wait a minute, then enter the code your app shows now."
+
+
+class CodeForm(forms.Form):
+    code = forms.RegexField(
+        regex=r"^\s*\d{6}\s*$",
+        label="Code",
+        error_messages={"invalid": "Enter the 6 digits your authenticator app shows."},
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+    )
+
+    def check(self, device: TOTPDevice) -> bool:
+        """Whether the code passes on this device; if not, the form says why."""
+        if not self.is_valid():
+            return False
+        allowed, _ = device.verify_is_allowed()
+        if device.verify_token(self.cleaned_data["code"].strip()):
+            return True
+        self.add_error("code", WRONG_CODE if allowed else THROTTLED)
+        return False
+
+
+def _next_url(request: HttpRequest) -> str:
+    wanted = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return wanted
+    return resolve_url(settings.LOGIN_REDIRECT_URL)
+
+
+def _passed(request: HttpRequest, device: TOTPDevice) -> HttpResponse:
+    """The session has passed its second factor: a new session key (as at sign-in),
+    marked verified by this device."""
+    request.session.cycle_key()
+    otp_login(request, device)
+    return HttpResponseRedirect(_next_url(request))
+
+
+def _confirmed_device(user) -> TOTPDevice | None:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).first()
+
+
+@never_cache
+@login_required
+def verify(request: HttpRequest) -> HttpResponse:
+    if not second_factor.waiting(request):
+        return HttpResponseRedirect(_next_url(request))
+    device = _confirmed_device(request.user)
+    if device is None:
+        query = urlencode({"next": _next_url(request)})
+        return HttpResponseRedirect(f"{reverse('second_factor_enrol')}?{query}")
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.check(device):
+        return _passed(request, device)
+    context = {"form": form, "next": _next_url(request), "signing_in": True}
+    return render(request, "registration/second_factor_verify.html", context)
+
+
+def _qr_svg(text: str) -> str:
+    image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, border=2)
+    return mark_safe(image.to_string(encoding="unicode"))  # our own drawing of our own text
+
+
+@never_cache
+@login_required
+def enrol(request: HttpRequest) -> HttpResponse:
+    """For a password session that must use a second factor and has no app yet. (Once
+    one is confirmed, replacing it is a system administrator's job: they delete the
+    device in the admin, and the next sign-in enrols again.)"""
+    user = request.user
+    must = signed_in_with_password(request) and second_factor.required_of(user)
+    if not must or _confirmed_device(user) is not None:
+        return HttpResponseRedirect(
+            f"{reverse('second_factor_verify')}?{urlencode({'next': _next_url(request)})}"
+        )
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.check(device):
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        return _passed(request, device)
+    context = {
+        "form": form,
+        "next": _next_url(request),
+        "qr_svg": _qr_svg(device.config_url),
+        "key": base64.b32encode(device.bin_key).decode(),
+        "signing_in": True,  # no menu yet (templates/base.html)
+    }
+    return render(request, "registration/second_factor_enrol.html", context)

@@ -1,0 +1,52 @@
+"""The local sign-in pages: the login form, password reset by email and the
+invitation's set-password page, all Django's auth views with this product's templates
+and rules (accounts.local_signin: with LOCAL_SIGNIN off, only superusers)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth import forms as auth_forms
+from django.contrib.auth import views as auth_views
+from django.urls import reverse_lazy
+
+from accounts.invitations import invitation_tokens
+
+
+class LoginView(auth_views.LoginView):
+    def get_context_data(self, **kwargs):
+        # Read per request, not at import: the setting may differ between deployments'
+        # processes and tests.
+        return {**super().get_context_data(**kwargs), "local_signin": settings.LOCAL_SIGNIN}
+
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    def get_users(self, email):
+        """Django's (active users with a usable password and this address), only
+        superusers while local sign-in is off. Someone the mirror made has no usable
+        password: they are invited by an administrator (accounts.invitations)."""
+        users = super().get_users(email)
+        if settings.LOCAL_SIGNIN:
+            return users
+        return (user for user in users if user.is_superuser)
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    form_class = PasswordResetForm
+    template_name = "registration/password_reset_form.html"
+    email_template_name = "registration/password_reset_email.txt"
+    html_email_template_name = "registration/password_reset_email.html"
+    subject_template_name = "registration/password_reset_subject.txt"
+
+    @property
+    def extra_email_context(self):  # Django reads this attribute when it sends
+        # Links built from SITE_URL, not from the request's Host header, which the
+        # sender of the form chooses.
+        return {"site_url": settings.SITE_URL, "minutes": settings.PASSWORD_RESET_TIMEOUT // 60}
+
+
+class InvitationAcceptView(auth_views.PasswordResetConfirmView):
+    """The invitation's link: Django's set-password step, with the invitation's token."""
+
+    token_generator = invitation_tokens
+    template_name = "registration/invitation_accept.html"
+    success_url = reverse_lazy("password_reset_complete")

@@ -1,0 +1,78 @@
+"""LOCAL_SIGNIN=0 (accounts.local_signin): with single sign-on, passwords work for
+superusers only (break-glass), on the login page, in the admin and over HTTP Basic;
+other password sessions end."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.api_support import basic
+from tests.personas import PASSWORD
+
+
+@pytest.fixture
+def local_off(settings):
+    settings.LOCAL_SIGNIN = False
+
+
+def form_sign_in(client, username: str, path: str = "/accounts/login/"):
+    return client.post(path, {"username": username, "password": PASSWORD})
+
+
+def test_the_login_page_hides_the_form_behind_a_break_glass_link(client, db, local_off):
+    html = client.get("/accounts/login/").content.decode()
+    assert "<summary>Break-glass sign-in (superusers only)</summary>" in html
+    assert "<details" in html and '<details class="break-glass" open' not in html
+    assert "Forgot your password?" not in html
+
+
+def test_a_non_superuser_password_is_refused_and_a_superuser_s_works(client, personas, local_off):
+    for name in ("dave", "alice", "sysadmin"):
+        refused = form_sign_in(client, name)
+        assert refused.status_code == 200, name
+        assert b"Please enter a correct username and password" in refused.content
+        assert b'<details class="break-glass" open>' in refused.content  # the error shows
+        assert client.get("/")["Location"].startswith("/accounts/login/")
+    assert form_sign_in(client, "super")["Location"] == "/"
+    assert client.get("/").status_code == 200
+
+
+def test_the_admin_login_follows_the_same_rule(client, personas, local_off):
+    assert form_sign_in(client, "sysadmin", "/admin/login/").status_code == 200
+    assert client.get("/admin/").status_code == 302
+    assert form_sign_in(client, "super", "/admin/login/").status_code == 302
+    assert client.get("/admin/").status_code == 200
+
+
+def test_basic_follows_the_same_rule(client, personas, local_off):
+    for path in ("/api/DeviceBackupReport", "/api/v3/auth/jwt?useBody=true"):
+        refused = client.get(path, **basic("sysadmin", PASSWORD))
+        assert refused.status_code == 401, path
+        assert "turned off" in refused.json()["detail"]
+        assert client.get(path, **basic("super", PASSWORD)).status_code == 200, path
+
+
+def test_an_api_client_still_works(client, personas, local_off):
+    from accounts.api_clients import ApiClient
+
+    api_client, secret = ApiClient.objects.create_for(personas["alice"], "export")
+    response = client.get("/api/DeviceBackupReport", **basic(api_client.client_id, secret))
+    assert response.status_code == 200
+
+
+def test_a_password_session_ends_when_local_sign_in_is_turned_off(client, personas, settings):
+    assert form_sign_in(client, "alice")["Location"] == "/"
+    assert client.get("/").status_code == 200
+    settings.LOCAL_SIGNIN = False
+    assert client.get("/")["Location"].startswith("/accounts/login/")
+
+
+def test_basic_already_verified_is_refused_after_the_switch(client, personas, settings):
+    """Recently verified credentials (accounts.callers) are asked the rule again. A
+    setting changes with a restart, which forgets the callers kept in memory."""
+    from accounts.caller_memo import caller_memo
+
+    assert client.get("/api/DeviceBackupReport", **basic("dave")).status_code == 200
+    settings.LOCAL_SIGNIN = False
+    caller_memo.forget()  # the restart
+    assert client.get("/api/DeviceBackupReport", **basic("dave")).status_code == 401

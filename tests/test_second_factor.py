@@ -1,0 +1,159 @@
+"""The second factor (accounts.second_factor): with
+TOTP_REQUIRED_FOR_SYSTEM_ADMINISTRATORS on, a system administrator's (or superuser's)
+password session waits for a TOTP code; codes are computed here with django-otp's own
+RFC 6238 function from the key the enrolment page shows."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import re
+
+import pytest
+import time_machine
+from django.contrib.auth.models import Group
+from django.utils import timezone
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.roles import SYSTEM_ADMINISTRATORS
+from tests.api_support import basic
+from tests.personas import PASSWORD
+
+KEY = re.compile(r'<code class="totp-key">([A-Z2-7]+)</code>')
+
+
+@pytest.fixture
+def required(settings):
+    settings.TOTP_REQUIRED_FOR_SYSTEM_ADMINISTRATORS = True
+
+
+def code(key: bytes, steps_ahead: int = 0) -> str:
+    """The code an authenticator app shows now (or that many 30-second steps later)."""
+    return f"{totp(key, drift=steps_ahead):06d}"
+
+
+def sign_in(client, username: str, next_url: str = "/"):
+    return client.post(
+        f"/accounts/login/?next={next_url}", {"username": username, "password": PASSWORD}
+    )
+
+
+def enrol(client) -> bytes:
+    """Follow the sign-in to the enrolment page, scan its key, confirm a code."""
+    page = client.get("/accounts/two-factor/enrol/?next=/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "<svg" in html and "<path" in html  # the QR code, drawn in the page
+    key = base64.b32decode(KEY.search(html).group(1))
+    done = client.post("/accounts/two-factor/enrol/", {"code": code(key), "next": "/"})
+    assert done.status_code == 302 and done["Location"] == "/"
+    return key
+
+
+def test_a_system_administrator_enrols_then_passes_a_code_at_each_sign_in(
+    client, personas, required
+):
+    signed = sign_in(client, "sysadmin", "/history/compliance/")
+    assert signed["Location"] == "/history/compliance/"
+    held = client.get("/history/compliance/")
+    assert held.status_code == 302
+    assert held["Location"] == "/accounts/two-factor/enrol/?next=%2Fhistory%2Fcompliance%2F"
+    key = enrol(client)
+    assert client.get("/").status_code == 200
+    assert client.get("/admin/").status_code == 200
+    device = TOTPDevice.objects.get(user=personas["sysadmin"])
+    assert device.confirmed
+
+    client.post("/accounts/logout/")
+    sign_in(client, "sysadmin")
+    held = client.get("/")
+    assert held["Location"] == "/accounts/two-factor/?next=%2F"
+    page = client.get(held["Location"])
+    assert b"Enter your code" in page.content
+    assert b'aria-label="Reports"' not in page.content  # no menu while signing in
+    # The code already used at enrolment is refused (no replay); the next one passes.
+    replayed = client.post("/accounts/two-factor/", {"code": code(key), "next": "/"})
+    assert b"wrong or was already used" in replayed.content
+    assert client.get("/").status_code == 302
+    # A wrong code makes the next wait (django-otp's throttling: 1 s, doubling).
+    throttled = client.post("/accounts/two-factor/", {"code": code(key, 1), "next": "/"})
+    assert b"Too many wrong codes" in throttled.content
+    with time_machine.travel(timezone.now() + dt.timedelta(seconds=2)):
+        passed = client.post("/accounts/two-factor/", {"code": code(key, 1), "next": "/"})
+        assert passed.status_code == 302 and passed["Location"] == "/"
+        assert client.get("/").status_code == 200
+
+
+def test_a_wrong_code_does_not_pass(client, personas, required):
+    device = TOTPDevice.objects.create(user=personas["super"], name="app", confirmed=True)
+    sign_in(client, "super")
+    wrong = f"{(int(code(device.bin_key)) + 1) % 1_000_000:06d}"
+    response = client.post("/accounts/two-factor/", {"code": wrong, "next": "/"})
+    assert response.status_code == 200
+    assert b"wrong or was already used" in response.content
+    assert client.get("/admin/").status_code == 302
+    not_digits = client.post("/accounts/two-factor/", {"code": "abcdef", "next": "/"})
+    assert b"Enter the 6 digits" in not_digits.content
+
+
+def test_what_a_waiting_session_may_open(client, personas, required):
+    sign_in(client, "sysadmin")
+    for path in ("/", "/admin/", "/data/", "/notifications/"):
+        assert client.get(path)["Location"].startswith("/accounts/two-factor/enrol/"), path
+    api = client.get("/api/DeviceBackupReport")
+    assert api.status_code == 401 and api.json()["error"] == "second factor required"
+    for path in ("/accounts/login/", "/accounts/two-factor/enrol/"):
+        assert client.get(path).status_code == 200, path
+    # Single sign-on's pages and the static files are not held (the page may not exist
+    # in this build: a 404, not a redirect to the second factor).
+    assert client.get("/sso/oidc/login/").status_code == 404
+    assert client.get("/static/reports/app.css").status_code in (200, 404)
+    assert client.post("/accounts/logout/")["Location"] == "/accounts/login/"
+    assert client.get("/")["Location"].startswith("/accounts/login/")
+
+
+def test_others_are_not_asked(client, personas, required):
+    for name in ("alice", "dave"):
+        sign_in(client, name)
+        assert client.get("/").status_code == 200, name
+        assert client.get("/accounts/two-factor/")["Location"] == "/"
+        client.logout()
+
+
+def test_nobody_is_asked_when_not_required(client, personas):
+    sign_in(client, "sysadmin")
+    assert client.get("/admin/").status_code == 200
+    assert client.get("/accounts/two-factor/enrol/")["Location"].startswith("/accounts/two-factor/")
+
+
+def test_a_session_from_single_sign_on_is_not_asked(client, personas, required, settings):
+    # Any backend but the local password one stands for single sign-on's.
+    sso_backend = "django.contrib.auth.backends.ModelBackend"
+    settings.AUTHENTICATION_BACKENDS = [*settings.AUTHENTICATION_BACKENDS, sso_backend]
+    client.force_login(personas["sysadmin"], backend=sso_backend)
+    assert client.get("/admin/").status_code == 200
+
+
+def test_basic_refuses_the_password_of_who_must_pass_a_code(client, personas, required, settings):
+    for path in ("/api/v3/auth/jwt?useBody=true", "/api/DeviceBackupReport"):
+        refused = client.get(path, **basic("sysadmin", PASSWORD))
+        assert refused.status_code == 401, path
+        assert "second factor (TOTP)" in refused.json()["detail"]
+        assert "API client" in refused.json()["detail"]
+    # An API client of the same system administrator still works, and others' passwords.
+    from accounts.api_clients import ApiClient
+
+    client_row, secret = ApiClient.objects.create_for(personas["sysadmin"], "nightly export")
+    by_client = client.get("/api/DeviceBackupReport", **basic(client_row.client_id, secret))
+    assert by_client.status_code == 200
+    assert client.get("/api/DeviceBackupReport", **basic("alice", PASSWORD)).status_code == 200
+    settings.TOTP_REQUIRED_FOR_SYSTEM_ADMINISTRATORS = False
+    assert client.get("/api/DeviceBackupReport", **basic("sysadmin", PASSWORD)).status_code == 200
+
+
+def test_a_new_system_administrator_is_asked_from_the_next_request(client, personas, required):
+    sign_in(client, "dave")
+    assert client.get("/").status_code == 200
+    personas["dave"].groups.add(Group.objects.get(name=SYSTEM_ADMINISTRATORS))
+    assert client.get("/")["Location"].startswith("/accounts/two-factor/enrol/")
