@@ -47,6 +47,8 @@ def legacy_dates_field() -> models.BooleanField:
     return models.BooleanField(
         "legacy date format",
         default=False,
+        # In the table too: the demo fleet and the bulk writers COPY users without it.
+        db_default=False,
         help_text="The report API writes dates as older vendor servers did "
         "(Nov 19, 2026 3:09:38 AM) for scripts that parse them so.",
     )

@@ -13,11 +13,11 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='apiclient',
             name='legacy_dates',
-            field=models.BooleanField(default=False, help_text='The report API writes dates as older vendor servers did (Nov 19, 2026 3:09:38 AM) for scripts that parse them so.', verbose_name='legacy date format'),
+            field=models.BooleanField(db_default=False, default=False, help_text='The report API writes dates as older vendor servers did (Nov 19, 2026 3:09:38 AM) for scripts that parse them so.', verbose_name='legacy date format'),
         ),
         migrations.AddField(
             model_name='user',
             name='legacy_dates',
-            field=models.BooleanField(default=False, help_text='The report API writes dates as older vendor servers did (Nov 19, 2026 3:09:38 AM) for scripts that parse them so.', verbose_name='legacy date format'),
+            field=models.BooleanField(db_default=False, default=False, help_text='The report API writes dates as older vendor servers did (Nov 19, 2026 3:09:38 AM) for scripts that parse them so.', verbose_name='legacy date format'),
         ),
     ]
