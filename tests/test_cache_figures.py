@@ -9,7 +9,7 @@ import pytest
 from django.apps import apps
 from django.db import connection
 
-from accounts.watched_tables import is_watched
+from accounts.watched_tables import ACCESS, is_watched
 from reports import cache
 from reports.history import snapshots
 from reports.models import ReadModelGeneration
@@ -63,3 +63,25 @@ def test_a_write_to_each_declared_table_moves_the_generation(personas, table):
         cursor.execute(f"UPDATE {connection.ops.quote_name(table)} SET id = id")
     assert cache.generation() > before
     assert ReadModelGeneration.objects.count() == 1
+
+
+# What a kept caller is read from (accounts.access_generation): each table's writes must
+# move the access generation. On SQLite a migration that rebuilds a table (a NOT NULL
+# column added) drops its triggers; this catches one that forgets to watch it again.
+ACCESS_TABLES = (
+    "accounts_user",
+    "accounts_user_groups",
+    "auth_group",
+    "accounts_org",
+    "accounts_apiclient",
+    "axes_accessattempt",
+    "axes_accessattemptexpiration",
+)
+
+
+@pytest.mark.parametrize("table", ACCESS_TABLES)
+def test_every_table_a_kept_caller_is_read_from_is_watched(db, table):
+    assert is_watched(connection, ACCESS, table), (
+        f"{table}: no trigger moves the access generation; add "
+        f'WatchTable("{table}", ACCESS) to the migration that rebuilt it'
+    )

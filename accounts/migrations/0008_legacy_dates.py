@@ -2,6 +2,21 @@
 
 from django.db import migrations, models
 
+from accounts.watched_tables import ACCESS, WatchTable
+
+# On SQLite, adding a NOT NULL column rebuilds the table, and the rebuild drops its
+# triggers: both tables are watched again, the new column with the others (a kept
+# caller's date format must follow the setting at once).
+USER_COLUMNS = (
+    "id", "password", "is_superuser", "username", "first_name", "last_name", "email",
+    "is_staff", "is_active", "date_joined", "user_uid", "user_ext_ref", "org_id",
+    "user_status", "legacy_dates",
+)  # fmt: skip
+CLIENT_COLUMNS = (
+    "id", "client_id", "secret_digest", "user_id", "name", "created_at", "created_by_id",
+    "expires_at", "revoked_at", "legacy_dates",
+)  # fmt: skip
+
 
 class Migration(migrations.Migration):
 
@@ -20,4 +35,6 @@ class Migration(migrations.Migration):
             name='legacy_dates',
             field=models.BooleanField(db_default=False, default=False, help_text='The report API writes dates as older vendor servers did (Nov 19, 2026 3:09:38 AM) for scripts that parse them so.', verbose_name='legacy date format'),
         ),
+        WatchTable("accounts_user", ACCESS, columns=USER_COLUMNS),
+        WatchTable("accounts_apiclient", ACCESS, columns=CLIENT_COLUMNS),
     ]

@@ -17,7 +17,8 @@ USER_COLUMNS = (
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0006_access_generation_on_every_backend"),
+        # After every change to accounts_user: on SQLite a rebuild of it drops its triggers.
+        ("accounts", "0008_legacy_dates"),
         ("reports", "0011_sort_indexes_include_id"),
     ]
 
