@@ -42,6 +42,7 @@ NOT_PAGES = {
     "sso-saml-acs",
     "sso-saml-metadata",
     "metrics",  # Prometheus text, for a scraper
+    "favicon",  # a redirect to the static icon
 }
 PAGES = {
     "overview",
@@ -64,7 +65,7 @@ ROLES = {
 }
 FLEET = {"root", "alice", "carol"}
 REPORT_TITLES = [report.title for report in REPORTS.values()]
-MENU = re.compile(r'<nav class="nav" aria-label="Reports">(.*?)</nav>', re.S)
+MENU = re.compile(r'<nav class="nav" aria-label="Reports"[^>]*>(.*?)</nav>', re.S)
 ITEM = re.compile(r'<a href="[^"]*"( aria-current="page")?>([^<]+)</a>')
 ROLE = re.compile(r'<span class="role"[^>]*>([^<]*)</span>')
 

@@ -76,7 +76,9 @@ def bar_chart(title: str, bars: Sequence[Bar], *, empty: str = "Nothing to chart
     height = len(bars) * ROW_HEIGHT + 8
     description = "; ".join(f"{bar.title or bar.label}: {bar.display}" for bar in bars) + "."
     return format_html(
-        '<svg class="chart" viewBox="0 0 {} {}" role="img" aria-labelledby="{}-t {}-d"'
+        # A group, not an img: its bars are links, which an img could not contain.
+        '<svg class="chart" viewBox="0 0 {} {}" role="group" aria-labelledby="{}-t"'
+        ' aria-describedby="{}-d"'
         ' xmlns="http://www.w3.org/2000/svg">'
         '<title id="{}-t">{}</title><desc id="{}-d">{}</desc>{}</svg>',
         WIDTH,

@@ -84,8 +84,38 @@ def age(value: dt.datetime | None, css_class: str = "") -> SafeString | str:
 
 @register.filter
 def backup_age(value: dt.datetime | None) -> SafeString | str:
-    """A last completed backup's age, coloured by its health (reports.health)."""
-    return age(value, f"age age-{health_of(value).value}")
+    """A last completed backup's age, coloured by its health (reports.health), and
+    marked in words too where it is not OK: colour is never the only sign of health."""
+    health = health_of(value)
+    if value is None:
+        return age(value)
+    return format_html(
+        "{}{}", age(value, f"age age-{health.value}"), HEALTH_MARKS.get(health.value, "")
+    )
+
+
+# A glyph per health beside its colour, so that colour is never the only sign of it.
+HEALTH_GLYPHS = {"ok": "✓", "warning": "!", "critical": "✕", "never": "○"}
+
+
+@register.filter
+def health_symbol(health) -> SafeString:
+    """The health's glyph, hidden from screen readers: the word beside it is read."""
+    return format_html('<span aria-hidden="true">{}</span>', HEALTH_GLYPHS[str(health)])
+
+
+# After an age whose health is not OK: the glyph to see and the word to hear.
+HEALTH_MARKS = {
+    kind: format_html(
+        '<span class="health-mark health-mark-{}" title="{}">{}'
+        '<span class="visually-hidden"> ({})</span></span>',
+        kind,
+        word,
+        health_symbol(kind),
+        word.lower(),
+    )
+    for kind, word in (("warning", "Warning"), ("critical", "Critical"))
+}
 
 
 @register.filter
@@ -140,7 +170,8 @@ def percent_bar(value: float | None) -> SafeString:
     clamped = max(0.0, min(100.0, float(value)))
     return format_html(
         '<span class="progress{}" role="progressbar" aria-valuemin="0" aria-valuemax="100"'
-        ' aria-valuenow="{}"><svg class="progress-fill" viewBox="0 0 100 1"'
+        ' aria-valuenow="{}" aria-label="Backup complete">'
+        '<svg class="progress-fill" viewBox="0 0 100 1"'
         ' preserveAspectRatio="none" aria-hidden="true" focusable="false">'
         '<rect width="{}" height="1"></rect></svg>'
         '<span class="progress-text">{}%</span></span>',

@@ -1,4 +1,11 @@
-"""The home page: devices by backup health, storage, and three charts, all linked."""
+"""The home page, one per role from one template family (templates/reports/overview.html):
+
+- a desktop user: their own devices first, each destination's last backup and what to do
+  about a stale one; then their health and storage totals. No fleet charts: a top-10 of
+  orgs with one bar, or the migration plan's OS split, mean nothing for two laptops.
+- an org manager: their subtree, named; health, storage, charts and the trend.
+- an administrator: the fleet, the same sections.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +23,7 @@ from reports.catalog import REPORTS
 from reports.dashboards import figures
 from reports.dashboards.charts import Bar, bar_chart
 from reports.dashboards.overview import OrgStorage, Overview
+from reports.dashboards.own_devices import own_devices
 from reports.history.charts import trend_chart
 from reports.history.figures import trend
 from reports.history.reading import TREND_DAYS
@@ -40,10 +48,8 @@ def _health_cards(overview: Overview) -> list[dict]:
     ]
 
 
-def _charts(overview: Overview, reach: Reach) -> dict:
+def _charts(overview: Overview, names: dict[str, org_names.OrgName]) -> dict:
     status, usage, plan = REPORTS["backup-status"], REPORTS["disk-usage"], REPORTS["migration-plan"]
-    # The orgs' paths as this viewer may read them: never the names above their reach.
-    names = org_names.names_of((o.path for o in overview.by_org), reach.scope)
     age_bars = [
         Bar(band.label, n, f"{n:,}", status.url(backupAge=band.key), band.health.value)
         for band, n in overview.health.by_band
@@ -99,6 +105,18 @@ def _trend(reach: Reach, now: dt.datetime) -> dict:
     }
 
 
+def _audience(reach: Reach, names: dict[str, org_names.OrgName]) -> dict:
+    """Whose devices the page is about, in words for its heading."""
+    if reach.everything:
+        return {"audience": "fleet"}
+    if reach.org_paths:
+        return {
+            "audience": "subtree",
+            "subtree_names": [names[p].label if p in names else p for p in reach.org_paths],
+        }
+    return {"audience": "own"}
+
+
 @login_required
 @require_GET
 def overview_page(request: HttpRequest) -> HttpResponse:
@@ -116,7 +134,14 @@ def overview_page(request: HttpRequest) -> HttpResponse:
         "status_url": REPORTS["backup-status"].default_url,
         "usage_url": REPORTS["disk-usage"].default_url,
         "cold_url": REPORTS["cold-storage"].default_url,
-        **_charts(overview, reach_of_request(request)),
     }
-    context |= _trend(reach_of_request(request), as_of)
+    reach = reach_of_request(request)
+    if reach.has_fleet:
+        # The orgs' paths as this viewer may read them, never the names above their
+        # reach: the chart's and the manager's own orgs, in one read.
+        paths = [o.path for o in overview.by_org] + list(reach.org_paths)
+        names = org_names.names_of(paths, reach.scope)
+        context |= _audience(reach, names) | _charts(overview, names) | _trend(reach, as_of)
+    else:
+        context |= _audience(reach, {}) | {"own_devices": own_devices(visible, as_of)}
     return render(request, "reports/overview.html", context)
