@@ -34,9 +34,24 @@ class Bar:
     title: str | None = None  # the full name on hover, when the label is short for it
 
 
+SEPARATOR = " › "  # accounts.org_names.SEPARATOR; charts know no orgs
+
+
+def _cut(text: str, room: int) -> str:
+    """Cut at the end, where a reader expects it: "San Francisco" -> "San Fr…"."""
+    return text if len(text) <= room else text[: max(room - 1, 1)].rstrip() + "…"
+
+
 def _short(label: str) -> str:
-    """Keep the end: "Northwind › Engineering" -> "…thwind › Engineering"."""
-    return label if len(label) <= MAX_LABEL else "…" + label[-(MAX_LABEL - 1) :]
+    """Keep the label's own name whole and cut its parent's at the end, never a name's
+    start: "San Francisco › Engineering" -> "San F… › Engineering"."""
+    if len(label) <= MAX_LABEL:
+        return label
+    parent, _, name = label.rpartition(SEPARATOR)
+    room = MAX_LABEL - len(name) - len(SEPARATOR)
+    if not parent or room < 3:
+        return _cut(name, MAX_LABEL)
+    return _cut(parent, room) + SEPARATOR + name
 
 
 def _bar(bar: Bar, index: int, scale: float) -> SafeString:

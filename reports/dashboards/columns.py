@@ -14,12 +14,13 @@ from django.utils.html import format_html, format_html_join
 
 from reports import clock
 from reports.dashboards.filters import expiry_minute
-from reports.health import MISSING_COPY, is_active
+from reports.health import MISSING_COPY, health_of, is_active
 from reports.templatetags.backup_format import (
     alert_badges,
     backup_age,
     bytes_human,
     day,
+    health_symbol,
     percent_bar,
 )
 
@@ -40,6 +41,25 @@ class DeviceColumn(tables.Column):
             device_url(record.device_uid),
             value or record.device_uid,
             "" if hostname.lower() == (value or "").lower() else hostname,
+        )
+
+
+class HealthColumn(tables.Column):
+    """The device's backup health, in a word and a glyph beside its colour: second in
+    every table, so that a phone shows a device and its health before anything else."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            accessor="device_backup_date", verbose_name="Health", empty_values=(), **kwargs
+        )
+
+    def render(self, value):
+        health = health_of(value)
+        return format_html(
+            '<span class="badge badge-{}">{} {}</span>',
+            health.value,
+            health_symbol(health.value),
+            health.label,
         )
 
 

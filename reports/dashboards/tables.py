@@ -21,6 +21,7 @@ from reports.dashboards.columns import (
     DeviceBackupColumn,
     DeviceColumn,
     ExpiryColumn,
+    HealthColumn,
     OrgColumn,
     OsColumn,
     PercentColumn,
@@ -76,6 +77,7 @@ class ReportTable(tables.Table):
 
 class BackupStatusTable(ReportTable):
     deviceName = DeviceColumn()
+    health = HealthColumn()
     username = UserColumn()
     orgName = OrgColumn()
     os = OsColumn()
@@ -90,6 +92,7 @@ class BackupStatusDeviceTable(ReportTable):
     """One row per device (view=devices): its destinations inside the row."""
 
     deviceName = DeviceColumn()
+    health = HealthColumn()
     username = UserColumn()
     orgName = TextColumn("org_name", "Org")
     os = OsColumn()
@@ -101,6 +104,7 @@ class BackupStatusDeviceTable(ReportTable):
 
 class DiskUsageTable(ReportTable):
     deviceName = DeviceColumn()
+    health = HealthColumn()
     username = UserColumn()
     orgName = OrgColumn()
     destinationName = TextColumn("destination_name", "Destination")
@@ -112,6 +116,7 @@ class DiskUsageTable(ReportTable):
 
 class MigrationPlanTable(ReportTable):
     deviceName = DeviceColumn()
+    health = HealthColumn()
     username = UserColumn()
     orgName = OrgColumn()
     os = OsColumn()
@@ -125,6 +130,7 @@ class MigrationPlanDeviceTable(ReportTable):
     """One row per device (view=devices): its selection once, its copies summed."""
 
     deviceName = DeviceColumn()
+    health = HealthColumn()
     username = UserColumn()
     orgName = TextColumn("org_name", "Org")
     os = OsColumn()
@@ -137,6 +143,7 @@ class MigrationPlanDeviceTable(ReportTable):
 
 class ColdStorageTable(ReportTable):
     deviceName = DeviceColumn()
+    health = HealthColumn()
     username = UserColumn()
     orgName = OrgColumn()
     destinationName = TextColumn("destination_name", "Destination")
@@ -147,10 +154,11 @@ class ColdStorageTable(ReportTable):
 
 
 class SearchTable(ReportTable):
+    deviceName = DeviceColumn()
+    health = HealthColumn()
     userExtRef = TextColumn("user_ext_ref", "User ref")
     username = UserColumn()
     deviceExtRef = TextColumn("device_ext_ref", "Device ref")
-    deviceName = DeviceColumn()
     orgExtRef = TextColumn("org_ext_ref", "Org ref")
     orgName = OrgColumn()
     lastConnectedDate = AgeColumn("last_connected_date", "Last connected")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from dataclasses import dataclass
 
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
@@ -18,35 +19,79 @@ from django.utils.safestring import SafeString
 from reports.health import Health
 from reports.history.reading import TREND_DAYS, Figures
 
-WIDTH, HEIGHT = 1160, 220  # about the card's width on a desktop: text keeps its size
-LEFT, TOP, BOTTOM = 40, 10, 40  # room for the axis labels and the legend
-PLOT_HEIGHT = HEIGHT - TOP - BOTTOM
+LEFT, TOP = 40, 10  # room for the axis labels
+LEGEND_ROW = 20
 ORDER = (Health.OK, Health.WARNING, Health.CRITICAL, Health.NEVER)  # bottom up
 
 _ids = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class Shape:
+    """A trend chart's size in SVG units, about the size it is drawn at, so that its
+    text keeps its size: the wide one for a desktop's card, the narrow one for a phone
+    (app.css shows one of the two)."""
+
+    name: str
+    width: int
+    plot_height: int
+    legend_columns: int
+
+    @property
+    def legend_top(self) -> float:
+        return TOP + self.plot_height + 26
+
+    @property
+    def height(self) -> int:
+        rows = -(-len(ORDER) // self.legend_columns)
+        return int(self.legend_top + rows * LEGEND_ROW)
+
+
+WIDE = Shape("wide", width=1160, plot_height=170, legend_columns=4)
+NARROW = Shape("narrow", width=360, plot_height=170, legend_columns=2)
+
+
+@dataclass(frozen=True)
+class Axis:
+    """The vertical axis, fitted to the data: from a round share under the lowest OK
+    share to 100%, so that a rise from 77% to 84% OK shows (a fixed 0-100% flattens it).
+    Below the axis's floor every column is OK, so nothing is hidden but OK's base."""
+
+    floor: int  # percent
+    plot_height: int
+
+    @classmethod
+    def fitted(cls, points: list[tuple[dt.date, Figures]], plot_height: int) -> Axis:
+        lowest = min((_share(f, Health.OK) for _, f in points if f.devices), default=0.0)
+        floor = max(0, min(90, int((100 * lowest - 5) // 10) * 10))
+        return cls(floor, plot_height)
+
+    def y(self, percent: float) -> float:
+        return TOP + self.plot_height * (100 - max(percent, self.floor)) / (100 - self.floor)
 
 
 def _share(figures: Figures, health: Health) -> float:
     return getattr(figures, health.value) / figures.devices if figures.devices else 0.0
 
 
-def _column(day: dt.date, figures: Figures, x: float, width: float) -> SafeString:
-    y = TOP + PLOT_HEIGHT
+def _column(day: dt.date, figures: Figures, x: float, width: float, axis: Axis) -> SafeString:
     parts = []
+    below = 0.0  # percent of the column under this health's part
     for health in ORDER:
-        height = _share(figures, health) * PLOT_HEIGHT
-        if height > 0:
-            y -= height
+        above = below + 100 * _share(figures, health)
+        bottom, top = axis.y(below), axis.y(above)
+        if bottom - top > 0:
             parts.append(
                 format_html(
                     '<rect class="chart-bar bar-{}" x="{}" y="{}" width="{}" height="{}"></rect>',
                     health.value,
                     f"{x:.1f}",
-                    f"{y:.1f}",
+                    f"{top:.1f}",
                     f"{width:.1f}",
-                    f"{height:.1f}",
+                    f"{bottom - top:.1f}",
                 )
             )
+        below = above
     return format_html(
         '<g class="trend-day"><title>{}</title>{}</g>',
         describe_day(day, figures),
@@ -61,17 +106,17 @@ def describe_day(day: dt.date, figures: Figures) -> str:
     return f"{day:%Y-%m-%d}: {100 * figures.ok_share:.0f}% OK of {figures.devices:,} ({counts})"
 
 
-def _axis() -> SafeString:
+def _axis(axis: Axis, width: int) -> SafeString:
     lines = []
-    for percent in (0, 50, 100):
-        y = TOP + PLOT_HEIGHT * (1 - percent / 100)
+    for percent in (axis.floor, (axis.floor + 100) // 2, 100):
+        y = axis.y(percent)
         lines.append(
             format_html(
                 '<line class="trend-grid" x1="{}" y1="{}" x2="{}" y2="{}"></line>'
                 '<text class="chart-value" x="{}" y="{}" text-anchor="end">{}%</text>',
                 LEFT,
                 f"{y:.1f}",
-                WIDTH,
+                width,
                 f"{y:.1f}",
                 LEFT - 6,
                 f"{y + 4:.1f}",
@@ -81,8 +126,8 @@ def _axis() -> SafeString:
     return format_html_join("", "{}", ((line,) for line in lines))
 
 
-def _labels(first: dt.date, last: dt.date, step: float) -> SafeString:
-    y = TOP + PLOT_HEIGHT + 15
+def _labels(first: dt.date, last: dt.date, step: float, shape: Shape) -> SafeString:
+    y = TOP + shape.plot_height + 15
     days = (last - first).days
     ticks = [(first, "start"), (first + dt.timedelta(days=days // 2), "middle"), (last, "end")]
     return format_html_join(
@@ -95,19 +140,21 @@ def _labels(first: dt.date, last: dt.date, step: float) -> SafeString:
     )
 
 
-def _legend() -> SafeString:
-    y = HEIGHT - 10
+def _legend(shape: Shape) -> SafeString:
+    column_width = (shape.width - LEFT) / shape.legend_columns
     items = []
     for i, health in enumerate(ORDER):
-        x = LEFT + i * 140
+        row, column = divmod(i, shape.legend_columns)
+        x = LEFT + column * min(column_width, 140)
+        y = shape.legend_top + row * LEGEND_ROW + 10
         items.append(
             format_html(
                 '<rect class="chart-bar bar-{}" x="{}" y="{}" width="10" height="10" rx="2"></rect>'
                 '<text class="chart-label" x="{}" y="{}">{}</text>',
                 health.value,
-                x,
+                f"{x:.0f}",
                 y - 9,
-                x + 14,
+                f"{x + 14:.0f}",
                 y,
                 health.label,
             )
@@ -116,7 +163,10 @@ def _legend() -> SafeString:
 
 
 def trend_chart(
-    points: list[tuple[dt.date, Figures]], today: dt.date, days: int = TREND_DAYS
+    points: list[tuple[dt.date, Figures]],
+    today: dt.date,
+    days: int = TREND_DAYS,
+    shape: Shape = WIDE,
 ) -> SafeString:
     """Share of active devices by health on each of the last `days` days up to today."""
     if not points:
@@ -127,34 +177,37 @@ def trend_chart(
         )
     chart_id = f"trend-{next(_ids)}"
     first = today - dt.timedelta(days=days - 1)
-    step = (WIDTH - LEFT) / days
+    step = (shape.width - LEFT) / days
+    axis = Axis.fitted(points, shape.plot_height)
     columns = format_html_join(
         "",
         "{}",
         (
-            (_column(day, figures, LEFT + (day - first).days * step + 0.5, step - 1),)
+            (_column(day, figures, LEFT + (day - first).days * step + 0.5, step - 1, axis),)
             for day, figures in points
         ),
     )
     (start_day, start), (end_day, end) = points[0], points[-1]
     description = (
         f"{len(points)} day(s) with a snapshot from {start_day:%Y-%m-%d} to {end_day:%Y-%m-%d}. "
-        f"First: {describe_day(start_day, start)}. Latest: {describe_day(end_day, end)}."
+        f"First: {describe_day(start_day, start)}. Latest: {describe_day(end_day, end)}. "
+        f"The axis runs from {axis.floor}% to 100%."
     )
     return format_html(
-        '<svg class="chart trend" viewBox="0 0 {} {}" role="img" aria-labelledby="{}-t {}-d"'
-        ' xmlns="http://www.w3.org/2000/svg">'
+        '<svg class="chart trend trend-{}" viewBox="0 0 {} {}" role="img"'
+        ' aria-labelledby="{}-t {}-d" xmlns="http://www.w3.org/2000/svg">'
         '<title id="{}-t">{}</title><desc id="{}-d">{}</desc>{}{}{}{}</svg>',
-        WIDTH,
-        HEIGHT,
+        shape.name,
+        shape.width,
+        shape.height,
         chart_id,
         chart_id,
         chart_id,
         f"Backup health of active devices, last {days} days",
         chart_id,
         description,
-        _axis(),
+        _axis(axis, shape.width),
         columns,
-        _labels(first, today, step),
-        _legend(),
+        _labels(first, today, step, shape),
+        _legend(shape),
     )

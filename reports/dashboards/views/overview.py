@@ -14,6 +14,7 @@ import datetime as dt
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.html import format_html
 from django.views.decorators.http import require_GET
 
 from accounts import org_names
@@ -24,7 +25,7 @@ from reports.dashboards import figures
 from reports.dashboards.charts import Bar, bar_chart
 from reports.dashboards.overview import OrgStorage, Overview
 from reports.dashboards.own_devices import own_devices
-from reports.history.charts import trend_chart
+from reports.history.charts import NARROW, WIDE, trend_chart
 from reports.history.figures import trend
 from reports.history.reading import TREND_DAYS
 from reports.history.snapshots import day_of
@@ -99,7 +100,13 @@ def _trend(reach: Reach, now: dt.datetime) -> dict:
     today = day_of(now)
     points = trend(reach, today)
     return {
-        "trend_chart": trend_chart(points, today),
+        # Drawn twice, for a desktop's card and a phone's (app.css shows one): an SVG's
+        # text shrinks with it, and 90 columns at a desktop's width leave none legible.
+        "trend_chart": format_html(
+            "{}{}", trend_chart(points, today, shape=WIDE), trend_chart(points, today, shape=NARROW)
+        )
+        if points
+        else trend_chart(points, today),
         "trend_points": points[::-1],
         "trend_days": TREND_DAYS,
     }
