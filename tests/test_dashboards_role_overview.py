@@ -106,7 +106,7 @@ def test_health_is_written_beside_its_colour_in_every_table(login):
 
 
 def test_chart_labels_keep_the_orgs_own_name():
-    assert _short("San Francisco › Engineering") == "San Fr… › Engineering"
+    assert _short("San Francisco › Engineering") == "San F… › Engineering"
     assert _short("Accounting") == "Accounting"
     assert _short("EMEA › A team whose name is very long").startswith("A team whose")
 

@@ -15,11 +15,11 @@ from django.utils.safestring import SafeString
 
 # In SVG user units; a chart card is about this wide, so text keeps its size.
 WIDTH = 440
-LABEL_WIDTH = 166
+LABEL_WIDTH = 180
 VALUE_WIDTH = 66
 ROW_HEIGHT = 28
 BAR_HEIGHT = 18
-MAX_LABEL = 21
+MAX_LABEL = 20
 
 _ids = itertools.count(1)
 

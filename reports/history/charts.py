@@ -19,7 +19,7 @@ from django.utils.safestring import SafeString
 from reports.health import Health
 from reports.history.reading import TREND_DAYS, Figures
 
-LEFT, TOP = 40, 10  # room for the axis labels
+LEFT, TOP = 48, 10  # room for the axis labels ("100%" at a phone's larger type)
 LEGEND_ROW = 20
 ORDER = (Health.OK, Health.WARNING, Health.CRITICAL, Health.NEVER)  # bottom up
 

@@ -20,6 +20,7 @@ CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 CHROMEDRIVER = Path(os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"))
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 WINDOW = (1280, 800)
+SIZES = {"desktop": (1440, 900), "phone": (390, 844)}  # issue 27's desktop and phone
 WAIT_SECONDS = 10
 
 
@@ -259,3 +260,23 @@ def showcase(fleet, orgs):
             cold_storage_expire_date=ago(days=-rng.randint(5, 300)) if cold else None,
         )
     return fleet
+
+
+def resize(browser, size: str) -> None:
+    width, height = SIZES[size]
+    browser.driver.set_window_size(width, height)
+    browser.driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": size == "phone"},
+    )
+
+
+@pytest.fixture
+def sized(browser):
+    """The browser; put back at the suite's usual window size afterwards."""
+    yield browser
+    browser.driver.set_window_size(*WINDOW)
+    browser.driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": WINDOW[0], "height": WINDOW[1], "deviceScaleFactor": 1, "mobile": False},
+    )

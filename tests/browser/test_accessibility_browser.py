@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 
 from reports.catalog import REPORTS
+from tests.browser.conftest import SIZES, resize
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 AXE = Path(__file__).resolve().parents[1] / "a11y" / "node_modules" / "axe-core" / "axe.min.js"
-SIZES = {"desktop": (1440, 900), "phone": (390, 844)}
 SERIOUS = {"serious", "critical"}
 # The conformance target: WCAG 2.0 and 2.1, levels A and AA.
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
@@ -33,28 +33,6 @@ def axe_source() -> str:
             pytest.fail(reason)
         pytest.skip(reason)
     return AXE.read_text(encoding="utf-8")
-
-
-def resize(browser, size: str) -> None:
-    width, height = SIZES[size]
-    browser.driver.set_window_size(width, height)
-    browser.driver.execute_cdp_cmd(
-        "Emulation.setDeviceMetricsOverride",
-        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": size == "phone"},
-    )
-
-
-@pytest.fixture
-def sized(browser):
-    """The browser; put back at the suite's usual window size afterwards."""
-    from tests.browser.conftest import WINDOW
-
-    yield browser
-    browser.driver.set_window_size(*WINDOW)
-    browser.driver.execute_cdp_cmd(
-        "Emulation.setDeviceMetricsOverride",
-        {"width": WINDOW[0], "height": WINDOW[1], "deviceScaleFactor": 1, "mobile": False},
-    )
 
 
 def serious_violations(browser, axe_source: str) -> list[str]:
