@@ -280,3 +280,39 @@ def sized(browser):
         "Emulation.setDeviceMetricsOverride",
         {"width": WINDOW[0], "height": WINDOW[1], "deviceScaleFactor": 1, "mobile": False},
     )
+
+
+AXE = Path(__file__).resolve().parents[1] / "a11y" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    if not AXE.exists():
+        reason = f"axe-core is missing ({AXE}); run: npm ci --prefix tests/a11y"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return AXE.read_text(encoding="utf-8")
+
+
+SERIOUS = {"serious", "critical"}
+# The conformance target, WCAG 2.0 and 2.1 at levels A and AA, and axe's best practices.
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
+
+
+def serious_violations(browser, axe_source: str) -> list[str]:
+    """axe-core's serious and critical findings on the page as it is now, readable."""
+    browser.driver.execute_script(axe_source)
+    results = browser.driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, {runOnly: {type: 'tag', values: arguments[0]}})"
+        ".then(r => done(r.violations), e => done([{id: 'axe-error', impact: 'critical',"
+        " help: String(e), nodes: []}]));",
+        WCAG_TAGS,
+    )
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at "
+        + "; ".join(" ".join(n["target"]) for n in v["nodes"][:5])
+        for v in results
+        if v["impact"] in SERIOUS
+    ]

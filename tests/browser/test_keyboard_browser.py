@@ -12,7 +12,7 @@ import urllib.request
 
 import pytest
 
-from tests.browser.conftest import WAIT_SECONDS, _gone, resize
+from tests.browser.conftest import WAIT_SECONDS, _gone, resize, serious_violations
 from tests.factories import ArchiveFactory, DeviceFactory
 from tests.personas import ago
 
@@ -115,7 +115,7 @@ def test_a_report_is_filtered_sorted_paged_and_exported_by_keyboard(sized, showc
     assert names[:25] == first_page and names[25 : 25 + len(second_page)] == second_page
 
 
-def test_the_menu_folds_on_a_phone_and_opens_from_the_keyboard(sized, showcase):
+def test_the_menu_folds_on_a_phone_and_opens_from_the_keyboard(sized, axe_source, showcase):
     from selenium.webdriver.common.keys import Keys
 
     browser = sized
@@ -133,6 +133,7 @@ def test_the_menu_folds_on_a_phone_and_opens_from_the_keyboard(sized, showcase):
     for link in browser.find_all("#menu a"):
         assert link.is_displayed(), link.text
     browser.screenshot("ux-after-menu-open-phone")
+    assert serious_violations(browser, axe_source) == []
     tab_to(browser, '#menu a[href="/admin/"]')
     press(browser, Keys.ESCAPE)
     assert button.get_attribute("aria-expanded") == "false"
