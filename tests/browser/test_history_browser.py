@@ -33,9 +33,9 @@ def api_json(browser, path: str) -> dict:
 
 def test_a_system_administrator_reads_the_trend_and_drills_down_the_compliance(browser, history):
     browser.sign_in("root")
-    trend = browser.find("svg.trend")
+    trend = browser.find("svg.trend-wide")
     assert trend.is_displayed()
-    assert len(browser.find_all("svg.trend .trend-day")) == 90
+    assert len(browser.find_all("svg.trend-wide .trend-day")) == 90
     assert not browser.find_all("svg.trend a")
     show(browser, ".trend-section")
     browser.screenshot("overview-trend")
@@ -65,7 +65,7 @@ def test_a_system_administrator_reads_the_trend_and_drills_down_the_compliance(b
 
 def test_an_org_manager_sees_their_subtree_only(browser, history):
     browser.sign_in("carol")
-    assert browser.find("svg.trend").is_displayed()
+    assert browser.find("svg.trend-wide").is_displayed()
     show(browser, ".trend-section")
     browser.screenshot("overview-trend-org-manager")
     browser.click_link("Compliance")
