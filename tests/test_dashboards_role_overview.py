@@ -12,6 +12,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Org
+from reports.catalog import REPORTS
 from reports.dashboards.charts import _short
 from reports.history.charts import NARROW, WIDE, Axis, trend_chart
 from reports.history.models import Snapshot
@@ -94,10 +95,17 @@ def test_an_administrator_sees_the_fleet(login):
     assert "own-heading" not in page
 
 
-def test_health_is_written_beside_its_colour_in_every_table(login):
-    page = login("root").get("/reports/backup-status/?view=archives").content.decode()
+@pytest.mark.parametrize("view", ["archives", "devices"])
+@pytest.mark.parametrize("slug", REPORTS)
+def test_every_table_opens_with_the_device_and_its_health(login, slug, view):
+    search = "&user=a" if REPORTS[slug].needs_search else ""
+    page = login("root").get(f"{REPORTS[slug].path}?view={view}{search}").content.decode()
     headers = re.findall(r'<th scope="col"[^>]*>\s*(?:<a[^>]*>)?([^<]+)', page)
     assert [h.strip() for h in headers[:2]] == ["Device", "Health"]
+
+
+def test_health_is_written_beside_its_colour(login):
+    page = login("root").get("/reports/backup-status/?view=archives").content.decode()
     assert re.search(
         r'<span class="badge badge-critical"><span aria-hidden="true">✕</span> Critical', page
     )
