@@ -142,6 +142,20 @@ def test_the_menu_folds_on_a_phone_and_opens_from_the_keyboard(sized, axe_source
     assert button.get_attribute("aria-expanded") == "true"
 
 
+def test_without_javascript_the_phone_menu_shows_every_item(sized, showcase):
+    browser = sized
+    browser.sign_in("root")
+    resize(browser, "phone")
+    browser.driver.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": True})
+    try:
+        browser.open("/reports/disk-usage/")
+        assert not browser.find("#menu-button").is_displayed()
+        links = browser.find_all("#menu a")
+        assert len(links) == 10 and all(link.is_displayed() for link in links)
+    finally:
+        browser.driver.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": False})
+
+
 def test_the_administrators_menu_fits_one_line_at_1440(sized, showcase):
     browser = sized
     browser.sign_in("root")
