@@ -9,6 +9,7 @@ from django.utils.cache import add_never_cache_headers
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import bulk_roles
+from accounts.admin_roles import RoleChangeForm, role_label, role_of
 from accounts.api_clients import ApiClient
 from accounts.invitations import send_invitations
 from accounts.models import Org, User
@@ -58,16 +59,42 @@ class UserAdmin(DjangoUserAdmin):
         "make_system_administrators",
     ]
 
-    # Where each role came from, on the change form only: the add form (add_fieldsets)
-    # stays Django's username and password.
-    fieldsets = DjangoUserAdmin.fieldsets + (
-        ("Backup environment", {"fields": ("user_uid", "user_ext_ref", "org", "user_status")}),
-        ("Single sign-on", {"fields": ("role_sources", "sso_sign_in")}),
+    # The change form: the role as one choice (accounts.admin_roles) in place of Django's
+    # groups, permissions and "Staff status", which decide nothing here. Where each role
+    # came from on the change form only: the add form (add_fieldsets) stays Django's
+    # username and password.
+    form = RoleChangeForm
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        ("Personal info", {"fields": ("first_name", "last_name", "email")}),
+        ("Role", {"fields": ("role", "org", "role_sources")}),
+        (
+            "Access",
+            {
+                "fields": ("is_active", "is_superuser", "sso_sign_in"),
+                "description": "Inactive: cannot sign in by any means; the devices stay "
+                "in the reports. Superuser: every right, given by superusers only.",
+            },
+        ),
+        ("Backup environment", {"fields": ("user_uid", "user_ext_ref", "user_status")}),
         ("Report API", {"fields": ("legacy_dates",)}),
+        ("Important dates", {"fields": ("last_login", "date_joined")}),
     )
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("groups")
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if issubclass(form, RoleChangeForm):
+            # Who edits: only a superuser may offer the system administrator role.
+            form = type(form.__name__, (form,), {"actor": request.user})
+        return form
+
+    def save_related(self, request, form, formsets, change) -> None:
+        super().save_related(request, form, formsets, change)
+        if isinstance(form, RoleChangeForm):
+            form.save_role(form.instance)
 
     def get_readonly_fields(self, request, obj=None):
         # A system administrator assigns roles; only a superuser makes superusers.
@@ -92,9 +119,9 @@ class UserAdmin(DjangoUserAdmin):
         allowed = super().has_delete_permission(request, obj)
         return allowed and (obj is None or may_manage(request.user, obj))
 
-    @admin.display(description="roles")
+    @admin.display(description="role")
     def role_groups(self, user: User) -> str:
-        return ", ".join(group.name for group in user.groups.all()) or "-"
+        return role_label(role_of(user))
 
     @admin.display(description="where the roles came from")
     def role_sources(self, user: User) -> str:
@@ -211,6 +238,18 @@ class ApiClientAdmin(admin.ModelAdmin):
             "revoked_at",
             "last_used_at",
         ]
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if issubclass(form, RoleChangeForm):
+            # Who edits: only a superuser may offer the system administrator role.
+            form = type(form.__name__, (form,), {"actor": request.user})
+        return form
+
+    def save_related(self, request, form, formsets, change) -> None:
+        super().save_related(request, form, formsets, change)
+        if isinstance(form, RoleChangeForm):
+            form.save_role(form.instance)
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
