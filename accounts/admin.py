@@ -3,13 +3,14 @@ from smtplib import SMTPException
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import bulk_roles
-from accounts.admin_roles import RoleChangeForm, role_label, role_of
+from accounts.admin_roles import ROLE_GROUP_NAMES, ROLES, RoleChangeForm, role_label, role_of
 from accounts.api_clients import ApiClient
 from accounts.invitations import send_invitations
 from accounts.models import Org, User
@@ -34,6 +35,23 @@ class OrgAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
 
+class RoleFilter(admin.SimpleListFilter):
+    """By role, "No role" included: the list to select before a bulk action."""
+
+    title = "role"
+    parameter_name = "role"
+
+    def lookups(self, request, model_admin):
+        return [(group or "none", label) for group, label, _ in ROLES]
+
+    def queryset(self, request, queryset):
+        if self.value() == "none":
+            return queryset.exclude(groups__name__in=ROLE_GROUP_NAMES)
+        if self.value() in ROLE_GROUP_NAMES:
+            return queryset.filter(groups__name=self.value())
+        return queryset
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     list_display = [
@@ -47,7 +65,7 @@ class UserAdmin(DjangoUserAdmin):
         "user_status",
         "role_groups",
     ]
-    list_filter = ["user_status", "groups", "is_superuser", "is_active"]
+    list_filter = ["user_status", RoleFilter, "is_superuser", "is_active"]
     search_fields = ["username", "user_uid", "email", "first_name", "last_name", "user_ext_ref"]
     list_select_related = ["org"]
     autocomplete_fields = ["org"]
@@ -57,6 +75,9 @@ class UserAdmin(DjangoUserAdmin):
         "make_org_managers",
         "make_desktop_users",
         "make_system_administrators",
+        "take_roles",
+        "deactivate",
+        "reactivate",
     ]
 
     # The change form: the role as one choice (accounts.admin_roles) in place of Django's
@@ -158,6 +179,11 @@ class UserAdmin(DjangoUserAdmin):
         if unmanageable(request.user, queryset).exists():
             raise PermissionDenied("Only a superuser may change a superuser: unselect them.")
 
+    def _refuse_self(self, request, queryset, what: str) -> None:
+        """An administrator who locks themselves out needs another to let them in."""
+        if queryset.filter(pk=request.user.pk).exists():
+            raise PermissionDenied(f"You cannot {what} here: unselect your own account.")
+
     def get_actions(self, request):
         actions = super().get_actions(request)
         if not request.user.is_superuser:
@@ -190,7 +216,7 @@ class UserAdmin(DjangoUserAdmin):
             orgless = queryset.filter(org__isnull=True).count()
             if orgless:
                 note = f" {orgless} of them have no org: they see only their own devices."
-        self.message_user(request, f"{count} user(s) are now in {group_name!r}.{note}")
+        self.message_user(request, f"{count:,} user(s) are now in {group_name!r}.{note}")
 
     @admin.action(description="Make the selected users org managers", permissions=["change"])
     def make_org_managers(self, request, queryset) -> None:
@@ -199,6 +225,38 @@ class UserAdmin(DjangoUserAdmin):
     @admin.action(description="Make the selected users desktop users", permissions=["change"])
     def make_desktop_users(self, request, queryset) -> None:
         self._give_role(request, queryset, DESKTOP_USERS)
+
+    @admin.action(
+        description="Take the roles of the selected users (they see only their own devices)",
+        permissions=["change"],
+    )
+    def take_roles(self, request, queryset) -> None:
+        self._refuse_unmanageable(request, queryset)
+        self._refuse_self(request, queryset, "take your own role")
+        ids = list(queryset.values_list("pk", flat=True))
+        with transaction.atomic():
+            for group_name in ROLE_GROUP_NAMES:
+                bulk_roles.take(group_name, ids)
+        self.message_user(request, f"{len(ids):,} user(s) have no role now.")
+
+    def _set_active(self, request, queryset, active: bool) -> None:
+        self._refuse_unmanageable(request, queryset)
+        if not active:
+            self._refuse_self(request, queryset, "deactivate yourself")
+        changed = queryset.exclude(is_active=active).update(is_active=active)
+        state = "active" if active else "inactive (they cannot sign in; their devices stay)"
+        self.message_user(request, f"{changed:,} user(s) are now {state}.")
+
+    @admin.action(
+        description="Deactivate the selected users (no sign-in by any means)",
+        permissions=["change"],
+    )
+    def deactivate(self, request, queryset) -> None:
+        self._set_active(request, queryset, False)
+
+    @admin.action(description="Reactivate the selected users", permissions=["change"])
+    def reactivate(self, request, queryset) -> None:
+        self._set_active(request, queryset, True)
 
     @admin.action(
         description="Make the selected users system administrators (superusers only)",
