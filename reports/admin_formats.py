@@ -69,7 +69,30 @@ def formatted_column(field: models.Field) -> Callable | None:
     return None
 
 
+class _ReadableTitle(admin.FieldListFilter):
+    """The filter Django would choose for the field, titled in words ("By user status",
+    not "By userStatus"). A class, as list_filter's (field, class) pairs must be."""
+
+    def __new__(cls, field, request, params, model, model_admin, field_path):
+        spec = admin.FieldListFilter.create(
+            field, request, params, model, model_admin, field_path=field_path
+        )
+        spec.title = readable(str(field.verbose_name))
+        return spec
+
+
 class ProductFormats:
+    def get_list_filter(self, request):
+        shown = []
+        for item in super().get_list_filter(request):
+            try:
+                field = self.opts.get_field(item) if isinstance(item, str) else None
+            except FieldDoesNotExist:
+                field = None
+            vendor = str(getattr(field, "verbose_name", ""))
+            shown.append((item, _ReadableTitle) if field and readable(vendor) != vendor else item)
+        return shown
+
     def get_list_display(self, request):
         editable = set(self.list_editable)
         return [
