@@ -169,10 +169,10 @@ class UserAdmin(DjangoUserAdmin):
             return "never"
         text = f"{standing.protocol} {standing.issuer}"
         if standing.last_sign_in_at:
-            text += f", {standing.last_sign_in_at:%Y-%m-%d %H:%M}"
+            text += f", {standing.last_sign_in_at:%Y-%m-%d %H:%M} UTC"
         if standing.ended_by_idp_at:
             text += "; deactivated when the identity provider refused them, "
-            text += f"{standing.ended_by_idp_at:%Y-%m-%d %H:%M}"
+            text += f"{standing.ended_by_idp_at:%Y-%m-%d %H:%M} UTC"
         return text
 
     # Bulk actions on the filtered list (filter by org, status, role, then select all).

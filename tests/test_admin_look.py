@@ -200,3 +200,21 @@ def test_the_index_says_switches(personas):
     page = as_user(personas["sysadmin"]).get(reverse("admin:index")).content.decode()
     assert "Site-wide notification switches" in page
     assert "switchs" not in page
+
+
+def test_the_data_pages_run_log_writes_dates_as_every_page(personas):
+    """The same format (backup_format.age) on the data page as in the admin's run log."""
+    Run.objects.create(
+        kind=Run.Kind.choices[0][0],
+        trigger=Run.Trigger.choices[0][0],
+        started_at=ago(days=2, hours=1),
+        outcome=Run.Outcome.SUCCEEDED,
+        created=6883,
+    )
+    html = as_user(personas["sysadmin"]).get(reverse("data")).content.decode()
+    assert re.search(
+        r'<td><time datetime="[^"]+" class="when">\d{4}-\d\d-\d\d \d\d:\d\d UTC'
+        r'<span class="when-ago"> · 2 days ago</span></time></td>',
+        html,
+    )
+    assert ">6,883<" in html
