@@ -169,7 +169,7 @@ def test_the_run_log_writes_dates_and_counts_as_the_pages(personas):
     html = page.content.decode()
     assert re.search(
         r'<time datetime="[^"]+" class="when">\d{4}-\d\d-\d\d \d\d:\d\d UTC'
-        r'<span class="when-ago"> · 3 days ago</span></time>',
+        r'<span class="when-ago"><span class="when-sep"> · </span>3 days ago</span></time>',
         html,
     )
     assert ">6,883<" in html and ">1,234,567<" in html
@@ -214,7 +214,7 @@ def test_the_data_pages_run_log_writes_dates_as_every_page(personas):
     html = as_user(personas["sysadmin"]).get(reverse("data")).content.decode()
     assert re.search(
         r'<td><time datetime="[^"]+" class="when">\d{4}-\d\d-\d\d \d\d:\d\d UTC'
-        r'<span class="when-ago"> · 2 days ago</span></time></td>',
+        r'<span class="when-ago"><span class="when-sep"> · </span>2 days ago</span></time></td>',
         html,
     )
     assert ">6,883<" in html

@@ -60,7 +60,7 @@ def test_a_date_reads_as_utc_time_and_how_long_ago_both_in_the_text():
     when = dt.datetime(2026, 11, 16, 14, 3, 7, tzinfo=dt.UTC)
     assert age(when) == (
         '<time datetime="2026-11-16T14:03:07+00:00" class="when">2026-11-16 14:03 UTC'
-        '<span class="when-ago"> · 11 days ago</span></time>'
+        '<span class="when-ago"><span class="when-sep"> · </span>11 days ago</span></time>'
     )
     assert moment_text(when) == "2026-11-16 14:03 UTC · 11 days ago"
     assert moment_text(when.astimezone(dt.timezone(dt.timedelta(hours=-5)))) == moment_text(when)

@@ -252,7 +252,8 @@ def test_cold_storage_shows_expiry_and_says_purging_is_in_the_vendor_console(log
     assert "vendor console" in html
     assert re.search(
         r'<time datetime="[^"]+" class="when">\d{4}-\d\d-\d\d \d\d:\d\d UTC'
-        r'<span class="when-ago"> · in \d+ (days|months)</span></time>',
+        r'<span class="when-ago"><span class="when-sep"> · </span>'
+        r"in \d+ (days|months)</span></time>",
         html,
     )
 
@@ -262,7 +263,7 @@ def test_dates_read_as_utc_time_and_days_ago_both_in_the_text(login):
     html = login("root").get(url("backup-status", health="critical")).content.decode()
     assert re.search(
         r'<time datetime="[^"]+" class="when age age-critical">\d{4}-\d\d-\d\d \d\d:\d\d UTC'
-        r'<span class="when-ago"> · 12 days ago</span></time>',
+        r'<span class="when-ago"><span class="when-sep"> · </span>12 days ago</span></time>',
         html,
     )
     assert '<time datetime="' in html and ' title="20' not in html

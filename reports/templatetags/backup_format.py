@@ -95,11 +95,13 @@ def moment_text(value: dt.datetime | None, now: dt.datetime | None = None) -> st
 def age(value: dt.datetime | None, css_class: str = "") -> SafeString:
     """The one date format in HTML: a <time> with the UTC time and how long ago, both in
     the text (a phone has no hover, a screen reader reads no tooltip); the second part
-    in its own span, which a narrow table cell puts on a line of its own."""
+    in its own span, which a table puts on a line of its own (its " · " then hidden from
+    the eye only, static/reports/app.css)."""
     if value is None:
         return mark_safe('<span class="muted">never</span>')
     return safe_format(
-        '<time datetime="{}" class="{}">{}<span class="when-ago"> · {}</span></time>',
+        '<time datetime="{}" class="{}">{}<span class="when-ago">'
+        '<span class="when-sep"> · </span>{}</span></time>',
         value.astimezone(dt.UTC).isoformat(),
         f"when {css_class}" if css_class else "when",
         utc(value),
