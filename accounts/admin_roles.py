@@ -30,7 +30,8 @@ ROLES = (
     (
         ORG_MANAGERS,
         "Org manager",
-        "sees the devices of their org and every org below it (set the org above), plus their own",
+        "sees the devices of their org (the Org field below) and every org under it, "
+        "plus their own",
     ),
     (DESKTOP_USERS, "Desktop user", "sees the devices they own"),
     (NO_ROLE, "No role", "sees the devices they own, like a desktop user, until given a role"),
