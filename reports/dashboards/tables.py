@@ -98,6 +98,9 @@ class _CellDrawer:
     """One column's cells: its accessor, <td> attributes and render() arguments, once."""
 
     def __init__(self, bound: tables.columns.BoundColumn, table: ReportTable):
+        if bound.link:
+            # Not drawn here: the columns make their own links (DeviceColumn).
+            raise TypeError(f"{bound.name}: linkify is not supported by body_html")
         self.column = bound.column
         self.accessor = bound.accessor
         self.empty_values = self.column.empty_values
