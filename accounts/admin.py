@@ -3,12 +3,14 @@ from smtplib import SMTPException
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import bulk_roles
+from accounts.admin_roles import ROLE_GROUP_NAMES, ROLES, RoleChangeForm, role_label, role_of
 from accounts.api_clients import ApiClient
 from accounts.invitations import send_invitations
 from accounts.models import Org, User
@@ -33,20 +35,38 @@ class OrgAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
 
+class RoleFilter(admin.SimpleListFilter):
+    """By role, "No role" included: the list to select before a bulk action."""
+
+    title = "role"
+    parameter_name = "role"
+
+    def lookups(self, request, model_admin):
+        return [(group or "none", label) for group, label, _ in ROLES]
+
+    def queryset(self, request, queryset):
+        if self.value() == "none":
+            return queryset.exclude(groups__name__in=ROLE_GROUP_NAMES)
+        if self.value() in ROLE_GROUP_NAMES:
+            return queryset.filter(groups__name=self.value())
+        return queryset
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    # Who and what they may see first; the vendor's references last, where a wide
+    # screen shows them and a narrow one scrolls.
     list_display = [
         "username",
-        "user_uid",
-        "first_name",
-        "last_name",
+        "full_name",
         "email",
-        "user_ext_ref",
         "org",
-        "user_status",
         "role_groups",
+        "user_status",
+        "user_uid",
+        "user_ext_ref",
     ]
-    list_filter = ["user_status", "groups", "is_superuser", "is_active"]
+    list_filter = ["user_status", RoleFilter, "is_superuser", "is_active"]
     search_fields = ["username", "user_uid", "email", "first_name", "last_name", "user_ext_ref"]
     list_select_related = ["org"]
     autocomplete_fields = ["org"]
@@ -56,18 +76,47 @@ class UserAdmin(DjangoUserAdmin):
         "make_org_managers",
         "make_desktop_users",
         "make_system_administrators",
+        "take_roles",
+        "deactivate",
+        "reactivate",
     ]
 
-    # Where each role came from, on the change form only: the add form (add_fieldsets)
-    # stays Django's username and password.
-    fieldsets = DjangoUserAdmin.fieldsets + (
-        ("Backup environment", {"fields": ("user_uid", "user_ext_ref", "org", "user_status")}),
-        ("Single sign-on", {"fields": ("role_sources", "sso_sign_in")}),
+    # The change form: the role as one choice (accounts.admin_roles) in place of Django's
+    # groups, permissions and "Staff status", which decide nothing here. Where each role
+    # came from on the change form only: the add form (add_fieldsets) stays Django's
+    # username and password.
+    form = RoleChangeForm
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        ("Personal info", {"fields": ("first_name", "last_name", "email")}),
+        ("Role", {"fields": ("role", "org", "role_sources")}),
+        (
+            "Access",
+            {
+                "fields": ("is_active", "is_superuser", "sso_sign_in"),
+                "description": "Inactive: cannot sign in by any means; the devices stay "
+                "in the reports. Superuser: every right, given by superusers only.",
+            },
+        ),
+        ("Backup environment", {"fields": ("user_uid", "user_ext_ref", "user_status")}),
         ("Report API", {"fields": ("legacy_dates",)}),
+        ("Important dates", {"fields": ("last_login", "date_joined")}),
     )
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("groups")
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if issubclass(form, RoleChangeForm):
+            # Who edits: only a superuser may offer the system administrator role.
+            form = type(form.__name__, (form,), {"actor": request.user})
+        return form
+
+    def save_related(self, request, form, formsets, change) -> None:
+        super().save_related(request, form, formsets, change)
+        if isinstance(form, RoleChangeForm):
+            form.save_role(form.instance)
 
     def get_readonly_fields(self, request, obj=None):
         # A system administrator assigns roles; only a superuser makes superusers.
@@ -92,9 +141,13 @@ class UserAdmin(DjangoUserAdmin):
         allowed = super().has_delete_permission(request, obj)
         return allowed and (obj is None or may_manage(request.user, obj))
 
-    @admin.display(description="roles")
+    @admin.display(description="name", ordering="last_name")
+    def full_name(self, user: User) -> str:
+        return user.get_full_name()
+
+    @admin.display(description="role")
     def role_groups(self, user: User) -> str:
-        return ", ".join(group.name for group in user.groups.all()) or "-"
+        return role_label(role_of(user))
 
     @admin.display(description="where the roles came from")
     def role_sources(self, user: User) -> str:
@@ -116,10 +169,10 @@ class UserAdmin(DjangoUserAdmin):
             return "never"
         text = f"{standing.protocol} {standing.issuer}"
         if standing.last_sign_in_at:
-            text += f", {standing.last_sign_in_at:%Y-%m-%d %H:%M}"
+            text += f", {standing.last_sign_in_at:%Y-%m-%d %H:%M} UTC"
         if standing.ended_by_idp_at:
             text += "; deactivated when the identity provider refused them, "
-            text += f"{standing.ended_by_idp_at:%Y-%m-%d %H:%M}"
+            text += f"{standing.ended_by_idp_at:%Y-%m-%d %H:%M} UTC"
         return text
 
     # Bulk actions on the filtered list (filter by org, status, role, then select all).
@@ -130,6 +183,11 @@ class UserAdmin(DjangoUserAdmin):
     def _refuse_unmanageable(self, request, queryset) -> None:
         if unmanageable(request.user, queryset).exists():
             raise PermissionDenied("Only a superuser may change a superuser: unselect them.")
+
+    def _refuse_self(self, request, queryset, what: str) -> None:
+        """An administrator who locks themselves out needs another to let them in."""
+        if queryset.filter(pk=request.user.pk).exists():
+            raise PermissionDenied(f"You cannot {what} here: unselect your own account.")
 
     def get_actions(self, request):
         actions = super().get_actions(request)
@@ -163,7 +221,7 @@ class UserAdmin(DjangoUserAdmin):
             orgless = queryset.filter(org__isnull=True).count()
             if orgless:
                 note = f" {orgless} of them have no org: they see only their own devices."
-        self.message_user(request, f"{count} user(s) are now in {group_name!r}.{note}")
+        self.message_user(request, f"{count:,} user(s) are now in {group_name!r}.{note}")
 
     @admin.action(description="Make the selected users org managers", permissions=["change"])
     def make_org_managers(self, request, queryset) -> None:
@@ -172,6 +230,38 @@ class UserAdmin(DjangoUserAdmin):
     @admin.action(description="Make the selected users desktop users", permissions=["change"])
     def make_desktop_users(self, request, queryset) -> None:
         self._give_role(request, queryset, DESKTOP_USERS)
+
+    @admin.action(
+        description="Take the roles of the selected users (they see only their own devices)",
+        permissions=["change"],
+    )
+    def take_roles(self, request, queryset) -> None:
+        self._refuse_unmanageable(request, queryset)
+        self._refuse_self(request, queryset, "take your own role")
+        ids = list(queryset.values_list("pk", flat=True))
+        with transaction.atomic():
+            for group_name in ROLE_GROUP_NAMES:
+                bulk_roles.take(group_name, ids)
+        self.message_user(request, f"{len(ids):,} user(s) have no role now.")
+
+    def _set_active(self, request, queryset, active: bool) -> None:
+        self._refuse_unmanageable(request, queryset)
+        if not active:
+            self._refuse_self(request, queryset, "deactivate yourself")
+        changed = queryset.exclude(is_active=active).update(is_active=active)
+        state = "active" if active else "inactive (they cannot sign in; their devices stay)"
+        self.message_user(request, f"{changed:,} user(s) are now {state}.")
+
+    @admin.action(
+        description="Deactivate the selected users (no sign-in by any means)",
+        permissions=["change"],
+    )
+    def deactivate(self, request, queryset) -> None:
+        self._set_active(request, queryset, False)
+
+    @admin.action(description="Reactivate the selected users", permissions=["change"])
+    def reactivate(self, request, queryset) -> None:
+        self._set_active(request, queryset, True)
 
     @admin.action(
         description="Make the selected users system administrators (superusers only)",
@@ -211,6 +301,18 @@ class ApiClientAdmin(admin.ModelAdmin):
             "revoked_at",
             "last_used_at",
         ]
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if issubclass(form, RoleChangeForm):
+            # Who edits: only a superuser may offer the system administrator role.
+            form = type(form.__name__, (form,), {"actor": request.user})
+        return form
+
+    def save_related(self, request, form, formsets, change) -> None:
+        super().save_related(request, form, formsets, change)
+        if isinstance(form, RoleChangeForm):
+            form.save_role(form.instance)
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:

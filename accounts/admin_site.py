@@ -1,6 +1,8 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import ValidationError
+from django.utils.module_loading import import_string
 
 from accounts.admin_queries import with_checked_queries
 from accounts.roles import is_system_administrator
@@ -38,8 +40,17 @@ class BackupReportAdminSite(admin.AdminSite):
 
     def register(self, model_or_iterable, admin_class=None, **options):
         """Every ModelAdmin, ours and the libraries', checks what it reads from the
-        query string (accounts.admin_queries)."""
+        query string (accounts.admin_queries) and takes the mixins of
+        settings.ADMIN_MODEL_MIXINS (the product's formats, from reports, which this
+        app may not import itself)."""
         admin_class = with_checked_queries(admin_class or admin.ModelAdmin)
+        mixins = tuple(import_string(path) for path in settings.ADMIN_MODEL_MIXINS)
+        if mixins and not issubclass(admin_class, mixins):
+            admin_class = type(
+                admin_class.__name__,
+                (*mixins, admin_class),
+                {"__module__": admin_class.__module__, "__doc__": admin_class.__doc__},
+            )
         super().register(model_or_iterable, admin_class, **options)
 
     def has_permission(self, request) -> bool:

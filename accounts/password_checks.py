@@ -57,6 +57,7 @@ class PasswordCheck(models.Model):
 
     class Meta:
         verbose_name = "password check in flight"
+        verbose_name_plural = "password checks in flight"
 
     def __str__(self) -> str:
         return f"password check since {self.started_at:%H:%M:%S}"

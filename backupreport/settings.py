@@ -314,6 +314,10 @@ SSO_ADMIT_UNKNOWN = env_bool("SSO_ADMIT_UNKNOWN", False)
 SSO_SESSION_HOURS = env_int("SSO_SESSION_HOURS", 10)
 
 LANGUAGE_CODE = "en-us"
+# Dates as the product writes them wherever Django formats one itself (the admin).
+FORMAT_MODULE_PATH = ["backupreport.formats"]
+# Mixed into every ModelAdmin (accounts.admin_site): lists in the product's formats.
+ADMIN_MODEL_MIXINS = ["reports.admin_formats.ProductFormats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

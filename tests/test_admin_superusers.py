@@ -74,6 +74,7 @@ def takeover_form(user: User) -> dict:
         "email": "mallory@example.com",
         # is_active, is_staff and is_superuser left out: unticked boxes
         "groups": [Group.objects.get(name=DESKTOP_USERS).pk],
+        "role": DESKTOP_USERS,
         "user_permissions": [Permission.objects.get(codename="view_org").pk],
         "date_joined_0": joined.date().isoformat(),
         "date_joined_1": joined.time().replace(microsecond=0).isoformat(),

@@ -4,6 +4,8 @@ matrix holds for roles given this way."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
@@ -87,6 +89,58 @@ def test_a_superuser_makes_system_administrators(client, personas):
     client.force_login(personas["super"])
     run_action(client, "make_system_administrators", [personas["erin"]])
     assert roles_of("erin") == {SYSTEM_ADMINISTRATORS}
+
+
+def test_roles_are_taken_in_one_action(client, personas):
+    client.force_login(personas["sysadmin"])
+    response = run_action(client, "take_roles", [personas["alice"], personas["dave"]])
+    assert roles_of("alice") == set() and roles_of("dave") == set()
+    assert "2 user(s) have no role now." in response.content.decode()
+    assert roles_of("carol") == {ORG_MANAGERS}
+
+
+def test_users_are_deactivated_and_reactivated_in_one_action(client, personas):
+    client.force_login(personas["sysadmin"])
+    chosen = [personas["erin"], personas["dave"]]
+    response = run_action(client, "deactivate", chosen)
+    assert "2 user(s) are now inactive" in response.content.decode()
+    assert not User.objects.filter(username__in=["erin", "dave"], is_active=True).exists()
+    assert User.objects.get(username="alice").is_active
+    run_action(client, "reactivate", chosen)
+    assert User.objects.filter(username__in=["erin", "dave"], is_active=True).count() == 2
+
+
+@pytest.mark.parametrize("action", ["deactivate", "take_roles"])
+def test_an_administrator_cannot_lock_themselves_out(client, personas, action):
+    sysadmin = personas["sysadmin"]
+    client.force_login(sysadmin)
+    response = run_action(client, action, [personas["erin"], sysadmin])
+    assert response.status_code == 403
+    sysadmin.refresh_from_db()
+    assert sysadmin.is_active and roles_of("sysadmin") == {SYSTEM_ADMINISTRATORS}
+
+
+@pytest.mark.parametrize("action", ["deactivate", "take_roles"])
+def test_a_system_administrator_cannot_deactivate_or_demote_a_superuser(client, personas, action):
+    superuser = personas["super"]
+    superuser.groups.add(Group.objects.get(name=ORG_MANAGERS))
+    client.force_login(personas["sysadmin"])
+    response = run_action(client, action, [personas["erin"], superuser])
+    assert response.status_code == 403
+    superuser.refresh_from_db()
+    assert superuser.is_active and roles_of("super") == {ORG_MANAGERS}
+    assert User.objects.get(username="erin").is_active
+
+
+def test_the_list_filters_by_role_no_role_included(client, personas):
+    client.force_login(personas["sysadmin"])
+    page = client.get(CHANGELIST, {"role": "none"}).content.decode()
+    assert 'href="/admin/accounts/user/' in page
+    listed = set(re.findall(r'<a href="/admin/accounts/user/\d+/change/[^"]*">([^<]+)</a>', page))
+    assert listed == {"erin", "super"}
+    page = client.get(CHANGELIST, {"role": ORG_MANAGERS}).content.decode()
+    listed = set(re.findall(r'<a href="/admin/accounts/user/\d+/change/[^"]*">([^<]+)</a>', page))
+    assert listed == {"alice", "carol"}
 
 
 @pytest.mark.parametrize("name", ["alice", "dave"])

@@ -5,10 +5,19 @@ import datetime as dt
 import pytest
 import time_machine
 from django.test import override_settings
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from reports import health
 from reports.dashboards.charts import Bar, bar_chart
-from reports.templatetags.backup_format import age, age_text, alert_badges, bytes_human
+from reports.templatetags.backup_format import (
+    age,
+    age_text,
+    alert_badges,
+    bytes_human,
+    moment_text,
+    safe_format,
+)
 
 NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
 
@@ -47,12 +56,22 @@ def test_ages_read_like_people_say_them(delta, text):
 
 
 @time_machine.travel(NOW, tick=False)
-def test_age_tag_has_the_exact_utc_time_on_hover():
-    html = age(dt.datetime(2026, 11, 16, 14, 3, 7, tzinfo=dt.UTC))
-    assert 'title="2026-11-16 14:03:07 UTC"' in html
-    assert "11 days ago" in html
-    assert 'datetime="2026-11-16T14:03:07+00:00"' in html
+def test_a_date_reads_as_utc_time_and_how_long_ago_both_in_the_text():
+    when = dt.datetime(2026, 11, 16, 14, 3, 7, tzinfo=dt.UTC)
+    assert age(when) == (
+        '<time datetime="2026-11-16T14:03:07+00:00" class="when">2026-11-16 14:03 UTC'
+        '<span class="when-ago"><span class="when-sep"> · </span>11 days ago</span></time>'
+    )
+    assert moment_text(when) == "2026-11-16 14:03 UTC · 11 days ago"
+    assert moment_text(when.astimezone(dt.timezone(dt.timedelta(hours=-5)))) == moment_text(when)
     assert "never" in age(None)
+    assert moment_text(None) == "never"
+
+
+def test_escaping_is_django_escaping():
+    nasty = "<a href='x'>&\"</a>"
+    assert safe_format("<b>{}</b>", nasty) == format_html("<b>{}</b>", nasty)
+    assert safe_format("{}", mark_safe("<i>")) == "<i>"
 
 
 def test_alert_badges_are_coloured_by_level():

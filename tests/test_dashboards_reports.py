@@ -14,7 +14,7 @@ from reports.catalog import REPORTS
 from reports.dashboards import paging
 from reports.models import ReportRow
 from reports.query import report_query
-from tests.factories import ArchiveFactory, DeviceFactory
+from tests.factories import ArchiveFactory, DestinationFactory, DeviceFactory
 from tests.personas import all_device_names, device_names_seen_by
 
 # Every report with parameters that list every row the user may see.
@@ -251,15 +251,22 @@ def test_cold_storage_shows_expiry_and_says_purging_is_in_the_vendor_console(log
     assert device_links(html.encode()) == ["SAM-OLD"]
     assert "vendor console" in html
     assert re.search(
-        r'<time datetime="[^"]+" title="[^"]+ UTC \(in \d+ days\)">\d{4}-\d\d-\d\d<', html
+        r'<time datetime="[^"]+" class="when">\d{4}-\d\d-\d\d \d\d:\d\d UTC'
+        r'<span class="when-ago"><span class="when-sep"> · </span>'
+        r"in \d+ (days|months)</span></time>",
+        html,
     )
 
 
-def test_ages_read_as_days_ago_with_utc_on_hover(login):
+def test_dates_read_as_utc_time_and_days_ago_both_in_the_text(login):
+    """Issue 27: not only in a tooltip, which a phone and a screen reader never get."""
     html = login("root").get(url("backup-status", health="critical")).content.decode()
     assert re.search(
-        r'title="\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC" class="age age-critical">12 days ago', html
+        r'<time datetime="[^"]+" class="when age age-critical">\d{4}-\d\d-\d\d \d\d:\d\d UTC'
+        r'<span class="when-ago"><span class="when-sep"> · </span>12 days ago</span></time>',
+        html,
     )
+    assert '<time datetime="' in html and ' title="20' not in html
     assert 'class="badge badge-critical"' in html
     assert 'role="progressbar"' in html
 
@@ -343,3 +350,19 @@ def test_an_org_managers_chip_names_no_org_above_their_own(login):
     html = login("alice").get(url("disk-usage", orgUid="org-americas")).content.decode()
     assert "Org: one you cannot see" in html
     assert "Americas" not in html
+
+
+def test_the_table_escapes_text_and_shows_a_dash_for_none(login, fleet):
+    """The rows are drawn in one pass (ReportTable.body_html), with django-tables2's
+    rules: text escaped, an empty value its column's default, rows even and odd."""
+    odd = DestinationFactory(destination_uid="dest-odd", name='<b>R&D</b> "vault"')
+    device = DeviceFactory(user=fleet["users"]["erin"], name="ERIN-ODD", version="")
+    ArchiveFactory(device=device, destination=odd)
+    html = login("root").get(url("disk-usage", srtDir="asc", view="archives")).content.decode()
+    assert "<td >&lt;b&gt;R&amp;D&lt;/b&gt; &quot;vault&quot;</td>" in html
+    assert "<b>R&D</b>" not in html
+    assert re.search(r'<tr class="even"><td ><a class="device-link"', html)
+    assert re.search(r'<tr class="odd"><td ><a class="device-link"', html)
+    plan = login("root").get(url("migration-plan", srtDir="asc", view="archives")).content
+    row = re.search(r"ERIN-ODD</a>.*?</tr>", plan.decode()).group(0)
+    assert "<td >—</td>" in row  # the agent version, empty

@@ -45,7 +45,9 @@ def test_each_owner_gets_one_alert_of_their_own_device(smtp_server, switched_on)
         for cause in ("vacation", "router or firewall", "service", "uninstalled"):
             assert cause in part
     last = Archive.objects.get(device=switched_on["warning"]).last_completed_backup_date
-    assert f"since {last:%-d %b %Y %H:%M} UTC" in dave.text
+    # The one date format (reports.templatetags.backup_format.moment_text), in both parts.
+    assert f"since {last:%Y-%m-%d %H:%M} UTC · 5 days ago." in dave.text
+    assert f"since <strong>{last:%Y-%m-%d %H:%M} UTC · 5 days ago</strong>." in dave.html
     assert f"https://backup.example.com/devices/{switched_on['warning'].device_uid}/" in dave.text
     assert received[users["sam"].email].subject.startswith("Backup critical: SAM-OLD")
     assert dave.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"

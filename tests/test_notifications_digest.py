@@ -62,6 +62,15 @@ def test_cold_storage_expiring_within_30_days_is_listed(sent, fleet):
     assert "(1 device)" in cold.splitlines()[0]
 
 
+def test_a_digest_writes_dates_as_every_page_does(sent, fleet):
+    """One format (backup_format.moment_text): the UTC time and how long ago, or ahead."""
+    (message,) = sent.to(fleet["users"]["root"].email)
+    last = fleet["warning"].archives.get().last_completed_backup_date
+    for part in (message.text, message.html):
+        assert f"{last:%Y-%m-%d %H:%M} UTC · 5 days ago" in part
+    assert re.search(r"expires \d{4}-\d\d-\d\d \d\d:\d\d UTC · in (29|30) days", message.text)
+
+
 def test_every_message_carries_a_one_click_unsubscribe(sent, fleet):
     for received in sent.received:
         header = str(received.message["List-Unsubscribe"]).strip()

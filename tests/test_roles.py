@@ -112,10 +112,13 @@ def test_only_a_superuser_may_make_superusers_in_the_admin(client, personas):
     admin_login(client, "sysadmin")
     page = client.get(url).content.decode()
     assert 'name="is_superuser"' not in page
-    assert 'name="groups"' in page
+    assert 'name="role"' in page
+    assert f'value="{SYSTEM_ADMINISTRATORS}"' not in page  # nor system administrators
     client.logout()
     admin_login(client, "super")
-    assert 'name="is_superuser"' in client.get(url).content.decode()
+    page = client.get(url).content.decode()
+    assert 'name="is_superuser"' in page
+    assert f'name="role" value="{SYSTEM_ADMINISTRATORS}"' in page
 
 
 def test_a_superuser_uses_the_admin(client, personas):

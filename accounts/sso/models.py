@@ -21,6 +21,7 @@ class IdpRole(models.Model):
 
     class Meta:
         verbose_name = "role from the identity provider"
+        verbose_name_plural = "roles from the identity provider"
         constraints = [
             models.UniqueConstraint(fields=["user", "group"], name="idp_role_once_per_user")
         ]
@@ -45,6 +46,7 @@ class SsoIdentity(models.Model):
 
     class Meta:
         verbose_name = "single sign-on identity"
+        verbose_name_plural = "single sign-on identities"
 
     def __str__(self) -> str:
         return f"{self.protocol} {self.issuer} {self.subject}"

@@ -10,7 +10,7 @@ import math
 from urllib.parse import quote
 
 import django_tables2 as tables
-from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 from reports import clock
 from reports.dashboards.filters import expiry_minute
@@ -22,6 +22,7 @@ from reports.templatetags.backup_format import (
     day,
     health_symbol,
     percent_bar,
+    safe_format,
 )
 
 
@@ -36,7 +37,7 @@ class DeviceColumn(tables.Column):
 
     def render(self, value, record):
         hostname = record.device_os_hostname or ""
-        return format_html(
+        return safe_format(
             '<a class="device-link" href="{}">{}</a><small>{}</small>',
             device_url(record.device_uid),
             value or record.device_uid,
@@ -69,7 +70,7 @@ class UserColumn(tables.Column):
 
     def render(self, value, record):
         name = " ".join(n for n in (record.first_name, record.last_name) if n)
-        return format_html("{}<small>{}</small>", value, name or record.email or "")
+        return safe_format("{}<small>{}</small>", value, name or record.email or "")
 
 
 class OrgColumn(tables.Column):
@@ -85,7 +86,7 @@ class OrgColumn(tables.Column):
 
 
 class AgeColumn(tables.Column):
-    """ "12 days ago" coloured by the backup-health thresholds; exact UTC on hover."""
+    """The date and how long ago, coloured by the backup-health thresholds."""
 
     def __init__(self, accessor: str, verbose_name: str, **kwargs):
         super().__init__(accessor=accessor, verbose_name=verbose_name, empty_values=(), **kwargs)
@@ -118,12 +119,12 @@ class ExpiryColumn(tables.Column):
         if left < 0:
             ago = -left - 1
             late = "under a day ago" if ago == 0 else f"{ago:,} day{'s' if ago != 1 else ''} ago"
-            return format_html(
+            return safe_format(
                 '{}<small><span class="badge badge-expired">expired</span> {}</small>',
                 day(value),
                 late,
             )
-        return format_html(
+        return safe_format(
             "{}<small>{} day{} left</small>", day(value), f"{left:,}", "" if left == 1 else "s"
         )
 
@@ -134,7 +135,7 @@ class BytesColumn(tables.Column):
         super().__init__(accessor=accessor, verbose_name=verbose_name, attrs=attrs, **kwargs)
 
     def render(self, value):
-        return format_html('<span title="{} bytes">{}</span>', f"{value:,}", bytes_human(value))
+        return safe_format('<span title="{} bytes">{}</span>', f"{value:,}", bytes_human(value))
 
 
 class PercentColumn(tables.Column):
@@ -158,7 +159,7 @@ class OsColumn(tables.Column):
         super().__init__(accessor="os", verbose_name="OS", **kwargs)
 
     def render(self, value, record):
-        return format_html("{} <small>{}</small>", value, record.os_version or "")
+        return safe_format("{} <small>{}</small>", value, record.os_version or "")
 
 
 class StatusColumn(tables.Column):
@@ -167,7 +168,7 @@ class StatusColumn(tables.Column):
 
     def render(self, value):
         kind = "ok" if is_active(value) else "neutral"
-        return format_html('<span class="badge badge-{}">{}</span>', kind, value)
+        return safe_format('<span class="badge badge-{}">{}</span>', kind, value)
 
 
 class TextColumn(tables.Column):
@@ -189,7 +190,7 @@ class DeviceBackupColumn(tables.Column):
 
     def render(self, value):
         if value == MISSING_COPY:
-            return format_html(
+            return safe_format(
                 '<span class="age age-critical">{}</span>', "a destination never completed"
             )
         return backup_age(value)
@@ -207,16 +208,18 @@ class DestinationsColumn(tables.Column):
     def render(self, record):
         destinations = getattr(record, "destinations", [])
         if not destinations:
-            return format_html('<span class="muted">{}</span>', "no archive")
-        return format_html(
+            return safe_format('<span class="muted">{}</span>', "no archive")
+        return safe_format(
             '<ul class="destinations">{}</ul>',
-            format_html_join(
-                "",
-                "<li>{} {}</li>",
-                (
-                    (d["destination_name"] or "—", backup_age(d["last_completed_backup_date"]))
+            SafeString(
+                "".join(
+                    safe_format(
+                        "<li>{} {}</li>",
+                        d["destination_name"] or "—",
+                        backup_age(d["last_completed_backup_date"]),
+                    )
                     for d in destinations
-                ),
+                )
             ),
         )
 
@@ -236,4 +239,4 @@ class StoredColumn(tables.Column):
 
     def render(self, record):
         stored = sum(d["archive_bytes"] or 0 for d in getattr(record, "destinations", []))
-        return format_html('<span title="{} bytes">{}</span>', f"{stored:,}", bytes_human(stored))
+        return safe_format('<span title="{} bytes">{}</span>', f"{stored:,}", bytes_human(stored))

@@ -7,10 +7,14 @@ report query; they only draw. Sorting links are the table template's, drawn from
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import inspect
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from html import escape
 
 import django_tables2 as tables
+from django.utils.formats import localize
+from django.utils.safestring import SafeString, mark_safe
 
 from accounts.org_names import OrgNames
 from reports.dashboards.columns import (
@@ -73,6 +77,58 @@ class ReportTable(tables.Table):
                 sort = "descending" if self.descending else "ascending"
             url = self.links.sort(column.name, self.sort_key, self.descending)
             yield Header(column, url, sort)
+
+    def body_html(self) -> SafeString:
+        """The page's rows, drawn in one pass over the records.
+
+        django-tables2's own path (BoundRow.items and a template node per cell) took
+        1.8 s of a 1,000-row page's 2 s on the demo (bench/page_sizes.py): it resolves
+        each cell's accessor, attributes and render arguments again for every row. Here
+        they are worked out once per column and each cell is one call of the column's
+        render(), with django-tables2's rules kept: an empty value shows the column's
+        default, text is escaped, rows alternate even/odd."""
+        cells = [_CellDrawer(bound, self) for bound in self.columns]
+        rows = []
+        for counter, record in enumerate(self.data):
+            drawn = "".join(cell.draw(record) for cell in cells)
+            rows.append(f'<tr class="{"odd" if counter % 2 else "even"}">{drawn}</tr>')
+        return mark_safe("".join(rows))
+
+
+class _CellDrawer:
+    """One column's cells: its accessor, <td> attributes and render() arguments, once."""
+
+    def __init__(self, bound: tables.columns.BoundColumn, table: ReportTable):
+        if bound.link:
+            # Not drawn here: the columns make their own links (DeviceColumn).
+            raise TypeError(f"{bound.name}: linkify is not supported by body_html")
+        self.column = bound.column
+        self.accessor = bound.accessor
+        self.empty_values = self.column.empty_values
+        self.default = bound.default
+        self.opening = mark_safe(f"<td {bound.attrs['td'].as_html()}>")
+        accepted = inspect.signature(self.column.render).parameters
+        self.render: Callable = self.column.render
+        self.wants_value = "value" in accepted
+        self.wants_record = "record" in accepted
+        self.table = table if "table" in accepted else None
+
+    def draw(self, record) -> str:
+        value = self.accessor.resolve(record)
+        if value in self.empty_values:
+            content = self.default
+        else:
+            kwargs = {}
+            if self.wants_value:
+                kwargs["value"] = value
+            if self.wants_record:
+                kwargs["record"] = record
+            if self.table is not None:
+                kwargs["table"] = self.table
+            content = self.render(**kwargs)
+        if hasattr(content, "__html__"):
+            return f"{self.opening}{content.__html__()}</td>"
+        return f"{self.opening}{escape(str(localize(content)))}</td>"
 
 
 class BackupStatusTable(ReportTable):

@@ -106,5 +106,8 @@ class CriticalDevices(models.Model):
     device_ids = models.BinaryField()  # array("q") of device ids, ascending
     checked_at = models.DateTimeField()
 
+    class Meta:
+        verbose_name = "critical devices record"
+
     def __str__(self) -> str:
         return f"critical devices as of {self.checked_at}"

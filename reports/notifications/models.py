@@ -49,6 +49,7 @@ class SiteSwitch(models.Model):
 
     class Meta:
         verbose_name = "site-wide notification switch"
+        verbose_name_plural = "site-wide notification switches"
 
     def __str__(self) -> str:
         return "owner alerts on" if self.owner_alerts else "owner alerts off"

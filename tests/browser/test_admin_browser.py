@@ -1,0 +1,36 @@
+"""The admin's user list as a superuser sees it, in headless Chromium, as a screenshot
+in artifacts/screenshots/ (issue 27: the admin in the product's look)."""
+
+from __future__ import annotations
+
+import pytest
+
+from accounts.models import User
+from accounts.roles import ORG_MANAGERS
+from tests.factories import UserFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_superuser_sees_the_user_list(browser, showcase):
+    UserFactory(username="admin", is_superuser=True, is_staff=True, org=None)
+    browser.sign_in("admin")
+    browser.open("/admin/accounts/user/")
+    names = [th.text for th in browser.find_all("#result_list thead th")]
+    assert "Role" in names and "User UID" in names and "USERUID" not in names, names
+    assert "Org manager" in browser.find("#result_list").text
+    # Taken on the unchanged code (2a077a9) as ux-before-admin-users.png.
+    browser.screenshot("ux-after-admin-users")
+
+
+def test_a_superuser_gives_a_role_with_one_choice(browser, showcase):
+    UserFactory(username="admin", is_superuser=True, is_staff=True, org=None)
+    erin = User.objects.get(username="erin")
+    browser.sign_in("admin")
+    browser.open(f"/admin/accounts/user/{erin.pk}/change/")
+    choice = browser.find(f'input[name=role][value="{ORG_MANAGERS}"]')
+    browser.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", choice)
+    choice.click()
+    browser.screenshot("ux-after-admin-user-role")
+    browser.click("input[name=_save]")
+    assert list(erin.groups.values_list("name", flat=True)) == [ORG_MANAGERS]
