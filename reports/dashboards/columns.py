@@ -56,7 +56,7 @@ class HealthColumn(tables.Column):
 
     def render(self, value):
         health = health_of(value)
-        return format_html(
+        return safe_format(
             '<span class="badge badge-{}">{} {}</span>',
             health.value,
             health_symbol(health.value),

@@ -116,7 +116,7 @@ def backup_age(value: dt.datetime | None) -> SafeString | str:
     health = health_of(value)
     if value is None:
         return age(value)
-    return format_html(
+    return safe_format(
         "{}{}", age(value, f"age age-{health.value}"), HEALTH_MARKS.get(health.value, "")
     )
 
@@ -128,12 +128,12 @@ HEALTH_GLYPHS = {"ok": "✓", "warning": "!", "critical": "✕", "never": "○"}
 @register.filter
 def health_symbol(health) -> SafeString:
     """The health's glyph, hidden from screen readers: the word beside it is read."""
-    return format_html('<span aria-hidden="true">{}</span>', HEALTH_GLYPHS[str(health)])
+    return safe_format('<span aria-hidden="true">{}</span>', HEALTH_GLYPHS[str(health)])
 
 
 # After an age whose health is not OK: the glyph to see and the word to hear.
 HEALTH_MARKS = {
-    kind: format_html(
+    kind: safe_format(
         '<span class="health-mark health-mark-{}" title="{}">{}'
         '<span class="visually-hidden"> ({})</span></span>',
         kind,
