@@ -67,6 +67,19 @@ class QueryLinks:
         """The vendor's exact 34 columns, to feed a script written against it."""
         return self.url(export="csv", extraColumns=None, pgNum=None, pgSize=None)
 
+    def spreadsheet(self, fmt: str) -> str:
+        """What is on screen, every row, for a spreadsheet (reports.dashboards.spreadsheet)."""
+        query = self.query(export=None, extraColumns=None, pgNum=None, pgSize=None)
+        return f"{self.path}spreadsheet.{fmt}?{query.urlencode()}"
+
+    @property
+    def xlsx(self) -> str:
+        return self.spreadsheet("xlsx")
+
+    @property
+    def spreadsheet_csv(self) -> str:
+        return self.spreadsheet("csv")
+
     def api(self, page_size: int) -> str:
         """The same page in the JSON API (which ignores the dashboard-only parameters)."""
         query = self.query(export=None, extraColumns=None, pgSize=page_size)
