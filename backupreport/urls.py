@@ -13,6 +13,7 @@ urlpatterns = [
     path("data/", include("reports.refresh.urls")),
     path("history/", include("reports.history.urls")),
     path("notifications/", include("reports.notifications.urls")),
+    path("views/", include("reports.dashboards.saved.urls")),
     path("", include("reports.dashboards.urls")),
 ]
 if settings.BENCH_REFERENCE_PAGE:  # the benchmark's in-memory reference, never in production

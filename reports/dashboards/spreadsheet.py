@@ -93,14 +93,14 @@ def _csv_cell(value) -> str:
 DATE_HEADERS = ("Last connected", "Last backup", "Stalest backup", "Expires")
 
 
-def _headers(sheet: Sheet) -> list[str]:
+def display_headers(sheet: Sheet) -> list[str]:
     return [f"{h} (UTC)" if h in DATE_HEADERS else h for h in sheet.headers]
 
 
 def write_xlsx(sheet: Sheet, out) -> None:
     book = Workbook(write_only=True)
     page = book.create_sheet(sheet.title[:31])
-    page.append(_headers(sheet))
+    page.append(display_headers(sheet))
     for values in sheet.values():
         page.append([_naive_utc(v) for v in values])
     book.save(out)
@@ -110,7 +110,7 @@ def write_csv(sheet: Sheet, out) -> None:
     """UTF-8 with a byte-order mark, so that Excel reads non-ASCII names right."""
     text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="", write_through=True)
     writer = csv.writer(text)
-    writer.writerow(_headers(sheet))
+    writer.writerow(display_headers(sheet))
     for values in sheet.values():
         writer.writerow([_csv_cell(v) for v in values])
     text.flush()
@@ -122,7 +122,8 @@ WRITERS = {"xlsx": write_xlsx, "csv": write_csv}
 
 def spooled(sheet: Sheet, fmt: str):
     """The file, written and rewound: in memory while small, on disk past SPOOL_BYTES."""
-    out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
+    # Returned open: FileResponse or the caller closes it.
+    out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115
     WRITERS[fmt](sheet, out)
     out.seek(0)
     return out

@@ -1,0 +1,117 @@
+"""Subscriptions (spec section 15): a saved view emailed each period to each recipient,
+computed with that recipient's reach (accounts.roles), never with the sender's or the
+subscriber's.
+
+Each message goes through the send log (reports.notifications.sending.claim): claimed
+before it is composed, so a second sender, or a rerun after a crash, skips it; at most
+one message per recipient and period. The list goes as a CSV or XLSX attachment
+(reports.dashboards.spreadsheet, the dashboards' own export) or, past
+SUBSCRIPTION_ATTACHMENT_BYTES, as a signed link that expires.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import Q, QuerySet
+
+from accounts.roles import reach_of
+from reports.dashboards import figures, spreadsheet
+from reports.dashboards.filters import dashboard_query
+from reports.dashboards.paging import Summary
+from reports.dashboards.report_pages import REPORT_PAGES
+from reports.notifications.links import absolute, download_url
+from reports.notifications.models import Message, Subscription
+from reports.notifications.periods import due_since, period_key
+
+FIRST_ROWS = 10
+
+
+def unsubscribe_kind(subscription_id: int) -> str:
+    """The unsubscribe token's kind for one subscription (reports.notifications.views)."""
+    return f"{Message.Kind.SUBSCRIPTION}:{subscription_id}"
+
+
+def recipients_of(subscription: Subscription) -> QuerySet:
+    """The people named and everyone with a role named, active and with an address,
+    but those who unsubscribed; in a steady order."""
+    User = get_user_model()
+    named = Subscription.recipients.through.objects.filter(subscription=subscription)
+    roles = Subscription.recipient_roles.through.objects.filter(subscription=subscription)
+    in_role = User.groups.through.objects.filter(group__in=roles.values("group_id"))
+    gone = Subscription.unsubscribed.through.objects.filter(subscription=subscription)
+    return (
+        User.objects.filter(
+            Q(pk__in=named.values("user_id")) | Q(pk__in=in_role.values("user_id")),
+            is_active=True,
+        )
+        .exclude(email="")
+        .exclude(pk__in=gone.values("user_id"))
+        .order_by("pk")
+    )
+
+
+def message_key(subscription: Subscription, now) -> str:
+    return f"subscription {subscription.pk} {period_key(subscription.frequency, now)}"
+
+
+def is_due(subscription: Subscription, now) -> bool:
+    return now >= due_since(subscription.frequency, subscription.hour, now)
+
+
+@dataclass
+class Delivery:
+    """One recipient's copy: their counts, first rows, and the list or a link to it."""
+
+    subscription: Subscription
+    summary: Summary
+    headers: list[str]
+    first_rows: list[list]
+    link: str
+    file_name: str
+    attachment: bytes | None  # None: too large, see download_link
+    download_link: str | None
+
+    @property
+    def subject(self) -> str:
+        rows = self.summary.rows
+        more = "+" if self.summary.capped else ""
+        return f"{self.subscription.view.name}: {rows:,}{more} row{'s' if rows != 1 else ''}"
+
+
+def view_sheet(subscription: Subscription, recipient) -> tuple[spreadsheet.Sheet, object]:
+    """The view's sheet for this recipient, within their reach, and its report query.
+
+    Raises reports.query.InvalidParameters when the saved parameters no longer hold."""
+    view = subscription.view
+    params = view.query_dict
+    query = dashboard_query(params, recipient, reach_of(recipient))
+    return spreadsheet.sheet_of(REPORT_PAGES[view.report], query, params), query
+
+
+def delivery_for(subscription: Subscription, recipient, now) -> Delivery:
+    view = subscription.view
+    sheet, query = view_sheet(subscription, recipient)
+    fmt = subscription.format
+    first_rows = list(replace(sheet, rows=sheet.rows[:FIRST_ROWS]).values())
+    name = spreadsheet.file_name(view.report, view.query_dict, fmt, now)
+    attachment, link = None, None
+    with spreadsheet.spooled(sheet, fmt) as data:
+        size = data.seek(0, 2)
+        if size <= settings.SUBSCRIPTION_ATTACHMENT_BYTES:
+            data.seek(0)
+            attachment = data.read()
+        else:
+            link = download_url(subscription.pk, recipient.pk)
+    return Delivery(
+        subscription=subscription,
+        summary=figures.summary(REPORT_PAGES[view.report].report, query.rows),
+        headers=spreadsheet.display_headers(sheet),
+        first_rows=first_rows,
+        link=absolute(view.url),
+        file_name=name,
+        attachment=attachment,
+        download_link=link,
+    )
