@@ -26,9 +26,10 @@ from django.db.models import QuerySet
 from django.http import FileResponse, QueryDict
 from openpyxl import Workbook
 
+from accounts.roles import Reach
 from reports import clock
-from reports.dashboards.filters import DEVICES, one_row_per_device
-from reports.dashboards.report_pages import ReportPage
+from reports.dashboards.filters import DEVICES, dashboard_query, one_row_per_device
+from reports.dashboards.report_pages import REPORT_PAGES, ReportPage
 from reports.health import health_of, shown_date
 from reports.query import ReportQuery
 
@@ -73,6 +74,15 @@ def sheet_of(drawn: ReportPage, query: ReportQuery, params: QueryDict) -> Sheet:
         fields=tuple(str(c.accessor) for _, c in columns),
         rows=rows,
     )
+
+
+def report_sheet(slug: str, params: QueryDict, user, reach: Reach) -> tuple[Sheet, ReportQuery]:
+    """The sheet of a report page for this user and reach, and its query (for totals).
+
+    Raises KeyError for no such report, reports.query.InvalidParameters for bad ones."""
+    drawn = REPORT_PAGES[slug]
+    query = dashboard_query(params, user, reach)
+    return sheet_of(drawn, query, params), query
 
 
 def _naive_utc(value):

@@ -18,10 +18,9 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
 from accounts.roles import reach_of
+from reports.catalog import REPORTS
 from reports.dashboards import figures, spreadsheet
-from reports.dashboards.filters import dashboard_query
 from reports.dashboards.paging import Summary
-from reports.dashboards.report_pages import REPORT_PAGES
 from reports.notifications.links import absolute, download_url
 from reports.notifications.models import Message, Subscription
 from reports.notifications.periods import due_since, period_key
@@ -86,9 +85,7 @@ def view_sheet(subscription: Subscription, recipient) -> tuple[spreadsheet.Sheet
 
     Raises reports.query.InvalidParameters when the saved parameters no longer hold."""
     view = subscription.view
-    params = view.query_dict
-    query = dashboard_query(params, recipient, reach_of(recipient))
-    return spreadsheet.sheet_of(REPORT_PAGES[view.report], query, params), query
+    return spreadsheet.report_sheet(view.report, view.query_dict, recipient, reach_of(recipient))
 
 
 def delivery_for(subscription: Subscription, recipient, now) -> Delivery:
@@ -107,7 +104,7 @@ def delivery_for(subscription: Subscription, recipient, now) -> Delivery:
             link = download_url(subscription.pk, recipient.pk)
     return Delivery(
         subscription=subscription,
-        summary=figures.summary(REPORT_PAGES[view.report].report, query.rows),
+        summary=figures.summary(REPORTS[view.report], query.rows),
         headers=spreadsheet.display_headers(sheet),
         first_rows=first_rows,
         link=absolute(view.url),
