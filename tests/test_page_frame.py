@@ -48,6 +48,7 @@ NOT_PAGES = {
     "delete-saved-view",  # POST, then back to the list
     "end-subscription",  # POST, then back to the list
     "subscription-download",  # a file
+    "management-pdf",  # a file (reports.dashboards.management_pdf)
 }
 PAGES = {
     "overview",
