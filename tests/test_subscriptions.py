@@ -15,6 +15,7 @@ import time_machine
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.utils import timezone
+from pypdf import PdfReader
 
 from accounts.roles import ORG_MANAGERS
 from reports.dashboards.saved.models import SavedView
@@ -252,3 +253,17 @@ def test_the_send_log_is_in_the_admin(smtp_server, login, fleet):
     run()
     page = login("root").get("/admin/notifications/message/?kind=subscription")
     assert page.status_code == 200 and dave.email in page.content.decode()
+
+
+def test_the_management_pdf_attached_within_the_recipients_reach(smtp_server, fleet):
+    alice = fleet["users"]["alice"]
+    subscription = subscribe(make_view(alice), alice, users=[alice])
+    subscription.with_pdf = True
+    subscription.save()
+    run()
+    (received,) = smtp_server.received
+    parts = {part.get_content_type(): part for part in received.message.iter_attachments()}
+    assert set(parts) == {"text/csv", "application/pdf"}
+    reader = PdfReader(io.BytesIO(parts["application/pdf"].get_content()))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert "Backup overview and compliance" in text and "Americas" not in text

@@ -51,7 +51,7 @@ class SubscriptionForm(forms.ModelForm):
 
     class Meta:
         model = Subscription
-        fields = ["frequency", "hour", "format", "recipient_roles"]
+        fields = ["frequency", "hour", "format", "with_pdf", "recipient_roles"]
         labels = {"hour": "From hour (UTC)", "recipient_roles": "Send to everyone with a role"}
         widgets = {"recipient_roles": forms.CheckboxSelectMultiple}
 

@@ -141,6 +141,11 @@ class Subscription(models.Model):
         default=7, help_text="Hour of the day (UTC) from which it is sent, 0-23."
     )
     format = models.CharField(max_length=4, choices=Format.choices, default=Format.XLSX)
+    with_pdf = models.BooleanField(
+        "attach the management PDF",
+        default=False,
+        help_text="The overview and compliance by org as PDF, within the recipient's reach.",
+    )
     recipients = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
     recipient_roles = models.ManyToManyField("auth.Group", blank=True, related_name="+")
     unsubscribed = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")

@@ -19,7 +19,7 @@ from django.db.models import Q, QuerySet
 
 from accounts.roles import reach_of
 from reports.catalog import REPORTS
-from reports.dashboards import figures, spreadsheet
+from reports.dashboards import figures, management_pdf, spreadsheet
 from reports.dashboards.paging import Summary
 from reports.notifications.links import absolute, download_url
 from reports.notifications.models import Message, Subscription
@@ -72,6 +72,7 @@ class Delivery:
     file_name: str
     attachment: bytes | None  # None: too large, see download_link
     download_link: str | None
+    pdf: bytes | None = None  # the management PDF, when the subscription asks for it
 
     @property
     def subject(self) -> str:
@@ -102,7 +103,10 @@ def delivery_for(subscription: Subscription, recipient, now) -> Delivery:
             attachment = data.read()
         else:
             link = download_url(subscription.pk, recipient.pk)
+    reach = reach_of(recipient)
+    pdf = management_pdf.management_pdf(recipient, reach, now) if subscription.with_pdf else None
     return Delivery(
+        pdf=pdf,
         subscription=subscription,
         summary=figures.summary(REPORTS[view.report], query.rows),
         headers=spreadsheet.display_headers(sheet),
