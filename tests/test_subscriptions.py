@@ -267,3 +267,14 @@ def test_the_management_pdf_attached_within_the_recipients_reach(smtp_server, fl
     reader = PdfReader(io.BytesIO(parts["application/pdf"].get_content()))
     text = "\n".join(page.extract_text() for page in reader.pages)
     assert "Backup overview and compliance" in text and "Americas" not in text
+
+
+def test_past_the_row_limit_the_list_is_linked_without_being_written(smtp_server, fleet, settings):
+    settings.SUBSCRIPTION_ATTACHMENT_ROWS = 1
+    root = fleet["users"]["root"]
+    subscribe(make_view(root), root, users=[root])
+    run()
+    (received,) = smtp_server.received
+    assert list(received.message.iter_attachments()) == []
+    assert "/notifications/subscriptions/download/" in received.text
+    assert "DAVE-WIN" in received.text  # the first rows are still in the body

@@ -93,26 +93,33 @@ def delivery_for(subscription: Subscription, recipient, now) -> Delivery:
     view = subscription.view
     sheet, query = view_sheet(subscription, recipient)
     fmt = subscription.format
-    first_rows = list(replace(sheet, rows=sheet.rows[:FIRST_ROWS]).values())
-    name = spreadsheet.file_name(view.report, view.query_dict, fmt, now)
-    attachment, link = None, None
-    with spreadsheet.spooled(sheet, fmt) as data:
-        size = data.seek(0, 2)
-        if size <= settings.SUBSCRIPTION_ATTACHMENT_BYTES:
-            data.seek(0)
-            attachment = data.read()
-        else:
-            link = download_url(subscription.pk, recipient.pk)
+    summary = figures.summary(REPORTS[view.report], query.rows)
+    attachment = link = None
+    if too_many_rows(summary):  # no need to write it to know it will not fit
+        link = download_url(subscription.pk, recipient.pk)
+    else:
+        with spreadsheet.spooled(sheet, fmt) as data:
+            if data.seek(0, 2) <= settings.SUBSCRIPTION_ATTACHMENT_BYTES:
+                data.seek(0)
+                attachment = data.read()
+            else:
+                link = download_url(subscription.pk, recipient.pk)
     reach = reach_of(recipient)
     pdf = management_pdf.management_pdf(recipient, reach, now) if subscription.with_pdf else None
     return Delivery(
-        pdf=pdf,
         subscription=subscription,
-        summary=figures.summary(REPORTS[view.report], query.rows),
+        summary=summary,
         headers=spreadsheet.display_headers(sheet),
-        first_rows=first_rows,
+        first_rows=list(replace(sheet, rows=sheet.rows[:FIRST_ROWS]).values()),
         link=absolute(view.url),
-        file_name=name,
+        file_name=spreadsheet.file_name(view.report, view.query_dict, fmt, now),
         attachment=attachment,
         download_link=link,
+        pdf=pdf,
     )
+
+
+def too_many_rows(summary: Summary) -> bool:
+    """Past SUBSCRIPTION_ATTACHMENT_ROWS rows (or a count that stopped at its cap) the
+    list is linked, not attached: known from the count, before anything is written."""
+    return summary.capped or summary.rows > settings.SUBSCRIPTION_ATTACHMENT_ROWS
