@@ -115,6 +115,10 @@ def test_every_role_receives_its_reach_as_xlsx(smtp_server, fleet, name):
     assert "https://backup.example.com/reports/backup-status/?view=devices" in received.text
     for device in failing_seen_by(name):
         assert device in received.text and device in received.html
+    # The counts by health, as the attachment's Health column has them.
+    health = [row[-1] for row in rows[1:]]
+    for label in set(health):
+        assert f"{label}: {health.count(label)}" in received.text
 
 
 def test_exactly_once_per_period_even_after_a_crash(smtp_server, fleet):
@@ -269,7 +273,7 @@ def test_the_management_pdf_attached_within_the_recipients_reach(smtp_server, fl
     assert "Backup overview and compliance" in text and "Americas" not in text
 
 
-def test_past_the_row_limit_the_list_is_linked_without_being_written(smtp_server, fleet, settings):
+def test_past_the_row_limit_the_list_is_cut_short_and_linked(smtp_server, fleet, settings):
     settings.SUBSCRIPTION_ATTACHMENT_ROWS = 1
     root = fleet["users"]["root"]
     subscribe(make_view(root), root, users=[root])
@@ -277,4 +281,6 @@ def test_past_the_row_limit_the_list_is_linked_without_being_written(smtp_server
     (received,) = smtp_server.received
     assert list(received.message.iter_attachments()) == []
     assert "/notifications/subscriptions/download/" in received.text
-    assert "DAVE-WIN" in received.text  # the first rows are still in the body
+    assert "Rows: more than 1" in received.text and "1+ row" in received.subject
+    # The one row counted is in the body (never backed up sorts first: no date).
+    assert "ERIN-NEW" in received.text and "Never backed up: 1 (of the first 1)" in received.text

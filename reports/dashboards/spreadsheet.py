@@ -107,21 +107,48 @@ def display_headers(sheet: Sheet) -> list[str]:
     return [f"{h} (UTC)" if h in DATE_HEADERS else h for h in sheet.headers]
 
 
-def write_xlsx(sheet: Sheet, out) -> None:
+class Tally:
+    """A sheet's rows on their way to a writer, counted by health, the first few kept,
+    and cut short past `limit` rows (`overflowed`): a subscription learns all it says
+    of the list from the one query that writes it."""
+
+    def __init__(self, sheet: Sheet, *, keep: int = 0, limit: int | None = None):
+        self.sheet = sheet
+        self.keep = keep
+        self.limit = limit
+        self.rows = 0
+        self.by_health: dict[str, int] = {}
+        self.first: list[list] = []
+        self.overflowed = False
+
+    def __iter__(self) -> Iterator[list]:
+        for values in self.sheet.values():
+            if self.limit is not None and self.rows >= self.limit:
+                self.overflowed = True
+                return
+            self.rows += 1
+            self.by_health[values[-1]] = self.by_health.get(values[-1], 0) + 1
+            if len(self.first) < self.keep:
+                self.first.append(values)
+            yield values
+
+
+def write_xlsx(sheet: Sheet, out, rows=None) -> None:
+    """`rows`: the sheet's values as they come (a Tally); by default all of them."""
     book = Workbook(write_only=True)
     page = book.create_sheet(sheet.title[:31])
     page.append(display_headers(sheet))
-    for values in sheet.values():
+    for values in sheet.values() if rows is None else rows:
         page.append([_naive_utc(v) for v in values])
     book.save(out)
 
 
-def write_csv(sheet: Sheet, out) -> None:
+def write_csv(sheet: Sheet, out, rows=None) -> None:
     """UTF-8 with a byte-order mark, so that Excel reads non-ASCII names right."""
     text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="", write_through=True)
     writer = csv.writer(text)
     writer.writerow(display_headers(sheet))
-    for values in sheet.values():
+    for values in sheet.values() if rows is None else rows:
         writer.writerow([_csv_cell(v) for v in values])
     text.flush()
     text.detach()  # leave `out` open for the caller
@@ -130,11 +157,11 @@ def write_csv(sheet: Sheet, out) -> None:
 WRITERS = {"xlsx": write_xlsx, "csv": write_csv}
 
 
-def spooled(sheet: Sheet, fmt: str):
+def spooled(sheet: Sheet, fmt: str, rows=None):
     """The file, written and rewound: in memory while small, on disk past SPOOL_BYTES."""
     # Returned open: FileResponse or the caller closes it.
     out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115
-    WRITERS[fmt](sheet, out)
+    WRITERS[fmt](sheet, out, rows)
     out.seek(0)
     return out
 

@@ -11,16 +11,14 @@ SUBSCRIPTION_ATTACHMENT_BYTES, as a signed link that expires.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
 from accounts.roles import reach_of
-from reports.catalog import REPORTS
-from reports.dashboards import figures, management_pdf, spreadsheet
-from reports.dashboards.paging import Summary
+from reports.dashboards import management_pdf, spreadsheet
 from reports.notifications.links import absolute, download_url
 from reports.notifications.models import Message, Subscription
 from reports.notifications.periods import due_since, period_key
@@ -65,7 +63,9 @@ class Delivery:
     """One recipient's copy: their counts, first rows, and the list or a link to it."""
 
     subscription: Subscription
-    summary: Summary
+    rows: int  # in the list; with `more`, the limit it stopped at
+    more: bool
+    by_health: dict[str, int]  # of the rows counted
     headers: list[str]
     first_rows: list[list]
     link: str
@@ -76,9 +76,9 @@ class Delivery:
 
     @property
     def subject(self) -> str:
-        rows = self.summary.rows
-        more = "+" if self.summary.capped else ""
-        return f"{self.subscription.view.name}: {rows:,}{more} row{'s' if rows != 1 else ''}"
+        more = "+" if self.more else ""
+        plural = "s" if self.rows != 1 else ""
+        return f"{self.subscription.view.name}: {self.rows:,}{more} row{plural}"
 
 
 def view_sheet(subscription: Subscription, recipient) -> tuple[spreadsheet.Sheet, object]:
@@ -90,36 +90,33 @@ def view_sheet(subscription: Subscription, recipient) -> tuple[spreadsheet.Sheet
 
 
 def delivery_for(subscription: Subscription, recipient, now) -> Delivery:
+    """The list written once, in one query: counted, its first rows kept, and cut short
+    past SUBSCRIPTION_ATTACHMENT_ROWS, when a signed link goes instead of the file (as
+    past SUBSCRIPTION_ATTACHMENT_BYTES)."""
     view = subscription.view
-    sheet, query = view_sheet(subscription, recipient)
+    sheet, _ = view_sheet(subscription, recipient)
     fmt = subscription.format
-    summary = figures.summary(REPORTS[view.report], query.rows)
+    tally = spreadsheet.Tally(sheet, keep=FIRST_ROWS, limit=settings.SUBSCRIPTION_ATTACHMENT_ROWS)
     attachment = link = None
-    if too_many_rows(summary):  # no need to write it to know it will not fit
-        link = download_url(subscription.pk, recipient.pk)
-    else:
-        with spreadsheet.spooled(sheet, fmt) as data:
-            if data.seek(0, 2) <= settings.SUBSCRIPTION_ATTACHMENT_BYTES:
-                data.seek(0)
-                attachment = data.read()
-            else:
-                link = download_url(subscription.pk, recipient.pk)
+    with spreadsheet.spooled(sheet, fmt, tally) as data:
+        fits = data.seek(0, 2) <= settings.SUBSCRIPTION_ATTACHMENT_BYTES
+        if fits and not tally.overflowed:
+            data.seek(0)
+            attachment = data.read()
+        else:
+            link = download_url(subscription.pk, recipient.pk)
     reach = reach_of(recipient)
     pdf = management_pdf.management_pdf(recipient, reach, now) if subscription.with_pdf else None
     return Delivery(
         subscription=subscription,
-        summary=summary,
+        rows=tally.rows,
+        more=tally.overflowed,
+        by_health=tally.by_health,
         headers=spreadsheet.display_headers(sheet),
-        first_rows=list(replace(sheet, rows=sheet.rows[:FIRST_ROWS]).values()),
+        first_rows=tally.first,
         link=absolute(view.url),
         file_name=spreadsheet.file_name(view.report, view.query_dict, fmt, now),
         attachment=attachment,
         download_link=link,
         pdf=pdf,
     )
-
-
-def too_many_rows(summary: Summary) -> bool:
-    """Past SUBSCRIPTION_ATTACHMENT_ROWS rows (or a count that stopped at its cap) the
-    list is linked, not attached: known from the count, before anything is written."""
-    return summary.capped or summary.rows > settings.SUBSCRIPTION_ATTACHMENT_ROWS
