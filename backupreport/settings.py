@@ -416,8 +416,7 @@ EMAIL_HOST = EMAIL_HOST or "localhost"
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Backup Report <backup-report@localhost>")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # Subscriptions (reports.notifications.subscriptions): past this size (in bytes, or in
-# rows: a count capped at 10,000 is past it too) a list is not attached but linked,
-# signed, for this many days.
+# rows) a list is not attached but linked, signed, for this many days.
 SUBSCRIPTION_ATTACHMENT_BYTES = env_int("SUBSCRIPTION_ATTACHMENT_BYTES", 5 * 1024 * 1024)
 SUBSCRIPTION_ATTACHMENT_ROWS = env_int("SUBSCRIPTION_ATTACHMENT_ROWS", 10_000)
 SUBSCRIPTION_LINK_DAYS = env_int("SUBSCRIPTION_LINK_DAYS", 7)
