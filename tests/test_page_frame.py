@@ -48,7 +48,7 @@ NOT_PAGES = {
     "delete-saved-view",  # POST, then back to the list
     "end-subscription",  # POST, then back to the list
     "subscription-download",  # a file
-    "management-pdf",  # a file (reports.dashboards.management_pdf)
+    "management-pdf",  # a file (reports.dashboards.summary_pdf)
 }
 PAGES = {
     "overview",

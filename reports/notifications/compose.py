@@ -8,7 +8,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from reports.dashboards import management_pdf
+from reports.dashboards import summary_pdf
 from reports.dashboards.spreadsheet import CONTENT_TYPES
 from reports.notifications.links import absolute, unsubscribe_url
 from reports.notifications.models import Message
@@ -60,7 +60,7 @@ def subscription_email(user, delivery, kind: str) -> EmailMultiAlternatives:
         content_type = CONTENT_TYPES[delivery.subscription.format].split(";")[0]
         email.attach(delivery.file_name, delivery.attachment, content_type)
     if delivery.pdf is not None:
-        email.attach(management_pdf.file_name(), delivery.pdf, management_pdf.CONTENT_TYPE)
+        email.attach(summary_pdf.file_name(), delivery.pdf, summary_pdf.CONTENT_TYPE)
     return email
 
 

@@ -18,7 +18,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
 from accounts.roles import reach_of
-from reports.dashboards import management_pdf, spreadsheet
+from reports.dashboards import spreadsheet, summary_pdf
 from reports.notifications.links import absolute, download_url
 from reports.notifications.models import Message, Subscription
 from reports.notifications.periods import due_since, period_key
@@ -106,7 +106,7 @@ def delivery_for(subscription: Subscription, recipient, now) -> Delivery:
         else:
             link = download_url(subscription.pk, recipient.pk)
     reach = reach_of(recipient)
-    pdf = management_pdf.management_pdf(recipient, reach, now) if subscription.with_pdf else None
+    pdf = summary_pdf.management_pdf(recipient, reach, now) if subscription.with_pdf else None
     return Delivery(
         subscription=subscription,
         rows=tally.rows,
