@@ -96,6 +96,7 @@ def test_the_menu_lists_saved_views_and_the_owner_deletes(login, fleet):
     ("fields", "error"),
     [
         ({"page": "/admin/?x=1"}, "Only a report page"),
+        ({"page": "/reports/search/?srtDir=asc"}, "Search first"),
         ({"page": "/reports/backup-status/?health=purple"}, "health"),
         ({"name": "  "}, "This field is required"),
         ({"shared_usernames": "dave, nobody-here"}, "No such user: nobody-here"),

@@ -11,7 +11,7 @@ from django.http import QueryDict
 
 from accounts.named_users import named_users
 from accounts.roles import ROLE_GROUPS
-from reports.catalog import REPORTS
+from reports.catalog import REPORTS, SEARCH_PARAMETERS
 from reports.dashboards.filters import dashboard_query
 from reports.dashboards.saved.models import SavedView
 from reports.query import InvalidParameters
@@ -65,6 +65,8 @@ class SavedViewForm(forms.ModelForm):
         if report is None:
             raise forms.ValidationError("Only a report page can be saved as a view.")
         params = QueryDict(address.query)
+        if report.needs_search and not any(params.get(name) for name in SEARCH_PARAMETERS):
+            raise forms.ValidationError("Search first: a saved search needs what it looks for.")
         try:
             dashboard_query(params, self.owner)
         except InvalidParameters as invalid:
