@@ -7,6 +7,7 @@ recipient and period, one-click unsubscribe, the send log in the admin."""
 import csv
 import datetime as dt
 import io
+import threading
 from urllib.parse import urlsplit
 
 import openpyxl
@@ -14,6 +15,7 @@ import pytest
 import time_machine
 from django.contrib.auth.models import Group
 from django.core.management import call_command
+from django.db import connection, connections
 from django.utils import timezone
 from pypdf import PdfReader
 
@@ -284,3 +286,31 @@ def test_past_the_row_limit_the_list_is_cut_short_and_linked(smtp_server, fleet,
     assert "Rows: more than 1" in received.text and "1+ row" in received.subject
     # The one row counted is in the body (never backed up sorts first: no date).
     assert "ERIN-NEW" in received.text and "Never backed up: 1 (of the first 1)" in received.text
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="PostgreSQL only: the tests' in-memory SQLite refuses a second writer thread",
+)
+@pytest.mark.django_db(transaction=True)
+def test_two_senders_at_once_send_each_copy_once(smtp_server, fleet):
+    users = fleet["users"]
+    root = users["root"]
+    subscribe(make_view(root), root, roles=[ORG_MANAGERS], users=[root])
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def sender():
+        try:
+            barrier.wait()
+            outcomes.append(run())
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=sender) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(o.sent for o in outcomes) == 3 and sum(o.skipped for o in outcomes) == 3
+    assert smtp_server.addresses() == sorted(users[n].email for n in ("alice", "carol", "root"))
