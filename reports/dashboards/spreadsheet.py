@@ -7,9 +7,9 @@ health; the rows are the page's, every one of them, in its sort: one per device 
 per-device view, one per archive otherwise. The vendor's CSV (reports.export) is
 another thing and stays as it is.
 
-Memory stays flat whatever the row count: rows are read in chunks, openpyxl's
-write_only mode writes each row out as it comes, and the file is spooled to disk past
-SPOOL_BYTES, then streamed to the browser or attached.
+Memory stays flat whatever the row count: rows are read in chunks; the CSV is streamed
+as it is written; openpyxl's write_only mode writes each row out as it comes, and the
+XLSX is spooled to disk past SPOOL_BYTES, then streamed to the browser or attached.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
-from django.http import FileResponse, QueryDict
+from django.http import FileResponse, QueryDict, StreamingHttpResponse
 from openpyxl import Workbook
 
 from accounts.roles import Reach
@@ -40,6 +40,7 @@ CONTENT_TYPES = {
 }
 SPOOL_BYTES = 4 * 1024 * 1024
 CHUNK_ROWS = 2000
+CSV_BATCH = 500  # rows a chunk of the streamed CSV
 # Drawn from other rows (a device's destinations), not a value of the row itself.
 DRAWN_ONLY = ("destinations", "stored")
 # Not a filter: paging, sorting and the page's own switches stay out of the file name.
@@ -143,15 +144,30 @@ def write_xlsx(sheet: Sheet, out, rows=None) -> None:
     book.save(out)
 
 
-def write_csv(sheet: Sheet, out, rows=None) -> None:
-    """UTF-8 with a byte-order mark, so that Excel reads non-ASCII names right."""
-    text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="", write_through=True)
-    writer = csv.writer(text)
+def csv_chunks(sheet: Sheet, rows=None) -> Iterator[bytes]:
+    """The CSV in encoded chunks of CSV_BATCH rows: UTF-8 with a byte-order mark, so
+    that Excel reads non-ASCII names right."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
     writer.writerow(display_headers(sheet))
+    yield "\ufeff".encode() + buffer.getvalue().encode()
+    batch = 0
     for values in sheet.values() if rows is None else rows:
+        if batch == 0:
+            buffer.seek(0)
+            buffer.truncate()
         writer.writerow([_csv_cell(v) for v in values])
-    text.flush()
-    text.detach()  # leave `out` open for the caller
+        batch += 1
+        if batch == CSV_BATCH:
+            yield buffer.getvalue().encode()
+            batch = 0
+    if batch:
+        yield buffer.getvalue().encode()
+
+
+def write_csv(sheet: Sheet, out, rows=None) -> None:
+    for chunk in csv_chunks(sheet, rows):
+        out.write(chunk)
 
 
 WRITERS = {"xlsx": write_xlsx, "csv": write_csv}
@@ -179,9 +195,15 @@ def file_name(slug: str, params: QueryDict, fmt: str, now: dt.datetime | None = 
     return f"{slug}{middle}_{now:%Y-%m-%dT%H%MZ}.{fmt}"
 
 
-def response(sheet: Sheet, fmt: str, name: str) -> FileResponse:
-    answer = FileResponse(
-        spooled(sheet, fmt), as_attachment=True, filename=name, content_type=CONTENT_TYPES[fmt]
-    )
+def response(sheet: Sheet, fmt: str, name: str) -> StreamingHttpResponse:
+    """The CSV streamed as it is written; the XLSX (a zip, whose directory comes last)
+    spooled, then streamed from the file."""
+    if fmt == "csv":
+        answer = StreamingHttpResponse(csv_chunks(sheet), content_type=CONTENT_TYPES[fmt])
+        answer["Content-Disposition"] = f'attachment; filename="{name}"'
+    else:
+        answer = FileResponse(
+            spooled(sheet, fmt), as_attachment=True, filename=name, content_type=CONTENT_TYPES[fmt]
+        )
     answer["Cache-Control"] = "no-store"
     return answer
