@@ -6,7 +6,8 @@ Each message goes through the send log (reports.notifications.sending.claim): cl
 before it is composed, so a second sender, or a rerun after a crash, skips it; at most
 one message per recipient and period. The list goes as a CSV or XLSX attachment
 (reports.dashboards.spreadsheet, the dashboards' own export) or, past
-SUBSCRIPTION_ATTACHMENT_BYTES, as a signed link that expires.
+SUBSCRIPTION_ATTACHMENT_ROWS or SUBSCRIPTION_ATTACHMENT_BYTES, as a signed link that
+expires.
 """
 
 from __future__ import annotations
