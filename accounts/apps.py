@@ -11,6 +11,7 @@ SYSADMIN_APP_LABELS = (
     "reports",
     "axes",
     "notifications",
+    "saved_views",
     "integrations",
     "otp_totp",
 )

@@ -2,7 +2,7 @@
 one context processor, so that a new page cannot forget it.
 
 - the menu: the overview, the five reports (reports.catalog), compliance by org for a
-  reach with fleet figures, notifications, and the data page and the admin for system
+  reach with fleet figures, saved views, notifications, and the data page and the admin for system
   administrators; the item whose address holds the page's is marked current;
 - the user's role label (accounts.roles);
 - how old the data is (reports.refresh.data_age), which the overview shows.
@@ -56,6 +56,7 @@ class Frame:
         items += [(r.title, r.default_url, r.path) for r in REPORTS.values()]
         if self.reach.has_fleet:
             items.append(("Compliance", reverse("compliance"), reverse("compliance")))
+        items.append(("Saved views", reverse("saved-views"), reverse("saved-views")))
         items.append(("Notifications", reverse("notifications"), reverse("notifications")))
         if self.can_admin:
             items.append(("Data", reverse("data"), reverse("data")))

@@ -156,6 +156,7 @@ INSTALLED_APPS = [
     "reports.refresh",
     "reports.history",
     "reports.warming",
+    "reports.dashboards.saved",  # saved views (spec section 15)
     "reports.notifications",
     "reports.integrations",  # /metrics, webhooks
     "reports.demo",  # generate_demo_data
@@ -418,6 +419,11 @@ EMAIL_BACKEND = (
 EMAIL_HOST = EMAIL_HOST or "localhost"
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Backup Report <backup-report@localhost>")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Subscriptions (reports.notifications.subscriptions): past this size (in bytes, or in
+# rows) a list is not attached but linked, signed, for this many days.
+SUBSCRIPTION_ATTACHMENT_BYTES = env_int("SUBSCRIPTION_ATTACHMENT_BYTES", 5 * 1024 * 1024)
+SUBSCRIPTION_ATTACHMENT_ROWS = env_int("SUBSCRIPTION_ATTACHMENT_ROWS", 10_000)
+SUBSCRIPTION_LINK_DAYS = env_int("SUBSCRIPTION_LINK_DAYS", 7)
 
 # API tokens (accounts.tokens): how long a token from /api/v3/oauth/token or
 # /api/v3/auth/jwt lasts. The vendor's SDK asks for a new one when a token is refused.

@@ -24,6 +24,7 @@ urlpatterns = [
     path("data/", include("reports.refresh.urls")),
     path("history/", include("reports.history.urls")),
     path("notifications/", include("reports.notifications.urls")),
+    path("views/", include("reports.dashboards.saved.urls")),
     path("", include("reports.dashboards.urls")),
     # Browsers ask for /favicon.ico on pages without an icon link (the admin's): the
     # same static icon the page frame links, not a 404 in every log.

@@ -47,7 +47,7 @@ REFERENCE_PATH = "/bench/reference-page"
 RATIO_ROUNDS = 5  # section g's alternating rounds of the reference and the API
 NO_CACHE = {"Cache-Control": "no-cache"}  # the API computes the page afresh
 UNCACHED = tuple(f"{name}: {value}" for name, value in NO_CACHE.items())  # as wrk takes it
-ALL_SECTIONS = "abcdefghijkl"
+ALL_SECTIONS = "abcdefghijklm"
 REPORTS = ["backup-status", "disk-usage", "migration-plan", "cold-storage", "search"]
 
 
@@ -134,17 +134,17 @@ def worker_peak_memory_mb(master_pid: int) -> float:
     )
 
 
-def measure_digests(environment: dict[str, str]) -> dict:
-    """Section k in a process of its own (bench/digest_timings.py), so that its peak
-    memory is the sender's alone; the managers it makes for the orgs that had none are
-    removed after, so that every other section keeps measuring the same fleet."""
+def measure_digests(environment: dict[str, str], script: str = "digest_timings.py") -> dict:
+    """Section k (or m: script subscription_timings.py) in a process of its own, so that
+    its peak memory is the sender's alone; the managers it makes for the orgs that had
+    none are removed after, so that every other section keeps measuring the same fleet."""
     from digest_timings import PREFIX
 
     from accounts.models import User
 
     try:
         done = subprocess.run(
-            [sys.executable, str(ROOT / "bench" / "digest_timings.py")],
+            [sys.executable, str(ROOT / "bench" / script)],
             cwd=ROOT,
             env=environment,
             capture_output=True,
@@ -412,6 +412,10 @@ def main() -> int:
     if "k" in wanted:
         log("k. every org manager's digest, to a local SMTP sink")
         table.digests = measure_digests(environment)
+
+    if "m" in wanted:
+        log("m. every org manager's weekly stale-device subscription, to a local SMTP sink")
+        table.subscriptions = measure_digests(environment, "subscription_timings.py")
 
     text = table.markdown()
     out = args.out or ROOT / "bench" / "results" / f"{dt.date.today():%Y-%m-%d}.md"

@@ -10,6 +10,8 @@ import subprocess
 # The targets of the [scale] issue, per section, in milliseconds.
 TARGET_MS = {"a": 100, "b": 100, "c": 100, "e": 300, "h": 100, "j": 300, "l": 100}
 DIGESTS_TARGET_SECONDS = 600  # every manager's digest at 1,000,000 devices ([notify])
+SUBSCRIPTIONS_TARGET_SECONDS = 900  # every manager's weekly subscription (issue 31)
+SUBSCRIPTIONS_TARGET_MB = 300  # the sender's peak memory (issue 31)
 SNAPSHOT_TARGET_MS = 60_000  # the daily snapshot at 1,000,000 devices (the [history] issue)
 SECTIONS = {
     "a": "a. API first page (pgSize=100)",
@@ -23,6 +25,8 @@ SECTIONS = {
     " the first visit after new data",
     "l": "l. the Prometheus scrape, /metrics (the stored figures, by org down to"
     " METRICS_ORG_DEPTH)",
+    "m": "m. every org manager's weekly subscription of a stale-device view, sent to a local"
+    " SMTP sink",
 }
 
 
@@ -63,6 +67,7 @@ class Results:
         self.imports: list = []  # import_timings.ImportTiming
         self.first_import = None
         self.digests: dict = {}  # digest_timings.measure()
+        self.subscriptions: dict = {}  # subscription_timings.measure()
 
     def add(self, section: str, timing) -> None:
         self.timings[section].append(timing)
@@ -298,9 +303,30 @@ class Results:
             "",
         ]
 
+    def _subscriptions(self) -> list[str]:
+        lines = [f"### {SECTIONS['m']}", ""]
+        d = self.subscriptions
+        if not d:
+            return lines + ["not measured", ""]
+        in_time = d["elapsed_seconds"] <= SUBSCRIPTIONS_TARGET_SECONDS
+        small = d["peak_rss_mb"] < SUBSCRIPTIONS_TARGET_MB
+        return lines + [
+            f"- {d['sent']:,} subscription emails sent ({d['failed']:,} failed) to"
+            f" {d['managers']:,} org managers, each the stale devices of their reach as XLSX"
+            f" (or the signed link past the limit), in **{d['elapsed_seconds']:.1f} s**"
+            f" (target at most {SUBSCRIPTIONS_TARGET_SECONDS} s: {'yes' if in_time else '**no**'}),"
+            f" {d['elapsed_seconds'] / max(d['sent'], 1) * 1000:.0f} ms each",
+            f"- the sender's peak resident memory: **{d['peak_rss_mb']:.0f} MB** (target under"
+            f" {SUBSCRIPTIONS_TARGET_MB} MB: {'yes' if small else '**no**'})",
+            "- what is timed: bench/subscription_timings.py, `send_subscriptions` as"
+            " `send_notifications` runs it; the view, its send log and the managers it made"
+            " are removed after",
+            "",
+        ]
+
     def _sections_argument(self) -> str:
         wanted = self.args.sections
-        return "" if wanted == "abcdefghijk" else f" --sections {wanted}"
+        return "" if wanted == "abcdefghijklm" else f" --sections {wanted}"
 
     def markdown(self) -> str:
         s = self.sample
@@ -331,4 +357,5 @@ class Results:
         lines += self._section("j")
         lines += self._section("l")
         lines += self._digests()
+        lines += self._subscriptions()
         return "\n".join(lines)

@@ -11,6 +11,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts.models import User
 from reports.catalog import REPORTS
+from reports.dashboards.saved.models import SavedView
 from reports.models import ReportRow
 from reports.notifications.links import unsubscribe_token
 from reports.notifications.models import Message
@@ -43,6 +44,12 @@ NOT_PAGES = {
     "sso-saml-metadata",
     "metrics",  # Prometheus text, for a scraper
     "favicon",  # a redirect to the static icon
+    "spreadsheet",  # a file (reports.dashboards.spreadsheet)
+    "saved-view",  # a redirect to the report page
+    "delete-saved-view",  # POST, then back to the list
+    "end-subscription",  # POST, then back to the list
+    "subscription-download",  # a file
+    "management-pdf",  # a file (reports.dashboards.summary_pdf)
 }
 PAGES = {
     "overview",
@@ -52,6 +59,10 @@ PAGES = {
     "compliance",
     "notifications",
     "unsubscribe",
+    "saved-views",
+    "save-view",
+    "subscriptions",
+    "subscribe",
     "data",
     "upload",
     "sync",
@@ -88,7 +99,7 @@ def expected_menu(name: str) -> list[str]:
     menu = ["Overview", *REPORT_TITLES]
     if name in FLEET:
         menu.append("Compliance")
-    menu.append("Notifications")
+    menu += ["Saved views", "Notifications"]
     if name == "root":
         menu += ["Data", "Admin"]
     return menu
@@ -102,6 +113,7 @@ def pages(user: User, root: User) -> list[tuple[str, int, str | None]]:
     upload = Upload.objects.create(user=root, report_name="report.csv", state="invalid")
     sync = jobs.sync_from_vendor.enqueue(root.pk).id
     token = unsubscribe_token(user.pk, Message.Kind.DIGEST)
+    view = SavedView.objects.create(owner=user, name=f"{user}'s", report="search", query="user=x")
     reports = [(report.default_url, 200, report.title) for report in REPORTS.values()]
     return [
         ("/", 200, "Overview"),
@@ -112,6 +124,10 @@ def pages(user: User, root: User) -> list[tuple[str, int, str | None]]:
         ("/history/compliance/", 200 if fleet else 403, "Compliance" if fleet else None),
         ("/notifications/", 200, "Notifications"),
         (f"/notifications/unsubscribe/{token}/", 200, "Notifications"),
+        ("/views/", 200, "Saved views"),
+        ("/views/save/?from=/reports/search/%3Fuser%3Dx", 200, "Saved views"),
+        ("/notifications/subscriptions/", 200, "Notifications"),
+        (f"/notifications/subscriptions/new/{view.pk}/", 200, "Notifications"),
         ("/data/", 200 if admin else 404, "Data" if admin else None),
         (f"/data/uploads/{upload.pk}/", 200 if admin else 404, "Data" if admin else None),
         (f"/data/sync/{sync}/", 200 if admin else 404, "Data" if admin else None),

@@ -31,7 +31,15 @@ def sysadmin_codenames() -> set[str]:
 def expected_codenames() -> set[str]:
     return {
         f"{model._meta.app_label}.{action}_{model._meta.model_name}"
-        for label in ("accounts", "reports", "axes", "notifications", "integrations", "otp_totp")
+        for label in (
+            "accounts",
+            "reports",
+            "axes",
+            "notifications",
+            "saved_views",
+            "integrations",
+            "otp_totp",
+        )
         for model in apps.get_app_config(label).get_models()
         for action in ("view", "add", "change", "delete")
     } | {"refresh.view_run"}  # the run log is read-only (reports.refresh.apps)

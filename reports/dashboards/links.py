@@ -6,7 +6,10 @@ Empty parameters are dropped so that bookmarked URLs stay short; a link is never
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.http import QueryDict
+from django.urls import reverse
 
 from reports.dashboards.filters import DASHBOARD_PARAMETERS
 
@@ -66,6 +69,25 @@ class QueryLinks:
     def vendor_export(self) -> str:
         """The vendor's exact 34 columns, to feed a script written against it."""
         return self.url(export="csv", extraColumns=None, pgNum=None, pgSize=None)
+
+    def spreadsheet(self, fmt: str) -> str:
+        """What is on screen, every row, for a spreadsheet (reports.dashboards.spreadsheet)."""
+        query = self.query(export=None, extraColumns=None, pgNum=None, pgSize=None)
+        return f"{self.path}spreadsheet.{fmt}?{query.urlencode()}"
+
+    @property
+    def xlsx(self) -> str:
+        return self.spreadsheet("xlsx")
+
+    @property
+    def spreadsheet_csv(self) -> str:
+        return self.spreadsheet("csv")
+
+    @property
+    def save_view(self) -> str:
+        """The form that saves this page, its filters, sort and view, under a name."""
+        page = self.url(pgNum=None, export=None, extraColumns=None)
+        return f"{reverse('save-view')}?{urlencode({'from': page})}"
 
     def api(self, page_size: int) -> str:
         """The same page in the JSON API (which ignores the dashboard-only parameters)."""

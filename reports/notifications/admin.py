@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from reports.admin import ReadOnlyAdmin
-from reports.notifications.models import Message, Preference, SiteSwitch
+from reports.notifications.models import Message, Preference, SiteSwitch, Subscription
 
 
 @admin.register(SiteSwitch)
@@ -35,3 +35,14 @@ class MessageAdmin(ReadOnlyAdmin):
     date_hierarchy = "claimed_at"
     readonly_fields = [f.name for f in Message._meta.fields]
     show_full_result_count = False
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(admin.ModelAdmin):
+    """Saved views on a schedule; what each sent is in the send log (kind Subscription)."""
+
+    list_display = ["view", "frequency", "hour", "format", "created_by", "active"]
+    list_filter = ["frequency", "format", "active"]
+    search_fields = ["view__name", "created_by__username"]
+    raw_id_fields = ["view", "created_by", "recipients", "unsubscribed"]
+    filter_horizontal = ["recipient_roles"]

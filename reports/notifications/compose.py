@@ -8,6 +8,8 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from reports.dashboards import summary_pdf
+from reports.dashboards.spreadsheet import CONTENT_TYPES
 from reports.notifications.links import absolute, unsubscribe_url
 from reports.notifications.models import Message
 
@@ -46,6 +48,20 @@ def digest_subject(digest) -> str:
 
 def digest_email(user, digest) -> EmailMultiAlternatives:
     return _message(user, Message.Kind.DIGEST, digest_subject(digest), "digest", {"digest": digest})
+
+
+def subscription_email(user, delivery, kind: str) -> EmailMultiAlternatives:
+    """A saved view's copy for one recipient; `kind` names the subscription for the
+    unsubscribe link (reports.notifications.subscriptions.unsubscribe_kind)."""
+    context = {"delivery": delivery, "link_days": settings.SUBSCRIPTION_LINK_DAYS}
+    email = _message(user, kind, delivery.subject, "subscription", context)
+    if delivery.attachment is not None:
+        # The bare type: Django picks the charset of a text attachment itself.
+        content_type = CONTENT_TYPES[delivery.subscription.format].split(";")[0]
+        email.attach(delivery.file_name, delivery.attachment, content_type)
+    if delivery.pdf is not None:
+        email.attach(summary_pdf.file_name(), delivery.pdf, summary_pdf.CONTENT_TYPE)
+    return email
 
 
 def owner_alert_subject(device_name: str, health) -> str:

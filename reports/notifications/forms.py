@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 from django import forms
+from django.contrib.auth.models import Group
 
-from reports.notifications.models import Frequency, Preference
+from accounts.named_users import named_users
+from accounts.roles import ROLE_GROUPS
+from reports.notifications.models import Frequency, Preference, Subscription
 
 
 class PreferenceForm(forms.ModelForm):
@@ -33,3 +36,61 @@ class SiteSwitchForm(forms.Form):
         help_text="Off until you turn it on: owners are emailed once when a device enters "
         "warning or critical.",
     )
+
+
+class SubscriptionForm(forms.ModelForm):
+    """A saved view on a schedule. Anyone subscribes themselves; a system administrator
+    may instead name people and roles (each recipient gets their own reach)."""
+
+    recipient_usernames = forms.CharField(
+        required=False,
+        max_length=4000,
+        label="Send to people",
+        help_text="Usernames, separated by commas.",
+    )
+
+    class Meta:
+        model = Subscription
+        fields = ["frequency", "hour", "format", "with_pdf", "recipient_roles"]
+        labels = {"hour": "From hour (UTC)", "recipient_roles": "Send to everyone with a role"}
+        widgets = {"recipient_roles": forms.CheckboxSelectMultiple}
+
+    def __init__(self, *args, user, may_name_others: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.may_name_others = may_name_others
+        self.fields["hour"].widget = forms.NumberInput(attrs={"min": 0, "max": 23})
+        if may_name_others:
+            roles = self.fields["recipient_roles"]
+            roles.queryset = Group.objects.filter(name__in=ROLE_GROUPS.values()).order_by("name")
+            roles.required = False
+        else:
+            del self.fields["recipient_roles"]
+            del self.fields["recipient_usernames"]
+
+    def clean_hour(self) -> int:
+        hour = self.cleaned_data["hour"]
+        if hour is None or not 0 <= hour <= 23:
+            raise forms.ValidationError("The hour is a whole number from 0 to 23 (UTC).")
+        return hour
+
+    def clean_recipient_usernames(self) -> list:
+        return named_users(self.cleaned_data["recipient_usernames"])
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.may_name_others and not (
+            cleaned.get("recipient_roles") or cleaned.get("recipient_usernames")
+        ):
+            raise forms.ValidationError("Name at least one recipient: a person or a role.")
+        return cleaned
+
+    def save_for(self, view) -> Subscription:
+        subscription = super().save(commit=False)
+        subscription.view = view
+        subscription.created_by = self.user
+        subscription.save()
+        self.save_m2m()
+        people = self.cleaned_data["recipient_usernames"] if self.may_name_others else [self.user]
+        subscription.recipients.set(people)
+        return subscription

@@ -65,6 +65,7 @@ class Message(models.Model):
     class Kind(models.TextChoices):
         DIGEST = "digest", "Digest"
         OWNER_ALERT = "owner-alert", "Owner alert"
+        SUBSCRIPTION = "subscription", "Subscription"
 
     class State(models.TextChoices):
         SENDING = "sending", "Sending (not confirmed)"
@@ -76,7 +77,8 @@ class Message(models.Model):
     )
     kind = models.CharField(max_length=16, choices=Kind.choices)
     # A digest: its period ("weekly 2026-W49", "daily 2026-12-01"); an owner alert: the
-    # device, the episode (reports.notifications.alerts) and the state.
+    # device, the episode (reports.notifications.alerts) and the state; a subscription:
+    # its id and period ("subscription 7 monthly 2026-12").
     key = models.CharField(max_length=200)
     state = models.CharField(max_length=8, choices=State.choices, default=State.SENDING)
     address = models.CharField(max_length=254)
@@ -111,3 +113,53 @@ class AlertedDevice(models.Model):
 
     def __str__(self) -> str:
         return f"device {self.device_id}: {self.health or 'armed'} (episode {self.episode})"
+
+
+class Subscription(models.Model):
+    """A saved view emailed on a schedule (spec section 15) to its recipients, each
+    computed with their own reach (reports.notifications.subscriptions).
+
+    Recipients: the people and roles named, minus those who unsubscribed. Anyone may
+    subscribe themselves; only a system administrator may name others (the form)."""
+
+    class Frequency(models.TextChoices):
+        DAILY = "daily", "Daily"
+        WEEKLY = "weekly", "Weekly (Mondays)"
+        MONTHLY = "monthly", "Monthly (the 1st)"
+
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        XLSX = "xlsx", "Excel (XLSX)"
+
+    view = models.ForeignKey(
+        "saved_views.SavedView", on_delete=models.CASCADE, related_name="subscriptions"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    frequency = models.CharField(max_length=8, choices=Frequency.choices, default=Frequency.WEEKLY)
+    hour = models.PositiveSmallIntegerField(
+        default=7, help_text="Hour of the day (UTC) from which it is sent, 0-23."
+    )
+    format = models.CharField(max_length=4, choices=Format.choices, default=Format.XLSX)
+    with_pdf = models.BooleanField(
+        "attach the management PDF",
+        default=False,
+        help_text="The overview and compliance by org as PDF, within the recipient's reach.",
+    )
+    recipients = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    recipient_roles = models.ManyToManyField("auth.Group", blank=True, related_name="+")
+    unsubscribed = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(hour__gte=0, hour__lte=23), name="subscription_hour_of_day"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.view} ({self.get_frequency_display().lower()}, {self.hour:02d}:00 UTC)"

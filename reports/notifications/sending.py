@@ -1,4 +1,4 @@
-"""Sending what is due (spec section 10): claim in the send log, send, record.
+"""Sending what is due (spec sections 10 and 15): claim in the send log, send, record.
 
 Each message is claimed by committing its send-log row before it goes to the mail
 server (see reports.notifications.models): a second sender at the same moment, or a
@@ -20,11 +20,11 @@ from django.db.models import F
 
 from reports import clock
 from reports.health import shown_date
-from reports.notifications import alerts
-from reports.notifications.compose import digest_email, owner_alert_email
+from reports.notifications import alerts, subscriptions
+from reports.notifications.compose import digest_email, owner_alert_email, subscription_email
 from reports.notifications.digests import COUNTED, digest_of
 from reports.notifications.links import device_url
-from reports.notifications.models import Message
+from reports.notifications.models import Message, Subscription
 from reports.notifications.periods import period_key
 from reports.notifications.preferences import digest_recipients
 
@@ -89,7 +89,10 @@ class Sender:
         self.outcome = Outcome()
 
     def deliver(self, message: Message, email) -> None:
+        """Send `email` (or what a callable composes: its failure is the message's)."""
         try:
+            if callable(email):
+                email = email()
             # Opened here, the session outlives send_messages() (which closes only what
             # it opened itself): one SMTP conversation for the whole run.
             self.connection.open()
@@ -192,17 +195,54 @@ def send_owner_alerts(sender: Sender, *, dry_run: bool = False) -> None:
         sender.deliver(message, email)
 
 
+def send_subscriptions(sender: Sender, *, dry_run: bool = False) -> None:
+    """Each subscription due this period, to each recipient who has not had it: claimed
+    first (the list is the costly part, and a crash after the claim must not send it
+    twice), then composed with the recipient's reach, then sent."""
+    now = sender.now
+    due = Subscription.objects.filter(active=True).select_related("view").order_by("pk")
+    for subscription in due.iterator():
+        if not subscriptions.is_due(subscription, now):
+            continue
+        key = subscriptions.message_key(subscription, now)
+        done = set(
+            Message.objects.filter(kind=Message.Kind.SUBSCRIPTION, key=key)
+            .exclude(state=Message.State.FAILED)
+            .values_list("recipient_id", flat=True)
+        )
+        for user in subscriptions.recipients_of(subscription).iterator():
+            if user.pk in done:
+                sender.outcome.skipped += 1
+                continue
+            if dry_run:
+                sender.say(f"Would send to {user.email}: {subscription.view.name}")
+                continue
+            subject = subscription.view.name
+            message = claim(user, Message.Kind.SUBSCRIPTION, key, subject, now)
+            if message is None:
+                sender.outcome.skipped += 1
+                continue
+            sender.deliver(message, lambda s=subscription, u=user: _subscription_email(s, u, now))
+
+
+def _subscription_email(subscription, user, now):
+    delivery = subscriptions.delivery_for(subscription, user, now)
+    kind = subscriptions.unsubscribe_kind(subscription.pk)
+    return subscription_email(user, delivery, kind)
+
+
 def send_due(
     now: dt.datetime | None = None,
     *,
     dry_run: bool = False,
     say: Callable[[str], None] = lambda text: None,
 ) -> Outcome:
-    """Everything due now: the digests, then the owner alerts."""
+    """Everything due now: the digests, the owner alerts, then the subscriptions."""
     sender = Sender(now or clock.now(), say)
     try:
         send_digests(sender, dry_run=dry_run)
         send_owner_alerts(sender, dry_run=dry_run)
+        send_subscriptions(sender, dry_run=dry_run)
     finally:
         sender.close()
     return sender.outcome

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods
 from accounts.roles import is_system_administrator
 from reports.notifications.forms import PreferenceForm, SiteSwitchForm
 from reports.notifications.links import read_unsubscribe_token
-from reports.notifications.models import Frequency, Message, SiteSwitch
+from reports.notifications.models import Frequency, Message, SiteSwitch, Subscription
 from reports.notifications.preferences import gets_digests, preference_of
 
 
@@ -53,6 +53,18 @@ KIND_WORDS = {
 }
 
 
+def _subscription_of(kind: str) -> Subscription | None:
+    """The subscription an unsubscribe token names (subscriptions.unsubscribe_kind);
+    None for another kind; KeyError when it names one that was ended."""
+    prefix, _, number = kind.partition(":")
+    if prefix != Message.Kind.SUBSCRIPTION or not number.isascii() or not number.isdigit():
+        return None
+    subscription = Subscription.objects.select_related("view").filter(pk=int(number)).first()
+    if subscription is None:
+        raise KeyError(kind)
+    return subscription
+
+
 @csrf_exempt  # RFC 8058: the mail client's one-click POST carries no CSRF token
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
@@ -61,15 +73,19 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     try:
         user_id, kind = read_unsubscribe_token(token)
         user = get_user_model().objects.get(pk=user_id)
-        what = KIND_WORDS[kind]
+        subscription = _subscription_of(kind)
+        what = f'the saved view "{subscription.view.name}"' if subscription else KIND_WORDS[kind]
     except (signing.BadSignature, get_user_model().DoesNotExist, KeyError):
         return render(request, "notifications/unsubscribe_invalid.html", status=400)
     if request.method == "POST":
-        preference = preference_of(user)
-        if kind == Message.Kind.DIGEST:
-            preference.digest = Frequency.OFF
+        if subscription is not None:
+            subscription.unsubscribed.add(user)
         else:
-            preference.owner_alerts = False
-        preference.save()
+            preference = preference_of(user)
+            if kind == Message.Kind.DIGEST:
+                preference.digest = Frequency.OFF
+            else:
+                preference.owner_alerts = False
+            preference.save()
         return render(request, "notifications/unsubscribed.html", {"what": what})
     return render(request, "notifications/unsubscribe.html", {"what": what, "address": user.email})

@@ -1,0 +1,87 @@
+"""Saving a view: its name, whom it is shared with, and the report page it keeps (the
+page's own address, checked as the page checks it)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from django import forms
+from django.contrib.auth.models import Group
+from django.http import QueryDict
+
+from accounts.named_users import named_users
+from accounts.roles import ROLE_GROUPS
+from reports.catalog import REPORTS, SEARCH_PARAMETERS
+from reports.dashboards.filters import dashboard_query
+from reports.dashboards.saved.models import SavedView
+from reports.query import InvalidParameters
+
+# Never part of a saved view: where the viewer was, not what they asked.
+NOT_KEPT = ("pgNum", "export", "extraColumns")
+
+
+def kept_query(params: QueryDict) -> str:
+    query = params.copy()
+    for name in NOT_KEPT:
+        query.pop(name, None)
+    return query.urlencode()
+
+
+class SavedViewForm(forms.ModelForm):
+    page = forms.CharField(widget=forms.HiddenInput, max_length=4000)
+    shared_usernames = forms.CharField(
+        required=False,
+        max_length=2000,
+        label="Share with people",
+        help_text="Usernames, separated by commas. Each sees the view with their own reach.",
+    )
+
+    class Meta:
+        model = SavedView
+        fields = ["name", "shared_roles"]
+        labels = {"shared_roles": "Share with roles"}
+        widgets = {"shared_roles": forms.CheckboxSelectMultiple}
+
+    def __init__(self, *args, owner, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.owner = owner
+        roles = self.fields["shared_roles"]
+        roles.queryset = Group.objects.filter(name__in=ROLE_GROUPS.values()).order_by("name")
+        roles.required = False
+        roles.help_text = "Everyone with the role, each within their own reach."
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise forms.ValidationError("Give the view a name.")
+        if SavedView.objects.filter(owner=self.owner, name=name).exists():
+            raise forms.ValidationError(f'You already have a view named "{name}".')
+        return name
+
+    def clean_page(self) -> tuple[str, str]:
+        """(report slug, query) of the report page's address, or the reason it is not."""
+        address = urlsplit(self.cleaned_data["page"])
+        report = next((r for r in REPORTS.values() if r.path == address.path), None)
+        if report is None:
+            raise forms.ValidationError("Only a report page can be saved as a view.")
+        params = QueryDict(address.query)
+        if report.needs_search and not any(params.get(name) for name in SEARCH_PARAMETERS):
+            raise forms.ValidationError("Search first: a saved search needs what it looks for.")
+        try:
+            dashboard_query(params, self.owner)
+        except InvalidParameters as invalid:
+            wrong = "; ".join(f"{name}: {error}" for name, error in sorted(invalid.errors.items()))
+            raise forms.ValidationError(f"The report's parameters are wrong: {wrong}") from None
+        return report.slug, kept_query(params)
+
+    def clean_shared_usernames(self) -> list:
+        return named_users(self.cleaned_data["shared_usernames"])
+
+    def save(self, commit: bool = True) -> SavedView:
+        view = super().save(commit=False)
+        view.owner = self.owner
+        view.report, view.query = self.cleaned_data["page"]
+        view.save()
+        self.save_m2m()
+        view.shared_users.set(self.cleaned_data["shared_usernames"])
+        return view

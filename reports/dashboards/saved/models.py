@@ -1,0 +1,71 @@
+"""A saved view (spec section 15): a report page's parameters under a name.
+
+It holds a query, never rows: whoever opens it, or receives it by subscription, gets the
+report computed afresh with their own reach (accounts.roles), so sharing a view shares
+a question, not an answer, and never widens anyone's reach.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.db import models
+from django.db.models import Q, QuerySet
+from django.http import QueryDict
+
+from reports.catalog import REPORTS
+
+
+class SavedViewQuerySet(models.QuerySet):
+    def visible_to(self, user) -> QuerySet:
+        """Views the user owns or that are shared with them or one of their roles."""
+        if not user.is_authenticated:
+            return self.none()
+        shared = Q(shared_users=user) | Q(shared_roles__in=user.groups.all())
+        matching = self.filter(Q(owner=user) | shared).values("pk")
+        return self.filter(pk__in=matching)  # no duplicates from the joins
+
+
+class SavedView(models.Model):
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views"
+    )
+    name = models.CharField(max_length=100)
+    report = models.CharField(
+        max_length=40, choices=[(slug, r.title) for slug, r in REPORTS.items()]
+    )
+    # The report page's parameters, URL-encoded: filters, sort, view (the columns);
+    # never the page number.
+    query = models.TextField()
+    shared_users = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="+", verbose_name="shared with users"
+    )
+    shared_roles = models.ManyToManyField(
+        Group, blank=True, related_name="+", verbose_name="shared with roles"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    changed_at = models.DateTimeField(auto_now=True)
+
+    objects = SavedViewQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "name"], name="saved_view_name_per_owner")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def report_title(self) -> str:
+        return REPORTS[self.report].title
+
+    @property
+    def query_dict(self) -> QueryDict:
+        return QueryDict(self.query)
+
+    @property
+    def url(self) -> str:
+        """The report page with these parameters (relative: the site's own link)."""
+        return f"{REPORTS[self.report].path}?{self.query}"

@@ -1,0 +1,209 @@
+"""A report as it is on screen, for spreadsheets: XLSX (openpyxl) or CSV with a BOM.
+
+One module writes both, for the dashboards' buttons and for the subscriptions'
+attachments (reports.notifications.subscriptions). The columns are those of the page's
+table (reports.dashboards.tables) as values, not as drawn, then the device's backup
+health; the rows are the page's, every one of them, in its sort: one per device in the
+per-device view, one per archive otherwise. The vendor's CSV (reports.export) is
+another thing and stays as it is.
+
+Memory stays flat whatever the row count: rows are read in chunks; the CSV is streamed
+as it is written; openpyxl's write_only mode writes each row out as it comes, and the
+XLSX is spooled to disk past SPOOL_BYTES, then streamed to the browser or attached.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+from django.http import FileResponse, QueryDict, StreamingHttpResponse
+from openpyxl import Workbook
+
+from accounts.roles import Reach
+from reports import clock
+from reports.dashboards.filters import DEVICES, dashboard_query, one_row_per_device
+from reports.dashboards.report_pages import REPORT_PAGES, ReportPage
+from reports.health import health_of, shown_date
+from reports.query import ReportQuery
+
+FORMATS = ("xlsx", "csv")
+CONTENT_TYPES = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+}
+SPOOL_BYTES = 4 * 1024 * 1024
+CHUNK_ROWS = 2000
+CSV_BATCH = 500  # rows a chunk of the streamed CSV
+# Drawn from other rows (a device's destinations), not a value of the row itself.
+DRAWN_ONLY = ("destinations", "stored")
+# Not a filter: paging, sorting and the page's own switches stay out of the file name.
+UNNAMED = ("pgNum", "pgSize", "srtKey", "srtDir", "export", "extraColumns", "view")
+
+
+@dataclass(frozen=True)
+class Sheet:
+    title: str
+    headers: tuple[str, ...]
+    fields: tuple[str, ...]  # ReportRow fields, in the headers' order
+    rows: QuerySet  # filtered, sorted, within the viewer's reach
+
+    def values(self) -> Iterator[list]:
+        """Each row's cells, then its device's health."""
+        now = clock.now()
+        chunks = self.rows.values_list(*self.fields, "device_backup_date")
+        for *cells, health_date in chunks.iterator(chunk_size=CHUNK_ROWS):
+            shown = [shown_date(cell) if isinstance(cell, dt.datetime) else cell for cell in cells]
+            yield [*shown, health_of(health_date, now).label]
+
+
+def sheet_of(drawn: ReportPage, query: ReportQuery, params: QueryDict) -> Sheet:
+    """What the report page shows for these parameters, as a sheet."""
+    per_device = drawn.device_table is not None and query.params.get("view") == DEVICES
+    table = drawn.device_table if per_device else drawn.table
+    rows = one_row_per_device(query, params) if per_device else query.rows
+    columns = [(n, c) for n, c in table.base_columns.items() if n not in DRAWN_ONLY]
+    return Sheet(
+        title=drawn.report.title,
+        headers=(*(str(c.verbose_name) for _, c in columns), "Health"),
+        fields=tuple(str(c.accessor) for _, c in columns),
+        rows=rows,
+    )
+
+
+def report_sheet(slug: str, params: QueryDict, user, reach: Reach) -> tuple[Sheet, ReportQuery]:
+    """The sheet of a report page for this user and reach, and its query (for totals).
+
+    Raises KeyError for no such report, reports.query.InvalidParameters for bad ones."""
+    drawn = REPORT_PAGES[slug]
+    query = dashboard_query(params, user, reach)
+    return sheet_of(drawn, query, params), query
+
+
+def _naive_utc(value):
+    """XLSX has no time zones: dates are written in UTC, which the header says."""
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+    return value
+
+
+def _csv_cell(value) -> str:
+    if value is None:
+        return ""  # an empty cell, never "None" or "null"
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+    return str(value)
+
+
+DATE_HEADERS = ("Last connected", "Last backup", "Stalest backup", "Expires")
+
+
+def display_headers(sheet: Sheet) -> list[str]:
+    return [f"{h} (UTC)" if h in DATE_HEADERS else h for h in sheet.headers]
+
+
+class Tally:
+    """A sheet's rows on their way to a writer, counted by health, the first few kept,
+    and cut short past `limit` rows (`overflowed`): a subscription learns all it says
+    of the list from the one query that writes it."""
+
+    def __init__(self, sheet: Sheet, *, keep: int = 0, limit: int | None = None):
+        self.sheet = sheet
+        self.keep = keep
+        self.limit = limit
+        self.rows = 0
+        self.by_health: dict[str, int] = {}
+        self.first: list[list] = []
+        self.overflowed = False
+
+    def __iter__(self) -> Iterator[list]:
+        for values in self.sheet.values():
+            if self.limit is not None and self.rows >= self.limit:
+                self.overflowed = True
+                return
+            self.rows += 1
+            self.by_health[values[-1]] = self.by_health.get(values[-1], 0) + 1
+            if len(self.first) < self.keep:
+                self.first.append(values)
+            yield values
+
+
+def write_xlsx(sheet: Sheet, out, rows=None) -> None:
+    """`rows`: the sheet's values as they come (a Tally); by default all of them."""
+    book = Workbook(write_only=True)
+    page = book.create_sheet(sheet.title[:31])
+    page.append(display_headers(sheet))
+    for values in sheet.values() if rows is None else rows:
+        page.append([_naive_utc(v) for v in values])
+    book.save(out)
+
+
+def csv_chunks(sheet: Sheet, rows=None) -> Iterator[bytes]:
+    """The CSV in encoded chunks of CSV_BATCH rows: UTF-8 with a byte-order mark, so
+    that Excel reads non-ASCII names right."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(display_headers(sheet))
+    yield "\ufeff".encode() + buffer.getvalue().encode()
+    batch = 0
+    for values in sheet.values() if rows is None else rows:
+        if batch == 0:
+            buffer.seek(0)
+            buffer.truncate()
+        writer.writerow([_csv_cell(v) for v in values])
+        batch += 1
+        if batch == CSV_BATCH:
+            yield buffer.getvalue().encode()
+            batch = 0
+    if batch:
+        yield buffer.getvalue().encode()
+
+
+def write_csv(sheet: Sheet, out, rows=None) -> None:
+    for chunk in csv_chunks(sheet, rows):
+        out.write(chunk)
+
+
+WRITERS = {"xlsx": write_xlsx, "csv": write_csv}
+
+
+def spooled(sheet: Sheet, fmt: str, rows=None):
+    """The file, written and rewound: in memory while small, on disk past SPOOL_BYTES."""
+    # Returned open: FileResponse or the caller closes it.
+    out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115
+    WRITERS[fmt](sheet, out, rows)
+    out.seek(0)
+    return out
+
+
+def file_name(slug: str, params: QueryDict, fmt: str, now: dt.datetime | None = None) -> str:
+    """Says the report, its filters and when: backup-status_health-critical_2026-12-04T1315Z.csv"""
+    now = (now or clock.now()).astimezone(dt.UTC)
+    filters = [
+        f"{name}-{value}"
+        for name, value in sorted(params.items())
+        if name not in UNNAMED and value != ""
+    ]
+    words = "_".join(re.sub(r"[^A-Za-z0-9.-]+", "-", part).strip("-") for part in filters)
+    middle = f"_{words[:80].rstrip('-_')}" if words else ""
+    return f"{slug}{middle}_{now:%Y-%m-%dT%H%MZ}.{fmt}"
+
+
+def response(sheet: Sheet, fmt: str, name: str) -> StreamingHttpResponse:
+    """The CSV streamed as it is written; the XLSX (a zip, whose directory comes last)
+    spooled, then streamed from the file."""
+    if fmt == "csv":
+        answer = StreamingHttpResponse(csv_chunks(sheet), content_type=CONTENT_TYPES[fmt])
+        answer["Content-Disposition"] = f'attachment; filename="{name}"'
+    else:
+        answer = FileResponse(
+            spooled(sheet, fmt), as_attachment=True, filename=name, content_type=CONTENT_TYPES[fmt]
+        )
+    answer["Cache-Control"] = "no-store"
+    return answer

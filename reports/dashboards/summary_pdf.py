@@ -1,0 +1,53 @@
+"""The overview and compliance by org as one PDF, for management (spec section 15):
+the same figures and SVG charts as the pages (reports.dashboards.charts), for the
+viewer's reach, rendered by WeasyPrint (HTML and SVG to PDF, no browser; it needs
+Debian's pango). Downloaded from the overview, or attached to a subscription."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.http import QueryDict
+from django.template.loader import render_to_string
+from weasyprint import HTML
+
+from accounts.roles import Reach
+from reports import clock, health
+from reports.dashboards import figures
+from reports.dashboards.views.overview import _charts, _health_cards
+from reports.history.asking import compliance_asked
+from reports.models import ReportRow
+
+CONTENT_TYPE = "application/pdf"
+
+
+def management_context(user, reach: Reach, now: dt.datetime) -> dict:
+    overview = figures.overview(ReportRow.objects.visible_to(user)).at(now)
+    context = {
+        "overview": overview,
+        "as_of": now,
+        "health_cards": _health_cards(overview),
+        "warning_days": health.warning_days(),
+        "critical_days": health.critical_days(),
+        "target": settings.COMPLIANCE_TARGET_PERCENT,
+        "scope": reach.role_label,
+        "recipient": user,
+        **_charts(overview, reach),
+    }
+    if reach.has_fleet:  # compliance by org is for those who see more than their own
+        compliance, rows, _ = compliance_asked(reach, QueryDict())
+        context |= {"compliance": compliance, "compliance_rows": rows}
+    return context
+
+
+def management_pdf(user, reach: Reach, now: dt.datetime | None = None) -> bytes:
+    context = management_context(user, reach, now or clock.now())
+    html = render_to_string("reports/management.pdf.html", context)
+    # Links in the charts are the site's own: absolute in the PDF.
+    return HTML(string=html, base_url=settings.SITE_URL).write_pdf()
+
+
+def file_name(now: dt.datetime | None = None) -> str:
+    now = (now or clock.now()).astimezone(dt.UTC)
+    return f"backup-overview-and-compliance_{now:%Y-%m-%dT%H%MZ}.pdf"

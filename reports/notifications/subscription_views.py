@@ -1,0 +1,94 @@
+"""Subscriptions' pages: subscribing to a saved view, the list of one's subscriptions
+(every one for a system administrator), ending one, and the signed download of a list
+too large to attach. The send log is the admin's (Message, kind subscription)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core import signing
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.roles import is_system_administrator
+from reports.dashboards import spreadsheet
+from reports.dashboards.saved.models import SavedView
+from reports.notifications.forms import SubscriptionForm
+from reports.notifications.links import read_download_token
+from reports.notifications.models import Subscription
+from reports.notifications.subscriptions import recipients_of, view_sheet
+from reports.query import InvalidParameters
+
+
+def _manageable(user):
+    """The subscriptions this user may see and end: their own, or all for an admin."""
+    every = Subscription.objects.select_related("view", "created_by")
+    return every if is_system_administrator(user) else every.filter(created_by=user)
+
+
+@login_required
+@require_GET
+def subscriptions_page(request: HttpRequest) -> HttpResponse:
+    shown = _manageable(request.user).prefetch_related("recipients", "recipient_roles")
+    return render(request, "notifications/subscriptions.html", {"subscriptions": shown})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def subscribe(request: HttpRequest, view_id: int) -> HttpResponse:
+    view = get_object_or_404(SavedView.objects.visible_to(request.user), pk=view_id)
+    admin = is_system_administrator(request.user)
+    data = request.POST if request.method == "POST" else None
+    form = SubscriptionForm(data, user=request.user, may_name_others=admin)
+    if data is not None and form.is_valid():
+        subscription = form.save_for(view)
+        count = recipients_of(subscription).count()
+        messages.success(request, f'Subscribed: "{view.name}" to {count:,} recipient(s).')
+        return redirect("subscriptions")
+    status = 400 if data is not None else 200
+    context = {"form": form, "view": view, "admin": admin}
+    return render(request, "notifications/subscribe.html", context, status=status)
+
+
+@login_required
+@require_POST
+def end_subscription(request: HttpRequest, pk: int) -> HttpResponse:
+    subscription = _manageable(request.user).filter(pk=pk).first()
+    if subscription is None:
+        raise Http404("No such subscription of yours")
+    subscription.delete()
+    messages.success(request, f'Subscription to "{subscription.view.name}" ended.')
+    return redirect("subscriptions")
+
+
+@login_required
+@require_GET
+def subscription_download(request: HttpRequest, token: str) -> HttpResponse:
+    """The list of a message's link: for the recipient it was sent to only, computed
+    now with their reach, in the subscription's format."""
+    try:
+        subscription_id, user_id = read_download_token(token)
+    except signing.SignatureExpired:
+        return HttpResponse("This link has expired.\n", status=410, content_type="text/plain")
+    except signing.BadSignature:
+        return HttpResponse("This link is not valid.\n", status=400, content_type="text/plain")
+    if user_id != request.user.pk:
+        return HttpResponse(
+            "This link was sent to someone else: sign in as them.\n",
+            status=403,
+            content_type="text/plain",
+        )
+    subscription = Subscription.objects.select_related("view").filter(pk=subscription_id).first()
+    if subscription is None:
+        raise Http404("The subscription was ended")
+    try:
+        sheet, _ = view_sheet(subscription, request.user)
+    except InvalidParameters:
+        return HttpResponse(
+            "The saved view no longer holds.\n", status=400, content_type="text/plain"
+        )
+    view = subscription.view
+    fmt = subscription.format
+    name = spreadsheet.file_name(view.report, view.query_dict, fmt)
+    return spreadsheet.response(sheet, fmt, name)

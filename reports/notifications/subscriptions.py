@@ -1,0 +1,123 @@
+"""Subscriptions (spec section 15): a saved view emailed each period to each recipient,
+computed with that recipient's reach (accounts.roles), never with the sender's or the
+subscriber's.
+
+Each message goes through the send log (reports.notifications.sending.claim): claimed
+before it is composed, so a second sender, or a rerun after a crash, skips it; at most
+one message per recipient and period. The list goes as a CSV or XLSX attachment
+(reports.dashboards.spreadsheet, the dashboards' own export) or, past
+SUBSCRIPTION_ATTACHMENT_ROWS or SUBSCRIPTION_ATTACHMENT_BYTES, as a signed link that
+expires.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import Q, QuerySet
+
+from accounts.roles import reach_of
+from reports.dashboards import spreadsheet, summary_pdf
+from reports.notifications.links import absolute, download_url
+from reports.notifications.models import Message, Subscription
+from reports.notifications.periods import due_since, period_key
+
+FIRST_ROWS = 10
+
+
+def unsubscribe_kind(subscription_id: int) -> str:
+    """The unsubscribe token's kind for one subscription (reports.notifications.views)."""
+    return f"{Message.Kind.SUBSCRIPTION}:{subscription_id}"
+
+
+def recipients_of(subscription: Subscription) -> QuerySet:
+    """The people named and everyone with a role named, active and with an address,
+    but those who unsubscribed; in a steady order."""
+    User = get_user_model()
+    named = Subscription.recipients.through.objects.filter(subscription=subscription)
+    roles = Subscription.recipient_roles.through.objects.filter(subscription=subscription)
+    in_role = User.groups.through.objects.filter(group__in=roles.values("group_id"))
+    gone = Subscription.unsubscribed.through.objects.filter(subscription=subscription)
+    return (
+        User.objects.filter(
+            Q(pk__in=named.values("user_id")) | Q(pk__in=in_role.values("user_id")),
+            is_active=True,
+        )
+        .exclude(email="")
+        .exclude(pk__in=gone.values("user_id"))
+        .order_by("pk")
+    )
+
+
+def message_key(subscription: Subscription, now) -> str:
+    return f"subscription {subscription.pk} {period_key(subscription.frequency, now)}"
+
+
+def is_due(subscription: Subscription, now) -> bool:
+    return now >= due_since(subscription.frequency, subscription.hour, now)
+
+
+@dataclass
+class Delivery:
+    """One recipient's copy: their counts, first rows, and the list or a link to it."""
+
+    subscription: Subscription
+    rows: int  # in the list; with `more`, the limit it stopped at
+    more: bool
+    by_health: dict[str, int]  # of the rows counted
+    headers: list[str]
+    first_rows: list[list]
+    link: str
+    file_name: str
+    attachment: bytes | None  # None: too large, see download_link
+    download_link: str | None
+    pdf: bytes | None = None  # the management PDF, when the subscription asks for it
+
+    @property
+    def subject(self) -> str:
+        more = "+" if self.more else ""
+        plural = "s" if self.rows != 1 else ""
+        return f"{self.subscription.view.name}: {self.rows:,}{more} row{plural}"
+
+
+def view_sheet(subscription: Subscription, recipient) -> tuple[spreadsheet.Sheet, object]:
+    """The view's sheet for this recipient, within their reach, and its report query.
+
+    Raises reports.query.InvalidParameters when the saved parameters no longer hold."""
+    view = subscription.view
+    return spreadsheet.report_sheet(view.report, view.query_dict, recipient, reach_of(recipient))
+
+
+def delivery_for(subscription: Subscription, recipient, now) -> Delivery:
+    """The list written once, in one query: counted, its first rows kept, and cut short
+    past SUBSCRIPTION_ATTACHMENT_ROWS, when a signed link goes instead of the file (as
+    past SUBSCRIPTION_ATTACHMENT_BYTES)."""
+    view = subscription.view
+    sheet, _ = view_sheet(subscription, recipient)
+    fmt = subscription.format
+    tally = spreadsheet.Tally(sheet, keep=FIRST_ROWS, limit=settings.SUBSCRIPTION_ATTACHMENT_ROWS)
+    attachment = link = None
+    with spreadsheet.spooled(sheet, fmt, tally) as data:
+        fits = data.seek(0, 2) <= settings.SUBSCRIPTION_ATTACHMENT_BYTES
+        if fits and not tally.overflowed:
+            data.seek(0)
+            attachment = data.read()
+        else:
+            link = download_url(subscription.pk, recipient.pk)
+    reach = reach_of(recipient)
+    pdf = summary_pdf.management_pdf(recipient, reach, now) if subscription.with_pdf else None
+    return Delivery(
+        subscription=subscription,
+        rows=tally.rows,
+        more=tally.overflowed,
+        by_health=tally.by_health,
+        headers=spreadsheet.display_headers(sheet),
+        first_rows=tally.first,
+        link=absolute(view.url),
+        file_name=spreadsheet.file_name(view.report, view.query_dict, fmt, now),
+        attachment=attachment,
+        download_link=link,
+        pdf=pdf,
+    )

@@ -1,0 +1,60 @@
+"""The management PDF (spec section 15): the overview and compliance by org, opened with
+a PDF reader library (pypdf), holding the same counts as the overview page, for the
+viewer's reach (role matrix), with the charts drawn."""
+
+import io
+import re
+
+import pytest
+from pypdf import PdfReader
+
+from reports.history.snapshots import take
+
+ROLES = ["root", "alice", "carol", "dave", "sam"]
+CARD = re.compile(
+    r'<span class="stat-label">([^<]+)</span>\s*<span class="stat-value">([0-9,]+)</span>'
+)
+
+
+def pdf_text(response) -> str:
+    assert response["Content-Type"] == "application/pdf"
+    reader = PdfReader(io.BytesIO(response.content))
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+@pytest.mark.parametrize("name", ROLES)
+def test_the_pdf_holds_the_overview_pages_counts(login, fleet, name):
+    take()
+    client = login(name)
+    page = client.get("/").content.decode()
+    cards = CARD.findall(page)[:4]  # the four health cards; then storage's
+    assert [label for label, _ in cards] == ["OK", "Warning", "Critical", "Never backed up"]
+    response = client.get("/overview.pdf")
+    assert response.status_code == 200
+    assert re.fullmatch(
+        r'attachment; filename="backup-overview-and-compliance_\d{4}-\d\d-\d\dT\d{4}Z\.pdf"',
+        response["Content-Disposition"],
+    )
+    text = pdf_text(response)
+    assert "Backup overview and compliance" in text
+    active = re.search(r"([0-9,]+) active device", page).group(1)
+    assert f"Active devices: {active}" in text
+    flat = " ".join(text.split())
+    for label, count in cards:
+        assert f"{label} {count}" in flat, (label, count)
+    # The charts are drawn: their bars' labels are in the text.
+    assert "Active devices by OS" in text
+    # Compliance only for a reach with fleet figures, as on its page.
+    assert ("Compliance by org" in text) == (name in ("root", "alice", "carol"))
+
+
+def test_a_manager_sees_only_their_orgs_in_the_pdf(login, fleet):
+    take()
+    text = pdf_text(login("alice").get("/overview.pdf"))
+    assert "Accounting" in text
+    assert "Americas" not in text and "Engineering" not in text
+
+
+def test_anonymous_is_sent_to_sign_in(client, fleet):
+    response = client.get("/overview.pdf")
+    assert response.status_code == 302 and "/login" in response["Location"]

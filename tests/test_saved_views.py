@@ -1,0 +1,122 @@
+"""Saved views (spec section 15): a report page saved under a name, private or shared
+with people or roles, listed in the menu; opening one computes it with the viewer's own
+reach, so a shared view never widens anyone's reach (role matrix)."""
+
+import re
+
+import pytest
+from django.contrib.auth.models import Group
+from django.utils.http import urlencode
+
+from accounts.roles import ORG_MANAGERS
+from reports.dashboards.saved.models import SavedView
+from tests.personas import device_names_seen_by
+
+EVERY_ROW = "/reports/backup-status/?view=archives&srtDir=asc&pgNum=2"
+ROLES = ["root", "alice", "carol", "dave", "sam"]
+
+
+def device_links(html: str) -> set[str]:
+    return set(re.findall(r'<a class="device-link" href="/devices/[^"]+/">([^<]+)</a>', html))
+
+
+def save(client, page: str = EVERY_ROW, **fields):
+    data = {"page": page, "name": "Everything", "shared_usernames": ""} | fields
+    return client.post("/views/save/", data)
+
+
+def test_the_report_page_offers_to_save_itself_with_its_parameters(login):
+    client = login("alice")
+    html = client.get("/reports/disk-usage/?srtKey=archiveBytes&srtDir=desc&pgNum=1").content
+    link = re.search(r'href="(/views/save/\?[^"]+)">Save view', html.decode()).group(1)
+    form = client.get(link.replace("&amp;", "&")).content.decode()
+    assert "srtKey%3DarchiveBytes" in form or "srtKey=archiveBytes" in form
+
+
+def test_saving_keeps_filters_sort_and_view_not_the_page_number(login, fleet):
+    client = login("root")
+    response = save(client)
+    assert response.status_code == 302
+    view = SavedView.objects.get()
+    assert (view.owner, view.report) == (fleet["users"]["root"], "backup-status")
+    assert view.query == "view=archives&srtDir=asc"
+    assert response["Location"] == "/reports/backup-status/?view=archives&srtDir=asc"
+
+
+@pytest.mark.parametrize("name", ROLES)
+def test_a_view_shared_with_everyone_shows_each_viewer_only_their_reach(login, fleet, name):
+    root = login("root")
+    save(root, shared_roles=[g.pk for g in Group.objects.all()])
+    view = SavedView.objects.get()
+    view.shared_users.set(fleet["users"].values())  # sam is in no role
+    client = login(name)
+    opened = client.get(f"/views/{view.pk}/", follow=True)
+    assert opened.status_code == 200
+    assert device_links(opened.content.decode()) == device_names_seen_by(name)
+
+
+def test_a_managers_view_opened_by_another_manager_shows_the_openers_reach(login, fleet):
+    alice = login("alice")
+    save(alice, name="Mine", shared_roles=[Group.objects.get(name=ORG_MANAGERS).pk])
+    view = SavedView.objects.get()
+    carol = login("carol")
+    html = carol.get(f"/views/{view.pk}/", follow=True).content.decode()
+    assert device_links(html) == device_names_seen_by("carol")
+    assert not device_links(html) & device_names_seen_by("alice")
+
+
+def test_a_private_view_is_nobody_elses(login, fleet):
+    save(login("alice"), name="Private")
+    view = SavedView.objects.get()
+    for name in ("root", "carol", "dave", "sam"):
+        client = login(name)
+        assert client.get(f"/views/{view.pk}/").status_code == 404
+        assert ">Private</a>" not in client.get("/views/").content.decode()
+        assert client.post(f"/views/{view.pk}/delete/").status_code == 404
+    assert SavedView.objects.filter(pk=view.pk).exists()
+
+
+def test_shared_with_a_person_listed_for_them_only(login, fleet):
+    save(login("alice"), name="For dave", shared_usernames="dave")
+    assert ">For dave</a>" in login("dave").get("/views/").content.decode()
+    assert ">For dave</a>" not in login("sam").get("/views/").content.decode()
+
+
+def test_the_menu_lists_saved_views_and_the_owner_deletes(login, fleet):
+    client = login("dave")
+    save(client, name="Mine")
+    page = client.get("/views/").content.decode()
+    assert 'aria-current="page">Saved views</a>' in page and "Mine" in page
+    view = SavedView.objects.get()
+    assert client.post(f"/views/{view.pk}/delete/").status_code == 302
+    assert not SavedView.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("fields", "error"),
+    [
+        ({"page": "/admin/?x=1"}, "Only a report page"),
+        ({"page": "/reports/search/?srtDir=asc"}, "Search first"),
+        ({"page": "/reports/backup-status/?health=purple"}, "health"),
+        ({"name": "  "}, "This field is required"),
+        ({"shared_usernames": "dave, nobody-here"}, "No such user: nobody-here"),
+    ],
+)
+def test_bad_input_is_named_and_nothing_is_saved(login, fleet, fields, error):
+    response = save(login("alice"), **fields)
+    assert response.status_code == 400
+    assert error in response.content.decode()
+    assert not SavedView.objects.exists()
+
+
+def test_the_same_name_twice_is_refused(login, fleet):
+    client = login("alice")
+    save(client)
+    response = save(client)
+    assert response.status_code == 400 and "already have a view named" in response.content.decode()
+
+
+def test_anonymous_is_sent_to_sign_in(client, fleet):
+    for address in ("/views/", f"/views/save/?{urlencode({'from': EVERY_ROW})}", "/views/1/"):
+        response = client.get(address)
+        assert response.status_code == 302 and "/login" in response["Location"]

@@ -1,0 +1,123 @@
+"""The dashboards' spreadsheet exports (issue 27): what is on screen, every row, within
+reach, as XLSX (read back with openpyxl) and as CSV with a BOM and a health column;
+file names that say the report, the filter and the time; the vendor CSV untouched."""
+
+import csv
+import io
+import re
+
+import openpyxl
+import pytest
+from django.utils.http import urlencode
+
+from tests.personas import all_device_names, device_names_seen_by
+
+ROLES = ["root", "alice", "carol", "dave", "sam"]
+
+
+def export(client, slug: str, fmt: str, **params):
+    return client.get(f"/reports/{slug}/spreadsheet.{fmt}?{urlencode(params)}")
+
+
+def body(response) -> bytes:
+    return b"".join(response.streaming_content)
+
+
+def xlsx_rows(response) -> list[list]:
+    book = openpyxl.load_workbook(io.BytesIO(body(response)), read_only=True)
+    return [list(row) for row in book.active.iter_rows(values_only=True)]
+
+
+def csv_rows(response) -> list[list[str]]:
+    data = body(response)
+    assert data.startswith(b"\xef\xbb\xbf")  # the BOM Excel needs for UTF-8
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+
+
+@pytest.mark.parametrize("name", ROLES)
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_every_role_gets_exactly_its_reach(login, name, fmt):
+    client = login(name)
+    response = export(client, "backup-status", fmt, view="archives", srtDir="asc")
+    assert response.status_code == 200
+    rows = xlsx_rows(response) if fmt == "xlsx" else csv_rows(response)
+    header, data = rows[0], rows[1:]
+    assert header[0] == "Device" and header[-1] == "Health"
+    assert {row[0] for row in data} == device_names_seen_by(name)
+    if name == "root":
+        assert {row[0] for row in data} == all_device_names()
+
+
+def test_the_columns_and_health_are_those_on_screen(login, fleet):
+    client = login("root")
+    rows = xlsx_rows(export(client, "backup-status", "xlsx", view="devices", srtDir="asc"))
+    header = rows[0]
+    assert header == [
+        "Device",
+        "User",
+        "Org",
+        "OS",
+        "Last connected (UTC)",
+        "Stalest backup (UTC)",
+        "Alerts",
+        "Health",
+    ]
+    health = {row[0]: row[-1] for row in rows[1:]}
+    assert health["DAVE-WIN"] == "Warning"
+    assert health["SAM-OLD"] == "Critical"
+    assert health["ERIN-NEW"] == "Never backed up" or health["ERIN-NEW"].startswith("Never")
+
+
+def test_a_filter_narrows_the_file_and_sorts_it_as_the_page(login, fleet):
+    client = login("root")
+    response = export(
+        client,
+        "backup-status",
+        "csv",
+        view="devices",
+        health="failing",
+        srtKey="deviceName",
+        srtDir="desc",
+    )
+    names = [row[0] for row in csv_rows(response)[1:]]
+    assert names == sorted(names, reverse=True)
+    assert set(names) == {"DAVE-WIN", "SAM-OLD", "ERIN-NEW"}
+
+
+def test_non_ascii_names_and_empty_cells_survive(login, fleet):
+    client = login("root")
+    rows = csv_rows(export(client, "backup-status", "csv", view="devices", srtDir="asc"))
+    text = "\n".join(",".join(row) for row in rows)
+    assert "None" not in text and "null" not in text
+    users = xlsx_rows(export(client, "disk-usage", "xlsx", srtDir="asc"))
+    assert len(users) == len(csv_rows(export(client, "disk-usage", "csv", srtDir="asc")))
+
+
+def test_file_names_say_report_filter_and_time_and_differ(login, fleet):
+    client = login("root")
+    names = set()
+    for fmt in ("xlsx", "csv"):
+        response = export(client, "backup-status", fmt, health="critical", srtDir="asc")
+        disposition = response["Content-Disposition"]
+        name = re.search(r'filename="([^"]+)"', disposition).group(1)
+        assert re.fullmatch(
+            rf"backup-status_active-true_health-critical_\d{{4}}-\d\d-\d\dT\d{{4}}Z\.{fmt}", name
+        ) or re.fullmatch(rf"backup-status_health-critical_\d{{4}}-\d\d-\d\dT\d{{4}}Z\.{fmt}", name)
+        names.add(name)
+    assert len(names) == 2
+    page = client.get("/reports/disk-usage/?srtDir=asc").content.decode()
+    assert "spreadsheet.xlsx?" in page and "spreadsheet.csv?" in page
+
+
+def test_bad_input_is_named_never_a_500(login, fleet):
+    client = login("root")
+    response = export(client, "backup-status", "csv", health="purple")
+    assert response.status_code == 400 and b"health" in response.content
+    assert export(client, "backup-status", "pdf").status_code == 404
+    assert export(client, "no-such-report", "csv").status_code == 404
+    assert export(client, "search", "csv").status_code == 400
+
+
+def test_anonymous_is_sent_to_sign_in(client, fleet):
+    response = export(client, "backup-status", "xlsx", srtDir="asc")
+    assert response.status_code == 302 and "/login" in response["Location"]

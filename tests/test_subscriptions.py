@@ -1,0 +1,316 @@
+"""Subscriptions (spec section 15): a saved view emailed on a schedule over the real
+SMTP server of the suite (tests.smtp_support), each recipient with their own reach
+(fifty managers, each their own rows and nobody another's), the list attached (CSV read
+with the csv module, XLSX with openpyxl) or linked past a size limit, at most once per
+recipient and period, one-click unsubscribe, the send log in the admin."""
+
+import csv
+import datetime as dt
+import io
+import threading
+from urllib.parse import urlsplit
+
+import openpyxl
+import pytest
+import time_machine
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.db import connection, connections
+from django.utils import timezone
+from pypdf import PdfReader
+
+from accounts.roles import ORG_MANAGERS
+from reports.dashboards.saved.models import SavedView
+from reports.notifications.models import Message, Subscription
+from reports.notifications.periods import due_since
+from reports.notifications.sending import Sender, claim, send_subscriptions
+from reports.notifications.subscriptions import message_key
+from tests.factories import ArchiveFactory, DeviceFactory, OrgFactory, UserFactory
+from tests.personas import ago, device_names_seen_by
+
+FAILING = "view=devices&health=failing&srtKey=lastCompletedBackupDate&srtDir=asc"
+
+
+def make_view(owner, query: str = FAILING, name: str = "Not backing up") -> SavedView:
+    return SavedView.objects.create(owner=owner, name=name, report="backup-status", query=query)
+
+
+def subscribe(view, by, *, users=(), roles=(), fmt="csv", frequency="weekly") -> Subscription:
+    subscription = Subscription.objects.create(
+        view=view, created_by=by, frequency=frequency, hour=0, format=fmt
+    )
+    subscription.recipients.set(users)
+    subscription.recipient_roles.set(Group.objects.filter(name__in=roles))
+    return subscription
+
+
+def run(now=None):
+    sender = Sender(now or timezone.now(), lambda text: None)
+    try:
+        send_subscriptions(sender)
+    finally:
+        sender.close()
+    return sender.outcome
+
+
+def attachment(received) -> tuple[str, list[list]]:
+    """(file name, rows) of a message's one attachment, read with its own library."""
+    (part,) = list(received.message.iter_attachments())
+    name = part.get_filename()
+    if name.endswith(".xlsx"):
+        book = openpyxl.load_workbook(io.BytesIO(part.get_content()), read_only=True)
+        return name, [list(row) for row in book.active.iter_rows(values_only=True)]
+    data = part.get_payload(decode=True)
+    assert data.startswith(b"\xef\xbb\xbf")
+    return name, list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+
+
+def failing_seen_by(name: str) -> set[str]:
+    failing = {"DAVE-WIN", "SAM-OLD", "ERIN-NEW"} | {f"M{i:02d}-OLD" for i in range(50)}
+    return device_names_seen_by(name) & failing
+
+
+@pytest.fixture
+def fifty_managers(fleet, orgs):
+    """Fifty org managers, each of an org of their own under Acme with one stale device."""
+    role = Group.objects.get(name=ORG_MANAGERS)
+    managers = []
+    for i in range(50):
+        org = OrgFactory(org_uid=f"org-m{i:02d}", name=f"Region {i:02d}", parent=orgs["acme"])
+        manager = UserFactory(username=f"manager{i:02d}", org=org)
+        manager.groups.add(role)
+        device = DeviceFactory(user=manager, name=f"M{i:02d}-OLD")
+        ArchiveFactory(device=device, last_completed_backup_date=ago(days=40))
+        managers.append(manager)
+    return managers
+
+
+def test_fifty_managers_each_get_their_own_rows_and_nobody_anothers(
+    smtp_server, fleet, fifty_managers
+):
+    root = fleet["users"]["root"]
+    subscribe(make_view(root), root, roles=[ORG_MANAGERS])
+    outcome = run()
+    assert (outcome.sent, outcome.failed) == (52, 0)  # the fifty, alice and carol
+    for manager in [*fifty_managers, fleet["users"]["alice"], fleet["users"]["carol"]]:
+        (received,) = smtp_server.to(manager.email)
+        name, rows = attachment(received)
+        assert name.startswith("backup-status_health-failing_") and name.endswith(".csv")
+        assert rows[0][0] == "Device" and rows[0][-1] == "Health"
+        assert {row[0] for row in rows[1:]} == failing_seen_by(manager.username)
+        assert f"{len(rows) - 1:,} row" in received.subject
+    assert {r[0] for r in attachment(smtp_server.to("manager07@example.com")[0])[1][1:]} == {
+        "M07-OLD"
+    }
+
+
+@pytest.mark.parametrize("name", ["root", "alice", "carol", "dave", "sam"])
+def test_every_role_receives_its_reach_as_xlsx(smtp_server, fleet, name):
+    user = fleet["users"][name]
+    subscribe(make_view(user), user, users=[user], fmt="xlsx")
+    assert run().sent == 1
+    (received,) = smtp_server.received
+    file_name, rows = attachment(received)
+    assert file_name.endswith(".xlsx")
+    assert {row[0] for row in rows[1:]} == failing_seen_by(name)
+    # The counts and first rows in the body, a link to the view.
+    assert "https://backup.example.com/reports/backup-status/?view=devices" in received.text
+    for device in failing_seen_by(name):
+        assert device in received.text and device in received.html
+    # The counts by health, as the attachment's Health column has them.
+    health = [row[-1] for row in rows[1:]]
+    for label in set(health):
+        assert f"{label}: {health.count(label)}" in received.text
+
+
+def test_exactly_once_per_period_even_after_a_crash(smtp_server, fleet):
+    users = fleet["users"]
+    root = users["root"]
+    subscription = subscribe(make_view(root), root, users=[root, users["alice"], users["carol"]])
+    now = timezone.now()
+    # A sender that died after claiming alice's message: never sent again this period.
+    claim(users["alice"], Message.Kind.SUBSCRIPTION, message_key(subscription, now), "x", now)
+    first = run(now)
+    assert (first.sent, first.skipped) == (2, 1)
+    second = run(now)
+    assert (second.sent, second.skipped) == (0, 3)
+    assert smtp_server.addresses() == sorted([root.email, users["carol"].email])
+    # The next period, everyone again.
+    later = run(now + dt.timedelta(days=7))
+    assert later.sent == 3 and len(smtp_server.received) == 5
+
+
+def test_the_command_sends_subscriptions_with_the_digests(smtp_server, fleet):
+    dave = fleet["users"]["dave"]
+    subscribe(make_view(dave), dave, users=[dave])
+    call_command("send_notifications")
+    call_command("send_notifications")
+    assert len(smtp_server.to(dave.email)) == 1
+
+
+def test_one_click_unsubscribe_stops_only_that_subscription(smtp_server, fleet, client):
+    users = fleet["users"]
+    root = users["root"]
+    subscription = subscribe(make_view(root), root, roles=[ORG_MANAGERS])
+    other = subscribe(make_view(root, name="Other"), root, roles=[ORG_MANAGERS])
+    now = timezone.now()
+    run(now)
+    received = [r for r in smtp_server.to(users["alice"].email) if "Not backing up" in r.subject]
+    header = str(received[0].message["List-Unsubscribe"]).strip().strip("<>")
+    assert received[0].message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert client.get(urlsplit(header).path).status_code == 200  # asks, changes nothing
+    assert client.post(urlsplit(header).path).status_code == 200  # RFC 8058's one click
+    assert list(subscription.unsubscribed.all()) == [users["alice"]]
+    smtp_server.received.clear()
+    run(now + dt.timedelta(days=7))
+    assert [r.subject.split(":")[0] for r in smtp_server.to(users["alice"].email)] == ["Other"]
+    assert len(smtp_server.to(users["carol"].email)) == 2
+    assert not other.unsubscribed.exists()
+
+
+def test_past_the_size_limit_a_signed_link_for_the_recipient_only(
+    smtp_server, fleet, settings, login
+):
+    settings.SUBSCRIPTION_ATTACHMENT_BYTES = 10
+    alice = fleet["users"]["alice"]
+    subscribe(make_view(alice), alice, users=[alice], fmt="xlsx")
+    run()
+    (received,) = smtp_server.received
+    assert list(received.message.iter_attachments()) == []
+    link = next(w for w in received.text.split() if "/subscriptions/download/" in w)
+    path = urlsplit(link).path
+    assert login("carol").get(path).status_code == 403
+    response = login("alice").get(path)
+    assert response.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    names = {row[0] for row in book.active.iter_rows(min_row=2, values_only=True)}
+    assert names == failing_seen_by("alice")
+    with time_machine.travel(timezone.now() + dt.timedelta(days=8)):
+        assert login("alice").get(path).status_code == 410
+    assert login("alice").get(path[:-5] + "x/").status_code == 400
+
+
+def test_not_before_its_hour_and_on_the_periods_first_day():
+    monday = dt.datetime(2026, 11, 30, tzinfo=dt.UTC)
+    thursday = monday + dt.timedelta(days=3, hours=2)
+    assert due_since("weekly", 7, thursday) == monday + dt.timedelta(hours=7)
+    assert due_since("daily", 7, thursday) == thursday.replace(hour=7)
+    assert due_since("monthly", 7, thursday) == dt.datetime(2026, 12, 1, 7, tzinfo=dt.UTC)
+    assert due_since("monthly", 7, monday) == dt.datetime(2026, 11, 1, 7, tzinfo=dt.UTC)
+
+
+def test_a_subscription_not_yet_due_today_waits(smtp_server, fleet):
+    dave = fleet["users"]["dave"]
+    subscription = subscribe(make_view(dave), dave, users=[dave], frequency="daily")
+    now = timezone.now()
+    subscription.hour = 23
+    subscription.save()
+    run(now.replace(hour=22))
+    assert smtp_server.received == []
+    run(now.replace(hour=23))
+    assert len(smtp_server.received) == 1
+
+
+def test_subscribing_yourself_and_an_admin_naming_a_role(login, fleet):
+    users = fleet["users"]
+    view = make_view(users["root"], name="Shared")
+    view.shared_roles.set(Group.objects.all())
+    alice = login("alice")
+    form = {"frequency": "weekly", "hour": "7", "format": "csv", "recipient_usernames": "carol"}
+    assert alice.post(f"/notifications/subscriptions/new/{view.pk}/", form).status_code == 302
+    mine = Subscription.objects.get()
+    assert list(mine.recipients.all()) == [users["alice"]]  # a manager names nobody else
+    root = login("root")
+    form["recipient_roles"] = [Group.objects.get(name=ORG_MANAGERS).pk]
+    assert root.post(f"/notifications/subscriptions/new/{view.pk}/", form).status_code == 302
+    theirs = Subscription.objects.latest("pk")
+    assert list(theirs.recipients.all()) == [users["carol"]]
+    assert "Shared" in root.get("/notifications/subscriptions/").content.decode()
+    # Another's subscription: not listed, not ended by a manager.
+    assert login("carol").post(f"/notifications/subscriptions/{mine.pk}/end/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("form", "error"),
+    [
+        ({"hour": "24"}, "0 to 23"),
+        ({"hour": "seven"}, "whole number"),
+        ({"frequency": "hourly"}, "Select a valid choice"),
+        ({"format": "pdf"}, "Select a valid choice"),
+    ],
+)
+def test_bad_input_is_named_and_nothing_is_saved(login, fleet, form, error):
+    view = make_view(fleet["users"]["dave"])
+    data = {"frequency": "weekly", "hour": "7", "format": "csv"} | form
+    response = login("dave").post(f"/notifications/subscriptions/new/{view.pk}/", data)
+    assert response.status_code == 400 and error in response.content.decode()
+    assert not Subscription.objects.exists()
+
+
+def test_nobody_subscribes_to_a_view_they_cannot_see(login, fleet):
+    view = make_view(fleet["users"]["alice"])
+    for name in ("carol", "dave", "sam"):
+        assert login(name).get(f"/notifications/subscriptions/new/{view.pk}/").status_code == 404
+
+
+def test_the_send_log_is_in_the_admin(smtp_server, login, fleet):
+    dave = fleet["users"]["dave"]
+    subscribe(make_view(dave), dave, users=[dave])
+    run()
+    page = login("root").get("/admin/notifications/message/?kind=subscription")
+    assert page.status_code == 200 and dave.email in page.content.decode()
+
+
+def test_the_management_pdf_attached_within_the_recipients_reach(smtp_server, fleet):
+    alice = fleet["users"]["alice"]
+    subscription = subscribe(make_view(alice), alice, users=[alice])
+    subscription.with_pdf = True
+    subscription.save()
+    run()
+    (received,) = smtp_server.received
+    parts = {part.get_content_type(): part for part in received.message.iter_attachments()}
+    assert set(parts) == {"text/csv", "application/pdf"}
+    reader = PdfReader(io.BytesIO(parts["application/pdf"].get_content()))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert "Backup overview and compliance" in text and "Americas" not in text
+
+
+def test_past_the_row_limit_the_list_is_cut_short_and_linked(smtp_server, fleet, settings):
+    settings.SUBSCRIPTION_ATTACHMENT_ROWS = 1
+    root = fleet["users"]["root"]
+    subscribe(make_view(root), root, users=[root])
+    run()
+    (received,) = smtp_server.received
+    assert list(received.message.iter_attachments()) == []
+    assert "/notifications/subscriptions/download/" in received.text
+    assert "Rows: more than 1" in received.text and "1+ row" in received.subject
+    # The one row counted is in the body (never backed up sorts first: no date).
+    assert "ERIN-NEW" in received.text and "Never backed up: 1 (of the first 1)" in received.text
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="PostgreSQL only: the tests' in-memory SQLite refuses a second writer thread",
+)
+@pytest.mark.django_db(transaction=True)
+def test_two_senders_at_once_send_each_copy_once(smtp_server, fleet):
+    users = fleet["users"]
+    root = users["root"]
+    subscribe(make_view(root), root, roles=[ORG_MANAGERS], users=[root])
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def sender():
+        try:
+            barrier.wait()
+            outcomes.append(run())
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=sender) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(o.sent for o in outcomes) == 3 and sum(o.skipped for o in outcomes) == 3
+    assert smtp_server.addresses() == sorted(users[n].email for n in ("alice", "carol", "root"))
