@@ -116,12 +116,15 @@ def download_name(now: dt.datetime | None = None) -> str:
     return f"DeviceBackupReport-{now:%Y-%m-%d}.csv"
 
 
-def csv_response(rows: QuerySet, extra_columns: bool = False) -> StreamingHttpResponse:
+def csv_response(
+    rows: QuerySet, extra_columns: bool = False, name: str | None = None
+) -> StreamingHttpResponse:
     """Every row of this (visible, filtered, sorted) queryset, as a CSV download: the
-    vendor's 34 columns, and the three extension columns after them if asked for."""
+    vendor's 34 columns, and the three extension columns after them if asked for. The
+    API answers under the vendor's file name; a page names its report and filters."""
     response = StreamingHttpResponse(
         csv_chunks(rows, extra_columns), content_type="text/csv; charset=utf-8"
     )
-    response["Content-Disposition"] = f'attachment; filename="{download_name()}"'
+    response["Content-Disposition"] = f'attachment; filename="{name or download_name()}"'
     response["Cache-Control"] = "no-store"
     return response

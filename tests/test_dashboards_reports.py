@@ -144,7 +144,17 @@ def test_export_downloads_exactly_the_filtered_sorted_rows(login):
     response = client.get(export)
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
-    assert response["Content-Disposition"].startswith('attachment; filename="DeviceBackupReport-')
+    # The file says the report, its columns and filter, and the minute (UTC).
+    assert re.fullmatch(
+        r'attachment; filename="disk-usage_(extra|vendor)-columns_os-mac_'
+        r'\d{4}-\d\d-\d\dT\d{4}Z\.csv"',
+        response["Content-Disposition"],
+    )
+    names = {
+        client.get(href.replace("&amp;", "&"))["Content-Disposition"]
+        for href in re.findall(r'href="([^"]+export=[^"]+)"', page)
+    }
+    assert len(names) == len(re.findall(r'href="([^"]+export=[^"]+)"', page)) > 1
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
     expected = report_query(params, User.objects.get(username="alice")).rows
     assert [r["deviceUid"] for r in rows] == list(expected.values_list("device_uid", flat=True))

@@ -14,7 +14,7 @@ from accounts.org_names import OrgNames
 from accounts.roles import reach_of_request
 from reports import clock, health
 from reports.catalog import SEARCH_PARAMETERS
-from reports.dashboards import figures
+from reports.dashboards import figures, spreadsheet
 from reports.dashboards.chips import chips
 from reports.dashboards.filters import (
     ARCHIVES,
@@ -68,7 +68,10 @@ def report_page(request: HttpRequest, slug: str) -> HttpResponse:
         return render(request, drawn.template, context, status=400)
 
     if query.export == "csv":
-        return csv_response(query.rows, extra_columns=query.extra_columns)
+        # Named apart from the page's other exports, so a browser keeps every one.
+        columns = "extra-columns" if query.extra_columns else "vendor-columns"
+        name = spreadsheet.file_name(f"{slug}_{columns}", params, "csv")
+        return csv_response(query.rows, extra_columns=query.extra_columns, name=name)
     if params.get("pgSize"):
         page_size = query.page_size
     context["form"] = form = ReportForm(params, shown=drawn.fields, page_size=page_size)

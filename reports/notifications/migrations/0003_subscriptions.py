@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('auth', '0012_alter_user_first_name_max_length'),
-        ('notifications', '0001_notifications'),
+        ('notifications', '0002_plural_names'),
         ('saved_views', '0001_saved_views'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
