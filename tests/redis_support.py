@@ -1,4 +1,6 @@
-"""The Redis the scale-out tests share: 127.0.0.1:6379, database 15 (TEST_REDIS_URL).
+"""The Redis the scale-out tests share: 127.0.0.1:6379, database 15 (TEST_REDIS_URL); under
+pytest-xdist each worker its own database (15 for gw0, 14 for gw1, ...), because a test
+empties its database.
 
 `.ci/run` starts redis-server. Without one, the tests that need it skip with the command
 that starts it, or fail when the CI environment variable is set, so that CI cannot pass
@@ -11,7 +13,8 @@ import os
 
 import pytest
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+REDIS_URL = os.environ.get("TEST_REDIS_URL", f"redis://127.0.0.1:6379/{15 - _WORKER}")
 
 
 def _redis_missing() -> str | None:

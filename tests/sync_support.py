@@ -89,7 +89,7 @@ class SourceInstance:
             try:
                 requests.get(self.url + "/api/DeviceBackupReport", timeout=1)
                 return self
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not up, or slow to start
                 if self.server.poll() is not None or time.monotonic() > deadline:
                     raise AssertionError(
                         "the source did not start:\n" + (self.folder / "server.log").read_text()

@@ -173,7 +173,7 @@ def production_server(environment: dict[str, str]):
             try:
                 requests.get(base + "/api/schema.json", timeout=10)
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not up, or slow to start
                 assert process.poll() is None, "gunicorn did not start"
                 time.sleep(0.1)
         yield base

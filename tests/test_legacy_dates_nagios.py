@@ -87,7 +87,7 @@ def tls_server(cert: Path, key: Path):
                     f"https://127.0.0.1:{port}/api/schema.json", verify=str(cert), timeout=10
                 )
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not up, or slow to start
                 assert process.poll() is None, "gunicorn did not start"
                 time.sleep(0.1)
         yield f"127.0.0.1:{port}"

@@ -183,7 +183,8 @@ def serving(kind: str, database: Database, folder: Path):
             try:
                 requests.get(base + "/accounts/login/", timeout=5)
                 break
-            except requests.ConnectionError:
+            # A busy machine: the first page of a fresh server may take longer than 5 s.
+            except (requests.ConnectionError, requests.Timeout):
                 assert process.poll() is None and time.monotonic() < deadline, (
                     f"{kind} did not start:\n" + (folder / f"{kind}.log").read_text()
                 )

@@ -76,7 +76,7 @@ class Instance:
             try:
                 requests.get(self.url + "/accounts/login/", timeout=2)
                 return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not up, or slow to start
                 if self.process.poll() is not None or time.monotonic() > deadline:
                     raise AssertionError("make run did not start:\n" + self.log) from None
                 time.sleep(0.2)

@@ -21,8 +21,9 @@ import json
 import secrets
 import sys
 from pathlib import Path
+from socketserver import ThreadingMixIn
 from urllib.parse import parse_qs
-from wsgiref.simple_server import WSGIRequestHandler, make_server
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.config import IdPConfig
@@ -137,6 +138,13 @@ class IdentityProvider:
         return http_args["data"]
 
 
+class ThreadingServer(ThreadingMixIn, WSGIServer):
+    """A thread a connection: a browser's idle connection (Chromium opens one ahead of
+    need) would otherwise hold the one thread and every later sign-in would time out."""
+
+    daemon_threads = True
+
+
 class QuietHandler(WSGIRequestHandler):
     def log_message(self, *args) -> None:
         pass
@@ -146,7 +154,9 @@ def main() -> None:
     port, key, cert, sp_metadata, people = sys.argv[1:6]
     base = f"http://127.0.0.1:{port}"
     app = IdentityProvider(base, key, cert, sp_metadata, people)
-    with make_server("127.0.0.1", int(port), app, handler_class=QuietHandler) as server:
+    with make_server(
+        "127.0.0.1", int(port), app, server_class=ThreadingServer, handler_class=QuietHandler
+    ) as server:
         print(f"SAML IdP listening on {base}", flush=True)
         server.serve_forever()
 
