@@ -8,10 +8,7 @@ worker, and these views only queue them and read their state.
 
 from __future__ import annotations
 
-from functools import wraps
-
 from django.conf import settings
-from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -20,7 +17,7 @@ from django_tasks.exceptions import TaskResultDoesNotExist, TaskResultMismatch
 from django_tasks_db.models import DBTaskResult
 
 from accounts.models import User
-from accounts.roles import is_system_administrator
+from accounts.page_access import answers_json, system_administrators_only
 from reports.refresh import jobs
 from reports.refresh.forms import UploadForm
 from reports.refresh.models import Run, Upload
@@ -33,31 +30,6 @@ RECENT = 10
 QUEUED = {"stage": "queued", "label": LABELS["queued"], "percent": 0}
 SYNCING = {"stage": "sync", "label": "Syncing from the vendor", "percent": None}
 UNDER_WAY = (TaskResultStatus.READY, TaskResultStatus.RUNNING)
-
-
-def system_administrators_only(view):
-    """Signed-out callers are sent to sign in (a JSON view answers 401); anyone who is
-    not a system administrator finds nothing here (404)."""
-
-    @wraps(view)
-    def checked(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        wants_json = getattr(view, "answers_json", False)
-        if not request.user.is_authenticated:
-            if wants_json:
-                return JsonResponse({"error": "sign in as a system administrator"}, status=401)
-            return redirect_to_login(request.get_full_path())
-        if not is_system_administrator(request.user):
-            if wants_json:
-                return JsonResponse({"error": "not found"}, status=404)
-            raise Http404("No such page")
-        return view(request, *args, **kwargs)
-
-    return checked
-
-
-def answers_json(view):
-    view.answers_json = True
-    return view
 
 
 def _get_upload(upload_id) -> Upload:
