@@ -9,7 +9,7 @@ Roles written in bulk (accounts.bulk_roles) bypass the m2m signals and record th
 from __future__ import annotations
 
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
-from django.contrib.auth import get_user_model
+from django.contrib.auth import BACKEND_SESSION_KEY, get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db.models.signals import m2m_changed, post_delete, post_save
@@ -25,8 +25,13 @@ def signin_method(request, user=None) -> str:
     from accounts.api_clients import looks_like_client_id
     from accounts.callers import authorization
 
-    if user is not None and getattr(user, "backend", "") == backends.PATH:
-        return "sso"
+    session = getattr(request, "session", None)
+    if (
+        user is not None
+        and session is not None
+        and session.get(BACKEND_SESSION_KEY) == backends.PATH
+    ):
+        return "sso"  # the backend login() was given, which checks no password
     sent = authorization(request) if request is not None else None
     if sent is not None and sent[0] == "basic":
         from accounts.callers import basic_credentials
@@ -114,7 +119,7 @@ def on_admin_change(sender, instance: LogEntry, created: bool, **kwargs) -> None
         target=f"{instance.content_type.app_label}.{instance.content_type.model}"
         f" {instance.object_repr}",
         action=ADMIN_ACTIONS.get(instance.action_flag, str(instance.action_flag)),
-        object_id=instance.object_id,
+        object_id=str(instance.object_id),
         change=instance.get_change_message(),
     )
 
