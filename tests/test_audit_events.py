@@ -14,7 +14,6 @@ from axes.models import AccessAttempt
 from django.conf import settings
 from django.core.management import call_command
 from django.urls import reverse
-from django.utils import timezone
 
 from accounts.api_clients import ApiClient
 from accounts.audit import reads
