@@ -48,8 +48,8 @@ class Sender:
         else:
             family = socket.getaddrinfo(*address, type=socket.SOCK_DGRAM)[0][0]
             self.socket = socket.socket(family, socket.SOCK_DGRAM)
-            self.socket.settimeout(timeout)
             self.socket.connect(address)
+            self.socket.setblocking(False)  # a datagram never waits; a refusal is read back
 
     def send(self, message: bytes) -> None:
         if self.tcp:
@@ -133,3 +133,11 @@ def wake() -> None:
     if not _running.acquire(blocking=False):
         return  # the running thread sees _again and goes round once more
     threading.Thread(target=_forward_in_background, name="audit-forwarder", daemon=True).start()
+
+
+def wait_idle(timeout: float) -> bool:
+    """Whether the background forwarder (if any) finished within `timeout` seconds."""
+    if not _running.acquire(timeout=timeout):
+        return False
+    _running.release()
+    return True
