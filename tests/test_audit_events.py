@@ -254,7 +254,7 @@ def test_an_admin_change(client, personas):
             "ext_ref": "",
             "parent": org.parent_id,
             "status": "Active",
-        },  # fmt: skip
+        },
     )
     assert response.status_code == 302, response.content[:300]
     event = only("admin.change")

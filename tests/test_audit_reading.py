@@ -29,13 +29,18 @@ def log(personas):
     """Three events apart in time, actor and address; the personas' own role events too."""
     now = timezone.now()
     return [
-        audit.record("export.csv", actor=personas["carol"], target="DeviceBackupReport",
-                     rows=3, at=now - dt.timedelta(days=3)),
-        audit.record("signin.failed", actor="mallory", target="mallory",
-                     at=now - dt.timedelta(days=1)),
-        audit.record("upload.confirmed", actor=personas["sysadmin"], target="report.csv",
-                     at=now),
-    ]  # fmt: skip
+        audit.record(
+            "export.csv",
+            actor=personas["carol"],
+            target="DeviceBackupReport",
+            rows=3,
+            at=now - dt.timedelta(days=3),
+        ),
+        audit.record(
+            "signin.failed", actor="mallory", target="mallory", at=now - dt.timedelta(days=1)
+        ),
+        audit.record("upload.confirmed", actor=personas["sysadmin"], target="report.csv", at=now),
+    ]
 
 
 @pytest.fixture(autouse=True)
@@ -170,7 +175,7 @@ def test_the_resource_takes_the_filters(client, personas, log):
         ({"limit": "0"}, "limit"),
         ({"limit": "5000"}, "limit"),
         ({"since": "nope"}, "From (UTC day)"),
-    ],  # fmt: skip
+    ],
 )
 def test_a_bad_parameter_is_a_400_naming_it(client, personas, query, named):
     client.force_login(personas["sysadmin"])

@@ -107,8 +107,10 @@ def cef(text: str) -> tuple[list[str], dict[str, str]]:
     assert text.startswith("CEF:0|"), text
     fields = CEF_FIELD.split(text, maxsplit=7)
     assert len(fields) == 8, text
-    extensions = {key: value.replace("\\=", "=").replace("\\\\", "\\")
-                  for key, value in CEF_EXTENSION.findall(fields[7])}  # fmt: skip
+    extensions = {
+        key: value.replace("\\=", "=").replace("\\\\", "\\")
+        for key, value in CEF_EXTENSION.findall(fields[7])
+    }
     return fields[:7], extensions
 
 
@@ -137,8 +139,14 @@ def test_cef_over_tcp(receiver):
     line = parsed(message)
     assert line["pri"] == str(13 * 8 + 4)  # a warning
     header, extensions = cef(line["msg"])
-    assert header[1:7] == ["Backup Report", "Backup Report", "1", "signin.failed",
-                           "failed to sign in", "7"]  # fmt: skip
+    assert header[1:7] == [
+        "Backup Report",
+        "Backup Report",
+        "1",
+        "signin.failed",
+        "failed to sign in",
+        "7",
+    ]
     assert extensions["suser"] == "a=b|c\\d"
     assert extensions["act"] == "signin.failed" and extensions["cs2"] == event.hash
     assert extensions["externalId"] == str(event.pk)

@@ -30,7 +30,8 @@ KINDS = {
     "upload.previewed": "upload previewed",
     "upload.confirmed": "upload confirmed",
     "upload.refused": "upload refused",
-    "sync.started": "sync started (Sync now, or the command)",
+    "sync.now": "Sync now asked for in the browser",
+    "sync.started": "sync started (by Sync now, the command or a schedule)",
     "sync.finished": "sync finished",
     # Settings.
     "notifications.preferences": "notification settings changed",

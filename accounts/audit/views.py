@@ -24,8 +24,19 @@ from accounts.page_access import system_administrators_only
 from accounts.roles import is_system_administrator
 
 PAGE_SIZE = 100
-CSV_COLUMNS = ["id", "at", "kind", "actor", "actor_id", "target", "address", "user_agent",
-               "details", "hash", "previous_hash"]  # fmt: skip
+CSV_COLUMNS = [
+    "id",
+    "at",
+    "kind",
+    "actor",
+    "actor_id",
+    "target",
+    "address",
+    "user_agent",
+    "details",
+    "hash",
+    "previous_hash",
+]
 CURSOR_LIMIT, CURSOR_DEFAULT = 1000, 500
 
 
@@ -120,7 +131,7 @@ def events_resource(request: HttpRequest) -> HttpResponse:
                 "cursor": str(next_cursor),
                 "more": more,
             }
-        }  # fmt: skip
+        }
     )
 
 

@@ -16,6 +16,7 @@ from django_tasks import TaskResult, TaskResultStatus
 from django_tasks.exceptions import TaskResultDoesNotExist, TaskResultMismatch
 from django_tasks_db.models import DBTaskResult
 
+from accounts import audit
 from accounts.models import User
 from accounts.page_access import answers_json, system_administrators_only
 from reports.refresh import jobs
@@ -69,6 +70,8 @@ def upload_files(request: HttpRequest) -> HttpResponse:
     form = UploadForm(request.POST, request.FILES)
     upload = form.upload(request.user) if form.is_valid() else None
     if upload is None:
+        refused = [f"{name}: {error}" for name, errors in form.errors.items() for error in errors]
+        audit.record("upload.refused", request=request, errors=refused[:20])
         return _render_data_page(request, form, status=400)
     _discard_older_uploads(upload)
     result = jobs.check_upload.enqueue(str(upload.pk))
@@ -130,6 +133,13 @@ def confirm_upload(request: HttpRequest, upload_id) -> HttpResponse:
         state=Upload.State.APPLYING, worker="", removal_confirmed=confirmed
     )
     if claimed:
+        audit.record(
+            "upload.confirmed",
+            request=request,
+            target=upload.names,
+            rows=upload.records,
+            removal_confirmed=confirmed,
+        )
         result = jobs.apply_upload.enqueue(str(upload.pk))
         Upload.objects.filter(pk=upload.pk).update(task_id=str(result.id))
     return redirect("upload", upload_id=upload.pk)
@@ -208,6 +218,7 @@ def sync_now(request: HttpRequest) -> HttpResponse:
     task_id = _sync_under_way()
     if task_id is None:
         task_id = jobs.sync_from_vendor.enqueue(request.user.pk).id
+        audit.record("sync.now", request=request, target=vendor.url, task=str(task_id))
     return redirect("sync", task_id=task_id)
 
 
