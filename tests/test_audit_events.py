@@ -260,3 +260,14 @@ def test_an_admin_change(client, personas):
     event = only("admin.change")
     assert event.actor == "sysadmin" and event.target == "accounts.org Bookkeeping"
     assert event.details["action"] == "changed" and event.details["object_id"] == str(org.pk)
+
+
+def test_a_storage_rollup_export_counts_its_lines(client, personas):
+    client.force_login(personas["alice"])
+    response = client.get("/reports/disk-usage/by-user/", {"export": "csv"})
+    assert response.status_code == 200
+    assert not Event.objects.filter(kind="export.csv").exists()  # not before it has gone
+    lines = b"".join(response.streaming_content).decode().strip().splitlines()
+    export = only("export.csv")
+    assert (export.actor, export.target) == ("alice", "storage by user")
+    assert export.details["rows"] == len(lines) - 1 >= 2
