@@ -11,6 +11,7 @@ one that flushes after its hour was closed makes a second, later summary of that
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from django.utils import timezone
 from accounts.audit.models import ReadTally
 from accounts.audit.recording import client_address, record
 
+log = logging.getLogger(__name__)
 MAX_LISTED = 20  # resources and addresses named in one summary
 
 
@@ -75,7 +77,10 @@ class ReadCounter:
                 tally.addresses.add(client_address(request))
             due = self.clock() - self._flushed_at >= settings.AUDIT_READS_FLUSH_SECONDS
         if due:
-            self.flush()
+            try:
+                self.flush()
+            except Exception:  # a page is never refused for its tally; the counts are lost
+                log.exception("audit: API read counts could not be written")
 
     def forget(self) -> None:
         """Drop the counts not yet written (tests: nothing carried from one to the next)."""
