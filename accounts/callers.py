@@ -247,6 +247,7 @@ def bearer_checked(request: HttpRequest) -> Checked | None:
         return None
     bearer = tokens.verify(sent[1])
     if bearer is None:
+        audit.record("signin.failed", request=request, method="token")
         return None
     if bearer.client is not None:
         bearer.client.note_use()

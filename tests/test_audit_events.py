@@ -271,3 +271,14 @@ def test_a_storage_rollup_export_counts_its_lines(client, personas):
     export = only("export.csv")
     assert (export.actor, export.target) == ("alice", "storage by user")
     assert export.details["rows"] == len(lines) - 1 >= 2
+
+
+def test_a_wrong_bearer_token_is_a_failure_by_token(client, personas):
+    response = client.get(API, HTTP_AUTHORIZATION="Bearer not-a-token", **AGENT)
+    assert response.status_code == 401
+    event = only("signin.failed")
+    assert (event.actor, event.details, event.user_agent) == (
+        "",
+        {"method": "token"},
+        "audit-test/1.0",
+    )
