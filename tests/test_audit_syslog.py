@@ -6,6 +6,7 @@ and once, when it returns."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import socket
@@ -207,3 +208,35 @@ def test_a_bad_protocol_is_named(settings):
     settings.AUDIT_SYSLOG_HOST, settings.AUDIT_SYSLOG_PROTOCOL = "127.0.0.1", "sctp"
     with pytest.raises(ValueError, match="AUDIT_SYSLOG_PROTOCOL must be udp or tcp, not 'sctp'"):
         forwarding.Sender()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_syslog_that_hangs_never_holds_the_request(client, personas, settings):
+    """A receiver whose connection queue is full: connecting waits for the whole timeout,
+    on the forwarder's thread; the sign-in is answered long before."""
+    hanging = socket.socket()
+    hanging.bind(("127.0.0.1", 0))
+    hanging.listen(0)
+    port = hanging.getsockname()[1]
+    queued = []
+    for _ in range(5):  # fill its queue: the next connection waits, unanswered
+        waiting = socket.socket()
+        waiting.setblocking(False)
+        with contextlib.suppress(BlockingIOError):
+            waiting.connect(("127.0.0.1", port))
+        queued.append(waiting)
+    settings.AUDIT_SYSLOG_HOST, settings.AUDIT_SYSLOG_PORT = "127.0.0.1", port
+    settings.AUDIT_SYSLOG_PROTOCOL, settings.AUDIT_SYSLOG_TIMEOUT_SECONDS = "tcp", 15
+    try:
+        started = time.monotonic()
+        response = client.post(reverse("login"), {"username": "dave", "password": PASSWORD})
+        answered = time.monotonic() - started
+        assert response.status_code == 302
+        assert answered < 10, answered  # the forwarder is still waiting to connect
+        assert not forwarding.wait_idle(0)
+        assert forwarding.wait_idle(30)  # it gave up; the event waits in the database
+        assert Event.objects.filter(kind="signin.succeeded", actor="dave").exists()
+    finally:
+        for waiting in queued:
+            waiting.close()
+        hanging.close()
