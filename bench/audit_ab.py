@@ -30,6 +30,9 @@ def main() -> int:
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument(
+        "--control", action="store_true", help="both servers with the log off (A/A: the noise)"
+    )
     args = parser.parse_args()
     base = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "COV_"))} | {
         "DATABASE_URL": args.database_url,
@@ -38,15 +41,17 @@ def main() -> int:
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "0",
     }
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--verbosity=0"], cwd=ROOT, env=base, check=True
-    )
+    for command in (["migrate"], ["collectstatic", "--noinput"]):
+        subprocess.run(
+            [sys.executable, "manage.py", *command, "--verbosity=0"], cwd=ROOT, env=base, check=True
+        )
     path = api(**API_LOAD_PARAMS)
     servers, ports = {}, {}
     try:
         for state in ("1", "0"):
             ports[state] = free_port()
-            servers[state] = start_gunicorn(base | {"AUDIT_LOG": state}, ports[state])
+            audit_log = "0" if args.control else state
+            servers[state] = start_gunicorn(base | {"AUDIT_LOG": audit_log}, ports[state])
             run_wrk(ports[state], path, AUTHORIZATION, 10)  # warm-up: passwords, caches
         on, off = [], []
         for number in range(args.rounds):

@@ -22,8 +22,9 @@ from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 
+from accounts import lockout
 from accounts.audit.models import ReadTally
-from accounts.audit.recording import client_address, record
+from accounts.audit.recording import record
 
 log = logging.getLogger(__name__)
 MAX_LISTED = 20  # resources and addresses named in one summary
@@ -51,10 +52,12 @@ class ReadCounter:
         self.clock = clock
         self._lock = threading.Lock()
         self._counts: dict[tuple[int, str, str, dt.datetime], Count] = {}
-        self._flushed_at = clock()
+        self._flush_due = clock()  # the first read writes at once, and sets the next time
 
     def count(self, request: HttpRequest, resource: str) -> None:
-        """One API page read by the request's caller (request.user, request.api_client)."""
+        """One API page read by the request's caller (request.user, request.api_client):
+        on every API request, so a few dict operations and one setting read; the
+        database only when a flush is due."""
         if not settings.AUDIT_LOG:
             return
         now = timezone.now()
@@ -74,8 +77,8 @@ class ReadCounter:
             if len(tally.resources) < MAX_LISTED:
                 tally.resources.add(resource)
             if len(tally.addresses) < MAX_LISTED:
-                tally.addresses.add(client_address(request))
-            due = self.clock() - self._flushed_at >= settings.AUDIT_READS_FLUSH_SECONDS
+                tally.addresses.add(lockout.client_address(request) or "")
+            due = self.clock() >= self._flush_due
         if due:
             try:
                 self.flush()
@@ -91,7 +94,7 @@ class ReadCounter:
         """Add the counts kept in memory to the tallies; close the hours that are over."""
         with self._lock:
             counts, self._counts = self._counts, {}
-            self._flushed_at = self.clock()
+            self._flush_due = self.clock() + settings.AUDIT_READS_FLUSH_SECONDS
         with transaction.atomic():
             for (user_id, username, client_id, hour), tally in sorted(
                 counts.items(), key=lambda item: item[0][:3] + (item[0][3].isoformat(),)
