@@ -18,11 +18,29 @@ import signal
 import statistics
 import subprocess
 import sys
+from pathlib import Path
 
 from run import API_LOAD_PARAMS, ROOT, api, free_port, log, run_wrk, start_gunicorn
 
 PASSWORD = "bench-password-1"  # bench/fleet.py's, for bench-admin
 AUTHORIZATION = "Basic " + base64.b64encode(f"bench-admin:{PASSWORD}".encode()).decode()
+
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(master_pid: int) -> float:
+    """User and system CPU time of a gunicorn's workers so far: less sensitive than
+    requests a second to what else the machine runs."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == master_pid:  # ppid
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / TICK
 
 
 def main() -> int:
@@ -52,23 +70,30 @@ def main() -> int:
             ports[state] = free_port()
             audit_log = "0" if args.control else state
             servers[state] = start_gunicorn(base | {"AUDIT_LOG": audit_log}, ports[state])
-            run_wrk(ports[state], path, AUTHORIZATION, 10)  # warm-up: passwords, caches
-        on, off = [], []
+            run_wrk(ports[state], path, AUTHORIZATION, 20)  # warm-up: passwords, caches
+        rates: dict[str, list[float]] = {"1": [], "0": []}
+        costs: dict[str, list[float]] = {"1": [], "0": []}  # worker CPU ms a request
         for number in range(args.rounds):
             order = ("1", "0") if number % 2 == 0 else ("0", "1")
             for state in order:
+                before = cpu_seconds(servers[state].pid)
                 found = run_wrk(ports[state], path, AUTHORIZATION, args.seconds)
-                (on if state == "1" else off).append(float(found["rps"]))
+                spent = cpu_seconds(servers[state].pid) - before
+                rates[state].append(float(found["rps"]))
+                costs[state].append(spent * 1000 / int(found["requests"]))
                 log(
                     f"round {number + 1}, log {'on' if state == '1' else 'off'}: "
-                    f"{found['rps']} requests/s, p99 {found.get('99%')}, errors {found['errors']}"
+                    f"{found['rps']} requests/s, {costs[state][-1]:.3f} CPU ms a request, "
+                    f"p99 {found.get('99%')}, errors {found['errors']}"
                 )
-        ratios = [a / b for a, b in zip(on, off, strict=True)]
-        for label, figures in (("on", on), ("off", off)):
-            listed = " ".join(f"{x:.0f}" for x in figures)
-            print(f"{label}: {listed} requests/s, median {statistics.median(figures):.1f}")
-        listed = " ".join(f"{r:.3f}" for r in ratios)
-        print(f"on / off per round: {listed}; median {statistics.median(ratios):.3f}")
+        for name, figures, unit in (("rate", rates, "requests/s"), ("cost", costs, "CPU ms")):
+            for state, label in (("1", "on"), ("0", "off")):
+                listed = " ".join(f"{x:.3g}" for x in figures[state])
+                median = statistics.median(figures[state])
+                print(f"{name} {label}: {listed} {unit}, median {median:.4g}")
+            ratios = [a / b for a, b in zip(figures["1"], figures["0"], strict=True)]
+            listed = " ".join(f"{r:.3f}" for r in ratios)
+            print(f"{name} on / off per round: {listed}; median {statistics.median(ratios):.3f}")
     finally:
         for server in servers.values():
             os.killpg(server.pid, signal.SIGTERM)
