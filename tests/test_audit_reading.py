@@ -174,6 +174,7 @@ def test_the_resource_takes_the_filters(client, personas, log):
         ({"cursor": "x"}, "cursor"),
         ({"limit": "0"}, "limit"),
         ({"limit": "5000"}, "limit"),
+        ({"cursor": str(2**64)}, "cursor"),
         ({"since": "nope"}, "From (UTC day)"),
     ],
 )

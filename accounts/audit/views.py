@@ -38,6 +38,7 @@ CSV_COLUMNS = [
     "previous_hash",
 ]
 CURSOR_LIMIT, CURSOR_DEFAULT = 1000, 500
+LARGEST_ID = 2**63 - 1  # a bigint: a larger cursor is a 400, not the database's error
 
 
 def as_record(event: Event) -> dict:
@@ -111,7 +112,7 @@ def events_resource(request: HttpRequest) -> HttpResponse:
     if not is_system_administrator(caller[0]):
         return JsonResponse({"error": "not found"}, status=404)
     problems = []
-    cursor = _whole(request.GET.get("cursor", "0"), "cursor", 0, None, problems)
+    cursor = _whole(request.GET.get("cursor", "0"), "cursor", 0, LARGEST_ID, problems)
     limit = _whole(
         request.GET.get("limit", str(CURSOR_DEFAULT)), "limit", 1, CURSOR_LIMIT, problems
     )
