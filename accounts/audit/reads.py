@@ -52,7 +52,7 @@ class ReadCounter:
         self.clock = clock
         self._lock = threading.Lock()
         self._counts: dict[tuple[int, str, str, dt.datetime], Count] = {}
-        self._flush_due = clock()  # the first read writes at once, and sets the next time
+        self._flush_due: float | None = None  # set by the first read
 
     def count(self, request: HttpRequest, resource: str) -> None:
         """One API page read by the request's caller (request.user, request.api_client):
@@ -78,6 +78,8 @@ class ReadCounter:
                 tally.resources.add(resource)
             if len(tally.addresses) < MAX_LISTED:
                 tally.addresses.add(lockout.client_address(request) or "")
+            if self._flush_due is None:
+                self._flush_due = self.clock() + settings.AUDIT_READS_FLUSH_SECONDS
             due = self.clock() >= self._flush_due
         if due:
             try:
@@ -89,6 +91,7 @@ class ReadCounter:
         """Drop the counts not yet written (tests: nothing carried from one to the next)."""
         with self._lock:
             self._counts.clear()
+            self._flush_due = None
 
     def flush(self) -> None:
         """Add the counts kept in memory to the tallies; close the hours that are over."""
