@@ -7,6 +7,7 @@ admin's changes. Sign-ins carry the address as PROXY_COUNT defines it, and the a
 from __future__ import annotations
 
 import datetime as dt
+import json
 from io import StringIO
 
 import pytest
@@ -279,3 +280,16 @@ def test_a_wrong_bearer_token_is_a_failure_by_token(client, personas):
         {"method": "token"},
         "audit-test/1.0",
     )
+
+
+def test_a_bulk_user_listing_records_the_caller_and_its_rows(client, personas):
+    """The vendor's Go sample asks /api/User?pgSize=99999: every user of one's reach."""
+    response = client.get("/api/User", {"pgSize": "99999"}, **basic("carol"))
+    assert response.status_code == 200
+    listed = json.loads(b"".join(response.streaming_content))["data"]["users"]
+    event = only("api.listing")
+    assert (event.actor, event.target) == ("carol", "User")
+    assert event.details == {"rows": len(listed), "parameters": {"pgSize": "99999"}}
+    assert len(listed) >= 2
+    client.get("/api/User", {"pgSize": "100"}, **basic("carol"))
+    assert Event.objects.filter(kind="api.listing").count() == 1  # a page: only counted

@@ -26,6 +26,7 @@ KINDS = {
     "export.csv": "CSV export",
     "export.xlsx": "XLSX export",
     "api.reads": "API page reads, summarised per caller and hour",
+    "api.listing": "a vendor resource listed in bulk (one page of thousands of rows)",
     # Data (spec section 8).
     "upload.previewed": "upload previewed",
     "upload.confirmed": "upload confirmed",
