@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import bulk_roles
+from accounts import audit, bulk_roles
 from accounts.admin_roles import ROLE_GROUP_NAMES, ROLES, RoleChangeForm, role_label, role_of
 from accounts.api_clients import ApiClient
 from accounts.invitations import send_invitations
@@ -214,7 +214,8 @@ class UserAdmin(DjangoUserAdmin):
 
     def _give_role(self, request, queryset, group_name: str) -> None:
         self._refuse_unmanageable(request, queryset)
-        bulk_roles.give(group_name, queryset.values_list("pk", flat=True))
+        with audit.via("by hand, in bulk"):
+            bulk_roles.give(group_name, queryset.values_list("pk", flat=True))
         count = queryset.count()
         note = ""
         if group_name == ORG_MANAGERS:
@@ -365,7 +366,10 @@ class ApiClientAdmin(admin.ModelAdmin):
         owners = User.objects.filter(api_clients__in=queryset).distinct().only("is_superuser")
         if not all(may_manage(request.user, owner) for owner in owners):
             raise PermissionDenied("Only a superuser may revoke a superuser's API client.")
-        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        revoking = list(queryset.filter(revoked_at__isnull=True).values_list("pk", "client_id"))
+        count = queryset.filter(pk__in=[pk for pk, _ in revoking]).update(revoked_at=timezone.now())
+        for _, client_id in revoking:
+            audit.record("apiclient.revoked", request=request, target=client_id)
         self.message_user(request, f"Revoked {count} API client(s); their tokens stop working.")
 
     def save_model(self, request, obj: ApiClient, form, change: bool) -> None:
@@ -373,6 +377,14 @@ class ApiClientAdmin(admin.ModelAdmin):
             request.api_client_secret = obj.issue_secret()
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
+        if not change:
+            audit.record(
+                "apiclient.created",
+                request=request,
+                target=obj.client_id,
+                user=obj.user.get_username(),
+                name=obj.name,
+            )
 
     def response_add(self, request, obj: ApiClient, post_url_continue=None):
         context = {

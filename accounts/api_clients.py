@@ -21,6 +21,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from accounts import audit
+
 # "key-" and 32 hex digits, like the vendor's client ids. A Basic username of this shape
 # is taken for a client id, never for a person's username.
 CLIENT_ID = re.compile(r"key-[0-9a-f]{32}")
@@ -60,6 +62,13 @@ class ApiClientQuerySet(models.QuerySet):
         client = self.model(user=user, name=name, **fields)
         secret = client.issue_secret()
         client.save(force_insert=True)
+        audit.record(
+            "apiclient.created",
+            actor=fields.get("created_by"),
+            target=client.client_id,
+            user=user.get_username(),
+            name=name,
+        )
         return client, secret
 
 
@@ -129,11 +138,19 @@ class ApiClient(models.Model):
         now = now or timezone.now()
         if self.last_used_at is not None and now - self.last_used_at < LAST_USED_RESOLUTION:
             return
-        ApiClient.objects.filter(pk=self.pk).update(last_used_at=now)
+        if self.last_used_at is None:
+            # The first use, exactly once: the update that finds it unused records it.
+            if ApiClient.objects.filter(pk=self.pk, last_used_at__isnull=True).update(
+                last_used_at=now
+            ):
+                audit.record("apiclient.first_use", actor=self.user, target=self.client_id)
+        else:
+            ApiClient.objects.filter(pk=self.pk).update(last_used_at=now)
         self.last_used_at = now
 
     def revoke(self, now: dt.datetime | None = None) -> None:
         self.revoked_at = now or timezone.now()
-        ApiClient.objects.filter(pk=self.pk, revoked_at__isnull=True).update(
+        if ApiClient.objects.filter(pk=self.pk, revoked_at__isnull=True).update(
             revoked_at=self.revoked_at
-        )
+        ):
+            audit.record("apiclient.revoked", target=self.client_id, user=self.user.get_username())

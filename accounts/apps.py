@@ -16,6 +16,9 @@ SYSADMIN_APP_LABELS = (
     "otp_totp",
 )
 SYSADMIN_ACTIONS = ("view", "add", "change", "delete")
+# Apps whose records system administrators may only read in the admin: the audit log is
+# append-only (accounts.audit.admin).
+SYSADMIN_READ_ONLY = {"audit": ("view_event",)}
 
 
 def grant_sysadmin_permissions(
@@ -29,7 +32,7 @@ def grant_sysadmin_permissions(
     The role groups are made again too if missing (a flush empties them, then
     sends post_migrate).
     """
-    if sender.label not in SYSADMIN_APP_LABELS:
+    if sender.label not in SYSADMIN_APP_LABELS and sender.label not in SYSADMIN_READ_ONLY:
         return
     from accounts.roles import ROLE_GROUPS, SYSTEM_ADMINISTRATORS
 
@@ -41,7 +44,7 @@ def grant_sysadmin_permissions(
     for name in ROLE_GROUPS.values():
         Group.objects.using(using).get_or_create(name=name)
     group = Group.objects.using(using).get(name=SYSTEM_ADMINISTRATORS)
-    codenames = [
+    codenames = SYSADMIN_READ_ONLY.get(sender.label) or [
         f"{action}_{model._meta.model_name}"
         for model in sender.get_models()
         for action in SYSADMIN_ACTIONS

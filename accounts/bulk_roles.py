@@ -17,9 +17,11 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.db.models.functions import Lower
 
+from accounts import audit
 from accounts.roles import ROLE_GROUPS
 
 BATCH = 1000  # rows a statement, well under SQLite's and PostgreSQL's parameter limits
+LISTED = 100  # usernames an audit event names (the count is always whole)
 
 
 def _chunks(items: list, size: int = BATCH) -> Iterable[list]:
@@ -28,20 +30,34 @@ def _chunks(items: list, size: int = BATCH) -> Iterable[list]:
 
 
 def give(group_name: str, user_ids: Iterable[int]) -> None:
-    """Put these users in the role's group (those already in it stay as they are)."""
+    """Put these users in the role's group (those already in it stay as they are).
+    Written in bulk, past Django's m2m signals: recorded here, one event a role."""
     group, _ = Group.objects.get_or_create(name=group_name)
     Membership = get_user_model().groups.through
-    for chunk in _chunks(sorted(set(user_ids))):
+    user_ids = sorted(set(user_ids))
+    for chunk in _chunks(user_ids):
         Membership.objects.bulk_create(
             [Membership(user_id=user_id, group_id=group.pk) for user_id in chunk],
             ignore_conflicts=True,  # already a member
         )
+    _record("role.given", group_name, user_ids)
 
 
 def take(group_name: str, user_ids: Iterable[int]) -> None:
     Membership = get_user_model().groups.through
-    for chunk in _chunks(sorted(set(user_ids))):
+    user_ids = sorted(set(user_ids))
+    for chunk in _chunks(user_ids):
         Membership.objects.filter(group__name=group_name, user_id__in=chunk).delete()
+    _record("role.taken", group_name, user_ids)
+
+
+def _record(kind: str, group_name: str, user_ids: list[int]) -> None:
+    if not user_ids:
+        return
+    names = get_user_model().objects.filter(pk__in=user_ids[:LISTED])
+    listed = sorted(names.values_list("username", flat=True))
+    target = listed[0] if len(user_ids) == 1 else f"{len(user_ids)} users"
+    audit.record(kind, target=target, role=group_name, users=len(user_ids), usernames=listed)
 
 
 class CsvError(ValueError):

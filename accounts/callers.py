@@ -19,7 +19,7 @@ from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.signals import user_login_failed
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from accounts import lockout, password_checks, second_factor, tokens
+from accounts import audit, lockout, password_checks, second_factor, tokens
 from accounts.api_clients import ApiClient, looks_like_client_id
 from accounts.bounded_map import BoundedMap
 from accounts.caller_memo import UNREAD, Checked, caller_memo
@@ -188,10 +188,26 @@ def user_by_password(request: HttpRequest, username: str, password: str):
 
 
 def basic_caller(request: HttpRequest):
-    """(user, API client or None) named by Basic credentials, or None.
+    """(user, API client or None) named by Basic credentials, or None; a success is a
+    sign-in in the audit log (a caller kept by accounts.caller_memo is not checked, nor
+    recorded, again: its pages are counted by accounts.audit.reads).
 
     A Basic username shaped like a client id (accounts.api_clients) is one.
     """
+    caller = _basic_caller(request)
+    if caller is not None:
+        user, client = caller
+        audit.record(
+            "signin.succeeded",
+            actor=user,
+            target=client.client_id if client is not None else user.get_username(),
+            request=request,
+            method="api client" if client is not None else "basic",
+        )
+    return caller
+
+
+def _basic_caller(request: HttpRequest):
     credentials = basic_credentials(request)
     if credentials is None:
         return None
@@ -231,6 +247,7 @@ def bearer_checked(request: HttpRequest) -> Checked | None:
         return None
     bearer = tokens.verify(sent[1])
     if bearer is None:
+        audit.record("signin.failed", request=request, method="token")
         return None
     if bearer.client is not None:
         bearer.client.note_use()

@@ -23,6 +23,7 @@ from django.utils.crypto import constant_time_compare
 from django.utils.encoding import force_bytes
 from django.utils.http import base36_to_int, urlsafe_base64_encode
 
+from accounts import audit
 from accounts.local_signin import password_allowed
 
 
@@ -125,4 +126,5 @@ def send_invitations(users: Iterable) -> Sent:
                 sent.skipped[user.get_username()] = f"the mail server refused {user.email}"
                 continue
             sent.invited.append(user.get_username())
+            audit.record("invitation.sent", target=user.get_username(), email=user.email)
     return sent

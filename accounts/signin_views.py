@@ -9,6 +9,7 @@ from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import views as auth_views
 from django.urls import reverse_lazy
 
+from accounts import audit
 from accounts.invitations import invitation_tokens
 
 
@@ -29,6 +30,11 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
             return users
         return (user for user in users if user.is_superuser)
 
+    def send_mail(self, subject_template_name, email_template_name, context, *args, **kwargs):
+        super().send_mail(subject_template_name, email_template_name, context, *args, **kwargs)
+        user = context["user"]
+        audit.record("password_reset.requested", target=user.get_username(), email=user.email)
+
 
 class PasswordResetView(auth_views.PasswordResetView):
     form_class = PasswordResetForm
@@ -44,9 +50,21 @@ class PasswordResetView(auth_views.PasswordResetView):
         return {"site_url": settings.SITE_URL, "minutes": settings.PASSWORD_RESET_TIMEOUT // 60}
 
 
-class InvitationAcceptView(auth_views.PasswordResetConfirmView):
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's set-password step of a reset link; a password set is recorded."""
+
+    audit_kind = "password_reset.completed"
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        audit.record(self.audit_kind, actor=form.user, target=form.user.get_username())
+        return response
+
+
+class InvitationAcceptView(PasswordResetConfirmView):
     """The invitation's link: Django's set-password step, with the invitation's token."""
 
+    audit_kind = "invitation.accepted"
     token_generator = invitation_tokens
     template_name = "registration/invitation_accept.html"
     success_url = reverse_lazy("password_reset_complete")

@@ -20,6 +20,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from accounts import audit
 from accounts.api_clients import ApiClient
 from accounts.models import MAY_SIGN_IN
 from accounts.roles import with_roles
@@ -56,6 +57,12 @@ def issue(user, client: ApiClient | None = None) -> str:
     }
     if client is not None:
         claims["cid"] = client.pk
+    audit.record(
+        "token.issued",
+        actor=user,
+        target=client.client_id if client is not None else user.get_username(),
+        expires=claims["exp"].isoformat(),
+    )
     return jwt.encode(claims, _signing_key(), algorithm=ALGORITHM)
 
 

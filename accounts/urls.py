@@ -15,7 +15,7 @@ urlpatterns = [
     ),
     path(
         "reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(),
+        signin_views.PasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
     path(

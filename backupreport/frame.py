@@ -2,8 +2,9 @@
 one context processor, so that a new page cannot forget it.
 
 - the menu: the overview, the five reports (reports.catalog), compliance by org for a
-  reach with fleet figures, saved views, notifications, and the data page and the admin for system
-  administrators; the item whose address holds the page's is marked current;
+  reach with fleet figures, saved views, notifications, and the data page, the audit log
+  and the admin for system administrators; the item whose address holds the page's is
+  marked current;
 - the user's role label (accounts.roles);
 - how old the data is (reports.refresh.data_age), which the overview shows.
 
@@ -60,6 +61,7 @@ class Frame:
         items.append(("Notifications", reverse("notifications"), reverse("notifications")))
         if self.can_admin:
             items.append(("Data", reverse("data"), reverse("data")))
+            items.append(("Audit log", reverse("audit"), reverse("audit")))
             items.append(("Admin", reverse("admin:index"), None))
         return [MenuItem(label, url, self._is_current(path)) for label, url, path in items]
 

@@ -152,6 +152,7 @@ INSTALLED_APPS = [
     "django_otp",  # the second factor (accounts.second_factor)
     "django_otp.plugins.otp_totp",
     "accounts",
+    "accounts.audit",  # the audit log (spec section 13)
     "reports",
     "reports.refresh",
     "reports.history",
@@ -175,6 +176,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Events recorded while a request is answered name its user and address (accounts.audit).
+    "accounts.audit.context.AuditRequestMiddleware",
     # Whether the session passed its second factor (django-otp), then: a password-only
     # session of a user who must use one waits for it (accounts.second_factor).
     "django_otp.middleware.OTPMiddleware",
@@ -457,6 +460,21 @@ AXES_USERNAME_CALLABLE = "accounts.lockout.recorded_username"
 # password check in one transaction (accounts.password_checks).
 AXES_HANDLER = "accounts.lockout.LockoutHandler"
 PROXY_COUNT = env_int("PROXY_COUNT", 0)
+
+# The audit log (accounts.audit; README "Audit log"). AUDIT_LOG=0 records nothing (the
+# benchmark's figure without it). Events older than AUDIT_RETENTION_DAYS go, whole days
+# at a time (audit_prune). With AUDIT_SYSLOG_HOST set, each event is also sent to syslog
+# (RFC 5424 over AUDIT_SYSLOG_PROTOCOL udp or tcp, one line of AUDIT_SYSLOG_FORMAT json or
+# cef). API page reads are written to the database every AUDIT_READS_FLUSH_SECONDS a
+# process, and summarised per caller and hour.
+AUDIT_LOG = env_bool("AUDIT_LOG", True)
+AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 400)
+AUDIT_SYSLOG_HOST = os.environ.get("AUDIT_SYSLOG_HOST", "")
+AUDIT_SYSLOG_PORT = env_int("AUDIT_SYSLOG_PORT", 514)
+AUDIT_SYSLOG_PROTOCOL = os.environ.get("AUDIT_SYSLOG_PROTOCOL", "udp").lower()
+AUDIT_SYSLOG_FORMAT = os.environ.get("AUDIT_SYSLOG_FORMAT", "json").lower()
+AUDIT_SYSLOG_TIMEOUT_SECONDS = env_int("AUDIT_SYSLOG_TIMEOUT_SECONDS", 3)
+AUDIT_READS_FLUSH_SECONDS = env_int("AUDIT_READS_FLUSH_SECONDS", 30)
 
 # Local accounts (accounts.local_signin, accounts.invitations, accounts.second_factor).
 # LOCAL_SIGNIN=0 (with single sign-on) refuses every password but a superuser's, on the

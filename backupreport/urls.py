@@ -19,6 +19,8 @@ urlpatterns = [
     path("sso/", include("accounts.sso.urls")),  # single sign-on, all under one prefix
     # Signing in (tokens) before the report API: the vendor keeps both under /api/.
     path("api/v3/", include("accounts.api_urls")),
+    path("api/audit/", include("accounts.audit.api_urls")),  # for a SIEM: JSON, a cursor
+    path("audit/", include("accounts.audit.urls")),
     path("api/", include("reports.api.urls")),
     path("", include("reports.integrations.urls")),  # /metrics
     path("data/", include("reports.refresh.urls")),

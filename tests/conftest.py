@@ -34,6 +34,16 @@ def fresh_cache():
     caller_memo.forget()  # the same for callers kept under the access generation
 
 
+@pytest.fixture(autouse=True)
+def audit_reads_in_memory(settings):
+    """API page reads stay counted in memory unless a test flushes them: a flush due
+    after 30 s of a long run would add queries to a test that pins its count."""
+    from accounts.audit.reads import reads
+
+    settings.AUDIT_READS_FLUSH_SECONDS = 10**9
+    reads.forget()
+
+
 @pytest.fixture
 def orgs(db) -> dict[str, Org]:
     acme = OrgFactory(org_uid="org-acme", name="Acme", ext_ref="ACME")

@@ -66,6 +66,7 @@ PAGES = {
     "data",
     "upload",
     "sync",
+    "audit",
 }
 ROLES = {
     "root": "System administrator",
@@ -101,7 +102,7 @@ def expected_menu(name: str) -> list[str]:
         menu.append("Compliance")
     menu += ["Saved views", "Notifications"]
     if name == "root":
-        menu += ["Data", "Admin"]
+        menu += ["Data", "Audit log", "Admin"]
     return menu
 
 
@@ -131,6 +132,7 @@ def pages(user: User, root: User) -> list[tuple[str, int, str | None]]:
         ("/data/", 200 if admin else 404, "Data" if admin else None),
         (f"/data/uploads/{upload.pk}/", 200 if admin else 404, "Data" if admin else None),
         (f"/data/sync/{sync}/", 200 if admin else 404, "Data" if admin else None),
+        ("/audit/", 200 if admin else 404, "Audit log" if admin else None),
     ]
 
 

@@ -42,7 +42,7 @@ def expected_codenames() -> set[str]:
         )
         for model in apps.get_app_config(label).get_models()
         for action in ("view", "add", "change", "delete")
-    } | {"refresh.view_run"}  # the run log is read-only (reports.refresh.apps)
+    } | {"refresh.view_run", "audit.view_event"}  # read-only: the run log, the audit log
 
 
 def test_the_migration_creates_the_three_groups(db):

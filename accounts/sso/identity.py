@@ -25,7 +25,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
-from accounts import backends
+from accounts import audit, backends
 from accounts.roles import ROLE_GROUPS
 from accounts.sso import config
 from accounts.sso.models import IdpRole, SsoIdentity
@@ -172,7 +172,8 @@ def sign_in(request, identity: Identity):
         if not user.may_sign_in:
             raise Refused("Your account is deactivated.")
         _bind(user, identity, now)
-        apply_roles(user, identity, now)
+        with audit.via("the identity provider"):
+            apply_roles(user, identity, now)
     login(request, user, backend=backends.PATH)
     request.session.set_expiry(settings.SSO_SESSION_HOURS * 3600)
     return user

@@ -10,6 +10,7 @@ from functools import wraps
 
 from django.http import HttpRequest, HttpResponse
 
+from accounts.audit import reads
 from accounts.callers import (  # noqa: F401  (RecentlyVerified & co.: where tests look)
     REALM,
     RecentlyVerified,
@@ -25,7 +26,8 @@ def api_login_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpR
     """Run the view as the caller (request.user; request.api_client when an API client
     signed in), or answer 401. `request.generations` holds the access and report
     generations as the request found them (reports.api.generations): read first, in one
-    round trip, for the kept caller and the kept page."""
+    round trip, for the kept caller and the kept page. The read is counted for the audit
+    log (accounts.audit.reads)."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
@@ -34,6 +36,8 @@ def api_login_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpR
         if caller is None:
             return unauthorized(request=request)
         request.user, request.api_client = caller
+        # Counted in memory and summarised per caller and hour: not an event a page.
+        reads.count(request, request.resolver_match.route if request.resolver_match else "")
         return view(request, *args, **kwargs)
 
     return wrapper

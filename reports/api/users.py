@@ -21,6 +21,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 
+from accounts import audit
 from accounts.models import Org, User
 from reports.api import vendor
 from reports.api.decorators import resource
@@ -138,6 +139,9 @@ def user_list(request: HttpRequest) -> HttpResponse:
     users = _filtered(visible_users(reach), params, orgs).order_by("pk")
     page = vendor.page_slice(params)
     head = {"totalCount": user_count(users)}
+    if page is not None and params["pgSize"] > STREAMED_ABOVE:  # an export in all but name
+        rows = max(0, min(page.stop, head["totalCount"]) - page.start)
+        audit.record_export(request, target="User", rows=rows, kind="api.listing")
     if page is None:
         return vendor.answer(head | {"users": []}, params)
     rows = users.values_list(*_COLUMNS)[page]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 
+from accounts import audit
 from accounts.roles import reach_of
 from reports import clock
 from reports.api import legacy_dates, page_cache
@@ -79,6 +80,7 @@ def device_backup_report(request: HttpRequest) -> HttpResponse:
     except InvalidParameters as invalid:
         return invalid_parameters(invalid)
     if query.export == "csv":
+        audit.record_export(request, target="DeviceBackupReport", rows=query.rows.count())
         return csv_response(query.rows, extra_columns=query.extra_columns)
     body = report_page(query)
     if legacy_dates.wanted(request):

@@ -11,6 +11,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from accounts import audit
 from accounts.roles import reach_of_request
 from reports import clock, health
 from reports.history.asking import NO_FLEET, BadParameter, compliance_asked
@@ -68,6 +69,7 @@ def compliance_page(request: HttpRequest) -> HttpResponse:
         return render(request, "reports/compliance.html", context, status=400)
     org = request.GET.get("org") or None
     if request.GET.get("format") == "csv":
+        audit.record_export(request, target="compliance", rows=len(rows))
         name = f"compliance-{org or 'all'}-{clock.now():%Y%m%d}.csv"
         response = StreamingHttpResponse(csv_lines(rows), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{name}"'

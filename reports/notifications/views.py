@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from accounts import audit
 from accounts.roles import is_system_administrator
 from reports.notifications.forms import PreferenceForm, SiteSwitchForm
 from reports.notifications.links import read_unsubscribe_token
@@ -30,9 +31,15 @@ def notifications_page(request: HttpRequest) -> HttpResponse:
     switch_form = SiteSwitchForm(data, initial={"site_owner_alerts": switch.owner_alerts})
     if data is not None and form.is_valid() and (not admin or switch_form.is_valid()):
         form.save()
+        if form.has_changed():
+            changed = {name: form.cleaned_data.get(name) for name in form.changed_data}
+            audit.record("notifications.preferences", target=request.user.get_username(), **changed)
         if admin:
+            before = switch.owner_alerts
             switch.owner_alerts = switch_form.cleaned_data["site_owner_alerts"]
             switch.save()
+            if switch.owner_alerts != before:
+                audit.record("notifications.switch", target="owner alerts", on=switch.owner_alerts)
         messages.success(request, "Your notification settings are saved.")
         return redirect("notifications")
     return render(
@@ -87,5 +94,11 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
             else:
                 preference.owner_alerts = False
             preference.save()
+        audit.record(
+            "notifications.preferences",
+            actor=user,
+            target=user.get_username(),
+            unsubscribed=str(kind),
+        )
         return render(request, "notifications/unsubscribed.html", {"what": what})
     return render(request, "notifications/unsubscribe.html", {"what": what, "address": user.email})

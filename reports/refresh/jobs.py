@@ -14,6 +14,7 @@ from pathlib import Path
 
 from django_tasks import TaskContext, task
 
+from accounts import audit
 from accounts.models import User
 from reports.importing.changes import Outcome
 from reports.importing.csv_file import FileErrors, ImportFailed
@@ -80,6 +81,9 @@ def check(upload: Upload) -> None:
     except ImportFailed as error:
         _move(upload, State.CHECKING, State.INVALID, **_errors(error))
         upload.remove_files()
+        audit.record(
+            "upload.refused", actor=upload.user, target=upload.names, error=str(error)[:500]
+        )
     except BaseException as error:
         _move(upload, State.CHECKING, State.FAILED, failure=describe(error))
         upload.remove_files()
@@ -94,6 +98,14 @@ def check(upload: Upload) -> None:
         )
         if not ready or not outcome.changed:
             upload.remove_files()
+        if ready:
+            audit.record(
+                "upload.previewed",
+                actor=upload.user,
+                target=upload.names,
+                rows=files.report.records,
+                changes=outcome.changed and outcome.totals(),
+            )
     finally:
         progress.remove()
 

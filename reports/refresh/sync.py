@@ -20,6 +20,7 @@ from pathlib import Path
 
 from django.utils import timezone
 
+from accounts import audit
 from reports.importing.changes import Outcome
 from reports.importing.environment import apply_files, read_files
 from reports.importing.mass_removal import EVERYTHING
@@ -70,11 +71,34 @@ def sync(
             if dry_run
             else recorded(Run.Kind.SYNC, source, trigger=trigger, user=user)
         )
-        with log as run:
-            vendor.check()  # in the log: a scheduled sync with a broken setting says so there
-            outcome = _pull_and_apply(vendor, dry_run, allow_mass_removal, say)
-            if run is not None:
-                count(run, outcome)
+        started_by = user or f"({trigger})"
+        if not dry_run:
+            audit.record("sync.started", actor=started_by, target=source, trigger=trigger)
+        try:
+            with log as run:
+                vendor.check()  # in the log: a scheduled sync with a broken setting says so
+                outcome = _pull_and_apply(vendor, dry_run, allow_mass_removal, say)
+                if run is not None:
+                    count(run, outcome)
+        except Exception as error:
+            if not dry_run:
+                audit.record(
+                    "sync.finished",
+                    actor=started_by,
+                    target=source,
+                    outcome="failed",
+                    error=str(error)[:500],
+                )
+            raise
+        if not dry_run:
+            audit.record(
+                "sync.finished",
+                actor=started_by,
+                target=source,
+                outcome="succeeded",
+                rows=outcome.records,
+                **outcome.totals(),
+            )
         return outcome
 
 

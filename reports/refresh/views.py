@@ -8,10 +8,7 @@ worker, and these views only queue them and read their state.
 
 from __future__ import annotations
 
-from functools import wraps
-
 from django.conf import settings
-from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -19,8 +16,9 @@ from django_tasks import TaskResult, TaskResultStatus
 from django_tasks.exceptions import TaskResultDoesNotExist, TaskResultMismatch
 from django_tasks_db.models import DBTaskResult
 
+from accounts import audit
 from accounts.models import User
-from accounts.roles import is_system_administrator
+from accounts.page_access import answers_json, system_administrators_only
 from reports.refresh import jobs
 from reports.refresh.forms import UploadForm
 from reports.refresh.models import Run, Upload
@@ -33,31 +31,6 @@ RECENT = 10
 QUEUED = {"stage": "queued", "label": LABELS["queued"], "percent": 0}
 SYNCING = {"stage": "sync", "label": "Syncing from the vendor", "percent": None}
 UNDER_WAY = (TaskResultStatus.READY, TaskResultStatus.RUNNING)
-
-
-def system_administrators_only(view):
-    """Signed-out callers are sent to sign in (a JSON view answers 401); anyone who is
-    not a system administrator finds nothing here (404)."""
-
-    @wraps(view)
-    def checked(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        wants_json = getattr(view, "answers_json", False)
-        if not request.user.is_authenticated:
-            if wants_json:
-                return JsonResponse({"error": "sign in as a system administrator"}, status=401)
-            return redirect_to_login(request.get_full_path())
-        if not is_system_administrator(request.user):
-            if wants_json:
-                return JsonResponse({"error": "not found"}, status=404)
-            raise Http404("No such page")
-        return view(request, *args, **kwargs)
-
-    return checked
-
-
-def answers_json(view):
-    view.answers_json = True
-    return view
 
 
 def _get_upload(upload_id) -> Upload:
@@ -97,6 +70,8 @@ def upload_files(request: HttpRequest) -> HttpResponse:
     form = UploadForm(request.POST, request.FILES)
     upload = form.upload(request.user) if form.is_valid() else None
     if upload is None:
+        refused = [f"{name}: {error}" for name, errors in form.errors.items() for error in errors]
+        audit.record("upload.refused", request=request, errors=refused[:20])
         return _render_data_page(request, form, status=400)
     _discard_older_uploads(upload)
     result = jobs.check_upload.enqueue(str(upload.pk))
@@ -158,6 +133,13 @@ def confirm_upload(request: HttpRequest, upload_id) -> HttpResponse:
         state=Upload.State.APPLYING, worker="", removal_confirmed=confirmed
     )
     if claimed:
+        audit.record(
+            "upload.confirmed",
+            request=request,
+            target=upload.names,
+            rows=upload.records,
+            removal_confirmed=confirmed,
+        )
         result = jobs.apply_upload.enqueue(str(upload.pk))
         Upload.objects.filter(pk=upload.pk).update(task_id=str(result.id))
     return redirect("upload", upload_id=upload.pk)
@@ -236,6 +218,7 @@ def sync_now(request: HttpRequest) -> HttpResponse:
     task_id = _sync_under_way()
     if task_id is None:
         task_id = jobs.sync_from_vendor.enqueue(request.user.pk).id
+        audit.record("sync.now", request=request, target=vendor.url, task=str(task_id))
     return redirect("sync", task_id=task_id)
 
 

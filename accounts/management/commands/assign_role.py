@@ -7,7 +7,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from accounts import bulk_roles
+from accounts import audit, bulk_roles
 from accounts.roles import ROLE_GROUPS
 
 
@@ -29,7 +29,11 @@ class Command(BaseCommand):
         )
         parser.add_argument("--remove", action="store_true", help="take the role away")
 
-    def handle(self, *args, username, role, csv: Path | None, remove: bool, **options) -> None:
+    def handle(self, *args, **options) -> None:
+        with audit.via("the assign_role command"):  # each event says where it came from
+            self.assign(**options)
+
+    def assign(self, *, username, role, csv: Path | None, remove: bool, **options) -> None:
         if csv is not None:
             if username or role:
                 raise CommandError("Give either USERNAME ROLE or --csv FILE, not both.")

@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
+from accounts import audit
 from accounts.org_names import OrgNames
 from accounts.roles import reach_of_request
 from reports import clock, health
@@ -68,6 +69,7 @@ def report_page(request: HttpRequest, slug: str) -> HttpResponse:
         return render(request, drawn.template, context, status=400)
 
     if query.export == "csv":
+        audit.record_export(request, target=f"report {slug}", rows=query.rows.count())
         # Named apart from the page's other exports, so a browser keeps every one.
         columns = "extra-columns" if query.extra_columns else "vendor-columns"
         name = spreadsheet.file_name(f"{slug}_{columns}", params, "csv")

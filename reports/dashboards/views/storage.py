@@ -17,6 +17,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from accounts import audit
 from accounts.org_names import OrgNames
 from accounts.roles import reach_of_request
 from reports.catalog import REPORTS
@@ -108,7 +109,7 @@ def storage_page(request: HttpRequest, per: str) -> HttpResponse:
         context["errors"] = invalid.errors
         return render(request, "reports/storage_rollup.html", context, status=400)
     if order.export:
-        return _csv(query.rows, by, order, reach.scope)
+        return _csv(request, query.rows, by, order, reach.scope)
 
     form = ReportForm(params, shown=FILTERS, page_size=PAGE_SIZE)
     del form.fields["pgSize"]
@@ -223,13 +224,18 @@ class _Echo:
         return value
 
 
-def _csv(rows, by: rollups.Per, order: Order, reach) -> StreamingHttpResponse:
+def _csv(request, rows, by: rollups.Per, order: Order, reach) -> StreamingHttpResponse:
     writer = csv.writer(_Echo())
 
     def lines() -> Iterator[str]:
         yield writer.writerow(CSV_HEADER[by.slug])
+        count = 0
         for batch in rollups.every(rows, by, order.sort, order.descending):
+            count += len(batch)
             yield from _csv_lines(writer, batch, by, reach)
+        # Counted as it streams (a rollup's count would be a second grouping query);
+        # recorded once the whole file has gone.
+        audit.record_export(request, target=f"storage by {by.slug}", rows=count)
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="storage-by-{by.slug}.csv"'

@@ -1,0 +1,91 @@
+"""The hash chain: each event's hash covers its own fields and the hash of the event
+before it, so a changed, removed or inserted row shows as the first link whose hash or
+previous hash no longer agrees (`manage.py audit_verify`).
+
+Appending locks the chain's head row for the rest of the transaction: two events never
+claim the same predecessor, on PostgreSQL (row lock) as on SQLite (one writer).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from accounts.audit.models import GENESIS, ChainHead, Event
+
+HASHED_FIELDS = ("at", "kind", "actor_id", "actor", "target", "address", "user_agent", "details")
+
+
+def _moment(at: dt.datetime) -> str:
+    return at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def digest(event: Event) -> str:
+    """SHA-256 of the previous hash and the event's fields, as canonical JSON (sorted
+    keys: PostgreSQL's jsonb gives the details back in an order of its own)."""
+    fields = {name: getattr(event, name) for name in HASHED_FIELDS}
+    fields["at"] = _moment(event.at)
+    fields["previous"] = event.previous_hash
+    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(canonical.encode("ascii")).hexdigest()
+
+
+def head_for_update() -> ChainHead:
+    head = ChainHead.objects.select_for_update().filter(pk=1).first()
+    if head is None:  # a fresh (or flushed) database
+        head, _ = ChainHead.objects.get_or_create(pk=1)
+        head = ChainHead.objects.select_for_update().get(pk=1)
+    return head
+
+
+def append(event: Event) -> Event:
+    """Chain and save the event (unsaved, every field but the hashes set)."""
+    with transaction.atomic():
+        head = head_for_update()
+        event.previous_hash = head.last_hash
+        event.hash = digest(event)
+        event.save(force_insert=True)
+        ChainHead.objects.filter(pk=1).update(last_id=event.pk, last_hash=event.hash)
+    return event
+
+
+@dataclass(frozen=True)
+class Break:
+    """The first link that does not hold, and why."""
+
+    event_id: int | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"event #{self.event_id}" if self.event_id is not None else "the chain's end"
+        return f"first broken link: {where}: {self.reason}"
+
+
+def first_break(events: Iterator[Event] | None = None) -> tuple[int, Break | None]:
+    """(events checked, the first broken link or None), oldest event first."""
+    head = ChainHead.objects.filter(pk=1).first() or ChainHead(pk=1)
+    if events is None:
+        events = Event.objects.order_by("id").iterator(chunk_size=2000)
+    previous_hash, last_id, checked = head.anchor_hash, 0, 0
+    for event in events:
+        if event.previous_hash != previous_hash:
+            reason = (
+                "its previous hash is not the hash of the event before it"
+                f" (#{last_id or 'none'}): an event before it was removed or changed"
+            )
+            return checked, Break(event.pk, reason)
+        if digest(event) != event.hash:
+            return checked, Break(event.pk, "its fields do not match its hash: it was changed")
+        previous_hash, last_id, checked = event.hash, event.pk, checked + 1
+    if (last_id, previous_hash) != (head.last_id, head.last_hash) and head.last_id:
+        reason = f"the last event recorded was #{head.last_id}, the last one left is #{last_id}"
+        return checked, Break(head.last_id, reason + ": events at the end were removed")
+    return checked, None
+
+
+__all__ = ["GENESIS", "Break", "append", "digest", "first_break"]

@@ -1,0 +1,58 @@
+"""The audit log's filters, one grammar for the page, its CSV and the JSON resource:
+who (a username, or part of one), what (an event kind), when (from and to, UTC days
+inclusive), from where (an address, or the start of one)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.db.models import QuerySet
+
+from accounts.audit.kinds import KINDS
+from accounts.audit.models import Event
+
+
+class EventFilter(forms.Form):
+    who = forms.CharField(required=False, max_length=150, label="Who")
+    what = forms.ChoiceField(
+        required=False, label="What", choices=[("", "Anything"), *KINDS.items()]
+    )
+    since = forms.DateField(required=False, label="From (UTC day)")
+    until = forms.DateField(required=False, label="To (UTC day)")
+    where = forms.CharField(required=False, max_length=45, label="From where (address)")
+
+    def clean(self) -> dict:
+        data = super().clean()
+        since, until = data.get("since"), data.get("until")
+        if since and until and since > until:
+            raise forms.ValidationError("“From” is after “To”.")
+        return data
+
+    def events(self, events: QuerySet[Event] | None = None) -> QuerySet[Event]:
+        """The events the (valid) filters match."""
+        events = Event.objects.all() if events is None else events
+        data = self.cleaned_data
+        if data.get("who"):
+            events = events.filter(actor__icontains=data["who"])
+        if data.get("what"):
+            events = events.filter(kind=data["what"])
+        if data.get("since"):
+            events = events.filter(at__gte=_day_start(data["since"]))
+        if data.get("until"):
+            events = events.filter(at__lt=_day_start(data["until"] + dt.timedelta(days=1)))
+        if data.get("where"):
+            events = events.filter(address__startswith=data["where"])
+        return events
+
+    def problems(self) -> list[str]:
+        """Each error, naming the field it is about."""
+        return [
+            f"{self.fields[name].label if name in self.fields else 'filters'}: {message}"
+            for name, messages in self.errors.items()
+            for message in messages
+        ]
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)

@@ -1,0 +1,94 @@
+"""record(): the one way to add an event to the audit log."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from accounts.audit import chain, forwarding
+from accounts.audit.context import current_request, current_via
+from accounts.audit.kinds import KINDS
+from accounts.audit.models import Event
+
+log = logging.getLogger(__name__)
+
+USER_AGENT_LENGTH = 300
+
+
+def client_address(request: HttpRequest) -> str:
+    """The caller's address as PROXY_COUNT defines it: the rule the lockout counts by."""
+    from accounts.lockout import client_address as address_of
+
+    return address_of(request) or ""
+
+
+def _user(request: HttpRequest | None):
+    user = getattr(request, "user", None) if request is not None else None
+    return user if user is not None and user.is_authenticated else None
+
+
+def record(
+    kind: str,
+    *,
+    actor=None,
+    target: object = "",
+    request: HttpRequest | None = None,
+    at: dt.datetime | None = None,
+    ambient: bool = True,
+    **details,
+) -> Event | None:
+    """Append one event to the audit log, chained to the one before, and have it
+    forwarded to syslog once its transaction commits (never waiting for syslog).
+
+    kind:    one of accounts.audit.kinds.KINDS.
+    actor:   the user who did it; by default the signed-in user of `request`, or of
+             the request being answered (AuditRequestMiddleware). A string names one
+             who is not a user (a username that failed to sign in, "scheduler").
+    target:  what it was done to (a user, an API client, a file name...), as text.
+    request: where it came from: the address (PROXY_COUNT) and the user agent.
+    details: anything else, JSON-serialisable (parameters, row counts, method, role).
+    ambient: False for an event no request caused (a summary, retention), which then
+             takes nothing from the request being answered.
+    Inside `accounts.audit.via(how)`, details["via"] says how it came about.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown audit event kind {kind!r} (accounts.audit.kinds)")
+    if not settings.AUDIT_LOG:  # switched off (the benchmark's figure without it)
+        return None
+    if request is None and ambient:
+        request = current_request.get()
+    if actor is None:
+        actor = _user(request)
+    if current_via.get() and "via" not in details:
+        details["via"] = current_via.get()
+    event = Event(
+        at=at or timezone.now(),
+        kind=kind,
+        actor_id=getattr(actor, "pk", None),
+        actor=(actor.get_username() if hasattr(actor, "get_username") else str(actor or ""))[:150],
+        target=str(target)[:300],
+        address=client_address(request) if request is not None else "",
+        user_agent=(request.META.get("HTTP_USER_AGENT", "") if request is not None else "")[
+            :USER_AGENT_LENGTH
+        ],
+        details=details,
+    )
+    chain.append(event)
+    transaction.on_commit(forwarding.wake)
+    return event
+
+
+def record_export(
+    request: HttpRequest, *, target: str, rows: int, kind: str = "export.csv", **details
+) -> Event | None:
+    """One export: who asked (the request's user), what (`target`, a report's name),
+    with which parameters (the query string) and how many rows it holds."""
+    parameters = {
+        name: values[0] if len(values) == 1 else values for name, values in request.GET.lists()
+    }
+    return record(kind, request=request, target=target, rows=rows, parameters=parameters, **details)

@@ -1,0 +1,5 @@
+from django.urls import path
+
+from accounts.audit import views
+
+urlpatterns = [path("", views.events_page, name="audit")]

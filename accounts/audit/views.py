@@ -1,0 +1,148 @@
+"""Reading the audit log, for system administrators only (superusers likewise), on
+every surface: the page with its filters, the same filters as CSV, and the JSON
+resource a SIEM polls with a cursor. Everyone else finds nothing (404; signed out: the
+page sends them to sign in, the JSON answers 401)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from accounts.audit.forms import EventFilter
+from accounts.audit.models import Event
+from accounts.audit.recording import record_export
+from accounts.callers import api_caller, unauthorized
+from accounts.page_access import system_administrators_only
+from accounts.roles import is_system_administrator
+
+PAGE_SIZE = 100
+CSV_COLUMNS = [
+    "id",
+    "at",
+    "kind",
+    "actor",
+    "actor_id",
+    "target",
+    "address",
+    "user_agent",
+    "details",
+    "hash",
+    "previous_hash",
+]
+CURSOR_LIMIT, CURSOR_DEFAULT = 1000, 500
+LARGEST_ID = 2**63 - 1  # a bigint: a larger cursor is a 400, not the database's error
+
+
+def as_record(event: Event) -> dict:
+    return {
+        "id": event.pk,
+        "at": event.at.isoformat().replace("+00:00", "Z"),
+        "kind": event.kind,
+        "actor": event.actor,
+        "actor_id": event.actor_id,
+        "target": event.target,
+        "address": event.address,
+        "user_agent": event.user_agent,
+        "details": event.details,
+        "hash": event.hash,
+        "previous_hash": event.previous_hash,
+    }
+
+
+@require_GET
+@system_administrators_only
+def events_page(request: HttpRequest) -> HttpResponse:
+    form = EventFilter(request.GET)
+    if not form.is_valid():
+        context = {"form": form, "problems": form.problems()}
+        return render(request, "audit/events.html", context, status=400)
+    events = form.events().order_by("-id")
+    if request.GET.get("format") == "csv":
+        return _csv(request, events)
+    page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"form": form, "page": page, "query": query.urlencode()}
+    return render(request, "audit/events.html", context)
+
+
+def _csv(request: HttpRequest, events) -> StreamingHttpResponse:
+    record_export(request, target="audit log", rows=events.count())
+    writer = csv.writer(_Echo())
+
+    def lines() -> Iterator[str]:
+        yield writer.writerow(CSV_COLUMNS)
+        for event in events.iterator(chunk_size=2000):
+            row = as_record(event)
+            row["details"] = json.dumps(row["details"], sort_keys=True)
+            yield writer.writerow([row[name] for name in CSV_COLUMNS])
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    name = f"audit-{timezone.now():%Y-%m-%d}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+@never_cache
+def events_resource(request: HttpRequest) -> HttpResponse:
+    """GET /api/audit/events?cursor=<id>&limit=<n> (and the page's filters): the events
+    after the cursor, oldest first, and the cursor to send next time. Signed in as the
+    API is (Basic, an API client, a bearer token, a session)."""
+    if request.method not in ("GET", "HEAD"):
+        response = JsonResponse({"error": "method not allowed"}, status=405)
+        response["Allow"] = "GET, HEAD"
+        return response
+    caller = api_caller(request)
+    if caller is None:
+        return unauthorized(request=request)
+    if not is_system_administrator(caller[0]):
+        return JsonResponse({"error": "not found"}, status=404)
+    problems = []
+    cursor = _whole(request.GET.get("cursor", "0"), "cursor", 0, LARGEST_ID, problems)
+    limit = _whole(
+        request.GET.get("limit", str(CURSOR_DEFAULT)), "limit", 1, CURSOR_LIMIT, problems
+    )
+    form = EventFilter(request.GET)
+    if not form.is_valid():
+        problems += form.problems()
+    if problems:
+        return JsonResponse({"error": "invalid parameters", "detail": problems}, status=400)
+    events = list(form.events().filter(pk__gt=cursor).order_by("id")[: limit + 1])
+    more = len(events) > limit
+    events = events[:limit]
+    next_cursor = events[-1].pk if events else cursor
+    return JsonResponse(
+        {
+            "data": {
+                "events": [as_record(e) for e in events],
+                "cursor": str(next_cursor),
+                "more": more,
+            }
+        }
+    )
+
+
+def _whole(text: str, name: str, least: int, most: int | None, problems: list) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        number = None
+    if number is None or number < least or (most is not None and number > most):
+        bound = f"from {least} to {most}" if most is not None else f"{least} or more"
+        problems.append(f"{name}: {text!r} is not a whole number {bound}")
+        return least
+    return number

@@ -1,0 +1,157 @@
+"""The audit log's tamper evidence (spec section 13): every event chained by hash to
+the one before; a changed, removed or added row breaks the chain and audit_verify names
+the first broken link; retention removes the oldest whole days and records that it did;
+nothing in the admin edits or deletes an event."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from accounts import audit
+from accounts.audit.chain import digest, first_break
+from accounts.audit.models import GENESIS, ChainHead, Event
+from accounts.audit.retention import cutoff, prune
+
+pytestmark = pytest.mark.django_db
+
+
+def events(count: int) -> list[Event]:
+    return [
+        audit.record("export.csv", actor="someone", target=f"t{n}", rows=n) for n in range(count)
+    ]
+
+
+def verify() -> str:
+    from io import StringIO
+
+    out = StringIO()
+    call_command("audit_verify", stdout=out)
+    return out.getvalue()
+
+
+def test_each_event_is_chained_to_the_one_before():
+    first, second, third = events(3)
+    assert first.previous_hash == GENESIS
+    assert second.previous_hash == first.hash and third.previous_hash == second.hash
+    assert all(event.hash == digest(event) for event in Event.objects.all())
+    assert "holds: 3 events" in verify()
+
+
+def test_the_hash_survives_the_round_trip_through_the_database():
+    event = audit.record(
+        "export.csv", actor="ünïcode", target="t", rows=1, parameters={"z": ["2", "1"], "a": "x"}
+    )
+    stored = Event.objects.get(pk=event.pk)
+    assert digest(stored) == stored.hash == event.hash
+
+
+def test_a_changed_row_is_named():
+    first, second, third = events(3)
+    Event.objects.filter(pk=second.pk).update(details={"rows": 1000})
+    with pytest.raises(CommandError, match=f"first broken link: event #{second.pk}: its fields"):
+        verify()
+
+
+def test_a_changed_row_with_its_hash_recomputed_breaks_the_next_link():
+    first, second, third = events(3)
+    forged = Event.objects.get(pk=second.pk)
+    forged.target = "someone else"
+    forged.hash = digest(forged)
+    forged.save()
+    with pytest.raises(CommandError, match=f"first broken link: event #{third.pk}: its previous"):
+        verify()
+
+
+def test_a_deleted_row_is_named_by_the_link_after_it():
+    first, second, third = events(3)
+    Event.objects.filter(pk=second.pk).delete()
+    with pytest.raises(CommandError, match=f"event #{third.pk}: .*#{first.pk}.* removed"):
+        verify()
+
+
+def test_a_deleted_first_row_is_named():
+    first, second = events(2)
+    Event.objects.filter(pk=first.pk).delete()
+    with pytest.raises(CommandError, match=f"first broken link: event #{second.pk}"):
+        verify()
+
+
+def test_a_deleted_last_row_is_named():
+    first, second = events(2)
+    Event.objects.filter(pk=second.pk).delete()
+    with pytest.raises(CommandError, match=f"event #{second.pk}: .*removed"):
+        verify()
+
+
+def test_an_unknown_kind_is_refused():
+    with pytest.raises(ValueError, match="unknown audit event kind 'export.pdf'"):
+        audit.record("export.pdf")
+
+
+def test_the_switch_records_nothing(settings):
+    settings.AUDIT_LOG = False
+    assert audit.record("export.csv", rows=1) is None
+    assert not Event.objects.exists()
+
+
+def test_retention_removes_the_oldest_whole_days_and_records_it():
+    now = timezone.now()
+    old = [
+        audit.record("export.csv", rows=n, at=now - dt.timedelta(days=402 - n)) for n in range(2)
+    ]
+    kept = [
+        audit.record("export.csv", rows=n, at=now - dt.timedelta(days=d))
+        for n, d in enumerate((399, 1))
+    ]
+    removed = prune(now=now, days=400)
+    assert removed == 2
+    assert not Event.objects.filter(pk__in=[e.pk for e in old]).exists()
+    assert Event.objects.filter(pk__in=[e.pk for e in kept]).count() == 2
+    note = Event.objects.get(kind="audit.retention")
+    assert note.details["removed"] == 2 and note.details["days"] == 400
+    assert note.details["before"] == cutoff(now, 400).date().isoformat()
+    assert ChainHead.objects.get().anchor_hash == kept[0].previous_hash
+    assert "holds: 3 events" in verify()
+    assert prune(now=now, days=400) == 0  # nothing more: and no second note
+    assert Event.objects.filter(kind="audit.retention").count() == 1
+
+
+def test_retention_cuts_at_midnight_utc():
+    now = timezone.now()
+    start = cutoff(now, 400)
+    just_before = audit.record("export.csv", rows=1, at=start - dt.timedelta(microseconds=1))
+    at_start = audit.record("export.csv", rows=2, at=start)
+    prune(now=now, days=400)
+    assert not Event.objects.filter(pk=just_before.pk).exists()
+    assert Event.objects.filter(pk=at_start.pk).exists()
+
+
+def test_after_retention_a_deleted_first_kept_row_is_still_named():
+    now = timezone.now()
+    audit.record("export.csv", rows=0, at=now - dt.timedelta(days=500))
+    first_kept, second_kept = events(2)
+    prune(now=now, days=400)
+    Event.objects.filter(pk=first_kept.pk).delete()
+    checked, broken = first_break()
+    assert broken is not None and broken.event_id == second_kept.pk
+
+
+def test_the_prune_command_refuses_a_retention_under_a_day():
+    with pytest.raises(CommandError, match="--days must be at least 1"):
+        call_command("audit_prune", days=0)
+
+
+def test_the_admin_neither_adds_nor_changes_nor_deletes(client, personas):
+    event = events(1)[0]
+    client.force_login(personas["super"])
+    assert client.get("/admin/audit/event/").status_code == 200
+    assert client.get(f"/admin/audit/event/{event.pk}/change/").status_code == 200
+    assert client.get("/admin/audit/event/add/").status_code == 403
+    assert client.post(f"/admin/audit/event/{event.pk}/delete/").status_code == 403
+    client.post(f"/admin/audit/event/{event.pk}/change/", {"target": "forged"})
+    assert Event.objects.get(pk=event.pk).target == "t0"
+    assert "holds" in verify()

@@ -1,0 +1,112 @@
+"""Audit events of data and settings (spec section 13): an upload previewed, confirmed
+and refused, Sync now and the sync it starts and how it ended, invitations and password
+resets, notification settings and the site-wide switch; each once, with its actor."""
+
+from __future__ import annotations
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from accounts.audit.models import Event
+from accounts.invitations import send_invitations
+from tests.refresh_support import csv_text, run_worker
+from tests.test_refresh_sync_now import sync_now, vendor  # noqa: F401, F811  (fixtures)
+from tests.test_refresh_upload import (  # noqa: F401, F811  (fixtures)
+    changed_export,
+    confirm,
+    export,
+    root,
+    the_upload,
+    upload,
+    upload_dir,
+)
+
+
+def only(kind: str, **fields) -> Event:
+    matched = list(Event.objects.filter(kind=kind, **fields))
+    assert len(matched) == 1, [(e.kind, e.actor, e.target, e.details) for e in matched]
+    return matched[0]
+
+
+def test_an_upload_previewed_and_confirmed(root, changed_export):  # noqa: F811
+    upload(root, changed_export)
+    run_worker()
+    previewed = only("upload.previewed")
+    assert (previewed.actor, previewed.target) == ("root", "DeviceBackupReport.csv")
+    assert previewed.details["rows"] == the_upload().records
+    assert previewed.details["changes"]["created"] >= 1
+    confirm(root, the_upload())
+    confirm(root, the_upload())  # a second click queues nothing, records nothing
+    confirmed = only("upload.confirmed")
+    assert confirmed.actor == "root" and confirmed.address == "127.0.0.1"
+
+
+def test_an_upload_refused_by_the_worker(root, export):  # noqa: F811
+    columns, rows = export
+    rows[1]["lastConnectedDate"] = "last Tuesday"
+    upload(root, csv_text(columns, rows), report_name="broken.csv")
+    run_worker()
+    refused = only("upload.refused")
+    assert (refused.actor, refused.target) == ("root", "broken.csv")
+    assert "lastConnectedDate" in refused.details["error"]
+    assert not Event.objects.filter(kind="upload.previewed").exists()
+
+
+def test_an_upload_refused_by_the_form(root, export):  # noqa: F811
+    assert upload(root, "not,a,vendor,export\n1,2,3,4\n").status_code == 400
+    refused = only("upload.refused")
+    assert refused.actor == "root" and refused.details["errors"]
+
+
+def test_sync_now_and_the_sync_it_started(root, vendor):  # noqa: F811
+    sync_now(root)
+    asked = only("sync.now")
+    assert asked.actor == "root" and asked.target == vendor.url
+    run_worker()
+    started = only("sync.started")
+    assert started.actor == "root" and started.details["trigger"] == "web"
+    finished = only("sync.finished")
+    assert finished.actor == "root" and finished.details["outcome"] == "succeeded"
+    assert finished.details["rows"] >= 1
+
+
+def test_invitations_sent_and_accepted(client, personas, settings):  # noqa: F811
+    erin = personas["erin"]
+    erin.set_unusable_password()
+    erin.save()
+    sent = send_invitations([erin])
+    assert sent.invited == ["erin"]
+    invited = only("invitation.sent")
+    assert invited.target == "erin" and invited.details == {"email": erin.email}
+    link = next(line for line in mail.outbox[0].body.split() if "/invitation/" in line)
+    path = link[link.index("/accounts/") :]
+    form = client.get(path, follow=True)
+    new = "a long new password 42"
+    client.post(form.redirect_chain[-1][0], {"new_password1": new, "new_password2": new})
+    accepted = only("invitation.accepted")
+    assert (accepted.actor, accepted.target) == ("erin", "erin")
+
+
+def test_a_password_reset_requested_and_completed(client, personas):  # noqa: F811
+    dave = personas["dave"]
+    client.post(reverse("password_reset"), {"email": dave.email})
+    assert only("password_reset.requested").target == "dave"
+    link = next(line for line in mail.outbox[0].body.split() if "/reset/" in line)
+    path = link[link.index("/accounts/") :]
+    form = client.get(path, follow=True)
+    new = "another long password 7"
+    client.post(form.redirect_chain[-1][0], {"new_password1": new, "new_password2": new})
+    assert only("password_reset.completed").actor == "dave"
+
+
+@pytest.mark.django_db
+def test_notification_settings_and_the_site_switch(client, personas):  # noqa: F811
+    client.force_login(personas["sysadmin"])
+    client.post(reverse("notifications"), {"digest": "daily", "site_owner_alerts": "on"})
+    preferences = only("notifications.preferences")
+    assert preferences.actor == "sysadmin" and preferences.details["digest"] == "daily"
+    switch = only("notifications.switch")
+    assert switch.actor == "sysadmin" and switch.details == {"on": True}
+    client.post(reverse("notifications"), {"digest": "daily", "site_owner_alerts": "on"})
+    assert Event.objects.filter(kind__startswith="notifications.").count() == 2  # unchanged
