@@ -25,6 +25,7 @@ KINDS = {
     # Reading in bulk; details: the parameters and the number of rows.
     "export.csv": "CSV export",
     "export.xlsx": "XLSX export",
+    "export.pdf": "management PDF (the overview and compliance)",
     "api.reads": "API page reads, summarised per caller and hour",
     "api.listing": "a vendor resource listed in bulk (one page of thousands of rows)",
     # Data (spec section 8).
@@ -34,6 +35,11 @@ KINDS = {
     "sync.now": "Sync now asked for in the browser",
     "sync.started": "sync started (by Sync now, the command or a schedule)",
     "sync.finished": "sync finished",
+    # Saved views and subscriptions (spec section 15); sends are in the send log.
+    "saved_view.saved": "view saved",
+    "saved_view.deleted": "saved view deleted",
+    "subscription.created": "subscription created",
+    "subscription.ended": "subscription ended",
     # Settings.
     "notifications.preferences": "notification settings changed",
     "notifications.switch": "site-wide switch changed",

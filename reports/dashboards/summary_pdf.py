@@ -12,6 +12,7 @@ from django.http import QueryDict
 from django.template.loader import render_to_string
 from weasyprint import HTML
 
+from accounts import org_names
 from accounts.roles import Reach
 from reports import clock, health
 from reports.dashboards import figures
@@ -33,7 +34,8 @@ def management_context(user, reach: Reach, now: dt.datetime) -> dict:
         "target": settings.COMPLIANCE_TARGET_PERCENT,
         "scope": reach.role_label,
         "recipient": user,
-        **_charts(overview, reach),
+        # The org chart's names as this viewer may read them (as on the overview).
+        **_charts(overview, org_names.names_of([o.path for o in overview.by_org], reach.scope)),
     }
     if reach.has_fleet:  # compliance by org is for those who see more than their own
         compliance, rows, _ = compliance_asked(reach, QueryDict())

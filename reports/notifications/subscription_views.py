@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts import audit
 from accounts.roles import is_system_administrator
 from reports.dashboards import spreadsheet
 from reports.dashboards.saved.models import SavedView
@@ -44,6 +45,14 @@ def subscribe(request: HttpRequest, view_id: int) -> HttpResponse:
     if data is not None and form.is_valid():
         subscription = form.save_for(view)
         count = recipients_of(subscription).count()
+        audit.record(
+            "subscription.created",
+            request=request,
+            target=f'subscription {subscription.pk}: "{view.name}"',
+            frequency=subscription.frequency,
+            format=subscription.format,
+            recipients=count,
+        )
         messages.success(request, f'Subscribed: "{view.name}" to {count:,} recipient(s).')
         return redirect("subscriptions")
     status = 400 if data is not None else 200
@@ -57,6 +66,11 @@ def end_subscription(request: HttpRequest, pk: int) -> HttpResponse:
     subscription = _manageable(request.user).filter(pk=pk).first()
     if subscription is None:
         raise Http404("No such subscription of yours")
+    audit.record(
+        "subscription.ended",
+        request=request,
+        target=f'subscription {subscription.pk}: "{subscription.view.name}"',
+    )
     subscription.delete()
     messages.success(request, f'Subscription to "{subscription.view.name}" ended.')
     return redirect("subscriptions")
@@ -91,4 +105,6 @@ def subscription_download(request: HttpRequest, token: str) -> HttpResponse:
     view = subscription.view
     fmt = subscription.format
     name = spreadsheet.file_name(view.report, view.query_dict, fmt)
+    target = f"subscription {subscription.pk}: report {view.report}"
+    audit.record_export(request, target=target, rows=sheet.rows.count(), kind=f"export.{fmt}")
     return spreadsheet.response(sheet, fmt, name)

@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts import audit
 from reports.dashboards.saved.forms import SavedViewForm
 from reports.dashboards.saved.models import SavedView
 
@@ -31,6 +32,16 @@ def save_view(request: HttpRequest) -> HttpResponse:
         form = SavedViewForm(request.POST, owner=request.user)
         if form.is_valid():
             view = form.save()
+            shared = [*view.shared_roles.values_list("name", flat=True)]
+            shared += [*view.shared_users.values_list("username", flat=True)]
+            audit.record(
+                "saved_view.saved",
+                request=request,
+                target=f'view {view.pk}: "{view.name}"',
+                report=view.report,
+                query=view.query,
+                shared_with=shared,
+            )
             messages.success(request, f'Saved as "{view.name}".')
             return redirect(view.url)
         status = 400
@@ -53,6 +64,7 @@ def delete_view(request: HttpRequest, pk: int) -> HttpResponse:
     view = SavedView.objects.filter(owner=request.user, pk=pk).first()
     if view is None:
         raise Http404("No such view of yours")
+    audit.record("saved_view.deleted", request=request, target=f'view {view.pk}: "{view.name}"')
     view.delete()
     messages.success(request, f'Deleted "{view.name}".')
     return redirect("saved-views")

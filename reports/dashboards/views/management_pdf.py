@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
+from accounts import audit
 from accounts.roles import reach_of_request
 from reports import clock
 from reports.dashboards import summary_pdf
@@ -17,6 +18,7 @@ from reports.dashboards import summary_pdf
 def management_pdf_download(request: HttpRequest) -> HttpResponse:
     now = clock.now()
     data = summary_pdf.management_pdf(request.user, reach_of_request(request), now)
+    audit.record("export.pdf", request=request, target="overview and compliance")
     response = HttpResponse(data, content_type=summary_pdf.CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{summary_pdf.file_name(now)}"'
     response["Cache-Control"] = "no-store"

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
+from accounts import audit
 from accounts.roles import reach_of_request
 from reports.catalog import REPORTS, SEARCH_PARAMETERS
 from reports.dashboards import spreadsheet
@@ -29,4 +30,6 @@ def spreadsheet_export(request: HttpRequest, slug: str, fmt: str) -> HttpRespons
         return HttpResponse(
             "Search first: give a user, device or org.\n", status=400, content_type="text/plain"
         )
+    rows = sheet.rows.count()
+    audit.record_export(request, target=f"report {slug}", rows=rows, kind=f"export.{fmt}")
     return spreadsheet.response(sheet, fmt, spreadsheet.file_name(slug, params, fmt))

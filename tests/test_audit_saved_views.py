@@ -1,0 +1,105 @@
+"""The audit events of saved views, subscriptions and the dashboards' spreadsheet and PDF
+exports (spec sections 13 and 15): each once, with the actor, the target and, for an
+export, the number of rows of the actor's own reach."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import pytest
+from django.contrib.auth.models import Group
+
+from accounts.audit.models import Event
+from accounts.roles import ORG_MANAGERS
+from reports.dashboards.saved.models import SavedView
+from reports.models import ReportRow
+from reports.notifications.models import Subscription
+from tests.test_subscriptions import make_view, run, subscribe
+
+ARCHIVES = "view=archives&srtDir=asc"
+
+
+def only(kind: str, **fields) -> Event:
+    matched = list(Event.objects.filter(kind=kind, **fields))
+    assert len(matched) == 1, [(e.kind, e.actor, e.target, e.details) for e in matched]
+    return matched[0]
+
+
+def rows_seen_by(user) -> int:
+    return ReportRow.objects.visible_to(user).count()
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_a_managers_spreadsheet_export_records_the_manager_and_their_rows(login, fleet, fmt):
+    carol = fleet["users"]["carol"]
+    response = login("carol").get(f"/reports/backup-status/spreadsheet.{fmt}?{ARCHIVES}")
+    assert response.status_code == 200
+    b"".join(response.streaming_content)
+    event = only(f"export.{fmt}")
+    assert (event.actor, event.actor_id, event.target) == ("carol", carol.pk, "report backup-status")
+    assert event.details["rows"] == rows_seen_by(carol) < ReportRow.objects.count()
+    assert event.details["parameters"] == {"view": "archives", "srtDir": "asc"}
+
+
+def test_a_refused_export_records_nothing(login, fleet):
+    assert login("carol").get("/reports/backup-status/spreadsheet.xlsx?pgSize=x").status_code == 400
+    assert not Event.objects.filter(kind__startswith="export.").exists()
+
+
+def test_the_management_pdf(login, fleet):
+    assert login("alice").get("/overview.pdf").status_code == 200
+    event = only("export.pdf")
+    assert (event.actor, event.target) == ("alice", "overview and compliance")
+
+
+def test_a_view_saved_shared_and_deleted(login, fleet):
+    alice = login("alice")
+    page = "/reports/backup-status/?health=failing"
+    data = {"page": page, "name": "Stale", "shared_usernames": "carol"}
+    assert alice.post("/views/save/", data).status_code == 302
+    view = SavedView.objects.get()
+    saved = only("saved_view.saved", actor="alice")
+    assert saved.target == f'view {view.pk}: "Stale"'
+    assert saved.details["shared_with"] == ["carol"] and "health=failing" in saved.details["query"]
+    assert alice.post(f"/views/{view.pk}/delete/").status_code == 302
+    assert only("saved_view.deleted", actor="alice").target == f'view {view.pk}: "Stale"'
+
+
+def test_a_subscription_created_and_ended_by_an_administrator(login, fleet):
+    root = fleet["users"]["root"]
+    view = make_view(root)
+    form = {
+        "frequency": "weekly",
+        "hour": "7",
+        "format": "xlsx",
+        "recipient_usernames": "",
+        "recipient_roles": [Group.objects.get(name=ORG_MANAGERS).pk],
+    }
+    client = login("root")
+    assert client.post(f"/notifications/subscriptions/new/{view.pk}/", form).status_code == 302
+    subscription = Subscription.objects.get()
+    created = only("subscription.created", actor="root")
+    assert created.details["frequency"] == "weekly" and created.details["format"] == "xlsx"
+    managers = Group.objects.get(name=ORG_MANAGERS).user_set.count()
+    assert created.details["recipients"] == managers > 1
+    assert client.post(f"/notifications/subscriptions/{subscription.pk}/end/").status_code == 302
+    assert only("subscription.ended", actor="root").target == created.target
+
+
+def test_the_download_link_of_a_large_list_records_the_recipients_rows(
+    smtp_server, fleet, settings, login
+):
+    settings.SUBSCRIPTION_ATTACHMENT_BYTES = 10  # past the limit: a link, not an attachment
+    alice = fleet["users"]["alice"]
+    subscription = subscribe(make_view(alice), alice, users=[alice], fmt="xlsx")
+    run()
+    (received,) = smtp_server.received
+    link = next(w for w in received.text.split() if "/subscriptions/download/" in w)
+    assert login("carol").get(urlsplit(link).path).status_code == 403
+    assert not Event.objects.filter(kind="export.xlsx").exists()  # refused: nothing read
+    response = login("alice").get(urlsplit(link).path)
+    assert response.status_code == 200
+    event = only("export.xlsx", actor="alice")
+    assert event.target == f"subscription {subscription.pk}: report backup-status"
+    failing = ReportRow.objects.visible_to(alice).count()
+    assert 0 < event.details["rows"] <= failing
