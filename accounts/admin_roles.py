@@ -102,6 +102,7 @@ class RoleChangeForm(UserChangeForm):
         role = self.cleaned_data["role"]
         if role == role_of(user):
             return  # a role from the identity provider stays recorded as such
-        user.groups.remove(*Group.objects.filter(name__in=ROLE_GROUP_NAMES))
+        # Only the role groups held: a removal is recorded (accounts.audit) as a role taken.
+        user.groups.remove(*user.groups.filter(name__in=ROLE_GROUP_NAMES))
         if role:
             user.groups.add(Group.objects.get_or_create(name=role)[0])

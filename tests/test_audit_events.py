@@ -178,7 +178,7 @@ def test_a_role_taken_by_hand_in_the_admin(client, personas):
     change = reverse("admin:accounts_user_change", args=[dave.pk])
     form = client.get(change).context["adminform"].form
     data = {name: value for name, value in form.initial.items() if value is not None}
-    data.update(groups=[], date_joined_0="2026-01-01", date_joined_1="00:00:00")
+    data.update(role="", date_joined_0="2026-01-01", date_joined_1="00:00:00")  # no role
     data.pop("date_joined", None)
     data.pop("last_login", None)
     data.pop("password", None)
