@@ -151,7 +151,7 @@ def test_without_javascript_the_phone_menu_shows_every_item(sized, showcase):
         browser.open("/reports/disk-usage/")
         assert not browser.find("#menu-button").is_displayed()
         links = browser.find_all("#menu a")
-        assert len(links) == 10 and all(link.is_displayed() for link in links)
+        assert len(links) == 12 and all(link.is_displayed() for link in links)
     finally:
         browser.driver.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": False})
 
