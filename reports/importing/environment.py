@@ -138,7 +138,7 @@ def _apply(
             if tree is not None:
                 devices |= tree.devices()
         with timings("report rows"):
-            outcome.notes.append(report_rows.bring_in_step(devices))
+            outcome.notes.append(report_rows.bring_in_step(devices, by_database=staged))
     return outcome
 
 
