@@ -3,10 +3,10 @@
 reports.read_model derives each row in Python (derive, device_rows: the CSV record, the
 JSON object, the search columns, the device's health date): at a million devices that
 was four minutes of a sync. Here the same columns come from SQL, for every row whose
-values SQL writes exactly as Python does: printable ASCII text (and line breaks, tabs),
-percentages of one decimal at most, dates of years 1000 to 9999. A device with any other
-row (a name with an accent, JSON's \\uXXXX escapes for it) is derived by read_model in
-Python, all its rows together. tests/test_read_model_sql.py holds both to the same rows.
+values SQL writes exactly as Python does: percentages of one decimal at most, dates of
+years 1000 to 9999, alert states in printable ASCII. A device with any other row is
+derived by read_model in Python, all its rows together.
+tests/test_read_model_sql.py holds both to the same rows.
 """
 
 from __future__ import annotations
@@ -72,12 +72,6 @@ _DEVICE = """
 """
 _OWNER = "JOIN accounts_user u ON u.id = d.user_id LEFT JOIN accounts_org o ON o.id = u.org_id"
 
-_TEXTS = [
-    name
-    for name, field in ((f.attname, f) for f in ReportRow._meta.concrete_fields)
-    if field.get_internal_type() in ("CharField", "TextField") and name in ROW.attributes
-] + ["org_path"]
-
 
 def _encoded(attribute: str) -> str:
     """SQL of one value as reports.row encodes it (null stays null)."""
@@ -109,9 +103,29 @@ def _record(shape) -> str:
     return " || ',' || ".join(_csv_cell(_encoded(a)) for a in shape.attributes)
 
 
+def _json_value(attribute: str) -> str:
+    """A value as json.dumps writes it: ensure_ascii, so every character past ASCII as
+    \\uXXXX (a surrogate pair past the BMP); PostgreSQL's to_json leaves them as they
+    are, so a value with one is rewritten a character at a time."""
+    value = _encoded(attribute)
+    if value != f"b.{attribute}":
+        return f"coalesce(to_json({value})::text, 'null')"  # dates, numbers: ASCII
+    escaped = (
+        "(SELECT string_agg(CASE WHEN ascii(ch) < 127 THEN ch"
+        " WHEN ascii(ch) < 65536 THEN '\\u' || lpad(to_hex(ascii(ch)), 4, '0')"
+        " ELSE '\\u' || to_hex(55296 + ((ascii(ch) - 65536) >> 10))"
+        " || '\\u' || to_hex(56320 + ((ascii(ch) - 65536) & 1023)) END, '' ORDER BY n)"
+        f" FROM regexp_split_to_table(to_json({value})::text, '') WITH ORDINALITY AS t(ch, n))"
+    )
+    return (
+        f"CASE WHEN {value} IS NULL THEN 'null'"
+        f" WHEN {value} ~ '^[ -~]*$' THEN to_json({value})::text ELSE {escaped} END"
+    )
+
+
 def _json() -> str:
     parts = [
-        f"'\"{name}\": ' || coalesce(to_json({_encoded(a)})::text, 'null')"
+        f"'\"{name}\": ' || {_json_value(a)}"
         for name, a in zip(ROW.names, ROW.attributes, strict=True)
     ]
     return "'{' || " + " || ', ' || ".join(parts) + " || '}'"
@@ -125,19 +139,21 @@ def _search(column: str) -> str:
             f"CASE WHEN {both} THEN b.first_name || ' ' || b.last_name END",
             f"CASE WHEN {both} THEN b.last_name || ', ' || b.first_name END",
         ]
-    return f"lower(concat_ws(chr({ord(SEARCH_SEPARATOR)}), {', '.join(texts)}))"
+    # ICU's lower case is Unicode's full mapping, as Python's str.lower (the database's
+    # own collation, C.UTF-8 here, maps one character to one: İ, final sigma).
+    joined = f"concat_ws(chr({ord(SEARCH_SEPARATOR)}), {', '.join(texts)})"
+    return f'lower({joined} COLLATE "und-x-icu")'
 
 
 def _odd() -> str:
     """A row SQL would not write as Python does."""
-    texts = ", ".join(f"b.{name}" for name in _TEXTS)
     dates = " OR ".join(
         f"NOT coalesce(extract(year FROM b.{d} AT TIME ZONE 'UTC') BETWEEN 1000 AND 9999, true)"
         for d in _DATES
     )
     p = "b.backup_complete_percentage"
     return (
-        f"concat({texts}) !~ '^[ -~\\t\\n\\r]*$' OR {dates}"
+        f"b.alert_states !~ '^[ -~]*$' OR {dates}"
         f" OR ({p} IS NOT NULL AND NOT ({p} > 0 AND {p}::numeric = round({p}::numeric, 1)"
         f" OR {p}::text = '0'))"
     )

@@ -197,85 +197,115 @@ def _fields(csv_file: CsvFile) -> list[Field]:
     ]
 
 
-def _reading(f: Field) -> tuple[str, str]:
-    """(the SQL that says the cell has the vendor's form, the SQL of its value then).
-    The branches follow report_csv.parser_for; the guard admits only cells whose value
-    the SQL gives exactly as the Python parser would; any other goes to the parser."""
-    c = f.raw
+# What the vendor writes, per kind of cell, as one regular expression each: a row whose
+# cells all match is read by SQL; any other row by the Python parsers. A row's cells of
+# one kind are matched at once, joined by SEPARATOR (one match a row, not one a cell).
+SEPARATOR = "chr(1)"
+# Without bounded repetition nor lookahead, which make PostgreSQL's matcher slow; a date
+# is tested by LIKE and translate(), quicker still (_date_form).
+_FORMS = {
+    "bytes": "[0-9]+",
+    "percentage": "100(\\.0*)?|[0-9][0-9]?(\\.[0-9]*)?|\\.[0-9]+",
+    "alert states": "[A-Za-z0-9_]+( [A-Za-z0-9_]+)*",
+}
+# Space as str.isspace() knows it (strip() takes it off): text starting or ending with
+# it, or starting with ' (a defused formula, reports.importing.values.undefused), is
+# left to the Python parsers. \x01, the separator, is not space.
+_SPACE = "[\\x02-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+_UNPLAIN = f"(^|\\x01)({_SPACE}|'')|{_SPACE}(\\x01|$)"
+
+
+def _kind(f: Field) -> str:
+    """Which reading a field takes: report_csv.parser_for's branches."""
     model_field = f.model_field
-    missing = f"{c} IN ('', 'null')"
     if isinstance(model_field, models.DateTimeField):
-        # 2026-11-28T10:15:03Z, or with 1 to 6 digits of a second: what the vendor writes.
-        # An hour of 24 or a second of 60 PostgreSQL would take and Python would not.
-        form = (
-            f"length({c}) BETWEEN 20 AND 27 AND length({c}) <> 21"
-            f" AND translate({c}, '{DIGITS}', '') = CASE length({c}) WHEN 20"
-            " THEN '--T::Z' ELSE '--T::.Z' END"
-            f" AND substr({c}, 5, 1) = '-' AND substr({c}, 8, 1) = '-'"
-            f" AND substr({c}, 11, 1) = 'T' AND substr({c}, 14, 1) = ':'"
-            f" AND substr({c}, 17, 1) = ':' AND (length({c}) = 20 OR substr({c}, 20, 1) = '.')"
-            f" AND right({c}, 1) = 'Z' AND left({c}, 4) <> '0000'"
-            f" AND substr({c}, 12, 2) COLLATE \"C\" < '24'"
-            f" AND substr({c}, 18, 2) COLLATE \"C\" < '60'"
-        )
-        guard = f"({missing} OR ({form}))"
-        return guard, f"CASE WHEN {form} THEN {c}::timestamptz END"
+        return "date"
     if isinstance(model_field, models.BooleanField):
-        return (
-            f"{c} IN ('', 'null', 'true', 'false')",
-            f"CASE {c} WHEN 'true' THEN true WHEN 'false' THEN false END",
-        )
+        return "boolean"
     if isinstance(model_field, models.FloatField):
-        form = (
-            f"length({c}) BETWEEN 1 AND 30 AND translate({c}, '{DIGITS}', '') IN ('', '.')"
-            f" AND {c} <> '.'"
-        )
-        guard = f"({missing} OR CASE WHEN {form} THEN {c}::float8 <= 100 ELSE false END)"
-        return guard, f"CASE WHEN {form} THEN {c}::float8 END"
+        return "percentage"
     if isinstance(model_field, models.IntegerField):
-        form = f"length({c}) BETWEEN 1 AND 18 AND translate({c}, '{DIGITS}', '') = ''"
-        return f"({missing} OR ({form}))", f"CASE WHEN {form} THEN {c}::bigint END"
+        return "bytes"
     if f.name == f.table.uid:
-        return _plain(c, model_field.max_length), f"NULLIF(NULLIF({c}, ''), 'null')"
-    as_text = f"CASE WHEN {c} = 'null' THEN '' ELSE {c} END"
+        return "uid"
     if f.name == "alert_states":
-        words = f"{c} ~ '^[A-Za-z0-9_]+( [A-Za-z0-9_]+)*$'"
-        return f"({missing} OR ({words} AND length({c}) <= {model_field.max_length}))", as_text
+        return "alert states"
     if model_field.choices:
-        words = ", ".join(f"'{value}'" for value, _ in model_field.choices)
-        return f"{c} IN ('', 'null', {words})", as_text
-    return _plain(c, model_field.max_length), as_text
+        return "choice"
+    return "text"
 
 
-def _plain(c: str, max_length: int) -> str:
-    """Text with nothing to strip nor undo: no space (as str.isspace() knows it) at
-    either end, no `'` first (a defused formula), short enough."""
+_CASTS = {"date": "timestamptz", "percentage": "float8", "bytes": "bigint"}
 
-    def solid(char: str) -> str:
-        return f"(ascii({char}) BETWEEN 33 AND 126 OR ascii({char}) > 12288)"
 
+def _value(f: Field, kind: str) -> str:
+    """The SQL of a cell's value in a row that passed _regular() (a cast would fail on
+    another). Too long text fails its column's assignment cast: the Python path reads
+    the file then, and says so."""
+    c = f"r.{f.raw}"
+    if kind in _CASTS:
+        return f"CASE WHEN g.regular AND {c} NOT IN ('', 'null') THEN {c}::{_CASTS[kind]} END"
+    if kind == "boolean":
+        return f"CASE {c} WHEN 'true' THEN true WHEN 'false' THEN false END"
+    if kind == "uid":
+        return f"NULLIF(NULLIF({c}, ''), 'null')"
+    return f"CASE WHEN {c} = 'null' THEN '' ELSE {c} END"
+
+
+def _date_form(c: str) -> str:
+    """2026-11-28T10:15:03Z, with up to 6 digits of a second: the digits where they go
+    (translate() leaves the rest), no hour 24 nor second 60 (PostgreSQL takes them,
+    Python does not). The year 0000 and February 30th PostgreSQL refuses: then the
+    Python path reads the file."""
     return (
-        f"({c} IN ('', 'null') OR ({solid(c)} AND ascii({c}) <> 39"
-        f" AND {solid(f'right({c}, 1)')} AND length({c}) <= {max_length}))"
+        f"({c} IN ('', 'null') OR ({c} LIKE '____-__-__T__:__:__%Z' AND length({c}) <= 27"
+        f" AND translate({c}, '{DIGITS}', '') IN ('--T::Z', '--T::.Z') AND length({c}) <> 21"
+        f" AND substr({c}, 20, 1) IN ('Z', '.') AND substr({c}, 12, 2) < '24'"
+        f" AND substr({c}, 18, 2) < '60'))"
     )
+
+
+def _words(f: Field) -> tuple[str, ...]:
+    return tuple(value for value, _ in f.model_field.choices)
+
+
+def _regular(fields: list[Field]) -> str:
+    """SQL: the row's cells all have the vendor's form (see _FORMS)."""
+    by_kind: dict[str, list[str]] = {}
+    for f in fields:
+        by_kind.setdefault(_kind(f), []).append(f"r.{f.raw}")
+    tests = []
+    for kind, cells in by_kind.items():
+        joined = f"concat_ws({SEPARATOR}, {', '.join(cells)})"
+        if kind == "date":
+            tests += [_date_form(cell) for cell in cells]
+        elif kind in _FORMS:
+            cell = f"(null|({_FORMS[kind]}))?"
+            tests.append(f"{joined} ~ '^{cell}(\\x01{cell})*$'")
+        elif kind in ("text", "uid"):
+            tests.append(f"{joined} !~ '{_UNPLAIN}'")
+    for f in fields:  # a word of a few, one cell at a time
+        if _kind(f) in ("boolean", "choice"):
+            allowed = ("true", "false") if _kind(f) == "boolean" else _words(f)
+            listed = ", ".join(f"'{word}'" for word in ("", "null", *allowed))
+            tests.append(f"r.{f.raw} IN ({listed})")
+    return " AND ".join(tests)
 
 
 def _read_cells(cursor, csv_file: CsvFile, fields: list[Field]) -> None:
     """ROWS from RAW: each cell's value by SQL, or by the Python parsers for a record
-    with a cell of another form."""
-    readings = [_reading(f) for f in fields]
-    regular = " AND ".join(guard for guard, _ in readings)
-    columns = ", ".join(
-        f"({value})::{f.model_field.db_type(connection)} AS {f.staged}"
-        for f, (_, value) in zip(fields, readings, strict=True)
-    )
+    with a cell of another form. A row's form is tested once (the LATERAL subquery,
+    kept apart by OFFSET 0), then guards the casts."""
+    columns = ", ".join(f"{f.staged} {f.model_field.db_type(connection)}" for f in fields)
+    values = ", ".join(_value(f, _kind(f)) for f in fields)
+    cursor.execute(f"CREATE TEMPORARY TABLE {ROWS} (rec bigint, regular boolean, {columns})")
     try:
         with transaction.atomic():
             cursor.execute(
-                f"CREATE TEMPORARY TABLE {ROWS} AS SELECT rec, {regular} AS regular, {columns}"
-                f" FROM {RAW}"
+                f"INSERT INTO {ROWS} SELECT r.rec, g.regular, {values} FROM {RAW} r"
+                f" CROSS JOIN LATERAL (SELECT {_regular(fields)} AS regular OFFSET 0) g"
             )
-    except Exception as error:  # a date PostgreSQL cannot take: February 30th
+    except Exception as error:  # a date PostgreSQL cannot take (February 30th), too long
         if not _is_data_error(error):
             raise
         raise NotStaged(str(error)) from None
