@@ -32,17 +32,18 @@ def main() -> None:
     started = time.perf_counter()
     outcome = apply_files(read_files(report, tree), mirror_mode=True)
     seconds = time.perf_counter() - started
-    print(
-        json.dumps(
-            {
-                "seconds": seconds,
-                "totals": outcome.totals(),
-                "phases": outcome.timings.line().removeprefix("Seconds: "),
-                "peak_mb": own_peak_mb(),
-                "notes": outcome.notes,
-            }
-        )
-    )
+    done = {
+        "report": report,
+        "seconds": seconds,
+        "totals": outcome.totals(),
+        "phases": outcome.timings.line().removeprefix("Seconds: "),
+        "peak_mb": own_peak_mb(),
+        "notes": outcome.notes,
+    }
+    # Kept as it goes too (BENCH_IMPORT_LOG): a long run cut short keeps these.
+    with open(os.environ.get("BENCH_IMPORT_LOG", "/tmp/bench-sync-imports.jsonl"), "a") as log:
+        log.write(json.dumps(done) + "\n")
+    print(json.dumps(done))
 
 
 if __name__ == "__main__":
