@@ -18,8 +18,13 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
+import subprocess
+import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +32,6 @@ from django.db import connection
 
 from accounts.models import Org, User
 from reports.export import csv_chunks, header
-from reports.importing.environment import apply_files, read_files
 from reports.query import report_query
 from reports.refresh.vendor import write_tree
 from reports.row import encode_datetime
@@ -43,6 +47,7 @@ class ImportTiming:
     phases: str
     reference_seconds: float | None  # COPY of the same file; None off PostgreSQL
     size: int
+    peak_mb: float  # the importing process's peak resident memory (VmHWM)
 
 
 def write_export(path: Path) -> None:
@@ -111,40 +116,95 @@ def time_reference_copy(path: Path) -> float | None:
     return seconds
 
 
+def _sync_command(report: Path, tree: Path) -> list[str]:
+    return [sys.executable, str(Path(__file__).parent / "sync_import.py"), str(report), str(tree)]
+
+
 def time_sync_import(label: str, report: Path, tree: Path, log) -> ImportTiming:
-    """The sync's import of these files (mirror mode, one transaction), timed whole."""
+    """The sync's import of these files (mirror mode, one transaction), timed whole, in a
+    process of its own (bench/sync_import.py) whose peak memory is the import's."""
     reference = time_reference_copy(report)
     log(f"i. {label}")
-    started = time.perf_counter()
-    outcome = apply_files(read_files(report, tree), mirror_mode=True)
-    seconds = time.perf_counter() - started
+    done = json.loads(
+        subprocess.run(
+            _sync_command(report, tree), capture_output=True, text=True, check=True
+        ).stdout.splitlines()[-1]
+    )
     return ImportTiming(
         label,
-        seconds,
-        outcome.totals(),
-        outcome.timings.line().removeprefix("Seconds: "),
+        done["seconds"],
+        done["totals"],
+        done["phases"],
         reference,
         report.stat().st_size,
+        done["peak_mb"],
     )
 
 
-def measure(log) -> tuple[ImportTiming, list[ImportTiming]]:
+@dataclass
+class Files:
+    base: Path
+    tree: Path
+    moved: Path
+    one_percent: Path
+
+
+@contextmanager
+def files() -> Iterator[Files]:
+    """The export, its org tree and the two changed exports, in a folder removed after."""
+    with tempfile.TemporaryDirectory(prefix="bench-import-") as folder:
+        made = Files(
+            *(
+                Path(folder) / name
+                for name in ("export.csv", "orgs.csv", "moved.csv", "one-percent.csv")
+            )
+        )
+        write_export(made.base)
+        write_org_tree(made.tree)
+        derive(made.base, made.moved, every=1)
+        derive(made.base, made.one_percent, every=100, leave_out_every=1000)
+        yield made
+
+
+def measure(made: Files, log) -> tuple[ImportTiming, list[ImportTiming]]:
     """(the untimed-in-the-table first pass, the syncs). The first pass makes the fleet
     equal its own export: generate_demo_data writes some dates (coldStorageExpireDate)
     to the microsecond, the export to the millisecond, so a first sync after it updates
     those archives; without it "nothing changed" would not be true."""
-    with tempfile.TemporaryDirectory(prefix="bench-import-") as folder:
-        base, tree = Path(folder) / "export.csv", Path(folder) / "orgs.csv"
-        moved, one_percent = Path(folder) / "moved.csv", Path(folder) / "one-percent.csv"
-        write_export(base)
-        write_org_tree(tree)
-        derive(base, moved, every=1)
-        derive(base, one_percent, every=100, leave_out_every=1000)
-        first = time_sync_import("first pass: the fleet as its export says", base, tree, log)
-        return first, [
-            time_sync_import("nothing changed", base, tree, log),
-            time_sync_import("every device's dates moved", moved, tree, log),
-            time_sync_import("every date back (restoring the fleet)", base, tree, log),
-            time_sync_import("1% changed", one_percent, tree, log),
-            time_sync_import("1% back (restoring the fleet)", base, tree, log),
-        ]
+    base, tree = made.base, made.tree
+    first = time_sync_import("first pass: the fleet as its export says", base, tree, log)
+    return first, [
+        time_sync_import("nothing changed", base, tree, log),
+        time_sync_import("every device's dates moved", made.moved, tree, log),
+        time_sync_import("every date back (restoring the fleet)", base, tree, log),
+        time_sync_import("1% changed", made.one_percent, tree, log),
+        time_sync_import("1% back (restoring the fleet)", base, tree, log),
+    ]
+
+
+def load_during_sync(made: Files, load: Callable[[int], dict], seconds: int, log) -> dict:
+    """Section g's load (`load(seconds)`: wrk's figures) alone, then while a sync applies
+    the every-dates-moved export (a typical day), then the fleet restored. The load
+    starts with the sync (its reading included) and runs `seconds` or until it ends."""
+    log("i. the API's load without a sync")
+    alone = load(seconds)
+    log("i. the API's load during a sync (every device's dates moved)")
+    started = time.perf_counter()
+    sync = subprocess.Popen(_sync_command(made.moved, made.tree), stdout=subprocess.PIPE, text=True)
+    try:
+        during = load(seconds)
+        overlap = time.perf_counter() - started
+        output, _ = sync.communicate()
+    finally:
+        if sync.poll() is None:
+            sync.kill()
+    sync_seconds = json.loads(output.splitlines()[-1])["seconds"]
+    log("i. restoring the fleet")
+    subprocess.run(_sync_command(made.base, made.tree), capture_output=True, check=True)
+    return {
+        "alone": alone,
+        "during": during,
+        "seconds": seconds,
+        "sync_seconds": sync_seconds,
+        "load_ended_after": overlap,
+    }

@@ -66,6 +66,7 @@ class Results:
         self.reference_bytes = 0
         self.imports: list = []  # import_timings.ImportTiming
         self.first_import = None
+        self.load_during_sync: dict | None = None  # import_timings.load_during_sync
         self.digests: dict = {}  # digest_timings.measure()
         self.subscriptions: dict = {}  # subscription_timings.measure()
 
@@ -246,8 +247,8 @@ class Results:
             " HEADER)` of the same file into a plain table of 37 text columns, no index.",
             "",
             "| sync | seconds | reference COPY s | ratio import / reference | bytes"
-            " | created | updated | removed | unchanged | phases (s) |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+            " | created | updated | removed | unchanged | peak MB | phases (s) |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
         ]
         for t in self.imports:
             if t.reference_seconds:
@@ -259,7 +260,7 @@ class Results:
             lines.append(
                 f"| {t.label} | {t.seconds:.2f} | {reference} | {ratio} | {t.size:,}"
                 f" | {n['created']:,} | {n['updated']:,} | {n['removed']:,}"
-                f" | {n['unchanged']:,} | {t.phases} |"
+                f" | {n['unchanged']:,} | {t.peak_mb:.0f} | {t.phases} |"
             )
         lines.append("")
         first = self.first_import
@@ -283,7 +284,36 @@ class Results:
             "- changed rows are counted in every table (archives, devices, users, orgs...),"
             " so one moved date may count more than once"
         )
-        return lines + [""]
+        lines.append(
+            "- peak MB: the importing process's peak resident memory (VmHWM), each import"
+            " run in a process of its own (bench/sync_import.py)"
+        )
+        return lines + self._load_during_sync() + [""]
+
+    def _load_during_sync(self) -> list[str]:
+        during = self.load_during_sync
+        if not during:
+            return []
+        alone, busy = during["alone"], during["during"]
+        if "rps" not in alone or "rps" not in busy:
+            return [f"- the API's load during a sync: not measured ({alone.get('note')})"]
+        slower = float(alone["rps"]) / float(busy["rps"])
+        return [
+            "",
+            f"The API's load (section g's request, wrk 16 connections) for {during['seconds']} s"
+            " alone, then as long again while a sync applies the every-dates-moved export"
+            f" (it took {during['sync_seconds']:.1f} s; the load started with it):",
+            "",
+            "| | requests/s | median | 99% | errors |",
+            "|---|---:|---:|---:|---|",
+            f"| without a sync | {alone['rps']} | {alone.get('50%')} | {alone.get('99%')}"
+            f" | {alone['errors'].strip()} |",
+            f"| during a sync | {busy['rps']} | {busy.get('50%')} | {busy.get('99%')}"
+            f" | {busy['errors'].strip()} |",
+            "",
+            f"- during a sync the API is **{slower:.2f}x** slower in requests/s (target at"
+            " most 2x)",
+        ]
 
     def _digests(self) -> list[str]:
         lines = [f"### {SECTIONS['k']}", ""]

@@ -15,9 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.db import transaction
+from django.db import connection, transaction
 
-from reports.importing import mass_removal, mirror, report_rows
+from reports.importing import in_database, mass_removal, mirror, report_rows
 from reports.importing.backup_report import compare_report, write_report
 from reports.importing.changes import Changes, Outcome, Timings
 from reports.importing.csv_file import CsvFile
@@ -27,12 +27,14 @@ from reports.importing.orgs import parse as parse_tree
 from reports.importing.report_csv import ParsedReport
 from reports.importing.report_csv import parse as parse_report
 from reports.models import Device
+from reports.postgres_only import on_postgres
 
 
 @dataclass
 class Files:
     report_file: CsvFile
-    report: ParsedReport
+    # Read by the database (PostgreSQL) or by Python (reports.importing.in_database).
+    report: ParsedReport | in_database.StagedReport
     orgs_file: CsvFile | None
     tree: dict[str, OrgRow] | None
     timings: Timings
@@ -49,13 +51,20 @@ def read_files(
     *,
     report_name: str | None = None,
     orgs_name: str | None = None,
+    by_database: bool = True,
 ) -> Files:
-    """Parse and check both files; raises ImportFailed naming file, line and column."""
+    """Parse and check both files; raises ImportFailed naming file, line and column.
+    On PostgreSQL the database reads the report unless `by_database` is False."""
     timings = Timings()
     report_file = CsvFile(report, report_name)
     orgs_file = None if orgs is None else CsvFile(orgs, orgs_name)
     with timings("read"):
-        parsed = parse_report(report_file)
+        parsed = None
+        if by_database and on_postgres(connection):
+            parsed = in_database.stage(report_file)
+        if parsed is None:
+            report_file = CsvFile(report, report_name)
+            parsed = parse_report(report_file)
         tree = None if orgs_file is None else parse_tree(orgs_file)
     return Files(report_file, parsed, orgs_file, tree, timings)
 
@@ -70,6 +79,21 @@ def apply_files(
     """Apply both files in one transaction. In mirror mode, removing more than the limit
     (reports.importing.mass_removal) needs `allowed_removal` to cover it: EVERYTHING for
     --allow-mass-removal, or what an upload's confirmation named. A dry run says it."""
+    if not isinstance(files.report, in_database.StagedReport):
+        return _apply(files, mirror_mode, dry_run, allowed_removal)
+    try:
+        return _apply(files, mirror_mode, dry_run, allowed_removal)
+    finally:
+        in_database.drop()
+
+
+def _apply(
+    files: Files,
+    mirror_mode: bool,
+    dry_run: bool,
+    allowed_removal: mass_removal.Removal | None,
+) -> Outcome:
+    staged = isinstance(files.report, in_database.StagedReport)
     timings = files.timings
     with transaction.atomic():
         with timings("wait"):
@@ -85,9 +109,11 @@ def apply_files(
             unlisted = None
             if mirror_mode:
                 parents = tree.parents if tree else {}
-                unlisted = mirror.find_unlisted(files.report, files.tree, parents)
+                find_unlisted = in_database.find_unlisted if staged else mirror.find_unlisted
+                unlisted = find_unlisted(files.report, files.tree, parents)
             released = unlisted.released if unlisted else ()
-            changes = compare_report(files.report_file, files.report, released)
+            compare = in_database.compare if staged else compare_report
+            changes = compare(files.report_file, files.report, released)
         counted = dict(changes)
         if tree is not None:
             counted["orgs"] = merged(tree.changes, changes["orgs"])
@@ -105,14 +131,14 @@ def apply_files(
         with timings("write"):
             if unlisted is not None:
                 mirror.free_usernames(unlisted)
-            devices = write_report(changes)
+            devices = in_database.write(files.report) if staged else write_report(changes)
             if unlisted is not None:
                 mirror.remove(unlisted)
                 devices |= unlisted.devices()
             if tree is not None:
                 devices |= tree.devices()
         with timings("report rows"):
-            outcome.notes.append(report_rows.bring_in_step(devices))
+            outcome.notes.append(report_rows.bring_in_step(devices, by_database=staged))
     return outcome
 
 

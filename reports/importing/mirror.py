@@ -141,17 +141,24 @@ def _unlisted_orgs(
     report: ParsedReport, tree: set[str], parents: dict[str, str | None]
 ) -> tuple[list[int], int]:
     """(pks of orgs to remove, count of unlisted orgs kept for the people in them)."""
-    known = dict(Org.objects.order_by().values_list("org_uid", "pk"))
-    listed = tree | set(report.rows["orgs"])
-    unlisted = set(known) - listed
-    if not unlisted:
-        return [], 0
-    uid_of = {pk: uid for uid, pk in known.items()}
     listed_users = report.rows["users"]
     # Once applied, a listed person is in the org the report gives; anyone else stays.
     peopled = {user["org"] for user in listed_users.values()}
-    people = User.objects.exclude(org=None).order_by().values_list("user_uid", "org_id")
-    peopled.update(uid_of[org_id] for user_uid, org_id in people if user_uid not in listed_users)
+    people = User.objects.exclude(org=None).order_by().values_list("user_uid", "org__org_uid")
+    peopled.update(org_uid for user_uid, org_uid in people if user_uid not in listed_users)
+    return unlisted_orgs(tree | set(report.rows["orgs"]), peopled, parents)
+
+
+def unlisted_orgs(
+    listed: set[str], peopled: set[str], parents: dict[str, str | None]
+) -> tuple[list[int], int]:
+    """(pks of orgs to remove, count of unlisted orgs kept): of the orgs neither file
+    lists (`listed`), those with no one in them nor below them (`peopled`: the orgs
+    people are in once the import is applied)."""
+    known = dict(Org.objects.order_by().values_list("org_uid", "pk"))
+    unlisted = set(known) - listed
+    if not unlisted:
+        return [], 0
     keep: set[str] = set()
     for start in peopled | listed:
         node = start

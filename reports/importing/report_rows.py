@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from django.db import models
 
-from reports import read_model
+from reports import read_model, read_model_sql
 from reports.importing.changes import chunks
 from reports.models import Device, ReportRow
 
@@ -31,16 +31,18 @@ def devices_where(
     return found
 
 
-def bring_in_step(device_ids: set[int]) -> str:
-    """Redo the report rows of these devices, or all of them; says which."""
+def bring_in_step(device_ids: set[int], *, by_database: bool = False) -> str:
+    """Redo the report rows of these devices, or all of them; says which. `by_database`:
+    the rows made by SQL (PostgreSQL, reports.read_model_sql), the same rows."""
+    way = read_model_sql if by_database else read_model
     if not device_ids:
         return "Report rows: nothing to redo."
     if not ReportRow.objects.exists():
-        count = read_model.rebuild()
+        count = way.rebuild()
         return f"Report rows: built, {count:,} rows."
     if len(device_ids) >= REBUILD_SHARE * Device.objects.count():
-        count = read_model.rebuild()
+        count = way.rebuild()
         return f"Report rows: rebuilt, {count:,} rows."
-    read_model.refresh_devices(device_ids)
+    way.refresh_devices(device_ids)
     count = len(device_ids)
     return f"Report rows: redone for {count:,} device{'' if count == 1 else 's'}."

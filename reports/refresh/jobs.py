@@ -12,15 +12,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from django.db import connection
 from django_tasks import TaskContext, task
 
 from accounts import audit
 from accounts.models import User
+from reports.importing import in_database
 from reports.importing.changes import Outcome
 from reports.importing.csv_file import FileErrors, ImportFailed
 from reports.importing.environment import Files, apply_files
 from reports.importing.orgs import parse as parse_tree
 from reports.importing.report_csv import parse as parse_report
+from reports.postgres_only import on_postgres
 from reports.refresh.liveness import current
 from reports.refresh.log import count, describe, recorded
 from reports.refresh.models import Run, Upload
@@ -121,7 +124,7 @@ def apply(upload: Upload) -> None:
     try:
         with recorded(Run.Kind.IMPORT, source, trigger=Run.Trigger.UPLOAD, user=upload.user) as run:
             Upload.objects.filter(pk=upload.pk).update(run=run)
-            files = read(upload, progress)
+            files = read(upload, progress, by_database=True)
             allowed = upload.removal if upload.removal_confirmed else None
             outcome = apply_files(files, mirror_mode=upload.mirror, allowed_removal=allowed)
             outcome.exported_at = upload.data_as_of
@@ -138,9 +141,11 @@ def apply(upload: Upload) -> None:
         progress.remove()
 
 
-def read(upload: Upload, progress: Progress) -> Files:
+def read(upload: Upload, progress: Progress, *, by_database: bool = False) -> Files:
     """Both files parsed and checked, every error noted (reports.importing.environment.
-    read_files, with progress), their phases timed into the progress file."""
+    read_files, with progress), their phases timed into the progress file. `by_database`:
+    on PostgreSQL the report is read by the database (reports.importing.in_database), as
+    the apply does; the preview reads it in Python, noting every error."""
     progress.stage("count")
     report_lines = count_lines(upload.report_path)
     orgs_path: Path | None = upload.orgs_path
@@ -151,7 +156,12 @@ def read(upload: Upload, progress: Progress) -> Files:
     if orgs_path is not None:
         orgs_file = CountedCsvFile(orgs_path, upload.orgs_name, progress, total, report_lines)
     with timings("read"):
-        report = parse_report(report_file)
+        report = None
+        if by_database and on_postgres(connection):
+            report = in_database.stage(report_file)
+        if report is None:
+            report_file = CountedCsvFile(upload.report_path, upload.report_name, progress, total)
+            report = parse_report(report_file)
         tree = None if orgs_file is None else parse_tree(orgs_file)
     return Files(report_file, report, orgs_file, tree, timings)
 

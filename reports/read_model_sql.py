@@ -1,0 +1,255 @@
+"""PostgreSQL: the report rows made by one INSERT ... SELECT (issue 29), not in Python.
+
+reports.read_model derives each row in Python (derive, device_rows: the CSV record, the
+JSON object, the search columns, the device's health date): at a million devices that
+was four minutes of a sync. Here the same columns come from SQL, for every row whose
+values SQL writes exactly as Python does: percentages of one decimal at most, dates of
+years 1000 to 9999, alert states in printable ASCII. A device with any other row is
+derived by read_model in Python, all its rows together.
+tests/test_read_model_sql.py holds both to the same rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import connection, transaction
+
+from reports import read_model
+from reports.csv_record import FORMULA_STARTS, NULL_CELL
+from reports.health import MISSING_COPY
+from reports.models import ReportRow
+from reports.read_model import _SEARCHES, ROW_FIELDS, SEARCH_SEPARATOR
+from reports.replacing import replacing
+from reports.row import (
+    EXTRA_ROW,
+    ROW,
+    VENDOR_ROW,
+    encode_bool,
+    encode_datetime,
+    encode_int,
+    encode_percentage,
+)
+
+_DATES = ("creation_date", "last_connected_date", "last_completed_backup_date")
+_DATES += ("last_activity", "cold_storage_expire_date")
+
+# The raw values of a row, as read_model's join reads them; a bare device's archive
+# columns are null. Empty text is null, as read_model.derive makes it.
+_BASE = """
+SELECT a.id AS archive_id, NULLIF(a.archive_guid, '') AS archive_guid,
+  NULLIF(dst.destination_uid, '') AS destination_uid, NULLIF(dst.name, '') AS destination_name,
+  NULLIF(srv.server_uid, '') AS server_uid, NULLIF(srv.name, '') AS server_name,
+  a.selected_bytes, a.archive_bytes, a.backup_complete_percentage, a.cold_storage,
+  a.cold_storage_expire_date, a.last_completed_backup_date, a.last_activity,
+  NULLIF(a.most_recent_user_profile_creation_result, '')
+    AS most_recent_user_profile_creation_result,
+  NULLIF(a.most_recent_user_profile_backup_result, '') AS most_recent_user_profile_backup_result,
+  {device}
+FROM reports_archive a JOIN reports_device d ON d.id = a.device_id
+  LEFT JOIN reports_destination dst ON dst.id = a.destination_id
+  LEFT JOIN reports_server srv ON srv.id = a.server_id
+  {owner} {archive_filter}
+UNION ALL
+SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  {device}
+FROM reports_device d {owner}
+WHERE NOT EXISTS (SELECT 1 FROM reports_archive x WHERE x.device_id = d.id) {device_filter}
+"""
+_DEVICE = """
+  d.id AS device_id, NULLIF(d.device_uid, '') AS device_uid, NULLIF(d.name, '') AS device_name,
+  NULLIF(d.os_hostname, '') AS device_os_hostname, NULLIF(d.ext_ref, '') AS device_ext_ref,
+  NULLIF(d.version, '') AS version, NULLIF(d.status, '') AS status,
+  NULLIF(d.alert_states, '') AS alert_states, NULLIF(d.os, '') AS os,
+  NULLIF(d.os_version, '') AS os_version, NULLIF(d.address, '') AS address,
+  NULLIF(d.remote_address, '') AS remote_address, d.creation_date, d.last_connected_date,
+  d.user_id AS owner_id, NULLIF(u.user_uid, '') AS user_uid, NULLIF(u.username, '') AS username,
+  NULLIF(u.email, '') AS email, NULLIF(u.user_ext_ref, '') AS user_ext_ref,
+  NULLIF(u.user_status, '') AS user_status, NULLIF(u.first_name, '') AS first_name,
+  NULLIF(u.last_name, '') AS last_name, u.org_id, coalesce(o.path, '') AS org_path,
+  NULLIF(o.org_uid, '') AS org_uid, NULLIF(o.name, '') AS org_name,
+  NULLIF(o.ext_ref, '') AS org_ext_ref
+"""
+_OWNER = "JOIN accounts_user u ON u.id = d.user_id LEFT JOIN accounts_org o ON o.id = u.org_id"
+
+
+def _encoded(attribute: str) -> str:
+    """SQL of one value as reports.row encodes it (null stays null)."""
+    encoder = dict(zip(ROW.attributes, ROW.encoders, strict=True))[attribute]
+    v = f"b.{attribute}"
+    if encoder is encode_datetime:
+        return f"""to_char({v} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')"""
+    if encoder is encode_percentage:
+        return f"round({v}::numeric, 1)::text"
+    if encoder is encode_int:
+        return f"{v}::text"
+    if encoder is encode_bool:
+        return f"CASE WHEN {v} THEN 'true' WHEN NOT {v} THEN 'false' END"
+    return v
+
+
+def _csv_cell(value: str) -> str:
+    """csv_record.csv_cell: null as `null`, a formula start defused, quoted if needed."""
+    starts = ", ".join(f"chr({ord(start)})" for start in FORMULA_STARTS)
+    defused = f"CASE WHEN left({value}, 1) IN ({starts}) THEN '''' || {value} ELSE {value} END"
+    return (
+        f"CASE WHEN {value} IS NULL THEN '{NULL_CELL}'"
+        f" WHEN {value} ~ '[,\"\\r\\n]' THEN '\"' || replace({defused}, '\"', '\"\"') || '\"'"
+        f" ELSE {defused} END"
+    )
+
+
+def _record(shape) -> str:
+    return " || ',' || ".join(_csv_cell(_encoded(a)) for a in shape.attributes)
+
+
+def _json_value(attribute: str) -> str:
+    """A value as json.dumps writes it: ensure_ascii, so every character past ASCII as
+    \\uXXXX (a surrogate pair past the BMP); PostgreSQL's to_json leaves them as they
+    are, so a value with one is rewritten a character at a time."""
+    value = _encoded(attribute)
+    if value != f"b.{attribute}":
+        return f"coalesce(to_json({value})::text, 'null')"  # dates, numbers: ASCII
+    escaped = (
+        "(SELECT string_agg(CASE WHEN ascii(ch) < 127 THEN ch"
+        " WHEN ascii(ch) < 65536 THEN '\\u' || lpad(to_hex(ascii(ch)), 4, '0')"
+        " ELSE '\\u' || to_hex(55296 + ((ascii(ch) - 65536) >> 10))"
+        " || '\\u' || to_hex(56320 + ((ascii(ch) - 65536) & 1023)) END, '' ORDER BY n)"
+        f" FROM regexp_split_to_table(to_json({value})::text, '') WITH ORDINALITY AS t(ch, n))"
+    )
+    return (
+        f"CASE WHEN {value} IS NULL THEN 'null'"
+        f" WHEN {value} ~ '^[ -~]*$' THEN to_json({value})::text ELSE {escaped} END"
+    )
+
+
+def _json() -> str:
+    parts = [
+        f"'\"{name}\": ' || {_json_value(a)}"
+        for name, a in zip(ROW.names, ROW.attributes, strict=True)
+    ]
+    return "'{' || " + " || ', ' || ".join(parts) + " || '}'"
+
+
+def _search(column: str) -> str:
+    texts = [f"b.{source}" for source in _SEARCHES[column]]
+    if column == "user_search":
+        both = "b.first_name IS NOT NULL AND b.last_name IS NOT NULL"
+        texts += [
+            f"CASE WHEN {both} THEN b.first_name || ' ' || b.last_name END",
+            f"CASE WHEN {both} THEN b.last_name || ', ' || b.first_name END",
+        ]
+    # ICU's lower case is Unicode's full mapping, as Python's str.lower (the database's
+    # own collation, C.UTF-8 here, maps one character to one: İ, final sigma).
+    joined = f"concat_ws(chr({ord(SEARCH_SEPARATOR)}), {', '.join(texts)})"
+    return f'lower({joined} COLLATE "und-x-icu")'
+
+
+def _odd() -> str:
+    """A row SQL would not write as Python does."""
+    dates = " OR ".join(
+        f"NOT coalesce(extract(year FROM b.{d} AT TIME ZONE 'UTC') BETWEEN 1000 AND 9999, true)"
+        for d in _DATES
+    )
+    p = "b.backup_complete_percentage"
+    return (
+        f"b.alert_states !~ '^[ -~]*$' OR {dates}"
+        f" OR ({p} IS NOT NULL AND NOT ({p} > 0 AND {p}::numeric = round({p}::numeric, 1)"
+        f" OR {p}::text = '0'))"
+    )
+
+
+def _derived() -> dict[str, str]:
+    """Every ROW_FIELDS column's SQL over b (a base row) and g (its device's archives)."""
+    columns = {name: f"b.{name}" for name in ROW_FIELDS}
+    columns["alerted"] = (
+        "coalesce(regexp_replace(b.alert_states, '\\mOK\\M', '', 'g') ~ '[^ \\t\\n\\r]', false)"
+    )
+    for column in _SEARCHES:
+        columns[column] = _search(column)
+    columns["csv_line"] = _record(VENDOR_ROW)
+    columns["csv_extra"] = "',' || " + _record(EXTRA_ROW)
+    columns["json_object"] = _json()
+    missing = MISSING_COPY.isoformat()
+    columns["device_backup_date"] = (
+        f"CASE WHEN g.done = 0 OR g.done IS NULL THEN NULL WHEN g.done < g.n"
+        f" THEN '{missing}'::timestamptz ELSE g.oldest END"
+    )
+    columns["device_selected_bytes"] = "g.selected"
+    columns["device_first"] = '(b.archive_id IS NULL OR b.archive_guid COLLATE "C" = g.first_guid)'
+    return columns
+
+
+def _select(where_device: str) -> str:
+    """The rows of the devices `where_device` (SQL on d.id) takes, odd ones left out."""
+    archive_filter = f"WHERE {where_device}"
+    base = _BASE.format(
+        device=_DEVICE,
+        owner=_OWNER,
+        archive_filter=archive_filter,
+        device_filter=f"AND {where_device}",
+    )
+    derived = _derived()
+    return (
+        f"WITH b AS ({base}),"
+        " g AS (SELECT device_id, count(*) AS n, count(last_completed_backup_date) AS done,"
+        " min(last_completed_backup_date) AS oldest, max(selected_bytes) AS selected,"
+        ' min(archive_guid COLLATE "C") AS first_guid FROM b WHERE archive_id IS NOT NULL'
+        " GROUP BY device_id),"
+        f" odd AS (SELECT DISTINCT device_id FROM b WHERE {_odd()})"
+        f" SELECT {', '.join(derived[name] for name in ROW_FIELDS)}"
+        " FROM b LEFT JOIN g ON g.device_id = b.device_id"
+        " WHERE NOT EXISTS (SELECT 1 FROM odd WHERE odd.device_id = b.device_id)"
+    )
+
+
+def _write(table: str, where_device: str, params: list) -> int:
+    columns = ", ".join(connection.ops.quote_name(name) for name in ROW_FIELDS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {connection.ops.quote_name(table)} ({columns}) {_select(where_device)}",
+            params * 2,
+        )
+        count = cursor.rowcount
+    odd = _odd_devices_with(where_device, params)
+    if odd:
+        count += read_model._insert(read_model.rows_for_devices(odd), table=table)
+    return count
+
+
+def _odd_devices_with(where_device: str, params: list) -> list[int]:
+    base = _BASE.format(
+        device=_DEVICE,
+        owner=_OWNER,
+        archive_filter=f"WHERE {where_device}",
+        device_filter=f"AND {where_device}",
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH b AS ({base}) SELECT DISTINCT device_id FROM b WHERE {_odd()}", params * 2
+        )
+        return [pk for (pk,) in cursor.fetchall()]
+
+
+def rebuild() -> int:
+    """read_model.rebuild, the rows made by SQL."""
+    with transaction.atomic():
+        read_model._one_writer_at_a_time()
+        with replacing(ReportRow) as table:
+            count = _write(table, "true", [])
+    read_model._mark_all_visible()
+    return count
+
+
+def refresh_devices(device_ids: Iterable[int]) -> None:
+    """read_model.refresh_devices, the rows made by SQL."""
+    ids = sorted(set(device_ids))
+    with transaction.atomic():
+        read_model._one_writer_at_a_time()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"DELETE FROM {connection.ops.quote_name(ReportRow._meta.db_table)}"
+                " WHERE device_id = ANY(%s)",
+                [ids],
+            )
+        _write(ReportRow._meta.db_table, "d.id = ANY(%s)", [ids])
