@@ -56,10 +56,10 @@ def big_fleet(personas):
 # check admitted by the lockout (accounts.password_checks: in one transaction, clear the
 # stale checks of the username and the address, add this one, read the failures and the
 # checks running; on PostgreSQL first the two keys' advisory locks), and ends it after.
-# The sign-in is an audit event (accounts.audit): in a savepoint, the chain's head read
-# for update, the event written, the head moved on.
+# The sign-in is an audit event (accounts.audit.chain): in a savepoint, the chain's head
+# touched (the write lock first) and read, the event written, the head moved on.
 ADVISORY_LOCKS = 2 if connection.vendor == "postgresql" else 0
-SIGN_IN_EVENT = 5
+SIGN_IN_EVENT = 6
 FIRST_SIGN_IN = 6 + ADVISORY_LOCKS + SIGN_IN_EVENT
 FIRST_PAGE_QUERIES = FIRST_SIGN_IN + 4 + 1
 
