@@ -303,18 +303,6 @@ class ApiClientAdmin(admin.ModelAdmin):
             "last_used_at",
         ]
 
-    def get_form(self, request, obj=None, **kwargs):
-        form = super().get_form(request, obj, **kwargs)
-        if issubclass(form, RoleChangeForm):
-            # Who edits: only a superuser may offer the system administrator role.
-            form = type(form.__name__, (form,), {"actor": request.user})
-        return form
-
-    def save_related(self, request, form, formsets, change) -> None:
-        super().save_related(request, form, formsets, change)
-        if isinstance(form, RoleChangeForm):
-            form.save_role(form.instance)
-
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return []

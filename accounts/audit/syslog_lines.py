@@ -23,21 +23,26 @@ CEF_VENDOR, CEF_PRODUCT, CEF_VERSION = "Backup Report", "Backup Report", "1"
 HOSTNAME = socket.gethostname()[:255] or "-"
 
 
+def as_record(event: Event) -> dict:
+    """The event as one record: the JSON line to syslog and the SIEM resource's item."""
+    return {
+        "id": event.pk,
+        "at": event.at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
+        "kind": event.kind,
+        "actor": event.actor,
+        "actor_id": event.actor_id,
+        "target": event.target,
+        "address": event.address,
+        "user_agent": event.user_agent,
+        "details": event.details,
+        "hash": event.hash,
+        "previous_hash": event.previous_hash,
+    }
+
+
 def as_json(event: Event) -> str:
     return json.dumps(
-        {
-            "id": event.pk,
-            "at": event.at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
-            "kind": event.kind,
-            "actor": event.actor,
-            "actor_id": event.actor_id,
-            "target": event.target,
-            "address": event.address,
-            "user_agent": event.user_agent,
-            "details": event.details,
-            "hash": event.hash,
-            "previous_hash": event.previous_hash,
-        },
+        as_record(event),
         sort_keys=True,
         ensure_ascii=True,
         separators=(",", ":"),

@@ -17,8 +17,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from accounts.audit.forms import EventFilter
-from accounts.audit.models import Event
 from accounts.audit.recording import record_export
+from accounts.audit.syslog_lines import as_record
 from accounts.callers import api_caller, unauthorized
 from accounts.page_access import system_administrators_only
 from accounts.roles import is_system_administrator
@@ -39,22 +39,6 @@ CSV_COLUMNS = [
 ]
 CURSOR_LIMIT, CURSOR_DEFAULT = 1000, 500
 LARGEST_ID = 2**63 - 1  # a bigint: a larger cursor is a 400, not the database's error
-
-
-def as_record(event: Event) -> dict:
-    return {
-        "id": event.pk,
-        "at": event.at.isoformat().replace("+00:00", "Z"),
-        "kind": event.kind,
-        "actor": event.actor,
-        "actor_id": event.actor_id,
-        "target": event.target,
-        "address": event.address,
-        "user_agent": event.user_agent,
-        "details": event.details,
-        "hash": event.hash,
-        "previous_hash": event.previous_hash,
-    }
 
 
 @require_GET
