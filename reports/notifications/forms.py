@@ -53,7 +53,12 @@ class SubscriptionForm(forms.ModelForm):
         model = Subscription
         fields = ["frequency", "hour", "format", "with_pdf", "recipient_roles"]
         labels = {"hour": "From hour (UTC)", "recipient_roles": "Send to everyone with a role"}
-        widgets = {"recipient_roles": forms.CheckboxSelectMultiple}
+        # Three frequencies: radios in the form's fieldset, each with its own label (a
+        # select there had none: the legend does not name it).
+        widgets = {
+            "frequency": forms.RadioSelect,
+            "recipient_roles": forms.CheckboxSelectMultiple,
+        }
 
     def __init__(self, *args, user, may_name_others: bool, **kwargs):
         super().__init__(*args, **kwargs)
