@@ -1,5 +1,6 @@
 """Keyboard only: a report filtered, sorted, paged and exported with Tab, typing and
-Enter, every control reached showing a visible focus; the menu that folds on a phone,
+Enter, every control reached showing a visible focus; a report saved as a view and
+shared with a role; the audit log filtered by who and what; the menu that folds on a phone,
 opened and closed from the keyboard; the admin's menu on one line at 1440 px; the
 favicon; the before/after screenshots of issue 27's closing note."""
 
@@ -113,6 +114,87 @@ def test_a_report_is_filtered_sorted_paged_and_exported_by_keyboard(sized, showc
     names = [r["deviceName"] for r in rows]
     assert {r["os"] for r in rows} == {"mac"}
     assert names[:25] == first_page and names[25 : 25 + len(second_page)] == second_page
+
+
+def test_a_view_is_saved_and_shared_by_keyboard(sized, showcase):
+    from accounts.roles import DESKTOP_USERS
+    from reports.dashboards.saved.models import SavedView
+
+    browser = sized
+    browser.sign_in("alice")
+    resize(browser, "desktop")
+    browser.open("/reports/backup-status/?view=devices&health=failing")
+
+    tab_to(browser, 'a.button[href^="/views/save/"]')
+    enter_to_next_page(browser)
+    assert browser.path.startswith("/views/save/"), browser.path
+    tab_to(browser, "#id_name")
+    press(browser, "Failing in my orgs")
+    role = _role_choice(browser, DESKTOP_USERS)
+    tab_to(browser, f"#{role.get_attribute('id')}")
+    press(browser, " ")  # a checkbox ticks on Space
+    assert role.is_selected()
+    tab_to(browser, "#id_shared_usernames")
+    press(browser, "dave")
+    tab_to(browser, "#save-view button[type=submit]")
+    enter_to_next_page(browser)
+
+    assert browser.path.startswith("/reports/backup-status/?") and "health=failing" in browser.path
+    assert 'Saved as "Failing in my orgs".' in browser.find("main").text
+    view = SavedView.objects.get(name="Failing in my orgs")
+    assert view.owner.username == "alice" and view.query_dict["health"] == "failing"
+    assert [g.name for g in view.shared_roles.all()] == [DESKTOP_USERS]
+    assert [u.username for u in view.shared_users.all()] == ["dave"]
+
+    tab_to(browser, 'a[href="/views/"]')
+    enter_to_next_page(browser)
+    tab_to(browser, f'#saved-views a[href="/views/{view.pk}/"]')
+    enter_to_next_page(browser)  # the view opens as the report it keeps
+    assert browser.path == view.url, browser.path
+
+
+def _role_choice(browser, role: str):
+    """The checkbox of a role in the save form, found by its label's words."""
+    from selenium.webdriver.common.by import By
+
+    for label in browser.find_all("#save-view label"):
+        if label.text.strip() == role:
+            return label.find_element(By.CSS_SELECTOR, "input")
+    raise AssertionError(f"no choice of {role}")
+
+
+def test_the_audit_log_is_filtered_by_keyboard(sized, showcase):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from accounts import audit
+
+    browser = sized
+    now = timezone.now()
+    for hours in (30, 5):
+        audit.record(
+            "signin.failed", actor="mallory", target="mallory", at=now - dt.timedelta(hours=hours)
+        )
+    audit.record("signin.failed", actor="trudy", target="trudy", at=now - dt.timedelta(hours=2))
+    audit.record("export.csv", actor="mallory", target="DeviceBackupReport", rows=3)
+    browser.sign_in("root")
+    resize(browser, "desktop")
+    browser.open("/audit/")
+
+    tab_to(browser, "#id_who")
+    press(browser, "mall")
+    tab_to(browser, "#id_what")
+    press(browser, "failed to")  # a select picks the option its typed words begin
+    tab_to(browser, "#audit-filters button[type=submit]")
+    enter_to_next_page(browser)
+
+    assert "who=mall" in browser.path and "what=signin.failed" in browser.path, browser.path
+    rows = browser.find_all("#audit-events tbody tr")
+    assert len(rows) == 2 and all("mallory" in row.text for row in rows)
+    assert browser.find("#audit-count").text.startswith("2 events")
+    tab_to(browser, "#audit-csv")  # the same events as CSV, reached by Tab as well
+    assert "who=mall" in focused(browser).get_attribute("href")
 
 
 def test_the_menu_folds_on_a_phone_and_opens_from_the_keyboard(sized, axe_source, showcase):

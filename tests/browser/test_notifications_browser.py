@@ -21,7 +21,7 @@ def test_a_user_chooses_what_they_get(browser, fleet):
     assert box.is_selected()
     box.click()
     browser.click("#notification-settings button[type=submit]")
-    assert "Your notification settings are saved." in browser.find("#saved").text
+    assert "Your notification settings are saved." in browser.find(".notice[role=status]").text
     assert not browser.find("#id_owner_alerts").is_selected()
     assert Preference.objects.get(user=fleet["users"]["dave"]).owner_alerts is False
 
@@ -47,7 +47,7 @@ def test_an_administrators_two_owner_alert_boxes_are_apart(browser, fleet):
     assert browser.find("#id_owner_alerts").is_selected()
     assert not browser.find("#id_site_owner_alerts").is_selected()
     browser.click("#notification-settings button[type=submit]")
-    assert "Your notification settings are saved." in browser.find("#saved").text
+    assert "Your notification settings are saved." in browser.find(".notice[role=status]").text
     assert SiteSwitch.current().owner_alerts is False
     browser.find("#id_owner_alerts").click()
     browser.find("#id_site_owner_alerts").click()
