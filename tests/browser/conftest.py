@@ -165,6 +165,13 @@ class Browser:
         self.click(".session button[type=submit]")
         assert self.path.startswith("/accounts/login/")
 
+    def finds_no_page(self, path: str) -> bool:
+        """Neither in the menu nor at its address: a page the role does not have."""
+        if self.find_all(f'#menu a[href="{path}"]'):
+            return False
+        self.open(path)
+        return self.find("h1").text == "Not found"
+
     def device_names(self) -> list[str]:
         return [a.text for a in self.find_all(".report-table td:first-child > a")]
 

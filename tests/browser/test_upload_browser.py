@@ -237,11 +237,7 @@ def test_a_file_that_is_not_csv_is_refused_on_the_spot(browser, fleet, tmp_path)
 @pytest.mark.parametrize("name", ["dave", "alice"])
 def test_a_desktop_user_or_org_manager_cannot_reach_it(browser, fleet, name):
     browser.sign_in(name)
-    assert not browser.find_all('.nav a[href="/data/"]')
-
-    browser.open("/data/")
-
-    assert browser.find("h1").text == "Not found"
+    assert browser.finds_no_page("/data/")
     assert not browser.find_all("#id_report")
 
 
