@@ -136,6 +136,33 @@ def test_every_page_has_no_serious_violation(
     assert not found, "\n".join(f"{url}: {v}" for url, vs in found.items() for v in vs)
 
 
+@pytest.mark.parametrize("size", AXE_SIZES)
+def test_the_save_and_subscribe_forms_with_errors_have_no_serious_violation(
+    sized, axe_source, views_and_subscriptions, size
+):
+    """As they come back from the server: the browser's own checks are switched off, so
+    that a name already taken and an hour past 23 reach the form's."""
+    from accounts.models import User
+
+    sized.sign_in("root")
+    resize(sized, size)
+    pages = saved_view_pages(User.objects.get(username="root"))
+    found = {}
+    for page, form, wrong in (
+        ("save-view", "#save-view", {"#id_name": "Failing, as root"}),
+        ("subscribe", "#subscribe", {"#id_hour": "99"}),
+    ):
+        sized.open(pages[page])
+        for field, text in wrong.items():
+            sized.find(field).clear()
+            sized.find(field).send_keys(text)
+        sized.driver.execute_script("document.querySelector(arguments[0]).noValidate = true", form)
+        sized.click(f"{form} button[type=submit]")
+        assert sized.find_all(".field-error, .alert-error"), page  # the form said what is wrong
+        found[page] = serious_violations(sized, axe_source)
+    assert found == {"save-view": [], "subscribe": []}
+
+
 def test_no_page_is_wider_than_a_360_px_phone(sized, views_and_subscriptions):
     """Only a table scrolls sideways, inside its box: never the page."""
     sized.sign_in("root")
