@@ -30,7 +30,16 @@ from dataclasses import dataclass
 
 from reports.importing.snapshot import KEPT, SNAPSHOT, Snapshot
 
-KEYS = "import_keys"  # a record's number, the hash of its cells, the uid of each table
+# What the SQL reading (reports.importing.in_database) leaves to the Python parsers in
+# text, its cells joined by \x01: space at an end, as str.isspace() knows it (strip()
+# takes it off; \x01 is not space), or a defused formula's quote
+# (reports.importing.values.undefused).
+_SPACE = "[\\x02-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+UNPLAIN = f"(^|\\x01)({_SPACE}|'')|{_SPACE}(\\x01|$)"
+
+# The raw records (reports.importing.in_database), which COPY gives, besides their cells,
+# the keys of a record (key_columns): the hash of its cells and the uid of each table.
+KEYS = "import_raw"
 PAIRS = "import_pairs"  # each record of this file and of the last, paired by hash
 WANTED = "import_wanted"  # the records read and checked
 MOST_CHANGED = 0.3  # past this share of new records, reading every record is cheaper
@@ -58,22 +67,27 @@ class Delta:
         return not (self.new or self.gone)
 
 
-def build_keys(cursor, raw: str, cells: list[str], uids: dict[str, str], kept: list[str]) -> bool:
-    """KEYS from the raw records: the hash of all `cells`, each table's uid (`uids`:
-    label -> raw column) as the SQL reading takes it, and the raw `kept` columns (the
-    cells of orgs, destinations and servers). False if a uid cell has a form only the
-    Python parsers read (space around it, a defused formula): then no delta."""
-    from reports.importing.in_database import _UNPLAIN
+def key_columns(cells: list[str], uids: dict[str, str]) -> list[str]:
+    """Columns of the raw records' table that COPY fills as it writes each record: the
+    hash of all `cells` (`h`), each table's uid (`uids`: label -> raw column) as the SQL
+    reading takes it, and whether the record is `plain`: no uid cell with a form only
+    the Python parsers read (space around it, a defused formula), no cell holding the
+    separator of the hashed text (which would make two records' texts alike)."""
+    separated = " || chr(1) || ".join(cells)
+    uid_cells = " || chr(1) || ".join(uids.values())
+    columns = [
+        f"h uuid GENERATED ALWAYS AS (md5({separated})::uuid) STORED",
+        f"plain boolean GENERATED ALWAYS AS ({uid_cells} !~ '{UNPLAIN}'"
+        f" AND strpos({' || '.join(cells)}, chr(1)) = 0) STORED",
+    ]
+    columns += [
+        f"{label} text GENERATED ALWAYS AS (NULLIF(NULLIF({cell}, ''), 'null')) STORED"
+        for label, cell in uids.items()
+    ]
+    return columns
 
-    row = ", ".join(cells)
-    uid_columns = [f"NULLIF(NULLIF({cell}, ''), 'null') AS {label}" for label, cell in uids.items()]
-    joined = f"concat_ws(chr(1), {', '.join(uids.values())})"
-    kept_columns = "".join(f", {c}" for c in kept)
-    cursor.execute(
-        f"CREATE TEMPORARY TABLE {KEYS} AS SELECT rec, md5(ROW({row})::text)::uuid AS h,"
-        f" {joined} !~ '{_UNPLAIN}' AS plain, {', '.join(uid_columns)}{kept_columns}"
-        f" FROM {raw}"
-    )
+
+def all_plain(cursor) -> bool:
     cursor.execute(f"SELECT bool_and(plain) FROM {KEYS}")
     (plain,) = cursor.fetchone()
     return plain is not False
@@ -145,6 +159,4 @@ def mark_gone(cursor) -> dict[str, int]:
     return counts
 
 
-TEMPORARY = (
-    [KEYS, PAIRS, WANTED] + [affected(label) for label in KEPT] + [gone(label) for label in KEPT]
-)
+TEMPORARY = [PAIRS, WANTED] + [affected(label) for label in KEPT] + [gone(label) for label in KEPT]

@@ -58,7 +58,7 @@ from reports.importing.report_csv import (
 from reports.models import Archive, Device
 from reports.row import VENDOR_CSV_HEADER
 
-RAW = "import_raw"  # the file's cells as text, a column per header cell
+RAW = delta.KEYS  # the file's cells as text, a column per header cell, and their keys
 ROWS = "import_rows"  # the cells read into values, a column per known field
 TOUCHED = "import_touched"  # devices whose report rows the writes change
 CHUNK = 1 << 20
@@ -129,16 +129,18 @@ def stage(csv_file: CsvFile) -> StagedReport | None:
 def _stage(csv_file: CsvFile) -> StagedReport:
     width = max(csv_file.columns.values()) + 1
     raw = [f"c{i}" for i in range(_header_width(csv_file, width))]
+    fields = _fields(csv_file)
+    uids = {f.table.label: f.raw for f in fields if f.name == f.table.uid}
     with connection.cursor() as cursor:
         cursor.execute(
             f"CREATE TEMPORARY TABLE {RAW} (rec bigint GENERATED ALWAYS AS IDENTITY, "
-            + ", ".join(f"{c} text" for c in raw)
+            + ", ".join([f"{c} text" for c in raw] + delta.key_columns(raw, uids))
             + ")"
         )
         _copy_file(cursor, csv_file, raw)
         cursor.execute(f"SELECT count(*) FROM {RAW}")
         (records,) = cursor.fetchone()
-        report = StagedReport(records, _layout(csv_file, raw), _fields(csv_file))
+        report = StagedReport(records, _layout(csv_file, raw), fields)
         report.delta = _delta(cursor, report)
         try:
             _read(cursor, csv_file, report)
@@ -154,28 +156,9 @@ def _layout(csv_file: CsvFile, raw: list[str]) -> str:
 def _delta(cursor, report: StagedReport) -> delta.Delta | None:
     """The file against the last mirror import's, if there is one to compare with."""
     last = snapshot.current(report.layout)
-    if last is None or not _build_keys(cursor, report):
+    if last is None or not delta.all_plain(cursor):
         return None
     return delta.classify(cursor, last, report.records)
-
-
-def _build_keys(cursor, report: StagedReport) -> bool:
-    cursor.execute("SELECT to_regclass(%s)", [f"pg_temp.{delta.KEYS}"])
-    if cursor.fetchone()[0] is not None:
-        return True
-    uids = {f.table.label: f.raw for f in report.fields if f.name == f.table.uid}
-    kept = [cell for label in FORMS for cell in _form_cells(report, label)]
-    cells = [f"r.{c}" for c in _raw_columns(cursor)]
-    return delta.build_keys(cursor, f"{RAW} r", cells, uids, kept)
-
-
-def _raw_columns(cursor) -> list[str]:
-    cursor.execute(
-        "SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0"
-        " AND NOT attisdropped AND attname <> 'rec' ORDER BY attnum",
-        [f"pg_temp.{RAW}"],
-    )
-    return [name for (name,) in cursor.fetchall()]
 
 
 def _read(cursor, csv_file: CsvFile, report: StagedReport) -> None:
@@ -210,7 +193,7 @@ def _returning(cursor) -> int:
 
 def _read_all(cursor, csv_file: CsvFile, report: StagedReport) -> None:
     """Read every record after all (the delta could not stand in for it)."""
-    drop(keep=[RAW, delta.KEYS])
+    drop(keep=[RAW])
     report.delta, report.gone = None, {}
     _read(cursor, csv_file, report)
 
@@ -304,11 +287,9 @@ _FORMS = {
     "percentage": "100(\\.0*)?|[0-9][0-9]?(\\.[0-9]*)?|\\.[0-9]+",
     "alert states": "[A-Za-z0-9_]+( [A-Za-z0-9_]+)*",
 }
-# Space as str.isspace() knows it (strip() takes it off): text starting or ending with
-# it, or starting with ' (a defused formula, reports.importing.values.undefused), is
-# left to the Python parsers. \x01, the separator, is not space.
-_SPACE = "[\\x02-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
-_UNPLAIN = f"(^|\\x01)({_SPACE}|'')|{_SPACE}(\\x01|$)"
+# Text starting or ending with space, or starting with ' (a defused formula), is left
+# to the Python parsers: delta.UNPLAIN.
+_UNPLAIN = delta.UNPLAIN
 
 
 def _kind(f: Field) -> str:
@@ -398,9 +379,8 @@ def _read_cells(cursor, csv_file: CsvFile, fields: list[Field], only: str | None
     try:
         with transaction.atomic():
             cursor.execute(
-                f"INSERT INTO {ROWS} SELECT r.rec, g.regular, {values} FROM {RAW} r"
+                f"INSERT INTO {ROWS} SELECT r.rec, g.regular, {values} FROM {_records(only)} r"
                 f" CROSS JOIN LATERAL (SELECT {_regular(fields)} AS regular OFFSET 0) g"
-                + (f" WHERE r.rec IN (SELECT rec FROM {only})" if only else "")
             )
     except Exception as error:  # a date PostgreSQL cannot take (February 30th), too long
         if not _is_data_error(error):
@@ -414,6 +394,14 @@ def _read_cells(cursor, csv_file: CsvFile, fields: list[Field], only: str | None
     cursor.execute(f"SELECT 1 FROM {ROWS} WHERE {required} LIMIT 1")
     if cursor.fetchone():
         raise NotStaged("a required cell is missing")
+
+
+def _records(only: str | None) -> str:
+    """The raw records to read: all, or those the table `only` lists (picked first: the
+    form test would otherwise run on every record)."""
+    if only is None:
+        return RAW
+    return f"(SELECT x.* FROM {only} o JOIN {RAW} x ON x.rec = o.rec OFFSET 0)"
 
 
 def _read_the_rest(cursor, csv_file: CsvFile, fields: list[Field]) -> None:
@@ -558,9 +546,9 @@ def remember(report: StagedReport) -> None:
         snapshot.keep()
         return
     with connection.cursor() as cursor:
-        plain = _build_keys(cursor, report)
+        plain = delta.all_plain(cursor)
     counts = {label: report.listed[label] for label in snapshot.KEPT}
-    if not (plain and snapshot.save(report.layout, counts, delta.KEYS)):
+    if not (plain and snapshot.save(report.layout, counts, RAW)):
         snapshot.forget()
 
 
