@@ -78,9 +78,9 @@ def diff(table: Table) -> str:
     return f"import_{table.label}_diff"
 
 
-# Part of a snapshot's layout: a change to how cells are read makes the next sync read
-# every record again (reports.importing.delta).
-READING = 1
+# Part of a snapshot's layout: a change to how cells are read or records hashed makes
+# the next sync read every record again (reports.importing.delta).
+READING = 2
 
 
 @dataclass
