@@ -11,7 +11,8 @@ Three syncs: nothing changed (the export itself), every device's dates moved (ea
 date cell a day earlier, so none lands in the future), 1% changed (every 100th row's
 dates moved, every 1,000th row left out: a removed archive or device). After each
 changed file the export itself is applied again, so the fleet ends as it began (timed
-too: that is the same change backwards).
+too: that is the same change backwards; after the every-dates-moved one, while the
+API is under load).
 """
 
 from __future__ import annotations
@@ -130,6 +131,10 @@ def time_sync_import(label: str, report: Path, tree: Path, log) -> ImportTiming:
             _sync_command(report, tree), capture_output=True, text=True, check=True
         ).stdout.splitlines()[-1]
     )
+    return _timing(label, report, done, reference)
+
+
+def _timing(label: str, report: Path, done: dict, reference: float | None) -> ImportTiming:
     return ImportTiming(
         label,
         done["seconds"],
@@ -170,27 +175,32 @@ def measure(made: Files, log) -> tuple[ImportTiming, list[ImportTiming]]:
     """(the untimed-in-the-table first pass, the syncs). The first pass makes the fleet
     equal its own export: generate_demo_data writes some dates (coldStorageExpireDate)
     to the microsecond, the export to the millisecond, so a first sync after it updates
-    those archives; without it "nothing changed" would not be true."""
+    those archives; without it "nothing changed" would not be true. It is also the
+    last sync the next ones read the difference from (reports.importing.delta). The
+    every-dates-moved export is applied last: load_during_sync applies the export
+    itself after it (every date back, under the API's load), restoring the fleet."""
     base, tree = made.base, made.tree
     first = time_sync_import("first pass: the fleet as its export says", base, tree, log)
     return first, [
         time_sync_import("nothing changed", base, tree, log),
-        time_sync_import("every device's dates moved", made.moved, tree, log),
-        time_sync_import("every date back (restoring the fleet)", base, tree, log),
         time_sync_import("1% changed", made.one_percent, tree, log),
         time_sync_import("1% back (restoring the fleet)", base, tree, log),
+        time_sync_import("every device's dates moved", made.moved, tree, log),
     ]
 
 
 def load_during_sync(made: Files, load: Callable[[int], dict], seconds: int, log) -> dict:
     """Section g's load (`load(seconds)`: wrk's figures) alone, then while a sync applies
-    the every-dates-moved export (a typical day), then the fleet restored. The load
-    starts with the sync (its reading included) and runs `seconds` or until it ends."""
+    the export itself after the every-dates-moved one (every date back: a typical day's
+    change, which restores the fleet). The load starts with the sync (its reading
+    included) and runs `seconds` or until it ends. The sync's timing is in "timing"."""
     log("i. the API's load without a sync")
     alone = load(seconds)
-    log("i. the API's load during a sync (every device's dates moved)")
+    reference = time_reference_copy(made.base)
+    log("i. the API's load during a sync (every date back)")
     started = time.perf_counter()
-    sync = subprocess.Popen(_sync_command(made.moved, made.tree), stdout=subprocess.PIPE, text=True)
+    command = _sync_command(made.base, made.tree)
+    sync = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     try:
         during = load(seconds)
         overlap = time.perf_counter() - started
@@ -198,13 +208,13 @@ def load_during_sync(made: Files, load: Callable[[int], dict], seconds: int, log
     finally:
         if sync.poll() is None:
             sync.kill()
-    sync_seconds = json.loads(output.splitlines()[-1])["seconds"]
-    log("i. restoring the fleet")
-    subprocess.run(_sync_command(made.base, made.tree), capture_output=True, check=True)
+    done = json.loads(output.splitlines()[-1])
+    label = "every date back (restoring the fleet), under the API's load"
     return {
         "alone": alone,
         "during": during,
         "seconds": seconds,
-        "sync_seconds": sync_seconds,
+        "sync_seconds": done["seconds"],
         "load_ended_after": overlap,
+        "timing": _timing(label, made.base, done, reference),
     }

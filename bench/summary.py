@@ -301,7 +301,8 @@ class Results:
         return [
             "",
             f"The API's load (section g's request, wrk 16 connections) for {during['seconds']} s"
-            " alone, then as long again while a sync applies the every-dates-moved export"
+            " alone, then as long again while a sync applies every date back (the export"
+            " itself after the every-dates-moved one)"
             f" (it took {during['sync_seconds']:.1f} s; the load started with it):",
             "",
             "| | requests/s | median | 99% | errors |",

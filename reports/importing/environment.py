@@ -98,6 +98,10 @@ def _apply(
     with transaction.atomic():
         with timings("wait"):
             wait_for_other_imports()
+        if staged:
+            forget_writes = mirror_mode and not dry_run
+            with timings("read"):
+                in_database.confirm(files.report_file, files.report, forget_writes=forget_writes)
         fleet = Device.objects.count() if mirror_mode else 0
         if mirror_mode:
             records = files.report.records
@@ -139,6 +143,9 @@ def _apply(
                 devices |= tree.devices()
         with timings("report rows"):
             outcome.notes.append(report_rows.bring_in_step(devices, by_database=staged))
+        if staged and mirror_mode:
+            with timings("snapshot"):
+                in_database.remember(files.report)
     return outcome
 
 

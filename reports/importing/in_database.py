@@ -32,12 +32,14 @@ same result on the same file.
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from django.db import connection, models, transaction
 
 from accounts.models import Org
+from reports.importing import delta, snapshot
 from reports.importing.changes import Changes, Table
 from reports.importing.csv_file import CsvFile, ImportFailed, Record
 from reports.importing.mirror import REMOVED_IN_ORDER, Unlisted, unlisted_orgs
@@ -56,7 +58,7 @@ from reports.importing.report_csv import (
 from reports.models import Archive, Device
 from reports.row import VENDOR_CSV_HEADER
 
-RAW = "import_raw"  # the file's cells as text, a column per header cell
+RAW = delta.KEYS  # the file's cells as text, a column per header cell, and their keys
 ROWS = "import_rows"  # the cells read into values, a column per known field
 TOUCHED = "import_touched"  # devices whose report rows the writes change
 CHUNK = 1 << 20
@@ -76,16 +78,34 @@ def diff(table: Table) -> str:
     return f"import_{table.label}_diff"
 
 
+# Part of a snapshot's layout: a change to how cells are read or records hashed makes
+# the next sync read every record again (reports.importing.delta).
+READING = 2
+
+
 @dataclass
 class StagedReport:
     """The report, read into the database's staging tables (what ParsedReport is in Python)."""
 
     records: int
+    layout: str  # the columns' places in the file, and READING
+    fields: list[Field]
     columns: dict[str, list[str]] = field(default_factory=dict)  # label -> staged fields
+    # Read as the difference from the last mirror import (reports.importing.delta); None
+    # when every record was read.
+    delta: delta.Delta | None = None
+    gone: dict[str, int] = field(default_factory=dict)  # delta.mark_gone's counts
+    listed: dict[str, int] = field(default_factory=dict)  # label -> rows the file lists
+    # Of a delta: people here whom the last file did not list and this one does.
+    returning: int = 0
 
 
 class NotStaged(Exception):
     """The database did not take the file as it is: the Python path reads it instead."""
+
+
+class ReadAll(Exception):
+    """The delta cannot stand in for reading every record (reports.importing.delta)."""
 
 
 # -- reading ----------------------------------------------------------------------------
@@ -109,26 +129,85 @@ def stage(csv_file: CsvFile) -> StagedReport | None:
 def _stage(csv_file: CsvFile) -> StagedReport:
     width = max(csv_file.columns.values()) + 1
     raw = [f"c{i}" for i in range(_header_width(csv_file, width))]
+    fields = _fields(csv_file)
+    uids = {f.table.label: f.raw for f in fields if f.name == f.table.uid}
     with connection.cursor() as cursor:
         cursor.execute(
             f"CREATE TEMPORARY TABLE {RAW} (rec bigint GENERATED ALWAYS AS IDENTITY, "
-            + ", ".join(f"{c} text" for c in raw)
+            + ", ".join([f"{c} text" for c in raw] + delta.key_columns(raw, uids))
             + ")"
         )
         _copy_file(cursor, csv_file, raw)
         cursor.execute(f"SELECT count(*) FROM {RAW}")
         (records,) = cursor.fetchone()
-        fields = _fields(csv_file)
-        _read_cells(cursor, csv_file, fields)
-        report = StagedReport(records)
-        for table in TABLES:
-            report.columns[table.label] = _stage_table(cursor, table, fields)
-        cursor.execute(
-            f"SELECT 1 FROM {staged(USERS)} GROUP BY username HAVING count(*) > 1 LIMIT 1"
-        )
-        if cursor.fetchone():
-            raise NotStaged("a username twice")
+        report = StagedReport(records, _layout(csv_file, raw), fields)
+        report.delta = _delta(cursor, report)
+        try:
+            _read(cursor, csv_file, report)
+        except ReadAll:
+            _read_all(cursor, csv_file, report)
     return report
+
+
+def _layout(csv_file: CsvFile, raw: list[str]) -> str:
+    return json.dumps([READING, len(raw), sorted(csv_file.columns.items())])
+
+
+def _delta(cursor, report: StagedReport) -> delta.Delta | None:
+    """The file against the last mirror import's, if there is one to compare with."""
+    last = snapshot.current(report.layout)
+    if last is None or not delta.all_plain(cursor):
+        return None
+    return delta.classify(cursor, last, report.records)
+
+
+def _read(cursor, csv_file: CsvFile, report: StagedReport) -> None:
+    """ROWS and the staged tables: of every record, or of the delta's."""
+    fields = report.fields
+    if report.delta is None:
+        _read_cells(cursor, csv_file, fields)
+    else:
+        delta.mark_affected(cursor)
+        delta.mark_wanted(cursor, _forms(report))
+        report.gone = delta.mark_gone(cursor)
+        _read_cells(cursor, csv_file, fields, delta.WANTED)
+    for table in TABLES:
+        report.columns[table.label] = _stage_table(cursor, table, fields, report.delta)
+    cursor.execute(f"SELECT 1 FROM {staged(USERS)} GROUP BY username HAVING count(*) > 1 LIMIT 1")
+    if cursor.fetchone():
+        raise NotStaged("a username twice")
+    if report.delta is not None:
+        if _username_of_someone_listed(cursor):
+            raise ReadAll("a username twice, perhaps")
+        report.returning = _returning(cursor)
+
+
+def _returning(cursor) -> int:
+    cursor.execute(
+        f"SELECT count(*) FROM {staged(USERS)} s JOIN {_db_table(USERS)} u"
+        " ON u.user_uid = s.user_uid"
+        f" WHERE NOT EXISTS (SELECT 1 FROM {snapshot.SNAPSHOT} x WHERE x.users = s.user_uid)"
+    )
+    return cursor.fetchone()[0]
+
+
+def _read_all(cursor, csv_file: CsvFile, report: StagedReport) -> None:
+    """Read every record after all (the delta could not stand in for it)."""
+    drop(keep=[RAW])
+    report.delta, report.gone = None, {}
+    _read(cursor, csv_file, report)
+
+
+def _username_of_someone_listed(cursor) -> bool:
+    """A person the delta read takes the username of one it did not, whom the file
+    still lists: two people of the file with one username, which a full reading names."""
+    cursor.execute(
+        f"SELECT 1 FROM {staged(USERS)} s JOIN {_db_table(USERS)} u ON u.username = s.username"
+        " WHERE u.user_uid IS DISTINCT FROM s.user_uid"
+        f" AND NOT EXISTS (SELECT 1 FROM {staged(USERS)} x WHERE x.user_uid = u.user_uid)"
+        f" AND EXISTS (SELECT 1 FROM {delta.KEYS} k WHERE k.users = u.user_uid) LIMIT 1"
+    )
+    return cursor.fetchone() is not None
 
 
 def _header_width(csv_file: CsvFile, width: int) -> int:
@@ -208,11 +287,9 @@ _FORMS = {
     "percentage": "100(\\.0*)?|[0-9][0-9]?(\\.[0-9]*)?|\\.[0-9]+",
     "alert states": "[A-Za-z0-9_]+( [A-Za-z0-9_]+)*",
 }
-# Space as str.isspace() knows it (strip() takes it off): text starting or ending with
-# it, or starting with ' (a defused formula, reports.importing.values.undefused), is
-# left to the Python parsers. \x01, the separator, is not space.
-_SPACE = "[\\x02-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
-_UNPLAIN = f"(^|\\x01)({_SPACE}|'')|{_SPACE}(\\x01|$)"
+# Text starting or ending with space, or starting with ' (a defused formula), is left
+# to the Python parsers: delta.UNPLAIN.
+_UNPLAIN = delta.UNPLAIN
 
 
 def _kind(f: Field) -> str:
@@ -292,17 +369,17 @@ def _regular(fields: list[Field]) -> str:
     return " AND ".join(tests)
 
 
-def _read_cells(cursor, csv_file: CsvFile, fields: list[Field]) -> None:
-    """ROWS from RAW: each cell's value by SQL, or by the Python parsers for a record
-    with a cell of another form. A row's form is tested once (the LATERAL subquery,
-    kept apart by OFFSET 0), then guards the casts."""
+def _read_cells(cursor, csv_file: CsvFile, fields: list[Field], only: str | None = None) -> None:
+    """ROWS from RAW (the records `only` lists, or all): each cell's value by SQL, or by
+    the Python parsers for a record with a cell of another form. A row's form is tested
+    once (the LATERAL subquery, kept apart by OFFSET 0), then guards the casts."""
     columns = ", ".join(f"{f.staged} {f.model_field.db_type(connection)}" for f in fields)
     values = ", ".join(_value(f, _kind(f)) for f in fields)
     cursor.execute(f"CREATE TEMPORARY TABLE {ROWS} (rec bigint, regular boolean, {columns})")
     try:
         with transaction.atomic():
             cursor.execute(
-                f"INSERT INTO {ROWS} SELECT r.rec, g.regular, {values} FROM {RAW} r"
+                f"INSERT INTO {ROWS} SELECT r.rec, g.regular, {values} FROM {_records(only)} r"
                 f" CROSS JOIN LATERAL (SELECT {_regular(fields)} AS regular OFFSET 0) g"
             )
     except Exception as error:  # a date PostgreSQL cannot take (February 30th), too long
@@ -317,6 +394,14 @@ def _read_cells(cursor, csv_file: CsvFile, fields: list[Field]) -> None:
     cursor.execute(f"SELECT 1 FROM {ROWS} WHERE {required} LIMIT 1")
     if cursor.fetchone():
         raise NotStaged("a required cell is missing")
+
+
+def _records(only: str | None) -> str:
+    """The raw records to read: all, or those the table `only` lists (picked first: the
+    form test would otherwise run on every record)."""
+    if only is None:
+        return RAW
+    return f"(SELECT x.* FROM {only} o JOIN {RAW} x ON x.rec = o.rec OFFSET 0)"
 
 
 def _read_the_rest(cursor, csv_file: CsvFile, fields: list[Field]) -> None:
@@ -370,8 +455,11 @@ _WHICH_ROWS = {
 }
 
 
-def _stage_table(cursor, table: Table, fields: list[Field]) -> list[str]:
-    """One row a uid, the last the file gives; returns the table's staged fields."""
+def _stage_table(
+    cursor, table: Table, fields: list[Field], read: delta.Delta | None = None
+) -> list[str]:
+    """One row a uid, the last the file gives; returns the table's staged fields. Of a
+    delta `read`, only the affected people, devices and archives."""
     own = [f for f in fields if f.table is table]
     selected = [f"{f.staged} AS {f.name}" for f in own]
     if table is ARCHIVES:
@@ -382,10 +470,13 @@ def _stage_table(cursor, table: Table, fields: list[Field]) -> list[str]:
     references = _REFERENCES.get(table.label, {})
     selected += [f"{source} AS {name}" for name, source in references.items()]
     uid = f"{table.label}__{table.uid}"
+    which = _WHICH_ROWS.get(table.label, "true")
+    if read is not None and table.label in snapshot.KEPT:
+        which += f" AND {uid} IN (SELECT uid FROM {delta.affected(table.label)})"
     cursor.execute(
         f"CREATE TEMPORARY TABLE {staged(table)} AS SELECT DISTINCT ON ({uid}) rec, "
         + ", ".join(selected)
-        + f" FROM {ROWS} WHERE {_WHICH_ROWS.get(table.label, 'true')}"
+        + f" FROM {ROWS} WHERE {which}"
         f" ORDER BY {uid}, rec DESC"
     )
     cursor.execute(f"CREATE UNIQUE INDEX ON {staged(table)} ({table.uid})")
@@ -395,12 +486,70 @@ def _stage_table(cursor, table: Table, fields: list[Field]) -> list[str]:
     return [f.name for f in own] + list(references)
 
 
-def drop() -> None:
-    """Remove the staging tables of this session (dropped at its end anyway)."""
-    names = [RAW, ROWS, TOUCHED, "import_fixed"]
+# Orgs, destinations and servers: few, named by every record, so read whole from each
+# distinct form's last record (reports.importing.delta); what makes a form, and which
+# records name one (as _WHICH_ROWS, in the keys' columns).
+FORMS = {
+    ORGS.label: ([], "true"),
+    DESTINATIONS.label: ([], "k.archives IS NOT NULL AND k.destinations IS NOT NULL"),
+    SERVERS.label: (["destinations"], "k.archives IS NOT NULL AND k.servers IS NOT NULL"),
+}
+
+
+def _form_cells(report: StagedReport, label: str) -> list[str]:
+    return [f.raw for f in report.fields if f.table.label == label and f.name != f.table.uid]
+
+
+def _forms(report: StagedReport) -> dict[str, tuple[list[str], str]]:
+    return {
+        label: ([label, *references, *_form_cells(report, label)], which)
+        for label, (references, which) in FORMS.items()
+    }
+
+
+def drop(keep: Collection[str] = ()) -> None:
+    """Remove the staging tables of this session (dropped at its end anyway), but `keep`."""
+    names = [RAW, ROWS, TOUCHED, "import_fixed", *delta.TEMPORARY]
     names += [staged(t) for t in TABLES] + [diff(t) for t in TABLES]
     with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS " + ", ".join(names))
+        cursor.execute("DROP TABLE IF EXISTS " + ", ".join(n for n in names if n not in keep))
+
+
+# -- the snapshot ------------------------------------------------------------------------
+
+
+def confirm(csv_file: CsvFile, report: StagedReport, *, forget_writes: bool) -> None:
+    """Under the import lock, before comparing. `forget_writes` (a mirror import that
+    writes): what others wrote so far is what this import compares with, so it no longer
+    makes the next one read everything (reports.importing.snapshot). A delta read against
+    a snapshot that no longer stands (another import since, or other writes) is redone
+    as a full reading."""
+    with connection.cursor() as cursor:
+        if forget_writes:
+            forgotten = f"DELETE FROM {snapshot.WRITES} RETURNING 1"
+            cursor.execute(f"WITH w AS ({forgotten}) SELECT count(*) FROM w")
+        else:
+            cursor.execute(f"SELECT count(*) FROM {snapshot.WRITES}")
+        (written,) = cursor.fetchone()
+        if report.delta is None:
+            return
+        cursor.execute(f"SELECT snapshot_number FROM {snapshot.STATE}")
+        (number,) = cursor.fetchone()
+        if written or number != report.delta.number:
+            _read_all(cursor, csv_file, report)
+
+
+def remember(report: StagedReport) -> None:
+    """After a mirror import's writes, in its transaction: this file is what the next
+    sync compares with."""
+    if report.delta is not None and report.delta.nothing_changed:
+        snapshot.keep()
+        return
+    with connection.cursor() as cursor:
+        plain = delta.all_plain(cursor)
+    counts = {label: report.listed[label] for label in snapshot.KEPT}
+    if not (plain and snapshot.save(report.layout, counts, RAW)):
+        snapshot.forget()
 
 
 # -- comparing ----------------------------------------------------------------------------
@@ -426,10 +575,18 @@ def find_unlisted(
     with connection.cursor() as cursor:
         for table in REMOVED_IN_ORDER:
             uid = _column(table, table.uid)
-            cursor.execute(
-                f"SELECT t.id FROM {_db_table(table)} t WHERE NOT EXISTS"
-                f" (SELECT 1 FROM {staged(table)} s WHERE s.{table.uid} = t.{uid})"
-            )
+            if report.delta is not None and table.label in snapshot.KEPT:
+                # Of what the last file listed, the tables hold exactly that: what
+                # this file no longer lists is what its gone records named.
+                cursor.execute(
+                    f"SELECT t.id FROM {_db_table(table)} t"
+                    f" JOIN {delta.gone(table.label)} g ON g.uid = t.{uid}"
+                )
+            else:
+                cursor.execute(
+                    f"SELECT t.id FROM {_db_table(table)} t WHERE NOT EXISTS"
+                    f" (SELECT 1 FROM {staged(table)} s WHERE s.{table.uid} = t.{uid})"
+                )
             unlisted.pks[table.label] = [pk for (pk,) in cursor.fetchall()]
         archives = unlisted.pks[ARCHIVES.label]
         if archives:
@@ -439,10 +596,15 @@ def find_unlisted(
             unlisted.devices_losing_archives = {pk for (pk,) in cursor.fetchall()}
         not_listed = f"NOT EXISTS (SELECT 1 FROM {staged(USERS)} s WHERE s.user_uid = u.user_uid)"
         users = _db_table(USERS)
-        cursor.execute(
-            f"SELECT count(*) FROM {users} u WHERE u.user_uid IS NOT NULL AND {not_listed}"
-        )
-        (unlisted.kept_people,) = cursor.fetchone()
+        if report.delta is None:
+            cursor.execute(
+                f"SELECT count(*) FROM {users} u WHERE u.user_uid IS NOT NULL AND {not_listed}"
+            )
+            (unlisted.kept_people,) = cursor.fetchone()
+        else:  # everyone from the vendor here but whom the last file listed and this one does
+            still = _listed(report, USERS)
+            cursor.execute(f"SELECT count(*) FROM {users} u WHERE u.user_uid IS NOT NULL")
+            (unlisted.kept_people,) = (cursor.fetchone()[0] - still,)
         cursor.execute(
             f"SELECT u.id, u.username, u.user_uid FROM {users} u"
             f" JOIN {staged(USERS)} w ON w.username = u.username"
@@ -468,7 +630,24 @@ def compare(
     """backup_report.compare_report by set operations: each table's changed rows go
     into its diff table (uid, id, new), which write() writes."""
     _check_usernames_are_free(csv_file, released)
-    return {table.label: _compare(table, report.columns[table.label]) for table in TABLES}
+    changes = {}
+    for table in TABLES:
+        changes[table.label] = _compare(table, report.columns[table.label], _listed(report, table))
+        table_changes = changes[table.label]
+        report.listed[table.label] = (
+            len(table_changes.created) + len(table_changes.updated) + table_changes.unchanged
+        )
+    return changes
+
+
+def _listed(report: StagedReport, table: Table) -> int | None:
+    """How many rows of a table the file lists that are here already, where the delta
+    staged only some: the last file's, less those gone, and people here it lists again
+    (the new ones to add come on top). None: all staged."""
+    if report.delta is None or table.label not in snapshot.KEPT:
+        return None
+    listed = report.delta.counts[table.label] - report.gone[table.label]
+    return listed + (report.returning if table is USERS else 0)
 
 
 def _check_usernames_are_free(csv_file: CsvFile, released: Collection[str]) -> None:
@@ -503,7 +682,7 @@ def _record(csv_file: CsvFile, rec: int) -> Record:
     raise AssertionError(f"no record {rec}")
 
 
-def _compare(table: Table, columns: list[str]) -> Changes:
+def _compare(table: Table, columns: list[str], listed_before: int | None = None) -> Changes:
     """Which staged rows are new, which differ from the table (foreign keys by the
     related row's uid, as the Python path compares them); the rest are unchanged."""
     names = [name for name in columns if name != table.uid]
@@ -535,8 +714,11 @@ def _compare(table: Table, columns: list[str]) -> Changes:
             f" FROM {diff(table)}"
         )
         created, updated = cursor.fetchone()
-        cursor.execute(f"SELECT count(*) FROM {staged(table)}")
-        (total,) = cursor.fetchone()
+        if listed_before is None:
+            cursor.execute(f"SELECT count(*) FROM {staged(table)}")
+            (total,) = cursor.fetchone()
+        else:
+            total = listed_before + created
         if table is not ORGS:
             # Counts only: a million uids are not worth holding for a summary.
             return Changes(table, range(created), range(updated), total - created - updated, {})

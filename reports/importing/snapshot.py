@@ -1,0 +1,101 @@
+"""PostgreSQL: what the last mirror import applied, for the next one to compare with.
+
+A sync applies the vendor's whole export, and most of it is what the last sync applied:
+an hour later a few percent of the rows differ. The snapshot keeps each row of the last
+applied export as a hash of its cells, with its record number and the uids of its
+person, device and archive (reports.importing.delta reads it). It says what the
+database holds only while nothing else has written the tables it stands for: every
+other write to devices, archives and people leaves a row in a log (triggers, migration
+0016), and a snapshot counts only while that log is empty.
+
+The tables are the import's own: the snapshot is UNLOGGED (after a crash it comes back
+empty, and the next import compares everything, as the first one did).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+
+SNAPSHOT = "reports_import_snapshot"
+STATE = "reports_import_state"
+WRITES = "reports_import_writes"
+KEPT = ("users", "devices", "archives")  # the uids a snapshot row keeps
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    number: int  # grows with every snapshot saved
+    counts: dict[str, int]  # label -> rows of that table the export listed
+
+
+def current(layout: str) -> Snapshot | None:
+    """The snapshot of the last mirror import, if its file had this layout of columns
+    and nothing but imports wrote the tables since."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT snapshot_number, counts FROM {STATE}"
+            f" WHERE layout = %s AND NOT EXISTS (SELECT 1 FROM {WRITES})"
+            " AND to_regclass(%s) IS NOT NULL",
+            [layout, SNAPSHOT],
+        )
+        found = cursor.fetchone()
+    if found is None:
+        return None
+    number, counts = found
+    return Snapshot(number, counts if isinstance(counts, dict) else json.loads(counts))
+
+
+def forget_writes_before() -> None:
+    """Inside a mirror import, before it compares: every write committed so far is what
+    the import will compare with, so none of them makes the next import start over.
+    Writes still uncommitted stay in the log (this transaction does not see them)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {WRITES}")
+
+
+def save(layout: str, counts: dict[str, int], keys: str) -> bool:
+    """After a mirror import's writes, in its transaction: the applied file's rows
+    (from the temporary table `keys`) become the snapshot. False if they cannot be one
+    (two rows alike: a hash is no longer a row's name); the next import compares all."""
+    columns = ", ".join(("rec", "h", *KEPT))
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {WRITES} WHERE txid = txid_current()")
+        cursor.execute(f"DROP TABLE IF EXISTS {SNAPSHOT}")
+        cursor.execute(f"CREATE UNLOGGED TABLE {SNAPSHOT} AS SELECT {columns} FROM {keys}")
+        try:
+            with transaction.atomic():
+                cursor.execute(f"CREATE UNIQUE INDEX ON {SNAPSHOT} (h)")
+        except Exception as error:
+            if not _is_unique_violation(error):
+                raise
+            cursor.execute(f"DROP TABLE {SNAPSHOT}")
+            return False
+        cursor.execute(f"ANALYZE {SNAPSHOT}")
+        cursor.execute(
+            f"UPDATE {STATE} SET layout = %s, counts = %s, snapshot_number = snapshot_number + 1",
+            [layout, json.dumps(counts)],
+        )
+    return True
+
+
+def keep() -> None:
+    """After a mirror import that changed no person, device nor archive: the snapshot
+    still stands for the tables."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {WRITES} WHERE txid = txid_current()")
+
+
+def forget() -> None:
+    """No snapshot: the next import reads every record."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {STATE} SET layout = NULL, counts = NULL")
+
+
+def _is_unique_violation(error: Exception) -> bool:
+    import psycopg
+    from django.db import IntegrityError
+
+    return isinstance(error, IntegrityError | psycopg.errors.UniqueViolation)

@@ -1,0 +1,158 @@
+"""The sync's delta (PostgreSQL, reports.importing.delta): after a mirror import, the next
+one reads only the records that changed. Held to a full reading of the same file on the
+same database: the same tables, report rows and summary, whatever changed."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from django.db import connection, transaction
+
+from reports.importing.environment import apply_files, read_files
+from reports.importing.snapshot import WRITES
+from reports.models import Device
+from tests.import_support import write_csv
+from tests.test_import_in_database import every_kind_of_change, state, vendor_csv
+
+pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only")
+
+
+def read(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8-sig", newline="") as file:
+        return list(csv.DictReader(file))
+
+
+@pytest.fixture
+def synced(db, tmp_path):
+    """(the org tree, the rows of the first export), that export synced: a snapshot."""
+    tree = tmp_path / "orgs.csv"
+    first = tmp_path / "first.csv"
+    rows = vendor_csv(first, "--orgs-csv", str(tree))
+    files = read_files(first, tree)
+    assert files.report.delta is None
+    apply_files(files, mirror_mode=True)
+    return tree, rows
+
+
+def both_ways(path: Path, tree: Path | None, **options) -> tuple:
+    """(lines and tables of a full reading, rolled back; of the delta's; was it a delta)."""
+    with transaction.atomic():
+        someone_wrote()
+        files = read_files(path, tree)
+        assert files.report.delta is None
+        full = apply_files(files, **options).lines(), state()
+        transaction.set_rollback(True)
+    files = read_files(path, tree)
+    used = files.report.delta is not None
+    return full, (apply_files(files, **options).lines(), state()), used
+
+
+def someone_wrote() -> None:
+    """As a write by anyone but an import leaves it (the triggers of migration 0016)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {WRITES} DEFAULT VALUES")
+
+
+def changed_by_delta(tmp_path, tree, rows, name="later.csv", **options) -> list[str]:
+    full, by_delta, used = both_ways(write_csv(tmp_path / name, rows), tree, **options)
+    assert used, "the delta was not taken"
+    assert by_delta[1] == full[1]
+    assert by_delta[0] == full[0]
+    return by_delta[0]
+
+
+def test_every_kind_of_change_gives_what_a_full_reading_gives(synced, tmp_path):
+    tree, first = synced
+    again = vendor_csv(tmp_path / "again.csv")
+    later = vendor_csv(tmp_path / "later-all.csv", "--days-later", "1")
+    # every kind of change, with a twentieth of the dates moved (more reads the file whole)
+    rows = every_kind_of_change(later[:150] + again[150:], again)
+    padded = next(r for r in rows if r["deviceUid"].startswith(" "))
+    padded["deviceUid"] = padded["deviceUid"].strip()  # a padded uid: no delta (below)
+    summary = "\n".join(changed_by_delta(tmp_path, tree, rows, mirror_mode=True))
+    assert "moved aside" in summary and "Report rows: redone for" in summary
+    # and once more from the delta's own snapshot: every date back
+    summary = "\n".join(changed_by_delta(tmp_path, tree, first, "back.csv", mirror_mode=True))
+    assert "Imported:" in summary
+
+
+def test_one_record_of_two_changing_a_device_takes_the_last_records_values(synced, tmp_path):
+    tree, rows = synced
+    devices = [r["deviceUid"] for r in rows]
+    two = next(uid for uid in devices if devices.count(uid) == 2)
+    first, second = (r for r in rows if r["deviceUid"] == two)
+    first["deviceName"] = "renamed on the first record only"
+    second["lastConnectedDate"] = "2020-01-01T00:00:00.000Z"
+    changed_by_delta(tmp_path, tree, rows, mirror_mode=True)
+    device = Device.objects.get(device_uid=two)
+    assert device.name != "renamed on the first record only"
+    assert device.last_connected_date.year == 2020
+
+
+def test_a_few_rows_changed_and_left_out_as_an_hourly_sync_sees(synced, tmp_path):
+    tree, rows = synced
+    for n, row in enumerate(rows):
+        if n % 50 == 0:
+            row["archiveBytes"] = str(int(row["archiveBytes"] or 0) + 1)
+    kept = [row for n, row in enumerate(rows) if n % 300 != 7]
+    lines = changed_by_delta(tmp_path, tree, kept, mirror_mode=True)
+    assert " removed" in "\n".join(lines)
+    # the devices come back: people kept by the mirror are listed again
+    changed_by_delta(tmp_path, tree, rows, "back.csv", mirror_mode=True)
+
+
+def test_nothing_changed_reads_no_record_and_writes_nothing(synced, tmp_path):
+    tree, rows = synced
+    path = write_csv(tmp_path / "same.csv", rows)
+    files = read_files(path, tree)
+    assert files.report.delta is not None and files.report.delta.nothing_changed
+    lines = apply_files(files, mirror_mode=True).lines()
+    assert "Imported: 0 created, 0 updated, 0 removed" in "\n".join(lines)
+    assert "Report rows: nothing to redo." in lines
+    assert read_files(path, tree).report.delta.nothing_changed  # the snapshot still stands
+
+
+def test_a_dry_run_says_what_a_full_reading_says(synced, tmp_path):
+    tree, rows = synced
+    rows[3]["deviceName"] = "a new name"
+    del rows[10]
+    changed_by_delta(tmp_path, tree, rows, mirror_mode=True, dry_run=True)
+
+
+def test_an_edit_here_since_the_last_sync_makes_the_next_one_read_everything(synced, tmp_path):
+    tree, rows = synced
+    device = Device.objects.get(device_uid=rows[5]["deviceUid"])
+    device.name = "edited by hand"
+    device.save()
+    files = read_files(write_csv(tmp_path / "same.csv", rows), tree)
+    assert files.report.delta is None
+    apply_files(files, mirror_mode=True)
+    device.refresh_from_db()
+    assert device.name == rows[5]["deviceName"]  # the mirror puts the vendor's back
+    assert read_files(write_csv(tmp_path / "same.csv", rows), tree).report.delta is not None
+
+
+def test_records_in_another_order_are_read_whole(synced, tmp_path):
+    tree, rows = synced
+    rows[1], rows[2] = rows[2], rows[1]
+    files = read_files(write_csv(tmp_path / "swapped.csv", rows), tree)
+    assert files.report.delta is None
+
+
+def test_a_plain_import_leaves_no_snapshot_to_trust(synced, tmp_path):
+    tree, rows = synced
+    rows[3]["deviceName"] = "a plain import's name"
+    apply_files(read_files(write_csv(tmp_path / "plain.csv", rows), tree))
+    assert read_files(write_csv(tmp_path / "again.csv", rows), tree).report.delta is None
+
+
+def test_a_padded_uid_is_read_whole_and_leaves_no_snapshot(synced, tmp_path):
+    tree, rows = synced
+    rows[4]["deviceUid"] = f" {rows[4]['deviceUid']} "
+    path = write_csv(tmp_path / "padded.csv", rows)
+    files = read_files(path, tree)
+    assert files.report.delta is None
+    apply_files(files, mirror_mode=True)
+    assert read_files(path, tree).report.delta is None
