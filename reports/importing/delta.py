@@ -195,12 +195,21 @@ def mark_affected(cursor) -> None:
 def mark_wanted(cursor, forms: dict[str, tuple[list[str], str]]) -> None:
     """WANTED: every record naming an affected person, device or archive, and for each
     of orgs, destinations and servers the last record of each distinct form (`forms`:
-    label -> (the columns that make one, which records name one))."""
+    label -> (the columns that make one, its uid first; which records name one)), all
+    forms found in one pass (grouping sets)."""
     naming = " OR ".join(f"k.{label} IN (SELECT uid FROM {affected(label)})" for label in KEPT)
-    selects = [f"SELECT rec FROM {KEYS} k WHERE {naming}"]
-    for columns, which in forms.values():
-        selects.append(f"SELECT max(rec) FROM {KEYS} k WHERE {which} GROUP BY {', '.join(columns)}")
-    cursor.execute(f"CREATE TEMPORARY TABLE {WANTED} AS " + " UNION ".join(selects))
+    sets = ", ".join(f"({', '.join(columns)})" for columns, _ in forms.values())
+    # A form's set by its uid, grouped in no set but its own: tried in the reverse order
+    # (a server's form holds its destination's uid too).
+    which = " ".join(
+        f"WHEN GROUPING({columns[0]}) = 0 THEN {named}"
+        for columns, named in reversed(forms.values())
+    )
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE {WANTED} AS SELECT rec FROM {KEYS} k WHERE {naming}"
+        f" UNION SELECT max(rec) FROM {KEYS} k GROUP BY GROUPING SETS ({sets})"
+        f" HAVING CASE {which} END"
+    )
     cursor.execute(f"CREATE UNIQUE INDEX ON {WANTED} (rec)")
     cursor.execute(f"ANALYZE {WANTED}")
 

@@ -495,12 +495,14 @@ def _stage_table(
 
 
 # Orgs, destinations and servers: few, named by every record, so read whole from each
-# distinct form's last record (reports.importing.delta); what makes a form, and which
-# records name one (as _WHICH_ROWS, in the keys' columns).
+# distinct form's last record (reports.importing.delta); what makes a form besides its
+# uid and cells, and which records name one (as _WHICH_ROWS, in the keys' columns; in
+# terms of what makes a form, as all are found in one pass).
+ARCHIVED = "(k.archives IS NOT NULL)"
 FORMS = {
     ORGS.label: ([], "true"),
-    DESTINATIONS.label: ([], "k.archives IS NOT NULL AND k.destinations IS NOT NULL"),
-    SERVERS.label: (["destinations"], "k.archives IS NOT NULL AND k.servers IS NOT NULL"),
+    DESTINATIONS.label: ([ARCHIVED], f"{ARCHIVED} AND k.destinations IS NOT NULL"),
+    SERVERS.label: ([ARCHIVED, "k.destinations"], f"{ARCHIVED} AND k.servers IS NOT NULL"),
 }
 
 
@@ -510,7 +512,7 @@ def _form_cells(report: StagedReport, label: str) -> list[str]:
 
 def _forms(report: StagedReport) -> dict[str, tuple[list[str], str]]:
     return {
-        label: ([label, *references, *_form_cells(report, label)], which)
+        label: ([f"k.{label}", *references, *_form_cells(report, label)], which)
         for label, (references, which) in FORMS.items()
     }
 
