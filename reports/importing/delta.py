@@ -43,6 +43,7 @@ UNPLAIN = f"(^|\\x01)({_SPACE}|'')|{_SPACE}(\\x01|$)"
 KEYS = "import_raw"
 HASHES = "import_hashes"  # a record's number, the hash of its line
 BATCH = 50_000
+NEW = "import_new"  # the uids of the new records
 PAIRS = "import_pairs"  # each record of this file and of the last, paired by hash
 WANTED = "import_wanted"  # the records read and checked
 MOST_CHANGED = 0.3  # past this share of new records, reading every record is cheaper
@@ -179,12 +180,17 @@ def classify(cursor, snapshot: Snapshot, records: int) -> Delta | None:
 
 
 def mark_affected(cursor) -> None:
-    """The people, devices and archives a new or gone record names, a table each."""
+    """The people, devices and archives a new or gone record names, a table each (the
+    new records' uids read in one pass over the records)."""
+    uids = ", ".join(f"k.{label}" for label in KEPT)
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE {NEW} AS SELECT {uids} FROM {KEYS} k"
+        f" JOIN {PAIRS} p ON p.rec = k.rec WHERE p.old_rec IS NULL"
+    )
     for label in KEPT:
         cursor.execute(
             f"CREATE TEMPORARY TABLE {affected(label)} AS"
-            f" SELECT k.{label} AS uid FROM {KEYS} k JOIN {PAIRS} p ON p.rec = k.rec"
-            f" WHERE p.old_rec IS NULL AND k.{label} IS NOT NULL"
+            f" SELECT {label} AS uid FROM {NEW} WHERE {label} IS NOT NULL"
             f" UNION SELECT s.{label} FROM {SNAPSHOT} s JOIN {PAIRS} p ON p.old_rec = s.rec"
             f" WHERE p.rec IS NULL AND s.{label} IS NOT NULL"
         )
