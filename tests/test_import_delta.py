@@ -156,3 +156,22 @@ def test_a_padded_uid_is_read_whole_and_leaves_no_snapshot(synced, tmp_path):
     assert files.report.delta is None
     apply_files(files, mirror_mode=True)
     assert read_files(path, tree).report.delta is None
+
+
+def test_a_write_between_reading_and_applying_makes_it_read_everything(synced, tmp_path):
+    tree, rows = synced
+    devices = [r["deviceUid"] for r in rows]
+    alone = next(n for n, uid in enumerate(devices) if devices.count(uid) == 1)
+    rows[alone]["deviceName"] = "renamed at the vendor"
+    path = write_csv(tmp_path / "later.csv", rows)
+    files = read_files(path, tree)
+    assert files.report.delta is not None
+    device = Device.objects.get(device_uid=rows[7]["deviceUid"])
+    device.name = "edited by hand meanwhile"
+    device.save()
+    apply_files(files, mirror_mode=True)
+    assert files.report.delta is None  # read whole under the import's lock
+    device.refresh_from_db()
+    assert device.name == rows[7]["deviceName"]
+    assert Device.objects.get(device_uid=devices[alone]).name == "renamed at the vendor"
+    assert read_files(path, tree).report.delta.nothing_changed  # a snapshot was saved

@@ -19,14 +19,15 @@ longer has). Only what the new and gone records name is read, checked and compar
   (the snapshot's log).
 
 Anything unusual (no snapshot, another layout of columns, records reordered, two records
-alike, a uid cell with space around it, more than MOST_CHANGED of the records new)
-and the import reads the whole file as before. Both ways give the same tables:
+alike, a uid cell with space around it, more than MOST_CHANGED of the records new) and
+the import reads the whole file as before. Both ways give the same tables:
 tests/test_import_delta.py.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from hashlib import md5
 
 from reports.importing.snapshot import KEPT, SNAPSHOT, Snapshot
 
@@ -38,8 +39,11 @@ _SPACE = "[\\x02-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u20
 UNPLAIN = f"(^|\\x01)({_SPACE}|'')|{_SPACE}(\\x01|$)"
 
 # The raw records (reports.importing.in_database), which COPY gives, besides their cells,
-# the keys of a record (key_columns): the hash of its cells and the uid of each table.
+# the uid of each table (key_columns).
 KEYS = "import_raw"
+HASHES = "import_hashes"  # a record's number, the hash of its line
+BATCH = 50_000
+NEW = "import_new"  # the uids of the new records
 PAIRS = "import_pairs"  # each record of this file and of the last, paired by hash
 WANTED = "import_wanted"  # the records read and checked
 MOST_CHANGED = 0.3  # past this share of new records, reading every record is cheaper
@@ -67,24 +71,80 @@ class Delta:
         return not (self.new or self.gone)
 
 
-def key_columns(cells: list[str], uids: dict[str, str]) -> list[str]:
-    """Columns of the raw records' table that COPY fills as it writes each record: the
-    hash of all `cells` (`h`), each table's uid (`uids`: label -> raw column) as the SQL
-    reading takes it, and whether the record is `plain`: no uid cell with a form only
-    the Python parsers read (space around it, a defused formula), no cell holding the
-    separator of the hashed text (which would make two records' texts alike)."""
-    separated = " || chr(1) || ".join(cells)
+class LineHashes:
+    """The MD5 of each record of a CSV file, fed its bytes in chunks as they go to COPY
+    (in this process, while the database parses them: the other core). A record ends
+    at a line end outside quotes: an odd count of quotes so far opens a quoted cell
+    (an escaped quote is two), as COPY reads CSV. The header is the first."""
+
+    def __init__(self) -> None:
+        self.digests = bytearray()
+        self.count = 0
+        self._rest = b""
+        self._record: list[bytes] = []  # the lines of a record inside quotes so far
+        self._quoted = False
+
+    def add(self, chunk: bytes) -> None:
+        lines = (self._rest + chunk).split(b"\n")
+        self._rest = lines.pop()
+        for line in lines:
+            self._line(line)
+
+    def end(self) -> None:
+        if self._rest or self._record:
+            self._line(self._rest)
+            self._rest = b""
+
+    def _line(self, line: bytes) -> None:
+        if line.count(b'"') % 2:
+            self._quoted = not self._quoted
+        if self._quoted:
+            self._record.append(line)
+            return
+        if self._record:
+            line = b"\n".join([*self._record, line])
+            self._record = []
+        self.digests += md5(line.removesuffix(b"\r"), usedforsecurity=False).digest()
+        self.count += 1
+
+
+def load_hashes(cursor, lines: LineHashes, records: int) -> bool:
+    """HASHES (record number, hash of its text), if COPY saw the records LineHashes
+    saw: False otherwise, and no delta."""
+    if lines.count != records + 1:
+        return False
+    digests = memoryview(lines.digests)
+    cursor.execute(f"CREATE TEMPORARY TABLE {HASHES} (rec bigint, h uuid)")
+    with cursor.copy(f"COPY {HASHES} (rec, h) FROM STDIN") as copy:
+        for start in range(1, records + 1, BATCH):
+            stop = min(start + BATCH, records + 1)
+            copy.write(
+                "".join(
+                    f"{rec}\t{digests[rec * 16 : rec * 16 + 16].hex()}\n"
+                    for rec in range(start, stop)
+                )
+            )
+    return True
+
+
+def key_columns(uids: dict[str, str]) -> list[str]:
+    """Columns of the raw records' table that COPY fills as it writes each record: each
+    table's uid (`uids`: label -> raw column) as the SQL reading takes it, and whether
+    the record is `plain`: no uid cell with a form only the Python parsers read (space
+    around it, a defused formula)."""
     uid_cells = " || chr(1) || ".join(uids.values())
-    columns = [
-        f"h uuid GENERATED ALWAYS AS (md5({separated})::uuid) STORED",
-        f"plain boolean GENERATED ALWAYS AS ({uid_cells} !~ '{UNPLAIN}'"
-        f" AND strpos({' || '.join(cells)}, chr(1)) = 0) STORED",
-    ]
+    columns = [f"plain boolean GENERATED ALWAYS AS ({uid_cells} !~ '{UNPLAIN}') STORED"]
     columns += [
         f"{label} text GENERATED ALWAYS AS (NULLIF(NULLIF({cell}, ''), 'null')) STORED"
         for label, cell in uids.items()
     ]
     return columns
+
+
+def keys_of_records() -> str:
+    """A record's number, hash and uids, as the snapshot keeps them."""
+    uids = ", ".join(f"r.{label}" for label in KEPT)
+    return f"(SELECT r.rec, h.h, {uids} FROM {KEYS} r JOIN {HASHES} h ON h.rec = r.rec)"
 
 
 def all_plain(cursor) -> bool:
@@ -98,7 +158,7 @@ def classify(cursor, snapshot: Snapshot, records: int) -> Delta | None:
     for a full reading (reordered, two records alike, too much new or gone)."""
     cursor.execute(
         f"CREATE TEMPORARY TABLE {PAIRS} AS SELECT k.rec, s.rec AS old_rec"
-        f" FROM {KEYS} k FULL JOIN {SNAPSHOT} s ON s.h = k.h"
+        f" FROM {HASHES} k FULL JOIN {SNAPSHOT} s ON s.h = k.h"
     )
     cursor.execute(
         "SELECT count(*) FILTER (WHERE old_rec IS NULL), count(*) FILTER (WHERE rec IS NULL),"
@@ -120,12 +180,17 @@ def classify(cursor, snapshot: Snapshot, records: int) -> Delta | None:
 
 
 def mark_affected(cursor) -> None:
-    """The people, devices and archives a new or gone record names, a table each."""
+    """The people, devices and archives a new or gone record names, a table each (the
+    new records' uids read in one pass over the records)."""
+    uids = ", ".join(f"k.{label}" for label in KEPT)
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE {NEW} AS SELECT {uids} FROM {KEYS} k"
+        f" JOIN {PAIRS} p ON p.rec = k.rec WHERE p.old_rec IS NULL"
+    )
     for label in KEPT:
         cursor.execute(
             f"CREATE TEMPORARY TABLE {affected(label)} AS"
-            f" SELECT k.{label} AS uid FROM {KEYS} k JOIN {PAIRS} p ON p.rec = k.rec"
-            f" WHERE p.old_rec IS NULL AND k.{label} IS NOT NULL"
+            f" SELECT {label} AS uid FROM {NEW} WHERE {label} IS NOT NULL"
             f" UNION SELECT s.{label} FROM {SNAPSHOT} s JOIN {PAIRS} p ON p.old_rec = s.rec"
             f" WHERE p.rec IS NULL AND s.{label} IS NOT NULL"
         )
@@ -136,12 +201,21 @@ def mark_affected(cursor) -> None:
 def mark_wanted(cursor, forms: dict[str, tuple[list[str], str]]) -> None:
     """WANTED: every record naming an affected person, device or archive, and for each
     of orgs, destinations and servers the last record of each distinct form (`forms`:
-    label -> (the columns that make one, which records name one))."""
+    label -> (the columns that make one, its uid first; which records name one)), all
+    forms found in one pass (grouping sets)."""
     naming = " OR ".join(f"k.{label} IN (SELECT uid FROM {affected(label)})" for label in KEPT)
-    selects = [f"SELECT rec FROM {KEYS} k WHERE {naming}"]
-    for columns, which in forms.values():
-        selects.append(f"SELECT max(rec) FROM {KEYS} k WHERE {which} GROUP BY {', '.join(columns)}")
-    cursor.execute(f"CREATE TEMPORARY TABLE {WANTED} AS " + " UNION ".join(selects))
+    sets = ", ".join(f"({', '.join(columns)})" for columns, _ in forms.values())
+    # A form's set by its uid, grouped in no set but its own: tried in the reverse order
+    # (a server's form holds its destination's uid too).
+    which = " ".join(
+        f"WHEN GROUPING({columns[0]}) = 0 THEN {named}"
+        for columns, named in reversed(forms.values())
+    )
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE {WANTED} AS SELECT rec FROM {KEYS} k WHERE {naming}"
+        f" UNION SELECT max(rec) FROM {KEYS} k GROUP BY GROUPING SETS ({sets})"
+        f" HAVING CASE {which} END"
+    )
     cursor.execute(f"CREATE UNIQUE INDEX ON {WANTED} (rec)")
     cursor.execute(f"ANALYZE {WANTED}")
 
@@ -159,4 +233,6 @@ def mark_gone(cursor) -> dict[str, int]:
     return counts
 
 
-TEMPORARY = [PAIRS, WANTED] + [affected(label) for label in KEPT] + [gone(label) for label in KEPT]
+TEMPORARY = (
+    [HASHES, PAIRS, WANTED] + [affected(label) for label in KEPT] + [gone(label) for label in KEPT]
+)

@@ -80,7 +80,7 @@ def diff(table: Table) -> str:
 
 # Part of a snapshot's layout: a change to how cells are read or records hashed makes
 # the next sync read every record again (reports.importing.delta).
-READING = 2
+READING = 3
 
 
 @dataclass
@@ -98,6 +98,7 @@ class StagedReport:
     listed: dict[str, int] = field(default_factory=dict)  # label -> rows the file lists
     # Of a delta: people here whom the last file did not list and this one does.
     returning: int = 0
+    hashed: bool = False  # each record's hash is known (delta.load_hashes)
 
 
 class NotStaged(Exception):
@@ -132,21 +133,29 @@ def _stage(csv_file: CsvFile) -> StagedReport:
     fields = _fields(csv_file)
     uids = {f.table.label: f.raw for f in fields if f.name == f.table.uid}
     with connection.cursor() as cursor:
+        set_memory(cursor)
         cursor.execute(
             f"CREATE TEMPORARY TABLE {RAW} (rec bigint GENERATED ALWAYS AS IDENTITY, "
-            + ", ".join([f"{c} text" for c in raw] + delta.key_columns(raw, uids))
+            + ", ".join([f"{c} text" for c in raw] + delta.key_columns(uids))
             + ")"
         )
-        _copy_file(cursor, csv_file, raw)
+        lines = _copy_file(cursor, csv_file, raw)
         cursor.execute(f"SELECT count(*) FROM {RAW}")
         (records,) = cursor.fetchone()
         report = StagedReport(records, _layout(csv_file, raw), fields)
+        report.hashed = delta.load_hashes(cursor, lines, records)
         report.delta = _delta(cursor, report)
         try:
             _read(cursor, csv_file, report)
         except ReadAll:
             _read_all(cursor, csv_file, report)
     return report
+
+
+def set_memory(cursor) -> None:
+    """For this transaction: memory enough to hash a million records' uids and forms
+    rather than sort them (PostgreSQL's default, 4 MB, is a web request's)."""
+    cursor.execute("SET LOCAL work_mem = '128MB'")
 
 
 def _layout(csv_file: CsvFile, raw: list[str]) -> str:
@@ -156,7 +165,7 @@ def _layout(csv_file: CsvFile, raw: list[str]) -> str:
 def _delta(cursor, report: StagedReport) -> delta.Delta | None:
     """The file against the last mirror import's, if there is one to compare with."""
     last = snapshot.current(report.layout)
-    if last is None or not delta.all_plain(cursor):
+    if last is None or not report.hashed or not delta.all_plain(cursor):
         return None
     return delta.classify(cursor, last, report.records)
 
@@ -193,7 +202,7 @@ def _returning(cursor) -> int:
 
 def _read_all(cursor, csv_file: CsvFile, report: StagedReport) -> None:
     """Read every record after all (the delta could not stand in for it)."""
-    drop(keep=[RAW])
+    drop(keep=[RAW, delta.HASHES])
     report.delta, report.gone = None, {}
     _read(cursor, csv_file, report)
 
@@ -216,12 +225,15 @@ def _header_width(csv_file: CsvFile, width: int) -> int:
         return max(width, len(next(csv.reader(file))))
 
 
-def _copy_file(cursor, csv_file: CsvFile, raw: list[str]) -> None:
+def _copy_file(cursor, csv_file: CsvFile, raw: list[str]) -> delta.LineHashes:
+    """COPY the file in; returns the hash of each of its lines, taken while the database
+    parses what was sent (reports.importing.delta)."""
     columns = ", ".join(raw)
     statement = (
         f"COPY {RAW} ({columns}) FROM STDIN WITH (FORMAT csv, HEADER true, "
         f"FORCE_NOT_NULL ({columns}))"
     )
+    lines = delta.LineHashes()
     try:
         with transaction.atomic(), cursor.copy(statement) as copy, csv_file.path.open("rb") as f:
             first = True
@@ -230,6 +242,7 @@ def _copy_file(cursor, csv_file: CsvFile, raw: list[str]) -> None:
                     chunk = chunk[3:]  # the byte order mark, as utf-8-sig drops it
                 first = False
                 copy.write(chunk)
+                lines.add(chunk)
     except Exception as error:  # psycopg's DataError and kin: not CSV as COPY reads it
         if not _is_data_error(error):
             raise
@@ -240,6 +253,8 @@ def _copy_file(cursor, csv_file: CsvFile, raw: list[str]) -> None:
         cursor.execute(f"SELECT 1 FROM {RAW} WHERE {too_long} LIMIT 1")
         if cursor.fetchone():
             raise NotStaged("a cell longer than Python's csv module reads")
+    lines.end()
+    return lines
 
 
 def _is_data_error(error: Exception) -> bool:
@@ -487,12 +502,14 @@ def _stage_table(
 
 
 # Orgs, destinations and servers: few, named by every record, so read whole from each
-# distinct form's last record (reports.importing.delta); what makes a form, and which
-# records name one (as _WHICH_ROWS, in the keys' columns).
+# distinct form's last record (reports.importing.delta); what makes a form besides its
+# uid and cells, and which records name one (as _WHICH_ROWS, in the keys' columns; in
+# terms of what makes a form, as all are found in one pass).
+ARCHIVED = "(k.archives IS NOT NULL)"
 FORMS = {
     ORGS.label: ([], "true"),
-    DESTINATIONS.label: ([], "k.archives IS NOT NULL AND k.destinations IS NOT NULL"),
-    SERVERS.label: (["destinations"], "k.archives IS NOT NULL AND k.servers IS NOT NULL"),
+    DESTINATIONS.label: ([ARCHIVED], f"{ARCHIVED} AND k.destinations IS NOT NULL"),
+    SERVERS.label: ([ARCHIVED, "k.destinations"], f"{ARCHIVED} AND k.servers IS NOT NULL"),
 }
 
 
@@ -502,7 +519,7 @@ def _form_cells(report: StagedReport, label: str) -> list[str]:
 
 def _forms(report: StagedReport) -> dict[str, tuple[list[str], str]]:
     return {
-        label: ([label, *references, *_form_cells(report, label)], which)
+        label: ([f"k.{label}", *references, *_form_cells(report, label)], which)
         for label, (references, which) in FORMS.items()
     }
 
@@ -525,6 +542,7 @@ def confirm(csv_file: CsvFile, report: StagedReport, *, forget_writes: bool) -> 
     a snapshot that no longer stands (another import since, or other writes) is redone
     as a full reading."""
     with connection.cursor() as cursor:
+        set_memory(cursor)
         if forget_writes:
             forgotten = f"DELETE FROM {snapshot.WRITES} RETURNING 1"
             cursor.execute(f"WITH w AS ({forgotten}) SELECT count(*) FROM w")
@@ -546,9 +564,9 @@ def remember(report: StagedReport) -> None:
         snapshot.keep()
         return
     with connection.cursor() as cursor:
-        plain = delta.all_plain(cursor)
+        plain = report.hashed and delta.all_plain(cursor)
     counts = {label: report.listed[label] for label in snapshot.KEPT}
-    if not (plain and snapshot.save(report.layout, counts, RAW)):
+    if not (plain and snapshot.save(report.layout, counts, delta.keys_of_records())):
         snapshot.forget()
 
 

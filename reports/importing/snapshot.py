@@ -58,13 +58,13 @@ def forget_writes_before() -> None:
 
 def save(layout: str, counts: dict[str, int], keys: str) -> bool:
     """After a mirror import's writes, in its transaction: the applied file's rows
-    (from the temporary table `keys`) become the snapshot. False if they cannot be one
+    (`keys`: SQL of a table or subquery of them) become the snapshot. False if they cannot be one
     (two rows alike: a hash is no longer a row's name); the next import compares all."""
     columns = ", ".join(("rec", "h", *KEPT))
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {WRITES} WHERE txid = txid_current()")
         cursor.execute(f"DROP TABLE IF EXISTS {SNAPSHOT}")
-        cursor.execute(f"CREATE UNLOGGED TABLE {SNAPSHOT} AS SELECT {columns} FROM {keys}")
+        cursor.execute(f"CREATE UNLOGGED TABLE {SNAPSHOT} AS SELECT {columns} FROM {keys} k")
         try:
             with transaction.atomic():
                 cursor.execute(f"CREATE UNIQUE INDEX ON {SNAPSHOT} (h)")
