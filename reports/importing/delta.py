@@ -234,5 +234,7 @@ def mark_gone(cursor) -> dict[str, int]:
 
 
 TEMPORARY = (
-    [HASHES, PAIRS, WANTED] + [affected(label) for label in KEPT] + [gone(label) for label in KEPT]
+    [HASHES, NEW, PAIRS, WANTED]
+    + [affected(label) for label in KEPT]
+    + [gone(label) for label in KEPT]
 )
