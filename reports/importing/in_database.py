@@ -154,8 +154,10 @@ def _stage(csv_file: CsvFile) -> StagedReport:
 
 def set_memory(cursor) -> None:
     """For this transaction: memory enough to hash a million records' uids and forms
-    rather than sort them (PostgreSQL's default, 4 MB, is a web request's)."""
+    rather than sort them (PostgreSQL's default, 4 MB, is a web request's); and no JIT:
+    compiling the reading's long expressions took longer than running them."""
     cursor.execute("SET LOCAL work_mem = '128MB'")
+    cursor.execute("SET LOCAL jit = off")
 
 
 def _layout(csv_file: CsvFile, raw: list[str]) -> str:
