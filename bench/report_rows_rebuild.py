@@ -1,0 +1,66 @@
+"""Times reports.read_model_sql.rebuild on a fleet, by kind of statement (the rows'
+INSERT ... SELECT, the GIN and the B-tree index builds); rolled back, so the fleet stays
+as it was. Needs room on disk for a second copy of the report table and its indexes.
+
+    DATABASE_URL=postgres://... .venv/bin/python bench/report_rows_rebuild.py [before]
+
+`before`: the index builds with the server's maintenance_work_mem, as before
+bulk.room_to_build_indexes.
+"""
+
+import os
+import sys
+import time
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backupreport.settings")
+sys.path.insert(0, os.getcwd())
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import connection, transaction  # noqa: E402
+
+from reports import bulk, read_model_sql  # noqa: E402
+
+phases: dict[str, float] = {}
+
+
+def kind(sql: str) -> str:
+    words = sql.split()
+    if "USING gin" in sql:
+        return "GIN indexes"
+    if words[0] in ("CREATE", "ALTER") and ("INDEX" in words[:3] or "ADD" in words):
+        return "B-tree indexes and keys"
+    return words[0]
+
+
+def timed(execute, sql, params, many, context):
+    start = time.perf_counter()
+    try:
+        return execute(sql, params, many, context)
+    finally:
+        took = time.perf_counter() - start
+        phases[kind(sql)] = phases.get(kind(sql), 0) + took
+        if took > 1:
+            print(f"  {took:6.2f} s  {' '.join(sql.split())[:100]}", flush=True)
+
+
+def main() -> None:
+    if sys.argv[1:] == ["before"]:
+        bulk.room_to_build_indexes = lambda cursor: None
+    with transaction.atomic():
+        start = time.perf_counter()
+        with connection.execute_wrapper(timed):
+            count = read_model_sql.rebuild()
+        took = time.perf_counter() - start
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW maintenance_work_mem")
+            (memory,) = cursor.fetchone()
+        by_kind = {name: round(seconds, 1) for name, seconds in phases.items() if seconds > 0.5}
+        print(f"rebuild (maintenance_work_mem {memory}): {count} rows, {took:.1f} s", by_kind)
+        transaction.set_rollback(True)
+
+
+if __name__ == "__main__":
+    main()
