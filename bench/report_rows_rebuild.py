@@ -2,10 +2,9 @@
 INSERT ... SELECT, the GIN and the B-tree index builds); rolled back, so the fleet stays
 as it was. Needs room on disk for a second copy of the report table and its indexes.
 
-    DATABASE_URL=postgres://... .venv/bin/python bench/report_rows_rebuild.py [before]
+    DATABASE_URL=postgres://... .venv/bin/python bench/report_rows_rebuild.py [512MB]
 
-`before`: the index builds with the server's maintenance_work_mem, as before
-bulk.room_to_build_indexes.
+An argument: the maintenance_work_mem the index builds get (the server's otherwise).
 """
 
 import os
@@ -21,7 +20,7 @@ django.setup()
 
 from django.db import connection, transaction  # noqa: E402
 
-from reports import bulk, read_model_sql  # noqa: E402
+from reports import read_model_sql  # noqa: E402
 
 phases: dict[str, float] = {}
 
@@ -47,9 +46,10 @@ def timed(execute, sql, params, many, context):
 
 
 def main() -> None:
-    if sys.argv[1:] == ["before"]:
-        bulk.room_to_build_indexes = lambda cursor: None
     with transaction.atomic():
+        if sys.argv[1:]:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('maintenance_work_mem', %s, true)", sys.argv[1:])
         start = time.perf_counter()
         with connection.execute_wrapper(timed):
             count = read_model_sql.rebuild()

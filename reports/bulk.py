@@ -134,20 +134,14 @@ def loading(
             for table, name, definition in foreign_keys
         ] + [definition for _, definition in indexes]
         with connection.cursor() as cursor:
-            room_to_build_indexes(cursor)
+            # Sort in memory rather than on disk where the server allows less.
+            cursor.execute(
+                "SELECT set_config('maintenance_work_mem', '512MB', true) FROM pg_settings"
+                " WHERE name = 'maintenance_work_mem' AND setting::bigint < 512 * 1024"
+            )
             for done, statement in enumerate(statements):
                 if progress:
                     progress(done, len(statements))
                 cursor.execute(statement)
         if progress:
             progress(len(statements), len(statements))
-
-
-def room_to_build_indexes(cursor) -> None:
-    """Index builds of the rest of the transaction sort in memory rather than on disk
-    where the server allows less (a GIN index gathers its entries there before each
-    write). PostgreSQL."""
-    cursor.execute(
-        "SELECT set_config('maintenance_work_mem', '512MB', true) FROM pg_settings"
-        " WHERE name = 'maintenance_work_mem' AND setting::bigint < 512 * 1024"
-    )

@@ -37,7 +37,6 @@ def replacing(model: type[models.Model], *, using: str = DEFAULT_DB_ALIAS) -> It
             f"CREATE TABLE {quote(copy)} (LIKE {quote(table)} INCLUDING ALL EXCLUDING INDEXES)"
         )
         yield copy
-        bulk.room_to_build_indexes(cursor)
         renames = []
         for number, (name, definition) in enumerate(shape["keys"]):
             temporary = _TEMPORARY.format(number)
