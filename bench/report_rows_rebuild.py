@@ -19,6 +19,7 @@ import django  # noqa: E402
 django.setup()
 
 from django.db import connection, transaction  # noqa: E402
+from report_rows_refresh import timing  # noqa: E402  (beside this script)
 
 from reports import read_model_sql  # noqa: E402
 
@@ -34,15 +35,8 @@ def kind(sql: str) -> str:
     return words[0]
 
 
-def timed(execute, sql, params, many, context):
-    start = time.perf_counter()
-    try:
-        return execute(sql, params, many, context)
-    finally:
-        took = time.perf_counter() - start
-        phases[kind(sql)] = phases.get(kind(sql), 0) + took
-        if took > 1:
-            print(f"  {took:6.2f} s  {' '.join(sql.split())[:100]}", flush=True)
+def add_up(sql: str, took: float) -> None:
+    phases[kind(sql)] = phases.get(kind(sql), 0) + took
 
 
 def main() -> None:
@@ -51,7 +45,7 @@ def main() -> None:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT set_config('maintenance_work_mem', %s, true)", sys.argv[1:])
         start = time.perf_counter()
-        with connection.execute_wrapper(timed):
+        with connection.execute_wrapper(timing(1, add_up)):
             count = read_model_sql.rebuild()
         took = time.perf_counter() - start
         with connection.cursor() as cursor:

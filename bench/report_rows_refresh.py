@@ -24,14 +24,22 @@ from django.db import connection, transaction  # noqa: E402
 from reports import read_model_sql  # noqa: E402
 
 
-def timed(execute, sql, params, many, context):
-    start = time.perf_counter()
-    try:
-        return execute(sql, params, many, context)
-    finally:
-        took = time.perf_counter() - start
-        if took > 0.05:
-            print(f"  {took:6.2f} s  {' '.join(sql.split())[:90]}", flush=True)
+def timing(shown_over: float, heard=None):
+    """An execute wrapper: prints each statement slower than `shown_over` seconds, and
+    tells `heard(sql, seconds)` of every one."""
+
+    def timed(execute, sql, params, many, context):
+        start = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            took = time.perf_counter() - start
+            if heard:
+                heard(sql, took)
+            if took > shown_over:
+                print(f"  {took:6.2f} s  {' '.join(sql.split())[:90]}", flush=True)
+
+    return timed
 
 
 def move_dates(ids: list[int]) -> None:
@@ -57,7 +65,7 @@ def main() -> None:
         if sys.argv[1:] == ["move"]:
             move_dates(ids)
         start = time.perf_counter()
-        with connection.execute_wrapper(timed):
+        with connection.execute_wrapper(timing(0.05)):
             read_model_sql.refresh_devices(ids)
         print(f"refresh_devices: {len(ids)} devices: {time.perf_counter() - start:.2f} s")
         transaction.set_rollback(True)
