@@ -40,6 +40,9 @@ road, and apart from those below each only chooses a faster road to the same res
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 
@@ -69,3 +72,20 @@ def one_snapshot(connection: BaseDatabaseWrapper) -> None:
     if on_postgres(connection):
         with connection.cursor() as cursor:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+
+
+@contextmanager
+def local_settings(connection: BaseDatabaseWrapper, **values: str) -> Iterator[None]:
+    """Server settings for the statements inside, put back after. Set for the
+    transaction only (set_config's is_local): an error inside rolls them back with
+    its savepoint or transaction, and a caller's own transaction keeps its settings."""
+    with connection.cursor() as cursor:
+        before = {}
+        for name, value in values.items():
+            cursor.execute(
+                "SELECT current_setting(%s), set_config(%s, %s, true)", [name] * 2 + [value]
+            )
+            before[name] = cursor.fetchone()[0]
+        yield
+        for name, value in before.items():
+            cursor.execute("SELECT set_config(%s, %s, true)", [name, value])

@@ -1,0 +1,75 @@
+"""Times reports.read_model_sql.refresh_devices on every 62nd device of a fleet (16,129
+devices, 25,950 rows at a million), each statement over 50 ms shown; rolled back, so the
+fleet stays as it was.
+
+    DATABASE_URL=postgres://... .venv/bin/python bench/report_rows_refresh.py [move]
+
+`move`: first move those devices' and their archives' dates a day back, as a sync of a
+typical change does, so every row redone differs; without it the rows come out the same.
+"""
+
+import os
+import sys
+import time
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backupreport.settings")
+sys.path.insert(0, os.getcwd())
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import connection, transaction  # noqa: E402
+
+from reports import read_model_sql  # noqa: E402
+
+
+def timing(shown_over: float, heard=None):
+    """An execute wrapper: prints each statement slower than `shown_over` seconds, and
+    tells `heard(sql, seconds)` of every one."""
+
+    def timed(execute, sql, params, many, context):
+        start = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            took = time.perf_counter() - start
+            if heard:
+                heard(sql, took)
+            if took > shown_over:
+                print(f"  {took:6.2f} s  {' '.join(sql.split())[:90]}", flush=True)
+
+    return timed
+
+
+def move_dates(ids: list[int]) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE reports_device SET last_connected_date = last_connected_date"
+            " - interval '1 day' WHERE id = ANY(%s)",
+            [ids],
+        )
+        cursor.execute(
+            "UPDATE reports_archive SET last_completed_backup_date = last_completed_backup_date"
+            " - interval '1 day', last_activity = last_activity - interval '1 day'"
+            " WHERE device_id = ANY(%s)",
+            [ids],
+        )
+
+
+def main() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id FROM reports_device WHERE id % 62 = 0")
+        ids = [pk for (pk,) in cursor.fetchall()]
+    with transaction.atomic():
+        if sys.argv[1:] == ["move"]:
+            move_dates(ids)
+        start = time.perf_counter()
+        with connection.execute_wrapper(timing(0.05)):
+            read_model_sql.refresh_devices(ids)
+        print(f"refresh_devices: {len(ids)} devices: {time.perf_counter() - start:.2f} s")
+        transaction.set_rollback(True)
+
+
+if __name__ == "__main__":
+    main()
