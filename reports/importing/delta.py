@@ -231,10 +231,3 @@ def mark_gone(cursor) -> dict[str, int]:
         cursor.execute(f"SELECT count(*) FROM {gone(label)}")
         (counts[label],) = cursor.fetchone()
     return counts
-
-
-TEMPORARY = (
-    [HASHES, NEW, PAIRS, WANTED]
-    + [affected(label) for label in KEPT]
-    + [gone(label) for label in KEPT]
-)

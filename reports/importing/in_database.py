@@ -527,11 +527,16 @@ def _forms(report: StagedReport) -> dict[str, tuple[list[str], str]]:
 
 
 def drop(keep: Collection[str] = ()) -> None:
-    """Remove the staging tables of this session (dropped at its end anyway), but `keep`."""
-    names = [RAW, ROWS, TOUCHED, "import_fixed", *delta.TEMPORARY]
-    names += [staged(t) for t in TABLES] + [diff(t) for t in TABLES]
+    """Remove the staging tables of this session (dropped at its end anyway), but `keep`:
+    every temporary table named import_..., so that a new one cannot be forgotten here."""
     with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS " + ", ".join(n for n in names if n not in keep))
+        cursor.execute(
+            "SELECT relname FROM pg_class WHERE relnamespace = pg_my_temp_schema()"
+            " AND relkind = 'r' AND relname LIKE 'import\\_%%'"
+        )
+        names = [name for (name,) in cursor.fetchall() if name not in keep]
+        if names:
+            cursor.execute("DROP TABLE " + ", ".join(names))
 
 
 # -- the snapshot ------------------------------------------------------------------------
