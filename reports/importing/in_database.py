@@ -550,17 +550,8 @@ def confirm(csv_file: CsvFile, report: StagedReport, *, forget_writes: bool) -> 
     as a full reading."""
     with connection.cursor() as cursor:
         set_memory(cursor)
-        if forget_writes:
-            forgotten = f"DELETE FROM {snapshot.WRITES} RETURNING 1"
-            cursor.execute(f"WITH w AS ({forgotten}) SELECT count(*) FROM w")
-        else:
-            cursor.execute(f"SELECT count(*) FROM {snapshot.WRITES}")
-        (written,) = cursor.fetchone()
-        if report.delta is None:
-            return
-        cursor.execute(f"SELECT snapshot_number FROM {snapshot.STATE}")
-        (number,) = cursor.fetchone()
-        if written or number != report.delta.number:
+        written = snapshot.others_wrote(forget=forget_writes)
+        if report.delta is not None and (written or not snapshot.stands(report.delta.number)):
             _read_all(cursor, csv_file, report)
 
 

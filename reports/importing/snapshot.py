@@ -2,7 +2,7 @@
 
 A sync applies the vendor's whole export, and most of it is what the last sync applied:
 an hour later a few percent of the rows differ. The snapshot keeps each row of the last
-applied export as a hash of its cells, with its record number and the uids of its
+applied export as a hash of its text, with its record number and the uids of its
 person, device and archive (reports.importing.delta reads it). It says what the
 database holds only while nothing else has written the tables it stands for: every
 other write to devices, archives and people leaves a row in a log (triggers, migration
@@ -48,12 +48,25 @@ def current(layout: str) -> Snapshot | None:
     return Snapshot(number, counts if isinstance(counts, dict) else json.loads(counts))
 
 
-def forget_writes_before() -> None:
-    """Inside a mirror import, before it compares: every write committed so far is what
-    the import will compare with, so none of them makes the next import start over.
-    Writes still uncommitted stay in the log (this transaction does not see them)."""
+def others_wrote(*, forget: bool) -> int:
+    """Under the import lock: how many transactions but imports wrote the watched tables
+    since the last snapshot. `forget` (a mirror import that writes, before it compares):
+    every write committed so far is what it compares with, so none of them makes the
+    next import read everything. Writes still uncommitted stay in the log (this
+    transaction does not see them)."""
     with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {WRITES}")
+        if forget:
+            cursor.execute(f"WITH w AS (DELETE FROM {WRITES} RETURNING 1) SELECT count(*) FROM w")
+        else:
+            cursor.execute(f"SELECT count(*) FROM {WRITES}")
+        return cursor.fetchone()[0]
+
+
+def stands(number: int) -> bool:
+    """The snapshot `number` is still the last one saved."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT snapshot_number FROM {STATE}")
+        return cursor.fetchone()[0] == number
 
 
 def save(layout: str, counts: dict[str, int], keys: str) -> bool:
@@ -62,7 +75,7 @@ def save(layout: str, counts: dict[str, int], keys: str) -> bool:
     (two rows alike: a hash is no longer a row's name); the next import compares all."""
     columns = ", ".join(("rec", "h", *KEPT))
     with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {WRITES} WHERE txid = txid_current()")
+        _forget_own_writes(cursor)
         cursor.execute(f"DROP TABLE IF EXISTS {SNAPSHOT}")
         cursor.execute(f"CREATE UNLOGGED TABLE {SNAPSHOT} AS SELECT {columns} FROM {keys} k")
         try:
@@ -85,7 +98,12 @@ def keep() -> None:
     """After a mirror import that changed no person, device nor archive: the snapshot
     still stands for the tables."""
     with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {WRITES} WHERE txid = txid_current()")
+        _forget_own_writes(cursor)
+
+
+def _forget_own_writes(cursor) -> None:
+    """This import's own writes are what the snapshot stands for."""
+    cursor.execute(f"DELETE FROM {WRITES} WHERE txid = txid_current()")
 
 
 def forget() -> None:
