@@ -266,7 +266,8 @@ def refresh_devices(device_ids: Iterable[int]) -> None:
         with _devices_table(device_ids) as devices, _rows_table() as new:
             _write(new, f"d.id IN (SELECT id FROM {devices})")
             with connection.cursor() as cursor:
-                cursor.execute(f"ANALYZE {new}")
+                # The join is on device_id: its statistics alone (the whole rows' took 1 s).
+                cursor.execute(f"ANALYZE {new} (device_id)")
                 cursor.execute(
                     f"DELETE FROM {table} r USING {devices} t WHERE r.device_id = t.id AND NOT"
                     f" EXISTS (SELECT FROM {new} n WHERE n.device_id = r.device_id AND {same})"

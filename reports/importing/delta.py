@@ -40,11 +40,16 @@ UNPLAIN = f"(^|\\x01)({_SPACE}|'')|{_SPACE}(\\x01|$)"
 
 # The raw records (reports.importing.in_database), which COPY gives, besides their cells,
 # the uid of each table (key_columns).
-KEYS = "import_raw"
-HASHES = "import_hashes"  # a record's number, the hash of its line
+RAW = "import_raw"
+HASHES = "import_hashes"  # a record's number, the hash of its text
 BATCH = 50_000
-NEW = "import_new"  # the uids of the new records
+# Each record's number, hash, plainness and the uids the snapshot keeps: what the delta
+# reads, apart from the forms (mark_wanted), in a narrow table, so that its passes over
+# a million records do not read the records' cells each time (and the snapshot is
+# saved from it).
+KEYS = "import_keys"
 PAIRS = "import_pairs"  # each record of this file and of the last, paired by hash
+NAMING = "import_naming"  # the records naming an affected uid, with their uids
 WANTED = "import_wanted"  # the records read and checked
 MOST_CHANGED = 0.3  # past this share of new records, reading every record is cheaper
 
@@ -141,13 +146,15 @@ def key_columns(uids: dict[str, str]) -> list[str]:
     return columns
 
 
-def keys_of_records() -> str:
-    """A record's number, hash and uids, as the snapshot keeps them."""
+def load_keys(cursor) -> bool:
+    """KEYS, from the records and their hashes (in one pass over the records); whether
+    every record is plain (a snapshot and a delta need it)."""
     uids = ", ".join(f"r.{label}" for label in KEPT)
-    return f"(SELECT r.rec, h.h, {uids} FROM {KEYS} r JOIN {HASHES} h ON h.rec = r.rec)"
-
-
-def all_plain(cursor) -> bool:
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE {KEYS} AS SELECT r.rec, h.h, r.plain, {uids}"
+        f" FROM {RAW} r JOIN {HASHES} h ON h.rec = r.rec"
+    )
+    cursor.execute(f"DROP TABLE {HASHES}")
     cursor.execute(f"SELECT bool_and(plain) FROM {KEYS}")
     (plain,) = cursor.fetchone()
     return plain is not False
@@ -156,9 +163,16 @@ def all_plain(cursor) -> bool:
 def classify(cursor, snapshot: Snapshot, records: int) -> Delta | None:
     """Pair this file's records with the snapshot's; None if the delta cannot stand in
     for a full reading (reordered, two records alike, too much new or gone)."""
+    # An unpaired record's uids come along: a new record's own, a gone record's from
+    # the snapshot (mark_affected).
+    unpaired = ", ".join(
+        f"CASE WHEN k.rec IS NULL OR s.rec IS NULL THEN coalesce(k.{label}, s.{label}) END"
+        f" AS {label}"
+        for label in KEPT
+    )
     cursor.execute(
-        f"CREATE TEMPORARY TABLE {PAIRS} AS SELECT k.rec, s.rec AS old_rec"
-        f" FROM {HASHES} k FULL JOIN {SNAPSHOT} s ON s.h = k.h"
+        f"CREATE TEMPORARY TABLE {PAIRS} AS SELECT k.rec, s.rec AS old_rec, {unpaired}"
+        f" FROM {KEYS} k FULL JOIN {SNAPSHOT} s ON s.h = k.h"
     )
     cursor.execute(
         "SELECT count(*) FILTER (WHERE old_rec IS NULL), count(*) FILTER (WHERE rec IS NULL),"
@@ -181,18 +195,11 @@ def classify(cursor, snapshot: Snapshot, records: int) -> Delta | None:
 
 def mark_affected(cursor) -> None:
     """The people, devices and archives a new or gone record names, a table each (the
-    new records' uids read in one pass over the records)."""
-    uids = ", ".join(f"k.{label}" for label in KEPT)
-    cursor.execute(
-        f"CREATE TEMPORARY TABLE {NEW} AS SELECT {uids} FROM {KEYS} k"
-        f" JOIN {PAIRS} p ON p.rec = k.rec WHERE p.old_rec IS NULL"
-    )
+    pairs hold the uids of unpaired records, classify)."""
     for label in KEPT:
         cursor.execute(
             f"CREATE TEMPORARY TABLE {affected(label)} AS"
-            f" SELECT {label} AS uid FROM {NEW} WHERE {label} IS NOT NULL"
-            f" UNION SELECT s.{label} FROM {SNAPSHOT} s JOIN {PAIRS} p ON p.old_rec = s.rec"
-            f" WHERE p.rec IS NULL AND s.{label} IS NOT NULL"
+            f" SELECT DISTINCT {label} AS uid FROM {PAIRS} WHERE {label} IS NOT NULL"
         )
         cursor.execute(f"CREATE UNIQUE INDEX ON {affected(label)} (uid)")
         cursor.execute(f"ANALYZE {affected(label)}")
@@ -211,9 +218,13 @@ def mark_wanted(cursor, forms: dict[str, tuple[list[str], str]]) -> None:
         f"WHEN GROUPING({columns[0]}) = 0 THEN {named}"
         for columns, named in reversed(forms.values())
     )
+    uids = ", ".join(KEPT)
     cursor.execute(
-        f"CREATE TEMPORARY TABLE {WANTED} AS SELECT rec FROM {KEYS} k WHERE {naming}"
-        f" UNION SELECT max(rec) FROM {KEYS} k GROUP BY GROUPING SETS ({sets})"
+        f"CREATE TEMPORARY TABLE {NAMING} AS SELECT rec, {uids} FROM {KEYS} k WHERE {naming}"
+    )
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE {WANTED} AS SELECT rec FROM {NAMING}"
+        f" UNION SELECT max(rec) FROM {RAW} k GROUP BY GROUPING SETS ({sets})"
         f" HAVING CASE {which} END"
     )
     cursor.execute(f"CREATE UNIQUE INDEX ON {WANTED} (rec)")
@@ -221,12 +232,13 @@ def mark_wanted(cursor, forms: dict[str, tuple[list[str], str]]) -> None:
 
 
 def mark_gone(cursor) -> dict[str, int]:
-    """Per kept table, the uids the last file named and this one does not: label -> count."""
+    """Per kept table, the uids the last file named and this one does not: label -> count.
+    Only an affected uid can be gone, and every record naming one is in NAMING."""
     counts = {}
     for label in KEPT:
         cursor.execute(
             f"CREATE TEMPORARY TABLE {gone(label)} AS SELECT a.uid FROM {affected(label)} a"
-            f" WHERE NOT EXISTS (SELECT 1 FROM {KEYS} k WHERE k.{label} = a.uid)"
+            f" WHERE NOT EXISTS (SELECT 1 FROM {NAMING} n WHERE n.{label} = a.uid)"
         )
         cursor.execute(f"SELECT count(*) FROM {gone(label)}")
         (counts[label],) = cursor.fetchone()

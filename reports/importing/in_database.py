@@ -58,7 +58,7 @@ from reports.importing.report_csv import (
 from reports.models import Archive, Device
 from reports.row import VENDOR_CSV_HEADER
 
-RAW = delta.KEYS  # the file's cells as text, a column per header cell, and their keys
+RAW = delta.RAW  # the file's cells as text, a column per header cell, and their keys
 ROWS = "import_rows"  # the cells read into values, a column per known field
 TOUCHED = "import_touched"  # devices whose report rows the writes change
 CHUNK = 1 << 20
@@ -98,7 +98,9 @@ class StagedReport:
     listed: dict[str, int] = field(default_factory=dict)  # label -> rows the file lists
     # Of a delta: people here whom the last file did not list and this one does.
     returning: int = 0
-    hashed: bool = False  # each record's hash is known (delta.load_hashes)
+    # Each record's hash is known and its uid cells plain (delta.load_keys): the file can
+    # be read as a delta, and be the next one's snapshot.
+    keyed: bool = False
 
 
 class NotStaged(Exception):
@@ -143,7 +145,7 @@ def _stage(csv_file: CsvFile) -> StagedReport:
         cursor.execute(f"SELECT count(*) FROM {RAW}")
         (records,) = cursor.fetchone()
         report = StagedReport(records, _layout(csv_file, raw), fields)
-        report.hashed = delta.load_hashes(cursor, lines, records)
+        report.keyed = delta.load_hashes(cursor, lines, records) and delta.load_keys(cursor)
         report.delta = _delta(cursor, report)
         try:
             _read(cursor, csv_file, report)
@@ -167,7 +169,7 @@ def _layout(csv_file: CsvFile, raw: list[str]) -> str:
 def _delta(cursor, report: StagedReport) -> delta.Delta | None:
     """The file against the last mirror import's, if there is one to compare with."""
     last = snapshot.current(report.layout)
-    if last is None or not report.hashed or not delta.all_plain(cursor):
+    if last is None or not report.keyed:
         return None
     return delta.classify(cursor, last, report.records)
 
@@ -204,7 +206,7 @@ def _returning(cursor) -> int:
 
 def _read_all(cursor, csv_file: CsvFile, report: StagedReport) -> None:
     """Read every record after all (the delta could not stand in for it)."""
-    drop(keep=[RAW, delta.HASHES])
+    drop(keep=[RAW, delta.KEYS])
     report.delta, report.gone = None, {}
     _read(cursor, csv_file, report)
 
@@ -561,10 +563,8 @@ def remember(report: StagedReport) -> None:
     if report.delta is not None and report.delta.nothing_changed:
         snapshot.keep()
         return
-    with connection.cursor() as cursor:
-        plain = report.hashed and delta.all_plain(cursor)
     counts = {label: report.listed[label] for label in snapshot.KEPT}
-    if not (plain and snapshot.save(report.layout, counts, delta.keys_of_records())):
+    if not (report.keyed and snapshot.save(report.layout, counts, delta.KEYS)):
         snapshot.forget()
 
 

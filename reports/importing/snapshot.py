@@ -71,7 +71,7 @@ def stands(number: int) -> bool:
 
 def save(layout: str, counts: dict[str, int], keys: str) -> bool:
     """After a mirror import's writes, in its transaction: the applied file's rows
-    (`keys`: SQL of a table or subquery of them) become the snapshot. False if they cannot be one
+    (`keys`: a table of them) become the snapshot. False if they cannot be one
     (two rows alike: a hash is no longer a row's name); the next import compares all."""
     columns = ", ".join(("rec", "h", *KEPT))
     with connection.cursor() as cursor:
