@@ -78,9 +78,13 @@ _DEVICE = """
 _OWNER = "JOIN accounts_user u ON u.id = d.user_id LEFT JOIN accounts_org o ON o.id = u.org_id"
 
 
-def _encoded(attribute: str) -> str:
-    """SQL of one value as reports.row encodes it (null stays null)."""
-    encoder = dict(zip(ROW.attributes, ROW.encoders, strict=True))[attribute]
+def _encoder(attribute: str):
+    return dict(zip(ROW.attributes, ROW.encoders, strict=True))[attribute]
+
+
+def _encoding(attribute: str) -> str:
+    """SQL of one value as reports.row encodes it (null stays null), from the base row."""
+    encoder = _encoder(attribute)
     v = f"b.{attribute}"
     if encoder is encode_datetime:
         return f"""to_char({v} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')"""
@@ -93,28 +97,58 @@ def _encoded(attribute: str) -> str:
     return v
 
 
-def _csv_cell(value: str) -> str:
+def _is_text(attribute: str) -> bool:
+    """Text as it is stored: it may need quotes, defusing or escapes. An encoded date
+    or boolean never does (a row with a year outside 1000-9999 is odd: Python writes it)."""
+    return _encoder(attribute) not in (encode_datetime, encode_bool)
+
+
+# Each row's values encoded once (e: a LATERAL subquery, kept apart by OFFSET 0, so that
+# the CSV record and the JSON object, which test a value several times, do not encode it
+# again each time), and whether the text of all its values is plain (f): no character
+# that CSV quotes, only printable ASCII. A plain row, nearly every one, skips the tests
+# of each value, which were most of a rebuild's time at a million rows.
+_QUOTED = '[,"\\r\\n]'  # csv_record._NEEDS_QUOTES
+_PRINTABLE = "^[ -~]*$"
+
+
+def _encodings() -> str:
+    encoded = ", ".join(f"{_encoding(a)} AS {a}" for a in ROW.attributes)
+    joined = f"concat_ws(' ', {', '.join(f'e.{a}' for a in ROW.attributes if _is_text(a))})"
+    return (
+        f"CROSS JOIN LATERAL (SELECT {encoded} OFFSET 0) e"
+        f" CROSS JOIN LATERAL (SELECT {joined} !~ '{_QUOTED}' AS csv_plain,"
+        f" {joined} ~ '{_PRINTABLE}' AS ascii OFFSET 0) f"
+    )
+
+
+def _csv_cell(attribute: str) -> str:
     """csv_record.csv_cell: null as `null`, a formula start defused, quoted if needed."""
+    value = f"e.{attribute}"
+    if not _is_text(attribute):
+        return f"coalesce({value}, '{NULL_CELL}')"
     starts = ", ".join(f"chr({ord(start)})" for start in FORMULA_STARTS)
     defused = f"CASE WHEN left({value}, 1) IN ({starts}) THEN '''' || {value} ELSE {value} END"
     return (
         f"CASE WHEN {value} IS NULL THEN '{NULL_CELL}'"
-        f" WHEN {value} ~ '[,\"\\r\\n]' THEN '\"' || replace({defused}, '\"', '\"\"') || '\"'"
+        f" WHEN NOT f.csv_plain AND {value} ~ '{_QUOTED}'"
+        f" THEN '\"' || replace({defused}, '\"', '\"\"') || '\"'"
         f" ELSE {defused} END"
     )
 
 
 def _record(shape) -> str:
-    return " || ',' || ".join(_csv_cell(_encoded(a)) for a in shape.attributes)
+    return " || ',' || ".join(_csv_cell(a) for a in shape.attributes)
 
 
 def _json_value(attribute: str) -> str:
     """A value as json.dumps writes it: ensure_ascii, so every character past ASCII as
     \\uXXXX (a surrogate pair past the BMP); PostgreSQL's to_json leaves them as they
     are, so a value with one is rewritten a character at a time."""
-    value = _encoded(attribute)
-    if value != f"b.{attribute}":
-        return f"coalesce(to_json({value})::text, 'null')"  # dates, numbers: ASCII
+    value = f"e.{attribute}"
+    plain = f"coalesce(to_json({value})::text, 'null')"
+    if _encoding(attribute) != f"b.{attribute}":
+        return plain  # dates, numbers, booleans: ASCII
     escaped = (
         "(SELECT string_agg(CASE WHEN ascii(ch) < 127 THEN ch"
         " WHEN ascii(ch) < 65536 THEN '\\u' || lpad(to_hex(ascii(ch)), 4, '0')"
@@ -123,8 +157,8 @@ def _json_value(attribute: str) -> str:
         f" FROM regexp_split_to_table(to_json({value})::text, '') WITH ORDINALITY AS t(ch, n))"
     )
     return (
-        f"CASE WHEN {value} IS NULL THEN 'null'"
-        f" WHEN {value} ~ '^[ -~]*$' THEN to_json({value})::text ELSE {escaped} END"
+        f"CASE WHEN f.ascii OR {value} IS NULL OR {value} ~ '{_PRINTABLE}' THEN {plain}"
+        f" ELSE {escaped} END"
     )
 
 
@@ -205,7 +239,7 @@ def _select(where_device: str, odd: list[int]) -> str:
         ' min(archive_guid COLLATE "C") AS first_guid FROM b WHERE archive_id IS NOT NULL'
         " GROUP BY device_id)"
         f" SELECT {', '.join(derived[name] for name in ROW_FIELDS)}"
-        " FROM b LEFT JOIN g ON g.device_id = b.device_id"
+        f" FROM b LEFT JOIN g ON g.device_id = b.device_id {_encodings()}"
         " WHERE b.device_id <> ALL(%s)"
     )
 
@@ -238,8 +272,9 @@ def _odd_devices_with(where_device: str) -> list[int]:
 def _without_jit():
     """JIT compiling the hundreds of expressions of these queries took 9 s of the 10 s
     of a 16,000-device refresh at a million devices (2026-12-04), for rows that each
-    run through them once."""
-    return local_settings(connection, jit="off")
+    run through them once. Nor Memoize: the planner put one before the row's plainness
+    (f), keyed by the row's every value, which never hits."""
+    return local_settings(connection, jit="off", enable_memoize="off")
 
 
 def rebuild() -> int:
