@@ -141,6 +141,22 @@ def test_records_in_another_order_are_read_whole(synced, tmp_path):
     assert files.report.delta is None
 
 
+def test_a_record_twice_is_read_whole_while_the_file_has_it(synced, tmp_path):
+    tree, rows = synced
+    twice = [*rows[:6], dict(rows[5]), *rows[6:]]
+    path = write_csv(tmp_path / "twice.csv", twice)
+    files = read_files(path, tree)
+    assert files.report.delta is None  # its copy pairs with the record before it
+    apply_files(files, mirror_mode=True)  # the snapshot keeps both
+    twice[20]["deviceName"] = "renamed with the copy still there"
+    path = write_csv(tmp_path / "twice-again.csv", twice)
+    assert read_files(path, tree).report.delta is None  # each copy pairs with two
+    assert read_files(write_csv(tmp_path / "once.csv", rows), tree).report.delta is None
+    del rows[5]  # neither copy left: both gone, the delta stands again
+    rows[20]["deviceName"] = "renamed without the record"
+    changed_by_delta(tmp_path, tree, rows, "none.csv", mirror_mode=True)
+
+
 def test_a_plain_import_leaves_no_snapshot_to_trust(synced, tmp_path):
     tree, rows = synced
     rows[3]["deviceName"] = "a plain import's name"

@@ -179,7 +179,8 @@ def classify(cursor, snapshot: Snapshot, records: int) -> Delta | None:
         f" count(*) FILTER (WHERE rec IS NOT NULL), count(DISTINCT rec) FROM {PAIRS}"
     )
     new, removed, paired, distinct = cursor.fetchone()
-    if paired != distinct or paired != records:  # a record matching two (two alike)
+    # A record matching two (two alike in the last file, kept there: snapshot.save).
+    if paired != distinct or paired != records:
         return None
     if new > MOST_CHANGED * records:
         return None

@@ -563,8 +563,10 @@ def remember(report: StagedReport) -> None:
     if report.delta is not None and report.delta.nothing_changed:
         snapshot.keep()
         return
-    counts = {label: report.listed[label] for label in snapshot.KEPT}
-    if not (report.keyed and snapshot.save(report.layout, counts, delta.KEYS)):
+    if report.keyed:
+        counts = {label: report.listed[label] for label in snapshot.KEPT}
+        snapshot.save(report.layout, counts, delta.KEYS)
+    else:
         snapshot.forget()
 
 
