@@ -215,11 +215,15 @@ def _username_of_someone_listed(cursor) -> bool:
     """A person the delta read takes the username of one it did not, whom the file
     still lists: two people of the file with one username, which a full reading names."""
     cursor.execute(
-        f"SELECT 1 FROM {staged(USERS)} s JOIN {_db_table(USERS)} u ON u.username = s.username"
+        f"SELECT u.user_uid FROM {staged(USERS)} s"
+        f" JOIN {_db_table(USERS)} u ON u.username = s.username"
         " WHERE u.user_uid IS DISTINCT FROM s.user_uid"
         f" AND NOT EXISTS (SELECT 1 FROM {staged(USERS)} x WHERE x.user_uid = u.user_uid)"
-        f" AND EXISTS (SELECT 1 FROM {delta.KEYS} k WHERE k.users = u.user_uid) LIMIT 1"
     )
+    others = [uid for (uid,) in cursor.fetchall()]  # nearly always none
+    if not others:  # so the records are looked through only when there is one
+        return False
+    cursor.execute(f"SELECT 1 FROM {delta.KEYS} k WHERE k.users = ANY(%s) LIMIT 1", [others])
     return cursor.fetchone() is not None
 
 
@@ -632,10 +636,16 @@ def find_unlisted(
         if tree is not None:
             cursor.execute(f"SELECT org_uid FROM {staged(ORGS)}")
             listed = set(tree) | {uid for (uid,) in cursor.fetchall()}
-            cursor.execute(
-                f"SELECT org FROM {staged(USERS)} UNION SELECT o.org_uid FROM {users} u"
-                f" JOIN {ORG_TABLE} o ON o.id = u.org_id WHERE u.user_uid IS NULL OR {not_listed}"
-            )
+            others = f"u.user_uid IS NULL OR {not_listed}"
+            if report.delta is None:
+                peopled = f"SELECT o.org_uid FROM {users} u JOIN {ORG_TABLE} o ON o.id = u.org_id"
+                peopled += f" WHERE {others}"
+            else:  # nearly everyone is someone else: each org's first such person will do
+                peopled = (
+                    f"SELECT o.org_uid FROM {ORG_TABLE} o CROSS JOIN LATERAL (SELECT 1 FROM"
+                    f" {users} u WHERE u.org_id = o.id AND ({others}) LIMIT 1) x"
+                )
+            cursor.execute(f"SELECT org FROM {staged(USERS)} UNION {peopled}")
             peopled = {uid for (uid,) in cursor.fetchall()}
             removed, unlisted.kept_orgs = unlisted_orgs(listed, peopled, parents)
             unlisted.pks[ORGS.label] = removed
