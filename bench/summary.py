@@ -30,6 +30,22 @@ SECTIONS = {
 }
 
 
+# The server's settings that move section i most (the report rows' index writes,
+# bench/results/2026-12-04-fastsync-tuned-1m.md): written beside the figures.
+SERVER_SETTINGS = ("shared_buffers", "max_wal_size", "checkpoint_timeout", "work_mem")
+
+
+def _postgres_settings() -> str:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        shown = []
+        for name in SERVER_SETTINGS:
+            cursor.execute(f"SHOW {name}")
+            shown.append(f"{name} {cursor.fetchone()[0]}")
+    return ", ".join(shown)
+
+
 def _postgres_version() -> str:
     try:
         return subprocess.run(
@@ -368,6 +384,7 @@ class Results:
             f"- fleet: {s.devices:,} devices, {s.rows:,} report rows, on {database}"
             f" ({_postgres_version() if self.on_postgres else 'embedded'}); {s.orgs:,} orgs,"
             f" {s.history_days:,} days of health history",
+            *([f"- PostgreSQL's settings: {_postgres_settings()}"] if self.on_postgres else []),
             f"- server: gunicorn, 5 gthread workers x 2 threads, DJANGO_DEBUG=0;"
             f" machine: {platform.machine()}, Python {platform.python_version()}",
             f"- each figure: the median of {self.args.runs} runs after one warm-up, over HTTP"
