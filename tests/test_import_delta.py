@@ -191,3 +191,27 @@ def test_a_write_between_reading_and_applying_makes_it_read_everything(synced, t
     assert device.name == rows[7]["deviceName"]
     assert Device.objects.get(device_uid=devices[alone]).name == "renamed at the vendor"
     assert read_files(path, tree).report.delta.nothing_changed  # a snapshot was saved
+
+
+def updated(table: str) -> tuple[int, int]:
+    """(rows updated, of which HOT: no index touched) in this test's transaction."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables WHERE relname = %s",
+            [table],
+        )
+        return cursor.fetchone()
+
+
+def test_a_day_of_moved_dates_updates_devices_and_archives_beside_their_old_rows(synced, tmp_path):
+    """Migration 0017: room on each page, so that the sync's updates of dates (no index
+    holds one) are HOT, written beside the row without an index entry."""
+    tree, _ = synced
+    later = tmp_path / "later.csv"
+    vendor_csv(later, "--days-later", "1")
+    before = {table: updated(table) for table in ("reports_device", "reports_archive")}
+    apply_files(read_files(later, tree), mirror_mode=True)
+    for table, (rows, hot) in before.items():
+        now_rows, now_hot = updated(table)
+        assert now_rows - rows > 50, table
+        assert now_hot - hot == now_rows - rows, table
