@@ -58,8 +58,8 @@ FROM reports_archive a JOIN reports_device d ON d.id = a.device_id
 UNION ALL
 SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
   {device}
-FROM reports_device d {owner}
-WHERE NOT EXISTS (SELECT 1 FROM reports_archive x WHERE x.device_id = d.id) {device_filter}
+FROM {devices} {owner}
+WHERE NOT EXISTS (SELECT 1 FROM reports_archive x WHERE x.device_id = d.id {probe})
 """
 _DEVICE = """
   d.id AS device_id, NULLIF(d.device_uid, '') AS device_uid, NULLIF(d.name, '') AS device_name,
@@ -219,21 +219,30 @@ def _derived() -> dict[str, str]:
     return columns
 
 
-def _base(where_device: str) -> str:
+def _base(devices: str | None) -> str:
+    """The base rows of the devices listed in the table `devices` (None: every device).
+    Of a list, whether a device has no archive is looked up device by device (an EXISTS
+    kept from becoming a join by OFFSET 0): as an anti-join the planner merged the whole
+    archive index with the list, 0.8 s for 16,000 devices of a million (0.14 s so)."""
+    if devices is None:
+        return _BASE.format(
+            device=_DEVICE, owner=_OWNER, archive_filter="", devices="reports_device d", probe=""
+        )
     return _BASE.format(
         device=_DEVICE,
         owner=_OWNER,
-        archive_filter=f"WHERE {where_device}",
-        device_filter=f"AND {where_device}",
+        archive_filter=f"WHERE d.id IN (SELECT id FROM {devices})",
+        devices=f"{devices} t JOIN reports_device d ON d.id = t.id",
+        probe="OFFSET 0",
     )
 
 
-def _select(where_device: str, odd: list[int]) -> str:
-    """The rows of the devices `where_device` (SQL on d.id) takes but the odd ones (a
-    parameter: the ids to leave out)."""
+def _select(devices: str | None, odd: list[int]) -> str:
+    """The rows of the devices `devices` lists (a table of ids; None: all) but the odd
+    ones (a parameter: the ids to leave out)."""
     derived = _derived()
     return (
-        f"WITH b AS ({_base(where_device)}),"
+        f"WITH b AS ({_base(devices)}),"
         " g AS (SELECT device_id, count(*) AS n, count(last_completed_backup_date) AS done,"
         " min(last_completed_backup_date) AS oldest, max(selected_bytes) AS selected,"
         ' min(archive_guid COLLATE "C") AS first_guid FROM b WHERE archive_id IS NOT NULL'
@@ -244,15 +253,14 @@ def _select(where_device: str, odd: list[int]) -> str:
     )
 
 
-def _write(table: str, where_device: str) -> int:
-    """The rows of the devices `where_device` takes, written into `table`: by SQL, but
-    the odd devices' by Python."""
+def _write(table: str, devices: str | None) -> int:
+    """The rows of the devices `devices` lists (None: all), written into `table`: by
+    SQL, but the odd devices' by Python."""
     columns = ", ".join(connection.ops.quote_name(name) for name in ROW_FIELDS)
-    odd = _odd_devices_with(where_device)
+    odd = _odd_devices_with(devices)
     with connection.cursor() as cursor, _without_jit():
         cursor.execute(
-            f"INSERT INTO {connection.ops.quote_name(table)} ({columns})"
-            f" {_select(where_device, odd)}",
+            f"INSERT INTO {connection.ops.quote_name(table)} ({columns}) {_select(devices, odd)}",
             [odd],
         )
         count = cursor.rowcount
@@ -261,10 +269,10 @@ def _write(table: str, where_device: str) -> int:
     return count
 
 
-def _odd_devices_with(where_device: str) -> list[int]:
+def _odd_devices_with(devices: str | None) -> list[int]:
     with connection.cursor() as cursor, _without_jit():
         cursor.execute(
-            f"WITH b AS ({_base(where_device)}) SELECT DISTINCT device_id FROM b WHERE {_odd()}"
+            f"WITH b AS ({_base(devices)}) SELECT DISTINCT device_id FROM b WHERE {_odd()}"
         )
         return [pk for (pk,) in cursor.fetchall()]
 
@@ -282,7 +290,7 @@ def rebuild() -> int:
     with transaction.atomic():
         read_model._one_writer_at_a_time()
         with replacing(ReportRow) as table:
-            count = _write(table, "true")
+            count = _write(table, None)
     read_model._mark_all_visible()
     return count
 
@@ -299,7 +307,7 @@ def refresh_devices(device_ids: Iterable[int]) -> None:
     with transaction.atomic():
         read_model._one_writer_at_a_time()
         with _devices_table(device_ids) as devices, _rows_table() as new:
-            _write(new, f"d.id IN (SELECT id FROM {devices})")
+            _write(new, devices)
             with connection.cursor() as cursor:
                 # The join is on device_id: its statistics alone (the whole rows' took 1 s).
                 cursor.execute(f"ANALYZE {new} (device_id)")
