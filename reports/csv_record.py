@@ -29,7 +29,7 @@ EXTENDED_HEADER = ",".join(ROW.names) + LINE_END
 
 # RFC 4180 quoting, as PostgreSQL's CSV does it: a field holding a comma, a quote or a
 # line break is quoted.
-_NEEDS_QUOTES = re.compile(r'[,"\r\n]')
+NEEDS_QUOTES = re.compile(r'[,"\r\n]')
 
 
 def csv_cell(value: str | None) -> str:
@@ -38,7 +38,7 @@ def csv_cell(value: str | None) -> str:
         return NULL_CELL
     if value.startswith(FORMULA_STARTS):
         value = "'" + value
-    if _NEEDS_QUOTES.search(value):
+    if NEEDS_QUOTES.search(value):
         return '"' + value.replace('"', '""') + '"'
     return value
 

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from django.db import connection, transaction
 
 from reports import read_model
-from reports.csv_record import FORMULA_STARTS, NULL_CELL
+from reports.csv_record import FORMULA_STARTS, NEEDS_QUOTES, NULL_CELL
 from reports.health import MISSING_COPY
 from reports.models import ReportRow
 from reports.postgres_only import local_settings
@@ -108,7 +108,7 @@ def _is_text(attribute: str) -> bool:
 # again each time), and whether the text of all its values is plain (f): no character
 # that CSV quotes, only printable ASCII. A plain row, nearly every one, skips the tests
 # of each value, which were most of a rebuild's time at a million rows.
-_QUOTED = '[,"\\r\\n]'  # csv_record._NEEDS_QUOTES
+_QUOTED = NEEDS_QUOTES.pattern  # the same regular expression in PostgreSQL
 _PRINTABLE = "^[ -~]*$"
 
 
@@ -225,15 +225,13 @@ def _base(devices: str | None) -> str:
     kept from becoming a join by OFFSET 0): as an anti-join the planner merged the whole
     archive index with the list, 0.8 s for 16,000 devices of a million (0.14 s so)."""
     if devices is None:
-        return _BASE.format(
-            device=_DEVICE, owner=_OWNER, archive_filter="", devices="reports_device d", probe=""
-        )
+        archive_filter, listed, probe = "", "reports_device d", ""
+    else:
+        archive_filter = f"WHERE d.id IN (SELECT id FROM {devices})"
+        listed = f"{devices} t JOIN reports_device d ON d.id = t.id"
+        probe = "OFFSET 0"
     return _BASE.format(
-        device=_DEVICE,
-        owner=_OWNER,
-        archive_filter=f"WHERE d.id IN (SELECT id FROM {devices})",
-        devices=f"{devices} t JOIN reports_device d ON d.id = t.id",
-        probe="OFFSET 0",
+        device=_DEVICE, owner=_OWNER, archive_filter=archive_filter, devices=listed, probe=probe
     )
 
 

@@ -638,14 +638,16 @@ def find_unlisted(
             listed = set(tree) | {uid for (uid,) in cursor.fetchall()}
             others = f"u.user_uid IS NULL OR {not_listed}"
             if report.delta is None:
-                peopled = f"SELECT o.org_uid FROM {users} u JOIN {ORG_TABLE} o ON o.id = u.org_id"
-                peopled += f" WHERE {others}"
+                with_others = (
+                    f"SELECT o.org_uid FROM {users} u JOIN {ORG_TABLE} o ON o.id = u.org_id"
+                    f" WHERE {others}"
+                )
             else:  # nearly everyone is someone else: each org's first such person will do
-                peopled = (
+                with_others = (
                     f"SELECT o.org_uid FROM {ORG_TABLE} o CROSS JOIN LATERAL (SELECT 1 FROM"
                     f" {users} u WHERE u.org_id = o.id AND ({others}) LIMIT 1) x"
                 )
-            cursor.execute(f"SELECT org FROM {staged(USERS)} UNION {peopled}")
+            cursor.execute(f"SELECT org FROM {staged(USERS)} UNION {with_others}")
             peopled = {uid for (uid,) in cursor.fetchall()}
             removed, unlisted.kept_orgs = unlisted_orgs(listed, peopled, parents)
             unlisted.pks[ORGS.label] = removed
