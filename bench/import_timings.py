@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -98,10 +99,19 @@ def derive(source: Path, target: Path, every: int, leave_out_every: int | None =
             writer.writerow(row)
 
 
+REFERENCE_RUNS = 3
+
+
 def time_reference_copy(path: Path) -> float | None:
-    """COPY of the file into a fresh plain table of text columns: seconds."""
+    """COPY of the file into a fresh plain table of text columns: the median seconds of
+    REFERENCE_RUNS. One COPY of the same million-device file took from 5.7 to 13.6 s
+    within one run on this machine (2026-12-04), which moved every ratio with it."""
     if connection.vendor != "postgresql":
         return None
+    return statistics.median(_time_one_copy(path) for _ in range(REFERENCE_RUNS))
+
+
+def _time_one_copy(path: Path) -> float:
     names = header(extra_columns=True).rstrip("\n").split(",")
     columns = ", ".join(f'"{name}" text' for name in names)
     with connection.cursor() as cursor:

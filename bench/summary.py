@@ -260,7 +260,8 @@ class Results:
             "The fleet's own 37-column export (what the sync downloads) and its org tree,"
             " applied as the sync applies them (read_files, apply_files in mirror mode, one"
             " transaction); one run each. Reference: `COPY ... FROM STDIN WITH (FORMAT csv,"
-            " HEADER)` of the same file into a plain table of 37 text columns, no index.",
+            " HEADER)` of the same file into a plain table of 37 text columns, no index: the median"
+            " of three, just before the sync.",
             "",
             "| sync | seconds | reference COPY s | ratio import / reference | bytes"
             " | created | updated | removed | unchanged | peak MB | phases (s) |",

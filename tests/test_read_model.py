@@ -188,3 +188,17 @@ def test_device_wide_columns_mark_one_row_and_the_stalest_backup(people):
     row = ReportRow.objects.get(device_id=bare.pk)
     assert row.device_first and row.device_backup_date is None
     assert_in_step()
+
+
+@pytest.mark.parametrize(
+    ("fleet", "redone", "said"),
+    [(5, 3, "rebuilt"), (5, 2, "redone for 2 devices"), (6, 3, "redone for 3 devices")],
+)
+def test_an_import_rebuilds_from_three_fifths_of_the_fleet(db, fleet, redone, said):
+    """bring_in_step counts the fleet only as far as its choice needs: 3 devices of 5 is
+    three fifths, a rebuild; 2 of 5, or 3 of 6, are not."""
+    from reports.importing.report_rows import bring_in_step
+
+    devices = [DeviceFactory() for _ in range(fleet)]
+    assert said in bring_in_step({d.pk for d in devices[:redone]})
+    assert_in_step()

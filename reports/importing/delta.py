@@ -29,7 +29,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from hashlib import md5
 
+from django.db import connection
+
 from reports.importing.snapshot import KEPT, SNAPSHOT, Snapshot
+from reports.postgres_only import local_settings
 
 # What the SQL reading (reports.importing.in_database) leaves to the Python parsers in
 # text, its cells joined by \x01: space at an end, as str.isspace() knows it (strip()
@@ -150,10 +153,13 @@ def load_keys(cursor) -> bool:
     """KEYS, from the records and their hashes (in one pass over the records); whether
     every record is plain (a snapshot and a delta need it)."""
     uids = ", ".join(f"r.{label}" for label in KEPT)
-    cursor.execute(
-        f"CREATE TEMPORARY TABLE {KEYS} AS SELECT r.rec, h.h, r.plain, {uids}"
-        f" FROM {RAW} r JOIN {HASHES} h ON h.rec = r.rec"
-    )
+    # By a hash of the hashes: without statistics of the fresh tables the planner merged
+    # them, sorting both on disk first (2.4 s at a million records; 1.3 s so).
+    with local_settings(connection, enable_mergejoin="off"):
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {KEYS} AS SELECT r.rec, h.h, r.plain, {uids}"
+            f" FROM {RAW} r JOIN {HASHES} h ON h.rec = r.rec"
+        )
     cursor.execute(f"DROP TABLE {HASHES}")
     cursor.execute(f"SELECT bool_and(plain) FROM {KEYS}")
     (plain,) = cursor.fetchone()

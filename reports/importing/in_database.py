@@ -141,9 +141,7 @@ def _stage(csv_file: CsvFile) -> StagedReport:
             + ", ".join([f"{c} text" for c in raw] + delta.key_columns(uids))
             + ")"
         )
-        lines = _copy_file(cursor, csv_file, raw)
-        cursor.execute(f"SELECT count(*) FROM {RAW}")
-        (records,) = cursor.fetchone()
+        lines, records = _copy_file(cursor, csv_file, raw)
         report = StagedReport(records, _layout(csv_file, raw), fields)
         report.keyed = delta.load_hashes(cursor, lines, records) and delta.load_keys(cursor)
         report.delta = _delta(cursor, report)
@@ -233,9 +231,10 @@ def _header_width(csv_file: CsvFile, width: int) -> int:
         return max(width, len(next(csv.reader(file))))
 
 
-def _copy_file(cursor, csv_file: CsvFile, raw: list[str]) -> delta.LineHashes:
+def _copy_file(cursor, csv_file: CsvFile, raw: list[str]) -> tuple[delta.LineHashes, int]:
     """COPY the file in; returns the hash of each of its lines, taken while the database
-    parses what was sent (reports.importing.delta)."""
+    parses what was sent (reports.importing.delta), and how many records COPY took (its
+    own count: a count(*) of the million was another pass, 0.3 s)."""
     columns = ", ".join(raw)
     statement = (
         f"COPY {RAW} ({columns}) FROM STDIN WITH (FORMAT csv, HEADER true, "
@@ -251,6 +250,7 @@ def _copy_file(cursor, csv_file: CsvFile, raw: list[str]) -> delta.LineHashes:
                 first = False
                 copy.write(chunk)
                 lines.add(chunk)
+        records = cursor.rowcount
     except Exception as error:  # psycopg's DataError and kin: not CSV as COPY reads it
         if not _is_data_error(error):
             raise
@@ -262,7 +262,7 @@ def _copy_file(cursor, csv_file: CsvFile, raw: list[str]) -> delta.LineHashes:
         if cursor.fetchone():
             raise NotStaged("a cell longer than Python's csv module reads")
     lines.end()
-    return lines
+    return lines, records
 
 
 def _is_data_error(error: Exception) -> bool:

@@ -9,6 +9,7 @@ three fifths of the fleet.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 from django.db import models
@@ -40,9 +41,15 @@ def bring_in_step(device_ids: set[int], *, by_database: bool = False) -> str:
     if not ReportRow.objects.exists():
         count = way.rebuild()
         return f"Report rows: built, {count:,} rows."
-    if len(device_ids) >= REBUILD_SHARE * Device.objects.count():
+    if len(device_ids) >= REBUILD_SHARE * _fleet_up_to(math.ceil(len(device_ids) / REBUILD_SHARE)):
         count = way.rebuild()
         return f"Report rows: rebuilt, {count:,} rows."
     way.refresh_devices(device_ids)
     count = len(device_ids)
     return f"Report rows: redone for {count:,} device{'' if count == 1 else 's'}."
+
+
+def _fleet_up_to(most: int) -> int:
+    """The number of devices, counted up to one past `most`: as much as the choice above
+    needs, not a count of the whole fleet (0.4 s of an hourly sync at a million)."""
+    return Device.objects.order_by()[: most + 1].count()
