@@ -29,10 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from hashlib import md5
 
-from django.db import connection
-
 from reports.importing.snapshot import KEPT, SNAPSHOT, Snapshot
-from reports.postgres_only import local_settings
 
 # What the SQL reading (reports.importing.in_database) leaves to the Python parsers in
 # text, its cells joined by \x01: space at an end, as str.isspace() knows it (strip()
@@ -42,10 +39,8 @@ _SPACE = "[\\x02-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u20
 UNPLAIN = f"(^|\\x01)({_SPACE}|'')|{_SPACE}(\\x01|$)"
 
 # The raw records (reports.importing.in_database), which COPY gives, besides their cells,
-# the uid of each table (key_columns).
+# the hash of each (`h`, HashedRecords) and the uid of each table (key_columns).
 RAW = "import_raw"
-HASHES = "import_hashes"  # a record's number, the hash of its text
-BATCH = 50_000
 # Each record's number, hash, plainness and the uids the snapshot keeps: what the delta
 # reads, apart from the forms (mark_wanted), in a narrow table, so that its passes over
 # a million records do not read the records' cells each time (and the snapshot is
@@ -79,60 +74,52 @@ class Delta:
         return not (self.new or self.gone)
 
 
-class LineHashes:
-    """The MD5 of each record of a CSV file, fed its bytes in chunks as they go to COPY
-    (in this process, while the database parses them: the other core). A record ends
-    at a line end outside quotes: an odd count of quotes so far opens a quoted cell
-    (an escaped quote is two), as COPY reads CSV. The header is the first."""
+class HashedRecords:
+    """The file's bytes as they go to COPY, each record led by the MD5 of its text as one
+    more cell (the raw table's `h`), so that the hash comes in with the record: no table
+    of hashes to load and join after (3 s of every sync at a million records). Taken
+    in this process while the database parses the chunk before: the other core.
+
+    A record ends at a line end outside quotes: an odd count of quotes so far opens a
+    quoted cell (an escaped quote is two), as COPY reads CSV. Anything COPY would read
+    otherwise (a bare carriage return ending lines, say) gives it records without their
+    hash cell, or with one inside a cell, and so a short row or a count unlike `count`:
+    the file is then read by the Python path (reports.importing.in_database). The
+    header, the first record, is led by its hash too, and COPY skips it."""
 
     def __init__(self) -> None:
-        self.digests = bytearray()
         self.count = 0
         self._rest = b""
         self._record: list[bytes] = []  # the lines of a record inside quotes so far
         self._quoted = False
 
-    def add(self, chunk: bytes) -> None:
+    def feed(self, chunk: bytes) -> bytes:
+        """The records this chunk completes, each led by its hash."""
         lines = (self._rest + chunk).split(b"\n")
         self._rest = lines.pop()
-        for line in lines:
-            self._line(line)
+        return b"".join([led for line in lines if (led := self._line(line))])
 
-    def end(self) -> None:
-        if self._rest or self._record:
-            self._line(self._rest)
-            self._rest = b""
+    def end(self) -> bytes:
+        """The last record, if the file does not end with a line end; a quote left open
+        is sent as it is, for COPY to refuse."""
+        last = self._line(self._rest) if self._rest or self._record else b""
+        if self._quoted:
+            last = b"\n".join(self._record)
+        self._rest, self._record = b"", []
+        return last
 
-    def _line(self, line: bytes) -> None:
+    def _line(self, line: bytes) -> bytes:
         if line.count(b'"') % 2:
             self._quoted = not self._quoted
         if self._quoted:
             self._record.append(line)
-            return
+            return b""
         if self._record:
             line = b"\n".join([*self._record, line])
             self._record = []
-        self.digests += md5(line.removesuffix(b"\r"), usedforsecurity=False).digest()
         self.count += 1
-
-
-def load_hashes(cursor, lines: LineHashes, records: int) -> bool:
-    """HASHES (record number, hash of its text), if COPY saw the records LineHashes
-    saw: False otherwise, and no delta."""
-    if lines.count != records + 1:
-        return False
-    digests = memoryview(lines.digests)
-    cursor.execute(f"CREATE TEMPORARY TABLE {HASHES} (rec bigint, h uuid)")
-    with cursor.copy(f"COPY {HASHES} (rec, h) FROM STDIN") as copy:
-        for start in range(1, records + 1, BATCH):
-            stop = min(start + BATCH, records + 1)
-            copy.write(
-                "".join(
-                    f"{rec}\t{digests[rec * 16 : rec * 16 + 16].hex()}\n"
-                    for rec in range(start, stop)
-                )
-            )
-    return True
+        digest = md5(line.removesuffix(b"\r"), usedforsecurity=False).hexdigest()
+        return b"%s,%s\n" % (digest.encode(), line)
 
 
 def key_columns(uids: dict[str, str]) -> list[str]:
@@ -150,17 +137,10 @@ def key_columns(uids: dict[str, str]) -> list[str]:
 
 
 def load_keys(cursor) -> bool:
-    """KEYS, from the records and their hashes (in one pass over the records); whether
-    every record is plain (a snapshot and a delta need it)."""
-    uids = ", ".join(f"r.{label}" for label in KEPT)
-    # By a hash of the hashes: without statistics of the fresh tables the planner merged
-    # them, sorting both on disk first (2.4 s at a million records; 1.3 s so).
-    with local_settings(connection, enable_mergejoin="off"):
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE {KEYS} AS SELECT r.rec, h.h, r.plain, {uids}"
-            f" FROM {RAW} r JOIN {HASHES} h ON h.rec = r.rec"
-        )
-    cursor.execute(f"DROP TABLE {HASHES}")
+    """KEYS, from the records (one pass); whether every record is plain (a snapshot and
+    a delta need it)."""
+    uids = ", ".join(KEPT)
+    cursor.execute(f"CREATE TEMPORARY TABLE {KEYS} AS SELECT rec, h, plain, {uids} FROM {RAW}")
     cursor.execute(f"SELECT bool_and(plain) FROM {KEYS}")
     (plain,) = cursor.fetchone()
     return plain is not False

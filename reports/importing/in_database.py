@@ -137,13 +137,13 @@ def _stage(csv_file: CsvFile) -> StagedReport:
     with connection.cursor() as cursor:
         set_memory(cursor)
         cursor.execute(
-            f"CREATE TEMPORARY TABLE {RAW} (rec bigint GENERATED ALWAYS AS IDENTITY, "
+            f"CREATE TEMPORARY TABLE {RAW} (rec bigint GENERATED ALWAYS AS IDENTITY, h uuid, "
             + ", ".join([f"{c} text" for c in raw] + delta.key_columns(uids))
             + ")"
         )
-        lines, records = _copy_file(cursor, csv_file, raw)
+        records = _copy_file(cursor, csv_file, raw)
         report = StagedReport(records, _layout(csv_file, raw), fields)
-        report.keyed = delta.load_hashes(cursor, lines, records) and delta.load_keys(cursor)
+        report.keyed = delta.load_keys(cursor)
         report.delta = _delta(cursor, report)
         try:
             _read(cursor, csv_file, report)
@@ -231,16 +231,15 @@ def _header_width(csv_file: CsvFile, width: int) -> int:
         return max(width, len(next(csv.reader(file))))
 
 
-def _copy_file(cursor, csv_file: CsvFile, raw: list[str]) -> tuple[delta.LineHashes, int]:
-    """COPY the file in; returns the hash of each of its lines, taken while the database
-    parses what was sent (reports.importing.delta), and how many records COPY took (its
-    own count: a count(*) of the million was another pass, 0.3 s)."""
+def _copy_file(cursor, csv_file: CsvFile, raw: list[str]) -> int:
+    """COPY the file in, each record led by its hash (reports.importing.delta); returns
+    how many records COPY took (its own count: a count(*) of a million was 0.3 s more)."""
     columns = ", ".join(raw)
     statement = (
-        f"COPY {RAW} ({columns}) FROM STDIN WITH (FORMAT csv, HEADER true, "
+        f"COPY {RAW} (h, {columns}) FROM STDIN WITH (FORMAT csv, HEADER true, "
         f"FORCE_NOT_NULL ({columns}))"
     )
-    lines = delta.LineHashes()
+    hashed = delta.HashedRecords()
     try:
         with transaction.atomic(), cursor.copy(statement) as copy, csv_file.path.open("rb") as f:
             first = True
@@ -248,8 +247,8 @@ def _copy_file(cursor, csv_file: CsvFile, raw: list[str]) -> tuple[delta.LineHas
                 if first and chunk.startswith(b"\xef\xbb\xbf"):
                     chunk = chunk[3:]  # the byte order mark, as utf-8-sig drops it
                 first = False
-                copy.write(chunk)
-                lines.add(chunk)
+                copy.write(hashed.feed(chunk))
+            copy.write(hashed.end())
         records = cursor.rowcount
     except Exception as error:  # psycopg's DataError and kin: not CSV as COPY reads it
         if not _is_data_error(error):
@@ -261,8 +260,9 @@ def _copy_file(cursor, csv_file: CsvFile, raw: list[str]) -> tuple[delta.LineHas
         cursor.execute(f"SELECT 1 FROM {RAW} WHERE {too_long} LIMIT 1")
         if cursor.fetchone():
             raise NotStaged("a cell longer than Python's csv module reads")
-    lines.end()
-    return lines, records
+    if hashed.count != records + 1:  # the header and the records, as COPY split them
+        raise NotStaged("records COPY split otherwise than the hashes")
+    return records
 
 
 def _is_data_error(error: Exception) -> bool:
