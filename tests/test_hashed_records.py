@@ -10,11 +10,11 @@ import pytest
 from reports.importing.delta import HashedRecords
 
 FILE = (
-    b'name,note\r\n'
+    b"name,note\r\n"
     b'alpha,"two\r\nlines, and a ""quote"""\r\n'
-    b'beta,plain\r\n'
+    b"beta,plain\r\n"
     b'"gamma ""g""",\r\n'
-    b'delta,last without a line end'
+    b"delta,last without a line end"
 )
 RECORDS = [
     b"name,note",
