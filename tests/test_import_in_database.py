@@ -269,3 +269,18 @@ def test_a_refused_removal_leaves_everything_as_it_was(db, fleet, tmp_path):
     with pytest.raises(ImportFailed, match="refused"):
         apply_files(read_files(write_csv(tmp_path / "few.csv", rows[:100]), tree), mirror_mode=True)
     assert database_snapshot() == before
+
+
+def test_line_feeds_and_no_last_line_end_are_read_by_the_database_alike(db, fleet, tmp_path):
+    """The COPY stream leads each record with its hash (delta.HashedRecords): a file of
+    bare line feeds whose last record has no line end is still the database's to read,
+    with the Python path's result, and the next sync pairs its records."""
+    tree, first, _ = fleet
+    with first.open(encoding="utf-8-sig", newline="") as file:
+        rows = list(csv.DictReader(file))
+    bare = write_csv(tmp_path / "bare.csv", rows, newline="\n")
+    bare.write_bytes(bare.read_bytes().removesuffix(b"\n"))
+    by_python, by_database = both_paths(bare, tree, mirror_mode=True)
+    assert by_database == by_python
+    again = read_files(bare, tree).report
+    assert again.keyed and again.delta is not None and again.delta.nothing_changed
