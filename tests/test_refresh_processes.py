@@ -46,6 +46,8 @@ class Instance:
         env = os.environ | {
             "SQLITE_PATH": str(folder / "run.sqlite3"),
             "UPLOAD_DIR": str(folder / "uploads"),
+            # Collected apart: the suite's other workers serve the checkout's own.
+            "STATIC_ROOT": str(folder / "static"),
             "DJANGO_DEBUG": "1",
             "LOG_LEVEL": "ERROR",
         }
