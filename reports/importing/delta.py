@@ -77,8 +77,9 @@ class Delta:
 class HashedRecords:
     """The file's bytes as they go to COPY, each record led by the MD5 of its text as one
     more cell (the raw table's `h`), so that the hash comes in with the record: no table
-    of hashes to load and join after (3 s of every sync at a million records). Taken
-    in this process while the database parses the chunk before: the other core.
+    of hashes to load and join after (at a million records, 3 s of passes gone for a
+    COPY 0.8 s longer: a sync 1.3 s shorter). Taken in this process while the database
+    parses the chunk before: the other core.
 
     A record ends at a line end outside quotes: an odd count of quotes so far opens a
     quoted cell (an escaped quote is two), as COPY reads CSV. Anything COPY would read
