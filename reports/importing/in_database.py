@@ -90,6 +90,7 @@ class StagedReport:
     records: int
     layout: str  # the columns' places in the file, and READING
     fields: list[Field]
+    uids: dict[str, str]  # label -> the raw column of that table's uid
     columns: dict[str, list[str]] = field(default_factory=dict)  # label -> staged fields
     # Read as the difference from the last mirror import (reports.importing.delta); None
     # when every record was read.
@@ -98,7 +99,7 @@ class StagedReport:
     listed: dict[str, int] = field(default_factory=dict)  # label -> rows the file lists
     # Of a delta: people here whom the last file did not list and this one does.
     returning: int = 0
-    # Each record's hash is known and its uid cells plain (delta.load_keys): the file can
+    # Each record's hash is known and its uid cells plain (delta.all_plain): the file can
     # be read as a delta, and be the next one's snapshot.
     keyed: bool = False
 
@@ -138,13 +139,15 @@ def _stage(csv_file: CsvFile) -> StagedReport:
         set_memory(cursor)
         cursor.execute(
             f"CREATE TEMPORARY TABLE {RAW} (rec bigint GENERATED ALWAYS AS IDENTITY, h uuid, "
-            + ", ".join([f"{c} text" for c in raw] + delta.key_columns(uids))
+            + ", ".join(f"{c} text" for c in raw)
             + ")"
         )
         records = _copy_file(cursor, csv_file, raw)
-        report = StagedReport(records, _layout(csv_file, raw), fields)
-        report.keyed = delta.load_keys(cursor)
+        report = StagedReport(records, _layout(csv_file, raw), fields, uids)
+        delta.load_keys(cursor, uids)
         report.delta = _delta(cursor, report)
+        # With a delta, only its new records had to be looked at (delta.all_plain).
+        report.keyed = report.delta is not None or delta.all_plain(cursor, uids)
         try:
             _read(cursor, csv_file, report)
         except ReadAll:
@@ -165,11 +168,15 @@ def _layout(csv_file: CsvFile, raw: list[str]) -> str:
 
 
 def _delta(cursor, report: StagedReport) -> delta.Delta | None:
-    """The file against the last mirror import's, if there is one to compare with."""
+    """The file against the last mirror import's, if there is one to compare with and
+    every record it did not have is plain."""
     last = snapshot.current(report.layout)
-    if last is None or not report.keyed:
+    if last is None:
         return None
-    return delta.classify(cursor, last, report.records)
+    found = delta.classify(cursor, last, report.records)
+    if found is None or not delta.all_plain(cursor, report.uids, new_only=True):
+        return None
+    return found
 
 
 def _read(cursor, csv_file: CsvFile, report: StagedReport) -> None:
@@ -179,7 +186,7 @@ def _read(cursor, csv_file: CsvFile, report: StagedReport) -> None:
         _read_cells(cursor, csv_file, fields)
     else:
         delta.mark_affected(cursor)
-        delta.mark_wanted(cursor, _forms(report))
+        delta.mark_wanted(cursor, _forms(report), report.uids)
         report.gone = delta.mark_gone(cursor)
         _read_cells(cursor, csv_file, fields, delta.WANTED)
     for table in TABLES:
