@@ -250,6 +250,8 @@ class Results:
         ]
 
     def _imports(self) -> list[str]:
+        import import_timings  # Django's models: imported once the benchmark set it up
+
         lines = [
             "### i. import and sync: the sync's mirror import, beside COPY of the same file",
             "",
@@ -259,7 +261,9 @@ class Results:
         lines += [
             "The fleet's own 37-column export (what the sync downloads) and its org tree,"
             " applied as the sync applies them (read_files, apply_files in mirror mode, one"
-            " transaction); one run each. Reference: `COPY ... FROM STDIN WITH (FORMAT csv,"
+            " transaction); the 1% sync and its change back"
+            f" {import_timings.SMALL_SYNC_RUNS} times each in turn (their medians below"
+            " the table), the others once. Reference: `COPY ... FROM STDIN WITH (FORMAT csv,"
             " HEADER)` of the same file into a plain table of 37 text columns, no index: the median"
             " of three, just before the sync.",
             "",
@@ -280,6 +284,9 @@ class Results:
                 f" | {n['unchanged']:,} | {t.peak_mb:.0f} | {t.phases} |"
             )
         lines.append("")
+        for label, runs, seconds, ratio in import_timings.medians(self.imports):
+            against = f", **{ratio:.1f}x** the reference (median of the ratios)" if ratio else ""
+            lines.append(f"- {label}, the median of {runs} runs: {seconds:.2f} s{against}")
         first = self.first_import
         if first is not None:
             changed = first.totals["updated"] + first.totals["created"] + first.totals["removed"]

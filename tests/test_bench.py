@@ -70,11 +70,15 @@ def test_a_tiny_benchmark_run_writes_every_section(tmp_path, bench_database_url)
     assert "by archiveBytes desc, cache bypassed`" in text  # the deep page read afresh
     assert "digests sent (0 failed)" in text
     assert "served from memory by the same gunicorn" in text  # section g's reference
+    assert "| 1% changed, run 3 |" in text
+    assert "- 1% changed, the median of 3 runs: " in text
+    assert "- 1% back (restoring the fleet), the median of 3 runs: " in text
     if shutil.which("wrk"):
         assert "ratio API / reference, median of the rounds" in text
         assert "the cache bypassed" in text  # the figure for pages not in the page cache
     if suite_database:
         assert "ratio export / reference" in text
         assert "ratio import / reference" in text
+        assert "the reference (median of the ratios)" in text
     else:
         assert "reference COPY: PostgreSQL only" in text
