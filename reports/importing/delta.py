@@ -123,15 +123,19 @@ class HashedRecords:
         return b"%s,%s\n" % (digest.encode(), line)
 
 
+def uid_value(cell: str) -> str:
+    """The SQL of a uid from its raw cell, as the SQL reading takes it (empty or the
+    vendor's `null`: none); the keys and the staged rows alike."""
+    return f"NULLIF(NULLIF({cell}, ''), 'null')"
+
+
 def keyed_records(uids: dict[str, str]) -> str:
     """The raw records with the uid of each table (`uids`: label -> raw column) as the
     SQL reading takes it, named by its label. Taken as a pass reads the records, not by
     COPY as it writes each one (generated columns): COPY is the sync's longest step, and
     each generated column made it form every record twice (2026-12-05, at 1,000,000
     devices: COPY 1.6 s shorter without them)."""
-    columns = ", ".join(
-        f"NULLIF(NULLIF(r.{cell}, ''), 'null') AS {label}" for label, cell in uids.items()
-    )
+    columns = ", ".join(f"{uid_value(f'r.{cell}')} AS {label}" for label, cell in uids.items())
     return f"(SELECT r.*, {columns} FROM {RAW} r)"
 
 

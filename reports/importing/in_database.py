@@ -355,7 +355,7 @@ def _value(f: Field, kind: str) -> str:
     if kind == "boolean":
         return f"CASE {c} WHEN 'true' THEN true WHEN 'false' THEN false END"
     if kind == "uid":
-        return f"NULLIF(NULLIF({c}, ''), 'null')"
+        return delta.uid_value(c)
     return f"CASE WHEN {c} = 'null' THEN '' ELSE {c} END"
 
 
