@@ -26,6 +26,7 @@ tests/test_import_delta.py.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from hashlib import md5
 
@@ -147,16 +148,20 @@ def load_keys(cursor, uids: dict[str, str]) -> None:
     )
 
 
-def all_plain(cursor, uids: dict[str, str], new_only: bool = False) -> bool:
-    """Whether no record has a uid cell in a form only the Python parsers read (space
-    around it, a defused formula): a file can be read as a delta, and be the next one's
-    snapshot, only if so. `new_only`: of the records the pairs (classify) found new; a
-    record paired with the snapshot's is plain, as the snapshot is saved only of a file
-    whose every record is (reports.importing.in_database.remember), and the same text
-    has the same cells."""
-    uid_cells = " || chr(1) || ".join(f"r.{cell}" for cell in uids.values())
-    new = f" JOIN {PAIRS} p ON p.rec = r.rec AND p.old_rec IS NULL" if new_only else ""
-    cursor.execute(f"SELECT 1 FROM {RAW} r{new} WHERE {uid_cells} ~ '{UNPLAIN}' LIMIT 1")
+def unplain(cells: Iterable[str], alias: str = "r") -> str:
+    """SQL: a record's uid cells (`cells`, raw columns) have a form only the Python
+    parsers read (space around one, a defused formula)."""
+    joined = " || chr(1) || ".join(f"{alias}.{cell}" for cell in cells)
+    return f"{joined} ~ '{UNPLAIN}'"
+
+
+def all_plain(cursor, uids: dict[str, str]) -> bool:
+    """Whether no record has a uid cell in a form only the Python parsers read: a file
+    can be the next one's snapshot only if so. A delta looks at its new records alone,
+    as it reads them (reports.importing.in_database._read_the_rest): a record paired
+    with the snapshot's is plain, as the snapshot is saved only of a file whose every
+    record is (in_database.remember), and the same text has the same cells."""
+    cursor.execute(f"SELECT 1 FROM {RAW} r WHERE {unplain(uids.values())} LIMIT 1")
     return cursor.fetchone() is None
 
 

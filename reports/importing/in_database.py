@@ -146,12 +146,12 @@ def _stage(csv_file: CsvFile) -> StagedReport:
         report = StagedReport(records, _layout(csv_file, raw), fields, uids)
         delta.load_keys(cursor, uids)
         report.delta = _delta(cursor, report)
-        # With a delta, only its new records had to be looked at (delta.all_plain).
-        report.keyed = report.delta is not None or delta.all_plain(cursor, uids)
         try:
             _read(cursor, csv_file, report)
         except ReadAll:
             _read_all(cursor, csv_file, report)
+        # A delta's records were looked at as they were read (_read_the_rest).
+        report.keyed = report.delta is not None or delta.all_plain(cursor, uids)
     return report
 
 
@@ -168,15 +168,12 @@ def _layout(csv_file: CsvFile, raw: list[str]) -> str:
 
 
 def _delta(cursor, report: StagedReport) -> delta.Delta | None:
-    """The file against the last mirror import's, if there is one to compare with and
-    every record it did not have is plain."""
+    """The file against the last mirror import's, if there is one to compare with (the
+    plainness of its new records is looked at as they are read: _read_the_rest)."""
     last = snapshot.current(report.layout)
     if last is None:
         return None
-    found = delta.classify(cursor, last, report.records)
-    if found is None or not delta.all_plain(cursor, report.uids, new_only=True):
-        return None
-    return found
+    return delta.classify(cursor, last, report.records)
 
 
 def _read(cursor, csv_file: CsvFile, report: StagedReport) -> None:
@@ -188,7 +185,7 @@ def _read(cursor, csv_file: CsvFile, report: StagedReport) -> None:
         delta.mark_affected(cursor)
         delta.mark_wanted(cursor, _forms(report), report.uids)
         report.gone = delta.mark_gone(cursor)
-        _read_cells(cursor, csv_file, fields, delta.WANTED)
+        _read_cells(cursor, csv_file, fields, delta.WANTED, report.uids)
     for table in TABLES:
         report.columns[table.label] = _stage_table(cursor, table, fields, report.delta)
     cursor.execute(f"SELECT 1 FROM {staged(USERS)} GROUP BY username HAVING count(*) > 1 LIMIT 1")
@@ -399,10 +396,17 @@ def _regular(fields: list[Field]) -> str:
     return " AND ".join(tests)
 
 
-def _read_cells(cursor, csv_file: CsvFile, fields: list[Field], only: str | None = None) -> None:
+def _read_cells(
+    cursor,
+    csv_file: CsvFile,
+    fields: list[Field],
+    only: str | None = None,
+    uids: dict[str, str] | None = None,
+) -> None:
     """ROWS from RAW (the records `only` lists, or all): each cell's value by SQL, or by
     the Python parsers for a record with a cell of another form. A row's form is tested
-    once (the LATERAL subquery, kept apart by OFFSET 0), then guards the casts."""
+    once (the LATERAL subquery, kept apart by OFFSET 0), then guards the casts. `uids`
+    (of a delta): a record with a uid cell that is not plain makes the file read whole."""
     columns = ", ".join(f"{f.staged} {f.model_field.db_type(connection)}" for f in fields)
     values = ", ".join(_value(f, _kind(f)) for f in fields)
     cursor.execute(f"CREATE TEMPORARY TABLE {ROWS} (rec bigint, regular boolean, {columns})")
@@ -416,7 +420,7 @@ def _read_cells(cursor, csv_file: CsvFile, fields: list[Field], only: str | None
         if not _is_data_error(error):
             raise
         raise NotStaged(str(error)) from None
-    _read_the_rest(cursor, csv_file, fields)
+    _read_the_rest(cursor, csv_file, fields, uids)
     required = " OR ".join(
         f"{table.label}__{COLUMNS[column][1]} IS NULL OR {table.label}__{COLUMNS[column][1]} = ''"
         for column, table in REQUIRED.items()
@@ -434,20 +438,30 @@ def _records(only: str | None) -> str:
     return f"(SELECT x.* FROM {only} o JOIN {RAW} x ON x.rec = o.rec OFFSET 0)"
 
 
-def _read_the_rest(cursor, csv_file: CsvFile, fields: list[Field]) -> None:
-    """The records with a cell the SQL does not read, read by the Python parsers."""
+def _read_the_rest(
+    cursor, csv_file: CsvFile, fields: list[Field], uids: dict[str, str] | None = None
+) -> None:
+    """The records with a cell the SQL does not read, read by the Python parsers. With
+    `uids` (a delta, whose records are its new ones and those naming what they name),
+    one with a uid cell that is not plain raises ReadAll: only a file whose every record
+    is plain can be read as a delta (delta.all_plain). A uid cell that is not plain
+    fails the record's form (_regular), so these are the only records to look at."""
+    cursor.execute(f"SELECT 1 FROM {ROWS} WHERE NOT regular LIMIT 1")
+    if cursor.fetchone() is None:  # nearly always: RAW is not read again
+        return
     width = max(csv_file.columns.values()) + 1
     cells = ", ".join(f"r.c{i}" for i in range(width))
+    unplain = delta.unplain(uids.values()) if uids else "false"
     cursor.execute(
-        f"SELECT s.rec, {cells} FROM {ROWS} s JOIN {RAW} r ON r.rec = s.rec"
+        f"SELECT s.rec, {unplain}, {cells} FROM {ROWS} s JOIN {RAW} r ON r.rec = s.rec"
         " WHERE NOT s.regular ORDER BY s.rec"
     )
     records = cursor.fetchall()
-    if not records:
-        return
+    if any(not_plain for _, not_plain, *_ in records):
+        raise ReadAll("a uid cell that is not plain")
     read_row = RowReader(csv_file)
     fixed = []
-    for rec, *row_cells in records:
+    for rec, _, *row_cells in records:
         try:
             row = read_row(Record(0, 0, list(row_cells)))
         except ImportFailed as error:
