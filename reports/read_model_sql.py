@@ -235,44 +235,43 @@ def _base(devices: str | None) -> str:
     )
 
 
-def _select(devices: str | None, odd: list[int]) -> str:
-    """The rows of the devices `devices` lists (a table of ids; None: all) but the odd
-    ones (a parameter: the ids to leave out)."""
+def _statement(table: str, devices: str | None) -> str:
+    """Write the rows of the devices `devices` lists (a table of ids; None: all) into
+    `table`, but those of the odd devices; select how many it wrote and the odd
+    devices' ids. One pass over the base rows finds both (a pass of its own to find
+    the odd ones was 0.5 s of a 16,000-device refresh at a million devices, 2026-12-05)."""
     derived = _derived()
+    columns = ", ".join(connection.ops.quote_name(name) for name in ROW_FIELDS)
     return (
         f"WITH b AS ({_base(devices)}),"
+        f" odd AS (SELECT DISTINCT device_id FROM b WHERE {_odd()}),"
         " g AS (SELECT device_id, count(*) AS n, count(last_completed_backup_date) AS done,"
         " min(last_completed_backup_date) AS oldest, max(selected_bytes) AS selected,"
         ' min(archive_guid COLLATE "C") AS first_guid FROM b WHERE archive_id IS NOT NULL'
-        " GROUP BY device_id)"
+        " GROUP BY device_id),"
+        f" written AS (INSERT INTO {connection.ops.quote_name(table)} ({columns})"
         f" SELECT {', '.join(derived[name] for name in ROW_FIELDS)}"
         f" FROM b LEFT JOIN g ON g.device_id = b.device_id {_encodings()}"
-        " WHERE b.device_id <> ALL(%s)"
+        " WHERE b.device_id NOT IN (SELECT device_id FROM odd) RETURNING 1)"
+        " SELECT (SELECT count(*) FROM written), ARRAY(SELECT device_id FROM odd)"
     )
+
+
+def _write_by_sql(table: str, devices: str | None) -> tuple[int, list[int]]:
+    """The rows SQL writes (_statement): how many, and the devices left to Python."""
+    with connection.cursor() as cursor, _without_jit():
+        cursor.execute(_statement(table, devices))
+        count, odd = cursor.fetchone()
+    return count, odd
 
 
 def _write(table: str, devices: str | None) -> int:
     """The rows of the devices `devices` lists (None: all), written into `table`: by
     SQL, but the odd devices' by Python."""
-    columns = ", ".join(connection.ops.quote_name(name) for name in ROW_FIELDS)
-    odd = _odd_devices_with(devices)
-    with connection.cursor() as cursor, _without_jit():
-        cursor.execute(
-            f"INSERT INTO {connection.ops.quote_name(table)} ({columns}) {_select(devices, odd)}",
-            [odd],
-        )
-        count = cursor.rowcount
+    count, odd = _write_by_sql(table, devices)
     if odd:
         count += read_model._insert(read_model.rows_for_devices(odd), table=table)
     return count
-
-
-def _odd_devices_with(devices: str | None) -> list[int]:
-    with connection.cursor() as cursor, _without_jit():
-        cursor.execute(
-            f"WITH b AS ({_base(devices)}) SELECT DISTINCT device_id FROM b WHERE {_odd()}"
-        )
-        return [pk for (pk,) in cursor.fetchall()]
 
 
 def _without_jit():
