@@ -1,0 +1,57 @@
+"""PostgreSQL: the reach of a desktop user (the rows they own) and of an org manager
+(a subtree: a prefix of the org path) are each read from an index, and not from the
+plain B-trees migration 0018 dropped, which a sync paid an entry in for every row."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from reports.models import ReportRow
+from tests.factories import ArchiveFactory, DeviceFactory
+
+pytestmark = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="PostgreSQL only: its indexes and planner"
+)
+
+
+@pytest.fixture
+def fleet(personas):
+    for person in ("alice", "dave", "carol", "sam", "erin"):
+        for _ in range(3):
+            ArchiveFactory(device=DeviceFactory(user=personas[person]))
+    return personas
+
+
+def plan(user) -> str:
+    sql, params = ReportRow.objects.visible_to(user).values("id").query.sql_with_params()
+    with connection.cursor() as cursor:
+        # A handful of rows: the planner would scan the table; tell it not to, to see
+        # which index answers the condition.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def plain_indexes(column: str) -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename = %s AND indexdef LIKE %s",
+            [ReportRow._meta.db_table, f"% USING btree ({column})"],
+        )
+        return [name for (name,) in cursor.fetchall()]
+
+
+@pytest.mark.parametrize(
+    ("persona", "index"),
+    [("dave", "row_rollup_owner"), ("alice", "org_path_2eb01335_like")],
+)
+def test_a_reach_is_read_from_an_index(fleet, persona, index):
+    shown = plan(fleet[persona])
+    assert index in shown, shown
+    assert ReportRow.objects.visible_to(fleet[persona]).count() >= 3
+
+
+@pytest.mark.parametrize("column", ["owner_id", "org_path"])
+def test_no_plain_index_of_a_covered_column(db, column):
+    assert plain_indexes(column) == []
