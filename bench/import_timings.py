@@ -111,8 +111,8 @@ REFERENCE_RUNS = 3
 # in memory, which an hourly sync does not (report rows 7.1 s against 10.3-10.4 s for
 # other rows, at 1,000,000 devices, 2026-12-05).
 SMALL_SYNC_RUNS = 3
-RUN = ", run "
-ONE_PERCENT = 100  # every 100th row  # "1% changed, run 2"
+RUN = ", run "  # "1% changed, run 2"
+ONE_PERCENT = 100  # every 100th row
 
 
 def time_reference_copy(path: Path) -> float | None:

@@ -148,10 +148,10 @@ def load_keys(cursor, uids: dict[str, str]) -> None:
     )
 
 
-def unplain(cells: Iterable[str], alias: str = "r") -> str:
-    """SQL: a record's uid cells (`cells`, raw columns) have a form only the Python
-    parsers read (space around one, a defused formula)."""
-    joined = " || chr(1) || ".join(f"{alias}.{cell}" for cell in cells)
+def unplain(cells: Iterable[str]) -> str:
+    """SQL: a record's uid cells (`cells`, raw columns of the records as `r`) have a form
+    only the Python parsers read (space around one, a defused formula)."""
+    joined = " || chr(1) || ".join(f"r.{cell}" for cell in cells)
     return f"{joined} ~ '{UNPLAIN}'"
 
 
