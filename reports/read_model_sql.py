@@ -105,11 +105,21 @@ def _is_text(attribute: str) -> bool:
 
 # Each row's values encoded once (e: a LATERAL subquery, kept apart by OFFSET 0, so that
 # the CSV record and the JSON object, which test a value several times, do not encode it
-# again each time), and whether the text of all its values is plain (f): no character
-# that CSV quotes, only printable ASCII. A plain row, nearly every one, skips the tests
-# of each value, which were most of a rebuild's time at a million rows.
+# again each time), and what the text of all its values holds (f, from their text joined
+# once, j): no character that CSV quotes nor a cell that may start a formula (csv_bare:
+# each CSV cell is then its value), and only printable ASCII but for JSON's quote and
+# backslash (json_plain: each JSON value is then the value in quotes). Most rows are
+# both (a name past ASCII makes a row not json_plain), and skip the tests of each value,
+# which were most of a rebuild's time at a million rows. A value of another row is
+# tested alone, by the cheapest test that tells.
 _QUOTED = NEEDS_QUOTES.pattern  # the same regular expression in PostgreSQL
 _PRINTABLE = "^[ -~]*$"
+# A cell that may start a formula, among values joined by spaces: a false alarm (" -"
+# inside a value) only sends the row to the tests of each value. ("-" last: a range.)
+_STARTS = sorted(FORMULA_STARTS, key=lambda start: start == "-")
+_FORMULA = (
+    "(^| )[" + "".join(start.replace("\t", "\\t").replace("\r", "\\r") for start in _STARTS) + "]"
+)
 
 
 def _encodings() -> str:
@@ -117,9 +127,18 @@ def _encodings() -> str:
     joined = f"concat_ws(' ', {', '.join(f'e.{a}' for a in ROW.attributes if _is_text(a))})"
     return (
         f"CROSS JOIN LATERAL (SELECT {encoded} OFFSET 0) e"
-        f" CROSS JOIN LATERAL (SELECT {joined} !~ '{_QUOTED}' AS csv_plain,"
-        f" {joined} ~ '{_PRINTABLE}' AS ascii OFFSET 0) f"
+        f" CROSS JOIN LATERAL (SELECT {joined} AS text OFFSET 0) j"
+        f" CROSS JOIN LATERAL (SELECT j.text !~ '{_QUOTED}' AS csv_plain OFFSET 0) k"
+        f" CROSS JOIN LATERAL (SELECT k.csv_plain, k.csv_plain AND j.text !~ '{_FORMULA}'"
+        f" AS csv_bare, j.text ~ '{_PRINTABLE}' AND strpos(j.text, '\"') = 0"
+        " AND strpos(j.text, chr(92)) = 0 AS json_plain OFFSET 0) f"
     )
+
+
+def _to_json_as_python(value: str) -> str:
+    """Whether to_json writes this value as json.dumps does: no character past ASCII,
+    nor DEL (Python escapes it, PostgreSQL does not). Cheaper than a regular expression."""
+    return f"octet_length({value}) = length({value}) AND strpos({value}, chr(127)) = 0"
 
 
 def _csv_cell(attribute: str) -> str:
@@ -130,15 +149,18 @@ def _csv_cell(attribute: str) -> str:
     starts = ", ".join(f"chr({ord(start)})" for start in FORMULA_STARTS)
     defused = f"CASE WHEN left({value}, 1) IN ({starts}) THEN '''' || {value} ELSE {value} END"
     return (
-        f"CASE WHEN {value} IS NULL THEN '{NULL_CELL}'"
+        f"CASE WHEN {value} IS NULL THEN '{NULL_CELL}' WHEN f.csv_bare THEN {value}"
         f" WHEN NOT f.csv_plain AND {value} ~ '{_QUOTED}'"
         f" THEN '\"' || replace({defused}, '\"', '\"\"') || '\"'"
         f" ELSE {defused} END"
     )
 
 
+# Records are made by one concat() each, not by `||`, whose chain of 75 copies the
+# growing text at every step. No part is null (a null value is written `null` in both);
+# a function takes 100 arguments at most.
 def _record(shape) -> str:
-    return " || ',' || ".join(_csv_cell(a) for a in shape.attributes)
+    return f"concat_ws(',', {', '.join(_csv_cell(a) for a in shape.attributes)})"
 
 
 def _json_value(attribute: str) -> str:
@@ -146,28 +168,27 @@ def _json_value(attribute: str) -> str:
     \\uXXXX (a surrogate pair past the BMP); PostgreSQL's to_json leaves them as they
     are, so a value with one is rewritten a character at a time."""
     value = f"e.{attribute}"
-    plain = f"coalesce(to_json({value})::text, 'null')"
+    quoted = f"CASE WHEN {value} IS NULL THEN 'null' ELSE '\"' || {value} || '\"' END"
     if _encoding(attribute) != f"b.{attribute}":
-        return plain  # dates, numbers, booleans: ASCII
+        return quoted  # dates, numbers, booleans: digits, signs, letters; nothing to escape
     escaped = (
         "(SELECT string_agg(CASE WHEN ascii(ch) < 127 THEN ch"
         " WHEN ascii(ch) < 65536 THEN '\\u' || lpad(to_hex(ascii(ch)), 4, '0')"
         " ELSE '\\u' || to_hex(55296 + ((ascii(ch) - 65536) >> 10))"
         " || '\\u' || to_hex(56320 + ((ascii(ch) - 65536) & 1023)) END, '' ORDER BY n)"
-        f" FROM regexp_split_to_table(to_json({value})::text, '') WITH ORDINALITY AS t(ch, n))"
+        f" FROM unnest(string_to_array(to_json({value})::text, NULL)) WITH ORDINALITY AS t(ch, n))"
     )
     return (
-        f"CASE WHEN f.ascii OR {value} IS NULL OR {value} ~ '{_PRINTABLE}' THEN {plain}"
-        f" ELSE {escaped} END"
+        f"CASE WHEN f.json_plain THEN {quoted} WHEN {value} IS NULL THEN 'null'"
+        f" WHEN {_to_json_as_python(value)} THEN to_json({value})::text ELSE {escaped} END"
     )
 
 
 def _json() -> str:
-    parts = [
-        f"'\"{name}\": ' || {_json_value(a)}"
-        for name, a in zip(ROW.names, ROW.attributes, strict=True)
-    ]
-    return "'{' || " + " || ', ' || ".join(parts) + " || '}'"
+    parts = []
+    for n, (name, attribute) in enumerate(zip(ROW.names, ROW.attributes, strict=True)):
+        parts += [f"'{'{' if n == 0 else ', '}\"{name}\": '", _json_value(attribute)]
+    return f"concat({', '.join(parts)}, '}}')"
 
 
 def _search(column: str) -> str:
@@ -179,20 +200,23 @@ def _search(column: str) -> str:
             f"CASE WHEN {both} THEN b.last_name || ', ' || b.first_name END",
         ]
     # ICU's lower case is Unicode's full mapping, as Python's str.lower (the database's
-    # own collation, C.UTF-8 here, maps one character to one: İ, final sigma).
+    # own collation, C.UTF-8 here, maps one character to one: İ, final sigma). For ASCII
+    # text, the C collation's lower case is the same, several times faster.
     joined = f"concat_ws(chr({ord(SEARCH_SEPARATOR)}), {', '.join(texts)})"
-    return f'lower({joined} COLLATE "und-x-icu")'
+    return (
+        f'CASE WHEN octet_length({joined}) = length({joined}) THEN lower({joined} COLLATE "C")'
+        f' ELSE lower({joined} COLLATE "und-x-icu") COLLATE "C" END'
+    )
 
 
 def _odd() -> str:
     """A row SQL would not write as Python does."""
-    dates = " OR ".join(
-        f"NOT coalesce(extract(year FROM b.{d} AT TIME ZONE 'UTC') BETWEEN 1000 AND 9999, true)"
-        for d in _DATES
-    )
+    # Years 1000 to 9999 in UTC, by comparing instants (extracting the year cost more).
+    first, past = "'1000-01-01T00:00:00Z'::timestamptz", "'10000-01-01T00:00:00Z'::timestamptz"
+    dates = " OR ".join(f"b.{d} < {first} OR b.{d} >= {past}" for d in _DATES)
     p = "b.backup_complete_percentage"
     return (
-        f"b.alert_states !~ '^[ -~]*$' OR {dates}"
+        f"b.alert_states <> 'OK' AND b.alert_states !~ '{_PRINTABLE}' OR {dates}"
         f" OR ({p} IS NOT NULL AND NOT ({p} > 0 AND {p}::numeric = round({p}::numeric, 1)"
         f" OR {p}::text = '0'))"
     )
@@ -202,7 +226,9 @@ def _derived() -> dict[str, str]:
     """Every ROW_FIELDS column's SQL over b (a base row) and g (its device's archives)."""
     columns = {name: f"b.{name}" for name in ROW_FIELDS}
     columns["alerted"] = (
-        "coalesce(regexp_replace(b.alert_states, '\\mOK\\M', '', 'g') ~ '[^ \\t\\n\\r]', false)"
+        "CASE WHEN b.alert_states IS NULL OR b.alert_states = 'OK' THEN false ELSE"
+        " coalesce(regexp_replace(b.alert_states, '\\mOK\\M', '', 'g') ~ '[^ \\t\\n\\r]', false)"
+        " END"
     )
     for column in _SEARCHES:
         columns[column] = _search(column)

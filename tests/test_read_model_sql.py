@@ -35,6 +35,9 @@ def fleet(db):
     devices.append(DeviceFactory(alert_states=""))
     devices.append(DeviceFactory(creation_date=dt.datetime(999, 1, 1, tzinfo=UTC)))
     devices.append(DeviceFactory(last_connected_date=None, os_version="Zoë"))
+    # JSON's backslash; a row past ASCII with a cell that may look like a formula start.
+    devices.append(DeviceFactory(name="C:\\Users\\pc"))
+    devices.append(DeviceFactory(name="Zoë -5", os_version="-5"))
     for n, percentage in enumerate([33.3, 99.95, 0.05, 0.0, 100.0, None, 12.25, 7.0]):
         device = devices[n]
         ArchiveFactory(
