@@ -517,11 +517,20 @@ def _stage_table(
     which = _WHICH_ROWS.get(table.label, "true")
     if read is not None and table.label in snapshot.KEPT:
         which += f" AND {uid} IN (SELECT uid FROM {delta.affected(table.label)})"
+    if table.label in FORMS:
+        # Few uids, each named by many records: the last record of each found by hashing
+        # the uids, then only those read whole (sorting every record's cells, as below,
+        # took 2-3 s a table of a million-device file; this 0.5 s).
+        distinct = ""
+        last = f"WHERE rec IN (SELECT max(rec) FROM {ROWS} WHERE {which} GROUP BY {uid})"
+    else:
+        # Nearly as many uids as records: one sort (hashing them was slower).
+        distinct = f"DISTINCT ON ({uid}) "
+        last = f"WHERE {which} ORDER BY {uid}, rec DESC"
     cursor.execute(
-        f"CREATE TEMPORARY TABLE {staged(table)} AS SELECT DISTINCT ON ({uid}) rec, "
+        f"CREATE TEMPORARY TABLE {staged(table)} AS SELECT {distinct}rec, "
         + ", ".join(selected)
-        + f" FROM {ROWS} WHERE {which}"
-        f" ORDER BY {uid}, rec DESC"
+        + f" FROM {ROWS} {last}"
     )
     cursor.execute(f"CREATE UNIQUE INDEX ON {staged(table)} ({table.uid})")
     if table is USERS:
