@@ -20,7 +20,7 @@ from accounts.models import Org
 from accounts.roles import Reach
 from reports.health import ACTIVE
 from reports.models import ReportRow
-from reports.read_model import SEARCH_SEPARATOR, search_text
+from reports.read_model import SEARCH_SEPARATOR, matching, search_text
 from reports.row import ATTRIBUTE_OF, FIELD_NAMES
 
 MAX_PAGE_SIZE = 1000
@@ -103,7 +103,7 @@ class SearchFilter(django_filters.Filter):
             return qs
         if SEARCH_SEPARATOR in value:  # it would match across two fields
             return qs.none()
-        return qs.filter(**{f"{self.field_name}__contains": search_text(value)})
+        return matching(qs, self.field_name, search_text(value))
 
 
 def no_filtering(qs: QuerySet, name: str, value) -> QuerySet:

@@ -12,14 +12,14 @@ from itertools import groupby
 from operator import itemgetter
 
 from django.db import connection, transaction
-from django.db.models import Q, Sum
+from django.db.models import Q, QuerySet, Sum
 
 from accounts.models import Org, User
 from reports import bulk
 from reports.csv_record import extra_cells, row_record
 from reports.health import device_health_date
 from reports.json_record import row_json
-from reports.models import Archive, Device, ReportRow
+from reports.models import Archive, Device, DeviceSearch, ReportRow, UserSearch
 from reports.postgres_only import on_postgres
 from reports.replacing import replacing
 
@@ -80,6 +80,20 @@ _SEARCHES = {
     "destination_search": ("destination_name",),
     "os_search": ("os", "os_version"),
 }
+# Where each search is kept: a person's and a device's own texts once each, by the row
+# column that names them (see UserSearch); an org's and a destination's on the rows.
+SEARCH_HOMES: dict[str, tuple[type, str]] = {
+    "user_search": (UserSearch, "owner_id"),
+    "device_search": (DeviceSearch, "device_id"),
+    "os_search": (DeviceSearch, "device_id"),
+}
+ROW_SEARCHES = tuple(column for column in _SEARCHES if column not in SEARCH_HOMES)
+# The fields of a person and of a device as the searches read them (_DEVICE_COLUMNS).
+_OWNER_FIELDS = {"username": "username", "email": "email", "user_ext_ref": "user_ext_ref"}
+_OWNER_FIELDS |= {"first_name": "first_name", "last_name": "last_name"}
+_DEVICE_FIELDS = {"device_name": "name", "device_os_hostname": "os_hostname"}
+_DEVICE_FIELDS |= {"device_ext_ref": "ext_ref", "device_uid": "device_uid"}
+_DEVICE_FIELDS |= {"os": "os", "os_version": "os_version"}
 
 
 def search_text(value: str) -> str:
@@ -104,15 +118,47 @@ def search_column(column: str, values: dict) -> str:
     return search_text(SEARCH_SEPARATOR.join(t for t in texts if t is not None))
 
 
+def matching(rows: QuerySet, column: str, text: str) -> QuerySet:
+    """The rows whose search `column` holds `text` (already search_text'ed)."""
+    home = SEARCH_HOMES.get(column)
+    if home is None:
+        return rows.filter(**{f"{column}__contains": text})
+    model, key = home
+    found = model.objects.filter(**{f"{column}__contains": text}).values(key)
+    return rows.filter(**{f"{key}__in": found})
+
+
+def _nulls(values: dict) -> dict:
+    return {key: (None if value == "" else value) for key, value in values.items()}
+
+
+DEVICE_SEARCH_FIELDS = ("device_id", "device_search", "os_search")
+USER_SEARCH_FIELDS = ("owner_id", "user_search")
+
+
+def device_search_record(values: dict) -> tuple:
+    """A device's DeviceSearch, as a tuple of DEVICE_SEARCH_FIELDS, from its row's
+    values (keyed like _DEVICE_COLUMNS; the owner's need not be there)."""
+    values = _nulls(values)
+    texts = (search_column(column, values) for column in DEVICE_SEARCH_FIELDS[1:])
+    return (values["device_id"], *texts)
+
+
+def user_search_record(values: dict) -> tuple:
+    """An owner's UserSearch, as a tuple of USER_SEARCH_FIELDS, likewise."""
+    values = _nulls(values)
+    return (values["owner_id"], search_column("user_search", values))
+
+
 def derive(values: dict) -> dict:
     """A row's columns as read from the join -> every column of a ReportRow but the
-    device-wide ones: empty text is null; `alerted`, the *_search columns, the CSV
-    records and the JSON object derived."""
-    values = {key: (None if value == "" else value) for key, value in values.items()}
+    device-wide ones: empty text is null; `alerted`, the row's *_search columns, the
+    CSV records and the JSON object derived."""
+    values = _nulls(values)
     values["org_path"] = values["org_path"] or ""
     alert_states = values["alert_states"] or ""
     values["alerted"] = any(state != "OK" for state in alert_states.split())
-    for column in _SEARCHES:
+    for column in ROW_SEARCHES:
         values[column] = search_column(column, values)
     values["csv_line"] = row_record(values)
     values["csv_extra"] = extra_cells(values)
@@ -201,9 +247,11 @@ def rebuild() -> int:
         _one_writer_at_a_time()
         if not on_postgres(connection):
             ReportRow.objects.all().delete()
-            return _insert(rows_for_devices())
-        with replacing(ReportRow) as table:
-            count = _insert(rows_for_devices(), table=table)
+            count = _insert(rows_for_devices())
+        else:
+            with replacing(ReportRow) as table:
+                count = _insert(rows_for_devices(), table=table)
+        write_searches(None)
     _mark_all_visible()
     return count
 
@@ -245,8 +293,44 @@ def refresh_devices(device_ids: Iterable[int]) -> None:
     with transaction.atomic():
         _one_writer_at_a_time()
         for chunk in _chunks(ids):
-            ReportRow.objects.filter(device_id__in=chunk).delete()
+            rows = ReportRow.objects.filter(device_id__in=chunk)
+            former_owners = set(rows.values_list("owner_id", flat=True))
+            rows.delete()
             _insert(rows_for_devices(chunk))
+            write_searches(chunk, former_owners)
+
+
+def write_searches(device_ids: list[int] | None, former_owners: Iterable[int] = ()) -> None:
+    """The search texts of these devices and their owners (of all for None) made anew
+    from the environment tables, and those of former owners dropped who own no device
+    now: in step with the rows (rows_for_devices reads the same fields). The Python way,
+    for SQLite's small fleets and edits; read_model_sql.write_searches writes only what
+    differs, for syncs."""
+    devices = Device.objects.order_by()
+    device_searches = DeviceSearch.objects.all()
+    users = User.objects.filter(devices__isnull=False).distinct().order_by()
+    user_searches = UserSearch.objects.all()
+    if device_ids is not None:
+        devices = devices.filter(id__in=device_ids)
+        device_searches = device_searches.filter(device_id__in=device_ids)
+    records, owners = [], set(former_owners)
+    names = ["device_id", "owner_id", *_DEVICE_FIELDS]
+    for cells in devices.values_list("id", "user_id", *_DEVICE_FIELDS.values()).iterator(BATCH):
+        values = dict(zip(names, cells, strict=True))
+        records.append(DeviceSearch(*device_search_record(values)))
+        owners.add(values["owner_id"])
+    device_searches.delete()
+    DeviceSearch.objects.bulk_create(records, batch_size=BATCH)
+    if device_ids is not None:
+        users = users.filter(id__in=owners)
+        user_searches = user_searches.filter(owner_id__in=owners)
+    names = ["owner_id", *_OWNER_FIELDS]
+    records = [
+        UserSearch(*user_search_record(dict(zip(names, cells, strict=True))))
+        for cells in users.values_list("id", *_OWNER_FIELDS.values()).iterator(BATCH)
+    ]
+    user_searches.delete()
+    UserSearch.objects.bulk_create(records, batch_size=BATCH)
 
 
 def refresh_users(user_ids: Iterable[int]) -> None:

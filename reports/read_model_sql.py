@@ -19,9 +19,9 @@ from django.db import connection, transaction
 from reports import read_model
 from reports.csv_record import FORMULA_STARTS, NEEDS_QUOTES, NULL_CELL
 from reports.health import MISSING_COPY
-from reports.models import ReportRow
+from reports.models import Device, DeviceSearch, ReportRow, UserSearch
 from reports.postgres_only import local_settings
-from reports.read_model import _SEARCHES, ROW_FIELDS, SEARCH_SEPARATOR
+from reports.read_model import _SEARCHES, ROW_FIELDS, ROW_SEARCHES, SEARCH_SEPARATOR
 from reports.replacing import replacing
 from reports.row import (
     EXTRA_ROW,
@@ -230,7 +230,7 @@ def _derived() -> dict[str, str]:
         " coalesce(regexp_replace(b.alert_states, '\\mOK\\M', '', 'g') ~ '[^ \\t\\n\\r]', false)"
         " END"
     )
-    for column in _SEARCHES:
+    for column in ROW_SEARCHES:
         columns[column] = _search(column)
     columns["csv_line"] = _record(VENDOR_ROW)
     columns["csv_extra"] = "',' || " + _record(EXTRA_ROW)
@@ -321,6 +321,7 @@ def rebuild() -> int:
         read_model._one_writer_at_a_time()
         with replacing(ReportRow) as table:
             count = _write(table, None)
+        write_searches(None)
     read_model._mark_all_visible()
     return count
 
@@ -328,7 +329,7 @@ def rebuild() -> int:
 def refresh_devices(device_ids: Iterable[int]) -> None:
     """read_model.refresh_devices, the rows made by SQL. Only the rows that differ are
     deleted and inserted; a row the same as its new one stays, id and all: at a million devices
-    each row written costs an entry in every one of the table's 27 indexes, most of
+    each row written costs an entry in every one of the table's indexes (24), most of
     them a page read and written (13 s for 26,000 rows, 2026-12-04), and a device
     redone often has rows that did not change (its other archives)."""
     table = connection.ops.quote_name(ReportRow._meta.db_table)
@@ -342,13 +343,77 @@ def refresh_devices(device_ids: Iterable[int]) -> None:
                 # The join is on device_id: its statistics alone (the whole rows' took 1 s).
                 cursor.execute(f"ANALYZE {new} (device_id)")
                 cursor.execute(
-                    f"DELETE FROM {table} r USING {devices} t WHERE r.device_id = t.id AND NOT"
-                    f" EXISTS (SELECT FROM {new} n WHERE n.device_id = r.device_id AND {same})"
+                    f"WITH gone AS (DELETE FROM {table} r USING {devices} t"
+                    " WHERE r.device_id = t.id AND NOT EXISTS"
+                    f" (SELECT FROM {new} n WHERE n.device_id = r.device_id AND {same})"
+                    " RETURNING r.owner_id) SELECT ARRAY(SELECT DISTINCT owner_id FROM gone)"
                 )
+                (former_owners,) = cursor.fetchone()
                 cursor.execute(
                     f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {new} n WHERE NOT"
                     f" EXISTS (SELECT FROM {table} r WHERE r.device_id = n.device_id AND {same})"
                 )
+            write_searches(devices, former_owners)
+
+
+# The search texts kept apart from the rows (reports.models.UserSearch), from the
+# environment tables' fields as the rows take them (_DEVICE): empty text is null.
+_DEVICE_TEXTS = (
+    "SELECT d.id, d.user_id, NULLIF(d.name, '') AS device_name,"
+    " NULLIF(d.os_hostname, '') AS device_os_hostname, NULLIF(d.ext_ref, '') AS device_ext_ref,"
+    " NULLIF(d.device_uid, '') AS device_uid, NULLIF(d.os, '') AS os,"
+    " NULLIF(d.os_version, '') AS os_version FROM {devices}"
+)
+_OWNER_TEXTS = (
+    "SELECT u.id, NULLIF(u.username, '') AS username, NULLIF(u.email, '') AS email,"
+    " NULLIF(u.user_ext_ref, '') AS user_ext_ref, NULLIF(u.first_name, '') AS first_name,"
+    " NULLIF(u.last_name, '') AS last_name FROM accounts_user u"
+    " WHERE EXISTS (SELECT 1 FROM {device_table} x WHERE x.user_id = u.id) {owners}"
+)
+
+
+def write_searches(devices: str | None, former_owners: Iterable[int] = ()) -> None:
+    """read_model.write_searches by SQL, for the devices the table `devices` lists (None:
+    all), their owners and former owners: each text written only where it differs, so
+    that a sync moving dates writes none (nor any trigram index entry)."""
+    quote = connection.ops.quote_name
+    device_table, texts = quote(Device._meta.db_table), quote(DeviceSearch._meta.db_table)
+    owner_texts = quote(UserSearch._meta.db_table)
+    if devices is None:
+        listed, gone = f"{device_table} d", "true"
+        owners = ""
+    else:
+        listed = f"{devices} t JOIN {device_table} d ON d.id = t.id"
+        gone = f"s.device_id IN (SELECT id FROM {devices})"
+        owners = f"AND (u.id IN (SELECT d.user_id FROM {listed}) OR u.id = ANY(%(former)s))"
+    params = {"former": list(former_owners)} if devices is not None else None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {texts} AS s (device_id, device_search, os_search)"
+            f" SELECT b.id, {_search('device_search')}, {_search('os_search')}"
+            f" FROM ({_DEVICE_TEXTS.format(devices=listed)}) b"
+            " ON CONFLICT (device_id) DO UPDATE SET device_search = EXCLUDED.device_search,"
+            " os_search = EXCLUDED.os_search WHERE (s.device_search, s.os_search)"
+            " IS DISTINCT FROM (EXCLUDED.device_search, EXCLUDED.os_search)"
+        )
+        cursor.execute(
+            f"DELETE FROM {texts} s WHERE {gone}"
+            f" AND NOT EXISTS (SELECT 1 FROM {device_table} d WHERE d.id = s.device_id)"
+        )
+        cursor.execute(
+            f"INSERT INTO {owner_texts} AS s (owner_id, user_search)"
+            f" SELECT b.id, {_search('user_search')}"
+            f" FROM ({_OWNER_TEXTS.format(device_table=device_table, owners=owners)}) b"
+            " ON CONFLICT (owner_id) DO UPDATE SET user_search = EXCLUDED.user_search"
+            " WHERE s.user_search IS DISTINCT FROM EXCLUDED.user_search",
+            params,
+        )
+        former = "" if devices is None else "s.owner_id = ANY(%(former)s) AND"
+        cursor.execute(
+            f"DELETE FROM {owner_texts} s WHERE {former}"
+            f" NOT EXISTS (SELECT 1 FROM {device_table} d WHERE d.user_id = s.owner_id)",
+            params,
+        )
 
 
 def _each(alias: str) -> str:

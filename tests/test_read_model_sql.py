@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 
 from reports import read_model, read_model_sql
-from reports.models import ReportRow
+from reports.models import Device, DeviceSearch, ReportRow, UserSearch
 from tests.factories import NOW, ArchiveFactory, DeviceFactory, UserFactory
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only")
@@ -97,3 +97,41 @@ def test_a_refresh_rewrites_only_the_rows_that_differ(fleet):
     after = set(ReportRow.objects.values_list("id", flat=True))
     assert before - after == {stale.pk}
     assert len(after - before) == 1
+
+
+def searches() -> tuple[list, list]:
+    return (
+        sorted(UserSearch.objects.values_list("owner_id", "user_search")),
+        sorted(DeviceSearch.objects.values_list("device_id", "device_search", "os_search")),
+    )
+
+
+def test_a_rebuild_makes_the_same_search_texts_writing_only_what_differs(fleet):
+    read_model.rebuild()
+    by_python = searches()
+    assert len(by_python[1]) == len(fleet)
+    UserSearch.objects.filter(owner_id=fleet[0].user_id).update(user_search="stale")
+    DeviceSearch.objects.filter(device_id=fleet[1].pk).delete()
+    DeviceSearch.objects.create(device_id=10**9, device_search="gone", os_search="gone")
+    UserSearch.objects.create(owner_id=10**9, user_search="gone")
+    read_model_sql.rebuild()
+    assert searches() == by_python
+
+
+def test_a_refresh_keeps_the_search_texts_of_moved_renamed_and_removed_devices(fleet):
+    read_model.rebuild()
+    moved, removed = fleet[2], fleet[9]  # the second owns no archive
+    newcomer = UserFactory(first_name="Ångström", last_name="Newcomer")
+    # As a sync writes, without the signals of an edit.
+    Device.objects.filter(pk=moved.pk).update(user=newcomer, name="Renamed Laptop")
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM reports_archive WHERE device_id = %s", [removed.pk])
+        cursor.execute("DELETE FROM reports_device WHERE id = %s", [removed.pk])
+    read_model_sql.refresh_devices([moved.pk, removed.pk])
+    by_sql = searches()
+    assert any(device == moved.pk and "renamed laptop" in text for device, text, _ in by_sql[1])
+    assert any(owner == newcomer.pk and "ångström" in text for owner, text in by_sql[0])
+    assert not any(owner in (moved.user_id, removed.user_id) for owner, _ in by_sql[0])
+    assert not any(device == removed.pk for device, *_ in by_sql[1])
+    read_model.rebuild()
+    assert searches() == by_sql

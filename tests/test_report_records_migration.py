@@ -1,5 +1,5 @@
-"""The newest migration of the report table (0013, which took it over from 0010)
-rebuilds the stored records of a fleet that is already there, so an upgraded
+"""The newest migration of the report table (0019, which took it over from 0013 and
+0013 from 0010) rebuilds the stored records of a fleet that is already there, so an upgraded
 installation exports and pages the new shape at once, not stale records: whether it
 comes from before 0008 (another CSV format) or from before 0010 (no JSON objects)."""
 
@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from reports.export import csv_chunks
-from reports.models import ReportRow
+from reports.models import ReportRow, UserSearch
 from reports.query import report_query
 from reports.row import ROW
 
@@ -36,7 +36,7 @@ def encoded_rows() -> list[dict]:
 
 
 @pytest.mark.parametrize("since", ["0007", "0009"])
-def test_0013_rebuilds_the_records_of_an_existing_fleet(people, admin_user, since):
+def test_0019_rebuilds_the_records_of_an_existing_fleet(people, admin_user, since):
     expected = {shape: export(admin_user, shape) for shape in (False, True)}
     try:
         call_command("migrate", "reports", since, verbosity=0)
@@ -44,7 +44,7 @@ def test_0013_rebuilds_the_records_of_an_existing_fleet(people, admin_user, sinc
             cursor.execute(
                 "UPDATE reports_reportrow SET csv_line = 'stale', device_backup_date = NULL"
             )
-        call_command("migrate", "reports", "0013", verbosity=0)
+        call_command("migrate", "reports", "0019", verbosity=0)
     finally:
         call_command("migrate", verbosity=0)
     assert not ReportRow.objects.filter(csv_line="stale").exists()
@@ -57,16 +57,16 @@ def test_0013_rebuilds_the_records_of_an_existing_fleet(people, admin_user, sinc
     assert not ReportRow.objects.filter(device_selected_bytes__isnull=True).exists()
 
 
-def test_an_upgrade_through_0013_writes_the_full_names_into_the_user_search(people):
-    """Rows written before 0013/0014 lack "first last" and "last, first": 0013's rebuild
-    writes them (0014 is empty since), and the column equals a fresh row's."""
-    expected = sorted(ReportRow.objects.values_list("user_search", flat=True))  # rebuilt: new ids
-    assert any("alex åkesson" in text for text in expected)
+def test_an_upgrade_through_0019_writes_the_full_names_into_the_user_search(people):
+    """Rows written before 0013/0014 lack "first last" and "last, first" in their user
+    search: an upgrade from then writes the texts, kept apart since 0019, as fresh."""
+    expected = sorted(UserSearch.objects.values_list("owner_id", "user_search"))
+    assert any("alex åkesson" in text for _, text in expected)
     try:
         call_command("migrate", "reports", "0012", verbosity=0)
         with connection.cursor() as cursor:  # as rows written before 0013 read
             cursor.execute("UPDATE reports_reportrow SET user_search = 'old'")
-        call_command("migrate", "reports", "0014", verbosity=0)
+        call_command("migrate", "reports", "0019", verbosity=0)
     finally:
         call_command("migrate", verbosity=0)
-    assert sorted(ReportRow.objects.values_list("user_search", flat=True)) == expected
+    assert sorted(UserSearch.objects.values_list("owner_id", "user_search")) == expected

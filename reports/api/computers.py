@@ -52,7 +52,7 @@ from reports.cache import cached, query_key
 from reports.health import ACTIVE, is_active
 from reports.models import ReportRow
 from reports.query import InvalidParameters
-from reports.read_model import SEARCH_SEPARATOR, search_text
+from reports.read_model import SEARCH_SEPARATOR, matching, search_text
 
 _DEVICE_COLUMNS = (
     "device_id",
@@ -276,7 +276,7 @@ def _filtered(request: HttpRequest, params: dict) -> QuerySet[ReportRow]:
     if params["q"]:
         if SEARCH_SEPARATOR in params["q"]:  # it would match across two fields
             devices = devices.none()
-        devices = devices.filter(device_search__contains=search_text(params["q"]))
+        devices = matching(devices, "device_search", search_text(params["q"]))
     return devices
 
 

@@ -20,11 +20,8 @@ COUNT_CAP = 10_000
 # and the row's stored encodings for the API and the CSV (reports.row), which cost a
 # 1,000-row page a third of its fetch (bench/page_sizes.py).
 UNSHOWN = (
-    "user_search",
     "org_search",
-    "device_search",
     "destination_search",
-    "os_search",
     "csv_line",
     "csv_extra",
     "json_object",

@@ -29,7 +29,7 @@ from accounts.models import Org, User
 from reports import bulk, read_model
 from reports.demo import names
 from reports.demo.progress import Progress
-from reports.models import Archive, Destination, Device, ReportRow, Server
+from reports.models import Archive, Destination, Device, DeviceSearch, ReportRow, Server, UserSearch
 
 CHUNK = 10_000  # devices drawn and written at a time
 DAY = 86_400.0
@@ -243,6 +243,8 @@ class FleetGenerator:
             devices += bulk.insert(Device, _DEVICE_FIELDS, chunk.devices)
             archives += bulk.insert(Archive, _ARCHIVE_FIELDS, chunk.archives)
             rows += bulk.insert(ReportRow, read_model.ROW_FIELDS, chunk.report_rows)
+            bulk.insert(DeviceSearch, read_model.DEVICE_SEARCH_FIELDS, chunk.device_searches)
+            bulk.insert(UserSearch, read_model.USER_SEARCH_FIELDS, chunk.user_searches)
             if self.progress:
                 self.progress.advance(len(chunk.devices))
         if self.progress:
@@ -368,7 +370,7 @@ class FleetGenerator:
         rng, ids = self.rng, self.next_ids
         drawn = user_index = 0
         while drawn < self.target:
-            chunk = _Chunk([], [], [], [])
+            chunk = _Chunk([], [], [], [], [], [])
             while len(chunk.devices) < CHUNK and drawn < self.target:
                 place = self.places.pick(rng)
                 user, first, last = self._user(ids[User], user_index, place)
@@ -381,6 +383,10 @@ class FleetGenerator:
                     chunk.devices.append(device)
                     chunk.archives.extend(archives)
                     chunk.report_rows.extend(self._report_rows(person, device, archives))
+                    values = {**person, **dict(zip(_DEVICE_ROW_NAMES, device, strict=True))}
+                    chunk.device_searches.append(read_model.device_search_record(values))
+                    if number == 0:  # an owner's text once, with their first device
+                        chunk.user_searches.append(read_model.user_search_record(values))
                     ids[Device] += 1
                     ids[Archive] += len(archives)
                     drawn += 1
@@ -697,6 +703,8 @@ class _Chunk:
     devices: list[tuple]
     archives: list[tuple]
     report_rows: list[tuple]
+    device_searches: list[tuple]
+    user_searches: list[tuple]
 
 
 def generate(
@@ -714,6 +722,6 @@ def generate(
         elif done:
             progress.advance(1)
 
-    tables = (User, Device, Archive, ReportRow)
+    tables = (User, Device, Archive, ReportRow, DeviceSearch, UserSearch)
     with transaction.atomic(), bulk.loading(*tables, progress=indexing):
         return FleetGenerator(devices, seed=seed, now=now, progress=progress).run()

@@ -7,18 +7,11 @@ from django.db import migrations, models
 
 
 def write_records(apps, schema_editor):
-    """Rebuild the rows of a fleet that is already there from the environment tables, as
-    `manage.py rebuild_report` does (nothing to do when empty): the new columns, and
-    the records 0010 left to be rebuilt (its JSON objects, older CSV records).
-
-    The rebuild runs today's code, which writes every column of today's ReportRow, so
-    it can only run in the newest migration of the table: the next migration that
-    changes the row moves it there, as this one took it over from 0010."""
-    if not apps.get_model("reports", "ReportRow").objects.exists():
-        return
-    from reports import read_model
-
-    read_model.rebuild()
+    """Once the rebuild of a fleet that is already there (its new columns, and the
+    records 0010 left to be rebuilt): 0019 does it now. The rebuild runs today's code,
+    which writes every column of today's ReportRow, so it can only run in the newest
+    migration of the table: the next migration that changes the row moves it there, as
+    this one took it over from 0010 and 0019 from this one."""
 
 
 # The per-device view (view=devices) sorts device_first rows by the device's values:

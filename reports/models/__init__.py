@@ -1,4 +1,13 @@
 from reports.models.environment import Archive, Destination, Device, Server
-from reports.models.report_row import ReadModelGeneration, ReportRow
+from reports.models.report_row import DeviceSearch, ReadModelGeneration, ReportRow, UserSearch
 
-__all__ = ["Archive", "Destination", "Device", "ReadModelGeneration", "ReportRow", "Server"]
+__all__ = [
+    "Archive",
+    "Destination",
+    "Device",
+    "DeviceSearch",
+    "ReadModelGeneration",
+    "ReportRow",
+    "Server",
+    "UserSearch",
+]

@@ -74,7 +74,9 @@ class ReportRow(models.Model):
     # Derived for the filters: `alerted` is alertStates holding anything but OK; each
     # *_search column is the lower-cased text of the fields one partial-match parameter
     # searches, joined by a separator no query contains. Lower-casing in Python makes
-    # the match case-insensitive for every alphabet on SQLite and PostgreSQL alike.
+    # the match case-insensitive for every alphabet on SQLite and PostgreSQL alike. The
+    # searches of a person's and a device's own fields are kept once each, apart from the
+    # rows (UserSearch, DeviceSearch).
     alerted = models.BooleanField(default=False)
     # Device-wide, equal on every row of a device, so that counting devices, their
     # health and their bytes needs no GROUP BY: the date the device's health is judged
@@ -84,11 +86,8 @@ class ReportRow(models.Model):
     device_backup_date = models.DateTimeField(null=True)
     device_selected_bytes = models.BigIntegerField(null=True)
     device_first = models.BooleanField(default=False)
-    user_search = models.TextField(default="")
     org_search = models.TextField(default="")
-    device_search = models.TextField(default="")
     destination_search = models.TextField(default="")
-    os_search = models.TextField(default="")
     # The row as the CSV export writes it (reports.csv_record), without the line end:
     # an export of a million rows copies this one column instead of encoding 34. The
     # vendor's 34 cells; then the three extension cells, each after a comma, which an
@@ -114,6 +113,41 @@ class ReportRow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.device_name} / {self.archive_guid or 'no archive'}"
+
+
+class UserSearch(models.Model):
+    """What `user=` searches, once a device owner: the lower-cased text of the person's
+    fields (reports.read_model.search_column), for the rows whose owner_id it is.
+
+    Apart from the rows because it does not change when their dates and bytes do: a sync
+    rewrites the rows of every device whose backup moved, and each row written cost an
+    entry in a trigram index of each search, a rebuild the whole index (the people's
+    and the devices' were 38 s of a million-device rebuild, 2026-12-05). Kept in step
+    with the rows by reports.read_model (and read_model_sql): written where it differs.
+    """
+
+    owner_id = models.BigIntegerField(primary_key=True)
+    user_search = models.TextField()
+
+    class Meta:
+        verbose_name_plural = "user searches"
+
+    def __str__(self) -> str:
+        return f"search of owner {self.owner_id}"
+
+
+class DeviceSearch(models.Model):
+    """What `device=` and `os=` search, once a device (see UserSearch)."""
+
+    device_id = models.BigIntegerField(primary_key=True)
+    device_search = models.TextField()
+    os_search = models.TextField()
+
+    class Meta:
+        verbose_name_plural = "device searches"
+
+    def __str__(self) -> str:
+        return f"search of device {self.device_id}"
 
 
 class ReadModelGeneration(models.Model):
