@@ -313,24 +313,29 @@ def write_searches(device_ids: list[int] | None, former_owners: Iterable[int] = 
     if device_ids is not None:
         devices = devices.filter(id__in=device_ids)
         device_searches = device_searches.filter(device_id__in=device_ids)
-    records, owners = [], set(former_owners)
-    names = ["device_id", "owner_id", *_DEVICE_FIELDS]
-    for cells in devices.values_list("id", "user_id", *_DEVICE_FIELDS.values()).iterator(BATCH):
-        values = dict(zip(names, cells, strict=True))
-        records.append(DeviceSearch(*device_search_record(values)))
-        owners.add(values["owner_id"])
+    owners = set(former_owners)
+
+    def device_records() -> Iterator[tuple]:  # streamed: a million devices on PostgreSQL
+        names = ["device_id", "owner_id", *_DEVICE_FIELDS]
+        cells = devices.values_list("id", "user_id", *_DEVICE_FIELDS.values())
+        for values in cells.iterator(BATCH):
+            record = dict(zip(names, values, strict=True))
+            owners.add(record["owner_id"])
+            yield device_search_record(record)
+
     device_searches.delete()
-    DeviceSearch.objects.bulk_create(records, batch_size=BATCH)
+    bulk.insert(DeviceSearch, DEVICE_SEARCH_FIELDS, device_records())
     if device_ids is not None:
         users = users.filter(id__in=owners)
         user_searches = user_searches.filter(owner_id__in=owners)
     names = ["owner_id", *_OWNER_FIELDS]
-    records = [
-        UserSearch(*user_search_record(dict(zip(names, cells, strict=True))))
-        for cells in users.values_list("id", *_OWNER_FIELDS.values()).iterator(BATCH)
-    ]
+    cells = users.values_list("id", *_OWNER_FIELDS.values()).iterator(BATCH)
     user_searches.delete()
-    UserSearch.objects.bulk_create(records, batch_size=BATCH)
+    bulk.insert(
+        UserSearch,
+        USER_SEARCH_FIELDS,
+        (user_search_record(dict(zip(names, values, strict=True))) for values in cells),
+    )
 
 
 def refresh_users(user_ids: Iterable[int]) -> None:

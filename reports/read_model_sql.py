@@ -359,59 +359,66 @@ def refresh_devices(device_ids: Iterable[int]) -> None:
 # The search texts kept apart from the rows (reports.models.UserSearch), from the
 # environment tables' fields as the rows take them (_DEVICE): empty text is null.
 _DEVICE_TEXTS = (
-    "SELECT d.id, d.user_id, NULLIF(d.name, '') AS device_name,"
+    "SELECT d.id, NULLIF(d.name, '') AS device_name,"
     " NULLIF(d.os_hostname, '') AS device_os_hostname, NULLIF(d.ext_ref, '') AS device_ext_ref,"
     " NULLIF(d.device_uid, '') AS device_uid, NULLIF(d.os, '') AS os,"
-    " NULLIF(d.os_version, '') AS os_version FROM {devices}"
+    " NULLIF(d.os_version, '') AS os_version FROM {device_table} d WHERE {which}"
 )
 _OWNER_TEXTS = (
     "SELECT u.id, NULLIF(u.username, '') AS username, NULLIF(u.email, '') AS email,"
     " NULLIF(u.user_ext_ref, '') AS user_ext_ref, NULLIF(u.first_name, '') AS first_name,"
-    " NULLIF(u.last_name, '') AS last_name FROM accounts_user u"
-    " WHERE EXISTS (SELECT 1 FROM {device_table} x WHERE x.user_id = u.id) {owners}"
+    " NULLIF(u.last_name, '') AS last_name FROM accounts_user u WHERE {which}"
+    " AND EXISTS (SELECT 1 FROM {device_table} x WHERE x.user_id = u.id {probe})"
 )
 
 
 def write_searches(devices: str | None, former_owners: Iterable[int] = ()) -> None:
     """read_model.write_searches by SQL, for the devices the table `devices` lists (None:
     all), their owners and former owners: each text written only where it differs, so
-    that a sync moving dates writes none (nor any trigram index entry)."""
+    that a sync moving dates writes none (nor any trigram index entry).
+
+    Of a list, each device and person is looked up by key (`= ANY(ARRAY(...))`), and
+    whether a person owns a device likewise (an EXISTS kept apart by OFFSET 0): joined,
+    the planner scanned every device and person for the 16,000 devices of a 1% sync at
+    a million (3.3 s; 0.1 s so)."""
     quote = connection.ops.quote_name
     device_table, texts = quote(Device._meta.db_table), quote(DeviceSearch._meta.db_table)
     owner_texts = quote(UserSearch._meta.db_table)
     if devices is None:
-        listed, gone = f"{device_table} d", "true"
-        owners = ""
+        listed = owners = former = "true"
+        probe, params = "", None
     else:
-        listed = f"{devices} t JOIN {device_table} d ON d.id = t.id"
-        gone = f"s.device_id IN (SELECT id FROM {devices})"
-        owners = f"AND (u.id IN (SELECT d.user_id FROM {listed}) OR u.id = ANY(%(former)s))"
-    params = {"former": list(former_owners)} if devices is not None else None
+        listed = f"d.id = ANY(ARRAY(SELECT id FROM {devices}))"
+        owners = (
+            f"u.id = ANY(ARRAY(SELECT user_id FROM {device_table} WHERE id = ANY(ARRAY("
+            f"SELECT id FROM {devices})) UNION SELECT unnest(%(former)s::bigint[])))"
+        )
+        former = "s.owner_id = ANY(%(former)s)"
+        probe, params = "OFFSET 0", {"former": list(former_owners)}
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {texts} AS s (device_id, device_search, os_search)"
             f" SELECT b.id, {_search('device_search')}, {_search('os_search')}"
-            f" FROM ({_DEVICE_TEXTS.format(devices=listed)}) b"
+            f" FROM ({_DEVICE_TEXTS.format(device_table=device_table, which=listed)}) b"
             " ON CONFLICT (device_id) DO UPDATE SET device_search = EXCLUDED.device_search,"
             " os_search = EXCLUDED.os_search WHERE (s.device_search, s.os_search)"
             " IS DISTINCT FROM (EXCLUDED.device_search, EXCLUDED.os_search)"
         )
         cursor.execute(
-            f"DELETE FROM {texts} s WHERE {gone}"
+            f"DELETE FROM {texts} s WHERE {listed.replace('d.id', 's.device_id')}"
             f" AND NOT EXISTS (SELECT 1 FROM {device_table} d WHERE d.id = s.device_id)"
         )
+        people = _OWNER_TEXTS.format(device_table=device_table, which=owners, probe=probe)
         cursor.execute(
             f"INSERT INTO {owner_texts} AS s (owner_id, user_search)"
-            f" SELECT b.id, {_search('user_search')}"
-            f" FROM ({_OWNER_TEXTS.format(device_table=device_table, owners=owners)}) b"
+            f" SELECT b.id, {_search('user_search')} FROM ({people}) b"
             " ON CONFLICT (owner_id) DO UPDATE SET user_search = EXCLUDED.user_search"
             " WHERE s.user_search IS DISTINCT FROM EXCLUDED.user_search",
             params,
         )
-        former = "" if devices is None else "s.owner_id = ANY(%(former)s) AND"
         cursor.execute(
-            f"DELETE FROM {owner_texts} s WHERE {former}"
-            f" NOT EXISTS (SELECT 1 FROM {device_table} d WHERE d.user_id = s.owner_id)",
+            f"DELETE FROM {owner_texts} s WHERE {former} AND NOT EXISTS"
+            f" (SELECT 1 FROM {device_table} d WHERE d.user_id = s.owner_id {probe})",
             params,
         )
 
