@@ -88,12 +88,16 @@ SEARCH_HOMES: dict[str, tuple[type, str]] = {
     "os_search": (DeviceSearch, "device_id"),
 }
 ROW_SEARCHES = tuple(column for column in _SEARCHES if column not in SEARCH_HOMES)
-# The fields of a person and of a device as the searches read them (_DEVICE_COLUMNS).
-_OWNER_FIELDS = {"username": "username", "email": "email", "user_ext_ref": "user_ext_ref"}
-_OWNER_FIELDS |= {"first_name": "first_name", "last_name": "last_name"}
-_DEVICE_FIELDS = {"device_name": "name", "device_os_hostname": "os_hostname"}
-_DEVICE_FIELDS |= {"device_ext_ref": "ext_ref", "device_uid": "device_uid"}
-_DEVICE_FIELDS |= {"os": "os", "os_version": "os_version"}
+DEVICE_SEARCH_FIELDS = ("device_id", "device_search", "os_search")
+USER_SEARCH_FIELDS = ("owner_id", "user_search")
+# The fields of a person and of a device the searches kept apart read: the row's name
+# of each, and the field's name on the person's and the device's model.
+_OWNER_FIELDS = {
+    name: _DEVICE_COLUMNS[name].removeprefix("user__") for name in _SEARCHES["user_search"]
+}
+_DEVICE_FIELDS = {
+    name: _DEVICE_COLUMNS[name] for column in DEVICE_SEARCH_FIELDS[1:] for name in _SEARCHES[column]
+}
 
 
 def search_text(value: str) -> str:
@@ -130,10 +134,6 @@ def matching(rows: QuerySet, column: str, text: str) -> QuerySet:
 
 def _nulls(values: dict) -> dict:
     return {key: (None if value == "" else value) for key, value in values.items()}
-
-
-DEVICE_SEARCH_FIELDS = ("device_id", "device_search", "os_search")
-USER_SEARCH_FIELDS = ("owner_id", "user_search")
 
 
 def device_search_record(values: dict) -> tuple:

@@ -21,7 +21,14 @@ from reports.csv_record import FORMULA_STARTS, NEEDS_QUOTES, NULL_CELL
 from reports.health import MISSING_COPY
 from reports.models import Device, DeviceSearch, ReportRow, UserSearch
 from reports.postgres_only import local_settings
-from reports.read_model import _SEARCHES, ROW_FIELDS, ROW_SEARCHES, SEARCH_SEPARATOR
+from reports.read_model import (
+    _DEVICE_FIELDS,
+    _OWNER_FIELDS,
+    _SEARCHES,
+    ROW_FIELDS,
+    ROW_SEARCHES,
+    SEARCH_SEPARATOR,
+)
 from reports.replacing import replacing
 from reports.row import (
     EXTRA_ROW,
@@ -359,15 +366,14 @@ def refresh_devices(device_ids: Iterable[int]) -> None:
 # The search texts kept apart from the rows (reports.models.UserSearch), from the
 # environment tables' fields as the rows take them (_DEVICE): empty text is null.
 _DEVICE_TEXTS = (
-    "SELECT d.id, NULLIF(d.name, '') AS device_name,"
-    " NULLIF(d.os_hostname, '') AS device_os_hostname, NULLIF(d.ext_ref, '') AS device_ext_ref,"
-    " NULLIF(d.device_uid, '') AS device_uid, NULLIF(d.os, '') AS os,"
-    " NULLIF(d.os_version, '') AS os_version FROM {device_table} d WHERE {which}"
+    "SELECT d.id, "
+    + ", ".join(f"NULLIF(d.{field}, '') AS {name}" for name, field in _DEVICE_FIELDS.items())
+    + " FROM {device_table} d WHERE {which}"
 )
 _OWNER_TEXTS = (
-    "SELECT u.id, NULLIF(u.username, '') AS username, NULLIF(u.email, '') AS email,"
-    " NULLIF(u.user_ext_ref, '') AS user_ext_ref, NULLIF(u.first_name, '') AS first_name,"
-    " NULLIF(u.last_name, '') AS last_name FROM accounts_user u WHERE {which}"
+    "SELECT u.id, "
+    + ", ".join(f"NULLIF(u.{field}, '') AS {name}" for name, field in _OWNER_FIELDS.items())
+    + " FROM accounts_user u WHERE {which}"
     " AND EXISTS (SELECT 1 FROM {device_table} x WHERE x.user_id = u.id {probe})"
 )
 
