@@ -19,7 +19,16 @@ from reports import bulk
 from reports.csv_record import extra_cells, row_record
 from reports.health import device_health_date
 from reports.json_record import row_json
-from reports.models import Archive, Device, DeviceSearch, ReportRow, UserSearch
+from reports.models import (
+    Archive,
+    Destination,
+    DestinationSearch,
+    Device,
+    DeviceSearch,
+    OrgSearch,
+    ReportRow,
+    UserSearch,
+)
 from reports.postgres_only import on_postgres
 from reports.replacing import replacing
 
@@ -80,14 +89,15 @@ _SEARCHES = {
     "destination_search": ("destination_name",),
     "os_search": ("os", "os_version"),
 }
-# Where each search is kept: a person's and a device's own texts once each, by the row
-# column that names them (see UserSearch); an org's and a destination's on the rows.
+# Where each search is kept: once a person, device, org or destination, by the row
+# column that names it (see UserSearch), never on the rows.
 SEARCH_HOMES: dict[str, tuple[type, str]] = {
     "user_search": (UserSearch, "owner_id"),
     "device_search": (DeviceSearch, "device_id"),
     "os_search": (DeviceSearch, "device_id"),
+    "org_search": (OrgSearch, "org_id"),
+    "destination_search": (DestinationSearch, "destination_uid"),
 }
-ROW_SEARCHES = tuple(column for column in _SEARCHES if column not in SEARCH_HOMES)
 DEVICE_SEARCH_FIELDS = ("device_id", "device_search", "os_search")
 USER_SEARCH_FIELDS = ("owner_id", "user_search")
 # The fields of a person and of a device the searches kept apart read: the row's name
@@ -97,6 +107,17 @@ _OWNER_FIELDS = {
 }
 _DEVICE_FIELDS = {
     name: _DEVICE_COLUMNS[name] for column in DEVICE_SEARCH_FIELDS[1:] for name in _SEARCHES[column]
+}
+# The row columns that a person's and a device's texts are made of, and who owns the
+# device: where a device's rows keep these, its texts and its owner's stay as they were.
+SEARCHED_ROW_FIELDS = ("owner_id", *_OWNER_FIELDS, *_DEVICE_FIELDS)
+# An org's and a destination's likewise, on the Org and Destination models.
+ORG_FIELDS = {
+    name: _DEVICE_COLUMNS[name].removeprefix("user__org__") for name in _SEARCHES["org_search"]
+}
+DESTINATION_FIELDS = {
+    name: _ARCHIVE_COLUMNS[name].removeprefix("destination__")
+    for name in _SEARCHES["destination_search"]
 }
 
 
@@ -124,10 +145,7 @@ def search_column(column: str, values: dict) -> str:
 
 def matching(rows: QuerySet, column: str, text: str) -> QuerySet:
     """The rows whose search `column` holds `text` (already search_text'ed)."""
-    home = SEARCH_HOMES.get(column)
-    if home is None:
-        return rows.filter(**{f"{column}__contains": text})
-    model, key = home
+    model, key = SEARCH_HOMES[column]
     found = model.objects.filter(**{f"{column}__contains": text}).values(key)
     return rows.filter(**{f"{key}__in": found})
 
@@ -152,14 +170,12 @@ def user_search_record(values: dict) -> tuple:
 
 def derive(values: dict) -> dict:
     """A row's columns as read from the join -> every column of a ReportRow but the
-    device-wide ones: empty text is null; `alerted`, the row's *_search columns, the
-    CSV records and the JSON object derived."""
+    device-wide ones: empty text is null; `alerted`, the CSV records and the JSON object
+    derived."""
     values = _nulls(values)
     values["org_path"] = values["org_path"] or ""
     alert_states = values["alert_states"] or ""
     values["alerted"] = any(state != "OK" for state in alert_states.split())
-    for column in ROW_SEARCHES:
-        values[column] = search_column(column, values)
     values["csv_line"] = row_record(values)
     values["csv_extra"] = extra_cells(values)
     values["json_object"] = row_json(values)
@@ -252,6 +268,7 @@ def rebuild() -> int:
             with replacing(ReportRow) as table:
                 count = _insert(rows_for_devices(), table=table)
         write_searches(None)
+        write_place_searches()
     _mark_all_visible()
     return count
 
@@ -282,7 +299,7 @@ def _one_writer_at_a_time() -> None:
             cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
 
 
-def _chunks(ids: list[int], size: int = 10_000) -> Iterator[list[int]]:
+def _chunks(ids: list, size: int = 10_000) -> Iterator[list]:
     for start in range(0, len(ids), size):
         yield ids[start : start + size]
 
@@ -298,6 +315,7 @@ def refresh_devices(device_ids: Iterable[int]) -> None:
             rows.delete()
             _insert(rows_for_devices(chunk))
             write_searches(chunk, former_owners)
+        write_place_searches()
 
 
 def write_searches(device_ids: list[int] | None, former_owners: Iterable[int] = ()) -> None:
@@ -336,6 +354,40 @@ def write_searches(device_ids: list[int] | None, former_owners: Iterable[int] = 
         USER_SEARCH_FIELDS,
         (user_search_record(dict(zip(names, values, strict=True))) for values in cells),
     )
+
+
+def place_search_texts() -> dict[type, dict]:
+    """Every org's and destination's search text, by the row column that names it (a
+    destination without a uid names no row)."""
+    destinations = Destination.objects.exclude(destination_uid="")
+    return {
+        OrgSearch: _texts("org_search", Org.objects.all(), "id", ORG_FIELDS),
+        DestinationSearch: _texts(
+            "destination_search", destinations, "destination_uid", DESTINATION_FIELDS
+        ),
+    }
+
+
+def _texts(column: str, places: QuerySet, key: str, fields: dict[str, str]) -> dict:
+    cells = places.order_by().values_list(key, *fields.values())
+    return {
+        k: search_column(column, _nulls(dict(zip(fields, values, strict=True))))
+        for k, *values in cells
+    }
+
+
+def write_place_searches() -> None:
+    """The search texts of every org and destination, those that differ written, those
+    of orgs and destinations gone dropped: they are few (thousands), and any refresh may
+    follow a rename or a new one (no device yet), so each one writes them all."""
+    for model, wanted in place_search_texts().items():
+        key, column = (f.attname for f in model._meta.concrete_fields)
+        stored = dict(model.objects.values_list(key, column))
+        stale = [k for k, text in stored.items() if wanted.get(k) != text]
+        for chunk in _chunks(stale):
+            model.objects.filter(**{f"{key}__in": chunk}).delete()
+        fresh = ((k, text) for k, text in wanted.items() if stored.get(k) != text)
+        bulk.insert(model, (key, column), fresh)
 
 
 def refresh_users(user_ids: Iterable[int]) -> None:

@@ -11,7 +11,15 @@ from django.forms.models import model_to_dict
 from accounts.models import Org
 from reports import read_model
 from reports.health import MISSING_COPY
-from reports.models import Archive, Destination, Device, ReportRow, UserSearch
+from reports.models import (
+    Archive,
+    Destination,
+    DestinationSearch,
+    Device,
+    OrgSearch,
+    ReportRow,
+    UserSearch,
+)
 from tests.factories import ArchiveFactory, DeviceFactory, OrgFactory, UserFactory
 
 EXCLUDED = {"id"}
@@ -30,8 +38,16 @@ def from_join() -> list[dict]:
     return sorted(rows, key=lambda r: (r["device_uid"], r["archive_guid"] or ""))
 
 
+def place_texts() -> dict[type, dict]:
+    return {
+        model: dict(model.objects.values_list(*(f.attname for f in model._meta.fields)))
+        for model in (OrgSearch, DestinationSearch)
+    }
+
+
 def assert_in_step() -> None:
     assert snapshot() == from_join()
+    assert place_texts() == read_model.place_search_texts()
 
 
 def test_device_with_two_archives_has_two_rows(people):
@@ -112,6 +128,34 @@ def test_the_rebuild_command(people):
     call_command("rebuild_report", stdout=out)
     assert f"Rebuilt {len(before):,} report rows" in out.getvalue()
     assert snapshot() == before
+
+
+def test_org_and_destination_searches_follow_renames_and_removals(people):
+    dave = people["dave"]
+    device = Device.objects.get(user=dave)
+    destination = device.archives.get().destination
+    dave.org.name, dave.org.ext_ref = "Bokføring Zürich", "BZ-9"
+    dave.org.save()
+    destination.name = "Tresor NORD"
+    destination.save()
+    rows = ReportRow.objects.all()
+
+    def found(column: str, text: str) -> set[int]:
+        return set(read_model.matching(rows, column, text).values_list("device_id", flat=True))
+
+    assert device.pk in found("org_search", "føring zürich") == found("org_search", "bz-9")
+    assert found("org_search", "føring") == set(
+        rows.filter(org_id=dave.org_id).values_list("device_id", flat=True)
+    )
+    assert device.pk in found("destination_search", "tresor nord")
+    assert device.pk not in found("org_search", "accounting")
+    assert_in_step()
+    gone = OrgFactory(name="Closed Branch")
+    assert OrgSearch.objects.get(org_id=gone.pk).org_search.startswith("closed branch")
+    gone.delete()
+    read_model.refresh_devices([device.pk])  # any refresh drops the texts of orgs gone
+    assert not OrgSearch.objects.filter(org_id=gone.pk).exists()
+    assert_in_step()
 
 
 def test_search_columns_are_lower_cased_for_every_alphabet(people):

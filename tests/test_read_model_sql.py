@@ -8,8 +8,18 @@ import datetime as dt
 import pytest
 from django.db import connection
 
+from accounts.models import Org, User
 from reports import read_model, read_model_sql
-from reports.models import Device, DeviceSearch, ReportRow, UserSearch
+from reports.models import (
+    Archive,
+    Destination,
+    DestinationSearch,
+    Device,
+    DeviceSearch,
+    OrgSearch,
+    ReportRow,
+    UserSearch,
+)
 from tests.factories import NOW, ArchiveFactory, DeviceFactory, UserFactory
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only")
@@ -99,10 +109,12 @@ def test_a_refresh_rewrites_only_the_rows_that_differ(fleet):
     assert len(after - before) == 1
 
 
-def searches() -> tuple[list, list]:
+def searches() -> tuple[list, list, list, list]:
     return (
         sorted(UserSearch.objects.values_list("owner_id", "user_search")),
         sorted(DeviceSearch.objects.values_list("device_id", "device_search", "os_search")),
+        sorted(OrgSearch.objects.values_list("org_id", "org_search")),
+        sorted(DestinationSearch.objects.values_list("destination_uid", "destination_search")),
     )
 
 
@@ -114,6 +126,10 @@ def test_a_rebuild_makes_the_same_search_texts_writing_only_what_differs(fleet):
     DeviceSearch.objects.filter(device_id=fleet[1].pk).delete()
     DeviceSearch.objects.create(device_id=10**9, device_search="gone", os_search="gone")
     UserSearch.objects.create(owner_id=10**9, user_search="gone")
+    assert by_python[2] and by_python[3]
+    OrgSearch.objects.filter(org_id=by_python[2][0][0]).update(org_search="stale")
+    DestinationSearch.objects.filter(destination_uid=by_python[3][0][0]).delete()
+    OrgSearch.objects.create(org_id=10**9, org_search="gone")
     read_model_sql.rebuild()
     assert searches() == by_python
 
@@ -122,8 +138,11 @@ def test_a_refresh_keeps_the_search_texts_of_moved_renamed_and_removed_devices(f
     read_model.rebuild()
     moved, removed = fleet[2], fleet[9]  # the second owns no archive
     newcomer = UserFactory(first_name="Ångström", last_name="Newcomer")
-    # As a sync writes, without the signals of an edit.
+    # As a sync writes, without the signals of an edit: an org and a destination renamed.
     Device.objects.filter(pk=moved.pk).update(user=newcomer, name="Renamed Laptop")
+    Org.objects.filter(pk=newcomer.org_id).update(name="Ørsted Gruppe", ext_ref="OG-1")
+    destination = moved.archives.get().destination
+    Destination.objects.filter(pk=destination.pk).update(name="Tresor NORD")
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM reports_archive WHERE device_id = %s", [removed.pk])
         cursor.execute("DELETE FROM reports_device WHERE id = %s", [removed.pk])
@@ -133,5 +152,26 @@ def test_a_refresh_keeps_the_search_texts_of_moved_renamed_and_removed_devices(f
     assert any(owner == newcomer.pk and "ångström" in text for owner, text in by_sql[0])
     assert not any(owner in (moved.user_id, removed.user_id) for owner, _ in by_sql[0])
     assert not any(device == removed.pk for device, *_ in by_sql[1])
+    assert (newcomer.org_id, "ørsted gruppe\x1fog-1") in by_sql[2]
+    assert (destination.destination_uid, "tresor nord") in by_sql[3]
     read_model.rebuild()
     assert searches() == by_sql
+
+
+def test_a_refresh_computes_the_search_texts_only_of_devices_whose_searched_fields_moved(fleet):
+    """A sync that moves dates redoes rows whose people and devices did not change: their
+    texts are left as they are (a text made stale on purpose stays so), and only the
+    device that changed a searched field, and its owner, get theirs anew."""
+    read_model.rebuild()
+    dated, renamed = fleet[3], fleet[4]
+    DeviceSearch.objects.filter(device_id=dated.pk).update(device_search="left alone")
+    UserSearch.objects.filter(owner_id=dated.user_id).update(user_search="left alone")
+    UserSearch.objects.filter(owner_id=renamed.user_id).update(user_search="stale")
+    moved = NOW - dt.timedelta(days=3)
+    Archive.objects.filter(device=dated).update(last_completed_backup_date=moved)
+    User.objects.filter(pk=renamed.user_id).update(email="renamed@example.com")
+    read_model_sql.refresh_devices([dated.pk, renamed.pk])
+    assert ReportRow.objects.filter(device_id=dated.pk, last_completed_backup_date=moved).exists()
+    assert DeviceSearch.objects.get(device_id=dated.pk).device_search == "left alone"
+    assert UserSearch.objects.get(owner_id=dated.user_id).user_search == "left alone"
+    assert "renamed@example.com" in UserSearch.objects.get(owner_id=renamed.user_id).user_search

@@ -16,12 +16,10 @@ from django.db.models import Count, Max, QuerySet, Sum
 from reports.query import MAX_OFFSET
 
 COUNT_CAP = 10_000
-# Never shown on a page, and the widest columns of a row: the lower-cased search texts
-# and the row's stored encodings for the API and the CSV (reports.row), which cost a
-# 1,000-row page a third of its fetch (bench/page_sizes.py).
+# Never shown on a page, and the widest columns of a row: the row's stored encodings for
+# the API and the CSV (reports.row), which cost a 1,000-row page a third of its fetch
+# (bench/page_sizes.py).
 UNSHOWN = (
-    "org_search",
-    "destination_search",
     "csv_line",
     "csv_extra",
     "json_object",

@@ -249,6 +249,7 @@ class FleetGenerator:
                 self.progress.advance(len(chunk.devices))
         if self.progress:
             self.progress.finish()
+        read_model.write_place_searches()
         self._reset_sequences()
         return Counts(
             orgs=self.orgs_made, users=users, devices=devices, archives=archives, rows=rows

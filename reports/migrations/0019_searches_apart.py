@@ -6,8 +6,8 @@ from django.db import migrations, models
 # the three whole indexes (38 s of a million-device rebuild, 2026-12-05). Their trigram
 # indexes go with them (PostgreSQL; SQLite, the small embedded database, scans).
 #
-# The rows' three columns go; the texts are written by the rebuild that closes this
-# migration (today's code: see 0013). Migrating back adds the columns empty and their
+# The rows' three columns go; the texts are written by the rebuild of the newest
+# migration (today's code: see 0013; 0020 now). Migrating back adds the columns empty and their
 # indexes again: `manage.py rebuild_report` then fills them.
 NEW_INDEXES = {
     "search_trgm_user": "reports_usersearch USING gin (user_search gin_trgm_ops)",
@@ -36,15 +36,9 @@ def index_rows(apps, schema_editor):
 
 
 def write_records(apps, schema_editor):
-    """Rebuild the rows of a fleet that is already there, and its search texts, as
-    `manage.py rebuild_report` does (nothing to do when empty). Today's code: it can only
-    run in the newest migration of the table (see 0013)."""
-    if not apps.get_model("reports", "ReportRow").objects.exists():
-        return
-    from reports import read_model, read_model_sql
-
-    # PostgreSQL's rows made by SQL: minutes less at a million devices, the same rows.
-    (read_model_sql if schema_editor.connection.vendor == "postgresql" else read_model).rebuild()
+    """Once the rebuild of a fleet that is already there, and its search texts: 0020
+    does it now (today's code can only run in the newest migration of the table, see
+    0013)."""
 
 
 class Migration(migrations.Migration):
