@@ -108,9 +108,9 @@ _OWNER_FIELDS = {
 _DEVICE_FIELDS = {
     name: _DEVICE_COLUMNS[name] for column in DEVICE_SEARCH_FIELDS[1:] for name in _SEARCHES[column]
 }
-# The row columns that a person's and a device's texts are made of, and who owns the
-# device: where a device's rows keep these, its texts and its owner's stay as they were.
-SEARCHED_ROW_FIELDS = ("owner_id", *_OWNER_FIELDS, *_DEVICE_FIELDS)
+# The row columns that a person's and a device's texts are made of, and which device and
+# owner: where a device's rows keep these, its texts and its owner's stay as they were.
+SEARCHED_ROW_FIELDS = ("device_id", "owner_id", *_OWNER_FIELDS, *_DEVICE_FIELDS)
 # An org's and a destination's likewise, on the Org and Destination models.
 ORG_FIELDS = {
     name: _DEVICE_COLUMNS[name].removeprefix("user__org__") for name in _SEARCHES["org_search"]

@@ -352,6 +352,7 @@ def refresh_devices(device_ids: Iterable[int]) -> None:
     table = connection.ops.quote_name(ReportRow._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(name) for name in ROW_FIELDS)
     same = f"({_each('r')}) IS NOT DISTINCT FROM ({_each('n')})"
+    searched = ", ".join(connection.ops.quote_name(name) for name in read_model.SEARCHED_ROW_FIELDS)
     with transaction.atomic():
         read_model._one_writer_at_a_time()
         with _devices_table(device_ids) as devices, _rows_table() as new:
@@ -359,46 +360,51 @@ def refresh_devices(device_ids: Iterable[int]) -> None:
             with connection.cursor() as cursor:
                 # The join is on device_id: its statistics alone (the whole rows' took 1 s).
                 cursor.execute(f"ANALYZE {new} (device_id)")
-                searched, former_owners = _searched_changes(cursor, devices, new)
                 cursor.execute(
-                    f"DELETE FROM {table} r USING {devices} t WHERE r.device_id = t.id"
-                    f" AND NOT EXISTS (SELECT FROM {new} n WHERE n.device_id = r.device_id"
-                    f" AND {same})"
+                    f"WITH gone AS (DELETE FROM {table} r USING {devices} t"
+                    " WHERE r.device_id = t.id AND NOT EXISTS"
+                    f" (SELECT FROM {new} n WHERE n.device_id = r.device_id AND {same})"
+                    f" RETURNING {searched}) {_searched_changes(new)}"
                 )
+                deleted, changed, former_owners = cursor.fetchone()
                 cursor.execute(
-                    f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {new} n WHERE NOT"
-                    f" EXISTS (SELECT FROM {table} r WHERE r.device_id = n.device_id AND {same})"
+                    f"WITH added AS (INSERT INTO {table} ({columns}) SELECT {columns} FROM {new} n"
+                    f" WHERE NOT EXISTS (SELECT FROM {table} r WHERE r.device_id = n.device_id"
+                    f" AND {same}) RETURNING device_id) SELECT ARRAY(SELECT DISTINCT device_id"
+                    " FROM added)"
                 )
-            with _devices_table(searched, _SEARCHED) as changed:
-                write_searches(changed, former_owners)
+                (added,) = cursor.fetchone()
+            # A device that only gained rows may be new: its texts are written where they
+            # differ (a device's new archive beside unchanged rows writes none).
+            changed = {*changed, *(set(added) - set(deleted))}
+            with _devices_table(changed, _SEARCHED) as searched_devices:
+                write_searches(searched_devices, former_owners)
         write_place_searches()
 
 
-def _searched_changes(cursor, devices: str, new: str) -> tuple[list[int], list[int]]:
-    """Of the devices `devices` lists, before their rows are replaced by `new`'s: those
-    whose rows' searched fields (read_model.SEARCHED_ROW_FIELDS: their owner's, their
-    own) differ, gained or lost (a device's rows all have the same), and the owners
-    their old rows name. Only their texts can change (the texts come from the same
-    fields): a sync that moves dates writes none, nor even computes them (0.8 s of a 1%
-    sync at a million devices, 2026-12-05). The old row of each device is looked up by
-    index (a LATERAL with LIMIT): joined, the planner may scan the whole table."""
+def _searched_changes(new: str) -> str:
+    """SQL after `gone` (the rows deleted, with read_model.SEARCHED_ROW_FIELDS): the
+    devices deleted rows are of; those whose searched fields (their owner's, their own:
+    a device's rows all have the same) differ from their new rows', or that have none;
+    the owners the old rows of those name. Only their texts can change, being made of
+    those fields: a sync that moves dates computes none (0.8 s of a 1% sync at a million
+    devices, 2026-12-05). A device whose rows stay the same keeps them too."""
     fields = ", ".join(connection.ops.quote_name(name) for name in read_model.SEARCHED_ROW_FIELDS)
-    each = ", ".join(
-        f"{{0}}.{connection.ops.quote_name(name)}" for name in read_model.SEARCHED_ROW_FIELDS
+    old, fresh = (
+        ", ".join(
+            f"{alias}.{connection.ops.quote_name(name)}" for name in read_model.SEARCHED_ROW_FIELDS
+        )
+        for alias in ("o", "n")
     )
-    table = connection.ops.quote_name(ReportRow._meta.db_table)
-    cursor.execute(
-        f"WITH o AS (SELECT t.id AS device_id, {each.format('x')} FROM {devices} t"
-        f" CROSS JOIN LATERAL (SELECT {fields} FROM {table} r WHERE r.device_id = t.id"
-        f" LIMIT 1) x), n AS (SELECT DISTINCT ON (device_id) device_id, {fields} FROM {new}"
-        " ORDER BY device_id), c AS (SELECT coalesce(n.device_id, o.device_id) AS device_id,"
-        f" o.owner_id FROM o FULL JOIN n ON n.device_id = o.device_id"
-        f" WHERE ({each.format('o')}) IS DISTINCT FROM ({each.format('n')}))"
-        " SELECT ARRAY(SELECT device_id FROM c),"
-        " ARRAY(SELECT DISTINCT owner_id FROM c WHERE owner_id IS NOT NULL)"
+    return (
+        ", o AS (SELECT DISTINCT ON (device_id) * FROM gone ORDER BY device_id),"
+        f" n AS (SELECT DISTINCT ON (device_id) {fields} FROM {new}"
+        " WHERE device_id IN (SELECT device_id FROM o) ORDER BY device_id),"
+        " c AS (SELECT o.device_id, o.owner_id FROM o LEFT JOIN n ON n.device_id = o.device_id"
+        f" WHERE ({old}) IS DISTINCT FROM ({fresh}))"
+        " SELECT ARRAY(SELECT device_id FROM o), ARRAY(SELECT device_id FROM c),"
+        " ARRAY(SELECT DISTINCT owner_id FROM c)"
     )
-    searched, former_owners = cursor.fetchone()
-    return searched, former_owners
 
 
 # The search texts kept apart from the rows (reports.models.UserSearch), from the
