@@ -360,10 +360,16 @@ def refresh_devices(device_ids: Iterable[int]) -> None:
             with connection.cursor() as cursor:
                 # The join is on device_id: its statistics alone (the whole rows' took 1 s).
                 cursor.execute(f"ANALYZE {new} (device_id)")
+                # The rows to delete found device by device (a LATERAL kept apart by
+                # OFFSET 0) and deleted by their place (ctid; the table is locked against
+                # other writers): joined, the planner scanned the whole table when its
+                # statistics guessed ten rows a device (2.7 s against 0.6, 2026-12-05).
+                same_old = f"({_each('y')}) IS NOT DISTINCT FROM ({_each('n')})"
                 cursor.execute(
-                    f"WITH gone AS (DELETE FROM {table} r USING {devices} t"
-                    " WHERE r.device_id = t.id AND NOT EXISTS"
-                    f" (SELECT FROM {new} n WHERE n.device_id = r.device_id AND {same})"
+                    f"WITH gone AS (DELETE FROM {table} r WHERE r.ctid = ANY(ARRAY(SELECT y.place"
+                    f" FROM {devices} t CROSS JOIN LATERAL (SELECT ctid AS place, * FROM {table}"
+                    " x WHERE x.device_id = t.id OFFSET 0) y WHERE NOT EXISTS (SELECT FROM"
+                    f" {new} n WHERE n.device_id = y.device_id AND {same_old})))"
                     f" RETURNING {searched}) {_searched_changes(new)}"
                 )
                 deleted, changed, former_owners = cursor.fetchone()
