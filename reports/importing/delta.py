@@ -45,7 +45,8 @@ RAW = "import_raw"
 # Each record's number, hash and the uids the snapshot keeps: what the delta
 # reads, apart from the forms (mark_wanted), in a narrow table, so that its passes over
 # a million records do not read the records' cells each time (and the snapshot is
-# saved from it).
+# saved from it). And its place in RAW (`place`, its ctid: RAW is only ever written by
+# its COPY), by which the records the delta reads are fetched.
 KEYS = "import_keys"
 PAIRS = "import_pairs"  # each record of this file and of the last, paired by hash
 NAMING = "import_naming"  # the records naming an affected uid, with their uids
@@ -142,9 +143,9 @@ def keyed_records(uids: dict[str, str]) -> str:
 
 def load_keys(cursor, uids: dict[str, str]) -> None:
     """KEYS, from the records (one pass)."""
-    kept = ", ".join(KEPT)
+    kept = ", ".join(f"{uid_value(f'r.{uids[label]}')} AS {label}" for label in KEPT)
     cursor.execute(
-        f"CREATE TEMPORARY TABLE {KEYS} AS SELECT rec, h, {kept} FROM {keyed_records(uids)} k"
+        f"CREATE TEMPORARY TABLE {KEYS} AS SELECT r.rec, r.h, {kept}, r.ctid AS place FROM {RAW} r"
     )
 
 
@@ -215,7 +216,10 @@ def mark_wanted(cursor, forms: dict[str, tuple[list[str], str]], uids: dict[str,
     """WANTED: every record naming an affected person, device or archive, and for each
     of orgs, destinations and servers the last record of each distinct form (`forms`:
     label -> (the columns of keyed_records that make one, its uid first; which records
-    name one)), all forms found in one pass (grouping sets)."""
+    name one)), all forms found in one pass (grouping sets); with each its place in RAW,
+    the forms' from KEYS (a pass over its narrow rows), for the reading to fetch them
+    there rather than join RAW whole (1.4 s for 47,000 records of 1,600,000,
+    2026-12-05)."""
     naming = " OR ".join(f"k.{label} IN (SELECT uid FROM {affected(label)})" for label in KEPT)
     sets = ", ".join(f"({', '.join(columns)})" for columns, _ in forms.values())
     # A form's set by its uid, grouped in no set but its own: tried in the reverse order
@@ -226,12 +230,12 @@ def mark_wanted(cursor, forms: dict[str, tuple[list[str], str]], uids: dict[str,
     )
     kept = ", ".join(KEPT)
     cursor.execute(
-        f"CREATE TEMPORARY TABLE {NAMING} AS SELECT rec, {kept} FROM {KEYS} k WHERE {naming}"
+        f"CREATE TEMPORARY TABLE {NAMING} AS SELECT rec, place, {kept} FROM {KEYS} k WHERE {naming}"
     )
     cursor.execute(
-        f"CREATE TEMPORARY TABLE {WANTED} AS SELECT rec FROM {NAMING}"
-        f" UNION SELECT max(rec) FROM {keyed_records(uids)} k GROUP BY GROUPING SETS ({sets})"
-        f" HAVING CASE {which} END"
+        f"CREATE TEMPORARY TABLE {WANTED} AS SELECT rec, place FROM {NAMING}"
+        f" UNION SELECT rec, place FROM {KEYS} WHERE rec IN (SELECT max(rec)"
+        f" FROM {keyed_records(uids)} k GROUP BY GROUPING SETS ({sets}) HAVING CASE {which} END)"
     )
     cursor.execute(f"CREATE UNIQUE INDEX ON {WANTED} (rec)")
     cursor.execute(f"ANALYZE {WANTED}")

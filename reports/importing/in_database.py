@@ -431,11 +431,12 @@ def _read_cells(
 
 
 def _records(only: str | None) -> str:
-    """The raw records to read: all, or those the table `only` lists (picked first: the
-    form test would otherwise run on every record)."""
+    """The raw records to read: all, or those the table `only` lists by their place in
+    RAW (delta.WANTED; picked first: the form test would otherwise run on every record),
+    fetched there one by one: joined, every record was read to find them."""
     if only is None:
         return RAW
-    return f"(SELECT x.* FROM {only} o JOIN {RAW} x ON x.rec = o.rec OFFSET 0)"
+    return f"(SELECT x.* FROM {RAW} x WHERE x.ctid = ANY(ARRAY(SELECT place FROM {only})) OFFSET 0)"
 
 
 def _read_the_rest(
