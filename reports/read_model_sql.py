@@ -290,7 +290,7 @@ def _statement(table: str, devices: str | None) -> str:
     devices' ids. One pass over the base rows finds both (a pass of its own to find
     the odd ones was 0.5 s of a 16,000-device refresh at a million devices, 2026-12-05)."""
     derived = _derived()
-    columns = ", ".join(connection.ops.quote_name(name) for name in ROW_FIELDS)
+    columns = _columns()
     return (
         f"WITH b AS ({_base(devices)}),"
         f" odd AS (SELECT DISTINCT device_id FROM b WHERE {_odd()}),"
@@ -350,9 +350,8 @@ def refresh_devices(device_ids: Iterable[int]) -> None:
     them a page read and written (13 s for 26,000 rows, 2026-12-04), and a device
     redone often has rows that did not change (its other archives)."""
     table = connection.ops.quote_name(ReportRow._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(name) for name in ROW_FIELDS)
-    same = f"({_each('r')}) IS NOT DISTINCT FROM ({_each('n')})"
-    searched = ", ".join(connection.ops.quote_name(name) for name in read_model.SEARCHED_ROW_FIELDS)
+    columns = _columns()
+    searched = _columns(read_model.SEARCHED_ROW_FIELDS)
     with transaction.atomic():
         read_model._one_writer_at_a_time()
         with _devices_table(device_ids) as devices, _rows_table() as new:
@@ -364,20 +363,19 @@ def refresh_devices(device_ids: Iterable[int]) -> None:
                 # OFFSET 0) and deleted by their place (ctid; the table is locked against
                 # other writers): joined, the planner scanned the whole table when its
                 # statistics guessed ten rows a device (2.7 s against 0.4, 2026-12-05).
-                same_old = f"({_each('y')}) IS NOT DISTINCT FROM ({_each('n')})"
                 cursor.execute(
                     f"WITH gone AS (DELETE FROM {table} r WHERE r.ctid = ANY(ARRAY(SELECT y.place"
                     f" FROM {devices} t CROSS JOIN LATERAL (SELECT ctid AS place, * FROM {table}"
                     " x WHERE x.device_id = t.id OFFSET 0) y WHERE NOT EXISTS (SELECT FROM"
-                    f" {new} n WHERE n.device_id = y.device_id AND {same_old})))"
+                    f" {new} n WHERE n.device_id = y.device_id AND {_same_as_new('y')})))"
                     f" RETURNING {searched}) {_searched_changes(new)}"
                 )
                 deleted, changed, former_owners = cursor.fetchone()
                 cursor.execute(
                     f"WITH added AS (INSERT INTO {table} ({columns}) SELECT {columns} FROM {new} n"
                     f" WHERE NOT EXISTS (SELECT FROM {table} r WHERE r.device_id = n.device_id"
-                    f" AND {same}) RETURNING device_id) SELECT ARRAY(SELECT DISTINCT device_id"
-                    " FROM added)"
+                    f" AND {_same_as_new('r')}) RETURNING device_id)"
+                    " SELECT ARRAY(SELECT DISTINCT device_id FROM added)"
                 )
                 (added,) = cursor.fetchone()
             # A device that only gained rows may be new: its texts are written where they
@@ -395,16 +393,11 @@ def _searched_changes(new: str) -> str:
     the owners the old rows of those name. Only their texts can change, being made of
     those fields: a sync that moves dates computes none (0.8 s of a 1% sync at a million
     devices, 2026-12-05). A device whose rows stay the same keeps them too."""
-    fields = ", ".join(connection.ops.quote_name(name) for name in read_model.SEARCHED_ROW_FIELDS)
-    old, fresh = (
-        ", ".join(
-            f"{alias}.{connection.ops.quote_name(name)}" for name in read_model.SEARCHED_ROW_FIELDS
-        )
-        for alias in ("o", "n")
-    )
+    fields = read_model.SEARCHED_ROW_FIELDS
+    old, fresh = _each("o", fields), _each("n", fields)
     return (
         ", o AS (SELECT DISTINCT ON (device_id) * FROM gone ORDER BY device_id),"
-        f" n AS (SELECT DISTINCT ON (device_id) {fields} FROM {new}"
+        f" n AS (SELECT DISTINCT ON (device_id) {_columns(fields)} FROM {new}"
         " WHERE device_id IN (SELECT device_id FROM o) ORDER BY device_id),"
         " c AS (SELECT o.device_id, o.owner_id FROM o LEFT JOIN n ON n.device_id = o.device_id"
         f" WHERE ({old}) IS DISTINCT FROM ({fresh}))"
@@ -510,8 +503,17 @@ def write_place_searches() -> None:
             )
 
 
-def _each(alias: str) -> str:
-    return ", ".join(f"{alias}.{connection.ops.quote_name(name)}" for name in ROW_FIELDS)
+def _columns(names: Iterable[str] = ROW_FIELDS) -> str:
+    return ", ".join(connection.ops.quote_name(name) for name in names)
+
+
+def _each(alias: str, names: Iterable[str] = ROW_FIELDS) -> str:
+    return ", ".join(f"{alias}.{connection.ops.quote_name(name)}" for name in names)
+
+
+def _same_as_new(alias: str) -> str:
+    """The report row `alias` has every column of the new row `n`."""
+    return f"({_each(alias)}) IS NOT DISTINCT FROM ({_each('n')})"
 
 
 @contextmanager
