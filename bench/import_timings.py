@@ -31,6 +31,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import fleet
 from django.db import connection
 
 from accounts.models import Org, User
@@ -146,7 +147,10 @@ def _sync_command(report: Path, tree: Path) -> list[str]:
 
 def time_sync_import(label: str, report: Path, tree: Path, log) -> ImportTiming:
     """The sync's import of these files (mirror mode, one transaction), timed whole, in a
-    process of its own (bench/sync_import.py) whose peak memory is the import's."""
+    process of its own (bench/sync_import.py) whose peak memory is the import's. Before
+    it, untimed, the statistics autovacuum would have brought up to date since the last
+    sync (fleet.analyze; an hourly sync's predecessor is an hour old)."""
+    fleet.analyze()
     reference = time_reference_copy(report)
     log(f"i. {label}")
     done = json.loads(
