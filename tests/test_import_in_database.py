@@ -14,7 +14,8 @@ from django.conf import settings
 from django.db import connection, models, transaction
 
 from accounts.models import Org, User
-from reports.importing.csv_file import ImportFailed
+from reports.importing import in_database
+from reports.importing.csv_file import CsvFile, ImportFailed
 from reports.importing.environment import apply_files, read_files
 from reports.importing.in_database import StagedReport
 from reports.models import Archive, Destination, Device, ReportRow, Server
@@ -284,3 +285,31 @@ def test_line_feeds_and_no_last_line_end_are_read_by_the_database_alike(db, flee
     assert by_database == by_python
     again = read_files(bare, tree).report
     assert again.keyed and again.delta is not None and again.delta.nothing_changed
+
+
+def test_a_file_read_whole_is_keyed_only_if_its_uid_cells_are_plain(db, fleet, tmp_path):
+    """Only a file with no uid cell the Python parsers must read (space around it) can be
+    the next sync's snapshot: told by the records they read, whatever else is odd in them."""
+    tree, first, rows = fleet
+    assert read_files(first, tree).report.keyed
+    padded = [row for row in rows if row["deviceUid"] != row["deviceUid"].strip()]
+    assert len(padded) == 1
+    later = read_files(write_csv(tmp_path / "later.csv", rows), tree).report
+    assert later.delta is None and not later.keyed
+    padded[0]["deviceUid"] = padded[0]["deviceUid"].strip()
+    plain = read_files(write_csv(tmp_path / "plain.csv", rows), tree).report
+    assert plain.delta is None and plain.keyed
+
+
+def test_two_people_of_one_file_with_one_username_are_left_to_the_python_path(db, fleet, tmp_path):
+    _, _, rows = fleet
+    holder = rows[100]
+    other = next(r for r in rows[1000:] if r["userUid"] != holder["userUid"])["userUid"]
+    for row in rows:
+        if row["userUid"] == other:
+            row["username"] = holder["username"]
+    path = write_csv(tmp_path / "same.csv", rows)
+    assert in_database.stage(CsvFile(path, "same.csv")) is None
+    python, database = error_of(path)
+    assert database == python
+    assert python[1] == "username" and holder["username"] in python[2]

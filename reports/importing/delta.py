@@ -156,16 +156,6 @@ def unplain(cells: Iterable[str]) -> str:
     return f"{joined} ~ '{UNPLAIN}'"
 
 
-def all_plain(cursor, uids: dict[str, str]) -> bool:
-    """Whether no record has a uid cell in a form only the Python parsers read: a file
-    can be the next one's snapshot only if so. A delta looks at its new records alone,
-    as it reads them (reports.importing.in_database._read_the_rest): a record paired
-    with the snapshot's is plain, as the snapshot is saved only of a file whose every
-    record is (in_database.remember), and the same text has the same cells."""
-    cursor.execute(f"SELECT 1 FROM {RAW} r WHERE {unplain(uids.values())} LIMIT 1")
-    return cursor.fetchone() is None
-
-
 def classify(cursor, snapshot: Snapshot, records: int) -> Delta | None:
     """Pair this file's records with the snapshot's; None if the delta cannot stand in
     for a full reading (reordered, two records alike, too much new or gone)."""
