@@ -434,43 +434,77 @@ def write_searches(devices: str | None, former_owners: Iterable[int] = ()) -> No
     device_table, texts = quote(Device._meta.db_table), quote(DeviceSearch._meta.db_table)
     owner_texts = quote(UserSearch._meta.db_table)
     if devices is None:
-        listed = gone = owners = former = "true"
+        listed = owners = "true"
         probe, params = "", None
     else:
         listed = f"d.id = ANY(ARRAY(SELECT id FROM {devices}))"
-        gone = f"s.device_id = ANY(ARRAY(SELECT id FROM {devices}))"
         owners = (
             f"u.id = ANY(ARRAY(SELECT user_id FROM {device_table} WHERE id = ANY(ARRAY("
             f"SELECT id FROM {devices})) UNION SELECT unnest(%(former)s::bigint[])))"
         )
-        former = "s.owner_id = ANY(%(former)s)"
         probe, params = "OFFSET 0", {"former": list(former_owners)}
+    device_texts = (
+        f"SELECT b.id AS key, {_search('device_search')} AS device_search,"
+        f" {_search('os_search')} AS os_search"
+        f" FROM ({_DEVICE_TEXTS.format(device_table=device_table, which=listed)}) b"
+    )
+    people = _OWNER_TEXTS.format(device_table=device_table, which=owners, probe=probe)
+    people_texts = f"SELECT b.id AS key, {_search('user_search')} AS user_search FROM ({people}) b"
     with connection.cursor() as cursor:
+        if devices is None:
+            _write_every_text(
+                cursor, texts, "device_id", ("device_search", "os_search"), device_texts
+            )
+            _write_every_text(cursor, owner_texts, "owner_id", ("user_search",), people_texts)
+            return
+        _write_texts_of(cursor, texts, "device_id", ("device_search", "os_search"), device_texts)
         cursor.execute(
-            f"INSERT INTO {texts} AS s (device_id, device_search, os_search)"
-            f" SELECT b.id, {_search('device_search')}, {_search('os_search')}"
-            f" FROM ({_DEVICE_TEXTS.format(device_table=device_table, which=listed)}) b"
-            " ON CONFLICT (device_id) DO UPDATE SET device_search = EXCLUDED.device_search,"
-            " os_search = EXCLUDED.os_search WHERE (s.device_search, s.os_search)"
-            " IS DISTINCT FROM (EXCLUDED.device_search, EXCLUDED.os_search)"
-        )
-        cursor.execute(
-            f"DELETE FROM {texts} s WHERE {gone}"
+            f"DELETE FROM {texts} s WHERE s.device_id = ANY(ARRAY(SELECT id FROM {devices}))"
             f" AND NOT EXISTS (SELECT 1 FROM {device_table} d WHERE d.id = s.device_id)"
         )
-        people = _OWNER_TEXTS.format(device_table=device_table, which=owners, probe=probe)
+        _write_texts_of(cursor, owner_texts, "owner_id", ("user_search",), people_texts, params)
         cursor.execute(
-            f"INSERT INTO {owner_texts} AS s (owner_id, user_search)"
-            f" SELECT b.id, {_search('user_search')} FROM ({people}) b"
-            " ON CONFLICT (owner_id) DO UPDATE SET user_search = EXCLUDED.user_search"
-            " WHERE s.user_search IS DISTINCT FROM EXCLUDED.user_search",
-            params,
-        )
-        cursor.execute(
-            f"DELETE FROM {owner_texts} s WHERE {former} AND NOT EXISTS"
+            f"DELETE FROM {owner_texts} s WHERE s.owner_id = ANY(%(former)s) AND NOT EXISTS"
             f" (SELECT 1 FROM {device_table} d WHERE d.user_id = s.owner_id {probe})",
             params,
         )
+
+
+def _write_texts_of(
+    cursor, texts: str, key: str, columns: tuple[str, ...], fresh: str, params=None
+) -> None:
+    """The texts `fresh` selects of a few devices or people (a `key` and `columns`),
+    written into the table `texts` where they differ or are missing: ON CONFLICT looks
+    each one up by key (and locks the few it meets)."""
+    cursor.execute(
+        f"INSERT INTO {texts} AS s ({key}, {', '.join(columns)})"
+        f" SELECT f.key, {_each('f', columns)} FROM ({fresh}) f ON CONFLICT ({key}) DO UPDATE"
+        f" SET {', '.join(f'{column} = EXCLUDED.{column}' for column in columns)}"
+        f" WHERE ({_each('s', columns)}) IS DISTINCT FROM ({_each('EXCLUDED', columns)})",
+        params,
+    )
+
+
+def _write_every_text(cursor, texts: str, key: str, columns: tuple[str, ...], fresh: str) -> None:
+    """The table `texts` made to hold exactly the texts `fresh` selects (a `key` and
+    `columns`, of every device, person or place): by one join of the two whole, each
+    text written only where it differs, added where missing, dropped where `fresh` has
+    none. ON CONFLICT DO UPDATE locks every row it meets, its WHERE false or not: at a
+    million devices it wrote 100 MB of WAL and dirtied every page of both tables for no
+    change, and the texts gone were found by a join again (6.3 s; 4.3 s so, 2026-12-05).
+    The statements of one WITH see the table as it was before any of them, and touch
+    rows apart."""
+    found = f"s.{key}"
+    cursor.execute(
+        f"WITH j AS MATERIALIZED (SELECT f.*, {found} AS found FROM ({fresh}) f"
+        f" FULL JOIN {texts} s ON {found} = f.key WHERE f.key IS NULL OR {found} IS NULL"
+        f" OR ({_each('s', columns)}) IS DISTINCT FROM ({_each('f', columns)})),"
+        f" gone AS (DELETE FROM {texts} s USING j WHERE j.key IS NULL AND {found} = j.found),"
+        f" changed AS (UPDATE {texts} s SET {', '.join(f'{c} = j.{c}' for c in columns)}"
+        f" FROM j WHERE j.key IS NOT NULL AND {found} = j.found)"
+        f" INSERT INTO {texts} ({key}, {', '.join(columns)})"
+        f" SELECT j.key, {_each('j', columns)} FROM j WHERE j.found IS NULL"
+    )
 
 
 # Each org's and destination's text (read_model.place_search_texts): (the search
@@ -488,19 +522,12 @@ def write_place_searches() -> None:
     with connection.cursor() as cursor:
         for column, model, place, key, fields in _PLACES:
             texts, table = quote(model._meta.db_table), quote(place._meta.db_table)
-            home = model._meta.pk.attname
             cells = ", ".join(f"NULLIF(p.{field}, '') AS {name}" for name, field in fields.items())
-            cursor.execute(
-                f"INSERT INTO {texts} AS s ({home}, {column})"
-                f" SELECT b.key, {_search(column)} FROM (SELECT p.{key} AS key, {cells}"
-                f" FROM {table} p WHERE NULLIF(p.{key}::text, '') IS NOT NULL) b"
-                f" ON CONFLICT ({home}) DO UPDATE SET {column} = EXCLUDED.{column}"
-                f" WHERE s.{column} IS DISTINCT FROM EXCLUDED.{column}"
+            fresh = (
+                f"SELECT b.key, {_search(column)} AS {column} FROM (SELECT p.{key} AS key,"
+                f" {cells} FROM {table} p WHERE NULLIF(p.{key}::text, '') IS NOT NULL) b"
             )
-            cursor.execute(
-                f"DELETE FROM {texts} s WHERE NOT EXISTS"
-                f" (SELECT 1 FROM {table} p WHERE p.{key} = s.{home})"
-            )
+            _write_every_text(cursor, texts, model._meta.pk.attname, (column,), fresh)
 
 
 def _columns(names: Iterable[str] = ROW_FIELDS) -> str:

@@ -134,6 +134,32 @@ def test_a_rebuild_makes_the_same_search_texts_writing_only_what_differs(fleet):
     assert searches() == by_python
 
 
+def test_a_rebuild_neither_writes_nor_locks_the_search_texts_that_stay(fleet):
+    """A rebuild after a sync that moved only dates computes every text and finds each
+    the same: none is written (a write puts the row elsewhere), nor locked (a lock marks
+    its xmax), where one text that did change is written alone."""
+    read_model.rebuild()
+    owner = fleet[0].user_id
+    User.objects.filter(pk=owner).update(email="moved@example.com")
+    tables = ["reports_usersearch", "reports_devicesearch", "reports_orgsearch"]
+    tables.append("reports_destinationsearch")
+    rows = " UNION ALL ".join(
+        f"SELECT '{table}', ctid::text, xmin::text, xmax::text FROM {table}" for table in tables
+    )
+
+    def places() -> set[tuple]:
+        with connection.cursor() as cursor:
+            cursor.execute(rows)
+            return set(cursor.fetchall())
+
+    before = places()
+    assert {xmax for *_, xmax in before} == {"0"}
+    read_model_sql.rebuild()
+    touched = places() - before
+    assert [table for table, *_ in touched] == ["reports_usersearch"]
+    assert "moved@example.com" in UserSearch.objects.get(owner_id=owner).user_search
+
+
 def test_a_refresh_keeps_the_search_texts_of_moved_renamed_and_removed_devices(fleet):
     read_model.rebuild()
     moved, removed = fleet[2], fleet[9]  # the second owns no archive
