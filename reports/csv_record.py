@@ -29,7 +29,8 @@ EXTENDED_HEADER = ",".join(ROW.names) + LINE_END
 
 # RFC 4180 quoting, as PostgreSQL's CSV does it: a field holding a comma, a quote or a
 # line break is quoted.
-NEEDS_QUOTES = re.compile(r'[,"\r\n]')
+QUOTED_FOR = (",", '"', "\r", "\n")
+NEEDS_QUOTES = re.compile("[" + "".join(QUOTED_FOR) + "]")  # none is special in a class
 
 
 def csv_cell(value: str | None) -> str:

@@ -18,7 +18,7 @@ from django.db import connection, transaction
 
 from accounts.models import Org
 from reports import read_model
-from reports.csv_record import FORMULA_STARTS, NEEDS_QUOTES, NULL_CELL
+from reports.csv_record import FORMULA_STARTS, NEEDS_QUOTES, NULL_CELL, QUOTED_FOR
 from reports.health import MISSING_COPY
 from reports.models import (
     Destination,
@@ -146,11 +146,18 @@ def _encodings() -> str:
     return (
         f"CROSS JOIN LATERAL (SELECT {encoded} OFFSET 0) e"
         f" CROSS JOIN LATERAL (SELECT {joined} AS text OFFSET 0) j"
-        f" CROSS JOIN LATERAL (SELECT j.text !~ '{_QUOTED}' AS csv_plain OFFSET 0) k"
+        f" CROSS JOIN LATERAL (SELECT {_none_quoted('j.text')} AS csv_plain OFFSET 0) k"
         f" CROSS JOIN LATERAL (SELECT k.csv_plain, k.csv_plain AND j.text !~ '{_FORMULA}'"
         f" AS csv_bare, j.text ~ '{_PRINTABLE}' AND strpos(j.text, '\"') = 0"
         " AND strpos(j.text, chr(92)) = 0 AS json_plain OFFSET 0) f"
     )
+
+
+def _none_quoted(text: str) -> str:
+    """No character of the text is one CSV quotes for: a strpos of each, which looks
+    for one byte as memchr does, where the regular expression of the four steps
+    through every character (2.0 s against 0.9 s for a million rows' texts, 2026-12-05)."""
+    return " AND ".join(f"strpos({text}, chr({ord(c)})) = 0" for c in QUOTED_FOR)
 
 
 def _to_json_as_python(value: str) -> str:
