@@ -498,7 +498,7 @@ def _write_every_text(cursor, texts: str, key: str, columns: tuple[str, ...], fr
     text written only where it differs, added where missing, dropped where `fresh` has
     none. ON CONFLICT DO UPDATE locks every row it meets, its WHERE false or not: at a
     million devices it wrote 100 MB of WAL and dirtied every page of both tables for no
-    change, and the texts gone were found by a join again (6.3 s; 4.3 s so, 2026-12-05).
+    change, and the texts gone were found by a join again (6.3 s; 3.2 s so, 2026-12-05).
     The statements of one WITH see the table as it was before any of them, and touch
     rows apart."""
     found = f"s.{key}"
