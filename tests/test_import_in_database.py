@@ -313,3 +313,25 @@ def test_two_people_of_one_file_with_one_username_are_left_to_the_python_path(db
     python, database = error_of(path)
     assert database == python
     assert python[1] == "username" and holder["username"] in python[2]
+
+
+def test_every_date_moved_rebuilds_without_noting_a_device_alike(db, fleet, tmp_path):
+    """A sync that moves every device's dates is a rebuild, chosen before the writes from
+    the devices' diff: nothing notes the devices it writes (in_database.TOUCHED), and the
+    tables and report rows are the Python path's, which notes them all and counts."""
+    tree, first, _ = fleet
+    apply_files(read_files(first, tree), mirror_mode=True)
+    moved = tmp_path / "moved.csv"
+    vendor_csv(moved, "--days-later", "1")
+    statements = []
+
+    def record(execute, sql, params, many, context):
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        by_python, by_database = both_paths(moved, tree, mirror_mode=True)
+    assert by_database == by_python
+    assert "Report rows: rebuilt" in "\n".join(by_database[0])
+    assert any(in_database.diff(in_database.DEVICES) in s for s in statements)
+    assert not any(in_database.TOUCHED in s for s in statements)

@@ -132,21 +132,35 @@ def _apply(
             return outcome
         if outcome.removal is not None:
             mass_removal.check(files.name, outcome.removal, allowed_removal)
+        rebuild = staged and mirror_mode and _rebuild_is_due(changes["devices"], fleet)
         with timings("write"):
             if unlisted is not None:
                 mirror.free_usernames(unlisted)
-            devices = in_database.write(files.report) if staged else write_report(changes)
+            if staged:
+                devices = in_database.write(files.report, rebuild=rebuild)
+            else:
+                devices = write_report(changes)
             if unlisted is not None:
                 mirror.remove(unlisted)
                 devices |= unlisted.devices()
             if tree is not None:
                 devices |= tree.devices()
         with timings("report rows"):
-            outcome.notes.append(report_rows.bring_in_step(devices, by_database=staged))
+            note = report_rows.bring_in_step(devices, by_database=staged, rebuild=rebuild)
+            outcome.notes.append(note)
         if staged and mirror_mode:
             with timings("snapshot"):
                 in_database.remember(files.report)
     return outcome
+
+
+def _rebuild_is_due(devices: Changes, fleet: int) -> bool:
+    """Whether the devices the report writes (created or updated) are enough for a
+    rebuild of the report rows, before the writes: then no device need be noted. The
+    fleet after them is at most `fleet`, before them, and the created; the devices
+    whose rows change at least those written."""
+    written = len(devices.created) + len(devices.updated)
+    return written > 0 and report_rows.rebuild_is_due(written, fleet + len(devices.created))
 
 
 def import_environment(

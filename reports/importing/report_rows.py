@@ -32,21 +32,30 @@ def devices_where(
     return found
 
 
-def bring_in_step(device_ids: set[int], *, by_database: bool = False) -> str:
+def bring_in_step(device_ids: set[int], *, by_database: bool = False, rebuild: bool = False) -> str:
     """Redo the report rows of these devices, or all of them; says which. `by_database`:
-    the rows made by SQL (PostgreSQL, reports.read_model_sql), the same rows."""
+    the rows made by SQL (PostgreSQL, reports.read_model_sql), the same rows. `rebuild`:
+    the importer chose it before its writes (rebuild_is_due) and listed no device."""
     way = read_model_sql if by_database else read_model
-    if not device_ids:
+    if not device_ids and not rebuild:
         return "Report rows: nothing to redo."
     if not ReportRow.objects.exists():
         count = way.rebuild()
         return f"Report rows: built, {count:,} rows."
-    if len(device_ids) >= REBUILD_SHARE * _fleet_up_to(math.ceil(len(device_ids) / REBUILD_SHARE)):
+    if rebuild or rebuild_is_due(len(device_ids)):
         count = way.rebuild()
         return f"Report rows: rebuilt, {count:,} rows."
     way.refresh_devices(device_ids)
     count = len(device_ids)
     return f"Report rows: redone for {count:,} device{'' if count == 1 else 's'}."
+
+
+def rebuild_is_due(devices: int, fleet: int | None = None) -> bool:
+    """Whether the rows of this many devices are redone by a rebuild: from three fifths
+    of the fleet (`fleet` devices, or counted as far as the choice needs)."""
+    if fleet is None:
+        fleet = _fleet_up_to(math.ceil(devices / REBUILD_SHARE))
+    return devices >= REBUILD_SHARE * fleet
 
 
 def _fleet_up_to(most: int) -> int:
