@@ -156,9 +156,10 @@ def _apply(
 
 def _rebuild_is_due(devices: Changes, fleet: int) -> bool:
     """Whether the devices the report writes (created or updated) are enough for a
-    rebuild of the report rows, before the writes: then no device need be noted. The
-    fleet after them is at most `fleet`, before them, and the created; the devices
-    whose rows change at least those written."""
+    rebuild of the report rows, told before the writes, so that they note no device.
+    The fleet after the writes is at most the fleet before them (`fleet`) and the
+    devices created, and the devices whose rows change are at least those written: a
+    rebuild chosen here is one that the count after the writes would choose too."""
     written = len(devices.created) + len(devices.updated)
     return written > 0 and report_rows.rebuild_is_due(written, fleet + len(devices.created))
 
