@@ -18,6 +18,7 @@ from reports.importing import in_database
 from reports.importing.csv_file import CsvFile, ImportFailed
 from reports.importing.environment import apply_files, read_files
 from reports.importing.in_database import StagedReport
+from reports.importing.report_csv import DEVICES
 from reports.models import Archive, Destination, Device, ReportRow, Server
 from reports.row import FIELD_NAMES
 from tests.import_support import database_snapshot, write_csv
@@ -333,5 +334,5 @@ def test_every_date_moved_rebuilds_without_noting_a_device_alike(db, fleet, tmp_
         by_python, by_database = both_paths(moved, tree, mirror_mode=True)
     assert by_database == by_python
     assert "Report rows: rebuilt" in "\n".join(by_database[0])
-    assert any(in_database.diff(in_database.DEVICES) in s for s in statements)
+    assert any(in_database.diff(DEVICES) in s for s in statements)
     assert not any(in_database.TOUCHED in s for s in statements)
