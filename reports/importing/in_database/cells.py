@@ -167,8 +167,8 @@ def _read_the_rest(
     sync at a million devices, 2026-12-05). Of a `delta_read` (its new records and those
     naming what they name), one that is not plain raises ReadAll: only a file whose every
     record is plain can be read as a delta. Its other records, paired with the snapshot's,
-    are plain: a snapshot is saved only of a file whose every record is (remember), and
-    the same text has the same cells."""
+    are plain: a snapshot is saved only of a file whose every record is
+    (staging.remember), and the same text has the same cells."""
     cursor.execute(f"SELECT 1 FROM {ROWS} WHERE NOT regular LIMIT 1")
     if cursor.fetchone() is None:  # nearly always: RAW is not read again
         return True

@@ -111,7 +111,7 @@ def _read(cursor, csv_file: CsvFile, report: StagedReport) -> None:
         delta.mark_affected(cursor)
         delta.mark_wanted(cursor, _forms(report), report.uids)
         report.gone = delta.mark_gone(cursor)
-        # A delta's new records are looked at as they are read (_read_the_rest).
+        # A delta's new records are looked at as they are read (cells._read_the_rest).
         report.keyed = read_cells(cursor, csv_file, fields, report.uids, delta.WANTED)
     for table in TABLES:
         report.columns[table.label] = _stage_table(cursor, table, fields, report.delta)

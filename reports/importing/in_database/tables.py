@@ -51,8 +51,8 @@ class StagedReport:
     listed: dict[str, int] = field(default_factory=dict)  # label -> rows the file lists
     # Of a delta: people here whom the last file did not list and this one does.
     returning: int = 0
-    # Each record's hash is known and its uid cells plain (_read_the_rest): the file can
-    # be read as a delta, and be the next one's snapshot.
+    # Each record's hash is known and its uid cells plain (cells._read_the_rest): the file
+    # can be read as a delta, and be the next one's snapshot.
     keyed: bool = False
 
 
