@@ -85,18 +85,13 @@ def _update(cursor, table: Table, columns: list[str], *, touching: bool) -> None
     if not targets:
         return
     assignments = ", ".join(f"{t} = {s}" for t, s in zip(targets, sources, strict=True))
-    returning = ""
-    if touching and table is DEVICES:
-        returning = "t.id"
-    elif touching and table is ARCHIVES:
-        returning = "t.device_id"
     statement = (
         f"UPDATE {db_table(table)} t SET {assignments} FROM {diff(table)} d"
         f" JOIN {staged(table)} s ON s.{table.uid} = d.uid{joins}"
         " WHERE t.id = d.id AND NOT d.new"
     )
-    if returning:
-        statement = _touching(statement, returning)
+    if touching:
+        statement = _touching(statement, table, "t.")
     cursor.execute(statement)
 
 
@@ -120,16 +115,25 @@ def _insert(cursor, table: Table, columns: list[str], *, touching: bool) -> None
         f" FROM {diff(table)} d JOIN {staged(table)} s ON s.{table.uid} = d.uid{joins}"
         " WHERE d.new"
     )
-    if touching and table in (DEVICES, ARCHIVES):
-        returning = "id" if table is DEVICES else "device_id"
-        statement = _touching(statement, returning)
+    if touching:
+        statement = _touching(statement, table)
     cursor.execute(statement, params)
 
 
-def _touching(statement: str, device: str) -> str:
-    """The write, noting the device of each row it writes among the touched."""
+# The column of a written device or archive that names its device: the rows the report
+# rows of a device are made of.
+_DEVICE_OF = {DEVICES.label: "id", ARCHIVES.label: "device_id"}
+
+
+def _touching(statement: str, table: Table, alias: str = "") -> str:
+    """The write of a row of `table` (as `alias`), noting among the touched the device
+    of each row it writes, where the table's rows are a device's."""
+    device = _DEVICE_OF.get(table.label)
+    if device is None:
+        return statement
     return (
-        f"WITH w AS ({statement} RETURNING {device} AS id) INSERT INTO {TOUCHED} SELECT id FROM w"
+        f"WITH w AS ({statement} RETURNING {alias}{device} AS id)"
+        f" INSERT INTO {TOUCHED} SELECT id FROM w"
     )
 
 
