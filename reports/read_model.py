@@ -322,7 +322,7 @@ def write_searches(device_ids: list[int] | None, former_owners: Iterable[int] = 
     """The search texts of these devices and their owners (of all for None) made anew
     from the environment tables, and those of former owners dropped who own no device
     now: in step with the rows (rows_for_devices reads the same fields). The Python way,
-    for SQLite's small fleets and edits; read_model_sql.write_searches writes only what
+    for SQLite's small fleets and edits; search_texts_sql.write_searches writes only what
     differs, for syncs."""
     devices = Device.objects.order_by()
     device_searches = DeviceSearch.objects.all()

@@ -16,29 +16,12 @@ from contextlib import contextmanager
 
 from django.db import connection, transaction
 
-from accounts.models import Org
 from reports import read_model
 from reports.csv_record import FORMULA_STARTS, NEEDS_QUOTES, NULL_CELL, QUOTED_FOR
 from reports.health import MISSING_COPY
-from reports.models import (
-    Destination,
-    DestinationSearch,
-    Device,
-    DeviceSearch,
-    OrgSearch,
-    ReportRow,
-    UserSearch,
-)
+from reports.models import ReportRow
 from reports.postgres_only import local_settings
-from reports.read_model import (
-    _DEVICE_FIELDS,
-    _OWNER_FIELDS,
-    _SEARCHES,
-    DESTINATION_FIELDS,
-    ORG_FIELDS,
-    ROW_FIELDS,
-    SEARCH_SEPARATOR,
-)
+from reports.read_model import ROW_FIELDS
 from reports.replacing import replacing
 from reports.row import (
     EXTRA_ROW,
@@ -49,6 +32,7 @@ from reports.row import (
     encode_int,
     encode_percentage,
 )
+from reports.search_texts_sql import each, write_place_searches, write_searches
 
 # Temporary tables of a refresh: the devices it redoes, their rows made anew.
 _DEVICES = "report_rows_devices"
@@ -214,24 +198,6 @@ def _json() -> str:
     for n, (name, attribute) in enumerate(zip(ROW.names, ROW.attributes, strict=True)):
         parts += [f"'{'{' if n == 0 else ', '}\"{name}\": '", _json_value(attribute)]
     return f"concat({', '.join(parts)}, '}}')"
-
-
-def _search(column: str) -> str:
-    texts = [f"b.{source}" for source in _SEARCHES[column]]
-    if column == "user_search":
-        both = "b.first_name IS NOT NULL AND b.last_name IS NOT NULL"
-        texts += [
-            f"CASE WHEN {both} THEN b.first_name || ' ' || b.last_name END",
-            f"CASE WHEN {both} THEN b.last_name || ', ' || b.first_name END",
-        ]
-    # ICU's lower case is Unicode's full mapping, as Python's str.lower (the database's
-    # own collation, C.UTF-8 here, maps one character to one: İ, final sigma). For ASCII
-    # text, the C collation's lower case is the same, several times faster.
-    joined = f"concat_ws(chr({ord(SEARCH_SEPARATOR)}), {', '.join(texts)})"
-    return (
-        f'CASE WHEN octet_length({joined}) = length({joined}) THEN lower({joined} COLLATE "C")'
-        f' ELSE lower({joined} COLLATE "und-x-icu") COLLATE "C" END'
-    )
 
 
 def _odd() -> str:
@@ -413,136 +379,12 @@ def _searched_changes(new: str) -> str:
     )
 
 
-# The search texts kept apart from the rows (reports.models.UserSearch), from the
-# environment tables' fields as the rows take them (_DEVICE): empty text is null.
-_DEVICE_TEXTS = (
-    "SELECT d.id, "
-    + ", ".join(f"NULLIF(d.{field}, '') AS {name}" for name, field in _DEVICE_FIELDS.items())
-    + " FROM {device_table} d WHERE {which}"
-)
-_OWNER_TEXTS = (
-    "SELECT u.id, "
-    + ", ".join(f"NULLIF(u.{field}, '') AS {name}" for name, field in _OWNER_FIELDS.items())
-    + " FROM accounts_user u WHERE {which}"
-    " AND EXISTS (SELECT 1 FROM {device_table} x WHERE x.user_id = u.id {probe})"
-)
-
-
-def write_searches(devices: str | None, former_owners: Iterable[int] = ()) -> None:
-    """read_model.write_searches by SQL, for the devices the table `devices` lists (None:
-    all), their owners and former owners: each text written only where it differs, so
-    that a sync moving dates writes none (nor any trigram index entry).
-
-    Of a list, each device and person is looked up by key (`= ANY(ARRAY(...))`), and
-    whether a person owns a device likewise (an EXISTS kept apart by OFFSET 0): joined,
-    the planner scanned every device and person for the 16,000 devices of a 1% sync at
-    a million (3.3 s; 0.2-0.4 s so)."""
-    quote = connection.ops.quote_name
-    device_table, texts = quote(Device._meta.db_table), quote(DeviceSearch._meta.db_table)
-    owner_texts = quote(UserSearch._meta.db_table)
-    if devices is None:
-        listed = owners = "true"
-        probe, params = "", None
-    else:
-        listed = f"d.id = ANY(ARRAY(SELECT id FROM {devices}))"
-        owners = (
-            f"u.id = ANY(ARRAY(SELECT user_id FROM {device_table} WHERE id = ANY(ARRAY("
-            f"SELECT id FROM {devices})) UNION SELECT unnest(%(former)s::bigint[])))"
-        )
-        probe, params = "OFFSET 0", {"former": list(former_owners)}
-    device_texts = (
-        f"SELECT b.id AS key, {_search('device_search')} AS device_search,"
-        f" {_search('os_search')} AS os_search"
-        f" FROM ({_DEVICE_TEXTS.format(device_table=device_table, which=listed)}) b"
-    )
-    people = _OWNER_TEXTS.format(device_table=device_table, which=owners, probe=probe)
-    people_texts = f"SELECT b.id AS key, {_search('user_search')} AS user_search FROM ({people}) b"
-    with connection.cursor() as cursor:
-        if devices is None:
-            _write_every_text(
-                cursor, texts, "device_id", ("device_search", "os_search"), device_texts
-            )
-            _write_every_text(cursor, owner_texts, "owner_id", ("user_search",), people_texts)
-            return
-        _write_texts_of(cursor, texts, "device_id", ("device_search", "os_search"), device_texts)
-        cursor.execute(
-            f"DELETE FROM {texts} s WHERE s.device_id = ANY(ARRAY(SELECT id FROM {devices}))"
-            f" AND NOT EXISTS (SELECT 1 FROM {device_table} d WHERE d.id = s.device_id)"
-        )
-        _write_texts_of(cursor, owner_texts, "owner_id", ("user_search",), people_texts, params)
-        cursor.execute(
-            f"DELETE FROM {owner_texts} s WHERE s.owner_id = ANY(%(former)s) AND NOT EXISTS"
-            f" (SELECT 1 FROM {device_table} d WHERE d.user_id = s.owner_id {probe})",
-            params,
-        )
-
-
-def _write_texts_of(
-    cursor, texts: str, key: str, columns: tuple[str, ...], fresh: str, params=None
-) -> None:
-    """The texts `fresh` selects of a few devices or people (a `key` and `columns`),
-    written into the table `texts` where they differ or are missing: ON CONFLICT looks
-    each one up by key (and locks the few it meets)."""
-    cursor.execute(
-        f"INSERT INTO {texts} AS s ({key}, {', '.join(columns)})"
-        f" SELECT f.key, {_each('f', columns)} FROM ({fresh}) f ON CONFLICT ({key}) DO UPDATE"
-        f" SET {', '.join(f'{column} = EXCLUDED.{column}' for column in columns)}"
-        f" WHERE ({_each('s', columns)}) IS DISTINCT FROM ({_each('EXCLUDED', columns)})",
-        params,
-    )
-
-
-def _write_every_text(cursor, texts: str, key: str, columns: tuple[str, ...], fresh: str) -> None:
-    """The table `texts` made to hold exactly the texts `fresh` selects (a `key` and
-    `columns`, of every device, person or place): by one join of the two whole, each
-    text written only where it differs, added where missing, dropped where `fresh` has
-    none. ON CONFLICT DO UPDATE locks every row it meets, its WHERE false or not: at a
-    million devices it wrote 100 MB of WAL and dirtied every page of both tables for no
-    change, and the texts gone were found by a join again (6.3 s; 3.2 s so, 2026-12-05).
-    The statements of one WITH see the table as it was before any of them, and touch
-    rows apart."""
-    found = f"s.{key}"
-    cursor.execute(
-        f"WITH j AS MATERIALIZED (SELECT f.*, {found} AS found FROM ({fresh}) f"
-        f" FULL JOIN {texts} s ON {found} = f.key WHERE f.key IS NULL OR {found} IS NULL"
-        f" OR ({_each('s', columns)}) IS DISTINCT FROM ({_each('f', columns)})),"
-        f" gone AS (DELETE FROM {texts} s USING j WHERE j.key IS NULL AND {found} = j.found),"
-        f" changed AS (UPDATE {texts} s SET {', '.join(f'{c} = j.{c}' for c in columns)}"
-        f" FROM j WHERE j.key IS NOT NULL AND {found} = j.found)"
-        f" INSERT INTO {texts} ({key}, {', '.join(columns)})"
-        f" SELECT j.key, {_each('j', columns)} FROM j WHERE j.found IS NULL"
-    )
-
-
-# Each org's and destination's text (read_model.place_search_texts): (the search
-# column, its model, the place's model, its key as the rows name it, the fields read).
-_PLACES = (
-    ("org_search", OrgSearch, Org, "id", ORG_FIELDS),
-    ("destination_search", DestinationSearch, Destination, "destination_uid", DESTINATION_FIELDS),
-)
-
-
-def write_place_searches() -> None:
-    """read_model.write_place_searches by SQL: every org's and destination's text, where
-    it differs; those of orgs and destinations gone dropped."""
-    quote = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        for column, model, place, key, fields in _PLACES:
-            texts, table = quote(model._meta.db_table), quote(place._meta.db_table)
-            cells = ", ".join(f"NULLIF(p.{field}, '') AS {name}" for name, field in fields.items())
-            fresh = (
-                f"SELECT b.key, {_search(column)} AS {column} FROM (SELECT p.{key} AS key,"
-                f" {cells} FROM {table} p WHERE NULLIF(p.{key}::text, '') IS NOT NULL) b"
-            )
-            _write_every_text(cursor, texts, model._meta.pk.attname, (column,), fresh)
-
-
 def _columns(names: Iterable[str] = ROW_FIELDS) -> str:
     return ", ".join(connection.ops.quote_name(name) for name in names)
 
 
 def _each(alias: str, names: Iterable[str] = ROW_FIELDS) -> str:
-    return ", ".join(f"{alias}.{connection.ops.quote_name(name)}" for name in names)
+    return each(alias, names)
 
 
 def _same_as_new(alias: str) -> str:

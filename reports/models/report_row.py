@@ -118,7 +118,7 @@ class UserSearch(models.Model):
     rewrites the rows of every device whose backup moved, and each row written cost an
     entry in a trigram index of each search, a rebuild the whole index (the people's
     and the devices' were 38 s of a million-device rebuild, 2026-12-05). Kept in step
-    with the rows by reports.read_model (and read_model_sql): written where it differs.
+    with the rows by reports.read_model (and search_texts_sql): written where it differs.
     """
 
     owner_id = models.BigIntegerField(primary_key=True)
