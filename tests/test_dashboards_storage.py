@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 
+from tests.factories import ArchiveFactory, DestinationFactory, DeviceFactory
 from tests.find_support import GIB, PASSWORD
 
 BY_USER = "/reports/disk-usage/by-user/"
@@ -112,3 +114,28 @@ def test_disk_usage_links_to_its_rollups(signed_in):
     text = html.content.decode()
     assert 'href="/reports/disk-usage/by-user/?srtKey=archiveBytes&amp;srtDir=desc"' in text
     assert 'href="/reports/disk-usage/by-org/?srtKey=archiveBytes&amp;srtDir=desc"' in text
+
+
+def selected_total(client, **params) -> int:
+    """Disk usage's total "Selected for backup (each device once)", in bytes."""
+    html = client.get("/reports/disk-usage/", params, follow=True).content.decode()
+    found = re.search(r'Selected for backup[^<]*</span><span[^>]* title="([\d,]+) bytes"', html)
+    assert found, html
+    return int(found[1].replace(",", ""))
+
+
+@pytest.mark.parametrize("params", [{}, {"destination": "Edge"}, {"destination": "Code42"}])
+def test_a_rollup_counts_selections_as_the_report_totals_do(signed_in, cities, params):
+    """A device's selection is its largest over all its archives, whichever of them a
+    filter keeps (spec section 11): Storage by user on one destination counted the
+    largest over the archives kept, and disagreed with Disk usage's total (2026-12-06)."""
+    two = DeviceFactory(user=cities["lena"], name="LT-LENA-02")
+    edge = DestinationFactory(destination_uid="dest-edge", name="Edge Cloud")
+    ArchiveFactory(device=two, destination=edge, selected_bytes=8 * GIB, archive_bytes=GIB)
+    ArchiveFactory(device=two, selected_bytes=12 * GIB, archive_bytes=2 * GIB)
+    client = signed_in("root")
+    for per in (BY_USER, BY_ORG):
+        rows = exported(client, per, **params)
+        assert sum(int(row["selectedBytes"]) for row in rows) == selected_total(client, **params)
+    lena = next(row for row in exported(client, BY_USER, **params) if row["username"] == "lena")
+    assert int(lena["selectedBytes"]) >= 12 * GIB  # LT-LENA-02's selection, whole

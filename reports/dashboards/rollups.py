@@ -3,10 +3,12 @@
 Disk usage lists archives; a person with three laptops is three rows and never one sum.
 A rollup groups the filtered, visible report rows twice: first per device (its
 archives' bytes summed, each destination storing its own copy; its selection counted
-once, the largest over its archives), then per owner or per owner's org (the devices'
-sums added, counted, and the largest kept). Grouped in that order, PostgreSQL reads
-the rows in the order of one covering index (migration 0015) and both groupings
-stream, with no sort and no hash table of a million devices: measured in the README.
+once, the largest over all its archives whichever of them the filters keep, as the
+report's totals count it, reports.dashboards.paging.summarize), then per owner or per
+owner's org (the devices' sums added, counted, and the largest kept). Grouped in that
+order, PostgreSQL reads the rows in the order of one covering index (migrations 0015,
+0022) and both groupings stream, with no sort and no hash table of a million devices:
+measured in the README.
 
 Everything comes from ReportRow, within the viewer's reach: the rows given are the
 report query's (reports.dashboards.filters.dashboard_query).
@@ -74,7 +76,7 @@ def _per_device(rows: QuerySet, per: Per, *device_wide: str) -> QuerySet:
             # A whole number again: PostgreSQL sums bigints as numeric, which the
             # second grouping would add up many times slower.
             archived=Cast(Coalesce(Sum("archive_bytes"), 0), BigIntegerField()),
-            selected=Coalesce(Max("selected_bytes"), 0),
+            selected=Coalesce(Max("device_selected_bytes"), 0),
             archives=Count("archive_id"),
         )
     )
