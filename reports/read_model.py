@@ -184,17 +184,20 @@ def derive(values: dict) -> dict:
 
 def device_rows(rows: list[dict]) -> list[dict]:
     """All the derived rows of one device: add the device-wide columns, its health date
-    (reports.health) and its selection counted once (the largest: the same files go to
-    each destination)."""
+    (reports.health), its selection counted once (the largest: the same files go to
+    each destination) and its archived bytes summed (each destination stores its own
+    copy; null without any, as SQL's sum)."""
     archives = [r for r in rows if r.get("archive_id") is not None]
     health_date = device_health_date(r["last_completed_backup_date"] for r in archives)
     selected = max(
         (r["selected_bytes"] for r in archives if r["selected_bytes"] is not None), default=None
     )
+    stored = [r["archive_bytes"] for r in archives if r["archive_bytes"] is not None]
     first = min(rows, key=lambda r: (r.get("archive_guid") is not None, r.get("archive_guid")))
     for row in rows:
         row["device_backup_date"] = health_date
         row["device_selected_bytes"] = selected
+        row["device_archive_bytes"] = sum(stored) if stored else None
         row["device_first"] = row is first
     return rows
 

@@ -230,6 +230,7 @@ def _derived() -> dict[str, str]:
         f" THEN '{missing}'::timestamptz ELSE g.oldest END"
     )
     columns["device_selected_bytes"] = "g.selected"
+    columns["device_archive_bytes"] = "g.stored"
     columns["device_first"] = '(b.archive_id IS NULL OR b.archive_guid COLLATE "C" = g.first_guid)'
     return columns
 
@@ -269,6 +270,7 @@ def _statement(table: str, devices: str | None) -> str:
         f" odd AS (SELECT DISTINCT device_id FROM b WHERE {_odd()}),"
         " g AS (SELECT device_id, count(*) AS n, count(last_completed_backup_date) AS done,"
         " min(last_completed_backup_date) AS oldest, max(selected_bytes) AS selected,"
+        " sum(archive_bytes) AS stored,"
         ' min(archive_guid COLLATE "C") AS first_guid FROM b WHERE archive_id IS NOT NULL'
         " GROUP BY device_id),"
         f" written AS (INSERT INTO {connection.ops.quote_name(table)} ({columns})"

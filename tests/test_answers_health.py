@@ -16,7 +16,7 @@ from reports.history.snapshots import take
 from reports.models import ReportRow
 from reports.notifications.sending import send_due
 from tests.api_support import PASSWORD
-from tests.factories import ArchiveFactory, DeviceFactory
+from tests.factories import ArchiveFactory, DestinationFactory, DeviceFactory
 from tests.personas import ago
 from tests.test_api_roles import build_environment, environments, role_matrix_examples
 
@@ -174,6 +174,51 @@ def test_the_per_archive_view_is_one_click_away(login, two_destinations):
     )
     assert archives.count("LT-SWOOD-01</a>") == 2
     assert "one per archive" in archives
+
+
+@pytest.fixture
+def second_expired(fleet):
+    """LT-COLD-02 (dave): its first archive (by guid, the device's one row in the
+    per-device view) live; its second in cold storage on another destination, expired."""
+    device = DeviceFactory(user=fleet["users"]["dave"], name="LT-COLD-02")
+    ArchiveFactory(device=device, archive_guid="100000000000000001")
+    ArchiveFactory(
+        device=device,
+        archive_guid="100000000000000002",
+        destination=DestinationFactory(destination_uid="dest-vault", name="Vault"),
+        cold_storage=True,
+        cold_storage_expire_date=ago(days=1),
+    )
+    return device
+
+
+@pytest.mark.parametrize(
+    "archive_filter",
+    [
+        "coldStorageExpired=true",
+        "coldStorageExpired=false",
+        "coldStorage=true",
+        "coldStorage=false",
+        "destination=Vault",
+        "destinationUid=dest-vault",
+        "archiveGuid=100000000000000002",
+    ],
+)
+@pytest.mark.parametrize("report", ["backup-status", "migration-plan"])
+def test_a_filter_on_archives_lists_their_devices_in_either_view(
+    login, second_expired, report, archive_filter
+):
+    """One row per device lists the devices of the rows the filter keeps, whichever of
+    their archives it keeps (spec section 11: a count links to a list with the same
+    count): coldStorageExpired kept LT-COLD-02 only when its first archive expired."""
+    client = login("root")
+
+    def devices(view: str) -> list[str]:
+        url = f"/reports/{report}/?view={view}&srtKey=deviceName&pgSize=500&{archive_filter}"
+        return sorted(set(re.findall(r'href="/devices/([^/"]+)/"', flat(client.get(url)))))
+
+    per_archive = devices("archives")
+    assert per_archive and devices("devices") == per_archive
 
 
 def test_the_api_stays_one_row_per_archive(client, two_destinations, fleet):

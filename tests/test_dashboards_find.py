@@ -3,12 +3,15 @@ orgs told apart by path, a subtree picked by name or path, people by full name."
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.utils.http import urlencode
 
 from accounts import org_names
 from accounts.roles import reach_of
 from reports.catalog import REPORTS
+from reports.dashboards.report_pages import REPORT_PAGES
 from reports.models import ReportRow
 from tests.api_support import API
 from tests.find_support import PASSWORD
@@ -105,10 +108,26 @@ def test_an_org_manager_cannot_pick_outside_their_reach(signed_in):
     }
 
 
-def test_ambiguous_org_names_are_shown_with_their_path(signed_in):
-    html = signed_in("root").get(REPORTS["disk-usage"].default_url).content.decode()
-    assert "Northwind › EMEA › London › Accounting" in html
-    assert "Northwind › Americas › Boston › Accounting" in html
+# Every table of the reports that name an org: each view of each (the per-device views
+# showed the bare name, 2026-12-06).
+ORG_TABLES = [
+    (page.report.slug, view)
+    for page in REPORT_PAGES.values()
+    if "orgName" in page.table.base_columns
+    for view in (("archives", "devices") if page.device_table else ("archives",))
+]
+
+
+@pytest.mark.parametrize(("slug", "view"), ORG_TABLES)
+def test_ambiguous_org_names_are_shown_with_their_path(signed_in, slug, view):
+    # Every device of both Accountings, whatever the report's own filters.
+    url = REPORTS[slug].url(view=view, os="", active="", coldStorage="", user="carter")
+    html = " ".join(signed_in("root").get(url).content.decode().split())
+    cells = re.findall(r"<td[^>]*>([^<]*Accounting)</td>", html)
+    assert set(cells) == {
+        "Northwind › EMEA › London › Accounting",
+        "Northwind › Americas › Boston › Accounting",
+    }
 
 
 def test_the_picker_field_works_without_javascript(signed_in):

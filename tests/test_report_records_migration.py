@@ -1,8 +1,8 @@
-"""The newest migration of the report table (0020, which took it over from 0019, 0019
-from 0013 and 0013 from 0010) rebuilds the stored records of a fleet that is already
-there, so an upgraded installation exports and pages the new shape at once, not stale
-records: whether it comes from before 0008 (another CSV format) or from before 0010 (no
-JSON objects)."""
+"""The newest migration of the report table (0023, which took it over from 0020, 0020
+from 0019, 0019 from 0013 and 0013 from 0010) rebuilds the stored records of a fleet
+that is already there, so an upgraded installation exports and pages the new shape at
+once, not stale records: whether it comes from before 0008 (another CSV format) or from
+before 0010 (no JSON objects)."""
 
 import json
 
@@ -37,7 +37,7 @@ def encoded_rows() -> list[dict]:
 
 
 @pytest.mark.parametrize("since", ["0007", "0009"])
-def test_0020_rebuilds_the_records_of_an_existing_fleet(people, admin_user, since):
+def test_0023_rebuilds_the_records_of_an_existing_fleet(people, admin_user, since):
     expected = {shape: export(admin_user, shape) for shape in (False, True)}
     try:
         call_command("migrate", "reports", since, verbosity=0)
@@ -45,7 +45,7 @@ def test_0020_rebuilds_the_records_of_an_existing_fleet(people, admin_user, sinc
             cursor.execute(
                 "UPDATE reports_reportrow SET csv_line = 'stale', device_backup_date = NULL"
             )
-        call_command("migrate", "reports", "0020", verbosity=0)
+        call_command("migrate", "reports", "0023", verbosity=0)
     finally:
         call_command("migrate", verbosity=0)
     assert not ReportRow.objects.filter(csv_line="stale").exists()
@@ -56,9 +56,15 @@ def test_0020_rebuilds_the_records_of_an_existing_fleet(people, admin_user, sinc
     # 0013's device columns, from the rule of today's code.
     assert not ReportRow.objects.filter(device_backup_date__isnull=True).exists()
     assert not ReportRow.objects.filter(device_selected_bytes__isnull=True).exists()
+    # 0023's: each device's archives summed, on every row of it.
+    for row in ReportRow.objects.all():
+        archived = ReportRow.objects.filter(device_id=row.device_id).values_list(
+            "archive_bytes", flat=True
+        )
+        assert row.device_archive_bytes == sum(archived)
 
 
-def test_an_upgrade_through_0020_writes_the_full_names_into_the_user_search(people):
+def test_an_upgrade_through_0023_writes_the_full_names_into_the_user_search(people):
     """Rows written before 0013/0014 lack "first last" and "last, first" in their user
     search: an upgrade from then writes the texts, kept apart since 0019, as fresh."""
     expected = sorted(UserSearch.objects.values_list("owner_id", "user_search"))
@@ -67,13 +73,13 @@ def test_an_upgrade_through_0020_writes_the_full_names_into_the_user_search(peop
         call_command("migrate", "reports", "0012", verbosity=0)
         with connection.cursor() as cursor:  # as rows written before 0013 read
             cursor.execute("UPDATE reports_reportrow SET user_search = 'old'")
-        call_command("migrate", "reports", "0020", verbosity=0)
+        call_command("migrate", "reports", "0023", verbosity=0)
     finally:
         call_command("migrate", verbosity=0)
     assert sorted(UserSearch.objects.values_list("owner_id", "user_search")) == expected
 
 
-def test_an_upgrade_through_0020_keeps_the_org_and_destination_searches_apart(people):
+def test_an_upgrade_through_0023_keeps_the_org_and_destination_searches_apart(people):
     """Before 0020 the texts of orgs and destinations were on the rows: an upgrade from
     then writes them apart, as fresh, and the rows' columns go."""
 
@@ -89,7 +95,7 @@ def test_an_upgrade_through_0020_keeps_the_org_and_destination_searches_apart(pe
         call_command("migrate", "reports", "0019", verbosity=0)
         with connection.cursor() as cursor:  # as 0019 left them: on the rows
             cursor.execute("UPDATE reports_reportrow SET org_search = 'old'")
-        call_command("migrate", "reports", "0020", verbosity=0)
+        call_command("migrate", "reports", "0023", verbosity=0)
     finally:
         call_command("migrate", verbosity=0)
     assert texts() == expected

@@ -230,13 +230,13 @@ class StoredColumn(tables.Column):
     def __init__(self, **kwargs):
         attrs = {"th": {"class": "num"}, "td": {"class": "num"}}
         super().__init__(
-            accessor="device_uid",
+            accessor="device_archive_bytes",
             verbose_name="Stored (all destinations)",
             attrs=attrs,
             empty_values=(),
             **kwargs,
         )
 
-    def render(self, record):
-        stored = sum(d["archive_bytes"] or 0 for d in getattr(record, "destinations", []))
+    def render(self, value):
+        stored = value or 0
         return safe_format('<span title="{} bytes">{}</span>', f"{stored:,}", bytes_human(stored))

@@ -54,13 +54,22 @@ DASHBOARD_PARAMETERS = (
     "coldStorageExpired",
 )
 DEVICES, ARCHIVES = "devices", "archives"
-# The API's row filters on an archive's own fields: with one of them, a device is in the
-# set when one of its archives is, so its one row is found through its rows.
-ARCHIVE_PARAMETERS = ("destination", "destinationUid", "archiveGuid", "coldStorage")
+# The row filters on an archive's own fields (the API's, and the dashboards' expiry):
+# with one of them, a device is in the set when one of its archives is, so its one row
+# is found through its rows.
+ARCHIVE_PARAMETERS = (
+    "destination",
+    "destinationUid",
+    "archiveGuid",
+    "coldStorage",
+    "coldStorageExpired",
+)
 # In the per-device view a sort on an archive's value sorts by the device's: its largest
-# selection, its health date (the stalest destination's last completed backup).
+# selection, its archives' bytes summed, its health date (the stalest destination's last
+# completed backup).
 DEVICE_SORT = {
     "selected_bytes": "device_selected_bytes",
+    "archive_bytes": "device_archive_bytes",
     "last_completed_backup_date": "device_backup_date",
 }
 

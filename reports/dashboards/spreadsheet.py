@@ -42,7 +42,7 @@ SPOOL_BYTES = 4 * 1024 * 1024
 CHUNK_ROWS = 2000
 CSV_BATCH = 500  # rows a chunk of the streamed CSV
 # Drawn from other rows (a device's destinations), not a value of the row itself.
-DRAWN_ONLY = ("destinations", "stored", "health")  # health: the last column, in words
+DRAWN_ONLY = ("destinations", "health")  # health: the last column, in words
 # Not a filter: paging, sorting and the page's own switches stay out of the file name.
 UNNAMED = ("pgNum", "pgSize", "srtKey", "srtDir", "export", "extraColumns", "view")
 

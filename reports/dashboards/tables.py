@@ -150,7 +150,7 @@ class BackupStatusDeviceTable(ReportTable):
     deviceName = DeviceColumn()
     health = HealthColumn()
     username = UserColumn()
-    orgName = TextColumn("org_name", "Org")
+    orgName = OrgColumn()
     os = OsColumn()
     lastConnectedDate = AgeColumn("last_connected_date", "Last connected")
     lastCompletedBackupDate = DeviceBackupColumn()
@@ -188,11 +188,11 @@ class MigrationPlanDeviceTable(ReportTable):
     deviceName = DeviceColumn()
     health = HealthColumn()
     username = UserColumn()
-    orgName = TextColumn("org_name", "Org")
+    orgName = OrgColumn()
     os = OsColumn()
     version = TextColumn("version", "Agent")
     selectedBytes = BytesColumn("device_selected_bytes", "Selected (once)")
-    stored = StoredColumn()
+    archiveBytes = StoredColumn()  # sorts by srtKey=archiveBytes: the device's sum
     destinations = DestinationsColumn()
     lastConnectedDate = AgeColumn("last_connected_date", "Last connected")
 

@@ -7,9 +7,9 @@ from django.db import migrations, models
 # a rebuild the two whole indexes. Their trigram indexes go with them (PostgreSQL;
 # SQLite, the small embedded database, scans).
 #
-# The rows' two columns go; the texts are written by the rebuild that closes this
-# migration (today's code: see 0013, 0019). Migrating back adds the columns empty and
-# their indexes again: `manage.py rebuild_report` then fills them.
+# The rows' two columns go; the texts are written by the rebuild of the newest
+# migration of the table (0023; today's code: see 0013, 0019). Migrating back adds the
+# columns empty and their indexes again: `manage.py rebuild_report` then fills them.
 NEW_INDEXES = {
     "search_trgm_org": "reports_orgsearch USING gin (org_search gin_trgm_ops)",
     "search_trgm_destination": (
@@ -39,15 +39,10 @@ def index_rows(apps, schema_editor):
 
 
 def write_records(apps, schema_editor):
-    """Rebuild the rows of a fleet that is already there, and its search texts, as
-    `manage.py rebuild_report` does (nothing to do when empty). Today's code: it can only
-    run in the newest migration of the table (see 0013); it took this over from 0019."""
-    if not apps.get_model("reports", "ReportRow").objects.exists():
-        return
-    from reports import read_model, read_model_sql
-
-    # PostgreSQL's rows made by SQL: minutes less at a million devices, the same rows.
-    (read_model_sql if schema_editor.connection.vendor == "postgresql" else read_model).rebuild()
+    """Once the rebuild of a fleet that is already there (its texts apart, the rows
+    without the two columns): 0023 does it now, having taken it over from this one (the
+    rebuild runs today's code, so only the newest migration of the table may run it;
+    see 0013)."""
 
 
 class Migration(migrations.Migration):

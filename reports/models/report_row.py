@@ -78,10 +78,13 @@ class ReportRow(models.Model):
     # Device-wide, equal on every row of a device, so that counting devices, their
     # health and their bytes needs no GROUP BY: the date the device's health is judged
     # from (reports.health.device_health_date: its stalest destination's last completed
-    # backup), its largest selectedBytes (a device's selection counted once), and a flag
-    # on exactly one row of each device (its smallest archiveGuid, or its only row).
+    # backup), its largest selectedBytes (a device's selection counted once), its
+    # archiveBytes summed (each destination stores its own copy: what the per-device
+    # view sorts by), and a flag on exactly one row of each device (its smallest
+    # archiveGuid, or its only row).
     device_backup_date = models.DateTimeField(null=True)
     device_selected_bytes = models.BigIntegerField(null=True)
+    device_archive_bytes = models.BigIntegerField(null=True)
     device_first = models.BooleanField(default=False)
     # The row as the CSV export writes it (reports.csv_record), without the line end:
     # an export of a million rows copies this one column instead of encoding 34. The
