@@ -280,8 +280,10 @@ def _mark_all_visible() -> None:
     """VACUUM the new table so that its visibility map says every page is visible: only
     then are a deep page's skipped rows read from the sort's index alone (index-only
     scans, reports.query). Autovacuum would get there, minutes later; VACUUM cannot run
-    in a transaction, so inside one (a caller's, or a test's) it is left to autovacuum."""
-    if connection.in_atomic_block:
+    in a transaction, so inside one (a caller's, or a test's) it is left to autovacuum.
+    PostgreSQL only: SQLite has no visibility map, nor VACUUM's options (`manage.py
+    rebuild_report` failed on them there, 2026-12-06)."""
+    if connection.in_atomic_block or not on_postgres(connection):
         return
     with connection.cursor() as cursor:
         cursor.execute(f"VACUUM (ANALYZE) {connection.ops.quote_name(ReportRow._meta.db_table)}")
