@@ -284,6 +284,8 @@ def test_numbers_and_alert_states(db, report_csv):
         ("lastConnectedDate", "yesterday", 'cannot read "yesterday" as a date'),
         ("selectedBytes", "12.5", 'cannot read "12.5" as a whole number of bytes'),
         ("archiveBytes", "-1", "whole number of bytes"),
+        ("archiveBytes", str(2**63 - 1), "too large for a number of bytes (at most 9,007,"),
+        ("selectedBytes", str(2**53), "too large for a number of bytes"),
         ("backupCompletePercentage", "ninety", "as a percentage"),
         ("backupCompletePercentage", "100.1", "from 0 to 100"),
         ("coldStorage", "yes", 'cannot read "yes" as true or false'),

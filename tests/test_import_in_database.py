@@ -107,6 +107,8 @@ def every_kind_of_change(later: list[dict], unchanged: list[dict]) -> list[dict]
     odd[13]["archiveBytes"] = " 12 "
     odd[14]["lastActivity"] = "2026-11-28 10:15:03"
     odd[15]["address"] = "\u00a0padded\u00a0"
+    odd[16]["archiveBytes"] = str(2**53 - 1)  # the most a cell may say: more digits than SQL reads
+    odd[17]["selectedBytes"] = "999999999999999"  # the most digits SQL reads
     # New people, devices, an org only the report names, a destination and a server.
     template = next(r for r in rows if r["archiveGuid"])
     for n in range(40):

@@ -204,16 +204,24 @@ def _legacy_datetime(value: str) -> dt.datetime | None:
 _DECIMAL = re.compile(r"[0-9]+(\.[0-9]*)?|\.[0-9]+")
 
 
+# The most bytes a cell may say: 8 PiB, thousands of times any archive, and the largest
+# whole number a JSON reader keeps exactly (2**53 - 1; the API's clients read numbers
+# as doubles). A cell of 2**63 - 1, which the column would take, made every total of
+# the fleet overflow (SQLite's SUM; the snapshots' bigint columns) and the dashboards
+# answer 500 (2026-12-06).
+MAX_BYTES = 2**53 - 1
+
+
 def byte_count(cell: str) -> int | None:
-    """A whole, non-negative number of bytes, in plain ASCII digits."""
+    """A whole, non-negative number of bytes, in plain ASCII digits, at most MAX_BYTES."""
     value = cell if cell.isascii() and cell.isdigit() else cell.strip()
     if not (value.isascii() and value.isdigit()):
         if is_missing_value(cell):
             return None
         raise CellError(f'cannot read "{cell}" as a whole number of bytes')
     number = int(value)
-    if number >= 2**63:  # the column is a signed 64-bit integer
-        raise CellError(f'"{cell}" is too large for a number of bytes')
+    if number > MAX_BYTES:
+        raise CellError(f'"{cell}" is too large for a number of bytes (at most {MAX_BYTES:,})')
     return number
 
 

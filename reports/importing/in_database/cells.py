@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.db import connection, models, transaction
 
-from reports.importing import delta
+from reports.importing import delta, values
 from reports.importing.csv_file import CsvFile, ImportFailed, Record
 from reports.importing.in_database.tables import (
     RAW,
@@ -34,6 +34,10 @@ _FORMS = {
 # Text starting or ending with space, or starting with ' (a defused formula), is left
 # to the Python parsers: delta.UNPLAIN.
 _UNPLAIN = delta.UNPLAIN
+# A number of bytes of fewer digits than values.MAX_BYTES is below it; a longer one
+# is left to the Python parsers, which judge it (a length per cell: bounded repetition
+# in _FORMS would slow the matcher).
+_BYTES_DIGITS = len(str(values.MAX_BYTES)) - 1
 
 
 def _kind(f: Field) -> str:
@@ -103,6 +107,8 @@ def _regular(fields: list[Field]) -> str:
         elif kind in _FORMS:
             cell = f"(null|({_FORMS[kind]}))?"
             tests.append(f"{joined} ~ '^{cell}(\\x01{cell})*$'")
+            if kind == "bytes":
+                tests += [f"length({c}) <= {_BYTES_DIGITS}" for c in cells]
         elif kind in ("text", "uid"):
             tests.append(f"{joined} !~ '{_UNPLAIN}'")
     for f in fields:  # a word of a few, one cell at a time
