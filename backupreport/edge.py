@@ -7,6 +7,12 @@ half of a UTF-16 surrogate pair (U+D800 to U+DFFF, which a JSON body can spell a
 either used to answer 500 wherever it reached a query: a path key, a filter, a form
 field, a sign-in, a session cookie, a header that the sign-in lockout records.
 
+Nor can a database search for any text: SQLite refuses a LIKE pattern of more than
+50,000 bytes ("LIKE or GLOB pattern too complex"), and every search (the reports'
+user=, org=, ..., the org picker, the vendor resources' q=, the admin's) answered 500
+past it (2026-12-06). A query parameter's value is read up to QUERY_VALUE_LENGTH
+characters, far more than any name, search or sign-in code holds.
+
 `StorableTextMiddleware` runs early and looks at every text a request carries: the
 path (404: no name here can hold such a character), then the query string, cookies,
 headers, HTTP Basic credentials and the form or JSON body (400 naming each one). Under
@@ -28,6 +34,9 @@ from backupreport.errors import is_api
 from reports.api import errors as api_errors
 
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+# An identity provider's authorization code or state is a few kB at most; 8,000
+# characters of up to 4 bytes each stay under SQLite's 50,000 bytes of a LIKE pattern.
+QUERY_VALUE_LENGTH = 8_000
 NAME_LENGTH = 100  # of a parameter's name quoted back, which the caller chose
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
@@ -119,10 +128,26 @@ def _may_hold_unstorable(request: HttpRequest) -> bool:
     return credentials is not None and any(unstorable(text) for text in credentials)
 
 
+def _too_long(request: HttpRequest) -> dict[str, str]:
+    """{name: what is wrong} for each query parameter longer than QUERY_VALUE_LENGTH; the
+    raw query string is looked at first (a decoded value is never longer)."""
+    if len(request.META.get("QUERY_STRING", "")) <= QUERY_VALUE_LENGTH:
+        return {}
+    return {
+        printable(name): (
+            f"is {len(value):,} characters long; at most {QUERY_VALUE_LENGTH:,} are read."
+        )
+        for name, values in request.GET.lists()
+        for value in values
+        if len(value) > QUERY_VALUE_LENGTH
+    }
+
+
 def problems_of(request: HttpRequest) -> dict[str, str]:
     """{name: what is wrong} for each parameter, cookie, header or field that holds
-    text the database cannot store; the first problem of each name."""
-    problems: dict[str, str] = {}
+    text the database cannot store, or each query parameter too long to search for;
+    the first problem of each name."""
+    problems = _too_long(request)
     if not _may_hold_unstorable(request):
         return problems
     for name, text, of in _texts(request):

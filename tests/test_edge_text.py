@@ -143,3 +143,31 @@ def test_ordinary_text_passes(login):
     assert client.get("/api/history/compliance?org=org-emea").status_code == 200
     assert client.get("/api/v1/User/s%C3%B8ren?idType=username").status_code == 404
     assert client.get(API + "?user=%C3%85kesson").status_code == 200
+
+
+# Searches longer than the database can search for (SQLite: a LIKE pattern of at most
+# 50,000 bytes) were 500 everywhere (2026-12-06).
+SEARCHES = [
+    (API, "user"),
+    (API, "device"),
+    ("/api/v1/User", "q"),
+    ("/api/v1/Computer", "q"),
+    ("/reports/backup-status/", "org"),
+    ("/reports/disk-usage/", "orgTree"),
+    ("/reports/disk-usage/by-user/", "user"),
+    ("/admin/accounts/user/", "q"),
+]
+
+
+@pytest.mark.parametrize(("path", "name"), SEARCHES)
+def test_a_search_too_long_to_search_for_is_refused_naming_it(login, path, name):
+    client = login("root")
+    response = client.get(path, {name: "ä" * 50_001})
+    assert response.status_code == 400
+    message = "is 50,001 characters long; at most 8,000 are read."
+    if path.startswith("/api/"):
+        assert response.json()["parameters"] == {name: message}
+    else:
+        assert f"<code>{name}</code>: {message}" in response.content.decode()
+    # As long as may be read: searched for, found nowhere.
+    assert client.get(path, {name: "ä" * 8_000}).status_code == 200
