@@ -200,10 +200,19 @@ def test_an_old_file_imported_again_does_not_move_data_as_of(twenty_devices, tmp
     assert data_as_of() == newer  # neither nine days old nor now
 
 
-def test_an_export_time_in_the_future_is_refused(twenty_devices, tmp_path):
-    later = (timezone.now() + dt.timedelta(hours=2)).isoformat()
-    with pytest.raises(CommandError, match="is not a time before now"):
-        run("import_backup_report", tmp_path / "any.csv", "--exported-at", later)
+@pytest.mark.parametrize(
+    ("when", "refused"),
+    [
+        (lambda: (timezone.now() + dt.timedelta(hours=2)).isoformat(), "in the future"),
+        (lambda: "0001-01-01T00:00:00Z", "before 2000-01-01"),  # a year typed wrong
+        (lambda: "1999-12-31T23:59:59Z", "before 2000-01-01"),
+    ],
+)
+def test_an_export_time_that_cannot_be_right_is_refused(twenty_devices, tmp_path, when, refused):
+    runs = Run.objects.count()
+    with pytest.raises(CommandError, match=f"The export cannot have been taken {refused}"):
+        run("import_backup_report", tmp_path / "any.csv", "--exported-at", when())
+    assert Run.objects.count() == runs
 
 
 # The sync and Sync now
@@ -427,4 +436,14 @@ def test_an_export_time_in_the_future_is_not_accepted(twenty_devices, admin, tmp
 
     assert response.status_code == 400
     assert "The export cannot have been taken in the future." in response.content.decode()
+    assert not Upload.objects.exists()
+
+
+def test_an_export_time_of_a_year_typed_wrong_is_not_accepted(twenty_devices, admin, tmp_path):
+    path = write_csv(tmp_path / "next.csv", rows(range(1, FLEET + 2)), VENDOR_CSV_HEADER)
+
+    response = upload(admin, path, exported_at="0001-01-01T00:00:00")
+
+    assert response.status_code == 400
+    assert "The export cannot have been taken before 2000-01-01." in response.content.decode()
     assert not Upload.objects.exists()

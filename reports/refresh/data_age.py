@@ -11,6 +11,21 @@ from django.conf import settings
 
 from reports.refresh.models import Run
 
+# The oldest time an export may say it was taken: no export of a backed-up fleet is
+# older. A year typed wrong ("Exported at" 0001-01-01) made the data 2,025 years old
+# on every page and /metrics' data-as-of negative (2026-12-06).
+EARLIEST_EXPORT = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+
+
+def export_time_problem(exported_at: dt.datetime, now: dt.datetime) -> str | None:
+    """What is wrong with the time an upload or import says its export was taken, or
+    None: the one rule of the upload form and of --exported-at."""
+    if exported_at > now:
+        return "The export cannot have been taken in the future."
+    if exported_at < EARLIEST_EXPORT:
+        return f"The export cannot have been taken before {EARLIEST_EXPORT:%Y-%m-%d}."
+    return None
+
 
 @dataclass(frozen=True)
 class DataAge:

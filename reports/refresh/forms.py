@@ -14,6 +14,7 @@ from reports.importing import mass_removal
 from reports.importing.csv_file import CsvFile, ImportFailed
 from reports.importing.orgs import COLUMNS as ORG_COLUMNS
 from reports.models import Device
+from reports.refresh.data_age import export_time_problem
 from reports.refresh.models import Upload
 from reports.row import VENDOR_CSV_HEADER
 
@@ -49,8 +50,8 @@ class UploadForm(forms.Form):
 
     def clean_exported_at(self):
         exported_at = self.cleaned_data["exported_at"]
-        if exported_at and exported_at > timezone.now():
-            raise forms.ValidationError("The export cannot have been taken in the future.")
+        if exported_at and (problem := export_time_problem(exported_at, timezone.now())):
+            raise forms.ValidationError(problem)
         return exported_at
 
     def clean_report(self) -> UploadedFile:

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from reports.importing import values
 from reports.importing.csv_file import ImportFailed
+from reports.refresh.data_age import export_time_problem
 from reports.refresh.log import count, recorded
 from reports.refresh.models import Run
 
@@ -26,8 +27,10 @@ def export_time(text: str) -> dt.datetime:
         when = values.datetime(text)
     except values.CellError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
-    if when is None or when > timezone.now():
-        raise argparse.ArgumentTypeError(f"{text!r} is not a time before now")
+    if when is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a time")
+    if problem := export_time_problem(when, timezone.now()):
+        raise argparse.ArgumentTypeError(f"{text!r}: {problem}")
     return when
 
 
