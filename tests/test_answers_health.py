@@ -221,6 +221,28 @@ def test_a_filter_on_archives_lists_their_devices_in_either_view(
     assert per_archive and devices("devices") == per_archive
 
 
+def test_the_per_device_view_sorts_by_each_device_s_archives_summed(login, fleet):
+    """srtKey=archiveBytes in one row per device orders devices by their stored bytes
+    (spec section 11: summed over archives), not by their first archive's (2026-12-06)."""
+    two = DeviceFactory(user=fleet["users"]["dave"], name="EDGE-TWO")
+    ArchiveFactory(device=two, archive_guid="100000000000000003", archive_bytes=4 * GIB)
+    ArchiveFactory(device=two, archive_guid="100000000000000004", archive_bytes=6 * GIB)
+    one = DeviceFactory(user=fleet["users"]["dave"], name="EDGE-ONE")
+    ArchiveFactory(device=one, archive_bytes=9 * GIB)
+    client = login("root")
+
+    def order(view: str, direction: str) -> list[str]:
+        url = f"/reports/migration-plan/?view={view}&device=EDGE-&srtKey=archiveBytes&srtDir="
+        return re.findall(r">(EDGE-\w+)</a>", flat(client.get(url + direction)))
+
+    assert order("devices", "desc") == ["EDGE-TWO", "EDGE-ONE"]  # 10 GiB, then 9
+    assert order("devices", "asc") == ["EDGE-ONE", "EDGE-TWO"]
+    assert order("archives", "desc") == ["EDGE-ONE", "EDGE-TWO", "EDGE-TWO"]  # 9, 6, 4
+    html = flat(client.get("/reports/migration-plan/?view=devices&device=EDGE-"))
+    assert re.search(r'<a [^>]*href="[^"]*srtKey=archiveBytes[^"]*"[^>]*>Stored', html), html
+    assert 'title="10,737,418,240 bytes">10.0 GiB' in html
+
+
 def test_the_api_stays_one_row_per_archive(client, two_destinations, fleet):
     assert client.login(username="root", password=PASSWORD)
     body = client.get("/api/DeviceBackupReport?deviceUid=" + two_destinations.device_uid).json()
