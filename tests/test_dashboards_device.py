@@ -1,6 +1,9 @@
 """The device page: one device's archives, owner, org path, network and alerts."""
 
+import re
+
 import pytest
+from django.utils.html import escape
 
 from reports.models import Device
 from tests.factories import ArchiveFactory, DestinationFactory, ServerFactory
@@ -74,3 +77,17 @@ def test_the_org_path_starts_where_the_viewers_reach_does(login, fleet):
     html = login("alice").get(device_url(fleet["warning"])).content.decode()
     assert "<span>Accounting</span>" in html
     assert "EMEA" not in html and "Acme" not in html
+
+
+@pytest.mark.parametrize("uid", ["dev/slash", "dev/", "a b?c#d%e"])
+def test_a_uid_of_any_characters_opens_its_page_from_its_link(login, fleet, uid):
+    """The report's link quotes the uid; a "/" in it was a 404 (audit, 2026-12-06)."""
+    device = fleet["warning"]
+    device.device_uid = uid
+    device.save()
+    client = login("root")
+    html = client.get("/reports/backup-status/?health=warning").content.decode()
+    link = re.search(r'href="(/devices/[^"]+/)"', html)[1]
+    page = client.get(link)
+    assert page.status_code == 200
+    assert escape(uid) in page.content.decode()

@@ -14,6 +14,7 @@ urlpatterns = [
     path("reports/<slug:slug>/", report_page, name="report"),
     path("reports/<slug:slug>/spreadsheet.<str:fmt>", spreadsheet_export, name="spreadsheet"),
     path("reports/disk-usage/by-<slug:per>/", storage_page, name="storage-rollup"),
-    path("devices/<str:device_uid>/", device_page, name="device"),
+    # path: a uid the vendor (or an import) gave a "/" still names one device.
+    path("devices/<path:device_uid>/", device_page, name="device"),
     path("orgs/suggestions/", org_suggestions, name="org-suggestions"),
 ]
