@@ -14,6 +14,7 @@ from django.core.management.base import CommandError
 
 from accounts.models import Org, User
 from reports.importing import values
+from reports.importing.csv_file import LONGEST_LINE
 from reports.models import Archive, Destination, Device, ReportRow, Server, UserSearch
 from reports.row import FIELD_NAMES, ROW, VENDOR_CSV_HEADER
 from tests.import_support import database_snapshot, run, write_csv
@@ -350,6 +351,21 @@ def test_a_file_that_is_not_utf8_is_refused(db, tmp_path):
     path.write_bytes(text.replace("Headquarters", "Hauptbüro").encode("latin-1"))
     with pytest.raises(CommandError, match=r"line 2: is not UTF-8"):
         import_report(path)
+
+
+@pytest.mark.parametrize("line", [1, 3])
+def test_an_endless_line_is_refused_as_it_is_met(people, tmp_path, line):
+    """A file of one endless line (a JSON export) was read whole into memory before csv
+    refused it (2026-12-06): a line is read up to LONGEST_LINE characters."""
+    lines = [",".join(VENDOR_CSV_HEADER)]
+    lines += [",".join(vendor_row(n).get(c, "") for c in VENDOR_CSV_HEADER) for n in (1, 2)]
+    lines.insert(line - 1, '[{"deviceUid": "1"}' + ", {}" * (LONGEST_LINE // 4))
+    path = tmp_path / "endless.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    before = database_snapshot()
+    with pytest.raises(CommandError, match=rf"line {line}: the line is longer than 8,388,608"):
+        import_report(path)
+    assert database_snapshot() == before
 
 
 def test_a_bad_row_in_the_middle_leaves_the_database_exactly_as_it_was(people, report_csv):

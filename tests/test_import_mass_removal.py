@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from accounts.models import Org, User
 from accounts.roles import SYSTEM_ADMINISTRATORS
+from reports.importing.csv_file import LONGEST_LINE
 from reports.models import Device
 from reports.refresh.models import Run, Upload
 from reports.row import VENDOR_CSV_HEADER
@@ -436,6 +437,19 @@ def test_an_export_time_in_the_future_is_not_accepted(twenty_devices, admin, tmp
 
     assert response.status_code == 400
     assert "The export cannot have been taken in the future." in response.content.decode()
+    assert not Upload.objects.exists()
+
+
+def test_an_upload_of_one_endless_line_is_refused_at_once(twenty_devices, admin, tmp_path):
+    """Its header is checked in the web process: read up to LONGEST_LINE characters, not
+    whole (a 2 GB JSON export would have been, 2026-12-06)."""
+    path = tmp_path / "export.json"
+    path.write_text('[{"deviceUid": "1"}' + ", {}" * (LONGEST_LINE // 4) + "]", encoding="utf-8")
+
+    response = upload(admin, path)
+
+    assert response.status_code == 400
+    assert "line 1: the line is longer than 8,388,608 characters" in response.content.decode()
     assert not Upload.objects.exists()
 
 

@@ -22,6 +22,11 @@ from pathlib import Path
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 # A file with more bad rows than this is the wrong file: the rest are counted, not kept.
 MAX_ERRORS = 1000
+# The longest physical line read: a row of the vendor's 37 cells, each at csv's own
+# limit on a cell (131,072 characters), is under 5 million. A file of one endless line
+# (a JSON export uploaded by mistake) was read whole before csv refused it: 756 MB of
+# the web process for a 300 MB line (2026-12-06); now it is refused as it is met.
+LONGEST_LINE = 8 * 1024 * 1024
 
 
 def printable(text: str) -> str:
@@ -106,7 +111,7 @@ class CsvFile:
         try:
             # utf-8-sig drops the byte order mark spreadsheets put before the header.
             with self.path.open(encoding="utf-8-sig", newline="") as file:
-                reader = csv.reader(file, strict=True)
+                reader = csv.reader(self.lines(file), strict=True)
                 yield from self._records(reader, required)
         except OSError as error:
             message = error.strerror or str(error)
@@ -114,6 +119,17 @@ class CsvFile:
         except UnicodeDecodeError:
             line = self._line_of_bad_byte()
             raise self._stop(ImportFailed(self.name, line, None, "is not UTF-8 text")) from None
+
+    def lines(self, file) -> Iterator[str]:
+        """The physical lines of a file opened with newline="", as csv.reader reads them,
+        each read up to LONGEST_LINE characters: a longer one is refused, not kept."""
+        number = 0
+        while line := file.readline(LONGEST_LINE):
+            number += 1
+            if len(line) == LONGEST_LINE and not line.endswith(("\n", "\r")):
+                message = f"the line is longer than {LONGEST_LINE:,} characters: not an export"
+                raise self._stop(ImportFailed(self.name, number, None, message))
+            yield line
 
     def check_header(self, required: Iterable[str]) -> bool:
         """A quick look before the whole file is read: raises ImportFailed unless it is

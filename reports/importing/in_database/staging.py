@@ -159,7 +159,7 @@ def _username_of_someone_listed(cursor) -> bool:
 def _header_width(csv_file: CsvFile, width: int) -> int:
     """Cells of the header, named or not (an unnamed one is in every row too)."""
     with csv_file.path.open(encoding="utf-8-sig", newline="") as file:
-        return max(width, len(next(csv.reader(file))))
+        return max(width, len(next(csv.reader(csv_file.lines(file)))))
 
 
 def _copy_file(cursor, csv_file: CsvFile, raw: list[str]) -> int:
