@@ -73,3 +73,41 @@ def test_a_digest_names_only_the_recipients_subtree(smtp_server, environment, st
         }
         assert len(alerts) == len(stale_devices)
         transaction.set_rollback(True)
+
+
+@pytest.mark.parametrize(
+    "ended",
+    [{"user_status": "Deactivated"}, {"user_status": "Blocked"}, {"is_active": False}],
+)
+def test_no_mail_to_a_person_whose_access_ended(smtp_server, fleet, ended):
+    """Spec section 12: access ends at once on every surface when the vendor deactivates
+    or blocks a person (or an admin here): a deactivated manager still got their digest
+    and subscriptions (2026-12-06). alice manages Accounting (a digest), dave owns a
+    stale laptop (an owner alert); both are named in a subscription."""
+    from tests.test_subscriptions import make_view, subscribe
+
+    users = fleet["users"]
+    SiteSwitch.objects.update_or_create(pk=1, defaults={"owner_alerts": True})
+    subscribe(make_view(users["root"]), users["root"], users=[users["alice"], users["dave"]])
+    ended_people = (users["alice"], users["dave"])
+    for person in ended_people:
+        for field, value in ended.items():
+            setattr(person, field, value)
+        person.save()
+    send_due()
+    for person in ended_people:
+        assert smtp_server.to(person.email) == [], person.username
+    assert smtp_server.to(users["root"].email)  # the others' mail goes on
+
+
+def test_a_person_whose_access_ended_cannot_be_named_a_recipient(fleet):
+    from django import forms
+
+    from accounts.named_users import named_users
+
+    dave = fleet["users"]["dave"]
+    assert named_users("dave, alice") == [fleet["users"]["alice"], dave]
+    dave.user_status = "Blocked"
+    dave.save()
+    with pytest.raises(forms.ValidationError, match="No such user: dave."):
+        named_users("dave, alice")

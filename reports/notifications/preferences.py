@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 
+from accounts.models import MAY_SIGN_IN
 from accounts.roles import reach_of, with_fleet
 from reports.notifications.models import Frequency, Preference
 
@@ -22,10 +23,11 @@ def gets_digests(user) -> bool:
 
 
 def digest_recipients():
-    """Active org managers (with an org) and system administrators with an email address
-    whose digest is not off, with their preference row (None: the defaults)."""
+    """Org managers (with an org) and system administrators who may sign in (not ended
+    here nor at the vendor: accounts.models.MAY_SIGN_IN) with an email address whose
+    digest is not off, with their preference row (None: the defaults)."""
     users = (
-        with_fleet(get_user_model().objects.filter(is_active=True).exclude(email=""))
+        with_fleet(get_user_model().objects.filter(MAY_SIGN_IN).exclude(email=""))
         .exclude(notification_preference__digest=Frequency.OFF)
         .select_related("org", "notification_preference")
         .order_by("pk")

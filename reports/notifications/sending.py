@@ -160,7 +160,8 @@ def send_owner_alerts(sender: Sender, *, dry_run: bool = False) -> None:
     owners = get_user_model().objects.in_bulk({alert.owner_id for alert in due})
     for alert in due:
         owner = owners.get(alert.owner_id)
-        if owner is None or not owner.is_active or not owner.email:
+        # Not to a person whose access ended, here or at the vendor (spec section 12).
+        if owner is None or not owner.may_sign_in or not owner.email:
             continue
         row = (
             alerts.device_rows(alert, owner)

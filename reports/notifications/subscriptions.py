@@ -18,6 +18,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
+from accounts.models import MAY_SIGN_IN
 from accounts.roles import reach_of
 from reports.dashboards import spreadsheet, summary_pdf
 from reports.notifications.links import absolute, download_url
@@ -33,8 +34,9 @@ def unsubscribe_kind(subscription_id: int) -> str:
 
 
 def recipients_of(subscription: Subscription) -> QuerySet:
-    """The people named and everyone with a role named, active and with an address,
-    but those who unsubscribed; in a steady order."""
+    """The people named and everyone with a role named who may sign in (not ended here
+    nor at the vendor: accounts.models.MAY_SIGN_IN) and have an address, but those who
+    unsubscribed; in a steady order."""
     User = get_user_model()
     named = Subscription.recipients.through.objects.filter(subscription=subscription)
     roles = Subscription.recipient_roles.through.objects.filter(subscription=subscription)
@@ -43,7 +45,7 @@ def recipients_of(subscription: Subscription) -> QuerySet:
     return (
         User.objects.filter(
             Q(pk__in=named.values("user_id")) | Q(pk__in=in_role.values("user_id")),
-            is_active=True,
+            MAY_SIGN_IN,
         )
         .exclude(email="")
         .exclude(pk__in=gone.values("user_id"))
