@@ -15,10 +15,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
+from accounts.formula_cells import defused
 from reports.row import EXTRA_ROW, ROW, VENDOR_ROW, RowShape
 
-# A spreadsheet runs a cell starting with one of these as a formula.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # The vendor writes a missing value as this word; its scripts test for it
 # (`0 if value == "null" else int(value)`) and fail on an empty cell.
 NULL_CELL = "null"
@@ -37,8 +36,7 @@ def csv_cell(value: str | None) -> str:
     """One encoded value as a CSV field: null is `null`, a formula start is defused."""
     if value is None:
         return NULL_CELL
-    if value.startswith(FORMULA_STARTS):
-        value = "'" + value
+    value = defused(value)
     if NEEDS_QUOTES.search(value):
         return '"' + value.replace('"', '""') + '"'
     return value

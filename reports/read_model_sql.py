@@ -16,8 +16,9 @@ from contextlib import contextmanager
 
 from django.db import connection, transaction
 
+from accounts.formula_cells import FORMULA_STARTS
 from reports import read_model
-from reports.csv_record import FORMULA_STARTS, NEEDS_QUOTES, NULL_CELL, QUOTED_FOR
+from reports.csv_record import NEEDS_QUOTES, NULL_CELL, QUOTED_FOR
 from reports.health import MISSING_COPY
 from reports.models import ReportRow
 from reports.postgres_only import local_settings

@@ -20,6 +20,7 @@ from accounts.audit.forms import EventFilter
 from accounts.audit.recording import record_export
 from accounts.audit.syslog_lines import as_record
 from accounts.callers import api_caller, unauthorized
+from accounts.formula_cells import defused
 from accounts.page_access import system_administrators_only
 from accounts.roles import is_system_administrator
 
@@ -67,13 +68,19 @@ def _csv(request: HttpRequest, events) -> StreamingHttpResponse:
         for event in events.iterator(chunk_size=2000):
             row = as_record(event)
             row["details"] = json.dumps(row["details"], sort_keys=True)
-            yield writer.writerow([row[name] for name in CSV_COLUMNS])
+            yield writer.writerow([_cell(row[name]) for name in CSV_COLUMNS])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     name = f"audit-{timezone.now():%Y-%m-%d}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     response["Cache-Control"] = "no-store"
     return response
+
+
+def _cell(value):
+    """Text a spreadsheet would run as a formula, defused: a failed sign-in's username
+    and user agent are anyone's to choose (=HYPERLINK(...) came out live, 2026-12-06)."""
+    return defused(value) if isinstance(value, str) else value
 
 
 class _Echo:

@@ -25,7 +25,9 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 from django.http import FileResponse, QueryDict, StreamingHttpResponse
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 
+from accounts.formula_cells import defused
 from accounts.roles import Reach
 from reports import clock
 from reports.dashboards.filters import DEVICES, dashboard_query, one_row_per_device
@@ -98,7 +100,20 @@ def _csv_cell(value) -> str:
         return ""  # an empty cell, never "None" or "null"
     if isinstance(value, dt.datetime):
         return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, str):
+        return defused(value)
     return str(value)
+
+
+def _xlsx_cell(page, value):
+    """Text as text: openpyxl writes a string starting with "=" as a formula, which
+    Excel runs (a device named =HYPERLINK(...) was a live link, 2026-12-06)."""
+    value = _naive_utc(value)
+    if not (isinstance(value, str) and value.startswith("=")):
+        return value
+    cell = WriteOnlyCell(page, value=value)
+    cell.data_type = "s"
+    return cell
 
 
 DATE_HEADERS = ("Last connected", "Last backup", "Stalest backup", "Expires")
@@ -140,7 +155,7 @@ def write_xlsx(sheet: Sheet, out, rows=None) -> None:
     page = book.create_sheet(sheet.title[:31])
     page.append(display_headers(sheet))
     for values in sheet.values() if rows is None else rows:
-        page.append([_naive_utc(v) for v in values])
+        page.append([_xlsx_cell(page, v) for v in values])
     book.save(out)
 
 

@@ -15,7 +15,7 @@ import datetime as dt
 import math
 import re
 
-from reports.csv_record import FORMULA_STARTS
+from accounts.formula_cells import FORMULA_STARTS
 
 UTC = dt.UTC
 

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from accounts import audit
+from accounts.formula_cells import defused
 from accounts.org_names import OrgNames
 from accounts.roles import reach_of_request
 from reports.catalog import REPORTS
@@ -250,10 +251,10 @@ def _csv_lines(writer, batch: list, by: rollups.Per, reach) -> Iterator[str]:
         org = named.label if named else (who.get("org_name") or "")
         sums = [rollup.devices, rollup.archives, rollup.archive_bytes, rollup.selected_bytes]
         if by.slug == "user":
-            person = [who.get(f) or "" for f in ("username", "first_name", "last_name", "email")]
-            largest = [rollup.largest_device_name or "", rollup.largest_device_bytes]
-            yield writer.writerow([*person, org, *sums, *largest])
+            fields = ("username", "first_name", "last_name", "email")
+            person = [defused(who.get(f) or "") for f in fields]
+            largest = [defused(rollup.largest_device_name or ""), rollup.largest_device_bytes]
+            yield writer.writerow([*person, defused(org), *sums, *largest])
         else:
-            yield writer.writerow(
-                [who.get("org_uid") or "", org, *sums, rollup.largest_device_bytes]
-            )
+            uid = defused(who.get("org_uid") or "")
+            yield writer.writerow([uid, defused(org), *sums, rollup.largest_device_bytes])
