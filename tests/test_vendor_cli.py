@@ -26,11 +26,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import Group
 
 from accounts.api_clients import ApiClient
 from accounts.models import User
+from accounts.roles import SYSTEM_ADMINISTRATORS
 from reports.models import Archive
-from tests.factories import ArchiveFactory
+from tests.factories import ArchiveFactory, UserFactory
 from tests.personas import PASSWORD
 from tests.vendor_support import expected_device_guids, expected_user_uids
 
@@ -172,6 +174,18 @@ def test_users_list_gives_the_role_s_users(run, live_server, fleet, name):
     mine = next(row for row in listed if row["username"] == name)
     assert mine["orgUid"] == (user.org.org_uid if user.org else "")
     assert mine["status"] == "Active"
+
+
+def test_users_list_runs_for_an_administrator_made_here(run, live_server, fleet):
+    """An administrator's account made here has no org and no userUid, which no vendor
+    user lacks: listed, its nulls failed the CLI ("Unknown problem occurred", pandas'
+    "Invalid value '' for dtype 'float64'", 2026-12-06). The vendor's users only."""
+    local = UserFactory(username="local-admin", org=None, user_uid=None)
+    local.groups.add(Group.objects.get(name=SYSTEM_ADMINISTRATORS))
+    create_profile(run, live_server.url, local, "API client")
+    listed = csv_rows(run("users", "list", "-f", "CSV"))
+    assert sorted(row["userUid"] for row in listed) == sorted(expected_user_uids(local))
+    assert "local-admin" not in {row["username"] for row in listed}
 
 
 def test_a_wrong_password_stores_no_profile_password(crashplan, tmp_path, live_server, fleet):

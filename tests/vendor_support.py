@@ -25,11 +25,12 @@ def _grants(user: User) -> tuple[bool, set[int]]:
     return False, set()
 
 
-def expected_user_uids(user: User) -> set[str | None]:
+def expected_user_uids(user: User) -> set[str]:
+    """The vendor's users (a userUid) the user may see: an account made here is none."""
     everything, orgs = _grants(user)
     return {
         other.user_uid
-        for other in User.objects.all()
+        for other in User.objects.exclude(user_uid=None).exclude(user_uid="")
         if everything or other.pk == user.pk or other.org_id in orgs
     }
 
