@@ -172,6 +172,25 @@ def test_throttled_then_served(vendor, personas):
     assert Run.objects.get().outcome == "succeeded"
 
 
+def broken_midway(data: bytes) -> Answer:
+    """The whole length announced, a third of it sent, the connection closed."""
+    return csv_answer(data, headers={"Content-Length": str(len(data))}, cut_after=len(data) // 3)
+
+
+def test_a_download_broken_midway_is_tried_again(vendor, personas, export_of):
+    data = export_of([vendor_row(1), vendor_row(2)])
+    vendor.on(EXPORT, broken_midway(data), csv_answer(data))
+    output = sync_vendor(MASS_REMOVAL)
+    assert "the connection broke after" in output and "trying again" in output
+    assert vendor.hits(EXPORT) == 2
+    assert Run.objects.get().outcome == "succeeded"
+
+
+def test_a_download_broken_midway_every_time(vendor, personas, export_of):
+    vendor.on(EXPORT, broken_midway(export_of([vendor_row(1), vendor_row(2)])))
+    fails(personas, "the connection broke after")
+
+
 def test_a_server_error_every_time(vendor, personas):
     vendor.on(EXPORT, Answer(500, "<html>Internal Server Error</html>", "text/html"))
     fails(personas, "the vendor answered HTTP 500 Internal Server Error, 3 times")

@@ -128,6 +128,12 @@ def _media_type(response: requests.Response) -> str:
     return response.headers.get("Content-Type", "").split(";")[0].strip().lower()
 
 
+# A connection that broke: refused, timed out, or cut in the middle of a body (requests
+# says ChunkedEncodingError for a body shorter than its Content-Length, which a download
+# cut midway was, and it was not tried again, 2026-12-06).
+BROKEN = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
+
+
 def _connection_problem(error: requests.RequestException) -> str:
     text = str(error)
     for needle, said in (
@@ -212,7 +218,7 @@ class VendorClient:
                 )
             except requests.exceptions.SSLError as error:
                 raise SyncFailed(f"{what}: TLS failed for {url}: {error}") from None
-            except (requests.ConnectionError, requests.Timeout) as error:
+            except BROKEN as error:
                 problem = _connection_problem(error)
                 if attempt >= attempts:
                     raise SyncFailed(
@@ -364,7 +370,7 @@ class VendorClient:
                         file.write(chunk)
                         written += len(chunk)
                 return written
-            except (requests.ConnectionError, requests.Timeout) as error:
+            except BROKEN as error:
                 problem = (
                     f"the connection broke after {written:,} bytes ({_connection_problem(error)})"
                 )
