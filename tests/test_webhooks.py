@@ -6,12 +6,14 @@ neither the others nor an import, batches per run limited to the endpoint's subt
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 import time
 from array import array
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 
 from reports.health import Health, critical_days
@@ -240,6 +242,24 @@ def test_a_failed_run_is_announced_once(fleet, fast_retries):
     texts = [block["text"] for block in card["body"]]
     assert texts[0] == "The sync from the vendor failed"
     assert "check VENDOR_CLIENT_SECRET" in texts[-1]
+
+
+def test_the_command_sends_what_it_finds_in_the_same_run(fleet, fast_retries):
+    """manage.py deliver_webhooks on the real clock: a failed run found is sent at once,
+    not at the next run (it said "1 new deliver(ies); 0 delivered", 2026-12-06)."""
+    with receiver() as hook:
+        endpoint(hook.url, events=[Event.RUN_FAILED])
+        Run.objects.create(
+            kind=Run.Kind.SYNC,
+            trigger=Run.Trigger.SCHEDULE,
+            outcome=Run.Outcome.FAILED,
+            error="The vendor answered 401.",
+            finished_at=timezone.now(),
+        )
+        out = io.StringIO()
+        call_command("deliver_webhooks", stdout=out)
+    assert out.getvalue().startswith("1 new deliver(ies); 1 delivered")
+    assert len(hook.received) == 1
 
 
 def test_stale_data_is_announced_once_per_last_refresh(fleet, settings):

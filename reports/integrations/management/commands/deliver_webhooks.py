@@ -14,9 +14,11 @@ class Command(BaseCommand):
     help = "Write the webhook events found now and send the due deliveries."
 
     def handle(self, *args, **options) -> None:
-        now = clock.now()
-        found = scheduled_events(now)
-        passed = deliver_due(now)
+        found = scheduled_events(clock.now())
+        # The time read again: what was just found is due from its writing (its
+        # next_attempt_at), after the time it was looked for at; with that one it waited
+        # for the next run, minutes later (2026-12-06).
+        passed = deliver_due(clock.now())
         self.stdout.write(
             f"{found} new deliver(ies); {passed.delivered} delivered, {passed.failed} to retry, "
             f"{passed.gave_up} given up"
