@@ -22,6 +22,7 @@ from accounts.audit.models import Event, ReadTally
 from accounts.roles import ORG_MANAGERS
 from reports.models import ReportRow
 from tests.api_support import API, PASSWORD, basic
+from tests.factories import UserFactory
 
 AGENT = {"HTTP_USER_AGENT": "audit-test/1.0"}
 
@@ -258,6 +259,22 @@ def test_an_admin_change(client, personas):
     event = only("admin.change")
     assert event.actor == "sysadmin" and event.target == "accounts.org Bookkeeping"
     assert event.details["action"] == "changed" and event.details["object_id"] == str(org.pk)
+
+
+@pytest.mark.parametrize("count", [1, 2, 3])
+def test_each_object_a_bulk_deletion_removes(client, personas, count):
+    """Django logs two deletions or more with one bulk_create, which sends no post_save:
+    "Delete selected" on two users recorded nothing (2026-12-06)."""
+    gone = [UserFactory(username=f"leaver-{n}", org=None) for n in range(count)]
+    client.force_login(personas["sysadmin"])
+    response = client.post(
+        reverse("admin:accounts_user_changelist"),
+        {"action": "delete_selected", "_selected_action": [u.pk for u in gone], "post": "yes"},
+    )
+    assert response.status_code == 302, response.content[:300]
+    events = Event.objects.filter(kind="admin.change", details__action="deleted")
+    assert sorted(e.target for e in events) == [f"accounts.user leaver-{n}" for n in range(count)]
+    assert {e.actor for e in events} == {"sysadmin"}
 
 
 def test_a_storage_rollup_export_counts_its_lines(client, personas):
