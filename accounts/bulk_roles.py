@@ -31,24 +31,32 @@ def _chunks(items: list, size: int = BATCH) -> Iterable[list]:
 
 def give(group_name: str, user_ids: Iterable[int]) -> None:
     """Put these users in the role's group (those already in it stay as they are).
-    Written in bulk, past Django's m2m signals: recorded here, one event a role."""
+    Written in bulk, past Django's m2m signals: recorded here, one event a role, of the
+    users it was given to (giving a role someone has is no event, 2026-12-06)."""
     group, _ = Group.objects.get_or_create(name=group_name)
     Membership = get_user_model().groups.through
-    user_ids = sorted(set(user_ids))
-    for chunk in _chunks(user_ids):
+    given = []
+    for chunk in _chunks(sorted(set(user_ids))):
+        members = Membership.objects.filter(group=group, user_id__in=chunk)
+        had = set(members.values_list("user_id", flat=True))
+        new = [user_id for user_id in chunk if user_id not in had]
         Membership.objects.bulk_create(
-            [Membership(user_id=user_id, group_id=group.pk) for user_id in chunk],
-            ignore_conflicts=True,  # already a member
+            [Membership(user_id=user_id, group_id=group.pk) for user_id in new],
+            ignore_conflicts=True,  # became a member meanwhile
         )
-    _record("role.given", group_name, user_ids)
+        given += new
+    _record("role.given", group_name, given)
 
 
 def take(group_name: str, user_ids: Iterable[int]) -> None:
+    """Take the role from these users; recorded of those who had it."""
     Membership = get_user_model().groups.through
-    user_ids = sorted(set(user_ids))
-    for chunk in _chunks(user_ids):
-        Membership.objects.filter(group__name=group_name, user_id__in=chunk).delete()
-    _record("role.taken", group_name, user_ids)
+    taken = []
+    for chunk in _chunks(sorted(set(user_ids))):
+        members = Membership.objects.filter(group__name=group_name, user_id__in=chunk)
+        taken += sorted(set(members.values_list("user_id", flat=True)))
+        members.delete()
+    _record("role.taken", group_name, taken)
 
 
 def _record(kind: str, group_name: str, user_ids: list[int]) -> None:

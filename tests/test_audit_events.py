@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.urls import reverse
 
+from accounts import bulk_roles
 from accounts.api_clients import ApiClient
 from accounts.audit import reads
 from accounts.audit.models import Event, ReadTally
@@ -195,6 +196,23 @@ def test_roles_by_the_command(personas):
     call_command("assign_role", "erin", "org-manager", stdout=StringIO())
     given = only("role.given", target="erin")
     assert given.details["via"] == "the assign_role command" and given.actor == ""
+
+
+def test_a_role_given_or_taken_that_changes_nothing_is_no_event(personas):
+    """Giving a role someone has, or taking one they lack, recorded an event all the
+    same (2026-12-06); of a mixed list, only those it changed are named."""
+    before = Event.objects.order_by("id").last().pk  # the personas' own roles
+
+    def later() -> list[tuple[str, list[str]]]:
+        events = Event.objects.filter(id__gt=before).order_by("id")
+        return [(e.kind, e.details["usernames"]) for e in events]
+
+    call_command("assign_role", "erin", "org-manager", stdout=StringIO())
+    call_command("assign_role", "erin", "org-manager", stdout=StringIO())  # has it
+    call_command("assign_role", "erin", "desktop-user", "--remove", stdout=StringIO())
+    assert later() == [("role.given", ["erin"])]
+    bulk_roles.give(ORG_MANAGERS, [personas["erin"].pk, personas["sam"].pk])
+    assert later() == [("role.given", ["erin"]), ("role.given", ["sam"])]
 
 
 def test_roles_from_the_identity_provider(rf, personas, settings):
