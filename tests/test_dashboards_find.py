@@ -173,3 +173,27 @@ def test_the_search_page_finds_a_person_by_full_name(signed_in):
     for typed in ("Andrew Carter", "Carter, Andrew"):
         html = client.get(search.path, {"user": typed, "srtKey": "username"}).content.decode()
         assert "LT-ACARTER-01" in html and "LT-BOB-01" not in html
+
+
+@pytest.mark.parametrize("view", ["archives", "devices"])
+def test_the_spreadsheets_show_the_org_as_the_page_does(signed_in, view):
+    """The CSV and XLSX of a page hold what is on screen: an ambiguous org by its path
+    (they said "Accounting" of both, 2026-12-06)."""
+    import csv
+    import io
+
+    import openpyxl
+
+    client = signed_in("root")
+    query = urlencode({"view": view, "user": "carter", "srtKey": "deviceName"})
+    both = {"Northwind › EMEA › London › Accounting", "Northwind › Americas › Boston › Accounting"}
+    response = client.get(f"/reports/backup-status/spreadsheet.csv?{query}")
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(body)))
+    assert {row["Org"] for row in rows} == both
+    response = client.get(f"/reports/backup-status/spreadsheet.xlsx?{query}")
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    sheet = openpyxl.load_workbook(io.BytesIO(body)).active
+    header = [cell.value for cell in sheet[1]]
+    at = header.index("Org")
+    assert {row[at] for row in sheet.iter_rows(min_row=2, values_only=True)} == both

@@ -28,6 +28,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
 from accounts.formula_cells import defused
+from accounts.org_names import OrgNames
 from accounts.roles import Reach
 from reports import clock
 from reports.dashboards.filters import DEVICES, dashboard_query, one_row_per_device
@@ -55,17 +56,41 @@ class Sheet:
     headers: tuple[str, ...]
     fields: tuple[str, ...]  # ReportRow fields, in the headers' order
     rows: QuerySet  # filtered, sorted, within the viewer's reach
+    reach: Reach  # the viewer's: an org's name is shown with its path where ambiguous
 
     def values(self) -> Iterator[list]:
         """Each row's cells, then its device's health."""
         now = clock.now()
-        chunks = self.rows.values_list(*self.fields, "device_backup_date")
-        for *cells, health_date in chunks.iterator(chunk_size=CHUNK_ROWS):
-            shown = [shown_date(cell) if isinstance(cell, dt.datetime) else cell for cell in cells]
-            yield [*shown, health_of(health_date, now).label]
+        chunks = self.rows.values_list(*self.fields, "org_path", "device_backup_date")
+        for batch in _batches(chunks.iterator(chunk_size=CHUNK_ROWS), CHUNK_ROWS):
+            org = self._org_cell(batch)
+            for *cells, path, health_date in batch:
+                shown = [shown_date(c) if isinstance(c, dt.datetime) else c for c in cells]
+                if org is not None:
+                    shown[org[0]] = org[1].shown(path, shown[org[0]])
+                yield [*shown, health_of(health_date, now).label]
+
+    def _org_cell(self, batch: list[tuple]) -> tuple[int, OrgNames] | None:
+        """Where the org's name is, and the names of the batch's orgs, as the page's
+        OrgColumn shows them (a bare "IT" of five, 2026-12-06); None: no such column."""
+        if "org_name" not in self.fields:
+            return None
+        paths = (row[len(self.fields)] for row in batch)
+        return self.fields.index("org_name"), OrgNames(paths, self.reach)
 
 
-def sheet_of(drawn: ReportPage, query: ReportQuery, params: QueryDict) -> Sheet:
+def _batches(rows: Iterator[tuple], size: int) -> Iterator[list[tuple]]:
+    batch = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def sheet_of(drawn: ReportPage, query: ReportQuery, params: QueryDict, reach: Reach) -> Sheet:
     """What the report page shows for these parameters, as a sheet."""
     per_device = drawn.device_table is not None and query.params.get("view") == DEVICES
     table = drawn.device_table if per_device else drawn.table
@@ -76,6 +101,7 @@ def sheet_of(drawn: ReportPage, query: ReportQuery, params: QueryDict) -> Sheet:
         headers=(*(str(c.verbose_name) for _, c in columns), "Health"),
         fields=tuple(str(c.accessor) for _, c in columns),
         rows=rows,
+        reach=reach,
     )
 
 
@@ -85,7 +111,7 @@ def report_sheet(slug: str, params: QueryDict, user, reach: Reach) -> tuple[Shee
     Raises KeyError for no such report, reports.query.InvalidParameters for bad ones."""
     drawn = REPORT_PAGES[slug]
     query = dashboard_query(params, user, reach)
-    return sheet_of(drawn, query, params), query
+    return sheet_of(drawn, query, params, reach), query
 
 
 def _naive_utc(value):
