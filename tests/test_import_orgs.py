@@ -178,3 +178,26 @@ def test_a_big_tree_is_written_in_bulk(db, orgs_csv, django_assert_max_num_queri
         import_orgs(orgs_csv(list(reversed(rows))))
     assert Org.objects.count() == 3000
     assert_paths_true()
+
+
+def test_a_status_column_sets_each_orgs_status_and_none_keeps_it(db, orgs_csv):
+    """The vendor's org status (spec section 1), which the sync writes into the file: the
+    mirror kept its own whatever the vendor said (2026-12-06)."""
+    with_status = (*COLUMNS, "status")
+    rows = [org("acme") | {"status": "Active"}, org("lab") | {"status": "Deactivated"}]
+    assert "2 created" in import_orgs(orgs_csv(rows, columns=with_status))
+    assert Org.objects.get(org_uid="lab").status == Org.Status.DEACTIVATED
+    rows = [org("acme") | {"status": "deactivated"}, org("lab") | {"status": ""}]
+    assert "1 updated, 1 unchanged" in import_orgs(orgs_csv(rows, columns=with_status))
+    statuses = dict(Org.objects.values_list("org_uid", "status"))
+    assert statuses == {"acme": "Deactivated", "lab": "Deactivated"}  # an empty cell: kept
+    assert "0 updated, 2 unchanged" in import_orgs(orgs_csv([org("acme"), org("lab")]))
+    assert dict(Org.objects.values_list("org_uid", "status")) == statuses  # no column: kept
+
+
+def test_a_bad_status_is_named_by_line_and_column(db, orgs_csv):
+    rows = [org("acme") | {"status": "Active"}, org("lab") | {"status": "Gone"}]
+    path = orgs_csv(rows, columns=(*COLUMNS, "status"))
+    with pytest.raises(CommandError, match=r'line 3, column status: "Gone" is not one of'):
+        import_orgs(path)
+    assert not Org.objects.exists()

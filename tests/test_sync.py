@@ -93,6 +93,7 @@ moved = leaves.first()
 target = Org.objects.exclude(pk=moved.parent_id).exclude(path__startswith=moved.path).exclude(
     pk__in=moved.ancestors()).order_by("-pk").first()
 moved.parent = target
+moved.status = "Deactivated"
 moved.save()
 print(json.dumps({
     "deactivated": deactivated.device_uid, "removed": removed_uid,
@@ -101,11 +102,27 @@ print(json.dumps({
 """
 
 
+# The source's orgs' statuses, as JSON.
+SOURCE_STATUSES = """
+import json
+from accounts.models import Org
+print(json.dumps(dict(Org.objects.values_list("org_uid", "status"))))
+"""
+
+
+def statuses(vendor) -> tuple[dict[str, str], dict[str, str]]:
+    """(the source's, the mirror's) org statuses: the sync copied none (2026-12-06)."""
+    source = json.loads(vendor.shell(SOURCE_STATUSES).strip().splitlines()[-1])
+    return source, dict(Org.objects.values_list("org_uid", "status"))
+
+
 def test_the_mirror_equals_the_source_before_and_after_the_source_changes(vendor, mirror_export):
     first = sync_vendor()
     assert "Imported:" in first
     assert mirror_export() == vendor.export()
     assert mirror_tree() == vendor.org_tree()
+    source, mirror = statuses(vendor)
+    assert mirror == source
     assert_in_step()
     run = Run.objects.get()
     assert (run.kind, run.trigger, run.outcome) == ("sync", "command", "succeeded")
@@ -125,6 +142,9 @@ def test_the_mirror_equals_the_source_before_and_after_the_source_changes(vendor
     assert not ReportRow.objects.filter(device_uid=changed["removed"]).exists()
     assert Archive.objects.get(archive_guid="archive-added-at-the-source").selected_bytes == 1234
     assert Org.objects.get(org_uid=changed["moved"]).parent.org_uid == changed["parent"]
+    assert Org.objects.get(org_uid=changed["moved"]).status == "Deactivated"
+    source, mirror = statuses(vendor)
+    assert mirror == source
     latest = Run.objects.first()
     # The device and its archives gone; a device and an archive new; the deactivated
     # device and the moved org changed.

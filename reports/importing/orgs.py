@@ -1,4 +1,7 @@
-"""Importing the org tree: a CSV of orgUid, orgName, orgExtRef, parentOrgUid.
+"""Importing the org tree: a CSV of orgUid, orgName, orgExtRef, parentOrgUid, and
+optionally status (Active or Deactivated; without the column an org keeps its own). The
+sync writes the vendor's status there: the mirror's orgs kept theirs whatever the
+vendor said (2026-12-06).
 
 The vendor's report export carries no tree, so it comes from its own file. Rows may
 come in any order; a parent may be in the file or already known. Materialized paths
@@ -36,6 +39,7 @@ from reports.models import Device
 
 ORGS = Table("orgs", Org, "org_uid")
 COLUMNS = ("orgUid", "orgName", "orgExtRef", "parentOrgUid")
+STATUS = "status"  # optional
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,7 @@ class OrgRow:
     parent_uid: str | None
     line: int
     parent_line: int  # where its parentOrgUid cell is, for errors about the parent
+    status: str | None = None  # None: the file says not (no column, or an empty cell)
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,7 @@ class KnownOrg:
     ext_ref: str
     parent_id: int | None
     path: str
+    status: str
 
 
 def give_root_paths(org_ids: Iterable[int]) -> None:
@@ -73,8 +79,11 @@ def parse(csv_file: CsvFile) -> dict[str, OrgRow]:
         "orgExtRef": values.text_of(Org._meta.get_field("ext_ref").max_length),
         "parentOrgUid": values.uid_of(Org._meta.get_field("org_uid").max_length),
     }
+    status = values.choice(tuple(Org.Status.values))
     rows: dict[str, OrgRow] = {}
     for record in csv_file.records(required=COLUMNS):
+        if STATUS in csv_file.columns:  # known once the header is read
+            parsers[STATUS] = status
         try:
             row = _org_row(csv_file, record, parsers, rows)
         except ImportFailed as error:
@@ -105,6 +114,7 @@ def _org_row(csv_file: CsvFile, record: Record, parsers: dict, rows: dict[str, O
         cells["parentOrgUid"],
         line=record.line_of(csv_file.columns["orgUid"]),
         parent_line=record.line_of(csv_file.columns["parentOrgUid"]),
+        status=cells.get(STATUS) or None,
     )
 
 
@@ -163,7 +173,7 @@ def apply_tree(
 def _known_orgs() -> dict[str, KnownOrg]:
     # The whole table: moving one org changes the path of everything below it.
     rows = Org.objects.order_by().values_list(
-        "org_uid", "pk", "name", "ext_ref", "parent_id", "path"
+        "org_uid", "pk", "name", "ext_ref", "parent_id", "path", "status"
     )
     return {uid: KnownOrg(*values) for uid, *values in rows}
 
@@ -172,10 +182,20 @@ def _create(rows: dict[str, OrgRow], changes: Changes) -> dict[str, int]:
     """Create the new orgs, parent and path to come; returns their pks by uid."""
     new = [rows[uid] for uid in changes.created]
     Org.objects.bulk_create(
-        [Org(org_uid=row.org_uid, name=row.name, ext_ref=row.ext_ref) for row in new],
+        [
+            Org(org_uid=row.org_uid, name=row.name, ext_ref=row.ext_ref, status=_status(row))
+            for row in new
+        ],
         batch_size=WRITE_BATCH,
     )
     return pks_of(ORGS, list(changes.created))
+
+
+def _status(row: OrgRow | None, org: KnownOrg | None = None) -> str:
+    """An org's status once the file is applied: the file's, else its own."""
+    if row is not None and row.status is not None:
+        return row.status
+    return org.status if org is not None else Org.Status.ACTIVE
 
 
 def _stand_in_pks(known: dict[str, KnownOrg], changes: Changes) -> dict[str, int]:
@@ -227,13 +247,23 @@ def _compare(
     uid_of = {org.pk: uid for uid, org in known.items()}
     changes = Changes(ORGS, created={}, updated={}, unchanged=0, pks={})
     for uid, row in rows.items():
-        values_ = {"name": row.name, "ext_ref": row.ext_ref, "parent": parents[uid]}
         org = known.get(uid)
+        values_ = {
+            "name": row.name,
+            "ext_ref": row.ext_ref,
+            "parent": parents[uid],
+            "status": _status(row, org),
+        }
         if org is None:
             changes.created[uid] = values_
             continue
         changes.pks[uid] = org.pk
-        before = {"name": org.name, "ext_ref": org.ext_ref, "parent": uid_of.get(org.parent_id)}
+        before = {
+            "name": org.name,
+            "ext_ref": org.ext_ref,
+            "parent": uid_of.get(org.parent_id),
+            "status": org.status,
+        }
         if before == values_:
             changes.unchanged += 1
         else:
@@ -282,16 +312,16 @@ def _write(
     dry_run: bool,
 ) -> set[int]:
     """Write every org whose values or path differ; returns their pks."""
-    changed: list[tuple] = []  # (pk, name, ext_ref, parent_id, path)
+    changed: list[tuple] = []  # (pk, name, ext_ref, parent_id, path, status)
     for uid, parent_uid in parents.items():
         org = known.get(uid)
         row = rows.get(uid)
         name = row.name if row else org.name
         ext_ref = row.ext_ref if row else org.ext_ref
         parent_id = None if parent_uid is None else pk_of[parent_uid]
-        target = (name, ext_ref, parent_id, paths[uid])
-        if org is None or (org.name, org.ext_ref, org.parent_id, org.path) != target:
+        target = (name, ext_ref, parent_id, paths[uid], _status(row, org))
+        if org is None or (org.name, org.ext_ref, org.parent_id, org.path, org.status) != target:
             changed.append((pk_of[uid], *target))
     if not dry_run:
-        update_rows(Org, ["name", "ext_ref", "parent_id", "path"], changed)
+        update_rows(Org, ["name", "ext_ref", "parent_id", "path", "status"], changed)
     return {pk for pk, *_ in changed}

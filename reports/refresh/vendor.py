@@ -391,14 +391,13 @@ def write_tree(orgs: list[dict], path: Path) -> list[str]:
     orphans = 0
     with path.open("w", encoding="utf-8", newline="") as file:
         writer = csv.writer(file, lineterminator="\n")
-        writer.writerow(["orgUid", "orgName", "orgExtRef", "parentOrgUid"])
+        writer.writerow(["orgUid", "orgName", "orgExtRef", "parentOrgUid", "status"])
         for org in orgs:
             parent = org.get("parentOrgUid") or ""
             if parent and parent not in listed:
                 parent, orphans = "", orphans + 1
-            writer.writerow(
-                [org["orgUid"], org.get("orgName") or "", org.get("orgExtRef") or "", parent]
-            )
+            cells = (org.get(key) or "" for key in ("orgName", "orgExtRef"))
+            writer.writerow([org["orgUid"], *cells, parent, org.get("status") or ""])
     if not orphans:
         return []
     return [f"Orgs whose parent the org list does not name, put at the top: {orphans:,}."]
