@@ -104,6 +104,16 @@ def test_basic_signs_in_once_and_its_pages_are_summarised(client, personas, sett
     assert not ReadTally.objects.exists()
 
 
+def test_reads_of_the_audit_log_itself_are_summarised(client, personas):
+    """A collector polling /api/audit/events is an API caller like any other: its pages
+    went uncounted (2026-12-06)."""
+    for _ in range(2):
+        assert client.get("/api/audit/events", **basic("sysadmin")).status_code == 200
+    reads.reads.flush()
+    tally = ReadTally.objects.get(username="sysadmin")
+    assert tally.count == 2 and tally.resources == ["api/audit/events"]
+
+
 def test_page_reads_add_up_across_flushes(client, personas, settings):
     client.get(API, **basic("carol"))
     reads.reads.flush()
