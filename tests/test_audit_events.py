@@ -85,6 +85,27 @@ def test_a_lockout_and_its_lifting(client, personas):
     assert (lifted.actor, lifted.target) == ("sysadmin", "dave")
 
 
+def test_a_lock_made_of_several_attempts_is_lifted_once_on_the_record(client, personas):
+    """Half the limit from each of two addresses locks the username; no one row reached
+    the limit, so deleting both lifted the lock unrecorded (2026-12-06)."""
+    half = settings.AXES_FAILURE_LIMIT // 2
+    for address in ("10.5.5.1", "10.5.5.2"):
+        for _ in range(half):
+            sign_in(client, "dave", "wrong", REMOTE_ADDR=address)
+    assert sign_in(client, "dave", PASSWORD).status_code == 429  # locked
+    admin = client.__class__()
+    admin.force_login(personas["sysadmin"])
+    attempts = list(AccessAttempt.objects.filter(username="dave").values_list("pk", flat=True))
+    assert len(attempts) == 2
+    changelist = reverse("admin:axes_accessattempt_changelist")
+    form = {"action": "delete_selected", "_selected_action": attempts, "post": "yes"}
+    assert admin.post(changelist, form).status_code == 302
+    lifted = only("lockout.lifted")
+    assert (lifted.actor, lifted.target) == ("sysadmin", "dave")
+    assert lifted.details["failures"] == 2 * half
+    assert sign_in(client.__class__(), "dave", PASSWORD).status_code == 302  # lifted indeed
+
+
 def test_basic_signs_in_once_and_its_pages_are_summarised(client, personas, settings):
     for _ in range(3):
         assert client.get(API, **basic("carol"), **AGENT).status_code == 200

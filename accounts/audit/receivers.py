@@ -8,11 +8,13 @@ Roles written in bulk (accounts.bulk_roles) bypass the m2m signals and record th
 
 from __future__ import annotations
 
+import threading
+
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.contrib.auth import BACKEND_SESSION_KEY, get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 
 from accounts.audit.recording import record
 
@@ -79,17 +81,53 @@ def on_locked_out(sender, request=None, username=None, ip_address=None, **kwargs
     )
 
 
+# The failures of each username and address (axes locks either, AXES_LOCKOUT_PARAMETERS)
+# as they stood before a deletion of attempts began: a lock may add up several rows (a
+# username tried from two addresses), which one row alone never showed, so deleting them
+# lifted it unrecorded (2026-12-06). Written by pre_delete (each deletion afresh), read
+# once by post_delete; a thread's own, as requests are.
+_DELETING = threading.local()
+
+
+def _before() -> dict[tuple[str, str], int]:
+    if not hasattr(_DELETING, "failures"):
+        _DELETING.failures = {}
+    return _DELETING.failures
+
+
+def _failures(parameter: str, value: str) -> int:
+    from axes.models import AccessAttempt
+    from django.db.models import Sum
+
+    attempts = AccessAttempt.objects.filter(**{parameter: value})
+    return attempts.aggregate(n=Sum("failures_since_start"))["n"] or 0
+
+
+def _locks_of(instance) -> list[tuple[str, str]]:
+    return [(p, v) for p in ("username", "ip_address") if (v := getattr(instance, p))]
+
+
+def on_attempt_deleting(sender, instance, **kwargs) -> None:
+    for lock in _locks_of(instance):
+        _before()[lock] = _failures(*lock)  # every row still there: the whole lock
+
+
 def on_attempt_deleted(sender, instance, **kwargs) -> None:
-    """An AccessAttempt removed: deleting it in the admin is how a lock is lifted."""
+    """An AccessAttempt removed: deleting attempts in the admin is how a lock is lifted.
+    Recorded once a lock, by its username (else its address), when the failures it
+    added up reached the limit and no longer do."""
     from django.conf import settings
 
-    if instance.failures_since_start >= settings.AXES_FAILURE_LIMIT:
-        record(
-            "lockout.lifted",
-            target=instance.username or instance.ip_address,
-            locked_address=instance.ip_address,
-            failures=instance.failures_since_start,
-        )
+    limit = settings.AXES_FAILURE_LIMIT
+    lifted = []
+    for lock in _locks_of(instance):
+        before = _before().pop(lock, None)
+        if before is not None and before >= limit and _failures(*lock) < limit:
+            lifted.append((lock, before))
+    if not lifted:
+        return
+    (parameter, value), before = lifted[0]  # the username's, when both were locked
+    record("lockout.lifted", target=value, locked_address=instance.ip_address, failures=before)
 
 
 def on_groups_changed(sender, instance, action, reverse, pk_set, **kwargs) -> None:
@@ -132,6 +170,7 @@ def connect() -> None:
     user_login_failed.connect(on_failed, dispatch_uid="audit_failed")
     user_logged_out.connect(on_signed_out, dispatch_uid="audit_signed_out")
     user_locked_out.connect(on_locked_out, dispatch_uid="audit_locked_out")
+    pre_delete.connect(on_attempt_deleting, sender=AccessAttempt, dispatch_uid="audit_unlocking")
     post_delete.connect(on_attempt_deleted, sender=AccessAttempt, dispatch_uid="audit_unlock")
     m2m_changed.connect(
         on_groups_changed, sender=get_user_model().groups.through, dispatch_uid="audit_roles"
