@@ -169,7 +169,8 @@ class _Figures:
         self.figures = figures
 
     def collect(self) -> Iterator[Metric]:
-        yield from org_families(self.figures)
+        if self.figures.has_fleet:
+            yield from org_families(self.figures)
         yield from data_age_families(self.figures)
         yield from log_families(self.figures)
 

@@ -60,6 +60,10 @@ class MetricFigures:
     stale_seconds: int
     stale: bool
     with_logs: bool = False  # the logs below: for system administrators only
+    # Whether the caller sees any fleet (an org subtree or everything): the snapshots
+    # are by org, so a desktop user's own devices are not among them; their fleet series
+    # said 0 devices of every health (2026-12-06) and are left out instead.
+    has_fleet: bool = True
     runs: list[RunFigures] = field(default_factory=list)
     last_failed: dict[str, bool] = field(default_factory=dict)  # kind -> latest failed
     notifications: dict[tuple[str, str], int] = field(default_factory=dict)
@@ -181,6 +185,7 @@ def metric_figures(reach: Reach, now: dt.datetime) -> MetricFigures:
         data_as_of=age.last_refresh.data_as_of if age.last_refresh else None,
         stale_seconds=age.stale_hours * 3600,
         stale=age.stale,
+        has_fleet=reach.has_fleet,
     )
     if not reach.everything:
         return figures
