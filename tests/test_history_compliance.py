@@ -199,3 +199,21 @@ def test_real_answers_fit_the_openapi_document(live_server, history):
         response = requests.get(url, params=params, auth=auth, timeout=30)
         assert response.status_code == status, (params, name, response.content)
         operation.validate_response(response)
+
+
+def test_a_subtree_whose_devices_are_all_gone_is_empty_now(login, history):
+    """Its last day's figures were shown as today's, the day a day behind (2026-12-06):
+    Accounting (alice's) had rows yesterday and none in today's snapshot."""
+    from reports.models import Device
+
+    yesterday = timezone.now() - dt.timedelta(days=1)
+    accounting = Org.objects.get(org_uid="org-accounting")
+    Snapshot.objects.create(
+        org=accounting, day=yesterday.date(), devices=3, ok=2, taken_at=yesterday
+    )
+    Device.objects.filter(user__org=accounting).delete()
+    today = take(timezone.now()).day
+    assert not Snapshot.objects.filter(org=accounting, day=today).exists()
+    body = login("alice").get(API).json()["data"]
+    assert body["day"] == today.isoformat()
+    assert [(r["orgUid"], r["activeDevices"]) for r in body["rows"]] == [("org-accounting", 0)]

@@ -18,6 +18,7 @@ from django.conf import settings
 from accounts import org_paths
 from accounts.models import Org
 from accounts.roles import Reach
+from reports.history.models import Snapshot
 from reports.history.reading import Figures, snapshots_of
 from reports.history.snapshots import FIGURES, STORAGE
 
@@ -94,7 +95,12 @@ def compliance_of(reach: Reach, org_uid: str | None = None) -> Compliance:
     snapshots = snapshots_of(reach)
     if level is not None:
         snapshots = snapshots.filter(org__path__startswith=level.path)
-    day = snapshots.order_by("-day").values_list("day", flat=True).first()
+    day = None
+    if snapshots.exists():
+        # "Now" is the fleet's latest snapshot, not these orgs' latest row: a subtree
+        # whose devices are all gone has none today, and its last day's figures were
+        # shown as today's (2026-12-06).
+        day = Snapshot.objects.order_by("-day").values_list("day", flat=True).first()
     rows = _rows(snapshots, listed, level, day) if day else []
     return Compliance(level, _trail(reach, level) if level else [], day, rows)
 
