@@ -224,16 +224,20 @@ def test_the_first_look_only_notes_what_is_critical(fleet):
     assert devices_entering_critical(timezone.now()) == 0  # nothing new since
 
 
+def failed_sync() -> Run:
+    return Run.objects.create(
+        kind=Run.Kind.SYNC,
+        trigger=Run.Trigger.SCHEDULE,
+        outcome=Run.Outcome.FAILED,
+        error="The vendor answered 401: check VENDOR_CLIENT_SECRET.",
+        finished_at=timezone.now(),
+    )
+
+
 def test_a_failed_run_is_announced_once(fleet, fast_retries):
     with receiver() as hook:
         endpoint(hook.url, kind="teams", events=[Event.RUN_FAILED])
-        Run.objects.create(
-            kind=Run.Kind.SYNC,
-            trigger=Run.Trigger.SCHEDULE,
-            outcome=Run.Outcome.FAILED,
-            error="The vendor answered 401: check VENDOR_CLIENT_SECRET.",
-            finished_at=timezone.now(),
-        )
+        failed_sync()
         assert failed_runs(timezone.now()) == 1
         assert failed_runs(timezone.now()) == 0
         deliver_due()
@@ -249,13 +253,7 @@ def test_the_command_sends_what_it_finds_in_the_same_run(fleet, fast_retries):
     not at the next run (it said "1 new deliver(ies); 0 delivered", 2026-12-06)."""
     with receiver() as hook:
         endpoint(hook.url, events=[Event.RUN_FAILED])
-        Run.objects.create(
-            kind=Run.Kind.SYNC,
-            trigger=Run.Trigger.SCHEDULE,
-            outcome=Run.Outcome.FAILED,
-            error="The vendor answered 401.",
-            finished_at=timezone.now(),
-        )
+        failed_sync()
         out = io.StringIO()
         call_command("deliver_webhooks", stdout=out)
     assert out.getvalue().startswith("1 new deliver(ies); 1 delivered")
