@@ -2,8 +2,8 @@
 let go when the work ends or its process dies. `held_alone`: a session-level lock held
 while the work runs; a second run does not wait for it, it learns that another holds it
 and stops. `wait_in_transaction`: a transaction-level lock; a second one waits for the
-first transaction's end. (SQLite lets one writer in at a time by itself, so there the
-lock is always granted.)"""
+first transaction's end. SQLite lets one writer in at a time by itself; there
+`wait_in_transaction` takes that one write lock at once instead (see it)."""
 
 from __future__ import annotations
 
@@ -35,9 +35,17 @@ def held_alone(key: int) -> Iterator[bool]:
 
 
 def wait_in_transaction(key: int) -> None:
-    """Call inside a transaction: wait until no other transaction holds `key`; this one
-    holds it until it ends."""
+    """Call inside a transaction, first: wait until no other transaction holds `key`;
+    this one holds it until it ends.
+
+    On SQLite, the database's one write lock, waited for (the connection's timeout):
+    a transaction that reads first and writes after fails at once with "database is
+    locked" when another writer committed between its first read and its first write,
+    as a web request's sign-in did in the seconds an import compares (2026-12-06). A
+    write that changes nothing takes the lock."""
     if not on_postgres(connection):
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE django_migrations SET id = id WHERE 0 = 1")
         return
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])

@@ -126,7 +126,7 @@ def on_attempt_deleted(sender, instance, **kwargs) -> None:
             lifted.append((lock, before))
     if not lifted:
         return
-    (parameter, value), before = lifted[0]  # the username's, when both were locked
+    (_, value), before = lifted[0]  # the username's, when both were locked
     record("lockout.lifted", target=value, locked_address=instance.ip_address, failures=before)
 
 
