@@ -85,6 +85,17 @@ def test_a_lockout_and_its_lifting(client, personas):
     assert (lifted.actor, lifted.target) == ("sysadmin", "dave")
 
 
+def test_a_lockout_is_recorded_once_however_many_attempts_it_refuses(client, personas):
+    """Axes signals a lockout again at each attempt it refuses; each was recorded as
+    another lock (2026-12-06). The refused attempts are failed sign-ins."""
+    for _ in range(settings.AXES_FAILURE_LIMIT + 3):
+        sign_in(client, "dave", "wrong")
+    assert sign_in(client, "dave", PASSWORD).status_code == 429
+    assert only("lockout.locked").target == "dave"
+    failed = settings.AXES_FAILURE_LIMIT + 4
+    assert Event.objects.filter(kind="signin.failed").count() == failed
+
+
 def test_a_lock_made_of_several_attempts_is_lifted_once_on_the_record(client, personas):
     """Half the limit from each of two addresses locks the username; no one row reached
     the limit, so deleting both lifted the lock unrecorded (2026-12-06)."""
