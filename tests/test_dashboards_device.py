@@ -21,9 +21,12 @@ def test_it_shows_one_row_per_destination_archive(login, fleet):
         destination=local,
         server=ServerFactory(server_uid="srv-nas", name="nas-01", destination=local),
         archive_guid="archive-on-nas",
+        archive_bytes=30 * 1024**3,
     )
     html = login("dave").get(device_url(device)).content.decode()
     assert "2 destinations" in html
+    # Stored on both destinations: the cloud's 100 GiB and the NAS's 30 GiB.
+    assert "130 GiB stored (all destinations)" in html
     assert "Office NAS" in html and "Code42 Cloud US" in html
     assert "archive-on-nas" in html
 

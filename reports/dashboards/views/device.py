@@ -54,9 +54,10 @@ def device_page(request: HttpRequest, device_uid: str) -> HttpResponse:
         "stalest_backup": shown_date(device.device_backup_date),
         "missing_copy": device.device_backup_date == MISSING_COPY,
         "latest_backup": max((d for d in completed if d), default=None),
-        # Selected once (the same files go to each destination); stored once each.
+        # Selected once (the same files go to each destination); stored once each: the
+        # device's sums as the read model keeps them for every table and sort.
         "selected_bytes": device.device_selected_bytes or 0,
-        "archive_bytes": sum(r.archive_bytes or 0 for r in archives),
+        "archive_bytes": device.device_archive_bytes or 0,
         "api_url": f"{API_PATH}?{urlencode({'deviceUid': device.device_uid})}",
     }
     return render(request, "reports/device.html", context)
