@@ -14,6 +14,7 @@ from reports.catalog import REPORTS
 from reports.dashboards.report_pages import REPORT_PAGES
 from reports.models import ReportRow
 from tests.api_support import API
+from tests.factories import OrgFactory
 from tests.find_support import PASSWORD
 
 SUGGESTIONS = "/orgs/suggestions/"
@@ -61,6 +62,15 @@ def test_an_org_manager_is_offered_only_orgs_in_reach_named_from_their_own(signe
     assert suggested(client, "boston") == []
     assert suggested(client, "northwind") == []
     assert suggested(client, "lon") == ["London"]
+
+
+def test_a_name_is_found_whatever_its_case_in_any_alphabet(signed_in, cities):
+    """SQLite's LIKE folds ASCII only: "MÜNCHEN" did not find München there
+    (backupreport.sqlite, 2026-12-06); PostgreSQL always found it."""
+    OrgFactory(org_uid="org-muenchen", name="München", parent=cities["orgs"]["emea"])
+    client = signed_in("root")
+    for typed in ("MÜNCHEN", "münchen", "ÜNCH", "emea › MÜN"):
+        assert suggested(client, typed) == ["Northwind › EMEA › München"], typed
 
 
 def test_suggestions_need_a_sign_in_and_a_sane_length(client, signed_in):
