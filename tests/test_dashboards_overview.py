@@ -107,7 +107,42 @@ def test_chart_bars_link_to_reports(login):
     html = login("root").get("/").content.decode()
     assert "backupAge=7-30" in html
     assert "exactOrgUid=org-accounting" in html
-    assert "/reports/migration-plan/?os=win&amp;active=true" in html
+    assert "/reports/migration-plan/?os=&amp;active=true" in html and "exactOs=win" in html
+
+
+def os_bars(html: str) -> dict[str, tuple[str, int]]:
+    """The OS chart's bars: label -> (link, count)."""
+    chart = html.split("Active devices by OS")[-1].split("</svg>")[0]
+    found = re.findall(
+        r'<a href="([^"]+)" class="chart-link"><title>([^:]+): ([\d,]+)</title>', chart
+    )
+    return {
+        label: (href.replace("&amp;", "&"), int(n.replace(",", ""))) for href, label, n in found
+    }
+
+
+def test_each_os_bar_lists_the_devices_it_counts(login, fleet):
+    """A bar counts devices by their os exactly; its link listed `os=win`, the API's
+    partial match over os and osVersion, so a Linux laptop whose version held "win"
+    was listed under Windows (2026-12-06). The Other bar had no list at all."""
+    odd_linux = DeviceFactory(
+        user=fleet["users"]["dave"], name="LINUX-WINBIND", os="linux", os_version="5.15-winbind"
+    )
+    solaris = DeviceFactory(user=fleet["users"]["dave"], name="SOL-BOX", os="solaris")
+    for device in (odd_linux, solaris):
+        ArchiveFactory(device=device, last_completed_backup_date=ago(hours=3))
+    client = login("root")
+    bars = os_bars(client.get("/").content.decode())
+    assert set(bars) == {"macOS", "Windows", "Linux", "Other"}
+    listed_names = ReportRow.objects.values_list("device_name", flat=True).distinct()
+    for label, (href, count) in bars.items():
+        page = client.get(href + "&pgSize=500").content.decode()
+        listed = {name for name in listed_names if f">{name}<" in page}
+        assert len(listed) == count, (label, listed)
+    windows = client.get(bars["Windows"][0]).content.decode()
+    assert "LINUX-WINBIND" not in windows
+    assert "OS: Windows (the device&#x27;s OS, not its version)" in windows  # its chip
+    assert ">SOL-BOX<" in client.get(bars["Other"][0]).content.decode()
 
 
 def test_storage_by_org_shows_at_most_ten_orgs(login, orgs):

@@ -184,6 +184,7 @@ def test_api_link_carries_the_same_query(login):
         ({"export": "xml"}, "export"),
         ({"health": "sometimes"}, "health"),
         ({"backupAge": "7-3"}, "backupAge"),
+        ({"exactOs": "bsd"}, "exactOs"),
     ],
 )
 def test_invalid_parameters_give_a_friendly_message(login, params, named):

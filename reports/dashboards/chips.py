@@ -12,6 +12,7 @@ from accounts import org_names
 from accounts.models import Org
 from accounts.roles import Reach
 from reports import health
+from reports.dashboards import os_families
 from reports.dashboards.links import QueryLinks
 
 # Parameters that name one thing by its uid, and what that thing is.
@@ -57,6 +58,8 @@ def describe(name: str, value: str, reach: Reach) -> str:
             return "Org: one you cannot see, or that no longer exists"
         below = ", and the orgs below it" if name == "orgUid" else " only, not the orgs below it"
         return f"Org: {label}{below}"
+    if name == "exactOs" and value in os_families.FAMILIES:
+        return os_families.described(value)
     if name == "orgTree":
         return f"Org: {value}, and the orgs below it"
     if name == "health":

@@ -8,6 +8,8 @@ what the overview's links need and the API does not (yet) offer:
            failing                     anything but ok (compliance's failing devices)
     backupAge=3-7 | 90-                devices by days since their last completed backup
     exactOrgUid=<orgUid>               rows of owners in that org itself, not its sub-orgs
+    exactOs=win|mac|linux|other        devices whose os is exactly that (other: none of
+                                       the three), as the overview's OS bars count them
     view=devices|archives              one row per device (its destinations inside the
                                        row; the default of backup status and the
                                        migration plan) or per archive, as the API
@@ -34,6 +36,7 @@ from django.http import QueryDict
 from accounts import org_names
 from accounts.roles import Reach, reach_of
 from reports import clock, health
+from reports.dashboards import os_families
 from reports.models import ReportRow
 from reports.query import (
     BooleanFilter,
@@ -49,6 +52,7 @@ DASHBOARD_PARAMETERS = (
     "health",
     "backupAge",
     "exactOrgUid",
+    "exactOs",
     "view",
     "orgTree",
     "coldStorageExpired",
@@ -106,6 +110,7 @@ class DashboardFilter(django_filters.FilterSet):
     )
     backupAge = AgeBandFilter(method="filter_backup_age")
     exactOrgUid = django_filters.CharFilter(field_name="org_uid")
+    exactOs = ChoiceParameterFilter(choices=os_families.FAMILIES, method="filter_exact_os")
     view = ChoiceParameterFilter(choices=(DEVICES, ARCHIVES), method=no_filtering)
     orgTree = django_filters.CharFilter(method="filter_org_tree")
     coldStorageExpired = BooleanFilter(method="filter_cold_storage_expired")
@@ -123,6 +128,9 @@ class DashboardFilter(django_filters.FilterSet):
         if not roots:
             return qs.none()
         return qs.filter(reduce(operator.or_, (Q(org_path__startswith=root) for root in roots)))
+
+    def filter_exact_os(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        return qs.filter(os_families.in_family(value))
 
     def filter_cold_storage_expired(self, qs: QuerySet, name: str, value: bool) -> QuerySet:
         passed = expired(clock.now())

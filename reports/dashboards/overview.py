@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.db.models import Count, F, Q, QuerySet, Sum
 
 from accounts.models import Org
+from reports.dashboards.os_families import KNOWN_OS, in_family
 from reports.health import (
     ACTIVE,
     NEVER_Q,
@@ -25,7 +26,6 @@ from reports.health import (
 from reports.read_model import DEVICE_SELECTED_BYTES
 
 TOP_ORGS = 10
-KNOWN_OS = ("win", "mac", "linux")  # the vendor's values; anything else counts as other
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ class OverviewFigures:
 
 
 def _other_counts() -> dict[str, Q]:
-    return {"all": Q()} | {os: ACTIVE & Q(os=os) for os in KNOWN_OS}
+    return {"all": Q()} | {os: ACTIVE & in_family(os) for os in KNOWN_OS}
 
 
 def device_counts(visible: QuerySet, now: dt.datetime | None = None) -> DeviceHealthCounts:

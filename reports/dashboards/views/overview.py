@@ -21,7 +21,7 @@ from accounts import org_names
 from accounts.roles import Reach, reach_of_request
 from reports import clock, health
 from reports.catalog import REPORTS
-from reports.dashboards import figures
+from reports.dashboards import figures, os_families
 from reports.dashboards.charts import Bar, bar_chart
 from reports.dashboards.overview import OrgStorage, Overview
 from reports.dashboards.own_devices import own_devices
@@ -31,8 +31,6 @@ from reports.history.reading import TREND_DAYS
 from reports.history.snapshots import day_of
 from reports.models import ReportRow
 from reports.templatetags.backup_format import bytes_human
-
-OS_NAMES = {"mac": "macOS", "win": "Windows", "linux": "Linux"}
 
 
 def _health_cards(overview: Overview) -> list[dict]:
@@ -69,10 +67,12 @@ def _charts(overview: Overview, names: dict[str, org_names.OrgName]) -> dict:
     ]
     os_bars = [
         Bar(
-            OS_NAMES.get(o.os, "Other") if o.os else "Other",
+            os_families.name_of(o.os),
             o.devices,
             f"{o.devices:,}",
-            plan.url(os=o.os) if o.os else None,
+            # The bar counts by the device's os exactly; the plan's own `os` (a partial
+            # match, with a default) would list other devices.
+            plan.url(os="", exactOs=o.os or os_families.OTHER),
         )
         for o in overview.by_os
     ]
