@@ -221,6 +221,10 @@ else:
             # WAL: pages keep reading while the worker's import writes (without it,
             # readers wait for a long write transaction's end).
             "OPTIONS": {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"},
+            # Tests in memory, as on Django's own engine: pytest-django knows an SQLite
+            # database by that engine's name only, and would name each test worker's
+            # a file after this NAME otherwise.
+            "TEST": {"NAME": ":memory:"},
         }
     }
 
