@@ -12,6 +12,7 @@ from reports.dashboards import summary_pdf
 from reports.dashboards.spreadsheet import CONTENT_TYPES
 from reports.notifications.links import absolute, unsubscribe_url
 from reports.notifications.models import Message
+from reports.notifications.subscriptions import unsubscribe_kind
 
 
 def _message(user, kind: str, subject: str, template: str, context: dict):
@@ -62,6 +63,17 @@ def subscription_email(user, delivery, kind: str) -> EmailMultiAlternatives:
     if delivery.pdf is not None:
         email.attach(summary_pdf.file_name(), delivery.pdf, summary_pdf.CONTENT_TYPE)
     return email
+
+
+def subscription_held_email(user, subscription, problem: str) -> EmailMultiAlternatives:
+    """To whoever subscribed: their subscription sends nothing, and why."""
+    subject = f"Subscription held: {subscription.view.name}"
+    context = {
+        "subscription": subscription,
+        "problem": problem,
+        "subscriptions_url": absolute(reverse("subscriptions")),
+    }
+    return _message(user, unsubscribe_kind(subscription.pk), subject, "subscription_held", context)
 
 
 def owner_alert_subject(device_name: str, health) -> str:

@@ -21,7 +21,12 @@ from django.db.models import F
 from reports import clock
 from reports.health import shown_date
 from reports.notifications import alerts, subscriptions
-from reports.notifications.compose import digest_email, owner_alert_email, subscription_email
+from reports.notifications.compose import (
+    digest_email,
+    owner_alert_email,
+    subscription_email,
+    subscription_held_email,
+)
 from reports.notifications.digests import COUNTED, digest_of
 from reports.notifications.links import device_url
 from reports.notifications.models import Message, Subscription
@@ -37,6 +42,7 @@ class Outcome:
     failed: int = 0
     skipped: int = 0  # already claimed by this or another run
     errors: list[str] = field(default_factory=list)
+    held: list[str] = field(default_factory=list)  # subscriptions that cannot go, and why
 
 
 def claim(
@@ -205,6 +211,10 @@ def send_subscriptions(sender: Sender, *, dry_run: bool = False) -> None:
     for subscription in due.iterator():
         if not subscriptions.is_due(subscription, now):
             continue
+        problem = subscriptions.problem_of(subscription)
+        if problem is not None:
+            _hold(sender, subscription, problem, dry_run=dry_run)
+            continue
         key = subscriptions.message_key(subscription, now)
         done = set(
             Message.objects.filter(kind=Message.Kind.SUBSCRIPTION, key=key)
@@ -224,6 +234,22 @@ def send_subscriptions(sender: Sender, *, dry_run: bool = False) -> None:
                 sender.outcome.skipped += 1
                 continue
             sender.deliver(message, lambda s=subscription, u=user: _subscription_email(s, u, now))
+
+
+def _hold(sender: Sender, subscription, problem: str, *, dry_run: bool) -> None:
+    """Nothing goes to the recipients; whoever subscribed is told why, once a problem
+    (the send log's key), and the run says it (the subscriptions page shows it too)."""
+    sender.outcome.held.append(f"subscription {subscription.pk}: held, as {problem}")
+    creator = subscription.created_by
+    if dry_run or not creator.may_sign_in or not creator.email:
+        return
+    key = subscriptions.held_key(subscription, problem)
+    email = subscription_held_email(creator, subscription, problem)
+    message = claim(creator, Message.Kind.SUBSCRIPTION, key, email.subject, sender.now)
+    if message is None:
+        sender.outcome.skipped += 1
+        return
+    sender.deliver(message, email)
 
 
 def _subscription_email(subscription, user, now):

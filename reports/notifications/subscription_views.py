@@ -18,8 +18,12 @@ from reports.dashboards.saved.models import SavedView
 from reports.notifications.forms import SubscriptionForm
 from reports.notifications.links import read_download_token
 from reports.notifications.models import Subscription
-from reports.notifications.subscriptions import recipients_of, view_sheet
-from reports.query import InvalidParameters
+from reports.notifications.subscriptions import (
+    is_recipient,
+    problem_of,
+    recipients_of,
+    view_sheet,
+)
 
 
 def _manageable(user):
@@ -31,7 +35,9 @@ def _manageable(user):
 @login_required
 @require_GET
 def subscriptions_page(request: HttpRequest) -> HttpResponse:
-    shown = _manageable(request.user).prefetch_related("recipients", "recipient_roles")
+    shown = list(_manageable(request.user).prefetch_related("recipients", "recipient_roles"))
+    for subscription in shown:
+        subscription.problem = problem_of(subscription)
     return render(request, "notifications/subscriptions.html", {"subscriptions": shown})
 
 
@@ -96,12 +102,18 @@ def subscription_download(request: HttpRequest, token: str) -> HttpResponse:
     subscription = Subscription.objects.select_related("view").filter(pk=subscription_id).first()
     if subscription is None:
         raise Http404("The subscription was ended")
-    try:
-        sheet, _ = view_sheet(subscription, request.user)
-    except InvalidParameters:
+    # The link is a copy of the message: it lasts while the message would still be sent
+    # to this reader (not after they unsubscribed or their role lost it, 2026-12-06).
+    if not is_recipient(subscription, request.user):
         return HttpResponse(
-            "The saved view no longer holds.\n", status=400, content_type="text/plain"
+            "You no longer receive this subscription.\n", status=410, content_type="text/plain"
         )
+    problem = problem_of(subscription)
+    if problem is not None:
+        return HttpResponse(
+            f"This subscription is held: {problem}.\n", status=409, content_type="text/plain"
+        )
+    sheet, _ = view_sheet(subscription, request.user)
     view = subscription.view
     fmt = subscription.format
     name = spreadsheet.file_name(view.report, view.query_dict, fmt)

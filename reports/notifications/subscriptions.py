@@ -12,6 +12,7 @@ expires.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -21,9 +22,11 @@ from django.db.models import Q, QuerySet
 from accounts.models import MAY_SIGN_IN
 from accounts.roles import reach_of
 from reports.dashboards import spreadsheet, summary_pdf
+from reports.dashboards.saved.models import SavedView
 from reports.notifications.links import absolute, download_url
 from reports.notifications.models import Message, Subscription
 from reports.notifications.periods import due_since, period_key
+from reports.query import InvalidParameters
 
 FIRST_ROWS = 10
 
@@ -51,6 +54,32 @@ def recipients_of(subscription: Subscription) -> QuerySet:
         .exclude(pk__in=gone.values("user_id"))
         .order_by("pk")
     )
+
+
+def problem_of(subscription: Subscription) -> str | None:
+    """Why the subscription is held, or None: its view is no longer shared with whoever
+    subscribed to it (a subscription outlived the unsharing, 2026-12-06), or its saved
+    parameters are no longer understood (then every recipient's copy failed, every hour,
+    and no one was told). Held, it sends nothing; it goes again once the view is shared
+    again or mended."""
+    view, creator = subscription.view, subscription.created_by
+    if not SavedView.objects.visible_to(creator).filter(pk=view.pk).exists():
+        return f'the saved view "{view.name}" is no longer shared with {creator.username}'
+    try:
+        view_sheet(subscription, creator)  # builds the query, reads no row
+    except InvalidParameters as error:
+        return f'the saved view "{view.name}" no longer holds: {error}'
+    return None
+
+
+def held_key(subscription: Subscription, problem: str) -> str:
+    """The send-log key of the one message that tells its creator why it is held."""
+    digest = hashlib.sha256(problem.encode()).hexdigest()[:16]
+    return f"subscription {subscription.pk} held {digest}"
+
+
+def is_recipient(subscription: Subscription, user) -> bool:
+    return recipients_of(subscription).filter(pk=user.pk).exists()
 
 
 def message_key(subscription: Subscription, now) -> str:

@@ -30,6 +30,8 @@ class Command(BaseCommand):
                 self.stdout.write("Another send_notifications is running; this one stops.")
                 return
             outcome = send_due(dry_run=dry_run, say=self.stdout.write)
+        for held in outcome.held:
+            self.stdout.write(f"Held {held}")
         if dry_run:
             return
         self.stdout.write(

@@ -1,0 +1,87 @@
+"""A subscription that cannot go is held, and whoever subscribed is told once (spec
+section 15, "a background job that fails says why"): its view no longer shared with
+them, or its saved parameters no longer understood. Before (2026-12-06) the first kind
+kept sending, the second failed for every recipient every hour, telling no one. And a
+download link lasts only while its reader still receives the subscription."""
+
+from urllib.parse import urlsplit
+
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+
+from accounts.roles import ORG_MANAGERS
+from reports.notifications.models import Message
+from tests.test_subscriptions import make_view, run, subscribe
+
+BROKEN = "view=devices&health=sometimes"  # a value no report accepts (since, say, an upgrade)
+
+
+def test_a_view_no_longer_shared_holds_the_subscription_and_tells_its_subscriber(
+    smtp_server, fleet, login
+):
+    users = fleet["users"]
+    alice, root = users["alice"], users["root"]
+    view = make_view(root)
+    view.shared_roles.add(Group.objects.get(name=ORG_MANAGERS))
+    subscription = subscribe(view, alice, users=[alice])
+    run()
+    assert [r.subject.split(":")[0] for r in smtp_server.to(alice.email)] == ["Not backing up"]
+    smtp_server.received.clear()
+    Message.objects.all().delete()  # as a new period would
+
+    view.shared_roles.clear()  # alice no longer sees the view
+    outcome = run()
+    (told,) = smtp_server.to(alice.email)
+    assert told.subject == "Subscription held: Not backing up"
+    assert "is no longer shared with alice" in told.text
+    assert outcome.held == [
+        f'subscription {subscription.pk}: held, as the saved view "Not backing up" is no '
+        "longer shared with alice"
+    ]
+    run()  # told once, not each hour
+    assert len(smtp_server.to(alice.email)) == 1
+    page = login("alice").get("/notifications/subscriptions/").content.decode()
+    assert "Held</span> The saved view &quot;Not backing up&quot; is no longer shared" in page
+
+    view.shared_users.add(alice)  # shared again: it goes again by itself
+    smtp_server.received.clear()
+    run()
+    assert [r.subject.split(":")[0] for r in smtp_server.to(alice.email)] == ["Not backing up"]
+
+
+def test_a_view_whose_parameters_no_longer_hold_is_held_not_failed_for_everyone(
+    smtp_server, fleet, capsys
+):
+    users = fleet["users"]
+    root = users["root"]
+    subscription = subscribe(make_view(root, query=BROKEN), root, roles=[ORG_MANAGERS])
+    outcome = run()
+    assert outcome.failed == 0 and outcome.sent == 1
+    (told,) = smtp_server.received  # to root, who subscribed; nothing to the managers
+    assert told.envelope_to == [root.email] and told.subject == "Subscription held: Not backing up"
+    assert "no longer holds: health: 'sometimes' is not accepted" in told.text
+    assert not Message.objects.filter(recipient__in=[users["alice"], users["carol"]]).exists()
+    call_command("send_notifications")  # the run says it, and does not fail for it
+    said = capsys.readouterr().out
+    assert f"Held subscription {subscription.pk}: held, as the saved view" in said
+    held = [r for r in smtp_server.received if r.subject.startswith("Subscription held")]
+    assert len(held) == 1  # beside the digests the command sends
+
+
+def test_a_download_link_ends_with_its_readers_subscription(smtp_server, fleet, settings, login):
+    settings.SUBSCRIPTION_ATTACHMENT_BYTES = 10
+    users = fleet["users"]
+    root, alice = users["root"], users["alice"]
+    subscription = subscribe(make_view(root), root, roles=[ORG_MANAGERS])
+    run()
+    (received,) = smtp_server.to(alice.email)
+    link = next(w for w in received.text.split() if "/subscriptions/download/" in w)
+    path = urlsplit(link).path
+    assert login("alice").get(path).status_code == 200
+    subscription.unsubscribed.add(alice)
+    response = login("alice").get(path)
+    assert response.status_code == 410
+    assert response.content == b"You no longer receive this subscription.\n"
+    subscription.unsubscribed.remove(alice)
+    alice.groups.clear()  # no longer a manager: no longer a recipient
+    assert login("alice").get(path).status_code == 410
