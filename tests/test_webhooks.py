@@ -152,6 +152,24 @@ def test_a_dead_endpoint_delays_no_other(fleet, settings):
     assert states == {"dead": State.PENDING, "alive": State.DELIVERED}
 
 
+@pytest.mark.parametrize("status", [500, 200])
+def test_an_answer_trickled_byte_by_byte_is_bounded_as_a_whole(fleet, settings, status):
+    """requests' timeout bounds each read: an answer of 100 bytes a fifth of a second
+    apart held a delivery 20 s where the setting says 1 (2026-12-06)."""
+    settings.WEBHOOK_TIMEOUT_SECONDS = 1
+    with receiver(statuses=(status,), trickle=0.2) as slow:
+        endpoint(slow.url, name="slow")
+        nothing_critical_yet()
+        devices_entering_critical(timezone.now())
+        passed = deliver_due()
+    delivery = WebhookDelivery.objects.get()
+    if status == 200:  # a success is its status: the body is not waited for
+        assert passed.delivered == 1 and delivery.state == State.DELIVERED
+    else:
+        assert passed.failed == 1 and delivery.last_status == 500
+        assert delivery.last_error.startswith("HTTP 500, its answer not ended within 1 s: x")
+
+
 def test_a_slow_receiver_does_not_delay_an_import(db, settings, tmp_path):
     settings.WEBHOOK_TIMEOUT_SECONDS = 30
     from tests.import_support import run, write_csv

@@ -27,6 +27,7 @@ class Receiver:
     url: str
     statuses: list[int]
     delay: float = 0.0
+    trickle: float = 0.0  # seconds between the bytes of a long answer's body
     received: list[Received] = field(default_factory=list)
 
     def answered(self) -> list[Received]:
@@ -34,8 +35,8 @@ class Receiver:
 
 
 @contextmanager
-def receiver(statuses=(200,), delay: float = 0.0):
-    state = Receiver(url="", statuses=list(statuses), delay=delay)
+def receiver(statuses=(200,), delay: float = 0.0, trickle: float = 0.0):
+    state = Receiver(url="", statuses=list(statuses), delay=delay, trickle=trickle)
     lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
@@ -46,11 +47,15 @@ def receiver(statuses=(200,), delay: float = 0.0):
                 status = state.statuses.pop(0) if len(state.statuses) > 1 else state.statuses[0]
             if state.delay:
                 time.sleep(state.delay)
+            answer = b"x" * 100 if state.trickle else b"ok"
             try:
                 self.send_response(status)
-                self.send_header("Content-Length", "2")
+                self.send_header("Content-Length", str(len(answer)))
                 self.end_headers()
-                self.wfile.write(b"ok")
+                for byte in answer if state.trickle else [answer]:
+                    self.wfile.write(bytes([byte]) if state.trickle else byte)
+                    self.wfile.flush()
+                    time.sleep(state.trickle)
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the sender gave up waiting (its timeout)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from reports.integrations.payloads import request_for
 logger = logging.getLogger(__name__)
 State = WebhookDelivery.State
 MAX_THREADS = 8
+ERROR_TEXT = 500  # bytes of a failed answer kept for the admin
 
 
 @dataclass(frozen=True)
@@ -68,21 +70,47 @@ def claim(delivery_id: int, now: dt.datetime) -> WebhookDelivery | None:
 
 
 def post(endpoint: WebhookEndpoint, delivery: WebhookDelivery) -> tuple[int | None, str]:
-    """(HTTP status or None, error or "")."""
+    """(HTTP status or None, error or "").
+
+    requests' timeout bounds each read of the answer, not the answer: one that trickles
+    a byte at a time held the endpoint's thread as long as it liked. So the answer is
+    streamed: a success is its status alone (its body is never waited for), and a
+    failure's body, kept for the admin, is read up to ERROR_TEXT characters while the
+    delivery's WEBHOOK_TIMEOUT_SECONDS last."""
     body, headers = request_for(endpoint, delivery)
+    limit = settings.WEBHOOK_TIMEOUT_SECONDS
+    deadline = time.monotonic() + limit
     try:
-        response = requests.post(
+        with requests.post(
             endpoint.url,
             data=body,
             headers=headers,
-            timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
+            timeout=limit,
             allow_redirects=False,
-        )
+            stream=True,
+        ) as response:
+            status = response.status_code
+            if 200 <= status < 300:
+                return status, ""
+            text, ended = _answer_text(response, deadline)
     except requests.RequestException as error:
         return None, f"{type(error).__name__}: {error}"[:1000]
-    if 200 <= response.status_code < 300:
-        return response.status_code, ""
-    return response.status_code, f"HTTP {response.status_code}: {response.text[:500]}"
+    if not ended:
+        return status, f"HTTP {status}, its answer not ended within {limit} s: {text}"
+    return status, f"HTTP {status}: {text}"
+
+
+def _answer_text(response: requests.Response, deadline: float) -> tuple[str, bool]:
+    """The answer's first ERROR_TEXT bytes as text, and whether they came in time (a
+    byte at a time: a read of more waits for all of them, however slowly they come)."""
+    read = bytearray()
+    for byte in response.iter_content(chunk_size=1):
+        read += byte
+        if len(read) >= ERROR_TEXT:
+            break
+        if time.monotonic() > deadline:
+            return read.decode("utf-8", "replace"), False
+    return read.decode("utf-8", "replace"), True
 
 
 def record(delivery: WebhookDelivery, status: int | None, error: str, now: dt.datetime) -> Passed:
