@@ -407,6 +407,10 @@ WARMED_FIGURES = [
     "reports.history.figures.warm",  # the 90-day trend, compliance by org's top level
     "reports.integrations.figures.warm",  # /metrics' org figures
 ]
+# Warmed once for all scopes: figures each page reads within its viewer's reach.
+WARMED_FLEET_FIGURES = [
+    "reports.history.figures.warm_fleet",  # every org's health: compliance's "now"
+]
 
 # Email (reports.notifications: owner alerts and digests). With EMAIL_HOST set, Django's
 # SMTP backend; unset, messages go to the console (a demo needs no mail server), or to

@@ -57,6 +57,7 @@ FIGURES: dict[str, tuple[str, ...]] = {
     "summary": (REPORT_ROWS,),  # a report page's totals (reports.dashboards.figures)
     "trend": (SNAPSHOTS,),  # the 90-day trend (reports.history.figures)
     "compliance": (SNAPSHOTS, ORGS),  # compliance by org (reports.history.figures)
+    "health-by-org": (REPORT_ROWS,),  # compliance's "now", each org's dates (the same)
     "rollup": (REPORT_ROWS, ORGS),  # storage by user or org (reports.dashboards.figures)
     "rollup-count": (REPORT_ROWS,),  # how many users or orgs a rollup lists (the same)
     "expiries": (REPORT_ROWS,),  # cold storage's expiry dates (the same)

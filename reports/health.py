@@ -313,6 +313,9 @@ def _instant(moment: dt.datetime) -> int:
     return (moment - _EPOCH) // _MICROSECOND
 
 
+INSTANT_BYTES = array("q").itemsize
+
+
 @dataclass(frozen=True)
 class BackupDates:
     """Some devices' last completed backups, oldest first, and how many never had one.
@@ -326,6 +329,25 @@ class BackupDates:
 
     def counts_at(self, now: dt.datetime | None = None, also: dict | None = None):
         now = now or clock.now()
+        in_band = self._in_band(now)
+        return DeviceHealthCounts(
+            devices=len(self.instants) // INSTANT_BYTES + self.never,
+            by_health=self._health(in_band),
+            by_band=[(band, in_band(band)) for band in chart_bands()],
+            also=dict(also or {}),
+        )
+
+    def health_at(self, now: dt.datetime) -> dict[Health, int]:
+        """The devices by health at `now` alone (no chart bands): summed over many
+        BackupDates, one an org, by compliance's "now"."""
+        return self._health(self._in_band(now))
+
+    def _health(self, in_band) -> dict[Health, int]:
+        by_health = {h: in_band(band) for h, band in health_bands().items()}
+        by_health[Health.NEVER] = self.never
+        return {h: by_health[h] for h in Health}
+
+    def _in_band(self, now: dt.datetime):
         instants = array("q")
         instants.frombytes(self.instants)
         backed_up = len(instants)
@@ -337,14 +359,7 @@ class BackupDates:
             lower = 0 if oldest is None else bisect_right(instants, _instant(oldest))
             return max(0, upper - lower)
 
-        by_health = {h: in_band(band) for h, band in health_bands().items()}
-        by_health[Health.NEVER] = self.never
-        return DeviceHealthCounts(
-            devices=backed_up + self.never,
-            by_health={h: by_health[h] for h in Health},
-            by_band=[(band, in_band(band)) for band in chart_bands()],
-            also=dict(also or {}),
-        )
+        return in_band
 
 
 class _EpochMicroseconds(Func):
@@ -355,13 +370,38 @@ class _EpochMicroseconds(Func):
     output_field = BigIntegerField()
 
 
-def sorted_backups(devices: QuerySet) -> bytes:
-    """Over per_device(): the devices' last completed backups, for BackupDates.instants."""
+def _instants(devices: QuerySet, *columns: str) -> Iterable[tuple]:
+    """Over per_device(): (*columns, instant) of each device that backed up, oldest
+    first."""
     dates = devices.filter(last__isnull=False).order_by("last")
     if on_postgres(connections[dates.db]):
-        instants = dates.annotate(instant=_EpochMicroseconds("last")).values_list(
-            "instant", flat=True
+        return dates.annotate(instant=_EpochMicroseconds("last")).values_list(*columns, "instant")
+    return (
+        (*values, _instant(last))
+        for *values, last in dates.values_list(*columns, "last").iterator(20_000)
+    )
+
+
+def sorted_backups(devices: QuerySet) -> bytes:
+    """Over per_device(): the devices' last completed backups, for BackupDates.instants."""
+    return array("q", (instant for (instant,) in _instants(devices))).tobytes()
+
+
+def backup_dates_by(devices: QuerySet, column: str) -> dict:
+    """Over per_device(): a BackupDates for each value of a device-level `column` (org_id,
+    say), in one pass over the devices, oldest first, and one count of those that never
+    backed up."""
+    instants: dict = {}
+    for value, instant in _instants(devices, column):
+        if value not in instants:
+            instants[value] = array("q")
+        instants[value].append(instant)
+    never = dict(
+        devices.filter(NEVER_Q).order_by().values_list(column).annotate(n=Count("device_id"))
+    )
+    return {
+        value: BackupDates(
+            instants[value].tobytes() if value in instants else b"", never.get(value, 0)
         )
-    else:
-        instants = (_instant(d) for d in dates.values_list("last", flat=True).iterator(20_000))
-    return array("q", instants).tobytes()
+        for value in instants.keys() | never.keys()
+    }

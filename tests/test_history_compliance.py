@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import html
 import io
+import re
 
 import pytest
 import requests
 import schemathesis
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Org
 from reports.history.models import Snapshot
 from reports.history.snapshots import take
+from reports.models import ReportRow
 from tests.personas import PASSWORD
 
 PAGE = "/history/compliance/"
@@ -217,3 +221,23 @@ def test_a_subtree_whose_devices_are_all_gone_is_empty_now(login, history):
     body = login("alice").get(API).json()["data"]
     assert body["day"] == today.isoformat()
     assert [(r["orgUid"], r["activeDevices"]) for r in body["rows"]] == [("org-accounting", 0)]
+
+
+def test_failing_devices_now_are_the_list_they_link_to_whenever_asked(login, history):
+    """ "Now" was the snapshot's: four days after it, every device then backed up two
+    hours before had gone stale, and the count still said the snapshot's while its link
+    listed them all (2026-12-06). Now each count is its list's, at any hour."""
+    with time_machine.travel(timezone.now() + dt.timedelta(days=4)):
+        client = login("root")
+        names = set(ReportRow.objects.values_list("device_name", flat=True))
+        for level in ("org-acme", "org-emea", "org-americas"):
+            page = client.get(PAGE, {"org": level}).content.decode()
+            links = re.findall(
+                r'<a href="(/reports/backup-status/\?[^"]+)"[^>]*>([\d,]+) device', page
+            )
+            assert links, level
+            for href, count in links:
+                listed = client.get(html.unescape(href) + "&pgSize=500").content.decode()
+                assert len({n for n in names if f">{n}<" in listed}) == int(count), href
+        sales = by_uid(rows_of(client, org="org-emea"))[("org-sales", False)]
+        assert sales["activeDevices"] == 2 and sales["okPercentNow"] == 0.0  # both stale

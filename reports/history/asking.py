@@ -4,8 +4,9 @@ way by both: a level of the viewer's reach (`org`) and a sort."""
 from __future__ import annotations
 
 from accounts.roles import Reach
+from reports import clock
 from reports.history import figures
-from reports.history.compliance import Compliance, ComplianceRow, sorted_rows
+from reports.history.compliance import Compliance, ComplianceRow, sorted_rows, with_now_of
 
 DEFAULT_SORT = "now"  # the worst first: what a review starts with
 NO_FLEET = "Compliance by org covers org subtrees; your role lets you see your own devices only."
@@ -21,6 +22,7 @@ def compliance_asked(reach: Reach, query) -> tuple[Compliance, list[ComplianceRo
     """The level asked for, sorted; raises OutOfReach or BadParameter."""
     sort = query.get("sort") or DEFAULT_SORT
     compliance = figures.compliance(reach, query.get("org") or None)
+    compliance = with_now_of(compliance, figures.health_by_org(), clock.now())
     try:
         rows = sorted_rows(compliance.rows, sort)
     except ValueError as error:

@@ -2,22 +2,30 @@
 share of active devices backed up within the warning threshold, now and 7 and 30 days
 ago, from the snapshots.
 
-"Now" is the latest snapshot (taken daily and after every refresh); the earlier
-columns are the snapshots 7 and 30 days before it. Each org's figures are its whole
-subtree's: the snapshot rows of the level's subtree are read once, three days of them,
-and each is added to the listed org its path passes through.
+"Now" is this moment (with_now_of): the active devices of the orgs each row adds up,
+judged at the moment the page is asked for, as the list its failing devices link to
+judges them; the snapshot's counts were as of the snapshot, and the two differed by the
+devices that went stale since (2026-12-06: 27 of 158 rows, 19 hours after one). The
+earlier columns are the snapshots 7 and 30 days before the latest one (taken daily and
+after every refresh). Each org's figures are its whole subtree's: the snapshot rows of
+the level's subtree are read once, three days of them, and each is added to the listed
+org its path passes through; each row keeps the ids of the orgs it adds up, for "now".
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import operator
+from dataclasses import dataclass, replace
+from functools import reduce
 
 from django.conf import settings
+from django.db.models import Q
 
 from accounts import org_paths
 from accounts.models import Org
 from accounts.roles import Reach
+from reports.health import BackupDates, Health
 from reports.history.models import Snapshot
 from reports.history.reading import Figures, snapshots_of
 from reports.history.snapshots import FIGURES, STORAGE
@@ -39,6 +47,7 @@ class ComplianceRow:
     now: Figures
     week: Figures
     month: Figures
+    org_ids: tuple[int, ...] = ()  # the orgs whose devices the row adds up
 
     @property
     def devices(self) -> int:
@@ -114,19 +123,22 @@ def _rows(snapshots, listed: list[Org], level: Org | None, day: dt.date) -> list
     by_path = {org.path: org for org in listed}
     # A listed child's path has one more part than the level's ("/1/" has depth 1).
     depth = (level.depth + 1) if level else None
+
+    def key_of(path: str) -> str:
+        if level is not None and path == level.path:
+            return "own"
+        if depth is not None:
+            # The listed child this path passes through: its first `depth` parts.
+            return org_paths.ancestor_path(path, depth)
+        # The reach's top: whichever listed path is its prefix.
+        return next((p for p in by_path if path.startswith(p)), "")
+
     # Plain lists of numbers while adding up: thousands of rows, no object per row.
     totals: dict[tuple[str, str], list[int]] = {}
     fields = FIGURES + STORAGE
     values = snapshots.filter(day__in=days).values_list("day", "org__path", *fields)
     for day_of_row, path, *figures in values:
-        if level is not None and path == level.path:
-            key = "own"
-        elif depth is not None:
-            # The listed child this path passes through: its first `depth` parts.
-            key = org_paths.ancestor_path(path, depth)
-        else:
-            # The reach's top: whichever listed path is its prefix.
-            key = next((p for p in by_path if path.startswith(p)), "")
+        key = key_of(path)
         total = totals.setdefault((key, days[day_of_row]), [0] * len(fields))
         for i, value in enumerate(figures):
             total[i] += value
@@ -138,15 +150,48 @@ def _rows(snapshots, listed: list[Org], level: Org | None, day: dt.date) -> list
         .distinct()
     )
 
+    org_ids: dict[str, list[int]] = {}
+    for pk, path in _orgs_below(listed, level).values_list("pk", "path"):
+        org_ids.setdefault(key_of(path), []).append(pk)
+
     def row(key: str, org: Org, *, own: bool = False) -> ComplianceRow:
         now, week, month = (sums.get((key, c), Figures()) for c in ("now", "week", "month"))
         drill = not own and org.pk in has_children
-        return ComplianceRow(org.org_uid, org.name, drill, own, now, week, month)
+        ids = tuple(org_ids.get(key, ()))
+        return ComplianceRow(org.org_uid, org.name, drill, own, now, week, month, ids)
 
     rows = [row(path, org) for path, org in by_path.items()]
     if level is not None and any(key == "own" for key, _ in sums):
         rows.append(row("own", level, own=True))
     return rows
+
+
+def _orgs_below(listed: list[Org], level: Org | None):
+    """The orgs whose devices the rows add up: the level's subtree, or the listed top
+    orgs' (each within the reach, as the listed orgs are)."""
+    if level is not None:
+        return Org.objects.filter(path__startswith=level.path)
+    if not listed:
+        return Org.objects.none()
+    return Org.objects.filter(
+        reduce(operator.or_, (Q(path__startswith=org.path) for org in listed))
+    )
+
+
+def with_now_of(compliance: Compliance, dates: dict[int, BackupDates], now) -> Compliance:
+    """The compliance with each row's "now" the health of its orgs' active devices at
+    `now` (their BackupDates by org, reports.history.figures.health_by_org); storage
+    stays the latest snapshot's (not a matter of the moment)."""
+
+    def live(row: ComplianceRow) -> Figures:
+        counted = [dates[pk].health_at(now) for pk in row.org_ids if pk in dates]
+        health = {h: sum(c[h] for c in counted) for h in Health}
+        devices = sum(health.values())
+        storage = {name: getattr(row.now, name) for name in STORAGE}
+        return Figures(devices, *(health[Health(name)] for name in FIGURES[1:]), **storage)
+
+    rows = [replace(row, now=live(row)) for row in compliance.rows]
+    return replace(compliance, rows=rows)
 
 
 def sorted_rows(rows: list[ComplianceRow], sort: str) -> list[ComplianceRow]:

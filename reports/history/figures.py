@@ -15,9 +15,11 @@ import datetime as dt
 from accounts.roles import Reach, reach_of
 from reports import cache
 from reports.cache import warmed
+from reports.health import ACTIVE, BackupDates, backup_dates_by, per_device
 from reports.history.compliance import Compliance, compliance_of
 from reports.history.reading import Figures, trend_of
 from reports.history.snapshots import day_of
+from reports.models import ReportRow
 
 
 def trend(reach: Reach, today: dt.date, through=warmed) -> list[tuple[dt.date, Figures]]:
@@ -31,6 +33,15 @@ def compliance(reach: Reach, org_uid: str | None, through=warmed) -> Compliance:
     return through("compliance", key, lambda: compliance_of(reach.scope, org_uid))
 
 
+def health_by_org(through=warmed) -> dict[int, BackupDates]:
+    """Every org's active devices' last backups (BackupDates, by org id): independent
+    of the clock, so kept until the table changes; compliance's "now" sums the orgs of
+    each row at the moment asked. One figure for every scope: a row adds up only orgs
+    within its viewer's reach (compliance.ComplianceRow.org_ids)."""
+    devices = per_device(ReportRow.objects.filter(org_id__isnull=False), "org_id").filter(ACTIVE)
+    return through("health-by-org", "", lambda: backup_dates_by(devices, "org_id"))
+
+
 def warm(user, now: dt.datetime) -> int:
     """The trend (today's, and tomorrow's for the hours before the daily snapshot) and
     compliance's top level of this user's scope, computed and stored
@@ -41,3 +52,9 @@ def warm(user, now: dt.datetime) -> int:
         trend(reach, day, through=cache.warm)
     compliance(reach, None, through=cache.warm)
     return 3
+
+
+def warm_fleet(now: dt.datetime) -> int:
+    """Once for all scopes: every org's health (compliance's "now")."""
+    health_by_org(through=cache.warm)
+    return 1

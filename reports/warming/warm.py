@@ -50,6 +50,12 @@ def figure_warmers() -> list[Callable[[User, dt.datetime], int]]:
     return [import_string(path) for path in settings.WARMED_FIGURES]
 
 
+def fleet_warmers() -> list[Callable[[dt.datetime], int]]:
+    """Each feature's figures of every scope at once, settings.WARMED_FLEET_FIGURES: a
+    figure a page reads within its viewer's reach, warmed once."""
+    return [import_string(path) for path in settings.WARMED_FLEET_FIGURES]
+
+
 def warm_scope(user: User, now: dt.datetime) -> int:
     """Every feature's first figures of this user's scope (settings.WARMED_FIGURES): the
     overview, each report's default totals, the trend and compliance's top level.
@@ -76,6 +82,8 @@ def warm_everything(now: dt.datetime | None = None) -> Warmed:
         for _scope, user in holders():
             stored += warm_scope(user, now)
             scopes += 1
+        if scopes:
+            stored += sum(warm(now) for warm in fleet_warmers())
         store.forget_before(number)
     return Warmed(scopes, stored)
 
