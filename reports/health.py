@@ -313,9 +313,6 @@ def _instant(moment: dt.datetime) -> int:
     return (moment - _EPOCH) // _MICROSECOND
 
 
-INSTANT_BYTES = array("q").itemsize
-
-
 @dataclass(frozen=True)
 class BackupDates:
     """Some devices' last completed backups, oldest first, and how many never had one.
@@ -329,37 +326,50 @@ class BackupDates:
 
     def counts_at(self, now: dt.datetime | None = None, also: dict | None = None):
         now = now or clock.now()
-        in_band = self._in_band(now)
+        instants = self._array()
         return DeviceHealthCounts(
-            devices=len(self.instants) // INSTANT_BYTES + self.never,
-            by_health=self._health(in_band),
-            by_band=[(band, in_band(band)) for band in chart_bands()],
+            devices=len(instants) + self.never,
+            by_health=self._health(instants, health_edges(now)),
+            by_band=[(band, _in_band(instants, band_edges(band, now))) for band in chart_bands()],
             also=dict(also or {}),
         )
 
-    def health_at(self, now: dt.datetime) -> dict[Health, int]:
-        """The devices by health at `now` alone (no chart bands): summed over many
-        BackupDates, one an org, by compliance's "now"."""
-        return self._health(self._in_band(now))
+    def health_in(self, edges: dict[Health, tuple]) -> dict[Health, int]:
+        """The devices by health between the edges of health_edges(now): one moment's
+        edges for many BackupDates (compliance's "now" sums one an org)."""
+        return self._health(self._array(), edges)
 
-    def _health(self, in_band) -> dict[Health, int]:
-        by_health = {h: in_band(band) for h, band in health_bands().items()}
+    def _array(self) -> array:
+        instants = array("q")
+        instants.frombytes(self.instants)
+        return instants
+
+    def _health(self, instants: array, edges: dict[Health, tuple]) -> dict[Health, int]:
+        by_health = {h: _in_band(instants, band) for h, band in edges.items()}
         by_health[Health.NEVER] = self.never
         return {h: by_health[h] for h in Health}
 
-    def _in_band(self, now: dt.datetime):
-        instants = array("q")
-        instants.frombytes(self.instants)
-        backed_up = len(instants)
 
-        def in_band(band: AgeBand) -> int:
-            # band_q: last > oldest and last <= newest.
-            newest, oldest = band.newest(now), band.oldest(now)
-            upper = backed_up if newest is None else bisect_right(instants, _instant(newest))
-            lower = 0 if oldest is None else bisect_right(instants, _instant(oldest))
-            return max(0, upper - lower)
+def band_edges(band: AgeBand, now: dt.datetime) -> tuple[int | None, int | None]:
+    """The band at `now` as (newest, oldest) instants (None: open on that side)."""
+    newest, oldest = band.newest(now), band.oldest(now)
+    return (
+        None if newest is None else _instant(newest),
+        None if oldest is None else _instant(oldest),
+    )
 
-        return in_band
+
+def health_edges(now: dt.datetime) -> dict[Health, tuple[int | None, int | None]]:
+    """Each health's band but never's at `now`, for BackupDates.health_in."""
+    return {h: band_edges(band, now) for h, band in health_bands().items()}
+
+
+def _in_band(instants: array, edges: tuple[int | None, int | None]) -> int:
+    # band_q: last > oldest and last <= newest.
+    newest, oldest = edges
+    upper = len(instants) if newest is None else bisect_right(instants, newest)
+    lower = 0 if oldest is None else bisect_right(instants, oldest)
+    return max(0, upper - lower)
 
 
 class _EpochMicroseconds(Func):

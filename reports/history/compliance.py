@@ -25,7 +25,7 @@ from django.db.models import Q
 from accounts import org_paths
 from accounts.models import Org
 from accounts.roles import Reach
-from reports.health import BackupDates, Health
+from reports.health import BackupDates, Health, health_edges
 from reports.history.models import Snapshot
 from reports.history.reading import Figures, snapshots_of
 from reports.history.snapshots import FIGURES, STORAGE
@@ -183,8 +183,10 @@ def with_now_of(compliance: Compliance, dates: dict[int, BackupDates], now) -> C
     `now` (their BackupDates by org, reports.history.figures.health_by_org); storage
     stays the latest snapshot's (not a matter of the moment)."""
 
+    edges = health_edges(now)  # once: thousands of orgs are summed at this moment
+
     def live(row: ComplianceRow) -> Figures:
-        counted = [dates[pk].health_at(now) for pk in row.org_ids if pk in dates]
+        counted = [dates[pk].health_in(edges) for pk in row.org_ids if pk in dates]
         health = {h: sum(c[h] for c in counted) for h in Health}
         devices = sum(health.values())
         storage = {name: getattr(row.now, name) for name in STORAGE}
