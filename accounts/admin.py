@@ -21,7 +21,7 @@ from accounts.roles import (
     may_manage,
     unmanageable,
 )
-from accounts.sso.models import SsoIdentity
+from accounts.sso.models import SsoIdentity, deactivated_by_hand
 
 
 @admin.register(Org)
@@ -251,6 +251,7 @@ class UserAdmin(DjangoUserAdmin):
         if not active:
             self._refuse_self(request, queryset, "deactivate yourself")
         changed = queryset.exclude(is_active=active).update(is_active=active)
+        deactivated_by_hand(queryset.values_list("pk", flat=True))
         state = "active" if active else "inactive (they cannot sign in; their devices stay)"
         self.message_user(request, f"{changed:,} user(s) are now {state}.")
 

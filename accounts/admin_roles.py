@@ -17,6 +17,7 @@ from django.utils.html import format_html, format_html_join
 
 from accounts.models import User
 from accounts.roles import DESKTOP_USERS, ORG_MANAGERS, SYSTEM_ADMINISTRATORS
+from accounts.sso.models import deactivated_by_hand, roles_by_hand
 
 NO_ROLE = ""
 
@@ -96,6 +97,8 @@ class RoleChangeForm(UserChangeForm):
         user = super().save(commit=commit)
         if commit:
             self.save_role(user)
+            if "is_active" in self.changed_data:
+                deactivated_by_hand([user.pk])
         return user
 
     def save_role(self, user: User) -> None:
@@ -106,3 +109,4 @@ class RoleChangeForm(UserChangeForm):
         user.groups.remove(*user.groups.filter(name__in=ROLE_GROUP_NAMES))
         if role:
             user.groups.add(Group.objects.get_or_create(name=role)[0])
+        roles_by_hand([user.pk], ROLE_GROUP_NAMES)

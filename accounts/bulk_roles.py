@@ -19,6 +19,7 @@ from django.db.models.functions import Lower
 
 from accounts import audit
 from accounts.roles import ROLE_GROUPS
+from accounts.sso.models import roles_by_hand
 
 BATCH = 1000  # rows a statement, well under SQLite's and PostgreSQL's parameter limits
 LISTED = 100  # usernames an audit event names (the count is always whole)
@@ -45,6 +46,7 @@ def give(group_name: str, user_ids: Iterable[int]) -> None:
             ignore_conflicts=True,  # became a member meanwhile
         )
         given += new
+        roles_by_hand(chunk, [group_name])
     _record("role.given", group_name, given)
 
 
@@ -56,6 +58,7 @@ def take(group_name: str, user_ids: Iterable[int]) -> None:
         members = Membership.objects.filter(group__name=group_name, user_id__in=chunk)
         taken += sorted(set(members.values_list("user_id", flat=True)))
         members.delete()
+        roles_by_hand(chunk, [group_name])
     _record("role.taken", group_name, taken)
 
 

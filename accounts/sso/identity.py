@@ -16,6 +16,7 @@ have checked. `sign_in` then decides, the same way for OpenID Connect and SAML:
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass
 
@@ -175,5 +176,8 @@ def sign_in(request, identity: Identity):
         with audit.via("the identity provider"):
             apply_roles(user, identity, now)
     login(request, user, backend=backends.PATH)
-    request.session.set_expiry(settings.SSO_SESSION_HOURS * 3600)
+    # An end fixed at sign-in: a number of seconds is Django's idle timeout, moved on by
+    # every save of the session (a visit to /sso/oidc/login/ that never completed kept
+    # one alive past SSO_SESSION_HOURS for ever, 2026-12-06).
+    request.session.set_expiry(now + dt.timedelta(hours=settings.SSO_SESSION_HOURS))
     return user

@@ -30,6 +30,22 @@ class IdpRole(models.Model):
         return f"{self.group.name} (identity provider)"
 
 
+def roles_by_hand(user_ids, group_names) -> None:
+    """These users' memberships of these role groups were given or taken by hand (the
+    admin, assign_role): no longer the provider's, so single sign-on never takes them
+    away. A mark left behind made a role given back by hand look like the provider's,
+    and the next sign-in took it (2026-12-06)."""
+    IdpRole.objects.filter(user_id__in=user_ids, group__name__in=group_names).delete()
+
+
+def deactivated_by_hand(user_ids) -> None:
+    """An administrator set these users' access (deactivated or reactivated): what the
+    provider's refusal once took is theirs now, and a later allowed sign-in no longer
+    gives it back (2026-12-06: an administrator's deactivation after a refusal was
+    undone by the next allowed sign-in)."""
+    SsoIdentity.objects.filter(user_id__in=user_ids).update(ended_by_idp_at=None)
+
+
 class SsoIdentity(models.Model):
     """A person's standing with the identity provider: their last single sign-on, and
     whether it was the provider's refusal that deactivated them here (then an allowed

@@ -1,0 +1,117 @@
+"""Single sign-on's standing of a person against what an administrator did by hand
+(README, Single sign-on): a session's fixed end, a deactivation and a role given or
+taken here, none of which a later sign-in may move or undo (found by an audit of
+section 12, 2026-12-06). Against the real OpenID provider of tests.sso_support."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.core.management import call_command
+from django.test import Client
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.roles import ORG_MANAGERS
+from accounts.sso.models import IdpRole
+from tests.api_support import API
+from tests.personas import PASSWORD
+from tests.sso_support import MANAGERS_GROUP, STAFF_GROUP, oidc_sign_in
+
+pytestmark = pytest.mark.django_db
+
+
+def roles(user: User) -> set[str]:
+    return set(user.groups.values_list("name", flat=True))
+
+
+@pytest.fixture
+def admin(people) -> Client:
+    client = Client()
+    client.force_login(User.objects.create_superuser("boss", "boss@example.com", PASSWORD))
+    return client
+
+
+def admin_action(admin: Client, action: str, user: User) -> None:
+    form = {"action": action, "_selected_action": [user.pk], "index": 0}
+    assert admin.post("/admin/accounts/user/", form).status_code == 302
+
+
+def test_a_session_ends_sso_session_hours_after_the_sign_in_whatever_it_saves(
+    oidc, settings, people
+):
+    """Django's set_expiry(seconds) is an idle timeout: each save of the session (a
+    visit to /sso/oidc/login/ that goes no further) moved the end on, for ever."""
+    settings.SSO_SESSION_HOURS = 10
+    oidc.person("dave", email="dave@example.com", groups=[STAFF_GROUP])
+    browser = Client()
+    signed_in = timezone.now()
+    assert oidc_sign_in(browser, oidc, "dave").status_code == 302
+    for hours in (3, 6, 9):
+        with time_machine.travel(signed_in + dt.timedelta(hours=hours), tick=False):
+            assert browser.get("/sso/oidc/login/").status_code == 302  # saves the session
+            assert browser.get(API).status_code == 200
+    with time_machine.travel(signed_in + dt.timedelta(hours=10, minutes=1), tick=False):
+        assert browser.get(API).status_code == 401
+
+
+def test_an_administrators_deactivation_after_a_providers_refusal_stays(
+    oidc, settings, people, admin
+):
+    settings.SSO_ALLOWED_GROUPS = [STAFF_GROUP]
+    dave = people["dave"]
+    oidc.person("dave", email="dave@example.com", groups=[])
+    assert oidc_sign_in(Client(), oidc, "dave").status_code == 403  # the provider's refusal
+    admin_action(admin, "deactivate", dave)  # and the administrator's, on purpose
+    oidc.person("dave", email="dave@example.com", groups=[STAFF_GROUP])
+    browser = Client()
+    assert oidc_sign_in(browser, oidc, "dave").status_code == 403
+    assert not User.objects.get(pk=dave.pk).is_active
+    assert browser.get(API).status_code == 401
+
+
+def test_a_reactivation_and_deactivation_by_hand_stays_too(oidc, settings, people, admin):
+    settings.SSO_ALLOWED_GROUPS = [STAFF_GROUP]
+    dave = people["dave"]
+    oidc.person("dave", email="dave@example.com", groups=[])
+    assert oidc_sign_in(Client(), oidc, "dave").status_code == 403
+    admin_action(admin, "reactivate", dave)
+    admin_action(admin, "deactivate", dave)
+    oidc.person("dave", email="dave@example.com", groups=[STAFF_GROUP])
+    assert oidc_sign_in(Client(), oidc, "dave").status_code == 403
+
+
+def test_an_allowed_sign_in_still_gives_back_what_only_the_providers_refusal_took(
+    oidc, settings, people
+):
+    settings.SSO_ALLOWED_GROUPS = [STAFF_GROUP]
+    oidc.person("dave", email="dave@example.com", groups=[])
+    assert oidc_sign_in(Client(), oidc, "dave").status_code == 403
+    oidc.person("dave", email="dave@example.com", groups=[STAFF_GROUP])
+    assert oidc_sign_in(Client(), oidc, "dave").status_code == 302
+    assert User.objects.get(pk=people["dave"].pk).is_active
+
+
+@pytest.mark.parametrize("by", ["admin action", "assign_role"])
+def test_a_role_taken_and_given_back_by_hand_is_not_the_providers(
+    oidc, settings, people, admin, by
+):
+    alice = people["alice"]
+    alice.groups.clear()
+    oidc.person("alice", email="alice@example.com", groups=[MANAGERS_GROUP, STAFF_GROUP])
+    assert oidc_sign_in(Client(), oidc, "alice").status_code == 302
+    assert IdpRole.objects.filter(user=alice).exists()
+    if by == "admin action":
+        admin_action(admin, "take_roles", alice)
+        admin_action(admin, "make_org_managers", alice)
+    else:
+        call_command("assign_role", "alice", "org-manager", "--remove", verbosity=0)
+        call_command("assign_role", "alice", "org-manager", verbosity=0)
+    assert not IdpRole.objects.filter(user=alice).exists()
+    page = admin.get(f"/admin/accounts/user/{alice.pk}/change/").content.decode()
+    assert "Org managers: assigned here" in page
+    oidc.person("alice", email="alice@example.com", groups=[STAFF_GROUP])  # group gone
+    assert oidc_sign_in(Client(), oidc, "alice").status_code == 302
+    assert roles(alice) == {ORG_MANAGERS}  # given here: single sign-on never takes it
