@@ -65,6 +65,8 @@ def why_not_invited(user) -> str | None:
     """Why this user cannot be invited, or None."""
     if not user.is_active:
         return "deactivated"
+    if not user.may_sign_in:  # the vendor deactivated or blocked them (the sync)
+        return f"{user.user_status.lower()} at the vendor"
     if not user.email:
         return "no email address"
     if not password_allowed(user):

@@ -22,10 +22,12 @@ class LoginView(auth_views.LoginView):
 
 class PasswordResetForm(auth_forms.PasswordResetForm):
     def get_users(self, email):
-        """Django's (active users with a usable password and this address), only
-        superusers while local sign-in is off. Someone the mirror made has no usable
+        """Django's (active users with a usable password and this address) who may sign
+        in, only superusers while local sign-in is off. Someone the mirror made has no usable
         password: they are invited by an administrator (accounts.invitations)."""
-        users = super().get_users(email)
+        # Not to someone the vendor deactivated or blocked: the link would set a password
+        # they cannot use (Django's own looks at is_active only, 2026-12-06).
+        users = (user for user in super().get_users(email) if user.may_sign_in)
         if settings.LOCAL_SIGNIN:
             return users
         return (user for user in users if user.is_superuser)

@@ -11,6 +11,7 @@ import re
 import pytest
 import time_machine
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
@@ -123,7 +124,7 @@ def test_the_command_invites_those_without_a_password_in_an_org_subtree(
 def test_the_command_says_what_is_wrong(mirrored):
     with pytest.raises(CommandError, match="Choose whom to invite"):
         call_command("invite_users")
-    with pytest.raises(CommandError, match="No active user with the username.*nobody"):
+    with pytest.raises(CommandError, match="No user who may sign in with the username.*nobody"):
         call_command("invite_users", "nobody")
     with pytest.raises(CommandError, match="No org with the orgUid 'org-nowhere'"):
         call_command("invite_users", "--org", "org-nowhere")
@@ -135,6 +136,29 @@ def test_a_refused_address_is_skipped_and_said(client, personas, mirrored, smtp_
     html = admin_action(client, "invite", mirrored).content.decode()
     assert "Invited 2 user(s) by email." in html
     assert f"mirrored0: the mail server refused {mirrored[0].email}" in html
+
+
+@pytest.mark.parametrize("status", [User.Status.DEACTIVATED, User.Status.BLOCKED])
+def test_nobody_the_vendor_ended_is_invited_or_sent_a_reset_link(
+    client, personas, mirrored, smtp_server, status
+):
+    """The checks looked at is_active only: someone the vendor deactivated or blocked
+    was invited, and sent a working reset link (2026-12-06); they cannot sign in."""
+    ended = mirrored[0]
+    User.objects.filter(pk=ended.pk).update(user_status=status)
+    client.force_login(personas["sysadmin"])
+    html = admin_action(client, "invite", mirrored).content.decode()
+    assert "Invited 2 user(s) by email." in html
+    assert f"mirrored0: {status.lower()} at the vendor" in html
+    with pytest.raises(CommandError, match="No user who may sign in.*mirrored0"):
+        call_command("invite_users", "mirrored0")
+    smtp_server.received.clear()
+    ended.refresh_from_db()
+    ended.set_password("an old password 42")
+    ended.save()
+    client.logout()
+    assert client.post(reverse("password_reset"), {"email": ended.email}).status_code == 302
+    assert smtp_server.to(ended.email) == []
 
 
 def test_a_system_administrator_cannot_invite_a_superuser(client, personas, smtp_server):

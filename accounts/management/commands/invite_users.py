@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Q
 
 from accounts.invitations import send_invitations, why_not_invited
-from accounts.models import Org
+from accounts.models import MAY_SIGN_IN, Org
 
 
 class Command(BaseCommand):
@@ -31,13 +31,17 @@ class Command(BaseCommand):
     def handle(self, *args, usernames, without_password, org, dry_run, **options) -> None:
         if not (usernames or without_password or org):
             raise CommandError("Choose whom to invite: usernames, --without-password or --org.")
-        users = get_user_model().objects.filter(is_active=True).order_by("username")
+        # Only who may sign in: not deactivated here, nor by the vendor (MAY_SIGN_IN).
+        users = get_user_model().objects.filter(MAY_SIGN_IN).order_by("username")
         if usernames:
             users = users.filter(username__in=usernames)
             missing = set(usernames) - set(users.values_list("username", flat=True))
             if missing:
                 names = ", ".join(sorted(missing))
-                raise CommandError(f"No active user with the username(s): {names}.")
+                raise CommandError(
+                    f"No user who may sign in with the username(s): {names} (deactivated "
+                    "here or at the vendor, or no such user)."
+                )
         if org:
             subtree = Org.objects.filter(org_uid=org).first()
             if subtree is None:
