@@ -2,15 +2,31 @@
 administrators enter (accounts.admin_site; their group holds these permissions,
 accounts.apps.SYSADMIN_APP_LABELS)."""
 
+from django import forms
 from django.contrib import admin
 from django.db import models
 
 from reports.admin import ReadOnlyAdmin
-from reports.integrations.models import WebhookDelivery, WebhookEndpoint
+from reports.integrations.models import Event, WebhookDelivery, WebhookEndpoint
+
+
+class WebhookEndpointForm(forms.ModelForm):
+    # The events as boxes to tick, not JSON to type (models.validate_events still holds).
+    events = forms.TypedMultipleChoiceField(
+        choices=Event.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=WebhookEndpoint._meta.get_field("events").help_text,
+    )
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = "__all__"
 
 
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(admin.ModelAdmin):
+    form = WebhookEndpointForm
     list_display = ["name", "kind", "org", "events", "active", "created_at"]
     list_filter = ["kind", "active"]
     search_fields = ["name", "url"]

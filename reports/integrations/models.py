@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import secrets
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
@@ -21,6 +22,18 @@ class Event(models.TextChoices):
     RUN_FAILED = "run.failed", "A sync or upload (import) failed"
     STALE = "data.stale", "The data is older than the stale age"
     WEEKLY = "summary.weekly", "The weekly summary"
+
+
+def validate_events(value) -> None:
+    """A list of known event names: anything else (a number, a string, a misspelt name)
+    was saved, and made every endpoint's events fail to be written (2026-12-06)."""
+    if not isinstance(value, list) or not all(isinstance(name, str) for name in value):
+        raise ValidationError('A list of event names, such as ["devices.critical"].')
+    unknown = sorted(set(value) - set(Event.values))
+    if unknown:
+        raise ValidationError(
+            f"Unknown event(s): {', '.join(unknown)}; use {', '.join(Event.values)}."
+        )
 
 
 class WebhookEndpoint(models.Model):
@@ -42,6 +55,7 @@ class WebhookEndpoint(models.Model):
     )
     events = models.JSONField(
         default=list,
+        validators=[validate_events],
         help_text="Which events: devices.critical, run.failed, data.stale, summary.weekly.",
     )
     secret = models.CharField(
@@ -60,7 +74,9 @@ class WebhookEndpoint(models.Model):
         return f"{self.name} ({self.get_kind_display()})"
 
     def wants(self, event: str) -> bool:
-        return self.active and event in self.events
+        # A list, as the form checks; one written around it (the shell, an old row) wants
+        # nothing, and keeps no other endpoint from its events.
+        return self.active and isinstance(self.events, list) and event in self.events
 
 
 class WebhookDelivery(models.Model):

@@ -1,0 +1,68 @@
+"""A webhook endpoint as an administrator configures it: its events ticked from the
+known ones, never free JSON. An endpoint saved with events that were not a list of
+known names (the admin took any JSON) made every endpoint's events fail to be written
+(2026-12-06, found by an audit of section 14)."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.utils import timezone
+
+from reports.integrations.events import failed_runs
+from reports.integrations.models import Event, WebhookDelivery, WebhookEndpoint
+from tests.test_webhooks import endpoint, failed_sync
+
+ADD = "/admin/integrations/webhookendpoint/add/"
+
+
+def form(**changes) -> dict:
+    return {
+        "name": "chat",
+        "kind": "json",
+        "url": "https://hooks.example.com/in",
+        "org": "",
+        "events": [Event.CRITICAL, Event.RUN_FAILED],
+        "secret": "s3cret",
+        "active": "on",
+    } | changes
+
+
+def test_the_admin_ticks_known_events(client, fleet):
+    client.force_login(fleet["users"]["root"])
+    assert 'type="checkbox" name="events" value="summary.weekly"' in client.get(ADD).text
+    assert client.post(ADD, form()).status_code == 302
+    assert WebhookEndpoint.objects.get().events == [Event.CRITICAL, Event.RUN_FAILED]
+    refused = client.post(ADD, form(events=["devices.critcal"]))
+    assert refused.status_code == 200
+    assert "Select a valid choice. devices.critcal is not one of the available choices." in (
+        refused.text
+    )
+    assert WebhookEndpoint.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("events", "problem"),
+    [
+        (5, "A list of event names"),
+        ("devices.critical", "A list of event names"),
+        ({"x": 1}, "A list of event names"),
+        (["devices.critcal"], "Unknown event(s): devices.critcal; use devices.critical"),
+    ],
+)
+def test_anything_but_a_list_of_known_events_is_invalid(events, problem):
+    hook = WebhookEndpoint(name="x", kind="json", url="https://x.example.com/", events=events)
+    with pytest.raises(ValidationError, match=problem.replace("(", r"\(").replace(")", r"\)")):
+        hook.full_clean()
+
+
+def test_an_endpoint_stored_with_bad_events_keeps_no_other_from_its_events(fleet):
+    WebhookEndpoint.objects.create(
+        name="odd", kind="json", url="https://odd.example.com/", events=5
+    )
+    good = endpoint("http://127.0.0.1:9/unused", events=[Event.RUN_FAILED])
+    failed_sync()
+    assert failed_runs(timezone.now()) == 1
+    assert list(WebhookDelivery.objects.values_list("endpoint", flat=True)) == [good.pk]
+    call_command("deliver_webhooks", verbosity=0)  # no TypeError
