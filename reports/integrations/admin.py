@@ -21,7 +21,7 @@ class WebhookEndpointForm(forms.ModelForm):
 
     class Meta:
         model = WebhookEndpoint
-        fields = "__all__"
+        fields = ["name", "kind", "url", "org", "events", "secret", "active"]
 
 
 @admin.register(WebhookEndpoint)
