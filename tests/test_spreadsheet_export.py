@@ -93,6 +93,21 @@ def test_non_ascii_names_and_empty_cells_survive(login, fleet):
     assert len(users) == len(csv_rows(export(client, "disk-usage", "csv", srtDir="asc")))
 
 
+def test_control_characters_in_a_name_are_shown_not_a_500(login, fleet):
+    """A device named with a BEL and an ESC (the import keeps them): openpyxl refused
+    the sheet, a 500 (2026-12-06). Shown as U+FFFD; the CSV keeps them as they are."""
+    device = fleet["warning"]
+    device.name = "bell\x07dev\x1b[31m"
+    device.save()  # its report rows follow
+    client = login("root")
+    response = export(client, "backup-status", "xlsx", view="devices", srtDir="asc")
+    assert response.status_code == 200
+    names = [row[0] for row in xlsx_rows(response)]
+    assert "bell\ufffddev\ufffd[31m" in names
+    csv_names = [row[0] for row in csv_rows(export(client, "backup-status", "csv"))]
+    assert "bell\x07dev\x1b[31m" in csv_names
+
+
 def test_file_names_say_report_filter_and_time_and_differ(login, fleet):
     client = login("root")
     names = set()

@@ -26,6 +26,7 @@ from django.db.models import QuerySet
 from django.http import FileResponse, QueryDict, StreamingHttpResponse
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from accounts.formula_cells import defused
 from accounts.org_names import OrgNames
@@ -133,9 +134,15 @@ def _csv_cell(value) -> str:
 
 def _xlsx_cell(page, value):
     """Text as text: openpyxl writes a string starting with "=" as a formula, which
-    Excel runs (a device named =HYPERLINK(...) was a live link, 2026-12-06)."""
+    Excel runs (a device named =HYPERLINK(...) was a live link, 2026-12-06). And the
+    control characters XML 1.0 cannot hold (a device named with a BEL or an ESC, which
+    the import keeps) shown as U+FFFD: openpyxl refused the whole sheet, a 500, and
+    every XLSX subscription holding the row failed (2026-12-06)."""
     value = _naive_utc(value)
-    if not (isinstance(value, str) and value.startswith("=")):
+    if not isinstance(value, str):
+        return value
+    value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+    if not value.startswith("="):
         return value
     cell = WriteOnlyCell(page, value=value)
     cell.data_type = "s"
