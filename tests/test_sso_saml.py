@@ -12,6 +12,7 @@ from django.test import Client
 from accounts.models import User
 from accounts.roles import ORG_MANAGERS, reach_of
 from accounts.sso.models import IdpRole, SsoIdentity
+from accounts.sso.saml import forget_configs
 from tests.sso_support import MANAGERS_GROUP, STAFF_GROUP, saml_sign_in
 
 pytestmark = pytest.mark.django_db
@@ -119,3 +120,20 @@ def test_garbage_at_the_assertion_consumer_service_is_refused_not_a_500(client, 
         assert answer.status_code in (400, 403)
         assert b"could not be verified" in answer.content
     assert client.post("/sso/saml/acs/", {}).status_code == 400
+
+
+@pytest.mark.parametrize("where", ["url", "file"])
+def test_an_unreadable_metadata_is_a_503_at_the_assertion_consumer_service(
+    client, saml, settings, tmp_path, where
+):
+    """Reachable by anyone: a process that had not read the metadata yet answered the
+    POST with a 500 while the metadata could not be read (2026-12-06)."""
+    if where == "url":
+        settings.SAML_IDP_METADATA_URL = "http://127.0.0.1:1/metadata"
+    else:
+        settings.SAML_IDP_METADATA_URL = ""
+        settings.SAML_IDP_METADATA_FILE = str(tmp_path / "missing.xml")
+    forget_configs()
+    answer = client.post("/sso/saml/acs/", {"SAMLResponse": "anything"})
+    assert answer.status_code == 503
+    assert b"cannot be reached just now" in answer.content

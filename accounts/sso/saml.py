@@ -131,6 +131,9 @@ def identity_of(session_info: dict) -> Identity:
     )
 
 
+UNREACHABLE = "The identity provider cannot be reached just now."
+
+
 class LoginView(djangosaml2_views.LoginView):
     config_loader_path = "accounts.sso.saml.sp_config"
 
@@ -139,11 +142,22 @@ class LoginView(djangosaml2_views.LoginView):
             return super().get(request, *args, **kwargs)
         except Exception as error:  # the provider's metadata unreadable, xmlsec missing
             log.error("SAML: the sign-in could not start: %r", error)
-            return refused(request, "The identity provider cannot be reached just now.", 503)
+            return refused(request, UNREACHABLE, 503)
 
 
 class AssertionConsumerServiceView(djangosaml2_views.AssertionConsumerServiceView):
     config_loader_path = "accounts.sso.saml.sp_config"
+
+    def post(self, request, *args, **kwargs):
+        # The configuration first, as the sign-in's start does: a process that has not
+        # read the provider's metadata yet, while it cannot be read, answered a 500
+        # to anyone's POST (2026-12-06). sp_config keeps it once read.
+        try:
+            sp_config(request)
+        except Exception as error:
+            log.error("SAML: an answer could not be checked: %r", error)
+            return refused(request, UNREACHABLE, 503)
+        return super().post(request, *args, **kwargs)
 
     def custom_validation(self, response) -> None:
         """Each assertion once: its id is remembered beyond its lifetime."""
