@@ -54,6 +54,11 @@ def endpoint(url: str, kind: str = "json", events=(Event.CRITICAL,), org=None, n
     )
 
 
+def card_texts(card: dict) -> list[str]:
+    """The words of an Adaptive Card's blocks (plain TextRuns, payloads._plain)."""
+    return ["".join(run["text"] for run in block["inlines"]) for block in card["body"]]
+
+
 def nothing_critical_yet():
     """As if events were looked for before any device was critical."""
     CriticalDevices.objects.update_or_create(
@@ -261,7 +266,7 @@ def test_a_failed_run_is_announced_once(fleet, fast_retries):
         deliver_due()
     [got] = hook.received
     card = got.json()["attachments"][0]["content"]
-    texts = [block["text"] for block in card["body"]]
+    texts = card_texts(card)
     assert texts[0] == "The sync from the vendor failed"
     assert "check VENDOR_CLIENT_SECRET" in texts[-1]
 
@@ -335,8 +340,8 @@ def test_the_teams_message_is_an_adaptive_card(fleet, fast_retries):
     assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
     card = attachment["content"]
     assert (card["type"], card["version"]) == ("AdaptiveCard", "1.4")
-    assert all(block["type"] == "TextBlock" for block in card["body"])
-    assert card["body"][0]["text"] == "1 device entered critical"
+    assert all(block["type"] == "RichTextBlock" for block in card["body"])
+    assert card_texts(card)[0] == "1 device entered critical"
     assert card["actions"][0]["type"] == "Action.OpenUrl"
 
 

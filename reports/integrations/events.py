@@ -20,6 +20,8 @@ import datetime as dt
 from array import array
 
 from django.db import transaction
+from django.urls import reverse
+from django.utils.http import urlencode
 
 from accounts.roles import Reach
 from reports import clock
@@ -199,20 +201,23 @@ def weekly_summary(now: dt.datetime) -> int:
     label = f"{year}-W{week:02}"
     deliveries = []
     for endpoint in endpoints:
-        totals = daily_totals(
-            snapshots_of(reach_of_endpoint(endpoint)), today - dt.timedelta(days=7)
-        )
-        if not totals:
+        snapshots = snapshots_of(reach_of_endpoint(endpoint)).filter(day__lte=today)
+        latest = snapshots.order_by("-day").values_list("day", flat=True).first()
+        if latest is None:
             continue  # no snapshot yet: nothing to sum up
-        latest = max(totals)
-        week_ago = totals.get(latest - dt.timedelta(days=7), Figures())
+        # A week before the latest snapshot, not before today: on a Monday before its
+        # snapshot the latest is Sunday's, and its week ago fell outside what was read,
+        # summed as zeros (2026-12-06).
+        week_before = latest - dt.timedelta(days=7)
+        totals = daily_totals(snapshots, week_before)
         payload = {
             "week": label,
             "day": latest.isoformat(),
             "org_name": endpoint.org.name if endpoint.org else None,
             "now": _figures(totals[latest]),
-            "week_ago": _figures(week_ago),
-            "link": absolute("/history/"),
+            "week_ago": _figures(totals.get(week_before, Figures())),
+            # Compliance by org, from the endpoint's org down (there was no /history/).
+            "link": absolute(_compliance_path(endpoint)),
         }
         deliveries.append(
             WebhookDelivery(
@@ -223,6 +228,11 @@ def weekly_summary(now: dt.datetime) -> int:
             )
         )
     return write(deliveries)
+
+
+def _compliance_path(endpoint: WebhookEndpoint) -> str:
+    path = reverse("compliance")
+    return f"{path}?{urlencode({'org': endpoint.org.org_uid})}" if endpoint.org else path
 
 
 def scheduled_events(now: dt.datetime) -> int:

@@ -3,8 +3,11 @@ incoming-webhook message (text and blocks), a Microsoft Teams workflow's message
 an Adaptive Card, or our own JSON envelope, signed (signing.py).
 
 The words are made once (`summary`), and each kind shapes them as its receiver
-documents: Slack's mrkdwn needs &, < and > escaped; an Adaptive Card's TextBlock takes
-plain text with its own light Markdown.
+documents: Slack's mrkdwn needs &, < and > escaped, in the notification's `text` too;
+an Adaptive Card's TextBlock reads Markdown, so the words, names that people chose among
+them, go in a RichTextBlock's TextRuns, which are plain text (a device named
+"[Restore your files](https://evil.example)" was a live link in the product's alert,
+2026-12-06).
 """
 
 from __future__ import annotations
@@ -19,11 +22,18 @@ USER_AGENT = "BackupReport-Webhooks/1"
 LISTED_DEVICES = 20  # a batch names at most this many devices, and counts the rest
 
 
+SLACK_SECTION = 3000  # the characters a Slack section's text may hold
+
+
 @dataclass(frozen=True)
 class Summary:
     title: str
     lines: list[str]
     link: str = ""
+    more: int = 0  # devices counted but not named
+
+    def more_line(self, more: int) -> str:
+        return f"and {more:,} more" if more else ""
 
 
 def _scope(payload: dict) -> str:
@@ -40,9 +50,7 @@ def summary(event: str, payload: dict) -> Summary:
             f"{d['lastCompletedBackupDate'] or 'never'}"
             for d in payload["devices"]
         ]
-        if payload["more"]:
-            lines.append(f"and {payload['more']:,} more")
-        return Summary(title, lines, payload.get("link", ""))
+        return Summary(title, lines, payload.get("link", ""), payload["more"])
     if event == Event.RUN_FAILED:
         title = f"The {payload['kind']} failed"
         lines = [f"Started {payload['started_at']} ({payload['trigger']})", payload["error"]]
@@ -70,18 +78,33 @@ def _slack_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _slack_body(words: Summary) -> str:
+    """The lines that fit in a section with the count of the rest and the link, which
+    always end it (the text was cut at its limit, taking them away, 2026-12-06)."""
+    lines = [_slack_escape(line) for line in words.lines]
+    link = f"<{words.link}|Open in Backup Report>" if words.link else ""
+    while True:
+        more = words.more + len(words.lines) - len(lines)
+        body = "\n".join(part for part in (*lines, words.more_line(more), link) if part)
+        if len(body) <= SLACK_SECTION or not lines:
+            return body[:SLACK_SECTION]
+        lines.pop()
+
+
 def slack(words: Summary) -> dict:
     """Slack's incoming webhook: `text` (the notification's words) and `blocks`."""
-    body = "\n".join(_slack_escape(line) for line in words.lines)
-    if words.link:
-        body += f"\n<{words.link}|Open in Backup Report>"
     return {
-        "text": words.title,
+        "text": _slack_escape(words.title),
         "blocks": [
             {"type": "header", "text": {"type": "plain_text", "text": words.title[:150]}},
-            {"type": "section", "text": {"type": "mrkdwn", "text": body[:3000]}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": _slack_body(words)}},
         ],
     }
+
+
+def _plain(text: str, **style) -> dict:
+    """A block of plain text: a RichTextBlock's TextRun reads no Markdown."""
+    return {"type": "RichTextBlock", "inlines": [{"type": "TextRun", "text": text, **style}]}
 
 
 def teams(words: Summary) -> dict:
@@ -92,14 +115,8 @@ def teams(words: Summary) -> dict:
         "type": "AdaptiveCard",
         "version": "1.4",
         "body": [
-            {
-                "type": "TextBlock",
-                "text": words.title,
-                "weight": "Bolder",
-                "size": "Medium",
-                "wrap": True,
-            },
-            *({"type": "TextBlock", "text": line, "wrap": True} for line in words.lines),
+            _plain(words.title, weight="Bolder", size="Medium"),
+            *(_plain(line) for line in (*words.lines, words.more_line(words.more)) if line),
         ],
     }
     if words.link:
