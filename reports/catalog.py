@@ -15,6 +15,7 @@ from django.urls import reverse
 
 # The search report lists rows only once one of these narrows them.
 SEARCH_PARAMETERS = ("user", "device", "org", "userUid", "deviceUid", "orgUid", "archiveGuid")
+SEARCH_FIRST = "Search first: give a user, device or org."
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,11 @@ class Report:
     @property
     def path(self) -> str:
         return reverse("report", args=[self.slug])
+
+    def awaits_search(self, params) -> bool:
+        """Whether these parameters list nothing yet: a search report without what it
+        looks for (its page asks for it; its files and subscriptions refuse)."""
+        return self.needs_search and not any(params.get(name) for name in SEARCH_PARAMETERS)
 
     def url(self, **params: str) -> str:
         return f"{self.path}?{urlencode(dict(self.defaults) | params)}"

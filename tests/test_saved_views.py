@@ -99,6 +99,7 @@ def test_the_menu_lists_saved_views_and_the_owner_deletes(login, fleet):
         ({"page": "/reports/search/?srtDir=asc"}, "Search first"),
         ({"page": "/reports/backup-status/?health=purple"}, "health"),
         ({"name": "  "}, "This field is required"),
+        ({"name": "Stale\r\nBcc: x@evil.example"}, "A name is one line of text"),
         ({"shared_usernames": "dave, nobody-here"}, "No such user: nobody-here"),
     ],
 )

@@ -10,6 +10,7 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 
 from accounts.roles import ORG_MANAGERS
+from reports.dashboards.saved.models import SavedView
 from reports.notifications.models import Message
 from tests.test_subscriptions import make_view, run, subscribe
 
@@ -85,3 +86,30 @@ def test_a_download_link_ends_with_its_readers_subscription(smtp_server, fleet, 
     subscription.unsubscribed.remove(alice)
     alice.groups.clear()  # no longer a manager: no longer a recipient
     assert login("alice").get(path).status_code == 410
+
+
+def test_a_saved_search_without_what_it_looks_for_is_held_not_sent_whole(smtp_server, fleet):
+    """A search report lists nothing until told what to look for; a saved one whose
+    search was taken away (the admin edits queries) sent every row in reach."""
+    root = fleet["users"]["root"]
+    view = SavedView.objects.create(
+        owner=root, name="find", report="search", query="srtKey=username&srtDir=asc"
+    )
+    subscribe(view, root, users=[root])
+    outcome = run()
+    (told,) = smtp_server.received
+    assert told.subject == "Subscription held: find"
+    assert "Search first: give a user, device or org." in told.text
+    assert outcome.sent == 1 and len(outcome.held) == 1
+
+
+def test_a_name_with_a_line_break_is_one_line_in_the_subject(smtp_server, fleet):
+    """Saved before names were checked: its copies failed, a header with a line break."""
+    root = fleet["users"]["root"]
+    view = make_view(root, name="Stale\r\nBcc: x@evil.example")
+    subscribe(view, root, users=[root])
+    outcome = run()
+    assert outcome.failed == 0
+    (received,) = smtp_server.received
+    assert received.subject.startswith("Stale Bcc: x@evil.example: ")
+    assert received.envelope_to == [root.email]

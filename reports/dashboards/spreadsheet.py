@@ -32,10 +32,11 @@ from accounts.formula_cells import defused
 from accounts.org_names import OrgNames
 from accounts.roles import Reach
 from reports import clock
+from reports.catalog import REPORTS, SEARCH_FIRST
 from reports.dashboards.filters import DEVICES, dashboard_query, one_row_per_device
 from reports.dashboards.report_pages import REPORT_PAGES, ReportPage
 from reports.health import health_of, shown_date
-from reports.query import ReportQuery
+from reports.query import InvalidParameters, ReportQuery
 
 FORMATS = ("xlsx", "csv")
 CONTENT_TYPES = {
@@ -109,7 +110,10 @@ def sheet_of(drawn: ReportPage, query: ReportQuery, params: QueryDict, reach: Re
 def report_sheet(slug: str, params: QueryDict, user, reach: Reach) -> tuple[Sheet, ReportQuery]:
     """The sheet of a report page for this user and reach, and its query (for totals).
 
-    Raises KeyError for no such report, reports.query.InvalidParameters for bad ones."""
+    Raises KeyError for no such report, reports.query.InvalidParameters for bad ones and
+    for a search without what it looks for (a saved one sent every row in reach)."""
+    if REPORTS[slug].awaits_search(params):
+        raise InvalidParameters({"search": SEARCH_FIRST})
     drawn = REPORT_PAGES[slug]
     query = dashboard_query(params, user, reach)
     return sheet_of(drawn, query, params, reach), query

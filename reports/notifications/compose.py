@@ -16,6 +16,9 @@ from reports.notifications.subscriptions import unsubscribe_kind
 
 
 def _message(user, kind: str, subject: str, template: str, context: dict):
+    # One line, whatever a name in it holds: a header may not hold a line break, and a
+    # saved view's name held one (every copy failed, 2026-12-06).
+    subject = " ".join(subject.split())
     unsubscribe = unsubscribe_url(user.pk, kind)
     context = context | {
         "recipient": user,

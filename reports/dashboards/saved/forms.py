@@ -3,6 +3,7 @@ page's own address, checked as the page checks it)."""
 
 from __future__ import annotations
 
+import unicodedata
 from urllib.parse import urlsplit
 
 from django import forms
@@ -11,7 +12,7 @@ from django.http import QueryDict
 
 from accounts.named_users import named_users
 from accounts.roles import ROLE_GROUPS
-from reports.catalog import REPORTS, SEARCH_PARAMETERS
+from reports.catalog import REPORTS
 from reports.dashboards.filters import dashboard_query
 from reports.dashboards.saved.models import SavedView
 from reports.query import InvalidParameters
@@ -54,6 +55,11 @@ class SavedViewForm(forms.ModelForm):
         name = self.cleaned_data["name"].strip()
         if not name:
             raise forms.ValidationError("Give the view a name.")
+        # It is a mail's subject too: a line break there made every copy fail (2026-12-06).
+        if any(unicodedata.category(character) == "Cc" for character in name):
+            raise forms.ValidationError(
+                "A name is one line of text: no line breaks, tabs or control characters."
+            )
         if SavedView.objects.filter(owner=self.owner, name=name).exists():
             raise forms.ValidationError(f'You already have a view named "{name}".')
         return name
@@ -65,7 +71,7 @@ class SavedViewForm(forms.ModelForm):
         if report is None:
             raise forms.ValidationError("Only a report page can be saved as a view.")
         params = QueryDict(address.query)
-        if report.needs_search and not any(params.get(name) for name in SEARCH_PARAMETERS):
+        if report.awaits_search(params):
             raise forms.ValidationError("Search first: a saved search needs what it looks for.")
         try:
             dashboard_query(params, self.owner)

@@ -14,7 +14,7 @@ from accounts import audit
 from accounts.org_names import OrgNames
 from accounts.roles import reach_of_request
 from reports import clock, health
-from reports.catalog import SEARCH_PARAMETERS
+from reports.catalog import SEARCH_FIRST
 from reports.dashboards import figures, spreadsheet
 from reports.dashboards.chips import chips
 from reports.dashboards.filters import (
@@ -69,6 +69,8 @@ def report_page(request: HttpRequest, slug: str) -> HttpResponse:
         return render(request, drawn.template, context, status=400)
 
     if query.export == "csv":
+        if report.awaits_search(params):  # every row in reach, where the page lists none
+            return HttpResponse(SEARCH_FIRST + "\n", status=400, content_type="text/plain")
         audit.record_export(request, target=f"report {slug}", rows=query.rows.count())
         # Named apart from the page's other exports, so a browser keeps every one.
         columns = "extra-columns" if query.extra_columns else "vendor-columns"
@@ -83,7 +85,7 @@ def report_page(request: HttpRequest, slug: str) -> HttpResponse:
         name for name in DASHBOARD_PARAMETERS if params.get(name) and name != "view"
     ]
     context["api_url"] = links.api(page_size)
-    if report.needs_search and not any(params.get(name) for name in SEARCH_PARAMETERS):
+    if report.awaits_search(params):
         return render(request, drawn.template, context | {"awaiting_search": True})
 
     # The totals are over the archive rows, as the API's; the per-device view pages
