@@ -118,6 +118,20 @@ def test_an_org_manager_cannot_pick_outside_their_reach(signed_in):
     }
 
 
+def test_a_path_from_above_the_viewers_reach_still_picks_their_rows(signed_in):
+    """A view an administrator shared names the whole path; a manager below it, or a
+    desktop user, read nothing from it (2026-12-06). Their own rows in it, no more."""
+    london = {"LT-ACARTER-01", "LT-ACARTER-02", "LT-ACARTER-03", "LT-LENA-01"}
+    manager = signed_in("london-manager")
+    assert devices_listed(manager, orgTree="Northwind › EMEA › London › Accounting") == london
+    assert devices_listed(manager, orgTree="EMEA") == london
+    assert devices_listed(manager, orgTree="Northwind") == london  # not Boston's
+    lena = signed_in("lena")
+    path = "Northwind › EMEA › London › Accounting"
+    assert devices_listed(lena, orgTree=path) == {"LT-LENA-01"}
+    assert devices_listed(lena, orgTree="Northwind › Americas") == set()
+
+
 # Every table of the reports that name an org: each view of each (the per-device views
 # showed the bare name, 2026-12-06).
 ORG_TABLES = [

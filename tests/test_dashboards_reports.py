@@ -366,8 +366,10 @@ def test_an_org_managers_chip_names_no_org_above_their_own(login):
     assert "Org: Accounting, and the orgs below it" in html
     assert "EMEA" not in html and "Acme" not in html
     html = login("alice").get(url("disk-usage", orgUid="org-americas")).content.decode()
-    assert "Org: one you cannot see" in html
+    assert "Org: org-americas, outside what you may see by name; your rows in it" in html
     assert "Americas" not in html
+    html = login("alice").get(url("disk-usage", orgUid="org-nowhere")).content.decode()
+    assert "Org: none with this orgUid" in html
 
 
 def test_the_table_escapes_text_and_shows_a_dash_for_none(login, fleet):

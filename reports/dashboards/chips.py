@@ -54,8 +54,12 @@ def _org_label(org_uid: str, reach: Reach) -> str | None:
 def describe(name: str, value: str, reach: Reach) -> str:
     if name in ("orgUid", "exactOrgUid"):
         label = _org_label(value, reach)
+        if label is None and Org.objects.filter(org_uid=value).exists():
+            # Above or beside the reach (a shared view's): its name is not the viewer's
+            # to read, but its rows within the reach are listed, and the chip says so.
+            return f"Org: {value}, outside what you may see by name; your rows in it"
         if label is None:
-            return "Org: one you cannot see, or that no longer exists"
+            return "Org: none with this orgUid"
         below = ", and the orgs below it" if name == "orgUid" else " only, not the orgs below it"
         return f"Org: {label}{below}"
     if name == "exactOs" and value in os_families.FAMILIES:

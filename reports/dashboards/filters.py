@@ -17,7 +17,9 @@ what the overview's links need and the API does not (yet) offer:
                                        (or not: still to come, or none)
     orgTree=EMEA › London              rows of owners in the orgs that path names and in
                                        every org below them (the org picker's field;
-                                       accounts.org_names.matching, within the reach)
+                                       accounts.org_names.matching, within the reach,
+                                       else against the whole tree; the rows stay the
+                                       viewer's either way)
 
 Narrowing keeps the report query's order, so sorting and paging stay the API's.
 """
@@ -58,6 +60,7 @@ DASHBOARD_PARAMETERS = (
     "coldStorageExpired",
 )
 DEVICES, ARCHIVES = "devices", "archives"
+WHOLE_TREE = Reach(everything=True, owner_id=None)
 # The row filters on an archive's own fields (the API's, and the dashboards' expiry):
 # with one of them, a device is in the set when one of its archives is, so its one row
 # is found through its rows.
@@ -125,6 +128,12 @@ class DashboardFilter(django_filters.FilterSet):
 
     def filter_org_tree(self, qs: QuerySet, name: str, value: str) -> QuerySet:
         roots = org_names.subtree_roots(org_names.matching(value, self.reach))
+        if not roots:
+            # A path read from above the viewer's reach: a view an administrator shared
+            # names orgs above a manager's own, and a desktop user reads none; it gave
+            # them nothing (2026-12-06). Read against the whole tree; the rows stay the
+            # viewer's (the report query's role limit), so no name or row leaks.
+            roots = org_names.subtree_roots(org_names.matching(value, WHOLE_TREE))
         if not roots:
             return qs.none()
         return qs.filter(reduce(operator.or_, (Q(org_path__startswith=root) for root in roots)))
