@@ -6,6 +6,7 @@ section 12, 2026-12-06). Against the real OpenID provider of tests.sso_support."
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import urlsplit
 
 import pytest
 import time_machine
@@ -13,6 +14,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
+from accounts.audit.models import Event
 from accounts.models import User
 from accounts.roles import ORG_MANAGERS
 from accounts.sso.models import IdpRole
@@ -115,3 +117,25 @@ def test_a_role_taken_and_given_back_by_hand_is_not_the_providers(
     oidc.person("alice", email="alice@example.com", groups=[STAFF_GROUP])  # group gone
     assert oidc_sign_in(Client(), oidc, "alice").status_code == 302
     assert roles(alice) == {ORG_MANAGERS}  # given here: single sign-on never takes it
+
+
+def test_each_refused_sign_in_is_a_failed_sign_in_on_the_audit_log(oidc, settings, people):
+    """Spec section 13: sign-ins and their failures are recorded; refused single
+    sign-ons recorded nothing."""
+    settings.SSO_ALLOWED_GROUPS = [STAFF_GROUP]
+    oidc.person("stranger", email="stranger@example.com", groups=[STAFF_GROUP])
+    assert oidc_sign_in(Client(), oidc, "stranger").status_code == 403
+    oidc.person("dave", email="dave@example.com", groups=[])
+    assert oidc_sign_in(Client(), oidc, "dave").status_code == 403
+    start = Client().get("/sso/oidc/login/")  # a state another browser never sent
+    back = urlsplit(oidc.log_in(start["Location"], "dave"))
+    assert Client().get(f"{back.path}?{back.query}").status_code == 403
+    failed = Event.objects.filter(kind="signin.failed").order_by("pk")
+    assert [(e.target, e.details["method"]) for e in failed] == [
+        ("stranger@example.com", "sso"),
+        ("dave@example.com", "sso"),
+        ("", "sso"),
+    ]
+    assert "not known here" in failed[0].details["reason"]
+    assert "does not allow you" in failed[1].details["reason"]
+    assert not Event.objects.filter(kind="signin.succeeded").exists()

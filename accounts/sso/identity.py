@@ -51,7 +51,10 @@ class Identity:
 
 
 class Refused(Exception):
-    """The sign-in is refused; the message is for the person."""
+    """The sign-in is refused; the message is for the person, `who` the one the
+    provider named (for the audit log), when it named one."""
+
+    who: str = ""
 
 
 def groups_from(value) -> frozenset[str]:
@@ -156,7 +159,15 @@ def _bind(user, identity: Identity, now) -> None:
 
 
 def sign_in(request, identity: Identity):
-    """The session for a verified identity, or Refused."""
+    """The session for a verified identity, or Refused (naming whom)."""
+    try:
+        return _sign_in(request, identity)
+    except Refused as refusal:
+        refusal.who = identity.email or identity.username
+        raise
+
+
+def _sign_in(request, identity: Identity):
     now = timezone.now()
     user = mirrored_user(identity)
     if not is_allowed(identity):

@@ -1,10 +1,21 @@
-"""The page a refused single sign-on answers: what went wrong, in the person's words."""
+"""The page a refused single sign-on answers: what went wrong, in the person's words;
+a refusal (403) is a failed sign-in on the audit log, as a wrong password is (spec
+section 13: refused single sign-ons left no trace, 2026-12-06). A provider that cannot
+be reached (503) refused no one."""
 
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from accounts import audit
 
-def refused(request: HttpRequest, reason: str, status: int = 403) -> HttpResponse:
+
+def refused(request: HttpRequest, reason: str, status: int = 403, who: str = "") -> HttpResponse:
+    """`who`: the person the provider named (its email or username), when it named one."""
+    if status == 403:
+        who = who[:150]
+        audit.record(
+            "signin.failed", actor=who, target=who, request=request, method="sso", reason=reason
+        )
     return render(request, "accounts/sso_refused.html", {"reason": reason}, status=status)

@@ -169,7 +169,7 @@ class AssertionConsumerServiceView(djangosaml2_views.AssertionConsumerServiceVie
         log.warning("SAML: sign-in refused: %r", exception)
         cause = getattr(exception, "__cause__", None)
         if isinstance(cause, Refused):  # who may come in said no (accounts.sso.identity)
-            return refused(request, str(cause), status)
+            return refused(request, str(cause), status, who=cause.who)
         return refused(request, "The identity provider's answer could not be verified.", status)
 
     def authenticate_user(

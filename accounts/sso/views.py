@@ -37,7 +37,7 @@ def oidc_callback(request: HttpRequest) -> HttpResponse:
     try:
         sign_in(request, oidc.finish(request))
     except Refused as refusal:
-        return refused(request, str(refusal))
+        return refused(request, str(refusal), who=refusal.who)
     return HttpResponseRedirect(next_page.take(request))
 
 
