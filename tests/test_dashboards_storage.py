@@ -4,6 +4,7 @@ sum, each org once, within reach, sortable and exportable."""
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 
@@ -114,6 +115,30 @@ def test_disk_usage_links_to_its_rollups(signed_in):
     text = html.content.decode()
     assert 'href="/reports/disk-usage/by-user/?srtKey=archiveBytes&amp;srtDir=desc"' in text
     assert 'href="/reports/disk-usage/by-org/?srtKey=archiveBytes&amp;srtDir=desc"' in text
+
+
+def devices_on(client, href: str) -> set[str]:
+    page = client.get(html.unescape(href) + "&pgSize=500").content.decode()
+    names = ("LT-ACARTER-01", "LT-ACARTER-02", "LT-ACARTER-03", "LT-LENA-01", "LT-BOB-01")
+    return {name for name in names if f">{name}<" in page}
+
+
+def test_every_link_of_a_filtered_rollup_keeps_its_filters(signed_in):
+    """A row's link to its rows, an org's to its users, and the tabs dropped the
+    page's filters: 1 device in the row, 3 in the list it linked to (2026-12-06)."""
+    client = signed_in("root")
+    filters = {"device": "LT-ACARTER-01", "active": "true"}
+    by_user = client.get(BY_USER, filters).content.decode()
+    (to_rows,) = re.findall(r'<a href="([^"]+)">acarter</a>', by_user)
+    assert devices_on(client, to_rows) == {"LT-ACARTER-01"}
+    by_org = client.get(BY_ORG, filters).content.decode()
+    (to_org_rows,) = re.findall(r'<a href="([^"]+)">[^<]*Accounting</a>', by_org)
+    assert devices_on(client, to_org_rows) == {"LT-ACARTER-01"}  # not Lena's, nor two more
+    (to_users,) = re.findall(r'<a href="([^"]+)">its users</a>', by_org)
+    assert "device=LT-ACARTER-01" in to_users and "exactOrgUid=" in to_users
+    tabs = re.findall(r'<a href="([^"]+)"[^>]*class="tab', by_org)
+    assert len(tabs) == 3 and all("device=LT-ACARTER-01" in tab for tab in tabs)
+    assert devices_on(client, tabs[0]) == {"LT-ACARTER-01"}  # the archives
 
 
 def selected_total(client, **params) -> int:

@@ -28,7 +28,7 @@ from reports.dashboards.forms import DEFAULT_PAGE_SIZE, ReportForm
 from reports.dashboards.links import QueryLinks
 from reports.dashboards.paging import fetch_page
 from reports.dashboards.report_pages import REPORT_PAGES, ReportPage
-from reports.dashboards.views.storage import storage_tabs
+from reports.dashboards.views.storage import carried_filters, storage_tabs
 from reports.export import csv_response
 from reports.models import ReportRow
 from reports.query import InvalidParameters
@@ -54,7 +54,7 @@ def report_page(request: HttpRequest, slug: str) -> HttpResponse:
     page_size = DEFAULT_PAGE_SIZE
     context = {
         "report": report,
-        "tabs": storage_tabs(None) if slug == "disk-usage" else [],
+        "tabs": storage_tabs(None, carried_filters(params)) if slug == "disk-usage" else [],
         "links": links,
         "warning_days": health.warning_days(),
         "critical_days": health.critical_days(),

@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
 from accounts import audit
@@ -34,6 +35,15 @@ PAGE_SIZE = rollups.PAGE_SIZE
 FILTERS = ("user", "device", "orgTree", "os", "destination", "active", "coldStorage")
 # The rollup's own parameters; every other one is the report query's.
 OWN = ("srtKey", "srtDir", "pgNum", "export")
+# What each page of disk usage orders or shows its own way; the rest filter the rows,
+# and a link between its pages carries them (a figure linked to a list that dropped
+# them, with other numbers, 2026-12-06).
+NOT_FILTERS = (*OWN, "pgSize", "view", "extraColumns")
+
+
+def carried_filters(params: QueryDict) -> dict[str, str]:
+    """The filters of a disk usage page, as its links to the others carry them."""
+    return {name: value for name, value in params.items() if name not in NOT_FILTERS and value}
 
 
 @dataclass(frozen=True)
@@ -48,7 +58,11 @@ class RollupPage:
 
     @property
     def default_url(self) -> str:
-        return f"{self.path}?srtKey={rollups.DEFAULT_SORT}&srtDir=desc"
+        return self.url()
+
+    def url(self, **filters: str) -> str:
+        order = {"srtKey": rollups.DEFAULT_SORT, "srtDir": "desc"}
+        return f"{self.path}?{urlencode(order | filters)}"
 
     @property
     def title(self) -> str:
@@ -99,7 +113,8 @@ def storage_page(request: HttpRequest, per: str) -> HttpResponse:
     params = request.GET
     reach = reach_of_request(request)
     links = QueryLinks(request.path, params)
-    context = {"report": page_of, "per": by, "links": links, "tabs": storage_tabs(by)}
+    filters = carried_filters(params)
+    context = {"report": page_of, "per": by, "links": links, "tabs": storage_tabs(by, filters)}
     try:
         order = _order(params)
         query = dashboard_query(_filters(params), request.user, reach)
@@ -126,7 +141,7 @@ def storage_page(request: HttpRequest, per: str) -> HttpResponse:
         "chips": chips(form.carried, links, reach.scope),
         "total": total,
         "page": page,
-        "rows": [_shown(r, by, names) for r in found],
+        "rows": [_shown(r, by, names, filters) for r in found],
         "headers": _headers(links, order),
         "export_url": links.url(export="csv", pgNum=None),
         "pager": links.pager(page),
@@ -134,12 +149,13 @@ def storage_page(request: HttpRequest, per: str) -> HttpResponse:
     return render(request, "reports/storage_rollup.html", context)
 
 
-def storage_tabs(current: rollups.Per | None) -> list[dict]:
-    """Disk usage's three views: its archives (current None), by user, by org."""
+def storage_tabs(current: rollups.Per | None, filters: dict[str, str]) -> list[dict]:
+    """Disk usage's three views: its archives (current None), by user, by org, each
+    with the filters of the page it is shown on."""
     usage = REPORTS["disk-usage"]
-    tabs = [{"label": "Archives", "url": usage.default_url, "current": current is None}]
+    tabs = [{"label": "Archives", "url": usage.url(**filters), "current": current is None}]
     for by in rollups.PER.values():
-        url = RollupPage(by).default_url
+        url = RollupPage(by).url(**filters)
         tabs.append({"label": f"By {by.noun}", "url": url, "current": by == current})
     return tabs
 
@@ -166,13 +182,15 @@ def _headers(links: QueryLinks, order: Order) -> list[dict]:
     return headers
 
 
-def _shown(rollup: rollups.Rollup, by: rollups.Per, names: OrgNames) -> dict:
+def _shown(rollup: rollups.Rollup, by: rollups.Per, names: OrgNames, filters: dict) -> dict:
+    """A row, its links to the rows it sums under the page's filters (the same count)."""
     who = rollup.who
     usage = REPORTS["disk-usage"]
     if by.slug == "user":
         full_name = " ".join(n for n in (who.get("first_name"), who.get("last_name")) if n)
         org = names.shown(who.get("org_path", ""), who.get("org_name"))
-        rows_url = usage.url(userUid=who["user_uid"]) if who.get("user_uid") else None
+        user_uid = who.get("user_uid")
+        rows_url = usage.url(**filters, userUid=user_uid) if user_uid else None
         return {
             "name": who.get("username") or "(unknown)",
             "detail": full_name or who.get("email") or "",
@@ -186,8 +204,8 @@ def _shown(rollup: rollups.Rollup, by: rollups.Per, names: OrgNames) -> dict:
         "name": named.label if named else (who.get("org_name") or "(no org)"),
         "detail": "",
         "org": "",
-        "rows_url": usage.url(exactOrgUid=org_uid) if org_uid else None,
-        "users_url": f"{RollupPage(rollups.PER['user']).default_url}&exactOrgUid={org_uid}"
+        "rows_url": usage.url(**filters, exactOrgUid=org_uid) if org_uid else None,
+        "users_url": RollupPage(rollups.PER["user"]).url(**filters, exactOrgUid=org_uid)
         if org_uid
         else None,
         "rollup": rollup,
