@@ -386,3 +386,21 @@ def test_the_table_escapes_text_and_shows_a_dash_for_none(login, fleet):
     plan = login("root").get(url("migration-plan", srtDir="asc", view="archives")).content
     row = re.search(r"ERIN-ODD</a>.*?</tr>", plan.decode()).group(0)
     assert "<td >—</td>" in row  # the agent version, empty
+
+
+@pytest.mark.parametrize(
+    ("slug", "name", "given", "shown"),
+    [
+        ("backup-status", "health", "failing", "failing"),  # compliance's links
+        ("backup-status", "health", "Critical", "critical"),
+        ("backup-status", "alerted", "True", "true"),
+        ("disk-usage", "coldStorage", "FALSE", "false"),
+    ],
+)
+def test_the_form_shows_the_filter_the_page_applies(login, slug, name, given, shown):
+    """The query reads these in any case, and health=failing; the select showed "Any"
+    and Apply dropped the filter, widening the list (2026-12-06)."""
+    html = login("root").get(url(slug, **{name: given})).content.decode()
+    select = re.search(rf'<select name="{name}"[^>]*>(.*?)</select>', html, re.S)
+    assert select, name
+    assert re.search(rf'<option value="{shown}" selected>', select[1]), select[1]

@@ -11,7 +11,7 @@ from django.http import QueryDict
 from django.urls import reverse_lazy
 
 from reports.dashboards.filters import DASHBOARD_PARAMETERS
-from reports.health import Health
+from reports.health import FAILING, Health
 from reports.query import ReportFilter
 
 PAGE_SIZES = (25, 50, 100, 250, 500, 1000)
@@ -25,6 +25,9 @@ PARAMETERS = tuple(
     for name in (*ReportFilter.base_filters, *DASHBOARD_PARAMETERS)
     if name not in ("pgNum", "pgSize", "export", "extraColumns")
 )
+
+
+CHOICES = ("active", "alerted", "coldStorage", "health")  # the selects
 
 
 def _text(label: str, placeholder: str) -> forms.CharField:
@@ -62,7 +65,11 @@ class ReportForm(forms.Form):
     coldStorage = forms.ChoiceField(label="Cold storage", choices=YES_NO, required=False)
     health = forms.ChoiceField(
         label="Backup health",
-        choices=(("", "Any"), *((h.value, h.label) for h in Health)),
+        choices=(
+            ("", "Any"),
+            *((h.value, h.label) for h in Health),
+            (FAILING, "Failing: warning, critical or never"),  # compliance's links
+        ),
         required=False,
     )
     pgSize = forms.TypedChoiceField(
@@ -84,6 +91,11 @@ class ReportForm(forms.Form):
         data = params.copy()
         for name in rejected:
             data.pop(name, None)
+        # The query reads these in any case (active=True, health=Critical); the select
+        # shows them so, where it showed "Any" and Apply dropped them (2026-12-06).
+        for name in CHOICES:
+            if data.get(name):
+                data[name] = data[name].lower()
         data["pgSize"] = str(page_size)
         super().__init__(data)
         for name in list(self.fields):
