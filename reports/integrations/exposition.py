@@ -15,7 +15,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 
 from reports.health import Health
 from reports.history.reading import Figures
-from reports.integrations.figures import MetricFigures
+from reports.integrations.figures import DELIVERY_ENDS, MESSAGE_ENDS, RUN_ENDS, MetricFigures
 
 PREFIX = "backupreport"
 ORG_LABELS = ["org", "org_name", "depth"]
@@ -38,10 +38,13 @@ METRIC_NAMES = (
     f"{PREFIX}_data_stale_after_seconds",
     f"{PREFIX}_runs",
     f"{PREFIX}_run_duration_seconds",
+    f"{PREFIX}_runs_running",
     f"{PREFIX}_run_last_started_timestamp_seconds",
     f"{PREFIX}_run_last_failed",
     f"{PREFIX}_notifications",
+    f"{PREFIX}_notifications_unsent",
     f"{PREFIX}_webhook_deliveries",
+    f"{PREFIX}_webhook_deliveries_waiting",
 )
 
 
@@ -122,20 +125,25 @@ def data_age_families(figures: MetricFigures) -> Iterator[Metric]:
 
 
 def log_families(figures: MetricFigures) -> Iterator[Metric]:
-    """The run log, the send log and the webhook deliveries: system administrators'."""
+    """The run log, the send log and the webhook deliveries: system administrators'.
+    Counters count the rows in a state they end in; the rows on their way, gauges."""
     if not figures.with_logs:
         return
     labels = ["kind", "outcome"]
-    runs = CounterMetricFamily(f"{PREFIX}_runs", "Runs in the run log.", labels=labels)
+    runs = CounterMetricFamily(f"{PREFIX}_runs", "Finished runs in the run log.", labels=labels)
     took = CounterMetricFamily(
         f"{PREFIX}_run_duration_seconds", "The finished runs' durations, added up.", labels=labels
     )
+    running = GaugeMetricFamily(f"{PREFIX}_runs_running", "Runs under way.", labels=["kind"])
     last = GaugeMetricFamily(
         f"{PREFIX}_run_last_started_timestamp_seconds", "The latest run's start.", labels=labels
     )
     for run in figures.runs:
-        runs.add_metric([run.kind, run.outcome], run.runs)
-        took.add_metric([run.kind, run.outcome], run.seconds)
+        if run.outcome in RUN_ENDS:
+            runs.add_metric([run.kind, run.outcome], run.runs)
+            took.add_metric([run.kind, run.outcome], run.seconds)
+        else:
+            running.add_metric([run.kind], run.runs)
         if run.last_at is not None:
             last.add_metric([run.kind, run.outcome], run.last_at.timestamp())
     failed = GaugeMetricFamily(
@@ -145,21 +153,31 @@ def log_families(figures: MetricFigures) -> Iterator[Metric]:
     )
     for kind, did_fail in figures.last_failed.items():
         failed.add_metric([kind], int(did_fail))
+    labels = ["kind", "state"]
     notifications = CounterMetricFamily(
-        f"{PREFIX}_notifications",
-        "Messages of the send log by kind and state.",
-        labels=["kind", "state"],
+        f"{PREFIX}_notifications", "Messages of the send log sent, by kind.", labels=labels
+    )
+    unsent = GaugeMetricFamily(
+        f"{PREFIX}_notifications_unsent",
+        "Messages of the send log not sent yet (sending, or failed and retried).",
+        labels=labels,
     )
     for (kind, state), n in figures.notifications.items():
-        notifications.add_metric([kind, state], n)
+        (notifications if state in MESSAGE_ENDS else unsent).add_metric([kind, state], n)
+    labels = ["endpoint", "state"]
     webhooks = CounterMetricFamily(
         f"{PREFIX}_webhook_deliveries",
-        "Webhook deliveries by endpoint and state.",
-        labels=["endpoint", "state"],
+        "Webhook deliveries done (delivered, or given up), by endpoint.",
+        labels=labels,
+    )
+    waiting = GaugeMetricFamily(
+        f"{PREFIX}_webhook_deliveries_waiting",
+        "Webhook deliveries not done yet (pending, or sending), by endpoint.",
+        labels=labels,
     )
     for (endpoint, state), n in figures.webhooks.items():
-        webhooks.add_metric([endpoint, state], n)
-    yield from (runs, took, last, failed, notifications, webhooks)
+        (webhooks if state in DELIVERY_ENDS else waiting).add_metric([endpoint, state], n)
+    yield from (runs, took, running, last, failed, notifications, unsent, webhooks, waiting)
 
 
 class _Figures:

@@ -15,6 +15,7 @@ run kind, message kind and webhook endpoint. No series per device or per user.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from operator import add
 
@@ -28,7 +29,7 @@ from reports import cache
 from reports.cache import warmed
 from reports.history.reading import Figures, snapshots_of
 from reports.history.snapshots import FIGURES, STORAGE
-from reports.integrations.models import WebhookDelivery
+from reports.integrations.models import WebhookDelivery, WebhookEndpoint
 from reports.notifications.models import Message
 from reports.refresh.data_age import data_age
 from reports.refresh.models import Run
@@ -68,6 +69,14 @@ class MetricFigures:
     last_failed: dict[str, bool] = field(default_factory=dict)  # kind -> latest failed
     notifications: dict[tuple[str, str], int] = field(default_factory=dict)
     webhooks: dict[tuple[str, str], int] = field(default_factory=dict)
+
+
+# The states a row ends in, counted by the _total counters, which only go up: a row
+# in any other state moves on (a run running, a message failed and retried, a delivery
+# pending), and counting it made the counters go down (2026-12-06); it is a gauge's.
+RUN_ENDS = (Run.Outcome.SUCCEEDED, Run.Outcome.FAILED)
+MESSAGE_ENDS = (Message.State.SENT,)
+DELIVERY_ENDS = (WebhookDelivery.State.DELIVERED, WebhookDelivery.State.GAVE_UP)
 
 
 def org_depth() -> int:
@@ -201,8 +210,17 @@ def metric_figures(reach: Reach, now: dt.datetime) -> MetricFigures:
 
 
 def webhook_figures() -> dict[tuple[str, str], int]:
-    """Webhook deliveries by endpoint (its name) and state."""
+    """Webhook deliveries by endpoint and state. An endpoint is named by its name, and
+    by its id too where another bears the name (two were summed as one, 2026-12-06)."""
     grouped = (
-        WebhookDelivery.objects.order_by().values("endpoint__name", "state").annotate(n=Count("pk"))
+        WebhookDelivery.objects.order_by()
+        .values("endpoint_id", "endpoint__name", "state")
+        .annotate(n=Count("pk"))
     )
-    return {(r["endpoint__name"], r["state"]): r["n"] for r in grouped}
+    names = dict(WebhookEndpoint.objects.values_list("pk", "name"))
+    borne = Counter(names.values())
+
+    def label(pk: int, name: str) -> str:
+        return f"{name} #{pk}" if borne[name] > 1 else name
+
+    return {(label(r["endpoint_id"], r["endpoint__name"]), r["state"]): r["n"] for r in grouped}
