@@ -21,7 +21,7 @@ from django.views.decorators.cache import never_cache
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import second_factor
+from accounts import audit, second_factor
 from accounts.local_signin import signed_in_with_password
 
 WRONG_CODE = "That code is wrong or was already used: enter the code your app shows now."
@@ -63,7 +63,15 @@ def _passed(request: HttpRequest, device: TOTPDevice) -> HttpResponse:
     marked verified by this device."""
     request.session.cycle_key()
     otp_login(request, device)
+    _record(request, "signin.succeeded")
     return HttpResponseRedirect(_next_url(request))
+
+
+def _record(request: HttpRequest, kind: str) -> None:
+    """A code passed or refused, on the audit log beside the password's sign-in (wrong
+    codes left no trace, 2026-12-06)."""
+    user = request.user
+    audit.record(kind, actor=user, target=user.get_username(), request=request, method="totp")
 
 
 def _confirmed_device(user) -> TOTPDevice | None:
@@ -80,8 +88,10 @@ def verify(request: HttpRequest) -> HttpResponse:
         query = urlencode({"next": _next_url(request)})
         return HttpResponseRedirect(f"{reverse('second_factor_enrol')}?{query}")
     form = CodeForm(request.POST or None)
-    if request.method == "POST" and form.check(device):
-        return _passed(request, device)
+    if request.method == "POST":
+        if form.check(device):
+            return _passed(request, device)
+        _record(request, "signin.failed")
     context = {"form": form, "next": _next_url(request), "signing_in": True}
     return render(request, "registration/second_factor_verify.html", context)
 
@@ -107,10 +117,12 @@ def enrol(request: HttpRequest) -> HttpResponse:
     if device is None:
         device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
     form = CodeForm(request.POST or None)
-    if request.method == "POST" and form.check(device):
-        device.confirmed = True
-        device.save(update_fields=["confirmed"])
-        return _passed(request, device)
+    if request.method == "POST":
+        if form.check(device):
+            device.confirmed = True
+            device.save(update_fields=["confirmed"])
+            return _passed(request, device)
+        _record(request, "signin.failed")
     context = {
         "form": form,
         "next": _next_url(request),

@@ -107,6 +107,27 @@ def test_a_wrong_code_does_not_pass(client, personas, required):
     assert b"Enter the 6 digits" in not_digits.content
 
 
+def test_the_audit_log_tells_the_password_step_from_the_code(client, personas, required):
+    """The password step was recorded as a sign-in, and wrong codes not at all
+    (2026-12-06): now the password's sign-in says the code is to pass, and each code
+    passed or refused is recorded (method totp)."""
+    from accounts.audit.models import Event
+
+    device = TOTPDevice.objects.create(user=personas["super"], name="app", confirmed=True)
+    sign_in(client, "super")
+    wrong = f"{(int(code(device.bin_key)) + 1) % 1_000_000:06d}"
+    client.post("/accounts/two-factor/", {"code": wrong, "next": "/"})
+    with time_machine.travel(timezone.now() + dt.timedelta(seconds=2)):
+        passed = client.post("/accounts/two-factor/", {"code": code(device.bin_key), "next": "/"})
+    assert passed.status_code == 302
+    events = Event.objects.filter(kind__startswith="signin.").order_by("pk")
+    assert [(e.kind, e.target, e.details) for e in events] == [
+        ("signin.succeeded", "super", {"method": "password", "second_factor": "to pass"}),
+        ("signin.failed", "super", {"method": "totp"}),
+        ("signin.succeeded", "super", {"method": "totp"}),
+    ]
+
+
 def test_what_a_waiting_session_may_open(client, personas, required):
     sign_in(client, "sysadmin")
     for path in ("/", "/admin/", "/data/", "/notifications/"):

@@ -46,13 +46,14 @@ def signin_method(request, user=None) -> str:
 
 
 def on_signed_in(sender, request, user, **kwargs) -> None:
-    record(
-        "signin.succeeded",
-        actor=user,
-        target=user.get_username(),
-        request=request,
-        method=signin_method(request, user),
-    )
+    from accounts import second_factor
+
+    method = signin_method(request, user)
+    details = {"method": method}
+    if method == "password" and second_factor.required_of(user):
+        # Not a way in yet: the code is (its pass or failure, method totp, follows).
+        details["second_factor"] = "to pass"
+    record("signin.succeeded", actor=user, target=user.get_username(), request=request, **details)
 
 
 def on_failed(sender, credentials: dict, request=None, **kwargs) -> None:
