@@ -22,6 +22,7 @@ from django.conf import settings
 from joserfc.errors import JoseError
 from requests import RequestException
 
+from accounts.sso import config
 from accounts.sso.identity import Identity, Refused, groups_from
 
 log = logging.getLogger(__name__)
@@ -92,6 +93,10 @@ def finish(request) -> Identity:
     claims = token.get("userinfo")
     if not claims:  # no ID token: nothing verified says who this is
         raise Refused("The identity provider sent no ID token.")
+    if config.match_field() == "email" and claims.get("email_verified") is False:
+        # Matched by email, an address the provider says it has not verified is anyone's
+        # claim: it signed in as whoever holds it here, an administrator too (2026-12-06).
+        raise Refused("The identity provider has not verified your email address.")
     return Identity(
         protocol="oidc",
         issuer=str(claims["iss"]),
