@@ -113,3 +113,23 @@ def test_a_name_with_a_line_break_is_one_line_in_the_subject(smtp_server, fleet)
     (received,) = smtp_server.received
     assert received.subject.startswith("Stale Bcc: x@evil.example: ")
     assert received.envelope_to == [root.email]
+
+
+def test_unsubscribing_says_how_to_get_it_again_and_the_list_says_who_gets_it(
+    smtp_server, fleet, client, login
+):
+    """The page said the Notifications page could turn it back on, which has no such
+    control; and one's own subscription, unsubscribed, still read "Sending"."""
+    alice = fleet["users"]["alice"]
+    subscription = subscribe(make_view(alice), alice, users=[alice])
+    run()
+    (received,) = smtp_server.received
+    link = urlsplit(str(received.message["List-Unsubscribe"]).strip().strip("<>")).path
+    done = client.post(link).content.decode()
+    assert f"To get it again, ask {alice.get_full_name()}, who subscribed you" in done
+    assert "Notifications page" not in done
+    page = login("alice").get("/notifications/subscriptions/").content.decode()
+    assert "Sent to no one now" in page
+    subscription.unsubscribed.clear()
+    page = login("alice").get("/notifications/subscriptions/").content.decode()
+    assert "Sending to 1 person" in page

@@ -38,6 +38,9 @@ def subscriptions_page(request: HttpRequest) -> HttpResponse:
     shown = list(_manageable(request.user).prefetch_related("recipients", "recipient_roles"))
     for subscription in shown:
         subscription.problem = problem_of(subscription)
+        # Who gets it now: those named or in a role named, less the unsubscribed (one's
+        # own, unsubscribed, read "Sending" and went to no one, 2026-12-06).
+        subscription.receiving = recipients_of(subscription).count()
     return render(request, "notifications/subscriptions.html", {"subscriptions": shown})
 
 

@@ -100,5 +100,6 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
             target=user.get_username(),
             unsubscribed=str(kind),
         )
-        return render(request, "notifications/unsubscribed.html", {"what": what})
+        context = {"what": what, "subscription": subscription}
+        return render(request, "notifications/unsubscribed.html", context)
     return render(request, "notifications/unsubscribe.html", {"what": what, "address": user.email})
