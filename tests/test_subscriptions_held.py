@@ -133,3 +133,25 @@ def test_unsubscribing_says_how_to_get_it_again_and_the_list_says_who_gets_it(
     subscription.unsubscribed.clear()
     page = login("alice").get("/notifications/subscriptions/").content.decode()
     assert "Sending to 1 person" in page
+
+
+def test_a_superuser_is_of_the_system_administrators_for_sharing_and_sending(
+    smtp_server, personas, client
+):
+    """Spec section 4: system administrators, and superusers likewise. A superuser
+    without the group neither saw a view shared with the role nor got its copies."""
+    from django.contrib.auth.models import Group
+
+    from accounts.roles import SYSTEM_ADMINISTRATORS
+
+    superuser, sysadmin = personas["super"], personas["sysadmin"]
+    view = make_view(personas["alice"], name="For the admins")
+    view.shared_roles.add(Group.objects.get(name=SYSTEM_ADMINISTRATORS))
+    assert list(SavedView.objects.visible_to(superuser)) == [view]
+    client.force_login(superuser)
+    assert "For the admins" in client.get("/views/").content.decode()
+    subscribe(view, sysadmin, roles=[SYSTEM_ADMINISTRATORS])
+    run()
+    assert sorted(r.envelope_to[0] for r in smtp_server.received) == sorted(
+        [superuser.email, sysadmin.email]
+    )

@@ -20,7 +20,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
 from accounts.models import MAY_SIGN_IN
-from accounts.roles import reach_of
+from accounts.roles import SYSTEM_ADMINISTRATORS, reach_of
 from reports.dashboards import spreadsheet, summary_pdf
 from reports.dashboards.saved.models import SavedView
 from reports.notifications.links import absolute, download_url
@@ -45,11 +45,11 @@ def recipients_of(subscription: Subscription) -> QuerySet:
     roles = Subscription.recipient_roles.through.objects.filter(subscription=subscription)
     in_role = User.groups.through.objects.filter(group__in=roles.values("group_id"))
     gone = Subscription.unsubscribed.through.objects.filter(subscription=subscription)
+    chosen = Q(pk__in=named.values("user_id")) | Q(pk__in=in_role.values("user_id"))
+    if roles.filter(group__name=SYSTEM_ADMINISTRATORS).exists():
+        chosen |= Q(is_superuser=True)  # system administrators without the group (spec 4)
     return (
-        User.objects.filter(
-            Q(pk__in=named.values("user_id")) | Q(pk__in=in_role.values("user_id")),
-            MAY_SIGN_IN,
-        )
+        User.objects.filter(chosen, MAY_SIGN_IN)
         .exclude(email="")
         .exclude(pk__in=gone.values("user_id"))
         .order_by("pk")
