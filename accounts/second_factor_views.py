@@ -96,6 +96,24 @@ def verify(request: HttpRequest) -> HttpResponse:
     return render(request, "registration/second_factor_verify.html", context)
 
 
+ENROLLING = "second_factor_enrolling"  # the session's unconfirmed device, by id
+
+
+def _unconfirmed_device_of_this_session(request: HttpRequest) -> TOTPDevice:
+    """The key this session is shown until it confirms a code: its own. One shared by
+    every session of the user showed the key to whoever had the password and opened the
+    page, and the owner later confirmed that very key (2026-12-06). A new session gets
+    a new key, the one another session left unconfirmed taken away."""
+    user = request.user
+    unconfirmed = TOTPDevice.objects.filter(user=user, confirmed=False)
+    device = unconfirmed.filter(pk=request.session.get(ENROLLING)).first()
+    if device is None:
+        unconfirmed.delete()
+        device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+        request.session[ENROLLING] = device.pk
+    return device
+
+
 def _qr_svg(text: str) -> str:
     image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, border=2)
     return mark_safe(image.to_string(encoding="unicode"))  # our own drawing of our own text
@@ -113,9 +131,7 @@ def enrol(request: HttpRequest) -> HttpResponse:
         return HttpResponseRedirect(
             f"{reverse('second_factor_verify')}?{urlencode({'next': _next_url(request)})}"
         )
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
-    if device is None:
-        device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+    device = _unconfirmed_device_of_this_session(request)
     form = CodeForm(request.POST or None)
     if request.method == "POST":
         if form.check(device):

@@ -188,3 +188,17 @@ def test_a_new_system_administrator_is_asked_from_the_next_request(client, perso
     assert client.get("/").status_code == 200
     personas["dave"].groups.add(Group.objects.get(name=SYSTEM_ADMINISTRATORS))
     assert client.get("/")["Location"].startswith("/accounts/two-factor/enrol/")
+
+
+def test_each_session_is_shown_a_key_of_its_own_to_enrol(client, personas, required):
+    """Two password sessions were shown the same key: whoever had the password alone
+    knew the secret the owner would confirm later (2026-12-06)."""
+    snooper, owner = type(client)(), client
+    sign_in(snooper, "sysadmin")
+    page = snooper.get("/accounts/two-factor/enrol/?next=/").content.decode()
+    seen = KEY.search(page).group(1)
+    sign_in(owner, "sysadmin")
+    key = enrol(owner)  # the owner's own key, a new one
+    assert base64.b32encode(key).decode() != seen
+    (device,) = TOTPDevice.objects.filter(user=personas["sysadmin"])
+    assert device.confirmed and base64.b32encode(device.bin_key).decode() != seen
