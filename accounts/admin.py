@@ -21,7 +21,7 @@ from accounts.roles import (
     may_manage,
     unmanageable,
 )
-from accounts.sso.models import SsoIdentity, deactivated_by_hand
+from accounts.sso.models import SsoBinding, SsoIdentity, deactivated_by_hand
 
 
 @admin.register(Org)
@@ -80,6 +80,7 @@ class UserAdmin(DjangoUserAdmin):
         "take_roles",
         "deactivate",
         "reactivate",
+        "forget_sso_bindings",
     ]
 
     # The change form: the role as one choice (accounts.admin_roles) in place of Django's
@@ -245,6 +246,19 @@ class UserAdmin(DjangoUserAdmin):
             for group_name in ROLE_GROUP_NAMES:
                 bulk_roles.take(group_name, ids)
         self.message_user(request, f"{len(ids):,} user(s) have no role now.")
+
+    @admin.action(
+        description="Forget the selected users' single sign-on bindings (a new subject at "
+        "the provider, as after a move to another one: the next sign-in binds anew)",
+        permissions=["change"],
+    )
+    def forget_sso_bindings(self, request, queryset) -> None:
+        self._refuse_unmanageable(request, queryset)
+        users = list(queryset.values_list("username", flat=True))
+        forgotten, _ = SsoBinding.objects.filter(user__in=queryset).delete()
+        target = users[0] if len(users) == 1 else f"{len(users)} users"
+        audit.record("sso.bindings_forgotten", request=request, target=target, bindings=forgotten)
+        self.message_user(request, f"{forgotten:,} binding(s) of {len(users):,} user(s) forgotten.")
 
     def _set_active(self, request, queryset, active: bool) -> None:
         self._refuse_unmanageable(request, queryset)

@@ -18,7 +18,7 @@ from accounts import org_paths
 from accounts.access_generation import AccessGeneration  # noqa: F401  (a model of this app)
 from accounts.api_clients import ApiClient, legacy_dates_field  # noqa: F401  (a model of this app)
 from accounts.password_checks import PasswordCheck  # noqa: F401  (a model of this app)
-from accounts.sso.models import IdpRole, SsoIdentity  # noqa: F401  (models of this app)
+from accounts.sso.models import IdpRole, SsoBinding, SsoIdentity  # noqa: F401  (this app's)
 
 # Sent after an org is saved and the paths of its subtree are true again (post_save
 # comes too early for that). reports listens to keep its read model in step.

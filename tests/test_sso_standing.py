@@ -152,3 +152,37 @@ def test_an_email_the_provider_has_not_verified_signs_no_one_in(oidc, people):
     assert browser.get(API).status_code == 401
     oidc.person("x", email="dave@example.com", email_verified=True)
     assert oidc_sign_in(Client(), oidc, "x").status_code == 302
+
+
+def test_a_binding_holds_for_each_provider_when_both_are_configured(oidc, saml, people):
+    """One binding an account: a SAML sign-in overwrote the OpenID one, and the
+    newcomer refused by OpenID Connect got in through it afterwards (2026-12-06)."""
+    from tests.sso_support import saml_sign_in
+
+    oidc.person("dave-original", email="dave@example.com")
+    assert oidc_sign_in(Client(), oidc, "dave-original").status_code == 302
+    oidc.person("dave-newcomer", email="dave@example.com")  # the address given anew
+    assert oidc_sign_in(Client(), oidc, "dave-newcomer").status_code == 403
+    saml.person("dave", email="dave@example.com")
+    assert saml_sign_in(Client(), saml, "dave").status_code == 302  # SAML's own binding
+    browser = Client()
+    assert oidc_sign_in(browser, oidc, "dave-newcomer").status_code == 403
+    assert browser.get(API).status_code == 401
+    assert oidc_sign_in(Client(), oidc, "dave-original").status_code == 302
+    issuers = set(people["dave"].sso_bindings.values_list("protocol", flat=True))
+    assert issuers == {"oidc", "saml"}
+
+
+def test_an_administrator_forgets_a_binding_for_a_new_subject(oidc, people, admin):
+    """A move to another provider gives everyone a new subject: their bindings refused
+    them all, with no way to forget one but the database."""
+    from accounts.audit.models import Event as AuditEvent
+
+    oidc.person("dave-old", email="dave@example.com")
+    assert oidc_sign_in(Client(), oidc, "dave-old").status_code == 302
+    oidc.person("dave-new", email="dave@example.com")
+    assert oidc_sign_in(Client(), oidc, "dave-new").status_code == 403
+    admin_action(admin, "forget_sso_bindings", people["dave"])
+    assert oidc_sign_in(Client(), oidc, "dave-new").status_code == 302
+    forgotten = AuditEvent.objects.get(kind="sso.bindings_forgotten")
+    assert (forgotten.actor, forgotten.target) == ("boss", "dave")

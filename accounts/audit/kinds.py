@@ -10,6 +10,7 @@ KINDS = {
     "signout": "signed out",
     "lockout.locked": "locked out after repeated failures",
     "lockout.lifted": "lockout lifted",
+    "sso.bindings_forgotten": "single sign-on bindings forgotten (the next sign-in binds anew)",
     # API clients and tokens (spec section 7).
     "apiclient.created": "API client created",
     "apiclient.first_use": "API client used for the first time",

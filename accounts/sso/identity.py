@@ -29,7 +29,7 @@ from django.utils import timezone
 from accounts import audit, backends
 from accounts.roles import ROLE_GROUPS
 from accounts.sso import config
-from accounts.sso.models import IdpRole, SsoIdentity
+from accounts.sso.models import IdpRole, SsoBinding, SsoIdentity
 
 log = logging.getLogger(__name__)
 
@@ -140,11 +140,15 @@ def apply_roles(user, identity: Identity, now) -> None:
 
 
 def _bind(user, identity: Identity, now) -> None:
-    """Remember who the provider said this is; a different subject from the same
-    provider for the same account (an address given to someone new) is refused."""
-    standing = SsoIdentity.objects.filter(user=user).first()
-    same_provider = standing is not None and standing.issuer == identity.issuer
-    if same_provider and standing.subject and standing.subject != identity.subject:
+    """Remember who the provider said this is, one subject an issuer (SsoBinding); a
+    different subject from the same issuer for the same account (an address given to
+    someone new) is refused."""
+    binding, _ = SsoBinding.objects.get_or_create(
+        user=user,
+        issuer=identity.issuer,
+        defaults={"protocol": identity.protocol, "subject": identity.subject, "bound_at": now},
+    )
+    if binding.subject != identity.subject:
         log.warning("SSO: %s signed in as another subject of %s", user, identity.issuer)
         raise Refused("This account is bound to another person at the identity provider.")
     SsoIdentity.objects.update_or_create(

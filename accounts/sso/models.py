@@ -66,3 +66,29 @@ class SsoIdentity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.protocol} {self.issuer} {self.subject}"
+
+
+class SsoBinding(models.Model):
+    """Who a provider said an account is: one subject an issuer, bound at the account's
+    first sign-in through that issuer. A different subject from the same issuer (an
+    address given to someone new) is refused. One a person and issuer: with OpenID
+    Connect and SAML both configured, the account's one binding was overwritten by a
+    sign-in through the other, and the newcomer refused by the first got in through it
+    afterwards (2026-12-06)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sso_bindings"
+    )
+    protocol = models.CharField(max_length=8)  # "oidc" or "saml"
+    issuer = models.CharField(max_length=500)
+    subject = models.CharField(max_length=500)
+    bound_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "single sign-on binding"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "issuer"], name="sso_binding_per_issuer")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.protocol} {self.issuer} {self.subject}"
