@@ -13,7 +13,7 @@ from accounts import audit, bulk_roles
 from accounts.admin_roles import ROLE_GROUP_NAMES, ROLES, RoleChangeForm, role_label, role_of
 from accounts.api_clients import ApiClient
 from accounts.invitations import send_invitations
-from accounts.models import Org, User
+from accounts.models import Org, User, end_sessions
 from accounts.roles import (
     DESKTOP_USERS,
     ORG_MANAGERS,
@@ -264,7 +264,10 @@ class UserAdmin(DjangoUserAdmin):
         self._refuse_unmanageable(request, queryset)
         if not active:
             self._refuse_self(request, queryset, "deactivate yourself")
-        changed = queryset.exclude(is_active=active).update(is_active=active)
+        changing = queryset.exclude(is_active=active)
+        if not active:
+            end_sessions(changing)  # for good: a reactivation signs them in afresh
+        changed = changing.update(is_active=active)
         deactivated_by_hand(queryset.values_list("pk", flat=True))
         state = "active" if active else "inactive (they cannot sign in; their devices stay)"
         self.message_user(request, f"{changed:,} user(s) are now {state}.")

@@ -15,7 +15,7 @@ from django.contrib.auth.forms import UserChangeForm
 from django.contrib.auth.models import Group
 from django.utils.html import format_html, format_html_join
 
-from accounts.models import User
+from accounts.models import User, end_sessions
 from accounts.roles import DESKTOP_USERS, ORG_MANAGERS, SYSTEM_ADMINISTRATORS
 from accounts.sso.models import deactivated_by_hand, roles_by_hand
 
@@ -99,6 +99,8 @@ class RoleChangeForm(UserChangeForm):
             self.save_role(user)
             if "is_active" in self.changed_data:
                 deactivated_by_hand([user.pk])
+                if not user.is_active:
+                    end_sessions(User.objects.filter(pk=user.pk))
         return user
 
     def save_role(self, user: User) -> None:

@@ -13,12 +13,15 @@ from django.db import models, transaction
 from django.db.models import Value
 from django.db.models.functions import Concat, Substr
 from django.dispatch import Signal
+from django.utils.crypto import salted_hmac
 
 from accounts import org_paths
 from accounts.access_generation import AccessGeneration  # noqa: F401  (a model of this app)
 from accounts.api_clients import ApiClient, legacy_dates_field  # noqa: F401  (a model of this app)
 from accounts.password_checks import PasswordCheck  # noqa: F401  (a model of this app)
 from accounts.sso.models import IdpRole, SsoBinding, SsoIdentity  # noqa: F401  (this app's)
+
+SESSION_EPOCH_SALT = "accounts.User.session_epoch"
 
 # Sent after an org is saved and the paths of its subtree are true again (post_save
 # comes too early for that). reports listens to keep its read model in step.
@@ -110,6 +113,11 @@ class User(AbstractUser):
         "userStatus", max_length=16, choices=Status.choices, default=Status.ACTIVE
     )
     legacy_dates = legacy_dates_field()
+    # Moved on when the person's access ends (an administrator's deactivation, the
+    # identity provider's refusal): every session signed in before is ended for good,
+    # not only refused while the access is off; restored, they came back (2026-12-06).
+    # A database default: the import writes users by COPY, naming its columns.
+    session_epoch = models.PositiveIntegerField(db_default=0, editable=False)
 
     # What the vendor says ends a person's access here (spec section 12): the sync brings
     # it as userStatus. A blocked user may not sign in to the vendor's console either.
@@ -121,6 +129,15 @@ class User(AbstractUser):
         swappable = "AUTH_USER_MODEL"
         indexes = [models.Index(fields=["user_ext_ref"], name="user_ext_ref_idx")]
 
+    def get_session_auth_hash(self) -> str:
+        """Django's (from the password), and the session epoch: a session keeps the hash
+        it signed in with, and Django ends one whose hash no longer matches."""
+        base = super().get_session_auth_hash()
+        epoch = self.session_epoch if isinstance(self.session_epoch, int) else 0
+        if not epoch:  # as Django's: the sessions of everyone who never lost access live on
+            return base
+        return salted_hmac(SESSION_EPOCH_SALT, f"{base}:{epoch}", algorithm="sha256").hexdigest()
+
     @property
     def may_sign_in(self) -> bool:
         """Whether this person may use the product at all, by any means: a session, HTTP
@@ -128,6 +145,11 @@ class User(AbstractUser):
         (is_active) nor when the vendor deactivated or blocked them (the sync). Their
         data stays either way."""
         return self.is_active and self.user_status not in self.VENDOR_ENDED
+
+
+def end_sessions(users: models.QuerySet) -> int:
+    """End every session these people signed in with before now (User.session_epoch)."""
+    return users.update(session_epoch=models.F("session_epoch") + 1)
 
 
 # User.may_sign_in as a query condition, for a caller read in the same query.

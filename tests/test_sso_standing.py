@@ -186,3 +186,27 @@ def test_an_administrator_forgets_a_binding_for_a_new_subject(oidc, people, admi
     assert oidc_sign_in(Client(), oidc, "dave-new").status_code == 302
     forgotten = AuditEvent.objects.get(kind="sso.bindings_forgotten")
     assert (forgotten.actor, forgotten.target) == ("boss", "dave")
+
+
+def test_a_session_ended_with_the_access_stays_ended_when_it_is_given_back(
+    oidc, settings, people, admin
+):
+    """Deactivated by an administrator or refused by the provider, a person's sessions
+    were refused while the access was off, and came back with it (2026-12-06)."""
+    settings.SSO_ALLOWED_GROUPS = [STAFF_GROUP]
+    oidc.person("dave", email="dave@example.com", groups=[STAFF_GROUP])
+    by_sso = Client()
+    assert oidc_sign_in(by_sso, oidc, "dave").status_code == 302
+    by_password = Client()
+    by_password.force_login(people["dave"])
+    assert by_password.get(API).status_code == 200
+    oidc.person("dave", email="dave@example.com", groups=[])
+    assert oidc_sign_in(Client(), oidc, "dave").status_code == 403  # refused: ended
+    oidc.person("dave", email="dave@example.com", groups=[STAFF_GROUP])
+    again = Client()
+    assert oidc_sign_in(again, oidc, "dave").status_code == 302  # access given back
+    assert again.get(API).status_code == 200
+    assert by_sso.get(API).status_code == 401 and by_password.get(API).status_code == 401
+    admin_action(admin, "deactivate", people["dave"])
+    admin_action(admin, "reactivate", people["dave"])
+    assert again.get(API).status_code == 401  # the administrator's ends it too

@@ -27,6 +27,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import audit, backends
+from accounts.models import end_sessions
 from accounts.roles import ROLE_GROUPS
 from accounts.sso import config
 from accounts.sso.models import IdpRole, SsoBinding, SsoIdentity
@@ -101,7 +102,9 @@ def end_access(user, now) -> None:
     every session, token and API client at once; their data stays. Not a superuser:
     the break-glass account must survive a provider that is misconfigured or taken."""
     if user.is_active and not user.is_superuser:
-        type(user)._default_manager.filter(pk=user.pk).update(is_active=False)
+        ended = type(user)._default_manager.filter(pk=user.pk)
+        ended.update(is_active=False)
+        end_sessions(ended)  # ended, not only refused while the refusal lasts
         SsoIdentity.objects.update_or_create(
             user=user,
             defaults={"ended_by_idp_at": now},
