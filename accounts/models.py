@@ -116,8 +116,9 @@ class User(AbstractUser):
     # Moved on when the person's access ends (an administrator's deactivation, the
     # identity provider's refusal): every session signed in before is ended for good,
     # not only refused while the access is off; restored, they came back (2026-12-06).
-    # A database default: the import writes users by COPY, naming its columns.
-    session_epoch = models.PositiveIntegerField(db_default=0, editable=False)
+    # Both defaults: the import writes users by COPY (PostgreSQL), its values from new
+    # instances (a database default alone is no value there), and may name no column.
+    session_epoch = models.PositiveIntegerField(db_default=0, default=0, editable=False)
 
     # What the vendor says ends a person's access here (spec section 12): the sync brings
     # it as userStatus. A blocked user may not sign in to the vendor's console either.
@@ -133,7 +134,7 @@ class User(AbstractUser):
         """Django's (from the password), and the session epoch: a session keeps the hash
         it signed in with, and Django ends one whose hash no longer matches."""
         base = super().get_session_auth_hash()
-        epoch = self.session_epoch if isinstance(self.session_epoch, int) else 0
+        epoch = self.session_epoch
         if not epoch:  # as Django's: the sessions of everyone who never lost access live on
             return base
         return salted_hmac(SESSION_EPOCH_SALT, f"{base}:{epoch}", algorithm="sha256").hexdigest()

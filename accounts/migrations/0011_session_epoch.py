@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="user",
             name="session_epoch",
-            field=models.PositiveIntegerField(db_default=0, editable=False),
+            field=models.PositiveIntegerField(db_default=0, default=0, editable=False),
         ),
         WatchTable("accounts_user", ACCESS, columns=USER_COLUMNS),
     ]
