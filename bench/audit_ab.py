@@ -13,14 +13,23 @@ from __future__ import annotations
 import argparse
 import base64
 import os
-import secrets
+import shutil
 import signal
 import statistics
 import subprocess
 import sys
 from pathlib import Path
 
-from run import API_LOAD_PARAMS, ROOT, api, free_port, log, run_wrk, start_gunicorn
+from run import (
+    API_LOAD_PARAMS,
+    ROOT,
+    api,
+    free_port,
+    log,
+    run_wrk,
+    served_environment,
+    start_gunicorn,
+)
 
 PASSWORD = "bench-password-1"  # bench/fleet.py's, for bench-admin
 AUTHORIZATION = "Basic " + base64.b64encode(f"bench-admin:{PASSWORD}".encode()).decode()
@@ -52,13 +61,7 @@ def main() -> int:
         "--control", action="store_true", help="both servers with the log off (A/A: the noise)"
     )
     args = parser.parse_args()
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "COV_"))} | {
-        "DATABASE_URL": args.database_url,
-        "DJANGO_DEBUG": "0",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "0",
-    }
+    base = served_environment() | {"DATABASE_URL": args.database_url}
     for command in (["migrate"], ["collectstatic", "--noinput"]):
         subprocess.run(
             [sys.executable, "manage.py", *command, "--verbosity=0"], cwd=ROOT, env=base, check=True
@@ -98,6 +101,7 @@ def main() -> int:
         for server in servers.values():
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(30)
+        shutil.rmtree(base["STATIC_ROOT"], ignore_errors=True)
     return 0
 
 

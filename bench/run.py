@@ -92,6 +92,20 @@ def ensure_postgres_database(url: str) -> None:
             connection.execute(f'CREATE DATABASE "{name}"')
 
 
+def served_environment() -> dict[str, str]:
+    """The environment of the bench's own gunicorn: production settings, and static files
+    collected into a folder of its own. Collected into the checkout's `staticfiles`, they
+    were rewritten under the feet of every other process serving from it (the suite's
+    workers: a test failed on a file gone mid-scan, 2026-12-06)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "COV_"))} | {
+        "DJANGO_DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "0",
+        "STATIC_ROOT": tempfile.mkdtemp(prefix="bench-static-"),
+    }
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -221,12 +235,7 @@ def main() -> int:
     sample = fleet.samples(manager_org)
     log(f"{sample.devices:,} devices, {sample.rows:,} report rows; manager of {manager_org}")
 
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "COV_"))} | {
-        "DJANGO_DEBUG": "0",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "0",
-    }
+    environment = served_environment()
     subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity=0"],
         cwd=ROOT,
@@ -429,6 +438,7 @@ def main() -> int:
         log("m. every org manager's weekly stale-device subscription, to a local SMTP sink")
         table.subscriptions = measure_digests(environment, "subscription_timings.py")
 
+    shutil.rmtree(environment["STATIC_ROOT"], ignore_errors=True)
     text = table.markdown()
     out = args.out or ROOT / "bench" / "results" / f"{dt.date.today():%Y-%m-%d}.md"
     out.parent.mkdir(parents=True, exist_ok=True)
