@@ -4,6 +4,7 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.module_loading import import_string
 
+from accounts.admin_autocomplete import CheckedAutocompletes
 from accounts.admin_queries import with_checked_queries
 from accounts.audit.admin_deletions import AuditedDeletions
 from accounts.roles import is_system_administrator
@@ -42,11 +43,16 @@ class BackupReportAdminSite(admin.AdminSite):
     def register(self, model_or_iterable, admin_class=None, **options):
         """Every ModelAdmin, ours and the libraries', checks what it reads from the
         query string (accounts.admin_queries), records each object a bulk deletion
-        removes (accounts.audit.admin_deletions) and takes the mixins of
+        removes (accounts.audit.admin_deletions), draws its autocomplete fields only with
+        values that are keys (accounts.admin_autocomplete) and takes the mixins of
         settings.ADMIN_MODEL_MIXINS (the product's formats, from reports, which this
         app may not import itself)."""
         admin_class = with_checked_queries(admin_class or admin.ModelAdmin)
-        wanted = (AuditedDeletions, *(import_string(p) for p in settings.ADMIN_MODEL_MIXINS))
+        wanted = (
+            AuditedDeletions,
+            CheckedAutocompletes,
+            *(import_string(p) for p in settings.ADMIN_MODEL_MIXINS),
+        )
         mixins = tuple(mixin for mixin in wanted if not issubclass(admin_class, mixin))
         if mixins:
             admin_class = type(

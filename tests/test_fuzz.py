@@ -453,3 +453,23 @@ def test_a_basic_username_longer_than_any_is_refused_and_counted(client, fleet, 
     response = client.get(path, **basic("x" * 300, "wrong"))
     assert response.status_code == 401
     assert AccessAttempt.objects.get().username == "x" * 255
+
+
+def _autocomplete_fields() -> list[tuple[str, str]]:
+    return [
+        (f"{model._meta.app_label}/{model._meta.model_name}", field)
+        for model, model_admin in admin.site._registry.items()
+        for field in model_admin.autocomplete_fields
+    ]
+
+
+@pytest.mark.parametrize(("model", "field"), _autocomplete_fields())
+def test_an_autocomplete_posted_with_no_key_names_it_not_a_valid_choice(login, fleet, model, field):
+    """Django's autocomplete widget filtered by the posted text while drawing the form
+    again: a 500 for `org=abc` (found by an audit, 2026-12-06)."""
+    assert ("integrations/webhookendpoint", "org") in _autocomplete_fields()
+    # A user's org is on the change form only (the add form is Django's two passwords).
+    form = f"{fleet['users']['dave'].pk}/change" if model == "accounts/user" else "add"
+    response = login("root").post(f"/admin/{model}/{form}/", {field: "abc"})
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
