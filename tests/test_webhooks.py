@@ -175,6 +175,44 @@ def test_an_answer_trickled_byte_by_byte_is_bounded_as_a_whole(fleet, settings, 
         assert delivery.last_error.startswith("HTTP 500, its answer not ended within 1 s: x")
 
 
+@pytest.mark.parametrize("status", [500, 200])
+def test_a_status_line_trickled_byte_by_byte_is_bounded_as_a_whole(fleet, settings, status):
+    """Its status line and headers a fifth of a second a byte: requests' timeout bounds
+    each read, and the exchange held the worker's pass about 20 s where the setting says
+    1 (found by an audit, 2026-12-06)."""
+    settings.WEBHOOK_TIMEOUT_SECONDS = 1
+    with receiver(statuses=(status,), trickle=0.2, trickle_head=True) as slow:
+        endpoint(slow.url, name="slow")
+        nothing_critical_yet()
+        devices_entering_critical(timezone.now())
+        started = time.monotonic()
+        passed = deliver_due()
+        took = time.monotonic() - started
+    delivery = WebhookDelivery.objects.get()
+    assert took < 1 + 1.5
+    assert passed.failed == 1 and delivery.state == State.PENDING
+    assert delivery.last_status is None
+    assert delivery.last_error == "no answer within 1 s (its status line and headers)"
+
+
+def test_each_endpoints_results_are_recorded_as_it_ends(fleet, settings):
+    """One endpoint's slow answer kept every other's delivery "sending" until it came
+    (found by an audit, 2026-12-06): the fast one is recorded delivered at once."""
+    settings.WEBHOOK_TIMEOUT_SECONDS = 10
+    with receiver(delay=3) as slow, receiver() as fast:
+        endpoint(slow.url, name="slow")
+        endpoint(fast.url, name="fast")
+        nothing_critical_yet()
+        devices_entering_critical(timezone.now())
+        started = timezone.now()
+        passed = deliver_due()
+        ended = timezone.now()
+    assert passed.delivered == 2
+    delivered = dict(WebhookDelivery.objects.values_list("endpoint__name", "delivered_at"))
+    assert (delivered["fast"] - started).total_seconds() < 1.5
+    assert (ended - started).total_seconds() >= 3
+
+
 def test_a_slow_receiver_does_not_delay_an_import(db, settings, tmp_path):
     settings.WEBHOOK_TIMEOUT_SECONDS = 30
     from tests.import_support import run, write_csv

@@ -28,6 +28,7 @@ class Receiver:
     statuses: list[int]
     delay: float = 0.0
     trickle: float = 0.0  # seconds between the bytes of a long answer's body
+    trickle_head: bool = False  # its status line and headers trickled too
     received: list[Received] = field(default_factory=list)
 
     def answered(self) -> list[Received]:
@@ -35,8 +36,10 @@ class Receiver:
 
 
 @contextmanager
-def receiver(statuses=(200,), delay: float = 0.0, trickle: float = 0.0):
-    state = Receiver(url="", statuses=list(statuses), delay=delay, trickle=trickle)
+def receiver(statuses=(200,), delay: float = 0.0, trickle: float = 0.0, trickle_head: bool = False):
+    state = Receiver(
+        url="", statuses=list(statuses), delay=delay, trickle=trickle, trickle_head=trickle_head
+    )
     lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
@@ -49,6 +52,13 @@ def receiver(statuses=(200,), delay: float = 0.0, trickle: float = 0.0):
                 time.sleep(state.delay)
             answer = b"x" * 100 if state.trickle else b"ok"
             try:
+                if state.trickle_head:
+                    head = f"HTTP/1.1 {status} Whatever\r\nContent-Length: 100\r\n\r\n"
+                    for byte in head.encode() + answer:
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                        time.sleep(state.trickle)
+                    return
                 self.send_response(status)
                 self.send_header("Content-Length", str(len(answer)))
                 self.end_headers()

@@ -13,11 +13,11 @@ A delivery left "sending" (the worker died mid-request) is not sent again: at mo
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
-import time
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from itertools import zip_longest
 
@@ -26,6 +26,7 @@ from django.conf import settings
 from django.db.models import F
 
 from reports import clock
+from reports.integrations.bounded_http import exchange_within
 from reports.integrations.models import WebhookDelivery, WebhookEndpoint
 from reports.integrations.payloads import request_for
 
@@ -72,45 +73,45 @@ def claim(delivery_id: int, now: dt.datetime) -> WebhookDelivery | None:
 def post(endpoint: WebhookEndpoint, delivery: WebhookDelivery) -> tuple[int | None, str]:
     """(HTTP status or None, error or "").
 
-    requests' timeout bounds each read of the answer, not the answer: one that trickles
-    a byte at a time held the endpoint's thread as long as it liked. So the answer is
-    streamed: a success is its status alone (its body is never waited for), and a
-    failure's body, kept for the admin, is read up to ERROR_TEXT characters while the
-    delivery's WEBHOOK_TIMEOUT_SECONDS last."""
+    The whole exchange ends within the delivery's WEBHOOK_TIMEOUT_SECONDS, however slowly
+    the receiver answers (bounded_http: requests' own timeout bounds each read only). A
+    success is its status alone (its body is never waited for); a failure's body, kept
+    for the admin, is read up to ERROR_TEXT bytes in that time."""
     body, headers = request_for(endpoint, delivery)
     limit = settings.WEBHOOK_TIMEOUT_SECONDS
-    deadline = time.monotonic() + limit
-    try:
-        with requests.post(
-            endpoint.url,
-            data=body,
-            headers=headers,
-            timeout=limit,
-            allow_redirects=False,
-            stream=True,
-        ) as response:
-            status = response.status_code
-            if 200 <= status < 300:
-                return status, ""
-            text, ended = _answer_text(response, deadline)
-    except requests.RequestException as error:
-        return None, f"{type(error).__name__}: {error}"[:1000]
-    if not ended:
+    with exchange_within(limit) as (session, exchange):
+        try:
+            with session.post(
+                endpoint.url,
+                data=body,
+                headers=headers,
+                timeout=limit,
+                allow_redirects=False,
+                stream=True,
+            ) as response:
+                status = response.status_code
+                if 200 <= status < 300:
+                    return status, ""
+                text = _answer_text(response)
+        except requests.RequestException as error:
+            if exchange.cut:
+                return None, f"no answer within {limit} s (its status line and headers)"
+            return None, f"{type(error).__name__}: {error}"[:1000]
+    if exchange.cut:
         return status, f"HTTP {status}, its answer not ended within {limit} s: {text}"
     return status, f"HTTP {status}: {text}"
 
 
-def _answer_text(response: requests.Response, deadline: float) -> tuple[str, bool]:
-    """The answer's first ERROR_TEXT bytes as text, and whether they came in time (a
-    byte at a time: a read of more waits for all of them, however slowly they come)."""
+def _answer_text(response: requests.Response) -> str:
+    """The answer's first ERROR_TEXT bytes as text, or those that came before the
+    exchange was cut (a byte at a time: a read of more waits for all of them)."""
     read = bytearray()
-    for byte in response.iter_content(chunk_size=1):
-        read += byte
-        if len(read) >= ERROR_TEXT:
-            break
-        if time.monotonic() > deadline:
-            return read.decode("utf-8", "replace"), False
-    return read.decode("utf-8", "replace"), True
+    with contextlib.suppress(requests.RequestException):
+        for byte in response.iter_content(chunk_size=1):
+            read += byte
+            if len(read) >= ERROR_TEXT:
+                break
+    return read.decode("utf-8", "replace")
 
 
 def record(delivery: WebhookDelivery, status: int | None, error: str, now: dt.datetime) -> Passed:
@@ -150,8 +151,8 @@ def post_in_order(batch: list[WebhookDelivery]) -> list[tuple[int | None, str]]:
 
 
 def deliver_due(now: dt.datetime | None = None) -> Passed:
-    """Claim every due delivery, post each endpoint's in a thread of its own, then
-    record what each answered."""
+    """Claim every due delivery, post each endpoint's in a thread of its own, and record
+    what each answered as soon as it has."""
     now = now or clock.now()
     batches: dict[int, list[WebhookDelivery]] = defaultdict(list)
     ids = due(now).order_by("created_at", "pk").values_list("pk", flat=True)
@@ -161,15 +162,17 @@ def deliver_due(now: dt.datetime | None = None) -> Passed:
             batches[delivery.endpoint_id].append(delivery)
     if not batches:
         return Passed()
-    with ThreadPoolExecutor(max_workers=min(MAX_THREADS, len(batches))) as pool:
-        answers = list(pool.map(post_in_order, batches.values()))
     passed = Passed()
-    for batch, results in zip(batches.values(), answers, strict=True):
-        for delivery, result in zip_longest(batch, results):
-            if result is None:
-                release(delivery)
-            else:
-                passed += record(delivery, *result, now)
+    with ThreadPoolExecutor(max_workers=min(MAX_THREADS, len(batches))) as pool:
+        posting = {pool.submit(post_in_order, batch): batch for batch in batches.values()}
+        # Each endpoint's results recorded as its thread ends: the others' stay "sending"
+        # no longer than their own exchanges.
+        for posted in as_completed(posting):
+            for delivery, result in zip_longest(posting[posted], posted.result()):
+                if result is None:
+                    release(delivery)
+                else:
+                    passed += record(delivery, *result, now)
     return passed
 
 
