@@ -2,10 +2,12 @@
 
 A token is an HS256 JSON Web Token, the key derived from SECRET_KEY. It names its user
 (`sub`), the API client it was issued to (`cid`, absent for a token signed in with a
-password), and carries a stamp: a keyed digest of the user's password hash and the
-client id. Each request checks the token against the database (one query), so a token
-stops working at once, before it expires, when its client is revoked or expires, its
-user is deactivated or changes password: the stamp no longer matches.
+password), and carries a stamp: a keyed digest of the user's password hash, the client
+id and the session epoch. Each request checks the token against the database (one
+query), so a token stops working at once, before it expires, when its client is revoked
+or expires, its user is deactivated or changes password: the stamp no longer matches. One
+issued before the person's access ended (User.session_epoch) stays ended when the access
+comes back.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ def _signing_key() -> bytes:
 def _stamp(user, client: ApiClient | None) -> str:
     client_id = client.client_id if client is not None else ""
     message = f"{user.password}\x00{client_id}"
+    if user.session_epoch:  # the access ended since (accounts.models.end_sessions): for good
+        message += f"\x00{user.session_epoch}"
     return salted_hmac("accounts.tokens.stamp", message, algorithm="sha256").hexdigest()
 
 

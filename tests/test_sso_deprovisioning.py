@@ -80,5 +80,9 @@ def test_a_person_deactivated_at_the_vendor_loses_every_way_in_at_the_next_sync(
         "person.save()\n"
     )
     sync()
+    # Sessions and tokens ended for good, as an administrator's deactivation ends them
+    # (they came back with the access, 2026-12-06); a password or an API client's
+    # secret works again.
+    assert answers(ways) == {"session": 401, "basic": 200, "bearer": 401, "api client": 200}
     fresh = every_way_in(User.objects.get(pk=person.pk))
     assert answers(fresh) == dict.fromkeys(fresh, 200)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from django.db import transaction
 
-from accounts.models import User
+from accounts.models import User, end_sessions
 from reports.importing import report_rows
 from reports.importing.changes import Changes, Outcome, Timings, Writer, chunks, compare
 from reports.importing.csv_file import CsvFile, ImportFailed
@@ -60,6 +60,21 @@ def _free_renamed_usernames(users: Changes) -> None:
     update_rows(User, ["username"], [(pk, f"~renaming~{pk}") for pk in renamed])
 
 
+def end_sessions_the_vendor_ended(users: Changes) -> None:
+    """The people the file says the vendor now deactivated or blocked lose their sessions
+    for good (accounts.models.end_sessions), as an administrator's deactivation ends them:
+    given back their access by a later sync, they sign in afresh. In the same transaction
+    as the write; in_database.writing does the same in its UPDATE."""
+    ended = [
+        pk
+        for uid, (pk, values) in users.updated.items()
+        if values.get("user_status") in User.VENDOR_ENDED
+        and users.old[uid].get("user_status") not in User.VENDOR_ENDED
+    ]
+    for part in chunks(ended):
+        end_sessions(User.objects.filter(pk__in=part))
+
+
 def import_backup_report(path: str | Path, *, dry_run: bool = False) -> Outcome:
     csv_file = CsvFile(path)
     timings = Timings()
@@ -101,6 +116,8 @@ def write_report(changes: dict[str, Changes]) -> set[int]:
         if table is USERS:
             _free_renamed_usernames(changes["users"])
         writer.write(changes[table.label])
+        if table is USERS:
+            end_sessions_the_vendor_ended(changes["users"])
         if table is ORGS:
             give_root_paths(writer.pks["orgs"][uid] for uid in changes["orgs"].created)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.db import connection
 
+from accounts.models import User
 from reports.importing.changes import Table
 from reports.importing.in_database.tables import (
     ARCHIVE_TABLE,
@@ -85,6 +86,8 @@ def _update(cursor, table: Table, columns: list[str], *, touching: bool) -> None
     if not targets:
         return
     assignments = ", ".join(f"{t} = {s}" for t, s in zip(targets, sources, strict=True))
+    if table is USERS and "user_status" in columns:
+        assignments += f", session_epoch = {_EPOCH_MOVED_ON_VENDOR_END}"
     statement = (
         f"UPDATE {db_table(table)} t SET {assignments} FROM {diff(table)} d"
         f" JOIN {staged(table)} s ON s.{table.uid} = d.uid{joins}"
@@ -93,6 +96,15 @@ def _update(cursor, table: Table, columns: list[str], *, touching: bool) -> None
     if touching:
         statement = _touching(statement, table, "t.")
     cursor.execute(statement)
+
+
+# backup_report.end_sessions_the_vendor_ended in the users' UPDATE (whose right-hand
+# sides read the row before it): an access the file ends moves the session epoch on.
+_ENDED = ", ".join(f"'{status}'" for status in User.VENDOR_ENDED)
+_EPOCH_MOVED_ON_VENDOR_END = (
+    f"t.session_epoch + CASE WHEN s.user_status IN ({_ENDED})"
+    f" AND t.user_status NOT IN ({_ENDED}) THEN 1 ELSE 0 END"
+)
 
 
 def _insert(cursor, table: Table, columns: list[str], *, touching: bool) -> None:
