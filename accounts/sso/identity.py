@@ -105,21 +105,16 @@ def end_access(user, now) -> None:
         ended = type(user)._default_manager.filter(pk=user.pk)
         ended.update(is_active=False)
         end_sessions(ended)  # ended, not only refused while the refusal lasts
-        SsoIdentity.objects.update_or_create(
-            user=user,
-            defaults={"ended_by_idp_at": now},
-            create_defaults={"protocol": "", "issuer": "", "subject": "", "ended_by_idp_at": now},
-        )
+        SsoIdentity.ended_by_provider(user, now)
         log.warning("SSO: %s is no longer allowed by the identity provider: deactivated", user)
 
 
 def _restore_if_only_the_provider_ended(user) -> None:
-    standing = SsoIdentity.objects.filter(user=user, ended_by_idp_at__isnull=False).first()
-    if standing is not None and not user.is_active:
+    ended = SsoIdentity.objects.filter(user=user, ended_by_idp_at__isnull=False).exists()
+    if ended and not user.is_active:
         user.is_active = True
         type(user)._default_manager.filter(pk=user.pk).update(is_active=True)
-        standing.ended_by_idp_at = None
-        standing.save(update_fields=["ended_by_idp_at"])
+        SsoIdentity.no_longer_ended_by_provider([user.pk])
 
 
 def apply_roles(user, identity: Identity, now) -> None:
@@ -154,15 +149,7 @@ def _bind(user, identity: Identity, now) -> None:
     if binding.subject != identity.subject:
         log.warning("SSO: %s signed in as another subject of %s", user, identity.issuer)
         raise Refused("This account is bound to another person at the identity provider.")
-    SsoIdentity.objects.update_or_create(
-        user=user,
-        defaults={
-            "protocol": identity.protocol,
-            "issuer": identity.issuer,
-            "subject": identity.subject,
-            "last_sign_in_at": now,
-        },
-    )
+    SsoIdentity.signed_in(user, identity.protocol, identity.issuer, identity.subject, now)
 
 
 def sign_in(request, identity: Identity):

@@ -43,7 +43,7 @@ def deactivated_by_hand(user_ids) -> None:
     provider's refusal once took is theirs now, and a later allowed sign-in no longer
     gives it back (2026-12-06: an administrator's deactivation after a refusal was
     undone by the next allowed sign-in)."""
-    SsoIdentity.objects.filter(user_id__in=user_ids).update(ended_by_idp_at=None)
+    SsoIdentity.no_longer_ended_by_provider(user_ids)
 
 
 class SsoIdentity(models.Model):
@@ -66,6 +66,34 @@ class SsoIdentity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.protocol} {self.issuer} {self.subject}"
+
+    # The standing's writers, so that each change to it is made one way.
+
+    @classmethod
+    def signed_in(cls, user, protocol: str, issuer: str, subject: str, now) -> None:
+        cls.objects.update_or_create(
+            user=user,
+            defaults={
+                "protocol": protocol,
+                "issuer": issuer,
+                "subject": subject,
+                "last_sign_in_at": now,
+            },
+        )
+
+    @classmethod
+    def ended_by_provider(cls, user, now) -> None:
+        """The provider's refusal deactivated this person here (accounts.sso.identity)."""
+        cls.objects.update_or_create(
+            user=user,
+            defaults={"ended_by_idp_at": now},
+            create_defaults={"protocol": "", "issuer": "", "subject": "", "ended_by_idp_at": now},
+        )
+
+    @classmethod
+    def no_longer_ended_by_provider(cls, user_ids) -> int:
+        """Given back by an allowed sign-in, or the access is an administrator's now."""
+        return cls.objects.filter(user_id__in=user_ids).update(ended_by_idp_at=None)
 
 
 class SsoBinding(models.Model):
@@ -92,3 +120,31 @@ class SsoBinding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.protocol} {self.issuer} {self.subject}"
+
+    # The standing's writers, so that each change to it is made one way.
+
+    @classmethod
+    def signed_in(cls, user, protocol: str, issuer: str, subject: str, now) -> None:
+        cls.objects.update_or_create(
+            user=user,
+            defaults={
+                "protocol": protocol,
+                "issuer": issuer,
+                "subject": subject,
+                "last_sign_in_at": now,
+            },
+        )
+
+    @classmethod
+    def ended_by_provider(cls, user, now) -> None:
+        """The provider's refusal deactivated this person here (accounts.sso.identity)."""
+        cls.objects.update_or_create(
+            user=user,
+            defaults={"ended_by_idp_at": now},
+            create_defaults={"protocol": "", "issuer": "", "subject": "", "ended_by_idp_at": now},
+        )
+
+    @classmethod
+    def no_longer_ended_by_provider(cls, user_ids) -> int:
+        """Given back by an allowed sign-in, or the access is an administrator's now."""
+        return cls.objects.filter(user_id__in=user_ids).update(ended_by_idp_at=None)
