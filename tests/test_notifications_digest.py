@@ -147,3 +147,47 @@ def test_a_digest_costs_the_same_few_queries_whatever_the_reach(fleet, django_as
         user = type(fleet["users"][name]).objects.select_related("org").get(username=name)
         with django_assert_num_queries(5):  # groups, health counts, stale, expiring, count
             digest_of(user, "weekly", now)
+
+
+def devices_listed(page: str) -> int:
+    """The devices a report page lists, as its totals or its per-device heading say."""
+    total = re.search(r'Devices</span><span class="total-value">([\d,]+)<', page)
+    heading = re.search(r"([\d,]+) devices?, one row each", page)
+    return int((total or heading)[1].replace(",", ""))
+
+
+def counted_links(digest_html: str) -> list[tuple[str, int, str]]:
+    """(what, the count, its link) of every count the digest shows."""
+    figures = re.findall(
+        r'<div style="font-size:12px;color:#5b6b7b;">([^<]+)</div>\s*'
+        r'<div[^>]*><a href="([^"]+)"[^>]*>([\d,]+)</a>',
+        digest_html,
+    )
+    sections = re.findall(r'<a href="([^"]+)"[^>]*>([\d,]+) devices?</a>', digest_html)
+    return [(label, int(n.replace(",", "")), html.unescape(url)) for label, url, n in figures] + [
+        ("section", int(n.replace(",", "")), html.unescape(url)) for url, n in sections
+    ]
+
+
+@pytest.mark.parametrize("recipient", ["root", "alice"])
+def test_every_count_links_to_a_list_of_as_many_devices(sent, fleet, login, recipient):
+    """Spec section 11: every count links to a list with the same count. The digest's
+    counts linked to nothing; its only links, the reports' first pages, listed other
+    sets (found by an audit, 2026-12-06)."""
+    (message,) = sent.to(fleet["users"][recipient].email)
+    counted = counted_links(message.html)
+    assert len(counted) == 7  # active, the four healths, not backing up, cold storage
+    assert sum(n for _, n, _ in counted) > 0
+    browser = login(recipient)
+    for what, count, url in counted:
+        assert url.startswith(SITE) and url in message.text
+        page = browser.get(url.removeprefix(SITE))
+        assert page.status_code == 200, url
+        assert devices_listed(page.content.decode()) == count, (what, url)
+
+
+@pytest.mark.parametrize("days", ["abc", "-1", "99999999"])
+def test_a_bad_expiry_window_is_a_400_naming_it(login, fleet, days):
+    page = login("root").get(f"/reports/cold-storage/?coldStorageExpiresWithin={days}")
+    assert page.status_code == 400
+    assert "coldStorageExpiresWithin" in page.content.decode()

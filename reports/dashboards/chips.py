@@ -76,6 +76,8 @@ def describe(name: str, value: str, reach: Reach) -> str:
             return f"Last backup: {health.parse_band(value).label} ago"
         except ValueError:
             return f"Last backup: {value}"
+    if name == "coldStorageExpiresWithin":
+        return f"Cold storage expiring within {value} days"
     if name in _UIDS:
         return f"{_UIDS[name]}: {value}"
     word = _WORDS.get(name, name)

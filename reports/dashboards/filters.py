@@ -15,6 +15,9 @@ what the overview's links need and the API does not (yet) offer:
                                        migration plan) or per archive, as the API
     coldStorageExpired=true|false      archives whose cold-storage expiry has passed
                                        (or not: still to come, or none)
+    coldStorageExpiresWithin=30        archives in cold storage whose expiry is still to
+                                       come, within that many days (the digests' "expiring
+                                       within 30 days")
     orgTree=EMEA › London              rows of owners in the orgs that path names and in
                                        every org below them (the org picker's field;
                                        accounts.org_names.matching, within the reach,
@@ -58,6 +61,7 @@ DASHBOARD_PARAMETERS = (
     "view",
     "orgTree",
     "coldStorageExpired",
+    "coldStorageExpiresWithin",
 )
 DEVICES, ARCHIVES = "devices", "archives"
 WHOLE_TREE = Reach(everything=True, owner_id=None)
@@ -70,6 +74,7 @@ ARCHIVE_PARAMETERS = (
     "archiveGuid",
     "coldStorage",
     "coldStorageExpired",
+    "coldStorageExpiresWithin",
 )
 # In the per-device view a sort on an archive's value sorts by the device's: its largest
 # selection, its archives' bytes summed, its health date (the stalest destination's last
@@ -91,6 +96,25 @@ def expired(now: dt.datetime) -> Q:
     """Archives whose cold-storage expiry has passed: the vendor purges them, or
     should have."""
     return Q(cold_storage_expire_date__lt=expiry_minute(now))
+
+
+def expiring_within(now: dt.datetime, days: int) -> Q:
+    """Archives in cold storage not yet expired whose expiry comes within `days` days,
+    both ends judged to the minute as expired() is: one rule for the digests' count and
+    the list it links to."""
+    minute = expiry_minute(now)
+    return Q(
+        cold_storage=True,
+        cold_storage_expire_date__gte=minute,
+        cold_storage_expire_date__lt=minute + dt.timedelta(days=days, minutes=1),
+    )
+
+
+class DaysFilter(django_filters.Filter):
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, min_value=0, max_value=health.MAX_BAND_DAYS, **kwargs)
 
 
 class AgeBandParameter(forms.Field):
@@ -117,6 +141,7 @@ class DashboardFilter(django_filters.FilterSet):
     view = ChoiceParameterFilter(choices=(DEVICES, ARCHIVES), method=no_filtering)
     orgTree = django_filters.CharFilter(method="filter_org_tree")
     coldStorageExpired = BooleanFilter(method="filter_cold_storage_expired")
+    coldStorageExpiresWithin = DaysFilter(method="filter_cold_storage_expires_within")
 
     class Meta:
         model = ReportRow
@@ -144,6 +169,9 @@ class DashboardFilter(django_filters.FilterSet):
     def filter_cold_storage_expired(self, qs: QuerySet, name: str, value: bool) -> QuerySet:
         passed = expired(clock.now())
         return qs.filter(passed) if value else qs.exclude(passed)
+
+    def filter_cold_storage_expires_within(self, qs: QuerySet, name: str, days: int):
+        return qs.filter(expiring_within(clock.now(), days))
 
     def filter_health(self, qs: QuerySet, name: str, value: str) -> QuerySet:
         if value == health.FAILING:

@@ -13,8 +13,10 @@ from django.urls import reverse
 
 from accounts.roles import reach_of
 from reports.catalog import REPORTS
+from reports.dashboards.filters import expiring_within
 from reports.health import (
     ACTIVE,
+    FAILING,
     NEVER_Q,
     Health,
     device_health_counts,
@@ -60,6 +62,7 @@ class Count:
     label: str
     value: int
     change: int | None  # since the previous digest; None: no previous digest
+    url: str  # the list of what it counts, the recipient's reach applied when opened
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,8 @@ class Digest:
     stale_total: int  # devices not backing up: warning, critical or never backed up
     expiring: list[ExpiringDevice]
     expiring_total: int  # devices
+    stale_url: str
+    expiring_url: str
     previous_at: dt.datetime | None
     links: list[tuple[str, str]] = field(default_factory=list)
 
@@ -98,8 +103,13 @@ def digest_of(
     def change(name: str) -> int | None:
         return None if previous is None else counts[name] - int(previous.get(name, 0))
 
-    figures = [Count("Active devices", counts["devices"], change("devices"))] + [
-        Count(h.label, counts[h.value], change(h.value)) for h in Health
+    # Each count links to the list it counts (spec section 11): the overview's lists.
+    status = REPORTS["backup-status"]
+    figures = [
+        Count("Active devices", counts["devices"], change("devices"), absolute(status.url()))
+    ] + [
+        Count(h.label, counts[h.value], change(h.value), absolute(status.url(health=h.value)))
+        for h in Health
     ]
     # Not backing up: in warning or critical, or never backed up; the stalest first.
     overdue = health_q(Health.WARNING, now) | health_q(Health.CRITICAL, now) | NEVER_Q
@@ -108,11 +118,7 @@ def digest_of(
         .filter(ACTIVE & overdue)
         .order_by(F("last").asc(nulls_last=True), "device_id")[:STALE_LISTED]
     )
-    soon = rows.filter(
-        cold_storage=True,
-        cold_storage_expire_date__gt=now,
-        cold_storage_expire_date__lte=now + dt.timedelta(days=EXPIRY_DAYS),
-    )
+    soon = rows.filter(expiring_within(now, EXPIRY_DAYS))
     # One line per device (a device may have several archives in cold storage); the
     # set is the month's expiring archives, small, so a GROUP BY is cheap.
     expiring = (
@@ -155,6 +161,16 @@ def digest_of(
             for row in expiring
         ],
         expiring_total=soon.order_by().values("device_id").distinct().count(),
+        stale_url=absolute(
+            status.url(health=FAILING, srtKey="lastCompletedBackupDate", srtDir="asc")
+        ),
+        expiring_url=absolute(
+            REPORTS["cold-storage"].url(
+                coldStorageExpiresWithin=str(EXPIRY_DAYS),
+                srtKey="coldStorageExpireDate",
+                srtDir="asc",
+            )
+        ),
         previous_at=previous_at,
         links=[("Overview", absolute(reverse("overview")))]
         + [(report.title, absolute(report.default_url)) for report in REPORTS.values()],
