@@ -3,9 +3,12 @@ counted with a link to exactly them, a subtitle that follows the sort."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
+import time_machine
+from django.utils import timezone
 
 from reports.catalog import REPORTS
 from tests.factories import ArchiveFactory, DeviceFactory
@@ -75,3 +78,17 @@ def test_expired_is_a_dashboard_filter_named_beside_the_api_link(login, expired)
 def test_the_expired_chip_reads_as_words(login, expired):
     html = page(login("root"), coldStorageExpired="true")
     assert "Expiry passed: yes" in html
+
+
+def test_the_days_left_count_as_the_date_beside_them(login, fleet):
+    """Half a minute into a minute, an expiry ten days after that minute began: the date
+    said "in 9 days" and the count "10 days left" (found by an audit, 2026-12-06)."""
+    moment = (timezone.now() + dt.timedelta(days=1)).replace(second=30, microsecond=0)
+    ArchiveFactory(
+        device=DeviceFactory(user=fleet["users"]["sam"], name="TEN-DAYS"),
+        cold_storage=True,
+        cold_storage_expire_date=moment.replace(second=0) + dt.timedelta(days=10),
+    )
+    with time_machine.travel(moment, tick=False):
+        html = page(login("root"), device="TEN-DAYS")
+    assert "in 9 days" in html and "<small>9 days left</small>" in html

@@ -6,7 +6,6 @@ Each column's name is the vendor field it shows (its srtKey), so a header can so
 from __future__ import annotations
 
 import datetime as dt
-import math
 from urllib.parse import quote
 
 import django_tables2 as tables
@@ -95,10 +94,9 @@ class AgeColumn(tables.Column):
         return backup_age(value)
 
 
-def days_left(expires: dt.datetime, now: dt.datetime) -> int:
-    """Whole days until an expiry; negative once it has passed, to the minute as the
-    coldStorageExpired filter judges it (reports.dashboards.filters.expired)."""
-    return math.floor((expires - expiry_minute(now)).total_seconds() / 86400)
+def whole_days(delta: dt.timedelta) -> int:
+    """As the date's own "in N days" / "N days ago" counts them (backup_format.age_text)."""
+    return int(delta.total_seconds() // 86400)
 
 
 class ExpiryColumn(tables.Column):
@@ -115,15 +113,19 @@ class ExpiryColumn(tables.Column):
     def render(self, value):
         if value is None:
             return day(None)
-        left = days_left(value, clock.now())
-        if left < 0:
-            ago = -left - 1
+        now = clock.now()
+        # Expired or not as the coldStorageExpired filter judges it (to the minute); the
+        # days counted as the date beside them counts them: the minute made one say "in
+        # 9 days" and the other "10 days left" (found by an audit, 2026-12-06).
+        if value < expiry_minute(now):
+            ago = max(0, whole_days(now - value))
             late = "under a day ago" if ago == 0 else f"{ago:,} day{'s' if ago != 1 else ''} ago"
             return safe_format(
                 '{}<small><span class="badge badge-expired">expired</span> {}</small>',
                 day(value),
                 late,
             )
+        left = max(0, whole_days(value - now))
         return safe_format(
             "{}<small>{} day{} left</small>", day(value), f"{left:,}", "" if left == 1 else "s"
         )
