@@ -104,10 +104,11 @@ def test_a_person_whose_access_ended_cannot_be_named_a_recipient(fleet):
     from django import forms
 
     from accounts.named_users import named_users
+    from accounts.roles import reach_of
 
-    dave = fleet["users"]["dave"]
-    assert named_users("dave, alice") == [fleet["users"]["alice"], dave]
+    dave, everyone = fleet["users"]["dave"], reach_of(fleet["users"]["root"])
+    assert named_users("dave, alice", everyone) == [fleet["users"]["alice"], dave]
     dave.user_status = "Blocked"
     dave.save()
-    with pytest.raises(forms.ValidationError, match="No such user: dave."):
-        named_users("dave, alice")
+    with pytest.raises(forms.ValidationError, match="No such user, or not one you may name: dave."):
+        named_users("dave, alice", everyone)

@@ -82,6 +82,17 @@ def test_shared_with_a_person_listed_for_them_only(login, fleet):
     assert ">For dave</a>" not in login("sam").get("/views/").content.decode()
 
 
+def test_a_recipient_reads_no_other_recipients_name(login, fleet):
+    """Shared with dave and sam: each read every recipient's username, sam (Sales) then
+    dave (Accounting), out of his reach (found by an audit, 2026-12-06)."""
+    save(login("root"), name="For both", shared_usernames="dave, sam")
+    row = re.compile(r">For both</a>.*?</tr>", re.S)
+    for recipient, other in (("dave", "sam"), ("sam", "dave")):
+        shown = row.search(login(recipient).get("/views/").content.decode())[0]
+        assert "<td>you</td>" in shown and other not in shown
+    assert "<td>dave, sam</td>" in row.search(login("root").get("/views/").content.decode())[0]
+
+
 def test_the_menu_lists_saved_views_and_the_owner_deletes(login, fleet):
     client = login("dave")
     save(client, name="Mine")
@@ -100,7 +111,10 @@ def test_the_menu_lists_saved_views_and_the_owner_deletes(login, fleet):
         ({"page": "/reports/backup-status/?health=purple"}, "health"),
         ({"name": "  "}, "This field is required"),
         ({"name": "Stale\r\nBcc: x@evil.example"}, "A name is one line of text"),
-        ({"shared_usernames": "dave, nobody-here"}, "No such user: nobody-here"),
+        ({"shared_usernames": "dave, nobody-here"}, "not one you may name: nobody-here."),
+        # Someone out of reach (sam, of Sales) in the same words: the form told anyone
+        # whether a username existed (found by an audit, 2026-12-06).
+        ({"shared_usernames": "dave, sam"}, "not one you may name: sam."),
     ],
 )
 def test_bad_input_is_named_and_nothing_is_saved(login, fleet, fields, error):

@@ -4,7 +4,7 @@ from django import forms
 from django.contrib.auth.models import Group
 
 from accounts.named_users import named_users
-from accounts.roles import ROLE_GROUPS
+from accounts.roles import ROLE_GROUPS, reach_of
 from reports.notifications.models import Frequency, Preference, Subscription
 
 
@@ -80,7 +80,7 @@ class SubscriptionForm(forms.ModelForm):
         return hour
 
     def clean_recipient_usernames(self) -> list:
-        return named_users(self.cleaned_data["recipient_usernames"])
+        return named_users(self.cleaned_data["recipient_usernames"], reach_of(self.user))
 
     def clean(self):
         cleaned = super().clean()

@@ -11,7 +11,7 @@ from django.contrib.auth.models import Group
 from django.http import QueryDict
 
 from accounts.named_users import named_users
-from accounts.roles import ROLE_GROUPS
+from accounts.roles import ROLE_GROUPS, reach_of
 from reports.catalog import REPORTS
 from reports.dashboards.filters import dashboard_query
 from reports.dashboards.saved.models import SavedView
@@ -34,7 +34,10 @@ class SavedViewForm(forms.ModelForm):
         required=False,
         max_length=2000,
         label="Share with people",
-        help_text="Usernames, separated by commas. Each sees the view with their own reach.",
+        help_text=(
+            "Usernames of people you may see, separated by commas. Each sees the view "
+            "with their own reach."
+        ),
     )
 
     class Meta:
@@ -81,7 +84,7 @@ class SavedViewForm(forms.ModelForm):
         return report.slug, kept_query(params)
 
     def clean_shared_usernames(self) -> list:
-        return named_users(self.cleaned_data["shared_usernames"])
+        return named_users(self.cleaned_data["shared_usernames"], reach_of(self.owner))
 
     def save(self, commit: bool = True) -> SavedView:
         view = super().save(commit=False)

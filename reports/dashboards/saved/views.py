@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import audit
+from accounts.roles import is_system_administrator
 from reports.dashboards.saved.forms import SavedViewForm
 from reports.dashboards.saved.models import SavedView
 
@@ -17,12 +18,29 @@ from reports.dashboards.saved.models import SavedView
 @login_required
 @require_GET
 def saved_views_page(request: HttpRequest) -> HttpResponse:
-    views = (
+    views = list(
         SavedView.objects.visible_to(request.user)
         .select_related("owner")
         .prefetch_related("shared_roles", "shared_users")
     )
+    sees_all = is_system_administrator(request.user)
+    for view in views:
+        view.shared_with_text = shared_with(view, request.user, sees_all)
     return render(request, "saved_views/list.html", {"views": views})
+
+
+def shared_with(view: SavedView, viewer, sees_all: bool) -> str:
+    """Whom a view is shared with, as this viewer may read it: its owner and system
+    administrators read every name; anyone else the roles and whether it names them. A
+    recipient read every other recipient's username, people out of their reach among
+    them (found by an audit, 2026-12-06)."""
+    roles = [role.name for role in view.shared_roles.all()]
+    people = [person.username for person in view.shared_users.all()]
+    if not (sees_all or view.owner_id == viewer.pk):
+        people = ["you"] if viewer.username in people else []
+    if not roles and not people:
+        return "nobody (private)"
+    return "; ".join(part for part in (", ".join(roles), ", ".join(people)) if part)
 
 
 @login_required
