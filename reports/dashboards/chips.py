@@ -54,12 +54,13 @@ def _org_label(org_uid: str, reach: Reach) -> str | None:
 def describe(name: str, value: str, reach: Reach) -> str:
     if name in ("orgUid", "exactOrgUid"):
         label = _org_label(value, reach)
-        if label is None and Org.objects.filter(org_uid=value).exists():
-            # Above or beside the reach (a shared view's): its name is not the viewer's
-            # to read, but its rows within the reach are listed, and the chip says so.
-            return f"Org: {value}, outside what you may see by name; your rows in it"
-        if label is None:
+        if label is None and reach.everything:
             return "Org: none with this orgUid"
+        if label is None:
+            # Above or beside the reach (a shared view's), or none at all, in the same
+            # words: its name is not the viewer's to read, its rows within the reach are
+            # listed; told apart, the chip said whether any orgUid existed (2026-12-06).
+            return f"Org: {value}, none you may see by name; only your rows in it, if any"
         below = ", and the orgs below it" if name == "orgUid" else " only, not the orgs below it"
         return f"Org: {label}{below}"
     if name == "exactOs" and value in os_families.FAMILIES:
