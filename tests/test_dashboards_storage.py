@@ -164,3 +164,22 @@ def test_a_rollup_counts_selections_as_the_report_totals_do(signed_in, cities, p
         assert sum(int(row["selectedBytes"]) for row in rows) == selected_total(client, **params)
     lena = next(row for row in exported(client, BY_USER, **params) if row["username"] == "lena")
     assert int(lena["selectedBytes"]) >= 12 * GIB  # LT-LENA-02's selection, whole
+
+
+def test_a_rollup_filtered_by_its_own_rows_key_links_to_them(signed_in):
+    """By org with exactOrgUid (what an org's "its users" link carries), by user with
+    userUid: the row's link gave that parameter twice, a 500 (found by an audit,
+    2026-12-06). Now the row's own key stands in for the page's."""
+    client = signed_in("root")
+    by_org = client.get(BY_ORG).content.decode()
+    to_users = html.unescape(re.findall(r'<a href="([^"]+)">its users</a>', by_org)[0])
+    org_uid = re.search(r"exactOrgUid=([^&]+)", to_users)[1]
+    by_user = client.get(to_users)
+    assert by_user.status_code == 200
+    user_uid = re.search(r"userUid=([^&\"]+)", by_user.content.decode())[1]
+    for page, key, value in ((BY_ORG, "exactOrgUid", org_uid), (BY_USER, "userUid", user_uid)):
+        response = client.get(page, {key: value})
+        assert response.status_code == 200, (page, key)
+        links = re.findall(r'href="([^"]+)"', response.content.decode())
+        rows = [html.unescape(link) for link in links if f"{key}={value}" in link]
+        assert rows and all(link.count(f"{key}=") == 1 for link in rows)

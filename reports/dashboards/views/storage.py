@@ -183,14 +183,16 @@ def _headers(links: QueryLinks, order: Order) -> list[dict]:
 
 
 def _shown(rollup: rollups.Rollup, by: rollups.Per, names: OrgNames, filters: dict) -> dict:
-    """A row, its links to the rows it sums under the page's filters (the same count)."""
+    """A row, its links to the rows it sums under the page's filters (the same count):
+    the row's own org or user in place of the page's (a page filtered by exactOrgUid
+    gave its link that parameter twice: a 500, found by an audit, 2026-12-06)."""
     who = rollup.who
     usage = REPORTS["disk-usage"]
     if by.slug == "user":
         full_name = " ".join(n for n in (who.get("first_name"), who.get("last_name")) if n)
         org = names.shown(who.get("org_path", ""), who.get("org_name"))
         user_uid = who.get("user_uid")
-        rows_url = usage.url(**filters, userUid=user_uid) if user_uid else None
+        rows_url = usage.url(**filters | {"userUid": user_uid}) if user_uid else None
         return {
             "name": who.get("username") or "(unknown)",
             "detail": full_name or who.get("email") or "",
@@ -204,8 +206,8 @@ def _shown(rollup: rollups.Rollup, by: rollups.Per, names: OrgNames, filters: di
         "name": named.label if named else (who.get("org_name") or "(no org)"),
         "detail": "",
         "org": "",
-        "rows_url": usage.url(**filters, exactOrgUid=org_uid) if org_uid else None,
-        "users_url": RollupPage(rollups.PER["user"]).url(**filters, exactOrgUid=org_uid)
+        "rows_url": usage.url(**filters | {"exactOrgUid": org_uid}) if org_uid else None,
+        "users_url": RollupPage(rollups.PER["user"]).url(**filters | {"exactOrgUid": org_uid})
         if org_uid
         else None,
         "rollup": rollup,
