@@ -16,6 +16,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from accounts.models import Org
 from reports.health import Health, critical_days
 from reports.history.snapshots import take
 from reports.integrations.delivery import deliver_due
@@ -307,6 +308,28 @@ def test_a_failed_run_is_announced_once(fleet, fast_retries):
     texts = card_texts(card)
     assert texts[0] == "The sync from the vendor failed"
     assert "check VENDOR_CLIENT_SECRET" in texts[-1]
+
+
+def test_an_orgs_endpoint_reads_no_fleet_figure_of_a_failed_run(fleet, fast_retries):
+    """A refused mass removal's message counts the whole fleet; an endpoint of one org
+    received it (found by an audit, 2026-12-06). The fleet's endpoint still does."""
+    accounting = Org.objects.get(org_uid="org-accounting")
+    with receiver() as fleets, receiver() as orgs:
+        endpoint(fleets.url, events=[Event.RUN_FAILED], name="fleet")
+        endpoint(orgs.url, events=[Event.RUN_FAILED], org=accounting, name="accounting")
+        Run.objects.create(
+            kind=Run.Kind.IMPORT,
+            trigger=Run.Trigger.UPLOAD,
+            outcome=Run.Outcome.FAILED,
+            error="refused: it would remove 395 of 400 devices (98.8%).",
+            finished_at=timezone.now(),
+        )
+        assert failed_runs(timezone.now()) == 2
+        deliver_due()
+    assert "395 of 400" in fleets.received[0].json()["data"]["error"]
+    data = orgs.received[0].json()["data"]
+    assert "400" not in orgs.received[0].body.decode()
+    assert data["error"].startswith("A system administrator reads why on the data page")
 
 
 def test_the_command_sends_what_it_finds_in_the_same_run(fleet, fast_retries):
