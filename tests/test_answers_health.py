@@ -278,11 +278,16 @@ def test_digest_numbers_have_thousands_separators(fleet):
         frequency="weekly",
         scope="the whole fleet",
         counts={},
-        figures=[Count("Active devices", 123_456, 1_234), Count("Critical", 7_890, -1_001)],
+        figures=[
+            Count("Active devices", 123_456, 1_234, "https://x/a"),
+            Count("Critical", 7_890, -1_001, "https://x/c"),
+        ],
         stale=[],
         stale_total=12_345,
         expiring=[],
         expiring_total=2_001,
+        stale_url="https://x/s",
+        expiring_url="https://x/e",
         previous_at=None,
     )
     email = digest_email(fleet["users"]["root"], digest)

@@ -14,6 +14,8 @@ from django.core.management import call_command
 
 from reports.notifications.models import Frequency, Message, Preference
 from reports.notifications.sending import send_due
+from tests.factories import ArchiveFactory, DeviceFactory, OrgFactory, UserFactory
+from tests.personas import ago
 
 SITE = "https://backup.example.com"
 
@@ -145,7 +147,8 @@ def test_a_digest_costs_the_same_few_queries_whatever_the_reach(fleet, django_as
     now = dt.datetime.now(dt.UTC)
     for name in ("alice", "root"):  # two devices listed or twenty: no query per device
         user = type(fleet["users"][name]).objects.select_related("org").get(username=name)
-        with django_assert_num_queries(5):  # groups, health counts, stale, expiring, count
+        # groups, health counts, stale, expiring, count, the orgs' names
+        with django_assert_num_queries(6):
             digest_of(user, "weekly", now)
 
 
@@ -191,3 +194,17 @@ def test_a_bad_expiry_window_is_a_400_naming_it(login, fleet, days):
     page = login("root").get(f"/reports/cold-storage/?coldStorageExpiresWithin={days}")
     assert page.status_code == 400
     assert "coldStorageExpiresWithin" in page.content.decode()
+
+
+def test_an_org_whose_name_repeats_is_named_by_its_path(smtp_server, fleet, orgs):
+    """Spec section 11: an org with its path where its name alone is ambiguous. The
+    digest named both Sales orgs "Sales" (found by an audit, 2026-12-06)."""
+    other_sales = OrgFactory(org_uid="org-sales-us", name="Sales", parent=orgs["americas"])
+    device = DeviceFactory(user=UserFactory(username="uma", org=other_sales), name="UMA-OLD")
+    ArchiveFactory(device=device, last_completed_backup_date=ago(days=20))
+    send_due()
+    (message,) = smtp_server.to(fleet["users"]["root"].email)
+    assert "(sam, Acme › EMEA › Sales)" in message.text
+    assert "(uma, Acme › Americas › Sales)" in message.text
+    (message,) = smtp_server.to(fleet["users"]["carol"].email)  # one Sales in her reach
+    assert "(uma, Sales)" in message.text
