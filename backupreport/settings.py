@@ -220,7 +220,13 @@ else:
             "NAME": os.environ.get("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
             # WAL: pages keep reading while the worker's import writes (without it,
             # readers wait for a long write transaction's end).
-            "OPTIONS": {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"},
+            # A writer waits this long for another's write lock (a web request's sign-in
+            # during an import), then answers 503; imports and syncs wait as long as the
+            # other runs (reports.locks.wait_for_the_writer).
+            "OPTIONS": {
+                "timeout": float(os.environ.get("SQLITE_BUSY_SECONDS") or 20),
+                "init_command": "PRAGMA journal_mode=WAL;",
+            },
             # Tests in memory, as on Django's own engine: pytest-django knows an SQLite
             # database by that engine's name only, and would name each test worker's
             # a file after this NAME otherwise.

@@ -49,3 +49,19 @@ def wait_in_transaction(key: int) -> None:
         return
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
+# How long an import or a sync waits on SQLite for another's write lock: as long as any
+# runs (PostgreSQL's wait_in_transaction waits without end).
+RUN_WAITS_SECONDS = 6 * 3600
+
+
+def wait_for_the_writer() -> None:
+    """On SQLite, this connection waits as long as another import or sync holds the
+    database's one write lock, instead of the web's SQLITE_BUSY_SECONDS: a second
+    import started during a long one failed after 20 s with a traceback ("database is
+    locked") and was not in the run log (found by an audit, 2026-12-06). On PostgreSQL
+    runs wait for each other by their advisory locks already."""
+    if not on_postgres(connection):
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA busy_timeout = {RUN_WAITS_SECONDS * 1000}")

@@ -84,3 +84,72 @@ def test_a_write_meanwhile_waits_for_the_import(tmp_path):
     assert "import committed" in outputs[0][0]
     waited = float(outputs[1][0].split()[-1])
     assert waited >= 1.0, (waited, time.monotonic() - started)  # until the import's commit
+
+
+HOLDER = """
+import sys, time
+import django
+django.setup()
+from django.db import transaction
+from reports.importing.one_at_a_time import wait_for_other_imports
+with transaction.atomic():
+    wait_for_other_imports()  # another import's write lock, held past the web's wait
+    open(sys.argv[1], "w").close()
+    time.sleep(10)  # past the second's start (a few seconds) and its 1 s busy wait
+print("first import committed")
+"""
+
+
+def test_a_second_import_waits_for_the_first_and_is_logged(tmp_path):
+    """Started during a long import, a second one failed once the web's busy timeout
+    ran out: a traceback ("database is locked") and no line in the run log (found by an
+    audit, 2026-12-06). It waits for the first, as on PostgreSQL, then runs."""
+    from tests.import_support import write_csv
+    from tests.test_import_backup_report import vendor_row
+
+    report = write_csv(tmp_path / "report.csv", [vendor_row(n) for n in (1, 2)])
+    environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    environment |= {
+        "SQLITE_PATH": str(tmp_path / "db.sqlite3"),
+        "SQLITE_BUSY_SECONDS": "1",  # the web's wait, shorter than the first import
+        "DJANGO_SETTINGS_MODULE": "backupreport.settings",
+    }
+    root = Path(settings.BASE_DIR)
+    manage = [sys.executable, "manage.py"]
+    subprocess.run([*manage, "migrate", "--noinput", "-v0"], cwd=root, env=environment, check=True)
+    signal = tmp_path / "holding"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(signal)],
+        cwd=root,
+        env=environment,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    while not signal.exists() and holder.poll() is None:
+        time.sleep(0.05)
+    second = subprocess.run(
+        [*manage, "import_backup_report", str(report)],
+        cwd=root,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert holder.communicate(timeout=60)[0].strip() == "first import committed"
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert "2 created" in second.stdout
+    runs = subprocess.run(
+        [
+            *manage,
+            "shell",
+            "-c",
+            "from reports.refresh.models import Run; print([r.outcome for r in Run.objects.all()])",
+        ],
+        cwd=root,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert runs.stdout.strip().splitlines()[-1] == "['succeeded']"

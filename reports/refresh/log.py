@@ -17,6 +17,7 @@ from contextlib import contextmanager
 
 from django.utils import timezone
 
+from reports import locks
 from reports.importing.csv_file import printable
 from reports.pipeline import Occasion, after_refresh
 from reports.refresh import liveness
@@ -43,6 +44,7 @@ def recorded(
 
     The caller fills in the counts (`count(run, outcome)`) before the block ends.
     """
+    locks.wait_for_the_writer()  # SQLite: behind another run's writes, as long as it takes
     reap()  # runs before this one that died: they cannot say so themselves
     run = Run.objects.create(
         kind=kind, trigger=trigger, user=user, source=source[:1000], worker=liveness.current()
