@@ -257,6 +257,19 @@ def test_a_bad_cell_is_named_alike_by_line_and_column(db, fleet, tmp_path, cell,
     assert python[0] > 1236 and python[1] == cell
 
 
+@pytest.mark.parametrize("column", ["extra", "alertStates"])
+def test_a_cell_longer_than_python_reads_is_refused_alike(db, fleet, tmp_path, column):
+    """A column no field reads (named "extra") or text without a maximum: a cell of
+    200,000 characters was refused by the Python path and imported by this one (found
+    by an audit, 2026-12-06)."""
+    _, _, rows = fleet
+    rows[5][column] = "A" * 200_000
+    path = write_csv(tmp_path / "long.csv", rows, columns=[*FIELD_NAMES, "extra"])
+    python, database = error_of(path)
+    assert database == python
+    assert "not valid CSV (field larger than field limit" in python[2]
+
+
 def test_a_username_held_here_is_named_alike(db, fleet, tmp_path):
     _, _, rows = fleet
     rows[10]["deviceName"] = "two\nlines"
