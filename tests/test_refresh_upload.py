@@ -265,6 +265,24 @@ def test_errors_of_the_org_file_are_named_too(root, export):
     assert [(e["file"], e["line"], e["column"]) for e in errors] == [("tree.csv", 3, "orgUid")]
 
 
+def test_a_bad_report_and_a_bad_org_file_are_named_together(root, export):
+    """Both files' errors at once: the org file's were named only once the report was
+    right, an upload and a fix later (found by an audit, 2026-12-06)."""
+    columns, rows = export
+    rows[1]["selectedBytes"] = "a lot"
+    orgs = "orgUid,orgName,orgExtRef,parentOrgUid\r\norg-x,X,,\r\n,Nameless,,\r\n"
+
+    upload(root, csv_text(columns, rows), orgs, report_name="report.csv", orgs_name="tree.csv")
+    run_worker()
+
+    upload_ = the_upload()
+    assert [(e["file"], e["line"], e["column"]) for e in upload_.errors] == [
+        ("report.csv", 3, "selectedBytes"),
+        ("tree.csv", 3, "orgUid"),
+    ]
+    assert upload_.error_count == 2
+
+
 BAD_FILES = {
     "empty": (b"", "The submitted file is empty."),
     "binary": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "line 1: is not UTF-8 text"),

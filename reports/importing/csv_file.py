@@ -57,6 +57,14 @@ class FileErrors(ImportFailed):
         super().__init__(first.file, first.line, first.column, first.message + more)
 
 
+def together(*failures: ImportFailed) -> ImportFailed:
+    """The errors of several files said at once (a report and its org tree): each
+    file's every error, not the first file's alone."""
+    errors = [e for f in failures for e in (f.errors if isinstance(f, FileErrors) else [f])]
+    count = sum(f.count if isinstance(f, FileErrors) else 1 for f in failures)
+    return FileErrors(errors, count)
+
+
 @dataclass(frozen=True)
 class Record:
     line: int  # the physical line its first cell is on

@@ -20,7 +20,7 @@ from django.db import connection, transaction
 from reports.importing import in_database, mass_removal, mirror, report_rows
 from reports.importing.backup_report import compare_report, write_report
 from reports.importing.changes import Changes, Outcome, Timings
-from reports.importing.csv_file import CsvFile
+from reports.importing.csv_file import CsvFile, ImportFailed, together
 from reports.importing.one_at_a_time import wait_for_other_imports
 from reports.importing.orgs import OrgRow, apply_tree
 from reports.importing.orgs import parse as parse_tree
@@ -64,9 +64,28 @@ def read_files(
             parsed = in_database.stage(report_file)
         if parsed is None:
             report_file = CsvFile(report, report_name)
-            parsed = parse_report(report_file)
-        tree = None if orgs_file is None else parse_tree(orgs_file)
+            parsed, tree = parse_both(report_file, orgs_file)
+        else:
+            tree = None if orgs_file is None else parse_tree(orgs_file)
     return Files(report_file, parsed, orgs_file, tree, timings)
+
+
+def parse_both(report_file: CsvFile, orgs_file: CsvFile | None) -> tuple[ParsedReport, list]:
+    """The report and the org tree parsed; a bad report's errors said with the org
+    file's, not the report's alone (spec section 8: every error, with line and column;
+    an upload named the org file's errors only once the report was right, found by an
+    audit, 2026-12-06)."""
+    try:
+        parsed = parse_report(report_file)
+    except ImportFailed as failed:
+        if orgs_file is None:
+            raise
+        try:
+            parse_tree(orgs_file)
+        except ImportFailed as also:
+            raise together(failed, also) from None
+        raise
+    return parsed, None if orgs_file is None else parse_tree(orgs_file)
 
 
 def apply_files(

@@ -20,9 +20,8 @@ from accounts.models import User
 from reports.importing import in_database
 from reports.importing.changes import Outcome
 from reports.importing.csv_file import FileErrors, ImportFailed
-from reports.importing.environment import Files, apply_files
+from reports.importing.environment import Files, apply_files, parse_both
 from reports.importing.orgs import parse as parse_tree
-from reports.importing.report_csv import parse as parse_report
 from reports.postgres_only import on_postgres
 from reports.refresh.liveness import current
 from reports.refresh.log import count, describe, recorded
@@ -161,8 +160,9 @@ def read(upload: Upload, progress: Progress, *, by_database: bool = False) -> Fi
             report = in_database.stage(report_file)
         if report is None:
             report_file = CountedCsvFile(upload.report_path, upload.report_name, progress, total)
-            report = parse_report(report_file)
-        tree = None if orgs_file is None else parse_tree(orgs_file)
+            report, tree = parse_both(report_file, orgs_file)
+        else:
+            tree = None if orgs_file is None else parse_tree(orgs_file)
     return Files(report_file, report, orgs_file, tree, timings)
 
 
