@@ -76,7 +76,9 @@ def test_a_fault_that_ends_the_reading_comes_after_the_rows_before_it(tmp_path):
     with pytest.raises(FileErrors) as raised:
         parse_report(CsvFile(path, every_error=True))
 
-    assert [error.message for error in raised.value.errors][1:] == ["is not UTF-8 text"]
+    assert [error.message for error in raised.value.errors][1:] == [
+        "is not UTF-8 text (save or export it as UTF-8 CSV)"
+    ]
     assert raised.value.errors[0].column == "selectedBytes"
 
 

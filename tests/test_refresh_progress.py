@@ -130,4 +130,5 @@ def test_a_bad_byte_far_down_a_large_file_is_found_on_its_line(tmp_path):
         for _ in CsvFile(path).records(["orgUid"]):
             pass
 
-    assert (raised.value.line, raised.value.message) == (expected, "is not UTF-8 text")
+    assert raised.value.line == expected
+    assert raised.value.message == "is not UTF-8 text (save or export it as UTF-8 CSV)"

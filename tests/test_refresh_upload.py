@@ -4,6 +4,7 @@ may reach any of it (system administrators only)."""
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 
@@ -286,6 +287,9 @@ def test_a_bad_report_and_a_bad_org_file_are_named_together(root, export):
 BAD_FILES = {
     "empty": (b"", "The submitted file is empty."),
     "binary": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "line 1: is not UTF-8 text"),
+    # What to do, said for what people upload instead (found by an audit, 2026-12-06).
+    "gzip": (gzip.compress(b"deviceUid\r\n" * 50), "it is a gzip archive: upload the CSV"),
+    "utf-16": ("deviceUid,deviceName\r\n".encode("utf-16"), "it is UTF-16 text: save or"),
     "html": (
         b"<!doctype html><html><body>Sign in</body></html>\n",
         "is not the vendor's DeviceBackupReport CSV export",

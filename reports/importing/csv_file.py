@@ -57,6 +57,15 @@ class FileErrors(ImportFailed):
         super().__init__(first.file, first.line, first.column, first.message + more)
 
 
+# The first bytes of what people upload instead of UTF-8 CSV, and what to do about it.
+_NOT_TEXT = (
+    (b"\xff\xfe", "it is UTF-16 text: save or export it as UTF-8 CSV"),
+    (b"\xfe\xff", "it is UTF-16 text: save or export it as UTF-8 CSV"),
+    (b"\x1f\x8b", "it is a gzip archive: upload the CSV file inside it"),
+    (b"PK\x03\x04", "it is a zip archive (or an Excel workbook): upload the CSV file"),
+)
+
+
 def together(*failures: ImportFailed) -> ImportFailed:
     """The errors of several files said at once (a report and its org tree): each
     file's every error, not the first file's alone."""
@@ -126,7 +135,19 @@ class CsvFile:
             raise self._stop(ImportFailed(self.name, None, None, message)) from None
         except UnicodeDecodeError:
             line = self._line_of_bad_byte()
-            raise self._stop(ImportFailed(self.name, line, None, "is not UTF-8 text")) from None
+            message = "is not UTF-8 text" + self._what_it_is()
+            raise self._stop(ImportFailed(self.name, line, None, message)) from None
+
+    def _what_it_is(self) -> str:
+        """What a file that is not UTF-8 seems to be, from its first bytes, so that the
+        person knows what to do: "is not UTF-8 text" alone said nothing of a zipped or a
+        UTF-16 export (found by an audit, 2026-12-06)."""
+        with self.path.open("rb") as file:
+            start = file.read(4)
+        for magic, what in _NOT_TEXT:
+            if start.startswith(magic):
+                return f" ({what})"
+        return " (save or export it as UTF-8 CSV)"
 
     def lines(self, file) -> Iterator[str]:
         """The physical lines of a file opened with newline="", as csv.reader reads them,
