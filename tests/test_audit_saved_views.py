@@ -56,12 +56,12 @@ def test_the_management_pdf(login, fleet):
 def test_a_view_saved_shared_and_deleted(login, fleet):
     alice = login("alice")
     page = "/reports/backup-status/?health=failing"
-    data = {"page": page, "name": "Stale", "shared_usernames": "carol"}
+    data = {"page": page, "name": "Stale", "shared_usernames": "dave"}
     assert alice.post("/views/save/", data).status_code == 302
     view = SavedView.objects.get()
     saved = only("saved_view.saved", actor="alice")
     assert saved.target == f'view {view.pk}: "Stale"'
-    assert saved.details["shared_with"] == ["carol"] and "health=failing" in saved.details["query"]
+    assert saved.details["shared_with"] == ["dave"] and "health=failing" in saved.details["query"]
     assert alice.post(f"/views/{view.pk}/delete/").status_code == 302
     assert only("saved_view.deleted", actor="alice").target == f'view {view.pk}: "Stale"'
 
