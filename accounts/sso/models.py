@@ -120,31 +120,3 @@ class SsoBinding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.protocol} {self.issuer} {self.subject}"
-
-    # The standing's writers, so that each change to it is made one way.
-
-    @classmethod
-    def signed_in(cls, user, protocol: str, issuer: str, subject: str, now) -> None:
-        cls.objects.update_or_create(
-            user=user,
-            defaults={
-                "protocol": protocol,
-                "issuer": issuer,
-                "subject": subject,
-                "last_sign_in_at": now,
-            },
-        )
-
-    @classmethod
-    def ended_by_provider(cls, user, now) -> None:
-        """The provider's refusal deactivated this person here (accounts.sso.identity)."""
-        cls.objects.update_or_create(
-            user=user,
-            defaults={"ended_by_idp_at": now},
-            create_defaults={"protocol": "", "issuer": "", "subject": "", "ended_by_idp_at": now},
-        )
-
-    @classmethod
-    def no_longer_ended_by_provider(cls, user_ids) -> int:
-        """Given back by an allowed sign-in, or the access is an administrator's now."""
-        return cls.objects.filter(user_id__in=user_ids).update(ended_by_idp_at=None)
