@@ -3,7 +3,7 @@
 requests' timeout bounds the connection and each read, not the exchange: a receiver
 sending its status line, its headers or its body a byte a second held the sending
 thread as long as it liked, and with it the worker's pass over every endpoint (found by
-an audit, 2026-12-06). Here a timer shuts the exchange's socket when its time is up: the
+an audit, 2026-12-06). Here a watchdog shuts the exchange's socket when its time is up: the
 read waiting on it ends at once, whatever part of the answer it was reading, and the
 exchange fails with an error that says so.
 
@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+import time
 from collections.abc import Iterator
 
 import requests
@@ -27,21 +28,27 @@ _current = threading.local()  # the Exchange the thread is in, if any
 
 
 class Exchange:
-    """The sockets of one exchange, shut when its seconds are up."""
+    """The sockets of one exchange, shut when its seconds are up.
+
+    Its watchdog sleeps in short steps and reads the monotonic clock, rather than wait
+    on a timed lock (threading.Timer): a timed wait is given a deadline on the wall
+    clock, which libfaketime shifts (the suite's run 400 days ahead) into never."""
+
+    STEP_SECONDS = 0.05
 
     def __init__(self, seconds: float):
-        self.seconds = seconds
+        self.deadline = time.monotonic() + seconds
         self.cut = False  # whether the time ran out
+        self._stopped = False
         self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
-        self._timer = threading.Timer(seconds, self._cut)
-        self._timer.daemon = True
+        self._watchdog = threading.Thread(target=self._watch, daemon=True)
 
     def start(self) -> None:
-        self._timer.start()
+        self._watchdog.start()
 
     def stop(self) -> None:
-        self._timer.cancel()
+        self._stopped = True
 
     def watch(self, sock: socket.socket) -> None:
         with self._lock:
@@ -49,8 +56,18 @@ class Exchange:
             if self.cut:  # opened after the time ran out
                 _shut(sock)
 
+    def _watch(self) -> None:
+        while not self._stopped:
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                self._cut()
+                return
+            time.sleep(min(self.STEP_SECONDS, left))
+
     def _cut(self) -> None:
         with self._lock:
+            if self._stopped:
+                return
             self.cut = True
             for sock in self._sockets:
                 _shut(sock)
