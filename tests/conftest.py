@@ -14,6 +14,23 @@ from accounts.models import Org
 from tests.factories import ArchiveFactory, DeviceFactory, OrgFactory, UserFactory
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test database, and before it is dropped, any other session still
+    on it ended: a server or worker a test started, not yet gone, made the drop fail
+    and left the database behind (CI's PostgreSQL stage, 2026-12-06)."""
+    yield
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """The default hasher is slow on purpose; tests log in a lot."""
