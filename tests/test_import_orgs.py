@@ -6,6 +6,8 @@ import pytest
 from django.core.management.base import CommandError
 
 from accounts.models import Org
+from reports.importing.csv_file import CsvFile, FileErrors
+from reports.importing.orgs import parse as parse_tree
 from reports.models import ReportRow
 from tests.import_support import database_snapshot, run, write_csv
 from tests.test_read_model import assert_in_step
@@ -130,6 +132,15 @@ def test_a_cycle_through_known_orgs_is_refused(people, orgs_csv):
     with pytest.raises(CommandError, match=r"line 2, column parentOrgUid: .*cycle"):
         import_orgs(orgs_csv([org("org-acme", "org-accounting", name="Acme")]))
     assert database_snapshot() == before
+
+
+def test_a_file_checked_whole_names_no_cycle_a_refused_row_would_end(orgs, orgs_csv):
+    """EMEA (known below Acme) refused for its name: its move out of Acme is not read,
+    so Acme moving below EMEA is no cycle to name; the name is the file's one error."""
+    path = orgs_csv([org("org-acme", "org-emea", name="Acme"), org("org-emea", name="E" * 201)])
+    with pytest.raises(FileErrors) as failed:
+        parse_tree(CsvFile(path, every_error=True))
+    assert [(e.line, e.column) for e in failed.value.errors] == [(3, "orgName")]
 
 
 def test_an_org_listed_twice_is_refused(db, orgs_csv):

@@ -263,7 +263,39 @@ def test_errors_of_the_org_file_are_named_too(root, export):
     run_worker()
 
     errors = the_upload().errors
-    assert [(e["file"], e["line"], e["column"]) for e in errors] == [("tree.csv", 3, "orgUid")]
+    assert [(e["file"], e["line"], e["column"]) for e in errors] == [
+        ("tree.csv", 2, "parentOrgUid"),
+        ("tree.csv", 3, "orgUid"),
+    ]
+
+
+def test_an_org_files_tree_is_checked_with_its_cells(root, export):
+    """Unknown parents and cycles are named with the bad cells, where they came only
+    once every cell was right (an upload and a fix later); a row below a refused row,
+    or a cycle the refused row's own parent would end, is not blamed."""
+    columns, rows = export
+    orgs = (
+        "orgUid,orgName,orgExtRef,parentOrgUid\r\n"
+        "org-a,A,,org-c\r\n"  # line 2: a cycle a -> c -> b -> a
+        "org-b,B,,org-a\r\n"
+        "org-c,C,,org-b\r\n"
+        "org-bad," + "N" * 1000 + ",,\r\n"  # line 5: a name too long
+        "org-under-bad,U,,org-bad\r\n"  # its parent is in the file, refused: fine
+        "org-lost,L,,org-nowhere\r\n"  # line 7: an unknown parent
+    )
+
+    upload(root, csv_text(columns, rows), orgs, orgs_name="tree.csv")
+    run_worker()
+
+    errors = the_upload().errors
+    assert [(e["line"], e["column"]) for e in errors] == [
+        (2, "parentOrgUid"),
+        (5, "orgName"),
+        (7, "parentOrgUid"),
+    ]
+    assert "cycle: org-a -> org-c -> org-b -> org-a" in errors[0]["message"]
+    assert 'unknown parent org "org-nowhere"' in errors[2]["message"]
+    assert the_upload().error_count == 3
 
 
 def test_a_bad_report_and_a_bad_org_file_are_named_together(root, export):

@@ -81,6 +81,7 @@ def parse(csv_file: CsvFile) -> dict[str, OrgRow]:
     }
     status = values.choice(tuple(Org.Status.values))
     rows: dict[str, OrgRow] = {}
+    refused: set[str | None] = set()  # the uids of rows refused, still orgs of the file
     for record in csv_file.records(required=COLUMNS):
         if STATUS in csv_file.columns:  # known once the header is read
             parsers[STATUS] = status
@@ -88,10 +89,29 @@ def parse(csv_file: CsvFile) -> dict[str, OrgRow]:
             row = _org_row(csv_file, record, parsers, rows)
         except ImportFailed as error:
             csv_file.reject(error)
+            refused.add(_uid_if_any(record.cells[csv_file.columns["orgUid"]], parsers))
             continue
         rows[row.org_uid] = row
+    if csv_file.error_count:
+        # A file checked whole names its tree's errors with its cells' (spec 8: every
+        # error at once), where they came only once every cell was right.
+        known = _known_orgs()
+        _reject_unknown_parents(csv_file, rows, known, refused)
+        parents = _final_parents(rows, known)
+        # A refused row's parent is not known yet: none, lest a cycle it would end be named.
+        parents |= {uid: None for uid in refused if uid in parents}
+        if cycle := _cycle(csv_file, rows, parents):
+            csv_file.reject(cycle)
+        csv_file.errors.sort(key=lambda error: error.line or 0)
     csv_file.check()
     return rows
+
+
+def _uid_if_any(cell: str, parsers: dict) -> str | None:
+    try:
+        return parsers["orgUid"](cell)
+    except values.CellError:
+        return None
 
 
 def _org_row(csv_file: CsvFile, record: Record, parsers: dict, rows: dict[str, OrgRow]) -> OrgRow:
@@ -154,8 +174,11 @@ def apply_tree(
     run). Inside the import's transaction, after wait_for_other_imports()."""
     with timings("compare"):
         known = _known_orgs()
-        parents = _final_parents(csv_file, rows, known)
-        _check_no_cycle(csv_file, rows, parents)
+        _reject_unknown_parents(csv_file, rows, known)
+        csv_file.check()
+        parents = _final_parents(rows, known)
+        if cycle := _cycle(csv_file, rows, parents):
+            raise cycle
         changes = _compare(rows, known, parents)
     with timings("write"):
         pk_of = _stand_in_pks(known, changes) if dry_run else _create(rows, changes)
@@ -204,25 +227,37 @@ def _stand_in_pks(known: dict[str, KnownOrg], changes: Changes) -> dict[str, int
     return {uid: next_pk + n for n, uid in enumerate(changes.created)}
 
 
-def _final_parents(
-    csv_file: CsvFile, rows: dict[str, OrgRow], known: dict[str, KnownOrg]
-) -> dict[str, str | None]:
-    """org uid -> its parent's uid once the file is applied, for every org."""
+def _reject_unknown_parents(
+    csv_file: CsvFile,
+    rows: dict[str, OrgRow],
+    known: dict[str, KnownOrg],
+    refused: set[str | None] = frozenset(),
+) -> None:
+    """Each row whose parent is neither in the file (`refused`: orgs of rows refused for
+    another cell) nor known."""
+    for row in rows.values():
+        parent = row.parent_uid
+        if parent is None or parent in rows or parent in known or parent in refused:
+            continue
+        message = f'unknown parent org "{parent}": not in the file nor known'
+        csv_file.reject(ImportFailed(csv_file.name, row.parent_line, "parentOrgUid", message))
+
+
+def _final_parents(rows: dict[str, OrgRow], known: dict[str, KnownOrg]) -> dict[str, str | None]:
+    """org uid -> its parent's uid once the file is applied, for every org (a parent
+    neither in the file nor known has none)."""
     uid_of = {org.pk: uid for uid, org in known.items()}
     parents = {uid: uid_of.get(org.parent_id) for uid, org in known.items()}
     for uid, row in rows.items():
         parent = row.parent_uid
-        if parent is not None and parent not in rows and parent not in known:
-            message = f'unknown parent org "{parent}": not in the file nor known'
-            csv_file.reject(ImportFailed(csv_file.name, row.parent_line, "parentOrgUid", message))
-        parents[uid] = row.parent_uid
-    csv_file.check()
+        parents[uid] = parent if parent in rows or parent in known else None
     return parents
 
 
-def _check_no_cycle(
+def _cycle(
     csv_file: CsvFile, rows: dict[str, OrgRow], parents: dict[str, str | None]
-) -> None:
+) -> ImportFailed | None:
+    """The error of the first cycle the parents make, if they make one."""
     done: set[str] = set()
     for start in parents:
         trail: list[str] = []
@@ -235,10 +270,11 @@ def _check_no_cycle(
                 at = cycle.index(culprit.org_uid)
                 loop = " -> ".join(cycle[at:] + cycle[:at] + [culprit.org_uid])
                 message = f"the parents make a cycle: {loop}"
-                raise ImportFailed(csv_file.name, culprit.parent_line, "parentOrgUid", message)
+                return ImportFailed(csv_file.name, culprit.parent_line, "parentOrgUid", message)
             trail.append(node)
             node = parents[node]
         done.update(trail)
+    return None
 
 
 def _compare(
