@@ -109,6 +109,7 @@ def test_many_errors_are_counted_and_the_first_ones_kept(tmp_path, monkeypatch):
     assert raised.value.count == 7
 
 
+@pytest.mark.django_db  # its tree is checked against the orgs known, with the cells
 def test_every_bad_row_of_the_org_tree_is_named(tmp_path):
     rows = [
         {"orgUid": "org-a", "orgName": "A"},
@@ -144,3 +145,19 @@ def test_unknown_parents_are_each_named_and_nothing_is_written(tmp_path):
 
     assert where(raised.value.errors) == [(2, "parentOrgUid"), (4, "parentOrgUid")]
     assert database_snapshot() == before
+
+
+def test_a_cell_too_long_for_csv_is_named_by_its_column(tmp_path):
+    """csv stops at a cell over its limit without saying which: the column is found
+    again, past quoted cells holding commas, quotes and line breaks before it."""
+    rows = [
+        vendor_row(1),
+        vendor_row(2, deviceName='a "quoted", two-\nline name', osVersion="x" * 200_000),
+    ]
+    path = write_csv(tmp_path / "report.csv", rows)
+
+    with pytest.raises(ImportFailed) as raised:
+        parse_report(CsvFile(path, every_error=True))
+
+    assert where([raised.value]) == [(3, "osVersion")]
+    assert raised.value.message == "the cell is longer than 131,072 characters"

@@ -16,10 +16,13 @@ import csv
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 
 # What a text file opened with newline="" ends a line on, as csv.reader counts them.
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+# One cell of a record as csv reads it, its quotes and doubled quotes included.
+_CELL = re.compile(r'"(?:[^"]|"")*"?|[^,\r\n"]*')
 # A file with more bad rows than this is the wrong file: the rest are counted, not kept.
 MAX_ERRORS = 1000
 # The longest physical line read: a row of the vendor's 37 cells, each at csv's own
@@ -187,8 +190,11 @@ class CsvFile:
             except StopIteration:
                 return
             except csv.Error as error:
-                message = f"not valid CSV ({error})"
-                raise self._stop(ImportFailed(self.name, line, None, message)) from None
+                column, message = None, f"not valid CSV ({error})"
+                if str(error).startswith("field larger than field limit"):
+                    column = self._column_of_long_cell(line)
+                    message = f"the cell is longer than {csv.field_size_limit():,} characters"
+                raise self._stop(ImportFailed(self.name, line, column, message)) from None
             if not cells or cells == [""]:
                 continue
             record = Record(line, reader.line_num, cells)
@@ -202,6 +208,31 @@ class CsvFile:
                 self.reject(self.error(record, None, message))
                 continue
             yield record
+
+    def _column_of_long_cell(self, line: int) -> str | None:
+        """The column of the first cell too long for csv in the record from `line`:
+        csv's error names none, as it stops before the cell ends."""
+        limit = csv.field_size_limit()
+        # The cells before it are shorter than the limit: it starts within this.
+        enough = (len(self.columns) + 1) * (limit + 3)
+        parts, length = [], 0
+        with self.path.open(encoding="utf-8-sig", newline="") as file:
+            lines = iter(lambda: file.readline(LONGEST_LINE), "")  # as lines() reads them
+            for text in islice(lines, line - 1, None):
+                parts.append(text)
+                length += len(text)
+                if length > enough:
+                    break
+        text = "".join(parts)
+        index, at = 0, 0
+        while match := _CELL.match(text, at):
+            if len(match.group()) >= limit:
+                return {where: name for name, where in self.columns.items()}.get(index)
+            at = match.end()
+            if not text.startswith(",", at):
+                return None
+            index, at = index + 1, at + 1
+        return None
 
     def _first_column_from(self, index: int) -> str | None:
         later = [(at, name) for name, at in self.columns.items() if at >= index]
