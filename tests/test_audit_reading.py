@@ -119,6 +119,17 @@ def test_the_page_filters_by_who_what_when_and_where(client, personas, log):
         assert "1 event," in html, query
 
 
+def test_the_first_and_last_days_of_the_calendar_are_days_like_any(client, personas, log):
+    """To 9999-12-31 was a 500 on the page, its CSV and the JSON resource: the day
+    after it is past Python's last date (found by an audit of section 13)."""
+    client.force_login(personas["sysadmin"])
+    every = Event.objects.count()
+    bounds = {"since": "0001-01-01", "until": "9999-12-31"}
+    assert f"{every} events," in client.get(PAGE, bounds).content.decode()
+    assert client.get(PAGE, bounds | {"format": "csv"}).status_code == 200
+    assert len(client.get(RESOURCE, bounds).json()["data"]["events"]) == every
+
+
 def test_a_bad_filter_is_a_400_naming_it(client, personas, log):
     client.force_login(personas["sysadmin"])
     response = client.get(PAGE, {"since": "yesterday", "what": "nonsense"})

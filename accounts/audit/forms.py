@@ -39,7 +39,7 @@ class EventFilter(forms.Form):
             events = events.filter(kind=data["what"])
         if data.get("since"):
             events = events.filter(at__gte=_day_start(data["since"]))
-        if data.get("until"):
+        if data.get("until") and data["until"] < dt.date.max:  # the last day has no next
             events = events.filter(at__lt=_day_start(data["until"] + dt.timedelta(days=1)))
         if data.get("where"):
             events = events.filter(address__startswith=data["where"])
