@@ -14,6 +14,7 @@ from accounts.roles import ORG_MANAGERS
 from reports.dashboards.saved.models import SavedView
 from reports.models import ReportRow
 from reports.notifications.models import Subscription
+from tests.personas import device_names_seen_by
 from tests.test_subscriptions import make_view, run, subscribe
 
 ARCHIVES = "view=archives&srtDir=asc"
@@ -51,6 +52,9 @@ def test_the_management_pdf(login, fleet):
     assert login("alice").get("/overview.pdf").status_code == 200
     event = only("export.pdf")
     assert (event.actor, event.target) == ("alice", "overview and compliance")
+    # With what it counts (spec section 13): it said nothing (found by an audit).
+    assert event.details["devices"] == len(device_names_seen_by("alice"))
+    assert event.details["rows"] == 0  # compliance by org's rows: no history yet
 
 
 def test_a_view_saved_shared_and_deleted(login, fleet):

@@ -19,6 +19,7 @@ from django.db import connection, connections
 from django.utils import timezone
 from pypdf import PdfReader
 
+from accounts.audit.models import Event
 from accounts.roles import ORG_MANAGERS
 from reports.dashboards.saved.models import SavedView
 from reports.notifications.models import Message, Subscription
@@ -63,6 +64,17 @@ def attachment(received) -> tuple[str, list[list]]:
     data = part.get_payload(decode=True)
     assert data.startswith(b"\xef\xbb\xbf")
     return name, list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+
+
+def attachment_of(received, extension: str) -> tuple[str, list[list]]:
+    """The attachment of a message that has others (the PDF) by its file's extension."""
+    (part,) = [
+        part
+        for part in received.message.iter_attachments()
+        if part.get_filename().endswith(extension)
+    ]
+    book = openpyxl.load_workbook(io.BytesIO(part.get_content()), read_only=True)
+    return part.get_filename(), [list(row) for row in book.active.iter_rows(values_only=True)]
 
 
 def failing_seen_by(name: str) -> set[str]:
@@ -273,6 +285,36 @@ def test_the_management_pdf_attached_within_the_recipients_reach(smtp_server, fl
     reader = PdfReader(io.BytesIO(parts["application/pdf"].get_content()))
     text = "\n".join(page.extract_text() for page in reader.pages)
     assert "Backup overview and compliance" in text and "Americas" not in text
+
+
+def test_what_went_out_attached_is_recorded_as_an_export(smtp_server, fleet):
+    """Spec section 13, exports with row counts: a list sent as an attachment left no
+    trace where its download left one (found by an audit of section 13). Recorded once
+    it has gone, by recipient: not for one the server refused."""
+    dave, alice = fleet["users"]["dave"], fleet["users"]["alice"]
+    subscription = subscribe(make_view(alice), alice, users=[alice, dave], fmt="xlsx")
+    subscription.with_pdf = True
+    subscription.save()
+    smtp_server.refuse.add(dave.email)
+    run()
+    (received,) = smtp_server.received
+    events = Event.objects.filter(kind__startswith="export.").order_by("kind")
+    pdf, sheet = [(e.kind, e.actor, e.target, e.details) for e in events]
+    _, rows = attachment_of(received, "xlsx")
+    target = f"subscription {subscription.pk}: report backup-status"
+    assert sheet[:3] == ("export.xlsx", "alice", target)
+    assert sheet[3]["rows"] == len(rows) - 1 and sheet[3]["via"] == "subscription email"
+    assert sheet[3]["parameters"]["health"] == "failing"
+    assert pdf[:3] == ("export.pdf", "alice", "overview and compliance")
+    assert pdf[3]["devices"] == len(device_names_seen_by("alice"))
+
+
+def test_a_list_linked_not_attached_is_recorded_when_downloaded(smtp_server, fleet, settings):
+    settings.SUBSCRIPTION_ATTACHMENT_ROWS = 1
+    root = fleet["users"]["root"]
+    subscribe(make_view(root), root, users=[root])
+    run()
+    assert not Event.objects.filter(kind__startswith="export.").exists()
 
 
 def test_past_the_row_limit_the_list_is_cut_short_and_linked(smtp_server, fleet, settings):

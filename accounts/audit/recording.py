@@ -7,7 +7,7 @@ import logging
 
 from django.conf import settings
 from django.db import transaction
-from django.http import HttpRequest
+from django.http import HttpRequest, QueryDict
 from django.utils import timezone
 
 from accounts.audit import chain, forwarding
@@ -88,7 +88,10 @@ def record_export(
 ) -> Event | None:
     """One export: who asked (the request's user), what (`target`, a report's name),
     with which parameters (the query string) and how many rows it holds."""
-    parameters = {
-        name: values[0] if len(values) == 1 else values for name, values in request.GET.lists()
-    }
+    parameters = parameters_of(request.GET)
     return record(kind, request=request, target=target, rows=rows, parameters=parameters, **details)
+
+
+def parameters_of(query: QueryDict) -> dict:
+    """A query's parameters as an export's event keeps them: one value as itself."""
+    return {name: values[0] if len(values) == 1 else values for name, values in query.lists()}

@@ -6,6 +6,7 @@ Debian's pango). Downloaded from the overview, or attached to a subscription."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.http import QueryDict
@@ -21,6 +22,7 @@ from reports.history.asking import compliance_asked
 from reports.models import ReportRow
 
 CONTENT_TYPE = "application/pdf"
+TARGET = "overview and compliance"  # what the audit log names it
 
 
 def management_context(user, reach: Reach, now: dt.datetime) -> dict:
@@ -43,11 +45,24 @@ def management_context(user, reach: Reach, now: dt.datetime) -> dict:
     return context
 
 
-def management_pdf(user, reach: Reach, now: dt.datetime | None = None) -> bytes:
+@dataclass(frozen=True)
+class ManagementPdf:
+    data: bytes
+    devices: int  # the active devices its figures count
+    orgs: int  # the rows of its compliance by org (none for one who sees only their own)
+
+    def audited(self) -> dict:
+        """What the audit log says of it (spec section 13: exports with row counts)."""
+        return {"rows": self.orgs, "devices": self.devices}
+
+
+def management_pdf(user, reach: Reach, now: dt.datetime | None = None) -> ManagementPdf:
     context = management_context(user, reach, now or clock.now())
     html = render_to_string("reports/management.pdf.html", context)
     # Links in the charts are the site's own: absolute in the PDF.
-    return HTML(string=html, base_url=settings.SITE_URL).write_pdf()
+    data = HTML(string=html, base_url=settings.SITE_URL).write_pdf()
+    orgs = len(context.get("compliance_rows", ()))
+    return ManagementPdf(data, context["overview"].health.devices, orgs)
 
 
 def file_name(now: dt.datetime | None = None) -> str:

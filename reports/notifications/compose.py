@@ -64,7 +64,7 @@ def subscription_email(user, delivery, kind: str) -> EmailMultiAlternatives:
         content_type = CONTENT_TYPES[delivery.subscription.format].split(";")[0]
         email.attach(delivery.file_name, delivery.attachment, content_type)
     if delivery.pdf is not None:
-        email.attach(summary_pdf.file_name(), delivery.pdf, summary_pdf.CONTENT_TYPE)
+        email.attach(summary_pdf.file_name(), delivery.pdf.data, summary_pdf.CONTENT_TYPE)
     return email
 
 

@@ -94,8 +94,9 @@ class Sender:
         self.connection = get_connection()
         self.outcome = Outcome()
 
-    def deliver(self, message: Message, email) -> None:
-        """Send `email` (or what a callable composes: its failure is the message's)."""
+    def deliver(self, message: Message, email, on_sent: Callable[[], None] | None = None) -> None:
+        """Send `email` (or what a callable composes: its failure is the message's);
+        then `on_sent`, once it has gone."""
         try:
             if callable(email):
                 email = email()
@@ -116,6 +117,8 @@ class Sender:
             state=Message.State.SENT, sent_at=clock.now(), error=""
         )
         self.outcome.sent += 1
+        if on_sent is not None:
+            on_sent()
 
     def close(self) -> None:
         self.connection.close()
@@ -233,7 +236,8 @@ def send_subscriptions(sender: Sender, *, dry_run: bool = False) -> None:
             if message is None:
                 sender.outcome.skipped += 1
                 continue
-            sender.deliver(message, lambda s=subscription, u=user: _subscription_email(s, u, now))
+            copy = _SubscriptionCopy(subscription, user, now)
+            sender.deliver(message, copy.email, on_sent=copy.audit_as_sent)
 
 
 def _hold(sender: Sender, subscription, problem: str, *, dry_run: bool) -> None:
@@ -252,10 +256,21 @@ def _hold(sender: Sender, subscription, problem: str, *, dry_run: bool) -> None:
     sender.deliver(message, email)
 
 
-def _subscription_email(subscription, user, now):
-    delivery = subscriptions.delivery_for(subscription, user, now)
-    kind = subscriptions.unsubscribe_kind(subscription.pk)
-    return subscription_email(user, delivery, kind)
+class _SubscriptionCopy:
+    """One recipient's copy: composed when the send log has it claimed, and its
+    attachments recorded as exports once it has gone."""
+
+    def __init__(self, subscription, user, now) -> None:
+        self.subscription, self.user, self.now = subscription, user, now
+        self.delivery: subscriptions.Delivery | None = None
+
+    def email(self):
+        self.delivery = subscriptions.delivery_for(self.subscription, self.user, self.now)
+        kind = subscriptions.unsubscribe_kind(self.subscription.pk)
+        return subscription_email(self.user, self.delivery, kind)
+
+    def audit_as_sent(self) -> None:
+        self.delivery.audit_as_sent(self.user)
 
 
 def send_due(

@@ -19,6 +19,7 @@ from reports.notifications.forms import SubscriptionForm
 from reports.notifications.links import read_download_token
 from reports.notifications.models import Subscription
 from reports.notifications.subscriptions import (
+    download_target,
     is_recipient,
     problem_of,
     recipients_of,
@@ -120,6 +121,8 @@ def subscription_download(request: HttpRequest, token: str) -> HttpResponse:
     view = subscription.view
     fmt = subscription.format
     name = spreadsheet.file_name(view.report, view.query_dict, fmt)
-    target = f"subscription {subscription.pk}: report {view.report}"
-    audit.record_export(request, target=target, rows=sheet.rows.count(), kind=f"export.{fmt}")
+    rows = sheet.rows.count()
+    audit.record_export(
+        request, target=download_target(subscription), rows=rows, kind=f"export.{fmt}"
+    )
     return spreadsheet.response(sheet, fmt, name)

@@ -19,6 +19,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
+from accounts import audit
+from accounts.audit.recording import parameters_of
 from accounts.models import MAY_SIGN_IN
 from accounts.roles import SYSTEM_ADMINISTRATORS, reach_of
 from reports.dashboards import spreadsheet, summary_pdf
@@ -104,13 +106,42 @@ class Delivery:
     file_name: str
     attachment: bytes | None  # None: too large, see download_link
     download_link: str | None
-    pdf: bytes | None = None  # the management PDF, when the subscription asks for it
+    pdf: summary_pdf.ManagementPdf | None = None  # when the subscription asks for it
+
+    def audit_as_sent(self, recipient) -> None:
+        """What went out as attachments recorded as exports, as a download of them is
+        (spec section 13): the list left the system all the same (found by an audit)."""
+        target = download_target(self.subscription)
+        if self.attachment is not None:
+            audit.record(
+                f"export.{self.subscription.format}",
+                actor=recipient,
+                target=target,
+                ambient=False,
+                via="subscription email",
+                rows=self.rows,
+                parameters=parameters_of(self.subscription.view.query_dict),
+            )
+        if self.pdf is not None:
+            audit.record(
+                "export.pdf",
+                actor=recipient,
+                target=summary_pdf.TARGET,
+                ambient=False,
+                via="subscription email",
+                **self.pdf.audited(),
+            )
 
     @property
     def subject(self) -> str:
         more = "+" if self.more else ""
         plural = "s" if self.rows != 1 else ""
         return f"{self.subscription.view.name}: {self.rows:,}{more} row{plural}"
+
+
+def download_target(subscription: Subscription) -> str:
+    """What the audit log names a subscription's list, downloaded or attached."""
+    return f"subscription {subscription.pk}: report {subscription.view.report}"
 
 
 def view_sheet(subscription: Subscription, recipient) -> tuple[spreadsheet.Sheet, object]:

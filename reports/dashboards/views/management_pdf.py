@@ -17,9 +17,9 @@ from reports.dashboards import summary_pdf
 @require_GET
 def management_pdf_download(request: HttpRequest) -> HttpResponse:
     now = clock.now()
-    data = summary_pdf.management_pdf(request.user, reach_of_request(request), now)
-    audit.record("export.pdf", request=request, target="overview and compliance")
-    response = HttpResponse(data, content_type=summary_pdf.CONTENT_TYPE)
+    pdf = summary_pdf.management_pdf(request.user, reach_of_request(request), now)
+    audit.record("export.pdf", request=request, target=summary_pdf.TARGET, **pdf.audited())
+    response = HttpResponse(pdf.data, content_type=summary_pdf.CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{summary_pdf.file_name(now)}"'
     response["Cache-Control"] = "no-store"
     return response
