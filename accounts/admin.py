@@ -7,6 +7,7 @@ from django.db import transaction
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django.utils.text import capfirst
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import audit, bulk_roles
@@ -265,10 +266,16 @@ class UserAdmin(DjangoUserAdmin):
         if not active:
             self._refuse_self(request, queryset, "deactivate yourself")
         changing = queryset.exclude(is_active=active)
+        users = list(changing)
         if not active:
             end_sessions(changing)  # for good: a reactivation signs them in afresh
         changed = changing.update(is_active=active)
         deactivated_by_hand(queryset.values_list("pk", flat=True))
+        # In the change log, so in the audit log, as the form's change of the field is:
+        # the action ended access on every surface and left no trace (found by an audit).
+        field = str(capfirst(User._meta.get_field("is_active").verbose_name))
+        for user in users:
+            self.log_change(request, user, [{"changed": {"fields": [field]}}])
         state = "active" if active else "inactive (they cannot sign in; their devices stay)"
         self.message_user(request, f"{changed:,} user(s) are now {state}.")
 

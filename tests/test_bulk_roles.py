@@ -12,6 +12,7 @@ from django.core.management import CommandError, call_command
 from django.db import transaction
 from hypothesis import given
 
+from accounts.audit.models import Event
 from accounts.models import User
 from accounts.roles import DESKTOP_USERS, ORG_MANAGERS, ROLE_GROUPS, SYSTEM_ADMINISTRATORS
 from tests.api_support import all_pages, expected_keys, keys_of
@@ -108,6 +109,13 @@ def test_users_are_deactivated_and_reactivated_in_one_action(client, personas):
     assert User.objects.get(username="alice").is_active
     run_action(client, "reactivate", chosen)
     assert User.objects.filter(username__in=["erin", "dave"], is_active=True).count() == 2
+    # In the audit log as the form's change is, once per person and action: the actions
+    # left no trace (found by an audit of section 13).
+    changes = Event.objects.filter(kind="admin.change", details__action="changed")
+    assert sorted((e.actor, e.target, e.details["change"]) for e in changes) == [
+        ("sysadmin", f"accounts.user {name}", "Changed Active.")
+        for name in ("dave", "dave", "erin", "erin")
+    ]
 
 
 @pytest.mark.parametrize("action", ["deactivate", "take_roles"])
