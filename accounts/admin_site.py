@@ -4,6 +4,7 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.module_loading import import_string
 
+from accounts import audit
 from accounts.admin_autocomplete import CheckedAutocompletes
 from accounts.admin_queries import with_checked_queries
 from accounts.audit.admin_deletions import AuditedDeletions
@@ -25,6 +26,16 @@ class SystemAdministratorLoginForm(AdminAuthenticationForm):
         # AuthenticationForm's own check (active users only), not the admin's is_staff one.
         super(AdminAuthenticationForm, self).confirm_login_allowed(user)
         if not is_system_administrator(user):
+            # The password was right, so Django signals no failure: recorded here, as
+            # every refused sign-in is (spec section 13; found by an audit).
+            audit.record(
+                "signin.failed",
+                actor=user,
+                target=user.get_username(),
+                request=self.request,
+                method="password",
+                reason="not a system administrator (the admin's sign-in)",
+            )
             raise ValidationError(
                 self.error_messages["invalid_login"],
                 code="invalid_login",

@@ -64,6 +64,17 @@ def test_a_failed_sign_in_names_the_username_tried(client, personas):
     assert event.details == {"method": "password"} and event.address == "127.0.0.1"
 
 
+def test_a_right_password_refused_by_the_admin_for_the_role_is_a_failure(client, personas):
+    """Django signals no failure for a password that was right: an org manager refused
+    at the admin's sign-in left no trace (found by an audit of section 13)."""
+    response = client.post("/admin/login/", {"username": "alice", "password": PASSWORD}, **AGENT)
+    assert response.status_code == 200 and "of a system administrator" in response.content.decode()
+    event = only("signin.failed")
+    assert (event.actor, event.actor_id, event.target) == ("alice", personas["alice"].pk, "alice")
+    assert event.details["reason"] == "not a system administrator (the admin's sign-in)"
+    assert not Event.objects.filter(kind="signin.succeeded").exists()
+
+
 def test_sign_out(client, personas):
     client.force_login(personas["dave"])
     client.post(reverse("logout"))
