@@ -14,6 +14,7 @@ import pytest
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.core.management import call_command
+from django.db.models import F
 from django.urls import reverse
 
 from accounts import bulk_roles
@@ -144,6 +145,22 @@ def test_basic_signs_in_once_and_its_pages_are_summarised(client, personas, sett
     assert summary.details["count"] == 4
     assert summary.details["resources"] == ["api/DeviceBackupReport", "api/v1/User"]
     assert summary.details["hour"] == tally.hour.isoformat()
+    assert not ReadTally.objects.exists()
+
+
+def test_the_scheduled_job_closes_past_hours_without_syslog(client, personas, settings):
+    """audit_forward refused to run without AUDIT_SYSLOG_HOST, and nothing else closed
+    an hour while the API was idle: the last hour's reads never became an event (found
+    by an audit of section 13)."""
+    settings.AUDIT_SYSLOG_HOST = ""
+    client.get(API, **basic("carol"))
+    reads.reads.flush()
+    ReadTally.objects.update(hour=F("hour") - dt.timedelta(hours=2))
+    out = StringIO()
+    call_command("audit_forward", stdout=out)
+    assert "1 hourly API read tallies made api.reads events." in out.getvalue()
+    assert "nothing forwarded" in out.getvalue()
+    assert only("api.reads", actor="carol").details["count"] == 1
     assert not ReadTally.objects.exists()
 
 
