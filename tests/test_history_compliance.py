@@ -20,7 +20,8 @@ from accounts.models import Org
 from reports.history.models import Snapshot
 from reports.history.snapshots import take
 from reports.models import ReportRow
-from tests.personas import PASSWORD
+from tests.factories import ArchiveFactory, DeviceFactory, UserFactory
+from tests.personas import PASSWORD, ago
 
 PAGE = "/history/compliance/"
 API = "/api/history/compliance"
@@ -81,6 +82,18 @@ def test_an_orgs_own_devices_get_a_row_of_their_own(login, history):
     assert set(rows) == {("org-eng", False), ("org-americas", True)}
     assert rows[("org-americas", True)]["activeDevices"] == 1  # carol's own
     assert rows[("org-eng", False)]["activeDevices"] == 2  # erin's two
+
+
+def test_devices_placed_in_an_org_since_the_snapshot_get_its_own_row(login, history):
+    """EMEA counted a device put directly in it after the day's snapshot, and no row
+    below it did: the rows added up to one fewer (found by an audit of section 9)."""
+    newcomer = UserFactory(username="nina", org=Org.objects.get(org_uid="org-emea"))
+    ArchiveFactory(device=DeviceFactory(user=newcomer), last_completed_backup_date=ago(hours=2))
+    client = login("root")
+    emea = by_uid(rows_of(client, org="org-acme"))[("org-emea", False)]
+    below = rows_of(client, org="org-emea")
+    assert emea["activeDevices"] == 6 == sum(row["activeDevices"] for row in below)
+    assert by_uid(below)[("org-emea", True)]["activeDevices"] == 1
 
 
 def test_an_org_manager_starts_at_their_org_and_sees_nothing_above_or_beside(login, history):

@@ -161,7 +161,7 @@ def _rows(snapshots, listed: list[Org], level: Org | None, day: dt.date) -> list
         return ComplianceRow(org.org_uid, org.name, drill, own, now, week, month, ids)
 
     rows = [row(path, org) for path, org in by_path.items()]
-    if level is not None and any(key == "own" for key, _ in sums):
+    if level is not None:  # with_now_of keeps it if it counts anything, now or then
         rows.append(row("own", level, own=True))
     return rows
 
@@ -193,7 +193,15 @@ def with_now_of(compliance: Compliance, dates: dict[int, BackupDates], now) -> C
         return Figures(devices, *(health[Health(name)] for name in FIGURES[1:]), **storage)
 
     rows = [replace(row, now=live(row)) for row in compliance.rows]
+    # The devices directly in the level's org, if any, now or a week or month ago: one
+    # placed there since the last snapshot counted in the level's figure and in no row
+    # below it (found by an audit).
+    rows = [row for row in rows if not row.own or row.now.devices or _in_snapshots(row)]
     return replace(compliance, rows=rows)
+
+
+def _in_snapshots(row: ComplianceRow) -> bool:
+    return bool(row.week.devices or row.month.devices)
 
 
 def sorted_rows(rows: list[ComplianceRow], sort: str) -> list[ComplianceRow]:
