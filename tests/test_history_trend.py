@@ -1,18 +1,24 @@
 """The 90-day health trend on the overview (spec section 9): drawn from the snapshots
 of the viewer's reach, with a text alternative, for every role with more than their own
-devices; no links, no inline style."""
+devices; no links in the chart, no inline style; its CSV and JSON twins."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import re
 
 import pytest
+import requests
+import schemathesis
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.audit.models import Event
 from accounts.models import Org
 from reports.history.models import Snapshot
+from tests.personas import PASSWORD
 
 
 @pytest.fixture
@@ -80,3 +86,68 @@ def test_the_page_has_no_inline_style_or_script(login, days):
     page = login("root").get(reverse("overview")).content.decode()
     assert " style=" not in page
     assert re.findall(r"<script[^>]*>", page) == ['<script src="/static/reports/menu.js" defer>']
+
+
+# The trend as CSV and JSON (spec section 9: "with CSV and a JSON resource"; it had
+# neither, found by an audit of section 9).
+
+CSV, API = "/history/trend.csv", "/api/history/trend"
+
+
+def csv_of(client, **params) -> list[dict]:
+    response = client.get(CSV, params)
+    assert response.status_code == 200, response.content
+    text = b"".join(response.streaming_content).decode()
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_the_csv_and_the_json_are_the_page_s_figures_within_the_reach(login, days):
+    for name, devices in (("root", "7787"), ("alice", "10")):
+        client = login(name)
+        page = client.get(reverse("overview")).content.decode()
+        assert f'href="{CSV}"' in page and f'href="{API}"' in page
+        _, table = trend_of_page(page)
+        rows, data = csv_of(client), client.get(API).json()["data"]["days"]
+        assert [r["day"] for r in rows] == [d["day"] for d in data] == [t[0] for t in table][::-1]
+        assert [r["activeDevices"] for r in rows] == [str(d["activeDevices"]) for d in data]
+        assert rows[-1]["activeDevices"] == devices
+        assert [r["okPercent"] for r in rows][-1] == (
+            f"{data[-1]['okPercent']:.1f}" if data[-1]["okPercent"] is not None else "null"
+        )
+    assert not any("7777" in str(d) for d in login("alice").get(API).json()["data"]["days"])
+
+
+def test_days_reach_back_as_far_as_history_is_kept(login, days, settings):
+    client = login("root")
+    assert len(csv_of(client, days="91")) == 91
+    assert len(client.get(API, {"days": "7"}).json()["data"]["days"]) == 7
+    for bad in ("0", "abc", "-3", str(settings.HISTORY_DAYS + 1), "٣"):
+        response = client.get(API, {"days": bad})
+        assert response.status_code == 400, bad
+        assert "days" in response.json()["parameters"]
+        assert client.get(CSV, {"days": bad}).status_code == 400, bad
+
+
+@pytest.mark.parametrize("name", ["dave", "sam"])
+def test_no_trend_for_a_user_of_their_own_devices(login, days, name):
+    client = login(name)
+    assert client.get(CSV).status_code == 403
+    assert client.get(API).status_code == 403
+
+
+def test_the_csv_is_an_export_on_the_record(login, days):
+    csv_of(login("alice"))
+    event = Event.objects.get(kind="export.csv", target="health trend")
+    assert event.actor == "alice" and event.details["rows"] == 90
+
+
+@pytest.mark.django_db(transaction=True)
+def test_real_answers_fit_the_openapi_document(live_server, days):
+    operation = schemathesis.openapi.from_url(f"{live_server.url}/api/schema.json")[API]["GET"]
+    calls = [({}, "root", 200), ({"days": "3"}, "alice", 200), ({"days": "x"}, "root", 400)]
+    calls += [({}, None, 401), ({}, "dave", 403)]
+    for params, name, status in calls:
+        auth = (name, PASSWORD) if name else None
+        response = requests.get(f"{live_server.url}{API}", params=params, auth=auth, timeout=30)
+        assert response.status_code == status, (params, name, response.content)
+        operation.validate_response(response)

@@ -1,5 +1,6 @@
 """GET /api/history/compliance: compliance by org as JSON, the page's twin
-(reports.history.views), one computation (reports.history.asking)."""
+(reports.history.views), one computation (reports.history.asking); GET
+/api/history/trend: the overview's health trend, the trend CSV's twin."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from accounts.roles import reach_of
 from reports.api import errors, vendor
 from reports.api.decorators import resource
-from reports.history.asking import NO_FLEET, BadParameter, compliance_asked
+from reports.history.asking import NO_FLEET, NO_TREND, BadParameter, compliance_asked, trend_asked
 from reports.history.compliance import SORTS, OutOfReach
-from reports.history.records import record
+from reports.history.records import record, trend_record
 
 
 @resource
@@ -36,3 +37,15 @@ def compliance_resource(request: HttpRequest) -> HttpResponse:
             }
         }
     )
+
+
+@resource
+def trend_resource(request: HttpRequest) -> HttpResponse:
+    reach = reach_of(request.user)
+    if not reach.has_fleet:
+        return errors.forbidden(NO_TREND)
+    try:
+        points = trend_asked(reach, request.GET)
+    except BadParameter as bad:
+        return errors.invalid_parameters({bad.name: str(bad)})
+    return JsonResponse({"data": {"days": [trend_record(day, f) for day, f in points]}})

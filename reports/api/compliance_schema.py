@@ -1,11 +1,12 @@
-"""The compliance resource in the OpenAPI document (reports.api.schema), its record
-fields from reports.history.records so the two cannot drift."""
+"""The history resources in the OpenAPI document (reports.api.schema), compliance by org
+and the health trend, their record fields from reports.history.records so the two
+cannot drift."""
 
 from __future__ import annotations
 
 from reports.api.errors import SERVER_ERRORS
 from reports.history.compliance import SORTS
-from reports.history.records import FIELDS
+from reports.history.records import FIELDS, TREND_FIELDS
 
 _PERCENT = {"type": "number", "nullable": True, "minimum": 0, "maximum": 100}
 _RECORD = {
@@ -53,6 +54,42 @@ _ANSWER = {
                 "sort": {"type": "string"},
                 "sorts": {"type": "array", "items": {"type": "string", "enum": list(SORTS)}},
                 "rows": {"type": "array", "items": {"$ref": "#/components/schemas/ComplianceRow"}},
+            },
+        }
+    },
+}
+
+
+_COUNT = {"type": "integer", "minimum": 0}
+_TREND_DAY = {
+    "type": "object",
+    "description": "One day with a snapshot: the caller's reach summed over its orgs.",
+    "properties": {
+        "day": {"type": "string", "format": "date"},
+        "activeDevices": _COUNT,
+        "ok": _COUNT,
+        "warning": _COUNT,
+        "critical": _COUNT,
+        "neverBackedUp": _COUNT,
+        "okPercent": _PERCENT,
+        "selectedBytes": _COUNT,
+        "archiveBytes": _COUNT,
+        "coldStorageArchives": _COUNT,
+        "coldStorageBytes": _COUNT,
+    },
+    "required": list(TREND_FIELDS),
+    "additionalProperties": False,
+}
+_TREND = {
+    "type": "object",
+    "required": ["data"],
+    "properties": {
+        "data": {
+            "type": "object",
+            "required": ["days"],
+            "additionalProperties": False,
+            "properties": {
+                "days": {"type": "array", "items": {"$ref": "#/components/schemas/TrendDay"}}
             },
         }
     },
@@ -117,5 +154,42 @@ def add_history_resources(document: dict, security: list) -> dict:
         },
     }
     document["paths"]["/api/history/compliance"] = {"get": operation}
-    document["components"]["schemas"].update({"ComplianceRow": _RECORD, "Compliance": _ANSWER})
+    document["paths"]["/api/history/trend"] = {"get": _trend_operation(security)}
+    document["components"]["schemas"].update(
+        {"ComplianceRow": _RECORD, "Compliance": _ANSWER, "TrendDay": _TREND_DAY, "Trend": _TREND}
+    )
     return document
+
+
+def _trend_operation(security: list) -> dict:
+    return {
+        "operationId": "getHistoryTrend",
+        "summary": "The health trend of the caller's reach, day by day",
+        "description": (
+            "The overview's trend: on each day with a snapshot, oldest first, the active "
+            "devices by health, the share backed up within the warning threshold, and "
+            "storage, summed over the orgs of the caller's reach. A desktop user has no "
+            "org reach: 403."
+        ),
+        "security": security,
+        "parameters": [
+            {
+                "name": "days",
+                "in": "query",
+                "required": False,
+                "description": "How many days back, today included (90, the overview's; at "
+                "most HISTORY_DAYS, what is kept).",
+                "schema": {"type": "integer", "minimum": 1},
+            }
+        ],
+        "responses": {
+            "200": {
+                "description": "The days.",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Trend"}}},
+            },
+            "400": {"$ref": "#/components/responses/InvalidParameters"},
+            "401": {"$ref": "#/components/responses/Unauthorized"},
+            "403": _error("The caller's role has no fleet figures."),
+            **SERVER_ERRORS,
+        },
+    }

@@ -29,4 +29,5 @@ urlpatterns = [
     *vendor_read_resources("v1/"),
     path("v3/orgs/<str:guid>", orgs.org_v3, name="v3-org-detail"),
     path("history/compliance", compliance.compliance_resource, name="history-compliance"),
+    path("history/trend", compliance.trend_resource, name="history-trend"),
 ]

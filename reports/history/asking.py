@@ -1,15 +1,23 @@
 """What the compliance page and its JSON twin (reports.api.compliance) ask, read the same
-way by both: a level of the viewer's reach (`org`) and a sort."""
+way by both: a level of the viewer's reach (`org`) and a sort; and what the trend's CSV
+and JSON (reports.history.views, reports.api.compliance) ask: how many days."""
 
 from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
 
 from accounts.roles import Reach
 from reports import clock
 from reports.history import figures
 from reports.history.compliance import Compliance, ComplianceRow, sorted_rows, with_now_of
+from reports.history.reading import TREND_DAYS, Figures, trend_of
+from reports.history.snapshots import day_of
 
 DEFAULT_SORT = "now"  # the worst first: what a review starts with
 NO_FLEET = "Compliance by org covers org subtrees; your role lets you see your own devices only."
+NO_TREND = "The health trend covers org subtrees; your role lets you see your own devices only."
 
 
 class BadParameter(ValueError):
@@ -28,3 +36,18 @@ def compliance_asked(reach: Reach, query) -> tuple[Compliance, list[ComplianceRo
     except ValueError as error:
         raise BadParameter("sort", str(error)) from None
     return compliance, rows, sort
+
+
+def trend_asked(reach: Reach, query) -> list[tuple[dt.date, Figures]]:
+    """The reach's totals on each day with a snapshot of the last `days` (the overview's
+    90 by default, at most HISTORY_DAYS, what is kept), oldest first; raises BadParameter."""
+    text = query.get("days") or str(TREND_DAYS)
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= settings.HISTORY_DAYS:
+        message = (
+            f"{text!r} is not a number of days from 1 to {settings.HISTORY_DAYS} (HISTORY_DAYS)"
+        )
+        raise BadParameter("days", message)
+    today, days = day_of(clock.now()), int(text)
+    if days == TREND_DAYS:
+        return figures.trend(reach, today)  # the overview's, kept until the data changes
+    return trend_of(reach, today, days)

@@ -1,12 +1,14 @@
-"""The compliance rows as records: one shape for the CSV export and the JSON resource,
-so the two cannot disagree."""
+"""History as records: the compliance rows and the trend's days, each in one shape for
+the CSV export and the JSON resource, so the two cannot disagree."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Iterator
 
 from reports.csv_record import LINE_END, NULL_CELL, csv_cell
 from reports.history.compliance import ComplianceRow
+from reports.history.reading import Figures
 
 FIELDS = (
     "orgUid",
@@ -53,3 +55,42 @@ def csv_lines(rows: Iterable[ComplianceRow]) -> Iterator[str]:
     yield ",".join(FIELDS) + LINE_END
     for row in rows:
         yield ",".join(_cell(value) for value in record(row).values()) + LINE_END
+
+
+TREND_FIELDS = (
+    "day",
+    "activeDevices",
+    "ok",
+    "warning",
+    "critical",
+    "neverBackedUp",
+    "okPercent",
+    "selectedBytes",
+    "archiveBytes",
+    "coldStorageArchives",
+    "coldStorageBytes",
+)
+
+
+def trend_record(day: dt.date, figures: Figures) -> dict:
+    """One day of the trend: the reach's active devices by health (the overview's table)
+    and its storage, as the snapshot of that day summed them."""
+    return {
+        "day": day.isoformat(),
+        "activeDevices": figures.devices,
+        "ok": figures.ok,
+        "warning": figures.warning,
+        "critical": figures.critical,
+        "neverBackedUp": figures.never,
+        "okPercent": _percent(figures.ok_share),
+        "selectedBytes": figures.selected_bytes,
+        "archiveBytes": figures.archive_bytes,
+        "coldStorageArchives": figures.cold_archives,
+        "coldStorageBytes": figures.cold_bytes,
+    }
+
+
+def trend_csv_lines(points: Iterable[tuple[dt.date, Figures]]) -> Iterator[str]:
+    yield ",".join(TREND_FIELDS) + LINE_END
+    for day, figures in points:
+        yield ",".join(_cell(value) for value in trend_record(day, figures).values()) + LINE_END

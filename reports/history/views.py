@@ -1,4 +1,5 @@
-"""Compliance by org: the page and its CSV (the JSON twin is reports.api.compliance)."""
+"""Compliance by org: the page and its CSV; the overview's health trend as CSV (the JSON
+twins are in reports.api.compliance)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,9 @@ from django.views.decorators.http import require_GET
 from accounts import audit
 from accounts.roles import reach_of_request
 from reports import clock, health
-from reports.history.asking import NO_FLEET, BadParameter, compliance_asked
+from reports.history.asking import NO_FLEET, NO_TREND, BadParameter, compliance_asked, trend_asked
 from reports.history.compliance import OutOfReach
-from reports.history.records import csv_lines
+from reports.history.records import csv_lines, trend_csv_lines
 
 COLUMNS = (
     ("org", "Org"),
@@ -83,3 +84,23 @@ def compliance_page(request: HttpRequest) -> HttpResponse:
         "api_url": reverse("history-compliance") + "?" + urlencode(params | {"sort": sort}),
     }
     return render(request, "reports/compliance.html", context)
+
+
+@login_required
+@require_GET
+def trend_csv(request: HttpRequest) -> HttpResponse:
+    """The overview's trend day by day (`days`, 90 by default), oldest first."""
+    reach = reach_of_request(request)
+    if not reach.has_fleet:
+        return HttpResponse(NO_TREND + "\n", status=403, content_type="text/plain")
+    try:
+        points = trend_asked(reach, request.GET)
+    except BadParameter as bad:
+        return HttpResponse(f"{bad.name}: {bad}\n", status=400, content_type="text/plain")
+    audit.record_export(request, target="health trend", rows=len(points))
+    name = f"health-trend-{clock.now():%Y%m%d}.csv"
+    response = StreamingHttpResponse(
+        trend_csv_lines(points), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
