@@ -119,7 +119,7 @@ class UserAdmin(DjangoUserAdmin):
     def save_related(self, request, form, formsets, change) -> None:
         super().save_related(request, form, formsets, change)
         if isinstance(form, RoleChangeForm):
-            form.save_role(form.instance)
+            form.save_standing(form.instance)
 
     def get_readonly_fields(self, request, obj=None):
         # A system administrator assigns roles; only a superuser makes superusers.

@@ -96,12 +96,19 @@ class RoleChangeForm(UserChangeForm):
     def save(self, commit: bool = True) -> User:
         user = super().save(commit=commit)
         if commit:
-            self.save_role(user)
-            if "is_active" in self.changed_data:
-                deactivated_by_hand([user.pk])
-                if not user.is_active:
-                    end_sessions(User.objects.filter(pk=user.pk))
+            self.save_standing(user)
         return user
+
+    def save_standing(self, user: User) -> None:
+        """The role and, when Active changed, the access: once the user is saved (the
+        admin saves with commit=False, then calls this from save_related: the access
+        was left out there, and a deactivation's sessions and tokens came back with the
+        reactivation; found by an audit of section 7)."""
+        self.save_role(user)
+        if "is_active" in self.changed_data:
+            deactivated_by_hand([user.pk])
+            if not user.is_active:
+                end_sessions(User.objects.filter(pk=user.pk))
 
     def save_role(self, user: User) -> None:
         role = self.cleaned_data["role"]

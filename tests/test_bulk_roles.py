@@ -17,7 +17,9 @@ from accounts.models import User
 from accounts.roles import DESKTOP_USERS, ORG_MANAGERS, ROLE_GROUPS, SYSTEM_ADMINISTRATORS
 from tests.api_support import all_pages, expected_keys, keys_of
 from tests.factories import UserFactory
+from tests.test_admin_look import change_form
 from tests.test_api_roles import build_environment, environments, role_matrix_examples
+from tests.test_sso_deprovisioning import answers, every_way_in
 
 CHANGELIST = "/admin/accounts/user/"
 
@@ -116,6 +118,28 @@ def test_users_are_deactivated_and_reactivated_in_one_action(client, personas):
         ("sysadmin", f"accounts.user {name}", "Changed Active.")
         for name in ("dave", "dave", "erin", "erin")
     ]
+
+
+@pytest.mark.parametrize("by", ["the change form", "the list's actions"])
+def test_a_deactivation_ends_sessions_and_tokens_for_good(client, personas, by):
+    """Reactivated, a person signs in afresh: by the change form, the sessions and
+    tokens of before came back with the access (the admin saves the form with
+    commit=False, which left the access out; found by an audit of section 7)."""
+    dave = personas["dave"]
+    ways = every_way_in(dave)
+    assert answers(ways) == dict.fromkeys(ways, 200)
+    client.force_login(personas["sysadmin"])
+    for active in (False, True):
+        if by == "the change form":
+            dave.refresh_from_db()
+            changes = {} if active else {"is_active": ""}
+            url = f"/admin/accounts/user/{dave.pk}/change/"
+            assert client.post(url, change_form(dave, **changes)).status_code == 302
+        else:
+            run_action(client, "reactivate" if active else "deactivate", [dave])
+        dave.refresh_from_db()
+        assert dave.is_active == active
+    assert answers(ways) == {"session": 401, "basic": 200, "bearer": 401, "api client": 200}
 
 
 @pytest.mark.parametrize("action", ["deactivate", "take_roles"])
