@@ -91,11 +91,27 @@ def test_searches_kept_apart_from_the_rows_find_nothing_past_the_role(client, fl
 
 
 def test_desktop_user_sees_only_own_devices_even_when_asking_for_others(client, fleet):
-    response = get(client, fleet["dave"], orgUid="org-acme")
+    response = get(client, fleet["dave"], orgUid="org-accounting")  # his rows name it
     assert {row["username"] for row in response.json()["data"]} == {"dave"}
     response = get(client, fleet["dave"], user="sam")
     assert response.json()["data"] == []
     assert response.json()["metadata"]["totalCount"] == 0
+
+
+@pytest.mark.parametrize("name", ["dave", "alice", "carol"])
+def test_an_org_out_of_reach_answers_as_an_unknown_one(client, fleet, name):
+    """Its subtree's rows told whether it existed: a manager's or a desktop user's own
+    rows came back for an ancestor's uid and none for a made-up one, so the chain of
+    orgs above them could be mapped (found by an audit of section 7)."""
+    unknown = get(client, fleet[name], orgUid="org-nosuch").json()["metadata"]["totalCount"]
+    assert unknown == 0
+    for org in ("org-acme", "org-emea", "org-americas", "org-sales", "org-eng"):
+        response = get(client, fleet[name], orgUid=org)
+        rows = response.json()["data"]
+        if name == "carol" and org in ("org-americas", "org-eng"):
+            assert rows, org  # her own subtree: every row in it
+        else:
+            assert response.json()["metadata"]["totalCount"] == unknown, org
 
 
 def test_user_without_role_sees_own_devices(client, fleet):

@@ -366,11 +366,15 @@ def test_an_org_managers_chip_names_no_org_above_their_own(login):
     assert "Org: Accounting, and the orgs below it" in html
     assert "EMEA" not in html and "Acme" not in html
     html = login("alice").get(url("disk-usage", orgUid="org-americas")).content.decode()
-    assert "Org: org-americas, none you may see by name; only your rows in it, if any" in html
+    assert (
+        "Org: org-americas, none you may see by name; only your rows directly in it, if any" in html
+    )
     assert "Americas" not in html
     # An org that does not exist in the same words: the chip told whether one existed.
     html = login("alice").get(url("disk-usage", orgUid="org-nowhere")).content.decode()
-    assert "Org: org-nowhere, none you may see by name; only your rows in it, if any" in html
+    assert (
+        "Org: org-nowhere, none you may see by name; only your rows directly in it, if any" in html
+    )
     html = login("root").get(url("disk-usage", orgUid="org-nowhere")).content.decode()
     assert "Org: none with this orgUid" in html
 

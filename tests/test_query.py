@@ -50,5 +50,7 @@ def test_a_search_never_spans_two_fields(personas):
 
 
 def test_the_role_limit_comes_first(personas):
-    query = report_query({"orgUid": "org-acme"}, personas["dave"])
+    query = report_query({"orgUid": "org-accounting"}, personas["dave"])
     assert set(query.rows.values_list("username", flat=True)) == {"dave"}
+    # An org above his, out of his reach, is as an unknown one (tests.test_api_roles).
+    assert not report_query({"orgUid": "org-acme"}, personas["dave"]).rows.exists()

@@ -60,7 +60,7 @@ def describe(name: str, value: str, reach: Reach) -> str:
             # Above or beside the reach (a shared view's), or none at all, in the same
             # words: its name is not the viewer's to read, its rows within the reach are
             # listed; told apart, the chip said whether any orgUid existed (2026-12-06).
-            return f"Org: {value}, none you may see by name; only your rows in it, if any"
+            return f"Org: {value}, none you may see by name; only your rows directly in it, if any"
         below = ", and the orgs below it" if name == "orgUid" else " only, not the orgs below it"
         return f"Org: {label}{below}"
     if name == "exactOs" and value in os_families.FAMILIES:
