@@ -86,6 +86,19 @@ def test_too_many_parameters_is_a_json_400(client, fleet, settings):
     assert body["detail"] == "The request has too many parameters or form fields."
 
 
+def test_too_many_parameters_is_a_400_with_debug_on_too(fleet, settings):
+    """With DEBUG on (make run's), Django's debugging page read the parameters again,
+    raised again, and the server answered a bare 500 (found by an audit of section 3)."""
+    settings.DEBUG, settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = True, 10
+    browser = Client(raise_request_exception=False)
+    query = "&".join(f"p{n}=1" for n in range(11))
+    body = assert_json_error(browser.get(f"{API}?{query}", **basic("root")), 400, "bad request")
+    assert body["detail"] == "The request has too many parameters or form fields."
+    fields = {f"p{n}": "1" for n in range(11)}
+    assert browser.post(API, fields, **basic("root")).status_code == 400
+    assert browser.get(f"/?{query}").status_code == 400
+
+
 def test_a_host_not_served_is_a_json_400(client, fleet):
     response = client.get(API, HTTP_HOST="evil.example.com", **basic("root"))
     body = assert_json_error(response, 400, "bad request")
