@@ -13,8 +13,8 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
@@ -71,11 +71,12 @@ def oauth_token(request: HttpRequest) -> HttpResponse:
             401,
         )
     user, client = caller
+    now = timezone.now()
     return JsonResponse(
         {
-            "access_token": tokens.issue(user, client),
+            "access_token": tokens.issue(user, client, now),
             "token_type": "bearer",
-            "expires_in": settings.API_TOKEN_SECONDS,
+            "expires_in": max(0, int((tokens.expires(client, now) - now).total_seconds())),
         }
     )
 

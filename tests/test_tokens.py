@@ -252,6 +252,21 @@ def test_a_client_s_expiry_ends_its_tokens(client, personas):
         assert client.get(API, **bearer(token)).status_code == 401
 
 
+def test_a_token_says_it_ends_with_its_client(client, personas):
+    """expires_in said 900 of a client with a minute left (found by an audit of
+    section 7): the SDK renews its token by it."""
+    with time_machine.travel(timezone.now(), tick=False):
+        api_client, secret = ApiClient.objects.create_for(
+            personas["dave"], "short-lived", expires_at=timezone.now() + dt.timedelta(seconds=60)
+        )
+        response = client.post(
+            f"{OAUTH}?grant_type=client_credentials", **basic(api_client.client_id, secret)
+        )
+    assert response.json()["expires_in"] == 60
+    claims = jwt.decode(response.json()["access_token"], options={"verify_signature": False})
+    assert claims["exp"] == int(api_client.expires_at.timestamp())
+
+
 def test_deleting_the_client_ends_its_tokens(client, daves_client):
     token = client_token(client, *daves_client)
     daves_client[0].delete()
