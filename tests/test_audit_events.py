@@ -320,6 +320,14 @@ def test_an_export_records_the_manager_and_the_rows_of_their_reach(client, perso
     assert 0 < reach < ReportRow.objects.count()
 
 
+def test_a_head_request_exports_nothing_and_records_nothing(client, personas):
+    client.force_login(personas["carol"])
+    response = client.head(API, {"export": "csv"})
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == b""
+    assert not Event.objects.filter(kind__startswith="export.").exists()
+
+
 def test_a_dashboard_export_too(client, personas):
     client.force_login(personas["alice"])
     response = client.get("/reports/backup-status/", {"export": "csv"})

@@ -87,7 +87,10 @@ def record_export(
     request: HttpRequest, *, target: str, rows: int, kind: str = "export.csv", **details
 ) -> Event | None:
     """One export: who asked (the request's user), what (`target`, a report's name),
-    with which parameters (the query string) and how many rows it holds."""
+    with which parameters (the query string) and how many rows it holds. A HEAD
+    request's answer carries no rows: nothing left, nothing recorded."""
+    if request.method == "HEAD":
+        return None
     parameters = parameters_of(request.GET)
     return record(kind, request=request, target=target, rows=rows, parameters=parameters, **details)
 
