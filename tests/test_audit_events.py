@@ -218,6 +218,7 @@ def test_an_api_client_created_and_revoked_in_the_admin(client, personas):
     client.post(changelist, {"action": "revoke", "_selected_action": [api_client.pk]})
     revoked = only("apiclient.revoked")
     assert (revoked.actor, revoked.target) == ("sysadmin", api_client.client_id)
+    assert revoked.details == {"user": "carol"}  # whose, as a revocation elsewhere says
 
 
 def test_a_token_issued(client, personas):
