@@ -85,7 +85,8 @@ def test_sign_out(client, personas):
 def test_a_lockout_and_its_lifting(client, personas):
     for _ in range(settings.AXES_FAILURE_LIMIT):
         sign_in(client, "dave", "wrong")
-    assert only("lockout.locked").target == "dave"
+    locked = only("lockout.locked")
+    assert locked.target == "dave" and locked.details["locked"] == ["username", "address"]
     assert Event.objects.filter(kind="signin.failed").count() == settings.AXES_FAILURE_LIMIT
     admin = client.__class__()
     admin.force_login(personas["sysadmin"])
@@ -95,6 +96,15 @@ def test_a_lockout_and_its_lifting(client, personas):
     assert admin.post(changelist, form).status_code == 302
     lifted = only("lockout.lifted")
     assert (lifted.actor, lifted.target) == ("sysadmin", "dave")
+
+
+def test_a_lock_of_the_address_alone_names_the_address(client, personas):
+    """Many usernames from one address lock the address, not a username: the event
+    named the last username tried (found by an audit of section 13)."""
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        sign_in(client, f"guess{n}", "wrong")
+    locked = only("lockout.locked")
+    assert (locked.target, locked.details["locked"]) == ("127.0.0.1", ["address"])
 
 
 def test_a_lockout_is_recorded_once_however_many_attempts_it_refuses(client, personas):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 
+from django.conf import settings
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.contrib.auth import BACKEND_SESSION_KEY, get_user_model
 from django.contrib.auth.models import Group
@@ -79,12 +80,25 @@ def on_locked_out(sender, request=None, username=None, ip_address=None, **kwargs
     # leaves the count at None for a refused one (its proxy handler's update_request).
     if request is not None and getattr(request, "axes_failures_since_start", None) is None:
         return
+    # What the lock is on: the username, the address, or both (axes counts each apart);
+    # the target named the username when only the address was locked (an audit found).
+    limit = settings.AXES_FAILURE_LIMIT
+    locked = [
+        what
+        for what, parameter, value in (
+            ("username", "username", username),
+            ("address", "ip_address", ip_address),
+        )
+        if value and _failures(parameter, value) >= limit
+    ]
+    target = ip_address if locked == ["address"] else username or ip_address
     record(
         "lockout.locked",
         actor=username or "",
-        target=username or ip_address or "",
+        target=target or "",
         request=request,
         locked_address=ip_address,
+        locked=locked,
     )
 
 
