@@ -50,6 +50,7 @@ NOT_PAGES = {
     "end-subscription",  # POST, then back to the list
     "subscription-download",  # a file
     "management-pdf",  # a file (reports.dashboards.summary_pdf)
+    "trend-csv",  # a file (reports.history.views.trend_csv)
 }
 PAGES = {
     "overview",
