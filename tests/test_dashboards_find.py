@@ -11,7 +11,9 @@ from django.utils.http import urlencode
 from accounts import org_names
 from accounts.roles import reach_of
 from reports.catalog import REPORTS
+from reports.dashboards.filters import dashboard_query
 from reports.dashboards.report_pages import REPORT_PAGES
+from reports.dashboards.saved.models import SavedView
 from reports.models import ReportRow
 from tests.api_support import API
 from tests.factories import OrgFactory
@@ -118,18 +120,40 @@ def test_an_org_manager_cannot_pick_outside_their_reach(signed_in):
     }
 
 
-def test_a_path_from_above_the_viewers_reach_still_picks_their_rows(signed_in):
+def test_a_path_from_above_the_viewers_reach_picks_their_rows_when_shared(signed_in, cities):
     """A view an administrator shared names the whole path; a manager below it, or a
     desktop user, read nothing from it (2026-12-06). Their own rows in it, no more."""
     london = {"LT-ACARTER-01", "LT-ACARTER-02", "LT-ACARTER-03", "LT-LENA-01"}
+    path = "Northwind › EMEA › London › Accounting"
+    root = cities["root"]
+    for value in (path, "EMEA", "Northwind", "Northwind › Americas"):
+        view = SavedView.objects.create(
+            owner=root, name=value, report="backup-status", query=urlencode({"orgTree": value})
+        )
+        view.shared_users.set([cities["manager"], cities["lena"]])
     manager = signed_in("london-manager")
-    assert devices_listed(manager, orgTree="Northwind › EMEA › London › Accounting") == london
+    assert devices_listed(manager, orgTree=path) == london
     assert devices_listed(manager, orgTree="EMEA") == london
     assert devices_listed(manager, orgTree="Northwind") == london  # not Boston's
     lena = signed_in("lena")
-    path = "Northwind › EMEA › London › Accounting"
     assert devices_listed(lena, orgTree=path) == {"LT-LENA-01"}
     assert devices_listed(lena, orgTree="Northwind › Americas") == set()
+
+
+@pytest.mark.parametrize("name", ["london-manager", "lena"])
+def test_a_typed_name_above_the_reach_tells_nothing(signed_in, cities, name):
+    """Read against the whole tree, an ancestor's name (or its start: "EME") answered the
+    viewer's rows and any other name none: the names above their own org could be read a
+    letter at a time (found by an audit of section 4). Not shared with them: nothing."""
+    client = signed_in(name)
+    for typed in ("EMEA", "EME", "Northwind", "Nort", "Northwind › EMEA › London", "Nowhere"):
+        assert devices_listed(client, orgTree=typed) == set(), typed
+    # A view of their own naming it is no one's sharing: the same.
+    owner = cities["manager" if name == "london-manager" else name]
+    view = SavedView.objects.create(
+        owner=owner, name="probe", report="backup-status", query="orgTree=EMEA"
+    )
+    assert view.pk and devices_listed(client, orgTree="EMEA") == set()
 
 
 # Every table of the reports that name an org: each view of each (the per-device views
@@ -221,3 +245,22 @@ def test_the_spreadsheets_show_the_org_as_the_page_does(signed_in, view):
     header = [cell.value for cell in sheet[1]]
     at = header.index("Org")
     assert {row[at] for row in sheet.iter_rows(min_row=2, values_only=True)} == both
+
+
+def test_a_path_above_the_reach_in_a_subscription_sent_to_them_picks_their_rows(cities):
+    """Sent by subscription, not shared: the list of the mail is the viewer's rows in
+    the path, read as the view's owner reads it."""
+    from reports.notifications.models import Subscription
+
+    root, manager = cities["root"], cities["manager"]
+    view = SavedView.objects.create(
+        owner=root, name="EMEA", report="backup-status", query="orgTree=EMEA&view=devices"
+    )
+    query = dashboard_query(view.query_dict, manager)
+    assert not query.rows.exists()  # not theirs to read yet
+    subscription = Subscription.objects.create(view=view, created_by=root, frequency="weekly")
+    subscription.recipients.set([manager])
+    names = set(
+        dashboard_query(view.query_dict, manager).rows.values_list("device_name", flat=True)
+    )
+    assert names == {"LT-ACARTER-01", "LT-ACARTER-02", "LT-ACARTER-03", "LT-LENA-01"}

@@ -42,6 +42,7 @@ from accounts import org_names
 from accounts.roles import Reach, reach_of
 from reports import clock, health
 from reports.dashboards import os_families
+from reports.dashboards.saved.shared_paths import org_tree_as_shared
 from reports.models import ReportRow
 from reports.query import (
     BooleanFilter,
@@ -64,7 +65,6 @@ DASHBOARD_PARAMETERS = (
     "coldStorageExpiresWithin",
 )
 DEVICES, ARCHIVES = "devices", "archives"
-WHOLE_TREE = Reach(everything=True, owner_id=None)
 # The row filters on an archive's own fields (the API's, and the dashboards' expiry):
 # with one of them, a device is in the set when one of its archives is, so its one row
 # is found through its rows.
@@ -147,18 +147,18 @@ class DashboardFilter(django_filters.FilterSet):
         model = ReportRow
         fields: list[str] = []
 
-    def __init__(self, *args, reach: Reach, **kwargs):
+    def __init__(self, *args, reach: Reach, user=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.reach = reach
+        self.reach, self.user = reach, user
 
     def filter_org_tree(self, qs: QuerySet, name: str, value: str) -> QuerySet:
         roots = org_names.subtree_roots(org_names.matching(value, self.reach))
         if not roots:
-            # A path read from above the viewer's reach: a view an administrator shared
-            # names orgs above a manager's own, and a desktop user reads none; it gave
-            # them nothing (2026-12-06). Read against the whole tree; the rows stay the
-            # viewer's (the report query's role limit), so no name or row leaks.
-            roots = org_names.subtree_roots(org_names.matching(value, WHOLE_TREE))
+            # A path from above the viewer's reach, in a view shared with them (by an
+            # administrator with org managers, say): read as its sharer reads it, their
+            # rows in it listed (reports.dashboards.saved.shared_paths); the rows stay the
+            # viewer's (the report query's role limit). Any other value picks nothing.
+            roots = org_names.subtree_roots(org_tree_as_shared(self.user, value))
         if not roots:
             return qs.none()
         return qs.filter(reduce(operator.or_, (Q(org_path__startswith=root) for root in roots)))
@@ -197,7 +197,8 @@ def dashboard_query(params: QueryDict, user, reach: Reach | None = None) -> Repo
         query = report_query(params, user, reach)
     except InvalidParameters as invalid:
         errors |= invalid.errors
-    narrowing = DashboardFilter(params, queryset=query.rows if query else None, reach=reach.scope)
+    rows = query.rows if query else None
+    narrowing = DashboardFilter(params, queryset=rows, reach=reach.scope, user=user)
     if not narrowing.is_valid():
         errors |= {name: " ".join(messages) for name, messages in narrowing.errors.items()}
     if errors or query is None:
