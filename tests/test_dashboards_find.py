@@ -249,18 +249,17 @@ def test_the_spreadsheets_show_the_org_as_the_page_does(signed_in, view):
 
 def test_a_path_above_the_reach_in_a_subscription_sent_to_them_picks_their_rows(cities):
     """Sent by subscription, not shared: the list of the mail is the viewer's rows in
-    the path, read as the view's owner reads it."""
+    the path, read as the view's owner reads it (the sender says who shared it)."""
     from reports.notifications.models import Subscription
+    from reports.notifications.subscriptions import view_sheet
 
     root, manager = cities["root"], cities["manager"]
     view = SavedView.objects.create(
         owner=root, name="EMEA", report="backup-status", query="orgTree=EMEA&view=devices"
     )
-    query = dashboard_query(view.query_dict, manager)
-    assert not query.rows.exists()  # not theirs to read yet
+    assert not dashboard_query(view.query_dict, manager).rows.exists()  # typed: nothing
     subscription = Subscription.objects.create(view=view, created_by=root, frequency="weekly")
     subscription.recipients.set([manager])
-    names = set(
-        dashboard_query(view.query_dict, manager).rows.values_list("device_name", flat=True)
-    )
+    _, query = view_sheet(subscription, manager)
+    names = set(query.rows.values_list("device_name", flat=True))
     assert names == {"LT-ACARTER-01", "LT-ACARTER-02", "LT-ACARTER-03", "LT-LENA-01"}

@@ -147,9 +147,9 @@ class DashboardFilter(django_filters.FilterSet):
         model = ReportRow
         fields: list[str] = []
 
-    def __init__(self, *args, reach: Reach, user=None, **kwargs):
+    def __init__(self, *args, reach: Reach, user=None, shared_by=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.reach, self.user = reach, user
+        self.reach, self.user, self.shared_by = reach, user, shared_by
 
     def filter_org_tree(self, qs: QuerySet, name: str, value: str) -> QuerySet:
         roots = org_names.subtree_roots(org_names.matching(value, self.reach))
@@ -158,7 +158,8 @@ class DashboardFilter(django_filters.FilterSet):
             # administrator with org managers, say): read as its sharer reads it, their
             # rows in it listed (reports.dashboards.saved.shared_paths); the rows stay the
             # viewer's (the report query's role limit). Any other value picks nothing.
-            roots = org_names.subtree_roots(org_tree_as_shared(self.user, value))
+            shared = org_tree_as_shared(self.user, value, self.shared_by)
+            roots = org_names.subtree_roots(shared)
         if not roots:
             return qs.none()
         return qs.filter(reduce(operator.or_, (Q(org_path__startswith=root) for root in roots)))
@@ -182,10 +183,13 @@ class DashboardFilter(django_filters.FilterSet):
         return health.in_band(qs, value)
 
 
-def dashboard_query(params: QueryDict, user, reach: Reach | None = None) -> ReportQuery:
+def dashboard_query(
+    params: QueryDict, user, reach: Reach | None = None, shared_by=None
+) -> ReportQuery:
     """report_query() narrowed by the dashboard-only parameters.
 
     `reach`: the user's, when the caller has read it already (a query less each use).
+    `shared_by`: who sent these parameters, if not the user (spreadsheet.report_sheet).
 
     Raises InvalidParameters naming every bad parameter, the shared ones and ours.
     """
@@ -198,7 +202,9 @@ def dashboard_query(params: QueryDict, user, reach: Reach | None = None) -> Repo
     except InvalidParameters as invalid:
         errors |= invalid.errors
     rows = query.rows if query else None
-    narrowing = DashboardFilter(params, queryset=rows, reach=reach.scope, user=user)
+    narrowing = DashboardFilter(
+        params, queryset=rows, reach=reach.scope, user=user, shared_by=shared_by
+    )
     if not narrowing.is_valid():
         errors |= {name: " ".join(messages) for name, messages in narrowing.errors.items()}
     if errors or query is None:

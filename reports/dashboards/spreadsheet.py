@@ -107,15 +107,19 @@ def sheet_of(drawn: ReportPage, query: ReportQuery, params: QueryDict, reach: Re
     )
 
 
-def report_sheet(slug: str, params: QueryDict, user, reach: Reach) -> tuple[Sheet, ReportQuery]:
+def report_sheet(
+    slug: str, params: QueryDict, user, reach: Reach, shared_by=None
+) -> tuple[Sheet, ReportQuery]:
     """The sheet of a report page for this user and reach, and its query (for totals).
+    `shared_by`: who sent the parameters (a subscription's view's owner), whose reading
+    of an org path above the user's reach stands (reports.dashboards.saved.shared_paths).
 
     Raises KeyError for no such report, reports.query.InvalidParameters for bad ones and
     for a search without what it looks for (a saved one sent every row in reach)."""
     if REPORTS[slug].awaits_search(params):
         raise InvalidParameters({"search": SEARCH_FIRST})
     drawn = REPORT_PAGES[slug]
-    query = dashboard_query(params, user, reach)
+    query = dashboard_query(params, user, reach, shared_by=shared_by)
     return sheet_of(drawn, query, params, reach), query
 
 

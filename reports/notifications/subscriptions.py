@@ -149,7 +149,8 @@ def view_sheet(subscription: Subscription, recipient) -> tuple[spreadsheet.Sheet
 
     Raises reports.query.InvalidParameters when the saved parameters no longer hold."""
     view = subscription.view
-    return spreadsheet.report_sheet(view.report, view.query_dict, recipient, reach_of(recipient))
+    reach = reach_of(recipient)
+    return spreadsheet.report_sheet(view.report, view.query_dict, recipient, reach, view.owner)
 
 
 def delivery_for(subscription: Subscription, recipient, now) -> Delivery:
