@@ -96,7 +96,11 @@ def test_signed_json_is_verifiable_with_the_documented_recipe(fleet, fast_retrie
     body = got.json()
     assert body["event"] == "devices.critical"
     assert body["data"]["count"] == 1
-    assert body["data"]["devices"][0]["deviceName"] == "SAM-OLD"
+    device = body["data"]["devices"][0]
+    assert device["deviceName"] == "SAM-OLD" and device["orgName"] == "Sales"
+    # The org by its uid, not its path: the ids of the orgs above an org-scoped
+    # endpoint's own, which it may not read (found by an audit of section 4).
+    assert device["orgUid"] == "org-sales" and "orgPath" not in device
     assert got.headers["X-BackupReport-Event"] == "devices.critical"
 
 

@@ -79,8 +79,8 @@ def _device(row: dict) -> dict:
         "deviceUid": row["device_uid"],
         "deviceName": row["device_name"],
         "username": row["username"],
-        "orgName": row["org_name"],
-        "orgPath": row["org_path"],
+        "orgUid": row["org_uid"],  # not its path: the ids of the orgs above an org
+        "orgName": row["org_name"],  # endpoint's own, which it may not read (an audit)
         "lastCompletedBackupDate": encode_datetime(last) if last else None,
     }
 
@@ -112,6 +112,7 @@ def devices_entering_critical(now: dt.datetime) -> int:
                 "device_uid",
                 "device_name",
                 "username",
+                "org_uid",
                 "org_name",
                 "org_path",
                 "device_backup_date",
