@@ -143,9 +143,9 @@ class ReportFilter(django_filters.FilterSet):
         model = ReportRow
         fields: list[str] = []
 
-    def __init__(self, *args, user=None, reach: Reach | None = None, **kwargs) -> None:
+    def __init__(self, *args, user=None, reach: Reach | None = None, shared=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.user, self.reach = user, reach
+        self.user, self.reach, self.shared = user, reach, shared
 
     def filter_org_subtree(self, qs: QuerySet, name: str, value: str) -> QuerySet:
         """The org and its descendants: one indexed prefix match on the row's org path.
@@ -153,13 +153,14 @@ class ReportFilter(django_filters.FilterSet):
         An org outside the viewer's reach gives only the rows directly in it (their own
         devices there, whose rows name it anyway): its subtree's would tell whether an
         org they may not see exists (an ancestor's uid gave their rows, an unknown none;
-        found by an audit of section 7)."""
+        found by an audit of section 7). `shared(path, orgUid)`: whether someone who may
+        see it shared it with the viewer (a saved view's: the dashboards say)."""
         path = Org.objects.filter(org_uid=value).values_list("path", flat=True).first()
         if not path:
             return qs.none()
         if self.reach is None:
             self.reach = reach_of(self.user)
-        if self.reach.covers(path):
+        if self.reach.covers(path) or (self.shared is not None and self.shared(path, value)):
             return qs.filter(org_path__startswith=path)
         return qs.filter(org_path=path)
 
@@ -231,10 +232,13 @@ def given_once(params: QueryDict, names: Iterable[str]) -> tuple[dict[str, str],
     return values, errors
 
 
-def report_query(params: QueryDict | dict, user, reach: Reach | None = None) -> ReportQuery:
+def report_query(
+    params: QueryDict | dict, user, reach: Reach | None = None, shared=None
+) -> ReportQuery:
     """Validate the parameters and build the query of the rows this user asked for.
 
     `reach`: the user's, when the caller has read it already (one query less).
+    `shared`: ReportFilter.filter_org_subtree's.
     Raises InvalidParameters naming each known parameter with a bad value.
     """
     repeated: dict[str, str] = {}
@@ -244,7 +248,7 @@ def report_query(params: QueryDict | dict, user, reach: Reach | None = None) -> 
         visible = ReportRow.objects.visible_to(user)
     else:
         visible = ReportRow.objects.within(reach.scope)
-    report_filter = ReportFilter(params, queryset=visible, user=user, reach=reach)
+    report_filter = ReportFilter(params, queryset=visible, user=user, reach=reach, shared=shared)
     if not report_filter.is_valid() or repeated:
         errors = {name: " ".join(messages) for name, messages in report_filter.errors.items()}
         raise InvalidParameters(errors | repeated)

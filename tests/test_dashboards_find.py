@@ -263,3 +263,17 @@ def test_a_path_above_the_reach_in_a_subscription_sent_to_them_picks_their_rows(
     _, query = view_sheet(subscription, manager)
     names = set(query.rows.values_list("device_name", flat=True))
     assert names == {"LT-ACARTER-01", "LT-ACARTER-02", "LT-ACARTER-03", "LT-LENA-01"}
+
+
+def test_an_orguid_above_the_reach_picks_their_rows_when_shared(signed_in, cities):
+    """As orgTree: a compliance row's link (orgUid=) in a view an administrator shared
+    lists the viewer's rows in the org; typed, it lists those directly in it (none)."""
+    london = {"LT-ACARTER-01", "LT-ACARTER-02", "LT-ACARTER-03", "LT-LENA-01"}
+    manager = signed_in("london-manager")
+    assert devices_listed(manager, orgUid="org-emea") == set()
+    view = SavedView.objects.create(
+        owner=cities["root"], name="EMEA", report="backup-status", query="orgUid=org-emea"
+    )
+    view.shared_users.set([cities["manager"]])
+    assert devices_listed(manager, orgUid="org-emea") == london
+    assert devices_listed(manager, orgUid="org-americas") == set()  # not shared

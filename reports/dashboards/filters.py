@@ -42,7 +42,7 @@ from accounts import org_names
 from accounts.roles import Reach, reach_of
 from reports import clock, health
 from reports.dashboards import os_families
-from reports.dashboards.saved.shared_paths import org_tree_as_shared
+from reports.dashboards.saved.shared_paths import org_tree_as_shared, org_uid_as_shared
 from reports.models import ReportRow
 from reports.query import (
     BooleanFilter,
@@ -183,6 +183,13 @@ class DashboardFilter(django_filters.FilterSet):
         return health.in_band(qs, value)
 
 
+def _shared_with(user, shared_by):
+    def shared(path: str, org_uid: str) -> bool:
+        return org_uid_as_shared(user, path, org_uid, shared_by)
+
+    return shared
+
+
 def dashboard_query(
     params: QueryDict, user, reach: Reach | None = None, shared_by=None
 ) -> ReportQuery:
@@ -198,7 +205,7 @@ def dashboard_query(
         reach = reach_of(user)
     query = None
     try:
-        query = report_query(params, user, reach)
+        query = report_query(params, user, reach, shared=_shared_with(user, shared_by))
     except InvalidParameters as invalid:
         errors |= invalid.errors
     rows = query.rows if query else None

@@ -1,6 +1,7 @@
-"""An org path someone shared: where an orgTree value names orgs above the viewer's
-reach, as a view an administrator shared with org managers does ("Northwind › EMEA"),
-the viewer's rows in them are listed, the path read as its sharer reads it.
+"""An org someone shared: where an orgTree value names orgs above the viewer's reach,
+as a view an administrator shared with org managers does ("Northwind › EMEA"), or an
+orgUid picks one, the viewer's rows in their subtree are listed, read as the sharer
+reads them.
 
 Only a value someone else shared with the viewer is read so: a view shared with them
 (by name or role) or a subscription sending them one (whose sender says so:
@@ -17,17 +18,29 @@ from reports.dashboards.saved.models import SavedView
 
 
 def org_tree_as_shared(user, value: str, shared_by=None) -> list[org_names.OrgName]:
-    """The orgs an orgTree value picks as the ones who shared it with `user` read it:
-    `shared_by` (a subscription's view's owner) when given, else the owners of the views
-    shared with them that hold this very value."""
+    """The orgs an orgTree value picks as the ones who shared it with `user` read it."""
+    picked: list[org_names.OrgName] = []
+    for sharer in _sharers(user, "orgTree", value, shared_by):
+        picked += org_names.matching(value, reach_of(sharer).scope)
+    return picked
+
+
+def org_uid_as_shared(user, path: str, org_uid: str, shared_by=None) -> bool:
+    """Whether someone who may see the org at `path` shared its orgUid with `user`."""
+    return any(
+        reach_of(sharer).covers(path) for sharer in _sharers(user, "orgUid", org_uid, shared_by)
+    )
+
+
+def _sharers(user, parameter: str, value: str, shared_by) -> list:
+    """`shared_by` (a subscription's view's owner) when given, else the owners of the
+    views shared with `user` that give this very value to this parameter."""
     if user is None or not user.is_authenticated:
         return []
     if shared_by is not None:
-        sharers = [] if shared_by.pk == user.pk else [shared_by]
-    else:
-        views = SavedView.objects.visible_to(user).exclude(owner=user).select_related("owner")
-        sharers = [view.owner for view in views if view.query_dict.get("orgTree") == value]
-    picked: list[org_names.OrgName] = []
-    for sharer in {sharer.pk: sharer for sharer in sharers}.values():
-        picked += org_names.matching(value, reach_of(sharer).scope)
-    return picked
+        return [] if shared_by.pk == user.pk else [shared_by]
+    views = SavedView.objects.visible_to(user).exclude(owner=user).select_related("owner")
+    owners = {
+        view.owner.pk: view.owner for view in views if view.query_dict.get(parameter) == value
+    }
+    return list(owners.values())
