@@ -259,6 +259,23 @@ def test_bad_input_is_named_and_nothing_is_saved(login, fleet, form, error):
     assert not Subscription.objects.exists()
 
 
+def test_an_unknown_name_is_its_own_error_not_a_missing_recipient(login, fleet):
+    """With one name right and one unknown, the form said "Name at least one recipient"
+    above the real error (found by an audit of the pages)."""
+    view = make_view(fleet["users"]["root"])
+    data = {"frequency": "weekly", "hour": "7", "format": "csv"}
+    response = login("root").post(
+        f"/notifications/subscriptions/new/{view.pk}/",
+        data | {"recipient_usernames": "carol, ghost"},
+    )
+    page = response.content.decode()
+    assert response.status_code == 400 and "ghost" in page
+    assert "Name at least one recipient" not in page
+    assert not Subscription.objects.exists()
+    assert '<p class="field-error" role="alert">' in page
+    assert "notifications/notifications.css" in page  # its checkbox's label beside it
+
+
 def test_nobody_subscribes_to_a_view_they_cannot_see(login, fleet):
     view = make_view(fleet["users"]["alice"])
     for name in ("carol", "dave", "sam"):

@@ -84,6 +84,8 @@ class SubscriptionForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        if "recipient_usernames" in self.errors:
+            return cleaned  # the names said wrong: their own error, not "name one" too
         if self.may_name_others and not (
             cleaned.get("recipient_roles") or cleaned.get("recipient_usernames")
         ):
