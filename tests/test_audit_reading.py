@@ -102,6 +102,19 @@ def test_the_resource_is_read_only(client, personas, log):
 # The page, its filters and CSV
 
 
+def test_the_page_reads_as_words(client, personas, log):
+    """What an event is, in the filter's words with its kind beside; its details as
+    name: value, where the page showed the kind's code and Python's repr of a dict
+    (found by an audit of the pages)."""
+    client.force_login(personas["sysadmin"])
+    audit.record("export.csv", actor="viewer", target="x", rows=3, parameters={"a": "b"})
+    html = client.get(PAGE, {"who": "viewer"}).content.decode()
+    assert 'CSV export<br><small class="hint"><code>export.csv</code>' in html
+    assert "rows: <code>3</code>" in html
+    assert "parameters: <code>{&quot;a&quot;: &quot;b&quot;}</code>" in html
+    assert "{&#x27;" not in html
+
+
 def test_the_page_filters_by_who_what_when_and_where(client, personas, log):
     client.force_login(personas["sysadmin"])
     audit.record("export.csv", actor="viewer", target="x", rows=1)

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET
 
 from accounts.audit import reads
 from accounts.audit.forms import EventFilter
+from accounts.audit.kinds import KINDS
 from accounts.audit.recording import record_export
 from accounts.audit.syslog_lines import as_record
 from accounts.callers import api_caller, unauthorized
@@ -57,8 +58,18 @@ def events_page(request: HttpRequest) -> HttpResponse:
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    context = {"form": form, "page": page, "query": query.urlencode()}
+    shown = [(event, KINDS.get(event.kind, event.kind), _details(event)) for event in page]
+    context = {"form": form, "page": page, "shown": shown, "query": query.urlencode()}
     return render(request, "audit/events.html", context)
+
+
+def _details(event) -> list[tuple[str, str]]:
+    """(name, value) of each detail as a person reads it: text as it is, the rest as
+    JSON; the page showed Python's repr of the whole dict (found by an audit)."""
+    return [
+        (name, value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
+        for name, value in (event.details or {}).items()
+    ]
 
 
 def _csv(request: HttpRequest, events) -> StreamingHttpResponse:
