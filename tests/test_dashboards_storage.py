@@ -107,7 +107,7 @@ def test_bad_parameters_are_named(signed_in, params, named):
 
 
 def test_a_page_past_the_last_says_so_and_leads_back(signed_in):
-    """"4 users" above "No matching users": the page past the last said nothing matched
+    """ "4 users" above "No matching users": the page past the last said nothing matched
     (found by an audit of the pages), where the report pages lead to the first page."""
     page = signed_in("root").get(BY_USER, {"pgNum": "99"}).content.decode()
     assert "No users on page 99" in page and "Go to the first page" in page
