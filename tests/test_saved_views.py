@@ -103,6 +103,31 @@ def test_the_menu_lists_saved_views_and_the_owner_deletes(login, fleet):
     assert not SavedView.objects.exists()
 
 
+def test_deleting_a_view_others_subscribe_to_says_so_first(login, fleet):
+    """Its subscriptions end with it, others' too: a bare button ended them unsaid
+    (found by an audit of the pages). Said, then done once confirmed."""
+    from accounts.audit.models import Event
+    from reports.notifications.models import Subscription
+
+    users = fleet["users"]
+    root = login("root")
+    save(root, name="Shared")
+    view = SavedView.objects.get()
+    for maker in ("root", "dave"):
+        subscription = Subscription.objects.create(view=view, created_by=users[maker])
+        subscription.recipients.set([users[maker]])
+    asked = root.post(f"/views/{view.pk}/delete/")
+    page = asked.content.decode()
+    assert asked.status_code == 200
+    assert "2 subscriptions to it, made by dave, root, end with it" in page
+    assert SavedView.objects.exists() and Subscription.objects.count() == 2
+    done = root.post(f"/views/{view.pk}/delete/", {"confirm": "yes"}, follow=True)
+    assert "Deleted &quot;Shared&quot; and its 2 subscription(s)." in done.content.decode()
+    assert not SavedView.objects.exists() and not Subscription.objects.exists()
+    deleted = Event.objects.get(kind="saved_view.deleted")
+    assert deleted.details["subscriptions_ended"] == 2
+
+
 @pytest.mark.parametrize(
     ("fields", "error"),
     [

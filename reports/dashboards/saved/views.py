@@ -82,7 +82,18 @@ def delete_view(request: HttpRequest, pk: int) -> HttpResponse:
     view = SavedView.objects.filter(owner=request.user, pk=pk).first()
     if view is None:
         raise Http404("No such view of yours")
-    audit.record("saved_view.deleted", request=request, target=f'view {view.pk}: "{view.name}"')
+    # Its subscriptions end with it, others' too: said first, and deleted only once the
+    # owner confirms (a bare button ended them unsaid; found by an audit of the pages).
+    subscriptions = list(view.subscriptions.select_related("created_by").order_by("pk"))
+    if subscriptions and request.POST.get("confirm") != "yes":
+        makers = sorted({s.created_by.get_username() for s in subscriptions})
+        context = {"view": view, "subscriptions": len(subscriptions), "makers": makers}
+        return render(request, "saved_views/delete.html", context)
+    target = f'view {view.pk}: "{view.name}"'
+    audit.record(
+        "saved_view.deleted", request=request, target=target, subscriptions_ended=len(subscriptions)
+    )
     view.delete()
-    messages.success(request, f'Deleted "{view.name}".')
+    ended = f" and its {len(subscriptions)} subscription(s)" if subscriptions else ""
+    messages.success(request, f'Deleted "{view.name}"{ended}.')
     return redirect("saved-views")
