@@ -48,6 +48,7 @@ NOT_PAGES = {
     "saved-view",  # a redirect to the report page
     "delete-saved-view",  # POST, then back to the list
     "end-subscription",  # POST, then back to the list
+    "unsubscribe-here",  # POST, then back to the list
     "subscription-download",  # a file
     "management-pdf",  # a file (reports.dashboards.summary_pdf)
     "trend-csv",  # a file (reports.history.views.trend_csv)

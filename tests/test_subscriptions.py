@@ -276,6 +276,35 @@ def test_an_unknown_name_is_its_own_error_not_a_missing_recipient(login, fleet):
     assert "notifications/notifications.css" in page  # its checkbox's label beside it
 
 
+def test_a_recipient_sees_what_others_send_them_and_unsubscribes(login, fleet):
+    """A subscription an administrator made for them was on no page of theirs: only the
+    message's link stopped it (found by an audit of the pages)."""
+    users = fleet["users"]
+    view = make_view(users["root"], name="Fleet failing")
+    subscription = subscribe(view, users["root"], users=[users["carol"]])
+    carol = login("carol")
+    page = carol.get("/notifications/subscriptions/").content.decode()
+    assert "Sent to you by others" in page and "Fleet failing" in page
+    assert "No subscriptions yet" not in page
+    for other in ("dave", "alice"):  # not theirs: neither listed nor stopped by them
+        assert (
+            "Fleet failing"
+            not in login(other).get("/notifications/subscriptions/").content.decode()
+        )
+        assert (
+            login(other)
+            .post(f"/notifications/subscriptions/{subscription.pk}/unsubscribe/")
+            .status_code
+            == 404
+        )
+    carol = login("carol")
+    done = carol.post(f"/notifications/subscriptions/{subscription.pk}/unsubscribe/", follow=True)
+    assert "You no longer get &quot;Fleet failing&quot;." in done.content.decode()
+    assert list(subscription.unsubscribed.all()) == [users["carol"]]
+    assert "Fleet failing" not in carol.get("/notifications/subscriptions/").content.decode()
+    assert Subscription.objects.filter(pk=subscription.pk).exists()  # others' copies go on
+
+
 def test_nobody_subscribes_to_a_view_they_cannot_see(login, fleet):
     view = make_view(fleet["users"]["alice"])
     for name in ("carol", "dave", "sam"):

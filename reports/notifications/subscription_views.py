@@ -23,6 +23,7 @@ from reports.notifications.subscriptions import (
     is_recipient,
     problem_of,
     recipients_of,
+    unsubscribe_kind,
     view_sheet,
 )
 
@@ -42,7 +43,21 @@ def subscriptions_page(request: HttpRequest) -> HttpResponse:
         # Who gets it now: those named or in a role named, less the unsubscribed (one's
         # own, unsubscribed, read "Sending" and went to no one, 2026-12-06).
         subscription.receiving = recipients_of(subscription).count()
-    return render(request, "notifications/subscriptions.html", {"subscriptions": shown})
+    context = {"subscriptions": shown, "received": _received(request.user, shown)}
+    return render(request, "notifications/subscriptions.html", context)
+
+
+def _received(user, shown: list) -> list:
+    """The subscriptions someone else made that send to this user: listed, each with an
+    Unsubscribe button; the page showed none of them, and only the message's link let a
+    recipient stop one (found by an audit of the pages)."""
+    listed = {subscription.pk for subscription in shown}
+    others = Subscription.objects.filter(active=True).exclude(pk__in=listed)
+    return [
+        subscription
+        for subscription in others.select_related("view", "created_by").order_by("pk")
+        if is_recipient(subscription, user)
+    ]
 
 
 @login_required
@@ -83,6 +98,25 @@ def end_subscription(request: HttpRequest, pk: int) -> HttpResponse:
     )
     subscription.delete()
     messages.success(request, f'Subscription to "{subscription.view.name}" ended.')
+    return redirect("subscriptions")
+
+
+@login_required
+@require_POST
+def unsubscribe_here(request: HttpRequest, pk: int) -> HttpResponse:
+    """One recipient stops getting a subscription someone else made (its message's link
+    does the same, signed in or not)."""
+    subscription = Subscription.objects.filter(pk=pk, active=True).first()
+    if subscription is None or not is_recipient(subscription, request.user):
+        raise Http404("You receive no such subscription")
+    subscription.unsubscribed.add(request.user)
+    audit.record(
+        "notifications.preferences",
+        request=request,
+        target=request.user.get_username(),
+        unsubscribed=unsubscribe_kind(subscription.pk),
+    )
+    messages.success(request, f'You no longer get "{subscription.view.name}".')
     return redirect("subscriptions")
 
 

@@ -5,6 +5,7 @@ from reports.notifications.subscription_views import (
     subscribe,
     subscription_download,
     subscriptions_page,
+    unsubscribe_here,
 )
 from reports.notifications.views import notifications_page, unsubscribe
 
@@ -14,6 +15,7 @@ urlpatterns = [
     path("subscriptions/", subscriptions_page, name="subscriptions"),
     path("subscriptions/new/<int:view_id>/", subscribe, name="subscribe"),
     path("subscriptions/<int:pk>/end/", end_subscription, name="end-subscription"),
+    path("subscriptions/<int:pk>/unsubscribe/", unsubscribe_here, name="unsubscribe-here"),
     path(
         "subscriptions/download/<str:token>/", subscription_download, name="subscription-download"
     ),
