@@ -183,6 +183,20 @@ class DashboardFilter(django_filters.FilterSet):
         return health.in_band(qs, value)
 
 
+def _os_by_name(params: QueryDict) -> QueryDict:
+    """An OS family's name typed in a page's OS field ("Windows", "macOS") as the
+    vendor's code it stands for ("win", "mac"): the overview's bars say the names, the
+    rows hold the codes, and typing a bar's name found nothing (found by an audit of the
+    pages). The API keeps the vendor's own partial match."""
+    typed = (params.get("os") or "").strip().casefold()
+    code = {name.casefold(): code for code, name in os_families.OS_NAMES.items()}.get(typed)
+    if code is None:
+        return params
+    params = params.copy()
+    params["os"] = code
+    return params
+
+
 def _shared_with(user, shared_by):
     def shared(path: str, org_uid: str) -> bool:
         return org_uid_as_shared(user, path, org_uid, shared_by)
@@ -201,6 +215,7 @@ def dashboard_query(
     Raises InvalidParameters naming every bad parameter, the shared ones and ours.
     """
     _, errors = given_once(params, DASHBOARD_PARAMETERS)
+    params = _os_by_name(params)
     if reach is None:
         reach = reach_of(user)
     query = None
