@@ -58,7 +58,7 @@ class ReportForm(forms.Form):
             }
         ),
     )
-    os = _text("OS", "mac, win, linux")
+    os = _text("OS", "Windows, macOS, Linux, a version")
     destination = _text("Destination", "name")
     active = forms.ChoiceField(label="Active", choices=YES_NO, required=False)
     alerted = forms.ChoiceField(label="Alerted", choices=YES_NO, required=False)
