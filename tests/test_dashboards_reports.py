@@ -148,6 +148,16 @@ def test_an_os_family_is_found_by_the_name_the_overview_gives_it(login):
     assert client.get("/api/DeviceBackupReport", {"os": "Windows"}).json()["data"] == []
 
 
+def test_the_pages_own_filters_are_named_in_words(login):
+    """The notice named parameters the page shows nowhere else ("health, orgTree are
+    dashboard filters"; found by an audit of the pages)."""
+    page = login("root").get(url("backup-status", health="warning", exactOs="mac")).content
+    notice = re.search(r'<p class="notice">(.*?)</p>', page.decode(), re.S).group(1)
+    assert '<span title="health">Backup health</span>' in notice
+    assert '<span title="exactOs">OS family</span>:' in notice
+    assert "filters of these pages only; the API link lists the rows without them" in notice
+
+
 def test_export_downloads_exactly_the_filtered_sorted_rows(login):
     params = {"srtKey": "archiveBytes", "srtDir": "desc", "os": "mac", "pgSize": 1}
     client = login("alice")

@@ -33,6 +33,18 @@ from reports.export import csv_response
 from reports.models import ReportRow
 from reports.query import InvalidParameters
 
+# The pages' own filters in the words their chips and controls use: the notice named
+# their parameters (orgTree, exactOs), which the page shows nowhere else (an audit).
+PAGE_FILTER_WORDS = {
+    "health": "backup health",
+    "backupAge": "backup age",
+    "exactOrgUid": "this org only",
+    "exactOs": "OS family",
+    "orgTree": "org and below",
+    "coldStorageExpired": "cold storage expired",
+    "coldStorageExpiresWithin": "cold storage expiring within",
+}
+
 
 def _report_page(slug: str) -> ReportPage:
     try:
@@ -82,7 +94,9 @@ def report_page(request: HttpRequest, slug: str) -> HttpResponse:
     context["chips"] = chips(form.carried, links, reach.scope)
     # `view` only shapes the page; the API is one row per archive whatever it says.
     context["dashboard_only"] = [
-        name for name in DASHBOARD_PARAMETERS if params.get(name) and name != "view"
+        (name, PAGE_FILTER_WORDS[name])
+        for name in DASHBOARD_PARAMETERS
+        if params.get(name) and name != "view"
     ]
     context["api_url"] = links.api(page_size)
     if report.awaits_search(params):
