@@ -72,7 +72,7 @@ def test_the_subtitle_follows_the_sort(login, expired):
 
 def test_expired_is_a_dashboard_filter_named_beside_the_api_link(login, expired):
     html = page(login("root"), coldStorageExpired="true")
-    assert "<code>coldStorageExpired</code>" in html
+    assert '<span title="coldStorageExpired">Expiry passed</span>:' in html
 
 
 def test_the_expired_chip_reads_as_words(login, expired):

@@ -37,11 +37,11 @@ from reports.query import InvalidParameters
 # their parameters (orgTree, exactOs), which the page shows nowhere else (an audit).
 PAGE_FILTER_WORDS = {
     "health": "backup health",
-    "backupAge": "backup age",
-    "exactOrgUid": "this org only",
+    "backupAge": "last backup",
+    "exactOrgUid": "org only, not the orgs below it",
     "exactOs": "OS family",
     "orgTree": "org and below",
-    "coldStorageExpired": "cold storage expired",
+    "coldStorageExpired": "expiry passed",
     "coldStorageExpiresWithin": "cold storage expiring within",
 }
 
