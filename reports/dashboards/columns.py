@@ -19,6 +19,7 @@ from reports.templatetags.backup_format import (
     backup_age,
     bytes_human,
     day,
+    day_alone,
     health_symbol,
     percent_bar,
     safe_format,
@@ -122,12 +123,15 @@ class ExpiryColumn(tables.Column):
             late = "under a day ago" if ago == 0 else f"{ago:,} day{'s' if ago != 1 else ''} ago"
             return safe_format(
                 '{}<small><span class="badge badge-expired">expired</span> {}</small>',
-                day(value),
+                day_alone(value),
                 late,
             )
         left = max(0, whole_days(value - now))
         return safe_format(
-            "{}<small>{} day{} left</small>", day(value), f"{left:,}", "" if left == 1 else "s"
+            "{}<small>{} day{} left</small>",
+            day_alone(value),
+            f"{left:,}",
+            "" if left == 1 else "s",
         )
 
 
