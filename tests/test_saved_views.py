@@ -103,6 +103,18 @@ def test_the_menu_lists_saved_views_and_the_owner_deletes(login, fleet):
     assert not SavedView.objects.exists()
 
 
+def test_the_save_form_says_what_it_saves_and_leads_back(login, fleet):
+    """It said neither which report nor which filters, and had no way back (found by
+    an audit of the pages)."""
+    page = "/reports/backup-status/?health=warning&srtKey=deviceName&pgNum=2"
+    html = login("root").get("/views/save/", {"from": page}).content.decode()
+    saving = re.search(r'<p id="saving">(.*?)</p>', html, re.S).group(1)
+    assert saving == "<strong>Backup status</strong>: Backup health: Warning."
+    assert 'href="/reports/backup-status/?health=warning&amp;srtKey=deviceName&amp;pgNum=2"' in html
+    plain = login("root").get("/views/save/", {"from": "/reports/disk-usage/"}).content.decode()
+    assert "<strong>Disk usage</strong>, every row you may see." in plain
+
+
 def test_deleting_a_view_others_subscribe_to_says_so_first(login, fleet):
     """Its subscriptions end with it, others' too: a bare button ended them unsaid
     (found by an audit of the pages). Said, then done once confirmed."""

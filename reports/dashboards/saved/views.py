@@ -3,14 +3,18 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import audit
-from accounts.roles import is_system_administrator
+from accounts.roles import is_system_administrator, reach_of
+from reports.catalog import REPORTS
+from reports.dashboards.chips import describe
 from reports.dashboards.saved.forms import SavedViewForm
 from reports.dashboards.saved.models import SavedView
 
@@ -66,7 +70,31 @@ def save_view(request: HttpRequest) -> HttpResponse:
     else:
         form = SavedViewForm(initial={"page": request.GET.get("from", "")}, owner=request.user)
         status = 200
-    return render(request, "saved_views/save.html", {"form": form}, status=status)
+    page = request.POST.get("page") if request.method == "POST" else request.GET.get("from")
+    context = {"form": form} | _saving(page or "", request.user)
+    return render(request, "saved_views/save.html", context, status=status)
+
+
+# Paging and sorting: how the page is laid out, not which rows it holds.
+_LAYOUT = ("pgNum", "pgSize", "srtKey", "srtDir", "view", "export", "extraColumns")
+
+
+def _saving(page: str, user) -> dict:
+    """What is being saved, in the chips' words, and the way back to it: the form said
+    neither (found by an audit of the pages)."""
+    address = urlsplit(page)
+    report = next((r for r in REPORTS.values() if r.path == address.path), None)
+    if report is None:
+        return {}
+    reach = reach_of(user).scope
+    params = QueryDict(address.query)
+    filters = [
+        describe(name, value, reach)
+        for name, value in params.items()
+        if name not in _LAYOUT and value != ""
+    ]
+    back = f"{report.path}?{address.query}" if address.query else report.path
+    return {"saving": report.title, "saving_filters": filters, "back_url": back}
 
 
 @login_required
