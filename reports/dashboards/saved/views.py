@@ -38,8 +38,9 @@ def shared_with(view: SavedView, viewer, sees_all: bool) -> str:
     administrators read every name; anyone else the roles and whether it names them. A
     recipient read every other recipient's username, people out of their reach among
     them (found by an audit, 2026-12-06)."""
-    roles = [role.name for role in view.shared_roles.all()]
-    people = [person.username for person in view.shared_users.all()]
+    # Sorted here: the prefetched rows come in no set order (PostgreSQL's differed).
+    roles = sorted(role.name for role in view.shared_roles.all())
+    people = sorted(person.username for person in view.shared_users.all())
     if not (sees_all or view.owner_id == viewer.pk):
         people = ["you"] if viewer.username in people else []
     if not roles and not people:
