@@ -197,8 +197,12 @@ class Browser:
         self.driver.find_element(By.LINK_TEXT, link_text).click()  # a download: no new page
         deadline = time.monotonic() + WAIT_SECONDS
         while time.monotonic() < deadline:
-            done = [f for f in folder.iterdir() if f.suffix == ".csv"]
-            if done:
+            files = list(folder.iterdir())
+            done = [f for f in files if f.suffix == ".csv"]
+            # Chromium reserves the file's name, empty, as the download begins and
+            # writes beside it (.crdownload) until it ends: read only then (a slow
+            # export under load was read empty, CI 2026-12-06).
+            if done and not any(f.suffix == ".crdownload" for f in files):
                 return done[0].read_text(encoding="utf-8")
             time.sleep(0.1)
         raise AssertionError(f"no download in {folder}: {list(folder.iterdir())}")
