@@ -654,6 +654,23 @@ def test_real_answers_fit_the_openapi_document(schema, live_server, fleet):
         ("/api/v1/Org/my", "/api/v1/Org/my", {}, SYSADMIN, 200),
         ("/api/v1/Org/{key}", "/api/v1/Org/org-sales", {"idType": "orgUid"}, SYSADMIN, 200),
         ("/api/v3/orgs/{orgGuid}", "/api/v3/orgs/org-sales", {}, SYSADMIN, 200),
+        ("/api/v1/role", "/api/v1/role", {}, SYSADMIN, 200),
+        (
+            "/api/v1/User",
+            "/api/v1/User",
+            {"roleId": "org-manager", "incRoles": "true"},
+            SYSADMIN,
+            200,
+        ),
+        (
+            "/api/v1/User/{key}",
+            "/api/v1/User/sam",
+            {"idType": "username", "incRoles": "true"},
+            SYSADMIN,
+            200,
+        ),
+        ("/api/v3/users/{userUid}/roles", f"/api/v3/users/{uid}/roles", {}, SYSADMIN, 200),
+        ("/api/v3/users/{userUid}/roles", "/api/v3/users/nobody/roles", {}, SYSADMIN, 404),
         ("/api/v1/DeviceBackupReport", "/api/v1/DeviceBackupReport", {}, SYSADMIN, 200),
     ]
     for template, path, params, auth, status in calls:

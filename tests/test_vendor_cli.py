@@ -30,7 +30,7 @@ from django.contrib.auth.models import Group
 
 from accounts.api_clients import ApiClient
 from accounts.models import User
-from accounts.roles import SYSTEM_ADMINISTRATORS
+from accounts.roles import DESKTOP_USERS, ORG_MANAGERS, SYSTEM_ADMINISTRATORS
 from reports.models import Archive
 from tests.factories import ArchiveFactory, UserFactory
 from tests.personas import PASSWORD
@@ -186,6 +186,31 @@ def test_users_list_runs_for_an_administrator_made_here(run, live_server, fleet)
     listed = csv_rows(run("users", "list", "-f", "CSV"))
     assert sorted(row["userUid"] for row in listed) == sorted(expected_user_uids(local))
     assert "local-admin" not in {row["username"] for row in listed}
+
+
+@pytest.mark.parametrize("name", ["root", "alice"])
+def test_users_list_by_role_and_with_roles(run, live_server, fleet, name):
+    """`--role-name` looks the name up in /api/v1/role and lists ?roleId= (it listed
+    everyone, the parameter ignored); `--include-roles` and `users show` print the roles
+    (an empty column before)."""
+    user = User.objects.get(username=name)
+    fleet["users"]["erin"].groups.add(Group.objects.get(name=DESKTOP_USERS))
+    create_profile(run, live_server.url, user)
+    listed = csv_rows(run("users", "list", "--role-name", DESKTOP_USERS, "-f", "CSV"))
+    holders = set(
+        User.objects.filter(groups__name=DESKTOP_USERS).values_list("user_uid", flat=True)
+    )
+    assert {row["userUid"] for row in listed} == holders & expected_user_uids(user)
+    assert {row["username"] for row in listed} == ({"dave", "erin"} if name == "root" else {"dave"})
+
+    table = run("users", "list", "--include-roles")
+    assert "roles" in table.splitlines()[0]
+    assert f"['{ORG_MANAGERS}']" in next(line for line in table.splitlines() if "alice" in line)
+    shown = run("users", "show", "dave")
+    assert f"['{DESKTOP_USERS}']" in shown
+
+    with pytest.raises(AssertionError, match="Role with name 'Desktop User' not found"):
+        run("users", "list", "--role-name", "Desktop User")
 
 
 def test_a_wrong_password_stores_no_profile_password(crashplan, tmp_path, live_server, fleet):

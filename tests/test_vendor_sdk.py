@@ -15,6 +15,7 @@ from pycpg.services._connection import ROOT_SESSION
 
 from accounts.api_clients import ApiClient
 from accounts.models import Org, User
+from accounts.roles import DESKTOP_USERS, ORG_MANAGERS, ROLE_GROUPS
 from reports.models import Archive, Device
 from tests.factories import ArchiveFactory
 from tests.personas import PASSWORD
@@ -111,6 +112,24 @@ def test_the_sdk_reads_the_signed_in_user_and_the_backup_usage(url):
     laptop = sdk.devices.get_by_guid(Device.objects.get(name="DAVE-WIN").device_uid, True)
     sizes = sorted(usage["archiveBytes"] for usage in laptop["backupUsage"])
     assert sizes == [5 * 1024**3, 100 * 1024**3]
+
+
+@pytest.mark.parametrize("how", ["local account", "API client"])
+def test_the_sdk_reads_the_roles_and_lists_by_role(url, how):
+    """pycpg's roles: get_available_roles (/api/v1/role), get_all(role_id=) (ignored,
+    it listed everyone) and get_roles (/api/v3/users/<uid>/roles), within reach."""
+    alice = User.objects.get(username="alice")
+    sdk = sign_in(how, url, alice)
+    roles = {role["roleName"]: role["roleId"] for role in sdk.users.get_available_roles()}
+    assert roles == {name: role_id for role_id, name in ROLE_GROUPS.items()}
+    managers = every(sdk.users.get_all(role_id=roles[ORG_MANAGERS]), "users")
+    assert [u["username"] for u in managers] == ["alice"]  # carol's org is not hers
+    desktop = every(sdk.users.get_all(role_id=roles[DESKTOP_USERS], incRoles=True), "users")
+    assert [(u["username"], u["roles"]) for u in desktop] == [("dave", [DESKTOP_USERS])]
+    dave = User.objects.get(username="dave")
+    assert [r["roleName"] for r in sdk.users.get_roles(dave.pk)] == [DESKTOP_USERS]
+    with pytest.raises(PycpgNotFoundError):
+        sdk.users.get_roles(User.objects.get(username="carol").pk)
 
 
 def test_wrong_credentials_do_not_sign_in(url):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reports.api import compliance, computers, orgs, users, views
+from reports.api import compliance, computers, orgs, roles, users, views
 
 
 def vendor_read_resources(version: str) -> list:
@@ -18,6 +18,7 @@ def vendor_read_resources(version: str) -> list:
         path(f"{version}Org", orgs.org_list, name=f"{name}org-list"),
         path(f"{version}Org/my", orgs.current_org, name=f"{name}org-my"),
         path(f"{version}Org/<str:key>", orgs.org_detail, name=f"{name}org-detail"),
+        path(f"{version}role", roles.role_list, name=f"{name}role-list"),
     ]
 
 
@@ -28,6 +29,7 @@ urlpatterns = [
     *vendor_read_resources(""),
     *vendor_read_resources("v1/"),
     path("v3/orgs/<str:guid>", orgs.org_v3, name="v3-org-detail"),
+    path("v3/users/<str:uid>/roles", roles.user_roles, name="v3-user-roles"),
     path("history/compliance", compliance.compliance_resource, name="history-compliance"),
     path("history/trend", compliance.trend_resource, name="history-trend"),
 ]

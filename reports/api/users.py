@@ -11,6 +11,8 @@ The vendor's fields this product has no data for, and what they carry instead:
 `quotaInBytes` -1 (no quota), `notes` null, `emailPromo` false, `invited` false,
 `passwordReset` false, `localAuthenticationOnly` true (every account here is local),
 `modificationDate` null, `licenses` []; `orgType` "ENTERPRISE" when the user has an org.
+With `incRoles=true`, `roles` lists the names of the roles the user holds, and `roleId`
+keeps the users who hold one (reports.api.roles).
 `status` is "Deactivated" for a deactivated user and "Active" otherwise, with `blocked`
 true for a blocked one, as the vendor keeps blocking apart from the status; `active` is
 status == "Active". `creationDate` is when the account was made (date_joined).
@@ -23,8 +25,10 @@ from django.http import HttpRequest, HttpResponse
 
 from accounts import audit
 from accounts.models import Org, User
+from accounts.roles import ROLE_GROUPS
 from reports.api import vendor
 from reports.api.decorators import resource
+from reports.api.roles import ROLE_COLUMNS, holding, role_names, with_role_flags
 from reports.api.visibility import reach_and_orgs, visible_users
 from reports.cache import cached, query_key
 from reports.query import InvalidParameters
@@ -90,11 +94,27 @@ class UserListParameters(vendor.PageParameters):
     email = vendor.text()
     username = vendor.text()
     orgUid = vendor.text()
+    roleId = vendor.choice(*ROLE_GROUPS)
     q = vendor.text()
+    incRoles = vendor.boolean()
 
 
 class UserLookupParameters(vendor.LookupParameters):
     idType = vendor.choice("id", "uid", "username")
+    incRoles = vendor.boolean()
+
+
+def _read(users: QuerySet[User], params: dict):
+    """The users' columns, and with incRoles the flags role_names() reads."""
+    if params.get("incRoles"):
+        return with_role_flags(users).values_list(*_COLUMNS, *ROLE_COLUMNS)
+    return users.values_list(*_COLUMNS)
+
+
+def _record(values, params: dict) -> dict:
+    if params.get("incRoles"):
+        return user_record(values[: len(_COLUMNS)]) | {"roles": role_names(values[len(_COLUMNS) :])}
+    return user_record(values)
 
 
 def _filtered(users: QuerySet[User], params: dict, orgs) -> QuerySet[User]:
@@ -111,6 +131,8 @@ def _filtered(users: QuerySet[User], params: dict, orgs) -> QuerySet[User]:
         if path is None:
             raise InvalidParameters({"orgUid": ORG_NOT_FOUND})
         users = users.filter(org__in=Org.objects.subtree_of(path).values("pk"))
+    if params["roleId"]:
+        users = users.filter(holding(params["roleId"]))
     if params["q"]:
         q = params["q"]
         users = users.filter(
@@ -144,11 +166,11 @@ def user_list(request: HttpRequest) -> HttpResponse:
         audit.record_export(request, target="User", rows=rows, kind="api.listing")
     if page is None:
         return vendor.answer(head | {"users": []}, params)
-    rows = users.values_list(*_COLUMNS)[page]
+    rows = _read(users, params)[page]
     if params["pgSize"] > STREAMED_ABOVE:
-        records = (user_record(values) for values in rows.iterator(chunk_size=2000))
+        records = (_record(values, params) for values in rows.iterator(chunk_size=2000))
         return vendor.streamed_answer(head, "users", records, params)
-    return vendor.answer(head | {"users": [user_record(values) for values in rows]}, params)
+    return vendor.answer(head | {"users": [_record(values, params) for values in rows]}, params)
 
 
 @resource
@@ -171,7 +193,7 @@ def user_detail(request: HttpRequest, key: str) -> HttpResponse:
         users = users.filter(pk=pk)
     else:
         return vendor.not_found("user")
-    values = users.values_list(*_COLUMNS).first()
+    values = _read(users, params).first()
     if values is None:
         return vendor.not_found("user")
-    return vendor.answer(user_record(values), params)
+    return vendor.answer(_record(values, params), params)

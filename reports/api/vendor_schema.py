@@ -1,4 +1,5 @@
-"""The vendor's read resources (User, Computer, Org: reports.api.users, computers, orgs) in
+"""The vendor's read resources (User, Computer, Org, role: reports.api.users, computers,
+orgs, roles) in
 the OpenAPI document: `add_vendor_resources(document)` adds their paths and schemas to
 the one reports.api.schema builds. tests/test_api_vendor_resources.py checks real
 answers against it.
@@ -6,6 +7,7 @@ answers against it.
 
 from __future__ import annotations
 
+from accounts.roles import ROLE_GROUPS
 from reports.api.computers import ComputerListParameters, ComputerLookupParameters
 from reports.api.errors import SERVER_ERRORS
 from reports.api.orgs import OrgListParameters, OrgLookupParameters
@@ -17,6 +19,11 @@ INTEGER = {"type": "integer"}
 BOOLEAN = {"type": "boolean"}
 TEXT = {"type": "string"}
 ALWAYS_NULL = {"type": "string", "nullable": True, "description": "Always null here."}
+
+
+def _with_optional(schema: dict, properties: dict) -> dict:
+    """The object with more properties, present only when asked for (incRoles)."""
+    return {**schema, "properties": {**schema["properties"], **properties}}
 
 
 def _nullable(schema: dict) -> dict:
@@ -65,6 +72,18 @@ _USER = _object(
         "licenses": {"type": "array", "items": TEXT, "maxItems": 0},
     },
     "A user, with the vendor's field names (see reports/api/users.py for the derived ones).",
+)
+_ROLE_NAMES = {"type": "array", "items": {"type": "string", "enum": list(ROLE_GROUPS.values())}}
+_USER = _with_optional(_USER, {"roles": _ROLE_NAMES})
+_ROLE = _object(
+    {
+        "roleId": {"type": "string", "enum": list(ROLE_GROUPS)},
+        "roleName": {"type": "string", "enum": list(ROLE_GROUPS.values())},
+        "creationDate": ALWAYS_NULL,
+        "modificationDate": ALWAYS_NULL,
+        "permissionIds": {"type": "array", "items": TEXT, "maxItems": 0},
+    },
+    "A role: one of the product's three groups (spec 4; reports/api/roles.py).",
 )
 _ALERT_STATES = {"type": "array", "items": TEXT, "minItems": 1}
 _ALERT_STATE = {"type": "integer", "enum": [0, 1, 2]}
@@ -219,7 +238,7 @@ def _parameters(form_class, descriptions: dict[str, str]) -> list[dict]:
             schema = {**page, "maximum": form_class.max_page_size}
         elif name == "pgNum":
             schema = page
-        elif name == "idType":
+        elif name in ("idType", "roleId"):
             schema = {"type": "string", "enum": list(field.choices)}
         elif type(field).__name__ == "BooleanParameter":
             schema = boolean
@@ -285,7 +304,9 @@ def _paths(security: list) -> dict:
             "email": "Exact email, any letter case.",
             "username": "Exact username.",
             "orgUid": "This org and every org below it; an org you may not see is 400.",
+            "roleId": "Users who hold this role (a superuser holds sysadmin).",
             "q": "Part of the username, email, first or last name.",
+            "incRoles": "true: each user's roles, by name.",
         },
     )
     computers = _parameters(
@@ -305,7 +326,10 @@ def _paths(security: list) -> dict:
     )
     orgs = _parameters(OrgListParameters, _PAGING)
     id_type = {"idType": "What the key is: the numeric id (default) or the named kind."}
-    user_lookup = [_KEY, *_parameters(UserLookupParameters, id_type)]
+    user_lookup = [
+        _KEY,
+        *_parameters(UserLookupParameters, id_type | {"incRoles": "true: its roles, by name."}),
+    ]
     computer_lookup = [
         _KEY,
         *_parameters(
@@ -335,12 +359,16 @@ def _paths(security: list) -> dict:
             "Org": (_get("A page of orgs.", orgs, "VendorOrgList"), "OrgList"),
             "Org/my": (_get("The caller's org.", [], "VendorOrgOne", lookup=True), "OrgMy"),
             "Org/{key}": (_get("One org.", org_lookup, "VendorOrgOne", lookup=True), "Org"),
+            "role": (_get("Every role.", [], "VendorRoleList"), "RoleList"),
         }
         for resource, (operation, name) in resources.items():
             paths[f"{version}/{resource}"] = _read_only(operation, security, f"{tag}{name}")
     v3 = _get("One org, without the envelope.", [_KEY], "VendorOrg", lookup=True)
     v3["parameters"] = [{**_KEY, "name": "orgGuid"}]
     paths["/api/v3/orgs/{orgGuid}"] = _read_only(v3, security, "V3Org")
+    roles = _get("The roles a user holds, without the envelope.", [], "VendorRoles", lookup=True)
+    roles["parameters"] = [{**_KEY, "name": "userUid"}]
+    paths["/api/v3/users/{userUid}/roles"] = _read_only(roles, security, "V3UserRoles")
     return paths
 
 
@@ -368,6 +396,9 @@ def add_vendor_resources(document: dict, security: list) -> dict:
             "VendorComputerOne": _envelope(_ref("VendorComputer")),
             "VendorOrgList": _list("orgs", "VendorOrg"),
             "VendorOrgOne": _envelope(_ref("VendorOrg")),
+            "VendorRole": _ROLE,
+            "VendorRoles": {"type": "array", "items": _ref("VendorRole")},
+            "VendorRoleList": _envelope({"type": "array", "items": _ref("VendorRole")}),
         }
     )
     document["components"]["responses"]["NotFound"] = {
