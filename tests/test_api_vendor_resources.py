@@ -439,6 +439,26 @@ def test_a_bad_parameter_is_a_400_naming_it(client, fleet, path, params, named):
     assert list(body["parameters"]) == [named]
 
 
+@pytest.mark.parametrize(
+    ("path", "kept"),
+    [
+        ("/api/v1/Computer", "device settings"),
+        ("/api/v1/Computer/{guid}?idType=guid", "device settings"),
+        ("/api/Computer/{guid}?idType=guid&incAll=true", "device settings"),
+        ("/api/v1/Org/org-sales?idType=orgUid", "org settings"),
+        ("/api/v3/orgs/org-sales", "org settings"),
+    ],
+)
+def test_settings_asked_for_are_refused_not_left_out(client, fleet, path, kept):
+    """The vendor's incSettings=true: its answer would lack what the client reads."""
+    path = path.format(guid=fleet["warning"].device_uid)
+    joiner = "&" if "?" in path else "?"
+    response = client.get(f"{path}{joiner}incSettings=True", **basic("root"))
+    assert response.status_code == 400
+    assert f"keeps no {kept}" in response.json()["parameters"]["incSettings"]
+    assert client.get(f"{path}{joiner}incSettings=false", **basic("root")).status_code == 200
+
+
 def test_unknown_and_empty_parameters_are_ignored(client, fleet):
     plain = client.get("/api/v1/Computer", **basic("root")).json()["data"]
     odd = client.get("/api/v1/Computer?roleId=&nosuch=1&active=&q=", **basic("root")).json()

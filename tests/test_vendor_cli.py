@@ -213,6 +213,19 @@ def test_users_list_by_role_and_with_roles(run, live_server, fleet, name):
         run("users", "list", "--role-name", "Desktop User")
 
 
+def test_list_backup_sets_says_why_there_are_none(run, live_server, fleet):
+    """Each device's row said "Unable to retrieve device settings for <guid>:
+    'availableDestinations'" (a KeyError in pycpg); now the reason is the mirror's."""
+    dave = User.objects.get(username="dave")
+    create_profile(run, live_server.url, dave)
+    output = run("devices", "list-backup-sets", "-f", "CSV")
+    listed = csv_rows(output[output.index("guid,") :])  # after its progress label
+    assert sorted(row["guid"] for row in listed) == sorted(expected_device_guids(dave))
+    for row in listed:
+        assert f"Unable to retrieve device settings for {row['guid']}" in row["ERROR"]
+        assert "keeps no device settings" in row["ERROR"]
+
+
 def test_a_wrong_password_stores_no_profile_password(crashplan, tmp_path, live_server, fleet):
     home = tmp_path / "home"
     home.mkdir()

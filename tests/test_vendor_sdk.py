@@ -10,7 +10,12 @@ from __future__ import annotations
 
 import pycpg.sdk
 import pytest
-from pycpg.exceptions import PycpgError, PycpgNotFoundError, PycpgUnauthorizedError
+from pycpg.exceptions import (
+    PycpgBadRequestError,
+    PycpgError,
+    PycpgNotFoundError,
+    PycpgUnauthorizedError,
+)
 from pycpg.services._connection import ROOT_SESSION
 
 from accounts.api_clients import ApiClient
@@ -130,6 +135,18 @@ def test_the_sdk_reads_the_roles_and_lists_by_role(url, how):
     assert [r["roleName"] for r in sdk.users.get_roles(dave.pk)] == [DESKTOP_USERS]
     with pytest.raises(PycpgNotFoundError):
         sdk.users.get_roles(User.objects.get(username="carol").pk)
+
+
+def test_settings_are_refused_saying_why(url):
+    """get_settings failed with KeyError 'availableDestinations' on an answer that
+    ignored incSettings: now the SDK raises its bad-request error with the reason."""
+    sdk = sign_in("local account", url, User.objects.get(username="root"))
+    with pytest.raises(PycpgBadRequestError) as refused:
+        sdk.devices.get_settings(Device.objects.get(name="DAVE-WIN").device_uid)
+    assert "keeps no device settings" in refused.value.response.text
+    with pytest.raises(PycpgBadRequestError) as refused:
+        sdk.orgs.get_settings(Org.objects.get(org_uid="org-sales").pk)
+    assert "keeps no org settings" in refused.value.response.text
 
 
 def test_wrong_credentials_do_not_sign_in(url):

@@ -248,12 +248,14 @@ class ComputerListParameters(vendor.PageParameters):
     incBackupUsage = vendor.boolean()
     incCounts = vendor.boolean()
     incAll = vendor.boolean()
+    incSettings = vendor.device_settings_not_kept()
 
 
 class ComputerLookupParameters(vendor.LookupParameters):
     idType = vendor.choice("id", "guid")
     incBackupUsage = vendor.boolean()
     incAll = vendor.boolean()
+    incSettings = vendor.device_settings_not_kept()
 
 
 def _filtered(request: HttpRequest, params: dict) -> QuerySet[ReportRow]:

@@ -85,6 +85,13 @@ class OrgListParameters(vendor.PageParameters):
 
 class OrgLookupParameters(vendor.LookupParameters):
     idType = vendor.choice("id", "orgUid", "orgGuid")
+    incSettings = vendor.org_settings_not_kept()
+
+
+class OrgV3Parameters(vendor.Parameters):
+    """pycpg's `orgs.get_settings` reads /api/v3/orgs/<guid>?incSettings=true."""
+
+    incSettings = vendor.org_settings_not_kept()
 
 
 @resource
@@ -135,5 +142,6 @@ def current_org(request: HttpRequest) -> HttpResponse:
 @resource
 def org_v3(request: HttpRequest, guid: str) -> HttpResponse:
     """The vendor's v3 org: the object itself, no envelope."""
+    OrgV3Parameters(request.GET).cleaned()
     org = _one_org(request, guid, "orgGuid")
     return vendor.not_found("org") if org is None else JsonResponse(org)

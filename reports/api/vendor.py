@@ -41,6 +41,38 @@ def choice(*words: str) -> ChoiceParameter:
     return ChoiceParameter(choices=words, required=False)
 
 
+class NotKept(BooleanParameter):
+    """A vendor's `inc...` switch for what this mirror does not keep. False or absent is
+    fine; true is refused, naming what is missing: ignored, it gave the client an answer
+    without what it asked for, and pycpg's `devices.get_settings` then failed on it with
+    KeyError 'availableDestinations' (so did every row of `crashplan devices
+    list-backup-sets`), where a 400 reaches the admin as this sentence."""
+
+    def __init__(self, message: str):
+        self.message = message
+        super().__init__(required=False)
+
+    def clean(self, value):
+        if super().clean(value):
+            raise forms.ValidationError(self.message)
+        return False
+
+
+def device_settings_not_kept() -> NotKept:
+    return NotKept(
+        "true is not served: this mirror keeps no device settings (backup sets, file "
+        "selection, offered destinations); a device's archives and their destinations "
+        "are its backupUsage (incBackupUsage=true)."
+    )
+
+
+def org_settings_not_kept() -> NotKept:
+    return NotKept(
+        "true is not served: this mirror keeps no org settings (device defaults, "
+        "backup sets); an org's place in the tree is in its answer."
+    )
+
+
 class Parameters(forms.Form):
     """A resource's known parameters. Unknown ones and empty values are ignored, as on
     DeviceBackupReport; booleans take any letter case (`True`, as requests sends it)."""

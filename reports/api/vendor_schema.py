@@ -10,9 +10,9 @@ from __future__ import annotations
 from accounts.roles import ROLE_GROUPS
 from reports.api.computers import ComputerListParameters, ComputerLookupParameters
 from reports.api.errors import SERVER_ERRORS
-from reports.api.orgs import OrgListParameters, OrgLookupParameters
+from reports.api.orgs import OrgListParameters, OrgLookupParameters, OrgV3Parameters
 from reports.api.users import UserListParameters, UserLookupParameters
-from reports.api.vendor import PageParameters
+from reports.api.vendor import NotKept, PageParameters
 
 DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$"}
 INTEGER = {"type": "integer"}
@@ -240,6 +240,8 @@ def _parameters(form_class, descriptions: dict[str, str]) -> list[dict]:
             schema = page
         elif name in ("idType", "roleId"):
             schema = {"type": "string", "enum": list(field.choices)}
+        elif isinstance(field, NotKept):
+            schema = {"type": "string", "pattern": "^[Ff][Aa][Ll][Ss][Ee]$"}
         elif type(field).__name__ == "BooleanParameter":
             schema = boolean
         else:
@@ -322,6 +324,7 @@ def _paths(security: list) -> dict:
             "incBackupUsage": "true: each computer's backupUsage, one entry an archive.",
             "incCounts": "true: warningCount and criticalCount besides totalCount.",
             "incAll": "true: as incBackupUsage.",
+            "incSettings": "Only false: the mirror keeps no device settings (true is 400).",
         },
     )
     orgs = _parameters(OrgListParameters, _PAGING)
@@ -334,10 +337,22 @@ def _paths(security: list) -> dict:
         _KEY,
         *_parameters(
             ComputerLookupParameters,
-            id_type | {"incBackupUsage": "true: its backupUsage.", "incAll": "As incBackupUsage."},
+            id_type
+            | {
+                "incBackupUsage": "true: its backupUsage.",
+                "incAll": "As incBackupUsage.",
+                "incSettings": "Only false: the mirror keeps no device settings (true is 400).",
+            },
         ),
     ]
-    org_lookup = [_KEY, *_parameters(OrgLookupParameters, id_type)]
+    org_lookup = [
+        _KEY,
+        *_parameters(
+            OrgLookupParameters,
+            id_type
+            | {"incSettings": "Only false: the mirror keeps no org settings (true is 400)."},
+        ),
+    ]
     paths = {}
     for version in ("/api/v1", "/api"):
         tag = "V1" if version == "/api/v1" else ""
@@ -364,7 +379,10 @@ def _paths(security: list) -> dict:
         for resource, (operation, name) in resources.items():
             paths[f"{version}/{resource}"] = _read_only(operation, security, f"{tag}{name}")
     v3 = _get("One org, without the envelope.", [_KEY], "VendorOrg", lookup=True)
-    v3["parameters"] = [{**_KEY, "name": "orgGuid"}]
+    v3["parameters"] = [
+        {**_KEY, "name": "orgGuid"},
+        *_parameters(OrgV3Parameters, {"incSettings": "Only false (true is 400)."}),
+    ]
     paths["/api/v3/orgs/{orgGuid}"] = _read_only(v3, security, "V3Org")
     roles = _get("The roles a user holds, without the envelope.", [], "VendorRoles", lookup=True)
     roles["parameters"] = [{**_KEY, "name": "userUid"}]
