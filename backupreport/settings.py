@@ -146,11 +146,13 @@ INSTALLED_APPS = [
     "django_filters",
     "django_tables2",
     "django_tasks",  # the job engine (reports.refresh.jobs)
-    "django_tasks_db",  # its database backend and the db_worker command
-    "axes",
+    # Its database backend and the db_worker command; this and the next three under names
+    # an admin reads in the sidebar (backupreport.third_party_apps).
+    "backupreport.third_party_apps.BackgroundJobs",
+    "backupreport.third_party_apps.SignInLockouts",
     "djangosaml2",  # SAML 2.0 sign-in (accounts.sso.saml)
     "django_otp",  # the second factor (accounts.second_factor)
-    "django_otp.plugins.otp_totp",
+    "backupreport.third_party_apps.SecondFactor",
     "accounts",
     "accounts.audit",  # the audit log (spec section 13)
     "reports",

@@ -202,6 +202,18 @@ def test_the_index_says_switches(personas):
     assert "switchs" not in page
 
 
+def test_the_sidebar_names_every_app_in_words(db):
+    """Third-party apps said "Axes", "Otp_Totp" and "Tasks Database Backend"."""
+    root = UserFactory(username="superroot", is_superuser=True, is_staff=True)
+    page = as_user(root).get(reverse("admin:index")).content.decode()
+    names = re.findall(r'<caption>\s*<a [^>]*class="section"[^>]*>(.*?)</a>', page, re.S)
+    assert {"Sign-in lockouts", "Second factor (authenticator apps)", "Background jobs"} <= set(
+        names
+    )
+    assert not {"Axes", "Otp_Totp", "Tasks Database Backend"} & set(names)
+    assert all(re.fullmatch(r"[A-Z][a-z].*", name) and "_" not in name for name in names), names
+
+
 def test_the_data_pages_run_log_writes_dates_as_every_page(personas):
     """The same format (backup_format.age) on the data page as in the admin's run log."""
     Run.objects.create(
