@@ -176,6 +176,25 @@ def test_the_run_log_writes_dates_and_counts_as_the_pages(personas):
     assert "p.m." not in html and "a.m." not in html
 
 
+def test_a_run_says_its_steps_after_it_in_words(personas):
+    """The run's page showed the steps' JSON ([{"step": ..., "note": ...}])."""
+    run = Run.objects.create(
+        kind=Run.Kind.choices[0][0],
+        trigger=Run.Trigger.choices[0][0],
+        started_at=ago(hours=1),
+        outcome=Run.Outcome.SUCCEEDED,
+        after_refresh=[
+            {"step": "warm figures", "note": "12 reaches", "error": ""},
+            {"step": "send alerts", "note": "", "error": "SMTPServerDisconnected: gone"},
+        ],
+    )
+    url = reverse("admin:refresh_run_change", args=[run.pk])
+    html = as_user(personas["sysadmin"]).get(url).content.decode()
+    assert "<div>warm figures: 12 reaches</div>" in html
+    assert "<div>send alerts failed: SMTPServerDisconnected: gone</div>" in html
+    assert "&quot;step&quot;" not in html and '"step"' not in html
+
+
 def test_a_change_form_writes_dates_as_the_pages(personas):
     dave = personas["dave"]
     dave.last_login = dt.datetime(2026, 12, 3, 23, 35, tzinfo=dt.UTC)

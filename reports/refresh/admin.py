@@ -1,6 +1,8 @@
 from django.contrib import admin
+from django.utils.html import format_html_join
 
 from reports.admin import ReadOnlyAdmin
+from reports.pipeline import StepOutcome
 from reports.refresh.models import Run
 from reports.refresh.reaping import reap
 
@@ -27,7 +29,16 @@ class RunAdmin(ReadOnlyAdmin):
     date_hierarchy = "started_at"
     list_select_related = ["user"]
     ordering = ["-started_at", "-pk"]
-    readonly_fields = [f.name for f in Run._meta.fields]
+    # The steps after the run as lines ("warm figures: 12 reaches"), not their JSON.
+    exclude = ["after_refresh"]
+    readonly_fields = [f.name for f in Run._meta.fields if f.name != "after_refresh"] + [
+        "steps_after_refresh"
+    ]
+
+    @admin.display(description="after the run")
+    def steps_after_refresh(self, run: Run):
+        lines = [StepOutcome(**step).line() for step in run.after_refresh]
+        return format_html_join("", "<div>{}</div>", ((line,) for line in lines)) or "none"
 
     def changelist_view(self, request, extra_context=None):
         reap()  # a run whose process died is listed as failed, not running
