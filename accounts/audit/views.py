@@ -26,6 +26,7 @@ from accounts.callers import api_caller, unauthorized
 from accounts.formula_cells import defused
 from accounts.page_access import system_administrators_only
 from accounts.roles import is_system_administrator
+from backupreport import file_names
 
 PAGE_SIZE = 100
 CSV_COLUMNS = [
@@ -88,7 +89,7 @@ def _csv(request: HttpRequest, events) -> StreamingHttpResponse:
             yield writer.writerow([_cell(row[name]) for name in CSV_COLUMNS])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    name = f"audit-{timezone.now():%Y-%m-%d}.csv"
+    name = file_names.stamped("audit-log", "csv", timezone.now())
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     response["Cache-Control"] = "no-store"
     return response

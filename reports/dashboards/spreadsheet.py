@@ -17,7 +17,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import re
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from accounts.formula_cells import defused
 from accounts.org_names import OrgNames
 from accounts.roles import Reach
+from backupreport import file_names
 from reports import clock
 from reports.catalog import REPORTS, SEARCH_FIRST
 from reports.dashboards.filters import DEVICES, dashboard_query, one_row_per_device
@@ -240,15 +240,14 @@ def spooled(sheet: Sheet, fmt: str, rows=None):
 
 def file_name(slug: str, params: QueryDict, fmt: str, now: dt.datetime | None = None) -> str:
     """Says the report, its filters and when: backup-status_health-critical_2026-12-04T1315Z.csv"""
-    now = (now or clock.now()).astimezone(dt.UTC)
     filters = [
         f"{name}-{value}"
         for name, value in sorted(params.items())
         if name not in UNNAMED and value != ""
     ]
-    words = "_".join(re.sub(r"[^A-Za-z0-9.-]+", "-", part).strip("-") for part in filters)
+    words = "_".join(file_names.part(words) for words in filters)
     middle = f"_{words[:80].rstrip('-_')}" if words else ""
-    return f"{slug}{middle}_{now:%Y-%m-%dT%H%MZ}.{fmt}"
+    return file_names.stamped(f"{slug}{middle}", fmt, now or clock.now())
 
 
 def response(sheet: Sheet, fmt: str, name: str) -> StreamingHttpResponse:

@@ -15,6 +15,7 @@ from weasyprint import HTML
 
 from accounts import org_names
 from accounts.roles import Reach
+from backupreport import file_names
 from reports import clock, health
 from reports.dashboards import figures
 from reports.dashboards.views.overview import _charts, _health_cards
@@ -66,5 +67,4 @@ def management_pdf(user, reach: Reach, now: dt.datetime | None = None) -> Manage
 
 
 def file_name(now: dt.datetime | None = None) -> str:
-    now = (now or clock.now()).astimezone(dt.UTC)
-    return f"backup-overview-and-compliance_{now:%Y-%m-%dT%H%MZ}.pdf"
+    return file_names.stamped("backup-overview-and-compliance", "pdf", now or clock.now())

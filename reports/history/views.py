@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET
 
 from accounts import audit
 from accounts.roles import reach_of_request
+from backupreport import file_names
 from reports import clock, health
 from reports.history.asking import NO_FLEET, NO_TREND, BadParameter, compliance_asked, trend_asked
 from reports.history.compliance import OutOfReach
@@ -71,7 +72,7 @@ def compliance_page(request: HttpRequest) -> HttpResponse:
     org = request.GET.get("org") or None
     if request.GET.get("format") == "csv":
         audit.record_export(request, target="compliance", rows=len(rows))
-        name = f"compliance-{org or 'all'}-{clock.now():%Y%m%d}.csv"
+        name = file_names.stamped(f"compliance-{file_names.part(org or 'all')}", "csv", clock.now())
         response = StreamingHttpResponse(csv_lines(rows), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
@@ -98,7 +99,7 @@ def trend_csv(request: HttpRequest) -> HttpResponse:
     except BadParameter as bad:
         return HttpResponse(f"{bad.name}: {bad}\n", status=400, content_type="text/plain")
     audit.record_export(request, target="health trend", rows=len(points))
-    name = f"health-trend-{clock.now():%Y%m%d}.csv"
+    name = file_names.stamped("health-trend", "csv", clock.now())
     response = StreamingHttpResponse(
         trend_csv_lines(points), content_type="text/csv; charset=utf-8"
     )

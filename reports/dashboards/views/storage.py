@@ -22,6 +22,8 @@ from accounts import audit
 from accounts.formula_cells import defused
 from accounts.org_names import OrgNames
 from accounts.roles import reach_of_request
+from backupreport import file_names
+from reports import clock
 from reports.catalog import REPORTS
 from reports.dashboards import figures, rollups
 from reports.dashboards.chips import chips
@@ -259,7 +261,8 @@ def _csv(request, rows, by: rollups.Per, order: Order, reach) -> StreamingHttpRe
             yield from _csv_lines(writer, batch, by, reach)
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="storage-by-{by.slug}.csv"'
+    name = file_names.stamped(f"storage-by-{by.slug}", "csv", clock.now())
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
 
