@@ -60,6 +60,14 @@ def test_a_system_administrator_sees_every_org_over_90_days(login, days):
     assert svg.count('class="trend-day"') == 90
     assert "<a " not in svg  # a past day backs no report
     assert "<desc" in svg and "Latest:" in svg
+    first = days - dt.timedelta(days=89)
+    days_on_axis = r'<text class="chart-value" [^>]*text-anchor="(?:start|middle|end)">(\d[^<%]*)<'
+    ticks = re.findall(days_on_axis, svg)
+    assert ticks == [
+        f"{first:%Y-%m-%d}",
+        f"{first + dt.timedelta(days=44):%Y-%m-%d}",
+        f"{days:%Y-%m-%d}",
+    ]
 
 
 def test_an_org_manager_sees_only_their_subtree(login, days):

@@ -134,7 +134,8 @@ def _labels(first: dt.date, last: dt.date, step: float, shape: Shape) -> SafeStr
         "",
         '<text class="chart-value" x="{}" y="{}" text-anchor="{}">{}</text>',
         (
-            (f"{LEFT + ((d - first).days + 0.5) * step:.1f}", y, anchor, f"{d:%b %-d}")
+            # Days as every page writes them (the figures below the chart, the CSV).
+            (f"{LEFT + ((d - first).days + 0.5) * step:.1f}", y, anchor, f"{d:%Y-%m-%d}")
             for d, anchor in ticks
         ),
     )
