@@ -220,7 +220,7 @@ class DestinationsColumn(tables.Column):
             SafeString(
                 "".join(
                     safe_format(
-                        "<li>{} {}</li>",
+                        '<li><span class="destination-name">{}</span> {}</li>',
                         d["destination_name"] or "—",
                         backup_age(d["last_completed_backup_date"]),
                     )
