@@ -140,6 +140,22 @@ def test_deleting_a_view_others_subscribe_to_says_so_first(login, fleet):
     assert deleted.details["subscriptions_ended"] == 2
 
 
+def test_deleting_names_only_the_makers_within_the_owner_s_reach(login, fleet):
+    """alice shares with a role; carol and sam, out of her reach, subscribe: the page
+    named them (found by an audit of the subscriptions)."""
+    from reports.notifications.models import Subscription
+
+    users = fleet["users"]
+    alice = login("alice")
+    save(alice, name="Mine")
+    view = SavedView.objects.get()
+    for maker in ("alice", "dave", "carol", "sam"):
+        Subscription.objects.create(view=view, created_by=users[maker])
+    page = alice.post(f"/views/{view.pk}/delete/").content.decode()
+    assert "4 subscriptions to it, made by alice, dave, 2 people outside your reach, end" in page
+    assert "carol" not in page and "sam" not in page
+
+
 @pytest.mark.parametrize(
     ("fields", "error"),
     [

@@ -12,11 +12,26 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import audit
+from accounts.models import User
 from accounts.roles import is_system_administrator, reach_of
 from reports.catalog import REPORTS
 from reports.dashboards.chips import describe
 from reports.dashboards.saved.forms import SavedViewForm
 from reports.dashboards.saved.models import SavedView
+
+
+def makers_as_seen(maker_ids: set[int], viewer) -> str:
+    """Who made these subscriptions, as the viewer may read it: the usernames within
+    their reach (the people of their org subtree, and themselves), the others counted.
+    A role shares a view with people out of the owner's reach, and their usernames were
+    read on this page (found by an audit of the subscriptions)."""
+    reach = reach_of(viewer)
+    makers = User.objects.filter(pk__in=maker_ids)
+    named = sorted(makers.filter(reach.q(org="org", owner="pk")).values_list("username", flat=True))
+    others = len(maker_ids) - len(named)
+    if others:
+        named.append(f"{others} {'person' if others == 1 else 'people'} outside your reach")
+    return ", ".join(named)
 
 
 @login_required
@@ -115,7 +130,7 @@ def delete_view(request: HttpRequest, pk: int) -> HttpResponse:
     # owner confirms (a bare button ended them unsaid; found by an audit of the pages).
     subscriptions = list(view.subscriptions.select_related("created_by").order_by("pk"))
     if subscriptions and request.POST.get("confirm") != "yes":
-        makers = sorted({s.created_by.get_username() for s in subscriptions})
+        makers = makers_as_seen({s.created_by_id for s in subscriptions}, request.user)
         context = {"view": view, "subscriptions": len(subscriptions), "makers": makers}
         return render(request, "saved_views/delete.html", context)
     target = f'view {view.pk}: "{view.name}"'
