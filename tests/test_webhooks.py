@@ -283,6 +283,30 @@ def test_an_endpoints_org_subtree_limits_its_devices(fleet, orgs, fast_retries):
     assert names == {"emea": {"SAM-OLD"}, "americas": {erin}, "all": {"SAM-OLD", erin}}
 
 
+def test_an_endpoint_moved_to_another_org_drops_what_it_had_not_sent(fleet, orgs, settings):
+    """A retry went to the endpoint's new org's receiver with the old org's devices
+    (found by an audit of the integrations). Moved: dropped, saying why. A new URL
+    alone keeps them for the mended address."""
+    settings.WEBHOOK_RETRY_SECONDS = 0
+    with receiver(statuses=[500]) as broken, receiver() as mended, receiver() as other_org:
+        moved = endpoint(broken.url, org=orgs["emea"], name="moved")
+        fixed = endpoint(broken.url, org=orgs["emea"], name="fixed")
+        nothing_critical_yet()
+        make_critical([Device.objects.get(name="SAM-OLD")])
+        devices_entering_critical(timezone.now())
+        assert deliver_due().failed == 2
+        moved.url, moved.org = other_org.url, orgs["americas"]
+        moved.save()
+        fixed.url = mended.url
+        fixed.save()
+        assert deliver_due().delivered == 1
+    assert WebhookDelivery.objects.get(endpoint=fixed).state == State.DELIVERED
+    assert [r.json()["data"]["devices"][0]["deviceName"] for r in mended.received] == ["SAM-OLD"]
+    dropped = WebhookDelivery.objects.get(endpoint=moved)
+    assert dropped.state == State.GAVE_UP and "org changed" in dropped.last_error
+    assert other_org.received == []
+
+
 def test_the_first_look_only_notes_what_is_critical(fleet):
     endpoint("http://127.0.0.1:9/unused")
     assert devices_entering_critical(timezone.now()) == 0

@@ -36,6 +36,9 @@ def validate_events(value) -> None:
         )
 
 
+ORG_CHANGED = "Not sent: the endpoint's org changed after this was written for the org it had."
+
+
 class WebhookEndpoint(models.Model):
     class Kind(models.TextChoices):
         SLACK = "slack", "Slack (incoming webhook)"
@@ -72,6 +75,20 @@ class WebhookEndpoint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_kind_display()})"
+
+    def save(self, *args, **kwargs) -> None:
+        """An endpoint moved to another org (or to the whole fleet, or from it) drops
+        what it has not yet delivered: those were written for its old org, and went to
+        the new org's receiver on their next retry (found by an audit, 2026-12-06). A
+        new URL alone keeps them: a mended address is what retries wait for."""
+        before = None
+        if self.pk is not None:
+            before = WebhookEndpoint.objects.filter(pk=self.pk).values("org_id").first()
+        super().save(*args, **kwargs)
+        if before is not None and before["org_id"] != self.org_id:
+            WebhookDelivery.objects.filter(
+                endpoint=self, state=WebhookDelivery.State.PENDING
+            ).update(state=WebhookDelivery.State.GAVE_UP, last_error=ORG_CHANGED)
 
     def wants(self, event: str) -> bool:
         # A list, as the form checks; one written around it (the shell, an old row) wants
