@@ -265,6 +265,37 @@ def test_a_path_above_the_reach_in_a_subscription_sent_to_them_picks_their_rows(
     assert names == {"LT-ACARTER-01", "LT-ACARTER-02", "LT-ACARTER-03", "LT-LENA-01"}
 
 
+@pytest.mark.parametrize("sent_to", ["name", "role"])
+def test_the_link_of_a_subscription_s_message_shows_the_rows_it_counted(signed_in, cities, sent_to):
+    """The view is private, sent by subscription: its message counted the recipient's
+    rows in the path and its link ("Open it") listed none (found by an audit of the
+    subscriptions). Unsubscribed, or the subscription ended: nothing again."""
+    from django.contrib.auth.models import Group
+
+    from reports.notifications.models import Subscription
+
+    london = {"LT-ACARTER-01", "LT-ACARTER-02", "LT-ACARTER-03", "LT-LENA-01"}
+    root, manager = cities["root"], cities["manager"]
+    view = SavedView.objects.create(
+        owner=root, name="EMEA", report="backup-status", query="orgTree=EMEA&view=devices"
+    )
+    subscription = Subscription.objects.create(view=view, created_by=root, frequency="weekly")
+    if sent_to == "name":
+        subscription.recipients.set([manager])
+    else:
+        subscription.recipient_roles.set(Group.objects.filter(user=manager))
+    client = signed_in("london-manager")
+    assert devices_listed(client, orgTree="EMEA") == london
+    assert devices_listed(signed_in("lena"), orgTree="EMEA") == set()  # not sent to her
+    client = signed_in("london-manager")  # one client: signed in again
+    assert devices_listed(client, orgTree="EMEA") == london
+    subscription.unsubscribed.add(manager)
+    assert devices_listed(client, orgTree="EMEA") == set()
+    subscription.unsubscribed.clear()
+    Subscription.objects.filter(pk=subscription.pk).update(active=False)
+    assert devices_listed(client, orgTree="EMEA") == set()
+
+
 def test_an_orguid_above_the_reach_picks_their_rows_when_shared(signed_in, cities):
     """As orgTree: a compliance row's link (orgUid=) in a view an administrator shared
     lists the viewer's rows in the org; typed, it lists those directly in it (none)."""

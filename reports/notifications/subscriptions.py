@@ -58,6 +58,19 @@ def recipients_of(subscription: Subscription) -> QuerySet:
     )
 
 
+def views_sent_to(user) -> QuerySet[SavedView]:
+    """The saved views an active subscription sends to `user`, by name or role, unless
+    they unsubscribed: their message's link opens the view as its rows were counted
+    (reports.dashboards.saved.shared_paths)."""
+    User = get_user_model()
+    sending = Subscription.objects.filter(active=True).exclude(unsubscribed=user)
+    groups = User.groups.through.objects.filter(user_id=user.pk).values("group_id")
+    to_user = Q(recipients=user) | Q(recipient_roles__in=groups)
+    if user.is_superuser:
+        to_user |= Q(recipient_roles__name=SYSTEM_ADMINISTRATORS)
+    return SavedView.objects.filter(pk__in=sending.filter(to_user).values("view_id"))
+
+
 def problem_of(subscription: Subscription) -> str | None:
     """Why the subscription is held, or None: its view is no longer shared with whoever
     subscribed to it (a subscription outlived the unsharing, 2026-12-06), or its saved

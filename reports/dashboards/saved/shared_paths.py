@@ -5,12 +5,16 @@ reads them.
 
 Only a value someone else shared with the viewer is read so: a view shared with them
 (by name or role) or a subscription sending them one (whose sender says so:
-spreadsheet.report_sheet's shared_by), read with the reach of the view's owner. Read
+spreadsheet.report_sheet's shared_by; and on the page its message links to, found among
+the views sent to them), read with the reach of the view's owner. The message counted
+the rows its link then did not show (found by an audit of the subscriptions). Read
 against the whole tree for any value typed, the answer (the viewer's rows, or none)
 told whether an org of that name lay above their own, a letter at a time (found by an
 audit of section 4)."""
 
 from __future__ import annotations
+
+from django.db.models import Q
 
 from accounts import org_names
 from accounts.roles import reach_of
@@ -34,12 +38,20 @@ def org_uid_as_shared(user, path: str, org_uid: str, shared_by=None) -> bool:
 
 def _sharers(user, parameter: str, value: str, shared_by) -> list:
     """`shared_by` (a subscription's view's owner) when given, else the owners of the
-    views shared with `user` that give this very value to this parameter."""
+    views shared with `user` or sent to them that give this very value to this
+    parameter."""
+    from reports.notifications.subscriptions import views_sent_to  # builds on saved views
+
     if user is None or not user.is_authenticated:
         return []
     if shared_by is not None:
         return [] if shared_by.pk == user.pk else [shared_by]
-    views = SavedView.objects.visible_to(user).exclude(owner=user).select_related("owner")
+    shared = SavedView.objects.visible_to(user).values("pk")
+    views = (
+        SavedView.objects.filter(Q(pk__in=shared) | Q(pk__in=views_sent_to(user).values("pk")))
+        .exclude(owner=user)
+        .select_related("owner")
+    )
     owners = {
         view.owner.pk: view.owner for view in views if view.query_dict.get(parameter) == value
     }
