@@ -135,6 +135,31 @@ def test_every_role_receives_its_reach_as_xlsx(smtp_server, fleet, name):
         assert f"{label}: {health.count(label)}" in received.text
 
 
+@pytest.mark.parametrize("slug", ["backup-status", "cold-storage"])
+def test_a_view_of_a_bare_report_address_sends_what_its_page_lists(smtp_server, login, fleet, slug):
+    """Saved from /reports/<slug>/ (no query), the view mailed every row in reach where
+    its page (redirected to the report's defaults) listed the report's (found by an
+    audit of the subscriptions). Saved now with the defaults; one saved bare before
+    sends them too."""
+    root = fleet["users"]["root"]
+    client = login("root")
+    response = client.post("/views/save/", {"page": f"/reports/{slug}/", "name": "Bare"})
+    assert response.status_code == 302, response.content.decode()[:500]
+    saved = SavedView.objects.get(name="Bare")
+    assert saved.query != ""
+    old = SavedView.objects.create(owner=root, name="Old", report=slug, query="")
+    page = client.get(f"/reports/{slug}/", follow=True)
+    summary = page.context["summary"]
+    listed = summary.devices if page.context["per_device"] else summary.rows
+    subscribe(saved, root, users=[root])
+    subscribe(old, root, users=[root])
+    assert run().sent == 2
+    for received in smtp_server.received:
+        _, rows = attachment(received)
+        assert len(rows) - 1 == listed, received.message["Subject"]
+    assert len({r.message["Subject"].split(":")[-1] for r in smtp_server.received}) == 1
+
+
 def test_exactly_once_per_period_even_after_a_crash(smtp_server, fleet):
     users = fleet["users"]
     root = users["root"]

@@ -116,6 +116,7 @@ def report_sheet(
 
     Raises KeyError for no such report, reports.query.InvalidParameters for bad ones and
     for a search without what it looks for (a saved one sent every row in reach)."""
+    params = REPORTS[slug].as_asked(params)
     if REPORTS[slug].awaits_search(params):
         raise InvalidParameters({"search": SEARCH_FIRST})
     drawn = REPORT_PAGES[slug]

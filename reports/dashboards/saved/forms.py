@@ -73,7 +73,7 @@ class SavedViewForm(forms.ModelForm):
         report = next((r for r in REPORTS.values() if r.path == address.path), None)
         if report is None:
             raise forms.ValidationError("Only a report page can be saved as a view.")
-        params = QueryDict(address.query)
+        params = report.as_asked(QueryDict(address.query))
         if report.awaits_search(params):
             raise forms.ValidationError("Search first: a saved search needs what it looks for.")
         try:
