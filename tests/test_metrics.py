@@ -163,6 +163,31 @@ def test_refused_without_credentials_and_for_writes(client, snapshot):
     assert client.get(METRICS, HTTP_AUTHORIZATION="Bearer nonsense").status_code == 401
 
 
+def test_an_org_whose_devices_are_all_gone_counts_none_now(client, fleet):
+    """Its last day's figures were served as current, with that day's timestamp (the
+    critical-share alert kept firing on them; found by an audit of the integrations)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from reports.history.models import Snapshot
+    from reports.models import Device
+
+    yesterday = timezone.now() - dt.timedelta(days=1)
+    accounting = Org.objects.get(org_uid="org-accounting")
+    Snapshot.objects.create(
+        org=accounting, day=yesterday.date(), devices=3, ok=2, critical=1, taken_at=yesterday
+    )
+    Device.objects.filter(user__org=accounting).delete()
+    today = take().day
+    taken_at = Snapshot.objects.filter(day=today).values_list("taken_at", flat=True).first()
+    families = scrape(client, fleet["users"]["alice"])
+    fleet_devices = families["backupreport_fleet_devices"]
+    assert {s.labels["health"]: s.value for s in fleet_devices} == {h.value: 0 for h in Health}
+    stamp = sample_value(families["backupreport_figures_timestamp_seconds"])
+    assert stamp == taken_at.timestamp()
+
+
 def test_before_any_snapshot_the_series_are_empty_not_an_error(client, fleet):
     families = scrape(client, fleet["users"]["root"])
     assert orgs_in(families) == set()

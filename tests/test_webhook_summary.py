@@ -43,3 +43,23 @@ def test_before_mondays_snapshot_a_week_ago_is_a_week_before_the_latest(
     client.force_login(fleet["users"]["root"])
     page = client.get(f"{link.path}?{link.query}")
     assert page.status_code == 200 and "EMEA" in page.text
+
+
+def test_an_org_whose_devices_are_all_gone_sums_up_none_now(fleet, orgs):
+    """Its summary said last week's figures were now's (found by an audit of the
+    integrations): now is the fleet's latest snapshot, where it has no row."""
+    from reports.history.snapshots import take
+    from reports.models import Device
+
+    yesterday = timezone.now() - dt.timedelta(days=1)
+    accounting = orgs["accounting"]
+    Snapshot.objects.create(
+        org=accounting, day=yesterday.date(), devices=3, ok=2, critical=1, taken_at=yesterday
+    )
+    Device.objects.filter(user__org=accounting).delete()
+    today = take().day
+    endpoint("http://127.0.0.1:9/unused", events=[Event.WEEKLY], org=accounting)
+    assert weekly_summary(timezone.now()) == 1
+    payload = WebhookDelivery.objects.get().payload
+    assert payload["day"] == today.isoformat()
+    assert payload["now"]["devices"] == 0

@@ -26,8 +26,7 @@ from accounts import org_paths
 from accounts.models import Org
 from accounts.roles import Reach
 from reports.health import BackupDates, Health, health_edges
-from reports.history.models import Snapshot
-from reports.history.reading import Figures, snapshots_of
+from reports.history.reading import Figures, latest_snapshot, snapshots_of
 from reports.history.snapshots import FIGURES, STORAGE
 
 WEEK, MONTH = 7, 30
@@ -106,10 +105,7 @@ def compliance_of(reach: Reach, org_uid: str | None = None) -> Compliance:
         snapshots = snapshots.filter(org__path__startswith=level.path)
     day = None
     if snapshots.exists():
-        # "Now" is the fleet's latest snapshot, not these orgs' latest row: a subtree
-        # whose devices are all gone has none today, and its last day's figures were
-        # shown as today's (2026-12-06).
-        day = Snapshot.objects.order_by("-day").values_list("day", flat=True).first()
+        day, _ = latest_snapshot()
     rows = _rows(snapshots, listed, level, day) if day else []
     return Compliance(level, _trail(reach, level) if level else [], day, rows)
 

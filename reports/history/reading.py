@@ -44,6 +44,16 @@ def snapshots_of(reach: Reach) -> QuerySet[Snapshot]:
     return Snapshot.objects.filter(reach.q(path="org__path"))
 
 
+def latest_snapshot(up_to: dt.date | None = None) -> tuple[dt.date, dt.datetime] | None:
+    """The fleet's latest snapshot day (up to a day) and when it was taken: the "now" of
+    every history figure, whatever the reach. Not the reach's own latest row: a subtree
+    whose devices are all gone has no row on it, and its last day's figures were shown
+    as today's (compliance, 2026-12-06; /metrics and the weekly summary, found by an
+    audit of the integrations)."""
+    rows = Snapshot.objects.all() if up_to is None else Snapshot.objects.filter(day__lte=up_to)
+    return rows.order_by("-day", "-taken_at").values_list("day", "taken_at").first()
+
+
 def daily_totals(snapshots: QuerySet[Snapshot], since: dt.date) -> dict[dt.date, Figures]:
     """The sum of these rows on each day from `since`, in one GROUP BY day."""
     rows = (

@@ -26,7 +26,7 @@ from django.utils.http import urlencode
 from accounts.roles import Reach
 from reports import clock
 from reports.health import ACTIVE, Health, critical_days, with_health
-from reports.history.reading import Figures, daily_totals, snapshots_of
+from reports.history.reading import Figures, daily_totals, latest_snapshot, snapshots_of
 from reports.history.snapshots import day_of
 from reports.integrations.jobs import deliver_webhooks
 from reports.integrations.models import CriticalDevices, Event, WebhookDelivery, WebhookEndpoint
@@ -212,9 +212,9 @@ def weekly_summary(now: dt.datetime) -> int:
     deliveries = []
     for endpoint in endpoints:
         snapshots = snapshots_of(reach_of_endpoint(endpoint)).filter(day__lte=today)
-        latest = snapshots.order_by("-day").values_list("day", flat=True).first()
-        if latest is None:
+        if not snapshots.exists():
             continue  # no snapshot yet: nothing to sum up
+        latest, _ = latest_snapshot(up_to=today)
         # A week before the latest snapshot, not before today: on a Monday before its
         # snapshot the latest is Sunday's, and its week ago fell outside what was read,
         # summed as zeros (2026-12-06).
@@ -224,7 +224,7 @@ def weekly_summary(now: dt.datetime) -> int:
             "week": label,
             "day": latest.isoformat(),
             "org_name": endpoint.org.name if endpoint.org else None,
-            "now": _figures(totals[latest]),
+            "now": _figures(totals.get(latest, Figures())),
             "week_ago": _figures(totals.get(week_before, Figures())),
             # Compliance by org, from the endpoint's org down (there was no /history/).
             "link": absolute(_compliance_path(endpoint)),

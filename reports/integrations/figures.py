@@ -27,7 +27,7 @@ from accounts.models import Org
 from accounts.roles import Reach, reach_of
 from reports import cache
 from reports.cache import warmed
-from reports.history.reading import Figures, snapshots_of
+from reports.history.reading import Figures, latest_snapshot, snapshots_of
 from reports.history.snapshots import FIGURES, STORAGE
 from reports.integrations.models import WebhookDelivery, WebhookEndpoint
 from reports.notifications.models import Message
@@ -100,10 +100,9 @@ def org_figures(
     Kept under the scope, the depth and the snapshot's moment (reports.cache.warmed),
     and computed ahead after each refresh (warm() below, settings.WARMED_FIGURES): a
     scrape reads one stored figure. A new snapshot is a new key: never a stale one."""
-    latest = snapshots_of(reach).order_by("-day").values_list("day", "taken_at").first()
-    if latest is None:
+    if not snapshots_of(reach).exists():
         return None, Figures(), []
-    day, taken_at = latest
+    day, taken_at = latest_snapshot()
     scope = reach.scope
     key = f"{scope!r}|{org_depth()}|{taken_at.isoformat()}"
     fleet, orgs = through("metrics", key, lambda: _org_sums(scope, day))
