@@ -155,3 +155,47 @@ def test_a_superuser_is_of_the_system_administrators_for_sharing_and_sending(
     assert sorted(r.envelope_to[0] for r in smtp_server.received) == sorted(
         [superuser.email, sysadmin.email]
     )
+
+
+def test_an_administrator_deactivated_or_demoted_sends_to_nobody(smtp_server, fleet):
+    """A system administrator's subscription to others kept mailing them after the
+    administrator was deactivated or lost the role (found by an audit of the
+    subscriptions). Held, said in the run; back once the maker is."""
+    from accounts.roles import SYSTEM_ADMINISTRATORS
+
+    users = fleet["users"]
+    root, alice, dave = users["root"], users["alice"], users["dave"]
+    subscription = subscribe(make_view(root), root, users=[alice, dave])
+    admins = Group.objects.get(name=SYSTEM_ADMINISTRATORS)
+
+    root.is_active = False
+    root.save()
+    outcome = run()
+    assert smtp_server.received == []
+    assert outcome.held == [
+        f"subscription {subscription.pk}: held, as root, who made it, may no longer sign in"
+    ]
+
+    root.is_active = True
+    root.save()
+    root.groups.remove(admins)
+    outcome = run()
+    assert [r.envelope_to for r in smtp_server.received] == [[root.email]]  # told, no more
+    assert outcome.held == [
+        f"subscription {subscription.pk}: held, as root, who made it, is no longer a system "
+        "administrator, who alone sends to others"
+    ]
+
+    root.groups.add(admins)
+    smtp_server.received.clear()
+    assert run().sent == 2
+    assert sorted(r.envelope_to[0] for r in smtp_server.received) == sorted(
+        [alice.email, dave.email]
+    )
+
+
+def test_anyone_s_own_subscription_goes_whatever_their_role(smtp_server, fleet):
+    dave = fleet["users"]["dave"]
+    dave.groups.clear()
+    subscribe(make_view(dave), dave, users=[dave])
+    assert run().sent == 1

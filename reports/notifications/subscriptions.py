@@ -22,7 +22,7 @@ from django.db.models import Q, QuerySet
 from accounts import audit
 from accounts.audit.recording import parameters_of
 from accounts.models import MAY_SIGN_IN
-from accounts.roles import SYSTEM_ADMINISTRATORS, reach_of
+from accounts.roles import SYSTEM_ADMINISTRATORS, is_system_administrator, reach_of
 from reports.dashboards import spreadsheet, summary_pdf
 from reports.dashboards.saved.models import SavedView
 from reports.notifications.links import absolute, download_url
@@ -72,12 +72,21 @@ def views_sent_to(user) -> QuerySet[SavedView]:
 
 
 def problem_of(subscription: Subscription) -> str | None:
-    """Why the subscription is held, or None: its view is no longer shared with whoever
-    subscribed to it (a subscription outlived the unsharing, 2026-12-06), or its saved
-    parameters are no longer understood (then every recipient's copy failed, every hour,
-    and no one was told). Held, it sends nothing; it goes again once the view is shared
-    again or mended."""
+    """Why the subscription is held, or None: whoever made it may no longer sign in, or
+    sends to others and is no longer a system administrator, who alone may (spec 15: a
+    deactivated administrator's subscriptions kept mailing; found by an audit), or its
+    view is no longer shared with them (a subscription outlived the unsharing,
+    2026-12-06), or its saved parameters are no longer understood (then every
+    recipient's copy failed, every hour, and no one was told). Held, it sends nothing; it
+    goes again once its maker is back, the view shared again or mended."""
     view, creator = subscription.view, subscription.created_by
+    if not creator.may_sign_in:
+        return f"{creator.username}, who made it, may no longer sign in"
+    if sends_to_others(subscription) and not is_system_administrator(creator):
+        return (
+            f"{creator.username}, who made it, is no longer a system administrator, "
+            "who alone sends to others"
+        )
     if not SavedView.objects.visible_to(creator).filter(pk=view.pk).exists():
         return f'the saved view "{view.name}" is no longer shared with {creator.username}'
     try:
@@ -85,6 +94,12 @@ def problem_of(subscription: Subscription) -> str | None:
     except InvalidParameters as error:
         return f'the saved view "{view.name}" no longer holds: {error}'
     return None
+
+
+def sends_to_others(subscription: Subscription) -> bool:
+    """Whether it names a role, or anyone but whoever made it."""
+    named = subscription.recipients.exclude(pk=subscription.created_by_id)
+    return subscription.recipient_roles.exists() or named.exists()
 
 
 def held_key(subscription: Subscription, problem: str) -> str:
