@@ -66,3 +66,38 @@ def test_an_endpoint_stored_with_bad_events_keeps_no_other_from_its_events(fleet
     assert failed_runs(timezone.now()) == 1
     assert list(WebhookDelivery.objects.values_list("endpoint", flat=True)) == [good.pk]
     call_command("deliver_webhooks", verbosity=0)  # no TypeError
+
+
+def test_a_failure_keeps_the_address_secret_out_of_the_log(fleet, settings, caplog):
+    """A Teams or Slack webhook's address is its secret (sig= in the query, a token in
+    the path): requests names it in its errors, which went to the log and the delivery
+    log (found by an audit of the integrations). The host and port stay."""
+    import socket
+
+    from django.utils import timezone
+
+    from reports.integrations.delivery import deliver_due
+    from reports.integrations.events import devices_entering_critical
+    from reports.integrations.models import Event, WebhookDelivery, WebhookEndpoint
+    from tests.test_webhooks import make_critical, nothing_critical_yet
+
+    settings.WEBHOOK_RETRY_SECONDS = 0
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    url = (
+        f"http://127.0.0.1:{port}/workflows/T0KENPATH/triggers/manual/paths/invoke"
+        "?api-version=1&sp=%2Ftriggers&sig=T0PSECRETSIGNATURE"
+    )
+    WebhookEndpoint.objects.create(name="teams", kind="teams", url=url, events=[Event.CRITICAL])
+    nothing_critical_yet()
+    make_critical([fleet["critical"]])
+    devices_entering_critical(timezone.now())
+    with caplog.at_level("WARNING", logger="reports.integrations.delivery"):
+        assert deliver_due().failed == 1
+    error = WebhookDelivery.objects.get().last_error
+    assert "ConnectionError" in error and f"port={port}" in error
+    assert "<the endpoint's path>" in error
+    for secret in ("T0KENPATH", "T0PSECRETSIGNATURE"):
+        assert secret not in error and secret not in caplog.text
+    assert "webhook devices.critical" in caplog.text

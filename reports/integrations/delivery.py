@@ -20,6 +20,7 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from itertools import zip_longest
+from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
@@ -70,6 +71,25 @@ def claim(delivery_id: int, now: dt.datetime) -> WebhookDelivery | None:
     return WebhookDelivery.objects.select_related("endpoint").get(pk=delivery_id)
 
 
+HIDDEN_PATH = "<the endpoint's path>"
+
+
+def without_address(text: str, url: str) -> str:
+    """An error without the endpoint's path and query: a Slack or Teams webhook's
+    address is its secret (a token in the path, `sig=` in the query), and requests names
+    it in its errors, which went to the log and the delivery log (found by an audit of
+    the integrations). The host and port stay: they say where it failed."""
+    try:
+        sent = requests.Request("POST", url).prepare().path_url  # as requests quotes it
+    except requests.RequestException:
+        sent = ""
+    parts = urlsplit(url)
+    typed = parts.path + (f"?{parts.query}" if parts.query else "")
+    for secret in sorted({url, sent, typed, parts.path} - {"", "/"}, key=len, reverse=True):
+        text = text.replace(secret, HIDDEN_PATH)
+    return text
+
+
 def post(endpoint: WebhookEndpoint, delivery: WebhookDelivery) -> tuple[int | None, str]:
     """(HTTP status or None, error or "").
 
@@ -96,7 +116,7 @@ def post(endpoint: WebhookEndpoint, delivery: WebhookDelivery) -> tuple[int | No
         except requests.RequestException as error:
             if exchange.cut:
                 return None, f"no answer within {limit} s (its status line and headers)"
-            return None, f"{type(error).__name__}: {error}"[:1000]
+            return None, without_address(f"{type(error).__name__}: {error}", endpoint.url)[:1000]
     if exchange.cut:
         return status, f"HTTP {status}, its answer not ended within {limit} s: {text}"
     return status, f"HTTP {status}: {text}"
