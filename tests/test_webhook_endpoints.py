@@ -43,6 +43,24 @@ def test_the_admin_ticks_known_events(client, fleet):
 
 
 @pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("ftp://127.0.0.1:8712/x", "Use an http:// or https:// address, not ftp://."),
+        ("http://127.0.0.1:99999/x", "The port is a number from 1 to 65535."),
+        ("http://127.0.0.1:0/x", "The port is a number from 1 to 65535."),
+    ],
+)
+def test_an_address_no_delivery_can_reach_is_refused(client, fleet, url, problem):
+    """Saved, each failed every try, and port 0 went to port 80 unsaid (found by an
+    audit of the integrations)."""
+    client.force_login(fleet["users"]["root"])
+    refused = client.post(ADD, form(url=url))
+    assert refused.status_code == 200 and problem in refused.text
+    assert not WebhookEndpoint.objects.exists()
+    assert client.post(ADD, form(url="http://127.0.0.1:8712/x")).status_code == 302
+
+
+@pytest.mark.parametrize(
     ("events", "problem"),
     [
         (5, "A list of event names"),
