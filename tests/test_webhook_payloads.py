@@ -36,19 +36,37 @@ def test_teams_shows_names_as_plain_text():
     assert any(TRAP in run["text"] for run in runs)
 
 
+SLACK_TRAP = "DT-01 *bold* _it_ ~gone~ <!channel> https://evil.example/login"
+
+
 def test_slacks_notification_text_is_escaped_too():
     message = slack(critical([TRAP]))
     assert message["text"] == "1 device entered critical in Americas &amp; Caribbean &lt;LATAM&gt;"
-    section = message["blocks"][1]["text"]["text"]
-    assert "&lt;!channel&gt; &amp; **now**" in section and "<!channel>" not in section
+
+
+def test_slack_shows_names_as_plain_text_and_only_its_own_link_as_mrkdwn():
+    """In mrkdwn a device's name made a URL a live link and *bold* _italic_ formatting,
+    escaping only & < > (found by an audit of the integrations): names go as
+    plain_text; the one mrkdwn text is the product's link, verbatim."""
+    blocks = slack(critical([SLACK_TRAP, TRAP]))["blocks"]
+    texts = [block["text"] for block in blocks]
+    assert [t["type"] for t in texts] == ["plain_text", "plain_text", "mrkdwn"]
+    assert SLACK_TRAP in texts[1]["text"] and TRAP in texts[1]["text"]
+    assert texts[2] == {
+        "type": "mrkdwn",
+        "text": f"<{LINK}|Open in Backup Report>",
+        "verbatim": True,
+    }
+    assert all(t.get("emoji") is False for t in texts[:2])
 
 
 def test_a_long_slack_batch_keeps_its_count_and_link():
-    names = [f"{'&<>' * 40}-{n:02}" for n in range(20)]  # ~500 characters each, escaped
-    section = slack(critical(names, more=5))["blocks"][1]["text"]["text"]
+    names = [f"{'&<>' * 40}-{n:02}" for n in range(200)]  # ~130 characters each
+    blocks = slack(critical(names, more=5))["blocks"]
+    section = blocks[1]["text"]["text"]
     assert len(section) <= SLACK_SECTION
     lines = section.split("\n")
-    assert lines[-1] == f"<{LINK}|Open in Backup Report>"
-    named = len(lines) - 2
-    assert 0 < named < 20
-    assert lines[-2] == f"and {20 - named + 5:,} more"  # the names cut are counted
+    named = len(lines) - 1
+    assert 0 < named < 200
+    assert lines[-1] == f"and {200 - named + 5:,} more"  # the names cut are counted
+    assert blocks[2]["text"]["text"] == f"<{LINK}|Open in Backup Report>"

@@ -410,11 +410,13 @@ def test_the_slack_message_has_its_documented_shape(fleet, fast_retries):
     message = hook.received[0].json()
     assert set(message) == {"text", "blocks"}
     assert message["text"] == "1 device entered critical"
-    header, section = message["blocks"]
-    assert header == {"type": "header", "text": {"type": "plain_text", "text": message["text"]}}
-    assert section["type"] == "section" and section["text"]["type"] == "mrkdwn"
-    assert "SAM &lt;OLD&gt; &amp; co" in section["text"]["text"]  # Slack's escaping
-    assert "|Open in Backup Report>" in section["text"]["text"]
+    header, section, link = message["blocks"]
+    plain = {"type": "plain_text", "text": message["text"], "emoji": False}
+    assert header == {"type": "header", "text": plain}
+    assert section["type"] == "section" and section["text"]["type"] == "plain_text"
+    assert "SAM <OLD> & co" in section["text"]["text"]  # plain text: shown as it is
+    assert link["text"]["type"] == "mrkdwn" and link["text"]["verbatim"] is True
+    assert link["text"]["text"].endswith("|Open in Backup Report>")
 
 
 def test_the_teams_message_is_an_adaptive_card(fleet, fast_retries):

@@ -3,7 +3,9 @@ incoming-webhook message (text and blocks), a Microsoft Teams workflow's message
 an Adaptive Card, or our own JSON envelope, signed (signing.py).
 
 The words are made once (`summary`), and each kind shapes them as its receiver
-documents: Slack's mrkdwn needs &, < and > escaped, in the notification's `text` too;
+documents: Slack's names go in plain_text (mrkdwn made a URL in a device's name a live
+link and *its* _words_ formatting, found by an audit of the integrations), and the
+notification's `text` has &, < and > escaped, as its mrkdwn needs;
 an Adaptive Card's TextBlock reads Markdown, so the words, names that people chose among
 them, go in a RichTextBlock's TextRuns, which are plain text (a device named
 "[Restore your files](https://evil.example)" was a live link in the product's alert,
@@ -79,27 +81,33 @@ def _slack_escape(text: str) -> str:
 
 
 def _slack_body(words: Summary) -> str:
-    """The lines that fit in a section with the count of the rest and the link, which
-    always end it (the text was cut at its limit, taking them away, 2026-12-06)."""
-    lines = [_slack_escape(line) for line in words.lines]
-    link = f"<{words.link}|Open in Backup Report>" if words.link else ""
+    """The lines that fit in a section with the count of the rest, which always ends it
+    (the text was cut at its limit, taking it away, 2026-12-06)."""
+    lines = list(words.lines)
     while True:
         more = words.more + len(words.lines) - len(lines)
-        body = "\n".join(part for part in (*lines, words.more_line(more), link) if part)
+        body = "\n".join(part for part in (*lines, words.more_line(more)) if part)
         if len(body) <= SLACK_SECTION or not lines:
             return body[:SLACK_SECTION]
         lines.pop()
 
 
+def _slack_plain(text: str) -> dict:
+    return {"type": "plain_text", "text": text, "emoji": False}
+
+
 def slack(words: Summary) -> dict:
-    """Slack's incoming webhook: `text` (the notification's words) and `blocks`."""
-    return {
-        "text": _slack_escape(words.title),
-        "blocks": [
-            {"type": "header", "text": {"type": "plain_text", "text": words.title[:150]}},
-            {"type": "section", "text": {"type": "mrkdwn", "text": _slack_body(words)}},
-        ],
-    }
+    """Slack's incoming webhook: `text` (the notification's words) and `blocks`: the
+    words as plain text, then the link, the one piece of mrkdwn, ours alone."""
+    blocks = [{"type": "header", "text": _slack_plain(words.title[:150])}]
+    if body := _slack_body(words):
+        blocks.append({"type": "section", "text": _slack_plain(body)})
+    if words.link:
+        link = f"<{words.link}|Open in Backup Report>"
+        blocks.append(
+            {"type": "section", "text": {"type": "mrkdwn", "text": link, "verbatim": True}}
+        )
+    return {"text": _slack_escape(words.title), "blocks": blocks}
 
 
 def _plain(text: str, **style) -> dict:
