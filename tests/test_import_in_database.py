@@ -351,3 +351,40 @@ def test_every_date_moved_rebuilds_without_noting_a_device_alike(db, fleet, tmp_
     assert "Report rows: rebuilt" in "\n".join(by_database[0])
     assert any(in_database.diff(DEVICES) in s for s in statements)
     assert not any(in_database.TOUCHED in s for s in statements)
+
+
+@pytest.mark.parametrize(
+    ("raw", "stored"),
+    [(b'MacBook 13"x"', 'MacBook 13"x"'), (b'"MacBook"Pro', None), (b'A"B,"C', None)],
+)
+def test_a_quote_inside_a_cell_is_read_as_the_python_path_reads_it(
+    db, fleet, tmp_path, raw, stored
+):
+    """A quote inside an unquoted cell: COPY stored MacBook 13x where the Python path
+    (and the upload's preview) read MacBook 13"x"; text after a closing quote COPY
+    joined where the Python path refuses it (found by an audit, 2026-12-06). Such a
+    file is the Python path's, on PostgreSQL too."""
+    tree, first, rows = fleet
+    rows[10]["deviceName"] = "PLACEHOLDER-NAME"
+    path = write_csv(tmp_path / "quotes.csv", rows)
+    path.write_bytes(path.read_bytes().replace(b"PLACEHOLDER-NAME", raw))
+    device_uid = rows[10]["deviceUid"]
+    if stored is None:
+        python, database = error_of(path)
+        assert database == python and python[0] == 12
+        return
+    with transaction.atomic():
+        by_python = apply_files(read_files(path, by_database=False)).lines(), state()
+        transaction.set_rollback(True)
+    by_database = apply_files(read_files(path)).lines(), state()
+    assert by_database == by_python
+    assert Device.objects.get(device_uid=device_uid).name == stored
+
+
+def test_quotes_where_csv_allows_them_stay_the_database_s(db, fleet, tmp_path):
+    """Quoted cells, doubled quotes and a line end inside quotes: COPY reads them as
+    Python does, so the file stays the database's to read."""
+    _, _, rows = fleet
+    rows[10]["deviceName"] = 'MacBook "13" Pro, two\nlines'
+    files = read_files(write_csv(tmp_path / "quoted.csv", rows))
+    assert isinstance(files.report, StagedReport)

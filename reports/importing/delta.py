@@ -26,6 +26,7 @@ tests/test_import_delta.py.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from hashlib import md5
@@ -76,6 +77,15 @@ class Delta:
         return not (self.new or self.gone)
 
 
+# A record whose every quote opens a cell, closes it, or is doubled inside it. Elsewhere
+# COPY and Python's csv module part: a quote inside an unquoted cell (13"x") Python keeps
+# and COPY takes for the start of a quoted part (stored 13x), text after a closing quote
+# ("MacBook"Pro) Python refuses and COPY joins (found by an audit, 2026-12-06).
+# Unrolled ("[^"]*(?:""[^"]*)*"): three times faster on a file quoting every cell.
+_CELL = rb'(?:"[^"]*(?:""[^"]*)*"|[^",]*)'
+QUOTED_AS_PYTHON_READS = re.compile(rb"%s(?:,%s)*\r?" % (_CELL, _CELL))
+
+
 class HashedRecords:
     """The file's bytes as they go to COPY, each record led by the MD5 of its text as one
     more cell (the raw table's `h`), so that the hash comes in with the record: no table
@@ -92,6 +102,9 @@ class HashedRecords:
 
     def __init__(self) -> None:
         self.count = 0
+        # A record whose quotes COPY reads otherwise than Python's csv module: the file
+        # is then the Python path's (see records_alike).
+        self.unlike_python = False
         self._rest = b""
         self._record: list[bytes] = []  # the lines of a record inside quotes so far
         self._quoted = False
@@ -120,6 +133,8 @@ class HashedRecords:
         if self._record:
             line = b"\n".join([*self._record, line])
             self._record = []
+        if b'"' in line and not QUOTED_AS_PYTHON_READS.fullmatch(line):
+            self.unlike_python = True
         self.count += 1
         digest = md5(line.removesuffix(b"\r"), usedforsecurity=False).hexdigest()
         return b"%s,%s\n" % (digest.encode(), line)

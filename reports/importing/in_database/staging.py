@@ -207,6 +207,8 @@ def _copy_file(cursor, csv_file: CsvFile, raw: list[str], unbounded: list[str]) 
             raise NotStaged("a cell longer than Python's csv module reads")
     if hashed.count != records + 1:  # the header and the records, as COPY split them
         raise NotStaged("records COPY split otherwise than the hashes")
+    if hashed.unlike_python:
+        raise NotStaged("a quote COPY reads otherwise than Python's csv module")
     return records
 
 
