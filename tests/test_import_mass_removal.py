@@ -23,7 +23,7 @@ from django.utils import timezone
 from accounts.models import Org, User
 from accounts.roles import SYSTEM_ADMINISTRATORS
 from reports.importing.csv_file import LONGEST_LINE
-from reports.models import Device
+from reports.models import Archive, Device
 from reports.refresh.models import Run, Upload
 from reports.row import VENDOR_CSV_HEADER
 from tests.factories import UserFactory
@@ -103,7 +103,8 @@ def test_removing_most_of_the_fleet_is_refused_and_the_log_says_why(twenty_devic
 
     why = (
         "refused: it would remove 18 of 20 devices (90%). A whole-fleet import removes "
-        "more than 10% of the devices (MIRROR_REMOVAL_LIMIT_PERCENT), or any org, only "
+        "more than 10% of the devices or of the archives (MIRROR_REMOVAL_LIMIT_PERCENT), or "
+        "any org, only "
         "when asked for: with --allow-mass-removal"
     )
     assert f"critical.csv: {why}" in str(refused.value)
@@ -328,12 +329,12 @@ def test_an_upload_that_removes_most_of_the_fleet_needs_a_second_confirmation(
     page = admin.get(page_url).content.decode()
     assert 'id="mass-removal"' in page
     assert "This removes 18 of 20 devices" in text_of(page)
-    assert 'name="remove" value="18/20/0"' in page and "required" in page
+    assert 'name="remove" value="18/20/0/0/20"' in page and "required" in page
     assert "Remove 18 of 20 devices (90%)" in page
     before = database_snapshot()
 
     # The server asks for it, whatever the page does: without the box, or with other numbers.
-    for data in ({}, {"remove": "on"}, {"remove": "1/20/0"}):
+    for data in ({}, {"remove": "on"}, {"remove": "1/20/0/0/20"}):
         refused = admin.post(confirm_url, data)
         assert refused.status_code == 400
         assert "Tick “Remove 18 of 20 devices (90%)” to import this" in refused.content.decode()
@@ -341,7 +342,7 @@ def test_an_upload_that_removes_most_of_the_fleet_needs_a_second_confirmation(
     assert upload_.state == State.READY and queued_jobs() == []
     assert database_snapshot() == before
 
-    assert admin.post(confirm_url, {"remove": "18/20/0"}).status_code == 302
+    assert admin.post(confirm_url, {"remove": "18/20/0/0/20"}).status_code == 302
     run_worker()
 
     upload_.refresh_from_db()
@@ -461,3 +462,41 @@ def test_an_export_time_of_a_year_typed_wrong_is_not_accepted(twenty_devices, ad
     assert response.status_code == 400
     assert "The export cannot have been taken before 2000-01-01." in response.content.decode()
     assert not Upload.objects.exists()
+
+
+def without_archives(numbers) -> list[dict]:
+    """The devices listed, every archive cell empty: a file of the whole fleet that
+    would take away every archive, destination and server."""
+    listed = rows(numbers)
+    for row in listed:
+        for name in row:
+            if name.startswith(("archive", "destination", "server", "coldStorage")) or name in (
+                "lastCompletedBackupDate",
+                "selectedBytes",
+                "todoBytes",
+                "percentComplete",
+            ):
+                row[name] = ""
+    return listed
+
+
+def test_removing_most_archives_of_devices_kept_is_refused(twenty_devices, tmp_path):
+    """Every device listed, no archive: it removed all 20 archives, their destinations
+    and servers, unasked (found by an audit of the import). Refused like devices."""
+    before = database_snapshot()
+    bare = write_csv(tmp_path / "bare.csv", without_archives(range(1, FLEET + 1)))
+    with pytest.raises(CommandError) as refused:
+        run("import_backup_report", bare, "--mirror")
+    assert (
+        "refused: it would remove 0 of 20 devices (0%) and 20 of 20 archives of the devices "
+        "it keeps (100%)"
+    ) in str(refused.value)
+    assert database_snapshot() == before
+    run("import_backup_report", bare, "--mirror", "--allow-mass-removal")
+    assert Archive.objects.count() == 0 and devices() == FLEET
+
+
+def test_archives_removed_with_their_devices_are_counted_as_devices(twenty_devices, tmp_path):
+    nineteen = write_csv(tmp_path / "nineteen.csv", rows(range(1, FLEET)))
+    output = run("import_backup_report", nineteen, "--mirror")
+    assert "archives: 0 created, 0 updated, 1 removed" in output and devices() == FLEET - 1

@@ -26,7 +26,7 @@ from reports.importing.orgs import OrgRow, apply_tree
 from reports.importing.orgs import parse as parse_tree
 from reports.importing.report_csv import ParsedReport
 from reports.importing.report_csv import parse as parse_report
-from reports.models import Device
+from reports.models import Archive, Device
 from reports.postgres_only import on_postgres
 
 
@@ -146,7 +146,8 @@ def _apply(
         outcome = Outcome(files.name, records, list(counted.values()), dry_run, timings=timings)
         outcome.notes += tree.notes if tree else []
         outcome.notes += unlisted.notes(dry_run) if unlisted else []
-        outcome.removal = unlisted.removal(fleet) if unlisted else None
+        archives_here = Archive.objects.count() if unlisted else 0
+        outcome.removal = unlisted.removal(fleet, archives_here) if unlisted else None
         if dry_run:
             return outcome
         if outcome.removal is not None:

@@ -6,10 +6,13 @@ wrong file would remove most of the fleet in one go: an export of the header alo
 the critical devices only, from an account that sees one org. So before it writes:
 
 - a file that lists no device at all is refused while there are devices here;
-- removing more than MIRROR_REMOVAL_LIMIT_PERCENT of the devices here, or any org,
-  happens only when asked for: on an upload's page a second confirmation that names
-  the numbers; for the commands (and so the schedule) --allow-mass-removal. Sync now
-  has no such switch. A limit of 100 turns the share off (orgs are still guarded).
+- removing more than MIRROR_REMOVAL_LIMIT_PERCENT of the devices here, or of the
+  archives (a file whose devices are all there but whose archive cells are empty took
+  away every archive, destination and server unasked; found by an audit of the
+  import), or any org, happens only when asked for: on an upload's page a second
+  confirmation that names the numbers; for the commands (and so the schedule)
+  --allow-mass-removal. Sync now has no such switch. A limit of 100 turns the share
+  off (orgs are still guarded).
 
 One rule for every way in: reports.importing.environment.apply_files applies it; the
 upload form asks it too, so that an empty file is refused at once.
@@ -34,13 +37,25 @@ class RemovalRefused(ImportFailed):
         super().__init__(file, None, None, message)
 
 
+def _share(part: int, whole: int) -> str:
+    return f"{100 * part / whole if whole else 0.0:.1f}".removesuffix(".0")
+
+
+def _over_the_limit(part: int, whole: int) -> bool:
+    limit = settings.MIRROR_REMOVAL_LIMIT_PERCENT
+    return limit < 100 and part * 100 > limit * whole
+
+
 @dataclass(frozen=True)
 class Removal:
-    """What a whole-fleet import removes: devices of those here, and orgs."""
+    """What a whole-fleet import removes: devices of those here, archives of the devices
+    it keeps of those here, and orgs."""
 
     devices: int
     fleet: int  # the devices here before the import
     orgs: int = 0
+    archives: int = 0
+    archives_here: int = 0  # before the import
 
     @property
     def percent(self) -> float:
@@ -48,20 +63,33 @@ class Removal:
 
     @property
     def needs_confirmation(self) -> bool:
-        limit = settings.MIRROR_REMOVAL_LIMIT_PERCENT
-        over_the_share = limit < 100 and self.devices * 100 > limit * self.fleet
-        return over_the_share or self.orgs > 0
+        return (
+            _over_the_limit(self.devices, self.fleet)
+            or _over_the_limit(self.archives, self.archives_here)
+            or self.orgs > 0
+        )
 
     def within(self, allowed: Removal) -> bool:
-        return self.devices <= allowed.devices and self.orgs <= allowed.orgs
+        return (
+            self.devices <= allowed.devices
+            and self.orgs <= allowed.orgs
+            and self.archives <= allowed.archives
+        )
 
     def __str__(self) -> str:
-        """1,880 of 2,000 devices (94%) and 2 orgs"""
-        percent = f"{self.percent:.1f}".removesuffix(".0")
-        text = f"{self.devices:,} of {self.fleet:,} devices ({percent}%)"
+        """1,880 of 2,000 devices (94%), 2,400 of 2,600 archives (92.3%) and 2 orgs"""
+        parts = [
+            f"{self.devices:,} of {self.fleet:,} devices ({_share(self.devices, self.fleet)}%)"
+        ]
+        if self.archives:
+            share = _share(self.archives, self.archives_here)
+            parts.append(
+                f"{self.archives:,} of {self.archives_here:,} archives of the devices it "
+                f"keeps ({share}%)"
+            )
         if self.orgs:
-            text += f" and {self.orgs:,} org{'' if self.orgs == 1 else 's'}"
-        return text
+            parts.append(f"{self.orgs:,} org{'' if self.orgs == 1 else 's'}")
+        return ", ".join(parts[:-1]) + f" and {parts[-1]}" if len(parts) > 1 else parts[0]
 
     @property
     def confirmation(self) -> str:
@@ -71,24 +99,26 @@ class Removal:
     @property
     def token(self) -> str:
         """The numbers a confirmation sends back, so that it confirms these and no others."""
-        return f"{self.devices}/{self.fleet}/{self.orgs}"
+        return f"{self.devices}/{self.fleet}/{self.orgs}/{self.archives}/{self.archives_here}"
 
     def as_dict(self) -> dict:
         return asdict(self) | {"needs_confirmation": self.needs_confirmation}
 
     @classmethod
     def from_dict(cls, values: dict) -> Removal:
-        return cls(values["devices"], values["fleet"], values["orgs"])
+        # An upload previewed before archives were counted said none.
+        archives = values.get("archives", 0), values.get("archives_here", 0)
+        return cls(values["devices"], values["fleet"], values["orgs"], *archives)
 
 
 # What --allow-mass-removal allows: anything.
-EVERYTHING = Removal(devices=sys.maxsize, fleet=sys.maxsize, orgs=sys.maxsize)
+EVERYTHING = Removal(devices=sys.maxsize, fleet=sys.maxsize, orgs=sys.maxsize, archives=sys.maxsize)
 
 
 def limit_text() -> str:
     return (
-        f"more than {settings.MIRROR_REMOVAL_LIMIT_PERCENT}% of the devices "
-        "(MIRROR_REMOVAL_LIMIT_PERCENT), or any org"
+        f"more than {settings.MIRROR_REMOVAL_LIMIT_PERCENT}% of the devices or of the "
+        "archives (MIRROR_REMOVAL_LIMIT_PERCENT), or any org"
     )
 
 

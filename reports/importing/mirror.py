@@ -46,6 +46,9 @@ class Unlisted:
 
     pks: dict[str, list[int]] = field(default_factory=dict)
     devices_losing_archives: set[int] = field(default_factory=set)
+    # Archives removed of devices it keeps (mass_removal's guard: those of devices it
+    # removes go with them, and are counted as devices).
+    archives_of_kept: int = 0
     kept_orgs: int = 0
     kept_people: int = 0
     departed: dict[int, tuple[str, str]] = field(default_factory=dict)  # pk -> (name, uid)
@@ -77,9 +80,15 @@ class Unlisted:
         """userUids of the people whose usernames the export may give to others."""
         return {uid for _, uid in self.departed.values()}
 
-    def removal(self, fleet: int) -> Removal:
-        """What removing these takes away, of `fleet` devices here."""
-        return Removal(len(self.pks[DEVICES.label]), fleet, len(self.pks.get(ORGS.label, ())))
+    def removal(self, fleet: int, archives_here: int) -> Removal:
+        """What removing these takes away, of `fleet` devices and `archives_here` here."""
+        return Removal(
+            len(self.pks[DEVICES.label]),
+            fleet,
+            len(self.pks.get(ORGS.label, ())),
+            self.archives_of_kept,
+            archives_here,
+        )
 
     def devices(self) -> set[int]:
         """The devices whose report rows removing these changes."""
@@ -95,9 +104,12 @@ def find_unlisted(
     for table in REMOVED_IN_ORDER:
         unlisted.pks[table.label] = _unlisted_pks(table, report.rows[table.label])
     archives = unlisted.pks[ARCHIVES.label]
+    removed_devices = set(unlisted.pks[DEVICES.label])
     for part in chunks(archives):
         rows = Archive.objects.filter(pk__in=part).order_by()
-        unlisted.devices_losing_archives.update(rows.values_list("device_id", flat=True))
+        owners = list(rows.values_list("device_id", flat=True))
+        unlisted.devices_losing_archives.update(owners)
+        unlisted.archives_of_kept += sum(1 for pk in owners if pk not in removed_devices)
     listed_users = report.rows["users"]
     unlisted.kept_people = _count_unlisted_people(listed_users)
     unlisted.departed = _departed(listed_users)

@@ -21,7 +21,7 @@ from reports.importing.in_database.tables import (
 )
 from reports.importing.mirror import REMOVED_IN_ORDER, Unlisted, unlisted_orgs
 from reports.importing.orgs import ORGS
-from reports.importing.report_csv import ARCHIVES, TABLES, USERS
+from reports.importing.report_csv import ARCHIVES, DEVICES, TABLES, USERS
 from reports.row import VENDOR_CSV_HEADER
 
 
@@ -49,9 +49,15 @@ def find_unlisted(
         archives = unlisted.pks[ARCHIVES.label]
         if archives:
             cursor.execute(
-                f"SELECT DISTINCT device_id FROM {ARCHIVE_TABLE} WHERE id = ANY(%s)", [archives]
+                f"SELECT device_id, count(*) FROM {ARCHIVE_TABLE} WHERE id = ANY(%s)"
+                " GROUP BY device_id",
+                [archives],
             )
-            unlisted.devices_losing_archives = {pk for (pk,) in cursor.fetchall()}
+            losing = dict(cursor.fetchall())
+            unlisted.devices_losing_archives = set(losing)
+            removed_devices = set(unlisted.pks[DEVICES.label])
+            kept = (n for pk, n in losing.items() if pk not in removed_devices)
+            unlisted.archives_of_kept = sum(kept)
         not_listed = f"NOT EXISTS (SELECT 1 FROM {staged(USERS)} s WHERE s.user_uid = u.user_uid)"
         users = db_table(USERS)
         if report.delta is None:
