@@ -388,3 +388,20 @@ def test_quotes_where_csv_allows_them_stay_the_database_s(db, fleet, tmp_path):
     rows[10]["deviceName"] = 'MacBook "13" Pro, two\nlines'
     files = read_files(write_csv(tmp_path / "quoted.csv", rows))
     assert isinstance(files.report, StagedReport)
+
+
+def test_the_org_file_s_names_stand_over_the_report_s_alike(db, fleet, tmp_path):
+    """An org the two files name otherwise: the org file's name, on both paths, and the
+    second import changes nothing (found by an audit of the import)."""
+    tree, first, _ = fleet
+    lines = tree.read_text(encoding="utf-8").splitlines()
+    cells = lines[2].split(",")
+    cells[1] = "Renamed In The Tree"
+    lines[2] = ",".join(cells)
+    renamed = tmp_path / "renamed.csv"
+    renamed.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    by_python, by_database = both_paths(first, renamed, mirror_mode=True)
+    assert by_database == by_python
+    assert Org.objects.get(org_uid=cells[0]).name == "Renamed In The Tree"
+    again = apply_files(read_files(first, renamed), mirror_mode=True).lines()
+    assert "Imported: 0 created, 0 updated, 0 removed" in "\n".join(again)

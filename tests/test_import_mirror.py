@@ -94,6 +94,25 @@ def test_the_org_tree_comes_first_in_the_same_import(db, files):
     assert_in_step()
 
 
+def test_an_org_the_two_files_name_otherwise_takes_the_org_file_s_name_once(db, files):
+    """Each applied in turn, the report renamed the org back on every import: one update
+    a run, never "nothing to change" (found by an audit of the import). The org file's
+    name and org code stand, the summary says so, and the second run changes nothing."""
+    tree = files.tree("org-root,Root,,\norg-hq,Head Office,HO,org-root\n")
+    report = files([vendor_row(1)])  # names org-hq Headquarters, HQ
+    first = mirror(report, "--orgs", str(tree))
+    hq = Org.objects.get(org_uid="org-hq")
+    assert (hq.name, hq.ext_ref) == ("Head Office", "HO")
+    assert ReportRow.objects.get().org_name == "Head Office"
+    assert "Orgs the report names otherwise than the org file: 1, the org file's names kept" in (
+        first
+    )
+    again = mirror(report, "--orgs", str(tree))
+    assert "orgs: 0 created, 0 updated, 0 removed, 2 unchanged" in again
+    assert "Nothing to change" in again or "0 updated" in again
+    assert_in_step()
+
+
 def test_orgs_follow_the_tree_and_unlisted_empty_ones_go(db, files):
     tree = files.tree(
         "org-root,Root,,\norg-hq,Headquarters,HQ,org-root\n"

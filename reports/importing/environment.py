@@ -135,6 +135,10 @@ def _apply(
                 find_unlisted = in_database.find_unlisted if staged else mirror.find_unlisted
                 unlisted = find_unlisted(files.report, files.tree, parents)
             released = unlisted.released if unlisted else ()
+            renamed = []
+            if files.tree is not None:
+                take = in_database.take_tree_names if staged else take_tree_names
+                renamed = take(files.report, files.tree)
             compare = in_database.compare if staged else compare_report
             changes = compare(files.report_file, files.report, released)
         counted = dict(changes)
@@ -145,6 +149,11 @@ def _apply(
         records = files.report.records
         outcome = Outcome(files.name, records, list(counted.values()), dry_run, timings=timings)
         outcome.notes += tree.notes if tree else []
+        if renamed:
+            outcome.notes.append(
+                f"Orgs the report names otherwise than the org file: {len(renamed):,}, "
+                f"the org file's names kept ({', '.join(renamed[:5])})."
+            )
         outcome.notes += unlisted.notes(dry_run) if unlisted else []
         # Counted only when it matters: a million archives take a tenth of a second.
         archives_here = Archive.objects.count() if unlisted and unlisted.archives_of_kept else 0
@@ -197,6 +206,23 @@ def import_environment(
     equals them afterwards."""
     files = read_files(report, orgs)
     return apply_files(files, mirror_mode=mirror, dry_run=dry_run, allowed_removal=allowed_removal)
+
+
+def take_tree_names(report, tree: dict) -> list[str]:
+    """The org file's name and org code for each org both files give, over the report's
+    cells: the org file is the org list. Each applied in turn, an org they named
+    otherwise was renamed back and forth, an update on every import, never "nothing to
+    change" (found by an audit of the import). The uids they disagreed on, sorted."""
+    differing = []
+    for uid, org in report.rows["orgs"].items():
+        row = tree.get(uid)
+        if row is None:
+            continue
+        given = {"name": row.name, "ext_ref": row.ext_ref}
+        if any(name in org and org[name] != value for name, value in given.items()):
+            org.update({name: value for name, value in given.items() if name in org})
+            differing.append(uid)
+    return sorted(differing)
 
 
 def merged(first: Changes, second: Changes) -> Changes:

@@ -31,7 +31,7 @@ SQLite keeps the Python path; tests/test_import_in_database.py holds both paths 
 same result on the same file.
 """
 
-from reports.importing.in_database.comparing import compare, find_unlisted
+from reports.importing.in_database.comparing import compare, find_unlisted, take_tree_names
 from reports.importing.in_database.staging import confirm, drop, remember, stage
 from reports.importing.in_database.tables import TOUCHED, StagedReport, diff
 from reports.importing.in_database.writing import write
@@ -46,5 +46,6 @@ __all__ = [
     "find_unlisted",
     "remember",
     "stage",
+    "take_tree_names",
     "write",
 ]

@@ -25,6 +25,31 @@ from reports.importing.report_csv import ARCHIVES, DEVICES, TABLES, USERS
 from reports.row import VENDOR_CSV_HEADER
 
 
+def take_tree_names(report: StagedReport, tree: dict) -> list[str]:
+    """environment.take_tree_names on the staged orgs: the org file's name and org code
+    over the report's, for each org both give. The uids they disagreed on, sorted."""
+    names = [n for n in ("name", "ext_ref") if n in report.columns.get(ORGS.label, ())]
+    if not names or not tree:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMPORARY TABLE import_tree_names (org_uid text PRIMARY KEY, name text,"
+            " ext_ref text) ON COMMIT DROP"
+        )
+        with cursor.copy("COPY import_tree_names (org_uid, name, ext_ref) FROM STDIN") as copy:
+            for uid, row in tree.items():
+                copy.write_row((uid, row.name, row.ext_ref))
+        differs = " OR ".join(f"s.{n} IS DISTINCT FROM t.{n}" for n in names)
+        cursor.execute(
+            f"UPDATE {staged(ORGS)} s SET {', '.join(f'{n} = t.{n}' for n in names)}"
+            f" FROM import_tree_names t WHERE t.org_uid = s.org_uid AND ({differs})"
+            " RETURNING s.org_uid"
+        )
+        differing = sorted(uid for (uid,) in cursor.fetchall())
+        cursor.execute("DROP TABLE import_tree_names")
+    return differing
+
+
 def find_unlisted(
     report: StagedReport, tree: dict[str, object] | None, parents: dict[str, str | None]
 ) -> Unlisted:
