@@ -75,7 +75,7 @@ def write_org_tree(path: Path) -> None:
         }
         for org in Org.objects.order_by("path")
     ]
-    write_tree(orgs, path)
+    write_tree(orgs, path)  # (notes, where each org starts): the file is what counts
 
 
 def derive(

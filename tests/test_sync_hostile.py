@@ -270,6 +270,27 @@ def test_every_page_of_the_org_list_is_read(vendor, personas):
     assert Org.objects.get(org_uid="org-hq").parent.org_uid == "org-599"
 
 
+def test_a_bad_org_in_the_list_is_named_by_its_org_uid(vendor, personas):
+    """The error named a line of the org file the sync writes and then deletes, so no
+    one could find the org (found by an audit of the import): now its orgUid."""
+    orgs = [
+        {"orgUid": "org-top", "orgName": "Top\nwith a line break", "parentOrgUid": None},
+        *(
+            {"orgUid": f"org-{n}", "orgName": f"Org {n}", "parentOrgUid": "org-top"}
+            for n in range(40)
+        ),
+        {"orgUid": "org-long", "orgName": "L" * 250, "parentOrgUid": "org-top"},
+        {"orgUid": "org-hq", "orgName": "Headquarters", "parentOrgUid": "org-top"},
+    ]
+    vendor.on(ORGS, org_page(orgs))
+    run = fails(
+        personas,
+        "the vendor's org list (/api/v1/Org), orgUid org-long, column orgName: is 250 "
+        "characters long",
+    )
+    assert "line" not in run.error.split("(/api/v1/Org)")[1].split(":")[0]
+
+
 def test_an_org_list_that_does_not_page(vendor, personas):
     orgs = [{"orgUid": f"org-{n}", "orgName": f"Org {n}", "parentOrgUid": None} for n in range(500)]
     vendor.on(ORGS, org_page(orgs))  # the same page, whatever pgNum says

@@ -22,12 +22,20 @@ from django.utils import timezone
 
 from accounts import audit
 from reports.importing.changes import Outcome
+from reports.importing.csv_file import ImportFailed
 from reports.importing.environment import apply_files, read_files
 from reports.importing.mass_removal import EVERYTHING
 from reports.locks import held_alone
 from reports.refresh.log import count, recorded
 from reports.refresh.models import Run
-from reports.refresh.vendor import SyncFailed, Vendor, VendorClient, check_export, write_tree
+from reports.refresh.vendor import (
+    SyncFailed,
+    Vendor,
+    VendorClient,
+    check_export,
+    org_at_line,
+    write_tree,
+)
 
 # Any number, the same for every sync ("BRSY"); the import lock is another.
 SYNC_LOCK = 0x42525359
@@ -110,7 +118,7 @@ def _pull_and_apply(vendor: Vendor, dry_run: bool, allow_mass_removal: bool, say
             before = client.report_total()
             orgs = client.orgs()
             tree = Path(folder) / "orgs.csv"
-            notes = write_tree(orgs, tree)
+            notes, starts = write_tree(orgs, tree)
             say(f"Org list: {len(orgs):,} orgs.")
             export = Path(folder) / "DeviceBackupReport.csv"
             asked_at = timezone.now()  # the vendor's data as of then
@@ -118,15 +126,33 @@ def _pull_and_apply(vendor: Vendor, dry_run: bool, allow_mass_removal: bool, say
             check_export(export, "The export")
             after = client.report_total()
             say(f"Export: {size / 1e6:,.1f} MB.")
-            files = read_files(export, tree, report_name=EXPORT_NAME, orgs_name=TREE_NAME)
-            _check_rows(files.report.records, before, after)
-            allowed = EVERYTHING if allow_mass_removal else None
-            outcome = apply_files(files, mirror_mode=True, dry_run=dry_run, allowed_removal=allowed)
+            with _orgs_named_by_uid(starts):
+                files = read_files(export, tree, report_name=EXPORT_NAME, orgs_name=TREE_NAME)
+                _check_rows(files.report.records, before, after)
+                allowed = EVERYTHING if allow_mass_removal else None
+                outcome = apply_files(
+                    files, mirror_mode=True, dry_run=dry_run, allowed_removal=allowed
+                )
     finally:
         client.close()
     outcome.notes[:0] = notes
     outcome.exported_at = asked_at
     return outcome
+
+
+@contextmanager
+def _orgs_named_by_uid(starts: list[tuple[int, str]]):
+    """An error about the org list names the org by its orgUid, not by a line of the
+    file the sync wrote and then deleted (found by an audit of the import)."""
+    try:
+        yield
+    except ImportFailed as error:
+        uid = org_at_line(starts, error.line) if error.file == TREE_NAME and error.line else None
+        if uid is None:
+            raise
+        raise ImportFailed(f"{TREE_NAME}, orgUid {uid}", None, error.column, error.message) from (
+            error
+        )
 
 
 def _check_rows(records: int, before: int, after: int) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import email.utils
+import io
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -381,26 +382,50 @@ class VendorClient:
                 response.close()
 
 
-def write_tree(orgs: list[dict], path: Path) -> list[str]:
-    """The org list as the org CSV the importer reads; returns notes for the log.
+def write_tree(orgs: list[dict], path: Path) -> tuple[list[str], list[tuple[int, str]]]:
+    """The org list as the org CSV the importer reads; returns notes for the log, and
+    the line each org starts on with its orgUid (see org_at_line).
 
     A parent the list does not name (one the account may not see) makes its child a
     top-level org here, rather than stop every sync.
     """
     listed = {org["orgUid"] for org in orgs}
     orphans = 0
+    starts: list[tuple[int, str]] = []
+    line = 2  # after the header
     with path.open("w", encoding="utf-8", newline="") as file:
         writer = csv.writer(file, lineterminator="\n")
         writer.writerow(["orgUid", "orgName", "orgExtRef", "parentOrgUid", "status"])
+        row = io.StringIO()
+        row_writer = csv.writer(row, lineterminator="\n")
         for org in orgs:
             parent = org.get("parentOrgUid") or ""
             if parent and parent not in listed:
                 parent, orphans = "", orphans + 1
             cells = (org.get(key) or "" for key in ("orgName", "orgExtRef"))
-            writer.writerow([org["orgUid"], *cells, parent, org.get("status") or ""])
+            row.seek(0)
+            row.truncate()
+            row_writer.writerow([org["orgUid"], *cells, parent, org.get("status") or ""])
+            text = row.getvalue()
+            file.write(text)
+            starts.append((line, str(org["orgUid"])))
+            line += text.count("\n")
     if not orphans:
-        return []
-    return [f"Orgs whose parent the org list does not name, put at the top: {orphans:,}."]
+        return [], starts
+    note = f"Orgs whose parent the org list does not name, put at the top: {orphans:,}."
+    return [note], starts
+
+
+def org_at_line(starts: list[tuple[int, str]], line: int) -> str | None:
+    """The orgUid of the org written at this line of write_tree's file: an error about
+    the list names the org, not a line of a file that is gone once the sync ends (found
+    by an audit of the import)."""
+    found = None
+    for start, uid in starts:
+        if start > line:
+            break
+        found = uid
+    return found
 
 
 def check_export(path: Path, what: str = "The export") -> None:
