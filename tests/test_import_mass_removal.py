@@ -186,6 +186,26 @@ def test_data_is_as_of_the_files_modification_time(twenty_devices, tmp_path):
     assert data_as_of() == written
 
 
+@pytest.mark.parametrize("written", ["1970-01-01T00:00:01Z", "future"])
+def test_a_modification_time_that_cannot_be_right_is_not_the_data_s(
+    twenty_devices, tmp_path, written
+):
+    """A file dated 1970 made the data look 56 years old (found by an audit of the
+    import): as --exported-at, such a time is not taken; the data is as of the import."""
+    when = (
+        timezone.now() + dt.timedelta(days=3)
+        if written == "future"
+        else dt.datetime.fromisoformat(written)
+    )
+    path = write_csv(tmp_path / "next.csv", rows(range(1, FLEET + 2)))
+    os.utime(path, (when.timestamp(), when.timestamp()))
+    before = timezone.now()
+    output = run("import_backup_report", path)
+    assert before - dt.timedelta(seconds=1) <= data_as_of() <= timezone.now()
+    assert f"The file was last written {when:%Y-%m-%d %H:%M} UTC, which cannot be" in output
+    assert "last written" in Run.objects.first().summary
+
+
 def test_an_old_file_imported_again_does_not_move_data_as_of(twenty_devices, tmp_path):
     newer = ago(hours=1)
     run(

@@ -39,6 +39,21 @@ def modified_at(paths: list[str]) -> dt.datetime:
     return dt.datetime.fromtimestamp(min(os.stat(path).st_mtime for path in paths), dt.UTC)
 
 
+def taken_at(paths: list[str], outcome) -> dt.datetime:
+    """When the export was taken, as far as the files say: when they were last written,
+    unless that cannot be (export_time_problem, the rule of --exported-at): then now,
+    said in the outcome. A file dated 1970 made the data look 56 years old (found by an
+    audit of the import)."""
+    written, now = modified_at(paths), timezone.now()
+    if export_time_problem(written, now) is None:
+        return written
+    outcome.notes.append(
+        f"The file was last written {written:%Y-%m-%d %H:%M} UTC, which cannot be when its "
+        "export was taken: the data is taken as of this import (--exported-at says when)."
+    )
+    return now
+
+
 class ImportCommand(BaseCommand):
     file_help = "the CSV file"
     # The import function, as staticmethod(f): (path, dry_run=...) -> an outcome with
@@ -71,7 +86,7 @@ class ImportCommand(BaseCommand):
             with log as run:
                 outcome = self.importer(file, dry_run=dry_run, **self.import_options(options))
                 if run is not None:
-                    outcome.exported_at = exported_at or modified_at(files)
+                    outcome.exported_at = exported_at or taken_at(files, outcome)
                     count(run, outcome)
         except ImportFailed as error:
             raise CommandError(f"{error} (nothing was imported)") from None
