@@ -205,6 +205,22 @@ def test_one_click_unsubscribe_stops_only_that_subscription(smtp_server, fleet, 
     assert not other.unsubscribed.exists()
 
 
+def test_unsubscribing_from_an_ended_subscription_says_it_ended(smtp_server, fleet, client):
+    """It said the link was cut short or changed (found by an audit of the
+    subscriptions): the link is right, the subscription gone."""
+    users = fleet["users"]
+    subscription = subscribe(make_view(users["root"]), users["root"], roles=[ORG_MANAGERS])
+    run()
+    (received,) = [r for r in smtp_server.to(users["alice"].email)]
+    link = urlsplit(str(received.message["List-Unsubscribe"]).strip().strip("<>")).path
+    subscription.delete()
+    for answer in (client.get(link), client.post(link)):
+        assert answer.status_code == 200
+        assert "This subscription has ended" in answer.content.decode()
+        assert "not valid" not in answer.content.decode()
+    assert client.post(link[:-4] + "xyz/").status_code == 400  # a changed link still is
+
+
 def test_past_the_size_limit_a_signed_link_for_the_recipient_only(
     smtp_server, fleet, settings, login
 ):

@@ -60,15 +60,19 @@ KIND_WORDS = {
 }
 
 
+class SubscriptionEnded(Exception):
+    """The token names a subscription that has since ended (deleted, or its view)."""
+
+
 def _subscription_of(kind: str) -> Subscription | None:
     """The subscription an unsubscribe token names (subscriptions.unsubscribe_kind);
-    None for another kind; KeyError when it names one that was ended."""
+    None for another kind; SubscriptionEnded when it names one that has ended."""
     prefix, _, number = kind.partition(":")
     if prefix != Message.Kind.SUBSCRIPTION or not number.isascii() or not number.isdigit():
         return None
     subscription = Subscription.objects.select_related("view").filter(pk=int(number)).first()
     if subscription is None:
-        raise KeyError(kind)
+        raise SubscriptionEnded(kind)
     return subscription
 
 
@@ -84,6 +88,9 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         what = f'the saved view "{subscription.view.name}"' if subscription else KIND_WORDS[kind]
     except (signing.BadSignature, get_user_model().DoesNotExist, KeyError):
         return render(request, "notifications/unsubscribe_invalid.html", status=400)
+    except SubscriptionEnded:
+        # Nothing to stop: said so, not that the link is broken (found by an audit).
+        return render(request, "notifications/unsubscribe_ended.html")
     if request.method == "POST":
         if subscription is not None:
             subscription.unsubscribed.add(user)
