@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -24,9 +25,16 @@ def env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def env_int(name: str, default: int) -> int:
+def env_int(name: str, default: int, minimum: int = 0) -> int:
+    """A whole number from `minimum`, or the start stops naming the variable: a depth of
+    0 for the metrics served no org series and no alert could fire, unsaid (found by an
+    audit of the integrations); a word was a bare ValueError."""
     value = os.environ.get(name)
-    return int(value) if value else default
+    if not value:
+        return default
+    if not value.strip().lstrip("-").isdigit() or int(value) < minimum:
+        raise ImproperlyConfigured(f"{name} must be a whole number from {minimum}, not {value!r}.")
+    return int(value)
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
@@ -376,18 +384,18 @@ VENDOR_CLIENT_SECRET = os.environ.get("VENDOR_CLIENT_SECRET", "")
 VENDOR_USERNAME = os.environ.get("VENDOR_USERNAME", "")
 VENDOR_PASSWORD = os.environ.get("VENDOR_PASSWORD", "")
 VENDOR_TIMEOUT_SECONDS = env_int("VENDOR_TIMEOUT_SECONDS", 60)
-VENDOR_ATTEMPTS = env_int("VENDOR_ATTEMPTS", 5)
+VENDOR_ATTEMPTS = env_int("VENDOR_ATTEMPTS", 5, minimum=1)
 VENDOR_RETRY_SECONDS = float(os.environ.get("VENDOR_RETRY_SECONDS") or 2)
 VENDOR_RETRY_AFTER_MAX_SECONDS = env_int("VENDOR_RETRY_AFTER_MAX_SECONDS", 300)
 DATA_STALE_HOURS = env_int("DATA_STALE_HOURS", 26)
 # /metrics (reports.integrations): per-org series for the orgs down to this depth (1: the
 # top-level orgs), and an org manager's own org however deep. 8 series an org.
-METRICS_ORG_DEPTH = env_int("METRICS_ORG_DEPTH", 2)
+METRICS_ORG_DEPTH = env_int("METRICS_ORG_DEPTH", 2, minimum=1)
 # Webhooks (reports.integrations): a receiver has this long to answer; a failure is
 # tried again after WEBHOOK_RETRY_SECONDS, doubling, WEBHOOK_ATTEMPTS tries in all.
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
 WEBHOOK_RETRY_SECONDS = env_int("WEBHOOK_RETRY_SECONDS", 60)
-WEBHOOK_ATTEMPTS = env_int("WEBHOOK_ATTEMPTS", 6)
+WEBHOOK_ATTEMPTS = env_int("WEBHOOK_ATTEMPTS", 6, minimum=1)
 # A whole-fleet import (an upload, `import_backup_report --mirror`, the sync) that would
 # remove more than this share of the devices, or any org, asks first: a second
 # confirmation, or --allow-mass-removal (reports.importing.mass_removal). 100: no share.

@@ -93,3 +93,17 @@ def test_database_url_may_name_a_unix_socket_directory_as_libpq_does(url):
 def test_database_url_with_another_scheme_is_refused():
     with pytest.raises(ValueError, match="unsupported scheme"):
         database_from_url("mysql://root@localhost/fleet")
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "minimum"),
+    [("METRICS_ORG_DEPTH", "0", 1), ("METRICS_ORG_DEPTH", "two", 1), ("EMAIL_PORT", "-25", 0)],
+)
+def test_a_number_setting_out_of_its_range_stops_the_start_naming_it(name, value, minimum):
+    """A metrics depth of 0 served no org series, so no alert could fire, unsaid (found
+    by an audit of the integrations); a word stopped the start with a bare ValueError."""
+    done = run_manage("check", **{name: value})
+    assert done.returncode != 0
+    said = f"{name} must be a whole number from {minimum}, not {value!r}."
+    assert said in done.stderr
+    assert run_manage("check", **{name: "3"}).returncode == 0
