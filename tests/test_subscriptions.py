@@ -283,6 +283,28 @@ def test_subscribing_yourself_and_an_admin_naming_a_role(login, fleet):
     assert login("carol").post(f"/notifications/subscriptions/{mine.pk}/end/").status_code == 404
 
 
+def test_a_second_subscription_to_a_view_at_one_frequency_is_refused(login, fleet):
+    """Accepted, it sent the same mail twice each period (found by an audit of the
+    subscriptions). Another frequency is another subscription; an ended one is no bar."""
+    users = fleet["users"]
+    view = make_view(users["alice"], name="Mine")
+    alice = login("alice")
+    url = f"/notifications/subscriptions/new/{view.pk}/"
+    form = {"frequency": "weekly", "hour": "7", "format": "csv"}
+    assert alice.post(url, form).status_code == 302
+    again = alice.post(url, form | {"hour": "9", "format": "xlsx"})
+    assert again.status_code == 400
+    assert (
+        "You already have a weekly subscription to this view (from 07:00 UTC): change or end "
+        "it on the Subscriptions page rather than send it twice."
+    ) in again.content.decode().replace("&#x27;", "'")
+    assert Subscription.objects.count() == 1
+    assert alice.post(url, form | {"frequency": "daily"}).status_code == 302
+    Subscription.objects.filter(frequency="weekly").update(active=False)
+    assert alice.post(url, form).status_code == 302
+    assert Subscription.objects.filter(active=True).count() == 2
+
+
 @pytest.mark.parametrize(
     ("form", "error"),
     [

@@ -60,9 +60,10 @@ class SubscriptionForm(forms.ModelForm):
             "recipient_roles": forms.CheckboxSelectMultiple,
         }
 
-    def __init__(self, *args, user, may_name_others: bool, **kwargs):
+    def __init__(self, *args, user, may_name_others: bool, view=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
+        self.view = view
         self.may_name_others = may_name_others
         self.fields["hour"].widget = forms.NumberInput(attrs={"min": 0, "max": 23})
         if may_name_others:
@@ -90,7 +91,23 @@ class SubscriptionForm(forms.ModelForm):
             cleaned.get("recipient_roles") or cleaned.get("recipient_usernames")
         ):
             raise forms.ValidationError("Name at least one recipient: a person or a role.")
+        self._refuse_a_second(cleaned.get("frequency"))
         return cleaned
+
+    def _refuse_a_second(self, frequency: str | None) -> None:
+        """One subscription a view and frequency for whoever makes it: a second sent the
+        same mail twice a period (found by an audit of the subscriptions)."""
+        if self.view is None or not frequency:
+            return
+        mine = Subscription.objects.filter(
+            view=self.view, created_by=self.user, frequency=frequency, active=True
+        ).first()
+        if mine is not None:
+            raise forms.ValidationError(
+                f"You already have a {mine.frequency} subscription to "
+                f"this view (from {mine.hour:02}:00 UTC): change or end it on the "
+                "Subscriptions page rather than send it twice."
+            )
 
     def save_for(self, view) -> Subscription:
         subscription = super().save(commit=False)

@@ -66,7 +66,7 @@ def subscribe(request: HttpRequest, view_id: int) -> HttpResponse:
     view = get_object_or_404(SavedView.objects.visible_to(request.user), pk=view_id)
     admin = is_system_administrator(request.user)
     data = request.POST if request.method == "POST" else None
-    form = SubscriptionForm(data, user=request.user, may_name_others=admin)
+    form = SubscriptionForm(data, user=request.user, may_name_others=admin, view=view)
     if data is not None and form.is_valid():
         subscription = form.save_for(view)
         count = recipients_of(subscription).count()
