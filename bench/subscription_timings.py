@@ -16,6 +16,7 @@ The view and its send log are removed after.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
 import time
@@ -56,6 +57,9 @@ def measure(log, managers_per_org: int = 1) -> dict:
         view=view, created_by=owner, frequency="weekly", hour=0, format="xlsx"
     )
     subscription.recipient_roles.set([Group.objects.get(name=ORG_MANAGERS)])
+    # One that has been running: made after this week's Monday it would wait for the next.
+    made = clock.now() - dt.timedelta(days=40)
+    Subscription.objects.filter(pk=subscription.pk).update(created_at=made)
     log(f"subscriptions: {len(managers):,} org managers subscribed to {VIEW_NAME!r}")
     port = _free_port()
     sink = _start_sink(port)

@@ -40,6 +40,11 @@ def subscribe(view, by, *, users=(), roles=(), fmt="csv", frequency="weekly") ->
     subscription = Subscription.objects.create(
         view=view, created_by=by, frequency=frequency, hour=0, format=fmt
     )
+    # Made before this period's moment, as a subscription that has been running: one
+    # made later waits for the next period (test_the_first_message_waits_for_...).
+    made = timezone.now() - dt.timedelta(days=40)
+    Subscription.objects.filter(pk=subscription.pk).update(created_at=made)
+    subscription.created_at = made
     subscription.recipients.set(users)
     subscription.recipient_roles.set(Group.objects.filter(name__in=roles))
     return subscription
@@ -250,6 +255,24 @@ def test_not_before_its_hour_and_on_the_periods_first_day():
     assert due_since("daily", 7, thursday) == thursday.replace(hour=7)
     assert due_since("monthly", 7, thursday) == dt.datetime(2026, 12, 1, 7, tzinfo=dt.UTC)
     assert due_since("monthly", 7, monday) == dt.datetime(2026, 11, 1, 7, tzinfo=dt.UTC)
+
+
+def test_the_first_message_waits_for_the_next_period_s_moment(smtp_server, fleet):
+    """A weekly made on a Sunday went out at once, and again on the Monday (found by an
+    audit of the subscriptions): made after this period's moment, it waits for the next."""
+    dave = fleet["users"]["dave"]
+    monday = timezone.now() - dt.timedelta(days=timezone.now().weekday() + 7)
+    monday = monday.replace(hour=0, minute=0, second=0, microsecond=0)
+    sunday = monday + dt.timedelta(days=6, hours=17)
+    with time_machine.travel(sunday, tick=False):
+        subscription = Subscription.objects.create(
+            view=make_view(dave), created_by=dave, frequency="weekly", hour=7, format="csv"
+        )
+        subscription.recipients.set([dave])
+        assert run(sunday).sent == 0
+    assert run(sunday + dt.timedelta(hours=13)).sent == 0  # Monday 06:00: not yet
+    assert run(sunday + dt.timedelta(hours=14)).sent == 1  # Monday 07:00
+    assert run(sunday + dt.timedelta(hours=20)).sent == 0  # once a week
 
 
 def test_a_subscription_not_yet_due_today_waits(smtp_server, fleet):

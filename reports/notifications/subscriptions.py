@@ -117,7 +117,11 @@ def message_key(subscription: Subscription, now) -> str:
 
 
 def is_due(subscription: Subscription, now) -> bool:
-    return now >= due_since(subscription.frequency, subscription.hour, now)
+    """From its period's moment (its first day at its hour, UTC), if it was made by then:
+    one made later waits for the next period's. A "Weekly (Mondays)" made on a Sunday
+    went out at once and again the next day (found by an audit of the subscriptions)."""
+    due = due_since(subscription.frequency, subscription.hour, now)
+    return now >= due and subscription.created_at <= due
 
 
 @dataclass
