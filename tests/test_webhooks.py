@@ -387,6 +387,45 @@ def test_stale_data_is_announced_once_per_last_refresh(fleet, settings):
     assert WebhookDelivery.objects.filter(event=Event.STALE).count() == 2
 
 
+def test_an_endpoint_s_events_arrive_in_order_and_a_stale_one_refreshed_is_dropped(fleet, settings):
+    """A later event overtook one waiting out its backoff, and "the data is stale" came
+    after the data was fresh again (found by an audit of the integrations). Each
+    endpoint's queue waits on its head; a stale event the data outlived is dropped."""
+    settings.WEBHOOK_RETRY_SECONDS = 60
+    with receiver(statuses=[503, 200]) as hook:
+        endpoint(hook.url, events=[Event.STALE, Event.RUN_FAILED])
+        assert stale_data(timezone.now()) == 1  # nothing ever imported: stale
+        now = timezone.now()
+        assert deliver_due(now).failed == 1  # the 503; its retry in 60 s
+        failed_sync()
+        assert failed_runs(timezone.now()) == 1
+        assert deliver_due(now + dt.timedelta(seconds=30)) == deliver_due().__class__()
+        assert len(hook.received) == 1  # the run's failure waits behind the stale event
+        later = now + dt.timedelta(seconds=61)
+        assert deliver_due(later).delivered == 2
+    events = [r.json()["event"] for r in hook.received]
+    assert events == [Event.STALE, Event.STALE, Event.RUN_FAILED]
+
+    with receiver(statuses=[503, 200]) as hook:
+        WebhookEndpoint.objects.update(url=hook.url)
+        WebhookDelivery.objects.all().delete()
+        Run.objects.all().delete()
+        assert stale_data(timezone.now()) == 1
+        now = timezone.now()
+        assert deliver_due(now).failed == 1
+        Run.objects.create(  # a refresh meanwhile: fresh again
+            kind=Run.Kind.IMPORT,
+            trigger=Run.Trigger.COMMAND,
+            outcome=Run.Outcome.SUCCEEDED,
+            started_at=ago(minutes=2),
+            finished_at=ago(minutes=1),
+        )
+        assert deliver_due(now + dt.timedelta(seconds=61)).delivered == 0
+    dropped = WebhookDelivery.objects.get()
+    assert dropped.state == State.GAVE_UP and "no longer stale" in dropped.last_error
+    assert len(hook.received) == 1
+
+
 def test_the_weekly_summary_once_a_week(fleet, orgs):
     take()
     endpoint("http://127.0.0.1:9/unused", events=[Event.WEEKLY], org=orgs["emea"])

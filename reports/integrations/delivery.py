@@ -24,12 +24,13 @@ from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef, Q
 
 from reports import clock
 from reports.integrations.bounded_http import exchange_within
-from reports.integrations.models import WebhookDelivery, WebhookEndpoint
+from reports.integrations.models import Event, WebhookDelivery, WebhookEndpoint
 from reports.integrations.payloads import request_for
+from reports.refresh.data_age import data_age
 
 logger = logging.getLogger(__name__)
 State = WebhookDelivery.State
@@ -56,10 +57,22 @@ def backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=settings.WEBHOOK_RETRY_SECONDS * 2 ** (attempts - 1))
 
 
-def due(now: dt.datetime):
-    return WebhookDelivery.objects.filter(
-        state=State.PENDING, next_attempt_at__lte=now, endpoint__active=True
+def _heads():
+    """Each endpoint's pending deliveries that no earlier pending one of it waits before:
+    a later one overtook one waiting out its backoff, and a receiver read an event after
+    the one it followed (found by an audit of the integrations)."""
+    earlier = WebhookDelivery.objects.filter(
+        endpoint_id=OuterRef("endpoint_id"), state=State.PENDING
+    ).filter(
+        Q(created_at__lt=OuterRef("created_at"))
+        | Q(created_at=OuterRef("created_at"), pk__lt=OuterRef("pk"))
     )
+    pending = WebhookDelivery.objects.filter(state=State.PENDING, endpoint__active=True)
+    return pending.exclude(Exists(earlier))
+
+
+def due(now: dt.datetime):
+    return _heads().filter(next_attempt_at__lte=now)
 
 
 def claim(delivery_id: int, now: dt.datetime) -> WebhookDelivery | None:
@@ -72,6 +85,7 @@ def claim(delivery_id: int, now: dt.datetime) -> WebhookDelivery | None:
 
 
 HIDDEN_PATH = "<the endpoint's path>"
+NO_LONGER_STALE = "Not sent: the data was refreshed since, and is no longer stale."
 
 
 def without_address(text: str, url: str) -> str:
@@ -175,11 +189,23 @@ def deliver_due(now: dt.datetime | None = None) -> Passed:
     what each answered as soon as it has."""
     now = now or clock.now()
     batches: dict[int, list[WebhookDelivery]] = defaultdict(list)
-    ids = due(now).order_by("created_at", "pk").values_list("pk", flat=True)
+    # Claimed in order, each only while no earlier one of its endpoint is pending (due):
+    # those before it in this pass are "sending" by then.
+    pending = WebhookDelivery.objects.filter(state=State.PENDING, next_attempt_at__lte=now)
+    ids = pending.order_by("created_at", "pk").values_list("pk", flat=True)
+    fresh = None
     for delivery_id in list(ids):
         delivery = claim(delivery_id, now)
-        if delivery is not None:
-            batches[delivery.endpoint_id].append(delivery)
+        if delivery is None:
+            continue
+        if delivery.event == Event.STALE:
+            fresh = (not data_age(now).stale) if fresh is None else fresh
+            if fresh:  # refreshed since: "the data is stale" would be read as now
+                WebhookDelivery.objects.filter(pk=delivery.pk).update(
+                    state=State.GAVE_UP, last_error=NO_LONGER_STALE
+                )
+                continue
+        batches[delivery.endpoint_id].append(delivery)
     if not batches:
         return Passed()
     passed = Passed()
@@ -197,9 +223,4 @@ def deliver_due(now: dt.datetime | None = None) -> Passed:
 
 
 def next_due() -> dt.datetime | None:
-    return (
-        WebhookDelivery.objects.filter(state=State.PENDING, endpoint__active=True)
-        .order_by("next_attempt_at")
-        .values_list("next_attempt_at", flat=True)
-        .first()
-    )
+    return _heads().order_by("next_attempt_at").values_list("next_attempt_at", flat=True).first()
