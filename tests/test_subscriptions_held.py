@@ -199,3 +199,41 @@ def test_anyone_s_own_subscription_goes_whatever_their_role(smtp_server, fleet):
     dave.groups.clear()
     subscribe(make_view(dave), dave, users=[dave])
     assert run().sent == 1
+
+
+def test_the_admin_refuses_an_hour_and_parameters_no_page_reads(login, fleet):
+    """The admin said "Constraint "subscription_hour_of_day" is violated." of hour 30,
+    and saved a view's parameters no report reads, holding its subscriptions (found by
+    an audit of the subscriptions): each is said in the forms' words, nothing saved."""
+    root = fleet["users"]["root"]
+    root.is_superuser = True
+    root.save()
+    client = login("root")
+    view = make_view(root)
+    subscription = subscribe(view, root, users=[root])
+    url = f"/admin/notifications/subscription/{subscription.pk}/change/"
+    page = client.get(url).content.decode()
+    assert "hour" in page
+    answer = client.post(
+        url,
+        {
+            "view": view.pk,
+            "created_by": root.pk,
+            "frequency": "weekly",
+            "hour": "30",
+            "format": "csv",
+            "recipients": [root.pk],
+            "active": "on",
+        },
+    )
+    assert "The hour is a whole number from 0 to 23 (UTC)." in answer.content.decode()
+    subscription.refresh_from_db()
+    assert subscription.hour == 0
+
+    url = f"/admin/saved_views/savedview/{view.pk}/change/"
+    form = {"owner": root.pk, "name": view.name, "report": view.report, "query": BROKEN}
+    answer = client.post(url, form)
+    assert "The report&#x27;s parameters are wrong: health:" in answer.content.decode()
+    view.refresh_from_db()
+    assert view.query != BROKEN
+    assert client.post(url, form | {"query": "health=critical"}).status_code == 302

@@ -157,7 +157,10 @@ class Subscription(models.Model):
         ordering = ["pk"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(hour__gte=0, hour__lte=23), name="subscription_hour_of_day"
+                condition=models.Q(hour__gte=0, hour__lte=23),
+                name="subscription_hour_of_day",
+                # Said in the form's words: the admin showed the constraint's name.
+                violation_error_message="The hour is a whole number from 0 to 23 (UTC).",
             )
         ]
 

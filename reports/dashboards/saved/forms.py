@@ -21,6 +21,19 @@ from reports.query import InvalidParameters
 NOT_KEPT = ("pgNum", "export", "extraColumns")
 
 
+def query_problem(report, params: QueryDict, owner) -> str | None:
+    """What is wrong with a report's parameters as the owner would open them, or None:
+    the page's own check, for the save form and the admin's."""
+    if report.awaits_search(params):
+        return "Search first: a saved search needs what it looks for."
+    try:
+        dashboard_query(params, owner)
+    except InvalidParameters as invalid:
+        wrong = "; ".join(f"{name}: {error}" for name, error in sorted(invalid.errors.items()))
+        return f"The report's parameters are wrong: {wrong}"
+    return None
+
+
 def kept_query(params: QueryDict) -> str:
     query = params.copy()
     for name in NOT_KEPT:
@@ -74,13 +87,9 @@ class SavedViewForm(forms.ModelForm):
         if report is None:
             raise forms.ValidationError("Only a report page can be saved as a view.")
         params = report.as_asked(QueryDict(address.query))
-        if report.awaits_search(params):
-            raise forms.ValidationError("Search first: a saved search needs what it looks for.")
-        try:
-            dashboard_query(params, self.owner)
-        except InvalidParameters as invalid:
-            wrong = "; ".join(f"{name}: {error}" for name, error in sorted(invalid.errors.items()))
-            raise forms.ValidationError(f"The report's parameters are wrong: {wrong}") from None
+        problem = query_problem(report, params, self.owner)
+        if problem:
+            raise forms.ValidationError(problem)
         return report.slug, kept_query(params)
 
     def clean_shared_usernames(self) -> list:
