@@ -514,8 +514,29 @@ def test_blank_lines_are_skipped(db, tmp_path):
 def test_a_file_that_is_not_valid_csv_is_refused_with_its_line(db, tmp_path):
     path = write_csv(tmp_path / "quotes.csv", [vendor_row(1)], newline="\n")
     path.write_text(path.read_text(encoding="utf-8") + '"unclosed,"x"y\n', encoding="utf-8")
-    with pytest.raises(CommandError, match=r"line 3: not valid CSV"):
+    with pytest.raises(CommandError, match=r"line 3, column archiveGuid: not valid CSV"):
         import_report(path)
+
+
+@pytest.mark.parametrize(
+    ("cell", "cut", "error"),
+    [
+        ('"MacBook"Pro', False, "',' expected after '\"'"),
+        ('"MacBook Pro, the one', True, "unexpected end of data"),
+    ],
+)
+def test_a_cell_csv_refuses_is_named_by_its_column(db, tmp_path, cell, cut, error):
+    """Text after a closing quote, or a file cut inside a quoted cell: the error gave
+    the line alone (found by an audit of the import)."""
+    rows = [vendor_row(1), vendor_row(2, deviceName="PLACEHOLDER"), vendor_row(3)]
+    path = write_csv(tmp_path / "bad.csv", rows, newline="\n")
+    text = path.read_text(encoding="utf-8").replace("PLACEHOLDER", cell)
+    if cut:
+        text = text[: text.index(cell) + len(cell)]
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(CommandError) as refused:
+        import_report(path)
+    assert f"line 3, column deviceName: not valid CSV ({error})" in str(refused.value)
 
 
 def test_a_missing_file_is_named(db, tmp_path):

@@ -190,7 +190,7 @@ class CsvFile:
             except StopIteration:
                 return
             except csv.Error as error:
-                column, message = None, f"not valid CSV ({error})"
+                column, message = self._column_of_bad_quote(line), f"not valid CSV ({error})"
                 if str(error).startswith("field larger than field limit"):
                     column = self._column_of_long_cell(line)
                     message = f"the cell is longer than {csv.field_size_limit():,} characters"
@@ -209,12 +209,10 @@ class CsvFile:
                 continue
             yield record
 
-    def _column_of_long_cell(self, line: int) -> str | None:
-        """The column of the first cell too long for csv in the record from `line`:
-        csv's error names none, as it stops before the cell ends."""
-        limit = csv.field_size_limit()
-        # The cells before it are shorter than the limit: it starts within this.
-        enough = (len(self.columns) + 1) * (limit + 3)
+    def _record_text(self, line: int) -> str:
+        """The text from `line` on, as far as a record's cells can reach before one is
+        longer than csv reads."""
+        enough = (len(self.columns) + 1) * (csv.field_size_limit() + 3)
         parts, length = [], 0
         with self.path.open(encoding="utf-8-sig", newline="") as file:
             lines = iter(lambda: file.readline(LONGEST_LINE), "")  # as lines() reads them
@@ -223,11 +221,47 @@ class CsvFile:
                 length += len(text)
                 if length > enough:
                     break
-        text = "".join(parts)
+        return "".join(parts)
+
+    def _column_name(self, index: int) -> str | None:
+        return {where: name for name, where in self.columns.items()}.get(index)
+
+    def _column_of_bad_quote(self, line: int) -> str | None:
+        """The column of the cell whose quotes csv refused in the record from `line`:
+        text after its closing quote ("MacBook"Pro) or a quote never closed (a file cut
+        inside a cell). csv's error names neither the column nor the cell (found by an
+        audit of the import)."""
+        text, index, at = self._record_text(line), 0, 0
+        while at < len(text):
+            if text[at] == '"':
+                close = at
+                while True:
+                    close = text.find('"', close + 1)
+                    if close < 0:
+                        return self._column_name(index)  # never closed
+                    if not text.startswith('"', close + 1):
+                        break
+                    close += 1  # a doubled quote, inside the cell
+                at = close + 1
+                if at < len(text) and text[at] not in ",\r\n":
+                    return self._column_name(index)  # text after the closing quote
+            else:
+                while at < len(text) and text[at] not in ",\r\n":
+                    at += 1
+            if at >= len(text) or text[at] != ",":
+                return None
+            index, at = index + 1, at + 1
+        return None
+
+    def _column_of_long_cell(self, line: int) -> str | None:
+        """The column of the first cell too long for csv in the record from `line`:
+        csv's error names none, as it stops before the cell ends."""
+        limit = csv.field_size_limit()
+        text = self._record_text(line)
         index, at = 0, 0
         while match := _CELL.match(text, at):
             if len(match.group()) >= limit:
-                return {where: name for name, where in self.columns.items()}.get(index)
+                return self._column_name(index)
             at = match.end()
             if not text.startswith(",", at):
                 return None
