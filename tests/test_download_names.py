@@ -1,4 +1,4 @@
-"""Every download of the pages is named one way (backupreport.file_names): what it holds,
+"""Every download of the pages is named one way (accounts.file_names): what it holds,
 then when in UTC to the minute. They were named in three ways (20261206, 2026-12-06,
 2026-12-06T1315Z) and storage's not dated at all. The API's CSV keeps the vendor's name."""
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from accounts import file_names
 from accounts.audit import reads
 from accounts.audit.forms import EventFilter
 from accounts.audit.kinds import KINDS
@@ -26,7 +27,6 @@ from accounts.callers import api_caller, unauthorized
 from accounts.formula_cells import defused
 from accounts.page_access import system_administrators_only
 from accounts.roles import is_system_administrator
-from backupreport import file_names
 
 PAGE_SIZE = 100
 CSV_COLUMNS = [

@@ -27,10 +27,10 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
+from accounts import file_names
 from accounts.formula_cells import defused
 from accounts.org_names import OrgNames
 from accounts.roles import Reach
-from backupreport import file_names
 from reports import clock
 from reports.catalog import REPORTS, SEARCH_FIRST
 from reports.dashboards.filters import DEVICES, dashboard_query, one_row_per_device

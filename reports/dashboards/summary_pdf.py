@@ -13,9 +13,8 @@ from django.http import QueryDict
 from django.template.loader import render_to_string
 from weasyprint import HTML
 
-from accounts import org_names
+from accounts import file_names, org_names
 from accounts.roles import Reach
-from backupreport import file_names
 from reports import clock, health
 from reports.dashboards import figures
 from reports.dashboards.views.overview import _charts, _health_cards

@@ -12,9 +12,8 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from accounts import audit
+from accounts import audit, file_names
 from accounts.roles import reach_of_request
-from backupreport import file_names
 from reports import clock, health
 from reports.history.asking import NO_FLEET, NO_TREND, BadParameter, compliance_asked, trend_asked
 from reports.history.compliance import OutOfReach

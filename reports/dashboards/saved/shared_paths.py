@@ -14,11 +14,25 @@ audit of section 4)."""
 
 from __future__ import annotations
 
-from django.db.models import Q
+from collections.abc import Callable
+from functools import reduce
+from operator import or_
+
+from django.db.models import Q, QuerySet
 
 from accounts import org_names
 from accounts.roles import reach_of
 from reports.dashboards.saved.models import SavedView
+
+# Other ways a saved view reaches a person than its sharing, each `user -> views`: the
+# subscriptions sending them one register theirs (reports.notifications.apps), as
+# notifications builds on saved views and not the other way round (tests/test_layers).
+SENDERS: list[Callable[[object], QuerySet[SavedView]]] = []
+
+
+def register_sender(views_sent_to: Callable[[object], QuerySet[SavedView]]) -> None:
+    if views_sent_to not in SENDERS:
+        SENDERS.append(views_sent_to)
 
 
 def org_tree_as_shared(user, value: str, shared_by=None) -> list[org_names.OrgName]:
@@ -40,15 +54,15 @@ def _sharers(user, parameter: str, value: str, shared_by) -> list:
     """`shared_by` (a subscription's view's owner) when given, else the owners of the
     views shared with `user` or sent to them that give this very value to this
     parameter."""
-    from reports.notifications.subscriptions import views_sent_to  # builds on saved views
-
     if user is None or not user.is_authenticated:
         return []
     if shared_by is not None:
         return [] if shared_by.pk == user.pk else [shared_by]
     shared = SavedView.objects.visible_to(user).values("pk")
     views = (
-        SavedView.objects.filter(Q(pk__in=shared) | Q(pk__in=views_sent_to(user).values("pk")))
+        SavedView.objects.filter(
+            reduce(or_, (Q(pk__in=sent(user).values("pk")) for sent in SENDERS), Q(pk__in=shared))
+        )
         .exclude(owner=user)
         .select_related("owner")
     )

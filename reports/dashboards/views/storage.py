@@ -18,11 +18,10 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
-from accounts import audit
+from accounts import audit, file_names
 from accounts.formula_cells import defused
 from accounts.org_names import OrgNames
 from accounts.roles import reach_of_request
-from backupreport import file_names
 from reports import clock
 from reports.catalog import REPORTS
 from reports.dashboards import figures, rollups

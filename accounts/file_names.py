@@ -3,7 +3,10 @@ it was made in UTC to the minute, `backup-status_health-critical_2026-12-04T1315
 Sorted by name, a folder of downloads is sorted by what, then when.
 
 The one exception is the vendor's: the API's CSV is `DeviceBackupReport-<UTC date>.csv`
-(spec section 3; reports.export.download_name), which the vendor's scripts expect."""
+(spec section 3; reports.export.download_name), which the vendor's scripts expect.
+
+In accounts, the lowest floor (tests/test_layers.py), as formula_cells is: the audit
+log's CSV is named here too."""
 
 from __future__ import annotations
 
