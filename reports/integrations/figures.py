@@ -100,9 +100,10 @@ def org_figures(
     Kept under the scope, the depth and the snapshot's moment (reports.cache.warmed),
     and computed ahead after each refresh (warm() below, settings.WARMED_FIGURES): a
     scrape reads one stored figure. A new snapshot is a new key: never a stale one."""
-    if not snapshots_of(reach).exists():
+    latest = latest_snapshot()  # the fleet's: a reach without a row on it counts none
+    if latest is None:
         return None, Figures(), []
-    day, taken_at = latest_snapshot()
+    day, taken_at = latest
     scope = reach.scope
     key = f"{scope!r}|{org_depth()}|{taken_at.isoformat()}"
     fleet, orgs = through("metrics", key, lambda: _org_sums(scope, day))
