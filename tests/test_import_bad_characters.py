@@ -120,7 +120,7 @@ def test_a_lone_surrogate_cannot_reach_the_database(tmp_path):
     data = path.read_bytes().replace(b"LAPTOP,", b"LAPTOP\xed\xa0\x80,")
 
     path.write_bytes(data)
-    with pytest.raises(CommandError, match=r"report.csv, line 3: is not UTF-8 text"):
+    with pytest.raises(CommandError, match=r"report.csv, line 3, column deviceName: is not UTF-8"):
         run("import_backup_report", path)
 
     assert not Device.objects.exists()
@@ -188,3 +188,15 @@ def test_the_sync_names_the_cell_and_changes_nothing(vendor, personas, tmp_path,
     assert database_snapshot() == before
     run_ = Run.objects.get()
     assert run_.outcome == Run.Outcome.FAILED and f"column {column}" in run_.error
+
+
+@pytest.mark.django_db
+def test_a_latin_1_name_is_named_by_its_line_and_column(tmp_path):
+    """A name saved as Latin-1 among UTF-8 rows was said by its line alone (found by an
+    audit of the import): its column too, so that it can be found and fixed."""
+    rows = [vendor_row(n) for n in range(1, 12)] + [vendor_row(12, lastName="PLACEHOLDER")]
+    path = write_csv(tmp_path / "report.csv", rows)
+    path.write_bytes(path.read_bytes().replace(b"PLACEHOLDER", "Müller".encode("latin-1")))
+    with pytest.raises(CommandError) as refused:
+        run("import_backup_report", path)
+    assert "report.csv, line 13, column lastName: is not UTF-8 text" in str(refused.value)

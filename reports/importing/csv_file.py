@@ -21,6 +21,8 @@ from pathlib import Path
 
 # What a text file opened with newline="" ends a line on, as csv.reader counts them.
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+# A byte that is not UTF-8, as errors="surrogateescape" keeps it.
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
 # One cell of a record as csv reads it, its quotes and doubled quotes included.
 _CELL = re.compile(r'"(?:[^"]|"")*"?|[^,\r\n"]*')
 # A file with more bad rows than this is the wrong file: the rest are counted, not kept.
@@ -139,7 +141,8 @@ class CsvFile:
         except UnicodeDecodeError:
             line = self._line_of_bad_byte()
             message = "is not UTF-8 text" + self._what_it_is()
-            raise self._stop(ImportFailed(self.name, line, None, message)) from None
+            column = self._column_of_bad_byte(line)
+            raise self._stop(ImportFailed(self.name, line, column, message)) from None
 
     def _what_it_is(self) -> str:
         """What a file that is not UTF-8 seems to be, from its first bytes, so that the
@@ -287,6 +290,28 @@ class CsvFile:
             if name:
                 self.columns[name] = index
         return len(names)
+
+    def _column_of_bad_byte(self, line: int | None) -> str | None:
+        """The column of the first cell holding a byte that is not UTF-8, in the records
+        up to `line`: a Latin-1 name among UTF-8 ones was said by its line alone (found
+        by an audit of the import). Read again keeping such bytes (surrogateescape)."""
+        if line is None or line < 2:
+            return None
+        with self.path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as file:
+            # The header read here: the decoder reads ahead, and may have failed on a
+            # later line before the header was taken.
+            reader = csv.reader(self.lines(file))
+            try:
+                header = [name.strip() for name in next(reader)]
+                for cells in reader:
+                    for index, cell in enumerate(cells):
+                        if _ESCAPED_BYTE.search(cell):
+                            return header[index] if index < len(header) else None
+                    if reader.line_num >= line:
+                        return None
+            except (csv.Error, ImportFailed, StopIteration):
+                return None
+        return None
 
     def _line_of_bad_byte(self) -> int | None:
         # In pieces: the file may be a gigabyte that is not text at all.
