@@ -208,3 +208,23 @@ def test_an_org_whose_name_repeats_is_named_by_its_path(smtp_server, fleet, orgs
     assert "(uma, Acme › Americas › Sales)" in message.text
     (message,) = smtp_server.to(fleet["users"]["carol"].email)  # one Sales in her reach
     assert "(uma, Sales)" in message.text
+
+
+def test_the_stale_list_is_in_the_order_of_the_list_it_links_to(fleet, client):
+    """The digest put never-backed-up devices last and its link's page first (found by
+    an audit): the digest's devices are the first rows of that page, in its order."""
+    from urllib.parse import urlsplit
+
+    from django.utils import timezone
+
+    from reports.notifications.digests import digest_of
+
+    root = fleet["users"]["root"]
+    digest = digest_of(root, "weekly", timezone.now())
+    names = [device.name for device in digest.stale]
+    assert "ERIN-NEW" in names and len(names) >= 3
+    client.force_login(root)
+    link = urlsplit(digest.stale_url)
+    page = client.get(f"{link.path}?{link.query}").content.decode()
+    listed = re.findall(r'class="device-link"[^>]*>([^<]+)<', page)
+    assert listed[: len(names)] == names

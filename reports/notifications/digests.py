@@ -117,7 +117,9 @@ def digest_of(
     stale = (
         per_device(rows, "status", "device_uid", "device_name", "username", "org_name", "org_path")
         .filter(ACTIVE & overdue)
-        .order_by(F("last").asc(nulls_last=True), "device_id")[:STALE_LISTED]
+        # Never backed up first, as the list it links to sorts them (a missing date is
+        # the smallest: spec section 3): the digest put them last (found by an audit).
+        .order_by(F("last").asc(nulls_first=True), "device_id")[:STALE_LISTED]
     )
     soon = rows.filter(expiring_within(now, EXPIRY_DAYS))
     # One line per device (a device may have several archives in cold storage); the
