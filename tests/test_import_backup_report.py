@@ -349,7 +349,7 @@ def test_a_file_that_is_not_utf8_is_refused(db, tmp_path):
         + ",".join(vendor_row(1).get(c, "") for c in VENDOR_CSV_HEADER)
     )
     path.write_bytes(text.replace("Headquarters", "Hauptbüro").encode("latin-1"))
-    with pytest.raises(CommandError, match=r"line 2: is not UTF-8"):
+    with pytest.raises(CommandError, match=r"line 2, column orgName: is not UTF-8"):
         import_report(path)
 
 
