@@ -103,7 +103,7 @@ class HashedRecords:
     def __init__(self) -> None:
         self.count = 0
         # A record whose quotes COPY reads otherwise than Python's csv module: the file
-        # is then the Python path's (see records_alike).
+        # is then the Python path's (QUOTED_AS_PYTHON_READS; in_database.staging).
         self.unlike_python = False
         self._rest = b""
         self._record: list[bytes] = []  # the lines of a record inside quotes so far

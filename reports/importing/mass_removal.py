@@ -58,10 +58,6 @@ class Removal:
     archives_here: int = 0  # before the import
 
     @property
-    def percent(self) -> float:
-        return 100 * self.devices / self.fleet if self.fleet else 0.0
-
-    @property
     def needs_confirmation(self) -> bool:
         return (
             _over_the_limit(self.devices, self.fleet)
