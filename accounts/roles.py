@@ -156,6 +156,14 @@ def reach_of_request(request) -> Reach:
     return kept[1]
 
 
+def superusers_hold(group: str) -> bool:
+    """Whether a superuser holds the role of this group whether or not in it: System
+    administrators, whose reach is a superuser's (spec 4, "Django superusers likewise").
+    Whoever lists a role's holders (the vendor's roles, a subscription's recipients)
+    reads the rule here."""
+    return group == SYSTEM_ADMINISTRATORS
+
+
 def is_system_administrator(user) -> bool:
     return reach_of(user).everything
 

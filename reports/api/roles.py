@@ -22,7 +22,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from accounts.models import User
-from accounts.roles import ROLE_GROUPS, SYSTEM_ADMINISTRATORS
+from accounts.roles import ROLE_GROUPS, superusers_hold
 from reports.api import vendor
 from reports.api.decorators import resource
 from reports.api.visibility import reach_and_orgs, visible_users
@@ -47,7 +47,7 @@ def holding(role_id: str) -> Q:
     """The users who hold the role, as a condition on users: one row each, as Exists
     (a join on groups would repeat a superuser who is in a group for each)."""
     held = Q(_member_of(ROLE_GROUPS[role_id]))
-    return held | Q(is_superuser=True) if ROLE_GROUPS[role_id] == SYSTEM_ADMINISTRATORS else held
+    return held | Q(is_superuser=True) if superusers_hold(ROLE_GROUPS[role_id]) else held
 
 
 # What a user list reads beside its columns for `incRoles`: one flag a role, and whether
@@ -68,7 +68,7 @@ def role_names(flags) -> list[str]:
     return [
         ROLE_GROUPS[role_id]
         for role_id, holds in zip(ROLE_FLAGS.values(), held, strict=True)
-        if holds or (superuser and ROLE_GROUPS[role_id] == SYSTEM_ADMINISTRATORS)
+        if holds or (superuser and superusers_hold(ROLE_GROUPS[role_id]))
     ]
 
 

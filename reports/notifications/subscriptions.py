@@ -22,7 +22,7 @@ from django.db.models import Q, QuerySet
 from accounts import audit
 from accounts.audit.recording import parameters_of
 from accounts.models import MAY_SIGN_IN
-from accounts.roles import SYSTEM_ADMINISTRATORS, is_system_administrator, reach_of
+from accounts.roles import ROLE_GROUPS, is_system_administrator, reach_of, superusers_hold
 from reports.dashboards import spreadsheet, summary_pdf
 from reports.dashboards.saved.models import SavedView
 from reports.notifications.links import absolute, download_url
@@ -48,8 +48,8 @@ def recipients_of(subscription: Subscription) -> QuerySet:
     in_role = User.groups.through.objects.filter(group__in=roles.values("group_id"))
     gone = Subscription.unsubscribed.through.objects.filter(subscription=subscription)
     chosen = Q(pk__in=named.values("user_id")) | Q(pk__in=in_role.values("user_id"))
-    if roles.filter(group__name=SYSTEM_ADMINISTRATORS).exists():
-        chosen |= Q(is_superuser=True)  # system administrators without the group (spec 4)
+    if any(superusers_hold(group) for group in roles.values_list("group__name", flat=True)):
+        chosen |= Q(is_superuser=True)
     return (
         User.objects.filter(chosen, MAY_SIGN_IN)
         .exclude(email="")
@@ -67,7 +67,8 @@ def views_sent_to(user) -> QuerySet[SavedView]:
     groups = User.groups.through.objects.filter(user_id=user.pk).values("group_id")
     to_user = Q(recipients=user) | Q(recipient_roles__in=groups)
     if user.is_superuser:
-        to_user |= Q(recipient_roles__name=SYSTEM_ADMINISTRATORS)
+        held = [group for group in ROLE_GROUPS.values() if superusers_hold(group)]
+        to_user |= Q(recipient_roles__name__in=held)
     return SavedView.objects.filter(pk__in=sending.filter(to_user).values("view_id"))
 
 
