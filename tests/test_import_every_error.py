@@ -161,3 +161,18 @@ def test_a_cell_too_long_for_csv_is_named_by_its_column(tmp_path):
 
     assert where([raised.value]) == [(3, "osVersion")]
     assert raised.value.message == "the cell is longer than 131,072 characters"
+
+
+def test_a_cell_too_long_is_named_past_a_quote_inside_an_unquoted_cell(tmp_path):
+    """A quote inside an unquoted cell (13"x") is text to csv; the column was not found
+    past one (the cells were read as csv_file read a long cell, otherwise than its bad
+    quotes)."""
+    rows = [vendor_row(1), vendor_row(2, deviceName='MacBook 13"x"', osVersion="x" * 200_000)]
+    path = write_csv(tmp_path / "report.csv", rows)
+    path.write_text(path.read_text().replace('"MacBook 13""x"""', 'MacBook 13"x"'))
+    assert 'MacBook 13"x",' in path.read_text()  # unquoted, as csv.writer would not
+
+    with pytest.raises(ImportFailed) as raised:
+        parse_report(CsvFile(path, every_error=True))
+
+    assert where([raised.value]) == [(3, "osVersion")]

@@ -16,15 +16,17 @@ import csv
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from itertools import islice
+from itertools import count, islice
 from pathlib import Path
 
 # What a text file opened with newline="" ends a line on, as csv.reader counts them.
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 # A byte that is not UTF-8, as errors="surrogateescape" keeps it.
 _ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
-# One cell of a record as csv reads it, its quotes and doubled quotes included.
-_CELL = re.compile(r'"(?:[^"]|"")*"?|[^,\r\n"]*')
+# One cell of a record as csv reads it: quoted, its doubled quotes inside and its
+# closing quote missing where the text ends inside it, or not, where a quote is text
+# (13"x"). The one reading of the quotes csv_file names a bad cell's column by.
+_CELL = re.compile(r'"(?:[^"]|"")*(?P<closed>"?)|(?:[^,\r\n"][^,\r\n]*)?')
 # A file with more bad rows than this is the wrong file: the rest are counted, not kept.
 MAX_ERRORS = 1000
 # The longest physical line read: a row of the vendor's 37 cells, each at csv's own
@@ -229,46 +231,37 @@ class CsvFile:
     def _column_name(self, index: int) -> str | None:
         return {where: name for name, where in self.columns.items()}.get(index)
 
+    def _cells(self, line: int) -> Iterator[tuple[int, re.Match, str]]:
+        """The cells of the record from `line` as csv reads them: each cell's index,
+        its match of _CELL and the character after it; the last is the first cell not
+        followed by a comma (the record's end, or where csv stopped)."""
+        text, at = self._record_text(line), 0
+        for index in count():
+            cell = _CELL.match(text, at)
+            after = text[cell.end() : cell.end() + 1]
+            yield index, cell, after
+            if after != ",":
+                return
+            at = cell.end() + 1
+
     def _column_of_bad_quote(self, line: int) -> str | None:
         """The column of the cell whose quotes csv refused in the record from `line`:
         text after its closing quote ("MacBook"Pro) or a quote never closed (a file cut
         inside a cell). csv's error names neither the column nor the cell (found by an
         audit of the import)."""
-        text, index, at = self._record_text(line), 0, 0
-        while at < len(text):
-            if text[at] == '"':
-                close = at
-                while True:
-                    close = text.find('"', close + 1)
-                    if close < 0:
-                        return self._column_name(index)  # never closed
-                    if not text.startswith('"', close + 1):
-                        break
-                    close += 1  # a doubled quote, inside the cell
-                at = close + 1
-                if at < len(text) and text[at] not in ",\r\n":
-                    return self._column_name(index)  # text after the closing quote
-            else:
-                while at < len(text) and text[at] not in ",\r\n":
-                    at += 1
-            if at >= len(text) or text[at] != ",":
-                return None
-            index, at = index + 1, at + 1
+        for index, cell, after in self._cells(line):
+            quoted = cell.group().startswith('"')
+            if quoted and (not cell.group("closed") or after not in ("", ",", "\r", "\n")):
+                return self._column_name(index)
         return None
 
     def _column_of_long_cell(self, line: int) -> str | None:
         """The column of the first cell too long for csv in the record from `line`:
         csv's error names none, as it stops before the cell ends."""
         limit = csv.field_size_limit()
-        text = self._record_text(line)
-        index, at = 0, 0
-        while match := _CELL.match(text, at):
-            if len(match.group()) >= limit:
+        for index, cell, _after in self._cells(line):
+            if len(cell.group()) >= limit:
                 return self._column_name(index)
-            at = match.end()
-            if not text.startswith(",", at):
-                return None
-            index, at = index + 1, at + 1
         return None
 
     def _first_column_from(self, index: int) -> str | None:
