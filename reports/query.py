@@ -27,6 +27,10 @@ MAX_PAGE_SIZE = 1000
 DEFAULT_PAGE_SIZE = 1000
 # Ties are broken by these, in the direction of the sort, so that paging is stable.
 TIE_BREAK = ("archive_guid", "device_uid")
+# Orgs that share a name (an "Accounting" in London and one in Paris) sort by their path
+# under it: each org's rows together, where the pages tell them apart by path (spec 11),
+# not interleaved by archive. Migration 0025's index.
+THEN_BY = {"orgName": ("org_path",)}
 # A page that starts beyond this many rows is past the last one of any fleet; not asking
 # the database keeps a huge pgNum from overflowing its OFFSET.
 MAX_OFFSET = 2**40
@@ -209,7 +213,8 @@ class ReportQuery:
 
 def ordering(sort_key: str | None, descending: bool) -> list:
     """Nulls are the smallest value: first in asc, last in desc (spec, use case 1)."""
-    attributes = ([ATTRIBUTE_OF[sort_key]] if sort_key else []) + list(TIE_BREAK)
+    keys = [ATTRIBUTE_OF[sort_key], *THEN_BY.get(sort_key, ())] if sort_key else []
+    attributes = keys + list(TIE_BREAK)
     if descending:
         return [F(a).desc(nulls_last=True) for a in attributes]
     return [F(a).asc(nulls_first=True) for a in attributes]

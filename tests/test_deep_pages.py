@@ -60,6 +60,7 @@ def inner_plan(params: dict, user) -> str:
         ({}, "row_sort_default"),
         ({"srtKey": "lastConnectedDate", "srtDir": "desc"}, "row_sort_last_connected_date"),
         ({"srtKey": "username"}, "row_sort_username"),
+        ({"srtKey": "orgName", "srtDir": "desc"}, "row_sort_org_name"),  # with its path
     ],
 )
 def test_the_skipped_rows_are_an_index_only_scan(fleet, sort, index):
