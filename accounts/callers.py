@@ -249,6 +249,13 @@ def bearer_checked(request: HttpRequest) -> Checked | None:
     if bearer is None:
         audit.record("signin.failed", request=request, method="token")
         return None
+    if bearer.client is None and (refusal := basic_refusal(bearer.user)) is not None:
+        # A token without an API client came from a password (accounts.views.user_token):
+        # what refuses that password now refuses the token, or a password alone kept a
+        # system administrator's rights past a second factor required of them (a desktop
+        # user's token, then promoted), or past local sign-in turned off (an audit).
+        request.basic_refusal = refusal
+        return None
     if bearer.client is not None:
         bearer.client.note_use()
     return Checked(bearer.user, bearer.client, until=_earliest(bearer.expires_at, bearer.client))

@@ -52,6 +52,20 @@ def test_basic_follows_the_same_rule(client, personas, local_off):
         assert client.get(path, **basic("super", PASSWORD)).status_code == 200, path
 
 
+def test_a_token_from_a_password_ends_with_local_sign_in(client, personas, settings):
+    """A token a password gave is that password's: refused with it (found by an audit)."""
+    from accounts.caller_memo import caller_memo
+
+    issued = client.get("/api/v3/auth/jwt?useBody=true", **basic("dave"))
+    bearer = {"HTTP_AUTHORIZATION": f"Bearer {issued.json()['data']['v3_user_token']}"}
+    assert client.get("/api/DeviceBackupReport", **bearer).status_code == 200
+    settings.LOCAL_SIGNIN = False
+    caller_memo.forget()  # the restart
+    refused = client.get("/api/DeviceBackupReport", **bearer)
+    assert refused.status_code == 401
+    assert "turned off" in refused.json()["detail"]
+
+
 def test_an_api_client_still_works(client, personas, local_off):
     from accounts.api_clients import ApiClient
 
