@@ -11,6 +11,7 @@ from django.urls import reverse_lazy
 
 from accounts import audit
 from accounts.invitations import invitation_tokens
+from accounts.local_signin import password_allowed
 
 
 class LoginView(auth_views.LoginView):
@@ -56,6 +57,16 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     """Django's set-password step of a reset link; a password set is recorded."""
 
     audit_kind = "password_reset.completed"
+
+    def get_user(self, uidb64):
+        """Django's, while they may still sign in with a password: a link sent before
+        the vendor or an administrator deactivated them (or before local sign-in was
+        turned off) set a password all the same, ready for a reactivation (found by an
+        audit). The link then says it is no longer valid."""
+        user = super().get_user(uidb64)
+        if user is None or not user.may_sign_in or not password_allowed(user):
+            return None
+        return user
 
     def form_valid(self, form):
         response = super().form_valid(form)

@@ -109,6 +109,16 @@ def test_an_invitation_is_useless_for_another_user(client, mirrored, smtp_server
     assert b"This link does not work" in reset.content
 
 
+def test_an_invitation_does_not_work_once_its_user_is_deactivated(client, mirrored, smtp_server):
+    """It set a password all the same (found by an audit)."""
+    call_command("invite_users", "mirrored2")
+    path = invitation_path(smtp_server, mirrored[2])
+    User.objects.filter(pk=mirrored[2].pk).update(user_status="Deactivated")
+    refused = accept(client, path)
+    assert b"This invitation does not work" in refused.content
+    assert not User.objects.get(pk=mirrored[2].pk).has_usable_password()
+
+
 def test_the_command_invites_those_without_a_password_in_an_org_subtree(
     personas, mirrored, smtp_server, capsys
 ):

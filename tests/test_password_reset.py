@@ -82,6 +82,24 @@ def test_a_reset_link_is_useless_for_another_user(client, personas, smtp_server)
     assert User.objects.get(username="alice").check_password(PASSWORD)
 
 
+@pytest.mark.parametrize("ended", ["by the vendor", "here"])
+def test_a_reset_link_does_not_work_once_its_user_is_deactivated(
+    client, personas, smtp_server, ended
+):
+    """A link sent before the deactivation set a password all the same, ready for a
+    reactivation (found by an audit)."""
+    dave = personas["dave"]
+    ask_reset(client, dave.email)
+    path = reset_path(smtp_server, dave)
+    if ended == "here":
+        User.objects.filter(pk=dave.pk).update(is_active=False)
+    else:
+        User.objects.filter(pk=dave.pk).update(user_status="Deactivated")
+    response = choose(client, path)
+    assert b"This link does not work" in response.content
+    assert User.objects.get(pk=dave.pk).check_password(PASSWORD)
+
+
 def test_no_mail_for_an_unknown_address_or_a_mirrored_user_without_password(
     client, personas, smtp_server
 ):
