@@ -77,6 +77,16 @@ def start(request, redirect_uri: str):
         raise Refused("The identity provider cannot be reached just now; try again.") from error
 
 
+def _maybe_verified(email_verified) -> bool:
+    """Whether the provider did not say the address is unverified: true, "true", or no
+    claim at all (many providers send none for the addresses they issue). Any other
+    value is unverified: a provider or mapping that sends "false" as a string signed in
+    as the address's holder here (found by an audit)."""
+    if email_verified is None or email_verified is True:
+        return True
+    return isinstance(email_verified, str) and email_verified.strip().casefold() == "true"
+
+
 def finish(request) -> Identity:
     """The identity the provider's callback vouches for; Refused if anything is off."""
     try:
@@ -93,7 +103,7 @@ def finish(request) -> Identity:
     claims = token.get("userinfo")
     if not claims:  # no ID token: nothing verified says who this is
         raise Refused("The identity provider sent no ID token.")
-    if config.match_field() == "email" and claims.get("email_verified") is False:
+    if config.match_field() == "email" and not _maybe_verified(claims.get("email_verified")):
         # Matched by email, an address the provider says it has not verified is anyone's
         # claim: it signed in as whoever holds it here, an administrator too (2026-12-06).
         raise Refused("The identity provider has not verified your email address.")

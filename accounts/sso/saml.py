@@ -23,7 +23,11 @@ from django.views.decorators.http import require_GET
 from djangosaml2 import views as djangosaml2_views
 from saml2.config import SPConfig
 from saml2.metadata import entity_descriptor
-from saml2.saml import NAMEID_FORMAT_EMAILADDRESS, NAMEID_FORMAT_UNSPECIFIED
+from saml2.saml import (
+    NAMEID_FORMAT_EMAILADDRESS,
+    NAMEID_FORMAT_TRANSIENT,
+    NAMEID_FORMAT_UNSPECIFIED,
+)
 
 from accounts.sso import next_page
 from accounts.sso.identity import Identity, Refused, groups_from, sign_in
@@ -121,10 +125,14 @@ def identity_of(session_info: dict) -> Identity:
     email = first(attributes, settings.SAML_EMAIL_ATTRIBUTE)
     if not email and getattr(name_id, "format", "") == NAMEID_FORMAT_EMAILADDRESS:
         email = name_id_text
+    # A transient NameID is new at every sign-in (Shibboleth's default where the
+    # request names no format): no subject to bind the account to, or the second
+    # sign-in was refused as someone else's (found by an audit).
+    transient = getattr(name_id, "format", "") == NAMEID_FORMAT_TRANSIENT
     return Identity(
         protocol="saml",
         issuer=str(session_info.get("issuer") or ""),
-        subject=name_id_text,
+        subject="" if transient else name_id_text,
         email=email,
         username=first(attributes, settings.SAML_USERNAME_ATTRIBUTE),
         groups=groups_from(all_of(attributes, settings.SAML_GROUPS_ATTRIBUTE)),

@@ -76,8 +76,12 @@ class SamlIdentityProvider:
     def save_people(self) -> None:
         (self.folder / "people.json").write_text(json.dumps(self.people))
 
-    def person(self, login: str, *, email: str, uid: str = "", groups=()) -> None:
+    def person(
+        self, login: str, *, email: str, uid: str = "", groups=(), transient: bool = False
+    ) -> None:
         self.people[login] = {"email": email, "uid": uid or login, "groups": list(groups)}
+        if transient:
+            self.people[login]["transient"] = True
         self.save_people()
 
     def start(self) -> SamlIdentityProvider:

@@ -28,7 +28,12 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.config import IdPConfig
 from saml2.metadata import entity_descriptor
-from saml2.saml import NAME_FORMAT_BASIC, NAMEID_FORMAT_EMAILADDRESS, NameID
+from saml2.saml import (
+    NAME_FORMAT_BASIC,
+    NAMEID_FORMAT_EMAILADDRESS,
+    NAMEID_FORMAT_TRANSIENT,
+    NameID,
+)
 from saml2.server import Server
 
 AUTHN_PASSWORD = "urn:oasis:names:tc:SAML:2.0:ac:classes:Password"
@@ -76,6 +81,14 @@ def config(base: str, key: str, cert: str, sp_metadata: str) -> IdPConfig:
         }
     )
     return conf
+
+
+def name_id_of(person: dict) -> NameID:
+    """The person's address as the NameID, or with "transient" a new random one at each
+    sign-in, as Shibboleth sends where the request names no format."""
+    if person.get("transient"):
+        return NameID(format=NAMEID_FORMAT_TRANSIENT, text=secrets.token_hex(16))
+    return NameID(format=NAMEID_FORMAT_EMAILADDRESS, text=person["email"])
 
 
 class IdentityProvider:
@@ -127,7 +140,7 @@ class IdentityProvider:
             in_response_to=message.id,
             destination=acs,
             sp_entity_id=message.issuer.text,
-            name_id=NameID(format=NAMEID_FORMAT_EMAILADDRESS, text=person["email"]),
+            name_id=name_id_of(person),
             authn={"class_ref": AUTHN_PASSWORD, "authn_auth": self.conf.entityid},
             sign_assertion="unsigned" not in form,
             sign_response=False,
