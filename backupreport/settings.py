@@ -330,8 +330,8 @@ SSO_ROLE_GROUPS = {
 # When set, only members of one of these identity-provider groups may sign in; a
 # mirrored person outside them loses their access here at their next sign-in.
 SSO_ALLOWED_GROUPS = env_list("SSO_ALLOWED_GROUPS", [])
-# A person the mirror does not know: refused, unless this lets them in with no role
-# (their own devices only: none).
+# A person the mirror does not know: refused, unless this lets them in, of no org, with
+# the roles their provider groups map to (without one: their own devices only, none).
 SSO_ADMIT_UNKNOWN = env_bool("SSO_ADMIT_UNKNOWN", False)
 # A session started by single sign-on lasts this long; then the identity provider is
 # asked again (and may say no).

@@ -5,7 +5,8 @@ have checked. `sign_in` then decides, the same way for OpenID Connect and SAML:
 
 1. who: the user the import or sync mirrored whose email (or username, SSO_MATCH)
    equals the provider's, case-insensitively. Never a second account: nobody found (or
-   two found) is refused, unless SSO_ADMIT_UNKNOWN lets a stranger in with no role.
+   two found) is refused, unless SSO_ADMIT_UNKNOWN lets a stranger in (with the roles
+   their groups map to, as anyone: an administrator who backs up no laptop is one).
 2. whether: the vendor's deactivation, an administrator's, and SSO_ALLOWED_GROUPS. A
    mirrored person the provider no longer allows is deactivated here, which ends their
    sessions, Basic, tokens and API clients at once (User.may_sign_in); a later allowed
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import unicodedata
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -59,18 +61,33 @@ class Refused(Exception):
 
 
 def groups_from(value) -> frozenset[str]:
-    """A groups claim or attribute: a list of names, or one name."""
+    """A groups claim or attribute: a list of names, or one name. Anything else (a
+    number, true, an object: a provider's mapping gone wrong) is no group, said in the
+    log; it was a 500 (found by an audit)."""
     if value is None:
         return frozenset()
     if isinstance(value, str):
         return frozenset([value])
+    if not isinstance(value, list | tuple):
+        log.warning(
+            "SSO: a groups claim that is not a list of names (%s): no groups", type(value).__name__
+        )
+        return frozenset()
     return frozenset(str(name) for name in value if name)
+
+
+def as_compared(text: str) -> str:
+    """A name or address as it is looked up: trimmed, and in Unicode's composed form
+    (NFC), as the vendor's export writes it; a provider that sends "josé" decomposed
+    (e and a combining accent) matched no one, or with SSO_ADMIT_UNKNOWN made a second
+    account (found by an audit)."""
+    return unicodedata.normalize("NFC", text.strip())
 
 
 def mirrored_user(identity: Identity):
     """The one user the identity names by the configured field, or None."""
     field = config.match_field()
-    value = (identity.email if field == "email" else identity.username).strip()
+    value = as_compared(identity.email if field == "email" else identity.username)
     if not value:
         raise Refused(f"The identity provider sent no {field} to find your account by.")
     found = list(get_user_model()._default_manager.filter(**{f"{field}__iexact": value})[:2])
@@ -81,12 +98,13 @@ def mirrored_user(identity: Identity):
 
 
 def _admitted_stranger(identity: Identity):
-    """A user with no role for a person the mirror does not know (SSO_ADMIT_UNKNOWN)."""
+    """A user for a person the mirror does not know (SSO_ADMIT_UNKNOWN): of no org,
+    with the roles their provider groups map to (apply_roles), none otherwise."""
     User = get_user_model()
-    username = (identity.username or identity.email).strip()
+    username = as_compared(identity.username or identity.email)
     if not username or User._default_manager.filter(username__iexact=username).exists():
         raise Refused("Your account is not known here; ask an administrator.")
-    user = User(username=username, email=identity.email.strip())
+    user = User(username=username, email=as_compared(identity.email))
     user.set_unusable_password()
     user.save()
     return user
@@ -127,7 +145,9 @@ def apply_roles(user, identity: Identity, now) -> None:
     roles = user.groups.filter(name__in=ROLE_GROUPS.values())
     member_of = set(roles.values_list("name", flat=True))
     from_provider = {grant.group.name: grant for grant in user.idp_roles.select_related("group")}
-    for role in mapping:
+    # A role the provider gave whose groups are no longer mapped goes too: its mapping
+    # removed from the settings kept it for ever (found by an audit).
+    for role in mapping.keys() | from_provider.keys():
         if role in wanted and role not in member_of:
             group, _ = Group.objects.get_or_create(name=role)
             user.groups.add(group)
@@ -137,19 +157,36 @@ def apply_roles(user, identity: Identity, now) -> None:
             from_provider[role].delete()
 
 
+def _bound_to_another(user, identity: Identity) -> bool:
+    """Whether the account is bound to another subject of this provider (an address
+    given to someone new): refused before anything else is decided, or that someone
+    new, refused by SSO_ALLOWED_GROUPS, deactivated the account's own person (found by
+    an audit)."""
+    others = SsoBinding.objects.filter(user=user, issuer=identity.issuer)
+    return bool(identity.subject) and others.exclude(subject=identity.subject).exists()
+
+
 def _bind(user, identity: Identity, now) -> None:
     """Remember who the provider said this is, one subject an issuer (SsoBinding); a
     different subject from the same issuer for the same account (an address given to
-    someone new) is refused."""
+    someone new) is refused. A provider that names no lasting subject (SAML's transient
+    NameID, new at each sign-in) binds nothing: each sign-in would be someone new."""
+    if not identity.subject:
+        SsoIdentity.signed_in(user, identity.protocol, identity.issuer, "", now)
+        return
     binding, _ = SsoBinding.objects.get_or_create(
         user=user,
         issuer=identity.issuer,
         defaults={"protocol": identity.protocol, "subject": identity.subject, "bound_at": now},
     )
     if binding.subject != identity.subject:
-        log.warning("SSO: %s signed in as another subject of %s", user, identity.issuer)
-        raise Refused("This account is bound to another person at the identity provider.")
+        raise _refused_as_another(user, identity)
     SsoIdentity.signed_in(user, identity.protocol, identity.issuer, identity.subject, now)
+
+
+def _refused_as_another(user, identity: Identity) -> Refused:
+    log.warning("SSO: %s signed in as another subject of %s", user, identity.issuer)
+    return Refused("This account is bound to another person at the identity provider.")
 
 
 def sign_in(request, identity: Identity):
@@ -164,6 +201,8 @@ def sign_in(request, identity: Identity):
 def _sign_in(request, identity: Identity):
     now = timezone.now()
     user = mirrored_user(identity)
+    if user is not None and _bound_to_another(user, identity):
+        raise _refused_as_another(user, identity)
     if not is_allowed(identity):
         if user is not None:
             end_access(user, now)  # kept: the refusal below rolls nothing back

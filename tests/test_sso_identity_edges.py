@@ -1,0 +1,129 @@
+"""Single sign-on against what real providers send besides the happy path (found by an
+audit of section 12, 2026-12-06): someone else holding the same address, claims of
+the wrong type, a decomposed accent, a transient SAML NameID, a role's mapping removed,
+and a stranger let in. Against the real OpenID provider and SAML IdP of
+tests.sso_support."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+from django.test import Client
+
+from accounts.models import User
+from accounts.roles import ORG_MANAGERS, SYSTEM_ADMINISTRATORS
+from accounts.sso.models import IdpRole, SsoBinding
+from tests.api_support import API
+from tests.sso_support import ADMINS_GROUP, MANAGERS_GROUP, STAFF_GROUP, oidc_sign_in
+
+pytestmark = pytest.mark.django_db
+
+
+def roles(user: User) -> set[str]:
+    return set(user.groups.values_list("name", flat=True))
+
+
+def test_someone_else_with_the_address_refused_by_the_groups_ends_no_one(oidc, settings, people):
+    """The other person, outside SSO_ALLOWED_GROUPS, deactivated the account bound to
+    its own person: refused as another person, before the groups are asked."""
+    settings.SSO_ALLOWED_GROUPS = [STAFF_GROUP]
+    oidc.person("dave", email="dave@example.com", groups=[STAFF_GROUP])
+    dave = Client()
+    assert oidc_sign_in(dave, oidc, "dave").status_code == 302
+    oidc.person("impostor", email="dave@example.com", groups=[])
+    refused = oidc_sign_in(Client(), oidc, "impostor")
+    assert refused.status_code == 403
+    assert b"bound to another person" in refused.content
+    assert User.objects.get(username="dave").is_active
+    assert dave.get(API).status_code == 200  # his session goes on
+
+
+def test_the_bound_person_refused_by_the_groups_still_loses_access(oidc, settings, people):
+    settings.SSO_ALLOWED_GROUPS = [STAFF_GROUP]
+    oidc.person("dave", email="dave@example.com", groups=[STAFF_GROUP])
+    assert oidc_sign_in(Client(), oidc, "dave").status_code == 302
+    oidc.person("dave", email="dave@example.com", groups=[])
+    assert oidc_sign_in(Client(), oidc, "dave").status_code == 403
+    assert not User.objects.get(username="dave").is_active
+
+
+@pytest.mark.parametrize("verified", ["false", "FALSE", "no", 0])
+def test_an_address_not_verified_in_any_spelling_signs_no_one_in(oidc, people, verified):
+    """email_verified "false" as a string signed in as the address's holder."""
+    oidc.person("x", email="dave@example.com", email_verified=verified)
+    browser = Client()
+    answer = oidc_sign_in(browser, oidc, "x")
+    assert answer.status_code == 403
+    assert b"has not verified your email address" in answer.content
+    assert browser.get(API).status_code == 401
+    assert not SsoBinding.objects.exists()
+
+
+def test_an_address_verified_as_the_string_true_signs_in(oidc, people):
+    oidc.person("dave", email="dave@example.com", email_verified="true")
+    assert oidc_sign_in(Client(), oidc, "dave").status_code == 302
+
+
+@pytest.mark.parametrize("groups", [5, True, {"name": "BR-Admins"}])
+def test_a_groups_claim_that_is_not_a_list_is_no_groups(oidc, people, groups):
+    """A number or true was a 500."""
+    oidc.person("dave", email="dave@example.com", groups=groups)
+    browser = Client()
+    assert oidc_sign_in(browser, oidc, "dave").status_code == 302
+    assert roles(people["dave"]) == set()
+    assert browser.get(API).status_code == 200
+
+
+def test_a_decomposed_accent_finds_the_composed_address(oidc, people, settings):
+    """ "josé" sent as e and a combining accent matched no one, or with
+    SSO_ADMIT_UNKNOWN made a second account."""
+    settings.SSO_ADMIT_UNKNOWN = True
+    dave = people["dave"]
+    dave.email = "josé@example.com"
+    dave.save()
+    decomposed = unicodedata.normalize("NFD", "josé@example.com")
+    assert decomposed != dave.email
+    oidc.person("jose", email=decomposed, preferred_username="jdunn")
+    browser = Client()
+    assert oidc_sign_in(browser, oidc, "jose").status_code == 302
+    assert int(browser.session["_auth_user_id"]) == dave.pk
+    assert not User.objects.filter(username="jdunn").exists()
+
+
+def test_a_role_whose_mapping_is_removed_is_taken_away(oidc, settings, people):
+    """A role the provider gave stayed once its groups were no longer mapped."""
+    carol = people["carol"]
+    oidc.person("carol", email="carol@example.com", groups=[ADMINS_GROUP])
+    assert oidc_sign_in(Client(), oidc, "carol").status_code == 302
+    assert roles(carol) == {SYSTEM_ADMINISTRATORS}
+    settings.SSO_ROLE_GROUPS = {ORG_MANAGERS: [MANAGERS_GROUP]}  # admins no longer mapped
+    assert oidc_sign_in(Client(), oidc, "carol").status_code == 302
+    assert roles(carol) == set()
+    assert not IdpRole.objects.filter(user=carol).exists()
+
+
+def test_a_stranger_let_in_gets_the_roles_of_their_groups(oidc, settings, people):
+    """Documented (README): an administrator who backs up no laptop is the stranger
+    SSO_ADMIT_UNKNOWN is for; their provider's groups decide their role as anyone's."""
+    settings.SSO_ADMIT_UNKNOWN = True
+    oidc.person("it-admin", email="it-admin@example.com", groups=[ADMINS_GROUP])
+    browser = Client()
+    assert oidc_sign_in(browser, oidc, "it-admin").status_code == 302
+    assert roles(User.objects.get(email="it-admin@example.com")) == {SYSTEM_ADMINISTRATORS}
+    oidc.person("it-admin", email="it-admin@example.com", groups=[STAFF_GROUP])
+    assert oidc_sign_in(Client(), oidc, "it-admin").status_code == 302
+    assert roles(User.objects.get(email="it-admin@example.com")) == set()
+
+
+def test_a_transient_saml_name_id_signs_in_every_time(saml, people):
+    """A NameID new at each sign-in bound the account to the first: the second sign-in
+    was refused as another person's."""
+    from tests.sso_support import saml_sign_in
+
+    saml.person("dave", email="dave@example.com", transient=True)
+    for _ in range(2):
+        browser = Client()
+        assert saml_sign_in(browser, saml, "dave").status_code == 302
+        assert browser.get(API).status_code == 200
+    assert not SsoBinding.objects.filter(user=people["dave"]).exists()
