@@ -1,6 +1,7 @@
-"""Audit events of data and settings (spec section 13): an upload previewed, confirmed
-and refused, Sync now and the sync it starts and how it ended, invitations and password
-resets, notification settings and the site-wide switch; each once, with its actor."""
+"""Audit events of data and settings (spec section 13): an upload previewed, confirmed,
+applied (or failed) and refused, Sync now and the sync it starts and how it ended,
+invitations and password resets, notification settings and the site-wide switch; each
+once, with its actor."""
 
 from __future__ import annotations
 
@@ -40,6 +41,25 @@ def test_an_upload_previewed_and_confirmed(root, changed_export):  # noqa: F811
     confirm(root, the_upload())  # a second click queues nothing, records nothing
     confirmed = only("upload.confirmed")
     assert confirmed.actor == "root" and confirmed.address == "127.0.0.1"
+    run_worker()
+    applied = only("upload.applied")
+    assert (applied.actor, applied.target) == ("root", "DeviceBackupReport.csv")
+    assert applied.details["outcome"] == "succeeded"
+    assert applied.details["rows"] == previewed.details["rows"]
+    assert applied.details["created"] == previewed.details["changes"]["created"]
+
+
+def test_an_upload_confirmed_whose_import_then_fails(root, changed_export):  # noqa: F811
+    """The log said "confirmed" of an upload that imported nothing (found by an audit)."""
+    upload(root, changed_export)
+    run_worker()
+    confirm(root, the_upload())
+    the_upload().report_path.write_text("not,a,vendor,export\n1,2,3,4\n")  # changed since
+    run_worker()
+    applied = only("upload.applied")
+    assert applied.details["outcome"] == "failed"
+    assert "column" in applied.details["error"]
+    assert "rows" not in applied.details
 
 
 def test_an_upload_refused_by_the_worker(root, export):  # noqa: F811

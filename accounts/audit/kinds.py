@@ -32,6 +32,7 @@ KINDS = {
     # Data (spec section 8).
     "upload.previewed": "upload previewed",
     "upload.confirmed": "upload confirmed",
+    "upload.applied": "upload applied, or failed (saying why)",
     "upload.refused": "upload refused",
     "sync.now": "Sync now asked for in the browser",
     "sync.started": "sync started (by Sync now, the command or a schedule)",

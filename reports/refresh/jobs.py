@@ -130,14 +130,29 @@ def apply(upload: Upload) -> None:
             count(run, outcome)
     except ImportFailed as error:
         _move(upload, State.APPLYING, State.FAILED, **_errors(error))
+        _record_applied(upload, "failed", error=str(error))
     except BaseException as error:
         _move(upload, State.APPLYING, State.FAILED, failure=describe(error))
+        if isinstance(error, Exception):  # not a worker told to stop
+            _record_applied(upload, "failed", error=describe(error))
         raise
     else:
         _move(upload, State.APPLYING, State.APPLIED, records=files.report.records)
+        _record_applied(upload, "succeeded", rows=files.report.records, **outcome.totals())
     finally:
         upload.remove_files()
         progress.remove()
+
+
+def _record_applied(upload: Upload, outcome: str, **details) -> None:
+    """How a confirmed upload ended, on the audit log as a sync's end is (sync.finished):
+    the log said "confirmed, N rows" of an upload whose import then failed (found by an
+    audit)."""
+    if "error" in details:
+        details["error"] = details["error"][:500]
+    audit.record(
+        "upload.applied", actor=upload.user, target=upload.names, outcome=outcome, **details
+    )
 
 
 def read(upload: Upload, progress: Progress, *, by_database: bool = False) -> Files:
