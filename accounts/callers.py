@@ -21,6 +21,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from accounts import audit, lockout, password_checks, second_factor, tokens
 from accounts.api_clients import ApiClient, looks_like_client_id
+from accounts.audit.receivers import signin_method
 from accounts.bounded_map import BoundedMap
 from accounts.caller_memo import UNREAD, Checked, caller_memo
 from accounts.local_signin import LOCAL_OFF, password_allowed
@@ -202,7 +203,7 @@ def basic_caller(request: HttpRequest):
             actor=user,
             target=client.client_id if client is not None else user.get_username(),
             request=request,
-            method="api client" if client is not None else "basic",
+            method=signin_method(request, user),
         )
     return caller
 

@@ -406,6 +406,21 @@ def test_a_wrong_bearer_token_is_a_failure_by_token(client, personas):
     )
 
 
+def test_a_password_for_a_token_is_the_same_method_failed_or_succeeded(client, personas):
+    """A failure said "token" and a success "basic" for the same request; and Basic on
+    any resource under /api/v3/ was "token" (found by an audit)."""
+    jwt = "/api/v3/auth/jwt?useBody=true"
+    assert client.get(jwt, **basic("dave", "wrong")).status_code == 401
+    assert client.get(jwt, **basic("dave")).status_code == 200
+    failed, succeeded = only("signin.failed"), only("signin.succeeded")
+    assert failed.details["method"] == succeeded.details["method"] == "token"
+    roles = f"/api/v3/users/{personas['dave'].user_uid}/roles"
+    assert client.get(roles, **basic("alice", "wrong")).status_code == 401
+    assert client.get(roles, **basic("alice")).status_code == 200
+    assert Event.objects.get(kind="signin.failed", target="alice").details["method"] == "basic"
+    assert Event.objects.get(kind="signin.succeeded", actor="alice").details["method"] == "basic"
+
+
 def test_a_bulk_user_listing_records_the_caller_and_its_rows(client, personas):
     """The vendor's Go sample asks /api/User?pgSize=99999: every user of one's reach."""
     response = client.get("/api/User", {"pgSize": "99999"}, **basic("carol"))
