@@ -175,6 +175,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # A database out of reach is a 503 with DJANGO_DEBUG=1 too (backupreport.errors).
+    "backupreport.errors.DatabaseUnavailableMiddleware",
     # Before anything reads the request: text the database cannot store (a NUL) is
     # answered 400 or 404 here, not 500 from the first query that meets it.
     "backupreport.edge.StorableTextMiddleware",

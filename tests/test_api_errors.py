@@ -244,3 +244,16 @@ def test_an_sqlite_file_that_cannot_be_opened_is_a_json_503(tmp_path):
         assert_database_unavailable(
             requests.get(base + "/api/v1/Org/my", auth=("dave", PASSWORD), timeout=30)
         )
+
+
+def test_a_database_out_of_reach_is_a_503_with_debug_on_too(tmp_path):
+    """DJANGO_DEBUG=1, `make run`'s: Django's debugging page (a 500 and a traceback of
+    "unable to open database file", or "database is locked" during a long import)
+    answered in place of the 503."""
+    missing = tmp_path / "no such folder" / "db.sqlite3"
+    with production_server({"SQLITE_PATH": str(missing), "DJANGO_DEBUG": "1"}) as base:
+        assert_database_unavailable(requests.get(base + API, auth=("root", PASSWORD), timeout=30))
+        session = {"sessionid": "a" * 32}  # read from the database to know who this is
+        page = requests.get(base + "/", cookies=session, allow_redirects=False, timeout=30)
+        assert page.status_code == 503 and page.headers["Retry-After"] == "30"
+        assert "The database is unavailable" in page.text
