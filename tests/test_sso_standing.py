@@ -141,19 +141,6 @@ def test_each_refused_sign_in_is_a_failed_sign_in_on_the_audit_log(oidc, setting
     assert not Event.objects.filter(kind="signin.succeeded").exists()
 
 
-def test_an_email_the_provider_has_not_verified_signs_no_one_in(oidc, people):
-    """Matched by email, anyone who could give themselves an address at the provider
-    signed in as its holder here, a system administrator too (2026-12-06)."""
-    oidc.person("x", email="dave@example.com", email_verified=False)
-    browser = Client()
-    answer = oidc_sign_in(browser, oidc, "x")
-    assert answer.status_code == 403
-    assert b"has not verified your email address" in answer.content
-    assert browser.get(API).status_code == 401
-    oidc.person("x", email="dave@example.com", email_verified=True)
-    assert oidc_sign_in(Client(), oidc, "x").status_code == 302
-
-
 def test_a_binding_holds_for_each_provider_when_both_are_configured(oidc, saml, people):
     """One binding an account: a SAML sign-in overwrote the OpenID one, and the
     newcomer refused by OpenID Connect got in through it afterwards (2026-12-06)."""
