@@ -14,6 +14,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 
 from django.db.models import Q
 from django.db.models.functions import Length
@@ -23,8 +24,11 @@ from accounts.models import Org
 from accounts.roles import Reach
 
 SEPARATOR = " › "
-# What people type between two names of a path: the separator shown, or > or /.
-_TYPED_SEPARATOR = re.compile(r"\s*[›>/]\s*")
+# What people type between two names of a path: the separator shown, or > or /. A name
+# may hold one of them too ("Bengaluru / IT"), so typed text is read against the names
+# themselves (_names_read), never cut into names first.
+SEPARATORS = "›>/"
+_TYPED_SEPARATOR = re.compile(rf"\s*[{SEPARATORS}]\s*")
 # Orgs read per typed name before the path is checked: enough for any real tree's
 # repeats of one name, few enough to stay a millisecond query.
 CANDIDATES = 500
@@ -47,8 +51,39 @@ class OrgName:
 
 
 def typed_names(text: str) -> list[str]:
-    """ "emea > London › acc" -> ["emea", "London", "acc"]: the names of a typed path."""
-    return [part for part in _TYPED_SEPARATOR.split(text.strip()) if part]
+    """ "emea > London › acc" -> ["emea", "London", "acc"]: the pieces of a typed path
+    between its separators (a name holding a separator is more than one of them)."""
+    return [" ".join(part.split()) for part in _TYPED_SEPARATOR.split(text.strip()) if part]
+
+
+def _folded(text: str) -> str:
+    """A name or typed path as they are compared: case aside, runs of spaces as one and
+    none around a separator, so "Bengaluru / IT" and "bengaluru/it" are the same text."""
+    return _TYPED_SEPARATOR.sub(lambda sep: sep.group().strip(), " ".join(text.split())).casefold()
+
+
+def _typed(text: str) -> str:
+    # A separator at either end is a path begun or left unfinished ("London ›").
+    return _folded(text).strip(SEPARATORS)
+
+
+def _names_read(typed: str, names: tuple[str, ...]) -> int | None:
+    """How many names of the path, the org's own and those above it, the typed text
+    spells out whole, a separator typed between each two; None if it is not a path
+    ending at this org. "bengaluru/it" is one name of the org named "Bengaluru / IT",
+    and two of the IT under Bengaluru."""
+    rest = typed
+    for count, name in enumerate(reversed(names), start=1):
+        name = _folded(name)
+        if not rest.endswith(name):
+            return None
+        rest = rest[: len(rest) - len(name)]
+        if not rest:
+            return count
+        if rest[-1] not in SEPARATORS:
+            return None
+        rest = rest[:-1]
+    return None
 
 
 def _shown_pks(path: str, reach: Reach) -> list[int]:
@@ -117,57 +152,99 @@ class OrgNames:
         return org.label if org.name in self.ambiguous else org.name
 
 
-def _candidates(typed: str, reach: Reach):
-    """Orgs within reach whose name or org code holds the typed name, shortest first
-    (an exact name before the names that merely contain it)."""
-    return (
+def _candidates(piece: str, code: str, reach: Reach) -> dict[str, str]:
+    """path -> org code, of orgs within reach whose name holds the typed piece or whose
+    org code is the typed code, shortest first (an exact name before the names that
+    merely contain it)."""
+    found = (
         Org.objects.filter(reach.q(path="path"))
-        .filter(Q(name__icontains=typed) | Q(ext_ref__iexact=typed))
+        .filter(Q(name__icontains=piece) | Q(ext_ref__iexact=piece) | Q(ext_ref__iexact=code))
         .order_by(Length("name"), "name", "path")
-        .values_list("path", flat=True)[:CANDIDATES]
+        .values_list("path", "ext_ref")[:CANDIDATES]
     )
+    return dict(found)
 
 
-def _in_order(wanted: list[str], names: tuple[str, ...]) -> bool:
-    """Whether each wanted name is part of a name of the path, in the path's order."""
-    position = 0
-    for part in wanted:
-        while position < len(names) and part not in names[position].casefold():
-            position += 1
-        if position == len(names):
-            return False
-        position += 1
-    return True
+def _cuts(typed: str) -> list[int]:
+    """Where typed text may be cut into names: at each separator."""
+    return [at for at, character in enumerate(typed) if character in SEPARATORS]
+
+
+def _in_order(above: str, names: tuple[str, ...]) -> bool:
+    """Whether the typed text above the org's own name is parts of the names above it,
+    in the path's order: cut at some of its separators (a name may hold one), each piece
+    part of a name below the one that held the piece before."""
+    names = tuple(_folded(name) for name in names)
+    if len(above) > sum(len(name) + 1 for name in names):
+        return False  # more than the names above could hold: no need to try each cut
+    ends = [*_cuts(above), len(above)]
+
+    @cache
+    def fits(start: int, position: int) -> bool:
+        if start >= len(above):
+            return True
+        for end in ends:
+            piece = above[start:end]
+            if end < start or not piece:
+                continue
+            for at in range(position, len(names)):
+                if piece in names[at] and fits(end + 1, at + 1):
+                    return True
+        return False
+
+    return fits(0, 0)
+
+
+def _reads_as(typed: str, org: OrgName, code: str) -> bool:
+    """Whether typed text may mean this org: its end (after a separator, or all of it)
+    part of the org's own name or its org code, the text before part of the names above,
+    in order."""
+    own, code = _folded(org.name), _folded(code or "")
+    # Only ends no longer than the name or code can be either (a long typed path is
+    # not tried at each of its separators).
+    shortest = len(typed) - max(len(own), len(code))
+    return any(
+        (typed[start:] in own or typed[start:] == code)
+        and _in_order(typed[: max(start - 1, 0)], org.names[:-1])
+        for start in (0, *(cut + 1 for cut in _cuts(typed)))
+        if start >= shortest
+    )
 
 
 def suggestions(text: str, reach: Reach, limit: int = SUGGESTIONS) -> list[OrgName]:
     """The orgs within reach a typed name or path may mean, best first: the org's own
-    name (or org code) holds the last typed name, its path the others, in order."""
-    typed = typed_names(text)
-    if not typed:
+    name (or org code) holds the end of the typed text, its path the rest, in order."""
+    typed, pieces = _typed(text), typed_names(text)
+    if not typed or not pieces:
         return []
-    above = [part.casefold() for part in typed[:-1]]
-    paths = list(_candidates(typed[-1], reach))
-    named = names_of(paths, reach)
+    # The last piece is in the org's own name whichever separators are in names.
+    codes = _candidates(pieces[-1], " ".join(text.split()), reach)
+    named = names_of(codes, reach)
     found = [
-        named[path] for path in paths if path in named and _in_order(above, named[path].names[:-1])
+        named[path]
+        for path in codes
+        if path in named and _reads_as(typed, named[path], codes[path])
     ]
     found.sort(key=lambda org: (len(org.name), org.name.casefold(), org.label.casefold()))
     return found[:limit]
 
 
 def matching(text: str, reach: Reach) -> list[OrgName]:
-    """The orgs a typed path picks: those whose path ends with the typed names (case
+    """The orgs a typed name or path picks: those it names whole (case and spacing
     aside), as a suggestion picked from the list reads; else every suggestion, so that
-    typing "Lond" without the type-ahead still finds London."""
-    typed = [part.casefold() for part in typed_names(text)]
+    typing "Lond" without the type-ahead still finds London.
+
+    Text can name two orgs whole: "Bengaluru / IT" is the org of that name and the IT
+    under Bengaluru. The reading with the fewest names wins, the org's own name before
+    a path to another: read as a path only, the named org could never be picked, and
+    its name picked its neighbour (found by an audit of section 11)."""
+    typed = _typed(text)
     if not typed:
         return []
     found = suggestions(text, reach, limit=CANDIDATES)
-    exact = [
-        org for org in found if [name.casefold() for name in org.names[-len(typed) :]] == typed
-    ]
-    return exact or found
+    read = [(count, org) for org in found if (count := _names_read(typed, org.names))]
+    fewest = min((count for count, _ in read), default=None)
+    return [org for count, org in read if count == fewest] or found
 
 
 def subtree_roots(orgs: Iterable[OrgName]) -> list[str]:

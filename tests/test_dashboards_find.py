@@ -16,7 +16,7 @@ from reports.dashboards.report_pages import REPORT_PAGES
 from reports.dashboards.saved.models import SavedView
 from reports.models import ReportRow
 from tests.api_support import API
-from tests.factories import OrgFactory
+from tests.factories import ArchiveFactory, DeviceFactory, OrgFactory, UserFactory
 from tests.find_support import PASSWORD
 
 SUGGESTIONS = "/orgs/suggestions/"
@@ -154,6 +154,60 @@ def test_a_typed_name_above_the_reach_tells_nothing(signed_in, cities, name):
         owner=owner, name="probe", report="backup-status", query="orgTree=EMEA"
     )
     assert view.pk and devices_listed(client, orgTree="EMEA") == set()
+
+
+def in_org(parent, name: str, device: str):
+    """An org `name` under `parent`, with one person in it owning one device."""
+    org = OrgFactory(name=name, parent=parent)
+    ArchiveFactory(device=DeviceFactory(user=UserFactory(org=org), name=device))
+    return org
+
+
+@pytest.mark.parametrize("separator", ["/", ">", "›"])
+def test_an_org_whose_name_holds_a_separator_is_picked_by_its_name_and_its_path(
+    signed_in, cities, separator
+):
+    """An org named "London / Accounting" beside London's Accounting: its label offered,
+    picked, listed nothing, and its name picked its neighbour's devices; "Audit / Tax"
+    could not be picked at all (found by an audit of section 11)."""
+    london, boston = cities["orgs"]["london"], cities["orgs"]["boston"]
+    name = f"London {separator} Accounting"
+    in_org(london, name, "LT-NAMED-01")
+    in_org(london, f"Audit {separator} Tax", "LT-AUDIT-01")
+    in_org(boston, f"Audit {separator} Tax", "LT-AUDIT-02")
+    london_accounting = {"LT-ACARTER-01", "LT-ACARTER-02", "LT-ACARTER-03", "LT-LENA-01"}
+    for persona, above in (("root", "Northwind › EMEA › London"), ("london-manager", "London")):
+        client = signed_in(persona)
+        label = f"{above} › {name}"
+        assert label in suggested(client, name), persona
+        assert f"{above} › Audit {separator} Tax" in suggested(client, f"audit {separator} tax")
+        assert devices_listed(client, orgTree=label) == {"LT-NAMED-01"}, persona
+        assert devices_listed(client, orgTree=name) == {"LT-NAMED-01"}, persona
+        # Spaced otherwise, in another case: the same name.
+        spaced = f"  london{separator}ACCOUNTING "
+        assert devices_listed(client, orgTree=spaced) == {"LT-NAMED-01"}, persona
+        # Typed with another separator it is no name but London's Accounting's path.
+        other = ">" if separator != ">" else "/"
+        typed = f"London {other} Accounting"
+        assert devices_listed(client, orgTree=typed) == london_accounting, persona
+        assert devices_listed(client, orgTree=f"London › Audit {separator} Tax") == {"LT-AUDIT-01"}
+    # Two orgs of one name: the name picks both, each path one.
+    client = signed_in("root")
+    assert devices_listed(client, orgTree=f"Audit {separator} Tax") == {
+        "LT-AUDIT-01",
+        "LT-AUDIT-02",
+    }
+    typed = f"Boston › Audit {separator} Tax"
+    assert devices_listed(client, orgTree=typed) == {"LT-AUDIT-02"}
+    assert suggested(client, typed) == [f"Northwind › Americas › Boston › Audit {separator} Tax"]
+
+
+def test_an_org_code_finds_its_org_a_separator_in_it_or_not(signed_in, cities):
+    OrgFactory(name="Tax", ext_ref="TX/7", parent=cities["orgs"]["london"])
+    OrgFactory(name="Audit", ext_ref="AU-7", parent=cities["orgs"]["london"])
+    client = signed_in("root")
+    assert suggested(client, "tx/7") == ["Northwind › EMEA › London › Tax"]
+    assert suggested(client, "london › au-7") == ["Northwind › EMEA › London › Audit"]
 
 
 # Every table of the reports that name an org: each view of each (the per-device views
