@@ -404,8 +404,10 @@ WEBHOOK_ATTEMPTS = env_int("WEBHOOK_ATTEMPTS", 6, minimum=1)
 MIRROR_REMOVAL_LIMIT_PERCENT = env_int("MIRROR_REMOVAL_LIMIT_PERCENT", 10)
 
 # Backup health history (reports.history): daily snapshots per org are kept this many
-# days (today included); `manage.py snapshot_health` removes older ones.
-HISTORY_DAYS = env_int("HISTORY_DAYS", 400)
+# days (today included); `manage.py snapshot_health` removes older ones. At least 31:
+# compliance compares now with the snapshot 30 days before the latest, and 0 had
+# snapshot_health remove the snapshot it had just taken.
+HISTORY_DAYS = env_int("HISTORY_DAYS", 400, minimum=31)
 
 # What runs after new data is in (reports.pipeline): after every successful import,
 # upload, sync and rebuild, and the daily snapshot, these steps in this order. A step's

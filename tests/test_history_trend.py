@@ -136,6 +136,22 @@ def test_days_reach_back_as_far_as_history_is_kept(login, days, settings):
         assert client.get(CSV, {"days": bad}).status_code == 400, bad
 
 
+def test_where_fewer_days_are_kept_the_trend_and_its_links_show_them_all(login, days, settings):
+    """With HISTORY_DAYS=60, the overview's own CSV and API links (no days) answered 400:
+    "'90' is not a number of days from 1 to 60" (found by an audit of section 9)."""
+    settings.HISTORY_DAYS = 60
+    client = login("root")
+    page = client.get(reverse("overview")).content.decode()
+    assert "last 60 days" in page
+    svg, rows = trend_of_page(page)
+    assert len(rows) == 60 and svg.count('class="trend-day"') == 60
+    assert len(csv_of(client)) == 60
+    response = client.get(API)
+    assert response.status_code == 200
+    assert len(response.json()["data"]["days"]) == 60
+    assert client.get(API, {"days": "61"}).status_code == 400
+
+
 @pytest.mark.parametrize("name", ["dave", "sam"])
 def test_no_trend_for_a_user_of_their_own_devices(login, days, name):
     client = login(name)

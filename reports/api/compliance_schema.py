@@ -177,8 +177,8 @@ def _trend_operation(security: list) -> dict:
                 "name": "days",
                 "in": "query",
                 "required": False,
-                "description": "How many days back, today included (90, the overview's; at "
-                "most HISTORY_DAYS, what is kept).",
+                "description": "How many days back, today included (the overview's 90, or "
+                "HISTORY_DAYS where it is fewer; at most HISTORY_DAYS, what is kept).",
                 "schema": {"type": "integer", "minimum": 1},
             }
         ],

@@ -12,7 +12,7 @@ from accounts.roles import Reach
 from reports import clock
 from reports.history import figures
 from reports.history.compliance import Compliance, ComplianceRow, sorted_rows, with_now_of
-from reports.history.reading import TREND_DAYS, Figures, trend_of
+from reports.history.reading import Figures, trend_days, trend_of
 from reports.history.snapshots import day_of
 
 DEFAULT_SORT = "now"  # the worst first: what a review starts with
@@ -40,14 +40,15 @@ def compliance_asked(reach: Reach, query) -> tuple[Compliance, list[ComplianceRo
 
 def trend_asked(reach: Reach, query) -> list[tuple[dt.date, Figures]]:
     """The reach's totals on each day with a snapshot of the last `days` (the overview's
-    90 by default, at most HISTORY_DAYS, what is kept), oldest first; raises BadParameter."""
-    text = query.get("days") or str(TREND_DAYS)
+    trend_days() by default, at most HISTORY_DAYS, what is kept), oldest first; raises
+    BadParameter."""
+    text = query.get("days") or str(trend_days())
     if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= settings.HISTORY_DAYS:
         message = (
             f"{text!r} is not a number of days from 1 to {settings.HISTORY_DAYS} (HISTORY_DAYS)"
         )
         raise BadParameter("days", message)
     today, days = day_of(clock.now()), int(text)
-    if days == TREND_DAYS:
+    if days == trend_days():
         return figures.trend(reach, today)  # the overview's, kept until the data changes
     return trend_of(reach, today, days)

@@ -17,7 +17,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from reports.health import Health
-from reports.history.reading import TREND_DAYS, Figures
+from reports.history.reading import Figures, trend_days
 
 LEFT, TOP = 48, 10  # room for the axis labels ("100%" at a phone's larger type)
 LEGEND_ROW = 20
@@ -166,10 +166,12 @@ def _legend(shape: Shape) -> SafeString:
 def trend_chart(
     points: list[tuple[dt.date, Figures]],
     today: dt.date,
-    days: int = TREND_DAYS,
+    days: int | None = None,
     shape: Shape = WIDE,
 ) -> SafeString:
-    """Share of active devices by health on each of the last `days` days up to today."""
+    """Share of active devices by health on each of the last `days` days up to today
+    (the overview's trend_days())."""
+    days = days or trend_days()
     if not points:
         return format_html(
             '<p class="empty-chart">{}</p>',

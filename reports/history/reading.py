@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import QuerySet, Sum
 
 from accounts.roles import Reach
@@ -69,7 +70,18 @@ def daily_totals(snapshots: QuerySet[Snapshot], since: dt.date) -> dict[dt.date,
 TREND_DAYS = 90
 
 
-def trend_of(reach: Reach, today: dt.date, days: int = TREND_DAYS) -> list[tuple[dt.date, Figures]]:
-    """The reach's totals on each of the last `days` days that has a snapshot, oldest first."""
+def trend_days() -> int:
+    """The overview's trend's days: 90, or as many as are kept where HISTORY_DAYS keeps
+    fewer (with 60, the trend's CSV and JSON asked for none answered 400: "90 is not a
+    number of days from 1 to 60", found by an audit of section 9)."""
+    return min(TREND_DAYS, settings.HISTORY_DAYS)
+
+
+def trend_of(
+    reach: Reach, today: dt.date, days: int | None = None
+) -> list[tuple[dt.date, Figures]]:
+    """The reach's totals on each of the last `days` days (the overview's trend_days())
+    that has a snapshot, oldest first."""
+    days = days or trend_days()
     since = today - dt.timedelta(days=days - 1)
     return sorted(daily_totals(snapshots_of(reach), since).items())

@@ -89,7 +89,8 @@ def compliance_page(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def trend_csv(request: HttpRequest) -> HttpResponse:
-    """The overview's trend day by day (`days`, 90 by default), oldest first."""
+    """The overview's trend day by day (`days`, the overview's trend_days() by default),
+    oldest first."""
     reach = reach_of_request(request)
     if not reach.has_fleet:
         return HttpResponse(NO_TREND + "\n", status=403, content_type="text/plain")

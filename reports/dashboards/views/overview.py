@@ -27,7 +27,7 @@ from reports.dashboards.overview import OrgStorage, Overview
 from reports.dashboards.own_devices import own_devices
 from reports.history.charts import NARROW, WIDE, trend_chart
 from reports.history.figures import trend
-from reports.history.reading import TREND_DAYS
+from reports.history.reading import trend_days
 from reports.history.snapshots import day_of
 from reports.models import ReportRow
 from reports.templatetags.backup_format import bytes_human
@@ -94,7 +94,8 @@ def _org_label(org: OrgStorage, names: dict[str, org_names.OrgName]) -> str:
 
 
 def _trend(reach: Reach, now: dt.datetime) -> dict:
-    """The 90-day health trend, for those whose reach is more than their own devices."""
+    """The health trend (its days: reports.history.reading.trend_days), for those whose
+    reach is more than their own devices."""
     if not reach.has_fleet:
         return {}
     today = day_of(now)
@@ -108,7 +109,7 @@ def _trend(reach: Reach, now: dt.datetime) -> dict:
         if points
         else trend_chart(points, today),
         "trend_points": points[::-1],
-        "trend_days": TREND_DAYS,
+        "trend_days": trend_days(),
     }
 
 
