@@ -230,6 +230,13 @@ def test_it_refuses_what_is_not_a_date(cell):
         values.datetime(cell)
 
 
+def test_a_number_of_bytes_is_read_whatever_its_leading_zeros():
+    """More than 4,300 digits is too many for int(), zeros leading or not."""
+    assert values.byte_count("0" * 4300 + "7") == 7
+    with pytest.raises(values.CellError, match="too large"):
+        values.byte_count("1" + "0" * 4300)
+
+
 def test_dates_in_every_form_reach_the_database_in_utc(db, report_csv):
     rows = [
         vendor_row(1, lastConnectedDate="Nov 28, 2026 10:15:03 AM"),
@@ -287,6 +294,8 @@ def test_numbers_and_alert_states(db, report_csv):
         ("archiveBytes", "-1", "whole number of bytes"),
         ("archiveBytes", str(2**63 - 1), "too large for a number of bytes (at most 9,007,"),
         ("selectedBytes", str(2**53), "too large for a number of bytes"),
+        # int() refused 4,301 digits with a ValueError: the import stopped unsaid.
+        ("archiveBytes", "9" * 4301, "too large for a number of bytes"),
         ("backupCompletePercentage", "ninety", "as a percentage"),
         ("backupCompletePercentage", "100.1", "from 0 to 100"),
         ("coldStorage", "yes", 'cannot read "yes" as true or false'),

@@ -14,6 +14,7 @@ from reports.history import figures
 from reports.history.compliance import Compliance, ComplianceRow, sorted_rows, with_now_of
 from reports.history.reading import Figures, trend_days, trend_of
 from reports.history.snapshots import day_of
+from reports.query import whole_number
 
 DEFAULT_SORT = "now"  # the worst first: what a review starts with
 NO_FLEET = "Compliance by org covers org subtrees; your role lets you see your own devices only."
@@ -43,12 +44,13 @@ def trend_asked(reach: Reach, query) -> list[tuple[dt.date, Figures]]:
     trend_days() by default, at most HISTORY_DAYS, what is kept), oldest first; raises
     BadParameter."""
     text = query.get("days") or str(trend_days())
-    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= settings.HISTORY_DAYS:
+    days = whole_number(text)
+    if days is None or not 1 <= days <= settings.HISTORY_DAYS:
         message = (
             f"{text!r} is not a number of days from 1 to {settings.HISTORY_DAYS} (HISTORY_DAYS)"
         )
         raise BadParameter("days", message)
-    today, days = day_of(clock.now()), int(text)
+    today = day_of(clock.now())
     if days == trend_days():
         return figures.trend(reach, today)  # the overview's, kept until the data changes
     return trend_of(reach, today, days)

@@ -30,7 +30,7 @@ from reports.dashboards.filters import dashboard_query
 from reports.dashboards.forms import ReportForm
 from reports.dashboards.links import QueryLinks
 from reports.dashboards.paging import Page
-from reports.query import MAX_OFFSET, InvalidParameters, given_once
+from reports.query import MAX_OFFSET, InvalidParameters, given_once, whole_number
 
 PAGE_SIZE = rollups.PAGE_SIZE
 FILTERS = ("user", "device", "orgTree", "os", "destination", "active", "coldStorage")
@@ -87,14 +87,15 @@ def _order(params: QueryDict) -> Order:
     if direction not in ("asc", "desc"):
         errors["srtDir"] = f"{given['srtDir']!r} is not accepted; use one of asc, desc."
     number = given.get("pgNum", "1")
-    if not (number.isascii() and number.isdigit() and 0 < int(number) <= MAX_OFFSET):
+    page_number = whole_number(number)
+    if page_number is None or not 0 < page_number <= MAX_OFFSET:
         errors["pgNum"] = f"{number!r} is not a page number; use 1 or more."
     export = given.get("export", "")
     if export and export.lower() != "csv":
         errors["export"] = f"{export!r} is not accepted; use csv."
     if errors:
         raise InvalidParameters(errors)
-    return Order(sort, direction == "desc", int(number), bool(export))
+    return Order(sort, direction == "desc", page_number, bool(export))
 
 
 def _filters(params: QueryDict) -> QueryDict:
