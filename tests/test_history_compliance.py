@@ -19,7 +19,7 @@ from django.utils import timezone
 from accounts.models import Org
 from reports.history.models import Snapshot
 from reports.history.snapshots import take
-from reports.models import ReportRow
+from reports.models import Device, ReportRow
 from tests.factories import ArchiveFactory, DeviceFactory, UserFactory
 from tests.personas import PASSWORD, ago
 
@@ -254,3 +254,27 @@ def test_failing_devices_now_are_the_list_they_link_to_whenever_asked(login, his
                 assert len({n for n in names if f">{n}<" in listed}) == int(count), href
         sales = by_uid(rows_of(client, org="org-emea"))[("org-sales", False)]
         assert sales["activeDevices"] == 2 and sales["okPercentNow"] == 0.0  # both stale
+
+
+@pytest.mark.parametrize("name", ["root", "carol"])
+def test_active_devices_link_to_a_list_of_as_many(login, history, name):
+    """The count of active devices linked nowhere, where its failing devices' did
+    (found by an audit of section 11). The subtree's row and the row of those directly
+    in the org, for a system administrator and the org's manager; a deactivated
+    device, and a device's second archive, count in neither."""
+    erin = Device.objects.filter(user__username="erin").first()
+    ArchiveFactory(device=erin)  # a second destination: one device still
+    ArchiveFactory(device=DeviceFactory(user=erin.user, status=Device.Status.DEACTIVATED))
+    client = login(name)
+    page = client.get(PAGE, {"org": "org-americas"}).content.decode()
+    cells = re.findall(
+        r'<td class="num"><a href="(/reports/backup-status/\?[^"]+)"'
+        r' title="The active devices of ([^"]+)">([\d,]+)</a></td>',
+        page,
+    )
+    shown = {title: count for _, title, count in cells}
+    assert shown == {"Engineering and the orgs below it": "2", "Americas": "1"}
+    names = set(ReportRow.objects.values_list("device_name", flat=True))
+    for href, title, count in cells:
+        listed = client.get(html.unescape(href) + "&pgSize=500").content.decode()
+        assert len({n for n in names if f">{n}<" in listed}) == int(count), title

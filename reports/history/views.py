@@ -16,7 +16,7 @@ from accounts import audit, file_names
 from accounts.roles import reach_of_request
 from reports import clock, health
 from reports.history.asking import NO_FLEET, NO_TREND, BadParameter, compliance_asked, trend_asked
-from reports.history.compliance import OutOfReach
+from reports.history.compliance import ComplianceRow, OutOfReach
 from reports.history.records import csv_lines, trend_csv_lines
 
 COLUMNS = (
@@ -27,6 +27,18 @@ COLUMNS = (
     ("month", "30 days ago"),
     ("change", "Change"),
 )
+
+
+def _devices_url(row: ComplianceRow, **narrowed: str) -> str:
+    """The list a row's count of devices links to, live, on the backup status report:
+    its active devices, one row per device, in the org and every org below it, or, in
+    the row of those directly in it, the org alone (exactOrgUid); `narrowed` (its
+    failing devices: health=failing) further. The row counts the same devices
+    (compliance.with_now_of), so each count is its list's (spec section 11)."""
+    org = "exactOrgUid" if row.own else "orgUid"
+    query = {org: row.org_uid, "active": "true", **narrowed, "view": "devices"}
+    query |= {"srtKey": "lastCompletedBackupDate", "srtDir": "asc"}  # the stalest first
+    return reverse("report", args=["backup-status"]) + "?" + urlencode(query)
 
 
 def _sort_links(org: str | None, sort: str) -> list[dict]:
@@ -54,8 +66,6 @@ def compliance_page(request: HttpRequest) -> HttpResponse:
     context = {
         "warning_days": health.warning_days(),
         "target": settings.COMPLIANCE_TARGET_PERCENT,
-        # Each org's failing devices, live, on the backup status report.
-        "failing_url": reverse("report", args=["backup-status"]),
     }
     if not reach.has_fleet:
         return render(
@@ -79,6 +89,9 @@ def compliance_page(request: HttpRequest) -> HttpResponse:
     context |= {
         "compliance": compliance,
         "rows": rows,
+        # Each row with the lists its two counts link to: its active devices, its
+        # failing ones (the active count linked nowhere, found by an audit).
+        "listed": [(row, _devices_url(row), _devices_url(row, health="failing")) for row in rows],
         "columns": _sort_links(org, sort),
         "csv_url": "?" + urlencode(params | {"sort": sort, "format": "csv"}),
         "api_url": reverse("history-compliance") + "?" + urlencode(params | {"sort": sort}),
