@@ -17,14 +17,17 @@ from reports import cache
 from reports.cache import warmed
 from reports.health import ACTIVE, BackupDates, backup_dates_by, per_device
 from reports.history.compliance import Compliance, compliance_of
-from reports.history.reading import Figures, trend_of
+from reports.history.reading import Figures, trend_days, trend_of
 from reports.history.snapshots import day_of
 from reports.models import ReportRow
 
 
 def trend(reach: Reach, today: dt.date, through=warmed) -> list[tuple[dt.date, Figures]]:
-    key = f"{reach.scope!r}|{today.isoformat()}"
-    return through("trend", key, lambda: trend_of(reach.scope, today))
+    # The days in the key: HISTORY_DAYS lowered (reading.trend_days) is a trend of fewer
+    # days, not the longer one cached before the restart.
+    days = trend_days()
+    key = f"{reach.scope!r}|{today.isoformat()}|{days}"
+    return through("trend", key, lambda: trend_of(reach.scope, today, days))
 
 
 def compliance(reach: Reach, org_uid: str | None, through=warmed) -> Compliance:
