@@ -12,7 +12,7 @@ from django.utils.http import urlencode
 from accounts.models import User
 from reports.catalog import REPORTS
 from reports.dashboards import paging
-from reports.models import ReportRow
+from reports.models import Device, ReportRow
 from reports.query import report_query
 from tests.factories import ArchiveFactory, DestinationFactory, DeviceFactory
 from tests.personas import all_device_names, device_names_seen_by
@@ -243,6 +243,25 @@ def test_count_stops_at_the_cap(login, monkeypatch):
     assert "more than 3 rows" in " ".join(html.split())
     assert "Last »" not in html
     assert "Next ›</a>" in html
+
+
+def test_devices_are_counted_themselves_where_their_rows_pass_the_cap(login, monkeypatch):
+    """Rows past the cap said "more than N devices" of fewer devices (found by an
+    audit): at two archives a device, 6,000 devices were "more than 10,000"."""
+    for device in Device.objects.all():
+        ArchiveFactory(device=device)  # a second destination each
+    rows = ReportRow.objects.count()
+    devices = ReportRow.objects.values("device_id").distinct().count()
+    assert devices < rows
+    monkeypatch.setattr(paging, "COUNT_CAP", devices)  # the rows pass it, the devices not
+    page = url("backup-status", srtDir="asc", pgSize=2, view="devices")
+    html = " ".join(login("root").get(page).content.decode().split())
+    assert f"Devices 1–2 of {devices} devices, one row each" in html
+    assert "Last »" in html
+    monkeypatch.setattr(paging, "COUNT_CAP", devices - 1)
+    html = " ".join(login("root").get(page).content.decode().split())
+    assert f"more than {devices - 1} devices" in html
+    assert "Last »" not in html
 
 
 def test_empty_state(login):

@@ -3,8 +3,6 @@ its table, controls and template from reports.dashboards.report_pages."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -26,7 +24,7 @@ from reports.dashboards.filters import (
 )
 from reports.dashboards.forms import DEFAULT_PAGE_SIZE, ReportForm
 from reports.dashboards.links import QueryLinks
-from reports.dashboards.paging import fetch_page
+from reports.dashboards.paging import fetch_page, summary_of_devices
 from reports.dashboards.report_pages import REPORT_PAGES, ReportPage
 from reports.dashboards.views.storage import carried_filters, storage_tabs
 from reports.export import csv_response
@@ -112,9 +110,8 @@ def report_page(request: HttpRequest, slug: str) -> HttpResponse:
     per_device = drawn.device_table is not None and query.params.get("view") == DEVICES
     if per_device:
         shown = one_row_per_device(query, params)
-        page = fetch_page(
-            shown, query.page_number, page_size, replace(summary, rows=summary.devices)
-        )
+        summary = summary_of_devices(summary, shown)
+        page = fetch_page(shown, query.page_number, page_size, summary)
         _attach_destinations(page.rows, request.user)
     else:
         page = fetch_page(query.rows, query.page_number, page_size, summary)
