@@ -107,6 +107,19 @@ def test_renaming_a_destination_and_deleting_archives(people):
     assert_in_step()
 
 
+def test_an_archive_moved_to_another_device_moves_its_row(people):
+    """Only the new device's rows were redone: the old device's row of the archive
+    stayed, and the new one failed on the unique archive (the admin answered 500)."""
+    archive = Archive.objects.filter(device__user=people["sam"]).get()
+    erins = Device.objects.filter(user=people["erin"]).get()
+    archive.device = erins
+    archive.save()
+    assert ReportRow.objects.get(archive_guid=archive.archive_guid).device_id == erins.pk
+    left = ReportRow.objects.get(owner_id=people["sam"].pk)
+    assert left.archive_guid is None  # a device without an archive keeps one row
+    assert_in_step()
+
+
 def report_indexes() -> dict:
     with connection.cursor() as cursor:
         return connection.introspection.get_constraints(cursor, ReportRow._meta.db_table)
