@@ -7,8 +7,6 @@ ModelBackend decides. An `Authorization` header, when sent, wins over a session.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import hmac
 import secrets
@@ -22,6 +20,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from accounts import audit, lockout, password_checks, second_factor, tokens
 from accounts.api_clients import ApiClient, looks_like_client_id
 from accounts.audit.receivers import signin_method
+from accounts.authorization_header import authorization, basic_credentials
 from accounts.bounded_map import BoundedMap
 from accounts.caller_memo import UNREAD, Checked, caller_memo
 from accounts.local_signin import LOCAL_OFF, password_allowed
@@ -95,32 +94,6 @@ class RecentlyVerified:
 
 
 recently_verified = RecentlyVerified()
-
-
-def authorization(request: HttpRequest) -> tuple[str, str] | None:
-    """(scheme in lower case, the rest) of the Authorization header, if one was sent."""
-    header = request.META.get("HTTP_AUTHORIZATION", "")
-    if not header:
-        return None
-    scheme, _, rest = header.partition(" ")
-    return scheme.lower(), rest.strip()
-
-
-def basic_credentials(request: HttpRequest) -> tuple[str, str] | None:
-    """(username, password) from an `Authorization: Basic ...` header, if it holds one."""
-    sent = authorization(request)
-    if sent is None or sent[0] != "basic":
-        return None
-    try:
-        decoded = base64.b64decode(sent[1], validate=True)
-    except (binascii.Error, ValueError):
-        return ("", "")
-    try:
-        text = decoded.decode("utf-8")
-    except UnicodeDecodeError:
-        text = decoded.decode("latin-1")  # what older clients send
-    username, _, password = text.partition(":")
-    return username, password
 
 
 def failed(request: HttpRequest, username: str) -> None:

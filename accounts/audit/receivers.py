@@ -19,6 +19,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save, pre_de
 from django.urls import reverse
 
 from accounts.audit.recording import record
+from accounts.authorization_header import authorization, basic_credentials
 
 ADMIN_ACTIONS = {ADDITION: "added", CHANGE: "changed", DELETION: "deleted"}
 
@@ -27,14 +28,11 @@ def signin_method(request, user=None) -> str:
     """How the caller signed in: sso, api client, basic, token or password."""
     from accounts import backends
     from accounts.api_clients import looks_like_client_id
-    from accounts.callers import authorization
 
     # Credentials sent with the request win over a session, as they do for the API
     # (accounts.callers.api_caller).
     sent = authorization(request) if request is not None else None
     if sent is not None and sent[0] == "basic":
-        from accounts.callers import basic_credentials
-
         name = (basic_credentials(request) or ("", ""))[0]
         if looks_like_client_id(name):
             return "api client"
