@@ -156,6 +156,20 @@ def reach_of_request(request) -> Reach:
     return kept[1]
 
 
+OUTSIDE_REACH = "someone outside your reach"
+
+
+def usernames_in_reach(user_ids: set[int], viewer) -> dict[int, str]:
+    """id -> username of those of these users the viewer may read the names of: the
+    people of their reach (their org subtree, or everyone) and themselves. A page that
+    names who made or owns a thing shared past its maker's reach (a saved view shared
+    with a role, a subscription sent to one) says the others otherwise (OUTSIDE_REACH)."""
+    reach = reach_of(viewer)
+    users = viewer._meta.model._default_manager.filter(pk__in=user_ids)
+    within = users.filter(reach.q(org="org", owner="pk"))
+    return dict(within.values_list("pk", "username"))
+
+
 def superusers_hold(group: str) -> bool:
     """Whether a superuser holds the role of this group whether or not in it: System
     administrators, whose reach is a superuser's (spec 4, "Django superusers likewise").

@@ -93,6 +93,17 @@ def test_a_recipient_reads_no_other_recipients_name(login, fleet):
     assert "<td>dave, sam</td>" in row.search(login("root").get("/views/").content.decode())[0]
 
 
+def test_the_owner_is_named_only_within_the_reader_s_reach(login, fleet):
+    """dave shared a view with the org managers: carol (Americas) read his username,
+    out of her reach (found by an audit); alice (Accounting, his) reads it."""
+    save(login("dave"), name="Mine", shared_roles=[Group.objects.get(name=ORG_MANAGERS).pk])
+    row = re.compile(r">Mine</a>.*?</tr>", re.S)
+    for reader, owner in (("carol", "someone outside your reach"), ("alice", "dave")):
+        shown = row.search(login(reader).get("/views/").content.decode())[0]
+        assert f"<td>{owner}</td>" in shown
+        assert ("dave" in shown) is (reader == "alice")
+
+
 def test_the_menu_lists_saved_views_and_the_owner_deletes(login, fleet):
     client = login("dave")
     save(client, name="Mine")

@@ -372,6 +372,9 @@ def test_a_recipient_sees_what_others_send_them_and_unsubscribes(login, fleet):
     page = carol.get("/notifications/subscriptions/").content.decode()
     assert "Sent to you by others" in page and "Fleet failing" in page
     assert "No subscriptions yet" not in page
+    # Its maker, root, is out of carol's reach: not named (found by an audit).
+    received = page[page.index('id="received"') :]
+    assert "<td>someone outside your reach</td>" in received and "root" not in received
     for other in ("dave", "alice"):  # not theirs: neither listed nor stopped by them
         assert (
             "Fleet failing"

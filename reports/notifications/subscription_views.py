@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import audit
-from accounts.roles import is_system_administrator
+from accounts.roles import OUTSIDE_REACH, is_system_administrator, usernames_in_reach
 from reports.dashboards import spreadsheet
 from reports.dashboards.saved.models import SavedView
 from reports.notifications.forms import SubscriptionForm
@@ -53,11 +53,16 @@ def _received(user, shown: list) -> list:
     recipient stop one (found by an audit of the pages)."""
     listed = {subscription.pk for subscription in shown}
     others = Subscription.objects.filter(active=True).exclude(pk__in=listed)
-    return [
+    received = [
         subscription
         for subscription in others.select_related("view", "created_by").order_by("pk")
         if is_recipient(subscription, user)
     ]
+    # Their maker is a system administrator, out of a manager's or desktop user's reach.
+    makers = usernames_in_reach({subscription.created_by_id for subscription in received}, user)
+    for subscription in received:
+        subscription.maker_text = makers.get(subscription.created_by_id, OUTSIDE_REACH)
+    return received
 
 
 @login_required

@@ -12,8 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import audit
-from accounts.models import User
-from accounts.roles import is_system_administrator, reach_of
+from accounts.roles import OUTSIDE_REACH, is_system_administrator, reach_of, usernames_in_reach
 from reports.catalog import REPORTS
 from reports.dashboards.chips import describe
 from reports.dashboards.saved.forms import SavedViewForm
@@ -25,9 +24,7 @@ def makers_as_seen(maker_ids: set[int], viewer) -> str:
     their reach (the people of their org subtree, and themselves), the others counted.
     A role shares a view with people out of the owner's reach, and their usernames were
     read on this page (found by an audit of the subscriptions)."""
-    reach = reach_of(viewer)
-    makers = User.objects.filter(pk__in=maker_ids)
-    named = sorted(makers.filter(reach.q(org="org", owner="pk")).values_list("username", flat=True))
+    named = sorted(usernames_in_reach(maker_ids, viewer).values())
     others = len(maker_ids) - len(named)
     if others:
         named.append(f"{others} {'person' if others == 1 else 'people'} outside your reach")
@@ -43,8 +40,12 @@ def saved_views_page(request: HttpRequest) -> HttpResponse:
         .prefetch_related("shared_roles", "shared_users")
     )
     sees_all = is_system_administrator(request.user)
+    # A view shared with a role named its owner to people out of the owner's reach
+    # (found by an audit).
+    owners = usernames_in_reach({view.owner_id for view in views}, request.user)
     for view in views:
         view.shared_with_text = shared_with(view, request.user, sees_all)
+        view.owner_text = owners.get(view.owner_id, OUTSIDE_REACH)
     return render(request, "saved_views/list.html", {"views": views})
 
 
