@@ -264,6 +264,14 @@ def test_devices_are_counted_themselves_where_their_rows_pass_the_cap(login, mon
     assert "Last »" not in html
 
 
+def test_the_health_of_a_row_of_an_archive_says_it_is_the_device_s(login):
+    """A row's own destination backed up yesterday beside a Critical badge: the device's
+    health (its stalest destination's), which the header now says (found by an audit)."""
+    html = login("root").get(url("disk-usage"), follow=True).content.decode()
+    header = re.search(r"<th [^>]*>\s*Health\s*</th>", html)[0]
+    assert "that of its stalest destination" in header
+
+
 def test_empty_state(login):
     html = login("root").get(url("backup-status", device="no-such-device")).content.decode()
     assert "No matching devices" in html

@@ -47,11 +47,17 @@ class DeviceColumn(tables.Column):
 
 class HealthColumn(tables.Column):
     """The device's backup health, in a word and a glyph beside its colour: second in
-    every table, so that a phone shows a device and its health before anything else."""
+    every table, so that a phone shows a device and its health before anything else. The
+    device's on a row of one of its archives too (its stalest destination's, spec 11),
+    as the health filter reads it; the header says so where a row's own date is fresher."""
 
     def __init__(self, **kwargs):
         super().__init__(
-            accessor="device_backup_date", verbose_name="Health", empty_values=(), **kwargs
+            accessor="device_backup_date",
+            verbose_name="Health",
+            empty_values=(),
+            attrs={"th": {"title": "The device's health: that of its stalest destination"}},
+            **kwargs,
         )
 
     def render(self, value):
