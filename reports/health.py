@@ -167,6 +167,7 @@ def health_of(last_completed: dt.datetime | None, now: dt.datetime | None = None
 # filter, count and chart below treats it as the oldest backup (the 90+ days band)
 # without a second column; `shown_date` hides it from the pages.
 MISSING_COPY = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+NEVER_COMPLETED = "a destination never completed"  # MISSING_COPY in words, where shown
 
 
 def device_health_date(archive_dates: Iterable[dt.datetime | None]) -> dt.datetime | None:

@@ -68,6 +68,22 @@ def test_the_columns_and_health_are_those_on_screen(login, fleet):
     assert health["ERIN-NEW"] == "Never backed up" or health["ERIN-NEW"].startswith("Never")
 
 
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_a_destination_never_completed_is_said_as_on_the_page(login, fleet, fmt):
+    """Left blank, the stalest backup read as never backed up beside Critical (found by
+    an audit)."""
+    from tests.factories import ArchiveFactory
+
+    ArchiveFactory(device=fleet["users"]["dave"].devices.first(), last_completed_backup_date=None)
+    client = login("root")
+    response = export(client, "backup-status", fmt, view="devices", srtDir="asc")
+    rows = xlsx_rows(response) if fmt == "xlsx" else csv_rows(response)
+    header, data = rows[0], rows[1:]
+    stalest = header.index("Stalest backup (UTC)")
+    missing = [row for row in data if row[stalest] == "a destination never completed"]
+    assert len(missing) == 1 and missing[0][-1] == "Critical"
+
+
 def test_a_filter_narrows_the_file_and_sorts_it_as_the_page(login, fleet):
     client = login("root")
     response = export(

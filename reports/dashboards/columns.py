@@ -13,7 +13,7 @@ from django.utils.safestring import SafeString
 
 from reports import clock
 from reports.dashboards.filters import expiry_minute
-from reports.health import MISSING_COPY, health_of, is_active
+from reports.health import MISSING_COPY, NEVER_COMPLETED, health_of, is_active
 from reports.templatetags.backup_format import (
     alert_badges,
     backup_age,
@@ -202,9 +202,7 @@ class DeviceBackupColumn(tables.Column):
 
     def render(self, value):
         if value == MISSING_COPY:
-            return safe_format(
-                '<span class="age age-critical">{}</span>', "a destination never completed"
-            )
+            return safe_format('<span class="age age-critical">{}</span>', NEVER_COMPLETED)
         return backup_age(value)
 
 
