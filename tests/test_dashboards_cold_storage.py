@@ -69,6 +69,13 @@ def test_the_subtitle_follows_the_sort(login, expired):
     assert "longest since their last connection" not in html
     html = page(client, srtKey="archiveBytes", srtDir="desc")
     assert "Archives in cold storage, largest archives first." in html
+    # A field with no phrase of its own in words, never its vendor name (found by an
+    # audit of the pages: "sorted by destinationName, ascending").
+    html = page(client, srtKey="destinationName", srtDir="asc")
+    assert "Archives in cold storage, by destination name, A to Z." in html
+    assert 'title="Sort by destination name"' in html and "destinationName," not in html
+    html = page(client, srtKey="backupCompletePercentage", srtDir="desc")
+    assert "by backup complete percentage, largest first." in html
 
 
 def test_expired_is_a_dashboard_filter_named_beside_the_api_link(login, expired):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from reports.catalog import REPORTS, Report
 from reports.dashboards import tables
+from reports.dashboards.sort_words import field_words, order_words
 
 # How a sort reads under a report's title, when it is not the report's own.
 SORT_PHRASES = {
@@ -45,8 +46,8 @@ class ReportPage:
             return self.report.question
         if sort_key is None:
             return f"{self.subject}."
-        direction = "descending" if descending else "ascending"
-        phrase = SORT_PHRASES.get((sort_key, descending), f"sorted by {sort_key}, {direction}")
+        said = f"by {field_words(sort_key)}, {order_words(sort_key, descending)}"
+        phrase = SORT_PHRASES.get((sort_key, descending), said)
         return f"{self.subject}, {phrase}."
 
 

@@ -35,6 +35,7 @@ from reports.dashboards.columns import (
     UserColumn,
 )
 from reports.dashboards.links import QueryLinks
+from reports.dashboards.sort_words import field_words
 from reports.row import FIELD_NAMES
 
 
@@ -43,6 +44,10 @@ class Header:
     column: tables.columns.BoundColumn
     url: str | None  # None: not sortable
     sort: str  # aria-sort: none, ascending, descending
+
+    @property
+    def tip(self) -> str:
+        return f"Sort by {field_words(self.column.name)}"
 
 
 class ReportTable(tables.Table):
