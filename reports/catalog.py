@@ -15,7 +15,20 @@ from django.http import QueryDict
 from django.urls import reverse
 
 # The search report lists rows only once one of these narrows them.
-SEARCH_PARAMETERS = ("user", "device", "org", "userUid", "deviceUid", "orgUid", "archiveGuid")
+# What a search looks for: any of these given lists its rows. An org picked by its path
+# (orgTree) too: its chip said it applied while the page still asked what to search for
+# (found by an audit of the pages).
+SEARCH_PARAMETERS = (
+    "user",
+    "device",
+    "org",
+    "orgTree",
+    "userUid",
+    "deviceUid",
+    "orgUid",
+    "exactOrgUid",
+    "archiveGuid",
+)
 SEARCH_FIRST = "Search first: give a user, device or org."
 
 

@@ -296,6 +296,10 @@ def test_search_waits_for_a_term_then_finds_by_reference(login, fleet):
     asset = fleet["warning"].ext_ref
     assert device_links(client.get(url("search", device=asset)).content) == ["DAVE-WIN"]
     assert set(device_links(client.get(url("search", org="ACME")).content)) == set()
+    accounting = device_links(client.get(url("search", orgTree="Accounting")).content)
+    assert accounting and set(accounting) == set(
+        device_links(client.get(url("backup-status", orgTree="Accounting", pgSize=500)).content)
+    )
 
 
 def test_migration_plan_totals_the_filtered_set(login):
