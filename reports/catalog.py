@@ -30,6 +30,8 @@ SEARCH_PARAMETERS = (
     "archiveGuid",
 )
 SEARCH_FIRST = "Search first: give a user, device or org."
+# Parameters that shape a list without filtering it.
+_SHAPING = ("srtKey", "srtDir", "pgNum", "pgSize", "view", "extraColumns")
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,9 @@ class Report:
     defaults: tuple[tuple[str, str], ...]
     totals: bool = False  # exact device count and bytes for the whole filtered set
     needs_search: bool = False
+    # What an empty list at the defaults means: said instead of "loosen a filter" to
+    # someone who set none (found by an audit of the pages).
+    nothing: str = "Nothing you may see is in this report."
 
     @property
     def path(self) -> str:
@@ -59,6 +64,14 @@ class Report:
             return params
         return QueryDict(urlencode(self.defaults))
 
+    def is_unfiltered(self, params) -> bool:
+        """Whether these parameters filter no more than the report's defaults: only
+        sort, page and view beside them."""
+        given = {name: params.get(name) for name in params if name not in _SHAPING}
+        return {k: v for k, v in given.items() if v} == {
+            k: v for k, v in self.defaults if k not in _SHAPING
+        }
+
     def url(self, **params: str) -> str:
         return f"{self.path}?{urlencode(dict(self.defaults) | params)}"
 
@@ -74,6 +87,7 @@ REPORTS: dict[str, Report] = {
             slug="backup-status",
             title="Backup status",
             question="Active devices, longest since their last connection first.",
+            nothing="No active device is yours to see.",
             defaults=(
                 ("active", "true"),
                 ("view", "devices"),
@@ -85,6 +99,7 @@ REPORTS: dict[str, Report] = {
             slug="disk-usage",
             title="Disk usage",
             question="Who uses the most storage: largest archives first.",
+            nothing="No device is yours to see.",
             defaults=(("srtKey", "archiveBytes"), ("srtDir", "desc")),
             totals=True,
         ),
@@ -92,6 +107,7 @@ REPORTS: dict[str, Report] = {
             slug="migration-plan",
             title="Migration plan",
             question="One OS in one org, largest selection first: what a migration must move.",
+            nothing="No active Mac is yours to see: choose another OS or org above.",
             defaults=(
                 ("os", "mac"),
                 ("active", "true"),
@@ -105,6 +121,7 @@ REPORTS: dict[str, Report] = {
             slug="cold-storage",
             title="Cold storage",
             question="Archives in cold storage, longest since their last connection first.",
+            nothing="None of the archives you may see is in cold storage: nothing to purge.",
             defaults=(
                 ("coldStorage", "true"),
                 ("srtKey", "lastConnectedDate"),

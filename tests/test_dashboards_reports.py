@@ -274,8 +274,21 @@ def test_the_health_of_a_row_of_an_archive_says_it_is_the_device_s(login):
 
 def test_empty_state(login):
     html = login("root").get(url("backup-status", device="no-such-device")).content.decode()
-    assert "No matching devices" in html
+    assert "Nothing matches these filters" in html and "reset the report" in html
     assert "Export CSV" not in html
+
+
+def test_an_empty_report_nobody_filtered_says_what_it_means(login):
+    """Cold storage empty for alice said "Loosen a filter or reset the report", a reset
+    to the very same address, to someone who had set none (found by an audit)."""
+    client = login("alice")  # Accounting: no archive in cold storage
+    html = client.get(url("cold-storage"), follow=True).content.decode()
+    assert "None of the archives you may see is in cold storage: nothing to purge." in html
+    assert "Loosen a filter" not in html
+    sorted_only = client.get(url("cold-storage", coldStorage="true", srtKey="archiveBytes"))
+    assert "nothing to purge" in sorted_only.content.decode()
+    filtered = client.get(url("cold-storage", coldStorage="true", destination="x")).content.decode()
+    assert "Nothing matches these filters" in filtered and "nothing to purge" not in filtered
 
 
 def test_search_waits_for_a_term_then_finds_by_reference(login, fleet):

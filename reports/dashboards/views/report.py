@@ -68,6 +68,7 @@ def report_page(request: HttpRequest, slug: str) -> HttpResponse:
         "links": links,
         "warning_days": health.warning_days(),
         "critical_days": health.critical_days(),
+        "unfiltered": report.is_unfiltered(params),
     }
     try:
         query = dashboard_query(params, request.user, reach)
