@@ -18,10 +18,14 @@
   button.addEventListener("click", function () {
     setOpen(button.getAttribute("aria-expanded") !== "true");
   });
-  menu.addEventListener("keydown", function (event) {
+  function closeOnEscape(event) {
     if (event.key === "Escape" && button.offsetParent !== null) {
       setOpen(false);
       button.focus();
     }
-  });
+  }
+  // On the button too: Escape right after opening, focus still on it, left the menu
+  // open (found by an audit of the pages).
+  menu.addEventListener("keydown", closeOnEscape);
+  button.addEventListener("keydown", closeOnEscape);
 })();

@@ -222,6 +222,8 @@ def test_the_menu_folds_on_a_phone_and_opens_from_the_keyboard(sized, axe_source
     assert focused(browser) == button
     press(browser, " ")  # a button opens on Space as well
     assert button.get_attribute("aria-expanded") == "true"
+    press(browser, Keys.ESCAPE)  # and closes on Escape with focus still on it
+    assert button.get_attribute("aria-expanded") == "false"
 
 
 def test_without_javascript_the_phone_menu_shows_every_item(sized, showcase):
