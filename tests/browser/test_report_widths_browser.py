@@ -7,13 +7,38 @@ from __future__ import annotations
 
 import pytest
 
+from tests.factories import ArchiveFactory, DeviceFactory, OrgFactory, UserFactory
+from tests.personas import ago
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 REPORTS = ["backup-status", "disk-usage", "migration-plan", "cold-storage"]
 
 
+@pytest.fixture
+def deep_org(showcase, orgs):
+    """A real tree's depth: an "Engineering" five orgs down, its path shown in full as
+    the name repeats, the owner's device backing up to two destinations. The table ran
+    135 px past the window on a demo fleet of such paths (found by an audit)."""
+    parent = None
+    for name in ("Northwind Group", "Americas", "United States", "Austin", "Engineering"):
+        parent = OrgFactory(name=name, parent=parent)
+    owner = UserFactory(username="ryan.wilson", first_name="Ryan", last_name="Wilson", org=parent)
+    device = DeviceFactory(
+        user=owner,
+        name="LT-RWILSON-01",
+        os="win",
+        os_version="10.0.22621",
+        last_connected_date=ago(days=130),
+        alert_states="CriticalBackupAlert CriticalConnectionAlert",
+    )
+    for days in (130, 139):
+        ArchiveFactory(device=device, last_completed_backup_date=ago(days=days))
+    return showcase
+
+
 @pytest.mark.parametrize("slug", REPORTS)
-def test_the_table_is_whole_at_1280_px(browser, showcase, slug):
+def test_the_table_is_whole_at_1280_px(browser, deep_org, slug):
     browser.sign_in("root")
     browser.open(f"/reports/{slug}/")
     assert browser.driver.execute_script("return window.innerWidth") == 1280
