@@ -272,6 +272,17 @@ def test_the_health_of_a_row_of_an_archive_says_it_is_the_device_s(login):
     assert "that of its stalest destination" in header
 
 
+def test_the_os_is_said_in_words_as_the_overview_says_it(login, fleet):
+    """ "win 10.0.22631" beside an overview and a filter that say Windows (found by an
+    audit of the pages)."""
+    client = login("root")
+    html = client.get(url("backup-status", os="win", srtKey="deviceName")).content.decode()
+    assert "<td >Windows <small>" in html and ">win <small>" not in html
+    device = ReportRow.objects.filter(os="win").first()
+    page = client.get(f"/devices/{device.device_uid}/").content.decode()
+    assert "<dt>OS</dt><dd>Windows " in page
+
+
 def test_empty_state(login):
     html = login("root").get(url("backup-status", device="no-such-device")).content.decode()
     assert "Nothing matches these filters" in html and "reset the report" in html

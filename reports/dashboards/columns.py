@@ -13,6 +13,7 @@ from django.utils.safestring import SafeString
 
 from reports import clock
 from reports.dashboards.filters import expiry_minute
+from reports.dashboards.os_families import os_words
 from reports.health import MISSING_COPY, NEVER_COMPLETED, health_of, is_active
 from reports.templatetags.backup_format import (
     alert_badges,
@@ -171,7 +172,7 @@ class OsColumn(tables.Column):
         super().__init__(accessor="os", verbose_name="OS", **kwargs)
 
     def render(self, value, record):
-        return safe_format("{} <small>{}</small>", value, record.os_version or "")
+        return safe_format("{} <small>{}</small>", os_words(value), record.os_version or "")
 
 
 class StatusColumn(tables.Column):

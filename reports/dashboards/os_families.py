@@ -18,6 +18,13 @@ def name_of(family: str | None) -> str:
     return OS_NAMES.get(family or "", "Other")
 
 
+def os_words(os: str | None) -> str:
+    """A device's OS code as the pages say it ("win" is Windows), one the overview does
+    not know as it came: "win 10.0.22631" stood beside an overview and a filter that
+    say Windows (found by an audit of the pages)."""
+    return OS_NAMES.get(os or "", os or "")
+
+
 def in_family(family: str) -> Q:
     """The rows of devices whose os is the family's (OTHER: none of the known, or none)."""
     if family == OTHER:

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 from accounts import org_names
 from accounts.roles import reach_of_request
 from reports.dashboards.links import API_PATH
+from reports.dashboards.os_families import os_words
 from reports.health import MISSING_COPY, health_of, shown_date
 from reports.models import ReportRow
 
@@ -46,6 +47,7 @@ def device_page(request: HttpRequest, device_uid: str) -> HttpResponse:
     completed = [row.last_completed_backup_date for row in archives]
     context = {
         "device": device,
+        "os": os_words(device.os),
         "archives": archives,
         "org_names": _org_names(device.org_path, request),
         # The device is as safe as its stalest destination (the stored health date,
