@@ -116,7 +116,7 @@ def test_the_digest_counts_never_backed_up_with_not_backing_up(smtp_server, flee
     send_due()
     (message,) = smtp_server.to(fleet["users"]["root"].email)
     # DAVE-WIN (warning), SAM-OLD (critical), ERIN-NEW (never backed up)
-    assert "3 device(s) not backing up" in message.subject
+    assert "3 devices not backing up" in message.subject
     assert "ERIN-NEW" in message.text.split("Devices not backing up")[1]
 
 
@@ -296,4 +296,4 @@ def test_digest_numbers_have_thousands_separators(fleet):
     assert "12,345 devices in warning, critical or never backed up" in text
     assert "2,001 devices" in text
     assert "123,456" in html and "12,345 devices" in html
-    assert "12,345 device(s) not backing up" in email.subject
+    assert "12,345 devices not backing up" in email.subject

@@ -40,7 +40,7 @@ def test_managers_and_administrators_get_a_digest(sent, fleet):
 def test_a_digest_has_both_parts_the_figures_and_absolute_links(sent, fleet):
     (message,) = sent.to(fleet["users"]["alice"].email)
     assert message.subject == (
-        "Backup Report weekly digest: 1 device(s) not backing up (Accounting and the orgs below it)"
+        "Backup Report weekly digest: 1 device not backing up (Accounting and the orgs below it)"
     )
     assert message.message["To"] == fleet["users"]["alice"].email
     text, html = message.text, message.html

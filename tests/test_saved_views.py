@@ -145,7 +145,7 @@ def test_deleting_a_view_others_subscribe_to_says_so_first(login, fleet):
     assert "2 subscriptions to it, made by dave, root, end with it" in page
     assert SavedView.objects.exists() and Subscription.objects.count() == 2
     done = root.post(f"/views/{view.pk}/delete/", {"confirm": "yes"}, follow=True)
-    assert "Deleted &quot;Shared&quot; and its 2 subscription(s)." in done.content.decode()
+    assert "Deleted &quot;Shared&quot; and its 2 subscriptions." in done.content.decode()
     assert not SavedView.objects.exists() and not Subscription.objects.exists()
     deleted = Event.objects.get(kind="saved_view.deleted")
     assert deleted.details["subscriptions_ended"] == 2

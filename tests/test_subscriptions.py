@@ -293,7 +293,8 @@ def test_subscribing_yourself_and_an_admin_naming_a_role(login, fleet):
     view.shared_roles.set(Group.objects.all())
     alice = login("alice")
     form = {"frequency": "weekly", "hour": "7", "format": "csv", "recipient_usernames": "carol"}
-    assert alice.post(f"/notifications/subscriptions/new/{view.pk}/", form).status_code == 302
+    made = alice.post(f"/notifications/subscriptions/new/{view.pk}/", form, follow=True)
+    assert 'Subscribed: &quot;Shared&quot; to 1 recipient.' in made.content.decode()
     mine = Subscription.objects.get()
     assert list(mine.recipients.all()) == [users["alice"]]  # a manager names nobody else
     root = login("root")

@@ -18,6 +18,7 @@ from django.utils.safestring import SafeString
 
 from reports.health import Health
 from reports.history.reading import Figures, trend_days
+from reports.templatetags.backup_format import counted
 
 LEFT, TOP = 48, 10  # room for the axis labels ("100%" at a phone's larger type)
 LEGEND_ROW = 20
@@ -192,7 +193,8 @@ def trend_chart(
     )
     (start_day, start), (end_day, end) = points[0], points[-1]
     description = (
-        f"{len(points)} day(s) with a snapshot from {start_day:%Y-%m-%d} to {end_day:%Y-%m-%d}. "
+        f"{counted(len(points), 'day')} with a snapshot from {start_day:%Y-%m-%d} "
+        f"to {end_day:%Y-%m-%d}. "
         f"First: {describe_day(start_day, start)}. Latest: {describe_day(end_day, end)}. "
         f"The axis runs from {axis.floor}% to 100%."
     )

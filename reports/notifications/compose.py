@@ -13,6 +13,7 @@ from reports.dashboards.spreadsheet import CONTENT_TYPES
 from reports.notifications.links import absolute, unsubscribe_url
 from reports.notifications.models import Message
 from reports.notifications.subscriptions import unsubscribe_kind
+from reports.templatetags.backup_format import counted
 
 
 def _message(user, kind: str, subject: str, template: str, context: dict):
@@ -46,7 +47,7 @@ def _message(user, kind: str, subject: str, template: str, context: dict):
 def digest_subject(digest) -> str:
     overdue = digest.stale_total
     # Not backing up: warning, critical or never backed up (reports.notifications.digests).
-    state = f"{overdue:,} device(s) not backing up" if overdue else "all devices backing up"
+    state = f"{counted(overdue, 'device')} not backing up" if overdue else "all devices backing up"
     return f"Backup Report {digest.frequency} digest: {state} ({digest.scope})"
 
 

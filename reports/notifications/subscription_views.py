@@ -26,6 +26,7 @@ from reports.notifications.subscriptions import (
     unsubscribe_kind,
     view_sheet,
 )
+from reports.templatetags.backup_format import counted
 
 
 def _manageable(user):
@@ -83,7 +84,7 @@ def subscribe(request: HttpRequest, view_id: int) -> HttpResponse:
             format=subscription.format,
             recipients=count,
         )
-        messages.success(request, f'Subscribed: "{view.name}" to {count:,} recipient(s).')
+        messages.success(request, f'Subscribed: "{view.name}" to {counted(count, "recipient")}.')
         return redirect("subscriptions")
     status = 400 if data is not None else 200
     context = {"form": form, "view": view, "admin": admin}

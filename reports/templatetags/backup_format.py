@@ -57,8 +57,9 @@ def utc(value: dt.datetime | None) -> str:
     return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def _plural(n: int, unit: str) -> str:
-    return f"{n} {unit}" if n == 1 else f"{n} {unit}s"
+def counted(n: int, unit: str) -> str:
+    """ "1 device", "12,345 devices": a count in words, never "device(s)"."""
+    return f"{n:,} {unit}" if n == 1 else f"{n:,} {unit}s"
 
 
 def age_text(value: dt.datetime, now: dt.datetime | None = None) -> str:
@@ -70,15 +71,15 @@ def age_text(value: dt.datetime, now: dt.datetime | None = None) -> str:
         return "just now"
     minutes, hours, days = int(seconds // 60), int(seconds // 3600), int(seconds // 86400)
     if minutes < 60:
-        text = _plural(minutes, "minute")
+        text = counted(minutes, "minute")
     elif hours < 48:
-        text = _plural(hours, "hour")
+        text = counted(hours, "hour")
     elif days < 60:
-        text = _plural(days, "day")
+        text = counted(days, "day")
     elif days < 730:
-        text = _plural(days // 30, "month")
+        text = counted(days // 30, "month")
     else:
-        text = _plural(days // 365, "year")
+        text = counted(days // 365, "year")
     return f"in {text}" if ahead else f"{text} ago"
 
 

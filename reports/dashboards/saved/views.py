@@ -17,6 +17,7 @@ from reports.catalog import REPORTS
 from reports.dashboards.chips import describe
 from reports.dashboards.saved.forms import SavedViewForm
 from reports.dashboards.saved.models import SavedView
+from reports.templatetags.backup_format import counted
 
 
 def makers_as_seen(maker_ids: set[int], viewer) -> str:
@@ -139,6 +140,6 @@ def delete_view(request: HttpRequest, pk: int) -> HttpResponse:
         "saved_view.deleted", request=request, target=target, subscriptions_ended=len(subscriptions)
     )
     view.delete()
-    ended = f" and its {len(subscriptions)} subscription(s)" if subscriptions else ""
+    ended = f" and its {counted(len(subscriptions), 'subscription')}" if subscriptions else ""
     messages.success(request, f'Deleted "{view.name}"{ended}.')
     return redirect("saved-views")
