@@ -294,7 +294,7 @@ def test_subscribing_yourself_and_an_admin_naming_a_role(login, fleet):
     alice = login("alice")
     form = {"frequency": "weekly", "hour": "7", "format": "csv", "recipient_usernames": "carol"}
     made = alice.post(f"/notifications/subscriptions/new/{view.pk}/", form, follow=True)
-    assert 'Subscribed: &quot;Shared&quot; to 1 recipient.' in made.content.decode()
+    assert "Subscribed: &quot;Shared&quot; to 1 recipient." in made.content.decode()
     mine = Subscription.objects.get()
     assert list(mine.recipients.all()) == [users["alice"]]  # a manager names nobody else
     root = login("root")
