@@ -39,7 +39,7 @@ def _text(label: str, placeholder: str) -> forms.CharField:
 
 
 class ReportForm(forms.Form):
-    user = _text("User", "name, email, employee ID")
+    user = _text("User", "name, email or ID")
     device = _text("Device", "name or asset tag")
     org = _text("Org", "name or org code")
     # The org picker: a plain field without JavaScript; with it, static/reports/
@@ -58,7 +58,7 @@ class ReportForm(forms.Form):
             }
         ),
     )
-    os = _text("OS", "Windows, macOS, Linux, a version")
+    os = _text("OS", "e.g. Windows, 14.6")
     destination = _text("Destination", "name")
     active = forms.ChoiceField(label="Active", choices=YES_NO, required=False)
     alerted = forms.ChoiceField(label="Alerted", choices=YES_NO, required=False)

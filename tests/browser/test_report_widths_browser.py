@@ -57,3 +57,12 @@ def test_the_table_is_whole_at_1280_px(browser, deep_org, slug):
         ".map(a => a.textContent.trim());"
     )
     assert alone == []
+    # Each filter's hint is whole in its box ("name, email, empl" was cut; an audit).
+    cut = browser.driver.execute_script(
+        "const pen = document.createElement('canvas').getContext('2d');"
+        "return [...document.querySelectorAll('form input[placeholder]')].filter(i => {"
+        "  const s = getComputedStyle(i); pen.font = s.font;"
+        "  const room = i.clientWidth - parseFloat(s.paddingLeft) - parseFloat(s.paddingRight);"
+        "  return pen.measureText(i.placeholder).width > room; }).map(i => i.placeholder);"
+    )
+    assert cut == []
