@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import random
+import threading
 import time
 from pathlib import Path
 
@@ -208,8 +209,58 @@ class Browser:
         raise AssertionError(f"no download in {folder}: {list(folder.iterdir())}")
 
 
+class _OneAtATime:
+    """A WSGI app answering one request at a time, its body included: on SQLite in
+    memory the live server's threads share the test's one connection, and a page's
+    request beside the org picker's suggestions (a keystroke just before a submit)
+    stopped both inside SQLite for good, the whole run with them (2026-12-06). Django's
+    docs warn against simultaneous queries over that shared connection."""
+
+    def __init__(self, app):
+        self.app = app
+        self.lock = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        self.lock.acquire()
+        try:
+            body = self.app(environ, start_response)
+        except BaseException:
+            self.lock.release()
+            raise
+        return _ReleasedWhenClosed(body, self.lock)
+
+
+class _ReleasedWhenClosed:
+    """The body of a response, the lock released once the server has sent it."""
+
+    def __init__(self, body, lock):
+        self.body, self.lock = body, lock
+
+    def __iter__(self):
+        return iter(self.body)
+
+    def close(self):
+        try:
+            if hasattr(self.body, "close"):
+                self.body.close()
+        finally:
+            self.lock.release()
+
+
 @pytest.fixture
-def browser(chromium, live_server):
+def one_request_at_a_time(live_server):
+    from django.db import connection
+
+    httpd = live_server.thread.httpd
+    app = httpd.get_app()
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+        httpd.set_app(_OneAtATime(app))
+    yield
+    httpd.set_app(app)
+
+
+@pytest.fixture
+def browser(chromium, live_server, one_request_at_a_time):
     """A clean browser; after the test, no page it visited broke the
     Content-Security-Policy (only the product's own files, nothing inline)."""
     chromium.delete_all_cookies()
