@@ -30,8 +30,9 @@ SEARCH_PARAMETERS = (
     "archiveGuid",
 )
 SEARCH_FIRST = "Search first: give a user, device or org."
-# Parameters that shape a list without filtering it.
-_SHAPING = ("srtKey", "srtDir", "pgNum", "pgSize", "view", "extraColumns")
+# Parameters that lay a list out (its paging, sort, view, file) without filtering it:
+# no filter for the empty state, the chips' words, a file's name or a subscription's.
+LAYOUT = ("pgNum", "pgSize", "srtKey", "srtDir", "view", "export", "extraColumns")
 
 
 @dataclass(frozen=True)
@@ -67,9 +68,9 @@ class Report:
     def is_unfiltered(self, params) -> bool:
         """Whether these parameters filter no more than the report's defaults: only
         sort, page and view beside them."""
-        given = {name: params.get(name) for name in params if name not in _SHAPING}
+        given = {name: params.get(name) for name in params if name not in LAYOUT}
         return {k: v for k, v in given.items() if v} == {
-            k: v for k, v in self.defaults if k not in _SHAPING
+            k: v for k, v in self.defaults if k not in LAYOUT
         }
 
     def url(self, **params: str) -> str:

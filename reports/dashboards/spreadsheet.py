@@ -32,7 +32,7 @@ from accounts.formula_cells import defused
 from accounts.org_names import OrgNames
 from accounts.roles import Reach
 from reports import clock
-from reports.catalog import REPORTS, SEARCH_FIRST
+from reports.catalog import LAYOUT, REPORTS, SEARCH_FIRST
 from reports.dashboards.filters import DEVICES, dashboard_query, one_row_per_device
 from reports.dashboards.report_pages import REPORT_PAGES, ReportPage
 from reports.health import MISSING_COPY, NEVER_COMPLETED, health_of
@@ -48,8 +48,6 @@ CHUNK_ROWS = 2000
 CSV_BATCH = 500  # rows a chunk of the streamed CSV
 # Drawn from other rows (a device's destinations), not a value of the row itself.
 DRAWN_ONLY = ("destinations", "health")  # health: the last column, in words
-# Not a filter: paging, sorting and the page's own switches stay out of the file name.
-UNNAMED = ("pgNum", "pgSize", "srtKey", "srtDir", "export", "extraColumns", "view")
 
 
 def _cell(value):
@@ -253,7 +251,7 @@ def file_name(slug: str, params: QueryDict, fmt: str, now: dt.datetime | None = 
     filters = [
         f"{name}-{value}"
         for name, value in sorted(params.items())
-        if name not in UNNAMED and value != ""
+        if name not in LAYOUT and value != ""  # not a filter: out of the file name
     ]
     words = "_".join(file_names.part(words) for words in filters)
     middle = f"_{words[:80].rstrip('-_')}" if words else ""

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts import audit
 from accounts.roles import OUTSIDE_REACH, is_system_administrator, reach_of, usernames_in_reach
-from reports.catalog import REPORTS
+from reports.catalog import LAYOUT, REPORTS
 from reports.dashboards.chips import describe
 from reports.dashboards.saved.forms import SavedViewForm
 from reports.dashboards.saved.models import SavedView
@@ -93,10 +93,6 @@ def save_view(request: HttpRequest) -> HttpResponse:
     return render(request, "saved_views/save.html", context, status=status)
 
 
-# Paging and sorting: how the page is laid out, not which rows it holds.
-_LAYOUT = ("pgNum", "pgSize", "srtKey", "srtDir", "view", "export", "extraColumns")
-
-
 def _saving(page: str, user) -> dict:
     """What is being saved, in the chips' words, and the way back to it: the form said
     neither (found by an audit of the pages)."""
@@ -109,7 +105,7 @@ def _saving(page: str, user) -> dict:
     filters = [
         describe(name, value, reach)
         for name, value in params.items()
-        if name not in _LAYOUT and value != ""
+        if name not in LAYOUT and value != ""
     ]
     back = f"{report.path}?{address.query}" if address.query else report.path
     return {"saving": report.title, "saving_filters": filters, "back_url": back}
