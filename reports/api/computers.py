@@ -323,7 +323,7 @@ def computer_detail(request: HttpRequest, key: str) -> HttpResponse:
     rows = ReportRow.objects.visible_to(request.user)
     if params["idType"] == "guid":
         rows = rows.filter(device_uid=key)
-    elif (pk := vendor.whole_number(key)) is not None:
+    elif (pk := vendor.numeric_id(key)) is not None:
         rows = rows.filter(device_id=pk)
     else:
         return vendor.not_found("computer")

@@ -116,7 +116,7 @@ def _one_org(request: HttpRequest, key: str, id_type: str) -> dict | None:
     reach, orgs = reach_and_orgs(request.user)
     if id_type in ("orgUid", "orgGuid"):
         orgs = orgs.filter(org_uid=key)
-    elif (pk := vendor.whole_number(key)) is not None:
+    elif (pk := vendor.numeric_id(key)) is not None:
         orgs = orgs.filter(pk=pk)
     else:
         return None

@@ -193,7 +193,7 @@ def user_detail(request: HttpRequest, key: str) -> HttpResponse:
         users = users.filter(user_uid=key)
     elif params["idType"] == "username":
         users = users.filter(username=key)
-    elif (pk := vendor.whole_number(key)) is not None:
+    elif (pk := vendor.numeric_id(key)) is not None:
         users = users.filter(pk=pk)
     else:
         return vendor.not_found("user")

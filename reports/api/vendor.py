@@ -172,8 +172,9 @@ def not_found(kind: str) -> JsonResponse:
     return errors.not_found(f"No such {kind}, or not one you may see.")
 
 
-def whole_number(key: str) -> int | None:
-    """A path key read as a numeric id (the vendor's default idType), or None."""
+def numeric_id(key: str) -> int | None:
+    """A path key read as a numeric id (the vendor's default idType), or None; under 19
+    digits, a bigint's (reports.query.whole_number reads a parameter's number)."""
     if key.isascii() and key.isdigit() and len(key) < 19:
         return int(key)
     return None

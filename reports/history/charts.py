@@ -167,12 +167,11 @@ def _legend(shape: Shape) -> SafeString:
 def trend_chart(
     points: list[tuple[dt.date, Figures]],
     today: dt.date,
-    days: int | None = None,
     shape: Shape = WIDE,
 ) -> SafeString:
-    """Share of active devices by health on each of the last `days` days up to today
-    (the overview's trend_days())."""
-    days = days or trend_days()
+    """Share of active devices by health on each of the overview's trend_days() up to
+    today (the days trend_of reads by default)."""
+    days = trend_days()
     if not points:
         return format_html(
             '<p class="empty-chart">{}</p>',
