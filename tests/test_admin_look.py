@@ -244,8 +244,9 @@ def test_the_data_pages_run_log_writes_dates_as_every_page(personas):
     )
     html = as_user(personas["sysadmin"]).get(reverse("data")).content.decode()
     assert re.search(
-        r'<td><time datetime="[^"]+" class="when">\d{4}-\d\d-\d\d \d\d:\d\d UTC'
-        r'<span class="when-ago"><span class="when-sep"> · </span>2 days ago</span></time></td>',
+        r'<td><a href="[^"]+"><time datetime="[^"]+" class="when">\d{4}-\d\d-\d\d \d\d:\d\d UTC'
+        r'<span class="when-ago"><span class="when-sep"> · </span>2 days ago</span>'
+        r"</time></a></td>",
         html,
     )
     assert ">6,883<" in html

@@ -145,6 +145,19 @@ def test_the_run_log_is_read_only_in_the_admin(admin_client_of, tmp_path):
     assert entry.outcome == "succeeded"
 
 
+def test_the_data_page_says_why_a_run_failed_and_links_to_it(admin_client_of):
+    # A scheduled sync has no page of its own: the run log is where an admin sees why
+    # it failed (it said only "failed", found by an audit of the sync).
+    with pytest.raises(ValueError), recorded(Run.Kind.SYNC, "https://vendor.example"):
+        raise ValueError("the vendor refused the API client's credentials")
+    client = admin_client_of("sysadmin")
+    page = client.get("/data/").content.decode()
+    assert "the vendor refused the API client&#x27;s credentials" in page
+    assert f'href="/admin/refresh/run/{only_run().pk}/change/"' in page
+    listed = client.get("/admin/refresh/run/").content.decode()
+    assert "the vendor refused the API client&#x27;s credentials" in listed
+
+
 @pytest.mark.parametrize("name", ["alice", "dave"])
 def test_only_system_administrators_see_the_run_log(admin_client_of, name):
     page = admin_client_of(name).get("/admin/refresh/run/")

@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.utils.html import format_html_join
+from django.utils.text import Truncator
 
 from reports.admin import ReadOnlyAdmin
 from reports.pipeline import StepOutcome
@@ -17,6 +18,7 @@ class RunAdmin(ReadOnlyAdmin):
         "trigger",
         "user",
         "outcome",
+        "error_line",
         "created",
         "updated",
         "removed",
@@ -34,6 +36,11 @@ class RunAdmin(ReadOnlyAdmin):
     readonly_fields = [f.name for f in Run._meta.fields if f.name != "after_refresh"] + [
         "steps_after_refresh"
     ]
+
+    @admin.display(description="error")
+    def error_line(self, run: Run) -> str:
+        # Why a run failed, in the list: a scheduled sync has no page of its own.
+        return Truncator(run.error).chars(120)
 
     @admin.display(description="after the run")
     def steps_after_refresh(self, run: Run):
