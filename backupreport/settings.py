@@ -395,7 +395,8 @@ DATA_STALE_HOURS = env_int("DATA_STALE_HOURS", 26)
 METRICS_ORG_DEPTH = env_int("METRICS_ORG_DEPTH", 2, minimum=1)
 # Webhooks (reports.integrations): a receiver has this long to answer; a failure is
 # tried again after WEBHOOK_RETRY_SECONDS, doubling, WEBHOOK_ATTEMPTS tries in all.
-WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
+# From 1: with 0, urllib3 refused every delivery before it was sent (found by an audit).
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
 WEBHOOK_RETRY_SECONDS = env_int("WEBHOOK_RETRY_SECONDS", 60)
 WEBHOOK_ATTEMPTS = env_int("WEBHOOK_ATTEMPTS", 6, minimum=1)
 # A whole-fleet import (an upload, `import_backup_report --mirror`, the sync) that would

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 
 from backupreport.settings import database_from_url
 
@@ -115,3 +116,23 @@ def test_a_number_setting_out_of_its_range_stops_the_start_naming_it(name, value
     said = f"{name} must be a whole number from {minimum}, not {value!r}."
     assert said in done.stderr
     assert run_manage("check", **{name: str(max(minimum, 3))}).returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("environment", "said"),
+    [
+        (
+            {"WEBHOOK_TIMEOUT_SECONDS": "0"},
+            "WEBHOOK_TIMEOUT_SECONDS must be a whole number from 1, not '0'.",
+        ),
+    ],
+)
+def test_a_setting_that_cannot_work_stops_the_start_naming_it(monkeypatch, environment, said):
+    """The settings module read in this process, as a start reads it: a case costs
+    milliseconds, a start in a subprocess seconds. A webhook timeout of 0 had urllib3
+    refuse every delivery before it was sent (found by an audit)."""
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ImproperlyConfigured) as refused:
+        runpy.run_path(str(ROOT / "backupreport" / "settings.py"))
+    assert said in str(refused.value)
