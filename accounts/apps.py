@@ -60,4 +60,6 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts and orgs"
 
     def ready(self) -> None:
+        from accounts import checks  # noqa: F401  (registers the deployment checks)
+
         post_migrate.connect(grant_sysadmin_permissions, dispatch_uid="grant_sysadmin_permissions")

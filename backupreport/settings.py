@@ -37,6 +37,27 @@ def env_int(name: str, default: int, minimum: int = 0) -> int:
     return int(value)
 
 
+def env_site_url(name: str, default: str) -> str:
+    """An http:// or https:// address with a host, without its trailing slash, or the
+    start stops naming the variable: the links of digests, owner alerts, invitations,
+    webhooks and List-Unsubscribe are this plus a path, and `backups.example.com` made
+    every one of them a relative link that led nowhere (found by an audit)."""
+    value = os.environ.get(name) or default
+    address = value.strip().rstrip("/")
+    try:
+        parts = urlparse(address)
+        # Reading .port raises ValueError for a port that is no number or out of range.
+        usable = parts.scheme in ("http", "https") and parts.hostname and parts.port != 0
+    except ValueError:  # that, or a broken [IPv6] host
+        usable = False
+    if not usable:
+        raise ImproperlyConfigured(
+            f"{name} must be an http:// or https:// address with a host "
+            f"(https://backups.example.com), not {value!r}."
+        )
+    return address
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     value = os.environ.get(name)
     if not value:
@@ -454,7 +475,9 @@ EMAIL_BACKEND = (
 )
 EMAIL_HOST = EMAIL_HOST or "localhost"
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Backup Report <backup-report@localhost>")
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The default suits development only: `check --deploy` warns while it is a loopback
+# address (accounts.checks).
+SITE_URL = env_site_url("SITE_URL", "http://127.0.0.1:8000")
 # Subscriptions (reports.notifications.subscriptions): past this size (in bytes, or in
 # rows) a list is not attached but linked, signed, for this many days.
 SUBSCRIPTION_ATTACHMENT_BYTES = env_int("SUBSCRIPTION_ATTACHMENT_BYTES", 5 * 1024 * 1024)

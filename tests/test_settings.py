@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.core.checks import run_checks
 from django.core.exceptions import ImproperlyConfigured
 
 from backupreport.settings import database_from_url
@@ -36,9 +37,36 @@ def test_check_deploy_is_clean_in_production_mode():
         DJANGO_DEBUG="0",
         SECRET_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS="backups.example.com",
+        SITE_URL="https://backups.example.com",
     )
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("site_url", "warned"),
+    [
+        ("http://127.0.0.1:8000", True),
+        ("http://localhost:8000", True),
+        ("http://[::1]:8000", True),
+        ("https://backups.example.com", False),
+        ("http://10.0.0.7", False),
+    ],
+)
+def test_check_deploy_warns_of_a_site_url_only_this_machine_reaches(settings, site_url, warned):
+    """SITE_URL's development default under DJANGO_DEBUG=0 made every link in messages
+    lead to the reader's own machine (found by an audit); a warning of `check --deploy`,
+    not a refusal to start (accounts.checks says why)."""
+    settings.SITE_URL = site_url
+    found = run_checks(include_deployment_checks=True)
+    assert ("accounts.W001" in {message.id for message in found}) is warned
+
+
+def test_site_url_is_kept_without_its_trailing_slash(monkeypatch):
+    """Links are SITE_URL plus a path that starts with one."""
+    monkeypatch.setenv("SITE_URL", " https://backups.example.com/ ")
+    read = runpy.run_path(str(ROOT / "backupreport" / "settings.py"))
+    assert read["SITE_URL"] == "https://backups.example.com"
 
 
 def test_production_mode_refuses_to_start_without_a_secret_key():
@@ -118,6 +146,11 @@ def test_a_number_setting_out_of_its_range_stops_the_start_naming_it(name, value
     assert run_manage("check", **{name: str(max(minimum, 3))}).returncode == 0
 
 
+SITE_URL_WANTED = (
+    "SITE_URL must be an http:// or https:// address with a host (https://backups.example.com)"
+)
+
+
 @pytest.mark.parametrize(
     ("environment", "said"),
     [
@@ -125,12 +158,22 @@ def test_a_number_setting_out_of_its_range_stops_the_start_naming_it(name, value
             {"WEBHOOK_TIMEOUT_SECONDS": "0"},
             "WEBHOOK_TIMEOUT_SECONDS must be a whole number from 1, not '0'.",
         ),
+        *(
+            ({"SITE_URL": url}, f"{SITE_URL_WANTED}, not {url!r}.")
+            for url in (
+                "backups.example.com",
+                "ftp://backups.example.com",
+                "https://",
+                "https://backups.example.com:443x",
+            )
+        ),
     ],
 )
 def test_a_setting_that_cannot_work_stops_the_start_naming_it(monkeypatch, environment, said):
     """The settings module read in this process, as a start reads it: a case costs
     milliseconds, a start in a subprocess seconds. A webhook timeout of 0 had urllib3
-    refuse every delivery before it was sent (found by an audit)."""
+    refuse every delivery before it was sent; a SITE_URL without its scheme made every link
+    in messages lead nowhere (found by an audit)."""
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
     with pytest.raises(ImproperlyConfigured) as refused:
