@@ -391,6 +391,13 @@ STORAGES = {
 # backup, critical after the second number. One home for the rule: reports.health.
 BACKUP_WARNING_DAYS = env_int("BACKUP_WARNING_DAYS", 3)
 BACKUP_CRITICAL_DAYS = env_int("BACKUP_CRITICAL_DAYS", 7)
+# Equal leaves no warning band; a warning after critical made the bands overlap, and a
+# device was counted in both (found by an audit).
+if BACKUP_WARNING_DAYS > BACKUP_CRITICAL_DAYS:
+    raise ImproperlyConfigured(
+        f"BACKUP_WARNING_DAYS ({BACKUP_WARNING_DAYS}) must not be more than "
+        f"BACKUP_CRITICAL_DAYS ({BACKUP_CRITICAL_DAYS})."
+    )
 # Compliance by org colours each org against this share (percent) of its active devices
 # backed up within BACKUP_WARNING_DAYS: met, or missed.
 COMPLIANCE_TARGET_PERCENT = env_int("COMPLIANCE_TARGET_PERCENT", 95)

@@ -167,15 +167,28 @@ SITE_URL_WANTED = (
                 "https://backups.example.com:443x",
             )
         ),
+        (
+            {"BACKUP_WARNING_DAYS": "7", "BACKUP_CRITICAL_DAYS": "3"},
+            "BACKUP_WARNING_DAYS (7) must not be more than BACKUP_CRITICAL_DAYS (3).",
+        ),
     ],
 )
 def test_a_setting_that_cannot_work_stops_the_start_naming_it(monkeypatch, environment, said):
     """The settings module read in this process, as a start reads it: a case costs
     milliseconds, a start in a subprocess seconds. A webhook timeout of 0 had urllib3
     refuse every delivery before it was sent; a SITE_URL without its scheme made every link
-    in messages lead nowhere (found by an audit)."""
+    in messages lead nowhere; a warning after critical counted devices in both bands
+    (found by an audit)."""
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
     with pytest.raises(ImproperlyConfigured) as refused:
         runpy.run_path(str(ROOT / "backupreport" / "settings.py"))
     assert said in str(refused.value)
+
+
+def test_warning_and_critical_days_may_be_equal(monkeypatch):
+    """No warning band: a device goes from OK to critical."""
+    monkeypatch.setenv("BACKUP_WARNING_DAYS", "5")
+    monkeypatch.setenv("BACKUP_CRITICAL_DAYS", "5")
+    read = runpy.run_path(str(ROOT / "backupreport" / "settings.py"))
+    assert (read["BACKUP_WARNING_DAYS"], read["BACKUP_CRITICAL_DAYS"]) == (5, 5)
