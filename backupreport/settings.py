@@ -58,6 +58,17 @@ def env_site_url(name: str, default: str) -> str:
     return address
 
 
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    """One of `choices`, in any case and with spaces around, or the start stops naming the
+    variable and the choices: `leef`, or `cef ` with its space, was taken and stopped
+    `audit_forward` with a bare KeyError (found by an audit)."""
+    given = os.environ.get(name) or ""
+    value = given.strip().lower() or default
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name} must be {' or '.join(choices)}, not {given!r}.")
+    return value
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     value = os.environ.get(name)
     if not value:
@@ -534,8 +545,10 @@ AUDIT_LOG = env_bool("AUDIT_LOG", True)
 AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 400)
 AUDIT_SYSLOG_HOST = os.environ.get("AUDIT_SYSLOG_HOST", "")
 AUDIT_SYSLOG_PORT = env_int("AUDIT_SYSLOG_PORT", 514)
-AUDIT_SYSLOG_PROTOCOL = os.environ.get("AUDIT_SYSLOG_PROTOCOL", "udp").lower()
-AUDIT_SYSLOG_FORMAT = os.environ.get("AUDIT_SYSLOG_FORMAT", "json").lower()
+# Checked here, once, so that a forwarder never meets another value: the protocols that
+# accounts.audit.forwarding.Sender speaks, the formats of accounts.audit.syslog_lines.FORMATS.
+AUDIT_SYSLOG_PROTOCOL = env_choice("AUDIT_SYSLOG_PROTOCOL", "udp", ("udp", "tcp"))
+AUDIT_SYSLOG_FORMAT = env_choice("AUDIT_SYSLOG_FORMAT", "json", ("json", "cef"))
 AUDIT_SYSLOG_TIMEOUT_SECONDS = env_int("AUDIT_SYSLOG_TIMEOUT_SECONDS", 3)
 AUDIT_READS_FLUSH_SECONDS = env_int("AUDIT_READS_FLUSH_SECONDS", 30)
 

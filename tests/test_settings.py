@@ -171,14 +171,20 @@ SITE_URL_WANTED = (
             {"BACKUP_WARNING_DAYS": "7", "BACKUP_CRITICAL_DAYS": "3"},
             "BACKUP_WARNING_DAYS (7) must not be more than BACKUP_CRITICAL_DAYS (3).",
         ),
+        ({"AUDIT_SYSLOG_FORMAT": "leef"}, "AUDIT_SYSLOG_FORMAT must be json or cef, not 'leef'."),
+        (
+            {"AUDIT_SYSLOG_PROTOCOL": "sctp"},
+            "AUDIT_SYSLOG_PROTOCOL must be udp or tcp, not 'sctp'.",
+        ),
     ],
 )
 def test_a_setting_that_cannot_work_stops_the_start_naming_it(monkeypatch, environment, said):
     """The settings module read in this process, as a start reads it: a case costs
     milliseconds, a start in a subprocess seconds. A webhook timeout of 0 had urllib3
     refuse every delivery before it was sent; a SITE_URL without its scheme made every link
-    in messages lead nowhere; a warning after critical counted devices in both bands
-    (found by an audit)."""
+    in messages lead nowhere; a warning after critical counted devices in both bands; a
+    syslog format or protocol of another name stopped `audit_forward` with a bare
+    KeyError or ValueError, and its --loop for good (found by an audit)."""
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
     with pytest.raises(ImproperlyConfigured) as refused:
@@ -192,3 +198,11 @@ def test_warning_and_critical_days_may_be_equal(monkeypatch):
     monkeypatch.setenv("BACKUP_CRITICAL_DAYS", "5")
     read = runpy.run_path(str(ROOT / "backupreport" / "settings.py"))
     assert (read["BACKUP_WARNING_DAYS"], read["BACKUP_CRITICAL_DAYS"]) == (5, 5)
+
+
+def test_syslog_choices_are_read_without_case_or_spaces(monkeypatch):
+    """ "cef " with its space was a KeyError in audit_forward."""
+    monkeypatch.setenv("AUDIT_SYSLOG_FORMAT", "cef ")
+    monkeypatch.setenv("AUDIT_SYSLOG_PROTOCOL", " TCP")
+    read = runpy.run_path(str(ROOT / "backupreport" / "settings.py"))
+    assert (read["AUDIT_SYSLOG_FORMAT"], read["AUDIT_SYSLOG_PROTOCOL"]) == ("cef", "tcp")

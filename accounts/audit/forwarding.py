@@ -37,10 +37,8 @@ class Sender:
     """One connection to the receiver for a batch of messages."""
 
     def __init__(self) -> None:
-        protocol = settings.AUDIT_SYSLOG_PROTOCOL
-        if protocol not in ("udp", "tcp"):
-            raise ValueError(f"AUDIT_SYSLOG_PROTOCOL must be udp or tcp, not {protocol!r}")
-        self.tcp = protocol == "tcp"
+        # udp or tcp: the settings refuse to start with another.
+        self.tcp = settings.AUDIT_SYSLOG_PROTOCOL == "tcp"
         address = (settings.AUDIT_SYSLOG_HOST, settings.AUDIT_SYSLOG_PORT)
         timeout = settings.AUDIT_SYSLOG_TIMEOUT_SECONDS
         if self.tcp:

@@ -85,6 +85,7 @@ def as_cef(event: Event) -> str:
     return f"CEF:0|{header}|{severity}|{body}"
 
 
+# AUDIT_SYSLOG_FORMAT's choices (backupreport.settings refuses to start with another).
 FORMATS = {"json": as_json, "cef": as_cef}
 
 
