@@ -8,6 +8,8 @@ bulk writes; admin and other ORM edits reach them through `reports.signals`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from itertools import groupby
 from operator import itemgetter
 
@@ -309,8 +311,32 @@ def _chunks(ids: list, size: int = 10_000) -> Iterator[list]:
         yield ids[start : start + size]
 
 
+# The devices touched inside refreshed_at_the_end(), or None outside it.
+_touched: ContextVar[set[int] | None] = ContextVar("touched_devices", default=None)
+
+
+@contextmanager
+def refreshed_at_the_end() -> Iterator[None]:
+    """ORM edits inside redo the rows of the devices they touched once, on leaving,
+    rather than once an edit: for a script or a test's fixture that saves many rows one
+    by one (sixty devices and their archives were 140 refreshes, each reading every org's
+    and destination's search text anew). Report rows read inside lag until the end; an
+    error inside refreshes nothing (its transaction is to be rolled back). Nested, the
+    inner one's devices join the outer one's (its refresh_devices is deferred in turn)."""
+    token = _touched.set(set())
+    try:
+        yield
+        touched = _touched.get()
+    finally:
+        _touched.reset(token)
+    refresh_devices(touched)
+
+
 def refresh_devices(device_ids: Iterable[int]) -> None:
     """Redo the rows of these devices; a device that no longer exists loses its rows."""
+    if (touched := _touched.get()) is not None:
+        touched.update(device_ids)
+        return
     ids = sorted(set(device_ids))
     with transaction.atomic():
         _one_writer_at_a_time()

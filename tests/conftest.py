@@ -11,7 +11,13 @@ Acme (root)
 import pytest
 
 from accounts.models import Org
-from tests.factories import ArchiveFactory, DeviceFactory, OrgFactory, UserFactory
+from tests.factories import (
+    ArchiveFactory,
+    DeviceFactory,
+    OrgFactory,
+    UserFactory,
+    refreshing_once,
+)
 
 
 @pytest.fixture(scope="session")
@@ -62,6 +68,7 @@ def audit_reads_in_memory(settings):
 
 
 @pytest.fixture
+@refreshing_once
 def orgs(db) -> dict[str, Org]:
     acme = OrgFactory(org_uid="org-acme", name="Acme", ext_ref="ACME")
     emea = OrgFactory(org_uid="org-emea", name="EMEA", parent=acme)
@@ -77,6 +84,7 @@ def orgs(db) -> dict[str, Org]:
 
 
 @pytest.fixture
+@refreshing_once
 def people(orgs):
     """One user per org of interest, each owning a device with one archive."""
     users = {
@@ -92,6 +100,7 @@ def people(orgs):
 
 
 @pytest.fixture
+@refreshing_once
 def personas(people):
     """The people with the roles drawn above (erin has none), plus a system administrator
     who is not staff and owns no device, and a superuser."""

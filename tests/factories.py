@@ -16,6 +16,7 @@ The product reads "now" through `reports.clock.now()` only, once per request.
 """
 
 import datetime as dt
+import functools
 
 import factory
 from django.utils import timezone
@@ -108,3 +109,17 @@ class ArchiveFactory(factory.django.DjangoModelFactory):
     last_activity = NOW - dt.timedelta(hours=2)
     most_recent_user_profile_creation_result = ""
     most_recent_user_profile_backup_result = ""
+
+
+def refreshing_once(make):
+    """A fixture that saves rows one by one refreshes the report rows once, at its end
+    (reports.read_model.refreshed_at_the_end), not once a save: the same rows, a fifth
+    of the time on PostgreSQL. The signals' own path is tested where they are."""
+    from reports import read_model
+
+    @functools.wraps(make)
+    def made(*args, **kwargs):
+        with read_model.refreshed_at_the_end():
+            return make(*args, **kwargs)
+
+    return made

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from accounts.roles import DESKTOP_USERS, ORG_MANAGERS, SYSTEM_ADMINISTRATORS
 from reports.models import Archive, Device, ReportRow
-from tests.factories import ArchiveFactory, DeviceFactory, UserFactory
+from tests.factories import ArchiveFactory, DeviceFactory, UserFactory, refreshing_once
 
 PASSWORD = "correct horse battery staple"
 
@@ -33,6 +33,7 @@ def ago(**delta) -> dt.datetime:
 
 
 @pytest.fixture
+@refreshing_once
 def fleet(orgs, people) -> dict:
     """Users by name plus the devices the health tests care about."""
     Archive.objects.update(last_completed_backup_date=ago(hours=2))

@@ -22,7 +22,14 @@ from accounts.models import Org, User
 from reports.api.authentication import recently_verified
 from reports.models import Archive, Device, ReadModelGeneration
 from tests.api_support import API, PASSWORD, basic
-from tests.factories import NOW, ArchiveFactory, DeviceFactory, OrgFactory, UserFactory
+from tests.factories import (
+    NOW,
+    ArchiveFactory,
+    DeviceFactory,
+    OrgFactory,
+    UserFactory,
+    refreshing_once,
+)
 from tests.vendor_support import (
     ROLE_MATRIX,
     expected_device_guids,
@@ -550,6 +557,7 @@ GENERATION = 1
 
 
 @pytest.fixture
+@refreshing_once
 def bigger_fleet(fleet):
     owners = [fleet["users"][name] for name in ("alice", "dave", "carol", "erin")]
     for index in range(60):

@@ -190,6 +190,29 @@ def test_search_columns_are_lower_cased_for_every_alphabet(people):
 
 @pytest.mark.parametrize("seed", range(5))
 def test_random_edit_sequences_keep_the_table_in_step(db, seed):
+    random_edits(seed, after_each=assert_in_step)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_edits_refreshed_at_the_end_leave_the_rows_each_edit_refreshed_would(db, seed):
+    with read_model.refreshed_at_the_end():
+        with read_model.refreshed_at_the_end():  # nested: the outermost refreshes
+            random_edits(seed)
+        assert Device.objects.exists() and not ReportRow.objects.exists()
+    assert_in_step()
+
+
+def test_an_error_inside_refreshed_at_the_end_leaves_later_edits_refreshed_each(people):
+    with pytest.raises(ValueError), read_model.refreshed_at_the_end():
+        DeviceFactory(user=people["dave"], name="NOT-YET")
+        raise ValueError("the caller's transaction is to be rolled back")
+    assert not ReportRow.objects.filter(device_name="NOT-YET").exists()
+    DeviceFactory(user=people["dave"], name="AT-ONCE")
+    assert ReportRow.objects.filter(device_name="AT-ONCE").exists()
+
+
+def random_edits(seed: int, after_each=lambda: None) -> None:
+    """Forty ORM edits of every kind the signals hear, drawn from the seed."""
     import random
 
     rng = random.Random(seed)
@@ -226,7 +249,7 @@ def test_random_edit_sequences_keep_the_table_in_step(db, seed):
             else:
                 devices.remove(device)
                 device.delete()
-        assert_in_step()
+        after_each()
 
 
 def test_device_wide_columns_mark_one_row_and_the_stalest_backup(people):
