@@ -17,6 +17,7 @@ The product reads "now" through `reports.clock.now()` only, once per request.
 
 import datetime as dt
 import functools
+import inspect
 
 import factory
 from django.utils import timezone
@@ -116,6 +117,9 @@ def refreshing_once(make):
     (reports.read_model.refreshed_at_the_end), not once a save: the same rows, a fifth
     of the time on PostgreSQL. The signals' own path is tested where they are."""
     from reports import read_model
+
+    # A fixture that yields would leave the block before its test runs.
+    assert not inspect.isgeneratorfunction(make), make
 
     @functools.wraps(make)
     def made(*args, **kwargs):

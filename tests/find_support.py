@@ -18,13 +18,14 @@ import pytest
 from django.contrib.auth.models import Group
 
 from accounts.roles import ORG_MANAGERS, SYSTEM_ADMINISTRATORS
-from tests.factories import ArchiveFactory, DeviceFactory, OrgFactory, UserFactory
+from tests.factories import ArchiveFactory, DeviceFactory, OrgFactory, UserFactory, refreshing_once
 
 GIB = 1024**3
 PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture
+@refreshing_once
 def cities(db) -> dict:
     northwind = OrgFactory(org_uid="org-northwind", name="Northwind")
     emea = OrgFactory(org_uid="org-emea", name="EMEA", parent=northwind)

@@ -16,7 +16,7 @@ from reports.history.snapshots import take
 from reports.models import ReportRow
 from reports.notifications.sending import send_due
 from tests.api_support import PASSWORD
-from tests.factories import ArchiveFactory, DestinationFactory, DeviceFactory
+from tests.factories import ArchiveFactory, DestinationFactory, DeviceFactory, refreshing_once
 from tests.personas import ago
 from tests.test_api_roles import build_environment, environments, role_matrix_examples
 
@@ -177,6 +177,7 @@ def test_the_per_archive_view_is_one_click_away(login, two_destinations):
 
 
 @pytest.fixture
+@refreshing_once
 def second_expired(fleet):
     """LT-COLD-02 (dave): its first archive (by guid, the device's one row in the
     per-device view) live; its second in cold storage on another destination, expired."""

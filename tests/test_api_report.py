@@ -20,10 +20,11 @@ from tests.api_support import (
     get,
     keys_of,
 )
-from tests.factories import ArchiveFactory, DeviceFactory, UserFactory
+from tests.factories import ArchiveFactory, DeviceFactory, UserFactory, refreshing_once
 
 
 @pytest.fixture
+@refreshing_once
 def fleet(personas):
     """Rows with ties in every field and nulls in many: the factories' defaults repeat."""
     sam = personas["sam"]

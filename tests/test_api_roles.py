@@ -17,10 +17,11 @@ from tests.api_support import (
     get,
     keys_of,
 )
-from tests.factories import ArchiveFactory, DeviceFactory, OrgFactory, UserFactory
+from tests.factories import ArchiveFactory, DeviceFactory, OrgFactory, UserFactory, refreshing_once
 
 
 @pytest.fixture
+@refreshing_once
 def fleet(orgs, personas):
     """The personas' devices, plus: a second archive, devices never backed up, and
     people in the parent orgs whom no manager below may see."""

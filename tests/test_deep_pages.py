@@ -10,7 +10,7 @@ from django.db import connection
 from reports import read_model
 from reports.models import ReportRow
 from reports.query import report_query
-from tests.factories import ArchiveFactory, DeviceFactory
+from tests.factories import ArchiveFactory, DeviceFactory, refreshing_once
 
 on_postgres = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="PostgreSQL only: its indexes and planner"
@@ -18,6 +18,7 @@ on_postgres = pytest.mark.skipif(
 
 
 @pytest.fixture
+@refreshing_once
 def fleet(personas):
     for person in ("alice", "dave", "carol", "sam"):
         for number in range(3):

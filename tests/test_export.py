@@ -17,7 +17,7 @@ from reports.models import Archive, ReportRow
 from reports.query import report_query
 from reports.row import ROW
 from tests.api_support import API, EXTRA_COLUMNS, VENDOR_COLUMNS
-from tests.factories import ArchiveFactory, DeviceFactory, UserFactory
+from tests.factories import ArchiveFactory, DeviceFactory, UserFactory, refreshing_once
 from tests.import_support import database_snapshot, run, write_csv
 
 on_postgres = pytest.mark.skipif(
@@ -26,6 +26,7 @@ on_postgres = pytest.mark.skipif(
 
 
 @pytest.fixture
+@refreshing_once
 def awkward_fleet(people, orgs):
     """Values that test every encoding and every CSV quoting rule."""
     tricky = UserFactory(

@@ -16,12 +16,13 @@ from reports.models import Device, ReportRow
 from reports.query import report_query
 from reports.row import ROW, encode_datetime
 from tests.api_support import get
-from tests.factories import ArchiveFactory, DeviceFactory, UserFactory
+from tests.factories import ArchiveFactory, DeviceFactory, UserFactory, refreshing_once
 
 ROCKET = "\U0001f680"
 
 
 @pytest.fixture
+@refreshing_once
 def awkward_rows(personas, orgs):
     """Quotes, backslashes, line breaks, control characters (not NUL: PostgreSQL text
     holds none), non-ASCII and emoji."""

@@ -11,7 +11,7 @@ from django.db import connection
 
 from reports.dashboards import rollups
 from reports.models import ReportRow
-from tests.factories import ArchiveFactory, DeviceFactory
+from tests.factories import ArchiveFactory, DeviceFactory, refreshing_once
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="PostgreSQL only: its indexes and planner"
@@ -19,6 +19,7 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture
+@refreshing_once
 def fleet(personas):
     for person in ("alice", "dave", "carol", "sam", "erin"):
         for _ in range(3):

@@ -20,7 +20,7 @@ from reports.models import (
     ReportRow,
     UserSearch,
 )
-from tests.factories import NOW, ArchiveFactory, DeviceFactory, UserFactory
+from tests.factories import NOW, ArchiveFactory, DeviceFactory, UserFactory, refreshing_once
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only")
 
@@ -33,6 +33,7 @@ def rows() -> list[tuple]:
 
 
 @pytest.fixture
+@refreshing_once
 def fleet(db):
     devices = []
     names = ["=cmd", "-x", "@y", "\tz", "+1", 'Room 4, "Lab"\nPC', "Élodie's", "a\x7fb", "c\x1cd"]

@@ -8,10 +8,11 @@ from __future__ import annotations
 import pytest
 
 from tests.api_support import get
-from tests.factories import ArchiveFactory, DeviceFactory, OrgFactory, UserFactory
+from tests.factories import ArchiveFactory, DeviceFactory, OrgFactory, UserFactory, refreshing_once
 
 
 @pytest.fixture
+@refreshing_once
 def two_accountings(personas):
     top = OrgFactory(name="Everyone")
     places = {

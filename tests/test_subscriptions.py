@@ -26,7 +26,7 @@ from reports.notifications.models import Message, Subscription
 from reports.notifications.periods import due_since
 from reports.notifications.sending import Sender, claim, send_subscriptions
 from reports.notifications.subscriptions import message_key
-from tests.factories import ArchiveFactory, DeviceFactory, OrgFactory, UserFactory
+from tests.factories import ArchiveFactory, DeviceFactory, OrgFactory, UserFactory, refreshing_once
 from tests.personas import ago, device_names_seen_by
 
 FAILING = "view=devices&health=failing&srtKey=lastCompletedBackupDate&srtDir=asc"
@@ -88,6 +88,7 @@ def failing_seen_by(name: str) -> set[str]:
 
 
 @pytest.fixture
+@refreshing_once
 def fifty_managers(fleet, orgs):
     """Fifty org managers, each of an org of their own under Acme with one stale device."""
     role = Group.objects.get(name=ORG_MANAGERS)

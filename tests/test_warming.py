@@ -30,7 +30,14 @@ from reports.models import ReportRow
 from reports.refresh.models import Run
 from reports.warming.models import StoredFigure
 from reports.warming.warm import warm_everything
-from tests.factories import NOW, ArchiveFactory, DeviceFactory, OrgFactory, UserFactory
+from tests.factories import (
+    NOW,
+    ArchiveFactory,
+    DeviceFactory,
+    OrgFactory,
+    UserFactory,
+    refreshing_once,
+)
 from tests.import_support import run, write_csv
 from tests.personas import PASSWORD
 
@@ -70,6 +77,7 @@ def _row(n: int, org: str, backed_up: dt.datetime) -> dict[str, str]:
 
 
 @pytest.fixture
+@refreshing_once
 def roles(db) -> dict[str, User]:
     """A system administrator, managers of the top org and of a sub-org (two of them),
     and a desktop user; their orgs exist before the import that fills them."""

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.factories import ArchiveFactory, DeviceFactory, OrgFactory, UserFactory
+from tests.factories import ArchiveFactory, DeviceFactory, OrgFactory, UserFactory, refreshing_once
 from tests.personas import PASSWORD, ago
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
@@ -271,6 +271,7 @@ def browser(chromium, live_server, one_request_at_a_time):
 
 
 @pytest.fixture
+@refreshing_once
 def showcase(fleet, orgs):
     """A few dozen more devices of every kind, so that screenshots look like a fleet."""
     rng = random.Random(42)

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from reports.history.snapshots import take
-from tests.factories import ArchiveFactory, DeviceFactory
+from tests.factories import ArchiveFactory, DeviceFactory, refreshing_once
 from tests.personas import ago
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -16,6 +16,7 @@ GIB = 1024**3
 
 
 @pytest.fixture
+@refreshing_once
 def answers(showcase, fleet):
     """LT-SWOOD-01: fresh in the cloud, 36 days stale in the EU; LT-ACARTER-02: a Mac
     with two 39.7 GiB archives. Both dave's, in Accounting."""

@@ -7,13 +7,14 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.conftest import WAIT_SECONDS
-from tests.factories import ArchiveFactory, DeviceFactory, OrgFactory, UserFactory
+from tests.factories import ArchiveFactory, DeviceFactory, OrgFactory, UserFactory, refreshing_once
 from tests.personas import ago
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
+@refreshing_once
 def two_accountings(showcase, orgs, fleet):
     """A second Accounting, under Americas, and an archive whose expiry has passed."""
     accounting = OrgFactory(org_uid="org-us-accounting", name="Accounting", parent=orgs["americas"])

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import ArchiveFactory, DeviceFactory, OrgFactory, UserFactory
+from tests.factories import ArchiveFactory, DeviceFactory, OrgFactory, UserFactory, refreshing_once
 from tests.personas import ago
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -16,6 +16,7 @@ REPORTS = ["backup-status", "disk-usage", "migration-plan", "cold-storage"]
 
 
 @pytest.fixture
+@refreshing_once
 def deep_org(showcase, orgs):
     """A real tree's depth: an "Engineering" five orgs down, its path shown in full as
     the name repeats, the owner's device backing up to two destinations. The table ran
