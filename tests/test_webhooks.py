@@ -19,7 +19,7 @@ from django.utils import timezone
 from accounts.models import Org
 from reports.health import Health, critical_days
 from reports.history.snapshots import take
-from reports.integrations.delivery import deliver_due
+from reports.integrations.delivery import Passed, deliver_due
 from reports.integrations.events import (
     devices_entering_critical,
     failed_runs,
@@ -160,6 +160,46 @@ def test_a_dead_endpoint_delays_no_other(fleet, settings):
     assert took < 3 + 2  # one timeout in all
     states = dict(WebhookDelivery.objects.values_list("endpoint__name", "state"))
     assert states == {"dead": State.PENDING, "alive": State.DELIVERED}
+
+
+def test_an_attempt_that_raises_is_a_failed_attempt_saying_why(fleet, settings):
+    """A timeout urllib3 refuses (0, which the setting takes) raised out of the posting
+    thread: deliver_due() crashed, and every claimed delivery stayed "sending", never
+    retried, its error empty (found by an audit). Now each is a failed attempt, retried."""
+    settings.WEBHOOK_RETRY_SECONDS = 0
+    settings.WEBHOOK_TIMEOUT_SECONDS = 0
+    with receiver() as a, receiver() as b:
+        endpoint(a.url, name="a")
+        endpoint(b.url, kind="slack", name="b")
+        nothing_critical_yet()
+        assert devices_entering_critical(timezone.now()) == 2
+        assert deliver_due().failed == 2
+        tried = list(WebhookDelivery.objects.values_list("state", "attempts", "last_error"))
+        assert [(state, attempts) for state, attempts, _ in tried] == [(State.PENDING, 1)] * 2
+        assert all(error.startswith("ValueError: ") for _, _, error in tried)
+        settings.WEBHOOK_TIMEOUT_SECONDS = 5
+        assert deliver_due().delivered == 2
+    assert len(a.received) == len(b.received) == 1
+
+
+def test_one_endpoints_error_strands_no_other_endpoints_batch(fleet, settings):
+    """A delivery its endpoint's kind cannot shape (a payload without its count) raised
+    in request_for(); the other endpoint's delivery, claimed in the same pass, stayed
+    "sending" for good (found by an audit)."""
+    settings.WEBHOOK_RETRY_SECONDS = 60
+    with receiver() as broken, receiver() as fine:
+        chat = endpoint(broken.url, kind="slack", name="broken")
+        endpoint(fine.url, name="fine")
+        nothing_critical_yet()
+        devices_entering_critical(timezone.now())
+        WebhookDelivery.objects.filter(endpoint=chat).update(payload={})
+        now = timezone.now()
+        assert deliver_due(now) == Passed(delivered=1, failed=1)
+    assert broken.received == [] and len(fine.received) == 1
+    failed = WebhookDelivery.objects.get(endpoint=chat)
+    assert (failed.state, failed.attempts) == (State.PENDING, 1)
+    assert failed.last_error == "KeyError: 'count'"
+    assert failed.next_attempt_at == now + dt.timedelta(seconds=60)  # the usual backoff
 
 
 @pytest.mark.parametrize("status", [500, 200])

@@ -130,10 +130,16 @@ def post(endpoint: WebhookEndpoint, delivery: WebhookDelivery) -> tuple[int | No
         except requests.RequestException as error:
             if exchange.cut:
                 return None, f"no answer within {limit} s (its status line and headers)"
-            return None, without_address(f"{type(error).__name__}: {error}", endpoint.url)[:1000]
+            return None, failure(error, endpoint.url)
     if exchange.cut:
         return status, f"HTTP {status}, its answer not ended within {limit} s: {text}"
     return status, f"HTTP {status}: {text}"
+
+
+def failure(error: Exception, url: str) -> str:
+    """An attempt's error as the delivery log keeps it: its type and message, without
+    the endpoint's secret path."""
+    return without_address(f"{type(error).__name__}: {error}", url)[:1000]
 
 
 def _answer_text(response: requests.Response) -> str:
@@ -176,7 +182,15 @@ def post_in_order(batch: list[WebhookDelivery]) -> list[tuple[int | None, str]]:
     database, so that a thread per endpoint needs no connection of its own."""
     results = []
     for delivery in batch:
-        status, error = post(delivery.endpoint, delivery)
+        try:
+            status, error = post(delivery.endpoint, delivery)
+        except Exception as unexpected:  # ours, not the receiver's: a failed attempt all the same
+            # A payload request_for() cannot shape, a timeout urllib3 refuses (0): raised,
+            # it ended deliver_due() at this thread's result, and every delivery claimed
+            # in the pass, of every endpoint, stayed "sending" for good, saying nothing
+            # (found by an audit). Recorded, it is retried with backoff and says why.
+            logger.exception("webhook %s to %s not sent", delivery.key, delivery.endpoint)
+            status, error = None, failure(unexpected, delivery.endpoint.url)
         results.append((status, error))
         if error:
             logger.warning("webhook %s to %s: %s", delivery.key, delivery.endpoint, error)
