@@ -19,6 +19,7 @@ from django.utils import timezone
 from accounts.models import Org
 from reports.health import Health, critical_days
 from reports.history.snapshots import take
+from reports.integrations.bounded_http import exchange_within
 from reports.integrations.delivery import Passed, deliver_due
 from reports.integrations.events import (
     devices_entering_critical,
@@ -33,7 +34,7 @@ from reports.refresh.models import Run
 from tests.factories import ArchiveFactory, DeviceFactory
 from tests.personas import ago
 from tests.refresh_support import queued_jobs, run_worker
-from tests.webhook_support import receiver
+from tests.webhook_support import proxy, receiver
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 State = WebhookDelivery.State
@@ -238,6 +239,43 @@ def test_a_status_line_trickled_byte_by_byte_is_bounded_as_a_whole(fleet, settin
     assert passed.failed == 1 and delivery.state == State.PENDING
     assert delivery.last_status is None
     assert delivery.last_error == "no answer within 1 s (its status line and headers)"
+
+
+@pytest.mark.parametrize("trickle_head", [True, False])
+def test_an_exchange_through_a_proxy_is_bounded_as_a_whole(
+    fleet, settings, monkeypatch, trickle_head
+):
+    """With HTTP_PROXY set, requests takes its connections from a proxy manager's pools,
+    which were not watched: an answer trickled through the proxy held the delivery
+    12-24 s where the setting says 1 or 2 (found by an audit)."""
+    settings.WEBHOOK_TIMEOUT_SECONDS = 1
+    with receiver((500,), trickle=0.2, trickle_head=trickle_head) as slow, proxy() as relay:
+        for name in ("HTTP_PROXY", "http_proxy"):  # requests reads them, lower case first
+            monkeypatch.setenv(name, relay.url)
+        for name in ("NO_PROXY", "no_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        endpoint(slow.url, name="slow")
+        nothing_critical_yet()
+        devices_entering_critical(timezone.now())
+        started = time.monotonic()
+        passed = deliver_due()
+        took = time.monotonic() - started
+    assert relay.forwarded == [f"POST {slow.url} HTTP/1.1"] and len(slow.received) == 1
+    assert took < 1 + 1.5
+    delivery = WebhookDelivery.objects.get()
+    assert passed.failed == 1 and delivery.state == State.PENDING
+    if trickle_head:
+        assert delivery.last_error == "no answer within 1 s (its status line and headers)"
+    else:
+        assert delivery.last_error.startswith("HTTP 500, its answer not ended within 1 s: x")
+
+
+def test_an_exchange_is_said_cut_only_where_its_time_cut_a_socket(fleet):
+    """Its time running out is not a cut: an exchange whose socket was not watched (one
+    through a proxy) went on 12 s and was recorded "not ended within 1 s" (an audit)."""
+    with exchange_within(0.1) as (_, exchange):
+        time.sleep(0.3)  # nothing open to cut
+    assert not exchange.cut
 
 
 def test_each_endpoints_results_are_recorded_as_it_ends(fleet, settings):

@@ -1,15 +1,19 @@
 """A real HTTP receiver on loopback for the webhook tests: answers each POST with the
 next status of a script (the last one repeated), optionally after a delay, and keeps
-what it received."""
+what it received; and a real forwarding HTTP proxy to put in front of it."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
+import socketserver
 import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
 
 
 @dataclass
@@ -77,6 +81,59 @@ def receiver(statuses=(200,), delay: float = 0.0, trickle: float = 0.0, trickle_
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     state.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@dataclass
+class Proxy:
+    url: str
+    forwarded: list[str] = field(default_factory=list)  # the request lines it sent on
+
+
+def _pump(source: socket.socket, target: socket.socket) -> None:
+    """Bytes from one side to the other as they come, until either side ends."""
+    with contextlib.suppress(OSError):
+        while chunk := source.recv(4096):
+            target.sendall(chunk)
+    with contextlib.suppress(OSError):
+        target.shutdown(socket.SHUT_WR)
+
+
+@contextmanager
+def proxy():
+    """A forwarding HTTP proxy on loopback, as HTTP_PROXY names one: it reads a
+    request's head, connects to the host its absolute URL names, sends the request on
+    and relays both ways, each byte as it comes (a trickled answer stays trickled)."""
+    state = Proxy(url="")
+
+    class Handler(socketserver.BaseRequestHandler):
+        def handle(self):
+            client = self.request
+            head = b""
+            while b"\r\n\r\n" not in head:
+                chunk = client.recv(4096)
+                if not chunk:
+                    return
+                head += chunk
+            line, rest = head.split(b"\r\n", 1)
+            method, target, version = line.split(b" ")
+            url = urlsplit(target.decode())
+            state.forwarded.append(line.decode())
+            path = url.path + (f"?{url.query}" if url.query else "")
+            with socket.create_connection((url.hostname, url.port or 80)) as upstream:
+                upstream.sendall(b" ".join([method, path.encode(), version]) + b"\r\n" + rest)
+                threading.Thread(target=_pump, args=(client, upstream), daemon=True).start()
+                _pump(upstream, client)
+
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    state.url = f"http://127.0.0.1:{server.server_address[1]}"
     try:
         yield state
     finally:

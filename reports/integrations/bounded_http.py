@@ -7,13 +7,15 @@ an audit, 2026-12-06). Here a watchdog shuts the exchange's socket when its time
 read waiting on it ends at once, whatever part of the answer it was reading, and the
 exchange fails with an error that says so.
 
-The socket is caught as urllib3 opens it (a connection class of its own, through
-requests' adapter hook); the exchange it belongs to is the one the opening thread is in.
+The socket is caught as urllib3 opens it (a connection class of its own in every pool
+requests' adapter takes connections from: its own and each proxy's); the exchange it
+belongs to is the one the opening thread is in.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import socket
 import threading
 import time
@@ -21,8 +23,8 @@ from collections.abc import Iterator
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3 import PoolManager
+from urllib3.connectionpool import HTTPConnectionPool
 
 _current = threading.local()  # the Exchange the thread is in, if any
 
@@ -37,8 +39,13 @@ class Exchange:
     STEP_SECONDS = 0.05
 
     def __init__(self, seconds: float):
+        self.seconds = seconds
         self.deadline = time.monotonic() + seconds
-        self.cut = False  # whether the time ran out
+        self._expired = False
+        # Whether a socket was shut at the deadline: what an error may blame on the time,
+        # and not merely that it ran out (an exchange through a proxy, its socket not
+        # watched, went on for 12 s and was said "not ended within 1 s": an audit).
+        self.cut = False
         self._stopped = False
         self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
@@ -53,7 +60,8 @@ class Exchange:
     def watch(self, sock: socket.socket) -> None:
         with self._lock:
             self._sockets.append(sock)
-            if self.cut:  # opened after the time ran out
+            if self._expired:  # opened after the time ran out
+                self.cut = True
                 _shut(sock)
 
     def _watch(self) -> None:
@@ -68,13 +76,16 @@ class Exchange:
         with self._lock:
             if self._stopped:
                 return
-            self.cut = True
-            for sock in self._sockets:
+            self._expired = True
+            open_sockets = [sock for sock in self._sockets if sock.fileno() != -1]
+            # Said before the shut: the read it ends looks at it at once.
+            self.cut = bool(open_sockets)
+            for sock in open_sockets:
                 _shut(sock)
 
 
 def _shut(sock: socket.socket) -> None:
-    with contextlib.suppress(OSError):  # already closed
+    with contextlib.suppress(OSError):  # closed meanwhile
         sock.shutdown(socket.SHUT_RDWR)
 
 
@@ -87,29 +98,35 @@ class _Watched:
         return sock
 
 
-class _WatchedHTTPConnection(_Watched, HTTPConnection):
-    pass
+@functools.cache
+def _watched(pool: type[HTTPConnectionPool]) -> type[HTTPConnectionPool]:
+    """The pool class, its connections watched: made from the class a manager would use
+    (plain, TLS, SOCKS), so a proxy's connections are still made the proxy's way."""
+    if issubclass(pool.ConnectionCls, _Watched):
+        return pool  # a manager requests hands out again
+    connection = type(f"Watched{pool.ConnectionCls.__name__}", (_Watched, pool.ConnectionCls), {})
+    return type(f"Watched{pool.__name__}", (pool,), {"ConnectionCls": connection})
 
 
-class _WatchedHTTPSConnection(_Watched, HTTPSConnection):
-    pass
-
-
-class _WatchedHTTPPool(HTTPConnectionPool):
-    ConnectionCls = _WatchedHTTPConnection
-
-
-class _WatchedHTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _WatchedHTTPSConnection
+def _watch(manager: PoolManager) -> PoolManager:
+    manager.pool_classes_by_scheme = {
+        scheme: _watched(pool) for scheme, pool in manager.pool_classes_by_scheme.items()
+    }
+    return manager
 
 
 class _WatchedAdapter(HTTPAdapter):
+    """Every pool watched: its own, and those of the proxy managers it makes apart for
+    HTTP_PROXY, HTTPS_PROXY or ALL_PROXY (requests reads them from the environment).
+    Only its own were, and an answer trickled through a proxy held a delivery 12-24 s
+    where the setting said 1 or 2 (found by an audit)."""
+
     def init_poolmanager(self, *args, **kwargs) -> None:
         super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {
-            "http": _WatchedHTTPPool,
-            "https": _WatchedHTTPSPool,
-        }
+        _watch(self.poolmanager)
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs) -> PoolManager:
+        return _watch(super().proxy_manager_for(proxy, **proxy_kwargs))
 
 
 @contextlib.contextmanager

@@ -129,10 +129,10 @@ def post(endpoint: WebhookEndpoint, delivery: WebhookDelivery) -> tuple[int | No
                 text = _answer_text(response)
         except requests.RequestException as error:
             if exchange.cut:
-                return None, f"no answer within {limit} s (its status line and headers)"
+                return None, f"no answer within {exchange.seconds} s (its status line and headers)"
             return None, failure(error, endpoint.url)
     if exchange.cut:
-        return status, f"HTTP {status}, its answer not ended within {limit} s: {text}"
+        return status, f"HTTP {status}, its answer not ended within {exchange.seconds} s: {text}"
     return status, f"HTTP {status}: {text}"
 
 
