@@ -11,6 +11,7 @@ import re
 import time
 from array import array
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from django.core.management import call_command
@@ -34,6 +35,7 @@ from reports.refresh.models import Run
 from tests.factories import ArchiveFactory, DeviceFactory
 from tests.personas import ago
 from tests.refresh_support import queued_jobs, run_worker
+from tests.test_notifications_digest import devices_listed
 from tests.webhook_support import proxy, receiver
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -383,6 +385,29 @@ def test_an_endpoint_moved_to_another_org_drops_what_it_had_not_sent(fleet, orgs
     dropped = WebhookDelivery.objects.get(endpoint=moved)
     assert dropped.state == State.GAVE_UP and "org changed" in dropped.last_error
     assert other_org.received == []
+
+
+def test_the_critical_link_opens_the_list_it_counts(fleet, client, settings):
+    """The link was "?health=critical" alone, which drops the report's defaults: the list
+    it opened had deactivated devices too, and another count (found by an audit)."""
+    settings.SITE_URL = "https://backup.example.com"
+    gone = DeviceFactory(
+        user=fleet["users"]["sam"], name="SAM-GONE", status=Device.Status.DEACTIVATED
+    )
+    ArchiveFactory(device=gone, last_completed_backup_date=ago(days=critical_days() + 3))
+    gone.save()  # the report rows follow their device
+    endpoint("http://127.0.0.1:9/unused")
+    nothing_critical_yet()
+    devices_entering_critical(timezone.now())
+    payload = WebhookDelivery.objects.get().payload
+    link = urlsplit(payload["link"])
+    assert f"{link.scheme}://{link.netloc}" == settings.SITE_URL
+    client.force_login(fleet["users"]["root"])
+    page = client.get(f"{link.path}?{link.query}")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "SAM-OLD" in html and "SAM-GONE" not in html
+    assert devices_listed(html) == payload["count"] == 1
 
 
 def test_the_first_look_only_notes_what_is_critical(fleet):

@@ -25,6 +25,7 @@ from django.utils.http import urlencode
 
 from accounts.roles import Reach
 from reports import clock
+from reports.catalog import REPORTS
 from reports.health import ACTIVE, Health, critical_days, with_health
 from reports.history.reading import Figures, daily_totals, latest_snapshot, snapshots_of
 from reports.history.snapshots import day_of
@@ -130,7 +131,10 @@ def devices_entering_critical(now: dt.datetime) -> int:
                 "critical_days": critical_days(),
                 "devices": [_device(row) for row in mine[:LISTED_DEVICES]],
                 "more": max(0, len(mine) - LISTED_DEVICES),
-                "link": absolute("/reports/backup-status/?health=critical"),
+                # The report's own address, its defaults kept: "?health=critical" alone
+                # dropped active=true, and the list it opened counted deactivated devices
+                # too (found by an audit). As the digests' counts link.
+                "link": absolute(REPORTS["backup-status"].url(health=Health.CRITICAL.value)),
             }
             key = f"{Event.CRITICAL} {encode_datetime(now)}"
             deliveries.append(
