@@ -76,9 +76,39 @@ def test_the_rules_name_only_metrics_that_exist():
     assert named and named <= set(SERIES_NAMES), named - set(SERIES_NAMES)
 
 
-def dashboard_expressions() -> list[str]:
+def dashboard_targets() -> list[dict]:
     dashboard = json.loads(DASHBOARD.read_text())
-    return [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
+    return [target for panel in dashboard["panels"] for target in panel["targets"]]
+
+
+def dashboard_expressions() -> list[str]:
+    return [target["expr"] for target in dashboard_targets()]
+
+
+def rule_expressions() -> list[str]:
+    groups = yaml.safe_load(RULES.read_text())["groups"]
+    return [rule["expr"] for group in groups for rule in group["rules"]]
+
+
+GROUPED_BY = re.compile(r"\bby\s*\(([^)]*)\)")
+
+
+def test_what_groups_by_an_orgs_name_keeps_the_org_too():
+    """Two orgs of one name (an Accounting under EMEA and one under Americas) were one
+    line of the dashboard's per-org panels, summed (`by (org_name)`; found by an audit),
+    where the alert rule groups `by (org, org_name)`. A legend naming the org says which."""
+    expressions = dashboard_expressions() + rule_expressions()
+    groupings = [
+        {label.strip() for label in labels.split(",")}
+        for expr in expressions
+        for labels in GROUPED_BY.findall(expr)
+    ]
+    by_name = [labels for labels in groupings if "org_name" in labels]
+    assert len(by_name) >= 5  # two panels (one of them a ratio) and the alert's ratio
+    assert all("org" in labels for labels in by_name), by_name
+    legends = [t.get("legendFormat", "") for t in dashboard_targets()]
+    named = [legend for legend in legends if "{{org_name}}" in legend]
+    assert named and all("{{org}}" in legend for legend in named), named
 
 
 def test_the_dashboard_parses_and_names_only_metrics_that_exist():
