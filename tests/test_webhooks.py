@@ -410,6 +410,23 @@ def test_the_critical_link_opens_the_list_it_counts(fleet, client, settings):
     assert devices_listed(html) == payload["count"] == 1
 
 
+def test_an_org_endpoints_critical_link_opens_its_orgs_list(fleet, orgs, client):
+    """The link of an endpoint of EMEA opened the whole fleet's critical devices to an
+    administrator, another count than the payload's."""
+    far = DeviceFactory(user=fleet["users"]["carol"], name="CAROL-OLD")
+    ArchiveFactory(device=far, last_completed_backup_date=ago(days=critical_days() + 3))
+    far.save()  # the report rows follow their device
+    endpoint("http://127.0.0.1:9/unused", org=orgs["emea"])
+    nothing_critical_yet()
+    devices_entering_critical(timezone.now())
+    payload = WebhookDelivery.objects.get().payload
+    link = urlsplit(payload["link"])
+    client.force_login(fleet["users"]["root"])
+    html = client.get(f"{link.path}?{link.query}").content.decode()
+    assert "SAM-OLD" in html and "CAROL-OLD" not in html
+    assert devices_listed(html) == payload["count"] == 1
+
+
 def test_the_first_look_only_notes_what_is_critical(fleet):
     endpoint("http://127.0.0.1:9/unused")
     assert devices_entering_critical(timezone.now()) == 0

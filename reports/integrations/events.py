@@ -133,8 +133,9 @@ def devices_entering_critical(now: dt.datetime) -> int:
                 "more": max(0, len(mine) - LISTED_DEVICES),
                 # The report's own address, its defaults kept: "?health=critical" alone
                 # dropped active=true, and the list it opened counted deactivated devices
-                # too (found by an audit). As the digests' counts link.
-                "link": absolute(REPORTS["backup-status"].url(health=Health.CRITICAL.value)),
+                # too (found by an audit). As the digests' counts link; an org's endpoint
+                # links to its org's list (orgUid, descendants included), of its count.
+                "link": absolute(_critical_path(endpoint)),
             }
             key = f"{Event.CRITICAL} {encode_datetime(now)}"
             deliveries.append(
@@ -242,6 +243,11 @@ def weekly_summary(now: dt.datetime) -> int:
             )
         )
     return write(deliveries)
+
+
+def _critical_path(endpoint: WebhookEndpoint) -> str:
+    org = {"orgUid": endpoint.org.org_uid} if endpoint.org else {}
+    return REPORTS["backup-status"].url(health=Health.CRITICAL.value, **org)
 
 
 def _compliance_path(endpoint: WebhookEndpoint) -> str:
