@@ -338,7 +338,11 @@ SAML_IDP_METADATA_URL = os.environ.get("SAML_IDP_METADATA_URL", "")
 SAML_IDP_METADATA_FILE = os.environ.get("SAML_IDP_METADATA_FILE", "")
 # This site's public address (https://backup.example.com): the SAML entity id and the
 # assertion consumer service are built from it. Without it, from the request's host.
-SAML_SP_BASE_URL = os.environ.get("SAML_SP_BASE_URL", "")
+# Checked as SITE_URL is: without its scheme the provider was told a reply URL that led
+# nowhere.
+SAML_SP_BASE_URL = (
+    env_site_url("SAML_SP_BASE_URL", "") if os.environ.get("SAML_SP_BASE_URL", "").strip() else ""
+)
 SAML_SP_KEY_FILE = os.environ.get("SAML_SP_KEY_FILE", "")  # to sign requests (optional)
 SAML_SP_CERT_FILE = os.environ.get("SAML_SP_CERT_FILE", "")
 SAML_EMAIL_ATTRIBUTE = os.environ.get("SAML_EMAIL_ATTRIBUTE", "email")

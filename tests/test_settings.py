@@ -168,6 +168,10 @@ SITE_URL_WANTED = (
             )
         ),
         (
+            {"SAML_SP_BASE_URL": "backups.example.com"},
+            "SAML_SP_BASE_URL must be an http:// or https:// address with a host",
+        ),
+        (
             {"BACKUP_WARNING_DAYS": "7", "BACKUP_CRITICAL_DAYS": "3"},
             "BACKUP_WARNING_DAYS (7) must not be more than BACKUP_CRITICAL_DAYS (3).",
         ),
