@@ -13,6 +13,7 @@ from django.utils import timezone
 from reports.history.models import Snapshot
 from reports.integrations.events import weekly_summary
 from reports.integrations.models import Event, WebhookDelivery
+from reports.integrations.payloads import summary
 from tests.test_webhooks import endpoint
 
 
@@ -63,3 +64,29 @@ def test_an_org_whose_devices_are_all_gone_sums_up_none_now(fleet, orgs):
     payload = WebhookDelivery.objects.get().payload
     assert payload["day"] == today.isoformat()
     assert payload["now"]["devices"] == 0
+
+
+def test_a_week_ago_without_a_snapshot_is_said_so_not_summed_as_zeros(fleet, orgs):
+    """A fleet imported this week: "A week ago: 0 active, 0 critical" (an audit)."""
+    yesterday = timezone.now() - dt.timedelta(days=1)
+    Snapshot.objects.create(
+        org=orgs["emea"], day=yesterday.date(), devices=4, ok=4, taken_at=yesterday
+    )
+    endpoint("http://127.0.0.1:9/unused", events=[Event.WEEKLY])
+    assert weekly_summary(timezone.now()) == 1
+    payload = WebhookDelivery.objects.get().payload
+    assert payload["now"]["devices"] == 4 and payload["week_ago"] is None
+    assert summary(Event.WEEKLY, payload).lines[-1] == "A week ago: no snapshot"
+
+
+def test_a_week_ago_with_a_snapshot_outside_the_endpoints_orgs_is_zeros(fleet, orgs):
+    """The fleet's snapshot that day stands: the endpoint's orgs had no device then."""
+    yesterday = timezone.now() - dt.timedelta(days=1)
+    week_before = yesterday - dt.timedelta(days=7)
+    for org, day in ((orgs["emea"], yesterday), (orgs["americas"], week_before)):
+        Snapshot.objects.create(org=org, day=day.date(), devices=2, ok=2, taken_at=day)
+    endpoint("http://127.0.0.1:9/unused", events=[Event.WEEKLY], org=orgs["emea"])
+    assert weekly_summary(timezone.now()) == 1
+    payload = WebhookDelivery.objects.get().payload
+    assert payload["week_ago"]["devices"] == 0
+    assert summary(Event.WEEKLY, payload).lines[-1] == "A week ago: 0 active, 0 critical"

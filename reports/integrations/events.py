@@ -27,6 +27,7 @@ from accounts.roles import Reach
 from reports import clock
 from reports.catalog import REPORTS
 from reports.health import ACTIVE, Health, critical_days, with_health
+from reports.history.models import Snapshot
 from reports.history.reading import Figures, daily_totals, latest_snapshot, snapshots_of
 from reports.history.snapshots import day_of
 from reports.integrations.jobs import deliver_webhooks
@@ -230,7 +231,13 @@ def weekly_summary(now: dt.datetime) -> int:
             "day": latest.isoformat(),
             "org_name": endpoint.org.name if endpoint.org else None,
             "now": _figures(totals.get(latest, Figures())),
-            "week_ago": _figures(totals.get(week_before, Figures())),
+            # None where no snapshot was taken that day (a fleet imported this week):
+            # its figures were zeros, "A week ago: 0 active" (found by an audit).
+            "week_ago": (
+                _figures(totals.get(week_before, Figures()))
+                if Snapshot.objects.filter(day=week_before).exists()
+                else None
+            ),
             # Compliance by org, from the endpoint's org down (there was no /history/).
             "link": absolute(_compliance_path(endpoint)),
         }

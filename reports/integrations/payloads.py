@@ -70,7 +70,9 @@ def summary(event: str, payload: dict) -> Summary:
         lines = [
             f"{now['devices']:,} active devices: {now['ok']:,} OK, {now['warning']:,} warning, "
             f"{now['critical']:,} critical, {now['never']:,} never backed up",
-            f"A week ago: {week['devices']:,} active, {week['critical']:,} critical",
+            f"A week ago: {week['devices']:,} active, {week['critical']:,} critical"
+            if week
+            else "A week ago: no snapshot",
         ]
         return Summary(title, lines, payload.get("link", ""))
     raise ValueError(f"no summary for the event {event!r}")
