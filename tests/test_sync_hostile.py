@@ -197,6 +197,18 @@ def test_a_server_error_every_time(vendor, personas):
     assert vendor.hits(EXPORT) == 3
 
 
+def test_a_download_that_cannot_be_decoded(vendor, personas):
+    """Another error of the requests library than a broken connection was a traceback
+    (the run's log said why; the command did not) (found by an audit)."""
+    vendor.on(EXPORT, csv_answer(b"not gzip at all", headers={"Content-Encoding": "gzip"}))
+    fails(personas, "the download could not be read after 0 bytes (ContentDecodingError")
+
+
+def test_a_vendor_that_redirects_for_ever(vendor, personas):
+    vendor.on(EXPORT, Answer(302, headers={"Location": "/api/DeviceBackupReport?export=csv"}))
+    fails(personas, "TooManyRedirects")
+
+
 def test_html_instead_of_csv(vendor, personas):
     vendor.on(
         EXPORT, Answer(body="<!doctype html><title>Console</title>", content_type="text/html")

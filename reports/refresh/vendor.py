@@ -150,6 +150,12 @@ def _connection_problem(error: requests.RequestException) -> str:
     return text[:300]
 
 
+def _named(error: requests.RequestException) -> str:
+    """The error's kind and words, for the errors of requests that no retry mends (they
+    were tracebacks: the run's log said why, the command did not; found by an audit)."""
+    return f"{type(error).__name__}: {str(error)[:300]}"
+
+
 class VendorClient:
     def __init__(self, vendor: Vendor, say: Callable[[str], None] = lambda message: None):
         self.vendor = vendor
@@ -228,6 +234,8 @@ class VendorClient:
                     ) from None
                 self._wait(what, problem, self._backoff(attempt), attempt)
                 continue
+            except requests.RequestException as error:  # a redirect loop, a bad address
+                raise SyncFailed(f"{what}: {url}: {_named(error)}") from None
             status = response.status_code
             if status == 401 and auth is None and self._token and not renewed:
                 # The token expired during a long export, or the vendor restarted.
@@ -378,6 +386,11 @@ class VendorClient:
                 if attempt >= self.vendor.attempts:
                     raise SyncFailed(f"{what}: {problem}, {attempt} times") from None
                 self._wait(what, problem, self._backoff(attempt), attempt)
+            except requests.RequestException as error:  # a body it cannot decode
+                raise SyncFailed(
+                    f"{what}: the download could not be read after {written:,} bytes "
+                    f"({_named(error)})"
+                ) from None
             finally:
                 response.close()
 
