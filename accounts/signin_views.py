@@ -5,11 +5,12 @@ and rules (accounts.local_signin: with LOCAL_SIGNIN off, only superusers)."""
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import views as auth_views
+from django.http import HttpResponseRedirect
 from django.urls import reverse_lazy
 
-from accounts import audit
+from accounts import audit, password_reset
+from accounts.audit.recording import USER_AGENT_LENGTH, client_address
 from accounts.invitations import invitation_tokens
 from accounts.local_signin import password_allowed
 
@@ -21,36 +22,23 @@ class LoginView(auth_views.LoginView):
         return {**super().get_context_data(**kwargs), "local_signin": settings.LOCAL_SIGNIN}
 
 
-class PasswordResetForm(auth_forms.PasswordResetForm):
-    def get_users(self, email):
-        """Django's (active users with a usable password and this address) who may sign
-        in, only superusers while local sign-in is off. Someone the mirror made has no usable
-        password: they are invited by an administrator (accounts.invitations)."""
-        # Not to someone the vendor deactivated or blocked: the link would set a password
-        # they cannot use (Django's own looks at is_active only, 2026-12-06).
-        users = (user for user in super().get_users(email) if user.may_sign_in)
-        if settings.LOCAL_SIGNIN:
-            return users
-        return (user for user in users if user.is_superuser)
-
-    def send_mail(self, subject_template_name, email_template_name, context, *args, **kwargs):
-        super().send_mail(subject_template_name, email_template_name, context, *args, **kwargs)
-        user = context["user"]
-        audit.record("password_reset.requested", target=user.get_username(), email=user.email)
-
-
 class PasswordResetView(auth_views.PasswordResetView):
-    form_class = PasswordResetForm
     template_name = "registration/password_reset_form.html"
-    email_template_name = "registration/password_reset_email.txt"
-    html_email_template_name = "registration/password_reset_email.html"
-    subject_template_name = "registration/password_reset_subject.txt"
 
-    @property
-    def extra_email_context(self):  # Django reads this attribute when it sends
-        # Links built from SITE_URL, not from the request's Host header, which the
-        # sender of the form chooses.
-        return {"site_url": settings.SITE_URL, "minutes": settings.PASSWORD_RESET_TIMEOUT // 60}
+    def form_valid(self, form):
+        """Queue the reset for the worker, whatever the address (accounts.password_reset):
+        the page does the same work for every address, so neither what it says nor how
+        long it takes tells which addresses exist. Django's own looks the address up and
+        sends the mail here (form.save), which took longer for a known address."""
+        request = self.request
+        requester = request.user
+        password_reset.send_reset_link.enqueue(
+            form.cleaned_data["email"],
+            address=client_address(request),
+            user_agent=request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_LENGTH],
+            requested_by=requester.pk if requester.is_authenticated else None,
+        )
+        return HttpResponseRedirect(self.get_success_url())
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):

@@ -1,6 +1,8 @@
-"""Password reset by email (accounts.signin_views, Django's views): the link comes
-through the real SMTP server, built from SITE_URL whatever Host the form was sent to,
-works once, expires after PASSWORD_RESET_MINUTES, and is useless for another user."""
+"""Password reset by email (accounts.signin_views, Django's views, and the worker's job
+in accounts.password_reset): the page queues the same job for every address and looks
+nothing up; the link comes through the real SMTP server once the worker runs the job,
+built from SITE_URL whatever Host the form was sent to, works once, expires after
+PASSWORD_RESET_MINUTES, and is useless for another user."""
 
 from __future__ import annotations
 
@@ -9,19 +11,35 @@ import re
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django_tasks import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
+from accounts.audit.models import Event
 from accounts.models import User
+from accounts.password_reset import send_reset_link
 from tests.personas import PASSWORD
+from tests.refresh_support import queued_jobs, run_worker
+from tests.smtp_support import free_port
 
 NEW_PASSWORD = "a long new passphrase 42"
 LINK = re.compile(r"https://backup\.example\.com(/accounts/reset/[^/\s]+/[^/\s]+/)")
 
 
-def ask_reset(client, email: str):
-    response = client.post("/accounts/password-reset/", {"email": email}, HTTP_HOST="localhost")
+def ask_reset(client, email: str, **headers):
+    """The form sent, and the job it queued run by the worker, as `make run`'s would."""
+    asked(client, email, **headers)
+    run_worker()
+
+
+def asked(client, email: str, **headers):
+    """The form sent; the worker has not run its job yet."""
+    headers.setdefault("HTTP_HOST", "localhost")
+    response = client.post("/accounts/password-reset/", {"email": email}, **headers)
     assert response.status_code == 302
     assert response["Location"] == "/accounts/password-reset/sent/"
     return response
@@ -118,3 +136,93 @@ def test_with_local_sign_in_off_only_a_superuser_gets_a_link(
     ask_reset(client, personas["dave"].email)
     ask_reset(client, personas["super"].email)
     assert smtp_server.addresses() == [personas["super"].email]
+
+
+UNKNOWN = "nobody@example.com"
+JOB = send_reset_link.module_path
+
+
+def requested() -> list[str]:
+    return [e.target for e in Event.objects.filter(kind="password_reset.requested")]
+
+
+@pytest.mark.parametrize("known", [True, False])
+def test_the_page_queues_one_job_for_any_address_and_sends_nothing_itself(
+    client, personas, smtp_server, known
+):
+    """The page sent the mail and recorded the event while it answered, for a known
+    address only: it took longer then, which told which addresses exist (found by an
+    audit). Now it queues the same job for every address, and the worker does the rest."""
+    email = personas["dave"].email if known else UNKNOWN
+    asked(client, email)
+    assert queued_jobs() == [JOB]
+    assert smtp_server.received == [] and requested() == []
+    run_worker()
+    assert queued_jobs() == []
+    assert smtp_server.addresses() == ([email] if known else [])
+    assert requested() == (["dave"] if known else [])
+
+
+def test_the_page_reads_nothing_of_the_address(client, personas):
+    """The same queries for a known address as for an unknown one, none of the users:
+    the lookup is the worker's."""
+    asked(client, UNKNOWN)  # the session's and the job table's first reads done
+    statements = {}
+    for email in [personas["dave"].email, UNKNOWN]:
+        with CaptureQueriesContext(connection) as queries:
+            asked(client, email)
+        # The statements without their values (the job's id and time, the address)
+        statements[email] = [re.sub(r"'[^']*'", "?", query["sql"]) for query in queries]
+    known, unknown = statements.values()
+    assert known == unknown
+    assert not any(User._meta.db_table in sql for sql in known), known
+    assert [sql.split(" (")[0] for sql in known if not sql.startswith("SELECT")] == [
+        f'INSERT INTO "{DBTaskResult._meta.db_table}"'
+    ]
+
+
+def test_the_job_says_the_same_whatever_the_address(client, personas, smtp_server):
+    asked(client, personas["dave"].email)
+    asked(client, UNKNOWN)
+    run_worker()
+    jobs = DBTaskResult.objects.all()
+    assert [(job.status, job.return_value) for job in jobs] == [
+        (TaskResultStatus.SUCCESSFUL, None),
+        (TaskResultStatus.SUCCESSFUL, None),
+    ]
+    assert smtp_server.addresses() == [personas["dave"].email]
+
+
+def test_a_mail_server_out_of_reach_fails_the_job_for_the_admin_to_see(
+    client, personas, smtp_server, settings
+):
+    """Django's own reset logged the error and went on: nobody saw that no link went."""
+    settings.EMAIL_PORT = free_port()  # nothing listens there
+    ask_reset(client, personas["dave"].email)
+    job = DBTaskResult.objects.get()
+    assert job.status == TaskResultStatus.FAILED
+    assert job.exception_class_path == "builtins.ConnectionRefusedError"
+    assert requested() == ["dave"]  # asked all the same
+
+
+def test_the_event_names_the_address_and_user_agent_that_asked(
+    client, personas, smtp_server, settings
+):
+    settings.PROXY_COUNT = 1
+    ask_reset(
+        client,
+        personas["dave"].email,
+        REMOTE_ADDR="10.0.0.2",  # the proxy
+        HTTP_X_FORWARDED_FOR="198.51.100.1, 203.0.113.7",  # forged, then the client's
+        HTTP_USER_AGENT="Firefox/140",
+    )
+    event = Event.objects.get(kind="password_reset.requested")
+    assert (event.address, event.user_agent, event.actor) == ("203.0.113.7", "Firefox/140", "")
+    assert event.details == {"email": personas["dave"].email}
+
+
+def test_the_event_names_who_was_signed_in_when_they_asked(client, personas, smtp_server):
+    client.force_login(personas["alice"])
+    ask_reset(client, personas["dave"].email)
+    event = Event.objects.get(kind="password_reset.requested")
+    assert (event.actor, event.target) == ("alice", "dave")

@@ -1,0 +1,85 @@
+"""Password reset by email: the worker's job (`manage.py db_worker`) that looks the
+address up, sends the link and records the request. The reset page queues it for every
+address it is given and does nothing else (accounts.signin_views.PasswordResetView).
+
+The page answers as fast whether or not the address is someone's. When it looked the
+address up and sent the mail itself, a known address took 8 ms more (rendering, SMTP,
+the audit event; hundreds of ms through a real relay): the page said the same for both,
+but its time told which addresses exist (found by an audit). The job tells nobody
+either: it returns nothing, matched or not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from django.conf import settings
+from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.auth.tokens import default_token_generator
+from django.core.mail import EmailMultiAlternatives
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django_tasks import task
+
+from accounts import audit
+from accounts.local_signin import password_allowed
+from accounts.models import User
+
+
+def recipients(email: str) -> Iterator[User]:
+    """Django's (active users with a usable password and this address) who may sign in
+    with a password: only superusers while local sign-in is off. Someone the mirror made
+    has no usable password: they are invited by an administrator (accounts.invitations)."""
+    # Not to someone the vendor deactivated or blocked: the link would set a password
+    # they cannot use (Django's own looks at is_active only, 2026-12-06).
+    users = PasswordResetForm().get_users(email)
+    return (user for user in users if user.may_sign_in and password_allowed(user))
+
+
+def reset_email(user: User) -> EmailMultiAlternatives:
+    context = {
+        "user": user,
+        "uid": urlsafe_base64_encode(force_bytes(user.pk)),
+        "token": default_token_generator.make_token(user),
+        # Links built from SITE_URL, never from the request's Host header, which the
+        # sender of the form chooses.
+        "site_url": settings.SITE_URL,
+        "minutes": settings.PASSWORD_RESET_TIMEOUT // 60,
+    }
+    subject = render_to_string("registration/password_reset_subject.txt", context).strip()
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=render_to_string("registration/password_reset_email.txt", context),
+        to=[user.email],
+    )
+    message.attach_alternative(
+        render_to_string("registration/password_reset_email.html", context), "text/html"
+    )
+    return message
+
+
+@task()
+def send_reset_link(email: str, *, address: str, user_agent: str, requested_by: int | None) -> None:
+    """A reset link to each user who may have one at this address, each recorded with
+    the address and user agent of the request that asked (the audit's, read by the page:
+    the worker answers no request).
+
+    A mail server out of reach or refusing fails the job with its error, in the admin's
+    Background jobs, as the admin's invitations say it on the spot; Django's own reset
+    logged it and went on. The request is recorded first, sent or not."""
+    # The request as the audit reads it. The address is already the one PROXY_COUNT
+    # picks: with no X-Forwarded-For here, it is read back as it is.
+    asked = HttpRequest()
+    asked.META = {"REMOTE_ADDR": address, "HTTP_USER_AGENT": user_agent}
+    actor = User.objects.filter(pk=requested_by).first() if requested_by is not None else None
+    for user in recipients(email):
+        audit.record(
+            "password_reset.requested",
+            actor=actor,
+            request=asked,
+            target=user.get_username(),
+            email=user.email,
+        )
+        reset_email(user).send()
