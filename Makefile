@@ -20,7 +20,7 @@ run: $(STAMP)
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py generate_demo_data --devices $(DEMO_DEVICES) --if-empty --demo-logins
 	@echo "Backup Report is serving on http://$(HOST):$(PORT)/; its worker runs the background jobs."
-	@# The worker (uploads, Sync now) beside the web server, stopped with it: Ctrl-C ends
+	@# The worker (uploads, Sync now, webhooks, password reset mails) beside the web server, stopped with it: Ctrl-C ends
 	@# both. --no-reload: on SIGTERM the worker finishes its job, a reloader would kill it.
 	@$(BIN)/python manage.py db_worker --no-reload & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
