@@ -402,6 +402,28 @@ def test_nobody_subscribes_to_a_view_they_cannot_see(login, fleet):
         assert login(name).get(f"/notifications/subscriptions/new/{view.pk}/").status_code == 404
 
 
+def test_a_shared_org_path_keeps_the_viewers_rows_when_its_owner_loses_the_role(
+    smtp_server, fleet, login
+):
+    """Read with its owner's reach alone, "Acme › EMEA" named no org once the owner was
+    no longer an administrator: alice's copy and her page said 0 rows, her reach
+    unchanged (found by an audit of section 15). A view's whole names are read against
+    the whole tree; a part of a name, as a sharer who may see it reads it."""
+    root, alice = fleet["users"]["root"], fleet["users"]["alice"]
+    managers = Group.objects.get(name=ORG_MANAGERS)
+    view = make_view(root, query="view=devices&active=true&orgTree=Acme › EMEA", name="EMEA")
+    part = make_view(root, query="view=devices&active=true&orgTree=EME", name="EME")
+    for shared in (view, part):
+        shared.shared_roles.add(managers)
+    subscribe(view, alice, users=[alice])
+    root.groups.clear()  # alice's reach is as it was
+    run()
+    assert [r.subject for r in smtp_server.received] == ["EMEA: 3 rows"]
+    client = login("alice")
+    assert client.get(view.url).context["summary"].devices == 3
+    assert client.get(part.url).context["summary"].devices == 0  # no one vouches for it
+
+
 def test_the_send_log_is_in_the_admin(smtp_server, login, fleet):
     dave = fleet["users"]["dave"]
     subscribe(make_view(dave), dave, users=[dave])

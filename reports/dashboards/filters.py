@@ -199,7 +199,7 @@ def _os_by_name(params: QueryDict) -> QueryDict:
 
 def _shared_with(user, shared_by):
     def shared(path: str, org_uid: str) -> bool:
-        return org_uid_as_shared(user, path, org_uid, shared_by)
+        return org_uid_as_shared(user, org_uid, shared_by)
 
     return shared
 
