@@ -69,6 +69,54 @@ def test_a_view_whose_parameters_no_longer_hold_is_held_not_failed_for_everyone(
     assert len(held) == 1  # beside the digests the command sends
 
 
+def test_a_saved_org_that_names_no_org_is_held_naming_it(smtp_server, fleet, orgs, login):
+    """An org renamed at the vendor (orgTree by its names) or deleted (orgUid) mailed
+    "0 rows" every period, as if the fleet had none (found by an audit)."""
+    root, alice = fleet["users"]["root"], fleet["users"]["alice"]
+    path = "Acme › EMEA › Accounting"
+    by_name = make_view(root, query=f"view=devices&orgTree={path}", name="By name")
+    by_uid = make_view(root, query="view=devices&orgUid=org-gone", name="By uid")
+    named = subscribe(by_name, root, users=[root, alice])
+    gone = subscribe(by_uid, root, users=[root])
+    run()
+    assert sorted(r.subject for r in smtp_server.received) == [
+        "By name: 3 rows",
+        "By name: 3 rows",
+        "Subscription held: By uid",
+    ]
+    smtp_server.received.clear()
+    Message.objects.all().delete()  # as a new period would
+    orgs["accounting"].name = "Finance"
+    orgs["accounting"].save()
+    outcome = run()
+    assert outcome.held == [
+        f'subscription {named.pk}: held, as the org filter of the saved view "By name" '
+        f"names no org: orgTree={path}",
+        f'subscription {gone.pk}: held, as the org filter of the saved view "By uid" '
+        "names no org: orgUid=org-gone",
+    ]
+    assert sorted(r.subject for r in smtp_server.received) == [
+        "Subscription held: By name",
+        "Subscription held: By uid",
+    ]
+    assert f"orgTree={path}" in login("root").get("/notifications/subscriptions/").content.decode()
+
+
+def test_an_org_beside_the_reach_is_held_as_one_that_does_not_exist(smtp_server, fleet):
+    """Held for a uid no org has and not for one beside the subscriber's reach, the
+    hold told whether an orgUid existed (reports.dashboards.chips)."""
+    alice = fleet["users"]["alice"]
+    for uid in ("org-sales", "org-nowhere"):
+        subscribe(make_view(alice, query=f"orgUid={uid}", name=uid), alice, users=[alice])
+    subscribe(make_view(alice, query="orgUid=org-accounting", name="Own"), alice, users=[alice])
+    outcome = run()
+    assert [held.split(" names ")[-1] for held in outcome.held] == [
+        "no org: orgUid=org-sales",
+        "no org: orgUid=org-nowhere",
+    ]
+    assert "Own: 3 rows" in [r.subject for r in smtp_server.received]
+
+
 def test_a_download_link_ends_with_its_readers_subscription(smtp_server, fleet, settings, login):
     settings.SUBSCRIPTION_ATTACHMENT_BYTES = 10
     users = fleet["users"]

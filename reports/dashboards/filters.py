@@ -39,6 +39,7 @@ from django.db.models import F, Q, QuerySet
 from django.http import QueryDict
 
 from accounts import org_names
+from accounts.models import Org
 from accounts.roles import Reach, reach_of
 from reports import clock, health
 from reports.dashboards import os_families
@@ -152,14 +153,7 @@ class DashboardFilter(django_filters.FilterSet):
         self.reach, self.user, self.shared_by = reach, user, shared_by
 
     def filter_org_tree(self, qs: QuerySet, name: str, value: str) -> QuerySet:
-        roots = org_names.subtree_roots(org_names.matching(value, self.reach))
-        if not roots:
-            # A path from above the viewer's reach, in a view shared with them (by an
-            # administrator with org managers, say): read as its sharer reads it, their
-            # rows in it listed (reports.dashboards.saved.shared_paths); the rows stay the
-            # viewer's (the report query's role limit). Any other value picks nothing.
-            shared = org_tree_as_shared(self.user, value, self.shared_by)
-            roots = org_names.subtree_roots(shared)
+        roots = org_tree_roots(value, self.user, self.reach, self.shared_by)
         if not roots:
             return qs.none()
         return qs.filter(reduce(operator.or_, (Q(org_path__startswith=root) for root in roots)))
@@ -181,6 +175,42 @@ class DashboardFilter(django_filters.FilterSet):
 
     def filter_backup_age(self, qs: QuerySet, name: str, value: health.AgeBand) -> QuerySet:
         return health.in_band(qs, value)
+
+
+def org_tree_roots(value: str, user, reach: Reach, shared_by=None) -> list[str]:
+    """The paths of the subtrees an orgTree value picks for this viewer: within their
+    reach; else a path from above it, in a view shared with them (by an administrator
+    with org managers, say), read as shared (reports.dashboards.saved.shared_paths),
+    their rows in it listed; the rows stay the viewer's (the report query's role
+    limit). Any other value picks nothing."""
+    roots = org_names.subtree_roots(org_names.matching(value, reach))
+    if not roots:
+        roots = org_names.subtree_roots(org_tree_as_shared(user, value, shared_by))
+    return roots
+
+
+def org_named_by_uid(org_uid: str, user, reach: Reach, shared_by=None) -> bool:
+    """Whether an orgUid names an org this viewer may read by name: within their reach,
+    shared with them, or their own. An org beside the reach and a uid no org has are
+    told apart nowhere: that told whether an orgUid existed (reports.dashboards.chips)."""
+    path = Org.objects.filter(org_uid=org_uid).values_list("path", flat=True).first()
+    if not path:
+        return False
+    own = getattr(getattr(user, "org", None), "path", None)
+    return reach.covers(path) or path == own or org_uid_as_shared(user, org_uid, shared_by)
+
+
+def unnamed_org(params: QueryDict, user, reach: Reach, shared_by=None) -> str | None:
+    """The org filter (`orgTree=...` or `orgUid=...`) of these parameters that names no
+    org for this viewer, or None: a name renamed at the vendor, a deleted org's uid.
+    Their list is empty for a reason other than the fleet's (reports.notifications
+    holds a subscription for it rather than mail "0 rows" every period)."""
+    tree, uid = params.get("orgTree"), params.get("orgUid")
+    if tree and not org_tree_roots(tree, user, reach.scope, shared_by):
+        return f"orgTree={tree}"
+    if uid and not org_named_by_uid(uid, user, reach, shared_by):
+        return f"orgUid={uid}"
+    return None
 
 
 def _os_by_name(params: QueryDict) -> QueryDict:

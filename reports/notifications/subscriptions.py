@@ -24,6 +24,7 @@ from accounts.audit.recording import parameters_of
 from accounts.models import MAY_SIGN_IN
 from accounts.roles import ROLE_GROUPS, is_system_administrator, reach_of, superusers_hold
 from reports.dashboards import spreadsheet, summary_pdf
+from reports.dashboards.filters import unnamed_org
 from reports.dashboards.saved.models import SavedView
 from reports.notifications.links import absolute, download_url
 from reports.notifications.models import Message, Subscription
@@ -78,7 +79,8 @@ def problem_of(subscription: Subscription) -> str | None:
     deactivated administrator's subscriptions kept mailing; found by an audit), or its
     view is no longer shared with them (a subscription outlived the unsharing,
     2026-12-06), or its saved parameters are no longer understood (then every
-    recipient's copy failed, every hour, and no one was told). Held, it sends nothing; it
+    recipient's copy failed, every hour, and no one was told), or its org filter names
+    no org for them (reports.dashboards.filters.unnamed_org). Held, it sends nothing; it
     goes again once its maker is back, the view shared again or mended."""
     view, creator = subscription.view, subscription.created_by
     if not creator.may_sign_in:
@@ -94,6 +96,11 @@ def problem_of(subscription: Subscription) -> str | None:
         view_sheet(subscription, creator)  # builds the query, reads no row
     except InvalidParameters as error:
         return f'the saved view "{view.name}" no longer holds: {error}'
+    # An org renamed at the vendor, or deleted, mailed "0 rows" every period as if the
+    # fleet had none (found by an audit): held as parameters that no longer hold are.
+    unnamed = unnamed_org(view.query_dict, creator, reach_of(creator), view.owner)
+    if unnamed is not None:
+        return f'the org filter of the saved view "{view.name}" names no org: {unnamed}'
     return None
 
 
