@@ -11,6 +11,7 @@ from django.core.management import call_command
 
 from accounts.roles import ORG_MANAGERS
 from reports.dashboards.saved.models import SavedView
+from reports.notifications import subscriptions
 from reports.notifications.models import Message
 from tests.test_subscriptions import make_view, run, subscribe
 
@@ -115,6 +116,57 @@ def test_an_org_beside_the_reach_is_held_as_one_that_does_not_exist(smtp_server,
         "no org: orgUid=org-nowhere",
     ]
     assert "Own: 3 rows" in [r.subject for r in smtp_server.received]
+
+
+def test_a_view_of_a_report_no_longer_offered_is_held_and_listed(smtp_server, fleet, login):
+    """An upgrade renamed or removed its report: the sending stopped at its KeyError,
+    and every subscription after it went unsent; its list and the subscriptions page
+    answered 500 (found by an audit)."""
+    root = fleet["users"]["root"]
+    stale = make_view(root, name="Stale")
+    SavedView.objects.filter(pk=stale.pk).update(report="retired-report")
+    held = subscribe(stale, root, users=[root])
+    subscribe(make_view(root, name="Good"), root, users=[root])
+    outcome = run()
+    assert outcome.held == [
+        f'subscription {held.pk}: held, as the saved view "Stale" is of a report no longer '
+        "offered: retired-report"
+    ]
+    assert sorted(r.subject.split(":")[0] for r in smtp_server.received) == [
+        "Good",
+        "Subscription held",
+    ]
+    client = login("root")
+    for page in ("/notifications/subscriptions/", "/views/"):
+        response = client.get(page)
+        assert response.status_code == 200 and "retired-report" in response.content.decode()
+
+
+def test_whatever_one_subscription_raises_the_others_go_and_the_send_log_says_it(
+    smtp_server, fleet, login, monkeypatch
+):
+    root = fleet["users"]["root"]
+    broken = subscribe(make_view(root, name="Broken"), root, users=[root])
+    subscribe(make_view(root, name="Good"), root, users=[root])
+    problem_of = subscriptions.problem_of
+
+    def failing(subscription):
+        if subscription.pk == broken.pk:
+            raise RuntimeError("something no one foresaw")
+        return problem_of(subscription)
+
+    monkeypatch.setattr(subscriptions, "problem_of", failing)
+    outcome = run()
+    assert [r.subject.split(":")[0] for r in smtp_server.received] == ["Good"]
+    assert (outcome.sent, outcome.failed) == (1, 1)
+    assert outcome.errors == [f"subscription {broken.pk}: RuntimeError: something no one foresaw"]
+    (failed,) = Message.objects.filter(state=Message.State.FAILED)
+    assert failed.recipient == root and failed.key.startswith(f"subscription {broken.pk} failed")
+    assert failed.error == "RuntimeError: something no one foresaw"
+    run()  # the next run tries it again, on the same row
+    assert Message.objects.get(pk=failed.pk).attempts == 2
+    page = login("root").get("/admin/notifications/message/?state=failed")
+    assert failed.key in page.content.decode()
 
 
 def test_a_download_link_ends_with_its_readers_subscription(smtp_server, fleet, settings, login):

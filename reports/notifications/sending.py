@@ -208,36 +208,66 @@ def send_owner_alerts(sender: Sender, *, dry_run: bool = False) -> None:
 def send_subscriptions(sender: Sender, *, dry_run: bool = False) -> None:
     """Each subscription due this period, to each recipient who has not had it: claimed
     first (the list is the costly part, and a crash after the claim must not send it
-    twice), then composed with the recipient's reach, then sent."""
-    now = sender.now
+    twice), then composed with the recipient's reach, then sent. Whatever one
+    subscription raises is its own failure: a KeyError of one view stopped the run, and
+    every subscription after it went unsent (found by an audit)."""
     due = Subscription.objects.filter(active=True).select_related("view").order_by("pk")
     for subscription in due.iterator():
-        if not subscriptions.is_due(subscription, now):
+        try:
+            _send_subscription(sender, subscription, dry_run=dry_run)
+        except Exception as error:  # one subscription's fault must not stop the others
+            _failed(sender, subscription, error, dry_run=dry_run)
+
+
+def _send_subscription(sender: Sender, subscription, *, dry_run: bool) -> None:
+    now = sender.now
+    if not subscriptions.is_due(subscription, now):
+        return
+    problem = subscriptions.problem_of(subscription)
+    if problem is not None:
+        _hold(sender, subscription, problem, dry_run=dry_run)
+        return
+    key = subscriptions.message_key(subscription, now)
+    done = set(
+        Message.objects.filter(kind=Message.Kind.SUBSCRIPTION, key=key)
+        .exclude(state=Message.State.FAILED)
+        .values_list("recipient_id", flat=True)
+    )
+    for user in subscriptions.recipients_of(subscription).iterator():
+        if user.pk in done:
+            sender.outcome.skipped += 1
             continue
-        problem = subscriptions.problem_of(subscription)
-        if problem is not None:
-            _hold(sender, subscription, problem, dry_run=dry_run)
+        if dry_run:
+            sender.say(f"Would send to {user.email}: {subscription.view.name}")
             continue
-        key = subscriptions.message_key(subscription, now)
-        done = set(
-            Message.objects.filter(kind=Message.Kind.SUBSCRIPTION, key=key)
-            .exclude(state=Message.State.FAILED)
-            .values_list("recipient_id", flat=True)
-        )
-        for user in subscriptions.recipients_of(subscription).iterator():
-            if user.pk in done:
-                sender.outcome.skipped += 1
-                continue
-            if dry_run:
-                sender.say(f"Would send to {user.email}: {subscription.view.name}")
-                continue
-            subject = subscription.view.name
-            message = claim(user, Message.Kind.SUBSCRIPTION, key, subject, now)
-            if message is None:
-                sender.outcome.skipped += 1
-                continue
-            copy = _SubscriptionCopy(subscription, user, now)
-            sender.deliver(message, copy.email, on_sent=copy.audit_as_sent)
+        subject = subscription.view.name
+        message = claim(user, Message.Kind.SUBSCRIPTION, key, subject, now)
+        if message is None:
+            sender.outcome.skipped += 1
+            continue
+        copy = _SubscriptionCopy(subscription, user, now)
+        sender.deliver(message, copy.email, on_sent=copy.audit_as_sent)
+
+
+def _failed(sender: Sender, subscription, error: Exception, *, dry_run: bool) -> None:
+    """A subscription that raised: counted and said as a failed message is (the command
+    fails, naming it), and written to the send log as a failed row of its maker's, where
+    the admin shows failed sends with their error; the next run tries it again."""
+    reason = f"{type(error).__name__}: {error}"
+    log.exception("Subscription %s failed: %s", subscription.pk, reason)
+    sender.outcome.failed += 1
+    sender.outcome.errors.append(f"subscription {subscription.pk}: {reason}")
+    if dry_run:
+        return
+    creator = subscription.created_by
+    key = f"subscription {subscription.pk} failed {sender.now:%Y-%m-%d}"
+    subject = f"Subscription failed: {subscription.view.name}"
+    try:
+        message = claim(creator, Message.Kind.SUBSCRIPTION, key, subject, sender.now)
+        if message is not None:
+            Message.objects.filter(pk=message.pk).update(state=Message.State.FAILED, error=reason)
+    except Exception:  # the log above has it; the other subscriptions still go
+        log.exception("Subscription %s: its failure is not in the send log", subscription.pk)
 
 
 def _hold(sender: Sender, subscription, problem: str, *, dry_run: bool) -> None:

@@ -79,8 +79,9 @@ def problem_of(subscription: Subscription) -> str | None:
     deactivated administrator's subscriptions kept mailing; found by an audit), or its
     view is no longer shared with them (a subscription outlived the unsharing,
     2026-12-06), or its saved parameters are no longer understood (then every
-    recipient's copy failed, every hour, and no one was told), or its org filter names
-    no org for them (reports.dashboards.filters.unnamed_org). Held, it sends nothing; it
+    recipient's copy failed, every hour, and no one was told), its report is no longer
+    offered (an upgrade renamed it), or its org filter names no org for them
+    (reports.dashboards.filters.unnamed_org). Held, it sends nothing; it
     goes again once its maker is back, the view shared again or mended."""
     view, creator = subscription.view, subscription.created_by
     if not creator.may_sign_in:
@@ -92,6 +93,8 @@ def problem_of(subscription: Subscription) -> str | None:
         )
     if not SavedView.objects.visible_to(creator).filter(pk=view.pk).exists():
         return f'the saved view "{view.name}" is no longer shared with {creator.username}'
+    if not view.offered:
+        return f'the saved view "{view.name}" is of a report no longer offered: {view.report}'
     try:
         view_sheet(subscription, creator)  # builds the query, reads no row
     except InvalidParameters as error:

@@ -12,6 +12,7 @@ from django.contrib.auth.models import Group
 from django.db import models
 from django.db.models import Q, QuerySet
 from django.http import QueryDict
+from django.urls import reverse
 
 from accounts.roles import SYSTEM_ADMINISTRATORS, is_system_administrator
 from reports.catalog import REPORTS
@@ -60,8 +61,18 @@ class SavedView(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    # A view outlives its report when an upgrade renames or removes one: its list, its
+    # subscriptions' page and the sending broke on it with a KeyError (found by an
+    # audit); its subscriptions are held for it (reports.notifications.subscriptions).
+    @property
+    def offered(self) -> bool:
+        """Whether its report is still one of the site's."""
+        return self.report in REPORTS
+
     @property
     def report_title(self) -> str:
+        if not self.offered:
+            return f"{self.report} (a report no longer offered)"
         return REPORTS[self.report].title
 
     @property
@@ -70,5 +81,8 @@ class SavedView(models.Model):
 
     @property
     def url(self) -> str:
-        """The report page with these parameters (relative: the site's own link)."""
+        """The report page with these parameters (relative: the site's own link); the
+        saved views' list, where its report is no longer offered."""
+        if not self.offered:
+            return reverse("saved-views")
         return f"{REPORTS[self.report].path}?{self.query}"
