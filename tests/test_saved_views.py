@@ -179,6 +179,10 @@ def test_deleting_names_only_the_makers_within_the_owner_s_reach(login, fleet):
         # Someone out of reach (sam, of Sales) in the same words: the form told anyone
         # whether a username existed (found by an audit, 2026-12-06).
         ({"shared_usernames": "dave, sam"}, "not one you may name: sam."),
+        # Past what the id column holds: SQLite's OverflowError was a 500 (found by an
+        # audit).
+        ({"shared_roles": "99999999999999999999"}, "is not a valid value"),
+        ({"shared_roles": "9" * 5000}, "is not a valid value"),
     ],
 )
 def test_bad_input_is_named_and_nothing_is_saved(login, fleet, fields, error):

@@ -347,6 +347,17 @@ def test_bad_input_is_named_and_nothing_is_saved(login, fleet, form, error):
     assert not Subscription.objects.exists()
 
 
+@pytest.mark.parametrize("role", ["99999999999999999999", "9" * 5000, "-1", "x"])
+def test_a_role_id_past_what_the_column_holds_is_named(login, fleet, role):
+    """SQLite raised OverflowError in the query of the roles named: a 500 (found by an
+    audit)."""
+    view = make_view(fleet["users"]["root"])
+    data = {"frequency": "weekly", "hour": "7", "format": "csv", "recipient_roles": role}
+    response = login("root").post(f"/notifications/subscriptions/new/{view.pk}/", data)
+    assert response.status_code == 400 and "is not a valid value" in response.content.decode()
+    assert not Subscription.objects.exists()
+
+
 def test_an_unknown_name_is_its_own_error_not_a_missing_recipient(login, fleet):
     """With one name right and one unknown, the form said "Name at least one recipient"
     above the real error (found by an audit of the pages)."""

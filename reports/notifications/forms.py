@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib.auth.models import Group
 
 from accounts.named_users import named_users
-from accounts.roles import ROLE_GROUPS, reach_of
+from accounts.role_choices import RoleChoiceField
+from accounts.roles import reach_of
 from reports.notifications.models import Frequency, Preference, Subscription
 
 
@@ -59,6 +59,7 @@ class SubscriptionForm(forms.ModelForm):
             "frequency": forms.RadioSelect,
             "recipient_roles": forms.CheckboxSelectMultiple,
         }
+        field_classes = {"recipient_roles": RoleChoiceField}
 
     def __init__(self, *args, user, may_name_others: bool, view=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -66,11 +67,7 @@ class SubscriptionForm(forms.ModelForm):
         self.view = view
         self.may_name_others = may_name_others
         self.fields["hour"].widget = forms.NumberInput(attrs={"min": 0, "max": 23})
-        if may_name_others:
-            roles = self.fields["recipient_roles"]
-            roles.queryset = Group.objects.filter(name__in=ROLE_GROUPS.values()).order_by("name")
-            roles.required = False
-        else:
+        if not may_name_others:
             del self.fields["recipient_roles"]
             del self.fields["recipient_usernames"]
 

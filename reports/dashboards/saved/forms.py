@@ -7,11 +7,11 @@ import unicodedata
 from urllib.parse import urlsplit
 
 from django import forms
-from django.contrib.auth.models import Group
 from django.http import QueryDict
 
 from accounts.named_users import named_users
-from accounts.roles import ROLE_GROUPS, reach_of
+from accounts.role_choices import RoleChoiceField
+from accounts.roles import reach_of
 from reports.catalog import REPORTS
 from reports.dashboards.filters import dashboard_query
 from reports.dashboards.saved.models import SavedView
@@ -58,13 +58,12 @@ class SavedViewForm(forms.ModelForm):
         fields = ["name", "shared_roles"]
         labels = {"shared_roles": "Share with roles"}
         widgets = {"shared_roles": forms.CheckboxSelectMultiple}
+        field_classes = {"shared_roles": RoleChoiceField}
 
     def __init__(self, *args, owner, **kwargs):
         super().__init__(*args, **kwargs)
         self.owner = owner
         roles = self.fields["shared_roles"]
-        roles.queryset = Group.objects.filter(name__in=ROLE_GROUPS.values()).order_by("name")
-        roles.required = False
         roles.help_text = "Everyone with the role, each within their own reach."
 
     def clean_name(self) -> str:
