@@ -23,7 +23,6 @@ contents are not text of the request: the upload check reads those (reports.impo
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
@@ -31,26 +30,16 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from accounts.callers import basic_credentials
+from accounts.storable_text import UNSTORABLE, unstorable
 from backupreport.errors import bad_request, is_api
 from reports.api import errors as api_errors
 from reports.api import known_parameters
 
-UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 # An identity provider's authorization code or state is a few kB at most; 8,000
 # characters of up to 4 bytes each stay under SQLite's 50,000 bytes of a LIKE pattern.
 QUERY_VALUE_LENGTH = 8_000
 NAME_LENGTH = 100  # of a parameter's name quoted back, which the caller chose
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
-
-
-def unstorable(text: str) -> str | None:
-    """What makes the text unstorable ("holds ..."), or None when it is fine."""
-    found = UNSTORABLE.search(text)
-    if found is None:
-        return None
-    if found.group() == "\x00":
-        return "holds a NUL character (%00)"
-    return f"holds half of a UTF-16 surrogate pair (U+{ord(found.group()):04X})"
 
 
 def printable(name: str) -> str:

@@ -203,3 +203,16 @@ def test_anonymous_is_sent_to_sign_in(client, fleet):
     for address in ("/views/", f"/views/save/?{urlencode({'from': EVERY_ROW})}", "/views/1/"):
         response = client.get(address)
         assert response.status_code == 302 and "/login" in response["Location"]
+
+
+def test_a_nul_in_the_saved_page_is_named_not_a_500(login, fleet):
+    """On PostgreSQL the chips of the page being saved read the org of orgUid=%00, and
+    the database refused the NUL: a 500 (found by an audit). The form names the value;
+    the chip is left out."""
+    client = login("alice")
+    page = "/reports/backup-status/?orgUid=%00"
+    response = save(client, page=page)
+    assert response.status_code == 400
+    assert "orgUid: Null characters are not allowed" in response.content.decode()
+    assert client.get(f"/views/save/?{urlencode({'from': page})}").status_code == 200
+    assert not SavedView.objects.exists()
