@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import secrets
 import time
+from typing import NamedTuple
 
 from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model
@@ -198,21 +199,47 @@ def _basic_caller(request: HttpRequest):
         return None
     refusal = basic_refusal(user)
     if refusal is not None:
-        request.basic_refusal = refusal  # the 401 says why (unauthorized)
+        refuse_right_password(request, user, refusal, signin_method(request, user))
         return None
     return user, None
 
 
-def basic_refusal(user) -> str | None:
+class Refusal(NamedTuple):
+    """Why a right password is refused: in the audit log's words, and the 401's."""
+
+    reason: str
+    detail: str
+
+
+LOCAL_SIGNIN_OFF = Refusal("local sign-in off", LOCAL_OFF)
+SECOND_FACTOR_REQUIRED = Refusal("second factor required", second_factor.BASIC_REFUSED)
+
+
+def basic_refusal(user) -> Refusal | None:
     """Why a right password sent with HTTP Basic is refused for this user, or None:
     local sign-in is off (but for superusers), or the user must pass a second factor,
     which Basic cannot carry. Checked after the password, and after a recently verified
     one too, so that a setting changed at run time holds from the next request."""
     if not password_allowed(user):
-        return LOCAL_OFF
+        return LOCAL_SIGNIN_OFF
     if second_factor.required_of(user):
-        return second_factor.BASIC_REFUSED
+        return SECOND_FACTOR_REQUIRED
     return None
+
+
+def refuse_right_password(request: HttpRequest, user, refusal: Refusal, method: str) -> None:
+    """Have the 401 say why (unauthorized), and record the refusal: the password was
+    right, so authenticate() signalled no failure, and the login page's refusals are on
+    the record (spec section 13). Not counted by the lockout: no guess was wrong."""
+    request.basic_refusal = refusal.detail
+    audit.record(
+        "signin.failed",
+        actor=user,
+        target=user.get_username(),
+        request=request,
+        method=method,
+        reason=refusal.reason,
+    )
 
 
 def bearer_checked(request: HttpRequest) -> Checked | None:
@@ -228,7 +255,7 @@ def bearer_checked(request: HttpRequest) -> Checked | None:
         # what refuses that password now refuses the token, or a password alone kept a
         # system administrator's rights past a second factor required of them (a desktop
         # user's token, then promoted), or past local sign-in turned off (an audit).
-        request.basic_refusal = refusal
+        refuse_right_password(request, bearer.user, refusal, "token")
         return None
     if bearer.client is not None:
         bearer.client.note_use()

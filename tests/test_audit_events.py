@@ -199,6 +199,65 @@ def test_a_wrong_basic_password_is_a_failure_by_basic(client, personas):
     assert (event.actor, event.details) == ("carol", {"method": "basic"})
 
 
+JWT = "/api/v3/auth/jwt"
+
+
+@pytest.mark.parametrize("url, method", [(API, "basic"), (JWT, "token")])
+def test_a_right_basic_password_refused_for_a_second_factor_is_a_failure(
+    client, personas, settings, url, method
+):
+    """The password was right, so Django signalled no failure: the API and the token
+    endpoint answered 401 and left no trace, where the login page records its refusals
+    (found by an audit). Not counted by the lockout: nothing was guessed wrong."""
+    settings.TOTP_REQUIRED_FOR_SYSTEM_ADMINISTRATORS = True
+    assert client.get(url, **basic("sysadmin"), **AGENT).status_code == 401
+    event = only("signin.failed")
+    assert (event.actor, event.actor_id, event.target) == (
+        "sysadmin",
+        personas["sysadmin"].pk,
+        "sysadmin",
+    )
+    assert event.details == {"method": method, "reason": "second factor required"}
+    assert event.user_agent == "audit-test/1.0"
+    assert not AccessAttempt.objects.exists()
+    assert not Event.objects.filter(kind="signin.succeeded").exists()
+
+
+def test_a_remembered_basic_password_refused_once_local_sign_in_is_off_is_a_failure(
+    client, personas, settings
+):
+    assert client.get(JWT, **basic("dave")).status_code == 200  # the password remembered
+    settings.LOCAL_SIGNIN = False
+    assert client.get(API, **basic("dave")).status_code == 401
+    event = only("signin.failed")
+    assert (event.actor, event.actor_id) == ("dave", personas["dave"].pk)
+    assert event.details == {"method": "basic", "reason": "local sign-in off"}
+    assert not AccessAttempt.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "setting, reason",
+    [
+        ("TOTP_REQUIRED_FOR_SYSTEM_ADMINISTRATORS", "second factor required"),
+        ("LOCAL_SIGNIN", "local sign-in off"),
+    ],
+)
+def test_a_password_token_refused_under_its_password_rule_is_a_failure(
+    client, personas, settings, setting, reason
+):
+    token = client.get(JWT, **basic("sysadmin")).json()["data"]["v3_user_token"]
+    setattr(settings, setting, setting != "LOCAL_SIGNIN")  # the rule now refusing it
+    assert client.get(API, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401
+    event = only("signin.failed")
+    assert (event.actor, event.actor_id, event.target) == (
+        "sysadmin",
+        personas["sysadmin"].pk,
+        "sysadmin",
+    )
+    assert event.details == {"method": "token", "reason": reason}
+    assert not AccessAttempt.objects.exists()
+
+
 def test_an_api_client_created_used_first_and_revoked(client, personas):
     api_client, secret = ApiClient.objects.create_for(
         personas["carol"], "nightly", created_by=personas["sysadmin"]
