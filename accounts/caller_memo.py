@@ -33,8 +33,8 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts import access_generation
+from accounts.addresses import client_address
 from accounts.bounded_map import BoundedMap
-from accounts.lockout import client_address
 from accounts.roles import with_roles
 
 SECONDS = 300

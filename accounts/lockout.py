@@ -34,9 +34,12 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from accounts import password_checks
+from accounts import audit, password_checks
+from accounts.audit.receivers import signin_method
 
 LOCKED_TEMPLATE = "registration/locked_out.html"
+# The audit log's reason for an attempt refused by the lock (refuse).
+LOCKED_OUT = "locked out"
 
 
 class LockoutBackend(AxesStandaloneBackend):
@@ -98,19 +101,6 @@ def admit(request: HttpRequest, username: str) -> bool:
     return password_checks.admit(request, get_credentials(username))
 
 
-def client_address(request: HttpRequest) -> str | None:
-    """AXES_CLIENT_IP_CALLABLE: REMOTE_ADDR, or behind PROXY_COUNT reverse proxies the
-    address the first of them saw (X-Forwarded-For's entries before it are the client's
-    own word, which anyone can forge)."""
-    proxies = settings.PROXY_COUNT
-    if proxies:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
-        forwarded = [address.strip() for address in forwarded if address.strip()]
-        if len(forwarded) >= proxies:
-            return forwarded[-proxies]
-    return request.META.get("REMOTE_ADDR")
-
-
 # What axes' tables hold of a username; it cuts the user agent and the path it records
 # to their columns, but not the name.
 RECORDED_USERNAME_LENGTH = 255
@@ -154,10 +144,22 @@ def is_open_row(row, request: HttpRequest, username: str) -> bool:
 
 def refuse(request: HttpRequest, username: str) -> None:
     """Mark the request as refused by the lock: AxesMiddleware then answers it with
-    lockout_response()."""
+    lockout_response(). For the attempts no password check saw (an API client's id not
+    admitted, or locked on its row; a recently verified password): a failed sign-in in
+    the audit log, as the login page's refused attempts are, by the signal that
+    authenticate() sends. Recorded here, not signalled: axes would count it, and a
+    refused attempt does not extend the lock."""
     AxesProxyHandler.update_request(request)
     request.axes_locked_out = True
     request.axes_credentials = get_credentials(username)
+    audit.record(
+        "signin.failed",
+        actor=username,
+        target=username,
+        request=request,
+        method=signin_method(request),
+        reason=LOCKED_OUT,
+    )
 
 
 def lock_lifts_in(request: HttpRequest, credentials: dict | None) -> dt.timedelta:

@@ -532,7 +532,7 @@ AXES_COOLOFF_TIME = dt.timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
-AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_address"
+AXES_CLIENT_IP_CALLABLE = "accounts.addresses.client_address"
 AXES_USERNAME_CALLABLE = "accounts.lockout.recorded_username"
 # axes' database handler (lockouts shown in the admin), counting a failure and ending its
 # password check in one transaction (accounts.password_checks).

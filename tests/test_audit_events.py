@@ -118,6 +118,63 @@ def test_a_lockout_is_recorded_once_however_many_attempts_it_refuses(client, per
     assert Event.objects.filter(kind="signin.failed").count() == failed
 
 
+def refused_by_the_lock(name: str) -> list[Event]:
+    """The failures recorded for attempts the lock refused (lockout.refuse's)."""
+    failed = Event.objects.filter(kind="signin.failed", target=name)
+    return list(failed.filter(details__reason="locked out"))
+
+
+@pytest.mark.parametrize("known", [True, False], ids=["client id", "unknown client id"])
+def test_attempts_refused_by_the_lock_for_an_api_client_id_are_failures(client, personas, known):
+    """No password check saw them, so no failure was signalled: a locked client id's
+    attempts answered 429 and left no trace (found by an audit). Not counted either: a
+    refused attempt does not extend the lock."""
+    if known:
+        name = ApiClient.objects.create_for(personas["dave"], "nightly")[0].client_id
+    else:
+        name = "key-" + "0" * 32  # shaped as a client id, none's
+    limit = settings.AXES_FAILURE_LIMIT
+    for _ in range(limit):
+        client.get(API, **basic(name, "wrong"))
+    assert client.get(API, **basic(name, "still guessing"), **AGENT).status_code == 429
+    refused = refused_by_the_lock(name)
+    assert [(e.actor, e.actor_id, e.details) for e in refused] == [
+        (name, None, {"method": "api client", "reason": "locked out"})
+    ]
+    assert refused[0].user_agent == "audit-test/1.0"
+    assert Event.objects.filter(kind="signin.failed").count() == limit + 1
+    assert only("lockout.locked").target == name
+    assert AccessAttempt.objects.get(username=name).failures_since_start == limit
+
+
+def test_a_recently_verified_password_refused_by_the_lock_is_a_failure(client, personas):
+    """The remembered password skips the check that would have signalled the failure."""
+    assert client.get(API, **basic("dave")).status_code == 200
+    limit = settings.AXES_FAILURE_LIMIT
+    for _ in range(limit):
+        client.get(API, **basic("dave", "wrong"))
+    assert client.get(API, **basic("dave")).status_code == 429
+    refused = refused_by_the_lock("dave")
+    assert [(e.actor, e.details) for e in refused] == [
+        ("dave", {"method": "basic", "reason": "locked out"})
+    ]
+    assert Event.objects.filter(kind="signin.failed").count() == limit + 1
+    assert AccessAttempt.objects.get(username="dave").failures_since_start == limit
+
+
+@pytest.mark.parametrize("password", [PASSWORD, "wrong"])
+def test_a_basic_password_checked_and_refused_by_the_lock_is_one_failure(
+    client, personas, password
+):
+    """Not remembered, it goes to the password check, which the lock refuses and
+    Django signals: recorded there, and not by lockout.refuse as well."""
+    limit = settings.AXES_FAILURE_LIMIT
+    for _ in range(limit):
+        client.get(API, **basic("dave", "wrong"))
+    assert client.get(API, **basic("dave", password)).status_code == 429
+    assert Event.objects.filter(kind="signin.failed", target="dave").count() == limit + 1
+
+
 def test_a_lock_made_of_several_attempts_is_lifted_once_on_the_record(client, personas):
     """Half the limit from each of two addresses locks the username; no one row reached
     the limit, so deleting both lifted the lock unrecorded (2026-12-06)."""

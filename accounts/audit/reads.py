@@ -22,7 +22,7 @@ from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 
-from accounts import lockout
+from accounts.addresses import client_address
 from accounts.audit.models import ReadTally
 from accounts.audit.recording import record
 
@@ -77,7 +77,7 @@ class ReadCounter:
             if len(tally.resources) < MAX_LISTED:
                 tally.resources.add(resource)
             if len(tally.addresses) < MAX_LISTED:
-                tally.addresses.add(lockout.client_address(request) or "")
+                tally.addresses.add(client_address(request) or "")
             if self._flush_due is None:
                 self._flush_due = self.clock() + settings.AUDIT_READS_FLUSH_SECONDS
             due = self.clock() >= self._flush_due

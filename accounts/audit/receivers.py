@@ -78,8 +78,9 @@ def on_signed_out(sender, request, user, **kwargs) -> None:
 
 def on_locked_out(sender, request=None, username=None, ip_address=None, **kwargs) -> None:
     # Axes signals the lock as it begins and again at each attempt refused while it
-    # holds; a refused attempt is on the record already (signin.failed), so the lock is
-    # recorded once. Axes counted the failures only where this attempt was let in: it
+    # holds; a refused attempt is on the record already (signin.failed: by on_failed for
+    # a password check refused, by accounts.lockout.refuse for an attempt no check saw),
+    # so the lock is recorded once. Axes counted the failures only where this attempt was let in: it
     # leaves the count at None for a refused one (its proxy handler's update_request).
     if request is not None and getattr(request, "axes_failures_since_start", None) is None:
         return

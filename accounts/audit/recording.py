@@ -10,6 +10,7 @@ from django.db import transaction
 from django.http import HttpRequest, QueryDict
 from django.utils import timezone
 
+from accounts.addresses import client_address
 from accounts.audit import chain, forwarding
 from accounts.audit.context import current_request, current_via
 from accounts.audit.kinds import KINDS
@@ -18,13 +19,6 @@ from accounts.audit.models import Event
 log = logging.getLogger(__name__)
 
 USER_AGENT_LENGTH = 300
-
-
-def client_address(request: HttpRequest) -> str:
-    """The caller's address as PROXY_COUNT defines it: the rule the lockout counts by."""
-    from accounts.lockout import client_address as address_of
-
-    return address_of(request) or ""
 
 
 def _user(request: HttpRequest | None):
@@ -72,7 +66,7 @@ def record(
         actor_id=getattr(actor, "pk", None),
         actor=(actor.get_username() if hasattr(actor, "get_username") else str(actor or ""))[:150],
         target=str(target)[:300],
-        address=client_address(request) if request is not None else "",
+        address=(client_address(request) or "") if request is not None else "",
         user_agent=(request.META.get("HTTP_USER_AGENT", "") if request is not None else "")[
             :USER_AGENT_LENGTH
         ],
