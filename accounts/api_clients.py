@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
-import re
 import secrets
-import uuid
 
 from django.conf import settings
 from django.db import models
@@ -22,19 +20,13 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from accounts import audit
+from accounts.client_ids import new_client_id
 
-# "key-" and 32 hex digits, like the vendor's client ids. A Basic username of this shape
-# is taken for a client id, never for a person's username.
-CLIENT_ID = re.compile(r"key-[0-9a-f]{32}")
 SECRET_BYTES = 32
 
 # last_used_at is written at most this often per client: a script paging through the
 # report must not turn every read into a write.
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
-
-
-def looks_like_client_id(name: str) -> bool:
-    return CLIENT_ID.fullmatch(name) is not None
 
 
 def secret_digest(client_id: str, secret: str) -> str:
@@ -109,7 +101,7 @@ class ApiClient(models.Model):
 
     def issue_secret(self) -> str:
         """Give the client a new id and secret; the secret is returned, never stored."""
-        self.client_id = f"key-{uuid.uuid4().hex}"
+        self.client_id = new_client_id()
         secret = secrets.token_urlsafe(SECRET_BYTES)
         self.secret_digest = secret_digest(self.client_id, secret)
         return secret

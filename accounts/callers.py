@@ -19,11 +19,12 @@ from django.contrib.auth.signals import user_login_failed
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from accounts import audit, lockout, password_checks, second_factor, tokens
-from accounts.api_clients import ApiClient, looks_like_client_id
-from accounts.audit.receivers import signin_method
+from accounts.api_clients import ApiClient
+from accounts.audit.signin_methods import signin_method
 from accounts.authorization_header import authorization, basic_credentials
 from accounts.bounded_map import BoundedMap
 from accounts.caller_memo import UNREAD, Checked, caller_memo
+from accounts.client_ids import looks_like_client_id
 from accounts.local_signin import LOCAL_OFF, password_allowed
 from accounts.roles import with_roles
 

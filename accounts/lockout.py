@@ -35,7 +35,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from accounts import audit, password_checks
-from accounts.audit.receivers import signin_method
+from accounts.audit.signin_methods import signin_method
 
 LOCKED_TEMPLATE = "registration/locked_out.html"
 # The audit log's reason for an attempt refused by the lock (refuse).

@@ -19,8 +19,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
 from accounts import tokens
-from accounts.api_clients import looks_like_client_id
 from accounts.callers import REALM, basic_caller, basic_credentials, unauthorized
+from accounts.client_ids import looks_like_client_id
 
 CLIENT_CREDENTIALS = "client_credentials"
 

@@ -6,7 +6,9 @@ admin's changes. Sign-ins carry the address as PROXY_COUNT defines it, and the a
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 from io import StringIO
 
@@ -443,8 +445,79 @@ def test_an_export_records_the_manager_and_the_rows_of_their_reach(client, perso
     export = only("export.csv")
     reach = ReportRow.objects.visible_to(personas["carol"]).count()
     assert (export.actor, export.target) == ("carol", "DeviceBackupReport")
-    assert export.details == {"rows": reach, "parameters": {"export": "csv", "active": "true"}}
+    assert export.details == {
+        "rows": reach,
+        "parameters": {"export": "csv", "active": "true"},
+        "method": "password",
+    }
     assert 0 < reach < ReportRow.objects.count()
+
+
+def _password_token(client, username: str) -> dict:
+    token = client.get(JWT, **basic(username)).json()["data"]["v3_user_token"]
+    return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+
+
+def _client_token(client, api_client: ApiClient, secret: str) -> dict:
+    oauth = "/api/v3/oauth/token?grant_type=client_credentials"
+    token = client.post(oauth, **basic(api_client.client_id, secret)).json()["access_token"]
+    return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+
+
+@pytest.mark.parametrize(
+    "how, method, by_client",
+    [
+        ("basic password", "basic", False),
+        ("basic client", "api client", True),
+        ("token of a password", "token", False),
+        ("token of a client", "token", True),
+        ("session", "password", False),
+    ],
+)
+def test_an_api_export_and_listing_say_how_the_caller_signed_in(
+    client, personas, how, method, by_client
+):
+    """Both said who (the user) but not whether a person or which of their scripts
+    asked, nor how it signed in (found by an audit)."""
+    api_client, secret = ApiClient.objects.create_for(personas["carol"], "nightly")
+    credentials = {
+        "basic password": lambda: basic("carol"),
+        "basic client": lambda: basic(api_client.client_id, secret),
+        "token of a password": lambda: _password_token(client, "carol"),
+        "token of a client": lambda: _client_token(client, api_client, secret),
+        "session": lambda: client.force_login(personas["carol"]) or {},
+    }[how]()
+    assert client.get(API, {"export": "csv"}, **credentials).status_code == 200
+    assert client.get("/api/User", {"pgSize": "99999"}, **credentials).status_code == 200
+    for kind in ("export.csv", "api.listing"):
+        event = only(kind)
+        assert event.actor == "carol" and event.details["method"] == method
+        assert event.details.get("api_client") == (api_client.client_id if by_client else None)
+        assert ("api_client" in event.details) == by_client  # not there, rather than null
+
+
+def test_the_audit_log_shows_the_export_s_client_and_method(client, personas):
+    """On its page, in its CSV and JSON resource, and in the syslog lines."""
+    from accounts.audit import syslog_lines
+
+    api_client, secret = ApiClient.objects.create_for(personas["carol"], "nightly")
+    assert client.get(API, {"export": "csv"}, **basic(api_client.client_id, secret)).status_code
+    export = only("export.csv")
+    said = {"api_client": api_client.client_id, "method": "api client"}
+    admin = client.__class__()
+    admin.force_login(personas["sysadmin"])
+    page = admin.get("/audit/", {"what": "export.csv"}).content.decode()
+    assert f"api_client: <code>{api_client.client_id}</code>" in page
+    assert "method: <code>api client</code>" in page
+    resource = admin.get("/api/audit/events", {"what": "export.csv"}).json()["data"]
+    [listed] = [e for e in resource["events"] if e["id"] == export.pk]
+    assert said.items() <= listed["details"].items()
+    response = admin.get("/audit/", {"what": "export.csv", "format": "csv"})
+    rows = csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode()))
+    [row] = [row for row in rows if row["id"] == str(export.pk)]
+    assert said.items() <= json.loads(row["details"]).items()
+    for line in (syslog_lines.rfc5424(export, "json"), syslog_lines.rfc5424(export, "cef")):
+        assert api_client.client_id.encode() in line and b"api client" in line
 
 
 def test_a_head_request_exports_nothing_and_records_nothing(client, personas):
@@ -544,7 +617,11 @@ def test_a_bulk_user_listing_records_the_caller_and_its_rows(client, personas):
     listed = json.loads(b"".join(response.streaming_content))["data"]["users"]
     event = only("api.listing")
     assert (event.actor, event.target) == ("carol", "User")
-    assert event.details == {"rows": len(listed), "parameters": {"pgSize": "99999"}}
+    assert event.details == {
+        "rows": len(listed),
+        "parameters": {"pgSize": "99999"},
+        "method": "basic",
+    }
     assert len(listed) >= 2
     client.get("/api/User", {"pgSize": "100"}, **basic("carol"))
     assert Event.objects.filter(kind="api.listing").count() == 1  # a page: only counted

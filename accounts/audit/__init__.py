@@ -18,6 +18,7 @@ For every feature, one call records an event:
 - retention:  removes the oldest whole days past AUDIT_RETENTION_DAYS (audit_prune).
 - views:      the page, its CSV, and the JSON resource with a cursor: system
               administrators only.
+- signin_methods: how a caller signed in, as sign-ins and exports say it.
 - receivers:  Django's and django-axes' signals (sign-in, sign-out, lockout, roles,
               the admin's change log, API clients).
 """

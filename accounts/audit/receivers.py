@@ -12,41 +12,15 @@ import threading
 
 from django.conf import settings
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
-from django.contrib.auth import BACKEND_SESSION_KEY, get_user_model
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
-from django.urls import reverse
 
 from accounts.audit.recording import record
-from accounts.authorization_header import authorization, basic_credentials
+from accounts.audit.signin_methods import signin_method
 
 ADMIN_ACTIONS = {ADDITION: "added", CHANGE: "changed", DELETION: "deleted"}
-
-
-def signin_method(request, user=None) -> str:
-    """How the caller signed in: sso, api client, basic, token or password."""
-    from accounts import backends
-    from accounts.api_clients import looks_like_client_id
-
-    # Credentials sent with the request win over a session, as they do for the API
-    # (accounts.callers.api_caller).
-    sent = authorization(request) if request is not None else None
-    if sent is not None and sent[0] == "basic":
-        name = (basic_credentials(request) or ("", ""))[0]
-        if looks_like_client_id(name):
-            return "api client"
-        # A password sent for a token (/api/v3/auth/jwt), not any resource under
-        # /api/v3/ read with Basic; its success says the same (accounts.callers).
-        return "token" if request.path == reverse("user-token") else "basic"
-    session = getattr(request, "session", None)
-    if (
-        user is not None
-        and session is not None
-        and session.get(BACKEND_SESSION_KEY) == backends.PATH
-    ):
-        return "sso"  # the backend login() was given, which checks no password
-    return "password"
 
 
 def on_signed_in(sender, request, user, **kwargs) -> None:

@@ -15,6 +15,7 @@ from accounts.audit import chain, forwarding
 from accounts.audit.context import current_request, current_via
 from accounts.audit.kinds import KINDS
 from accounts.audit.models import Event
+from accounts.audit.signin_methods import signin_method
 
 log = logging.getLogger(__name__)
 
@@ -80,13 +81,25 @@ def record(
 def record_export(
     request: HttpRequest, *, target: str, rows: int, kind: str = "export.csv", **details
 ) -> Event | None:
-    """One export: who asked (the request's user), what (`target`, a report's name),
-    with which parameters (the query string) and how many rows it holds. A HEAD
-    request's answer carries no rows: nothing left, nothing recorded."""
+    """One export: who asked (the request's user), how they signed in, what (`target`,
+    a report's name), with which parameters (the query string) and how many rows it
+    holds. A HEAD request's answer carries no rows: nothing left, nothing recorded."""
     if request.method == "HEAD":
         return None
     parameters = parameters_of(request.GET)
+    details = caller_of(request) | details
     return record(kind, request=request, target=target, rows=rows, parameters=parameters, **details)
+
+
+def caller_of(request: HttpRequest) -> dict:
+    """How an export's caller signed in (`method`), and the API client it is
+    (`api_client`), if one: the user alone did not tell a person's export from one of
+    their scripts', nor which script (found by an audit)."""
+    caller = {"method": signin_method(request, _user(request))}
+    client = getattr(request, "api_client", None)  # set for the API (callers.api_caller)
+    if client is not None:
+        caller["api_client"] = client.client_id
+    return caller
 
 
 def parameters_of(query: QueryDict) -> dict:

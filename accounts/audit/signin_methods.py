@@ -1,0 +1,37 @@
+"""How a caller signed in, as the audit log says it: of a sign-in, its failure, and an
+export or a listing in bulk (recording.record_export). A module of its own, below the
+recording, which the receivers of Django's signals import."""
+
+from __future__ import annotations
+
+from django.contrib.auth import BACKEND_SESSION_KEY
+from django.urls import reverse
+
+from accounts.authorization_header import authorization, basic_credentials
+from accounts.client_ids import looks_like_client_id
+
+
+def signin_method(request, user=None) -> str:
+    """How the caller signed in: sso, api client, basic, token or password."""
+    from accounts import backends
+
+    # Credentials sent with the request win over a session, as they do for the API
+    # (accounts.callers.api_caller).
+    sent = authorization(request) if request is not None else None
+    if sent is not None and sent[0] == "bearer":
+        return "token"  # its API client, if any, is the export's api_client
+    if sent is not None and sent[0] == "basic":
+        name = (basic_credentials(request) or ("", ""))[0]
+        if looks_like_client_id(name):
+            return "api client"
+        # A password sent for a token (/api/v3/auth/jwt), not any resource under
+        # /api/v3/ read with Basic; its success says the same (accounts.callers).
+        return "token" if request.path == reverse("user-token") else "basic"
+    session = getattr(request, "session", None)
+    if (
+        user is not None
+        and session is not None
+        and session.get(BACKEND_SESSION_KEY) == backends.PATH
+    ):
+        return "sso"  # the backend login() was given, which checks no password
+    return "password"
