@@ -230,34 +230,21 @@ def suggestions(text: str, reach: Reach, limit: int = SUGGESTIONS) -> list[OrgNa
 
 
 def matching(text: str, reach: Reach) -> list[OrgName]:
-    """The orgs a typed name or path picks: those it names whole (named_whole); else
-    every suggestion, so that typing "Lond" without the type-ahead still finds London."""
-    typed = _typed(text)
-    if not typed:
-        return []
-    found = suggestions(text, reach, limit=CANDIDATES)
-    return _named_whole(typed, found) or found
-
-
-def named_whole(text: str, reach: Reach) -> list[OrgName]:
-    """The orgs within the reach a typed name or path names whole (case and spacing
-    aside), as a suggestion picked from the list reads; none for a part of a name."""
-    typed = _typed(text)
-    if not typed:
-        return []
-    return _named_whole(typed, suggestions(text, reach, limit=CANDIDATES))
-
-
-def _named_whole(typed: str, found: list[OrgName]) -> list[OrgName]:
-    """Of the orgs found, those the typed text names whole.
+    """The orgs a typed name or path picks: those it names whole (case and spacing
+    aside), as a suggestion picked from the list reads; else every suggestion, so that
+    typing "Lond" without the type-ahead still finds London.
 
     Text can name two orgs whole: "Bengaluru / IT" is the org of that name and the IT
     under Bengaluru. The reading with the fewest names wins, the org's own name before
     a path to another: read as a path only, the named org could never be picked, and
     its name picked its neighbour (found by an audit of section 11)."""
+    typed = _typed(text)
+    if not typed:
+        return []
+    found = suggestions(text, reach, limit=CANDIDATES)
     read = [(count, org) for org in found if (count := _names_read(typed, org.names))]
     fewest = min((count for count, _ in read), default=None)
-    return [org for count, org in read if count == fewest]
+    return [org for count, org in read if count == fewest] or found
 
 
 def subtree_roots(orgs: Iterable[OrgName]) -> list[str]:

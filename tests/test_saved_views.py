@@ -65,6 +65,23 @@ def test_a_managers_view_opened_by_another_manager_shows_the_openers_reach(login
     assert not device_links(html) & device_names_seen_by("alice")
 
 
+@pytest.mark.parametrize(
+    "org",
+    ["orgUid=org-emea", "orgUid=org-americas", "orgTree=Acme › EMEA", "orgTree=Acme › Americas"],
+)
+def test_a_view_shared_by_someone_who_cannot_read_its_org_tells_nothing_of_it(login, fleet, org):
+    """sam (his own devices) shared views naming orgs above dave's: read against the whole
+    tree, dave's rows under EMEA told him EMEA stands above him and Americas does not (a
+    review). An org is read as shared only as its sharer may read it."""
+    sam = fleet["users"]["sam"]
+    view = SavedView.objects.create(
+        owner=sam, name=org, report="backup-status", query=f"view=devices&{org}"
+    )
+    view.shared_users.add(fleet["users"]["dave"])
+    opened = login("dave").get(f"/views/{view.pk}/", follow=True)
+    assert opened.context["summary"].devices == 0
+
+
 def test_a_private_view_is_nobody_elses(login, fleet):
     save(login("alice"), name="Private")
     view = SavedView.objects.get()

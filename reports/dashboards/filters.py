@@ -197,7 +197,7 @@ def org_named_by_uid(org_uid: str, user, reach: Reach, shared_by=None) -> bool:
     if not path:
         return False
     own = getattr(getattr(user, "org", None), "path", None)
-    return reach.covers(path) or path == own or org_uid_as_shared(user, org_uid, shared_by)
+    return reach.covers(path) or path == own or org_uid_as_shared(user, path, org_uid, shared_by)
 
 
 def unnamed_org(params: QueryDict, user, reach: Reach, shared_by=None) -> str | None:
@@ -229,7 +229,7 @@ def _os_by_name(params: QueryDict) -> QueryDict:
 
 def _shared_with(user, shared_by):
     def shared(path: str, org_uid: str) -> bool:
-        return org_uid_as_shared(user, org_uid, shared_by)
+        return org_uid_as_shared(user, path, org_uid, shared_by)
 
     return shared
 
