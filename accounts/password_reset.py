@@ -11,11 +11,15 @@ either: it returns nothing, matched or not.
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import time
 from collections.abc import Iterator
 
 from django.conf import settings
 from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.tokens import default_token_generator
+from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives
 from django.http import HttpRequest
 from django.template.loader import render_to_string
@@ -26,6 +30,8 @@ from django_tasks import task
 from accounts import audit
 from accounts.local_signin import password_allowed
 from accounts.models import User
+
+logger = logging.getLogger(__name__)
 
 
 def recipients(email: str) -> Iterator[User]:
@@ -60,7 +66,38 @@ def reset_email(user: User) -> EmailMultiAlternatives:
     return message
 
 
-@task()
+# Queued resets an hour, from one client address and for one address typed. An
+# anonymous visitor filled the jobs table, hundreds of rows a second, and queued the sync
+# and the uploads behind them; and could mail one person a link a request (a review).
+RESETS_AN_HOUR_PER_CLIENT = 20
+RESETS_AN_HOUR_PER_EMAIL = 5
+
+
+def may_queue(client: str, email: str) -> bool:
+    """Whether one more reset may be queued for this client and address this hour.
+    Counted in the cache whatever the address, looking no one up (the page takes the same
+    time for every address); past either limit nothing is queued, the page says the same."""
+    hour = int(time.time() // 3600)
+    typed = hashlib.sha256(email.strip().casefold().encode()).hexdigest()
+    within = True
+    for key, limit in (
+        (f"password-reset:client:{client}:{hour}", RESETS_AN_HOUR_PER_CLIENT),
+        (f"password-reset:email:{typed}:{hour}", RESETS_AN_HOUR_PER_EMAIL),
+    ):
+        cache.add(key, 0, timeout=3600)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # gone between add and incr: the hour turned
+            count = 1
+        within = within and count <= limit
+    if not within:
+        logger.warning("password reset: over the hourly limit, from %s; not queued", client)
+    return within
+
+
+# Below the other jobs: however many are queued, a sync, an upload or a webhook waits
+# for none of them.
+@task(priority=-10)
 def send_reset_link(email: str, *, address: str, user_agent: str, requested_by: int | None) -> None:
     """A reset link to each user who may have one at this address, each recorded with
     the address and user agent of the request that asked (the audit's, read by the page:

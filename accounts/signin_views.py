@@ -10,7 +10,8 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse_lazy
 
 from accounts import audit, password_reset
-from accounts.audit.recording import USER_AGENT_LENGTH, client_address
+from accounts.addresses import client_address
+from accounts.audit.recording import USER_AGENT_LENGTH
 from accounts.invitations import invitation_tokens
 from accounts.local_signin import password_allowed
 
@@ -32,12 +33,14 @@ class PasswordResetView(auth_views.PasswordResetView):
         sends the mail here (form.save), which took longer for a known address."""
         request = self.request
         requester = request.user
-        password_reset.send_reset_link.enqueue(
-            form.cleaned_data["email"],
-            address=client_address(request),
-            user_agent=request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_LENGTH],
-            requested_by=requester.pk if requester.is_authenticated else None,
-        )
+        email, client = form.cleaned_data["email"], client_address(request)
+        if password_reset.may_queue(client, email):
+            password_reset.send_reset_link.enqueue(
+                email,
+                address=client,
+                user_agent=request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_LENGTH],
+                requested_by=requester.pk if requester.is_authenticated else None,
+            )
         return HttpResponseRedirect(self.get_success_url())
 
 

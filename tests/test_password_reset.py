@@ -21,7 +21,13 @@ from django_tasks_db.models import DBTaskResult
 
 from accounts.audit.models import Event
 from accounts.models import User
-from accounts.password_reset import send_reset_link
+from accounts.password_reset import (
+    RESETS_AN_HOUR_PER_CLIENT,
+    RESETS_AN_HOUR_PER_EMAIL,
+    send_reset_link,
+)
+from reports.integrations.jobs import deliver_webhooks
+from reports.refresh.jobs import sync_from_vendor
 from tests.personas import PASSWORD
 from tests.refresh_support import queued_jobs, run_worker
 from tests.smtp_support import free_port
@@ -226,3 +232,21 @@ def test_the_event_names_who_was_signed_in_when_they_asked(client, personas, smt
     ask_reset(client, personas["dave"].email)
     event = Event.objects.get(kind="password_reset.requested")
     assert (event.actor, event.target) == ("alice", "dave")
+
+
+def test_past_the_hourly_limits_nothing_more_is_queued_and_the_page_says_the_same(client, db):
+    """An anonymous visitor filled the jobs table, hundreds of rows a second, the sync
+    and the uploads queued behind them (a review of this stop)."""
+    for n in range(RESETS_AN_HOUR_PER_CLIENT + 3):
+        asked(client, f"someone{n}@nowhere.example")  # the same answer every time
+    assert len(queued_jobs()) == RESETS_AN_HOUR_PER_CLIENT
+    DBTaskResult.objects.all().delete()
+    for typed in ["dave@example.com", " Dave@Example.com"] * RESETS_AN_HOUR_PER_EMAIL:
+        asked(client, typed, REMOTE_ADDR="192.0.2.7")  # another client, one address
+    assert len(queued_jobs()) == RESETS_AN_HOUR_PER_EMAIL
+
+
+def test_a_reset_waits_behind_the_other_jobs(client, db):
+    asked(client, UNKNOWN)
+    (job,) = DBTaskResult.objects.all()
+    assert job.priority < min(task.priority for task in (sync_from_vendor, deliver_webhooks))
