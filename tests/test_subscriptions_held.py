@@ -167,6 +167,10 @@ def test_whatever_one_subscription_raises_the_others_go_and_the_send_log_says_it
     assert Message.objects.get(pk=failed.pk).attempts == 2
     page = login("root").get("/admin/notifications/message/?state=failed")
     assert failed.key in page.content.decode()
+    monkeypatch.setattr(subscriptions, "problem_of", problem_of)
+    run()  # through at last: its failure is over, no longer counted as unsent for good
+    assert [r.subject.split(":")[0] for r in smtp_server.received] == ["Good", "Broken"]
+    assert not Message.objects.filter(state=Message.State.FAILED).exists()
 
 
 def test_a_download_link_ends_with_its_readers_subscription(smtp_server, fleet, settings, login):

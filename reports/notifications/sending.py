@@ -217,6 +217,13 @@ def send_subscriptions(sender: Sender, *, dry_run: bool = False) -> None:
             _send_subscription(sender, subscription, dry_run=dry_run)
         except Exception as error:  # one subscription's fault must not stop the others
             _failed(sender, subscription, error, dry_run=dry_run)
+        else:
+            if not dry_run:  # through: its failures are over (the unsent gauge stayed up)
+                Message.objects.filter(
+                    kind=Message.Kind.SUBSCRIPTION,
+                    key__startswith=f"{failure_key_prefix(subscription)} ",
+                    state=Message.State.FAILED,
+                ).delete()
 
 
 def _send_subscription(sender: Sender, subscription, *, dry_run: bool) -> None:
@@ -260,7 +267,7 @@ def _failed(sender: Sender, subscription, error: Exception, *, dry_run: bool) ->
     if dry_run:
         return
     creator = subscription.created_by
-    key = f"subscription {subscription.pk} failed {sender.now:%Y-%m-%d}"
+    key = f"{failure_key_prefix(subscription)} {sender.now:%Y-%m-%d}"
     subject = f"Subscription failed: {subscription.view.name}"
     try:
         message = claim(creator, Message.Kind.SUBSCRIPTION, key, subject, sender.now)
@@ -268,6 +275,11 @@ def _failed(sender: Sender, subscription, error: Exception, *, dry_run: bool) ->
             Message.objects.filter(pk=message.pk).update(state=Message.State.FAILED, error=reason)
     except Exception:  # the log above has it; the other subscriptions still go
         log.exception("Subscription %s: its failure is not in the send log", subscription.pk)
+
+
+def failure_key_prefix(subscription) -> str:
+    """The send-log key of a subscription's failure of a day, without the day."""
+    return f"subscription {subscription.pk} failed"
 
 
 def _hold(sender: Sender, subscription, problem: str, *, dry_run: bool) -> None:
