@@ -55,6 +55,7 @@ def test_the_management_pdf(login, fleet):
     # With what it counts (spec section 13): it said nothing (found by an audit).
     assert event.details["devices"] == len(device_names_seen_by("alice"))
     assert event.details["rows"] == 0  # compliance by org's rows: no history yet
+    assert event.details["method"] == "password"  # as every export says it
 
 
 def test_a_view_saved_shared_and_deleted(login, fleet):
