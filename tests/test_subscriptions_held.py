@@ -11,7 +11,7 @@ from django.core.management import call_command
 
 from accounts.roles import ORG_MANAGERS
 from reports.dashboards.saved.models import SavedView
-from reports.notifications import subscriptions
+from reports.notifications import sending, subscriptions
 from reports.notifications.models import Message
 from tests.test_subscriptions import make_view, run, subscribe
 
@@ -171,6 +171,24 @@ def test_whatever_one_subscription_raises_the_others_go_and_the_send_log_says_it
     run()  # through at last: its failure is over, no longer counted as unsent for good
     assert [r.subject.split(":")[0] for r in smtp_server.received] == ["Good", "Broken"]
     assert not Message.objects.filter(state=Message.State.FAILED).exists()
+
+
+def test_a_copy_gone_whose_audit_fails_is_sent_and_the_others_go(smtp_server, fleet, monkeypatch):
+    """Recording a copy's attachment as an export came after its send, outside the
+    send's guard: its error counted the copy failed as well as sent and ended the loop,
+    the other recipients left for the next run (a review of this stop's changes)."""
+    users = fleet["users"]
+    root = users["root"]
+    subscribe(make_view(root, name="Everyone"), root, users=[root, users["alice"], users["carol"]])
+
+    def broken(copy):
+        raise RuntimeError("the audit log is out of reach")
+
+    monkeypatch.setattr(sending._SubscriptionCopy, "audit_as_sent", broken)
+    outcome = run()
+    assert (outcome.sent, outcome.failed) == (3, 0)
+    assert len(smtp_server.received) == 3
+    assert not Message.objects.exclude(state=Message.State.SENT).exists()
 
 
 def test_a_download_link_ends_with_its_readers_subscription(smtp_server, fleet, settings, login):

@@ -118,7 +118,10 @@ class Sender:
         )
         self.outcome.sent += 1
         if on_sent is not None:
-            on_sent()
+            try:
+                on_sent()
+            except Exception:  # gone all the same: not a failure, and the others still go
+                log.exception("After the notification to %s", message.address)
 
     def close(self) -> None:
         self.connection.close()
