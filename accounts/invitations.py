@@ -17,7 +17,6 @@ from smtplib import SMTPRecipientsRefused
 from django.conf import settings
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare
 from django.utils.encoding import force_bytes
@@ -25,6 +24,7 @@ from django.utils.http import base36_to_int, urlsafe_base64_encode
 
 from accounts import audit
 from accounts.local_signin import password_allowed
+from accounts.mails import templated_email
 
 
 class InvitationTokenGenerator(PasswordResetTokenGenerator):
@@ -81,16 +81,7 @@ def invitation_email(user) -> EmailMultiAlternatives:
         "days": settings.INVITATION_SECONDS // (24 * 3600),
         "site_url": settings.SITE_URL,
     }
-    subject = render_to_string("registration/invitation_subject.txt", context).strip()
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string("registration/invitation_email.txt", context),
-        to=[user.email],
-    )
-    message.attach_alternative(
-        render_to_string("registration/invitation_email.html", context), "text/html"
-    )
-    return message
+    return templated_email("invitation", context, user.email)
 
 
 @dataclass

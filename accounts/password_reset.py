@@ -22,13 +22,13 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives
 from django.http import HttpRequest
-from django.template.loader import render_to_string
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django_tasks import task
 
 from accounts import audit
 from accounts.local_signin import password_allowed
+from accounts.mails import templated_email
 from accounts.models import User
 
 logger = logging.getLogger(__name__)
@@ -54,16 +54,7 @@ def reset_email(user: User) -> EmailMultiAlternatives:
         "site_url": settings.SITE_URL,
         "minutes": settings.PASSWORD_RESET_TIMEOUT // 60,
     }
-    subject = render_to_string("registration/password_reset_subject.txt", context).strip()
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string("registration/password_reset_email.txt", context),
-        to=[user.email],
-    )
-    message.attach_alternative(
-        render_to_string("registration/password_reset_email.html", context), "text/html"
-    )
-    return message
+    return templated_email("password_reset", context, user.email)
 
 
 # Queued resets an hour, from one client address and for one address typed. An
