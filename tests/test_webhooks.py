@@ -63,6 +63,16 @@ def card_texts(card: dict) -> list[str]:
     return ["".join(run["text"] for run in block["inlines"]) for block in card["body"]]
 
 
+def critical_devices_delivered():
+    """A device entering critical since the last look, delivered to every endpoint:
+    the pass's outcome, when it started (time.monotonic) and how long it took."""
+    nothing_critical_yet()
+    devices_entering_critical(timezone.now())
+    started = time.monotonic()
+    passed = deliver_due()
+    return passed, started, time.monotonic() - started
+
+
 def nothing_critical_yet():
     """As if events were looked for before any device was critical."""
     CriticalDevices.objects.update_or_create(
@@ -153,11 +163,7 @@ def test_a_dead_endpoint_delays_no_other(fleet, settings):
     with receiver(delay=10) as dead, receiver() as alive:
         endpoint(dead.url, name="dead")
         endpoint(alive.url, name="alive")
-        nothing_critical_yet()
-        devices_entering_critical(timezone.now())
-        started = time.monotonic()
-        passed = deliver_due()
-        took = time.monotonic() - started
+        passed, started, took = critical_devices_delivered()
     assert (passed.delivered, passed.failed) == (1, 1)
     assert alive.received[0].at - started < 2  # not after the dead one's timeout
     assert took < 3 + 2  # one timeout in all
@@ -231,11 +237,7 @@ def test_a_status_line_trickled_byte_by_byte_is_bounded_as_a_whole(fleet, settin
     settings.WEBHOOK_TIMEOUT_SECONDS = 1
     with receiver(statuses=(status,), trickle=0.2, trickle_head=True) as slow:
         endpoint(slow.url, name="slow")
-        nothing_critical_yet()
-        devices_entering_critical(timezone.now())
-        started = time.monotonic()
-        passed = deliver_due()
-        took = time.monotonic() - started
+        passed, _, took = critical_devices_delivered()
     delivery = WebhookDelivery.objects.get()
     assert took < 1 + 1.5
     assert passed.failed == 1 and delivery.state == State.PENDING
@@ -257,11 +259,7 @@ def test_an_exchange_through_a_proxy_is_bounded_as_a_whole(
         for name in ("NO_PROXY", "no_proxy"):
             monkeypatch.delenv(name, raising=False)
         endpoint(slow.url, name="slow")
-        nothing_critical_yet()
-        devices_entering_critical(timezone.now())
-        started = time.monotonic()
-        passed = deliver_due()
-        took = time.monotonic() - started
+        passed, _, took = critical_devices_delivered()
     assert relay.forwarded == [f"POST {slow.url} HTTP/1.1"] and len(slow.received) == 1
     assert took < 1 + 1.5
     delivery = WebhookDelivery.objects.get()
