@@ -114,7 +114,7 @@ class ArchiveFactory(factory.django.DjangoModelFactory):
 
 def refreshing_once(make):
     """A fixture that saves rows one by one refreshes the report rows once, at its end
-    (reports.read_model.refreshed_at_the_end), not once a save: the same rows, a fifth
+    (reports.read_model.refreshed_at_the_end), not once a save: the same rows, a third
     of the time on PostgreSQL. The signals' own path is tested where they are."""
     from reports import read_model
 
