@@ -35,11 +35,9 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from accounts import audit, password_checks
-from accounts.audit.signin_methods import signin_method
+from accounts.audit.signin_methods import failure_details, mark_refused_by_lock
 
 LOCKED_TEMPLATE = "registration/locked_out.html"
-# The audit log's reason for an attempt refused by the lock (refuse).
-LOCKED_OUT = "locked out"
 
 
 class LockoutBackend(AxesStandaloneBackend):
@@ -62,6 +60,7 @@ class LockoutBackend(AxesStandaloneBackend):
             return None  # no caller, or not a password sign-in
         if not admit(request, username):
             request.axes_locked_out = True  # AxesMiddleware answers lockout_response()
+            mark_refused_by_lock(request)  # the failure Django signals says why
             raise AxesBackendPermissionDenied("Locked out: too many failed sign-ins.")
         return None
 
@@ -152,13 +151,13 @@ def refuse(request: HttpRequest, username: str) -> None:
     AxesProxyHandler.update_request(request)
     request.axes_locked_out = True
     request.axes_credentials = get_credentials(username)
+    mark_refused_by_lock(request)
     audit.record(
         "signin.failed",
         actor=username,
         target=username,
         request=request,
-        method=signin_method(request),
-        reason=LOCKED_OUT,
+        **failure_details(request),
     )
 
 

@@ -118,6 +118,20 @@ def test_a_lockout_is_recorded_once_however_many_attempts_it_refuses(client, per
     assert only("lockout.locked").target == "dave"
     failed = settings.AXES_FAILURE_LIMIT + 4
     assert Event.objects.filter(kind="signin.failed").count() == failed
+    # Those the lock refused say so (they did not: found by an audit), and the one
+    # that reached the limit, a wrong password, does not.
+    assert len(refused_by_the_lock("dave")) == 4
+
+
+@pytest.mark.parametrize("password", [PASSWORD, "wrong"])
+def test_a_basic_password_refused_by_the_lock_says_so(client, personas, password):
+    limit = settings.AXES_FAILURE_LIMIT
+    for _ in range(limit):
+        client.get(API, **basic("dave", "wrong"))
+    assert client.get(API, **basic("dave", password)).status_code == 429
+    assert [e.details for e in refused_by_the_lock("dave")] == [
+        {"method": "basic", "reason": "locked out"}
+    ]
 
 
 def refused_by_the_lock(name: str) -> list[Event]:

@@ -18,7 +18,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 
 from accounts.audit.recording import record
-from accounts.audit.signin_methods import signin_method
+from accounts.audit.signin_methods import failure_details, signin_method
 
 ADMIN_ACTIONS = {ADDITION: "added", CHANGE: "changed", DELETION: "deleted"}
 
@@ -41,7 +41,7 @@ def on_failed(sender, credentials: dict, request=None, **kwargs) -> None:
         actor=username,
         target=username,
         request=request,
-        method=signin_method(request),
+        **failure_details(request),
     )
 
 

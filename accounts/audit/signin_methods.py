@@ -35,3 +35,22 @@ def signin_method(request, user=None) -> str:
     ):
         return "sso"  # the backend login() was given, which checks no password
     return "password"
+
+
+# The reason a failed sign-in gives when the lock refused it before any check
+# (accounts.lockout marks the request): told apart from a wrong password, the failure
+# that reaches the limit included (axes' own `axes_locked_out` is set on that one too).
+LOCKED_OUT = "locked out"
+
+
+def mark_refused_by_lock(request) -> None:
+    request.refused_by_lock = True
+
+
+def failure_details(request) -> dict:
+    """A failed sign-in's details on the audit log: its method, and its reason if the
+    lock refused it."""
+    details = {"method": signin_method(request)}
+    if getattr(request, "refused_by_lock", False):
+        details["reason"] = LOCKED_OUT
+    return details
