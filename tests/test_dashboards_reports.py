@@ -289,6 +289,33 @@ def test_empty_state(login):
     assert "Export CSV" not in html
 
 
+@pytest.mark.parametrize(
+    "user, org_filter",
+    [
+        ("root", {"orgTree": "Acme › Nowhere"}),  # renamed at the vendor, say
+        ("root", {"orgUid": "org-gone"}),  # deleted
+        ("root", {"exactOrgUid": "org-gone"}),
+        ("alice", {"orgUid": "org-sales"}),  # beside her reach: said as one that is not
+        ("alice", {"exactOrgUid": "org-sales"}),
+    ],
+)
+def test_an_org_filter_that_names_no_org_says_so(login, user, org_filter):
+    """A link or saved view whose org is renamed or gone said "Nothing matches these
+    filters" as if the fleet had no such device (found by an audit: its subscription
+    is held for it, the page did not say why)."""
+    html = login(user).get(url("backup-status", **org_filter)).content.decode()
+    ((name, value),) = org_filter.items()
+    assert f"<code>{name}={value}</code> names no org you may see" in html
+    assert "Nothing matches these filters" not in html
+
+
+def test_an_org_that_exists_with_nothing_matching_is_not_said_unnamed(login):
+    for org_filter in ({"orgUid": "org-sales"}, {"exactOrgUid": "org-accounting"}):
+        params = org_filter | {"device": "no-such-device"}
+        html = login("root").get(url("backup-status", **params)).content.decode()
+        assert "Nothing matches these filters" in html and "names no org" not in html
+
+
 def test_an_empty_report_nobody_filtered_says_what_it_means(login):
     """Cold storage empty for alice said "Loosen a filter or reset the report", a reset
     to the very same address, to someone who had set none (found by an audit)."""

@@ -77,13 +77,16 @@ def test_a_saved_org_that_names_no_org_is_held_naming_it(smtp_server, fleet, org
     path = "Acme › EMEA › Accounting"
     by_name = make_view(root, query=f"view=devices&orgTree={path}", name="By name")
     by_uid = make_view(root, query="view=devices&orgUid=org-gone", name="By uid")
+    exact_view = make_view(root, query="view=devices&exactOrgUid=org-gone", name="Exact")
     named = subscribe(by_name, root, users=[root, alice])
     gone = subscribe(by_uid, root, users=[root])
+    exact = subscribe(exact_view, root, users=[root])
     run()
     assert sorted(r.subject for r in smtp_server.received) == [
         "By name: 3 rows",
         "By name: 3 rows",
         "Subscription held: By uid",
+        "Subscription held: Exact",
     ]
     smtp_server.received.clear()
     Message.objects.all().delete()  # as a new period would
@@ -95,10 +98,13 @@ def test_a_saved_org_that_names_no_org_is_held_naming_it(smtp_server, fleet, org
         f"names no org: orgTree={path}",
         f'subscription {gone.pk}: held, as the org filter of the saved view "By uid" '
         "names no org: orgUid=org-gone",
+        f'subscription {exact.pk}: held, as the org filter of the saved view "Exact" '
+        "names no org: exactOrgUid=org-gone",
     ]
     assert sorted(r.subject for r in smtp_server.received) == [
         "Subscription held: By name",
         "Subscription held: By uid",
+        "Subscription held: Exact",
     ]
     assert f"orgTree={path}" in login("root").get("/notifications/subscriptions/").content.decode()
 

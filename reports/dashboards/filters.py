@@ -201,15 +201,18 @@ def org_named_by_uid(org_uid: str, user, reach: Reach, shared_by=None) -> bool:
 
 
 def unnamed_org(params: QueryDict, user, reach: Reach, shared_by=None) -> str | None:
-    """The org filter (`orgTree=...` or `orgUid=...`) of these parameters that names no
-    org for this viewer, or None: a name renamed at the vendor, a deleted org's uid.
-    Their list is empty for a reason other than the fleet's (reports.notifications
-    holds a subscription for it rather than mail "0 rows" every period)."""
-    tree, uid = params.get("orgTree"), params.get("orgUid")
+    """The org filter (`orgTree=`, `orgUid=` or `exactOrgUid=`) of these parameters that
+    names no org for this viewer, or None: a name renamed at the vendor, a deleted org's
+    uid. Their list is empty for a reason other than the fleet's: reports.notifications
+    holds a subscription for it rather than mail "0 rows" every period, and the report
+    page says it in place of "nothing matches"."""
+    tree = params.get("orgTree")
     if tree and not org_tree_roots(tree, user, reach.scope, shared_by):
         return f"orgTree={tree}"
-    if uid and not org_named_by_uid(uid, user, reach, shared_by):
-        return f"orgUid={uid}"
+    for name in ("orgUid", "exactOrgUid"):
+        uid = params.get(name)
+        if uid and not org_named_by_uid(uid, user, reach, shared_by):
+            return f"{name}={uid}"
     return None
 
 

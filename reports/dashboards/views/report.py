@@ -21,6 +21,7 @@ from reports.dashboards.filters import (
     DEVICES,
     dashboard_query,
     one_row_per_device,
+    unnamed_org,
 )
 from reports.dashboards.forms import DEFAULT_PAGE_SIZE, ReportForm
 from reports.dashboards.links import QueryLinks
@@ -123,6 +124,8 @@ def report_page(request: HttpRequest, slug: str) -> HttpResponse:
         descending=query.sort_descending,
         org_names=OrgNames((row.org_path for row in page.rows), reach.scope),
     )
+    if not summary.rows and not context["unfiltered"]:
+        context["unnamed_org"] = unnamed_org(params, request.user, reach)
     context |= {
         "summary": summary,
         "page": page,
