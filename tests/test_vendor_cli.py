@@ -176,11 +176,13 @@ def test_users_list_gives_the_role_s_users(run, live_server, fleet, name):
     assert mine["status"] == "Active"
 
 
-def test_users_list_runs_for_an_administrator_made_here(run, live_server, fleet):
+@pytest.mark.parametrize("uid", [None, "typed-in-the-admin"])
+def test_users_list_runs_for_an_administrator_made_here(run, live_server, fleet, uid):
     """An administrator's account made here has no org and no userUid, which no vendor
     user lacks: listed, its nulls failed the CLI ("Unknown problem occurred", pandas'
-    "Invalid value '' for dtype 'float64'", 2026-12-06). The vendor's users only."""
-    local = UserFactory(username="local-admin", org=None, user_uid=None)
+    "Invalid value '' for dtype 'float64'", 2026-12-06). The vendor's users only: a
+    userUid typed in the admin without an org failed it the same way (2026-12-07)."""
+    local = UserFactory(username="local-admin", org=None, user_uid=uid)
     local.groups.add(Group.objects.get(name=SYSTEM_ADMINISTRATORS))
     create_profile(run, live_server.url, local, "API client")
     listed = csv_rows(run("users", "list", "-f", "CSV"))

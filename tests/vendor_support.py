@@ -26,11 +26,12 @@ def _grants(user: User) -> tuple[bool, set[int]]:
 
 
 def expected_user_uids(user: User) -> set[str]:
-    """The vendor's users (a userUid) the user may see: an account made here is none."""
+    """The vendor's users (a userUid and an org) the user may see: an account made
+    here is none."""
     everything, orgs = _grants(user)
     return {
         other.user_uid
-        for other in User.objects.exclude(user_uid=None).exclude(user_uid="")
+        for other in User.objects.exclude(user_uid=None).exclude(user_uid="").exclude(org=None)
         if everything or other.pk == user.pk or other.org_id in orgs
     }
 
