@@ -143,12 +143,22 @@ def test_the_first_and_last_days_of_the_calendar_are_days_like_any(client, perso
     assert client.get(PAGE, bounds | {"format": "csv"}).status_code == 200
 
 
+def test_filters_no_event_matches_say_so(client, personas, log):
+    """The page showed nothing under its filters, not even "0 events" (an empty page
+    is false in a template; found by an audit of the pages)."""
+    client.force_login(personas["sysadmin"])
+    html = client.get(PAGE, {"since": "9999-12-31"}).content.decode()
+    assert "0 events, newest first" in html and "No event matches these filters." in html
+    assert "CSV of these events" not in html
+
+
 def test_a_bad_filter_is_a_400_naming_it(client, personas, log):
     client.force_login(personas["sysadmin"])
     response = client.get(PAGE, {"since": "yesterday", "what": "nonsense"})
     assert response.status_code == 400
     html = response.content.decode()
-    assert "From (UTC day): Enter a valid date." in html and "What: Select a valid choice" in html
+    assert "From (UTC day): “yesterday” is not a day; give it as YYYY-MM-DD." in html
+    assert "What: Select a valid choice" in html
     reversed_days = client.get(PAGE, {"since": "2026-02-02", "until": "2026-02-01"})
     assert reversed_days.status_code == 400 and "is after" in reversed_days.content.decode()
 
