@@ -143,7 +143,7 @@ def test_the_first_and_last_days_of_the_calendar_are_days_like_any(client, perso
     assert client.get(PAGE, bounds | {"format": "csv"}).status_code == 200
 
 
-def test_filters_no_event_matches_say_so(client, personas, log):
+def test_filters_no_event_matches_says_so(client, personas, log):
     """The page showed nothing under its filters, not even "0 events" (an empty page
     is false in a template; found by an audit of the pages)."""
     client.force_login(personas["sysadmin"])

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
+from urllib.parse import urlsplit
 
 import pytest
 import time_machine
@@ -14,7 +15,13 @@ from django.core.management import call_command
 
 from reports.notifications.models import Frequency, Message, Preference
 from reports.notifications.sending import send_due
-from tests.factories import ArchiveFactory, DeviceFactory, OrgFactory, UserFactory
+from tests.factories import (
+    ArchiveFactory,
+    DeviceFactory,
+    OrgFactory,
+    UserFactory,
+    refreshing_once,
+)
 from tests.personas import ago
 
 SITE = "https://backup.example.com"
@@ -213,8 +220,6 @@ def test_an_org_whose_name_repeats_is_named_by_its_path(smtp_server, fleet, orgs
 def test_the_stale_list_is_in_the_order_of_the_list_it_links_to(fleet, client):
     """The digest put never-backed-up devices last and its link's page first (found by
     an audit): the digest's devices are the first rows of that page, in its order."""
-    from urllib.parse import urlsplit
-
     from django.utils import timezone
 
     from reports.notifications.digests import digest_of
@@ -223,7 +228,34 @@ def test_the_stale_list_is_in_the_order_of_the_list_it_links_to(fleet, client):
     digest = digest_of(root, "weekly", timezone.now())
     names = [device.name for device in digest.stale]
     assert "ERIN-NEW" in names and len(names) >= 3
-    client.force_login(root)
+    assert_stale_list_opens_its_link(client, root, digest)
+
+
+def test_the_stale_list_breaks_ties_as_the_list_it_links_to(fleet, client):
+    """More devices never backed up than the digest lists, some with a copy that never
+    completed, some with none: it broke their tie by device id, its link's page by
+    archive then device (found by an audit): other devices than the page's first."""
+    from django.utils import timezone
+
+    from reports.notifications.digests import STALE_LISTED, digest_of
+
+    @refreshing_once
+    def never_backed_up():
+        for n in range(STALE_LISTED // 2 + 1):
+            copy = DeviceFactory(user=fleet["users"]["dave"], name=f"NEVER-COPY-{n}")
+            ArchiveFactory(device=copy, last_completed_backup_date=None)
+            DeviceFactory(user=fleet["users"]["dave"], name=f"NEVER-BARE-{n}")
+
+    never_backed_up()
+    root = fleet["users"]["root"]
+    digest = digest_of(root, "weekly", timezone.now())
+    assert len(digest.stale) == STALE_LISTED
+    assert_stale_list_opens_its_link(client, root, digest)
+
+
+def assert_stale_list_opens_its_link(client, reader, digest) -> None:
+    names = [device.name for device in digest.stale]
+    client.force_login(reader)
     link = urlsplit(digest.stale_url)
     page = client.get(f"{link.path}?{link.query}").content.decode()
     listed = re.findall(r'class="device-link"[^>]*>([^<]+)<', page)

@@ -28,6 +28,7 @@ from reports.health import (
 )
 from reports.models import ReportRow
 from reports.notifications.links import absolute, device_url
+from reports.query import ordering
 
 STALE_LISTED = 10
 EXPIRING_LISTED = 10
@@ -119,7 +120,9 @@ def digest_of(
         .filter(ACTIVE & overdue)
         # Never backed up first, as the list it links to sorts them (a missing date is
         # the smallest: spec section 3): the digest put them last (found by an audit).
-        .order_by(F("last").asc(nulls_first=True), "device_id")[:STALE_LISTED]
+        # Ties as that list breaks them (by device id, the digest named other devices
+        # than its first rows among the many never backed up; found by an audit).
+        .order_by(F("last").asc(nulls_first=True), *ordering(None, descending=False))[:STALE_LISTED]
     )
     soon = rows.filter(expiring_within(now, EXPIRY_DAYS))
     # One line per device (a device may have several archives in cold storage); the
