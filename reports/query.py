@@ -20,7 +20,7 @@ from accounts.models import Org
 from accounts.roles import Reach, reach_of
 from reports.health import ACTIVE
 from reports.models import ReportRow
-from reports.read_model import SEARCH_SEPARATOR, matching, search_text
+from reports.read_model import SEARCH_SEPARATOR, as_typed_name, matching, search_text
 from reports.row import ATTRIBUTE_OF, FIELD_NAMES
 
 MAX_PAGE_SIZE = 1000
@@ -113,7 +113,17 @@ class SearchFilter(django_filters.Filter):
             return qs
         if SEARCH_SEPARATOR in value:  # it would match across two fields
             return qs.none()
-        return matching(qs, self.field_name, search_text(value))
+        return matching(qs, self.field_name, search_text(self.typed(value)))
+
+    def typed(self, value: str) -> str:
+        return value
+
+
+class PersonSearchFilter(SearchFilter):
+    """user=: also a name as people type it, "first last" or "last, first" (spec 11)."""
+
+    def typed(self, value: str) -> str:
+        return as_typed_name(value)
 
 
 def no_filtering(qs: QuerySet, name: str, value) -> QuerySet:
@@ -122,7 +132,7 @@ def no_filtering(qs: QuerySet, name: str, value) -> QuerySet:
 
 
 class ReportFilter(django_filters.FilterSet):
-    user = SearchFilter(field_name="user_search")
+    user = PersonSearchFilter(field_name="user_search")
     org = SearchFilter(field_name="org_search")
     device = SearchFilter(field_name="device_search")
     destination = SearchFilter(field_name="destination_search")
