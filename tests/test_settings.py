@@ -180,6 +180,7 @@ SITE_URL_WANTED = (
             {"AUDIT_SYSLOG_PROTOCOL": "sctp"},
             "AUDIT_SYSLOG_PROTOCOL must be udp or tcp, not 'sctp'.",
         ),
+        ({"SSO_MATCH": "upn"}, "SSO_MATCH must be email or username, not 'upn'."),
     ],
 )
 def test_a_setting_that_cannot_work_stops_the_start_naming_it(monkeypatch, environment, said):
@@ -188,7 +189,8 @@ def test_a_setting_that_cannot_work_stops_the_start_naming_it(monkeypatch, envir
     refuse every delivery before it was sent; a SITE_URL without its scheme made every link
     in messages lead nowhere; a warning after critical counted devices in both bands; a
     syslog format or protocol of another name stopped `audit_forward` with a bare
-    KeyError or ValueError, and its --loop for good (found by an audit)."""
+    KeyError or ValueError, and its --loop for good; SSO_MATCH=upn made every single
+    sign-in a 500 (found by an audit)."""
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
     with pytest.raises(ImproperlyConfigured) as refused:
