@@ -18,11 +18,24 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
+BOOLEAN_WORDS = {"1": True, "true": True, "yes": True, "on": True}
+BOOLEAN_WORDS |= {"0": False, "false": False, "no": False, "off": False}
+
+
 def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
+    """One of BOOLEAN_WORDS, in any case and with spaces around; unset or empty, the
+    default. Another word stops the start naming the variable: any word but these four
+    was read as off, and TOTP_REQUIRED_FOR_SYSTEM_ADMINISTRATORS=required asked no
+    second factor, LOCAL_SIGNIN=ture let only superusers sign in (found by an audit)."""
+    given = os.environ.get(name) or ""
+    value = given.strip().lower()
+    if not value:
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    if value not in BOOLEAN_WORDS:
+        raise ImproperlyConfigured(
+            f"{name} must be one of {', '.join(BOOLEAN_WORDS)}, not {given!r}."
+        )
+    return BOOLEAN_WORDS[value]
 
 
 def env_int(name: str, default: int, minimum: int = 0) -> int:

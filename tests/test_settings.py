@@ -146,6 +146,7 @@ def test_a_number_setting_out_of_its_range_stops_the_start_naming_it(name, value
     assert run_manage("check", **{name: str(max(minimum, 3))}).returncode == 0
 
 
+BOOLEAN_SAID = "1, true, yes, on, 0, false, no, off"
 SITE_URL_WANTED = (
     "SITE_URL must be an http:// or https:// address with a host (https://backups.example.com)"
 )
@@ -181,6 +182,14 @@ SITE_URL_WANTED = (
             "AUDIT_SYSLOG_PROTOCOL must be udp or tcp, not 'sctp'.",
         ),
         ({"SSO_MATCH": "upn"}, "SSO_MATCH must be email or username, not 'upn'."),
+        *(
+            ({name: word}, f"{name} must be one of {BOOLEAN_SAID}, not {word!r}.")
+            for name, word in (
+                ("TOTP_REQUIRED_FOR_SYSTEM_ADMINISTRATORS", "required"),
+                ("LOCAL_SIGNIN", "ture"),
+                ("DJANGO_DEBUG", "nope"),
+            )
+        ),
     ],
 )
 def test_a_setting_that_cannot_work_stops_the_start_naming_it(monkeypatch, environment, said):
@@ -190,7 +199,8 @@ def test_a_setting_that_cannot_work_stops_the_start_naming_it(monkeypatch, envir
     in messages lead nowhere; a warning after critical counted devices in both bands; a
     syslog format or protocol of another name stopped `audit_forward` with a bare
     KeyError or ValueError, and its --loop for good; SSO_MATCH=upn made every single
-    sign-in a 500 (found by an audit)."""
+    sign-in a 500; a yes or no in words of its own (required, ture) was read as off
+    (found by an audit)."""
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
     with pytest.raises(ImproperlyConfigured) as refused:
@@ -212,3 +222,13 @@ def test_syslog_choices_are_read_without_case_or_spaces(monkeypatch):
     monkeypatch.setenv("AUDIT_SYSLOG_PROTOCOL", " TCP")
     read = runpy.run_path(str(ROOT / "backupreport" / "settings.py"))
     assert (read["AUDIT_SYSLOG_FORMAT"], read["AUDIT_SYSLOG_PROTOCOL"]) == ("cef", "tcp")
+
+
+@pytest.mark.parametrize(
+    ("word", "read"),
+    [("1", True), (" TRUE", True), ("Yes", True), ("on", True)]
+    + [("0", False), ("false", False), ("NO ", False), ("Off", False), ("", True)],
+)
+def test_a_yes_or_no_is_read_in_any_case_and_empty_is_the_default(monkeypatch, word, read):
+    monkeypatch.setenv("AUDIT_LOG", word)  # on by default
+    assert runpy.run_path(str(ROOT / "backupreport" / "settings.py"))["AUDIT_LOG"] is read
