@@ -82,6 +82,18 @@ def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     return value
 
 
+def env_pair(first: str, second: str) -> tuple[str, str]:
+    """Two variables that work only together: both set or neither, or the start stops
+    naming the two. OIDC_DISCOVERY_URL without OIDC_CLIENT_ID left OpenID Connect off,
+    unsaid; a SAML signing key without its certificate failed every sign-in's start
+    (found by an audit)."""
+    values = os.environ.get(first, ""), os.environ.get(second, "")
+    if bool(values[0].strip()) != bool(values[1].strip()):
+        given, missing = (first, second) if values[0].strip() else (second, first)
+        raise ImproperlyConfigured(f"{given} is set without {missing}: set both, or neither.")
+    return values
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     value = os.environ.get(name)
     if not value:
@@ -341,8 +353,7 @@ LOGOUT_REDIRECT_URL = "login"
 # identity provider is configured: OpenID Connect by OIDC_DISCOVERY_URL, SAML 2.0 by
 # SAML_IDP_METADATA_URL or SAML_IDP_METADATA_FILE.
 OIDC_PROVIDER_NAME = os.environ.get("OIDC_PROVIDER_NAME", "single sign-on")
-OIDC_DISCOVERY_URL = os.environ.get("OIDC_DISCOVERY_URL", "")
-OIDC_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID", "")
+OIDC_DISCOVERY_URL, OIDC_CLIENT_ID = env_pair("OIDC_DISCOVERY_URL", "OIDC_CLIENT_ID")
 OIDC_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET", "")
 OIDC_SCOPES = os.environ.get("OIDC_SCOPES", "openid email profile")
 OIDC_GROUPS_CLAIM = os.environ.get("OIDC_GROUPS_CLAIM", "groups")
@@ -356,8 +367,8 @@ SAML_IDP_METADATA_FILE = os.environ.get("SAML_IDP_METADATA_FILE", "")
 SAML_SP_BASE_URL = (
     env_site_url("SAML_SP_BASE_URL", "") if os.environ.get("SAML_SP_BASE_URL", "").strip() else ""
 )
-SAML_SP_KEY_FILE = os.environ.get("SAML_SP_KEY_FILE", "")  # to sign requests (optional)
-SAML_SP_CERT_FILE = os.environ.get("SAML_SP_CERT_FILE", "")
+# To sign requests (optional).
+SAML_SP_KEY_FILE, SAML_SP_CERT_FILE = env_pair("SAML_SP_KEY_FILE", "SAML_SP_CERT_FILE")
 SAML_EMAIL_ATTRIBUTE = os.environ.get("SAML_EMAIL_ATTRIBUTE", "email")
 SAML_USERNAME_ATTRIBUTE = os.environ.get("SAML_USERNAME_ATTRIBUTE", "uid")
 SAML_GROUPS_ATTRIBUTE = os.environ.get("SAML_GROUPS_ATTRIBUTE", "groups")
@@ -386,8 +397,9 @@ SSO_ALLOWED_GROUPS = env_list("SSO_ALLOWED_GROUPS", [])
 # the roles their provider groups map to (without one: their own devices only, none).
 SSO_ADMIT_UNKNOWN = env_bool("SSO_ADMIT_UNKNOWN", False)
 # A session started by single sign-on lasts this long; then the identity provider is
-# asked again (and may say no).
-SSO_SESSION_HOURS = env_int("SSO_SESSION_HOURS", 10)
+# asked again (and may say no). From 1: with 0 every session ended at its sign-in, and
+# the next request was refused, a loop back to the provider (found by an audit).
+SSO_SESSION_HOURS = env_int("SSO_SESSION_HOURS", 10, minimum=1)
 
 LANGUAGE_CODE = "en-us"
 # Dates as the product writes them wherever Django formats one itself (the admin).
@@ -580,6 +592,14 @@ LOCAL_SIGNIN = env_bool("LOCAL_SIGNIN", True)
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_MINUTES", 60) * 60
 INVITATION_SECONDS = env_int("INVITATION_DAYS", 7) * 24 * 3600
 TOTP_REQUIRED_FOR_SYSTEM_ADMINISTRATORS = env_bool("TOTP_REQUIRED_FOR_SYSTEM_ADMINISTRATORS", False)
+# Without an identity provider (accounts.sso.config: OpenID Connect by its discovery
+# document, SAML by its metadata), local sign-in off let superusers alone in, unsaid
+# (found by an audit).
+if not LOCAL_SIGNIN and not (OIDC_DISCOVERY_URL or SAML_IDP_METADATA_URL or SAML_IDP_METADATA_FILE):
+    raise ImproperlyConfigured(
+        "LOCAL_SIGNIN is off, and no identity provider is configured (OIDC_DISCOVERY_URL, "
+        "SAML_IDP_METADATA_URL or SAML_IDP_METADATA_FILE): only superusers could sign in."
+    )
 OTP_TOTP_ISSUER = os.environ.get("TOTP_ISSUER", "Backup Report")  # the app's account label
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # no admin page shows a TOTP key (accounts.admin)
 

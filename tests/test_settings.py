@@ -146,6 +146,12 @@ def test_a_number_setting_out_of_its_range_stops_the_start_naming_it(name, value
     assert run_manage("check", **{name: str(max(minimum, 3))}).returncode == 0
 
 
+IDENTITY_PROVIDER_SETTINGS = (
+    "OIDC_DISCOVERY_URL",
+    "OIDC_CLIENT_ID",
+    "SAML_IDP_METADATA_URL",
+    "SAML_IDP_METADATA_FILE",
+)
 BOOLEAN_SAID = "1, true, yes, on, 0, false, no, off"
 SITE_URL_WANTED = (
     "SITE_URL must be an http:// or https:// address with a host (https://backups.example.com)"
@@ -190,6 +196,23 @@ SITE_URL_WANTED = (
                 ("DJANGO_DEBUG", "nope"),
             )
         ),
+        (
+            {"SSO_SESSION_HOURS": "0"},
+            "SSO_SESSION_HOURS must be a whole number from 1, not '0'.",
+        ),
+        *(
+            ({given: value}, f"{given} is set without {missing}: set both, or neither.")
+            for given, missing, value in (
+                ("OIDC_DISCOVERY_URL", "OIDC_CLIENT_ID", "https://idp.example.com/.well-known"),
+                ("OIDC_CLIENT_ID", "OIDC_DISCOVERY_URL", "backup-report"),
+                ("SAML_SP_KEY_FILE", "SAML_SP_CERT_FILE", "/etc/backup-report/sp.key"),
+                ("SAML_SP_CERT_FILE", "SAML_SP_KEY_FILE", "/etc/backup-report/sp.crt"),
+            )
+        ),
+        (
+            {"LOCAL_SIGNIN": "0"},
+            "LOCAL_SIGNIN is off, and no identity provider is configured",
+        ),
     ],
 )
 def test_a_setting_that_cannot_work_stops_the_start_naming_it(monkeypatch, environment, said):
@@ -199,8 +222,12 @@ def test_a_setting_that_cannot_work_stops_the_start_naming_it(monkeypatch, envir
     in messages lead nowhere; a warning after critical counted devices in both bands; a
     syslog format or protocol of another name stopped `audit_forward` with a bare
     KeyError or ValueError, and its --loop for good; SSO_MATCH=upn made every single
-    sign-in a 500; a yes or no in words of its own (required, ture) was read as off
-    (found by an audit)."""
+    sign-in a 500; a yes or no in words of its own (required, ture) was read as off;
+    SSO_SESSION_HOURS=0 ended each session at its sign-in; half of a pair of settings
+    left its feature off or failing; local sign-in off without an identity provider let
+    superusers alone in (found by an audit)."""
+    for name in IDENTITY_PROVIDER_SETTINGS:  # this machine's own, if any
+        monkeypatch.delenv(name, raising=False)
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
     with pytest.raises(ImproperlyConfigured) as refused:
@@ -232,3 +259,18 @@ def test_syslog_choices_are_read_without_case_or_spaces(monkeypatch):
 def test_a_yes_or_no_is_read_in_any_case_and_empty_is_the_default(monkeypatch, word, read):
     monkeypatch.setenv("AUDIT_LOG", word)  # on by default
     assert runpy.run_path(str(ROOT / "backupreport" / "settings.py"))["AUDIT_LOG"] is read
+
+
+@pytest.mark.parametrize(
+    "provider",
+    [
+        {"OIDC_DISCOVERY_URL": "https://idp.example.com/.well-known", "OIDC_CLIENT_ID": "br"},
+        {"SAML_IDP_METADATA_URL": "https://idp.example.com/metadata"},
+        {"SAML_IDP_METADATA_FILE": "/etc/backup-report/idp.xml"},
+    ],
+)
+def test_local_sign_in_may_be_off_beside_an_identity_provider(monkeypatch, provider):
+    monkeypatch.setenv("LOCAL_SIGNIN", "0")
+    for name, value in provider.items():
+        monkeypatch.setenv(name, value)
+    assert runpy.run_path(str(ROOT / "backupreport" / "settings.py"))["LOCAL_SIGNIN"] is False
