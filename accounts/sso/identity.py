@@ -57,7 +57,9 @@ class Refused(Exception):
     """The sign-in is refused; the message is for the person, `who` the one the
     provider named (for the audit log), when it named one."""
 
-    who: str = ""
+    def __init__(self, message: str, who: str = "") -> None:
+        super().__init__(message)
+        self.who = who
 
 
 def groups_from(value) -> frozenset[str]:

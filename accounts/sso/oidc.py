@@ -106,7 +106,12 @@ def finish(request) -> Identity:
     if config.match_field() == "email" and not _maybe_verified(claims.get("email_verified")):
         # Matched by email, an address the provider says it has not verified is anyone's
         # claim: it signed in as whoever holds it here, an administrator too (2026-12-06).
-        raise Refused("The identity provider has not verified your email address.")
+        # The address tried is the log's target: refused before sign_in, it named no one
+        # (found by an audit).
+        raise Refused(
+            "The identity provider has not verified your email address.",
+            who=str(claims.get("email") or ""),
+        )
     return Identity(
         protocol="oidc",
         issuer=str(claims["iss"]),
