@@ -5,6 +5,8 @@ of section 12)."""
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 from django.test import Client
 
@@ -25,3 +27,42 @@ def test_an_unverified_address_refused_names_the_address_tried(oidc, people):
     failed = failed_sign_in()
     assert failed.details["reason"] == "The identity provider has not verified your email address."
     assert failed.target == "dave@example.com"
+
+
+def callback_state(browser: Client) -> str:
+    """The state of a sign-in this browser started at the product."""
+    start = browser.get("/sso/oidc/login/")
+    return parse_qs(urlsplit(start["Location"]).query)["state"][0]
+
+
+def test_the_providers_own_refusal_is_named_with_its_words(oidc, people):
+    """error=access_denied at the callback was told, on the page and the log, as a
+    broken round trip: "could not be completed; start again"."""
+    browser = Client()
+    answer = browser.get(
+        "/sso/oidc/callback/",
+        {
+            "error": "access_denied",
+            "error_description": "User is not assigned\nto the application\x07" + "!" * 300,
+            "state": callback_state(browser),
+        },
+    )
+    assert answer.status_code == 403
+    reason = failed_sign_in().details["reason"]
+    assert reason.startswith(
+        "The identity provider refused the sign-in "
+        "(access_denied: User is not assigned to the application !!!"
+    )
+    assert len(reason) < 300 and reason.isprintable()
+    assert "refused the sign-in (access_denied: User is not assigned" in answer.content.decode()
+
+
+def test_a_providers_refusal_this_browser_never_asked_for_is_a_broken_round_trip(oidc, people):
+    """Words anyone may put in a link are not shown as the provider's."""
+    answer = Client().get(
+        "/sso/oidc/callback/",
+        {"error": "access_denied", "error_description": "Call 555-0100", "state": "made-up"},
+    )
+    assert answer.status_code == 403
+    assert b"Call 555-0100" not in answer.content
+    assert "start again" in failed_sign_in().details["reason"]

@@ -24,6 +24,7 @@ from requests import RequestException
 
 from accounts.sso import config
 from accounts.sso.identity import Identity, Refused, groups_from
+from accounts.sso.refusal import provider_words
 
 log = logging.getLogger(__name__)
 
@@ -87,8 +88,27 @@ def _maybe_verified(email_verified) -> bool:
     return isinstance(email_verified, str) and email_verified.strip().casefold() == "true"
 
 
+def providers_refusal(request) -> Refused | None:
+    """The provider's own no at the callback (error=access_denied, with its
+    error_description), in its words: it was told as a broken round trip, "start
+    again" (found by an audit). Only for a state this browser sent, spent as a sign-in
+    spends it: a link made elsewhere gets the broken round trip's words, not its own."""
+    error, state = request.GET.get("error"), request.GET.get("state")
+    framework = client().framework
+    if not error or not state or framework.get_state_data(request.session, state) is None:
+        return None
+    framework.clear_state_data(request.session, state)
+    said = provider_words(error)
+    if description := provider_words(request.GET.get("error_description") or ""):
+        said = f"{said}: {description}"
+    log.warning("OIDC: the identity provider refused the sign-in: %s", said)
+    return Refused(f"The identity provider refused the sign-in ({said}).")
+
+
 def finish(request) -> Identity:
     """The identity the provider's callback vouches for; Refused if anything is off."""
+    if refusal := providers_refusal(request):
+        raise refusal
     try:
         token = client().authorize_access_token(request, claims_options=id_token_claims_options())
     except OAuthError as error:  # MismatchingStateError (a replayed state) is one

@@ -10,6 +10,20 @@ from django.shortcuts import render
 
 from accounts import audit
 
+# The most of a provider's own words (an OAuth error and its description, a SAML
+# status) quoted on the page and the log: enough for "User is not assigned to the
+# application"; the provider, or whoever made the link, chose them.
+PROVIDER_WORDS_LENGTH = 200
+
+
+def provider_words(text: str) -> str:
+    """A provider's words as the page and the log may quote them: printable characters
+    only (a control character or a line break as a space), shortened."""
+    shown = "".join(c if c.isprintable() else " " for c in str(text)).strip()
+    if len(shown) <= PROVIDER_WORDS_LENGTH:
+        return shown
+    return shown[: PROVIDER_WORDS_LENGTH - 1] + "…"
+
 
 def refused(request: HttpRequest, reason: str, status: int = 403, who: str = "") -> HttpResponse:
     """`who`: the person the provider named (its email or username), when it named one."""
