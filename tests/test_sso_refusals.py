@@ -5,13 +5,23 @@ of section 12)."""
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
+import importlib.util
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import time_machine
 from django.test import Client
+from saml2 import BINDING_HTTP_REDIRECT
+from saml2.saml import NAMEID_FORMAT_EMAILADDRESS, NameID
+from saml2.server import Server
 
 from accounts.audit.models import Event
-from tests.sso_support import oidc_sign_in
+from accounts.sso import saml_reasons
+from tests.api_support import API
+from tests.sso_support import oidc_sign_in, saml_sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -66,3 +76,105 @@ def test_a_providers_refusal_this_browser_never_asked_for_is_a_broken_round_trip
     assert answer.status_code == 403
     assert b"Call 555-0100" not in answer.content
     assert "start again" in failed_sign_in().details["reason"]
+
+
+# SAML answers made here, signed with the test IdP's own key and configuration
+# (tests/idp/saml/idp.py), for what its login form never sends.
+IDP_PY = Path(__file__).resolve().parent / "idp" / "saml" / "idp.py"
+
+
+def idp_server(saml) -> Server:
+    spec = importlib.util.spec_from_file_location("crafting_idp", IDP_PY)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    conf = module.config(saml.base, str(saml.key), str(saml.cert), str(saml.folder / "sp.xml"))
+    return Server(config=conf)
+
+
+def saml_request(browser: Client, server: Server):
+    """The authentication request of a sign-in this browser starts, as the IdP reads it."""
+    start = browser.get("/sso/saml/login/")
+    query = parse_qs(urlsplit(start["Location"]).query)
+    return server.parse_authn_request(query["SAMLRequest"][0], BINDING_HTTP_REDIRECT).message
+
+
+def saml_answer(server: Server, request, **overrides) -> dict[str, str]:
+    """The fields of the IdP's POST: dave's signed assertion, or as `overrides` say."""
+    email = "dave@example.com"
+    answer = {
+        "identity": {"email": [email], "uid": ["dave"], "groups": []},
+        "in_response_to": request.id,
+        "destination": request.assertion_consumer_service_url,
+        "sp_entity_id": request.issuer.text,
+        "name_id": NameID(format=NAMEID_FORMAT_EMAILADDRESS, text=email),
+        "authn": {
+            "class_ref": "urn:oasis:names:tc:SAML:2.0:ac:classes:Password",
+            "authn_auth": server.config.entityid,
+        },
+        "sign_assertion": True,
+        "sign_response": False,
+    } | overrides
+    response = str(server.create_authn_response(**answer))
+    return {"SAMLResponse": base64.b64encode(response.encode()).decode(), "RelayState": "/"}
+
+
+def test_a_crafted_answer_as_the_idp_makes_it_signs_in(saml, people):
+    """The harness below: a genuine answer made here is taken."""
+    server, browser = idp_server(saml), Client()
+    answer = saml_answer(server, saml_request(browser, server))
+    assert browser.post("/sso/saml/acs/", answer).status_code == 302
+    assert browser.get(API).status_code == 200
+
+
+def test_a_saml_answer_for_another_destination_is_a_failed_sign_in(saml, people):
+    """pysaml2 hands such an answer back without its assertion; djangosaml2 answered the
+    AttributeError it met with a 400, and the log had nothing."""
+    server, browser = idp_server(saml), Client()
+    request = saml_request(browser, server)
+    answer = saml_answer(server, request, destination="https://elsewhere.example/acs/")
+    refused = browser.post("/sso/saml/acs/", answer)
+    assert refused.status_code == 400
+    assert browser.get(API).status_code == 401
+    assert failed_sign_in().details["reason"] == saml_reasons.ANOTHER_DESTINATION
+    assert b"addressed to another site" in refused.content
+
+
+def test_a_replayed_saml_answer_is_a_failed_sign_in_saying_so(saml, people):
+    server, browser = idp_server(saml), Client()
+    answer = saml_answer(server, saml_request(browser, server))
+    assert browser.post("/sso/saml/acs/", answer).status_code == 302
+    again = Client()
+    again.get("/sso/saml/login/")
+    assert again.post("/sso/saml/acs/", answer).status_code in (400, 403)
+    assert failed_sign_in().details["reason"] in (
+        saml_reasons.REPLAYED,
+        saml_reasons.UNSOLICITED,
+    )
+
+
+@pytest.mark.parametrize(
+    ("answer", "said"),
+    [
+        ({"sp_entity_id": "https://elsewhere.example/metadata/"}, saml_reasons.ANOTHER_AUDIENCE),
+        ({"in_response_to": "id-of-no-request"}, saml_reasons.UNSOLICITED),
+        ("expired", saml_reasons.OUT_OF_TIME),
+    ],
+)
+def test_pysaml2s_reason_is_the_failed_sign_ins(saml, people, answer, said):
+    """Every one was "could not be verified", on the log too."""
+    server, browser = idp_server(saml), Client()
+    request = saml_request(browser, server)
+    if answer == "expired":
+        fields = saml_answer(server, request)
+        with time_machine.travel(dt.timedelta(hours=3)):
+            refused = browser.post("/sso/saml/acs/", fields)
+    else:
+        refused = browser.post("/sso/saml/acs/", saml_answer(server, request, **answer))
+    assert refused.status_code in (400, 403)
+    assert failed_sign_in().details["reason"] == said
+
+
+def test_an_unsigned_saml_assertion_is_refused_as_unsigned(client, saml, people):
+    saml.person("dave", email="dave@example.com")
+    assert saml_sign_in(client, saml, "dave", unsigned="1").status_code == 403
+    assert failed_sign_in().details["reason"] == saml_reasons.UNSIGNED

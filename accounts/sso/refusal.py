@@ -1,7 +1,8 @@
 """The page a refused single sign-on answers: what went wrong, in the person's words;
-a refusal (403) is a failed sign-in on the audit log, as a wrong password is (spec
-section 13: refused single sign-ons left no trace, 2026-12-06). A provider that cannot
-be reached (503) refused no one."""
+a refusal (403, or djangosaml2's 400) is a failed sign-in on the audit log, as a wrong
+password is (spec section 13: refused single sign-ons left no trace, 2026-12-06, and
+SAML's 400s none until an audit found them). A provider that cannot be reached (503)
+refused no one."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ def provider_words(text: str) -> str:
 
 def refused(request: HttpRequest, reason: str, status: int = 403, who: str = "") -> HttpResponse:
     """`who`: the person the provider named (its email or username), when it named one."""
-    if status == 403:
+    if status < 500:
         who = who[:150]
         audit.record(
             "signin.failed", actor=who, target=who, request=request, method="sso", reason=reason

@@ -29,7 +29,7 @@ from saml2.saml import (
     NAMEID_FORMAT_UNSPECIFIED,
 )
 
-from accounts.sso import next_page
+from accounts.sso import next_page, saml_reasons
 from accounts.sso.identity import Identity, Refused, groups_from, sign_in
 from accounts.sso.refusal import refused
 
@@ -167,18 +167,32 @@ class AssertionConsumerServiceView(djangosaml2_views.AssertionConsumerServiceVie
             return refused(request, UNREACHABLE, 503)
         return super().post(request, *args, **kwargs)
 
+    # Why custom_validation refused the answer: djangosaml2 answers its exception with
+    # one of its own, "SAML2 validation error", and the reason would be lost. The view
+    # is made anew for each request, so it is this request's.
+    invalid_because = ""
+
     def custom_validation(self, response) -> None:
-        """Each assertion once: its id is remembered beyond its lifetime."""
+        """An assertion, each once: its id is remembered beyond its lifetime. Without
+        one (pysaml2 leaves it out of an answer it did not verify), refused as such: it
+        was an AttributeError, a 400 by accident (found by an audit)."""
+        if response.assertion is None:
+            self.invalid_because = saml_reasons.without_assertion(response)
+            raise ValueError(f"SAML response without an assertion: {self.invalid_because}")
         assertion_id = response.assertion.id
         if not cache.add(REPLAY_KEY.format(assertion_id), 1, REPLAY_SECONDS):
+            self.invalid_because = saml_reasons.REPLAYED
             raise ValueError(f"SAML assertion {assertion_id} was already used (replay)")
 
     def handle_acs_failure(self, request, exception=None, status=403, **kwargs):
+        """Every refusal, a 403 or djangosaml2's 400, with its reason (refused: each is a
+        failed sign-in on the audit log)."""
         log.warning("SAML: sign-in refused: %r", exception)
         cause = getattr(exception, "__cause__", None)
         if isinstance(cause, Refused):  # who may come in said no (accounts.sso.identity)
             return refused(request, str(cause), status, who=cause.who)
-        return refused(request, "The identity provider's answer could not be verified.", status)
+        reason = self.invalid_because or saml_reasons.refused_because(exception)
+        return refused(request, reason, status)
 
     def authenticate_user(
         self, request, session_info, attribute_mapping, create_unknown_user, assertion_info
