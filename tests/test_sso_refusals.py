@@ -178,3 +178,32 @@ def test_an_unsigned_saml_assertion_is_refused_as_unsigned(client, saml, people)
     saml.person("dave", email="dave@example.com")
     assert saml_sign_in(client, saml, "dave", unsigned="1").status_code == 403
     assert failed_sign_in().details["reason"] == saml_reasons.UNSIGNED
+
+
+@pytest.mark.parametrize(
+    ("match", "person", "said"),
+    [
+        (
+            "email",
+            {"email": "a" * 140 + "@long-department.example.com"},  # a valid address
+            b"Your username is longer than the 150 characters an account here holds",
+        ),
+        (
+            "username",
+            {"email": "dave@example.com", "preferred_username": "dave\x00"},
+            b"username holds a NUL character (%00): it cannot be signed in with",
+        ),
+    ],
+)
+def test_a_claim_the_database_cannot_hold_is_a_failed_sign_in_not_a_500(
+    oidc, settings, people, match, person, said
+):
+    """On PostgreSQL, a stranger's address of 169 characters made their username (a
+    varchar of 150), and a NUL in the username claim reached the lookup: DataError, 500."""
+    settings.SSO_ADMIT_UNKNOWN = True
+    settings.SSO_MATCH = match
+    oidc.person("odd", **person)
+    answer = oidc_sign_in(Client(raise_request_exception=False), oidc, "odd")
+    assert answer.status_code == 403
+    assert said in answer.content
+    assert failed_sign_in().target.startswith(person.get("preferred_username", "a")[:4])

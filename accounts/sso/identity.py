@@ -33,6 +33,7 @@ from accounts.models import end_sessions
 from accounts.roles import ROLE_GROUPS
 from accounts.sso import config
 from accounts.sso.models import IdpRole, SsoBinding, SsoIdentity
+from accounts.storable_text import unstorable
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +87,30 @@ def as_compared(text: str) -> str:
     return unicodedata.normalize("NFC", text.strip())
 
 
+def _storable(identity: Identity) -> None:
+    """Claims the database can hold (accounts.storable_text, the edge's one rule), or
+    Refused naming the claim: a NUL in a username claim was PostgreSQL's DataError, a
+    500, at the lookup (found by an audit)."""
+    for claim in ("issuer", "subject", "email", "username"):
+        if what := unstorable(getattr(identity, claim)):
+            raise Refused(f"The identity provider's {claim} {what}: it cannot be signed in with.")
+    for claim in ("issuer", "subject"):
+        longest = SsoBinding._meta.get_field(claim).max_length
+        if len(getattr(identity, claim)) > longest:
+            raise Refused(f"The identity provider's {claim} is longer than {longest} characters.")
+
+
+def _fits(user, field: str, value: str) -> None:
+    """A stranger's account holds the claim, or Refused: an address of more than 150
+    characters, made the username, was PostgreSQL's DataError, a 500 (found by an audit)."""
+    longest = type(user)._meta.get_field(field).max_length
+    if len(value) > longest:
+        raise Refused(
+            f"Your {field} is longer than the {longest} characters an account here holds; "
+            "ask an administrator."
+        )
+
+
 def mirrored_user(identity: Identity):
     """The one user the identity names by the configured field, or None."""
     field = config.match_field()
@@ -107,6 +132,8 @@ def _admitted_stranger(identity: Identity):
     if not username or User._default_manager.filter(username__iexact=username).exists():
         raise Refused("Your account is not known here; ask an administrator.")
     user = User(username=username, email=as_compared(identity.email))
+    _fits(user, "username", user.username)
+    _fits(user, "email", user.email)
     user.set_unusable_password()
     user.save()
     return user
@@ -202,6 +229,7 @@ def sign_in(request, identity: Identity):
 
 def _sign_in(request, identity: Identity):
     now = timezone.now()
+    _storable(identity)
     user = mirrored_user(identity)
     if user is not None and _bound_to_another(user, identity):
         raise _refused_as_another(user, identity)

@@ -29,7 +29,7 @@ def provider_words(text: str) -> str:
 def refused(request: HttpRequest, reason: str, status: int = 403, who: str = "") -> HttpResponse:
     """`who`: the person the provider named (its email or username), when it named one."""
     if status < 500:
-        who = who[:150]
+        who = provider_words(who)[:150]  # the provider's, a NUL in it too
         audit.record(
             "signin.failed", actor=who, target=who, request=request, method="sso", reason=reason
         )
