@@ -129,3 +129,42 @@ def test_a_transient_saml_name_id_signs_in_every_time(saml, people):
         assert saml_sign_in(browser, saml, "dave").status_code == 302
         assert browser.get(API).status_code == 200
     assert not SsoBinding.objects.filter(user=people["dave"]).exists()
+
+
+def test_a_stranger_the_mirror_brings_later_signs_in_as_the_mirrored_user(
+    oidc, settings, db, tmp_path
+):
+    """Let in as a stranger, then imported with the same address: two accounts, and
+    "more than one account" refused her every sign-in after (found by an audit)."""
+    from accounts.audit.models import Event
+    from tests.import_support import run, write_csv
+    from tests.test_import_backup_report import vendor_row
+
+    settings.SSO_ADMIT_UNKNOWN = True
+    oidc.person("ana", email="user1@example.com", preferred_username="ana")
+    as_stranger = Client()
+    assert oidc_sign_in(as_stranger, oidc, "ana").status_code == 302
+    stranger = User.objects.get(username="ana")
+    run("import_backup_report", write_csv(tmp_path / "report.csv", [vendor_row(1)]))
+    mirrored = User.objects.get(user_uid__isnull=False, email__iexact="user1@example.com")
+    for _ in range(2):  # and again, once the stranger's account has given way
+        browser = Client()
+        assert oidc_sign_in(browser, oidc, "ana").status_code == 302
+        assert browser.get(API).status_code == 200
+        assert browser.session["_auth_user_id"] == str(mirrored.pk)
+    stranger.refresh_from_db()
+    assert not stranger.is_active and as_stranger.get(API).status_code == 401
+    assert list(SsoBinding.objects.values_list("user", flat=True)) == [mirrored.pk]
+    retired = Event.objects.get(kind="sso.stranger_retired")
+    assert (retired.target, retired.details["mirrored"]) == ("ana", mirrored.username)
+
+
+def test_an_account_made_here_with_the_mirrored_address_is_still_refused(oidc, people):
+    """Only an account a sign-in made for a stranger gives way: one an administrator
+    made is no one's to take over."""
+    User.objects.create_user("dave-local", email="dave@example.com", password="x" * 20)
+    oidc.person("dave", email="dave@example.com")
+    answer = oidc_sign_in(Client(), oidc, "dave")
+    assert answer.status_code == 403
+    assert b"More than one account here has that email" in answer.content
+    assert User.objects.get(username="dave-local").is_active

@@ -11,6 +11,7 @@ KINDS = {
     "lockout.locked": "locked out after repeated failures",
     "lockout.lifted": "lockout lifted",
     "sso.bindings_forgotten": "single sign-on bindings forgotten (the next sign-in binds anew)",
+    "sso.stranger_retired": "a stranger's account deactivated: the mirror brought the person",
     # API clients and tokens (spec section 7).
     "apiclient.created": "API client created",
     "apiclient.first_use": "API client used for the first time",

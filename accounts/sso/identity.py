@@ -7,6 +7,8 @@ have checked. `sign_in` then decides, the same way for OpenID Connect and SAML:
    equals the provider's, case-insensitively. Never a second account: nobody found (or
    two found) is refused, unless SSO_ADMIT_UNKNOWN lets a stranger in (with the roles
    their groups map to, as anyone: an administrator who backs up no laptop is one).
+   A stranger the mirror brings later signs in as the mirrored user; the account made
+   for them gives way (deactivated, its binding moved): one way in, never two.
 2. whether: the vendor's deactivation, an administrator's, and SSO_ALLOWED_GROUPS. A
    mirrored person the provider no longer allows is deactivated here, which ends their
    sessions, Basic, tokens and API clients at once (User.may_sign_in); a later allowed
@@ -111,17 +113,56 @@ def _fits(user, field: str, value: str) -> None:
         )
 
 
+# The most accounts one claim is looked up against: a mirrored user and the strangers
+# admitted with its address before the mirror brought it; more is refused as ambiguous.
+MATCHES_LOOKED_AT = 10
+
+
 def mirrored_user(identity: Identity):
-    """The one user the identity names by the configured field, or None."""
+    """(the one user the identity names by the configured field, or None; the accounts
+    made for that person as a stranger, which give way to them: see _strangers_before)."""
     field = config.match_field()
     value = as_compared(identity.email if field == "email" else identity.username)
     if not value:
         raise Refused(f"The identity provider sent no {field} to find your account by.")
-    found = list(get_user_model()._default_manager.filter(**{f"{field}__iexact": value})[:2])
-    if len(found) > 1:
-        log.warning("SSO: %s %r names more than one user; refused", field, value)
-        raise Refused(f"More than one account here has that {field}; ask an administrator.")
-    return found[0] if found else None
+    users = get_user_model()._default_manager.select_related("sso_identity")
+    found = list(users.filter(**{f"{field}__iexact": value})[:MATCHES_LOOKED_AT])
+    if len(found) <= 1:
+        return (found[0] if found else None), []
+    mirrored = [user for user in found if user.user_uid]
+    strangers = [user for user in found if _admitted_as(user, identity)]
+    if len(mirrored) == 1 and len(mirrored) + len(strangers) == len(found):
+        return mirrored[0], strangers
+    log.warning("SSO: %s %r names more than one user; refused", field, value)
+    raise Refused(f"More than one account here has that {field}; ask an administrator.")
+
+
+def _admitted_as(user, identity: Identity) -> bool:
+    """Whether a sign-in made this account for this very person as a stranger
+    (SSO_ADMIT_UNKNOWN): marked when made (SsoIdentity.admitted_at), never mirrored,
+    and bound to no other subject of this provider. An account an administrator made
+    has no mark: it never gives way, and two accounts stay refused."""
+    standing = getattr(user, "sso_identity", None)
+    if user.user_uid or standing is None or standing.admitted_at is None:
+        return False
+    return not _bound_to_another(user, identity)
+
+
+def _retire_strangers(strangers, user, identity: Identity, now) -> None:
+    """The mirror brought a person let in as a stranger: the sign-in is the mirrored
+    user's, the provider's binding moves to it, and the stranger's account is
+    deactivated, which ends its sessions, tokens and API clients (User.may_sign_in);
+    recorded. With both, her next sign-in was refused as "more than one account" for
+    good (found by an audit). Its data stays, as a deactivation's does."""
+    SsoBinding.objects.filter(user__in=strangers, issuer=identity.issuer).delete()
+    for stranger in strangers:
+        if not stranger.is_active:
+            continue  # retired at an earlier sign-in
+        ended = type(stranger)._default_manager.filter(pk=stranger.pk)
+        end_sessions(ended)
+        ended.update(is_active=False)
+        audit.record("sso.stranger_retired", target=stranger.username, mirrored=user.username)
+        log.warning("SSO: %s, admitted as a stranger, gives way to mirrored %s", stranger, user)
 
 
 def _admitted_stranger(identity: Identity):
@@ -136,6 +177,7 @@ def _admitted_stranger(identity: Identity):
     _fits(user, "email", user.email)
     user.set_unusable_password()
     user.save()
+    SsoIdentity.admitted(user, identity.protocol, identity.issuer, timezone.now())
     return user
 
 
@@ -230,7 +272,7 @@ def sign_in(request, identity: Identity):
 def _sign_in(request, identity: Identity):
     now = timezone.now()
     _storable(identity)
-    user = mirrored_user(identity)
+    user, strangers = mirrored_user(identity)
     if user is not None and _bound_to_another(user, identity):
         raise _refused_as_another(user, identity)
     if not is_allowed(identity):
@@ -246,6 +288,7 @@ def _sign_in(request, identity: Identity):
         _restore_if_only_the_provider_ended(user)
         if not user.may_sign_in:
             raise Refused("Your account is deactivated.")
+        _retire_strangers(strangers, user, identity, now)
         _bind(user, identity, now)
         with audit.via("the identity provider"):
             apply_roles(user, identity, now)

@@ -59,6 +59,10 @@ class SsoIdentity(models.Model):
     subject = models.CharField(max_length=500)
     last_sign_in_at = models.DateTimeField(null=True, blank=True)
     ended_by_idp_at = models.DateTimeField(null=True, blank=True)
+    # When a sign-in made this account for a person the mirror did not know
+    # (SSO_ADMIT_UNKNOWN): the one mark that tells it from an account an administrator
+    # made, so that it alone gives way once the mirror brings the person (identity).
+    admitted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = "single sign-on identity"
@@ -80,6 +84,11 @@ class SsoIdentity(models.Model):
                 "last_sign_in_at": now,
             },
         )
+
+    @classmethod
+    def admitted(cls, user, protocol: str, issuer: str, now) -> None:
+        """A sign-in made this account for a stranger (accounts.sso.identity)."""
+        cls.objects.create(user=user, protocol=protocol, issuer=issuer, subject="", admitted_at=now)
 
     @classmethod
     def ended_by_provider(cls, user, now) -> None:
