@@ -10,7 +10,9 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from accounts.models import User
 from reports.catalog import REPORTS
+from reports.models import ReportRow
 from tests.factories import ArchiveFactory, DeviceFactory
 from tests.personas import ago
 
@@ -101,3 +103,55 @@ def test_the_days_left_count_as_the_date_beside_them(login, fleet):
         html = page(login("root"), device="TEN-DAYS")
     assert "<small>9 days left</small>" in html
     assert "in 9 days" not in html  # one age a date: its cell's own (an audit found two)
+
+
+@pytest.mark.parametrize("name", ["root", "alice", "dave"])
+@pytest.mark.parametrize(
+    ("pick", "in_it", "archives_label", "space_label", "subject"),
+    [
+        ("true", {True}, "Archives in cold storage", "Space held in cold storage", None),
+        (
+            "false",
+            {False, None},
+            "Archives not in cold storage",
+            "Space held, not in cold storage",
+            "Archives not in cold storage, and devices without an archive, longest since",
+        ),
+        (
+            "",
+            {True, False, None},
+            "Archives, in cold storage or not",
+            "Space held by every archive",
+            "Archives in cold storage or not, and devices without an archive, longest since",
+        ),
+    ],
+    ids=["in", "not-in", "any"],
+)
+def test_the_totals_count_the_archives_the_cold_storage_filter_picked(
+    login, fleet, name, pick, in_it, archives_label, space_label, subject
+):
+    """The page's own form offers Cold storage: No and Any, which list a row for each
+    device without an archive: its "Archives" counted rows (ERIN-NEW, DAVE-BARE were
+    archives), and its subtitle and "Space held" said "in cold storage" of archives
+    that are not (found by an audit)."""
+    DeviceFactory(user=fleet["users"]["dave"], name="DAVE-BARE")  # no archive
+    client = login(name)
+    html = " ".join(page(client, coldStorage=pick).split())
+    rows = ReportRow.objects.visible_to(User.objects.get(username=name))
+    picked = [row for row in rows if row.cold_storage in in_it]
+    archives = [row for row in picked if row.archive_id is not None]
+    assert len(archives) < len(picked) or pick == "true"  # a device without one is listed
+    assert (
+        f'<span class="total-label">{archives_label}</span>'
+        f'<span class="total-value">{len(archives):,}</span>'
+    ) in html
+    stored = sum(row.archive_bytes or 0 for row in archives)
+    assert (
+        f'<span class="total-label">{space_label}</span>'
+        f'<span class="total-value" title="{stored:,} bytes">'
+    ) in html
+    lead = re.search(r'<p class="lead">([^<]*)</p>', html)[1]
+    if subject is None:
+        assert lead == COLD.question
+    else:
+        assert lead.startswith(subject) and "Archives in cold storage," not in lead

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+from dataclasses import fields
 from urllib.parse import urlencode
 
 from django.db.models import QuerySet
@@ -31,8 +32,13 @@ def overview(visible: QuerySet, through=warmed) -> OverviewFigures:
     return through("overview", query_key(visible), lambda: overview_figures(visible))
 
 
+# The summary's fields are in its key: a summary warmed into the database before it
+# gained a field (Summary.archives) was read back without it, at the same generation.
+SUMMARY_SHAPE = ",".join(field.name for field in fields(Summary))
+
+
 def summary(report: Report, rows: QuerySet, through=warmed) -> Summary:
-    key = f"{query_key(rows)}|{report.totals}"
+    key = f"{query_key(rows)}|{report.totals}|{SUMMARY_SHAPE}"
     return through("summary", key, lambda: summarize(rows, exact=report.totals))
 
 

@@ -28,8 +28,9 @@ UNSHOWN = (
 
 @dataclass(frozen=True)
 class Summary:
-    rows: int
+    rows: int  # one per archive, and one for each device without an archive
     devices: int
+    archives: int  # the rows with an archive: "Archives" counts these, never rows
     selected_bytes: int  # each device once: its largest selection (reports.health)
     archive_bytes: int  # summed over archives
     capped: bool = False  # more than COUNT_CAP rows; the numbers are lower bounds
@@ -46,6 +47,7 @@ def summarize(rows: QuerySet, *, exact: bool) -> Summary:
         counted = rows.model.objects.filter(pk__in=counted.values("pk")[: COUNT_CAP + 1])
     by_device = counted.values("device_id").annotate(
         n_rows=Count("pk"),
+        n_archives=Count("archive_id"),  # a device without an archive has a null one
         n_selected=Max("device_selected_bytes"),
         n_archived=Sum("archive_bytes"),
     )
@@ -53,16 +55,18 @@ def summarize(rows: QuerySet, *, exact: bool) -> Summary:
     totals = by_device.aggregate(
         rows=Sum("n_rows"),
         devices=Count("device_id"),
+        archives=Sum("n_archives"),
         selected=Sum("n_selected"),
         archived=Sum("n_archived"),
     )
-    totals["rows"] = totals["rows"] or 0
+    row_count, archive_count = totals["rows"] or 0, totals["archives"] or 0
     return Summary(
-        rows=min(totals["rows"], COUNT_CAP) if not exact else totals["rows"],
+        rows=row_count if exact else min(row_count, COUNT_CAP),
         devices=totals["devices"],
+        archives=archive_count if exact else min(archive_count, COUNT_CAP),
         selected_bytes=totals["selected"] or 0,
         archive_bytes=totals["archived"] or 0,
-        capped=not exact and totals["rows"] > COUNT_CAP,
+        capped=not exact and row_count > COUNT_CAP,
     )
 
 

@@ -27,6 +27,34 @@ SORT_PHRASES = {
 
 
 @dataclass(frozen=True)
+class ColdStoragePick:
+    """What the cold storage page lists by its own form's coldStorage (true, false or
+    Any), in the words of its subtitle and totals: they said "in cold storage" of the
+    archives not in it, and of the devices without one (found by an audit)."""
+
+    subject: str
+    archives: str  # the label of the archives' count
+    space: str  # the label of their bytes
+
+
+COLD_STORAGE_PICKS = {
+    "true": ColdStoragePick(
+        "Archives in cold storage", "Archives in cold storage", "Space held in cold storage"
+    ),
+    "false": ColdStoragePick(
+        "Archives not in cold storage, and devices without an archive",
+        "Archives not in cold storage",
+        "Space held, not in cold storage",
+    ),
+    None: ColdStoragePick(
+        "Archives in cold storage or not, and devices without an archive",
+        "Archives, in cold storage or not",
+        "Space held by every archive",
+    ),
+}
+
+
+@dataclass(frozen=True)
 class ReportPage:
     report: Report
     table: type[tables.ReportTable]
@@ -38,17 +66,30 @@ class ReportPage:
     def template(self) -> str:
         return f"reports/{self.report.slug.replace('-', '_')}.html"
 
-    def question(self, sort_key: str | None, descending: bool) -> str:
-        """The report's question under its own sort; under another, what it lists and
+    def cold_storage_pick(self, params: dict) -> ColdStoragePick | None:
+        """What the cold storage page's coldStorage picked (the query's understood
+        parameters: "true", "false" or none); None on the other reports."""
+        if self.report.slug != "cold-storage":
+            return None
+        return COLD_STORAGE_PICKS[params.get("coldStorage")]
+
+    def question(self, sort_key: str | None, descending: bool, params: dict) -> str:
+        """The report's question under its own sort and filter; else what it lists and
         how it is sorted now, so that the subtitle never contradicts the table."""
+        picked = self.cold_storage_pick(params)
+        subject = picked.subject if picked else self.subject
         defaults = dict(self.report.defaults)
-        if sort_key == defaults.get("srtKey") and descending == (defaults.get("srtDir") == "desc"):
+        if (
+            subject == self.subject
+            and sort_key == defaults.get("srtKey")
+            and descending == (defaults.get("srtDir") == "desc")
+        ):
             return self.report.question
         if sort_key is None:
-            return f"{self.subject}."
+            return f"{subject}."
         said = f"by {field_words(sort_key)}, {order_words(sort_key, descending)}"
         phrase = SORT_PHRASES.get((sort_key, descending), said)
-        return f"{self.subject}, {phrase}."
+        return f"{subject}, {phrase}."
 
 
 def _page(

@@ -104,7 +104,8 @@ def report_page(request: HttpRequest, slug: str) -> HttpResponse:
 
     # The totals are over the archive rows, as the API's; the per-device view pages
     # through one row per device, as many as the totals' devices.
-    context["question"] = drawn.question(query.sort_key, query.sort_descending)
+    context["question"] = drawn.question(query.sort_key, query.sort_descending, query.params)
+    context["cold_storage_pick"] = drawn.cold_storage_pick(query.params)
     summary = figures.summary(report, query.rows)
     if slug == "cold-storage":
         context["expired"] = figures.expired(query.rows, clock.now())
