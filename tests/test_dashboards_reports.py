@@ -361,6 +361,55 @@ def test_migration_plan_totals_the_filtered_set(login):
     assert ">120 GiB<" in html
 
 
+@pytest.mark.parametrize("name", ["root", "alice", "dave", "sam"])
+def test_migration_plan_archived_total_is_that_of_the_rows_it_lists(login, fleet, name):
+    """One row per device with an archive filter: each row's "Stored (all destinations)"
+    and the sort by it are the device's every archive, while its total summed only the
+    matching archives, 5 GiB beside a column of 105 (found by an audit). Per device the
+    total is the column's; per archive, the listed archives'."""
+    local = DestinationFactory(destination_uid="dest-local", name="Local Folder")
+    ArchiveFactory(device=fleet["warning"], destination=local, archive_bytes=5 * 1024**3)
+    client = login(name)
+    params = {"active": "true", "destination": "Local Folder", "pgSize": 1000}
+    user = User.objects.get(username=name)
+    matching = report_query({"active": "true", "destination": "Local Folder"}, user).rows
+
+    def archived_total(html: str) -> tuple[str, int]:
+        html = " ".join(html.split())
+        label, total = re.search(
+            r'<span class="total-label"[^>]*>(Archived[^<]*)</span>'
+            r'<span class="total-value" title="([\d,]+) bytes"',
+            html,
+        ).groups()
+        return label, int(total.replace(",", ""))
+
+    per_device = params | {"view": "devices", "srtKey": "archiveBytes", "srtDir": "desc"}
+    response = client.get(url("migration-plan", **per_device))
+    rows = response.context["page"].rows
+    stored = [row.device_archive_bytes or 0 for row in rows]
+    assert stored == sorted(stored, reverse=True)  # sorted by the very column
+    assert archived_total(response.content.decode()) == (
+        "Archived (every destination's copy)",
+        sum(stored),
+    )
+    assert {row.device_id for row in rows} == set(matching.values_list("device_id", flat=True))
+    sheet = client.get(f"/reports/migration-plan/spreadsheet.csv?{urlencode(per_device)}")
+    text = b"".join(sheet.streaming_content).decode("utf-8-sig")
+    column = [int(row["Stored (all destinations)"]) for row in csv.DictReader(io.StringIO(text))]
+    assert sum(column) == sum(stored)
+    if name in ("root", "alice", "dave"):  # DAVE-WIN's 100 GiB elsewhere is in both
+        assert sum(stored) == 105 * 1024**3
+    else:
+        assert rows == [] and sum(stored) == 0
+
+    per_archive = url("migration-plan", **params, view="archives")
+    html = client.get(per_archive).content.decode()
+    assert archived_total(html) == (
+        "Archived (the archives listed)",
+        sum(matching.values_list("archive_bytes", flat=True)),
+    )
+
+
 def test_disk_usage_totals_and_human_sizes(login):
     html = " ".join(login("alice").get(url("disk-usage", srtDir="asc")).content.decode().split())
     # alice 42 GiB + dave 42 GiB + dave's Windows laptop 100 GiB.
