@@ -247,6 +247,17 @@ def matching(text: str, reach: Reach) -> list[OrgName]:
     return [org for count, org in read if count == fewest] or found
 
 
+def own_org_matching(text: str, org: Org) -> list[OrgName]:
+    """The viewer's own org, if typed text picks it as matching() would within a reach:
+    its name or org code, whole or in part, with no path above it. Their own rows show
+    its name (_shown_pks) where their reach covers no org, a desktop user's; the names
+    above it and below it are not theirs to read, so a path to it or from it picks
+    nothing, as any path they cannot read."""
+    own = OrgName(org.org_uid, org.path, (org.name,))
+    typed = _typed(text)
+    return [own] if typed and _reads_as(typed, own, org.ext_ref) else []
+
+
 def subtree_roots(orgs: Iterable[OrgName]) -> list[str]:
     """The paths of these orgs without those inside another's subtree: the fewest
     prefixes that select all their subtrees."""

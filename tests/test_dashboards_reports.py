@@ -563,3 +563,51 @@ def test_the_form_shows_the_filter_the_page_applies(login, slug, name, given, sh
     select = re.search(rf'<select name="{name}"[^>]*>(.*?)</select>', html, re.S)
     assert select, name
     assert re.search(rf'<option value="{shown}" selected>', select[1]), select[1]
+
+
+@pytest.mark.parametrize(("name", "offered"), [("root", True), ("alice", True), ("dave", False)])
+def test_the_org_picker_is_offered_to_a_reach_over_orgs(login, name, offered):
+    """A desktop user's rows all lie in their own org, and the picker's type-ahead
+    suggests them no org: "Org and below" could list all their rows or none (found by an
+    audit: it was offered, and their own org's name typed in it listed nothing)."""
+    client = login(name)
+    for address in (url("backup-status", active="true"), "/reports/disk-usage/by-user/"):
+        html = client.get(address).content.decode()
+        assert ('<input type="search" name="orgTree"' in html) is offered, address
+    suggestions = client.get("/orgs/suggestions/", {"q": "Accounting"}).json()["orgs"]
+    assert bool(suggestions) is offered
+
+
+@pytest.mark.parametrize(("name", "org"), [("dave", "Accounting"), ("sam", "Sales")])
+def test_a_desktop_user_s_own_org_names_their_rows(login, name, org):
+    """Every row of theirs shows their own org: in an address (a manager's link, a
+    view), orgTree of its name said "names no org you may see", and exactOrgUid of it
+    listed their rows under a chip saying "none you may see by name" (found by an
+    audit). The names above and beside it stay unread."""
+    client = login(name)
+    theirs = device_names_seen_by(name)
+    uid = User.objects.get(username=name).org.org_uid
+    for params, chip in (
+        ({"orgTree": org}, f"Org: {org}, and the orgs below it"),
+        ({"orgTree": org[:3].lower()}, f"Org: {org[:3].lower()}, and the orgs below it"),
+        ({"exactOrgUid": uid}, f"Org: {org} only, not the orgs below it"),
+        ({"orgUid": uid}, f"Org: {org}, and the orgs below it"),
+    ):
+        html = client.get(url("backup-status", pgSize=1000, **params)).content.decode()
+        assert set(device_links(html.encode())) == theirs, params
+        assert chip in html and "none you may see" not in html, params
+        assert "names no org" not in html and "EMEA" not in html and "Acme" not in html
+    # Above, beside or below it, by name, path or uid: nothing, in the words of an org
+    # that does not exist (a path to it is not read: the names above are not theirs).
+    for params in (
+        {"orgTree": "EMEA"},
+        {"orgTree": f"EMEA › {org}"},
+        {"orgTree": f"Acme › EMEA › {org}"},
+        {"orgTree": "Engineering"},
+        {"orgTree": f"{org} › Payroll"},
+        {"exactOrgUid": "org-emea"},
+        {"exactOrgUid": "org-eng"},
+    ):
+        html = client.get(url("backup-status", **params)).content.decode()
+        assert device_links(html.encode()) == [], params
+        assert "names no org you may see" in html, params

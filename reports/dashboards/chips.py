@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db.models import Q
+
 from accounts import org_names
 from accounts.models import Org
 from accounts.roles import Reach
 from reports import health
 from reports.dashboards import os_families
+from reports.dashboards.filters import own_org
 from reports.dashboards.links import QueryLinks
 
 # Parameters that name one thing by its uid, and what that thing is.
@@ -44,16 +47,23 @@ class Chip:
     remove_url: str
 
 
-def _org_label(org_uid: str, reach: Reach) -> str | None:
-    """The org's path of names as this viewer may read it; None outside their reach."""
-    path = Org.objects.filter(reach.q(path="path"), org_uid=org_uid).values_list("path", flat=True)
+def _org_label(org_uid: str, reach: Reach, user) -> str | None:
+    """The org's path of names as this viewer may read it: within their reach, or their
+    own org (its name alone, on each of their rows; filters.org_named_by_uid reads it
+    so, and a desktop user's exactOrgUid of it listed their rows under a chip saying
+    "none you may see by name", found by an audit); None otherwise."""
+    readable = reach.q(path="path")
+    own = own_org(user)
+    if own is not None:
+        readable |= Q(pk=own.pk)
+    path = Org.objects.filter(readable, org_uid=org_uid).values_list("path", flat=True)
     named = org_names.names_of(path[:1], reach)
     return next(iter(named.values())).label if named else None
 
 
-def describe(name: str, value: str, reach: Reach) -> str:
+def describe(name: str, value: str, reach: Reach, user=None) -> str:
     if name in ("orgUid", "exactOrgUid"):
-        label = _org_label(value, reach)
+        label = _org_label(value, reach, user)
         if label is None and reach.everything:
             return "Org: none with this orgUid"
         if label is None:
@@ -85,9 +95,9 @@ def describe(name: str, value: str, reach: Reach) -> str:
     return f"{word}: {YES_NO.get(value.lower(), value)}"
 
 
-def chips(carried: list[tuple[str, str]], links: QueryLinks, reach: Reach) -> list[Chip]:
+def chips(carried: list[tuple[str, str]], links: QueryLinks, reach: Reach, user) -> list[Chip]:
     return [
-        Chip(describe(name, value, reach), f"{name}={value}", links.without(name))
+        Chip(describe(name, value, reach, user), f"{name}={value}", links.without(name))
         for name, value in carried
         if name not in ("srtKey", "srtDir", "view")  # the view has its own switch
     ]

@@ -177,13 +177,26 @@ class DashboardFilter(django_filters.FilterSet):
         return health.in_band(qs, value)
 
 
+def own_org(user) -> Org | None:
+    """The viewer's own org: its name is on each of their own rows, so it is theirs to
+    read wherever their reach covers no org (a desktop user's), never the names above
+    it (accounts.org_names._shown_pks)."""
+    if user is None or not user.is_authenticated:
+        return None
+    return user.org
+
+
 def org_tree_roots(value: str, user, reach: Reach, shared_by=None) -> list[str]:
     """The paths of the subtrees an orgTree value picks for this viewer: within their
-    reach; else a path from above it, in a view shared with them (by an administrator
-    with org managers, say), read as shared (reports.dashboards.saved.shared_paths),
-    their rows in it listed; the rows stay the viewer's (the report query's role
-    limit). Any other value picks nothing."""
+    reach; else their own org by its name (a desktop user's rows all show it: typed, it
+    said "names no org you may see", found by an audit); else a path from above it, in
+    a view shared with them (by an administrator with org managers, say), read as
+    shared (reports.dashboards.saved.shared_paths), their rows in it listed; the rows
+    stay the viewer's (the report query's role limit). Any other value picks nothing."""
     roots = org_names.subtree_roots(org_names.matching(value, reach))
+    own = own_org(user)
+    if not roots and own is not None:
+        roots = org_names.subtree_roots(org_names.own_org_matching(value, own))
     if not roots:
         roots = org_names.subtree_roots(org_tree_as_shared(user, value, shared_by))
     return roots
@@ -196,8 +209,12 @@ def org_named_by_uid(org_uid: str, user, reach: Reach, shared_by=None) -> bool:
     path = Org.objects.filter(org_uid=org_uid).values_list("path", flat=True).first()
     if not path:
         return False
-    own = getattr(getattr(user, "org", None), "path", None)
-    return reach.covers(path) or path == own or org_uid_as_shared(user, path, org_uid, shared_by)
+    own = own_org(user)
+    return (
+        reach.covers(path)
+        or (own is not None and path == own.path)
+        or org_uid_as_shared(user, path, org_uid, shared_by)
+    )
 
 
 def unnamed_org(params: QueryDict, user, reach: Reach, shared_by=None) -> str | None:

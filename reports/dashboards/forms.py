@@ -10,6 +10,7 @@ from django import forms
 from django.http import QueryDict
 from django.urls import reverse_lazy
 
+from accounts.roles import Reach
 from reports.dashboards.filters import DASHBOARD_PARAMETERS
 from reports.health import FAILING, Health
 from reports.query import ReportFilter
@@ -85,9 +86,17 @@ class ReportForm(forms.Form):
         *,
         shown: tuple[str, ...],
         page_size: int,
+        reach: Reach,
         rejected: tuple[str, ...] = (),
     ):
-        """rejected: parameters with bad values, left out so that Apply drops them."""
+        """rejected: parameters with bad values, left out so that Apply drops them.
+
+        "Org and below" is offered to a reach over orgs only: a desktop user's rows all
+        lie in their own org, so it could list all of them or none, and its type-ahead
+        (views.orgs) suggests no org to them; given in an address, it rides along as
+        its chip, their own org's name read (filters.org_tree_roots)."""
+        if not reach.has_fleet:
+            shown = tuple(name for name in shown if name != "orgTree")
         data = params.copy()
         for name in rejected:
             data.pop(name, None)

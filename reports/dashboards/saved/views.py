@@ -107,7 +107,7 @@ def _saving(page: str, user) -> dict:
     # chip read the org of orgUid=%00 and PostgreSQL refused the NUL, a 500 (found by
     # an audit).
     filters = [
-        describe(name, value, reach)
+        describe(name, value, reach, user)
         for name, value in params.items()
         if name not in LAYOUT and value != "" and unstorable(value) is None
     ]

@@ -75,7 +75,11 @@ def report_page(request: HttpRequest, slug: str) -> HttpResponse:
         query = dashboard_query(params, request.user, reach)
     except InvalidParameters as invalid:
         context["form"] = ReportForm(
-            params, shown=drawn.fields, page_size=page_size, rejected=tuple(invalid.errors)
+            params,
+            shown=drawn.fields,
+            page_size=page_size,
+            reach=reach,
+            rejected=tuple(invalid.errors),
         )
         context["errors"] = invalid.errors
         return render(request, drawn.template, context, status=400)
@@ -90,8 +94,10 @@ def report_page(request: HttpRequest, slug: str) -> HttpResponse:
         return csv_response(query.rows, extra_columns=query.extra_columns, name=name)
     if params.get("pgSize"):
         page_size = query.page_size
-    context["form"] = form = ReportForm(params, shown=drawn.fields, page_size=page_size)
-    context["chips"] = chips(form.carried, links, reach.scope)
+    context["form"] = form = ReportForm(
+        params, shown=drawn.fields, page_size=page_size, reach=reach
+    )
+    context["chips"] = chips(form.carried, links, reach.scope, request.user)
     # `view` only shapes the page; the API is one row per archive whatever it says.
     context["dashboard_only"] = [
         (name, PAGE_FILTER_WORDS[name])

@@ -122,14 +122,14 @@ def storage_page(request: HttpRequest, per: str) -> HttpResponse:
         query = dashboard_query(_filters(params), request.user, reach)
     except InvalidParameters as invalid:
         context["form"] = ReportForm(
-            params, shown=FILTERS, page_size=PAGE_SIZE, rejected=tuple(invalid.errors)
+            params, shown=FILTERS, page_size=PAGE_SIZE, reach=reach, rejected=tuple(invalid.errors)
         )
         context["errors"] = invalid.errors
         return render(request, "reports/storage_rollup.html", context, status=400)
     if order.export:
         return _csv(request, query.rows, by, order, reach.scope)
 
-    form = ReportForm(params, shown=FILTERS, page_size=PAGE_SIZE)
+    form = ReportForm(params, shown=FILTERS, page_size=PAGE_SIZE, reach=reach)
     del form.fields["pgSize"]
     total = figures.rollup_count(query.rows, by)
     found = figures.rollup_page(query.rows, by, order.sort, order.descending, order.page_number)
@@ -140,7 +140,7 @@ def storage_page(request: HttpRequest, per: str) -> HttpResponse:
     names = OrgNames((r.who.get("org_path", "") for r in found), reach.scope)
     context |= {
         "form": form,
-        "chips": chips(form.carried, links, reach.scope),
+        "chips": chips(form.carried, links, reach.scope, request.user),
         "total": total,
         "page": page,
         "rows": [_shown(r, by, names, filters) for r in found],
