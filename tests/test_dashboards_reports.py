@@ -611,3 +611,47 @@ def test_a_desktop_user_s_own_org_names_their_rows(login, name, org):
         html = client.get(url("backup-status", **params)).content.decode()
         assert device_links(html.encode()) == [], params
         assert "names no org you may see" in html, params
+
+
+def test_an_org_shared_from_above_the_reach_is_said_as_the_page_lists_it(login, fleet):
+    """An administrator shares disk usage of orgUid=EMEA with the org managers: alice
+    (Accounting, below EMEA) is listed her subtree's rows in it, while its chip said
+    "only your rows directly in it, if any" and the API link, which reads no sharing,
+    answered none of them (found by an audit). EMEA's name is not hers to read."""
+    from django.contrib.auth.models import Group
+
+    from accounts.roles import ORG_MANAGERS
+    from reports.dashboards.saved.models import SavedView
+
+    view = SavedView.objects.create(
+        owner=fleet["users"]["root"], name="EMEA", report="disk-usage", query="orgUid=org-emea"
+    )
+    view.shared_roles.set([Group.objects.get(name=ORG_MANAGERS)])
+    address = url("disk-usage", srtKey="archiveBytes", srtDir="desc", orgUid="org-emea")
+    unshared = "Org: org-emea, none you may see by name; only your rows directly in it, if any"
+    for name, listed, shared in (
+        ("alice", device_names_seen_by("alice"), True),  # alice's and dave's, below EMEA
+        ("carol", set(), True),  # beside it: shared, her rows in it are none
+        ("dave", set(), False),  # not shared with desktop users
+    ):
+        client = login(name)
+        html = client.get(address).content.decode()
+        assert set(device_links(html.encode())) == listed, name
+        assert "EMEA" not in html and "Acme" not in html, name
+        chip = re.search(r'<span class="chip" title="orgUid=org-emea">([^<]*)<', html)[1].strip()
+        api = re.search(r'href="(/api/DeviceBackupReport\?[^"]+)"', html)[1].replace("&amp;", "&")
+        in_api = client.get(api).json()["metadata"]["totalCount"]
+        if shared:
+            assert (
+                chip == "Org: org-emea, shared with you; your rows in it and in the orgs below it"
+            )
+            assert "the API reads no sharing, and its link lists only your rows directly" in html
+            assert in_api == 0  # none of theirs directly in EMEA: the notice says why
+        else:
+            assert chip == unshared and "the API reads no sharing" not in html
+            assert in_api == len(listed)
+    # Not shared with her, the same address reads as any uid beyond her reach.
+    view.delete()
+    html = login("alice").get(address).content.decode()
+    assert unshared in html and device_links(html.encode()) == []
+    assert "the API reads no sharing" not in html

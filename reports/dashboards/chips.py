@@ -15,7 +15,7 @@ from accounts.models import Org
 from accounts.roles import Reach
 from reports import health
 from reports.dashboards import os_families
-from reports.dashboards.filters import own_org
+from reports.dashboards.filters import org_uid_read_as_shared, own_org
 from reports.dashboards.links import QueryLinks
 
 # Parameters that name one thing by its uid, and what that thing is.
@@ -66,6 +66,11 @@ def describe(name: str, value: str, reach: Reach, user=None) -> str:
         label = _org_label(value, reach, user)
         if label is None and reach.everything:
             return "Org: none with this orgUid"
+        if label is None and name == "orgUid" and org_uid_read_as_shared(value, user, reach):
+            # Listed as shared, its whole subtree (a view an administrator shared): the
+            # chip said "only your rows directly in it" beside them (found by an audit).
+            # Its name is still not the viewer's to read.
+            return f"Org: {value}, shared with you; your rows in it and in the orgs below it"
         if label is None:
             # Above or beside the reach (a shared view's), or none at all, in the same
             # words: its name is not the viewer's to read, its rows within the reach are

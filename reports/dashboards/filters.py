@@ -217,6 +217,17 @@ def org_named_by_uid(org_uid: str, user, reach: Reach, shared_by=None) -> bool:
     )
 
 
+def org_uid_read_as_shared(org_uid: str, user, reach: Reach, shared_by=None) -> bool:
+    """Whether an orgUid picks an org beyond this viewer's reach that someone who may
+    see it shared with them: the pages list the viewer's rows in its whole subtree
+    (reports.query's filter_org_subtree, `shared`), the API, which reads no sharing,
+    only those directly in it."""
+    path = Org.objects.filter(org_uid=org_uid).values_list("path", flat=True).first()
+    if not path or reach.covers(path):
+        return False
+    return org_uid_as_shared(user, path, org_uid, shared_by)
+
+
 def unnamed_org(params: QueryDict, user, reach: Reach, shared_by=None) -> str | None:
     """The org filter (`orgTree=`, `orgUid=` or `exactOrgUid=`) of these parameters that
     names no org for this viewer, or None: a name renamed at the vendor, a deleted org's

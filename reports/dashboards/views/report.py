@@ -21,6 +21,7 @@ from reports.dashboards.filters import (
     DEVICES,
     dashboard_query,
     one_row_per_device,
+    org_uid_read_as_shared,
     unnamed_org,
 )
 from reports.dashboards.forms import DEFAULT_PAGE_SIZE, ReportForm
@@ -105,6 +106,11 @@ def report_page(request: HttpRequest, slug: str) -> HttpResponse:
         if params.get(name) and name != "view"
     ]
     context["api_url"] = links.api(page_size)
+    # The API reads no sharing: its link lists the viewer's rows directly in a shared
+    # org where the page lists its subtree's, and the page says so (found by an audit).
+    shared_uid = params.get("orgUid")
+    if shared_uid and org_uid_read_as_shared(shared_uid, request.user, reach.scope):
+        context["api_reads_unshared"] = f"orgUid={shared_uid}"
     if report.awaits_search(params):
         return render(request, drawn.template, context | {"awaiting_search": True})
 
