@@ -22,10 +22,13 @@ run: $(STAMP)
 	@echo "Backup Report is serving on http://$(HOST):$(PORT)/; its worker runs the background jobs."
 	@# The worker (uploads, Sync now, webhooks, password reset mails) beside the web server, stopped with it: Ctrl-C ends
 	@# both. --no-reload: on SIGTERM the worker finishes its job, a reloader would kill it.
+	@# Both in the background and waited for: a shell runs no trap while a command in the foreground runs, so a SIGTERM
+	@# to make (a container's stop, `timeout make run`) stopped nothing (found by an audit); `wait` is cut short by it.
 	@$(BIN)/python manage.py db_worker --no-reload & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
-	trap 'exit 130' INT TERM; \
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	$(BIN)/python manage.py runserver $(HOST):$(PORT) & web=$$!; \
+	trap 'kill $$web $$worker 2>/dev/null; wait $$web $$worker 2>/dev/null' EXIT; \
+	trap 'exit 130' INT; trap 'exit 143' TERM; \
+	wait $$web
 
 # The suite on every core (pytest-xdist); TEST_WORKERS=0 runs it in this one process.
 TEST_WORKERS ?= auto

@@ -88,6 +88,11 @@ class Instance:
         os.killpg(self.process.pid, signal.SIGINT)
         return self.process.wait(timeout=30)
 
+    def terminate(self) -> int:
+        """SIGTERM to make alone, as a container's stop or `timeout make run` sends it."""
+        self.process.terminate()
+        return self.process.wait(timeout=30)
+
     def left_running(self) -> bool:
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
@@ -201,3 +206,14 @@ def test_make_run_serves_the_web_and_runs_the_worker(instance, tmp_path):
     instance.interrupt()
     assert not instance.left_running(), "Ctrl-C left the web server or the worker running"
     assert "Received Interrupt - shutting down gracefully" in instance.log
+
+
+def test_a_sigterm_to_make_run_stops_the_web_and_the_worker(instance):
+    """Sent to make alone, it reached the recipe's shell, which runs no trap while its
+    command in the foreground (the web server) runs: both kept serving, and a container
+    stop hung until its SIGKILL orphaned them (found by an audit)."""
+    assert requests.get(instance.url + "/accounts/login/", timeout=10).status_code == 200
+    instance.terminate()
+    assert not instance.left_running(), "SIGTERM left the web server or the worker running"
+    with pytest.raises(requests.ConnectionError):
+        requests.get(instance.url + "/accounts/login/", timeout=5)
