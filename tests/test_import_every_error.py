@@ -11,6 +11,7 @@ from reports.importing.csv_file import CsvFile, FileErrors, ImportFailed
 from reports.importing.environment import Files, apply_files
 from reports.importing.orgs import parse as parse_tree
 from reports.importing.report_csv import parse as parse_report
+from reports.row import FIELD_NAMES
 from tests.import_support import database_snapshot, write_csv
 from tests.test_import_backup_report import vendor_row
 
@@ -27,7 +28,8 @@ def test_every_bad_cell_of_the_report_is_named(tmp_path):
         vendor_row(2, lastConnectedDate="yesterday"),
         vendor_row(3),
         vendor_row(4, selectedBytes="lots", deviceUid=""),
-        vendor_row(5, userUid=""),
+        vendor_row(5, userUid="", username=""),
+        vendor_row(6, lastCompletedBackupDate="2024-13-45T00:00:00Z", selectedBytes="abc"),
     ]
     path = write_csv(tmp_path / "report.csv", rows)
 
@@ -35,11 +37,21 @@ def test_every_bad_cell_of_the_report_is_named(tmp_path):
         parse_report(CsvFile(path, every_error=True))
 
     errors = raised.value.errors
-    # One error a row: its first bad cell, then the next row.
-    assert where(errors) == [(3, "lastConnectedDate"), (5, "selectedBytes"), (6, "userUid")]
-    assert raised.value.count == 3
+
+    # Every bad cell of a row, in the file's column order, a required one left empty
+    # too: the preview named a row's first alone (found by an audit).
+    def in_file_order(*columns: str) -> list[str]:
+        return sorted(columns, key=FIELD_NAMES.index)
+
+    assert where(errors) == [
+        (3, "lastConnectedDate"),
+        *((5, column) for column in in_file_order("selectedBytes", "deviceUid")),
+        *((6, column) for column in in_file_order("userUid", "username")),
+        *((7, column) for column in in_file_order("lastCompletedBackupDate", "selectedBytes")),
+    ]
+    assert raised.value.count == 7
     assert "yesterday" in errors[0].message
-    assert str(raised.value).endswith("(and 2 more errors)")
+    assert str(raised.value).endswith("(and 6 more errors)")
 
 
 def test_an_import_still_stops_at_the_first_bad_row(tmp_path):

@@ -64,6 +64,16 @@ class FileErrors(ImportFailed):
         super().__init__(first.file, first.line, first.column, first.message + more)
 
 
+class RowErrors(ImportFailed):
+    """Every bad cell of one row, in column order: said as its first where the reading
+    stops there (an import), each one counted where every error is (a preview)."""
+
+    def __init__(self, errors: list[ImportFailed]) -> None:
+        self.errors = errors
+        first = errors[0]
+        super().__init__(first.file, first.line, first.column, first.message)
+
+
 # The first bytes of what people upload instead of UTF-8 CSV, and what to do about it.
 _NOT_TEXT = (
     (b"\xff\xfe", "it is UTF-16 text: save or export it as UTF-8 CSV"),
@@ -110,9 +120,10 @@ class CsvFile:
         """A bad row: stop at it, or, checking every error, note it and go on."""
         if self.errors is None:
             raise error
-        self.error_count += 1
-        if len(self.errors) < MAX_ERRORS:
-            self.errors.append(error)
+        for each in error.errors if isinstance(error, RowErrors) else [error]:
+            self.error_count += 1
+            if len(self.errors) < MAX_ERRORS:
+                self.errors.append(each)
 
     def check(self) -> None:
         """After the last row: raise the errors noted, if there were any."""

@@ -17,7 +17,7 @@ from django.db import models
 from accounts.models import User
 from reports.importing import values
 from reports.importing.changes import Table
-from reports.importing.csv_file import CsvFile, ImportFailed, Record
+from reports.importing.csv_file import CsvFile, ImportFailed, Record, RowErrors
 from reports.importing.orgs import ORGS
 from reports.models import Archive, Destination, Device, Server
 from reports.row import VENDOR_CSV_HEADER
@@ -164,21 +164,37 @@ class RowReader:
                 for label, fields in self.tables.items()
             }
         except values.CellError:
-            raise self._first_bad_cell(record) from None
+            raise self._bad_cells(record) from None
 
-    def _first_bad_cell(self, record: Record) -> ImportFailed:
+    def _bad_cells(self, record: Record) -> RowErrors:
+        """Each bad cell of a row, a required one left empty too: a preview named its
+        first alone, and a row with two bad cells needed two uploads to mend (found by
+        an audit)."""
+        errors = []
         for column, index, _, _, parse in self.cells:
             try:
-                parse(record.cells[index])
+                value = parse(record.cells[index])
             except values.CellError as error:
-                return self.csv_file.error(record, column, str(error))
-        raise AssertionError("a cell failed, then did not")
+                errors.append(self.csv_file.error(record, column, str(error)))
+                continue
+            if column in REQUIRED and not value:
+                errors.append(_missing(self.csv_file, record, column))
+        assert errors, "a cell failed, then did not"
+        return RowErrors(errors)
+
+
+def _missing(csv_file: CsvFile, record: Record, column: str) -> ImportFailed:
+    return csv_file.error(record, column, f"{column} is missing; every row needs one")
 
 
 def _add_row(csv_file: CsvFile, report: ParsedReport, record: Record, row: dict) -> None:
-    for column, table in REQUIRED.items():
-        if not row[table.label][COLUMNS[column][1]]:
-            raise csv_file.error(record, column, f"{column} is missing; every row needs one")
+    missing = [  # in the file's order, as _bad_cells names them
+        _missing(csv_file, record, column)
+        for column in sorted(REQUIRED, key=csv_file.columns.__getitem__)
+        if not row[REQUIRED[column].label][COLUMNS[column][1]]
+    ]
+    if missing:
+        raise RowErrors(missing)
     org, user, device = row["orgs"], row["users"], row["devices"]
     user["org"] = org["org_uid"]
     device["user"] = user["user_uid"]
