@@ -213,6 +213,14 @@ SITE_URL_WANTED = (
             {"LOCAL_SIGNIN": "0"},
             "LOCAL_SIGNIN is off, and no identity provider is configured",
         ),
+        (
+            {"LOG_LEVEL": "LOUD"},
+            "LOG_LEVEL must be debug or info or warning or error or critical, not 'LOUD'.",
+        ),
+        (
+            {"EMAIL_USE_TLS": "1", "EMAIL_USE_SSL": "1"},
+            "EMAIL_USE_TLS and EMAIL_USE_SSL are both on",
+        ),
     ],
 )
 def test_a_setting_that_cannot_work_stops_the_start_naming_it(monkeypatch, environment, said):
