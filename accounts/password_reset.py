@@ -11,6 +11,7 @@ either: it returns nothing, matched or not.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 import time
@@ -22,9 +23,11 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django_tasks import task
+from django_tasks_db.models import DBTaskResult
 
 from accounts import audit
 from accounts.local_signin import password_allowed
@@ -67,23 +70,50 @@ RESETS_AN_HOUR_PER_EMAIL = 5
 def may_queue(client: str, email: str) -> bool:
     """Whether one more reset may be queued for this client and address this hour.
     Counted in the cache whatever the address, looking no one up (the page takes the same
-    time for every address); past either limit nothing is queued, the page says the same."""
-    hour = int(time.time() // 3600)
-    typed = hashlib.sha256(email.strip().casefold().encode()).hexdigest()
-    within = True
-    for key, limit in (
-        (f"password-reset:client:{client}:{hour}", RESETS_AN_HOUR_PER_CLIENT),
-        (f"password-reset:email:{typed}:{hour}", RESETS_AN_HOUR_PER_EMAIL),
-    ):
-        cache.add(key, 0, timeout=3600)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # gone between add and incr: the hour turned
-            count = 1
-        within = within and count <= limit
+    time for every address); past either limit nothing is queued, the page says the same.
+
+    While the cache cannot count (Redis down or restarting), the resets queued in the
+    last hour are counted in the job table instead: refusing every reset for the
+    outage would lock out whoever needs one, and letting every one through would let
+    one address be mailed a link a request (found by an audit)."""
+    try:
+        counts = counted_in_cache(client, email)
+    except Exception as error:  # the cache's own errors; accounts knows no Redis
+        logger.warning("password reset: the cache cannot count (%s); counted in the jobs", error)
+        counts = counted_in_jobs(client, email)
+    within = all(count <= limit for count, limit in zip(counts, LIMITS, strict=True))
     if not within:
         logger.warning("password reset: over the hourly limit, from %s; not queued", client)
     return within
+
+
+LIMITS = (RESETS_AN_HOUR_PER_CLIENT, RESETS_AN_HOUR_PER_EMAIL)
+
+
+def counted_in_cache(client: str, email: str) -> tuple[int, int]:
+    """(resets asked this clock hour from this client, for this address), this one in."""
+    hour = int(time.time() // 3600)
+    typed = hashlib.sha256(email.strip().casefold().encode()).hexdigest()
+    counts = []
+    for key in (f"password-reset:client:{client}:{hour}", f"password-reset:email:{typed}:{hour}"):
+        cache.add(key, 0, timeout=3600)
+        try:
+            counts.append(cache.incr(key))
+        except ValueError:  # gone between add and incr: the hour turned
+            counts.append(1)
+    return counts[0], counts[1]
+
+
+def counted_in_jobs(client: str, email: str) -> tuple[int, int]:
+    """counted_in_cache's counts from the resets queued in the last hour, this one in:
+    run or not (the worker leaves its rows); two queries, only while the cache is away."""
+    since = timezone.now() - dt.timedelta(hours=1)
+    resets = DBTaskResult.objects.filter(
+        task_path=send_reset_link.module_path, enqueued_at__gte=since
+    )
+    from_client = resets.filter(args_kwargs__kwargs__address=client).count()
+    for_email = resets.filter(args_kwargs__args__0__iexact=email.strip()).count()
+    return from_client + 1, for_email + 1
 
 
 # Below the other jobs: however many are queued, a sync, an upload or a webhook waits

@@ -312,10 +312,17 @@ if os.environ.get("DATABASE_REPLICA_URL"):
 
 def cache_from_url(url: str) -> dict:
     """REDIS_URL (or CACHE_URL): Django's own Redis backend, shared by every app server,
-    so that a count or figure computed on one is found on the others (reports.cache)."""
+    so that a count or figure computed on one is found on the others (reports.cache);
+    while Redis is away, a miss (backupreport.resilient_cache)."""
     if urlparse(url).scheme not in ("redis", "rediss", "unix"):
         raise ValueError(f"CACHE_URL / REDIS_URL: unsupported scheme in {url!r} (redis://)")
-    return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    return {
+        "BACKEND": "backupreport.resilient_cache.ResilientRedisCache",
+        "LOCATION": url,
+        # A Redis that does not answer at all (a machine gone, a firewall) holds a request
+        # this long once, then is left alone a while; refused connections fail at once.
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 5},
+    }
 
 
 # Without either, each process keeps its own cache in memory (Django's default).

@@ -55,10 +55,11 @@ def test_without_a_cache_url_each_process_caches_in_memory():
 
 @pytest.mark.parametrize("variable", ["REDIS_URL", "CACHE_URL"])
 def test_a_redis_url_selects_djangos_redis_backend_and_it_answers(variable, redis_url):
+    """Django's own, answering as a miss while Redis is away (tests/test_cache_outage.py)."""
     result = shell(CACHE_PROBE, **{variable: REDIS_URL})
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.splitlines()[-1]) == {
-        "backend": "django.core.cache.backends.redis.RedisCache",
+        "backend": "backupreport.resilient_cache.ResilientRedisCache",
         "value": [1, "two"],
     }
 
