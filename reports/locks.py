@@ -1,8 +1,9 @@
 """One run at a time across processes and machines, through PostgreSQL's advisory locks,
 let go when the work ends or its process dies. `held_alone`: a session-level lock held
 while the work runs; a second run does not wait for it, it learns that another holds it
-and stops. `wait_in_transaction`: a transaction-level lock; a second one waits for the
-first transaction's end. SQLite lets one writer in at a time by itself; there
+and stops. `in_turn`: a session-level lock a second run waits for.
+`wait_in_transaction`: a transaction-level lock; a second one waits for the first
+transaction's end. SQLite lets one writer in at a time by itself; there
 `wait_in_transaction` takes that one write lock at once instead (see it)."""
 
 from __future__ import annotations
@@ -29,6 +30,32 @@ def held_alone(key: int) -> Iterator[bool]:
         return
     try:
         yield True
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+
+
+@contextmanager
+def in_turn(key: int) -> Iterator[bool]:
+    """Around work that opens its own transaction: a second run waits for the first to
+    end (or its process to die), however long; yields whether it waited. On PostgreSQL
+    a session-level lock, taken before the transaction, whose first statement may then
+    still choose its isolation (postgres_only.one_snapshot). On SQLite only the wait is
+    set up, as long as a run's, and it yields False: call wait_in_transaction(key) first
+    in the transaction, which takes the database's one write lock there (and, on
+    PostgreSQL, the lock held already)."""
+    if not on_postgres(connection):
+        wait_for_the_writer()
+        yield False
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+        (locked_at_once,) = cursor.fetchone()
+        waited = not locked_at_once
+        if waited:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [key])
+    try:
+        yield waited
     finally:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [key])

@@ -19,6 +19,11 @@ def store(key: str, generation: int, value: Any) -> None:
     )
 
 
+def holds(generation: int) -> bool:
+    """Whether figures of this generation are stored."""
+    return StoredFigure.objects.filter(generation=generation).exists()
+
+
 def forget_before(generation: int) -> int:
     """Figures of earlier generations can never be asked for again."""
     removed, _ = StoredFigure.objects.filter(generation__lt=generation).delete()

@@ -21,7 +21,7 @@ from django.utils.module_loading import import_string
 
 from accounts.models import User
 from accounts.roles import Reach, reach_of, with_fleet
-from reports import cache, clock, postgres_only
+from reports import cache, clock, locks, postgres_only
 from reports.pipeline import Occasion
 from reports.warming import store
 
@@ -30,6 +30,15 @@ from reports.warming import store
 class Warmed:
     scopes: int
     figures: int
+    # Not warmed here: another process warmed the same generation while this one waited.
+    by_another: bool = False
+
+
+# One warm at a time across processes and machines (reports.locks.in_turn). Two at once
+# (two nodes' daily snapshots, an import's warm beside the schedule's) wrote and removed
+# the same stored figures, and one failed on PostgreSQL: "could not serialize access due
+# to concurrent delete", or a duplicate key (found by an audit).
+WARM_LOCK = 0x42525746  # "BRWF", any number of its own
 
 
 def holders() -> Iterator[tuple[Reach, User]]:
@@ -64,20 +73,30 @@ def warm_scope(user: User, now: dt.datetime) -> int:
 
 
 def warm_everything(now: dt.datetime | None = None) -> Warmed:
-    """Every scope's first figures, from one consistent view of the data.
+    """Every scope's first figures, from one consistent view of the data; while another
+    process warms, this one waits for it.
+
+    Once it has waited, it warms nothing when the figures of the very generation it
+    would key by are stored (by the one it waited for): they are the same data's,
+    computed at most the wait earlier. A generation that moved on while it waited (the
+    other warmed before an import's data) is warmed. Either way warming is a head start:
+    a figure not warmed is computed by its first visitor, never answered wrong.
 
     While there is no generation to key by (a flush took it away) there is nothing to warm.
     """
     if cache.generation() is None:
         return Warmed(0, 0)
-    now = now or clock.now()
     first_statement = not connection.in_atomic_block
-    with transaction.atomic():
+    with locks.in_turn(WARM_LOCK) as waited, transaction.atomic():
         if first_statement:
             # One snapshot of the data for the generation and every figure keyed by it:
             # an import committed meanwhile cannot slip other rows under this number.
             postgres_only.one_snapshot(connection)
+        locks.wait_in_transaction(WARM_LOCK)  # SQLite's write lock; PostgreSQL's is held
         number = cache.generation()
+        if waited and number is not None and store.holds(number):
+            return Warmed(0, 0, by_another=True)
+        now = now or clock.now()
         scopes = stored = 0
         for _scope, user in holders():
             stored += warm_scope(user, now)
@@ -88,8 +107,13 @@ def warm_everything(now: dt.datetime | None = None) -> Warmed:
     return Warmed(scopes, stored)
 
 
+BY_ANOTHER = "already computed by another process while this one waited"
+
+
 def warm_figures(occasion: Occasion) -> str:
     """The after-refresh step (reports.pipeline), after the snapshot, which the trend
     shows. If it fails, the figures are computed on demand, as before warming."""
     warmed = warm_everything()
+    if warmed.by_another:
+        return BY_ANOTHER
     return f"{warmed.figures} figure(s) of {warmed.scopes} scope(s) computed ahead"

@@ -6,7 +6,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from reports.warming.warm import warm_everything
+from reports.warming.warm import BY_ANOTHER, warm_everything
 
 
 class Command(BaseCommand):
@@ -19,6 +19,9 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         started = time.perf_counter()
         warmed = warm_everything()
+        if warmed.by_another:
+            self.stdout.write(f"Not warmed: {BY_ANOTHER}.")
+            return
         self.stdout.write(
             f"Warmed {warmed.figures} figure(s) of {warmed.scopes} scope(s) "
             f"in {time.perf_counter() - started:.1f} s."
