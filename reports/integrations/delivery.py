@@ -8,7 +8,13 @@ dead endpoint costs one timeout a pass, not one a delivery). The database is rea
 written by the calling thread only. A delivery is claimed by a conditional UPDATE
 before it is sent, so two workers never send it twice; a failure is retried
 after WEBHOOK_RETRY_SECONDS, doubling each time, WEBHOOK_ATTEMPTS tries in all.
-A delivery left "sending" (the worker died mid-request) is not sent again: at most once.
+A delivery left "sending" (its process killed mid-request: SIGKILL, out of memory, a
+deploy) is due again once its claim lapses, a failed attempt that says so, retried with
+backoff or given up as any other: it stayed "sending" for good, never retried nor given
+up (found by an audit). A claim lapses after the longest its sender may still post it
+(claim_lapses_at); a sender past it posts nothing more, and what it would record of a
+claim taken since by another counts for nothing. The receiver may have had it, as after
+a timeout: still at most once an attempt, each event retried as a timeout is.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -75,9 +82,50 @@ def due(now: dt.datetime):
     return _heads().filter(next_attempt_at__lte=now)
 
 
+# Beyond the whole exchange's bound (WEBHOOK_TIMEOUT_SECONDS): the time a pass takes
+# from claiming to posting, and the clocks of two machines.
+CLAIM_MARGIN = dt.timedelta(seconds=60)
+STOPPED = "the delivering process stopped before an answer"
+
+
+def claim_lapses_at(now: dt.datetime) -> dt.datetime:
+    """When a delivery claimed now is due again if it is still "sending": its sender
+    begins its exchange within one bound of the pass's start (may_post), and the
+    exchange ends within another."""
+    return now + 2 * dt.timedelta(seconds=settings.WEBHOOK_TIMEOUT_SECONDS) + CLAIM_MARGIN
+
+
+def may_post(began: float) -> bool:
+    """Whether a delivery claimed by the pass that began then (time.monotonic()) may
+    still be posted: its exchange then ends before its claim lapses. The first of each
+    endpoint's batch is posted at once, within the margin."""
+    return time.monotonic() - began <= settings.WEBHOOK_TIMEOUT_SECONDS
+
+
+def claimed(delivery: WebhookDelivery):
+    """The delivery as this claim holds it: none once the claim lapsed and another took it."""
+    return WebhookDelivery.objects.filter(
+        pk=delivery.pk, state=State.SENDING, attempts=delivery.attempts
+    )
+
+
+def lapsed_claims(now: dt.datetime) -> int:
+    """Deliveries whose sender stopped mid-attempt: failed attempts, due again after
+    their backoff or given up."""
+    stopped = WebhookDelivery.objects.filter(state=State.SENDING, next_attempt_at__lte=now)
+    recorded = [record(delivery, None, STOPPED, now) for delivery in stopped.only("attempts")]
+    return sum(1 for passed in recorded if passed != Passed())
+
+
 def claim(delivery_id: int, now: dt.datetime) -> WebhookDelivery | None:
     claimed = (
-        due(now).filter(pk=delivery_id).update(state=State.SENDING, attempts=F("attempts") + 1)
+        due(now)
+        .filter(pk=delivery_id)
+        .update(
+            state=State.SENDING,
+            attempts=F("attempts") + 1,
+            next_attempt_at=claim_lapses_at(now),
+        )
     )
     if not claimed:
         return None  # another worker has it, or it is no longer due
@@ -165,23 +213,28 @@ def record(delivery: WebhookDelivery, status: int | None, error: str, now: dt.da
     else:
         fields |= {"state": State.PENDING, "next_attempt_at": now + backoff(delivery.attempts)}
         result = Passed(failed=1)
-    WebhookDelivery.objects.filter(pk=delivery.pk).update(**fields)
+    if not claimed(delivery).update(**fields):
+        return Passed()  # its claim lapsed and was taken since: the attempt is another's
     return result
 
 
 def release(delivery: WebhookDelivery) -> None:
     """Claimed but not tried (its endpoint failed just before): due again, the attempt
     not counted."""
-    WebhookDelivery.objects.filter(pk=delivery.pk, state=State.SENDING).update(
-        state=State.PENDING, attempts=F("attempts") - 1
+    claimed(delivery).update(
+        state=State.PENDING, attempts=F("attempts") - 1, next_attempt_at=clock.now()
     )
 
 
-def post_in_order(batch: list[WebhookDelivery]) -> list[tuple[int | None, str]]:
+def post_in_order(batch: list[WebhookDelivery], began: float) -> list[tuple[int | None, str]]:
     """One endpoint's deliveries, in order, until the first failure: HTTP only, no
     database, so that a thread per endpoint needs no connection of its own."""
     results = []
-    for delivery in batch:
+    for position, delivery in enumerate(batch):
+        # Each after the first waited for those before it: posted only while its claim
+        # cannot lapse mid-exchange, else claimed again by the next pass.
+        if position and not may_post(began):
+            break
         try:
             status, error = post(delivery.endpoint, delivery)
         except Exception as unexpected:  # ours, not the receiver's: a failed attempt all the same
@@ -202,6 +255,8 @@ def deliver_due(now: dt.datetime | None = None) -> Passed:
     """Claim every due delivery, post each endpoint's in a thread of its own, and record
     what each answered as soon as it has."""
     now = now or clock.now()
+    began = time.monotonic()
+    lapsed_claims(now)
     batches: dict[int, list[WebhookDelivery]] = defaultdict(list)
     # Claimed in order, each only while no earlier one of its endpoint is pending (due):
     # those before it in this pass are "sending" by then.
@@ -224,7 +279,7 @@ def deliver_due(now: dt.datetime | None = None) -> Passed:
         return Passed()
     passed = Passed()
     with ThreadPoolExecutor(max_workers=min(MAX_THREADS, len(batches))) as pool:
-        posting = {pool.submit(post_in_order, batch): batch for batch in batches.values()}
+        posting = {pool.submit(post_in_order, batch, began): batch for batch in batches.values()}
         # Each endpoint's results recorded as its thread ends: the others' stay "sending"
         # no longer than their own exchanges.
         for posted in as_completed(posting):
