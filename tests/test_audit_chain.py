@@ -12,6 +12,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from accounts import audit
+from accounts.audit import chain
 from accounts.audit.chain import digest, first_break
 from accounts.audit.models import GENESIS, ChainHead, Event
 from accounts.audit.retention import cutoff, prune
@@ -85,6 +86,57 @@ def test_a_deleted_last_row_is_named():
     Event.objects.filter(pk=second.pk).delete()
     with pytest.raises(CommandError, match=f"event #{second.pk}: .*removed"):
         verify()
+
+
+def inserted(pk: int | None, after: Event) -> Event:
+    """A row chained to `after` and saved as SQL would insert it: the head not moved."""
+    forged = Event(pk=pk, at=timezone.now(), kind="export.csv", actor="mallory", target="forged")
+    forged.previous_hash = after.hash
+    forged.hash = digest(forged)
+    forged.save(force_insert=True)
+    return forged
+
+
+def test_a_row_inserted_after_the_last_is_named_not_the_last():
+    first, second, third = events(3)
+    forged = inserted(None, after=third)
+    checked, broken = first_break()
+    assert (checked, broken.event_id) == (3, forged.pk)
+    assert f"added after the chain's recorded end (#{third.pk})" in broken.reason
+    assert "removed" not in broken.reason
+
+
+def test_a_row_appended_while_the_check_runs_is_not_a_break():
+    first, second = events(2)
+
+    def events_then_one_more():
+        yield from Event.objects.order_by("id")
+        yield events(1)[0]  # appended (the head moved) after the check read the head
+
+    assert first_break(events_then_one_more()) == (3, None)
+
+
+def test_a_row_inserted_in_the_middle_is_named():
+    first = events(1)[0]
+    third = chain.append(Event(pk=first.pk + 2, at=timezone.now(), kind="export.csv"))
+    forged = inserted(first.pk + 1, after=first)
+    checked, broken = first_break()
+    assert (checked, broken.event_id) == (1, forged.pk)
+    assert f"inserted: the event after it (#{third.pk}) is chained to the one before it" in str(
+        broken
+    )
+
+
+def test_two_rows_swapped_are_named_by_the_first_of_them():
+    first, second, third = events(3)
+    fields = ["at", "kind", "actor", "target", "details", "previous_hash", "hash"]
+    rows = {e.pk: {name: getattr(e, name) for name in fields} for e in (second, third)}
+    Event.objects.filter(pk=second.pk).update(hash="swapping")  # hash is unique
+    Event.objects.filter(pk=third.pk).update(**rows[second.pk])
+    Event.objects.filter(pk=second.pk).update(**rows[third.pk])
+    checked, broken = first_break()
+    assert (checked, broken.event_id) == (1, second.pk)
+    assert f"not the hash of the event before it (#{first.pk})" in broken.reason
 
 
 def test_an_unknown_kind_is_refused():

@@ -70,13 +70,31 @@ class Break:
         return f"first broken link: {where}: {self.reason}"
 
 
+def _head() -> ChainHead:
+    return ChainHead.objects.filter(pk=1).first() or ChainHead(pk=1)
+
+
 def first_break(events: Iterator[Event] | None = None) -> tuple[int, Break | None]:
     """(events checked, the first broken link or None), oldest event first."""
-    head = ChainHead.objects.filter(pk=1).first() or ChainHead(pk=1)
+    head = _head()
     if events is None:
         events = Event.objects.order_by("id").iterator(chunk_size=2000)
     previous_hash, last_id, checked = head.anchor_hash, 0, 0
+    two_back: tuple[str, int] | None = None  # the hash and id of the event before the last
     for event in events:
+        if head.last_id and event.pk > head.last_id:
+            head = _head()  # appended while this check ran, and so the head moved?
+            if event.pk > head.last_id:
+                # Its links may hold (chained to the last event by whoever inserted
+                # it): only append() moves the head, and it did not.
+                reason = f"it was added after the chain's recorded end (#{head.last_id})"
+                return checked, Break(event.pk, reason + ", not appended to the log")
+        if two_back is not None and event.previous_hash == two_back[0]:
+            reason = (
+                f"it was inserted: the event after it (#{event.pk}) is chained to the one"
+                f" before it (#{two_back[1]})"
+            )
+            return checked - 1, Break(last_id, reason)
         if event.previous_hash != previous_hash:
             reason = (
                 "its previous hash is not the hash of the event before it"
@@ -85,10 +103,14 @@ def first_break(events: Iterator[Event] | None = None) -> tuple[int, Break | Non
             return checked, Break(event.pk, reason)
         if digest(event) != event.hash:
             return checked, Break(event.pk, "its fields do not match its hash: it was changed")
+        two_back = (previous_hash, last_id) if last_id else None
         previous_hash, last_id, checked = event.hash, event.pk, checked + 1
-    if (last_id, previous_hash) != (head.last_id, head.last_hash) and head.last_id:
+    if head.last_id and last_id < head.last_id:
         reason = f"the last event recorded was #{head.last_id}, the last one left is #{last_id}"
         return checked, Break(head.last_id, reason + ": events at the end were removed")
+    if head.last_id and previous_hash != head.last_hash:
+        reason = "its hash is not the one the chain's head recorded: it was replaced"
+        return checked, Break(last_id, reason)
     return checked, None
 
 
