@@ -6,8 +6,13 @@ nothing in the admin edits or deletes an event."""
 from __future__ import annotations
 
 import datetime as dt
+import os
+import sqlite3
+import subprocess
+import sys
 
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
@@ -16,6 +21,7 @@ from accounts.audit import chain
 from accounts.audit.chain import digest, first_break
 from accounts.audit.models import GENESIS, ChainHead, Event
 from accounts.audit.retention import cutoff, prune
+from tests.prometheus_support import free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -209,3 +215,69 @@ def test_the_admin_neither_adds_nor_changes_nor_deletes(client, personas):
     client.post(f"/admin/audit/event/{event.pk}/change/", {"target": "forged"})
     assert Event.objects.get(pk=event.pk).target == "t0"
     assert "holds" in verify()
+
+
+# audit_verify as a monitoring plugin: one line on stdout, exit 0 OK, 2 CRITICAL, 3 UNKNOWN
+
+
+@pytest.fixture(scope="module")
+def sqlite_file(tmp_path_factory) -> dict:
+    """The environment of a command run against a database file of its own, migrated,
+    with three events (the test database is not visible from another process on SQLite)."""
+    path = tmp_path_factory.mktemp("verify") / "audit.sqlite3"
+    env = {name: value for name, value in os.environ.items() if name != "DATABASE_URL"}
+    env["SQLITE_PATH"] = str(path)
+    for command in (
+        ["migrate", "--verbosity", "0"],
+        ["shell", "-c", "from accounts import audit\nfor n in range(3): audit.record('sync.now')"],
+    ):
+        subprocess.run(
+            [sys.executable, "manage.py", *command], cwd=settings.BASE_DIR, env=env, check=True
+        )
+    return env
+
+
+def run_verify(env: dict, *arguments: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", "audit_verify", *arguments],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_verify_answers_ok_with_the_events_checked(sqlite_file):
+    result = run_verify(sqlite_file)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "OK: the audit chain holds: 3 events checked | events=3\n"
+
+
+def test_verify_answers_critical_naming_the_first_broken_link(sqlite_file, tmp_path):
+    broken = dict(sqlite_file, SQLITE_PATH=str(tmp_path / "broken.sqlite3"))
+    with (
+        sqlite3.connect(sqlite_file["SQLITE_PATH"]) as source,
+        sqlite3.connect(broken["SQLITE_PATH"]) as copy,
+    ):
+        source.backup(copy)
+        copy.execute("DELETE FROM audit_event WHERE id = 2")  # by hand, beside the app
+    result = run_verify(broken)
+    assert result.returncode == 2, result.stderr
+    assert result.stdout.startswith("CRITICAL: first broken link: event #3: its previous hash")
+    assert len(result.stdout.splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def test_verify_answers_unknown_when_the_database_is_out_of_reach():
+    closed = free_port()  # nothing listens there
+    env = dict(os.environ, DATABASE_URL=f"postgres://postgres@127.0.0.1:{closed}/nowhere")
+    result = run_verify(env)
+    assert result.returncode == 3, result.stderr
+    assert result.stdout.startswith("UNKNOWN: the audit chain could not be checked:")
+    assert "127.0.0.1" in result.stdout and "Traceback" not in result.stderr
+
+
+def test_verify_answers_unknown_to_an_option_it_does_not_know(sqlite_file):
+    result = run_verify(sqlite_file, "--warning=1")
+    assert result.returncode == 3
+    assert result.stdout.startswith("UNKNOWN: ") and "--warning=1" in result.stdout
