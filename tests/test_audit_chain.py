@@ -10,17 +10,20 @@ import os
 import sqlite3
 import subprocess
 import sys
+from io import StringIO
 
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts import audit
 from accounts.audit import chain
 from accounts.audit.chain import digest, first_break
-from accounts.audit.models import GENESIS, ChainHead, Event
+from accounts.audit.models import GENESIS, PRUNE_BEFORE_SETTING, AppendOnlyError, ChainHead, Event
 from accounts.audit.retention import cutoff, prune
+from tests.audit_support import has_trigger, tampering
 from tests.prometheus_support import free_port
 
 pytestmark = pytest.mark.django_db
@@ -33,8 +36,6 @@ def events(count: int) -> list[Event]:
 
 
 def verify() -> str:
-    from io import StringIO
-
     out = StringIO()
     call_command("audit_verify", stdout=out)
     return out.getvalue()
@@ -58,7 +59,8 @@ def test_the_hash_survives_the_round_trip_through_the_database():
 
 def test_a_changed_row_is_named():
     first, second, third = events(3)
-    Event.objects.filter(pk=second.pk).update(details={"rows": 1000})
+    with tampering() as rows:
+        rows.filter(pk=second.pk).update(details={"rows": 1000})
     with pytest.raises(CommandError, match=f"first broken link: event #{second.pk}: its fields"):
         verify()
 
@@ -67,29 +69,32 @@ def test_a_changed_row_with_its_hash_recomputed_breaks_the_next_link():
     first, second, third = events(3)
     forged = Event.objects.get(pk=second.pk)
     forged.target = "someone else"
-    forged.hash = digest(forged)
-    forged.save()
+    with tampering() as rows:
+        rows.filter(pk=second.pk).update(target=forged.target, hash=digest(forged))
     with pytest.raises(CommandError, match=f"first broken link: event #{third.pk}: its previous"):
         verify()
 
 
 def test_a_deleted_row_is_named_by_the_link_after_it():
     first, second, third = events(3)
-    Event.objects.filter(pk=second.pk).delete()
+    with tampering() as rows:
+        rows.filter(pk=second.pk).delete()
     with pytest.raises(CommandError, match=f"event #{third.pk}: .*#{first.pk}.* removed"):
         verify()
 
 
 def test_a_deleted_first_row_is_named():
     first, second = events(2)
-    Event.objects.filter(pk=first.pk).delete()
+    with tampering() as rows:
+        rows.filter(pk=first.pk).delete()
     with pytest.raises(CommandError, match=f"first broken link: event #{second.pk}"):
         verify()
 
 
 def test_a_deleted_last_row_is_named():
     first, second = events(2)
-    Event.objects.filter(pk=second.pk).delete()
+    with tampering() as rows:
+        rows.filter(pk=second.pk).delete()
     with pytest.raises(CommandError, match=f"event #{second.pk}: .*removed"):
         verify()
 
@@ -137,12 +142,114 @@ def test_two_rows_swapped_are_named_by_the_first_of_them():
     first, second, third = events(3)
     fields = ["at", "kind", "actor", "target", "details", "previous_hash", "hash"]
     rows = {e.pk: {name: getattr(e, name) for name in fields} for e in (second, third)}
-    Event.objects.filter(pk=second.pk).update(hash="swapping")  # hash is unique
-    Event.objects.filter(pk=third.pk).update(**rows[second.pk])
-    Event.objects.filter(pk=second.pk).update(**rows[third.pk])
+    with tampering() as unguarded:
+        unguarded.filter(pk=second.pk).update(hash="swapping")  # hash is unique
+        unguarded.filter(pk=third.pk).update(**rows[second.pk])
+        unguarded.filter(pk=second.pk).update(**rows[third.pk])
     checked, broken = first_break()
     assert (checked, broken.event_id) == (1, second.pk)
     assert f"not the hash of the event before it (#{first.pk})" in broken.reason
+
+
+# Append-only: the app's guard, and the database's trigger
+
+
+def test_the_app_changes_and_deletes_no_event():
+    first, second = events(2)
+    loaded = Event.objects.get(pk=second.pk)
+    loaded.target = "rewritten"
+    refusals = [
+        lambda: Event.objects.filter(pk=second.pk).update(target="rewritten"),
+        lambda: Event.objects.filter(pk=second.pk).delete(),
+        lambda: Event.objects.bulk_update([loaded], ["target"]),
+        loaded.save,
+        loaded.delete,
+    ]
+    refusal = "audit events are append-only: .* refused"
+    for refused in refusals:
+        # In a block of its own: bulk_update's atomic block is spoiled by the error.
+        with pytest.raises(AppendOnlyError, match=refusal), transaction.atomic():
+            refused()
+    assert list(Event.objects.values_list("pk", "target")) == [(first.pk, "t0"), (second.pk, "t1")]
+    assert "holds: 2 events" in verify()
+
+
+def test_a_row_saved_again_under_an_existing_id_is_an_insert_refused():
+    first = events(1)[0]
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Event(pk=first.pk, at=timezone.now(), kind="export.csv", hash="x").save()
+    assert Event.objects.get(pk=first.pk).hash == first.hash
+
+
+def raw_sql(statement: str, params: list) -> None:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(statement, params)
+
+
+def test_the_database_refuses_an_update_by_sql():
+    first = events(1)[0]
+    with pytest.raises(DatabaseError, match="audit events are append-only"):
+        raw_sql("UPDATE audit_event SET target = 'rewritten' WHERE id = %s", [first.pk])
+    assert Event.objects.get(pk=first.pk).target == "t0"
+
+
+def test_the_trigger_is_on_the_events_table_after_every_migration():
+    assert has_trigger()  # SQLite drops it with a table a later migration remakes
+
+
+on_postgres_only = pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="SQLite's triggers cannot tell retention's DELETE (README 'Tamper evidence')",
+)
+
+
+@on_postgres_only
+def test_the_database_refuses_a_delete_by_sql_even_of_a_past_event():
+    old = audit.record("export.csv", rows=0, at=timezone.now() - dt.timedelta(days=500))
+    recent = events(1)[0]
+    for event in (old, recent):
+        with pytest.raises(DatabaseError, match=f"append-only: DELETE of event #{event.pk}"):
+            raw_sql("DELETE FROM audit_event WHERE id = %s", [event.pk])
+    assert Event.objects.count() == 2
+
+
+@on_postgres_only
+def test_retentions_cutoff_lets_only_the_events_before_it_go():
+    now = timezone.now()
+    old = audit.record("export.csv", rows=0, at=now - dt.timedelta(days=500))
+    recent = events(1)[0]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config(%s, %s, true)", [PRUNE_BEFORE_SETTING, cutoff(now, 400).isoformat()]
+        )
+        cursor.execute("DELETE FROM audit_event WHERE id = %s", [old.pk])
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            cursor.execute("DELETE FROM audit_event WHERE id = %s", [recent.pk])
+    assert list(Event.objects.values_list("pk", flat=True)) == [recent.pk]
+
+
+@on_postgres_only
+def test_retention_withdraws_its_cutoff_once_it_has_pruned():
+    now = timezone.now()
+    audit.record("export.csv", rows=0, at=now - dt.timedelta(days=500))
+    events(1)
+    with transaction.atomic():
+        assert prune(now=now, days=400) == 1
+        later = audit.record("export.csv", rows=0, at=now - dt.timedelta(days=450))
+        with pytest.raises(DatabaseError, match="append-only"):
+            raw_sql("DELETE FROM audit_event WHERE id = %s", [later.pk])
+    assert "holds: 3 events" in verify()  # the kept one, the retention's, the late one
+
+
+def test_the_prune_command_removes_past_days_and_the_chain_still_holds():
+    now = timezone.now()
+    for days in (700, 500, 401):
+        audit.record("export.csv", rows=days, at=now - dt.timedelta(days=days))
+    events(2)
+    out = StringIO()
+    call_command("audit_prune", stdout=out)
+    assert out.getvalue() == "Removed 3 audit events older than 400 days.\n"
+    assert "holds: 3 events" in verify()
 
 
 def test_an_unknown_kind_is_refused():
@@ -193,7 +300,8 @@ def test_after_retention_a_deleted_first_kept_row_is_still_named():
     audit.record("export.csv", rows=0, at=now - dt.timedelta(days=500))
     first_kept, second_kept = events(2)
     prune(now=now, days=400)
-    Event.objects.filter(pk=first_kept.pk).delete()
+    with tampering() as rows:
+        rows.filter(pk=first_kept.pk).delete()
     checked, broken = first_break()
     assert broken is not None and broken.event_id == second_kept.pk
 

@@ -12,6 +12,8 @@ For every feature, one call records an event:
 - kinds:      every event kind (record refuses others); add one there with its meaning.
 - recording:  record(kind, actor=, target=, request=, **details).
 - context:    the request being answered, and `via(how)` for how a change came about.
+- models:     the events, append-only (their queryset refuses update and delete,
+              and a trigger in the database; retention alone removes, remove_before).
 - chain:      the hash chain and its verification (audit_verify).
 - reads:      API page reads summarised per caller and hour (reads.count(request)).
 - forwarding: syslog (RFC 5424, JSON or CEF), after commit, never blocking; backlog.

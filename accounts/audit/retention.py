@@ -38,7 +38,7 @@ def prune(now: dt.datetime | None = None, days: int | None = None) -> int:
             doomed, anchor = Event.objects.all(), head.last_hash
         else:
             doomed, anchor = Event.objects.filter(id__lt=first_kept.pk), first_kept.previous_hash
-        removed, _ = doomed.delete()
+        removed = doomed.remove_before(before)  # all of them: dated before the cutoff
         if not removed:
             return 0
         ChainHead.objects.filter(pk=1).update(anchor_hash=anchor)
