@@ -1,13 +1,19 @@
 """Tampering with the audit log as someone beside the app can (the table's owner, by
 SQL): the append-only trigger switched off, rows written with a plain queryset, the
 model's guard being the app's and not the database's. For the tests of what the chain
-then shows."""
+then shows. And a database file of its own for the commands a test runs in another
+process."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
+from django.conf import settings
 from django.db import connection, models
 
 from accounts.audit.models import Event
@@ -53,3 +59,25 @@ def has_trigger() -> bool:
                 [TRIGGER],
             )
         return cursor.fetchone() is not None
+
+
+def manage(env: dict, *arguments: str, check: bool = True) -> subprocess.CompletedProcess:
+    """`manage.py <arguments>` in a process of its own, with `env`."""
+    return subprocess.run(
+        [sys.executable, "manage.py", *arguments],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=check,
+    )
+
+
+def database_file(path: Path) -> dict:
+    """The environment of commands run against a SQLite file of their own, migrated:
+    the test database is not visible from another process on SQLite."""
+    env = {name: value for name, value in os.environ.items() if name != "DATABASE_URL"}
+    env["SQLITE_PATH"] = str(path)
+    manage(env, "migrate", "--verbosity", "0")
+    return env

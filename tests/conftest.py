@@ -60,10 +60,14 @@ def fresh_cache():
 @pytest.fixture(autouse=True)
 def audit_reads_in_memory(settings):
     """API page reads stay counted in memory unless a test flushes them: a flush due
-    after 30 s of a long run would add queries to a test that pins its count."""
+    after 30 s of a long run would add queries to a test that pins its count. Dropped
+    after the test too: the exit's flush (atexit) would write them when the test
+    database is gone and the settings name the real one again."""
     from accounts.audit.reads import reads
 
     settings.AUDIT_READS_FLUSH_SECONDS = 10**9
+    reads.forget()
+    yield
     reads.forget()
 
 

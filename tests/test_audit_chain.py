@@ -9,11 +9,9 @@ import datetime as dt
 import os
 import sqlite3
 import subprocess
-import sys
 from io import StringIO
 
 import pytest
-from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
@@ -23,7 +21,7 @@ from accounts.audit import chain
 from accounts.audit.chain import digest, first_break
 from accounts.audit.models import GENESIS, PRUNE_BEFORE_SETTING, AppendOnlyError, ChainHead, Event
 from accounts.audit.retention import cutoff, prune
-from tests.audit_support import has_trigger, tampering
+from tests.audit_support import database_file, has_trigger, manage, tampering
 from tests.prometheus_support import free_port
 
 pytestmark = pytest.mark.django_db
@@ -330,30 +328,19 @@ def test_the_admin_neither_adds_nor_changes_nor_deletes(client, personas):
 
 @pytest.fixture(scope="module")
 def sqlite_file(tmp_path_factory) -> dict:
-    """The environment of a command run against a database file of its own, migrated,
-    with three events (the test database is not visible from another process on SQLite)."""
-    path = tmp_path_factory.mktemp("verify") / "audit.sqlite3"
-    env = {name: value for name, value in os.environ.items() if name != "DATABASE_URL"}
-    env["SQLITE_PATH"] = str(path)
-    for command in (
-        ["migrate", "--verbosity", "0"],
-        ["shell", "-c", "from accounts import audit\nfor n in range(3): audit.record('sync.now')"],
-    ):
-        subprocess.run(
-            [sys.executable, "manage.py", *command], cwd=settings.BASE_DIR, env=env, check=True
-        )
+    """A database file of its own with three events."""
+    env = database_file(tmp_path_factory.mktemp("verify") / "audit.sqlite3")
+    manage(
+        env,
+        "shell",
+        "-c",
+        "from accounts import audit\nfor n in range(3): audit.record('sync.now')",
+    )
     return env
 
 
 def run_verify(env: dict, *arguments: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "manage.py", "audit_verify", *arguments],
-        cwd=settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return manage(env, "audit_verify", *arguments, check=False)
 
 
 def test_verify_answers_ok_with_the_events_checked(sqlite_file):

@@ -10,6 +10,9 @@ import csv
 import datetime as dt
 import io
 import json
+import os
+import sqlite3
+import time
 from io import StringIO
 
 import pytest
@@ -17,6 +20,8 @@ from axes.models import AccessAttempt
 from django.conf import settings
 from django.core.management import call_command
 from django.db.models import F
+from django.http import HttpRequest
+from django.test import RequestFactory
 from django.urls import reverse
 
 from accounts import bulk_roles
@@ -26,6 +31,7 @@ from accounts.audit.models import Event, ReadTally
 from accounts.roles import ORG_MANAGERS
 from reports.models import ReportRow
 from tests.api_support import API, PASSWORD, basic
+from tests.audit_support import database_file, manage
 from tests.factories import UserFactory
 
 AGENT = {"HTTP_USER_AGENT": "audit-test/1.0"}
@@ -639,3 +645,87 @@ def test_a_bulk_user_listing_records_the_caller_and_its_rows(client, personas):
     assert len(listed) >= 2
     client.get("/api/User", {"pgSize": "100"}, **basic("carol"))
     assert Event.objects.filter(kind="api.listing").count() == 1  # a page: only counted
+
+
+# API page reads reach the database though no further read comes
+
+
+def api_read(user) -> HttpRequest:
+    request = RequestFactory().get(API, REMOTE_ADDR="192.0.2.7")
+    request.user, request.api_client = user, None
+    return request
+
+
+def tally_of(username: str, timeout: float) -> ReadTally | None:
+    """The caller's tally as another connection sees it, waited for up to `timeout`."""
+    deadline = time.monotonic() + timeout
+    while (tally := ReadTally.objects.filter(username=username).first()) is None:
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(0.05)
+    return tally
+
+
+@pytest.mark.django_db(transaction=True)  # the timer's thread writes on its own connection
+def test_an_idle_processs_reads_are_written_within_the_flush_interval(
+    settings, django_assert_num_queries
+):
+    settings.AUDIT_READS_FLUSH_SECONDS = 0.3
+    counter, user = reads.ReadCounter(), UserFactory(username="idle")
+    try:
+        with django_assert_num_queries(0):  # the request never writes, nor waits
+            counter.count(api_read(user), "api/DeviceBackupReport")
+        started = time.monotonic()
+        tally = tally_of("idle", timeout=10)  # and no other read comes
+        assert tally is not None, "the count stayed in memory"
+        assert tally.count == 1 and 0.25 < time.monotonic() - started < 5
+        with django_assert_num_queries(0):  # past the interval: still not the request's
+            counter.count(api_read(user), "api/v1/User")
+        deadline = time.monotonic() + 10
+        while ReadTally.objects.get(username="idle").count != 2:  # the next timer's
+            assert time.monotonic() < deadline, "the second read was not written"
+            time.sleep(0.05)
+    finally:
+        counter.forget()
+
+
+def test_the_reads_still_counted_are_written_when_the_process_exits(tmp_path):
+    env = database_file(tmp_path / "reads.sqlite3")  # another process: a file
+    one_read_then_exit = (
+        "from django.test import RequestFactory\n"
+        "from accounts.audit.reads import count\n"
+        "from tests.factories import UserFactory\n"
+        "request = RequestFactory().get('/api/DeviceBackupReport')\n"
+        "request.user, request.api_client = UserFactory(username='leaving'), None\n"
+        "count(request, 'api/DeviceBackupReport')\n"
+    )
+    env["AUDIT_READS_FLUSH_SECONDS"] = "3600"  # no timer before the exit
+    manage(env, "shell", "-c", one_read_then_exit)
+    with sqlite3.connect(env["SQLITE_PATH"]) as database:
+        rows = database.execute("SELECT username, count FROM audit_readtally").fetchall()
+    assert rows == [("leaving", 1)]
+
+
+def test_a_forked_process_counts_and_arms_its_own_flush(personas):
+    """gunicorn forks its workers: the parent's timer thread is not in the child, and the
+    counts the child inherits are the parent's to write."""
+    counter = reads.ReadCounter()
+    counter.count(api_read(personas["carol"]), "api/DeviceBackupReport")
+    parent_timer = counter._timer
+    child = os.fork()
+    if child == 0:  # the child: never back into pytest
+        healthy = 1
+        try:
+            afresh = counter._timer is None and not counter._counts
+            counter.count(api_read(personas["dave"]), "api/DeviceBackupReport")
+            armed = counter._timer is not None and counter._timer.is_alive()
+            counted = [(key[1], tally.count) for key, tally in counter._counts.items()]
+            healthy = 0 if afresh and armed and counted == [("dave", 1)] else 1
+        finally:
+            os._exit(healthy)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert counter._timer is parent_timer and parent_timer.is_alive()
+    assert [key[1] for key in counter._counts] == ["carol"]
+    counter.forget()
+    assert parent_timer.finished.is_set()  # cancelled: it writes nothing

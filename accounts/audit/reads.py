@@ -2,22 +2,26 @@
 and hour (count, first, last, resources, addresses), never one a page (1,800 pages a
 second would drown the log and slow every page).
 
-Each web process counts in memory (a dict update a request) and adds its counts to the
-hour's ReadTally rows at most every AUDIT_READS_FLUSH_SECONDS; once an hour is over,
-its tallies become events. A process that stops loses at most its unflushed counts;
-one that flushes after its hour was closed makes a second, later summary of that hour.
+Each web process counts in memory (a dict update a request); a timer thread adds its
+counts to the hour's ReadTally rows AUDIT_READS_FLUSH_SECONDS after the first one
+pending, whether more reads come or not, and the process's exit adds what is left;
+once an hour is over, its tallies become events. A process killed outright loses at
+most its unflushed counts; one that flushes after its hour was closed makes a second,
+later summary of that hour.
 """
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import logging
+import os
 import threading
-import time
+import weakref
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
@@ -48,16 +52,29 @@ def _merge(listed: list, more: set[str]) -> list:
 
 
 class ReadCounter:
-    def __init__(self, clock=time.monotonic) -> None:
-        self.clock = clock
+    """A process's API page reads, counted in memory and written by a timer thread
+    AUDIT_READS_FLUSH_SECONDS after the first one pending, and at the interpreter's
+    exit. They were written only by a later read in the same process, in that read's
+    request: an idle worker held its counts for hours, past its hour's summary, and a
+    recycled one lost them (found by an audit)."""
+
+    def __init__(self) -> None:
+        self._start_afresh()
+        # A process forked from this one (gunicorn's workers) has neither the timer's
+        # thread nor a right to the counts, which stay the parent's to write; the lock
+        # may have been held by a thread that the child does not have.
+        me = weakref.ref(self)
+        os.register_at_fork(after_in_child=lambda: (counter := me()) and counter._start_afresh())
+
+    def _start_afresh(self) -> None:
         self._lock = threading.Lock()
         self._counts: dict[tuple[int, str, str, dt.datetime], Count] = {}
-        self._flush_due: float | None = None  # set by the first read
+        self._timer: threading.Timer | None = None  # armed by the first count pending
 
     def count(self, request: HttpRequest, resource: str) -> None:
         """One API page read by the request's caller (request.user, request.api_client):
         on every API request, so a few dict operations and one setting read; the
-        database only when a flush is due."""
+        database never (the timer thread writes)."""
         if not settings.AUDIT_LOG:
             return
         now = timezone.now()
@@ -78,26 +95,49 @@ class ReadCounter:
                 tally.resources.add(resource)
             if len(tally.addresses) < MAX_LISTED:
                 tally.addresses.add(client_address(request) or "")
-            if self._flush_due is None:
-                self._flush_due = self.clock() + settings.AUDIT_READS_FLUSH_SECONDS
-            due = self.clock() >= self._flush_due
-        if due:
-            try:
-                self.flush()
-            except Exception:  # a page is never refused for its tally; the counts are lost
-                log.exception("audit: API read counts could not be written")
+            if self._timer is None:
+                self._timer = threading.Timer(
+                    settings.AUDIT_READS_FLUSH_SECONDS, self._flush_when_due
+                )
+                self._timer.daemon = True  # the exit's flush writes what it held
+                self._timer.name = "audit-reads-flush"
+                self._timer.start()
+
+    def _flush_when_due(self) -> None:
+        with self._lock:
+            self._timer = None  # a count from now on arms the next flush
+        try:
+            self.flush()
+        except Exception:  # the next flush may do; these counts are lost
+            log.exception("audit: API read counts could not be written")
+        finally:
+            connection.close()  # this thread's own
+
+    def flush_at_exit(self) -> None:
+        """What is still counted, written as the process ends (a worker recycled or
+        stopped); a database out of reach by then loses it, saying so."""
+        with self._lock:
+            pending = bool(self._counts)
+        if not pending:
+            return
+        try:
+            self.flush()
+        except Exception:
+            log.exception("audit: API read counts could not be written at exit")
 
     def forget(self) -> None:
-        """Drop the counts not yet written (tests: nothing carried from one to the next)."""
+        """Drop the counts not yet written and the flush armed for them (tests: nothing
+        carried from one to the next, nor written by a timer during another)."""
         with self._lock:
             self._counts.clear()
-            self._flush_due = None
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = None
 
     def flush(self) -> None:
         """Add the counts kept in memory to the tallies; close the hours that are over."""
         with self._lock:
             counts, self._counts = self._counts, {}
-            self._flush_due = self.clock() + settings.AUDIT_READS_FLUSH_SECONDS
         with transaction.atomic():
             for (user_id, username, client_id, hour), tally in sorted(
                 counts.items(), key=lambda item: item[0][:3] + (item[0][3].isoformat(),)
@@ -165,6 +205,7 @@ class _Caller:
 
 
 reads = ReadCounter()
+atexit.register(reads.flush_at_exit)
 
 
 def count(request: HttpRequest, resource: str) -> None:
