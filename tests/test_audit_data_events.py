@@ -5,13 +5,22 @@ once, with its actor."""
 
 from __future__ import annotations
 
+import io
+import re
+from pathlib import Path
+
 import pytest
+from django.conf import settings
 from django.core import mail
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from accounts.audit.kinds import KINDS
 from accounts.audit.models import Event
 from accounts.invitations import send_invitations
-from tests.refresh_support import csv_text, run_worker
+from reports.refresh import command_line
+from reports.refresh.models import Run
+from tests.refresh_support import csv_text, export_as_root, rows_of, run_worker
 from tests.test_refresh_sync_now import sync_now, vendor  # noqa: F401, F811  (fixtures)
 from tests.test_refresh_upload import (  # noqa: F401, F811  (fixtures)
     changed_export,
@@ -131,3 +140,76 @@ def test_notification_settings_and_the_site_switch(client, personas):  # noqa: F
     assert switch.actor == "sysadmin" and switch.details == {"on": True}
     client.post(reverse("notifications"), {"digest": "daily", "site_owner_alerts": "on"})
     assert Event.objects.filter(kind__startswith="notifications.").count() == 2  # unchanged
+
+
+# The import commands, beside the upload and the sync
+
+
+def import_command(*arguments: str) -> None:
+    call_command(*arguments, stdout=io.StringIO())
+
+
+def test_an_import_by_the_command_line_is_on_the_log(fleet, tmp_path, monkeypatch):
+    monkeypatch.setenv("LOGNAME", "alice")  # getpass's first answer: who ran it
+    path = tmp_path / "export.csv"
+    path.write_text(export_as_root(), encoding="utf-8")
+    import_command("import_backup_report", str(path), "--mirror")
+    started, finished = only("import.started"), only("import.finished")
+    assert started.pk < finished.pk
+    for event in (started, finished):
+        assert (event.actor, event.actor_id, event.target) == ("alice", None, str(path))
+        assert event.details["via"] == "command line"
+        assert event.details["command"] == "import_backup_report"
+        assert event.details["mirror"] is True and event.details["orgs"] is False
+    run = Run.objects.get(kind=Run.Kind.IMPORT)
+    assert finished.details["outcome"] == "succeeded"
+    assert finished.details["rows"] == len(rows_of(export_as_root())[1])
+    assert {name: finished.details[name] for name in ("created", "updated", "removed")} == {
+        "created": run.created,
+        "updated": run.updated,
+        "removed": run.removed,
+    }
+
+
+def test_an_import_that_fails_says_why(fleet, tmp_path):
+    path = tmp_path / "empty.csv"
+    columns, _ = rows_of(export_as_root())
+    path.write_text(csv_text(columns, []), encoding="utf-8")  # would remove every device
+    with pytest.raises(CommandError, match="nothing was imported"):
+        import_command("import_backup_report", str(path), "--mirror")
+    finished = only("import.finished")
+    assert finished.details["outcome"] == "failed"
+    assert "lists no device" in finished.details["error"], finished.details["error"]
+    assert only("import.started").target == str(path)
+
+
+def test_a_dry_run_is_not_on_the_log(fleet, tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_text(export_as_root(), encoding="utf-8")
+    import_command("import_backup_report", str(path), "--dry-run")
+    assert not Event.objects.filter(kind__startswith="import.").exists()
+
+
+def test_the_org_tree_and_the_rebuild_by_the_command_line(db, tmp_path):
+    path = tmp_path / "orgs.csv"
+    path.write_text("orgUid,orgName,orgExtRef,parentOrgUid\norg-1,Acme,,\n", encoding="utf-8")
+    import_command("import_orgs", str(path))
+    assert only("import.finished", details__command="import_orgs").details["created"] == 1
+    import_command("rebuild_report")
+    rebuilt = only("report.rebuilt")
+    assert rebuilt.details["outcome"] == "succeeded" and rebuilt.details["via"] == "command line"
+
+
+def test_an_actor_is_named_where_the_process_cannot_tell_who_ran_it(monkeypatch):
+    for name in ("LOGNAME", "USER", "LNAME", "USERNAME"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr("pwd.getpwuid", lambda uid: (_ for _ in ()).throw(KeyError(uid)))
+    assert command_line.os_user() == "command line"
+
+
+def test_the_readme_lists_every_kind_of_event_in_order():
+    """The README's table of kinds repeats accounts.audit.kinds (the one list)."""
+    readme = (Path(settings.BASE_DIR) / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Audit log\n")[1].split("\n## ")[0]
+    table = re.findall(r"^\| `([a-z_]+\.?[a-z_.]*)` \| ", section, re.M)
+    assert table == list(KINDS)

@@ -38,6 +38,9 @@ KINDS = {
     "sync.now": "Sync now asked for in the browser",
     "sync.started": "sync started (by Sync now, the command or a schedule)",
     "sync.finished": "sync finished",
+    "import.started": "import started by the command line (import_backup_report, import_orgs)",
+    "import.finished": "import by the command line finished, or failed (saying why)",
+    "report.rebuilt": "report table rebuilt by the command line, or failed (saying why)",
     # Saved views and subscriptions (spec section 15); sends are in the send log.
     "saved_view.saved": "view saved",
     "saved_view.deleted": "saved view deleted",

@@ -1,6 +1,7 @@
 """What the import commands share: the file argument, --dry-run, --exported-at, errors,
-the summary, and an entry in the run log (reports.refresh) for every import that is not
-a dry run."""
+the summary, and for every import that is not a dry run an entry in the run log
+(reports.refresh) and its start and end on the audit log (import.started,
+import.finished)."""
 
 from __future__ import annotations
 
@@ -16,8 +17,9 @@ from django.utils import timezone
 
 from reports.importing import values
 from reports.importing.csv_file import ImportFailed
+from reports.refresh import command_line
 from reports.refresh.data_age import export_time_problem
-from reports.refresh.log import count, recorded
+from reports.refresh.log import count, describe, recorded
 from reports.refresh.models import Run
 
 
@@ -82,15 +84,42 @@ class ImportCommand(BaseCommand):
         files = self.files(file, options)
         source = " and ".join(os.path.abspath(path) for path in files)
         log = nullcontext() if dry_run else recorded(Run.Kind.IMPORT, source)
+        # On the audit log, started and how it ended, as a sync is; not a dry run,
+        # which changes nothing.
+        audited = {"target": source, "command": self.name(), **self.audited_options(options)}
+        if not dry_run:
+            command_line.record("import.started", **audited)
         try:
             with log as run:
                 outcome = self.importer(file, dry_run=dry_run, **self.import_options(options))
                 if run is not None:
                     outcome.exported_at = exported_at or taken_at(files, outcome)
                     count(run, outcome)
-        except ImportFailed as error:
-            raise CommandError(f"{error} (nothing was imported)") from None
+        except BaseException as error:
+            if not dry_run:
+                command_line.record(
+                    "import.finished", outcome="failed", error=describe(error), **audited
+                )
+            if isinstance(error, ImportFailed):
+                raise CommandError(f"{error} (nothing was imported)") from None
+            raise
+        if not dry_run:
+            command_line.record(
+                "import.finished",
+                outcome="succeeded",
+                rows=outcome.records,
+                **outcome.totals(),
+                **audited,
+            )
         self.report(outcome, started, options["verbosity"])
+
+    def name(self) -> str:
+        """The command's name, as typed after manage.py."""
+        return type(self).__module__.rsplit(".", 1)[-1]
+
+    def audited_options(self, options: dict) -> dict:
+        """The command's own options as its audit events say them."""
+        return {}
 
     def import_options(self, options: dict) -> dict:
         """Keyword arguments for the importer from the command's own options."""

@@ -43,5 +43,12 @@ class Command(ImportCommand):
         allowed = EVERYTHING if options["allow_mass_removal"] else None
         return {"orgs": options["orgs"], "mirror": options["mirror"], "allowed_removal": allowed}
 
+    def audited_options(self, options: dict) -> dict:
+        return {
+            "orgs": bool(options["orgs"]),
+            "mirror": options["mirror"],
+            "allow_mass_removal": options["allow_mass_removal"],
+        }
+
     def files(self, file: str, options: dict) -> list[str]:
         return [file] + ([options["orgs"]] if options["orgs"] else [])
