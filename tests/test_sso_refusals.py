@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import importlib.util
+import socket
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -207,3 +208,23 @@ def test_a_claim_the_database_cannot_hold_is_a_failed_sign_in_not_a_500(
     assert answer.status_code == 403
     assert said in answer.content
     assert failed_sign_in().target.startswith(person.get("preferred_username", "a")[:4])
+
+
+def test_a_saml_answer_is_refused_saying_why_while_the_cache_is_down(saml, people, settings):
+    """Each assertion is taken once, remembered in the shared cache: with Redis away, the
+    check's error was refused as "could not be verified". Refused still (unchecked, a
+    replay would pass), saying why."""
+    with socket.socket() as probe:  # a port nothing listens on: Redis down
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "backupreport.resilient_cache.ResilientRedisCache",
+            "LOCATION": f"redis://127.0.0.1:{port}/0",
+        }
+    }
+    server, browser = idp_server(saml), Client()
+    refused = browser.post("/sso/saml/acs/", saml_answer(server, saml_request(browser, server)))
+    assert refused.status_code in (400, 403)
+    assert failed_sign_in().details["reason"] == saml_reasons.REPLAY_UNCHECKED
+    assert "try again in a minute" in refused.content.decode()

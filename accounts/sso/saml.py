@@ -180,7 +180,14 @@ class AssertionConsumerServiceView(djangosaml2_views.AssertionConsumerServiceVie
             self.invalid_because = saml_reasons.without_assertion(response)
             raise ValueError(f"SAML response without an assertion: {self.invalid_because}")
         assertion_id = response.assertion.id
-        if not cache.add(REPLAY_KEY.format(assertion_id), 1, REPLAY_SECONDS):
+        try:
+            first_use = cache.add(REPLAY_KEY.format(assertion_id), 1, REPLAY_SECONDS)
+        except Exception:
+            # The cache down (Redis restarting): refused, as taking it unchecked would
+            # let a replay in, and said as such, not "could not be verified".
+            self.invalid_because = saml_reasons.REPLAY_UNCHECKED
+            raise
+        if not first_use:
             self.invalid_because = saml_reasons.REPLAYED
             raise ValueError(f"SAML assertion {assertion_id} was already used (replay)")
 

@@ -32,6 +32,10 @@ ANOTHER_DESTINATION = (
 )
 NO_ASSERTION = "The identity provider's answer holds no assertion that could be verified."
 REPLAYED = "The identity provider's answer was already used."
+REPLAY_UNCHECKED = (
+    "The sign-in cannot be checked against a replay just now (the shared cache does not "
+    "answer); try again in a minute."
+)
 # pysaml2 raises a bare Exception for an audience of another site; its message says so.
 AUDIENCE_MESSAGE = "AudienceRestrictions conditions not satisfied"
 
