@@ -191,3 +191,148 @@ def test_two_snapshots_at_once_one_waits_and_the_day_has_one_set(varied):
     day = timezone.localdate(timezone.now())
     orgs = set(Snapshot.objects.filter(day=day).values_list("org_id", flat=True))
     assert Snapshot.objects.filter(day=day).count() == len(orgs) > 0  # one row an org
+
+
+TREE_HEADER = "orgUid,orgName,orgExtRef,parentOrgUid\n"
+
+
+def test_an_org_a_mirror_removes_keeps_its_past_in_the_fleets_history(db, tmp_path):
+    """Lab had a device ten days ago; today the vendor lists neither Lab nor anyone in
+    it: the sync removes Lab, and its rows went with it (on_delete CASCADE), the fleet's
+    past rewritten (found by an audit)."""
+    from tests.import_support import run, write_csv
+    from tests.test_import_backup_report import vendor_row
+
+    everything = Reach(everything=True, owner_id=None)
+    tree = tmp_path / "orgs.csv"
+    tree.write_text(TREE_HEADER + "org-root,Root,,\norg-hq,HQ,,org-root\norg-lab,Lab,,org-root\n")
+    rows = [vendor_row(1), vendor_row(2, orgUid="org-lab", orgName="Lab")]
+    earlier = timezone.now() - dt.timedelta(days=10)
+    with time_machine.travel(earlier, tick=False):
+        run(
+            "import_backup_report",
+            write_csv(tmp_path / "r1.csv", rows),
+            "--mirror",
+            "--allow-mass-removal",
+            "--orgs",
+            str(tree),
+        )
+    past = timezone.localdate(earlier)
+    lab = Org.objects.get(org_uid="org-lab")
+    lab_path = lab.path
+    assert daily_totals(snapshots_of(everything), past)[past].devices == 2
+
+    tree.write_text(TREE_HEADER + "org-root,Root,,\norg-hq,HQ,,org-root\n")
+    rows = [vendor_row(1), vendor_row(2)]  # its person is in HQ now
+    run(
+        "import_backup_report",
+        write_csv(tmp_path / "r2.csv", rows),
+        "--mirror",
+        "--allow-mass-removal",
+        "--orgs",
+        str(tree),
+    )
+
+    assert not Org.objects.filter(org_uid="org-lab").exists()
+    assert daily_totals(snapshots_of(everything), past)[past].devices == 2
+    kept = Snapshot.objects.get(day=past, org_uid="org-lab")
+    assert (kept.org, kept.org_name, kept.path, kept.devices) == (None, "Lab", lab_path, 1)
+    root = Org.objects.get(org_uid="org-root")
+    assert daily_totals(snapshots_of(Reach(False, None, (root.path,))), past)[past].devices == 2
+    today = timezone.localdate()
+    assert not Snapshot.objects.filter(day=today, org__isnull=True).exists()
+
+
+def test_the_retention_forgets_a_removed_orgs_rows_as_any_others(varied, settings):
+    settings.HISTORY_DAYS = 31
+    now = timezone.now()
+    today = timezone.localdate(now)
+    for age in (30, 31):
+        Snapshot.objects.create(
+            org=None,
+            org_uid="org-gone",
+            path="/999/",
+            day=today - dt.timedelta(days=age),
+            taken_at=now,
+        )
+    take(now)
+    assert [
+        (today - day).days
+        for day in Snapshot.objects.filter(org=None).values_list("day", flat=True)
+    ] == [30]
+
+
+def test_a_removed_orgs_past_counts_where_it_was_for_each_role(login, varied):
+    """Lab, below Accounting, is removed: its past stays in the fleet's figures and in
+    Accounting's and its ancestors' (alice's, root's), by the path it had; carol, whose
+    subtree it never was in, never counts it; a desktop user has no history at all."""
+    from reports.models import Device
+    from tests.factories import ArchiveFactory, DeviceFactory, OrgFactory, UserFactory
+
+    accounting = Org.objects.get(org_uid="org-accounting")
+    lab = OrgFactory(org_uid="org-lab", name="Lab", parent=accounting)
+    lena = UserFactory(username="lena", org=lab)
+    ArchiveFactory(device=DeviceFactory(user=lena, name="LENA-1"), last_completed_backup_date=None)
+    now = timezone.now()
+    week_ago = take(now - dt.timedelta(days=7)).day
+    take(now)
+
+    def seen(name: str) -> tuple:
+        client = login(name)
+        trend = client.get("/api/history/trend").json()["data"]["days"]
+        past = next(d for d in trend if d["day"] == week_ago.isoformat())
+        top = client.get("/api/history/compliance").json()["data"]["rows"]
+        below = {}
+        if name == "root":
+            rows = client.get("/api/history/compliance", {"org": "org-emea"}).json()["data"]["rows"]
+            below = {r["orgUid"]: r["okPercent7DaysAgo"] for r in rows}
+        return past, {r["orgUid"]: r["okPercent7DaysAgo"] for r in top}, below
+
+    before = {name: seen(name) for name in ("root", "alice", "carol")}
+    assert before["root"][0]["activeDevices"] == 9  # the fleet's 8 and Lena's
+    assert before["alice"][0]["activeDevices"] == 4  # Accounting's 3 and Lena's
+    assert before["carol"][0]["activeDevices"] == 3
+
+    lena.org = accounting
+    lena.save()
+    Org.objects.filter(pk=lab.pk).delete()  # as the mirror removes an org (mirror.remove)
+    take(now)
+
+    assert Device.objects.filter(name="LENA-1").exists()
+    for name in ("root", "alice", "carol"):
+        assert seen(name) == before[name], name
+    for name in ("dave", "sam"):
+        assert login(name).get("/api/history/trend").status_code == 403
+
+
+@pytest.mark.django_db(transaction=True)
+def test_0002_keeps_each_rows_org_and_the_table_stays_watched(orgs):
+    """The rows there are get their org's uid, name and path, and the table (rebuilt on
+    SQLite) still moves the report generation on."""
+    from accounts.watched_tables import is_watched
+    from reports.cache import REPORT
+
+    sales = orgs["sales"]
+    try:
+        call_command("migrate", "history", "0001", verbosity=0)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO history_snapshot (org_id, day, devices, ok, warning, critical,"
+                " never, selected_bytes, archive_bytes, cold_archives, cold_bytes, taken_at)"
+                " VALUES (%s, %s, 2, 1, 1, 0, 0, 0, 0, 0, 0, %s)",
+                [sales.pk, dt.date(2026, 11, 1), timezone.now()],
+            )
+        call_command("migrate", "history", verbosity=0)
+    finally:
+        call_command("migrate", verbosity=0)
+    kept = Snapshot.objects.get()
+    assert (kept.org, kept.org_uid, kept.org_name, kept.path) == (
+        sales,
+        "org-sales",
+        "Sales",
+        sales.path,
+    )
+    assert is_watched(connection, REPORT, "history_snapshot")
+    sales.users.all().delete()
+    Org.objects.filter(pk=sales.pk).delete()
+    assert Snapshot.objects.get().org is None

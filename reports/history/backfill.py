@@ -49,6 +49,9 @@ def _past(today: Snapshot, age: int, course: int, rng: random.Random, day: dt.da
     critical = round(stale * critical_part)
     return Snapshot(
         org_id=today.org_id,
+        org_uid=today.org_uid,
+        org_name=today.org_name,
+        path=today.path,
         day=day,
         devices=devices,
         ok=ok,

@@ -26,7 +26,7 @@ from accounts import org_paths
 from accounts.models import Org
 from accounts.roles import Reach
 from reports.health import BackupDates, Health, health_edges
-from reports.history.reading import Figures, latest_snapshot, snapshots_of
+from reports.history.reading import ROW_PATH, Figures, in_subtree, latest_snapshot, snapshots_of
 from reports.history.snapshots import FIGURES, STORAGE
 
 WEEK, MONTH = 7, 30
@@ -102,7 +102,7 @@ def compliance_of(reach: Reach, org_uid: str | None = None) -> Compliance:
         listed = _top(reach)
     snapshots = snapshots_of(reach)
     if level is not None:
-        snapshots = snapshots.filter(org__path__startswith=level.path)
+        snapshots = snapshots.filter(in_subtree(level.path))
     day = None
     if snapshots.exists():
         day, _ = latest_snapshot()
@@ -132,7 +132,7 @@ def _rows(snapshots, listed: list[Org], level: Org | None, day: dt.date) -> list
     # Plain lists of numbers while adding up: thousands of rows, no object per row.
     totals: dict[tuple[str, str], list[int]] = {}
     fields = FIGURES + STORAGE
-    values = snapshots.filter(day__in=days).values_list("day", "org__path", *fields)
+    values = snapshots.filter(day__in=days).annotate(at=ROW_PATH).values_list("day", "at", *fields)
     for day_of_row, path, *figures in values:
         key = key_of(path)
         total = totals.setdefault((key, days[day_of_row]), [0] * len(fields))

@@ -4,6 +4,12 @@ One row per org and day, of the devices whose owner is in that org (not the orgs
 below): a subtree's figures are the sum of its orgs' rows, found through the org's
 materialized path at the time they are read, so a manager's history is exactly their
 subtree's as it is now.
+
+An org removed since (an import or sync no longer lists it) keeps its rows: what was
+measured stays measured until the retention forgets the day. Its rows are found through
+the path it had when each was taken (`path`, with its uid and name), where it last was:
+it can no longer move. Deleting its rows with it rewrote the fleet's past, and every
+ancestor's, long before HISTORY_DAYS (found by an audit).
 """
 
 from __future__ import annotations
@@ -14,7 +20,12 @@ from accounts.models import Org
 
 
 class Snapshot(models.Model):
-    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="+")
+    # Null once the org is removed; its rows stay (the module's docstring).
+    org = models.ForeignKey(Org, null=True, on_delete=models.SET_NULL, related_name="+")
+    # The org when the row was taken: read only once the org is removed (reading.ROW_PATH).
+    org_uid = models.CharField(max_length=64, default="")
+    org_name = models.CharField(max_length=200, default="")
+    path = models.CharField(max_length=1000, default="")
     day = models.DateField()
     # Active devices, by the one health rule (reports.health) as of the snapshot.
     devices = models.PositiveIntegerField(default=0)
@@ -35,4 +46,4 @@ class Snapshot(models.Model):
         ordering = ["day", "org"]
 
     def __str__(self) -> str:
-        return f"{self.org_id} on {self.day}"
+        return f"{self.org_uid} on {self.day}"

@@ -3,6 +3,11 @@
 A viewer's history is the sum over the orgs of the subtrees their reach grants
 (`accounts.roles.reach_of`): everything for a system administrator, their org's subtree
 for an org manager, nothing for anyone else, whose reach holds only their own devices.
+
+A row is placed by its org's path now (a moved org's history follows it), or, once the
+org is removed, by the path it had when the row was taken (ROW_PATH): a manager counts
+a removed org's past if it was in their subtree when measured, and a system
+administrator always.
 """
 
 from __future__ import annotations
@@ -11,7 +16,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import QuerySet, Sum
+from django.db.models import F, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 
 from accounts.roles import Reach
 from reports.history.models import Snapshot
@@ -39,10 +45,22 @@ class Figures:
         return Figures(*(getattr(self, f) + getattr(other, f) for f in FIGURES + STORAGE))
 
 
+# The org path a row adds up under: its org's now, or the removed org's as it was.
+ROW_PATH = Coalesce(F("org__path"), F("path"))
+REMOVED = Q(org__isnull=True)
+
+
 def snapshots_of(reach: Reach) -> QuerySet[Snapshot]:
     """The snapshot rows of the orgs in the viewer's reach (none for a reach of one's
-    own devices: snapshots are per org)."""
-    return Snapshot.objects.filter(reach.q(path="org__path"))
+    own devices: snapshots are per org), removed orgs' by the path they had."""
+    if reach.everything:
+        return Snapshot.objects.all()
+    return Snapshot.objects.filter(reach.q(path="org__path") | (REMOVED & reach.q(path="path")))
+
+
+def in_subtree(path: str) -> Q:
+    """The rows of the org at `path` and the orgs below it, removed ones included."""
+    return Q(org__path__startswith=path) | (REMOVED & Q(path__startswith=path))
 
 
 def latest_snapshot(up_to: dt.date | None = None) -> tuple[dt.date, dt.datetime] | None:

@@ -81,11 +81,17 @@ def take(now: dt.datetime | None = None) -> Taken:
         # A report row may still name an org that an import has just removed.
         from accounts.models import Org
 
-        known = set(Org.objects.filter(pk__in=figures).values_list("pk", flat=True))
+        # Each row keeps its org as it is, read once the org is removed (models).
+        known = {
+            pk: {"org_uid": uid, "org_name": name, "path": path}
+            for pk, uid, name, path in Org.objects.filter(pk__in=figures).values_list(
+                "pk", "org_uid", "name", "path"
+            )
+        }
         Snapshot.objects.filter(day=day).delete()
         Snapshot.objects.bulk_create(
             [
-                Snapshot(org_id=org_id, day=day, taken_at=now, **values)
+                Snapshot(org_id=org_id, day=day, taken_at=now, **known[org_id], **values)
                 for org_id, values in figures.items()
                 if org_id in known
             ],
