@@ -278,3 +278,79 @@ def test_active_devices_link_to_a_list_of_as_many(login, history, name):
     for href, title, count in cells:
         listed = client.get(html.unescape(href) + "&pgSize=500").content.decode()
         assert len({n for n in names if f">{n}<" in listed}) == int(count), title
+
+
+def test_a_subtree_no_snapshot_has_lists_its_orgs_now(login, history):
+    """Empty and the org below it had no device at the day's snapshot; one is placed
+    below since: Americas counted it and the level below listed no row at all, under
+    'No history yet' and "day": null beside today's snapshot (found by an audit)."""
+    americas = Org.objects.get(org_uid="org-americas")
+    empty = Org.objects.create(org_uid="org-empty", name="Empty", parent=americas)
+    Org.objects.create(org_uid="org-empty-child", name="Empty Child", parent=empty)
+    today = take(timezone.now()).day
+    child = Org.objects.get(org_uid="org-empty-child")
+    nina = UserFactory(username="nina", org=child)
+    ArchiveFactory(device=DeviceFactory(user=nina), last_completed_backup_date=ago(hours=2))
+    for name in ("root", "carol"):
+        client = login(name)
+        above = by_uid(rows_of(client, org="org-americas"))[("org-empty", False)]
+        assert above["activeDevices"] == 1, name
+        body = client.get(API, {"org": "org-empty"}).json()["data"]
+        assert body["day"] == today.isoformat(), name
+        assert body["rows"] == [
+            {
+                "orgUid": "org-empty-child",
+                "orgName": "Empty Child",
+                "directlyInOrg": False,
+                "activeDevices": 1,
+                "okPercentNow": 100.0,
+                "okPercent7DaysAgo": None,
+                "okPercent30DaysAgo": None,
+                "changePoints": None,
+            }
+        ], name
+        page = client.get(PAGE, {"org": "org-empty"}).content.decode()
+        assert "No history yet" not in page, name
+        assert ">Empty Child<" in page, name
+    assert login("alice").get(API, {"org": "org-empty"}).status_code == 404
+
+
+def test_a_managers_subtree_without_snapshot_rows_lists_its_org_now(login, history):
+    """Labs, new, had no device at the day's snapshot: its manager's top level was empty
+    ('No history yet'), though the fleet's snapshot of the day exists."""
+    from django.contrib.auth.models import Group
+
+    from accounts.roles import ORG_MANAGERS
+
+    labs = Org.objects.create(
+        org_uid="org-labs", name="Labs", parent=Org.objects.get(org_uid="org-acme")
+    )
+    mona = UserFactory(username="mona", org=labs)
+    mona.groups.add(Group.objects.get(name=ORG_MANAGERS))
+    today = take(timezone.now()).day
+    assert not Snapshot.objects.filter(org=labs).exists()
+    ArchiveFactory(device=DeviceFactory(user=mona), last_completed_backup_date=ago(days=4))
+    client = login("mona")
+    body = client.get(API).json()["data"]
+    assert body["day"] == today.isoformat()
+    assert [(r["orgUid"], r["activeDevices"], r["okPercentNow"]) for r in body["rows"]] == [
+        ("org-labs", 1, 0.0)
+    ]
+    page = client.get(PAGE).content.decode()
+    assert "No history yet" not in page
+    assert "Below the 95% target" in page
+
+
+def test_before_the_first_snapshot_each_level_lists_its_orgs_now(login, fleet):
+    for name, org, uids in (
+        ("root", "org-emea", {"org-accounting", "org-sales"}),
+        ("carol", "org-americas", {"org-americas", "org-eng"}),
+    ):
+        client = login(name)
+        body = client.get(API, {"org": org}).json()["data"]
+        assert body["day"] is None
+        assert {r["orgUid"] for r in body["rows"]} == uids, name
+        assert {r["okPercent30DaysAgo"] for r in body["rows"]} == {None}
+        page = client.get(PAGE, {"org": org}).content.decode()
+        assert "No history yet" in page and 'id="compliance"' in page, name
+    assert login("dave").get(API).status_code == 403

@@ -76,7 +76,7 @@ class ComplianceRow:
 class Compliance:
     level: Org | None  # the org whose children are listed; None: the reach's top
     trail: list[Org]  # the level's ancestors within the reach, top first, then the level
-    day: dt.date | None  # the "now" snapshot's day; None: no snapshot yet
+    day: dt.date | None  # the fleet's latest snapshot's day; None: no snapshot yet
     rows: list[ComplianceRow]
 
 
@@ -103,19 +103,27 @@ def compliance_of(reach: Reach, org_uid: str | None = None) -> Compliance:
     snapshots = snapshots_of(reach)
     if level is not None:
         snapshots = snapshots.filter(in_subtree(level.path))
-    day = None
-    if snapshots.exists():
-        day, _ = latest_snapshot()
-    rows = _rows(snapshots, listed, level, day) if day else []
+    # Every level lists its orgs whatever its snapshots hold: "now" is live
+    # (with_now_of). A subtree without a row in any snapshot listed none: its devices
+    # placed there since were counted a level up and nowhere below, under "No history
+    # yet" beside the fleet's snapshot of the day (found by an audit).
+    latest = latest_snapshot()
+    day = latest[0] if latest else None
+    rows = _rows(snapshots, listed, level, day)
     return Compliance(level, _trail(reach, level) if level else [], day, rows)
 
 
-def _rows(snapshots, listed: list[Org], level: Org | None, day: dt.date) -> list[ComplianceRow]:
-    days = {
-        day: "now",
-        day - dt.timedelta(days=WEEK): "week",
-        day - dt.timedelta(days=MONTH): "month",
-    }
+def _rows(
+    snapshots, listed: list[Org], level: Org | None, day: dt.date | None
+) -> list[ComplianceRow]:
+    """The listed orgs' rows, their past columns empty where no snapshot has them."""
+    days = {}  # none before the first snapshot: `day__in` of none reads nothing
+    if day is not None:
+        days = {
+            day: "now",
+            day - dt.timedelta(days=WEEK): "week",
+            day - dt.timedelta(days=MONTH): "month",
+        }
     by_path = {org.path: org for org in listed}
     # A listed child's path has one more part than the level's ("/1/" has depth 1).
     depth = (level.depth + 1) if level else None
