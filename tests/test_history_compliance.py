@@ -354,3 +354,33 @@ def test_before_the_first_snapshot_each_level_lists_its_orgs_now(login, fleet):
         page = client.get(PAGE, {"org": org}).content.decode()
         assert "No history yet" in page and 'id="compliance"' in page, name
     assert login("dave").get(API).status_code == 403
+
+
+def test_a_share_shown_at_the_target_meets_it(login, history, settings):
+    """17 of 21 OK is 80.95%, shown "81.0%": against a target of 81 it was marked
+    'Below the 81% target' in red (meets_target compared the unrounded share; found
+    by an audit with 113 of 119 shown 95.0%). The share is judged as shown."""
+    from reports import read_model
+
+    settings.COMPLIANCE_TARGET_PERCENT = 81
+    big = Org.objects.create(
+        org_uid="org-big", name="Big", parent=Org.objects.get(org_uid="org-americas")
+    )
+    owner = UserFactory(username="bigowner", org=big)
+    with read_model.refreshed_at_the_end():
+        for n in range(21):
+            last = ago(hours=2) if n < 17 else ago(days=4)
+            ArchiveFactory(
+                device=DeviceFactory(user=owner, name=f"BIG-{n}"), last_completed_backup_date=last
+            )
+    for name in ("root", "carol"):
+        client = login(name)
+        row = by_uid(rows_of(client, org="org-americas"))[("org-big", False)]
+        assert (row["activeDevices"], row["okPercentNow"]) == (21, 81.0), name
+        in_csv = {r["orgUid"]: r for r in csv_rows(client, org="org-americas")}
+        assert in_csv["org-big"]["okPercentNow"] == "81.0", name
+        page = client.get(PAGE, {"org": "org-americas"}).content.decode()
+        big_row = next(line for line in page.split("<tr") if ">Big<" in line)
+        assert 'class="target-met"' in big_row, name
+        assert 'title="At or above the 81% target">81.0%</span>' in big_row, name
+    assert login("alice").get(API, {"org": "org-americas"}).status_code == 404

@@ -177,3 +177,33 @@ def test_real_answers_fit_the_openapi_document(live_server, days):
         response = requests.get(f"{live_server.url}{API}", params=params, auth=auth, timeout=30)
         assert response.status_code == status, (params, name, response.content)
         operation.validate_response(response)
+
+
+def test_a_share_is_said_100_or_0_percent_only_when_it_is_so(login, fleet):
+    """996 of 1,000 OK was said "100% OK" in the chart's text beside 4 in warning; with
+    one decimal 9,996 of 10,000 would be "100.0%" (found by an audit): each surface
+    says one rounding, Figures.ok_percent's."""
+    now = timezone.now()
+    today = timezone.localdate(now)
+    accounting = Org.objects.get(org_uid="org-accounting")
+    for age, devices, ok in ((2, 1000, 996), (1, 10000, 9996), (0, 10000, 1)):
+        Snapshot.objects.create(
+            org=accounting,
+            day=today - dt.timedelta(days=age),
+            devices=devices,
+            ok=ok,
+            warning=devices - ok,
+            taken_at=now,
+        )
+    expected = ["99.6%", "99.9%", "0.1%"]  # oldest first
+    for name in ("root", "alice"):
+        client = login(name)
+        svg, table = trend_of_page(client.get(reverse("overview")).content.decode())
+        said = re.findall(r"<title>\d{4}-\d\d-\d\d: ([\d.]+%) OK of", svg)
+        assert said == expected, name
+        assert [row[6] for row in table][::-1] == expected, name
+        assert [row["okPercent"] + "%" for row in csv_of(client)] == expected, name
+        data = client.get(API).json()["data"]["days"]
+        assert [f"{d['okPercent']}%" for d in data] == expected, name
+    assert login("carol").get(API).json()["data"]["days"] == []
+    assert login("dave").get(API).status_code == 403

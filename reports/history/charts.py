@@ -18,6 +18,7 @@ from django.utils.safestring import SafeString
 
 from reports.health import Health
 from reports.history.reading import Figures, trend_days
+from reports.history.templatetags import history_format
 from reports.templatetags.backup_format import counted
 
 LEFT, TOP = 48, 10  # room for the axis labels ("100%" at a phone's larger type)
@@ -104,7 +105,8 @@ def describe_day(day: dt.date, figures: Figures) -> str:
     if not figures.devices:
         return f"{day:%Y-%m-%d}: no active devices"
     counts = ", ".join(f"{getattr(figures, h.value):,} {h.label.lower()}" for h in ORDER)
-    return f"{day:%Y-%m-%d}: {100 * figures.ok_share:.0f}% OK of {figures.devices:,} ({counts})"
+    share = history_format.percent(figures.ok_percent)  # the one rounding: 99.6%, not 100%
+    return f"{day:%Y-%m-%d}: {share} OK of {figures.devices:,} ({counts})"
 
 
 def _axis(axis: Axis, width: int) -> SafeString:

@@ -59,17 +59,19 @@ class ComplianceRow:
 
     @property
     def meets_target(self) -> bool | None:
-        """The share now against COMPLIANCE_TARGET_PERCENT; None: no devices."""
-        if self.now.ok_share is None:
+        """The share now, as shown (Figures.ok_percent), against
+        COMPLIANCE_TARGET_PERCENT; None: no devices."""
+        if self.now.ok_percent is None:
             return None
-        return 100 * self.now.ok_share >= settings.COMPLIANCE_TARGET_PERCENT
+        return self.now.ok_percent >= settings.COMPLIANCE_TARGET_PERCENT
 
     @property
     def change(self) -> float | None:
-        """Percentage points gained (or lost, negative) against 30 days ago."""
-        if self.now.ok_share is None or self.month.ok_share is None:
+        """Percentage points gained (or lost, negative) against 30 days ago, between
+        the two shares as shown (Figures.ok_percent)."""
+        if self.now.ok_percent is None or self.month.ok_percent is None:
             return None
-        return 100 * (self.now.ok_share - self.month.ok_share)
+        return round(self.now.ok_percent - self.month.ok_percent, 1)
 
 
 @dataclass(frozen=True)

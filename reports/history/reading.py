@@ -41,6 +41,21 @@ class Figures:
         """Share of the active devices backed up within the warning threshold."""
         return self.ok / self.devices if self.devices else None
 
+    @property
+    def ok_percent(self) -> float | None:
+        """The share as every surface shows it (page, CSV, JSON, PDF, the trend's text)
+        and as the target judges it: one decimal, rounded here once. Never 100.0 or 0.0
+        unless all or none are OK: 996 of 1,000 was said "100% OK" beside 4 in warning,
+        and 113 of 119 shown 95.0% was marked below a 95% target (found by an audit)."""
+        if not self.devices:
+            return None
+        percent = round(100 * self.ok / self.devices, 1)
+        if percent == 100 and self.ok < self.devices:
+            return 99.9
+        if percent == 0 and self.ok:
+            return 0.1
+        return percent
+
     def __add__(self, other: Figures) -> Figures:
         return Figures(*(getattr(self, f) + getattr(other, f) for f in FIGURES + STORAGE))
 

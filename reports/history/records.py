@@ -22,20 +22,16 @@ FIELDS = (
 )
 
 
-def _percent(share: float | None) -> float | None:
-    return None if share is None else round(100 * share, 1)
-
-
 def record(row: ComplianceRow) -> dict:
     return {
         "orgUid": row.org_uid,
         "orgName": row.org_name,
         "directlyInOrg": row.own,
         "activeDevices": row.devices,
-        "okPercentNow": _percent(row.now.ok_share),
-        "okPercent7DaysAgo": _percent(row.week.ok_share),
-        "okPercent30DaysAgo": _percent(row.month.ok_share),
-        "changePoints": None if row.change is None else round(row.change, 1),
+        "okPercentNow": row.now.ok_percent,
+        "okPercent7DaysAgo": row.week.ok_percent,
+        "okPercent30DaysAgo": row.month.ok_percent,
+        "changePoints": row.change,
     }
 
 
@@ -82,7 +78,7 @@ def trend_record(day: dt.date, figures: Figures) -> dict:
         "warning": figures.warning,
         "critical": figures.critical,
         "neverBackedUp": figures.never,
-        "okPercent": _percent(figures.ok_share),
+        "okPercent": figures.ok_percent,
         "selectedBytes": figures.selected_bytes,
         "archiveBytes": figures.archive_bytes,
         "coldStorageArchives": figures.cold_archives,
