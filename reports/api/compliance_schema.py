@@ -76,6 +76,12 @@ _TREND_DAY = {
         "archiveBytes": _COUNT,
         "coldStorageArchives": _COUNT,
         "coldStorageBytes": _COUNT,
+        "takenAt": {
+            "type": "string",
+            "format": "date-time",
+            "nullable": True,
+            "description": "When the day's snapshot was taken: today's figures are as of it.",
+        },
     },
     "required": list(TREND_FIELDS),
     "additionalProperties": False,

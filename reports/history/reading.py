@@ -13,10 +13,10 @@ administrator always.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import F, Q, QuerySet, Sum
+from django.db.models import F, Max, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from accounts.roles import Reach
@@ -35,6 +35,9 @@ class Figures:
     archive_bytes: int = 0
     cold_archives: int = 0
     cold_bytes: int = 0
+    # When the day's snapshot was taken (daily_totals), not a figure: neither added nor
+    # compared; None for a sum of days or of the moment.
+    taken_at: dt.datetime | None = field(default=None, compare=False)
 
     @property
     def ok_share(self) -> float | None:
@@ -89,12 +92,13 @@ def latest_snapshot(up_to: dt.date | None = None) -> tuple[dt.date, dt.datetime]
 
 
 def daily_totals(snapshots: QuerySet[Snapshot], since: dt.date) -> dict[dt.date, Figures]:
-    """The sum of these rows on each day from `since`, in one GROUP BY day."""
+    """The sum of these rows on each day from `since`, and when its snapshot was taken,
+    in one GROUP BY day."""
     rows = (
         snapshots.filter(day__gte=since)
         .order_by()
         .values("day")
-        .annotate(**{f"n_{f}": Sum(f) for f in FIGURES + STORAGE})
+        .annotate(**{f"n_{f}": Sum(f) for f in FIGURES + STORAGE}, n_taken_at=Max("taken_at"))
         .order_by("day")
     )
     return {row.pop("day"): Figures(**{f[2:]: v for f, v in row.items()}) for row in rows}

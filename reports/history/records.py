@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator
 from reports.csv_record import LINE_END, NULL_CELL, csv_cell
 from reports.history.compliance import ComplianceRow
 from reports.history.reading import Figures
+from reports.row import encode_datetime
 
 FIELDS = (
     "orgUid",
@@ -65,12 +66,14 @@ TREND_FIELDS = (
     "archiveBytes",
     "coldStorageArchives",
     "coldStorageBytes",
+    "takenAt",
 )
 
 
 def trend_record(day: dt.date, figures: Figures) -> dict:
     """One day of the trend: the reach's active devices by health (the overview's table)
-    and its storage, as the snapshot of that day summed them."""
+    and its storage, as the snapshot of that day summed them, and when it was taken
+    (today's is the snapshot's, not this moment's)."""
     return {
         "day": day.isoformat(),
         "activeDevices": figures.devices,
@@ -83,6 +86,7 @@ def trend_record(day: dt.date, figures: Figures) -> dict:
         "archiveBytes": figures.archive_bytes,
         "coldStorageArchives": figures.cold_archives,
         "coldStorageBytes": figures.cold_bytes,
+        "takenAt": encode_datetime(figures.taken_at) if figures.taken_at else None,
     }
 
 

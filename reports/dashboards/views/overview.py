@@ -110,6 +110,9 @@ def _trend(reach: Reach, now: dt.datetime) -> dict:
         else trend_chart(points, today),
         "trend_points": points[::-1],
         "trend_days": trend_days(),
+        # Today's column is the snapshot's, the cards above it live: say when it was taken.
+        "trend_today": today,
+        "trend_as_of": points[-1][1].taken_at if points and points[-1][0] == today else None,
     }
 
 

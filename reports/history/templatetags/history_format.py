@@ -1,4 +1,5 @@
 from django import template
+from django.utils import timezone
 
 register = template.Library()
 
@@ -7,6 +8,12 @@ register = template.Library()
 def percent(value: float | None) -> str:
     """A share as Figures.ok_percent rounds it: 87.4 -> "87.4%"; of no devices -> "—"."""
     return "—" if value is None else f"{value:.1f}%"
+
+
+@register.filter
+def snapshot_time(moment) -> str:
+    """When a snapshot was taken, as the trend says of its today: "00:20 UTC"."""
+    return f"{timezone.localtime(moment):%H:%M %Z}"
 
 
 @register.filter
