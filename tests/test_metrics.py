@@ -244,3 +244,31 @@ def scrape_with(client, headers):
     response = client.get(METRICS, **headers)
     assert response.status_code == 200
     return {f.name: f.samples for f in text_string_to_metric_families(response.content.decode())}
+
+
+def test_a_removed_org_s_figures_of_the_day_still_add_up_to_its_parents(client, fleet):
+    """An org removed after the day's snapshot (by hand in the admin, say) keeps its row
+    of that day, without its org (reports.history: its past is kept); /metrics read the
+    row's org's path, None, and answered 500."""
+    from reports.health import critical_days
+    from tests.factories import ArchiveFactory, DeviceFactory, OrgFactory, UserFactory
+
+    emea = Org.objects.get(org_uid="org-emea")
+    lab = OrgFactory(org_uid="org-lab", name="Lab", parent=emea)
+    person = UserFactory(org=lab)
+    device = DeviceFactory(user=person, name="LAB-01")
+    ArchiveFactory(device=device, last_completed_backup_date=ago(days=critical_days() + 3))
+    take()
+    before = scrape(client, fleet["users"]["root"])["backupreport_devices"]
+    person.org = Org.objects.get(org_uid="org-accounting")
+    person.save()
+    lab.delete()
+
+    for name in ("root", "alice", "carol"):
+        families = scrape(client, fleet["users"][name])  # 200, not a 500
+        assert "org-lab" not in orgs_in(families)
+    devices = scrape(client, fleet["users"]["root"])["backupreport_devices"]
+    for health in Health:
+        said = sample_value(devices, org="org-emea", health=health.value)
+        assert said == sample_value(before, org="org-emea", health=health.value)
+    assert sample_value(devices, org="org-emea", health="critical") == 2  # sam's and the lab's

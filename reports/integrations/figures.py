@@ -27,7 +27,7 @@ from accounts.models import Org
 from accounts.roles import Reach, reach_of
 from reports import cache
 from reports.cache import warmed
-from reports.history.reading import Figures, latest_snapshot, snapshots_of
+from reports.history.reading import ROW_PATH, Figures, latest_snapshot, snapshots_of
 from reports.history.snapshots import FIGURES, STORAGE
 from reports.integrations.models import WebhookDelivery, WebhookEndpoint
 from reports.notifications.models import Message
@@ -116,8 +116,10 @@ def _org_sums(reach: Reach, day: dt.date) -> tuple[Figures, list[OrgFigures]]:
     size = len(FIGURES + STORAGE)
     totals: dict[str, list[int]] = {}
     fleet = [0] * size
-    rows = snapshots_of(reach).filter(day=day).order_by()
-    for path, *values in rows.values_list("org__path", *FIGURES, *STORAGE):
+    # By the path each row had (ROW_PATH): a removed org's row keeps its figures but
+    # not its org, and its None path was a 500 (found by the history fix's review).
+    rows = snapshots_of(reach).filter(day=day).order_by().annotate(row_path=ROW_PATH)
+    for path, *values in rows.values_list("row_path", *FIGURES, *STORAGE):
         fleet = list(map(add, fleet, values))
         for listed in _listed(path, depth_limit, tops):
             if reach.covers(listed):  # not an ancestor above an org manager's org
