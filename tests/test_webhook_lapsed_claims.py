@@ -6,10 +6,18 @@ back-dated here, as a killed process leaves it."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 from django.utils import timezone
 
-from reports.integrations.delivery import STOPPED, Passed, claim, deliver_due, record
+from reports.integrations.delivery import (
+    STOPPED,
+    Passed,
+    claim,
+    deliver_due,
+    post_in_order,
+    record,
+)
 from reports.integrations.events import stale_data
 from reports.integrations.models import Event, WebhookDelivery
 from tests.test_webhooks import endpoint
@@ -71,3 +79,18 @@ def test_a_sender_past_its_claim_records_nothing_over_the_next_claim(db):
     assert second.attempts == 2
     assert record(first, 200, "", now) == Passed()
     assert WebhookDelivery.objects.get().state == State.SENDING
+
+
+def test_a_batch_that_waited_past_the_bound_for_a_thread_posts_nothing(db, settings):
+    """Past MAX_THREADS endpoints, a batch waits in the pool; its first delivery was
+    posted however late, past its claim's lapse, when another pass could have claimed
+    and sent it again (found by a review)."""
+    settings.WEBHOOK_TIMEOUT_SECONDS = 1
+    with receiver() as hook:
+        endpoint(hook.url, events=[Event.STALE])
+        stale_data(timezone.now())
+        (delivery,) = WebhookDelivery.objects.all()
+        taken = claim(delivery.pk, timezone.now())
+        assert post_in_order([taken], began=time.monotonic() - 2) == []
+        assert len(post_in_order([taken], began=time.monotonic())) == 1
+    assert len(hook.received) == 1

@@ -97,8 +97,10 @@ def claim_lapses_at(now: dt.datetime) -> dt.datetime:
 
 def may_post(began: float) -> bool:
     """Whether a delivery claimed by the pass that began then (time.monotonic()) may
-    still be posted: its exchange then ends before its claim lapses. The first of each
-    endpoint's batch is posted at once, within the margin."""
+    still be posted: its exchange then ends before its claim lapses. The first of an
+    endpoint's batch too: past MAX_THREADS endpoints a batch waits in the pool for a
+    thread, and posted past its lapse it could be claimed again meanwhile, sent twice
+    (found by a review)."""
     return time.monotonic() - began <= settings.WEBHOOK_TIMEOUT_SECONDS
 
 
@@ -230,10 +232,10 @@ def post_in_order(batch: list[WebhookDelivery], began: float) -> list[tuple[int 
     """One endpoint's deliveries, in order, until the first failure: HTTP only, no
     database, so that a thread per endpoint needs no connection of its own."""
     results = []
-    for position, delivery in enumerate(batch):
-        # Each after the first waited for those before it: posted only while its claim
-        # cannot lapse mid-exchange, else claimed again by the next pass.
-        if position and not may_post(began):
+    for delivery in batch:
+        # Each waited for those before it, the first for a thread: posted only while its
+        # claim cannot lapse mid-exchange, else released to the next pass.
+        if not may_post(began):
             break
         try:
             status, error = post(delivery.endpoint, delivery)
