@@ -320,7 +320,7 @@ def test_0002_keeps_each_rows_org_and_the_table_stays_watched(orgs):
                 "INSERT INTO history_snapshot (org_id, day, devices, ok, warning, critical,"
                 " never, selected_bytes, archive_bytes, cold_archives, cold_bytes, taken_at)"
                 " VALUES (%s, %s, 2, 1, 1, 0, 0, 0, 0, 0, 0, %s)",
-                [sales.pk, dt.date(2026, 11, 1), timezone.now()],
+                [sales.pk, (timezone.now() - dt.timedelta(days=1)).date(), timezone.now()],
             )
         call_command("migrate", "history", verbosity=0)
     finally:
