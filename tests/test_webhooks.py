@@ -171,22 +171,33 @@ def test_a_dead_endpoint_delays_no_other(fleet, settings):
     assert states == {"dead": State.PENDING, "alive": State.DELIVERED}
 
 
-def test_an_attempt_that_raises_is_a_failed_attempt_saying_why(fleet, settings):
-    """A timeout urllib3 refuses (0, which the setting takes) raised out of the posting
-    thread: deliver_due() crashed, and every claimed delivery stayed "sending", never
-    retried, its error empty (found by an audit). Now each is a failed attempt, retried."""
+def test_an_attempt_that_raises_is_a_failed_attempt_saying_why(fleet, settings, monkeypatch):
+    """A timeout urllib3 refused (0, which the setting took then; the start refuses it
+    now) raised a ValueError, no requests error, out of the posting thread: deliver_due()
+    crashed, and every claimed delivery stayed "sending", never retried, its error empty
+    (found by an audit). Now each is a failed attempt, retried. The HTTP stack raises it
+    here as urllib3 did."""
+    import requests
+
     settings.WEBHOOK_RETRY_SECONDS = 0
-    settings.WEBHOOK_TIMEOUT_SECONDS = 0
+
+    def refused(*args, **kwargs):
+        raise ValueError(
+            "Attempted to set connect timeout to 0, but the timeout cannot be set to a "
+            "value less than or equal to 0."
+        )
+
     with receiver() as a, receiver() as b:
         endpoint(a.url, name="a")
         endpoint(b.url, kind="slack", name="b")
         nothing_critical_yet()
         assert devices_entering_critical(timezone.now()) == 2
-        assert deliver_due().failed == 2
+        with monkeypatch.context() as patched:
+            patched.setattr(requests.Session, "post", refused)
+            assert deliver_due().failed == 2
         tried = list(WebhookDelivery.objects.values_list("state", "attempts", "last_error"))
         assert [(state, attempts) for state, attempts, _ in tried] == [(State.PENDING, 1)] * 2
         assert all(error.startswith("ValueError: ") for _, _, error in tried)
-        settings.WEBHOOK_TIMEOUT_SECONDS = 5
         assert deliver_due().delivered == 2
     assert len(a.received) == len(b.received) == 1
 
