@@ -9,6 +9,7 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
+from django.contrib.auth.models import Group
 from django.test import Client
 
 from accounts.models import User
@@ -157,6 +158,33 @@ def test_a_stranger_the_mirror_brings_later_signs_in_as_the_mirrored_user(
     assert list(SsoBinding.objects.values_list("user", flat=True)) == [mirrored.pk]
     retired = Event.objects.get(kind="sso.stranger_retired")
     assert (retired.target, retired.details["mirrored"]) == ("ana", mirrored.username)
+
+
+@pytest.mark.parametrize("made_more", ["a role by hand", "staff", "an API client"])
+def test_a_stranger_made_more_of_here_does_not_give_way(oidc, settings, db, tmp_path, made_more):
+    """Retired, a stranger's account an administrator had promoted by hand, or given an
+    API client, lost them unsaid (found by a review): both accounts stay refused, for
+    an administrator to merge by hand, and nothing is deactivated."""
+    from accounts.api_clients import ApiClient
+    from tests.import_support import run, write_csv
+    from tests.test_import_backup_report import vendor_row
+
+    settings.SSO_ADMIT_UNKNOWN = True
+    oidc.person("ana", email="user1@example.com", preferred_username="ana")
+    assert oidc_sign_in(Client(), oidc, "ana").status_code == 302
+    stranger = User.objects.get(username="ana")
+    if made_more == "a role by hand":
+        stranger.groups.add(Group.objects.get(name=SYSTEM_ADMINISTRATORS))
+    elif made_more == "staff":
+        User.objects.filter(pk=stranger.pk).update(is_staff=True)
+    else:
+        ApiClient.objects.create_for(stranger, "nightly")
+    run("import_backup_report", write_csv(tmp_path / "report.csv", [vendor_row(1)]))
+    answer = oidc_sign_in(Client(), oidc, "ana")
+    assert answer.status_code == 403
+    assert "More than one account here has that email" in answer.content.decode()
+    stranger.refresh_from_db()
+    assert stranger.is_active
 
 
 def test_an_account_made_here_with_the_mirrored_address_is_still_refused(oidc, people):

@@ -31,6 +31,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import audit, backends
+from accounts.api_clients import ApiClient
 from accounts.models import end_sessions
 from accounts.roles import ROLE_GROUPS
 from accounts.sso import config
@@ -145,7 +146,23 @@ def _admitted_as(user, identity: Identity) -> bool:
     standing = getattr(user, "sso_identity", None)
     if user.user_uid or standing is None or standing.admitted_at is None:
         return False
-    return not _bound_to_another(user, identity)
+    return not _bound_to_another(user, identity) and not _made_more_of(user, identity)
+
+
+def _made_more_of(user, identity: Identity) -> bool:
+    """Whether someone made the stranger's account more than its sign-ins did: a
+    superuser or staff flag, a role given by hand (no IdpRole row), an API client, or
+    a binding through another provider. Retired, it lost them unsaid (found by a
+    review): such an account does not give way, and both stay refused, for an
+    administrator to merge by hand."""
+    if user.is_superuser or user.is_staff:
+        return True
+    by_provider = set(user.idp_roles.values_list("group_id", flat=True))
+    if set(user.groups.values_list("pk", flat=True)) - by_provider:
+        return True
+    if ApiClient.objects.filter(user=user).exists():
+        return True
+    return SsoBinding.objects.filter(user=user).exclude(issuer=identity.issuer).exists()
 
 
 def _retire_strangers(strangers, user, identity: Identity, now) -> None:
