@@ -26,6 +26,29 @@ def _is_loopback(host: str) -> bool:
 
 
 @register(deploy=True)
+def someone_may_sign_in(app_configs, **kwargs) -> list[Warning]:
+    """LOCAL_SIGNIN off with no identity provider lets superusers alone sign in, and API
+    clients read (found by an audit, unsaid). A warning, not a refusal: a deployment
+    read by scripts alone may mean it (found by a review)."""
+    providers = (
+        settings.OIDC_DISCOVERY_URL,
+        settings.SAML_IDP_METADATA_URL,
+        settings.SAML_IDP_METADATA_FILE,
+    )
+    if settings.LOCAL_SIGNIN or any(providers):
+        return []
+    return [
+        Warning(
+            "LOCAL_SIGNIN is off, and no identity provider is configured: only superusers "
+            "can sign in (and API clients read).",
+            hint="Set OIDC_DISCOVERY_URL, SAML_IDP_METADATA_URL or SAML_IDP_METADATA_FILE, "
+            "or leave LOCAL_SIGNIN on.",
+            id="accounts.W002",
+        )
+    ]
+
+
+@register(deploy=True)
 def site_url_reaches_people(app_configs, **kwargs) -> list[Warning]:
     """The links of digests, owner alerts, invitations, password resets, webhooks and
     List-Unsubscribe are SITE_URL plus a path: on a loopback address they lead every

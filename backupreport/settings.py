@@ -606,14 +606,8 @@ LOCAL_SIGNIN = env_bool("LOCAL_SIGNIN", True)
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_MINUTES", 60) * 60
 INVITATION_SECONDS = env_int("INVITATION_DAYS", 7) * 24 * 3600
 TOTP_REQUIRED_FOR_SYSTEM_ADMINISTRATORS = env_bool("TOTP_REQUIRED_FOR_SYSTEM_ADMINISTRATORS", False)
-# Without an identity provider (accounts.sso.config: OpenID Connect by its discovery
-# document, SAML by its metadata), local sign-in off let superusers alone in, unsaid
-# (found by an audit).
-if not LOCAL_SIGNIN and not (OIDC_DISCOVERY_URL or SAML_IDP_METADATA_URL or SAML_IDP_METADATA_FILE):
-    raise ImproperlyConfigured(
-        "LOCAL_SIGNIN is off, and no identity provider is configured (OIDC_DISCOVERY_URL, "
-        "SAML_IDP_METADATA_URL or SAML_IDP_METADATA_FILE): only superusers could sign in."
-    )
+# Local sign-in off without an identity provider lets superusers alone in (and API
+# clients): `check --deploy` warns of it (accounts.checks), a start is not refused.
 OTP_TOTP_ISSUER = os.environ.get("TOTP_ISSUER", "Backup Report")  # the app's account label
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # no admin page shows a TOTP key (accounts.admin)
 
@@ -649,7 +643,9 @@ LOGGING = {
     "root": {
         "handlers": ["console"],
         "level": env_choice(
-            "LOG_LEVEL", "warning", ("debug", "info", "warning", "error", "critical")
+            "LOG_LEVEL",
+            "warning",
+            ("debug", "info", "warning", "warn", "error", "critical", "fatal", "notset"),
         ).upper(),
     },
 }
