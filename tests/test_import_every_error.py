@@ -188,3 +188,29 @@ def test_a_cell_too_long_is_named_past_a_quote_inside_an_unquoted_cell(tmp_path)
         parse_report(CsvFile(path, every_error=True))
 
     assert where([raised.value]) == [(3, "osVersion")]
+
+
+def test_a_rows_bad_cells_are_named_in_the_order_of_the_file_s_columns(tmp_path):
+    """The cells were read in the vendor's column order: a file of its own order named
+    a row's errors in another than the file's (found by a review)."""
+    columns = list(reversed(FIELD_NAMES))
+    row = vendor_row(1, lastCompletedBackupDate="soon", selectedBytes="lots", deviceUid="")
+    path = write_csv(tmp_path / "report.csv", [row], columns=columns)
+    with pytest.raises(FileErrors) as raised:
+        parse_report(CsvFile(path, every_error=True))
+    named = [error.column for error in raised.value.errors]
+    assert named == sorted(named, key=columns.index)
+    assert len(named) == 3
+
+
+def test_an_import_stopped_at_a_row_says_each_of_its_bad_cells(tmp_path):
+    """An upload applied without its preview stops at the first bad row; its record
+    counted one error however many cells were bad (found by a review)."""
+    from reports.refresh.jobs import _errors
+
+    path = write_csv(tmp_path / "report.csv", [vendor_row(1, selectedBytes="x", deviceUid="")])
+    with pytest.raises(ImportFailed) as raised:
+        parse_report(CsvFile(path))
+    said = _errors(raised.value)
+    assert said["error_count"] == 2
+    assert {error["column"] for error in said["errors"]} == {"selectedBytes", "deviceUid"}

@@ -170,17 +170,18 @@ class RowReader:
         """Each bad cell of a row, a required one left empty too: a preview named its
         first alone, and a row with two bad cells needed two uploads to mend (found by
         an audit)."""
-        errors = []
+        errors = []  # (the cell's place in the file, its error)
         for column, index, _, _, parse in self.cells:
             try:
                 value = parse(record.cells[index])
             except values.CellError as error:
-                errors.append(self.csv_file.error(record, column, str(error)))
+                errors.append((index, self.csv_file.error(record, column, str(error))))
                 continue
             if column in REQUIRED and not value:
-                errors.append(_missing(self.csv_file, record, column))
+                errors.append((index, _missing(self.csv_file, record, column)))
         assert errors, "a cell failed, then did not"
-        return RowErrors(errors)
+        # In the file's order (self.cells is in the vendor's), as _add_row names them.
+        return RowErrors([error for _, error in sorted(errors, key=lambda found: found[0])])
 
 
 def _missing(csv_file: CsvFile, record: Record, column: str) -> ImportFailed:

@@ -19,7 +19,7 @@ from accounts import audit
 from accounts.models import User
 from reports.importing import in_database
 from reports.importing.changes import Outcome
-from reports.importing.csv_file import FileErrors, ImportFailed
+from reports.importing.csv_file import FileErrors, ImportFailed, RowErrors
 from reports.importing.environment import Files, apply_files, parse_both
 from reports.importing.orgs import parse as parse_tree
 from reports.postgres_only import on_postgres
@@ -203,13 +203,15 @@ def preview_of(outcome: Outcome) -> dict:
 
 
 def _errors(error: ImportFailed) -> dict:
-    errors = error.errors if isinstance(error, FileErrors) else [error]
+    """Every error said: a file's (a preview), or one row's bad cells (an import stops
+    at its first bad row, each of its cells named: found by a review)."""
+    errors = error.errors if isinstance(error, (FileErrors, RowErrors)) else [error]
     return {
         "errors": [
             {"file": e.file, "line": e.line, "column": e.column, "message": e.message}
             for e in errors
         ],
-        "error_count": error.count if isinstance(error, FileErrors) else 1,
+        "error_count": error.count if isinstance(error, FileErrors) else len(errors),
     }
 
 
