@@ -15,6 +15,7 @@ from contextlib import nullcontext
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from reports import locks
 from reports.importing import values
 from reports.importing.csv_file import ImportFailed
 from reports.refresh import command_line
@@ -88,6 +89,9 @@ class ImportCommand(BaseCommand):
         # which changes nothing.
         audited = {"target": source, "command": self.name(), **self.audited_options(options)}
         if not dry_run:
+            # Written before the run waits its turn: on SQLite it waits as a run does,
+            # not the web's 20 s, while another import holds the one write lock.
+            locks.wait_for_the_writer()
             command_line.record("import.started", **audited)
         try:
             with log as run:
