@@ -205,7 +205,9 @@ def test_make_run_serves_the_web_and_runs_the_worker(instance, tmp_path):
 
     instance.interrupt()
     assert not instance.left_running(), "Ctrl-C left the web server or the worker running"
-    assert "Received Interrupt - shutting down gracefully" in instance.log
+    # The worker's own Ctrl-C, or the recipe's SIGTERM on its way out, whichever it
+    # reads first: either way it finishes its job.
+    assert re.search(r"Received (Interrupt|Terminated) - shutting down gracefully", instance.log)
 
 
 def test_a_sigterm_to_make_run_stops_the_web_and_the_worker(instance):
