@@ -61,12 +61,16 @@ def _org_label(org_uid: str, reach: Reach, user) -> str | None:
     return next(iter(named.values())).label if named else None
 
 
-def describe(name: str, value: str, reach: Reach, user=None) -> str:
+def describe(name: str, value: str, reach: Reach, user=None, read_as_shared=None) -> str:
+    """A filter in words. `read_as_shared`: whether an orgUid is read as shared, where
+    the caller has asked already (the report page, for its API notice); None asks."""
     if name in ("orgUid", "exactOrgUid"):
         label = _org_label(value, reach, user)
         if label is None and reach.everything:
             return "Org: none with this orgUid"
-        if label is None and name == "orgUid" and org_uid_read_as_shared(value, user, reach):
+        if read_as_shared is None and label is None and name == "orgUid":
+            read_as_shared = org_uid_read_as_shared(value, user, reach)
+        if label is None and name == "orgUid" and read_as_shared:
             # Listed as shared, its whole subtree (a view an administrator shared): the
             # chip said "only your rows directly in it" beside them (found by an audit).
             # Its name is still not the viewer's to read.
@@ -100,9 +104,17 @@ def describe(name: str, value: str, reach: Reach, user=None) -> str:
     return f"{word}: {YES_NO.get(value.lower(), value)}"
 
 
-def chips(carried: list[tuple[str, str]], links: QueryLinks, reach: Reach, user) -> list[Chip]:
+def chips(
+    carried: list[tuple[str, str]], links: QueryLinks, reach: Reach, user, shared_uid=None
+) -> list[Chip]:
+    """`shared_uid`: the orgUid the caller found read as shared, if it asked."""
+    asked = shared_uid is not None
     return [
-        Chip(describe(name, value, reach, user), f"{name}={value}", links.without(name))
+        Chip(
+            describe(name, value, reach, user, (value == shared_uid) if asked else None),
+            f"{name}={value}",
+            links.without(name),
+        )
         for name, value in carried
         if name not in ("srtKey", "srtDir", "view")  # the view has its own switch
     ]

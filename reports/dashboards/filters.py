@@ -202,11 +202,15 @@ def org_tree_roots(value: str, user, reach: Reach, shared_by=None) -> list[str]:
     return roots
 
 
+def _org_path(org_uid: str) -> str | None:
+    return Org.objects.filter(org_uid=org_uid).values_list("path", flat=True).first()
+
+
 def org_named_by_uid(org_uid: str, user, reach: Reach, shared_by=None) -> bool:
     """Whether an orgUid names an org this viewer may read by name: within their reach,
     shared with them, or their own. An org beside the reach and a uid no org has are
     told apart nowhere: that told whether an orgUid existed (reports.dashboards.chips)."""
-    path = Org.objects.filter(org_uid=org_uid).values_list("path", flat=True).first()
+    path = _org_path(org_uid)
     if not path:
         return False
     own = own_org(user)
@@ -222,7 +226,7 @@ def org_uid_read_as_shared(org_uid: str, user, reach: Reach, shared_by=None) -> 
     see it shared with them: the pages list the viewer's rows in its whole subtree
     (reports.query's filter_org_subtree, `shared`), the API, which reads no sharing,
     only those directly in it."""
-    path = Org.objects.filter(org_uid=org_uid).values_list("path", flat=True).first()
+    path = _org_path(org_uid)
     if not path or reach.covers(path):
         return False
     return org_uid_as_shared(user, path, org_uid, shared_by)

@@ -98,7 +98,16 @@ def report_page(request: HttpRequest, slug: str) -> HttpResponse:
     context["form"] = form = ReportForm(
         params, shown=drawn.fields, page_size=page_size, reach=reach
     )
-    context["chips"] = chips(form.carried, links, reach.scope, request.user)
+    # The API reads no sharing: its link lists the viewer's rows directly in a shared
+    # org where the page lists its subtree's, and the page says so (found by an audit).
+    # Asked once, for the notice and the chip.
+    org_uid = params.get("orgUid")
+    shared_uid = (
+        org_uid if org_uid and org_uid_read_as_shared(org_uid, request.user, reach.scope) else ""
+    )
+    if shared_uid:
+        context["api_reads_unshared"] = f"orgUid={shared_uid}"
+    context["chips"] = chips(form.carried, links, reach.scope, request.user, shared_uid)
     # `view` only shapes the page; the API is one row per archive whatever it says.
     context["dashboard_only"] = [
         (name, PAGE_FILTER_WORDS[name])
@@ -106,11 +115,6 @@ def report_page(request: HttpRequest, slug: str) -> HttpResponse:
         if params.get(name) and name != "view"
     ]
     context["api_url"] = links.api(page_size)
-    # The API reads no sharing: its link lists the viewer's rows directly in a shared
-    # org where the page lists its subtree's, and the page says so (found by an audit).
-    shared_uid = params.get("orgUid")
-    if shared_uid and org_uid_read_as_shared(shared_uid, request.user, reach.scope):
-        context["api_reads_unshared"] = f"orgUid={shared_uid}"
     if report.awaits_search(params):
         return render(request, drawn.template, context | {"awaiting_search": True})
 
