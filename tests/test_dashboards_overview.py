@@ -210,3 +210,24 @@ def test_overview_figures_follow_every_change_of_the_data(login, fleet):
         ArchiveFactory(device=DeviceFactory(user=dave))
     second = flat(client.get("/").content)
     assert stat(second, "OK")[1] != stat(first, "OK")[1]
+
+
+def test_storage_by_org_tells_apart_orgs_whose_last_two_names_agree(login, orgs):
+    """Found by an audit: each bar read its org's last two names, so Acme › EMEA ›
+    Sales › Inside and Acme › Americas › Sales › Inside were both "Sales › Inside" on
+    the chart and in the management PDF (which has no hover title). A bar reads as many
+    names as tell it from the chart's other bars."""
+    from tests.factories import OrgFactory, UserFactory
+
+    americas_sales = OrgFactory(parent=orgs["americas"], name="Sales")
+    for sales, size in ((orgs["sales"], 9), (americas_sales, 8)):
+        owner = UserFactory(org=OrgFactory(parent=sales, name="Inside"))
+        ArchiveFactory(device=DeviceFactory(user=owner), archive_bytes=size * 1024**4)
+    client = login("root")
+    chart = client.get("/").content.decode().split("Archive storage by org (top 10)")[1]
+    labels = re.findall(r'<text class="chart-label"[^>]*>([^<]+)</text>', chart.split("</svg>")[0])
+    inside = [label for label in labels if label.endswith("Inside")]
+    assert len(inside) == 2 and inside[0] != inside[1], labels
+    assert len(labels) == len(set(labels)), labels
+    # The rest keep two names at most: Accounting beside its parent, as before.
+    assert "EMEA › Accounting" in labels, labels

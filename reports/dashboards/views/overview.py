@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -55,9 +56,10 @@ def _charts(overview: Overview, names: dict[str, org_names.OrgName]) -> dict:
     ]
     never = overview.health.by_health[health.Health.NEVER]
     age_bars.append(Bar("never", never, f"{never:,}", status.url(health="never"), "never"))
+    org_labels = _org_labels(overview.by_org, names)
     org_bars = [
         Bar(
-            _org_label(o, names),
+            org_labels[o.path],
             o.archive_bytes,
             bytes_human(o.archive_bytes),
             usage.url(exactOrgUid=o.org_uid) if o.org_uid else None,
@@ -85,12 +87,25 @@ def _charts(overview: Overview, names: dict[str, org_names.OrgName]) -> dict:
     }
 
 
-def _org_label(org: OrgStorage, names: dict[str, org_names.OrgName]) -> str:
-    """The org's name after its parent's, where the viewer may read the parent's."""
-    named = names.get(org.path)
-    if named is None:
-        return org.org_name or "(no org)"
-    return " › ".join(named.names[-2:])
+def _org_labels(by_org: Sequence[OrgStorage], names: dict[str, org_names.OrgName]) -> dict:
+    """Each chart org's label, by its path: its name after its parent's, where the viewer
+    may read the parent's, and after as many names above as tell it from the chart's
+    other orgs. Two names alone made Acme › EMEA › Sales › Inside and Acme › APAC ›
+    Sales › Inside both "Sales › Inside", on the page and in the management PDF, which
+    has no hover title to tell them apart (found by an audit)."""
+    paths = {o.path: names[o.path].names for o in by_org if o.path in names}
+    labels = {}
+    for org in by_org:
+        own = paths.get(org.path)
+        if own is None:
+            labels[org.path] = org.org_name or "(no org)"
+            continue
+        shown = min(2, len(own))
+        others = [n for p, n in paths.items() if p != org.path]
+        while shown < len(own) and any(n[-shown:] == own[-shown:] for n in others):
+            shown += 1
+        labels[org.path] = " › ".join(own[-shown:])
+    return labels
 
 
 def _trend(reach: Reach, now: dt.datetime) -> dict:
