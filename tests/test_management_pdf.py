@@ -58,3 +58,11 @@ def test_a_manager_sees_only_their_orgs_in_the_pdf(login, fleet):
 def test_anonymous_is_sent_to_sign_in(client, fleet):
     response = client.get("/overview.pdf")
     assert response.status_code == 302 and "/login" in response["Location"]
+
+
+def test_the_pdf_counts_one_archive_in_cold_storage_in_the_singular(login, fleet):
+    """Found by an audit: "1 archives in cold storage" (and "1 devices with 1
+    archives"); each count says what it counts as the overview page says it."""
+    flat = " ".join(pdf_text(login("sam").get("/overview.pdf")).split())
+    assert "2 devices with 2 archives" in flat
+    assert "; 1 archive in cold storage (" in flat
