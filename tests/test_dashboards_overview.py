@@ -231,3 +231,12 @@ def test_storage_by_org_tells_apart_orgs_whose_last_two_names_agree(login, orgs)
     assert len(labels) == len(set(labels)), labels
     # The rest keep two names at most: Accounting beside its parent, as before.
     assert "EMEA › Accounting" in labels, labels
+
+
+@override_settings(BACKUP_WARNING_DAYS=7, BACKUP_CRITICAL_DAYS=7)
+def test_equal_thresholds_say_there_is_no_warning_band(login):
+    """Found by an audit: equal thresholds (allowed: no warning band) made the warning
+    card read "7 to 7 days without a backup"."""
+    html = flat(login("root").get("/").content)
+    assert "7 to 7 days" not in html
+    assert "none: no warning band, critical from 7 days" in html

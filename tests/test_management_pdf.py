@@ -6,6 +6,7 @@ import io
 import re
 
 import pytest
+from django.test import override_settings
 from pypdf import PdfReader
 
 from reports.history.snapshots import take
@@ -66,3 +67,18 @@ def test_the_pdf_counts_one_archive_in_cold_storage_in_the_singular(login, fleet
     flat = " ".join(pdf_text(login("sam").get("/overview.pdf")).split())
     assert "2 devices with 2 archives" in flat
     assert "; 1 archive in cold storage (" in flat
+
+
+@override_settings(BACKUP_WARNING_DAYS=7, BACKUP_CRITICAL_DAYS=7)
+def test_equal_thresholds_say_there_is_no_warning_band(login, fleet):
+    """Found by an audit: equal thresholds (allowed: no warning band) read "warning: 7
+    to 7 days without"."""
+    text = " ".join(pdf_text(login("root").get("/overview.pdf")).split())
+    assert "7 to 7 days" not in text
+    assert "warning: none (no warning band); critical: 7+ days" in text
+
+
+@override_settings(BACKUP_WARNING_DAYS=1, BACKUP_CRITICAL_DAYS=4)
+def test_one_day_is_said_in_the_singular(login, fleet):
+    text = " ".join(pdf_text(login("root").get("/overview.pdf")).split())
+    assert "OK: backed up in the last 1 day;" in text
