@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
+from django_tasks import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
 from accounts.models import Org
 from reports.health import Health, critical_days
@@ -29,6 +31,7 @@ from reports.integrations.events import (
     stale_data,
     weekly_summary,
 )
+from reports.integrations.jobs import deliver_webhooks
 from reports.integrations.models import CriticalDevices, Event, WebhookDelivery, WebhookEndpoint
 from reports.models import Archive, Device
 from reports.refresh.models import Run
@@ -659,3 +662,23 @@ def test_metrics_count_the_deliveries_for_system_administrators(client, fleet):
     assert sample_value(deliveries, endpoint="chat", state="delivered") == 2
     assert sample_value(deliveries, endpoint="chat", state="gave-up") == 1
     assert "backupreport_webhook_deliveries" not in scrape(client, fleet["users"]["carol"])
+
+
+def test_a_retry_waits_in_one_job_however_many_asked_for_it(fleet, settings):
+    """Each refresh queues the worker's job, and each job queued the next for the next
+    retry: with a dead endpoint two refreshes left two chains of jobs, each re-queued at
+    every retry for as long as anything waited, one more a refresh (found by an audit)."""
+    settings.WEBHOOK_RETRY_SECONDS = 60
+    with receiver(statuses=[500]) as dead:
+        endpoint(dead.url, events=[Event.RUN_FAILED])
+        now = timezone.now()
+        Run.objects.create(
+            kind=Run.Kind.SYNC, outcome=Run.Outcome.FAILED, started_at=now, error="no"
+        )
+        failed_runs(now)
+        deliver_webhooks.enqueue()  # the after-refresh step of one refresh
+        deliver_webhooks.enqueue()  # and of the next, before the retry
+        run_worker()
+    assert WebhookDelivery.objects.get().state == State.PENDING  # retried in a minute
+    waiting = DBTaskResult.objects.filter(status=TaskResultStatus.READY)
+    assert list(waiting.values_list("task_path", flat=True)) == [deliver_webhooks.module_path]
