@@ -8,6 +8,7 @@ again (at most once, as the issue asks); the admin lists it as not confirmed."""
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 
 import pytest
@@ -126,3 +127,21 @@ def test_a_second_command_while_one_runs_stops(smtp_server, fleet, capsys):
         assert len(smtp_server.received) == 3
     finally:
         other.close()
+
+
+def test_a_digest_failed_in_a_period_that_is_over_is_not_left_to_be_retried(smtp_server, fleet):
+    """A digest is retried within its period only: the next period's digest replaces it.
+    The failed row of the week before stayed "Failed (retried next run)" for good, and
+    /metrics' backupreport_notifications_unsent with it, never to drop (found by an audit);
+    a subscription's failures already went once it was through."""
+    alice = fleet["users"]["alice"]
+    smtp_server.refuse = {alice.email}
+    assert send_due().failed == 1
+    smtp_server.refuse = set()
+    next_week = timezone.now() + dt.timedelta(days=7)
+    assert send_due(next_week).sent == 3
+    assert len(smtp_server.to(alice.email)) == 1
+    digests = Message.objects.filter(recipient=alice, kind=Message.Kind.DIGEST)
+    assert list(digests.values_list("key", "state")) == [
+        (period_key("weekly", next_week), Message.State.SENT)
+    ]

@@ -164,6 +164,18 @@ def send_digests(sender: Sender, *, dry_run: bool = False, only=None) -> None:
             sender.outcome.skipped += 1
             continue
         sender.deliver(message, email)
+    if not dry_run:
+        _forget_failures_of_past_periods(set(keys.values()))
+
+
+def _forget_failures_of_past_periods(keys: set[str]) -> None:
+    """A digest is retried within its period only (send_digests reads this period's
+    keys): one that failed in a period now over is never sent, and its row said "Failed
+    (retried next run)" for good, and /metrics' unsent gauge with it (found by an
+    audit), as a subscription's failures did until they were removed once through."""
+    Message.objects.filter(kind=Message.Kind.DIGEST, state=Message.State.FAILED).exclude(
+        key__in=keys
+    ).delete()
 
 
 def send_owner_alerts(sender: Sender, *, dry_run: bool = False) -> None:
