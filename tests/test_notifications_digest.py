@@ -148,6 +148,19 @@ def test_a_dry_run_sends_and_records_nothing(smtp_server, fleet, capsys):
     assert smtp_server.received == [] and not Message.objects.exists()
 
 
+def test_a_dry_run_says_only_what_the_run_would_send(smtp_server, fleet, capsys):
+    """Run after the period's digests went, a dry run said it would send each again,
+    where the run skips them all (found by an audit): it reads the send log as the run
+    does, and says nothing of what went."""
+    call_command("send_notifications")
+    assert len(smtp_server.received) == 3
+    capsys.readouterr()
+    call_command("send_notifications", "--dry-run")
+    assert "Would send to" not in capsys.readouterr().out
+    call_command("send_notifications")
+    assert len(smtp_server.received) == 3
+
+
 def test_a_digest_costs_the_same_few_queries_whatever_the_reach(fleet, django_assert_num_queries):
     from reports.notifications.digests import digest_of
 

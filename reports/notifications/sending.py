@@ -136,7 +136,9 @@ def _already_done(kind: str) -> set[tuple[int, str]]:
 def send_digests(sender: Sender, *, dry_run: bool = False, only=None) -> None:
     now = sender.now
     keys = {frequency: period_key(frequency, now) for frequency in ("weekly", "daily")}
-    done = _already_done(Message.Kind.DIGEST) if not dry_run else set()
+    # Read by a dry run too: it says what the run would send, and the run skips these
+    # (a dry run said it would send every digest again; found by an audit).
+    done = _already_done(Message.Kind.DIGEST)
     for user, frequency in digest_recipients():
         if only is not None and user.pk not in only:
             continue
