@@ -109,6 +109,30 @@ def test_the_next_digest_says_what_changed(smtp_server, fleet):
     assert "changes since the previous digest" in second.html
 
 
+def test_a_manager_moved_to_another_org_reads_no_change_against_the_old_one(
+    smtp_server, fleet, orgs
+):
+    """The change is between two counts of the same rows: alice, moved from Accounting
+    to Engineering, read Engineering's counts less Accounting's (found by an audit)."""
+    alice = fleet["users"]["alice"]
+    start = dt.datetime.now(dt.UTC)
+    with time_machine.travel(start, tick=False):
+        send_due()
+    alice.org = orgs["engineering"]
+    alice.save()
+    with time_machine.travel(start + dt.timedelta(days=7), tick=False):
+        send_due()
+    first, second = smtp_server.to(alice.email)
+    assert "(Accounting and the orgs below it)" in first.subject
+    assert "(Engineering and the orgs below it)" in second.subject
+    assert "(+" not in second.text and "(-" not in second.text
+    assert "previous digest" not in second.text + second.html
+    # Her next one, of the same rows, says what changed again.
+    with time_machine.travel(start + dt.timedelta(days=14), tick=False):
+        send_due()
+    assert "previous digest" in smtp_server.to(alice.email)[-1].text
+
+
 def test_daily_and_off(smtp_server, fleet):
     users = fleet["users"]
     Preference.objects.create(user=users["alice"], digest=Frequency.DAILY)

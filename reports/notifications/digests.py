@@ -81,12 +81,19 @@ class Digest:
     expiring_url: str
     previous_at: dt.datetime | None
     links: list[tuple[str, str]] = field(default_factory=list)
+    reach: str = ""  # what the counts are of (reach_key), kept with them in the send log
 
 
 def scope_of(user, reach) -> str:
     if reach.everything:
         return "the whole fleet"
     return f"{user.org.name} and the orgs below it"
+
+
+def reach_key(reach) -> str:
+    """The rows a digest counts, as the send log keeps it beside its counts: the
+    subtrees by their paths of ids, which a rename leaves as they are."""
+    return "everything" if reach.everything else " ".join(reach.org_paths)
 
 
 def digest_of(
@@ -98,6 +105,12 @@ def digest_of(
 ) -> Digest:
     reach = reach_of(user)  # once: ReportRow.objects.visible_to(user) is within(reach.scope)
     rows = ReportRow.objects.within(reach.scope)
+    # A change is between two counts of the same rows: a manager moved to another org
+    # (or a system administrator made an org manager) read "(+15)" against the counts of
+    # the rows they saw before (found by an audit). A count kept before the reach was
+    # kept with it is taken as of the same rows.
+    if previous is not None and previous.get("reach", reach_key(reach)) != reach_key(reach):
+        previous = previous_at = None
     devices = per_device(rows, "status")
     health = device_health_counts(devices, now, among=ACTIVE)
     counts = {"devices": health.devices} | {h.value: n for h, n in health.by_health.items()}
@@ -182,6 +195,7 @@ def digest_of(
             )
         ),
         previous_at=previous_at,
+        reach=reach_key(reach),
         links=[("Overview", absolute(reverse("overview")))]
         + [(report.title, absolute(report.default_url)) for report in REPORTS.values()],
     )

@@ -160,7 +160,7 @@ def send_digests(sender: Sender, *, dry_run: bool = False, only=None) -> None:
         if dry_run:
             sender.say(f"Would send to {user.email}: {email.subject}")
             continue
-        counts = {name: digest.counts[name] for name in COUNTED}
+        counts = {name: digest.counts[name] for name in COUNTED} | {"reach": digest.reach}
         message = claim(user, Message.Kind.DIGEST, key, email.subject, now, counts=counts)
         if message is None:
             sender.outcome.skipped += 1
