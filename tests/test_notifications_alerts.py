@@ -101,3 +101,19 @@ def test_a_refused_alert_is_retried_next_run(smtp_server, switched_on):
     send_due()
     send_due()
     assert len([r for r in alerts(smtp_server) if sam in r.envelope_to]) == 1
+
+
+def test_a_refused_alert_of_a_device_back_to_ok_is_not_left_to_be_retried(smtp_server, switched_on):
+    """Back to OK before its retry, the device's failed alert is never sent (its episode
+    is over); its row stayed "Failed (retried next run)" for good, and /metrics' unsent
+    gauge with it (found by an audit)."""
+    smtp_server.refuse = {switched_on["users"]["dave"].email}
+    send_due()
+    assert Message.objects.filter(kind="owner-alert", state=Message.State.FAILED).count() == 1
+    smtp_server.refuse = set()
+    archive = Archive.objects.get(device=switched_on["warning"])
+    archive.last_completed_backup_date = ago(minutes=5)
+    archive.save()
+    send_due()
+    assert not Message.objects.filter(kind="owner-alert", state=Message.State.FAILED).exists()
+    assert not [r for r in alerts(smtp_server) if "DAVE-WIN" in r.subject]

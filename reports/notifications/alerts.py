@@ -60,14 +60,32 @@ def due_alerts(now: dt.datetime, *, rearm: bool = True) -> list[DueAlert]:
         ).values_list("key", flat=True)
     )
     due = []
+    retried = set()  # the failed alerts still due: their device, episode and state now
     for row in overdue.values_list("device_id", "owner_id", "last").iterator(chunk_size=5000):
         device_id, owner_id, last = row
         if owner_id in opted_out:
             continue
         alert = DueAlert(device_id, owner_id, health_of(last, now), episodes.get(device_id, 1))
+        if alert.key in failed:
+            retried.add(alert.key)
         if alerted.get(device_id) != alert.health.value or alert.key in failed:
             due.append(alert)
+    if rearm:
+        _forget(failed - retried)
     return due
+
+
+def _forget(keys: set[str]) -> None:
+    """Failed alerts that will never be retried: their device is back to OK (a new
+    episode), in another state, or its owner opted out. Their rows said "Failed (retried
+    next run)" for good, and /metrics' unsent gauge with them (found by an audit)."""
+    keys = sorted(keys)
+    for start in range(0, len(keys), 1000):
+        Message.objects.filter(
+            kind=Message.Kind.OWNER_ALERT,
+            state=Message.State.FAILED,
+            key__in=keys[start : start + 1000],
+        ).delete()
 
 
 def mark_alerted(alert: DueAlert) -> None:
