@@ -13,6 +13,7 @@ from accounts.roles import ORG_MANAGERS
 from reports.dashboards.saved.models import SavedView
 from reports.notifications import sending, subscriptions
 from reports.notifications.models import Message
+from tests.factories import ArchiveFactory, DeviceFactory, OrgFactory, UserFactory
 from tests.test_subscriptions import make_view, run, subscribe
 
 BROKEN = "view=devices&health=sometimes"  # a value no report accepts (since, say, an upgrade)
@@ -365,3 +366,42 @@ def test_the_admin_refuses_an_hour_and_parameters_no_page_reads(login, fleet):
     view.refresh_from_db()
     assert view.query != BROKEN
     assert client.post(url, form | {"query": "health=critical"}).status_code == 302
+
+
+def test_an_org_its_view_s_owner_no_longer_names_is_held_whoever_sends_it(smtp_server, fleet, orgs):
+    """Its recipients read the view's org through its owner (reports.dashboards.saved.
+    shared_paths), and only its maker's reading was checked: an administrator's
+    subscription to a manager's view of her org kept going once she was no longer a
+    manager, the administrator's copy in full and a manager of an org below hers told
+    "0 rows" (found by an audit of the subscriptions). Held, without naming the owner,
+    who may be out of the subscriber's reach; back once the owner reads it again."""
+    users = fleet["users"]
+    root, alice = users["root"], users["alice"]
+    managers = Group.objects.get(name=ORG_MANAGERS)
+    payroll = OrgFactory(org_uid="org-payroll", name="Payroll", parent=orgs["accounting"])
+    nina = UserFactory(username="nina", org=payroll)
+    nina.groups.add(managers)
+    ArchiveFactory(device=DeviceFactory(user=nina, name="NINA-PC"))
+    view = make_view(alice, query="view=devices&orgTree=Accounting", name="Accounting")
+    view.shared_roles.add(Group.objects.get(name="System administrators"))
+    subscription = subscribe(view, root, users=[root, nina])
+    run()
+    assert sorted(r.subject for r in smtp_server.received) == [
+        "Accounting: 1 row",
+        "Accounting: 4 rows",
+    ]
+    smtp_server.received.clear()
+    Message.objects.all().delete()  # as a new period would
+
+    alice.groups.remove(managers)
+    outcome = run()
+    assert outcome.held == [
+        f"subscription {subscription.pk}: held, as the org filter of the saved view "
+        '"Accounting" names no org as its owner reads it now: orgTree=Accounting'
+    ]
+    assert [r.subject for r in smtp_server.received] == ["Subscription held: Accounting"]
+    assert "alice" not in smtp_server.received[0].text
+
+    alice.groups.add(managers)
+    smtp_server.received.clear()
+    assert run().sent == 2

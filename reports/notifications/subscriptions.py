@@ -80,8 +80,8 @@ def problem_of(subscription: Subscription) -> str | None:
     view is no longer shared with them (a subscription outlived the unsharing,
     2026-12-06), or its saved parameters are no longer understood (then every
     recipient's copy failed, every hour, and no one was told), its report is no longer
-    offered (an upgrade renamed it), or its org filter names no org for them
-    (reports.dashboards.filters.unnamed_org). Held, it sends nothing; it
+    offered (an upgrade renamed it), or its org filter names no org for them or for
+    the view's owner (reports.dashboards.filters.unnamed_org). Held, it sends nothing; it
     goes again once its maker is back, the view shared again or mended."""
     view, creator = subscription.view, subscription.created_by
     if not creator.may_sign_in:
@@ -104,6 +104,18 @@ def problem_of(subscription: Subscription) -> str | None:
     unnamed = unnamed_org(view.query_dict, creator, reach_of(creator), view.owner)
     if unnamed is not None:
         return f'the org filter of the saved view "{view.name}" names no org: {unnamed}'
+    # Its recipients read the org through the reach of the view's owner (view_sheet's
+    # shared_by; shared_paths reads no one's own org), and only its maker's reading was
+    # checked: an administrator's subscription to a view of a manager no longer one
+    # mailed the managers below her "0 rows" (found by an audit). The owner is not
+    # named: they may be out of the subscriber's reach.
+    if view.owner_id != creator.pk:
+        unnamed = unnamed_org(view.query_dict, None, reach_of(view.owner))
+        if unnamed is not None:
+            return (
+                f'the org filter of the saved view "{view.name}" names no org as its owner '
+                f"reads it now: {unnamed}"
+            )
     return None
 
 
