@@ -375,6 +375,31 @@ def test_an_unknown_name_is_its_own_error_not_a_missing_recipient(login, fleet):
     assert "notifications/notifications.css" in page  # its checkbox's label beside it
 
 
+def test_someone_without_an_address_is_named_not_subscribed(login, fleet):
+    """Named, or subscribing themselves, someone without an email address was taken,
+    the page saying "Subscribed: ... to 0 recipients", and nothing was ever sent (found
+    by an audit of the subscriptions): the form names them, nothing is saved."""
+    users = fleet["users"]
+    UserFactory(username="nomail", email="")
+    view = make_view(users["root"])
+    data = {"frequency": "weekly", "hour": "7", "format": "csv"}
+    response = login("root").post(
+        f"/notifications/subscriptions/new/{view.pk}/",
+        data | {"recipient_usernames": "carol, nomail"},
+    )
+    page = response.content.decode()
+    assert response.status_code == 400 and "No email address to send it to: nomail." in page
+    assert "Name at least one recipient" not in page
+    dave = users["dave"]
+    dave.email = ""
+    dave.save()
+    own = make_view(dave, name="Mine")
+    response = login("dave").post(f"/notifications/subscriptions/new/{own.pk}/", data)
+    assert response.status_code == 400
+    assert "Your account has no email address to send it to." in response.content.decode()
+    assert not Subscription.objects.exists()
+
+
 def test_a_recipient_sees_what_others_send_them_and_unsubscribes(login, fleet):
     """A subscription an administrator made for them was on no page of theirs: only the
     message's link stopped it (found by an audit of the pages)."""

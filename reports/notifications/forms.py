@@ -78,7 +78,15 @@ class SubscriptionForm(forms.ModelForm):
         return hour
 
     def clean_recipient_usernames(self) -> list:
-        return named_users(self.cleaned_data["recipient_usernames"], reach_of(self.user))
+        people = named_users(self.cleaned_data["recipient_usernames"], reach_of(self.user))
+        # Someone without an address was taken and sent nothing, the form saying
+        # "Subscribed ... to 0 recipients" (found by an audit): named, within reach.
+        unreachable = [person.username for person in people if not person.email]
+        if unreachable:
+            raise forms.ValidationError(
+                f"No email address to send it to: {', '.join(unreachable)}."
+            )
+        return people
 
     def clean(self):
         cleaned = super().clean()
@@ -88,6 +96,8 @@ class SubscriptionForm(forms.ModelForm):
             cleaned.get("recipient_roles") or cleaned.get("recipient_usernames")
         ):
             raise forms.ValidationError("Name at least one recipient: a person or a role.")
+        if not self.may_name_others and not self.user.email:
+            raise forms.ValidationError("Your account has no email address to send it to.")
         self._refuse_a_second(cleaned.get("frequency"))
         return cleaned
 
