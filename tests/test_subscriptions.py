@@ -139,6 +139,9 @@ def test_every_role_receives_its_reach_as_xlsx(smtp_server, fleet, name):
     health = [row[-1] for row in rows[1:]]
     for label in set(health):
         assert f"{label}: {health.count(label)}" in received.text
+    # Why it came, and how often, in words (the text's said "weekly (mondays)").
+    why = 'because you are subscribed to the saved view "Not backing up", Weekly (Mondays).'
+    assert why in " ".join(received.text.split()) and why in received.html
 
 
 @pytest.mark.parametrize("slug", ["backup-status", "cold-storage"])
