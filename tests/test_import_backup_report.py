@@ -305,6 +305,8 @@ def test_numbers_and_alert_states(db, report_csv):
         ("username", "", "username is missing"),
         ("status", "Actve", '"Actve" is not one of Active, Deactivated'),
         ("deviceName", "x" * 201, "at most 200 fit"),
+        ("deviceUid", "9E+17", "is a number as a spreadsheet rounds it"),
+        ("archiveGuid", "8.00000000000000E+17", "is a number as a spreadsheet rounds it"),
     ],
 )
 def test_a_bad_cell_names_file_line_and_column(db, report_csv, column, cell, message):
@@ -316,6 +318,18 @@ def test_a_bad_cell_names_file_line_and_column(db, report_csv, column, cell, mes
     assert str(error.value).startswith(f"{path}, line 4, column {column}: ")
     assert message in str(error.value)
     assert not Device.objects.exists()
+
+
+def test_uids_a_spreadsheet_rounded_are_refused_not_merged(db, report_csv):
+    """A file saved by Excel holds its 18-digit uids as 9E+17: every device of it was
+    imported as one device "9E+17", every person as one person, without a word (found
+    by an audit). A uid with an E that is no such number stays a uid."""
+    rows = [vendor_row(n, userUid="7E+17", deviceUid="9E+17", archiveGuid="8E+17") for n in (1, 2)]
+    with pytest.raises(CommandError, match=r"line 2, column archiveGuid: \"8E\+17\" is a number"):
+        import_report(report_csv(rows))
+    assert not Device.objects.exists()
+    import_report(report_csv([vendor_row(1, deviceUid="9E+17A"), vendor_row(2, deviceUid="E+17")]))
+    assert set(Device.objects.values_list("device_uid", flat=True)) == {"9E+17A", "E+17"}
 
 
 def test_line_numbers_count_the_lines_inside_quoted_cells(db, report_csv):

@@ -95,6 +95,11 @@ def text_of(max_length: int):
     return parse
 
 
+# A long number as a spreadsheet saves it once it has shown it in its General format
+# (9E+17, 9.00719E+17): the vendor's uids are 18 digits, and Excel keeps 15 at most.
+SPREADSHEET_NUMBER = re.compile(r"[0-9](\.[0-9]+)?[Ee]\+[0-9]+")
+
+
 def uid_of(max_length: int):
     """An identifier; spaces around it are an artefact of hand editing, not part of it."""
 
@@ -108,6 +113,13 @@ def uid_of(max_length: int):
             raise _too_long(value, max_length)
         if NUL in value:
             raise _nul(value)
+        if value[-1].isdigit() and SPREADSHEET_NUMBER.fullmatch(value):
+            # Taken as an id, every device of a file saved by Excel was one device
+            # "9E+17", every person one person, silently (found by an audit).
+            raise CellError(
+                f'"{value}" is a number as a spreadsheet rounds it, not an id: use the '
+                "vendor's export as downloaded, or open it with this column as text"
+            )
         return value
 
     return parse

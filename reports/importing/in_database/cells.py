@@ -38,6 +38,9 @@ _UNPLAIN = delta.UNPLAIN
 # is left to the Python parsers, which judge it (a length per cell: bounded repetition
 # in _FORMS would slow the matcher).
 _BYTES_DIGITS = len(str(values.MAX_BYTES)) - 1
+# A uid as a spreadsheet rounds a long number (values.SPREADSHEET_NUMBER), left to the
+# Python parser, which refuses it.
+_SPREADSHEET_UID = "(^|\\x01)[0-9](\\.[0-9]+)?[Ee]\\+[0-9]+(\\x01|$)"
 
 
 def _kind(f: Field) -> str:
@@ -111,6 +114,8 @@ def _regular(fields: list[Field]) -> str:
                 tests += [f"length({c}) <= {_BYTES_DIGITS}" for c in cells]
         elif kind in ("text", "uid"):
             tests.append(f"{joined} !~ '{_UNPLAIN}'")
+            if kind == "uid":
+                tests.append(f"{joined} !~ '{_SPREADSHEET_UID}'")
     for f in fields:  # a word of a few, one cell at a time
         if _kind(f) in ("boolean", "choice"):
             allowed = ("true", "false") if _kind(f) == "boolean" else _words(f)
