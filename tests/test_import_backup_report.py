@@ -357,6 +357,20 @@ def test_a_missing_required_column_is_named(db, report_csv):
         import_report(path)
 
 
+@pytest.mark.parametrize(("separator", "said"), [(";", "semicolons (;)"), ("\t", "tabs")])
+def test_a_file_separated_otherwise_is_said_so(db, report_csv, separator, said):
+    """A spreadsheet's "CSV" where the comma is the decimal mark: every column was said
+    to be missing, all 34 named (found by an audit)."""
+    path = report_csv([vendor_row(1)])
+    path.write_text(path.read_text(encoding="utf-8").replace(",", separator), encoding="utf-8")
+    with pytest.raises(CommandError) as error:
+        import_report(path)
+    assert str(error.value) == (
+        f"{path}, line 1: the columns are separated by {said}, not commas: save or export the "
+        "file as comma-separated CSV, as the vendor writes it (nothing was imported)"
+    )
+
+
 def test_a_short_row_names_the_first_missing_column(db, tmp_path):
     path = tmp_path / "short.csv"
     path.write_text(",".join(VENDOR_CSV_HEADER) + "\n" + "a,b,c\n", encoding="utf-8")

@@ -216,3 +216,11 @@ def test_a_bad_status_is_named_by_line_and_column(db, orgs_csv):
     with pytest.raises(CommandError, match=r'line 3, column status: "Gone" is not one of'):
         import_orgs(path)
     assert not Org.objects.exists()
+
+
+def test_an_org_file_separated_by_semicolons_is_said_so(db, tmp_path):
+    path = tmp_path / "orgs.csv"
+    path.write_text("orgUid;orgName;orgExtRef;parentOrgUid\r\na;A;;\r\n", encoding="utf-8")
+    with pytest.raises(CommandError, match=r"line 1: the columns are separated by semicolons"):
+        import_orgs(path)
+    assert not Org.objects.exists()

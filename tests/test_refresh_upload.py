@@ -18,6 +18,7 @@ from reports.importing import csv_file as csv_module
 from reports.models import Device
 from reports.refresh import progress as progress_module
 from reports.refresh.models import Run, Upload
+from reports.row import VENDOR_CSV_HEADER
 from tests.factories import UserFactory
 from tests.import_support import database_snapshot
 from tests.refresh_support import (
@@ -325,6 +326,12 @@ BAD_FILES = {
     "html": (
         b"<!doctype html><html><body>Sign in</body></html>\n",
         "is not the vendor's DeviceBackupReport CSV export",
+    ),
+    # A spreadsheet's "CSV" in much of Europe: said to be not the export at all (found
+    # by an audit).
+    "semicolons": (
+        ("\ufeff" + ";".join(VENDOR_CSV_HEADER) + "\r\n" + ";" * 33 + "\r\n").encode(),
+        "line 1: the columns are separated by semicolons (;), not commas",
     ),
     "org file": (
         b"orgUid,orgName,orgExtRef,parentOrgUid\r\norg-a,A,,\r\n",

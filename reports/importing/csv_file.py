@@ -74,6 +74,15 @@ class RowErrors(ImportFailed):
         super().__init__(first.file, first.line, first.column, first.message)
 
 
+class WrongSeparator(ImportFailed):
+    """A header whose columns another character than the comma separates: the file is
+    right but for that, and the error says so rather than that every column is missing."""
+
+
+# What a spreadsheet saves as "CSV" where the comma is the decimal mark (a semicolon),
+# or as text (a tab), said as the error names it.
+_OTHER_SEPARATORS = {";": "semicolons (;)", "\t": "tabs"}
+
 # The first bytes of what people upload instead of UTF-8 CSV, and what to do about it.
 _NOT_TEXT = (
     (b"\xff\xfe", "it is UTF-16 text: save or export it as UTF-8 CSV"),
@@ -197,6 +206,7 @@ class CsvFile:
         width = self._read_header(reader)
         missing = [column for column in required if column not in self.columns]
         if missing:
+            self._check_separator(required)
             also = f"; so are {', '.join(missing[1:])}" if missing[1:] else ""
             raise ImportFailed(self.name, 1, missing[0], f"required column is missing{also}")
         while True:
@@ -224,6 +234,22 @@ class CsvFile:
                 self.reject(self.error(record, None, message))
                 continue
             yield record
+
+    def _check_separator(self, required: Iterable[str]) -> None:
+        """Raise WrongSeparator if another separator splits the header into columns it
+        needs: a semicolon-separated export (a spreadsheet's "CSV" in much of Europe)
+        was told "required column is missing; so are ..." all 34 of them, or, uploaded,
+        that it is not the vendor's export at all (found by an audit)."""
+        header = ",".join(self.columns)
+        for separator, said in _OTHER_SEPARATORS.items():
+            if separator in header and set(required) & {
+                name.strip().strip('"') for name in header.split(separator)
+            }:
+                message = (
+                    f"the columns are separated by {said}, not commas: save or export "
+                    "the file as comma-separated CSV, as the vendor writes it"
+                )
+                raise WrongSeparator(self.name, 1, None, message)
 
     def _record_text(self, line: int) -> str:
         """The text from `line` on, as far as a record's cells can reach before one is

@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 
 from reports.importing import mass_removal
-from reports.importing.csv_file import CsvFile, ImportFailed
+from reports.importing.csv_file import CsvFile, ImportFailed, WrongSeparator
 from reports.importing.orgs import COLUMNS as ORG_COLUMNS
 from reports.models import Device
 from reports.refresh.data_age import export_time_problem
@@ -116,6 +116,8 @@ def _header_problem(field: str, path, name: str) -> str | None:
     csv_file = CsvFile(path, name)
     try:
         csv_file.check_header(columns)
+    except WrongSeparator as error:
+        return str(error)  # its one column names none of the columns: but it is the file
     except ImportFailed as error:
         if csv_file.columns and not set(columns) & set(csv_file.columns):
             # Not one of the columns: the wrong file, not a file with a column missing.
