@@ -71,7 +71,17 @@ class RowErrors(ImportFailed):
     def __init__(self, errors: list[ImportFailed]) -> None:
         self.errors = errors
         first = errors[0]
-        super().__init__(first.file, first.line, first.column, first.message)
+        # Each of the others said too, where the first is said alone (the commands, the
+        # run log, a sync): they named the first bad cell of the row, and the next only
+        # once it was mended (found by an audit).
+        others = "".join(
+            "; "
+            + (f"line {error.line}, " if error.line != first.line else "")
+            + (f"column {error.column}: " if error.column else "")
+            + error.message
+            for error in errors[1:]
+        )
+        super().__init__(first.file, first.line, first.column, first.message + others)
 
 
 class WrongSeparator(ImportFailed):
