@@ -548,6 +548,19 @@ def test_blank_lines_are_skipped(db, tmp_path):
     assert "2 rows read" in import_report(path)
 
 
+def test_rows_of_empty_cells_a_spreadsheet_saves_are_skipped(db, tmp_path):
+    """Excel saves a row of commas for each row once used below the data: the import
+    stopped at the first, "orgUid is missing" (found by an audit). A row with one cell
+    is still a row."""
+    path = write_csv(tmp_path / "empty-rows.csv", [vendor_row(1), vendor_row(2)])
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text + ("," * 36 + "\r\n") * 3 + ",,\r\n", encoding="utf-8")
+    assert "2 rows read" in import_report(path)
+    path.write_text(text + "," * 20 + "x" + "," * 16 + "\r\n", encoding="utf-8")
+    with pytest.raises(CommandError, match=r"line 4, column orgUid: orgUid is missing"):
+        import_report(path)
+
+
 def test_a_file_that_is_not_valid_csv_is_refused_with_its_line(db, tmp_path):
     path = write_csv(tmp_path / "quotes.csv", [vendor_row(1)], newline="\n")
     path.write_text(path.read_text(encoding="utf-8") + '"unclosed,"x"y\n', encoding="utf-8")

@@ -231,7 +231,10 @@ class CsvFile:
                     column = self._column_of_long_cell(line)
                     message = f"the cell is longer than {csv.field_size_limit():,} characters"
                 raise self._stop(ImportFailed(self.name, line, column, message)) from None
-            if not cells or cells == [""]:
+            if not any(cells):
+                # A blank line, or a spreadsheet's row of empty cells (,,,,) that it
+                # saves past the data: nothing to read. Such a row stopped the import,
+                # "orgUid is missing" (found by an audit).
                 continue
             record = Record(line, reader.line_num, cells)
             if len(cells) < width:
