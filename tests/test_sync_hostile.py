@@ -227,6 +227,15 @@ def test_a_file_cut_at_the_end_of_a_line(vendor, personas, export_of):
     fails(personas, "The export is truncated: 1 rows, but the vendor counts 2")
 
 
+def test_a_file_cut_at_a_line_break_inside_a_quoted_cell(vendor, personas, export_of):
+    """Its last line looks complete: the reading says where it ends, and that it is cut
+    (found by an audit)."""
+    data = export_of([vendor_row(1), vendor_row(2, deviceName="two\nlines")])
+    vendor.on(EXPORT, csv_answer(data[: data.index(b'"two\n') + 5]))
+    fails(personas, "line 3, column deviceName: not valid CSV (unexpected end of data): the file")
+    assert "ends inside this quoted cell, cut short" in Run.objects.get().error
+
+
 def test_a_bad_date(vendor, personas, export_of):
     rows = [vendor_row(1), vendor_row(2, lastConnectedDate="yesterday")]
     vendor.on(EXPORT, csv_answer(export_of(rows)))

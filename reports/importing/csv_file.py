@@ -227,6 +227,14 @@ class CsvFile:
                 return
             except csv.Error as error:
                 column, message = self._column_of_bad_quote(line), f"not valid CSV ({error})"
+                if str(error) == "unexpected end of data":
+                    # The file ends inside a quoted cell: at a line break in it, a cut
+                    # download passed the sync's check of its last line, and was said
+                    # to be invalid CSV, not cut (found by an audit).
+                    message += (
+                        ": the file ends inside this quoted cell, cut short or its closing "
+                        "quote missing"
+                    )
                 if str(error).startswith("field larger than field limit"):
                     column = self._column_of_long_cell(line)
                     message = f"the cell is longer than {csv.field_size_limit():,} characters"
