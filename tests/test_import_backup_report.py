@@ -548,6 +548,15 @@ def test_blank_lines_are_skipped(db, tmp_path):
     assert "2 rows read" in import_report(path)
 
 
+def test_a_blank_line_above_the_header_is_said_so(db, tmp_path):
+    """It was read as the header, and every column was said missing (found by an audit)."""
+    path = write_csv(tmp_path / "late-header.csv", [vendor_row(1)])
+    path.write_text("\r\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
+    with pytest.raises(CommandError, match=r"line 1: the first line is blank: the header must"):
+        import_report(path)
+    assert not Device.objects.exists()
+
+
 def test_rows_of_empty_cells_a_spreadsheet_saves_are_skipped(db, tmp_path):
     """Excel saves a row of commas for each row once used below the data: the import
     stopped at the first, "orgUid is missing" (found by an audit). A row with one cell

@@ -334,6 +334,11 @@ class CsvFile:
             raise ImportFailed(self.name, 1, None, "the file is empty; expected a header") from None
         except csv.Error as error:
             raise ImportFailed(self.name, 1, None, f"not valid CSV ({error})") from None
+        if not any(name.strip() for name in names):
+            # A blank line above the header was read as the header, and every column
+            # said missing on line 1 (found by an audit).
+            message = "the first line is blank: the header must be the file's first line"
+            raise ImportFailed(self.name, 1, None, message)
         for index, raw in enumerate(names):
             name = raw.strip()
             if name in self.columns:
