@@ -22,6 +22,7 @@ from reports.health import ACTIVE
 from reports.models import ReportRow
 from reports.read_model import SEARCH_SEPARATOR, as_typed_name, matching, search_text
 from reports.row import ATTRIBUTE_OF, FIELD_NAMES
+from reports.version_order import by_version
 
 MAX_PAGE_SIZE = 1000
 DEFAULT_PAGE_SIZE = 1000
@@ -31,6 +32,9 @@ TIE_BREAK = ("archive_guid", "device_uid")
 # under it: each org's rows together, where the pages tell them apart by path (spec 11),
 # not interleaved by archive. Migration 0025's index.
 THEN_BY = {"orgName": ("org_path",)}
+# Keys sorted by an expression of their column rather than the column itself: agent
+# versions by number, part by part (reports.version_order).
+SORTED_BY = {"version": by_version}
 # A page that starts beyond this many rows is past the last one of any fleet; not asking
 # the database keeps a huge pgNum from overflowing its OFFSET.
 MAX_OFFSET = 2**40
@@ -229,11 +233,15 @@ class ReportQuery:
 
 def ordering(sort_key: str | None, descending: bool) -> list:
     """Nulls are the smallest value: first in asc, last in desc (spec, use case 1)."""
-    keys = [ATTRIBUTE_OF[sort_key], *THEN_BY.get(sort_key, ())] if sort_key else []
-    attributes = keys + list(TIE_BREAK)
+    keys = []
+    if sort_key:
+        attribute = ATTRIBUTE_OF[sort_key]
+        by = SORTED_BY.get(sort_key, F)
+        keys = [by(attribute), *(F(a) for a in THEN_BY.get(sort_key, ()))]
+    expressions = keys + [F(a) for a in TIE_BREAK]
     if descending:
-        return [F(a).desc(nulls_last=True) for a in attributes]
-    return [F(a).asc(nulls_first=True) for a in attributes]
+        return [e.desc(nulls_last=True) for e in expressions]
+    return [e.asc(nulls_first=True) for e in expressions]
 
 
 def given_once(params: QueryDict, names: Iterable[str]) -> tuple[dict[str, str], dict[str, str]]:

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from django.db.backends.sqlite3 import base, operations
 
+from reports.version_order import VERSION_COLLATION, compare_versions
+
 LOWER = "unicode_lower"
 CASE_INSENSITIVE = ("iexact", "icontains", "istartswith", "iendswith")
 
@@ -43,4 +45,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def get_new_connection(self, conn_params):
         connection = super().get_new_connection(conn_params)
         connection.create_function(LOWER, 1, unicode_lower, deterministic=True)
+        # Agent versions sort by number (reports.version_order): the collation
+        # PostgreSQL has from ICU (migration 0026).
+        connection.create_collation(VERSION_COLLATION, compare_versions)
         return connection
