@@ -3,10 +3,12 @@ equal the files (spec section 8), in one transaction with the org tree."""
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import pytest
 from django.core.management.base import CommandError
+from django.test import Client
 
 from accounts.models import Org, User
 from reports.models import Archive, Destination, Device, ReportRow, Server
@@ -184,18 +186,32 @@ def test_an_export_imported_again_is_the_same_data_even_with_defused_cells(
     assert database_snapshot() == before
 
 
-def test_a_username_the_vendor_gave_to_someone_new_is_moved_aside(db, files):
+def test_a_username_the_vendor_gave_to_someone_new_is_moved_aside(db, files, client):
     run("import_backup_report", files([vendor_row(1)]))
     old = User.objects.get(user_uid="user-1")
+    old.set_password("a long passphrase")
+    old.save()
+    client.force_login(old)
+    assert client.get("/api/DeviceBackupReport").status_code == 200
     # At the vendor, user 1 is gone and a new person has the username.
     newcomer = vendor_row(2, username="user1@example.com")
     output = mirror(files([newcomer], name="next.csv"), "--dry-run")
-    assert "would be moved aside from the people who had them: 1 (user1@example.com)" in output
+    assert (
+        "would be moved aside from the people who had them, whose access ends: 1 "
+        "(user1@example.com)" in output
+    )
     mirror(files([newcomer], name="next.csv"))
     old.refresh_from_db()
     assert old.username == f"~departed~{old.pk}~user1@example.com"
     assert User.objects.get(username="user1@example.com").user_uid == "user-2"
     assert_in_step()
+    # The vendor no longer has them: their access ended, as its deactivation ends it;
+    # their session and their password still answered 200 (found by an audit).
+    assert not old.may_sign_in
+    assert client.get("/api/DeviceBackupReport").status_code in (302, 401)
+    token = base64.b64encode(f"{old.username}:a long passphrase".encode()).decode()
+    basic = Client().get("/api/DeviceBackupReport", HTTP_AUTHORIZATION=f"Basic {token}")
+    assert basic.status_code == 401
 
 
 def test_a_local_account_holding_a_vendor_username_still_stops_the_import(db, files):

@@ -14,7 +14,8 @@ the reports forever. A mirror import makes the environment equal the files:
   their devices. Usernames are unique at the vendor too, so when the export gives the
   username of someone here (from the vendor, not listed) to another person, the vendor
   no longer has the first: their username is moved aside ("~departed~<pk>~<name>")
-  rather than stop every sync until someone steps in.
+  rather than stop every sync until someone steps in, and their access ends as a
+  vendor's deactivation ends it (spec 12).
 
 Archives and devices go by SQL, no signals and no cascades (a signal a row would redo the
 report rows of every device one by one); the report rows are then brought in step once.
@@ -28,7 +29,7 @@ from dataclasses import dataclass, field
 
 from django.db import connection, models
 
-from accounts.models import Org, User
+from accounts.models import Org, User, end_sessions
 from reports.importing.changes import Changes, Table, chunks
 from reports.importing.mass_removal import Removal
 from reports.importing.orgs import ORGS
@@ -71,7 +72,7 @@ class Unlisted:
             names = ", ".join(sorted(name for name, _ in self.departed.values())[:5])
             notes.append(
                 f"Usernames the export gives to someone new, {verb} aside from the people "
-                f"who had them: {len(self.departed):,} ({names})."
+                f"who had them, whose access ends: {len(self.departed):,} ({names})."
             )
         return notes
 
@@ -143,10 +144,18 @@ def _departed(listed_users: dict[str, dict]) -> dict[int, tuple[str, str]]:
 
 
 def free_usernames(unlisted: Unlisted) -> None:
-    """Move the departed people's usernames aside; before the report's users are written."""
+    """Move the departed people's usernames aside; before the report's users are written.
+    The vendor no longer has them: their access ends as its deactivation ends it, every
+    session, Basic, token and API client (User.may_sign_in). They kept all of it, a
+    session and an API client still answered 200 (found by an audit)."""
     limit = User._meta.get_field("username").max_length
-    aside = [(pk, f"~departed~{pk}~{name}"[:limit]) for pk, (name, _) in unlisted.departed.items()]
-    update_rows(User, ["username"], aside)
+    ended = User.Status.DEACTIVATED
+    aside = [
+        (pk, f"~departed~{pk}~{name}"[:limit], ended) for pk, (name, _) in unlisted.departed.items()
+    ]
+    update_rows(User, ["username", "user_status"], aside)
+    for part in chunks(list(unlisted.departed)):
+        end_sessions(User.objects.filter(pk__in=part))
 
 
 def _unlisted_orgs(
