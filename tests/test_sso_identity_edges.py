@@ -106,6 +106,25 @@ def test_a_role_whose_mapping_is_removed_is_taken_away(oidc, settings, people):
     assert not IdpRole.objects.filter(user=carol).exists()
 
 
+def test_the_roles_the_provider_gave_go_when_no_role_is_mapped_any_more(oidc, settings, people):
+    """Every mapping removed (the SSO_GROUPS_* variables unset, or all empty): the
+    provider's System administrators role stayed for good, as one mapping removed no
+    longer did (found by an audit); a role given by hand stays."""
+    carol, dave = people["carol"], people["dave"]
+    dave.groups.add(Group.objects.get_or_create(name=ORG_MANAGERS)[0])  # by hand
+    oidc.person("carol", email="carol@example.com", groups=[ADMINS_GROUP])
+    oidc.person("dave", email="dave@example.com", groups=[ADMINS_GROUP])
+    for login in ("carol", "dave"):
+        assert oidc_sign_in(Client(), oidc, login).status_code == 302
+    assert roles(carol) == {SYSTEM_ADMINISTRATORS}
+    settings.SSO_ROLE_GROUPS = {SYSTEM_ADMINISTRATORS: [], ORG_MANAGERS: [], "Desktop users": []}
+    for login in ("carol", "dave"):
+        assert oidc_sign_in(Client(), oidc, login).status_code == 302
+    assert roles(carol) == set()
+    assert roles(dave) == {ORG_MANAGERS}
+    assert not IdpRole.objects.exists()
+
+
 def test_a_stranger_let_in_gets_the_roles_of_their_groups(oidc, settings, people):
     """Documented (README): an administrator who backs up no laptop is the stranger
     SSO_ADMIT_UNKNOWN is for; their provider's groups decide their role as anyone's."""

@@ -226,13 +226,16 @@ def _restore_if_only_the_provider_ended(user) -> None:
 def apply_roles(user, identity: Identity, now) -> None:
     """The roles the provider's groups map to, added and removed; the admin's stay."""
     mapping = config.role_groups()
-    if not mapping:
+    from_provider = {grant.group.name: grant for grant in user.idp_roles.select_related("group")}
+    # Asked before giving up on an empty mapping: with every mapping removed (the
+    # SSO_GROUPS_* variables unset), a System administrators role the provider gave
+    # stayed for good, as one mapping removed no longer did (found by an audit).
+    if not mapping and not from_provider:
         return
     groups = identity.folded_groups
     wanted = {role for role, idp_groups in mapping.items() if idp_groups & groups}
     roles = user.groups.filter(name__in=ROLE_GROUPS.values())
     member_of = set(roles.values_list("name", flat=True))
-    from_provider = {grant.group.name: grant for grant in user.idp_roles.select_related("group")}
     # A role the provider gave whose groups are no longer mapped goes too: its mapping
     # removed from the settings kept it for ever (found by an audit).
     for role in mapping.keys() | from_provider.keys():
