@@ -141,6 +141,22 @@ def test_each_refused_sign_in_is_a_failed_sign_in_on_the_audit_log(oidc, setting
     assert not Event.objects.filter(kind="signin.succeeded").exists()
 
 
+def test_roles_the_provider_gives_name_no_one_the_browser_was_signed_in_as(oidc, people):
+    """A browser signed in as alice signs in through the provider as dave: the roles
+    dave's groups gave were recorded as given by alice, the session's user until the
+    sign-in replaced it (found by an audit)."""
+    browser = Client()
+    browser.force_login(people["alice"])
+    oidc.person("dave", email="dave@example.com", groups=[MANAGERS_GROUP])
+    assert oidc_sign_in(browser, oidc, "dave").status_code == 302
+    events = Event.objects.filter(target="dave").order_by("pk")
+    assert [(e.kind, e.actor, e.actor_id, e.target) for e in events] == [
+        ("role.given", "", None, "dave"),
+        ("signin.succeeded", "dave", people["dave"].pk, "dave"),
+    ]
+    assert events[0].details["via"] == "the identity provider"
+
+
 def test_a_binding_holds_for_each_provider_when_both_are_configured(oidc, saml, people):
     """One binding an account: a SAML sign-in overwrote the OpenID one, and the
     newcomer refused by OpenID Connect got in through it afterwards (2026-12-06)."""

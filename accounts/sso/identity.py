@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model, login
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import AnonymousUser, Group
 from django.db import transaction
 from django.utils import timezone
 
@@ -282,6 +282,11 @@ def _refused_as_another(user, identity: Identity) -> Refused:
 
 def sign_in(request, identity: Identity):
     """The session for a verified identity, or Refused (naming whom)."""
+    # What the sign-in changes (roles given or taken, an account ended or retired) is
+    # the provider's doing, recorded with no actor: the browser's earlier session, which
+    # login() replaces, named its user as the one who made dave a system administrator
+    # (the audit's actor is the request's user; found by an audit).
+    request.user = AnonymousUser()
     try:
         return _sign_in(request, identity)
     except Refused as refusal:
