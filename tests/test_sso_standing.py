@@ -157,6 +157,29 @@ def test_roles_the_provider_gives_name_no_one_the_browser_was_signed_in_as(oidc,
     assert events[0].details["via"] == "the identity provider"
 
 
+def test_the_providers_deactivation_and_its_undoing_are_on_the_audit_log(oidc, settings, people):
+    """The provider's refusal deactivated dave, ending his sessions, Basic, tokens and
+    API clients, and an allowed sign-in gave them back: the log said only that one
+    sign-in failed and a later one succeeded (found by an audit)."""
+    settings.SSO_ALLOWED_GROUPS = [STAFF_GROUP]
+    oidc.person("dave", email="dave@example.com", groups=[STAFF_GROUP])
+    assert oidc_sign_in(Client(), oidc, "dave").status_code == 302
+    oidc.person("dave", email="dave@example.com", groups=[])
+    for _ in range(2):  # refused twice, deactivated once
+        assert oidc_sign_in(Client(), oidc, "dave").status_code == 403
+    oidc.person("dave", email="dave@example.com", groups=[STAFF_GROUP])
+    assert oidc_sign_in(Client(), oidc, "dave").status_code == 302
+    events = Event.objects.exclude(kind__startswith="role.").order_by("pk")
+    assert [(e.kind, e.actor, e.target) for e in events] == [
+        ("signin.succeeded", "dave", "dave"),
+        ("sso.access_ended", "", "dave"),
+        ("signin.failed", "dave@example.com", "dave@example.com"),
+        ("signin.failed", "dave@example.com", "dave@example.com"),
+        ("sso.access_restored", "", "dave"),
+        ("signin.succeeded", "dave", "dave"),
+    ]
+
+
 def test_a_binding_holds_for_each_provider_when_both_are_configured(oidc, saml, people):
     """One binding an account: a SAML sign-in overwrote the OpenID one, and the
     newcomer refused by OpenID Connect got in through it afterwards (2026-12-06)."""

@@ -12,6 +12,8 @@ KINDS = {
     "lockout.lifted": "lockout lifted",
     "sso.bindings_forgotten": "single sign-on bindings forgotten (the next sign-in binds anew)",
     "sso.stranger_retired": "a stranger's account deactivated: the mirror brought the person",
+    "sso.access_ended": "deactivated: the identity provider no longer allows them",
+    "sso.access_restored": "reactivated: the identity provider allows them again",
     # API clients and tokens (spec section 7).
     "apiclient.created": "API client created",
     "apiclient.first_use": "API client used for the first time",

@@ -212,6 +212,9 @@ def end_access(user, now) -> None:
         ended.update(is_active=False)
         end_sessions(ended)  # ended, not only refused while the refusal lasts
         SsoIdentity.ended_by_provider(user, now)
+        # On the record as an administrator's deactivation is (admin.change): the
+        # refused sign-in alone did not say that every way in had ended (found by an audit).
+        audit.record("sso.access_ended", target=user.get_username())
         log.warning("SSO: %s is no longer allowed by the identity provider: deactivated", user)
 
 
@@ -221,6 +224,7 @@ def _restore_if_only_the_provider_ended(user) -> None:
         user.is_active = True
         type(user)._default_manager.filter(pk=user.pk).update(is_active=True)
         SsoIdentity.no_longer_ended_by_provider([user.pk])
+        audit.record("sso.access_restored", target=user.get_username())
 
 
 def apply_roles(user, identity: Identity, now) -> None:
