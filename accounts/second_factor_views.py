@@ -58,20 +58,22 @@ def _next_url(request: HttpRequest) -> str:
     return resolve_url(settings.LOGIN_REDIRECT_URL)
 
 
-def _passed(request: HttpRequest, device: TOTPDevice) -> HttpResponse:
+def _passed(request: HttpRequest, device: TOTPDevice, **details) -> HttpResponse:
     """The session has passed its second factor: a new session key (as at sign-in),
     marked verified by this device."""
     request.session.cycle_key()
     otp_login(request, device)
-    _record(request, "signin.succeeded")
+    _record(request, "signin.succeeded", **details)
     return HttpResponseRedirect(_next_url(request))
 
 
-def _record(request: HttpRequest, kind: str) -> None:
+def _record(request: HttpRequest, kind: str, **details) -> None:
     """A code passed or refused, on the audit log beside the password's sign-in (wrong
     codes left no trace, 2026-12-06)."""
     user = request.user
-    audit.record(kind, actor=user, target=user.get_username(), request=request, method="totp")
+    audit.record(
+        kind, actor=user, target=user.get_username(), request=request, method="totp", **details
+    )
 
 
 def _confirmed_device(user) -> TOTPDevice | None:
@@ -137,7 +139,10 @@ def enrol(request: HttpRequest) -> HttpResponse:
         if form.check(device):
             device.confirmed = True
             device.save(update_fields=["confirmed"])
-            return _passed(request, device)
+            # Said apart from a code passed: a new authenticator on an administrator's
+            # account, perhaps by whoever had only the password, looked like any sign-in
+            # (found by an audit). Its removal is the admin's deletion (admin.change).
+            return _passed(request, device, second_factor="enrolled")
         _record(request, "signin.failed")
     context = {
         "form": form,

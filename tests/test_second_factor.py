@@ -129,6 +129,23 @@ def test_the_audit_log_tells_the_password_step_from_the_code(client, personas, r
     ]
 
 
+def test_the_audit_log_tells_an_enrolment_from_a_code_passed(client, personas, required):
+    """A new authenticator app on a system administrator's account was recorded as any
+    code passed (found by an audit)."""
+    from accounts.audit.models import Event
+
+    sign_in(client, "sysadmin")
+    key = enrol(client)
+    client.post("/accounts/logout/")
+    sign_in(client, "sysadmin")
+    client.post("/accounts/two-factor/", {"code": code(key, 1), "next": "/"})
+    events = Event.objects.filter(kind="signin.succeeded", details__method="totp").order_by("pk")
+    assert [e.details for e in events] == [
+        {"method": "totp", "second_factor": "enrolled"},
+        {"method": "totp"},
+    ]
+
+
 def test_what_a_waiting_session_may_open(client, personas, required):
     sign_in(client, "sysadmin")
     for path in ("/", "/admin/", "/data/", "/notifications/"):
