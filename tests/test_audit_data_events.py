@@ -117,6 +117,16 @@ def test_invitations_sent_and_accepted(client, personas, settings):  # noqa: F81
     assert (accepted.actor, accepted.target) == ("erin", "erin")
 
 
+def test_invitations_sent_by_the_command_say_so(personas):  # noqa: F811
+    erin = personas["erin"]
+    erin.set_unusable_password()
+    erin.save()
+    call_command("invite_users", "erin", stdout=io.StringIO())
+    invited = only("invitation.sent")
+    assert invited.target == "erin"
+    assert invited.details == {"email": erin.email, "via": "the invite_users command"}
+
+
 def test_a_password_reset_requested_and_completed(client, personas):  # noqa: F811
     dave = personas["dave"]
     client.post(reverse("password_reset"), {"email": dave.email})

@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Q
 
+from accounts import audit
 from accounts.invitations import send_invitations, why_not_invited
 from accounts.models import MAY_SIGN_IN, Org
 
@@ -56,7 +57,10 @@ class Command(BaseCommand):
                 self.stdout.write(f"{user.username}: " + (f"skipped, {why}" if why else user.email))
             return
         try:
-            sent = send_invitations(users.iterator())
+            # Each event says where it came from, as assign_role's do: sent by the command,
+            # they named no actor and no way, as if nobody had sent them (found by an audit).
+            with audit.via("the invite_users command"):
+                sent = send_invitations(users.iterator())
         except (SMTPException, OSError) as error:
             raise CommandError(f"Sending stopped, the mail server refused: {error}") from error
         self.stdout.write(sent.summary())
