@@ -50,6 +50,22 @@ def env_int(name: str, default: int, minimum: int = 0) -> int:
     return int(value)
 
 
+def env_seconds(name: str, default: float) -> float:
+    """A number of seconds, a fraction allowed, from 0, or the start stops naming the
+    variable: SQLITE_BUSY_SECONDS=20s or VENDOR_RETRY_SECONDS=two stopped it with Python's
+    "could not convert string to float", naming no setting (found by an audit)."""
+    value = os.environ.get(name)
+    if not value or not value.strip():
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < float("inf"):  # also refuses nan
+        raise ImproperlyConfigured(f"{name} must be a number of seconds from 0, not {value!r}.")
+    return seconds
+
+
 def env_site_url(name: str, default: str) -> str:
     """An http:// or https:// address with a host, without its trailing slash, or the
     start stops naming the variable: the links of digests, owner alerts, invitations,
@@ -116,21 +132,32 @@ POSTGRES_ENGINES = ("backupreport.postgres", "django.db.backends.postgresql")
 def database_engine() -> str:
     engine = os.environ.get("DATABASE_ENGINE") or POSTGRES_ENGINES[0]
     if engine not in POSTGRES_ENGINES:
-        raise ValueError(f"DATABASE_ENGINE: {engine!r} is not one of {', '.join(POSTGRES_ENGINES)}")
+        raise ImproperlyConfigured(
+            f"DATABASE_ENGINE: {engine!r} is not one of {', '.join(POSTGRES_ENGINES)}"
+        )
     return engine
 
 
-def database_from_url(url: str) -> dict:
+def database_from_url(url: str, name: str = "DATABASE_URL") -> dict:
     """postgres://user:password@host:port/name -> a DATABASES entry.
 
     The host may be a Unix socket's directory, as libpq takes it: percent-encoded in
     place of the host (postgres://user@%2Frun%2Fpostgresql/name) or as a `host`
     parameter (postgres:///name?host=/run/postgresql). On the database's own machine
     the socket is the cheaper way: every API request makes one round trip.
+
+    A refusal names `name`, the variable read: DATABASE_REPLICA_URL's was said to be
+    DATABASE_URL's, and a port that is no number stopped the start with urllib's bare
+    ValueError (found by an audit).
     """
     parts = urlparse(url)
     if parts.scheme not in {"postgres", "postgresql", "pgsql"}:
-        raise ValueError(f"DATABASE_URL: unsupported scheme {parts.scheme!r}; use postgres://")
+        raise ImproperlyConfigured(f"{name}: unsupported scheme {parts.scheme!r}; use postgres://")
+    try:
+        parts.port  # noqa: B018  (raises ValueError for a port that is no number or out of range)
+    except ValueError as error:
+        # Not the address itself: it may hold the password, and this goes to the log.
+        raise ImproperlyConfigured(f"{name}: {error}") from None
     return {
         "ENGINE": database_engine(),
         "NAME": unquote(parts.path.lstrip("/")),
@@ -177,14 +204,16 @@ def installation_secret_key(path: Path) -> str:
             finally:
                 aside.unlink()
         except OSError as error:
-            raise RuntimeError(
+            raise ImproperlyConfigured(
                 f"SECRET_KEY is not set and the key of this installation cannot be written "
                 f"to {path} ({error.strerror}): set SECRET_KEY, or SECRET_KEY_FILE to a "
                 f"writable place"
             ) from error
     key = path.read_text().strip()
     if not key:
-        raise RuntimeError(f"{path} is empty: delete it (a new key is made) or set SECRET_KEY")
+        raise ImproperlyConfigured(
+            f"{path} is empty: delete it (a new key is made) or set SECRET_KEY"
+        )
     return key
 
 
@@ -192,7 +221,7 @@ DEBUG = env_bool("DJANGO_DEBUG", True)
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
-        raise RuntimeError("SECRET_KEY must be set when DJANGO_DEBUG=0")
+        raise ImproperlyConfigured("SECRET_KEY must be set when DJANGO_DEBUG=0")
     SECRET_KEY = installation_secret_key(
         Path(os.environ.get("SECRET_KEY_FILE") or BASE_DIR / ".secret_key")
     )
@@ -293,7 +322,7 @@ else:
             # during an import), then answers 503; imports and syncs wait as long as the
             # other runs (reports.locks.wait_for_the_writer).
             "OPTIONS": {
-                "timeout": float(os.environ.get("SQLITE_BUSY_SECONDS") or 20),
+                "timeout": env_seconds("SQLITE_BUSY_SECONDS", 20),
                 "init_command": "PRAGMA journal_mode=WAL;",
             },
             # Tests in memory, as on Django's own engine: pytest-django knows an SQLite
@@ -306,7 +335,9 @@ else:
 # Several app servers: report reads may come from a PostgreSQL read replica
 # (backupreport.routers); writes, and everything but the report table, from the primary.
 if os.environ.get("DATABASE_REPLICA_URL"):
-    DATABASES["replica"] = database_from_url(os.environ["DATABASE_REPLICA_URL"])
+    DATABASES["replica"] = database_from_url(
+        os.environ["DATABASE_REPLICA_URL"], "DATABASE_REPLICA_URL"
+    )
     DATABASE_ROUTERS = ["backupreport.routers.ReportReadsFromReplica"]
 
 
@@ -315,7 +346,9 @@ def cache_from_url(url: str) -> dict:
     so that a count or figure computed on one is found on the others (reports.cache);
     while Redis is away, a miss (backupreport.resilient_cache)."""
     if urlparse(url).scheme not in ("redis", "rediss", "unix"):
-        raise ValueError(f"CACHE_URL / REDIS_URL: unsupported scheme in {url!r} (redis://)")
+        raise ImproperlyConfigured(
+            f"CACHE_URL / REDIS_URL: unsupported scheme in {url!r} (redis://)"
+        )
     return {
         "BACKEND": "backupreport.resilient_cache.ResilientRedisCache",
         "LOCATION": url,
@@ -463,7 +496,7 @@ VENDOR_USERNAME = os.environ.get("VENDOR_USERNAME", "")
 VENDOR_PASSWORD = os.environ.get("VENDOR_PASSWORD", "")
 VENDOR_TIMEOUT_SECONDS = env_int("VENDOR_TIMEOUT_SECONDS", 60)
 VENDOR_ATTEMPTS = env_int("VENDOR_ATTEMPTS", 5, minimum=1)
-VENDOR_RETRY_SECONDS = float(os.environ.get("VENDOR_RETRY_SECONDS") or 2)
+VENDOR_RETRY_SECONDS = env_seconds("VENDOR_RETRY_SECONDS", 2)
 VENDOR_RETRY_AFTER_MAX_SECONDS = env_int("VENDOR_RETRY_AFTER_MAX_SECONDS", 300)
 DATA_STALE_HOURS = env_int("DATA_STALE_HOURS", 26)
 # /metrics (reports.integrations): per-org series for the orgs down to this depth (1: the

@@ -11,7 +11,10 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
+from backupreport.startup import settings_or_exit
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backupreport.settings")
+settings_or_exit()
 application = get_wsgi_application()
 
 

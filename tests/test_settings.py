@@ -111,7 +111,9 @@ def test_django_s_own_postgresql_engine_is_one_setting_away(monkeypatch):
     monkeypatch.setenv("DATABASE_ENGINE", "django.db.backends.postgresql")
     assert database_from_url("postgres://db/fleet")["ENGINE"] == "django.db.backends.postgresql"
     monkeypatch.setenv("DATABASE_ENGINE", "django.db.backends.mysql")
-    with pytest.raises(ValueError, match="DATABASE_ENGINE: 'django.db.backends.mysql' is not"):
+    with pytest.raises(
+        ImproperlyConfigured, match="DATABASE_ENGINE: 'django.db.backends.mysql' is not"
+    ):
         database_from_url("postgres://db/fleet")
 
 
@@ -140,8 +142,60 @@ def test_database_url_may_name_a_unix_socket_directory_as_libpq_does(url):
 
 
 def test_database_url_with_another_scheme_is_refused():
-    with pytest.raises(ValueError, match="unsupported scheme"):
+    with pytest.raises(ImproperlyConfigured, match="unsupported scheme"):
         database_from_url("mysql://root@localhost/fleet")
+
+
+@pytest.mark.parametrize(
+    ("environment", "said"),
+    [
+        ({"DJANGO_DEBUG": "maybe"}, "DJANGO_DEBUG must be one of"),
+        (
+            {"SQLITE_BUSY_SECONDS": "20s"},
+            "SQLITE_BUSY_SECONDS must be a number of seconds from 0, not '20s'.",
+        ),
+        (
+            {"DATABASE_URL": "postgres://report:s3cret@db.internal:54x2/fleet"},
+            "DATABASE_URL: Port could not be cast to integer value as '54x2'",
+        ),
+        (
+            {"DATABASE_REPLICA_URL": "mysql://replica.internal/fleet"},
+            "DATABASE_REPLICA_URL: unsupported scheme 'mysql'; use postgres://",
+        ),
+        ({"REDIS_URL": "http://redis.internal"}, "CACHE_URL / REDIS_URL: unsupported scheme"),
+    ],
+)
+def test_a_setting_that_cannot_work_stops_manage_py_in_one_line(environment, said):
+    """A misconfigured variable ended every command with some thirty lines of traceback
+    through Django's code, the message last; a number of seconds in words was Python's
+    "could not convert string to float" naming no setting, and a replica's address was
+    said to be DATABASE_URL's (found by an audit of the README's deployment steps)."""
+    done = run_manage("check", **environment)
+    assert done.returncode == 3
+    assert done.stderr.startswith(f"Backup Report cannot start: {said}")
+    assert "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert "s3cret" not in done.stderr  # the address may hold a password: never echoed
+
+
+def test_a_setting_that_cannot_work_stops_the_wsgi_application_in_one_line():
+    """gunicorn imports backupreport.wsgi in each worker: it printed the traceback, then
+    the message again. Status 3 is gunicorn's "Worker failed to boot": the server stops
+    rather than start the worker again and again."""
+    environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    done = subprocess.run(
+        [sys.executable, "-c", "import backupreport.wsgi"],
+        cwd=ROOT,
+        env=environment | {"VENDOR_RETRY_SECONDS": "two"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 3
+    assert done.stderr == (
+        "Backup Report cannot start: VENDOR_RETRY_SECONDS must be a number of seconds "
+        "from 0, not 'two'.\n"
+    )
 
 
 @pytest.mark.parametrize(
