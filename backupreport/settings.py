@@ -50,6 +50,14 @@ def env_int(name: str, default: int, minimum: int = 0) -> int:
     return int(value)
 
 
+def env_text(name: str, default: str) -> str:
+    """Text; unset, empty or only spaces, the default, as for every other setting: an
+    empty line in an environment file (`DEFAULT_FROM_EMAIL=`) sent every message with an
+    empty From, and SQLITE_PATH= stopped every command at its first query with Django's
+    "Please supply the NAME value" (found by an audit)."""
+    return (os.environ.get(name) or "").strip() or default
+
+
 def env_seconds(name: str, default: float) -> float:
     """A number of seconds, a fraction allowed, from 0, or the start stops naming the
     variable: SQLITE_BUSY_SECONDS=20s or VENDOR_RETRY_SECONDS=two stopped it with Python's
@@ -315,7 +323,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "backupreport.sqlite",
-            "NAME": os.environ.get("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
+            "NAME": env_text("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
             # WAL: pages keep reading while the worker's import writes (without it,
             # readers wait for a long write transaction's end).
             # A writer waits this long for another's write lock (a web request's sign-in
@@ -392,12 +400,12 @@ LOGOUT_REDIRECT_URL = "login"
 # Single sign-on (accounts.sso; README "Single sign-on"). Each protocol is on when its
 # identity provider is configured: OpenID Connect by OIDC_DISCOVERY_URL, SAML 2.0 by
 # SAML_IDP_METADATA_URL or SAML_IDP_METADATA_FILE.
-OIDC_PROVIDER_NAME = os.environ.get("OIDC_PROVIDER_NAME", "single sign-on")
+OIDC_PROVIDER_NAME = env_text("OIDC_PROVIDER_NAME", "single sign-on")
 OIDC_DISCOVERY_URL, OIDC_CLIENT_ID = env_pair("OIDC_DISCOVERY_URL", "OIDC_CLIENT_ID")
 OIDC_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET", "")
-OIDC_SCOPES = os.environ.get("OIDC_SCOPES", "openid email profile")
-OIDC_GROUPS_CLAIM = os.environ.get("OIDC_GROUPS_CLAIM", "groups")
-SAML_PROVIDER_NAME = os.environ.get("SAML_PROVIDER_NAME", "SAML single sign-on")
+OIDC_SCOPES = env_text("OIDC_SCOPES", "openid email profile")
+OIDC_GROUPS_CLAIM = env_text("OIDC_GROUPS_CLAIM", "groups")
+SAML_PROVIDER_NAME = env_text("SAML_PROVIDER_NAME", "SAML single sign-on")
 SAML_IDP_METADATA_URL = os.environ.get("SAML_IDP_METADATA_URL", "")
 SAML_IDP_METADATA_FILE = os.environ.get("SAML_IDP_METADATA_FILE", "")
 # This site's public address (https://backup.example.com): the SAML entity id and the
@@ -409,10 +417,10 @@ SAML_SP_BASE_URL = (
 )
 # To sign requests (optional).
 SAML_SP_KEY_FILE, SAML_SP_CERT_FILE = env_pair("SAML_SP_KEY_FILE", "SAML_SP_CERT_FILE")
-SAML_EMAIL_ATTRIBUTE = os.environ.get("SAML_EMAIL_ATTRIBUTE", "email")
-SAML_USERNAME_ATTRIBUTE = os.environ.get("SAML_USERNAME_ATTRIBUTE", "uid")
-SAML_GROUPS_ATTRIBUTE = os.environ.get("SAML_GROUPS_ATTRIBUTE", "groups")
-SAML_XMLSEC_BINARY = os.environ.get("SAML_XMLSEC_BINARY", "/usr/bin/xmlsec1")
+SAML_EMAIL_ATTRIBUTE = env_text("SAML_EMAIL_ATTRIBUTE", "email")
+SAML_USERNAME_ATTRIBUTE = env_text("SAML_USERNAME_ATTRIBUTE", "uid")
+SAML_GROUPS_ATTRIBUTE = env_text("SAML_GROUPS_ATTRIBUTE", "groups")
+SAML_XMLSEC_BINARY = env_text("SAML_XMLSEC_BINARY", "/usr/bin/xmlsec1")
 # djangosaml2 keeps the requests in flight in a cookie of its own, which the identity
 # provider's cross-site POST must bring back: SameSite=None (with Secure) in production.
 SAML_SESSION_COOKIE_SAMESITE = "Lax" if DEBUG else "None"
@@ -569,7 +577,7 @@ EMAIL_BACKEND = (
     else "django.core.mail.backends.console.EmailBackend"
 )
 EMAIL_HOST = EMAIL_HOST or "localhost"
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Backup Report <backup-report@localhost>")
+DEFAULT_FROM_EMAIL = env_text("DEFAULT_FROM_EMAIL", "Backup Report <backup-report@localhost>")
 # The default suits development only: `check --deploy` warns while it is a loopback
 # address (accounts.checks).
 SITE_URL = env_site_url("SITE_URL", "http://127.0.0.1:8000")
@@ -641,7 +649,7 @@ INVITATION_SECONDS = env_int("INVITATION_DAYS", 7) * 24 * 3600
 TOTP_REQUIRED_FOR_SYSTEM_ADMINISTRATORS = env_bool("TOTP_REQUIRED_FOR_SYSTEM_ADMINISTRATORS", False)
 # Local sign-in off without an identity provider lets superusers alone in (and API
 # clients): `check --deploy` warns of it (accounts.checks), a start is not refused.
-OTP_TOTP_ISSUER = os.environ.get("TOTP_ISSUER", "Backup Report")  # the app's account label
+OTP_TOTP_ISSUER = env_text("TOTP_ISSUER", "Backup Report")  # the app's account label
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # no admin page shows a TOTP key (accounts.admin)
 
 # Content-Security-Policy (django-csp): pages load scripts, styles, images and fonts from

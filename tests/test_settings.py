@@ -341,6 +341,35 @@ def test_a_yes_or_no_is_read_in_any_case_and_empty_is_the_default(monkeypatch, w
 
 
 @pytest.mark.parametrize(
+    ("name", "setting", "default"),
+    [
+        ("DEFAULT_FROM_EMAIL", "DEFAULT_FROM_EMAIL", "Backup Report <backup-report@localhost>"),
+        ("TOTP_ISSUER", "OTP_TOTP_ISSUER", "Backup Report"),
+        ("OIDC_SCOPES", "OIDC_SCOPES", "openid email profile"),
+        ("OIDC_PROVIDER_NAME", "OIDC_PROVIDER_NAME", "single sign-on"),
+        ("SAML_EMAIL_ATTRIBUTE", "SAML_EMAIL_ATTRIBUTE", "email"),
+        ("SAML_XMLSEC_BINARY", "SAML_XMLSEC_BINARY", "/usr/bin/xmlsec1"),
+    ],
+)
+@pytest.mark.parametrize("empty", ["", "  "])
+def test_a_text_setting_set_empty_reads_as_its_default(monkeypatch, name, setting, default, empty):
+    """`DEFAULT_FROM_EMAIL=` in an environment file sent every message with an empty
+    From; OIDC_SCOPES= asked the provider for no scope, not even openid (found by an
+    audit)."""
+    monkeypatch.setenv(name, empty)
+    assert runpy.run_path(str(ROOT / "backupreport" / "settings.py"))[setting] == default
+
+
+def test_sqlite_path_set_empty_reads_as_its_default(monkeypatch):
+    """SQLITE_PATH= stopped every command at its first query, "Please supply the NAME
+    value" (found by an audit)."""
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("SQLITE_PATH", "")
+    read = runpy.run_path(str(ROOT / "backupreport" / "settings.py"))
+    assert read["DATABASES"]["default"]["NAME"] == str(ROOT / "db.sqlite3")
+
+
+@pytest.mark.parametrize(
     "provider",
     [
         {"OIDC_DISCOVERY_URL": "https://idp.example.com/.well-known", "OIDC_CLIENT_ID": "br"},
