@@ -168,6 +168,16 @@ def test_a_local_account_signs_in_with_basic(vendor, settings, mirror_export):
     assert run.source == f"{vendor.url} as user {vendor.ADMIN}"
 
 
+def test_a_scheduled_sync_at_verbosity_0_writes_nothing(vendor, mirror_export):
+    """The README's crontab line: cron mails what a job writes, and the summary and "Done
+    in" were written at every run, a mail an hour for nothing (found by an audit)."""
+    out = io.StringIO()
+    call_command("sync_vendor", "--scheduled", verbosity=0, stdout=out)
+    assert out.getvalue() == ""
+    assert mirror_export() == vendor.export()
+    assert Run.objects.get().outcome == "succeeded"
+
+
 def test_a_dry_run_says_what_would_change_and_changes_nothing(vendor, mirror_export):
     output = sync_vendor("--dry-run")
     assert "Dry run, nothing written. Would be:" in output

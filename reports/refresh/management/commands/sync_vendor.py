@@ -57,10 +57,16 @@ class Command(BaseCommand):
             )
         except AnotherSyncIsRunning as refused:
             # Not a failure: the running sync does the work; a scheduler tries again later.
-            self.stdout.write(str(refused))
+            if verbosity:
+                self.stdout.write(str(refused))
             return
         except (SyncFailed, ImportFailed) as error:
             raise CommandError(f"{error} (nothing was changed)") from None
+        # --verbosity 0, the README's crontab: nothing unless it fails, so that cron mails
+        # only errors; the summary was written at every run, and cron mailed it hourly
+        # (found by an audit of the README's schedule).
+        if not verbosity:
+            return
         for line in outcome.lines():
             self.stdout.write(line)
         if verbosity >= 2:
