@@ -82,3 +82,12 @@ def test_equal_thresholds_say_there_is_no_warning_band(login, fleet):
 def test_one_day_is_said_in_the_singular(login, fleet):
     text = " ".join(pdf_text(login("root").get("/overview.pdf")).split())
     assert "OK: backed up in the last 1 day;" in text
+
+
+@pytest.mark.parametrize("page", ["/", "/history/compliance/"])
+def test_the_overview_and_compliance_pages_link_their_pdf(login, fleet, page):
+    """Spec section 15: the overview and compliance can be had as PDF, from their own
+    pages; only the saved views list linked it (found by an audit of the pages)."""
+    take()
+    html = login("root").get(page).content.decode()
+    assert 'href="/overview.pdf"' in html
