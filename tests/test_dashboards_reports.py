@@ -235,6 +235,11 @@ def test_pages_and_page_size(login):
     past = client.get(url("disk-usage", srtKey="archiveBytes", pgSize=2, pgNum=99))
     assert past.status_code == 200
     assert b"No rows on page 99" in past.content
+    # It names the last page and leads there, not only to the first (found by an audit).
+    assert "The last is page 4" in past.content.decode()
+    assert 'href="/reports/disk-usage/?srtKey=archiveBytes&amp;pgSize=2&amp;pgNum=4"' in (
+        past.content.decode()
+    )
 
 
 def test_count_stops_at_the_cap(login, monkeypatch):

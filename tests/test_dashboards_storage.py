@@ -111,7 +111,9 @@ def test_a_page_past_the_last_says_so_and_leads_back(signed_in):
     """ "4 users" above "No matching users": the page past the last said nothing matched
     (found by an audit of the pages), where the report pages lead to the first page."""
     page = signed_in("root").get(BY_USER, {"pgNum": "99"}).content.decode()
-    assert "No users on page 99" in page and "Go to the first page" in page
+    assert "No users on page 99" in page and "the first</a>" in page
+    # ... and to the last, which it names (found by an audit of the pages).
+    assert "The last is page 1:" in page and "go to the last page" in page
     assert "No matching users" not in page
     nothing = signed_in("root").get(BY_USER, {"user": "nobody-at-all"}).content.decode()
     assert "No matching users" in nothing
