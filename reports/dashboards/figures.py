@@ -27,6 +27,15 @@ from reports.dashboards.paging import Summary, summarize
 from reports.models import ReportRow
 
 
+def nothing_imported(reach) -> bool:
+    """Whether an empty list before a system administrator is an empty fleet: no device
+    imported or synced yet. Its pages say so and lead to the Data page; "No active device
+    is yours to see" read as a matter of permissions to the one person who may see
+    everything (found by an audit of the pages). Never for another reach: to anyone else
+    an empty list says nothing of the rest of the fleet."""
+    return reach.everything and not ReportRow.objects.exists()
+
+
 def overview(visible: QuerySet, through=warmed) -> OverviewFigures:
     """Independent of the clock: `.at(now)` puts the devices into health bands."""
     return through("overview", query_key(visible), lambda: overview_figures(visible))

@@ -143,6 +143,7 @@ def report_page(request: HttpRequest, slug: str) -> HttpResponse:
     )
     if not summary.rows and not context["unfiltered"]:
         context["unnamed_org"] = unnamed_org(params, request.user, reach)
+    context["nothing_imported"] = not summary.rows and figures.nothing_imported(reach)
     context |= {
         "summary": summary,
         "page": page,

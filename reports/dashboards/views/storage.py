@@ -147,6 +147,7 @@ def storage_page(request: HttpRequest, per: str) -> HttpResponse:
         "headers": _headers(links, order),
         "export_url": links.url(export="csv", pgNum=None),
         "pager": links.pager(page),
+        "nothing_imported": not total and figures.nothing_imported(reach),
     }
     return render(request, "reports/storage_rollup.html", context)
 
