@@ -91,3 +91,5 @@ def test_the_overview_and_compliance_pages_link_their_pdf(login, fleet, page):
     take()
     html = login("root").get(page).content.decode()
     assert 'href="/overview.pdf"' in html
+    # Not on a desktop user's "Your devices": no figures for management there.
+    assert 'href="/overview.pdf"' not in login("dave").get("/").content.decode()
