@@ -660,3 +660,13 @@ def test_an_org_shared_from_above_the_reach_is_said_as_the_page_lists_it(login, 
     html = login("alice").get(address).content.decode()
     assert unshared in html and device_links(html.encode()) == []
     assert "the API reads no sharing" not in html
+
+
+def test_the_devices_view_says_its_csv_exports_list_archives(login):
+    """On one row per device, "Export CSV" of "N devices" gave one row per archive with
+    nothing on the page saying so (found by an audit of the pages)."""
+    client = login("root")
+    page = client.get(url("backup-status", active="true", view="devices")).content.decode()
+    flat = " ".join(page.split())
+    assert "Export CSV and Vendor CSV list one row per archive" in flat
+    assert 'title="One row per archive: the vendor' in page
