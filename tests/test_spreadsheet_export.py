@@ -64,6 +64,8 @@ def test_the_columns_and_health_are_those_on_screen(login, fleet):
     ]
     health = {row[0]: row[-1] for row in rows[1:]}
     assert health["DAVE-WIN"] == "Warning"
+    # The OS as the page says it, not the vendor's code "win" (found by an audit).
+    assert {row[0]: row[3] for row in rows[1:]}["DAVE-WIN"] == "Windows"
     assert health["SAM-OLD"] == "Critical"
     assert health["ERIN-NEW"] == "Never backed up" or health["ERIN-NEW"].startswith("Never")
 

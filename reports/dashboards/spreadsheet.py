@@ -34,6 +34,7 @@ from accounts.roles import Reach
 from reports import clock
 from reports.catalog import LAYOUT, REPORTS, SEARCH_FIRST
 from reports.dashboards.filters import DEVICES, dashboard_query, one_row_per_device
+from reports.dashboards.os_families import os_words
 from reports.dashboards.report_pages import REPORT_PAGES, ReportPage
 from reports.health import MISSING_COPY, NEVER_COMPLETED, health_of
 from reports.query import InvalidParameters, ReportQuery
@@ -71,12 +72,17 @@ class Sheet:
         """Each row's cells, then its device's health."""
         now = clock.now()
         chunks = self.rows.values_list(*self.fields, "org_path", "device_backup_date")
+        os_cell = self.fields.index("os") if "os" in self.fields else None
         for batch in _batches(chunks.iterator(chunk_size=CHUNK_ROWS), CHUNK_ROWS):
             org = self._org_cell(batch)
             for *cells, path, health_date in batch:
                 shown = [_cell(c) for c in cells]
                 if org is not None:
                     shown[org[0]] = org[1].shown(path, shown[org[0]])
+                # The OS as the page and its filter say it, "Windows": the file held the
+                # vendor's code, "win" (found by an audit of the pages).
+                if os_cell is not None:
+                    shown[os_cell] = os_words(shown[os_cell])
                 yield [*shown, health_of(health_date, now).label]
 
     def _org_cell(self, batch: list[tuple]) -> tuple[int, OrgNames] | None:
