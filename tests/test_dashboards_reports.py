@@ -14,7 +14,7 @@ from reports.catalog import REPORTS
 from reports.dashboards import paging
 from reports.models import Device, ReportRow
 from reports.query import report_query
-from tests.factories import ArchiveFactory, DestinationFactory, DeviceFactory
+from tests.factories import ArchiveFactory, DestinationFactory, DeviceFactory, OrgFactory
 from tests.personas import all_device_names, device_names_seen_by
 
 # Every report with parameters that list every row the user may see.
@@ -670,3 +670,23 @@ def test_the_devices_view_says_its_csv_exports_list_archives(login):
     flat = " ".join(page.split())
     assert "Export CSV and Vendor CSV list one row per archive" in flat
     assert 'title="One row per archive: the vendor' in page
+
+
+def test_an_org_name_several_orgs_bear_is_said_to_pick_them_all(login, orgs):
+    """orgTree=Sales lists every Sales org within reach: the chip said it as if of one
+    (found by an audit of the pages). Counted within the viewer's reach only: a
+    manager of Americas picks its own Sales, and is told of no other."""
+    DeviceFactory(name="US-SALES-1", user__org=OrgFactory(name="Sales", parent=orgs["americas"]))
+    note = "“Sales” names 2 orgs: all are listed, with the orgs below each."
+    storage = "/reports/disk-usage/by-user/?orgTree=Sales"
+    sams = device_names_seen_by("sam")
+    for address, listed in ((url("backup-status", orgTree="Sales"), sams), (storage, ())):
+        html = login("root").get(address).content.decode()
+        assert note in html and "US-SALES-1" in html, address
+        assert all(device in html for device in listed), address
+        html = login("carol").get(address).content.decode()
+        assert "names 2 orgs" not in html and "US-SALES-1" in html, address
+        assert not any(device in html for device in sams), address
+    # Where the page has no Org field (a desktop user's, shared a view), its chip says it.
+    sam = login("sam").get(url("backup-status", orgTree="Sales")).content.decode()
+    assert "Org: Sales, and the orgs below it" in sam

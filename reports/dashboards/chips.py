@@ -15,7 +15,7 @@ from accounts.models import Org
 from accounts.roles import Reach
 from reports import health
 from reports.dashboards import os_families
-from reports.dashboards.filters import org_uid_read_as_shared, own_org
+from reports.dashboards.filters import org_tree_roots, org_uid_read_as_shared, own_org
 from reports.dashboards.links import QueryLinks
 
 # Parameters that name one thing by its uid, and what that thing is.
@@ -85,6 +85,9 @@ def describe(name: str, value: str, reach: Reach, user=None, read_as_shared=None
     if name == "exactOs" and value in os_families.FAMILIES:
         return os_families.described(value)
     if name == "orgTree":
+        picked = len(org_tree_roots(value, user, reach))
+        if picked > 1:  # as org_tree_note says it, where the field shows it
+            return f"Org: {value}, {picked:,} orgs of this name, and the orgs below each"
         return f"Org: {value}, and the orgs below it"
     if name == "health":
         try:
@@ -102,6 +105,21 @@ def describe(name: str, value: str, reach: Reach, user=None, read_as_shared=None
         return f"{_UIDS[name]}: {value}"
     word = _WORDS.get(name, name)
     return f"{word}: {YES_NO.get(value.lower(), value)}"
+
+
+def org_tree_note(form, user, reach: Reach) -> str | None:
+    """Where the Org field holds a name several orgs bear ("Sales" under EMEA and under
+    APAC), that the list has them all: the page said nothing of it (found by an audit
+    of the pages). Counted within what the viewer may read (filters.org_tree_roots), as
+    the list is."""
+    value = (form.data.get("orgTree") or "").strip() if "orgTree" in form.fields else ""
+    picked = len(org_tree_roots(value, user, reach)) if value else 0
+    if picked < 2:
+        return None
+    return (
+        f"“{value}” names {picked:,} orgs: all are listed, with the orgs below each. "
+        "Pick one from the suggestions, or type its path."
+    )
 
 
 def chips(

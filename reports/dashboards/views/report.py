@@ -14,7 +14,7 @@ from accounts.roles import reach_of_request
 from reports import clock, health
 from reports.catalog import SEARCH_FIRST
 from reports.dashboards import figures, spreadsheet
-from reports.dashboards.chips import chips
+from reports.dashboards.chips import chips, org_tree_note
 from reports.dashboards.filters import (
     ARCHIVES,
     DASHBOARD_PARAMETERS,
@@ -108,6 +108,7 @@ def report_page(request: HttpRequest, slug: str) -> HttpResponse:
     if shared_uid:
         context["api_reads_unshared"] = f"orgUid={shared_uid}"
     context["chips"] = chips(form.carried, links, reach.scope, request.user, shared_uid)
+    context["org_tree_note"] = org_tree_note(form, request.user, reach.scope)
     # `view` only shapes the page; the API is one row per archive whatever it says.
     context["dashboard_only"] = [
         (name, PAGE_FILTER_WORDS[name])

@@ -25,7 +25,7 @@ from accounts.roles import reach_of_request
 from reports import clock
 from reports.catalog import REPORTS
 from reports.dashboards import figures, rollups
-from reports.dashboards.chips import chips
+from reports.dashboards.chips import chips, org_tree_note
 from reports.dashboards.filters import dashboard_query
 from reports.dashboards.forms import ReportForm
 from reports.dashboards.links import QueryLinks
@@ -141,6 +141,7 @@ def storage_page(request: HttpRequest, per: str) -> HttpResponse:
     context |= {
         "form": form,
         "chips": chips(form.carried, links, reach.scope, request.user),
+        "org_tree_note": org_tree_note(form, request.user, reach.scope),
         "total": total,
         "page": page,
         "rows": [_shown(r, by, names, filters) for r in found],
