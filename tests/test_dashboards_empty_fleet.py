@@ -1,6 +1,6 @@
 """An empty fleet (a fresh installation, nothing imported or synced yet) before a system
-administrator: the report pages and storage by user or org say there is no data yet and
-lead to the Data page, where they read "No active device is yours to see", a matter of
+administrator: the overview, the report pages and storage by user or org say there is no
+data yet and lead to the Data page, where they read "No active device is yours to see", a matter of
 permissions to the one person who may see everything (found by an audit of the pages).
 Another reach's empty list says nothing of the rest of the fleet."""
 
@@ -13,7 +13,7 @@ from tests.factories import OrgFactory, UserFactory
 
 PAGES = [report.default_url for report in REPORTS.values() if not report.needs_search]
 PAGES += ["/reports/search/?user=nobody", "/reports/disk-usage/by-user/"]
-PAGES += ["/reports/disk-usage/by-org/", "/reports/backup-status/?health=ok"]
+PAGES += ["/reports/disk-usage/by-org/", "/reports/backup-status/?health=ok", "/"]
 NO_DATA = "No device has been imported or synced yet"
 
 

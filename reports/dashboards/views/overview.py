@@ -162,6 +162,9 @@ def overview_page(request: HttpRequest) -> HttpResponse:
         "cold_url": REPORTS["cold-storage"].default_url,
     }
     reach = reach_of_request(request)
+    # Cards of zeros, with a run log that is empty too, told an administrator of a new
+    # installation nothing of where to start (found by an audit of the pages).
+    context["nothing_imported"] = not overview.health.devices and figures.nothing_imported(reach)
     if reach.has_fleet:
         # The orgs' paths as this viewer may read them, never the names above their
         # reach: the chart's and the manager's own orgs, in one read.
