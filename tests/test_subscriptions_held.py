@@ -405,3 +405,17 @@ def test_an_org_its_view_s_owner_no_longer_names_is_held_whoever_sends_it(smtp_s
     alice.groups.add(managers)
     smtp_server.received.clear()
     assert run().sent == 2
+
+
+def test_a_view_of_its_owners_own_org_goes_to_a_subscriber_alone(smtp_server, fleet):
+    """A desktop user's view of their own org, shared with the administrators: one who
+    subscribes themselves alone reads the org whole, and the hold for its owner's
+    reading (which is for the recipients beyond the maker) held their copy (found by a
+    review)."""
+    users = fleet["users"]
+    view = make_view(users["dave"], query="view=devices&orgTree=Accounting", name="Ours")
+    view.shared_roles.add(Group.objects.get(name="System administrators"))
+    subscribe(view, users["root"], users=[users["root"]])
+    outcome = run()
+    assert outcome.held == [] and outcome.sent == 1
+    assert [r.subject for r in smtp_server.received] == ["Ours: 3 rows"]

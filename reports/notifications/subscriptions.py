@@ -108,8 +108,11 @@ def problem_of(subscription: Subscription) -> str | None:
     # shared_by; shared_paths reads no one's own org), and only its maker's reading was
     # checked: an administrator's subscription to a view of a manager no longer one
     # mailed the managers below her "0 rows" (found by an audit). The owner is not
-    # named: they may be out of the subscriber's reach.
-    if view.owner_id != creator.pk:
+    # named: they may be out of the subscriber's reach. Only where it goes to others:
+    # to its maker alone, their own reading (above) is what it sends, and a desktop
+    # user's view of their own org, which an administrator reads whole, was held for
+    # the administrator's own copy (found by a review).
+    if view.owner_id != creator.pk and sends_to_others(subscription):
         unnamed = unnamed_org(view.query_dict, None, reach_of(view.owner))
         if unnamed is not None:
             return (
