@@ -147,3 +147,25 @@ def test_the_dashboards_sort_the_agent_column_by_number(client, fleet, view):
     page = response.content.decode()
     at = [page.find(f">{version}<") for version in reversed(NUMERIC)]
     assert -1 not in at and at == sorted(at), at
+
+
+def test_each_version_is_read_once_however_often_compared(monkeypatch):
+    """SQLite calls the collation at every comparison of a sort: the keys made afresh
+    each time took a page 400 of 80,000 rows sorted by version 7.5 s, against 0.08 s
+    as text (found by a review). A fleet has few versions, each read once."""
+    from reports import version_order
+
+    reads = []
+    pieces = version_order._PIECES
+
+    class Counting:
+        def findall(self, text):
+            reads.append(text)
+            return pieces.findall(text)
+
+    monkeypatch.setattr(version_order, "_PIECES", Counting())
+    distinct = [f"97.{n}.{n % 7}.{n * 13}" for n in range(40)]  # seen by no other test
+    values = random.Random(12).sample(distinct * 50, 2000)
+    ordered = sorted(values, key=functools.cmp_to_key(compare_versions))
+    assert ordered == sorted(values, key=lambda v: [int(part) for part in v.split(".")])
+    assert sorted(reads) == sorted(distinct)
