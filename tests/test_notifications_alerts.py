@@ -117,3 +117,21 @@ def test_a_refused_alert_of_a_device_back_to_ok_is_not_left_to_be_retried(smtp_s
     send_due()
     assert not Message.objects.filter(kind="owner-alert", state=Message.State.FAILED).exists()
     assert not [r for r in alerts(smtp_server) if "DAVE-WIN" in r.subject]
+
+
+def test_an_alert_that_failed_goes_once_its_owner_opts_back_in(smtp_server, switched_on):
+    """Its owner opted out after it failed, and back in while the device still waits:
+    the alert, never received, was removed from the send log as never to be retried,
+    and the device counted as alerted, so it never went (found by a review)."""
+    dave = switched_on["users"]["dave"]
+    smtp_server.refuse = {dave.email}
+    send_due()
+    smtp_server.refuse = set()
+    preference = Preference.objects.create(user=dave, owner_alerts=False)
+    send_due()
+    preference.owner_alerts = True
+    preference.save()
+    send_due()
+    assert [r.subject for r in alerts(smtp_server) if dave.email in r.envelope_to] == [
+        "Backup warning: DAVE-WIN has not backed up recently"
+    ]
