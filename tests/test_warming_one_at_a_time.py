@@ -60,6 +60,16 @@ def test_two_daily_snapshots_at_once_both_succeed(fleet):
             assert "failed" not in output, output
 
 
+def waiting_on_the_lock() -> int:
+    """How many sessions of this database wait for an advisory lock."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        )
+        return cursor.fetchone()[0]
+
+
 @on_postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_second_warm_waits_for_the_first_and_does_not_repeat_it(fleet):
@@ -67,7 +77,13 @@ def test_a_second_warm_waits_for_the_first_and_does_not_repeat_it(fleet):
         cursor.execute("SELECT pg_advisory_lock(%s)", [WARM_LOCK])
     try:
         waiting = [manage("warm_figures"), manage("warm_figures")]
-        time.sleep(3)
+        # Both waiting on the lock before it is let go: three seconds' sleep was not
+        # always enough for a process to start on a loaded machine, and one that came
+        # after the first warm had ended warmed again, as it should (2026-12-07).
+        deadline = time.monotonic() + 90
+        while waiting_on_the_lock() < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert waiting_on_the_lock() == 2, "a warm did not wait"
         assert all(process.poll() is None for process in waiting), "a warm did not wait"
         assert not StoredFigure.objects.exists()
     finally:
