@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from reports.locks import held_alone
+from reports.locks import held_alone, wait_for_the_writer
 from reports.notifications.sending import send_due
 
 # Any number, the same for every run ("BRNO"); the sync's and the import's are others.
@@ -29,6 +29,9 @@ class Command(BaseCommand):
         # that cron mails only errors; the summary was written at every run, a mail an
         # hour (found by an audit). A held subscription says so on its page.
         say = self.stdout.write if options["verbosity"] else lambda _line: None
+        # A cron job: on SQLite it waits for an import's write lock as long as the import
+        # runs, as snapshot_health does; it failed after the web's 20 s (found by an audit).
+        wait_for_the_writer()
         with held_alone(NOTIFICATIONS_LOCK) as alone:
             if not alone:
                 say("Another send_notifications is running; this one stops.")
