@@ -43,7 +43,7 @@ STALE = dt.timedelta(seconds=60)
 WAIT_SECONDS = 15.0  # then a check still not admitted is refused as locked out
 POLL_SECONDS = 0.1
 # PostgreSQL's advisory locks keyed by two numbers are a space apart from those keyed by
-# one (reports.locks): the first number says "a sign-in key".
+# one (accounts.locks): the first number says "a sign-in key".
 LOCK_SPACE = 1_202_300
 
 ADMITTED, LOCKED, BUSY = "admitted", "locked", "busy"

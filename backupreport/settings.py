@@ -328,7 +328,7 @@ else:
             # readers wait for a long write transaction's end).
             # A writer waits this long for another's write lock (a web request's sign-in
             # during an import), then answers 503; imports and syncs wait as long as the
-            # other runs (reports.locks.wait_for_the_writer).
+            # other runs (accounts.locks.wait_for_the_writer).
             "OPTIONS": {
                 "timeout": env_seconds("SQLITE_BUSY_SECONDS", 20),
                 "init_command": "PRAGMA journal_mode=WAL;",

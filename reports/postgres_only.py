@@ -16,7 +16,7 @@ road, and apart from those below each only chooses a faster road to the same res
   the generation it read first; PostgreSQL's default isolation would let an import
   committed meanwhile slip other rows under that number. SQLite's transaction reads one
   snapshot from its first read to its end already.
-- Advisory locks across processes and machines (reports.locks: one import or sync at a
+- Advisory locks across processes and machines (accounts.locks: one import or sync at a
   time): SQLite lets one writer in at a time by itself, so there the lock is that one
   write lock, taken as the transaction begins.
   accounts.password_checks takes advisory locks of its own, for the same reason, and

@@ -186,7 +186,7 @@ def test_a_big_tree_is_written_in_bulk(db, orgs_csv, django_assert_max_num_queri
     # log's two events, started and finished, eight each. On SQLite the import, the
     # snapshot and the warm each take the write lock first, and the run's connection is
     # told to wait for another run's, once before the audit's started event and once
-    # more for the warm: reports.locks.)
+    # more for the warm: accounts.locks.)
     rows = [org("root")] + [org(f"region-{n}", "root") for n in range(30)]
     rows += [org(f"dept-{n}", f"region-{n % 30}") for n in range(2969)]
     with django_assert_max_num_queries(74):

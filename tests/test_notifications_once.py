@@ -16,7 +16,7 @@ from django.core.management import call_command
 from django.db import connection, connections
 from django.utils import timezone
 
-from reports.locks import held_alone
+from accounts.locks import held_alone
 from reports.notifications.management.commands.send_notifications import NOTIFICATIONS_LOCK
 from reports.notifications.models import Message
 from reports.notifications.periods import period_key

@@ -16,10 +16,10 @@ from django.db import transaction
 from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
+from accounts.locks import wait_in_transaction
 from reports import clock
 from reports.health import ACTIVE, Health, health_q
 from reports.history.models import Snapshot
-from reports.locks import wait_in_transaction
 from reports.models import ReportRow
 from reports.pipeline import Occasion
 from reports.read_model import DEVICE_SELECTED_BYTES

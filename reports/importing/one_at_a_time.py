@@ -9,7 +9,7 @@ writer in at a time by itself.)
 
 from __future__ import annotations
 
-from reports.locks import wait_in_transaction
+from accounts.locks import wait_in_transaction
 
 # Any number, the same for every import ("BRIM").
 IMPORT_LOCK = 0x4252494D

@@ -15,7 +15,7 @@ from contextlib import nullcontext
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from reports import locks
+from accounts import locks
 from reports.importing import values
 from reports.importing.csv_file import ImportFailed
 from reports.refresh import command_line

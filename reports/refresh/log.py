@@ -17,7 +17,7 @@ from contextlib import contextmanager
 
 from django.utils import timezone
 
-from reports import locks
+from accounts import locks
 from reports.importing.csv_file import printable
 from reports.pipeline import Occasion, after_refresh
 from reports.refresh import liveness

@@ -21,11 +21,11 @@ from pathlib import Path
 from django.utils import timezone
 
 from accounts import audit
+from accounts.locks import held_alone
 from reports.importing.changes import Outcome
 from reports.importing.csv_file import ImportFailed
 from reports.importing.environment import apply_files, read_files
 from reports.importing.mass_removal import EVERYTHING
-from reports.locks import held_alone
 from reports.refresh.log import count, recorded
 from reports.refresh.models import Run
 from reports.refresh.vendor import (
@@ -49,7 +49,7 @@ class AnotherSyncIsRunning(Exception):
 
 @contextmanager
 def one_sync_at_a_time() -> Iterator[None]:
-    """Held for the whole sync, downloads included (reports.locks); a second sync does
+    """Held for the whole sync, downloads included (accounts.locks); a second sync does
     not wait for it. (SQLite lets one writer in at a time: a second sync waits for the
     first's transaction.)"""
     with held_alone(SYNC_LOCK) as alone:

@@ -19,9 +19,10 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils.module_loading import import_string
 
+from accounts import locks
 from accounts.models import User
 from accounts.roles import Reach, reach_of, with_fleet
-from reports import cache, clock, locks, postgres_only
+from reports import cache, clock, postgres_only
 from reports.pipeline import Occasion
 from reports.warming import store
 
@@ -34,7 +35,7 @@ class Warmed:
     by_another: bool = False
 
 
-# One warm at a time across processes and machines (reports.locks.in_turn). Two at once
+# One warm at a time across processes and machines (accounts.locks.in_turn). Two at once
 # (two nodes' daily snapshots, an import's warm beside the schedule's) wrote and removed
 # the same stored figures, and one failed on PostgreSQL: "could not serialize access due
 # to concurrent delete", or a duplicate key (found by an audit).

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from reports.locks import wait_for_the_writer
+from accounts.locks import wait_for_the_writer
 from reports.pipeline import Occasion, after_refresh
 
 

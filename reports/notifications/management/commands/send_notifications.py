@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from reports.locks import held_alone, wait_for_the_writer
+from accounts.locks import held_alone, wait_for_the_writer
 from reports.notifications.sending import send_due
 
 # Any number, the same for every run ("BRNO"); the sync's and the import's are others.

@@ -4,7 +4,10 @@ while the work runs; a second run does not wait for it, it learns that another h
 and stops. `in_turn`: a session-level lock a second run waits for.
 `wait_in_transaction`: a transaction-level lock; a second one waits for the first
 transaction's end. SQLite lets one writer in at a time by itself; there
-`wait_in_transaction` takes that one write lock at once instead (see it)."""
+`wait_in_transaction` takes that one write lock at once instead (see it).
+
+Here in accounts, the bottom floor, as accounts.watched_tables is: both apps take these
+locks (the audit log's API read counts too), and accounts imports nothing of reports."""
 
 from __future__ import annotations
 
@@ -13,13 +16,11 @@ from contextlib import contextmanager
 
 from django.db import connection
 
-from reports.postgres_only import on_postgres
-
 
 @contextmanager
 def held_alone(key: int) -> Iterator[bool]:
     """Yields whether this process holds the lock `key` (any number, one per kind of run)."""
-    if not on_postgres(connection):
+    if connection.vendor != "postgresql":
         yield True
         return
     with connection.cursor() as cursor:
@@ -44,7 +45,7 @@ def in_turn(key: int) -> Iterator[bool]:
     set up, as long as a run's, and it yields False: call wait_in_transaction(key) first
     in the transaction, which takes the database's one write lock there (and, on
     PostgreSQL, the lock held already)."""
-    if not on_postgres(connection):
+    if connection.vendor != "postgresql":
         wait_for_the_writer()
         yield False
         return
@@ -70,7 +71,7 @@ def wait_in_transaction(key: int) -> None:
     locked" when another writer committed between its first read and its first write,
     as a web request's sign-in did in the seconds an import compares (2026-12-06). A
     write that changes nothing takes the lock."""
-    if not on_postgres(connection):
+    if connection.vendor != "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("UPDATE django_migrations SET id = id WHERE 0 = 1")
         return
@@ -89,6 +90,6 @@ def wait_for_the_writer() -> None:
     import started during a long one failed after 20 s with a traceback ("database is
     locked") and was not in the run log (found by an audit, 2026-12-06). On PostgreSQL
     runs wait for each other by their advisory locks already."""
-    if not on_postgres(connection):
+    if connection.vendor != "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(f"PRAGMA busy_timeout = {RUN_WAITS_SECONDS * 1000}")
