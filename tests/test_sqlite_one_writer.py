@@ -1,5 +1,5 @@
 """SQLite: an import takes the database's one write lock as its transaction begins
-(reports.locks.wait_in_transaction), so a web request writing meanwhile waits for it
+(accounts.locks.wait_in_transaction), so a web request writing meanwhile waits for it
 rather than make it fail. A transaction that reads first and writes after fails at once
 with "database is locked" when another writer committed in between: an import comparing
 while someone signed in did (2026-12-06). Two processes on one SQLite file, as `make run`'s
@@ -153,6 +153,63 @@ def test_a_second_import_waits_for_the_first_and_is_logged(tmp_path):
         check=True,
     )
     assert runs.stdout.strip().splitlines()[-1] == "['succeeded']"
+
+
+READS_FLUSH = """
+import os, sys, time
+import django
+django.setup()
+from django.utils import timezone
+from accounts.audit.models import ReadTally
+from accounts.audit.reads import Count, hour_of, reads
+while not os.path.exists(sys.argv[1]):
+    time.sleep(0.05)
+now = timezone.now()
+reads._counts[(7, "reader", "", hour_of(now))] = Count(
+    count=3, first=now, last=now, resources={"DeviceBackupReport"}, addresses={"10.0.0.1"}
+)
+reads._flush_when_due()  # the timer thread's flush
+print(sum(ReadTally.objects.values_list("count", flat=True)))
+"""
+
+
+def test_api_read_counts_are_written_after_an_import_not_lost(tmp_path):
+    """The timer thread's flush of API read counts read its tally row first and wrote
+    after: during an import it failed with "database is locked" (at the import's commit,
+    or after the web's busy wait) and the counts were lost from the audit log (found by
+    an audit of `make run` under load). It takes the write lock first and waits as long
+    as an import runs."""
+    environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    environment |= {
+        "SQLITE_PATH": str(tmp_path / "db.sqlite3"),
+        "SQLITE_BUSY_SECONDS": "1",  # the web's wait, shorter than the import
+        "DJANGO_SETTINGS_MODULE": "backupreport.settings",
+        "AUDIT_LOG": "1",
+    }
+    root = Path(settings.BASE_DIR)
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
+        cwd=root,
+        env=environment,
+        check=True,
+        timeout=300,
+    )
+    signal = str(tmp_path / "comparing")
+    importing, flushing = (
+        subprocess.Popen(
+            [sys.executable, "-c", script, signal],
+            cwd=root,
+            env=environment,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for script in (IMPORT, READS_FLUSH)
+    )
+    outputs = [process.communicate(timeout=120) for process in (importing, flushing)]
+    assert "import committed" in outputs[0][0], outputs[0]
+    assert "database is locked" not in outputs[1][1], outputs[1][1][-2000:]
+    assert outputs[1][0].strip() == "3", outputs[1]
 
 
 @pytest.mark.parametrize("command", ["snapshot_health", "send_notifications"])
