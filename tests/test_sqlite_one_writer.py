@@ -50,20 +50,23 @@ print(f"web waited {time.monotonic() - started:.1f}")
 """
 
 
-def test_a_write_meanwhile_waits_for_the_import(tmp_path):
+def migrated_sqlite(tmp_path: Path, **settings_of_the_run: str) -> tuple[Path, dict]:
+    """The checkout and the environment of processes sharing one migrated SQLite file
+    (the suite's own DATABASE_URL left out), with these settings besides."""
     environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     environment |= {
         "SQLITE_PATH": str(tmp_path / "db.sqlite3"),
         "DJANGO_SETTINGS_MODULE": "backupreport.settings",
+        **settings_of_the_run,
     }
     root = Path(settings.BASE_DIR)
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
-        cwd=root,
-        env=environment,
-        check=True,
-        timeout=300,
-    )
+    migrate = [sys.executable, "manage.py", "migrate", "--noinput", "-v0"]
+    subprocess.run(migrate, cwd=root, env=environment, check=True, timeout=300)
+    return root, environment
+
+
+def test_a_write_meanwhile_waits_for_the_import(tmp_path):
+    root, environment = migrated_sqlite(tmp_path)
     signal = str(tmp_path / "comparing")
 
     def start(script: str) -> subprocess.Popen:
@@ -108,15 +111,9 @@ def test_a_second_import_waits_for_the_first_and_is_logged(tmp_path):
     from tests.test_import_backup_report import vendor_row
 
     report = write_csv(tmp_path / "report.csv", [vendor_row(n) for n in (1, 2)])
-    environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    environment |= {
-        "SQLITE_PATH": str(tmp_path / "db.sqlite3"),
-        "SQLITE_BUSY_SECONDS": "1",  # the web's wait, shorter than the first import
-        "DJANGO_SETTINGS_MODULE": "backupreport.settings",
-    }
-    root = Path(settings.BASE_DIR)
+    # The web's wait, shorter than the first import.
+    root, environment = migrated_sqlite(tmp_path, SQLITE_BUSY_SECONDS="1")
     manage = [sys.executable, "manage.py"]
-    subprocess.run([*manage, "migrate", "--noinput", "-v0"], cwd=root, env=environment, check=True)
     signal = tmp_path / "holding"
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLDER, str(signal)],
@@ -179,21 +176,8 @@ def test_api_read_counts_are_written_after_an_import_not_lost(tmp_path):
     or after the web's busy wait) and the counts were lost from the audit log (found by
     an audit of `make run` under load). It takes the write lock first and waits as long
     as an import runs."""
-    environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    environment |= {
-        "SQLITE_PATH": str(tmp_path / "db.sqlite3"),
-        "SQLITE_BUSY_SECONDS": "1",  # the web's wait, shorter than the import
-        "DJANGO_SETTINGS_MODULE": "backupreport.settings",
-        "AUDIT_LOG": "1",
-    }
-    root = Path(settings.BASE_DIR)
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
-        cwd=root,
-        env=environment,
-        check=True,
-        timeout=300,
-    )
+    # The web's wait, shorter than the import.
+    root, environment = migrated_sqlite(tmp_path, SQLITE_BUSY_SECONDS="1", AUDIT_LOG="1")
     signal = str(tmp_path / "comparing")
     importing, flushing = (
         subprocess.Popen(
@@ -218,15 +202,9 @@ def test_the_daily_jobs_wait_for_a_long_import(tmp_path, command):
     snapshot_health failed ("take snapshot failed: OperationalError: database is
     locked"), the day's health snapshot missed, and send_notifications likewise (found
     by an audit of `make run` under load). They wait for the import, as imports do."""
-    environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    environment |= {
-        "SQLITE_PATH": str(tmp_path / "db.sqlite3"),
-        "SQLITE_BUSY_SECONDS": "1",  # the web's wait, shorter than the import
-        "DJANGO_SETTINGS_MODULE": "backupreport.settings",
-    }
-    root = Path(settings.BASE_DIR)
+    # The web's wait, shorter than the import.
+    root, environment = migrated_sqlite(tmp_path, SQLITE_BUSY_SECONDS="1")
     manage = [sys.executable, "manage.py"]
-    subprocess.run([*manage, "migrate", "--noinput", "-v0"], cwd=root, env=environment, check=True)
     demo = [*manage, "generate_demo_data", "--devices", "20", "--history-days", "0", "-v0"]
     subprocess.run(demo, cwd=root, env=environment, check=True)  # orgs to snapshot, people to mail
     signal = tmp_path / "holding"
