@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from accounts.locks import held_alone
 from reports.notifications.management.commands.send_notifications import NOTIFICATIONS_LOCK
-from reports.notifications.models import Message
+from reports.notifications.models import Frequency, Message, Preference
 from reports.notifications.periods import period_key
 from reports.notifications.sending import claim, send_due
 
@@ -145,3 +145,24 @@ def test_a_digest_failed_in_a_period_that_is_over_is_not_left_to_be_retried(smtp
     assert list(digests.values_list("key", "state")) == [
         (period_key("weekly", next_week), Message.State.SENT)
     ]
+
+
+def test_a_digest_switched_to_another_frequency_is_not_sent_twice_in_a_period(smtp_server, fleet):
+    """Switched from weekly to daily after Monday's digest, she had a second one that
+    day (its key was another period's); back to weekly midweek, a third. A digest since
+    the period began counts, whatever its frequency (found by an audit)."""
+    alice = fleet["users"]["alice"]
+    today = timezone.now().astimezone(dt.UTC).date()
+    monday = dt.datetime.combine(today - dt.timedelta(days=today.weekday()), dt.time(7), dt.UTC)
+    send_due(monday)
+    assert len(smtp_server.to(alice.email)) == 1
+    Preference.objects.create(user=alice, digest=Frequency.DAILY)
+    send_due(monday + dt.timedelta(hours=3))
+    assert len(smtp_server.to(alice.email)) == 1
+    send_due(monday + dt.timedelta(days=1))  # Tuesday: her first daily one
+    assert len(smtp_server.to(alice.email)) == 2
+    Preference.objects.filter(user=alice).update(digest=Frequency.WEEKLY)
+    send_due(monday + dt.timedelta(days=2))  # this week's she has had
+    assert len(smtp_server.to(alice.email)) == 2
+    send_due(monday + dt.timedelta(days=7))
+    assert len(smtp_server.to(alice.email)) == 3

@@ -549,3 +549,44 @@ def test_two_senders_at_once_send_each_copy_once(smtp_server, fleet):
         thread.join()
     assert sum(o.sent for o in outcomes) == 3 and sum(o.skipped for o in outcomes) == 3
     assert smtp_server.addresses() == sorted(users[n].email for n in ("alice", "carol", "root"))
+
+
+def test_a_view_is_sent_once_a_period_to_someone_two_subscriptions_name(smtp_server, fleet):
+    """A manager's own weekly copy and an administrator's to the managers' role mailed
+    her the same list twice each Monday (found by an audit): one copy a period, whoever
+    sends it. A copy with other files (another format, or the PDF) still goes."""
+    users = fleet["users"]
+    root, alice, carol = users["root"], users["alice"], users["carol"]
+    view = make_view(root, name="Shared")
+    view.shared_roles.set(Group.objects.all())
+    subscribe(view, alice, users=[alice])
+    subscribe(view, root, roles=[ORG_MANAGERS])
+    assert run().sent == 2  # alice once, carol once
+    assert len(smtp_server.to(alice.email)) == 1 and len(smtp_server.to(carol.email)) == 1
+    assert run().sent == 0
+    with_pdf = subscribe(view, root, users=[alice])
+    Subscription.objects.filter(pk=with_pdf.pk).update(with_pdf=True)
+    as_xlsx = subscribe(view, root, users=[carol], fmt="xlsx")
+    assert run().sent == 2
+    assert attachment(smtp_server.to(carol.email)[-1])[0].endswith(".xlsx")
+    assert len(smtp_server.to(alice.email)[-1].message.get_payload()) == 3  # text, CSV, PDF
+    Subscription.objects.filter(pk__in=[as_xlsx.pk, with_pdf.pk]).delete()
+    assert run(timezone.now() + dt.timedelta(days=7)).sent == 2  # the next week, once each
+
+
+def test_a_frequency_changed_midperiod_does_not_send_again_that_period(smtp_server, fleet):
+    """An administrator's change of weekly to daily in the admin mailed it again the
+    same day (its key was the new period's; found by an audit); daily back to weekly,
+    again midweek. What went out since the period began counts, at any frequency."""
+    alice = fleet["users"]["alice"]
+    subscription = subscribe(make_view(alice), alice, users=[alice])
+    today = timezone.now().astimezone(dt.UTC).date()
+    monday = dt.datetime.combine(today - dt.timedelta(days=today.weekday()), dt.time(7), dt.UTC)
+    assert run(monday).sent == 1
+    Subscription.objects.filter(pk=subscription.pk).update(frequency="daily")
+    assert run(monday + dt.timedelta(hours=2)).sent == 0
+    assert run(monday + dt.timedelta(days=1)).sent == 1  # Tuesday's
+    Subscription.objects.filter(pk=subscription.pk).update(frequency="weekly")
+    assert run(monday + dt.timedelta(days=2)).sent == 0
+    assert run(monday + dt.timedelta(days=7)).sent == 1
+    assert len(smtp_server.to(alice.email)) == 3

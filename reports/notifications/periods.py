@@ -32,6 +32,13 @@ def period_start(frequency: str, now: dt.datetime) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
 
 
+def period_began(frequency: str, now: dt.datetime) -> dt.datetime:
+    """The moment the period `now` is in began: its first day at 00:00 UTC. A message
+    claimed since then belongs to this period whatever its key says: the frequency it
+    was sent at may have changed since (reports.notifications.sending)."""
+    return dt.datetime.combine(period_start(frequency, now), dt.time(), tzinfo=dt.UTC)
+
+
 def due_since(frequency: str, hour: int, now: dt.datetime) -> dt.datetime:
     """When this period's message falls due: its first day at `hour` UTC. A sender that
     runs later in the period (it was down) still sends it, once."""

@@ -30,7 +30,7 @@ from reports.notifications.compose import (
 from reports.notifications.digests import COUNTED, digest_of
 from reports.notifications.links import device_url
 from reports.notifications.models import Message, Subscription
-from reports.notifications.periods import period_key
+from reports.notifications.periods import period_began, period_key
 from reports.notifications.preferences import digest_recipients
 
 log = logging.getLogger(__name__)
@@ -139,11 +139,17 @@ def send_digests(sender: Sender, *, dry_run: bool = False, only=None) -> None:
     # Read by a dry run too: it says what the run would send, and the run skips these
     # (a dry run said it would send every digest again; found by an audit).
     done = _already_done(Message.Kind.DIGEST)
+    # A digest since the period began, at another frequency, counts too: one switched
+    # from weekly to daily on a Monday got Monday's digest twice (found by an audit).
+    had = {
+        frequency: _had_since(Message.Kind.DIGEST, period_began(frequency, now))
+        for frequency in keys
+    }
     for user, frequency in digest_recipients():
         if only is not None and user.pk not in only:
             continue
         key = keys[frequency]
-        if (user.pk, key) in done:
+        if (user.pk, key) in done or user.pk in had[frequency]:
             sender.outcome.skipped += 1
             continue
         previous = (
@@ -222,6 +228,13 @@ def send_owner_alerts(sender: Sender, *, dry_run: bool = False) -> None:
         sender.deliver(message, email)
 
 
+def _had_since(kind: str, began: dt.datetime) -> set[int]:
+    """The recipients of messages of `kind` claimed since `began` that went out or may
+    have."""
+    since = Message.objects.filter(kind=kind, claimed_at__gte=began)
+    return set(since.exclude(state=Message.State.FAILED).values_list("recipient_id", flat=True))
+
+
 def send_subscriptions(sender: Sender, *, dry_run: bool = False) -> None:
     """Each subscription due this period, to each recipient who has not had it: claimed
     first (the list is the costly part, and a crash after the claim must not send it
@@ -252,11 +265,7 @@ def _send_subscription(sender: Sender, subscription, *, dry_run: bool) -> None:
         _hold(sender, subscription, problem, dry_run=dry_run)
         return
     key = subscriptions.message_key(subscription, now)
-    done = set(
-        Message.objects.filter(kind=Message.Kind.SUBSCRIPTION, key=key)
-        .exclude(state=Message.State.FAILED)
-        .values_list("recipient_id", flat=True)
-    )
+    done = subscriptions.had_this_period(subscription, now)
     for user in subscriptions.recipients_of(subscription).iterator():
         if user.pk in done:
             sender.outcome.skipped += 1

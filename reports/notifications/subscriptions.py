@@ -28,7 +28,7 @@ from reports.dashboards.filters import unnamed_org
 from reports.dashboards.saved.models import SavedView
 from reports.notifications.links import absolute, download_url
 from reports.notifications.models import Message, Subscription
-from reports.notifications.periods import due_since, period_key
+from reports.notifications.periods import due_since, period_began, period_key
 from reports.query import InvalidParameters
 
 FIRST_ROWS = 10
@@ -140,6 +140,28 @@ def is_recipient(subscription: Subscription, user) -> bool:
 
 def message_key(subscription: Subscription, now) -> str:
     return f"subscription {subscription.pk} {period_key(subscription.frequency, now)}"
+
+
+def had_this_period(subscription: Subscription, now) -> set[int]:
+    """The recipients who have had this view this period (sent, or claimed by a sender
+    that may have sent it), to be skipped: at most once per recipient and period (spec
+    15) whatever sent it. From this subscription at whatever frequency it had (an
+    administrator's change of weekly to daily mailed it again the same day), or from
+    another subscription of the same view that sent the same files (a manager's own
+    weekly copy and an administrator's to the managers' role mailed her the same list
+    twice each Monday; both found by an audit of the subscriptions). A copy with other
+    files (a CSV beside an XLSX, or without the PDF this one attaches) still goes."""
+    same = Subscription.objects.filter(view_id=subscription.view_id, format=subscription.format)
+    if subscription.with_pdf:
+        same = same.filter(with_pdf=True)
+    sent_by = Q()
+    for pk in same.values_list("pk", flat=True):  # itself among them
+        for frequency in Subscription.Frequency.values:  # not its held or failed notices
+            sent_by |= Q(key__startswith=f"subscription {pk} {frequency} ")
+    began = period_began(subscription.frequency, now)
+    this_period = Q(key=message_key(subscription, now)) | Q(sent_by, claimed_at__gte=began)
+    had = Message.objects.filter(this_period, kind=Message.Kind.SUBSCRIPTION)
+    return set(had.exclude(state=Message.State.FAILED).values_list("recipient_id", flat=True))
 
 
 def is_due(subscription: Subscription, now) -> bool:
