@@ -15,39 +15,19 @@ from __future__ import annotations
 import sys
 
 from django.core.signals import got_request_exception
-from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.template import loader
 from django.views import defaults
 
+from backupreport.unreachable import database_unreachable
 from reports.api import errors as api_errors
 
 API_PREFIX = "/api/"  # where backupreport.urls puts the API
 RETRY_AFTER_SECONDS = 30
 
-# Errors that say the database is out of reach rather than that a query was wrong:
-# PostgreSQL's SQLSTATE classes 08 (connection), 53 (too many connections, out of
-# memory or disk) and 57P (shut down, starting up); psycopg's own, raised before the
-# server said anything (cannot connect, connection lost), carry no SQLSTATE. SQLite's
-# by result code: busy or locked by another writer past the timeout, or no file.
-_POSTGRESQL_UNREACHABLE = ("08", "53", "57P")
-_SQLITE_UNREACHABLE = {"SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_CANTOPEN"}
-
 
 def is_api(request: HttpRequest) -> bool:
     return request.path_info.startswith(API_PREFIX)
-
-
-def database_unreachable(error: BaseException | None) -> bool:
-    if isinstance(error, InterfaceError):  # the connection is closed
-        return True
-    if not isinstance(error, OperationalError):
-        return False
-    driver_error = error.__cause__
-    if hasattr(driver_error, "sqlite_errorname"):
-        return driver_error.sqlite_errorname in _SQLITE_UNREACHABLE
-    sqlstate = getattr(driver_error, "sqlstate", None)
-    return sqlstate is None or sqlstate.startswith(_POSTGRESQL_UNREACHABLE)
 
 
 _BAD_REQUESTS = {
@@ -122,5 +102,9 @@ class DatabaseUnavailableMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         if response.status_code == 500 and getattr(request, "database_unreachable", False):
-            return database_unavailable(request)
+            unavailable = database_unavailable(request)
+            # Logged already, as the 500 it replaces was (backupreport.unreachable):
+            # Django's handler logged the new response a second time.
+            unavailable._has_been_logged = True
+            return unavailable
         return response

@@ -678,7 +678,17 @@ if not DEBUG:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"unreachable": {"()": "backupreport.unreachable.UnreachableLogFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # On the logger, not a handler: with DEBUG on, Django's own console handler of the
+    # "django" logger prints the record before the root's handlers see it.
+    "loggers": {
+        "django.request": {"filters": ["unreachable"]},
+        # Django's own handlers of "django" (a console with DEBUG on, mail to ADMINS,
+        # which is not set) printed each of its records twice under `make run`: once
+        # there and once at the root's console, where they go with DEBUG off too.
+        "django": {"handlers": []},
+    },
     # A level of another name was Python's "Unable to configure root logger", naming no
     # setting (found by an audit).
     "root": {

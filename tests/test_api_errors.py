@@ -158,8 +158,9 @@ class Relay:
 
 
 @contextmanager
-def production_server(environment: dict[str, str]):
-    """gunicorn with DJANGO_DEBUG=0, as in production (but plain HTTP)."""
+def production_server(environment: dict[str, str], log: Path | None = None):
+    """gunicorn with DJANGO_DEBUG=0, as in production (but plain HTTP); its log written
+    to `log` if given."""
     port = free_port()
     process = subprocess.Popen(
         [
@@ -179,6 +180,7 @@ def production_server(environment: dict[str, str]):
         }
         | environment,
         start_new_session=True,
+        stderr=None if log is None else log.open("w"),
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -244,6 +246,26 @@ def test_an_sqlite_file_that_cannot_be_opened_is_a_json_503(tmp_path):
         assert_database_unavailable(
             requests.get(base + "/api/v1/Org/my", auth=("dave", PASSWORD), timeout=30)
         )
+
+
+@pytest.mark.parametrize("debug", ["0", "1"])
+def test_a_503_is_logged_as_one_warning_line_naming_the_error(tmp_path, debug):
+    """Logged as an error with its traceback ("Internal Server Error" with DEBUG on): a
+    long import on SQLite filled `make run`'s log with tracebacks of "database is
+    locked" for requests that were fine (found by an audit)."""
+    missing = tmp_path / "no such folder" / "db.sqlite3"
+    log = tmp_path / "gunicorn.log"
+    settings_ = {"SQLITE_PATH": str(missing), "DJANGO_DEBUG": debug, "LOG_LEVEL": "WARNING"}
+    with production_server(settings_, log=log) as base:
+        response = requests.get(base + API, auth=("root", PASSWORD), timeout=30)
+        assert response.status_code == 503
+    lines = [line for line in log.read_text().splitlines() if API.split("?")[0] in line]
+    assert lines == [
+        "Service Unavailable (the database is busy or out of reach: unable to open "
+        f"database file): {API.split('?')[0]}"
+    ]
+    assert "Traceback" not in log.read_text()
+    assert "Internal Server Error" not in log.read_text()
 
 
 def test_a_database_out_of_reach_is_a_503_with_debug_on_too(tmp_path):
