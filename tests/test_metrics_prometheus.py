@@ -5,14 +5,18 @@ subtree's series."""
 
 from __future__ import annotations
 
+import json
 from urllib.parse import urlsplit
 
 import pytest
+import requests
+from django.conf import settings
 
 from accounts import tokens
 from accounts.api_clients import ApiClient
 from reports.history.snapshots import take
 from tests.prometheus_support import needs_prometheus, prometheus, scrape_job
+from tests.test_metrics_rules import DASHBOARD
 
 pytestmark = [needs_prometheus, pytest.mark.django_db(transaction=True)]
 
@@ -42,3 +46,14 @@ def test_prometheus_scrapes_and_promql_counts_an_orgs_devices(live_server, fleet
         # The admin job sees the run log's series, the manager's does not.
         assert server.wait_for('backupreport_data_stale{job="admin"}')
         assert not server.query('backupreport_run_last_failed{job="manager"}')
+        # The dashboard's "Org depth" offers the depths there are: it listed 1, 2 and 3,
+        # and the per-org panels were empty at 3 with METRICS_ORG_DEPTH at 2 (its
+        # default; found by an audit). Grafana's label_values() is this API call.
+        variable = json.loads(DASHBOARD.read_text())["templating"]["list"][0]
+        metric = variable["definition"].removeprefix("label_values(").split(",")[0]
+        depths = requests.get(
+            f"{server.url}/api/v1/label/depth/values",
+            params={"match[]": metric + '{job="admin"}'},
+            timeout=5,
+        ).json()["data"]
+        assert depths == [str(depth) for depth in range(1, settings.METRICS_ORG_DEPTH + 1)]

@@ -82,7 +82,10 @@ def dashboard_targets() -> list[dict]:
 
 
 def dashboard_expressions() -> list[str]:
-    return [target["expr"] for target in dashboard_targets()]
+    """The panels' queries and the variables' (label_values of a metric)."""
+    variables = json.loads(DASHBOARD.read_text())["templating"]["list"]
+    asked = [variable["definition"] for variable in variables if variable["type"] == "query"]
+    return [target["expr"] for target in dashboard_targets()] + asked
 
 
 def rule_expressions() -> list[str]:
