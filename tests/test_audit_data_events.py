@@ -181,6 +181,30 @@ def test_an_import_by_the_command_line_is_on_the_log(fleet, tmp_path, monkeypatc
     }
 
 
+def test_whose_access_an_import_ends_or_gives_back_is_named(fleet, tmp_path):
+    """The import's event counted a deactivated person among the users updated: "when
+    did dave lose access, and why" had no answer (found by an audit). Named, as the
+    people a departed username's new holder pushed out are; someone the file brings
+    already deactivated never had access and is not."""
+    original = export_as_root()
+    columns, rows = rows_of(original)
+    for row in rows:
+        if row["username"] == "dave":
+            row["userStatus"] = "Deactivated"
+    stranger = dict(rows[0], userUid="u-never-here", username="zoe", userStatus="Blocked")
+    stranger.update(deviceUid="d-zoe", archiveGuid="a-zoe", deviceName="ZOE-PC")
+    path = tmp_path / "export.csv"
+    path.write_text(csv_text(columns, [*rows, stranger]), encoding="utf-8")
+    import_command("import_backup_report", str(path), "--mirror")
+    ended = only("import.finished").details
+    assert (ended["access_ended"], ended["access_ended_count"]) == (["dave"], 1)
+    assert "access_restored" not in ended
+    path.write_text(original, encoding="utf-8")  # dave back; zoe gone, never in
+    import_command("import_backup_report", str(path), "--mirror", "--allow-mass-removal")
+    back = Event.objects.filter(kind="import.finished").latest("pk").details
+    assert back["access_restored"] == ["dave"] and "access_ended" not in back
+
+
 def test_an_import_that_fails_says_why(fleet, tmp_path):
     path = tmp_path / "empty.csv"
     columns, _ = rows_of(export_as_root())

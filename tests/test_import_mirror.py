@@ -10,6 +10,7 @@ import pytest
 from django.core.management.base import CommandError
 from django.test import Client
 
+from accounts.audit.models import Event
 from accounts.models import Org, User
 from reports.models import Archive, Destination, Device, ReportRow, Server
 from tests.import_support import database_snapshot, run, write_csv
@@ -200,7 +201,12 @@ def test_a_username_the_vendor_gave_to_someone_new_is_moved_aside(db, files, cli
         "would be moved aside from the people who had them, whose access ends: 1 "
         "(user1@example.com)" in output
     )
-    mirror(files([newcomer], name="next.csv"))
+    output = mirror(files([newcomer], name="next.csv"))
+    # Named as they were, on the run's output and its audit event.
+    ended = "Access ended, as the vendor deactivated or blocked them: 1 (user1@example.com)."
+    assert ended in output
+    finished = Event.objects.filter(kind="import.finished").latest("pk")
+    assert finished.details["access_ended"] == ["user1@example.com"]
     old.refresh_from_db()
     assert old.username == f"~departed~{old.pk}~user1@example.com"
     assert User.objects.get(username="user1@example.com").user_uid == "user-2"

@@ -18,6 +18,7 @@ from django.db import connection, models
 
 from reports import bulk
 from reports.importing import mass_removal
+from reports.importing.access_changes import AccessChanges
 from reports.importing.updates import update_rows
 
 WRITE_BATCH = 1000
@@ -198,6 +199,13 @@ class Outcome:
     # When the source's data was taken (the export's time), if the caller knows: what the
     # run log keeps as the data's age (reports.refresh.log).
     exported_at: dt.datetime | None = None
+    # Whose access the import ended or gave back (reports.importing.access_changes).
+    access: AccessChanges = field(default_factory=AccessChanges)
+
+    def audited(self) -> dict:
+        """What the audit event of the run says of it: the rows, and whose access it
+        ended or gave back."""
+        return self.totals() | self.access.audited()
 
     def totals(self) -> dict[str, int]:
         """Rows of every table summed, as the run log keeps them."""

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from django.db import connection, transaction
 
-from reports.importing import in_database, mass_removal, mirror, report_rows
+from reports.importing import access_changes, in_database, mass_removal, mirror, report_rows
 from reports.importing.backup_report import compare_report, write_report
 from reports.importing.changes import Changes, Outcome, Timings
 from reports.importing.csv_file import CsvFile, ImportFailed, together
@@ -163,6 +163,7 @@ def _apply(
         if outcome.removal is not None:
             mass_removal.check(files.name, outcome.removal, allowed_removal)
         rebuild = staged and mirror_mode and _rebuild_is_due(changes["devices"], fleet)
+        access = access_changes.Watch()
         with timings("write"):
             if unlisted is not None:
                 mirror.free_usernames(unlisted)
@@ -175,6 +176,9 @@ def _apply(
                 devices |= unlisted.devices()
             if tree is not None:
                 devices |= tree.devices()
+            departed = {pk: name for pk, (name, _) in unlisted.departed.items()} if unlisted else {}
+            outcome.access = access.changes(departed)
+            outcome.notes += outcome.access.notes()
         with timings("report rows"):
             note = report_rows.bring_in_step(devices, by_database=staged, rebuild=rebuild)
             outcome.notes.append(note)

@@ -112,7 +112,7 @@ class ImportCommand(BaseCommand):
                 "import.finished",
                 outcome="succeeded",
                 rows=outcome.records,
-                **outcome.totals(),
+                **outcome.audited(),
                 **audited,
             )
         self.report(outcome, started, options["verbosity"])

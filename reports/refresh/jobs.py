@@ -138,7 +138,7 @@ def apply(upload: Upload) -> None:
         raise
     else:
         _move(upload, State.APPLYING, State.APPLIED, records=files.report.records)
-        _record_applied(upload, "succeeded", rows=files.report.records, **outcome.totals())
+        _record_applied(upload, "succeeded", rows=files.report.records, **outcome.audited())
     finally:
         upload.remove_files()
         progress.remove()

@@ -105,7 +105,7 @@ def sync(
                 target=source,
                 outcome="succeeded",
                 rows=outcome.records,
-                **outcome.totals(),
+                **outcome.audited(),
             )
         return outcome
 
