@@ -79,6 +79,16 @@ def test_a_providers_refusal_this_browser_never_asked_for_is_a_broken_round_trip
     assert "start again" in failed_sign_in().details["reason"]
 
 
+def test_a_callback_of_this_browser_without_a_code_is_a_failed_sign_in_not_a_500(oidc, people):
+    """The browser's own state and no code (a link cut short, a provider's redirect
+    mangled): Authlib's MissingCodeException is no OAuthError, and was a 500."""
+    browser = Client(raise_request_exception=False)
+    answer = browser.get("/sso/oidc/callback/", {"state": callback_state(browser)})
+    assert answer.status_code == 403
+    assert "start again" in failed_sign_in().details["reason"]
+    assert browser.get(API).status_code == 401
+
+
 # SAML answers made here, signed with the test IdP's own key and configuration
 # (tests/idp/saml/idp.py), for what its login form never sends.
 IDP_PY = Path(__file__).resolve().parent / "idp" / "saml" / "idp.py"

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 
+from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.base_client import OAuthError
 from authlib.integrations.django_client import OAuth
 from django.conf import settings
@@ -111,7 +112,10 @@ def finish(request) -> Identity:
         raise refusal
     try:
         token = client().authorize_access_token(request, claims_options=id_token_claims_options())
-    except OAuthError as error:  # MismatchingStateError (a replayed state) is one
+    except AuthlibBaseError as error:
+        # OAuthError (MismatchingStateError: a replayed state) and OAuth2Error alike:
+        # this browser's state with no code was MissingCodeException, an OAuth2Error,
+        # and a 500 (found by an audit).
         log.warning("OIDC: callback refused: %r", error)
         raise Refused("The sign-in could not be completed; start again.") from error
     except (JoseError, ValueError, KeyError) as error:
