@@ -215,3 +215,31 @@ def test_an_account_made_here_with_the_mirrored_address_is_still_refused(oidc, p
     assert answer.status_code == 403
     assert b"More than one account here has that email" in answer.content
     assert User.objects.get(username="dave-local").is_active
+
+
+@pytest.mark.parametrize("gone", ["departed", "deactivated at the vendor"])
+def test_a_person_the_vendor_ended_with_the_address_gives_way_to_the_one_it_has(
+    oidc, db, tmp_path, gone
+):
+    """The vendor re-made a person (a new userUid, the same address): the mirror moves the
+    old one's username aside and ends their access, but the address stays on both, and
+    "more than one account" refused the person's every sign-in (found by an audit). The
+    one account the vendor has not ended is theirs; the ended one gives way."""
+    from tests.import_support import run, write_csv
+    from tests.test_import_backup_report import vendor_row
+
+    address = "user1@example.com"
+    again = vendor_row(2, username=address, email=address)
+    if gone == "departed":
+        run("import_backup_report", write_csv(tmp_path / "before.csv", [vendor_row(1)]))
+        rows, mirror = [again], ["--mirror", "--allow-mass-removal"]
+    else:
+        old = vendor_row(1, username="user1-old@example.com", email=address)
+        rows, mirror = [old | {"userStatus": "Deactivated"}, again], []
+    run("import_backup_report", write_csv(tmp_path / "after.csv", rows), *mirror)
+    assert User.objects.filter(email=address).count() == 2
+    oidc.person("ana", email=address)
+    browser = Client()
+    assert oidc_sign_in(browser, oidc, "ana").status_code == 302
+    assert browser.session["_auth_user_id"] == str(User.objects.get(user_uid="user-2").pk)
+    assert browser.get(API).status_code == 200

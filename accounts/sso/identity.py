@@ -5,8 +5,9 @@ have checked. `sign_in` then decides, the same way for OpenID Connect and SAML:
 
 1. who: the user the import or sync mirrored whose email (or username, SSO_MATCH)
    equals the provider's, case-insensitively. Never a second account: nobody found (or
-   two found) is refused, unless SSO_ADMIT_UNKNOWN lets a stranger in (with the roles
-   their groups map to, as anyone: an administrator who backs up no laptop is one).
+   two found, but for one the vendor ended beside one it has not) is refused, unless
+   SSO_ADMIT_UNKNOWN lets a stranger in (with the roles their groups map to, as
+   anyone: an administrator who backs up no laptop is one).
    A stranger the mirror brings later signs in as the mirrored user; the account made
    for them gives way (deactivated, its binding moved): one way in, never two.
 2. whether: the vendor's deactivation, an administrator's, and SSO_ALLOWED_GROUPS. A
@@ -127,7 +128,9 @@ def mirrored_user(identity: Identity):
     if not value:
         raise Refused(f"The identity provider sent no {field} to find your account by.")
     users = get_user_model()._default_manager.select_related("sso_identity")
-    found = list(users.filter(**{f"{field}__iexact": value})[:MATCHES_LOOKED_AT])
+    found = _without_the_vendors_ended(
+        list(users.filter(**{f"{field}__iexact": value})[:MATCHES_LOOKED_AT])
+    )
     if len(found) <= 1:
         return (found[0] if found else None), []
     mirrored = [user for user in found if user.user_uid]
@@ -136,6 +139,19 @@ def mirrored_user(identity: Identity):
         return mirrored[0], strangers
     log.warning("SSO: %s %r names more than one user; refused", field, value)
     raise Refused(f"More than one account here has that {field}; ask an administrator.")
+
+
+def _without_the_vendors_ended(found: list) -> list:
+    """The users found, but those the vendor ended (deactivated, blocked, or departed:
+    reports.importing.mirror) when exactly one mirrored user it has not ended remains.
+    A person the vendor made anew (a new userUid, the same address) kept the old
+    account's address, and "more than one account" refused their every sign-in (found
+    by an audit). The old account could not sign in anyway (User.may_sign_in)."""
+    mirrored = [user for user in found if user.user_uid]
+    current = [user for user in mirrored if user.user_status not in user.VENDOR_ENDED]
+    if len(mirrored) <= 1 or len(current) != 1:
+        return found
+    return [user for user in found if not user.user_uid or user in current]
 
 
 def _admitted_as(user, identity: Identity) -> bool:
