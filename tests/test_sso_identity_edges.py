@@ -138,6 +138,29 @@ def test_a_stranger_let_in_gets_the_roles_of_their_groups(oidc, settings, people
     assert roles(User.objects.get(email="it-admin@example.com")) == set()
 
 
+@pytest.mark.parametrize(("by_hand", "signs_in"), [(None, False), ("a role by hand", True)])
+def test_a_stranger_let_in_is_refused_once_strangers_are_no_longer_let_in(
+    oidc, settings, people, by_hand, signs_in
+):
+    """SSO_ADMIT_UNKNOWN turned off again: the account a sign-in had made for a stranger
+    still signed in, a system administrator by their groups (found by an audit; spec
+    section 12: no access unless a setting allows it). One an administrator made more
+    of is theirs to keep, as it is when the mirror brings the person."""
+    settings.SSO_ADMIT_UNKNOWN = True
+    oidc.person("it-admin", email="it-admin@example.com", groups=[ADMINS_GROUP])
+    assert oidc_sign_in(Client(), oidc, "it-admin").status_code == 302
+    if by_hand:
+        stranger = User.objects.get(email="it-admin@example.com")
+        stranger.groups.add(Group.objects.get(name=ORG_MANAGERS))
+    settings.SSO_ADMIT_UNKNOWN = False
+    browser = Client()
+    answer = oidc_sign_in(browser, oidc, "it-admin")
+    assert (answer.status_code == 302) is signs_in
+    assert (browser.get(API).status_code == 200) is signs_in
+    if not signs_in:
+        assert "Your account is not known here" in answer.content.decode()
+
+
 def test_a_transient_saml_name_id_signs_in_every_time(saml, people):
     """A NameID new at each sign-in bound the account to the first: the second sign-in
     was refused as another person's."""

@@ -7,7 +7,8 @@ have checked. `sign_in` then decides, the same way for OpenID Connect and SAML:
    equals the provider's, case-insensitively. Never a second account: nobody found (or
    two found, but for one the vendor ended beside one it has not) is refused, unless
    SSO_ADMIT_UNKNOWN lets a stranger in (with the roles their groups map to, as
-   anyone: an administrator who backs up no laptop is one).
+   anyone: an administrator who backs up no laptop is one); turned off, it no longer
+   does, the accounts it made included.
    A stranger the mirror brings later signs in as the mirrored user; the account made
    for them gives way (deactivated, its binding moved): one way in, never two.
 2. whether: the vendor's deactivation, an administrator's, and SSO_ALLOWED_GROUPS. A
@@ -181,6 +182,19 @@ def _made_more_of(user, identity: Identity) -> bool:
     return SsoBinding.objects.filter(user=user).exclude(issuer=identity.issuer).exists()
 
 
+def _stranger_no_longer_admitted(user, identity: Identity) -> bool:
+    """Whether this is an account a sign-in made for a stranger while SSO_ADMIT_UNKNOWN
+    no longer lets strangers in. It signed in all the same, with the roles its groups
+    map to (found by an audit). One an administrator made more of (_made_more_of) is
+    theirs now and stays, as it does when the mirror brings the person."""
+    if settings.SSO_ADMIT_UNKNOWN or user.user_uid:
+        return False
+    standing = getattr(user, "sso_identity", None)
+    if standing is None or standing.admitted_at is None:
+        return False
+    return not _made_more_of(user, identity)
+
+
 def _retire_strangers(strangers, user, identity: Identity, now) -> None:
     """The mirror brought a person let in as a stranger: the sign-in is the mirrored
     user's, the provider's binding moves to it, and the stranger's account is
@@ -330,6 +344,8 @@ def _sign_in(request, identity: Identity):
                 log.info("SSO: no mirrored user for %s %s", identity.protocol, identity.email)
                 raise Refused("Your account is not known here; ask an administrator.")
             user = _admitted_stranger(identity)
+        elif _stranger_no_longer_admitted(user, identity):
+            raise Refused("Your account is not known here; ask an administrator.")
         _restore_if_only_the_provider_ended(user)
         if not user.may_sign_in:
             raise Refused("Your account is deactivated.")
