@@ -180,6 +180,24 @@ def test_the_providers_deactivation_and_its_undoing_are_on_the_audit_log(oidc, s
     ]
 
 
+def test_an_account_made_for_a_stranger_is_on_the_audit_log(oidc, settings, people):
+    """SSO_ADMIT_UNKNOWN made an account, a system administrator's by the provider's
+    groups: the log said only that a role was given and someone signed in, not that a
+    sign-in had made the account, nor for whom (found by an audit)."""
+    from tests.sso_support import ADMINS_GROUP
+
+    settings.SSO_ADMIT_UNKNOWN = True
+    oidc.person("zed", email="zed@elsewhere.example", groups=[ADMINS_GROUP])
+    assert oidc_sign_in(Client(), oidc, "zed").status_code == 302
+    assert oidc_sign_in(Client(), oidc, "zed").status_code == 302  # made once
+    made = Event.objects.get(kind="sso.stranger_admitted")
+    assert (made.actor, made.target) == ("", "zed@elsewhere.example")
+    assert made.details["email"] == "zed@elsewhere.example"
+    assert made.details["protocol"] == "oidc" and made.details["issuer"] == oidc.issuer
+    kinds = list(Event.objects.order_by("pk").values_list("kind", flat=True))
+    assert kinds.index("sso.stranger_admitted") < kinds.index("role.given")
+
+
 def test_a_binding_holds_for_each_provider_when_both_are_configured(oidc, saml, people):
     """One binding an account: a SAML sign-in overwrote the OpenID one, and the
     newcomer refused by OpenID Connect got in through it afterwards (2026-12-06)."""

@@ -11,6 +11,7 @@ KINDS = {
     "lockout.locked": "locked out after repeated failures",
     "lockout.lifted": "lockout lifted",
     "sso.bindings_forgotten": "single sign-on bindings forgotten (the next sign-in binds anew)",
+    "sso.stranger_admitted": "an account made for a person the mirror does not know",
     "sso.stranger_retired": "a stranger's account deactivated: the mirror brought the person",
     "sso.access_ended": "deactivated: the identity provider no longer allows them",
     "sso.access_restored": "reactivated: the identity provider allows them again",

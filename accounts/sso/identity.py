@@ -225,6 +225,15 @@ def _admitted_stranger(identity: Identity):
     user.set_unusable_password()
     user.save()
     SsoIdentity.admitted(user, identity.protocol, identity.issuer, timezone.now())
+    # On the record as an administrator's adding of a user is (admin.change): the log
+    # said only that a role was given and someone signed in (found by an audit).
+    audit.record(
+        "sso.stranger_admitted",
+        target=user.username,
+        email=user.email,
+        protocol=identity.protocol,
+        issuer=identity.issuer,
+    )
     return user
 
 
