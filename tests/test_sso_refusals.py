@@ -89,6 +89,31 @@ def test_a_callback_of_this_browser_without_a_code_is_a_failed_sign_in_not_a_500
     assert browser.get(API).status_code == 401
 
 
+def test_a_provider_gone_before_the_callback_is_a_503_and_refuses_no_one(
+    tmp_path, settings, people
+):
+    """The person signed in at the provider, which then went down before the product
+    asked it for the token: a 403 and a failed sign-in on the log, where a provider out
+    of reach at the start is a 503 that refused no one (accounts.sso.refusal; found by
+    an audit). A provider of its own, stopped for real."""
+    from tests.idp.oidc_support import CLIENT_ID, CLIENT_SECRET, OidcProvider
+
+    provider = OidcProvider(tmp_path, ["http://testserver"]).start()
+    try:
+        settings.OIDC_DISCOVERY_URL = provider.discovery_url
+        settings.OIDC_CLIENT_ID, settings.OIDC_CLIENT_SECRET = CLIENT_ID, CLIENT_SECRET
+        provider.person("dave", email="dave@example.com")
+        browser = Client()
+        back = urlsplit(provider.log_in(browser.get("/sso/oidc/login/")["Location"], "dave"))
+    finally:
+        provider.stop()
+    answer = browser.get(f"{back.path}?{back.query}")
+    assert answer.status_code == 503
+    assert b"cannot be reached just now" in answer.content
+    assert not Event.objects.filter(kind="signin.failed").exists()
+    assert browser.get(API).status_code == 401
+
+
 # SAML answers made here, signed with the test IdP's own key and configuration
 # (tests/idp/saml/idp.py), for what its login form never sends.
 IDP_PY = Path(__file__).resolve().parent / "idp" / "saml" / "idp.py"

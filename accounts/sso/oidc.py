@@ -30,24 +30,36 @@ from accounts.sso.refusal import provider_words
 log = logging.getLogger(__name__)
 
 NAME = "oidc"
-_registry = OAuth()
+UNREACHABLE = "The identity provider cannot be reached just now; try again."
 _clients: dict[tuple, object] = {}
+
+
+class Unreachable(Refused):
+    """The provider could not be asked (its discovery document, its token endpoint): no
+    one was refused, and the page is a 503 (accounts.sso.refusal), at the start as at the
+    callback."""
 
 
 def client():
     """Authlib's client for the configured provider, one a configuration (its discovery
-    document and keys are read once, and again when the provider rotates its keys)."""
-    key = (settings.OIDC_DISCOVERY_URL, settings.OIDC_CLIENT_ID, settings.OIDC_CLIENT_SECRET)
+    document and keys are read once, and again when the provider rotates its keys).
+    Each from a registry of its own: Authlib's keeps the first client of a name for
+    good, and a second configuration in one process went on with the first one's
+    provider (found by an audit)."""
+    key = (
+        settings.OIDC_DISCOVERY_URL,
+        settings.OIDC_CLIENT_ID,
+        settings.OIDC_CLIENT_SECRET,
+        settings.OIDC_SCOPES,
+    )
     if key not in _clients:
-        _registry.register(
+        _clients[key] = OAuth().register(
             NAME,
-            overwrite=True,
             server_metadata_url=settings.OIDC_DISCOVERY_URL,
             client_id=settings.OIDC_CLIENT_ID,
             client_secret=settings.OIDC_CLIENT_SECRET,
             client_kwargs={"scope": settings.OIDC_SCOPES, "code_challenge_method": "S256"},
         )
-        _clients[key] = _registry.create_client(NAME)
     return _clients[key]
 
 
@@ -76,7 +88,7 @@ def start(request, redirect_uri: str):
         return client().authorize_redirect(request, redirect_uri)
     except (RequestException, OAuthError, ValueError, KeyError) as error:
         log.error("OIDC: the provider's discovery document is out of reach: %r", error)
-        raise Refused("The identity provider cannot be reached just now; try again.") from error
+        raise Unreachable(UNREACHABLE) from error
 
 
 def _maybe_verified(email_verified) -> bool:
@@ -123,7 +135,7 @@ def finish(request) -> Identity:
         raise Refused("The identity provider's answer could not be verified.") from error
     except RequestException as error:
         log.error("OIDC: the provider is out of reach: %r", error)
-        raise Refused("The identity provider cannot be reached just now; try again.") from error
+        raise Unreachable(UNREACHABLE) from error
     claims = token.get("userinfo")
     if not claims:  # no ID token: nothing verified says who this is
         raise Refused("The identity provider sent no ID token.")

@@ -26,7 +26,7 @@ def oidc_login(request: HttpRequest) -> HttpResponse:
     next_page.keep(request, request.GET.get("next"))
     try:
         return oidc.start(request, request.build_absolute_uri(reverse("sso-oidc-callback")))
-    except Refused as refusal:
+    except oidc.Unreachable as refusal:
         return refused(request, str(refusal), 503)
 
 
@@ -36,6 +36,8 @@ def oidc_callback(request: HttpRequest) -> HttpResponse:
     _oidc_or_404()
     try:
         sign_in(request, oidc.finish(request))
+    except oidc.Unreachable as refusal:
+        return refused(request, str(refusal), 503)
     except Refused as refusal:
         return refused(request, str(refusal), who=refusal.who)
     return HttpResponseRedirect(next_page.take(request))
