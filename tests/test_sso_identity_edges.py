@@ -138,20 +138,28 @@ def test_a_stranger_let_in_gets_the_roles_of_their_groups(oidc, settings, people
     assert roles(User.objects.get(email="it-admin@example.com")) == set()
 
 
-@pytest.mark.parametrize(("by_hand", "signs_in"), [(None, False), ("a role by hand", True)])
+@pytest.mark.parametrize(
+    ("made_more", "signs_in"),
+    [(None, False), ("a role by hand", True), ("a sign-in through the other provider", False)],
+)
 def test_a_stranger_let_in_is_refused_once_strangers_are_no_longer_let_in(
-    oidc, settings, people, by_hand, signs_in
+    oidc, saml, settings, people, made_more, signs_in
 ):
     """SSO_ADMIT_UNKNOWN turned off again: the account a sign-in had made for a stranger
     still signed in, a system administrator by their groups (found by an audit; spec
     section 12: no access unless a setting allows it). One an administrator made more
-    of is theirs to keep, as it is when the mirror brings the person."""
+    of by hand is theirs to keep; the stranger's own sign-in elsewhere keeps nothing."""
+    from tests.sso_support import saml_sign_in
+
     settings.SSO_ADMIT_UNKNOWN = True
     oidc.person("it-admin", email="it-admin@example.com", groups=[ADMINS_GROUP])
     assert oidc_sign_in(Client(), oidc, "it-admin").status_code == 302
-    if by_hand:
+    if made_more == "a role by hand":
         stranger = User.objects.get(email="it-admin@example.com")
         stranger.groups.add(Group.objects.get(name=ORG_MANAGERS))
+    elif made_more:
+        saml.person("it-admin", email="it-admin@example.com", groups=[ADMINS_GROUP])
+        assert saml_sign_in(Client(), saml, "it-admin").status_code == 302
     settings.SSO_ADMIT_UNKNOWN = False
     browser = Client()
     answer = oidc_sign_in(browser, oidc, "it-admin")

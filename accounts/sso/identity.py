@@ -172,27 +172,34 @@ def _made_more_of(user, identity: Identity) -> bool:
     a binding through another provider. Retired, it lost them unsaid (found by a
     review): such an account does not give way, and both stay refused, for an
     administrator to merge by hand."""
+    if _made_more_of_by_hand(user):
+        return True
+    return SsoBinding.objects.filter(user=user).exclude(issuer=identity.issuer).exists()
+
+
+def _made_more_of_by_hand(user) -> bool:
+    """Whether an administrator made the stranger's account more than its sign-ins did:
+    a superuser or staff flag, a role given by hand (no IdpRole row), an API client."""
     if user.is_superuser or user.is_staff:
         return True
     by_provider = set(user.idp_roles.values_list("group_id", flat=True))
     if set(user.groups.values_list("pk", flat=True)) - by_provider:
         return True
-    if ApiClient.objects.filter(user=user).exists():
-        return True
-    return SsoBinding.objects.filter(user=user).exclude(issuer=identity.issuer).exists()
+    return ApiClient.objects.filter(user=user).exists()
 
 
-def _stranger_no_longer_admitted(user, identity: Identity) -> bool:
+def _stranger_no_longer_admitted(user) -> bool:
     """Whether this is an account a sign-in made for a stranger while SSO_ADMIT_UNKNOWN
     no longer lets strangers in. It signed in all the same, with the roles its groups
-    map to (found by an audit). One an administrator made more of (_made_more_of) is
-    theirs now and stays, as it does when the mirror brings the person."""
+    map to (found by an audit). One an administrator made more of by hand is theirs now
+    and stays; a sign-in through the other provider is the stranger's own doing, not
+    an administrator's, and keeps nothing."""
     if settings.SSO_ADMIT_UNKNOWN or user.user_uid:
         return False
     standing = getattr(user, "sso_identity", None)
     if standing is None or standing.admitted_at is None:
         return False
-    return not _made_more_of(user, identity)
+    return not _made_more_of_by_hand(user)
 
 
 def _retire_strangers(strangers, user, identity: Identity, now) -> None:
@@ -353,7 +360,7 @@ def _sign_in(request, identity: Identity):
                 log.info("SSO: no mirrored user for %s %s", identity.protocol, identity.email)
                 raise Refused("Your account is not known here; ask an administrator.")
             user = _admitted_stranger(identity)
-        elif _stranger_no_longer_admitted(user, identity):
+        elif _stranger_no_longer_admitted(user):
             raise Refused("Your account is not known here; ask an administrator.")
         _restore_if_only_the_provider_ended(user)
         if not user.may_sign_in:
