@@ -27,6 +27,7 @@ from reports.read_model import (
     DESTINATION_FIELDS,
     ORG_FIELDS,
     SEARCH_SEPARATOR,
+    SPACES,
 )
 
 
@@ -35,15 +36,25 @@ def each(alias: str, names: Iterable[str]) -> str:
     return ", ".join(f"{alias}.{connection.ops.quote_name(name)}" for name in names)
 
 
+def _as_typed_name(text: str) -> str:
+    """SQL of read_model.as_typed_name: the spaces str.split() knows (SPACES) run
+    together into one and trimmed, then a comma followed by one space."""
+    spaces = "".join(f"\\u{ord(c):04x}" for c in SPACES)
+    one_space = f"btrim(regexp_replace({text}, '[{spaces}]+', ' ', 'g'), ' ')"
+    return f"regexp_replace({one_space}, ' ?, ?', ', ', 'g')"
+
+
 def _search(column: str) -> str:
     """SQL of one *_search column from the fields of `b`, as read_model.search_column
     makes it in Python."""
     texts = [f"b.{source}" for source in _SEARCHES[column]]
     if column == "user_search":
         both = "b.first_name IS NOT NULL AND b.last_name IS NOT NULL"
+        first_last = _as_typed_name("b.first_name || ' ' || b.last_name")
+        last_first = _as_typed_name("b.last_name || ', ' || b.first_name")
         texts += [
-            f"CASE WHEN {both} THEN b.first_name || ' ' || b.last_name END",
-            f"CASE WHEN {both} THEN b.last_name || ', ' || b.first_name END",
+            f"CASE WHEN {both} THEN {first_last} END",
+            f"CASE WHEN {both} THEN {last_first} END",
         ]
     # ICU's lower case is Unicode's full mapping, as Python's str.lower (the database's
     # own collation, C.UTF-8 here, maps one character to one: İ, final sigma). For ASCII

@@ -6,10 +6,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.contrib.auth.models import Group
 from django.utils.http import urlencode
 
 from accounts import org_names
-from accounts.roles import reach_of
+from accounts.roles import SYSTEM_ADMINISTRATORS, reach_of
 from reports.catalog import REPORTS
 from reports.dashboards.filters import dashboard_query
 from reports.dashboards.report_pages import REPORT_PAGES
@@ -18,6 +19,8 @@ from reports.models import ReportRow
 from tests.api_support import API
 from tests.factories import ArchiveFactory, DeviceFactory, OrgFactory, UserFactory
 from tests.find_support import PASSWORD
+from tests.import_support import run, write_csv
+from tests.test_import_backup_report import vendor_row
 
 SUGGESTIONS = "/orgs/suggestions/"
 
@@ -281,6 +284,34 @@ def test_a_full_name_is_a_superset_never_a_wrong_match(client, cities):
     assert {row["username"] for row in rows} == {"acarter", "bcarterson"}
     assert client.get(API, {"user": "Andrew Carterson"}).json()["data"] == []
     assert client.get(API, {"user": "Carter Andrew"}).json()["data"] == []
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "typed"),
+    [
+        # HR data as the vendor exports it: a space left at an end, two between words.
+        ("Ana ", "Dijk", ["Ana Dijk", "Dijk, Ana"]),
+        ("Ana", " Dijk", ["Ana Dijk", "Dijk, Ana"]),
+        ("Mary  Ann", "van  Dijk", ["Mary Ann van Dijk", "van Dijk, Mary Ann"]),
+        # Typed just as the file spells it, double space and all.
+        ("Mary  Ann", "van  Dijk", ["Mary  Ann van  Dijk", "van  Dijk,  Mary  Ann"]),
+    ],
+)
+def test_a_full_name_with_stray_spaces_in_the_import_finds_the_person(
+    db, tmp_path, client, first, last, typed
+):
+    """The names stored for "first last" and "last, first" are in the shape a typed name
+    is read in (spaces run together): a vendor name with a space at an end or two
+    between words found no one by its full name however it was typed (found by an audit
+    of section 11 on an imported fleet)."""
+    path = write_csv(tmp_path / "report.csv", [vendor_row(1, firstName=first, lastName=last)])
+    run("import_backup_report", path)
+    root = UserFactory(username="root")
+    root.groups.add(Group.objects.get_or_create(name=SYSTEM_ADMINISTRATORS)[0])
+    client.force_login(root)
+    for text in typed:
+        rows = client.get(API, {"user": text}).json()["data"]
+        assert [row["userUid"] for row in rows] == ["user-1"], text
 
 
 def test_the_search_page_finds_a_person_by_full_name(signed_in):

@@ -40,6 +40,9 @@ def fleet(db):
     for n, name in enumerate(names):
         devices.append(DeviceFactory(name=name, ext_ref="" if n % 2 else f"A-{n}"))
     devices.append(DeviceFactory(user=UserFactory(org=None, first_name="", last_name="Solo")))
+    # Full names read as typed: every space str.split() knows, at the ends and between.
+    spaced = UserFactory(first_name=" Mary\u2003 Ann\xa0", last_name="van\t\x1c Dijk ,Jr ")
+    devices.append(DeviceFactory(user=spaced))
     devices.append(DeviceFactory(alert_states="OK OK"))
     devices.append(DeviceFactory(alert_states="OK CriticalBackupAlert"))
     devices.append(DeviceFactory(alert_states="OKish"))
