@@ -158,6 +158,30 @@ def test_storage_by_org_shows_at_most_ten_orgs(login, orgs):
     assert "Team 01" not in chart
 
 
+def test_storage_by_org_says_it_counts_each_orgs_own_users(login, orgs):
+    """An org on the dashboards means it and the orgs below it (spec section 11), and
+    compliance and /metrics count an org so; the storage chart's bar of an org is its own
+    users' archives only (as the list it links to, exactOrgUid). Its caption said
+    "Archive storage by org" alone: Acme 186 GiB read as Acme's storage where its
+    subtree held 2.0 TiB (found by an audit of section 11). It says what it counts, on
+    the page and in the management PDF, as the storage-by-org page does."""
+    from tests.factories import UserFactory
+    from tests.test_management_pdf import pdf_text
+
+    for org, size in ((orgs["acme"], 1), (orgs["sales"], 9)):
+        ArchiveFactory(
+            device=DeviceFactory(user=UserFactory(org=org)), archive_bytes=size * 1024**4
+        )
+    client = login("root")
+    caption = (
+        flat(client.get("/").content).split("Archive storage by org")[1].split("</figcaption>")[0]
+    )
+    assert "each org's own users, not the orgs below it" in caption
+    assert "Acme: 1.0 TiB" in client.get("/").content.decode()  # its own, not its subtree's
+    pdf = " ".join(pdf_text(client.get("/overview.pdf")).split())
+    assert "Archive storage by org (top 10), each org's own users, not the orgs below it" in pdf
+
+
 @override_settings(BACKUP_WARNING_DAYS=1, BACKUP_CRITICAL_DAYS=4)
 def test_thresholds_come_from_settings(login):
     html = flat(login("root").get("/").content)
