@@ -7,6 +7,7 @@ recipient and period, one-click unsubscribe, the send log in the admin."""
 import csv
 import datetime as dt
 import io
+import re
 import threading
 from urllib.parse import urlsplit
 
@@ -142,6 +143,26 @@ def test_every_role_receives_its_reach_as_xlsx(smtp_server, fleet, name):
     # Why it came, and how often, in words (the text's said "weekly (mondays)").
     why = 'because you are subscribed to the saved view "Not backing up", Weekly (Mondays).'
     assert why in " ".join(received.text.split()) and why in received.html
+
+
+def test_the_counts_by_health_count_devices_on_a_list_of_archives(smtp_server, fleet):
+    """A list of one row per archive counted a device once for each of its archives:
+    "Rows: 3, Critical: 3" of one critical device backing up to three destinations,
+    where the overview and the list it links to say 1 device (found by an audit of
+    section 11, "every count says what it counts"). The rows are rows; the healths are
+    devices', counted once each."""
+    root = fleet["users"]["root"]
+    for _ in range(2):
+        ArchiveFactory(device=fleet["critical"], last_completed_backup_date=ago(hours=2))
+    query = "srtKey=archiveBytes&srtDir=desc&device=SAM-OLD"
+    view = SavedView.objects.create(owner=root, name="Sam", report="disk-usage", query=query)
+    subscribe(view, root, users=[root])
+    run()
+    (received,) = smtp_server.received
+    text = " ".join(received.text.split())
+    assert "Rows: 3 (1 device) Critical: 1 device" in text
+    html = " ".join(re.sub(r"<[^>]+>", "", received.html).split())
+    assert "3 rows of 1 device (Critical: 1)" in html
 
 
 @pytest.mark.parametrize("slug", ["backup-status", "cold-storage"])
@@ -520,7 +541,8 @@ def test_past_the_row_limit_the_list_is_cut_short_and_linked(smtp_server, fleet,
     assert "/notifications/subscriptions/download/" in received.text
     assert "Rows: more than 1" in received.text and "1+ row" in received.subject
     # The one row counted is in the body (never backed up sorts first: no date).
-    assert "ERIN-NEW" in received.text and "Never backed up: 1 (of the first 1)" in received.text
+    assert "ERIN-NEW" in received.text
+    assert "Never backed up: 1 device (of the first 1 rows)" in received.text
 
 
 @pytest.mark.skipif(

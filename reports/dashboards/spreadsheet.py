@@ -70,12 +70,16 @@ class Sheet:
 
     def values(self) -> Iterator[list]:
         """Each row's cells, then its device's health."""
+        return (values for _, values in self.values_by_device())
+
+    def values_by_device(self) -> Iterator[tuple[int, list]]:
+        """Each row's device (its id) and its values(): to count devices, not rows."""
         now = clock.now()
-        chunks = self.rows.values_list(*self.fields, "org_path", "device_backup_date")
+        chunks = self.rows.values_list(*self.fields, "org_path", "device_backup_date", "device_id")
         os_cell = self.fields.index("os") if "os" in self.fields else None
         for batch in _batches(chunks.iterator(chunk_size=CHUNK_ROWS), CHUNK_ROWS):
             org = self._org_cell(batch)
-            for *cells, path, health_date in batch:
+            for *cells, path, health_date, device_id in batch:
                 shown = [_cell(c) for c in cells]
                 if org is not None:
                     shown[org[0]] = org[1].shown(path, shown[org[0]])
@@ -83,7 +87,7 @@ class Sheet:
                 # vendor's code, "win" (found by an audit of the pages).
                 if os_cell is not None:
                     shown[os_cell] = os_words(shown[os_cell])
-                yield [*shown, health_of(health_date, now).label]
+                yield device_id, [*shown, health_of(health_date, now).label]
 
     def _org_cell(self, batch: list[tuple]) -> tuple[int, OrgNames] | None:
         """Where the org's name is, and the names of the batch's orgs, as the page's
@@ -179,26 +183,40 @@ def display_headers(sheet: Sheet) -> list[str]:
 
 
 class Tally:
-    """A sheet's rows on their way to a writer, counted by health, the first few kept,
-    and cut short past `limit` rows (`overflowed`): a subscription learns all it says
-    of the list from the one query that writes it."""
+    """A sheet's rows on their way to a writer, counted, their devices counted by health,
+    the first few kept, and cut short past `limit` rows (`overflowed`): a subscription
+    learns all it says of the list from the one query that writes it.
+
+    Health is a device's (spec 11): on a list of one row per archive, a device with
+    three archives was counted three times, "Critical: 3" of one critical device (found
+    by an audit of section 11). Each device is counted once; the ids kept are at most
+    `limit`, a subscription's rows."""
 
     def __init__(self, sheet: Sheet, *, keep: int = 0, limit: int | None = None):
         self.sheet = sheet
         self.keep = keep
         self.limit = limit
         self.rows = 0
-        self.by_health: dict[str, int] = {}
+        self._devices: dict[str, set[int]] = {}  # by health
         self.first: list[list] = []
         self.overflowed = False
 
+    @property
+    def by_health(self) -> dict[str, int]:
+        """Devices by health, each once, among the rows counted."""
+        return {health: len(ids) for health, ids in self._devices.items()}
+
+    @property
+    def devices(self) -> int:
+        return sum(self.by_health.values())  # a device has one health
+
     def __iter__(self) -> Iterator[list]:
-        for values in self.sheet.values():
+        for device_id, values in self.sheet.values_by_device():
             if self.limit is not None and self.rows >= self.limit:
                 self.overflowed = True
                 return
             self.rows += 1
-            self.by_health[values[-1]] = self.by_health.get(values[-1], 0) + 1
+            self._devices.setdefault(values[-1], set()).add(device_id)
             if len(self.first) < self.keep:
                 self.first.append(values)
             yield values

@@ -179,7 +179,8 @@ class Delivery:
     subscription: Subscription
     rows: int  # in the list; with `more`, the limit it stopped at
     more: bool
-    by_health: dict[str, int]  # of the rows counted
+    devices: int  # of the rows counted, each once
+    by_health: dict[str, int]  # devices, each once, of the rows counted
     headers: list[str]
     first_rows: list[list]
     link: str
@@ -255,6 +256,7 @@ def delivery_for(subscription: Subscription, recipient, now) -> Delivery:
         subscription=subscription,
         rows=tally.rows,
         more=tally.overflowed,
+        devices=tally.devices,
         by_health=tally.by_health,
         headers=spreadsheet.display_headers(sheet),
         first_rows=tally.first,
