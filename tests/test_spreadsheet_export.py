@@ -42,10 +42,24 @@ def test_every_role_gets_exactly_its_reach(login, name, fmt):
     assert response.status_code == 200
     rows = xlsx_rows(response) if fmt == "xlsx" else csv_rows(response)
     header, data = rows[0], rows[1:]
-    assert header[0] == "Device" and header[-1] == "Health"
+    assert header[0] == "Device" and header[-1] == "Device health"
     assert {row[0] for row in data} == device_names_seen_by(name)
     if name == "root":
         assert {row[0] for row in data} == all_device_names()
+
+
+def test_a_row_of_an_archive_says_its_health_is_its_devices(login, fleet):
+    """One row per archive, each with its own last backup: the last column is the
+    device's health (its stalest destination's, spec 11), as the page's column says in
+    its title. Headed "Health" alone, the row of a copy backed up two hours ago read
+    Critical (found by an audit of section 11)."""
+    from tests.factories import ArchiveFactory
+    from tests.personas import ago
+
+    ArchiveFactory(device=fleet["critical"], last_completed_backup_date=ago(hours=2))
+    rows = csv_rows(export(login("root"), "disk-usage", "csv", device="SAM-OLD"))
+    assert rows[0][-1] == "Device health"
+    assert [row[-1] for row in rows[1:]] == ["Critical", "Critical"]
 
 
 def test_the_columns_and_health_are_those_on_screen(login, fleet):
@@ -60,7 +74,7 @@ def test_the_columns_and_health_are_those_on_screen(login, fleet):
         "Last connected (UTC)",
         "Stalest backup (UTC)",
         "Alerts",
-        "Health",
+        "Device health",
     ]
     health = {row[0]: row[-1] for row in rows[1:]}
     assert health["DAVE-WIN"] == "Warning"

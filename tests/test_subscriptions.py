@@ -115,7 +115,7 @@ def test_fifty_managers_each_get_their_own_rows_and_nobody_anothers(
         (received,) = smtp_server.to(manager.email)
         name, rows = attachment(received)
         assert name.startswith("backup-status_health-failing_") and name.endswith(".csv")
-        assert rows[0][0] == "Device" and rows[0][-1] == "Health"
+        assert rows[0][0] == "Device" and rows[0][-1] == "Device health"
         assert {row[0] for row in rows[1:]} == failing_seen_by(manager.username)
         assert f"{len(rows) - 1:,} row" in received.subject
     assert {r[0] for r in attachment(smtp_server.to("manager07@example.com")[0])[1][1:]} == {

@@ -49,6 +49,10 @@ CHUNK_ROWS = 2000
 CSV_BATCH = 500  # rows a chunk of the streamed CSV
 # Drawn from other rows (a device's destinations), not a value of the row itself.
 DRAWN_ONLY = ("destinations", "health")  # health: the last column, in words
+# The device's, its stalest destination's (spec 11), on a row of any one of its
+# archives too: the page's column says so in its title, which a file has not; headed
+# "Health", a copy backed up two hours ago read Critical (found by an audit).
+HEALTH_HEADER = "Device health"
 
 
 def _cell(value):
@@ -117,7 +121,7 @@ def sheet_of(drawn: ReportPage, query: ReportQuery, params: QueryDict, reach: Re
     columns = [(n, c) for n, c in table.base_columns.items() if n not in DRAWN_ONLY]
     return Sheet(
         title=drawn.report.title,
-        headers=(*(str(c.verbose_name) for _, c in columns), "Health"),
+        headers=(*(str(c.verbose_name) for _, c in columns), HEALTH_HEADER),
         fields=tuple(str(c.accessor) for _, c in columns),
         rows=rows,
         reach=reach,
