@@ -305,6 +305,46 @@ def test_a_removed_orgs_past_counts_where_it_was_for_each_role(login, varied):
         assert login(name).get("/api/history/trend").status_code == 403
 
 
+def test_an_org_moved_then_removed_keeps_its_past_where_it_last_was(login, varied):
+    """Lab, below Accounting (alice's), moves to Americas (carol's): its past follows it,
+    carol's trend counts it and alice's no longer does. Then it is removed: its rows
+    were found by the path each had when taken, and the days it spent below Accounting
+    went back to alice, out of carol's past: both trends rewritten the day it went, and
+    alice seeing the past of an org last in another's subtree (found by an audit of
+    section 9). Removed, it stays where it last was."""
+    from tests.factories import ArchiveFactory, DeviceFactory, OrgFactory, UserFactory
+
+    accounting = Org.objects.get(org_uid="org-accounting")
+    americas = Org.objects.get(org_uid="org-americas")
+    lab = OrgFactory(org_uid="org-lab", name="Lab", parent=accounting)
+    lena = UserFactory(username="lena", org=lab)
+    ArchiveFactory(device=DeviceFactory(user=lena, name="LENA-1"), last_completed_backup_date=None)
+    now = timezone.now()
+    take(now - dt.timedelta(days=9))  # Lab below Accounting
+    lab.parent = americas
+    lab.save()
+    take(now - dt.timedelta(days=5))  # Lab below Americas
+
+    def trend(name: str) -> dict[str, int]:
+        days = login(name).get("/api/history/trend").json()["data"]["days"]
+        return {day["day"]: day["activeDevices"] for day in days}
+
+    before = {name: trend(name) for name in ("root", "alice", "carol")}
+    assert list(before["alice"].values()) == [3, 3]  # Accounting's own, not Lab's
+    assert list(before["carol"].values()) == [4, 4]  # Americas' 3 and Lena's
+
+    lena.org = americas
+    lena.save()
+    Org.objects.filter(pk=lab.pk).delete()  # as the mirror removes an org (mirror.remove)
+    take(now)
+
+    for name in ("root", "alice", "carol"):
+        after = trend(name)
+        assert {day: after[day] for day in before[name]} == before[name], name
+    kept = set(Snapshot.objects.filter(org_uid="org-lab").values_list("org", "path"))
+    assert kept == {(None, lab.path)}
+
+
 @pytest.mark.django_db(transaction=True)
 def test_0002_keeps_each_rows_org_and_the_table_stays_watched(orgs):
     """The rows there are get their org's uid, name and path, and the table (rebuilt on

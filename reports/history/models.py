@@ -7,9 +7,9 @@ subtree's as it is now.
 
 An org removed since (an import or sync no longer lists it) keeps its rows: what was
 measured stays measured until the retention forgets the day. Its rows are found through
-the path it had when each was taken (`path`, with its uid and name), where it last was:
-it can no longer move. Deleting its rows with it rewrote the fleet's past, and every
-ancestor's, long before HISTORY_DAYS (found by an audit).
+the path it had when it was removed (`path`, with its uid and name; history.signals),
+where it last was: it can no longer move. Deleting its rows with it rewrote the fleet's
+past, and every ancestor's, long before HISTORY_DAYS (found by an audit).
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from accounts.models import Org
 class Snapshot(models.Model):
     # Null once the org is removed; its rows stay (the module's docstring).
     org = models.ForeignKey(Org, null=True, on_delete=models.SET_NULL, related_name="+")
-    # The org when the row was taken: read only once the org is removed (reading.ROW_PATH).
+    # The org when the row was taken, and as it last was once it is removed (signals):
+    # read only then (reading.ROW_PATH).
     org_uid = models.CharField(max_length=64, default="")
     org_name = models.CharField(max_length=200, default="")
     path = models.CharField(max_length=1000, default="")

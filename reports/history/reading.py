@@ -5,9 +5,8 @@ A viewer's history is the sum over the orgs of the subtrees their reach grants
 for an org manager, nothing for anyone else, whose reach holds only their own devices.
 
 A row is placed by its org's path now (a moved org's history follows it), or, once the
-org is removed, by the path it had when the row was taken (ROW_PATH): a manager counts
-a removed org's past if it was in their subtree when measured, and a system
-administrator always.
+org is removed, by the path it last had (ROW_PATH): a manager counts a removed org's
+past if it was in their subtree when it went, and a system administrator always.
 """
 
 from __future__ import annotations
@@ -63,7 +62,7 @@ class Figures:
         return Figures(*(getattr(self, f) + getattr(other, f) for f in FIGURES + STORAGE))
 
 
-# The org path a row adds up under: its org's now, or the removed org's as it was.
+# The org path a row adds up under: its org's now, or the removed org's last.
 ROW_PATH = Coalesce(F("org__path"), F("path"))
 REMOVED = Q(org__isnull=True)
 
