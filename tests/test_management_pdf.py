@@ -93,3 +93,31 @@ def test_the_overview_and_compliance_pages_link_their_pdf(login, fleet, page):
     assert 'href="/overview.pdf"' in html
     # Not on a desktop user's "Your devices": no figures for management there.
     assert 'href="/overview.pdf"' not in login("dave").get("/").content.decode()
+
+
+@pytest.mark.parametrize("name", ["root", "alice"])
+def test_the_pdf_holds_the_overviews_health_trend(login, fleet, name):
+    """Spec sections 9 and 15: the overview as PDF, for management asking "are we getting
+    better?", had its health cards and charts but not its 90-day trend, the one figure of
+    the overview that answers it (found by an audit of section 9). Its days and latest
+    share are the trend's own (the API's), for the viewer's reach."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    take(now - dt.timedelta(days=7))
+    take(now)
+    client = login(name)
+    days = client.get("/api/history/trend").json()["data"]["days"]
+    first, latest = days[0], days[-1]
+    flat = " ".join(pdf_text(client.get("/overview.pdf")).split())
+    assert "Backup health, last 90 days" in flat
+    assert f"2 days with a snapshot from {first['day']} to {latest['day']}" in flat
+    share = f"{latest['okPercent']:.1f}% OK of {latest['activeDevices']:,}"
+    assert share in flat, share
+
+
+def test_a_desktop_user_has_no_trend_in_the_pdf(login, fleet):
+    take()
+    assert "Backup health, last" not in pdf_text(login("dave").get("/overview.pdf"))

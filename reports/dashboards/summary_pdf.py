@@ -18,7 +18,11 @@ from accounts.roles import Reach
 from reports import clock, health
 from reports.dashboards import figures
 from reports.dashboards.views.overview import _charts, _health_cards
+from reports.history import figures as history_figures
 from reports.history.asking import compliance_asked
+from reports.history.charts import describe_trend, trend_chart
+from reports.history.reading import trend_days
+from reports.history.snapshots import day_of
 from reports.models import ReportRow
 
 CONTENT_TYPE = "application/pdf"
@@ -39,10 +43,23 @@ def management_context(user, reach: Reach, now: dt.datetime) -> dict:
         # The org chart's names as this viewer may read them (as on the overview).
         **_charts(overview, org_names.names_of([o.path for o in overview.by_org], reach.scope)),
     }
-    if reach.has_fleet:  # compliance by org is for those who see more than their own
+    if reach.has_fleet:  # the trend and compliance by org: for those who see more than their own
         compliance, rows, _ = compliance_asked(reach, QueryDict())
-        context |= {"compliance": compliance, "compliance_rows": rows}
+        context |= {"compliance": compliance, "compliance_rows": rows} | _trend(reach, now)
     return context
+
+
+def _trend(reach: Reach, now: dt.datetime) -> dict:
+    """The overview's health trend, as the page draws it (its wide shape: a page of A4),
+    with its first and latest days in words: management's "are we getting better?" (spec
+    section 9); the PDF of the overview left it out (found by an audit of section 9)."""
+    today = day_of(now)
+    points = history_figures.trend(reach, today)
+    return {
+        "trend_chart": trend_chart(points, today),
+        "trend_days": trend_days(),
+        "trend_said": describe_trend(points, today) if points else "",
+    }
 
 
 @dataclass(frozen=True)

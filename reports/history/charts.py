@@ -121,6 +121,18 @@ def describe_day(day: dt.date, figures: Figures, today: dt.date | None = None) -
     return f"{label}: {share} OK of {figures.devices:,} ({counts})"
 
 
+def describe_trend(points: list[tuple[dt.date, Figures]], today: dt.date) -> str:
+    """The trend in words, its first and latest days (points: one at least): the chart's
+    text alternative, and what the management PDF says under it."""
+    (start_day, start), (end_day, end) = points[0], points[-1]
+    return (
+        f"{counted(len(points), 'day')} with a snapshot from {start_day:%Y-%m-%d} "
+        f"to {end_day:%Y-%m-%d}. "
+        f"First: {describe_day(start_day, start)}. "
+        f"Latest: {describe_day(end_day, end, today)}."
+    )
+
+
 def _axis(axis: Axis, width: int) -> SafeString:
     lines = []
     for percent in (axis.floor, (axis.floor + 100) // 2, 100):
@@ -204,14 +216,7 @@ def trend_chart(
             for day, figures in points
         ),
     )
-    (start_day, start), (end_day, end) = points[0], points[-1]
-    description = (
-        f"{counted(len(points), 'day')} with a snapshot from {start_day:%Y-%m-%d} "
-        f"to {end_day:%Y-%m-%d}. "
-        f"First: {describe_day(start_day, start)}. "
-        f"Latest: {describe_day(end_day, end, today)}. "
-        f"The axis runs from {axis.floor}% to 100%."
-    )
+    description = f"{describe_trend(points, today)} The axis runs from {axis.floor}% to 100%."
     return format_html(
         '<svg class="chart trend trend-{}" viewBox="0 0 {} {}" role="img"'
         ' aria-labelledby="{}-t {}-d" xmlns="http://www.w3.org/2000/svg">'
