@@ -345,6 +345,49 @@ def test_an_org_moved_then_removed_keeps_its_past_where_it_last_was(login, varie
     assert kept == {(None, lab.path)}
 
 
+@pytest.mark.parametrize("moved_by", ["the admin", "the org tree's import"])
+def test_a_removed_orgs_past_moves_with_the_parent_it_had(login, varied, moved_by, tmp_path):
+    """Lab, below Team below Accounting (alice's), is removed; then Team moves to
+    Americas (carol's). Team's past follows it, and Lab's stayed at the path it had:
+    alice still counted the past of an org below Team, now in carol's subtree, and
+    carol did not (found by an audit of section 9). A removed org's rows follow the
+    nearest of its ancestors still there, as the next snapshot finds them."""
+    from tests.factories import ArchiveFactory, DeviceFactory, OrgFactory, UserFactory
+
+    accounting = Org.objects.get(org_uid="org-accounting")
+    americas = Org.objects.get(org_uid="org-americas")
+    team = OrgFactory(org_uid="org-team", name="Team", parent=accounting)
+    lab = OrgFactory(org_uid="org-lab", name="Lab", parent=team)
+    lena = UserFactory(username="lena", org=lab)
+    ArchiveFactory(device=DeviceFactory(user=lena, name="LENA-1"), last_completed_backup_date=None)
+    now = timezone.now()
+    past = take(now - dt.timedelta(days=9)).day
+    lena.org = team
+    lena.save()
+    Org.objects.filter(pk=lab.pk).delete()  # as the mirror removes an org (mirror.remove)
+    take(now - dt.timedelta(days=5))
+    if moved_by == "the admin":
+        team.parent = americas
+        team.save()
+    else:  # the vendor's org tree, applied in bulk, then the import's snapshot
+        from tests.import_support import run
+
+        tree = tmp_path / "orgs.csv"
+        tree.write_text(TREE_HEADER + "org-team,Team,,org-americas\n")
+        run("import_orgs", str(tree))
+    take(now)
+
+    def on_the_day(name: str) -> int:
+        days = login(name).get("/api/history/trend").json()["data"]["days"]
+        return next(day["activeDevices"] for day in days if day["day"] == past.isoformat())
+
+    assert on_the_day("alice") == 3  # Accounting's own: Team and Lab are carol's now
+    assert on_the_day("carol") == 4  # Americas' 3 and Lena's, in Lab below Team then
+    assert on_the_day("root") == 9
+    team.refresh_from_db()
+    assert Snapshot.objects.get(org_uid="org-lab").path == f"{team.path}{lab.pk}/"
+
+
 @pytest.mark.django_db(transaction=True)
 def test_0002_keeps_each_rows_org_and_the_table_stays_watched(orgs):
     """The rows there are get their org's uid, name and path, and the table (rebuilt on

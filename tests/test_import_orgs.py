@@ -182,14 +182,15 @@ def test_a_big_tree_is_written_in_bulk(db, orgs_csv, django_assert_max_num_queri
     # 3,000 orgs three levels deep, listed leaves first: a few dozen queries, not one
     # save (and subtree walk) per org. (The run log's few are in it: looking for runs
     # whose process died, writing the run; and the after-refresh pipeline's: the
-    # snapshot, warming, and the webhook step's two, which finds no endpoint; the audit
-    # log's two events, started and finished, eight each. On SQLite the import, the
-    # snapshot and the warm each take the write lock first, and the run's connection is
-    # told to wait for another run's, once before the audit's started event and once
-    # more for the warm: accounts.locks.)
+    # snapshot (with its removed orgs' paths, snapshots.follow_ancestors), warming, and
+    # the webhook step's two, which finds no endpoint; the audit log's two events,
+    # started and finished, eight each. On SQLite the import, the snapshot and the warm
+    # each take the write lock first, and the run's connection is told to wait for
+    # another run's, once before the audit's started event and once more for the warm:
+    # accounts.locks.)
     rows = [org("root")] + [org(f"region-{n}", "root") for n in range(30)]
     rows += [org(f"dept-{n}", f"region-{n % 30}") for n in range(2969)]
-    with django_assert_max_num_queries(74):
+    with django_assert_max_num_queries(75):
         import_orgs(orgs_csv(list(reversed(rows))))
     assert Org.objects.count() == 3000
     assert_paths_true()

@@ -8,8 +8,9 @@ subtree's as it is now.
 An org removed since (an import or sync no longer lists it) keeps its rows: what was
 measured stays measured until the retention forgets the day. Its rows are found through
 the path it had when it was removed (`path`, with its uid and name; history.signals),
-where it last was: it can no longer move. Deleting its rows with it rewrote the fleet's
-past, and every ancestor's, long before HISTORY_DAYS (found by an audit).
+where it last was, below the ancestors it had, whose moves it follows
+(snapshots.follow_ancestors). Deleting its rows with it rewrote the fleet's past, and
+every ancestor's, long before HISTORY_DAYS (found by an audit).
 """
 
 from __future__ import annotations

@@ -5,8 +5,9 @@ A viewer's history is the sum over the orgs of the subtrees their reach grants
 for an org manager, nothing for anyone else, whose reach holds only their own devices.
 
 A row is placed by its org's path now (a moved org's history follows it), or, once the
-org is removed, by the path it last had (ROW_PATH): a manager counts a removed org's
-past if it was in their subtree when it went, and a system administrator always.
+org is removed, by the path it last had, below its ancestors where they are now
+(ROW_PATH, snapshots.follow_ancestors): a manager counts a removed org's past if the
+ancestors it had are in their subtree, and a system administrator always.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""A removed org's snapshot rows keep where it last was (reports.history.models).
+"""A removed org's snapshot rows keep where it last was (reports.history.models), and
+follow the ancestors it had when they move.
 
 Until it goes, its rows are placed by its path now (a moved org's history follows it);
 once it is gone, by the path each row keeps. Each row kept the path of the day it was
@@ -12,8 +13,9 @@ from __future__ import annotations
 from django.db.models.signals import pre_delete
 from django.dispatch import receiver
 
-from accounts.models import Org
+from accounts.models import Org, org_saved
 from reports.history.models import Snapshot
+from reports.history.snapshots import follow_ancestors
 
 
 @receiver(pre_delete, sender=Org)
@@ -25,3 +27,10 @@ def keep_where_it_last_was(sender, instance: Org, **kwargs) -> None:
         Snapshot.objects.filter(org_id=instance.pk).update(
             org_uid=last["org_uid"], org_name=last["name"], path=last["path"]
         )
+
+
+@receiver(org_saved, sender=Org)
+def follow_a_moved_ancestor(sender, instance: Org, raw: bool = False, **kwargs) -> None:
+    # An org moved in the admin; an import's moves are followed by the snapshot it takes.
+    if not raw:
+        follow_ancestors()

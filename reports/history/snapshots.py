@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
+from accounts import org_paths
 from accounts.locks import wait_in_transaction
 from reports import clock
 from reports.health import ACTIVE, Health, health_q
@@ -88,6 +89,7 @@ def take(now: dt.datetime | None = None) -> Taken:
                 "pk", "org_uid", "name", "path"
             )
         }
+        follow_ancestors()
         Snapshot.objects.filter(day=day).delete()
         Snapshot.objects.bulk_create(
             [
@@ -99,6 +101,34 @@ def take(now: dt.datetime | None = None) -> Taken:
         )
         removed = forget_old(now)
     return Taken(day=day, orgs=len(known), removed=removed)
+
+
+def follow_ancestors() -> int:
+    """Each removed org's rows at its path below the nearest of its ancestors still there,
+    where that ancestor is now; how many rows moved. A live org's history follows its
+    moves (reading.ROW_PATH); a removed one's kept the path it went with (signals), and
+    once its parent moved to another subtree, the old subtree's manager still counted its
+    past and the new one's did not (found by an audit of section 9). Done with every
+    snapshot (the imports and syncs that move orgs take one) and as an org is saved in
+    the admin (signals). Removed orgs' paths are few, each rewritten with one UPDATE."""
+    from accounts.models import Org
+
+    # Without the model's ordering, which DISTINCT would select too: a path per row.
+    removed = Snapshot.objects.filter(org__isnull=True).order_by()
+    kept = set(removed.values_list("path", flat=True).distinct())
+    ancestors = {pk for path in kept for pk in org_paths.pks(path)}
+    now_at = dict(Org.objects.filter(pk__in=ancestors).values_list("pk", "path"))
+    moved = 0
+    for path in kept:
+        pks = org_paths.pks(path)
+        # The nearest ancestor still there: the removed ones below it keep their order.
+        nearest = next((i for i in range(len(pks) - 1, -1, -1) if pks[i] in now_at), None)
+        if nearest is None:
+            continue  # no ancestor left: nothing it could have moved with
+        new_path = now_at[pks[nearest]] + "".join(f"{pk}/" for pk in pks[nearest + 1 :])
+        if new_path != path:
+            moved += Snapshot.objects.filter(org__isnull=True, path=path).update(path=new_path)
+    return moved
 
 
 def take_snapshot(occasion: Occasion) -> str:
