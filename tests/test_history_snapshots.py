@@ -127,7 +127,7 @@ def test_the_command_takes_the_snapshot_and_applies_the_retention(varied, settin
     days_kept = sorted(set(Snapshot.objects.values_list("day", flat=True)))
     last = timezone.localdate(start + dt.timedelta(days=6))
     assert days_kept == [last - dt.timedelta(days=n) for n in range(4, -1, -1)]
-    assert "older than the retention removed" in capsys.readouterr().out
+    assert "older than the retention, or dated after today, removed" in capsys.readouterr().out
 
 
 def test_retention_keeps_the_oldest_kept_day_and_removes_the_day_before(varied, settings):
@@ -140,6 +140,24 @@ def test_retention_keeps_the_oldest_kept_day_and_removes_the_day_before(varied, 
     take(now)
     ages = {(today - d).days for d in Snapshot.objects.values_list("day", flat=True)}
     assert ages == {0, 398, 399}
+
+
+def test_a_snapshot_dated_ahead_by_a_clock_set_back_since_is_forgotten(login, varied):
+    """The server's clock ran two days ahead and a snapshot was taken (a VM restored, a
+    wrong clock corrected by NTP): set right, its day was still "the latest" until the
+    calendar caught up. The trend showed a day after today, beyond its chart, and
+    compliance's 7 and 30 days ago were a week and a month before that day; /metrics
+    served it as the current snapshot, older than today's (found by an audit of section
+    9). Today's snapshot is the latest: the days after it go."""
+    now = timezone.now()
+    with time_machine.travel(now + dt.timedelta(days=2), tick=False):
+        take()
+    today = take(now).day
+    assert not Snapshot.objects.filter(day__gt=today).exists()
+    client = login("root")
+    days = [day["day"] for day in client.get("/api/history/trend").json()["data"]["days"]]
+    assert days == [today.isoformat()]
+    assert client.get("/api/history/compliance").json()["data"]["day"] == today.isoformat()
 
 
 def test_a_successful_import_takes_a_snapshot_and_a_failed_one_does_not(varied):
