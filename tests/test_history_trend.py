@@ -78,9 +78,47 @@ def test_an_org_manager_sees_only_their_subtree(login, days):
     assert rows[0][6] == "100.0%" and rows[-1][6] == "20.0%"  # improving
 
 
-def test_carol_sees_an_empty_trend_of_her_subtree(login, days):
+def test_a_subtree_without_a_row_on_a_day_of_the_snapshot_counts_none_then(login, days):
+    """Americas has no row in any of the fleet's snapshots: no device then. Each day of
+    the snapshot counts none there, as compliance's today does; it read "No history yet"
+    (the fixture's days, made without Americas; a snapshot takes no row of an org
+    without a device)."""
     page = login("carol").get(reverse("overview")).content.decode()
-    assert "No history yet" in page  # Americas has no snapshot
+    assert "No history yet" not in page
+    svg, rows = trend_of_page(page)
+    assert len(rows) == 90 and {row[1] for row in rows} == {"0"}  # the trend's 90 days
+    assert "no active devices" in svg
+
+
+def test_a_subtree_whose_devices_are_gone_counts_none_today(login, fleet):
+    """Accounting's devices are all gone since two days ago: its rows stop there, and the
+    trend's latest day was that one, "Latest: ... of 3", a gap after it, beside
+    compliance's 0 active devices today (found by an audit of section 9). The days of the
+    snapshot count none, in the page, the CSV and the JSON alike."""
+    from reports.history.snapshots import take
+    from reports.models import Device
+
+    now = timezone.now()
+    before = take(now - dt.timedelta(days=2)).day
+    Device.objects.filter(user__org__org_uid="org-accounting").delete()
+    today = take(now).day
+    client = login("alice")
+    days = client.get("/api/history/trend").json()["data"]["days"]
+    said = [(day["day"], day["activeDevices"], day["okPercent"]) for day in days]
+    assert said == [(before.isoformat(), 3, 66.7), (today.isoformat(), 0, None)]
+    assert days[-1]["takenAt"] is not None
+    response = client.get("/history/trend.csv")
+    text = b"".join(response.streaming_content).decode()
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [(row["day"], row["activeDevices"]) for row in rows] == [
+        (before.isoformat(), "3"),
+        (today.isoformat(), "0"),
+    ]
+    page = client.get(reverse("overview")).content.decode()
+    assert f"Latest: {today:%Y-%m-%d} (today, as of" in page
+    compliance = client.get("/api/history/compliance").json()["data"]
+    assert compliance["day"] == today.isoformat()
+    assert [row["activeDevices"] for row in compliance["rows"]] == [0]
 
 
 @pytest.mark.parametrize("name", ["dave", "sam"])
@@ -205,7 +243,9 @@ def test_a_share_is_said_100_or_0_percent_only_when_it_is_so(login, fleet):
         assert [row["okPercent"] + "%" for row in csv_of(client)] == expected, name
         data = client.get(API).json()["data"]["days"]
         assert [f"{d['okPercent']}%" for d in data] == expected, name
-    assert login("carol").get(API).json()["data"]["days"] == []
+    # Americas had no device on the snapshot's days: none then, not a gap.
+    carol = login("carol").get(API).json()["data"]["days"]
+    assert [(d["activeDevices"], d["okPercent"]) for d in carol] == [(0, None)] * 3
     assert login("dave").get(API).status_code == 403
 
 
@@ -232,6 +272,7 @@ def test_the_trends_today_says_when_its_snapshot_was_taken(login, fleet):
         taken = [f"{d:%Y-%m-%d}T00:20:00.000Z" for d in (yesterday, today)]
         assert [row["takenAt"] for row in csv_of(client)] == taken, name
         assert [d["takenAt"] for d in client.get(API).json()["data"]["days"]] == taken, name
-    assert login("carol").get(API).json()["data"]["days"] == []
-    assert "as of its snapshot" not in login("carol").get(reverse("overview")).content.decode()
+    # Americas had no device then: the snapshot's days count none there, taken as theirs.
+    carol = login("carol").get(API).json()["data"]["days"]
+    assert [(d["activeDevices"], d["takenAt"]) for d in carol] == [(0, t) for t in taken]
     assert login("dave").get(API).status_code == 403

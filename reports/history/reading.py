@@ -121,4 +121,19 @@ def trend_of(
     that has a snapshot, oldest first."""
     days = days or trend_days()
     since = today - dt.timedelta(days=days - 1)
-    return sorted(daily_totals(snapshots_of(reach), since).items())
+    totals = daily_totals(snapshots_of(reach), since)
+    if reach.has_fleet and not reach.everything:
+        # A day of the fleet's snapshot is a day measured for every subtree: one whose
+        # subtree had no device then (all gone, or none yet) counts none. Left out, it
+        # was a gap, and the trend's latest day the last with a device, its figures
+        # said as the latest beside compliance's none today (found by an audit of
+        # section 9; compliance and /metrics read the fleet's day: latest_snapshot).
+        for day, taken_at in snapshot_days(since):
+            totals.setdefault(day, Figures(taken_at=taken_at))
+    return sorted(totals.items())
+
+
+def snapshot_days(since: dt.date) -> list[tuple[dt.date, dt.datetime]]:
+    """The days with a snapshot of the fleet from `since`, and when each was taken."""
+    rows = Snapshot.objects.filter(day__gte=since).order_by().values("day")
+    return list(rows.annotate(taken_at=Max("taken_at")).values_list("day", "taken_at"))
