@@ -284,6 +284,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Events recorded while a request is answered name its user and address (accounts.audit).
     "accounts.audit.context.AuditRequestMiddleware",
+    # An answer to a signed-in caller that says nothing of caching is kept by none.
+    "backupreport.private_answers.PrivateAnswersMiddleware",
     # Whether the session passed its second factor (django-otp), then: a password-only
     # session of a user who must use one waits for it (accounts.second_factor).
     "django_otp.middleware.OTPMiddleware",

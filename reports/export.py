@@ -126,5 +126,4 @@ def csv_response(
         csv_chunks(rows, extra_columns), content_type="text/csv; charset=utf-8"
     )
     response["Content-Disposition"] = f'attachment; filename="{name or download_name()}"'
-    response["Cache-Control"] = "no-store"
     return response

@@ -91,7 +91,6 @@ def _csv(request: HttpRequest, events) -> StreamingHttpResponse:
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     name = file_names.stamped("audit-log", "csv", timezone.now())
     response["Content-Disposition"] = f'attachment; filename="{name}"'
-    response["Cache-Control"] = "no-store"
     return response
 
 

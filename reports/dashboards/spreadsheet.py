@@ -296,5 +296,4 @@ def response(sheet: Sheet, fmt: str, name: str) -> StreamingHttpResponse:
         answer = FileResponse(
             spooled(sheet, fmt), as_attachment=True, filename=name, content_type=CONTENT_TYPES[fmt]
         )
-    answer["Cache-Control"] = "no-store"
     return answer

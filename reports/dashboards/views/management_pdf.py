@@ -22,5 +22,4 @@ def management_pdf_download(request: HttpRequest) -> HttpResponse:
     audit.record_export(request, kind="export.pdf", target=summary_pdf.TARGET, **pdf.audited())
     response = HttpResponse(pdf.data, content_type=summary_pdf.CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{summary_pdf.file_name(now)}"'
-    response["Cache-Control"] = "no-store"
     return response
