@@ -1,11 +1,13 @@
 """What Django's admin reads from the query string, checked before it reaches a query.
 
-Two places of the admin trust the query string, and a hostile value answered 500:
+Three places of the admin trust the query string, and a hostile value answered 500:
 
 - A list's filters (`?expires_at__gte=...`): Django turns a malformed value into its
   "invalid lookup" redirect (`?e=1`), but not one that only fails when the query is
   written: a date that leaves the calendar once put in UTC
   (`0001-01-01T00:00:00+14:00`) or, on SQLite, a number past 64 bits.
+- An object's page (`<id>/change/?_to_field=`): Django checks a field named there, but
+  an empty name is no name to check, and was then looked up as a field named "".
 - An add form's initial values (`add/?user=...`): an autocomplete field looks the
   value up while the page is drawn, and a value that is not an id ("x") raises there;
   a date and time field cannot draw a text at all. A value the form's own field would
@@ -30,6 +32,10 @@ class CheckedQueries:
             return super().get_changelist_instance(request)
         except UNWRITABLE_VALUE as error:  # Django's own answer: the ?e=1 redirect
             raise IncorrectLookupParameters(error) from error
+
+    def get_object(self, request, object_id, from_field=None):
+        # An empty _to_field names no field: the object's own key, as when none is given.
+        return super().get_object(request, object_id, from_field or None)
 
     def get_changeform_initial_data(self, request) -> dict:
         """Django's initial values, but those the form's own field would refuse."""

@@ -473,3 +473,15 @@ def test_an_autocomplete_posted_with_no_key_names_it_not_a_valid_choice(login, f
     response = login("root").post(f"/admin/{model}/{form}/", {field: "abc"})
     assert response.status_code == 200
     assert "Select a valid choice" in response.content.decode()
+
+
+@pytest.mark.parametrize("step", ["change", "delete", "history"])
+@pytest.mark.parametrize("query", ["?_to_field=", "?_popup=1&_to_field="])
+def test_an_empty_to_field_is_the_objects_own_key(login, fleet, step, query):
+    """An empty `_to_field` passed Django's check of the field (it checks a given one)
+    and was looked up as a field named "": a 500 on every admin object's change and
+    delete page (found by the fuzz test and an audit of hostile requests)."""
+    org = fleet["users"]["dave"].org
+    response = login("root").get(f"/admin/accounts/org/{org.pk}/{step}/{query}")
+    assert response.status_code == 200
+    assert org.name in response.content.decode()
