@@ -35,10 +35,13 @@ def required_of(user) -> bool:
 
 def waiting(request: HttpRequest) -> bool:
     """Whether this request's session signed in with a password that is not enough
-    alone, and has not passed its code yet. (OTPMiddleware has set is_verified.)"""
+    alone, and has not passed its code yet. (OTPMiddleware has set is_verified.) Never
+    while the requirement is off: the verification step sent such a session to the
+    enrolment page, which sent it back, "too many redirects" (found by an audit)."""
     user = request.user
     return (
-        user.is_authenticated
+        settings.TOTP_REQUIRED_FOR_SYSTEM_ADMINISTRATORS
+        and user.is_authenticated
         and signed_in_with_password(request)
         and reach_of_request(request).everything  # read once a request, the page reuses it
         and not user.is_verified()

@@ -128,8 +128,9 @@ def enrol(request: HttpRequest) -> HttpResponse:
     one is confirmed, replacing it is a system administrator's job: they delete the
     device in the admin, and the next sign-in enrols again.)"""
     user = request.user
-    must = signed_in_with_password(request) and second_factor.required_of(user)
-    if not must or _confirmed_device(user) is not None:
+    if not (signed_in_with_password(request) and second_factor.required_of(user)):
+        return HttpResponseRedirect(_next_url(request))  # nothing to enrol for
+    if _confirmed_device(user) is not None:
         return HttpResponseRedirect(
             f"{reverse('second_factor_verify')}?{urlencode({'next': _next_url(request)})}"
         )
