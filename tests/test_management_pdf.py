@@ -121,3 +121,35 @@ def test_the_pdf_holds_the_overviews_health_trend(login, fleet, name):
 def test_a_desktop_user_has_no_trend_in_the_pdf(login, fleet):
     take()
     assert "Backup health, last" not in pdf_text(login("dave").get("/overview.pdf"))
+
+
+def _fill_colours(reader: PdfReader) -> set[str]:
+    """Every fill colour the PDF paints with ("r g b rg"), its charts' drawings included."""
+    colours = set()
+
+    def read(resources) -> None:
+        drawings = resources.get_object().get("/XObject") if resources is not None else None
+        for drawing in drawings.get_object().values() if drawings is not None else ():
+            drawing = drawing.get_object()
+            colours.update(re.findall(rb"([\d.]+ [\d.]+ [\d.]+) rg", drawing.get_data()))
+            read(drawing.get("/Resources"))
+
+    for page in reader.pages:
+        colours.update(re.findall(rb"([\d.]+ [\d.]+ [\d.]+) rg", page.get_contents().get_data()))
+        read(page.get("/Resources"))
+    return {
+        "#" + "".join(f"{round(float(part) * 255):02x}" for part in colour.split())
+        for colour in colours
+    }
+
+
+def test_the_charts_are_drawn_in_their_colours(login, fleet, caplog):
+    """The charts' colours were the page's CSS classes, which WeasyPrint does not apply to
+    an inline SVG ("Ignored `fill: #1b7f4b`, unknown property", logged for each PDF): every
+    bar was black and each label larger than the chart has room for (an audit)."""
+    take()
+    response = login("root").get("/overview.pdf")
+    colours = _fill_colours(PdfReader(io.BytesIO(response.content)))
+    # The age chart's bands: OK, warning, critical, never; the charts' text.
+    assert {"#1b7f4b", "#e5a000", "#b42318", "#5b4bb7", "#1d2433"} <= colours
+    assert not [r.getMessage() for r in caplog.records if r.name.startswith("weasyprint")]

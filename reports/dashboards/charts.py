@@ -23,6 +23,20 @@ MAX_LABEL = 20
 
 _ids = itertools.count(1)
 
+# Colours and text sizes as presentation attributes, not only classes: WeasyPrint (the
+# management PDF) applies no stylesheet to an inline SVG, and drew every bar black and
+# each label too large for its room (found by an audit). On a page the stylesheet's
+# classes still decide (CSS outranks a presentation attribute).
+FILLS = {
+    "default": "#1f5fbf",
+    "ok": "#1b7f4b",
+    "warning": "#e5a000",
+    "critical": "#b42318",
+    "never": "#5b4bb7",
+}
+LABEL_TEXT = {"font-size": 13, "fill": "#1d2433"}
+VALUE_TEXT = {"font-size": 12, "fill": "#5d6779"}
+
 
 @dataclass(frozen=True)
 class Bar:
@@ -59,21 +73,28 @@ def _bar(bar: Bar, index: int, scale: float) -> SafeString:
     length = max(bar.value * scale, 2 if bar.value else 0)
     shape = format_html(
         "<title>{}: {}</title>"
-        '<text class="chart-label" x="{}" y="{}" text-anchor="end">{}</text>'
-        '<rect class="chart-bar bar-{}" x="{}" y="{}" width="{}" height="{}" rx="3"></rect>'
-        '<text class="chart-value" x="{}" y="{}">{}</text>',
+        '<text class="chart-label" x="{}" y="{}" text-anchor="end"'
+        ' font-size="{}" fill="{}">{}</text>'
+        '<rect class="chart-bar bar-{}" x="{}" y="{}" width="{}" height="{}" rx="3"'
+        ' fill="{}"></rect>'
+        '<text class="chart-value" x="{}" y="{}" font-size="{}" fill="{}">{}</text>',
         bar.title or bar.label,
         bar.display,
         LABEL_WIDTH - 8,
         y + BAR_HEIGHT - 5,
+        LABEL_TEXT["font-size"],
+        LABEL_TEXT["fill"],
         _short(bar.label),
         bar.kind,
         LABEL_WIDTH,
         y,
         f"{length:.1f}",
         BAR_HEIGHT,
+        FILLS.get(bar.kind, FILLS["default"]),
         f"{LABEL_WIDTH + length + 6:.1f}",
         y + BAR_HEIGHT - 5,
+        VALUE_TEXT["font-size"],
+        VALUE_TEXT["fill"],
         bar.display,
     )
     if bar.href:
