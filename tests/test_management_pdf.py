@@ -7,9 +7,13 @@ import re
 
 import pytest
 from django.test import override_settings
+from django.utils import timezone
 from pypdf import PdfReader
 
-from reports.history.snapshots import take
+from accounts.roles import reach_of
+from reports.history.charts import trend_chart
+from reports.history.reading import trend_of
+from reports.history.snapshots import day_of, take
 
 ROLES = ["root", "alice", "carol", "dave", "sam"]
 CARD = re.compile(
@@ -153,3 +157,19 @@ def test_the_charts_are_drawn_in_their_colours(login, fleet, caplog):
     # The age chart's bands: OK, warning, critical, never; the charts' text.
     assert {"#1b7f4b", "#e5a000", "#b42318", "#5b4bb7", "#1d2433"} <= colours
     assert not [r.getMessage() for r in caplog.records if r.name.startswith("weasyprint")]
+
+
+def test_the_trend_carries_its_own_colours_and_sizes(login, fleet):
+    """The health trend joined the PDF drawn by the page's CSS classes alone, which
+    WeasyPrint does not apply to an inline SVG: its bars black, its grid unseen (found by
+    a review). Each shape and text says its own paint, as the bar charts' do."""
+    today = day_of(timezone.now())
+    take()
+    trend = trend_chart(trend_of(reach_of(fleet["users"]["root"]), today), today)
+    shapes = re.findall(r"<(rect|text|line)\b([^>]*)>", str(trend))
+    assert len(shapes) > 10
+    for tag, attributes in shapes:
+        painted = "stroke=" if tag == "line" else "fill="
+        assert painted in attributes, (tag, attributes)
+        if tag == "text":
+            assert "font-size=" in attributes, attributes

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from reports.chart_paint import LABEL_TEXT, VALUE_TEXT, fill_of
+
 # In SVG user units; a chart card is about this wide, so text keeps its size.
 WIDTH = 440
 LABEL_WIDTH = 180
@@ -22,20 +24,6 @@ BAR_HEIGHT = 18
 MAX_LABEL = 20
 
 _ids = itertools.count(1)
-
-# Colours and text sizes as presentation attributes, not only classes: WeasyPrint (the
-# management PDF) applies no stylesheet to an inline SVG, and drew every bar black and
-# each label too large for its room (found by an audit). On a page the stylesheet's
-# classes still decide (CSS outranks a presentation attribute).
-FILLS = {
-    "default": "#1f5fbf",
-    "ok": "#1b7f4b",
-    "warning": "#e5a000",
-    "critical": "#b42318",
-    "never": "#5b4bb7",
-}
-LABEL_TEXT = {"font-size": 13, "fill": "#1d2433"}
-VALUE_TEXT = {"font-size": 12, "fill": "#5d6779"}
 
 
 @dataclass(frozen=True)
@@ -90,7 +78,7 @@ def _bar(bar: Bar, index: int, scale: float) -> SafeString:
         y,
         f"{length:.1f}",
         BAR_HEIGHT,
-        FILLS.get(bar.kind, FILLS["default"]),
+        fill_of(bar.kind),
         f"{LABEL_WIDTH + length + 6:.1f}",
         y + BAR_HEIGHT - 5,
         VALUE_TEXT["font-size"],

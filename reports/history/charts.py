@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from reports.chart_paint import GRID_STROKE, LABEL_TEXT, VALUE_TEXT, fill_of
 from reports.health import Health
 from reports.history.reading import Figures, trend_days
 from reports.history.templatetags import history_format
@@ -87,12 +88,14 @@ def _column(
         if bottom - top > 0:
             parts.append(
                 format_html(
-                    '<rect class="chart-bar bar-{}" x="{}" y="{}" width="{}" height="{}"></rect>',
+                    '<rect class="chart-bar bar-{}" x="{}" y="{}" width="{}" height="{}"'
+                    ' fill="{}"></rect>',
                     health.value,
                     f"{x:.1f}",
                     f"{top:.1f}",
                     f"{width:.1f}",
                     f"{bottom - top:.1f}",
+                    fill_of(health.value),
                 )
             )
         below = above
@@ -139,14 +142,18 @@ def _axis(axis: Axis, width: int) -> SafeString:
         y = axis.y(percent)
         lines.append(
             format_html(
-                '<line class="trend-grid" x1="{}" y1="{}" x2="{}" y2="{}"></line>'
-                '<text class="chart-value" x="{}" y="{}" text-anchor="end">{}%</text>',
+                '<line class="trend-grid" x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}"></line>'
+                '<text class="chart-value" x="{}" y="{}" text-anchor="end"'
+                ' font-size="{}" fill="{}">{}%</text>',
                 LEFT,
                 f"{y:.1f}",
                 width,
                 f"{y:.1f}",
+                GRID_STROKE,
                 LEFT - 6,
                 f"{y + 4:.1f}",
+                VALUE_TEXT["font-size"],
+                VALUE_TEXT["fill"],
                 percent,
             )
         )
@@ -159,10 +166,18 @@ def _labels(first: dt.date, last: dt.date, step: float, shape: Shape) -> SafeStr
     ticks = [(first, "start"), (first + dt.timedelta(days=days // 2), "middle"), (last, "end")]
     return format_html_join(
         "",
-        '<text class="chart-value" x="{}" y="{}" text-anchor="{}">{}</text>',
+        '<text class="chart-value" x="{}" y="{}" text-anchor="{}"'
+        ' font-size="{}" fill="{}">{}</text>',
         (
             # Days as every page writes them (the figures below the chart, the CSV).
-            (f"{LEFT + ((d - first).days + 0.5) * step:.1f}", y, anchor, f"{d:%Y-%m-%d}")
+            (
+                f"{LEFT + ((d - first).days + 0.5) * step:.1f}",
+                y,
+                anchor,
+                VALUE_TEXT["font-size"],
+                VALUE_TEXT["fill"],
+                f"{d:%Y-%m-%d}",
+            )
             for d, anchor in ticks
         ),
     )
@@ -177,13 +192,17 @@ def _legend(shape: Shape) -> SafeString:
         y = shape.legend_top + row * LEGEND_ROW + 10
         items.append(
             format_html(
-                '<rect class="chart-bar bar-{}" x="{}" y="{}" width="10" height="10" rx="2"></rect>'
-                '<text class="chart-label" x="{}" y="{}">{}</text>',
+                '<rect class="chart-bar bar-{}" x="{}" y="{}" width="10" height="10" rx="2"'
+                ' fill="{}"></rect>'
+                '<text class="chart-label" x="{}" y="{}" font-size="{}" fill="{}">{}</text>',
                 health.value,
                 f"{x:.0f}",
                 y - 9,
+                fill_of(health.value),
                 f"{x + 14:.0f}",
                 y,
+                LABEL_TEXT["font-size"],
+                LABEL_TEXT["fill"],
                 health.label,
             )
         )
