@@ -43,6 +43,13 @@ class Reach:
     owner_id: int | None
     org_paths: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        # An empty path is a prefix of every path: a manager of an org whose path was
+        # never written (the field's default) would read the whole fleet. No way to
+        # make one is known (an audit looked); the reach fails closed all the same.
+        if not all(self.org_paths):
+            object.__setattr__(self, "org_paths", tuple(p for p in self.org_paths if p))
+
     @property
     def role_label(self) -> str:
         if self.everything:

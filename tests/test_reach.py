@@ -121,3 +121,19 @@ def test_org_paths_are_read_in_one_place(orgs):
         "Accounting",
         "Sales",
     }
+
+
+def test_an_org_without_a_path_grants_nothing_beyond_the_owners_own(personas):
+    """An empty path is a prefix of every path: a manager of an org whose path was never
+    written would have read the whole fleet. None can be made (an audit looked); the
+    reach fails closed all the same, on the report rows, people and orgs."""
+    alice = personas["alice"]
+    Org.objects.filter(pk=alice.org_id).update(path="")
+    alice = User.objects.get(pk=alice.pk)
+    reach = reach_of(alice)
+    assert reach.org_paths == () and not reach.has_fleet
+    seen = ReportRow.objects.visible_to(alice)
+    assert set(seen.values_list("owner_id", flat=True)) <= {alice.pk}
+    assert ReportRow.objects.exclude(owner_id=alice.pk).exists()
+    assert not Org.objects.filter(reach.q(path="path")).exists()
+    assert set(User.objects.filter(reach.q(org="org", owner="pk"))) == {alice}
