@@ -64,6 +64,27 @@ def test_an_answer_that_says_how_to_cache_keeps_its_words(root):
     assert response["Cache-Control"].count("no-store") == 1
 
 
+def test_an_answer_with_its_own_cache_control_keeps_it(personas, rf):
+    """The rule adds its words only where an answer said none: one that says how it may
+    be kept keeps its words. Every such answer of the product says no-store already
+    (never_cache), so the API's above passed as well with them overwritten; an answer of
+    its own words here, a signed-in caller's (found by a review)."""
+    from django.http import HttpResponse
+
+    from backupreport.private_answers import PrivateAnswersMiddleware
+
+    def own_words(request):
+        response = HttpResponse("kept a minute")
+        response["Cache-Control"] = "private, max-age=60"
+        return response
+
+    request = rf.get("/")
+    request.user = personas["sysadmin"]
+    assert PrivateAnswersMiddleware(own_words)(request)["Cache-Control"] == "private, max-age=60"
+    said_nothing = PrivateAnswersMiddleware(lambda request: HttpResponse("mine"))(request)
+    assert "no-store" in said_nothing["Cache-Control"]
+
+
 def test_an_answer_to_nobody_signed_in_is_left_as_it_is(client, db):
     # The vendor's constant login configuration holds nothing of anyone's.
     response = client.get(reverse("login-configuration"))
