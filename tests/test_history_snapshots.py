@@ -406,6 +406,46 @@ def test_a_removed_orgs_past_moves_with_the_parent_it_had(login, varied, moved_b
     assert Snapshot.objects.get(org_uid="org-lab").path == f"{team.path}{lab.pk}/"
 
 
+def test_a_removed_orgs_past_moves_at_once_with_a_parent_moved_in_the_admin(login, varied):
+    """Lab, below Team below Accounting (alice's), is removed; then an administrator moves
+    Team to Americas (carol's) in the admin. Lab's past follows Team at once, as Team's
+    own does, not at the next snapshot (up to a day later: the daily one at 00:20): the
+    admin's save is the only step that moves it (signals.follow_a_moved_ancestor), which
+    no test read apart from a snapshot taken after it (found by a review)."""
+    from tests.factories import ArchiveFactory, DeviceFactory, OrgFactory, UserFactory
+
+    accounting = Org.objects.get(org_uid="org-accounting")
+    americas = Org.objects.get(org_uid="org-americas")
+    team = OrgFactory(org_uid="org-team", name="Team", parent=accounting)
+    lab = OrgFactory(org_uid="org-lab", name="Lab", parent=team)
+    lena = UserFactory(username="lena", org=lab)
+    ArchiveFactory(device=DeviceFactory(user=lena, name="LENA-1"), last_completed_backup_date=None)
+    past = take(timezone.now() - dt.timedelta(days=9)).day
+    lena.org = team
+    lena.save()
+    Org.objects.filter(pk=lab.pk).delete()  # as the mirror removes an org (mirror.remove)
+    take()
+
+    def on_the_day(name: str) -> int:
+        days = login(name).get("/api/history/trend").json()["data"]["days"]
+        return next(day["activeDevices"] for day in days if day["day"] == past.isoformat())
+
+    assert (on_the_day("alice"), on_the_day("carol")) == (4, 3)  # read: cached
+    moved = login("root").post(
+        f"/admin/accounts/org/{team.pk}/change/",
+        {
+            "org_uid": "org-team",
+            "name": "Team",
+            "ext_ref": "",
+            "parent": americas.pk,
+            "status": Org.Status.ACTIVE,
+        },
+    )
+    assert moved.status_code == 302, moved.content.decode()[:2000]
+    assert on_the_day("alice") == 3  # Accounting's own: Team and Lab are carol's now
+    assert on_the_day("carol") == 4  # Americas' 3 and Lena's, in Lab below Team then
+
+
 @pytest.mark.django_db(transaction=True)
 def test_0002_keeps_each_rows_org_and_the_table_stays_watched(orgs):
     """The rows there are get their org's uid, name and path, and the table (rebuilt on
