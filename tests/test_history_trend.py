@@ -17,7 +17,9 @@ from django.utils import timezone
 
 from accounts.audit.models import Event
 from accounts.models import Org
+from accounts.roles import reach_of
 from reports.history.models import Snapshot
+from reports.history.reading import trend_of
 from tests.personas import PASSWORD
 
 
@@ -277,3 +279,19 @@ def test_the_trends_today_says_when_its_snapshot_was_taken(login, fleet):
     carol = login("carol").get(API).json()["data"]["days"]
     assert [(d["activeDevices"], d["takenAt"]) for d in carol] == [(0, t) for t in taken]
     assert login("dave").get(API).status_code == 403
+
+
+def test_a_subtree_held_every_day_does_not_ask_the_fleets_days(
+    days, fleet, django_assert_num_queries
+):
+    """The fleet's days are read (a GROUP BY over every org's rows, for each manager's
+    scope a warm after each refresh; found by a review) only where the subtree lacks a
+    day of them: alice's Accounting has a row on each, Americas on none."""
+    alice, carol = fleet["users"]["alice"], fleet["users"]["carol"]
+    with django_assert_num_queries(3):  # her roles and org, her rows, the latest day
+        held = trend_of(reach_of(alice).scope, days)
+    assert len(held) == 90 and {figures.devices for _, figures in held} == {10}
+    with django_assert_num_queries(4):  # and the fleet's days
+        none = trend_of(reach_of(carol).scope, days)
+    assert [day for day, _ in none] == [day for day, _ in held]
+    assert {figures.devices for _, figures in none} == {0}

@@ -122,7 +122,7 @@ def trend_of(
     days = days or trend_days()
     since = today - dt.timedelta(days=days - 1)
     totals = daily_totals(snapshots_of(reach), since)
-    if reach.has_fleet and not reach.everything:
+    if reach.has_fleet and not reach.everything and not _every_day_held(totals, since, today):
         # A day of the fleet's snapshot is a day measured for every subtree: one whose
         # subtree had no device then (all gone, or none yet) counts none. Left out, it
         # was a gap, and the trend's latest day the last with a device, its figures
@@ -131,6 +131,18 @@ def trend_of(
         for day, taken_at in snapshot_days(since):
             totals.setdefault(day, Figures(taken_at=taken_at))
     return sorted(totals.items())
+
+
+def _every_day_held(totals: dict[dt.date, Figures], since: dt.date, today: dt.date) -> bool:
+    """Whether the reach has a row on every day from `since` to the fleet's latest
+    snapshot: then none of the fleet's days can be missing from it, and snapshot_days,
+    a GROUP BY over every org's rows (88 ms at 5,000 orgs, for each manager's scope a
+    warm after each refresh; found by a review), is not asked. One indexed query."""
+    latest = latest_snapshot(up_to=today)
+    if latest is None:
+        return True
+    held = sum(1 for day in totals if day <= latest[0])
+    return held == (latest[0] - since).days + 1
 
 
 def snapshot_days(since: dt.date) -> list[tuple[dt.date, dt.datetime]]:
