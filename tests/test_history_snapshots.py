@@ -363,13 +363,9 @@ def test_an_org_moved_then_removed_keeps_its_past_where_it_last_was(login, varie
     assert kept == {(None, lab.path)}
 
 
-@pytest.mark.parametrize("moved_by", ["the admin", "the org tree's import"])
-def test_a_removed_orgs_past_moves_with_the_parent_it_had(login, varied, moved_by, tmp_path):
-    """Lab, below Team below Accounting (alice's), is removed; then Team moves to
-    Americas (carol's). Team's past follows it, and Lab's stayed at the path it had:
-    alice still counted the past of an org below Team, now in carol's subtree, and
-    carol did not (found by an audit of section 9). A removed org's rows follow the
-    nearest of its ancestors still there, as the next snapshot finds them."""
+def _lab_removed_below_team(now: dt.datetime) -> tuple[Org, Org, Org, dt.date]:
+    """Team below Accounting (alice's), Lab below Team with Lena's device, measured nine
+    days ago; then Lena moves to Team and Lab is removed. (team, lab, americas, that day)."""
     from tests.factories import ArchiveFactory, DeviceFactory, OrgFactory, UserFactory
 
     accounting = Org.objects.get(org_uid="org-accounting")
@@ -378,11 +374,22 @@ def test_a_removed_orgs_past_moves_with_the_parent_it_had(login, varied, moved_b
     lab = OrgFactory(org_uid="org-lab", name="Lab", parent=team)
     lena = UserFactory(username="lena", org=lab)
     ArchiveFactory(device=DeviceFactory(user=lena, name="LENA-1"), last_completed_backup_date=None)
-    now = timezone.now()
     past = take(now - dt.timedelta(days=9)).day
     lena.org = team
     lena.save()
     Org.objects.filter(pk=lab.pk).delete()  # as the mirror removes an org (mirror.remove)
+    return team, lab, americas, past
+
+
+@pytest.mark.parametrize("moved_by", ["the admin", "the org tree's import"])
+def test_a_removed_orgs_past_moves_with_the_parent_it_had(login, varied, moved_by, tmp_path):
+    """Lab, below Team below Accounting (alice's), is removed; then Team moves to
+    Americas (carol's). Team's past follows it, and Lab's stayed at the path it had:
+    alice still counted the past of an org below Team, now in carol's subtree, and
+    carol did not (found by an audit of section 9). A removed org's rows follow the
+    nearest of its ancestors still there, as the next snapshot finds them."""
+    now = timezone.now()
+    team, lab, americas, past = _lab_removed_below_team(now)
     take(now - dt.timedelta(days=5))
     if moved_by == "the admin":
         team.parent = americas
@@ -412,18 +419,7 @@ def test_a_removed_orgs_past_moves_at_once_with_a_parent_moved_in_the_admin(logi
     own does, not at the next snapshot (up to a day later: the daily one at 00:20): the
     admin's save is the only step that moves it (signals.follow_a_moved_ancestor), which
     no test read apart from a snapshot taken after it (found by a review)."""
-    from tests.factories import ArchiveFactory, DeviceFactory, OrgFactory, UserFactory
-
-    accounting = Org.objects.get(org_uid="org-accounting")
-    americas = Org.objects.get(org_uid="org-americas")
-    team = OrgFactory(org_uid="org-team", name="Team", parent=accounting)
-    lab = OrgFactory(org_uid="org-lab", name="Lab", parent=team)
-    lena = UserFactory(username="lena", org=lab)
-    ArchiveFactory(device=DeviceFactory(user=lena, name="LENA-1"), last_completed_backup_date=None)
-    past = take(timezone.now() - dt.timedelta(days=9)).day
-    lena.org = team
-    lena.save()
-    Org.objects.filter(pk=lab.pk).delete()  # as the mirror removes an org (mirror.remove)
+    team, _, americas, past = _lab_removed_below_team(timezone.now())
     take()
 
     def on_the_day(name: str) -> int:
