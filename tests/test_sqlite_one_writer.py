@@ -65,19 +65,24 @@ def migrated_sqlite(tmp_path: Path, **settings_of_the_run: str) -> tuple[Path, d
     return root, environment
 
 
+def script_process(script: str, signal: str, root: Path, environment: dict) -> subprocess.Popen:
+    """A Python process running `script` on the migrated file, told the signal's path."""
+    return subprocess.Popen(
+        [sys.executable, "-c", script, signal],
+        cwd=root,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 def test_a_write_meanwhile_waits_for_the_import(tmp_path):
     root, environment = migrated_sqlite(tmp_path)
     signal = str(tmp_path / "comparing")
 
     def start(script: str) -> subprocess.Popen:
-        return subprocess.Popen(
-            [sys.executable, "-c", script, signal],
-            cwd=root,
-            env=environment,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        return script_process(script, signal, root, environment)
 
     importing, web = start(IMPORT), start(WEB)
     started = time.monotonic()
@@ -180,15 +185,7 @@ def test_api_read_counts_are_written_after_an_import_not_lost(tmp_path):
     root, environment = migrated_sqlite(tmp_path, SQLITE_BUSY_SECONDS="1", AUDIT_LOG="1")
     signal = str(tmp_path / "comparing")
     importing, flushing = (
-        subprocess.Popen(
-            [sys.executable, "-c", script, signal],
-            cwd=root,
-            env=environment,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for script in (IMPORT, READS_FLUSH)
+        script_process(script, signal, root, environment) for script in (IMPORT, READS_FLUSH)
     )
     outputs = [process.communicate(timeout=120) for process in (importing, flushing)]
     assert "import committed" in outputs[0][0], outputs[0]
