@@ -59,6 +59,13 @@ class SiteSwitch(models.Model):
         return cls.objects.get_or_create(pk=1)[0]
 
 
+class MessageQuerySet(models.QuerySet):
+    def went_out_or_may_have(self) -> MessageQuerySet:
+        """Sent, or claimed by a sender that may have sent it: not to compose again (a
+        failed one is retried)."""
+        return self.exclude(state=Message.State.FAILED)
+
+
 class Message(models.Model):
     """The send log: one row per message that is due, claimed before it is sent."""
 
@@ -89,6 +96,8 @@ class Message(models.Model):
     counts = models.JSONField(null=True, blank=True)
     claimed_at = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)
+
+    objects = MessageQuerySet.as_manager()
 
     class Meta:
         constraints = [

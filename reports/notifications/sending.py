@@ -129,7 +129,7 @@ class Sender:
 
 def _already_done(kind: str) -> set[tuple[int, str]]:
     """(recipient, key) of messages that went out or may have: not to compose again."""
-    done = Message.objects.filter(kind=kind).exclude(state=Message.State.FAILED)
+    done = Message.objects.filter(kind=kind).went_out_or_may_have()
     return set(done.values_list("recipient_id", "key"))
 
 
@@ -232,7 +232,7 @@ def _had_since(kind: str, began: dt.datetime) -> set[int]:
     """The recipients of messages of `kind` claimed since `began` that went out or may
     have."""
     since = Message.objects.filter(kind=kind, claimed_at__gte=began)
-    return set(since.exclude(state=Message.State.FAILED).values_list("recipient_id", flat=True))
+    return set(since.went_out_or_may_have().values_list("recipient_id", flat=True))
 
 
 def send_subscriptions(sender: Sender, *, dry_run: bool = False) -> None:

@@ -161,7 +161,7 @@ def had_this_period(subscription: Subscription, now) -> set[int]:
     began = period_began(subscription.frequency, now)
     this_period = Q(key=message_key(subscription, now)) | Q(sent_by, claimed_at__gte=began)
     had = Message.objects.filter(this_period, kind=Message.Kind.SUBSCRIPTION)
-    return set(had.exclude(state=Message.State.FAILED).values_list("recipient_id", flat=True))
+    return set(had.went_out_or_may_have().values_list("recipient_id", flat=True))
 
 
 def is_due(subscription: Subscription, now) -> bool:
