@@ -50,6 +50,17 @@ def env_int(name: str, default: int, minimum: int = 0) -> int:
     return int(value)
 
 
+def scim_token(name: str) -> str:
+    """A bearer token of at least 32 characters, or none (SCIM off)."""
+    value = (os.environ.get(name) or "").strip()
+    if value and len(value) < 32:
+        raise ImproperlyConfigured(
+            f"{name} must be at least 32 characters (it is {len(value)}); make one with "
+            "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+        )
+    return value
+
+
 def env_text(name: str, default: str) -> str:
     """Text; unset, empty or only spaces, the default, as for every other setting: an
     empty line in an environment file (`DEFAULT_FROM_EMAIL=`) sent every message with an
@@ -450,6 +461,11 @@ SSO_ADMIT_UNKNOWN = env_bool("SSO_ADMIT_UNKNOWN", False)
 # asked again (and may say no). From 1: with 0 every session ended at its sign-in, and
 # the next request was refused, a loop back to the provider (found by an audit).
 SSO_SESSION_HOURS = env_int("SSO_SESSION_HOURS", 10, minimum=1)
+# SCIM 2.0 under /scim/v2/ (accounts.sso.scim): the bearer token the identity provider's
+# provisioning sends, so that a person it unassigns or deactivates loses every way in at
+# once. Unset: off. The token is all that guards ending people's access, so a short
+# one (a guessable word) stops the start.
+SCIM_TOKEN = scim_token("SCIM_TOKEN")
 
 LANGUAGE_CODE = "en-us"
 # Dates as the product writes them wherever Django formats one itself (the admin).

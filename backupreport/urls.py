@@ -17,6 +17,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("sso/", include("accounts.sso.urls")),  # single sign-on, all under one prefix
+    path("scim/v2/", include("accounts.sso.scim.urls")),  # provisioning from the identity provider
     # Signing in (tokens) before the report API: the vendor keeps both under /api/.
     path("api/v3/", include("accounts.api_urls")),
     path("api/audit/", include("accounts.audit.api_urls")),  # for a SIEM: JSON, a cursor

@@ -274,6 +274,10 @@ SITE_URL_WANTED = (
             {"SSO_SESSION_HOURS": "0"},
             "SSO_SESSION_HOURS must be a whole number from 1, not '0'.",
         ),
+        (
+            {"SCIM_TOKEN": "provisioning"},
+            "SCIM_TOKEN must be at least 32 characters (it is 12)",
+        ),
         *(
             ({given: value}, f"{given} is set without {missing}: set both, or neither.")
             for given, missing, value in (
@@ -302,7 +306,8 @@ def test_a_setting_that_cannot_work_stops_the_start_naming_it(monkeypatch, envir
     syslog format or protocol of another name stopped `audit_forward` with a bare
     KeyError or ValueError, and its --loop for good; SSO_MATCH=upn made every single
     sign-in a 500; a yes or no in words of its own (required, ture) was read as off;
-    SSO_SESSION_HOURS=0 ended each session at its sign-in; half of a pair of settings
+    SSO_SESSION_HOURS=0 ended each session at its sign-in; a guessable SCIM_TOKEN would
+    let anyone end people's access; half of a pair of settings
     left its feature off or failing; local sign-in off without an identity provider let
     superusers alone in (found by an audit)."""
     for name in IDENTITY_PROVIDER_SETTINGS:  # this machine's own, if any

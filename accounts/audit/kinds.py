@@ -15,6 +15,8 @@ KINDS = {
     "sso.stranger_retired": "a stranger's account deactivated: the mirror brought the person",
     "sso.access_ended": "deactivated: the identity provider no longer allows them",
     "sso.access_restored": "reactivated: the identity provider allows them again",
+    "scim.refused": "a SCIM request refused: no bearer token, or a wrong one",
+    "scim.removed": "the identity provider deleted the person (SCIM): ended, no longer listed",
     # API clients and tokens (spec section 7).
     "apiclient.created": "API client created",
     "apiclient.first_use": "API client used for the first time",

@@ -5,7 +5,9 @@
 - config:    what the environment configured (settings.SSO_*, OIDC_*, SAML_*).
 - oidc, saml: each protocol's sign-in, ending in identity.sign_in.
 - models:    which roles came from the identity provider; each person's last sign-in.
+- scim:      the provider's provisioning push (SCIM 2.0, /scim/v2/): a person it no
+             longer allows loses every way in at once, not at their next sign-in.
 
-Every URL lives under /sso/: a page that waits for something else (a second factor)
-lets that prefix through.
+Every sign-in URL lives under /sso/ (SCIM under /scim/v2/): a page that waits for
+something else (a second factor) lets that prefix through.
 """

@@ -249,28 +249,32 @@ def is_allowed(identity: Identity) -> bool:
     return not allowed or bool(allowed & identity.folded_groups)
 
 
-def end_access(user, now) -> None:
-    """The identity provider no longer allows this person: deactivated here, which ends
-    every session, token and API client at once; their data stays. Not a superuser:
-    the break-glass account must survive a provider that is misconfigured or taken."""
+def end_access(user, now, actor=None) -> None:
+    """The identity provider no longer allows this person (a refused sign-in, or its
+    SCIM push: accounts.sso.scim): deactivated here, which ends every session, token and
+    API client at once; their data stays. Not a superuser: the break-glass account must
+    survive a provider that is misconfigured or taken."""
     if user.is_active and not user.is_superuser:
         ended = type(user)._default_manager.filter(pk=user.pk)
         ended.update(is_active=False)
+        user.is_active = False
         end_sessions(ended)  # ended, not only refused while the refusal lasts
         SsoIdentity.ended_by_provider(user, now)
         # On the record as an administrator's deactivation is (admin.change): the
         # refused sign-in alone did not say that every way in had ended (found by an audit).
-        audit.record("sso.access_ended", target=user.get_username())
+        audit.record("sso.access_ended", actor=actor, target=user.get_username())
         log.warning("SSO: %s is no longer allowed by the identity provider: deactivated", user)
 
 
-def _restore_if_only_the_provider_ended(user) -> None:
+def restore_access(user, actor=None) -> None:
+    """The provider allows this person again: what only its refusal took is given back
+    (an administrator's or the vendor's deactivation stays)."""
     ended = SsoIdentity.objects.filter(user=user, ended_by_idp_at__isnull=False).exists()
     if ended and not user.is_active:
         user.is_active = True
         type(user)._default_manager.filter(pk=user.pk).update(is_active=True)
         SsoIdentity.no_longer_ended_by_provider([user.pk])
-        audit.record("sso.access_restored", target=user.get_username())
+        audit.record("sso.access_restored", actor=actor, target=user.get_username())
 
 
 def apply_roles(user, identity: Identity, now) -> None:
@@ -362,7 +366,7 @@ def _sign_in(request, identity: Identity):
             user = _admitted_stranger(identity)
         elif _stranger_no_longer_admitted(user):
             raise Refused("Your account is not known here; ask an administrator.")
-        _restore_if_only_the_provider_ended(user)
+        restore_access(user)
         if not user.may_sign_in:
             raise Refused("Your account is deactivated.")
         _retire_strangers(strangers, user, identity, now)

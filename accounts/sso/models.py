@@ -63,6 +63,10 @@ class SsoIdentity(models.Model):
     # (SSO_ADMIT_UNKNOWN): the one mark that tells it from an account an administrator
     # made, so that it alone gives way once the mirror brings the person (identity).
     admitted_at = models.DateTimeField(null=True, blank=True)
+    # When the provider deleted the person through SCIM (accounts.sso.scim): deactivated
+    # as ended_by_idp_at says, and gone from SCIM's answers, as RFC 7644 asks of a
+    # deleted resource, until the provider creates them again.
+    removed_by_idp_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = "single sign-on identity"
@@ -98,6 +102,20 @@ class SsoIdentity(models.Model):
             defaults={"ended_by_idp_at": now},
             create_defaults={"protocol": "", "issuer": "", "subject": "", "ended_by_idp_at": now},
         )
+
+    @classmethod
+    def removed_by_provider(cls, user, now) -> None:
+        """The provider deleted this person through SCIM (accounts.sso.scim)."""
+        cls.objects.update_or_create(
+            user=user,
+            defaults={"removed_by_idp_at": now},
+            create_defaults={"protocol": "", "issuer": "", "subject": "", "removed_by_idp_at": now},
+        )
+
+    @classmethod
+    def no_longer_removed_by_provider(cls, user) -> None:
+        """The provider created this person again through SCIM."""
+        cls.objects.filter(user=user).update(removed_by_idp_at=None)
 
     @classmethod
     def no_longer_ended_by_provider(cls, user_ids) -> int:

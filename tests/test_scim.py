@@ -1,0 +1,323 @@
+"""SCIM 2.0 provisioning (spec section 12: access ends at once when the identity
+provider no longer allows a person). The provider's pushes, as Okta and Entra ID send
+them, through real HTTP: a deactivation ends every way in the person had at once, the
+provider's reactivation gives back what only it took, and nothing else changes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.test import Client
+
+from accounts.audit.models import Event
+from accounts.models import User
+from accounts.sso.models import SsoIdentity
+from tests.api_support import basic
+from tests.test_sso_deprovisioning import answers, every_way_in
+
+TOKEN = "scim-" + "k" * 40
+SCIM = "application/scim+json"
+PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+CORE_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
+ACTOR = "the identity provider (SCIM)"
+
+
+@pytest.fixture
+def scim(settings):
+    settings.SCIM_TOKEN = TOKEN
+    return Provider()
+
+
+class Provider:
+    """What an identity provider's provisioning sends: JSON with the bearer token."""
+
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {TOKEN}"}
+
+    def get(self, path: str, **query):
+        return Client().get(f"/scim/v2/{path}", query, **self.headers)
+
+    def send(self, method: str, path: str, body) -> object:
+        data = body if isinstance(body, str | bytes) else json.dumps(body)
+        call = getattr(Client(), method.lower())
+        return call(f"/scim/v2/{path}", data, content_type=SCIM, **self.headers)
+
+    def find(self, user_name: str) -> dict:
+        answer = self.get("Users", filter=f'userName eq "{user_name}"')
+        assert answer.status_code == 200, answer.content
+        return answer.json()
+
+    def okta_deactivates(self, pk: int):
+        operation = {"op": "replace", "value": {"active": False}}
+        return self.send("PATCH", f"Users/{pk}", {"schemas": [PATCH_OP], "Operations": [operation]})
+
+    def entra_sets_active(self, pk: int, active: str):
+        operation = {"op": "Replace", "path": "active", "value": active}  # Entra: a string
+        return self.send("PATCH", f"Users/{pk}", {"schemas": [PATCH_OP], "Operations": [operation]})
+
+
+def access_events(kind: str, target: str) -> list[Event]:
+    return list(Event.objects.filter(kind=kind, target=target))
+
+
+@pytest.mark.django_db
+def test_the_provider_finds_a_mirrored_person_by_the_address_it_knows(scim, people):
+    found = scim.find("DAVE@example.com")  # userName compared case-insensitively
+    assert found["totalResults"] == 1
+    (dave,) = found["Resources"]
+    assert dave["id"] == str(people["dave"].pk)
+    assert dave["userName"] == "dave@example.com"  # what SSO_MATCH (email) matches on
+    assert dave["active"] is True
+    assert dave["emails"] == [{"value": "dave@example.com", "type": "work", "primary": True}]
+    assert dave["meta"]["location"].endswith(f"/scim/v2/Users/{people['dave'].pk}")
+    assert scim.find("nobody@example.com")["totalResults"] == 0
+    by_address = scim.get("Users", filter='emails[type eq "work" and value eq "dave@example.com"]')
+    assert [r["id"] for r in by_address.json()["Resources"]] == [dave["id"]]
+
+
+@pytest.mark.django_db
+def test_with_sso_matching_usernames_the_username_is_the_user_name(scim, settings, people):
+    settings.SSO_MATCH = "username"
+    (dave,) = scim.find("Dave")["Resources"]
+    assert dave["userName"] == "dave"
+    assert scim.find("dave@example.com")["totalResults"] == 0
+
+
+@pytest.mark.django_db
+def test_okta_deactivating_a_person_ends_every_way_in_at_once(scim, people):
+    dave = people["dave"]
+    ways = every_way_in(dave)
+    assert answers(ways) == dict.fromkeys(ways, 200)
+
+    answer = scim.okta_deactivates(dave.pk)
+
+    assert answer.status_code == 200, answer.content
+    assert answer["Content-Type"] == SCIM
+    assert answer.json()["active"] is False
+    assert answers(ways) == dict.fromkeys(ways, 401)  # not at the next sign-in: now
+    (ended,) = access_events("sso.access_ended", "dave")
+    assert ended.actor == ACTOR and ended.details["via"] == "SCIM provisioning"
+    assert people["alice"].__class__.objects.get(pk=people["alice"].pk).is_active  # no one else
+
+
+@pytest.mark.django_db
+def test_entra_reactivating_gives_back_only_what_the_provider_took(scim, people):
+    dave, sam = people["dave"], people["sam"]
+    assert scim.entra_sets_active(dave.pk, "False").status_code == 200
+    assert not User.objects.get(pk=dave.pk).is_active
+    answer = scim.entra_sets_active(dave.pk, "True")
+    assert answer.status_code == 200 and answer.json()["active"] is True
+    assert Client().get("/api/DeviceBackupReport", **basic("dave")).status_code == 200
+    assert len(access_events("sso.access_restored", "dave")) == 1
+    # An administrator's deactivation is theirs: the provider's "active" does not undo it.
+    User.objects.filter(pk=sam.pk).update(is_active=False)
+    answer = scim.entra_sets_active(sam.pk, "True")
+    assert answer.status_code == 200 and answer.json()["active"] is False
+    assert not User.objects.get(pk=sam.pk).is_active
+    # Nor the vendor's: a person it deactivated is not active for the provider either.
+    User.objects.filter(pk=dave.pk).update(user_status=User.Status.DEACTIVATED)
+    assert scim.get(f"Users/{dave.pk}").json()["active"] is False
+
+
+@pytest.mark.django_db
+def test_what_the_provider_sends_beside_active_does_not_stop_the_deactivation(scim, people):
+    """Entra ID's update of a leaver, as sent: its enterprise attributes (a manager as a
+    bare string), an address this product does not hold, and `active` among them."""
+    enterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+    operations = [
+        {"op": "Add", "path": f"{enterprise}:employeeNumber", "value": "123"},
+        {"op": "Replace", "path": f"{enterprise}:manager", "value": "55"},
+        {"op": "Add", "path": 'addresses[type eq "work"].formatted', "value": "1 Main St"},
+        {"op": "Replace", "path": "urn:ietf:params:scim:schemas:extension:Acme:2.0:User:desk"},
+        {"op": "Replace", "path": "ACTIVE", "value": "False"},
+    ]
+    dave = people["dave"]
+    answer = scim.send(
+        "PATCH", f"Users/{dave.pk}", {"schemas": [PATCH_OP], "Operations": operations}
+    )
+    assert answer.status_code == 200, answer.content
+    assert not User.objects.get(pk=dave.pk).is_active
+    # Okta's PUT of the whole profile, with its own extension, gives the access back.
+    body = {
+        "schemas": [CORE_USER, "urn:okta:custom"],
+        "userName": "dave@example.com",
+        "urn:okta:custom": {"costCenter": 7},
+        "emails": [{"value": "not an address"}],
+        "active": True,
+    }
+    assert scim.send("PUT", f"Users/{dave.pk}", body).status_code == 200
+    assert User.objects.get(pk=dave.pk).is_active
+
+
+@pytest.mark.django_db
+def test_a_put_of_the_whole_person_sets_only_whether_they_may_sign_in(scim, people):
+    dave = people["dave"]
+    body = {
+        "schemas": [CORE_USER],
+        "userName": "dave@example.com",
+        "name": {"givenName": "Someone", "familyName": "Else"},
+        "emails": [{"value": "elsewhere@example.com", "primary": True}],
+        "active": False,
+    }
+    answer = scim.send("PUT", f"Users/{dave.pk}", body)
+    assert answer.status_code == 200, answer.content
+    stored = User.objects.get(pk=dave.pk)
+    assert not stored.is_active
+    # Names and addresses are the vendor's, which the mirror keeps: unchanged.
+    assert (stored.first_name, stored.last_name, stored.email) == (
+        "Alex",
+        "Dunn",
+        "dave@example.com",
+    )
+
+
+@pytest.mark.django_db
+def test_a_deleted_person_is_ended_then_not_found_until_created_again(scim, people):
+    dave = people["dave"]
+    assert scim.send("DELETE", f"Users/{dave.pk}", "").status_code == 204
+    assert not User.objects.get(pk=dave.pk).is_active
+    assert scim.get(f"Users/{dave.pk}").status_code == 404
+    assert scim.find("dave@example.com")["totalResults"] == 0
+    assert len(access_events("scim.removed", "dave")) == 1
+    assert Client().get("/api/DeviceBackupReport", **basic("dave")).status_code == 401
+
+    # Assigned again: the POST links the person the mirror knows (no account is made).
+    users_before = User.objects.count()
+    body = {"schemas": [CORE_USER], "userName": "Dave@Example.com", "active": True}
+    answer = scim.send("POST", "Users", body)
+    assert answer.status_code == 201, answer.content
+    assert answer.json()["id"] == str(dave.pk) and answer.json()["active"] is True
+    assert answer["Location"].endswith(f"/scim/v2/Users/{dave.pk}")
+    assert User.objects.count() == users_before
+    assert SsoIdentity.objects.get(user=dave).removed_by_idp_at is None
+    assert scim.get(f"Users/{dave.pk}").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_person_the_mirror_does_not_know_is_not_made(scim, people):
+    users_before = User.objects.count()
+    body = {"schemas": [CORE_USER], "userName": "stranger@example.com", "active": True}
+    answer = scim.send("POST", "Users", body)
+    assert answer.status_code == 400
+    assert answer.json()["scimType"] == "invalidValue"
+    assert "stranger@example.com" in answer.json()["detail"]
+    assert User.objects.count() == users_before
+
+
+@pytest.mark.django_db
+def test_a_superuser_is_not_deactivated_by_the_provider_and_it_is_told_so(scim, people):
+    root = User.objects.create_superuser("root", "root@example.com", "a long pass phrase 42")
+    answer = scim.okta_deactivates(root.pk)
+    assert answer.status_code == 400
+    assert answer.json()["scimType"] == "mutability"
+    assert "superuser" in answer.json()["detail"]
+    assert User.objects.get(pk=root.pk).is_active
+
+
+@pytest.mark.django_db
+def test_without_the_token_nothing_is_answered_and_the_attempt_is_on_the_log(scim, people):
+    dave = people["dave"]
+    for headers in ({}, {"HTTP_AUTHORIZATION": "Bearer wrong"}, basic("dave")):
+        answer = Client().patch(
+            f"/scim/v2/Users/{dave.pk}",
+            json.dumps({"schemas": [PATCH_OP], "Operations": [{"op": "replace", "value": {}}]}),
+            content_type=SCIM,
+            **headers,
+        )
+        assert answer.status_code == 401
+        assert answer["WWW-Authenticate"] == 'Bearer realm="SCIM"'
+        assert answer.json()["status"] == "401"
+    assert Event.objects.filter(kind="scim.refused").count() == 3
+    assert Client().get("/scim/v2/Users").status_code == 401
+    assert User.objects.get(pk=dave.pk).is_active
+
+
+@pytest.mark.django_db
+def test_scim_is_off_without_a_token(settings, people):
+    settings.SCIM_TOKEN = ""
+    answer = Client().get("/scim/v2/Users", HTTP_AUTHORIZATION="Bearer ")
+    assert answer.status_code == 404
+    assert "SCIM_TOKEN" in answer.json()["detail"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status", "scim_type", "named"),
+    [
+        ("GET", "Users?filter=userName pr", None, 400, "invalidFilter", "userName pr"),
+        ("GET", "Users?filter=userName eq", None, 400, "invalidFilter", ""),
+        ("GET", 'Users?filter=title eq "x"', None, 400, "invalidFilter", "title"),
+        ("GET", "Users?count=ten", None, 400, "invalidValue", "count"),
+        ("GET", "Users?startIndex=1.5", None, 400, "invalidValue", "startIndex"),
+        ("PATCH", "Users/{dave}", "{not json", 400, "invalidSyntax", "JSON"),
+        ("PATCH", "Users/{dave}", "[]", 400, "invalidSyntax", "object"),
+        (
+            "PATCH",
+            "Users/{dave}",
+            {"schemas": [PATCH_OP], "Operations": [{"op": "merge"}]},
+            400,
+            "invalidValue",
+            "Operations",
+        ),
+        (
+            "PUT",
+            "Users/{dave}",
+            {"schemas": [CORE_USER], "active": "maybe"},
+            400,
+            "invalidValue",
+            "'maybe'",
+        ),
+        ("POST", "Users", {"schemas": [CORE_USER]}, 400, "invalidValue", "userName"),
+        (
+            "PATCH",
+            "Users/{dave}",
+            {"Operations": [{"op": "replace", "path": "active", "value": 0}]},
+            400,
+            "invalidValue",
+            "Operations[1].value must be true or false, not 0",
+        ),
+        ("GET", "Users/999999", None, 404, None, "999999"),
+        ("GET", "Groups", None, 404, None, "Groups"),
+        ("POST", "Users/{dave}", {}, 405, None, "POST"),
+    ],
+)
+def test_bad_requests_get_a_scim_error_that_names_what_was_wrong(
+    scim, people, method, path, body, status, scim_type, named
+):
+    path = path.format(dave=people["dave"].pk)
+    if method == "GET":
+        answer = Client().get(f"/scim/v2/{path}", **scim.headers)
+    else:
+        answer = scim.send(method, path, body)
+    assert answer.status_code == status, answer.content
+    error = answer.json()
+    assert error["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:Error"]
+    assert error["status"] == str(status)
+    if scim_type:
+        assert error["scimType"] == scim_type
+    assert named in error["detail"]
+    assert User.objects.get(pk=people["dave"].pk).is_active  # nothing half done
+
+
+@pytest.mark.django_db
+def test_the_list_pages_as_rfc_7644_says(scim, people):
+    everyone = scim.get("Users").json()
+    assert everyone["totalResults"] == User.objects.count() == 5
+    page = scim.get("Users", startIndex=2, count=2).json()
+    assert page["startIndex"] == 2 and page["itemsPerPage"] == 2
+    assert [r["id"] for r in page["Resources"]] == [r["id"] for r in everyone["Resources"][1:3]]
+    assert scim.get("Users", count=0).json()["totalResults"] == 5
+    assert scim.get("Users", startIndex=0, count=-3).json()["startIndex"] == 1
+
+
+@pytest.mark.django_db
+def test_discovery_says_what_is_supported(scim):
+    config = scim.get("ServiceProviderConfig").json()
+    assert config["patch"]["supported"] is True
+    assert config["bulk"]["supported"] is False
+    assert config["filter"] == {"supported": True, "maxResults": 100}
+    assert config["authenticationSchemes"][0]["type"] == "oauthbearertoken"
+    (user_type,) = scim.get("ResourceTypes").json()["Resources"]
+    assert user_type["endpoint"] == "/Users"
+    (schema,) = scim.get("Schemas").json()["Resources"]
+    assert schema["id"] == CORE_USER
