@@ -321,3 +321,8 @@ def test_discovery_says_what_is_supported(scim):
     assert user_type["endpoint"] == "/Users"
     (schema,) = scim.get("Schemas").json()["Resources"]
     assert schema["id"] == CORE_USER
+    # Each by its id too, as RFC 7644 4 asks (scim2-cli's compliance check reads them).
+    assert scim.get("ResourceTypes/User").json()["endpoint"] == "/Users"
+    assert scim.get(f"Schemas/{CORE_USER}").json()["name"] == "User"
+    assert scim.get("ResourceTypes/Group").status_code == 404
+    assert scim.get("Schemas/urn:ietf:params:scim:schemas:core:2.0:Group").status_code == 404

@@ -123,14 +123,25 @@ def service_provider_config(request: HttpRequest) -> HttpResponse:
 
 
 @scim("discovery")
-def resource_types(request: HttpRequest) -> HttpResponse:
-    return answers.answer(_all_of(ResourceType, [ResourceType.from_resource(User)]))
+def resource_types(request: HttpRequest, name: str = "") -> HttpResponse:
+    """The one resource type (Users), listed or by its name (RFC 7644 4)."""
+    user_type = ResourceType.from_resource(User)
+    if not name:
+        return answers.answer(_all_of(ResourceType, [user_type]))
+    if name != user_type.id:
+        raise NotFoundException(detail=f"No resource type {name!r} here: only {user_type.id!r}.")
+    return answers.answer(user_type)
 
 
 @scim("discovery")
-def schemas(request: HttpRequest) -> HttpResponse:
+def schemas(request: HttpRequest, urn: str = "") -> HttpResponse:
+    """The User schema, listed or by its URN (RFC 7644 4)."""
     schema = User.to_schema()
-    return answers.answer(_all_of(type(schema), [schema]))
+    if not urn:
+        return answers.answer(_all_of(type(schema), [schema]))
+    if urn != schema.id:
+        raise NotFoundException(detail=f"No schema {urn!r} here: only {schema.id!r}.")
+    return answers.answer(schema)
 
 
 def _all_of(kind, resources: list) -> ListResponse:
