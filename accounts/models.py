@@ -11,7 +11,7 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Value
-from django.db.models.functions import Concat, Substr
+from django.db.models.functions import Concat, Substr, Upper
 from django.dispatch import Signal
 from django.utils.crypto import salted_hmac
 
@@ -128,7 +128,15 @@ class User(AbstractUser):
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
-        indexes = [models.Index(fields=["user_ext_ref"], name="user_ext_ref_idx")]
+        indexes = [
+            models.Index(fields=["user_ext_ref"], name="user_ext_ref_idx"),
+            # A person as single sign-on, SCIM and the vendor's users resource find them:
+            # by address or username, case-insensitively (`__iexact`, UPPER() on
+            # PostgreSQL). Without these, each lookup read the whole table: 185 ms at
+            # 600,000 users, and an Entra ID provisioning cycle asks once per person.
+            models.Index(Upper("email"), name="user_email_folded_idx"),
+            models.Index(Upper("username"), name="user_username_folded_idx"),
+        ]
 
     def get_session_auth_hash(self) -> str:
         """Django's (from the password), and the session epoch: a session keeps the hash
