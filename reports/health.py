@@ -70,6 +70,25 @@ def critical_days() -> int:
 
 
 @dataclass(frozen=True)
+class Thresholds:
+    """The days a health was judged by: what a snapshot keeps of the settings it was
+    taken under, so that a past figure compared with now can say it was judged by others
+    (reports.history.compliance)."""
+
+    warning: int
+    critical: int
+
+    def __str__(self) -> str:
+        """As a note says it: "3/14" (warning/critical days)."""
+        return f"{self.warning}/{self.critical}"
+
+
+def thresholds() -> Thresholds:
+    """The thresholds health is judged by now."""
+    return Thresholds(warning_days(), critical_days())
+
+
+@dataclass(frozen=True)
 class AgeBand:
     """Devices whose last completed backup is at least min_days and under max_days old."""
 

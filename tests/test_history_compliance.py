@@ -13,6 +13,7 @@ import pytest
 import requests
 import schemathesis
 import time_machine
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -25,6 +26,14 @@ from tests.personas import PASSWORD, ago
 
 PAGE = "/history/compliance/"
 API = "/api/history/compliance"
+# The thresholds each day was judged by (tests/test_history_judged_by.py).
+THRESHOLDS_NOW = {
+    "warningDaysNow": settings.BACKUP_WARNING_DAYS,
+    "criticalDaysNow": settings.BACKUP_CRITICAL_DAYS,
+}
+UNKNOWN_THEN = dict.fromkeys(
+    ("warningDays7DaysAgo", "criticalDays7DaysAgo", "warningDays30DaysAgo", "criticalDays30DaysAgo")
+)
 
 
 @pytest.fixture
@@ -109,6 +118,9 @@ def test_an_org_manager_starts_at_their_org_and_sees_nothing_above_or_beside(log
             "okPercent7DaysAgo": pytest.approx(66.7),
             "okPercent30DaysAgo": 0.0,
             "changePoints": pytest.approx(66.7),
+            # The days' thresholds: now's; the hand-made snapshots' unknown.
+            **THRESHOLDS_NOW,
+            **UNKNOWN_THEN,
         }
     ]
     for outside in ("org-emea", "org-acme", "org-sales", "org-americas", "no-such-org"):
@@ -307,6 +319,8 @@ def test_a_subtree_no_snapshot_has_lists_its_orgs_now(login, history):
                 "okPercent7DaysAgo": None,
                 "okPercent30DaysAgo": None,
                 "changePoints": None,
+                **THRESHOLDS_NOW,
+                **UNKNOWN_THEN,  # no row then
             }
         ], name
         page = client.get(PAGE, {"org": "org-empty"}).content.decode()

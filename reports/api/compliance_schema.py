@@ -9,6 +9,14 @@ from reports.history.compliance import SORTS
 from reports.history.records import FIELDS, TREND_FIELDS
 
 _PERCENT = {"type": "number", "nullable": True, "minimum": 0, "maximum": 100}
+_DAYS_NOW = {"type": "integer", "minimum": 0}
+_DAYS_THEN = {
+    "type": "integer",
+    "nullable": True,
+    "minimum": 0,
+    "description": "The threshold that day's share was judged by; null: no snapshot then, "
+    "or one taken before snapshots kept their thresholds.",
+}
 _RECORD = {
     "type": "object",
     "description": "One org and its whole subtree, or (directlyInOrg) the level's own devices.",
@@ -23,8 +31,16 @@ _RECORD = {
         "changePoints": {
             "type": "number",
             "nullable": True,
-            "description": "okPercentNow minus okPercent30DaysAgo, in percentage points.",
+            "description": "okPercentNow minus okPercent30DaysAgo, in percentage points; "
+            "where warningDays30DaysAgo is not warningDaysNow (or criticalDays30DaysAgo "
+            "not criticalDaysNow), it holds the thresholds' change too.",
         },
+        "warningDaysNow": _DAYS_NOW | {"description": "BACKUP_WARNING_DAYS now."},
+        "criticalDaysNow": _DAYS_NOW | {"description": "BACKUP_CRITICAL_DAYS now."},
+        "warningDays7DaysAgo": _DAYS_THEN,
+        "criticalDays7DaysAgo": _DAYS_THEN,
+        "warningDays30DaysAgo": _DAYS_THEN,
+        "criticalDays30DaysAgo": _DAYS_THEN,
     },
     "required": list(FIELDS),
     "additionalProperties": False,

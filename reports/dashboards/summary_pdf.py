@@ -21,6 +21,7 @@ from reports.dashboards.views.overview import _charts, _health_cards
 from reports.history import figures as history_figures
 from reports.history.asking import compliance_asked
 from reports.history.charts import describe_trend, trend_chart
+from reports.history.compliance import judged_notes
 from reports.history.reading import trend_days
 from reports.history.snapshots import day_of
 from reports.models import ReportRow
@@ -46,6 +47,7 @@ def management_context(user, reach: Reach, now: dt.datetime) -> dict:
     if reach.has_fleet:  # the trend and compliance by org: for those who see more than their own
         compliance, rows, _ = compliance_asked(reach, QueryDict())
         context |= {"compliance": compliance, "compliance_rows": rows} | _trend(reach, now)
+        context["judged_notes"] = judged_notes(rows)
     return context
 
 

@@ -63,6 +63,9 @@ def _past(today: Snapshot, age: int, course: int, rng: random.Random, day: dt.da
         cold_archives=round(today.cold_archives * growth),
         cold_bytes=round(today.cold_bytes * growth),
         taken_at=today.taken_at - dt.timedelta(days=age),
+        # Made up from today's figures: judged as today's were.
+        warning_days=today.warning_days,
+        critical_days=today.critical_days,
     )
 
 

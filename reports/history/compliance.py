@@ -7,9 +7,11 @@ judged at the moment the page is asked for, as the list its failing devices link
 judges them; the snapshot's counts were as of the snapshot, and the two differed by the
 devices that went stale since (2026-12-06: 27 of 158 rows, 19 hours after one). The
 earlier columns are the snapshots 7 and 30 days before the latest one (taken daily and
-after every refresh). Each org's figures are its whole subtree's: the snapshot rows of
-the level's subtree are read once, three days of them, and each is added to the listed
-org its path passes through; each row keeps the ids of the orgs it adds up, for "now".
+after every refresh), judged by the thresholds of their day, which each snapshot keeps:
+where those are not now's, the rows and what shows them say so (judged_otherwise).
+Each org's figures are its whole subtree's: the snapshot rows of the level's subtree
+are read once, three days of them, and each is added to the listed org its path passes
+through; each row keeps the ids of the orgs it adds up, for "now".
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from django.db.models import Q
 from accounts import org_paths
 from accounts.models import Org
 from accounts.roles import Reach
-from reports.health import BackupDates, Health, health_edges
+from reports.health import BackupDates, Health, Thresholds, health_edges, thresholds
 from reports.history.reading import ROW_PATH, Figures, in_subtree, latest_snapshot, snapshots_of
 from reports.history.snapshots import FIGURES, STORAGE
 
@@ -47,6 +49,21 @@ class ComplianceRow:
     week: Figures
     month: Figures
     org_ids: tuple[int, ...] = ()  # the orgs whose devices the row adds up
+    # The thresholds the snapshots of 7 and 30 days ago were judged by; None: no row
+    # then, or taken before snapshots kept them (unknown).
+    week_judged_by: Thresholds | None = None
+    month_judged_by: Thresholds | None = None
+
+    @property
+    def week_judged_otherwise(self) -> Thresholds | None:
+        """The thresholds 7 days ago was judged by, where not today's: say so beside it."""
+        return _otherwise(self.week_judged_by)
+
+    @property
+    def month_judged_otherwise(self) -> Thresholds | None:
+        """The thresholds 30 days ago was judged by, where not today's: the change
+        against it holds the settings' change too (found by an audit of section 9)."""
+        return _otherwise(self.month_judged_by)
 
     @property
     def devices(self) -> int:
@@ -72,6 +89,38 @@ class ComplianceRow:
         if self.now.ok_percent is None or self.month.ok_percent is None:
             return None
         return round(self.now.ok_percent - self.month.ok_percent, 1)
+
+
+def _otherwise(judged_by: Thresholds | None) -> Thresholds | None:
+    return judged_by if judged_by is not None and judged_by != thresholds() else None
+
+
+def judged_otherwise(rows: list[ComplianceRow]) -> dict[str, Thresholds]:
+    """The past columns ("week", "month") some row of which was judged by other
+    thresholds than now's, with those (a day's snapshot is judged by one pair): what the
+    page, its PDF and exports say beside the figures, rather than a bare jump."""
+    found = {}
+    for row in rows:
+        for column in ("week", "month"):
+            other = getattr(row, f"{column}_judged_otherwise")
+            if other is not None:
+                found.setdefault(column, other)
+    return found
+
+
+PAST = {"week": "7 days ago", "month": "30 days ago"}
+
+
+def judged_notes(rows: list[ComplianceRow]) -> list[str]:
+    """judged_otherwise in words, under the page's table and the PDF's."""
+    now = thresholds()
+    notes = []
+    for column, then in judged_otherwise(rows).items():
+        note = f"{PAST[column]} was judged at {then} days then (warning/critical), at {now} now"
+        if column == "month":
+            note += ": its change holds the thresholds' change, not only the backups'"
+        notes.append(note + ".")
+    return notes
 
 
 @dataclass(frozen=True)
@@ -141,14 +190,26 @@ def _rows(
 
     # Plain lists of numbers while adding up: thousands of rows, no object per row.
     totals: dict[tuple[str, str], list[int]] = {}
+    judged: dict[tuple[str, str], set[tuple[int | None, int | None]]] = {}
     fields = FIGURES + STORAGE
-    values = snapshots.filter(day__in=days).annotate(at=ROW_PATH).values_list("day", "at", *fields)
-    for day_of_row, path, *figures in values:
+    values = snapshots.filter(day__in=days).annotate(at=ROW_PATH)
+    values = values.values_list("day", "at", "warning_days", "critical_days", *fields)
+    for day_of_row, path, warning, critical, *figures in values:
         key = key_of(path)
         total = totals.setdefault((key, days[day_of_row]), [0] * len(fields))
         for i, value in enumerate(figures):
             total[i] += value
+        judged.setdefault((key, days[day_of_row]), set()).add((warning, critical))
     sums = {key: Figures(*total) for key, total in totals.items()}
+
+    def judged_by(key: str, column: str) -> Thresholds | None:
+        """The one pair its rows were judged by; None if unknown (or, never seen, mixed)."""
+        pairs = judged.get((key, column), set())
+        if len(pairs) != 1:
+            return None
+        warning, critical = next(iter(pairs))
+        return None if warning is None or critical is None else Thresholds(warning, critical)
+
     has_children = set(
         Org.objects.filter(parent__in=listed)
         .order_by()
@@ -164,7 +225,18 @@ def _rows(
         now, week, month = (sums.get((key, c), Figures()) for c in ("now", "week", "month"))
         drill = not own and org.pk in has_children
         ids = tuple(org_ids.get(key, ()))
-        return ComplianceRow(org.org_uid, org.name, drill, own, now, week, month, ids)
+        return ComplianceRow(
+            org.org_uid,
+            org.name,
+            drill,
+            own,
+            now,
+            week,
+            month,
+            ids,
+            week_judged_by=judged_by(key, "week"),
+            month_judged_by=judged_by(key, "month"),
+        )
 
     rows = [row(path, org) for path, org in by_path.items()]
     if level is not None:  # with_now_of keeps it if it counts anything, now or then

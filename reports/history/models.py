@@ -41,6 +41,12 @@ class Snapshot(models.Model):
     cold_archives = models.PositiveIntegerField(default=0)
     cold_bytes = models.BigIntegerField(default=0)
     taken_at = models.DateTimeField()
+    # The thresholds (BACKUP_WARNING_DAYS, BACKUP_CRITICAL_DAYS) its health was judged
+    # by: a past day compared with now (compliance) says so where they differ, and its
+    # change is not taken for one in the backups. Null: taken before snapshots kept them
+    # (migration 0003), unknown.
+    warning_days = models.IntegerField(null=True)
+    critical_days = models.IntegerField(null=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["org", "day"], name="snapshot_org_day")]

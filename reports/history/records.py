@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Iterable, Iterator
 
 from reports.csv_record import LINE_END, NULL_CELL, csv_cell
+from reports.health import thresholds
 from reports.history.compliance import ComplianceRow
 from reports.history.reading import Figures
 from reports.row import encode_datetime
@@ -20,10 +21,20 @@ FIELDS = (
     "okPercent7DaysAgo",
     "okPercent30DaysAgo",
     "changePoints",
+    "warningDaysNow",
+    "criticalDaysNow",
+    "warningDays7DaysAgo",
+    "criticalDays7DaysAgo",
+    "warningDays30DaysAgo",
+    "criticalDays30DaysAgo",
 )
 
 
 def record(row: ComplianceRow) -> dict:
+    """The thresholds beside the shares: a past share judged by others than now's is
+    compared with it all the same (changePoints), and the reader is told; null: no
+    snapshot that day, or one taken before snapshots kept them."""
+    now, week, month = thresholds(), row.week_judged_by, row.month_judged_by
     return {
         "orgUid": row.org_uid,
         "orgName": row.org_name,
@@ -33,6 +44,12 @@ def record(row: ComplianceRow) -> dict:
         "okPercent7DaysAgo": row.week.ok_percent,
         "okPercent30DaysAgo": row.month.ok_percent,
         "changePoints": row.change,
+        "warningDaysNow": now.warning,
+        "criticalDaysNow": now.critical,
+        "warningDays7DaysAgo": week.warning if week else None,
+        "criticalDays7DaysAgo": week.critical if week else None,
+        "warningDays30DaysAgo": month.warning if month else None,
+        "criticalDays30DaysAgo": month.critical if month else None,
     }
 
 

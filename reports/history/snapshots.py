@@ -19,7 +19,7 @@ from django.utils import timezone
 from accounts import org_paths
 from accounts.locks import wait_in_transaction
 from reports import clock
-from reports.health import ACTIVE, Health, health_q
+from reports.health import ACTIVE, Health, health_q, thresholds
 from reports.history.models import Snapshot
 from reports.models import ReportRow
 from reports.pipeline import Occasion
@@ -90,10 +90,20 @@ def take(now: dt.datetime | None = None) -> Taken:
             )
         }
         follow_ancestors()
+        # The thresholds health_q judged by, kept with the figures (models).
+        judged_by = thresholds()
         Snapshot.objects.filter(day=day).delete()
         Snapshot.objects.bulk_create(
             [
-                Snapshot(org_id=org_id, day=day, taken_at=now, **known[org_id], **values)
+                Snapshot(
+                    org_id=org_id,
+                    day=day,
+                    taken_at=now,
+                    warning_days=judged_by.warning,
+                    critical_days=judged_by.critical,
+                    **known[org_id],
+                    **values,
+                )
                 for org_id, values in figures.items()
                 if org_id in known
             ],

@@ -16,7 +16,7 @@ from accounts import audit, file_names
 from accounts.roles import reach_of_request
 from reports import clock, health
 from reports.history.asking import NO_FLEET, NO_TREND, BadParameter, compliance_asked, trend_asked
-from reports.history.compliance import ComplianceRow, OutOfReach
+from reports.history.compliance import ComplianceRow, OutOfReach, judged_notes
 from reports.history.records import csv_lines, trend_csv_lines
 
 COLUMNS = (
@@ -92,6 +92,7 @@ def compliance_page(request: HttpRequest) -> HttpResponse:
         # Each row with the lists its two counts link to: its active devices, its
         # failing ones (the active count linked nowhere, found by an audit).
         "listed": [(row, _devices_url(row), _devices_url(row, health="failing")) for row in rows],
+        "judged_notes": judged_notes(rows),
         "columns": _sort_links(org, sort),
         "csv_url": "?" + urlencode(params | {"sort": sort, "format": "csv"}),
         "api_url": reverse("history-compliance") + "?" + urlencode(params | {"sort": sort}),
