@@ -58,7 +58,8 @@ def _trend(reach: Reach, now: dt.datetime) -> dict:
     today = day_of(now)
     points = history_figures.trend(reach, today)
     return {
-        "trend_chart": trend_chart(points, today),
+        # Compact: a path per health, not a rect a day (charts._paths: 2-2.8x faster).
+        "trend_chart": trend_chart(points, today, compact=True),
         "trend_days": trend_days(),
         "trend_said": describe_trend(points, today) if points else "",
     }
