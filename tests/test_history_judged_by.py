@@ -58,7 +58,7 @@ def test_the_page_says_30_days_ago_was_judged_by_other_thresholds(login, rejudge
     page = html.unescape(login(name).get(PAGE).content.decode())
     assert "judged at 3/14 days then" in page
     assert "against 3/14 days then" in page  # beside the change
-    assert MONTH_NOTE + ": its change holds the thresholds' change" in page
+    assert MONTH_NOTE + ": the difference from it is the thresholds' as well" in page
     assert "7 days ago was judged" not in page  # judged as now
 
 

@@ -116,10 +116,12 @@ def judged_notes(rows: list[ComplianceRow]) -> list[str]:
     now = thresholds()
     notes = []
     for column, then in judged_otherwise(rows).items():
-        note = f"{PAST[column]} was judged at {then} days then (warning/critical), at {now} now"
-        if column == "month":
-            note += ": its change holds the thresholds' change, not only the backups'"
-        notes.append(note + ".")
+        # Worded for the page and the PDF alike: the PDF has no Change column, but the
+        # two shares side by side differ by the thresholds too.
+        notes.append(
+            f"{PAST[column]} was judged at {then} days then (warning/critical), at {now} now: "
+            "the difference from it is the thresholds' as well as the backups'."
+        )
     return notes
 
 
