@@ -5,8 +5,10 @@ text carried an org name raw, and a batch of long names lost its last lines)."""
 
 from __future__ import annotations
 
+import json
+
 from reports.integrations.models import Event
-from reports.integrations.payloads import SLACK_SECTION, slack, summary, teams
+from reports.integrations.payloads import SLACK_SECTION, TEAMS_MESSAGE_BYTES, slack, summary, teams
 
 LINK = "https://backup.example.com/reports/backup-status/?health=critical"
 TRAP = "[Restore your files here](https://evil.example/login) <!channel> & **now**"
@@ -70,3 +72,30 @@ def test_a_long_slack_batch_keeps_its_count_and_link():
     assert 0 < named < 200
     assert lines[-1] == f"and {200 - named + 5:,} more"  # the names cut are counted
     assert blocks[2]["text"]["text"] == f"<{LINK}|Open in Backup Report>"
+
+
+def message_bytes(message: dict) -> int:
+    return len(json.dumps(message).encode("utf-8"))  # as request_for() sends it
+
+
+def test_a_long_teams_batch_fits_in_a_teams_message_and_keeps_its_count_and_link():
+    """Teams refuses a message over about 28 KB (HTTP 413, each of WEBHOOK_ATTEMPTS
+    tries alike): twenty names at their longest, not in ASCII (each escaped as \\uXXXX,
+    an emoji twice), made a card of 94 KB, and the batch was never delivered (found by
+    an audit of section 14)."""
+    names = [f"{'😀' * 190}-{n:02}" for n in range(20)]
+    words = critical(names, more=434, org="東京本社" * 50)
+    message = teams(words)
+    assert message_bytes(message) <= TEAMS_MESSAGE_BYTES
+    card = message["attachments"][0]["content"]
+    texts = [run["text"] for block in card["body"] for run in block["inlines"]]
+    named = len(texts) - 2  # the title, then the names, then the count of the rest
+    assert 0 < named < 20
+    assert texts[-1] == f"and {20 - named + 434:,} more"
+    assert card["actions"][0]["url"] == LINK
+
+
+def test_a_teams_batch_that_fits_is_sent_whole():
+    message = teams(critical([f"DT-{n:02}" for n in range(20)], more=3))
+    texts = [r["text"] for b in message["attachments"][0]["content"]["body"] for r in b["inlines"]]
+    assert len(texts) == 22 and texts[-1] == "and 3 more"
