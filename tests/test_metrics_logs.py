@@ -6,6 +6,7 @@ apart."""
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from reports.integrations.models import Event, WebhookDelivery
@@ -15,6 +16,7 @@ from tests.metrics_support import sample_value, scrape
 from tests.test_webhooks import endpoint
 
 State = WebhookDelivery.State
+User = get_user_model()
 
 
 def samples(families, name: str, **labels) -> list[float]:
@@ -77,3 +79,33 @@ def test_two_endpoints_of_one_name_are_told_apart(client, fleet):
     done = scrape(client, fleet["users"]["root"])["backupreport_webhook_deliveries"]
     assert sample_value(done, endpoint=f"chat #{first.pk}", state="delivered") == 1
     assert sample_value(done, endpoint=f"chat #{second.pk}", state="gave-up") == 1
+
+
+def test_the_messages_sent_to_a_user_since_deleted_still_count(client, fleet):
+    """A counter only goes up: a deleted user's sent messages go with them (the send
+    log's rows cascade), and backupreport_notifications_total went down by them, which
+    Prometheus reads as a reset, rate() and the dashboard's increase() as every message
+    ever sent sent again at once (found by an audit of section 14)."""
+    root = fleet["users"]["root"]
+    leaver = User.objects.create_user("leaver", "leaver@example.com", "pw-leaver-1")
+    now = timezone.now()
+    for n, (user, state) in enumerate(
+        ((leaver, Message.State.SENT), (leaver, Message.State.SENT), (root, Message.State.SENT))
+        + ((leaver, Message.State.FAILED),)
+    ):
+        Message.objects.create(
+            recipient=user,
+            kind=Message.Kind.OWNER_ALERT,
+            key=f"k{n}",
+            state=state,
+            address=user.email,
+            claimed_at=now,
+        )
+    sent = scrape(client, root)["backupreport_notifications"]
+    assert sample_value(sent, kind="owner-alert", state="sent") == 3
+    leaver.delete()
+    families = scrape(client, root)
+    sent = families["backupreport_notifications"]
+    assert sample_value(sent, kind="owner-alert", state="sent") == 3
+    # What was not sent went with them: no longer waiting.
+    assert samples(families, "backupreport_notifications_unsent", kind="owner-alert") == []

@@ -30,7 +30,7 @@ from reports.cache import warmed
 from reports.history.reading import ROW_PATH, Figures, latest_snapshot, snapshots_of
 from reports.history.snapshots import FIGURES, STORAGE
 from reports.integrations.models import WebhookDelivery, WebhookEndpoint
-from reports.notifications.models import Message
+from reports.notifications.models import Message, SentToRemovedUsers
 from reports.refresh.data_age import data_age
 from reports.refresh.models import Run
 
@@ -179,9 +179,13 @@ def run_figures() -> tuple[list[RunFigures], dict[str, bool]]:
 
 
 def notification_figures() -> dict[tuple[str, str], int]:
-    """Messages of the send log (reports.notifications) by kind and state."""
+    """Messages of the send log (reports.notifications) by kind and state; the sent
+    ones with those sent to users deleted since, whose rows went with them."""
     grouped = Message.objects.order_by().values("kind", "state").annotate(n=Count("pk"))
-    return {(r["kind"], r["state"]): r["n"] for r in grouped}
+    figures = Counter({(r["kind"], r["state"]): r["n"] for r in grouped})
+    for kind, sent in SentToRemovedUsers.objects.filter(sent__gt=0).values_list("kind", "sent"):
+        figures[(kind, Message.State.SENT.value)] += sent
+    return dict(figures)
 
 
 def metric_figures(reach: Reach, now: dt.datetime) -> MetricFigures:

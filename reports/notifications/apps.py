@@ -9,6 +9,7 @@ class NotificationsConfig(AppConfig):
 
     def ready(self) -> None:
         from reports.dashboards.saved.shared_paths import register_sender
+        from reports.notifications import signals  # noqa: F401  (a removed user's sent count)
         from reports.notifications.subscriptions import views_sent_to
 
         # The views its subscriptions send someone open as they were counted for them.

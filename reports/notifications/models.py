@@ -175,3 +175,20 @@ class Subscription(models.Model):
 
     def __str__(self) -> str:
         return f"{self.view} ({self.get_frequency_display().lower()}, {self.hour:02d}:00 UTC)"
+
+
+class SentToRemovedUsers(models.Model):
+    """By kind, the messages sent to users deleted since: their send log's rows went
+    with them (the recipient's CASCADE), and /metrics' backupreport_notifications_total,
+    a counter, which must only go up, went down by them (found by an audit of section
+    14). Added by a user's deletion (reports.notifications.signals); /metrics adds it."""
+
+    kind = models.CharField(max_length=16, choices=Message.Kind.choices, unique=True)
+    sent = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "messages sent to removed users"
+        verbose_name_plural = verbose_name
+
+    def __str__(self) -> str:
+        return f"{self.sent} {self.get_kind_display()} message(s) sent to users since removed"
