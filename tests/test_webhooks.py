@@ -140,6 +140,28 @@ def test_500_then_200_is_delivered_once(fleet, fast_retries):
     assert WebhookDelivery.objects.count() == 1
 
 
+@pytest.mark.parametrize("status", [301, 308])
+def test_a_redirect_is_not_followed_and_the_log_says_where_it_points(fleet, fast_retries, status):
+    """The body is posted, signed, only where the admin set; the delivery log said
+    "HTTP 301: " and no more, and an address that moved (http to https, a new host)
+    failed every try unexplained (found by an audit of section 14). Where it points is
+    said by its scheme, host and port: its path, as the endpoint's, may be a secret."""
+    moved = "https://user:pw@hooks.example.com:8443/services/T0/B0/SECRET?sig=abc"
+    with receiver(statuses=[status], location=moved) as hook:
+        endpoint(hook.url)
+        nothing_critical_yet()
+        devices_entering_critical(timezone.now())
+        assert deliver_due().failed == 1
+    assert len(hook.received) == 1  # not followed, and not posted twice
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.state, delivery.last_status) == (State.PENDING, status)
+    assert delivery.last_error.startswith(
+        f"HTTP {status}: a redirect to https://hooks.example.com:8443/, not followed:"
+        " set the endpoint's URL to where it moved"
+    )
+    assert not [word for word in ("SECRET", "sig=", "user:pw") if word in delivery.last_error]
+
+
 def test_the_retries_back_off_and_give_up(fleet, settings):
     settings.WEBHOOK_RETRY_SECONDS = 60
     settings.WEBHOOK_ATTEMPTS = 3

@@ -33,6 +33,7 @@ class Receiver:
     delay: float = 0.0
     trickle: float = 0.0  # seconds between the bytes of a long answer's body
     trickle_head: bool = False  # its status line and headers trickled too
+    location: str = ""  # a Location header to answer with (a redirect)
     received: list[Received] = field(default_factory=list)
 
     def answered(self) -> list[Received]:
@@ -40,9 +41,20 @@ class Receiver:
 
 
 @contextmanager
-def receiver(statuses=(200,), delay: float = 0.0, trickle: float = 0.0, trickle_head: bool = False):
+def receiver(
+    statuses=(200,),
+    delay: float = 0.0,
+    trickle: float = 0.0,
+    trickle_head: bool = False,
+    location: str = "",
+):
     state = Receiver(
-        url="", statuses=list(statuses), delay=delay, trickle=trickle, trickle_head=trickle_head
+        url="",
+        statuses=list(statuses),
+        delay=delay,
+        trickle=trickle,
+        trickle_head=trickle_head,
+        location=location,
     )
     lock = threading.Lock()
 
@@ -64,6 +76,8 @@ def receiver(statuses=(200,), delay: float = 0.0, trickle: float = 0.0, trickle_
                         time.sleep(state.trickle)
                     return
                 self.send_response(status)
+                if state.location:
+                    self.send_header("Location", state.location)
                 self.send_header("Content-Length", str(len(answer)))
                 self.end_headers()
                 for byte in answer if state.trickle else [answer]:
