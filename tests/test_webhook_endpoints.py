@@ -119,3 +119,41 @@ def test_a_failure_keeps_the_address_secret_out_of_the_log(fleet, settings, capl
     for secret in ("T0KENPATH", "T0PSECRETSIGNATURE"):
         assert secret not in error and secret not in caplog.text
     assert "webhook devices.critical" in caplog.text
+
+
+def test_the_admin_lists_say_which_endpoint_is_failing_and_why(client, fleet):
+    """What a system administrator sees when deliveries fail: each endpoint's latest
+    delivery, its state and error, in the endpoints' list, and each delivery's error in
+    the log's list. Both lists said nothing of it: the error was one click into each
+    delivery, and an endpoint that gave up looked like any other (found by an audit of
+    section 14)."""
+    failing = endpoint("http://127.0.0.1:9/down", name="failing chat")
+    working = endpoint("http://127.0.0.1:9/up", name="working chat")
+    earlier = timezone.now() - timezone.timedelta(hours=1)
+    for hook, key, state, error, at in (
+        (failing, "run.failed 1", WebhookDelivery.State.DELIVERED, "", earlier),
+        (failing, "run.failed 2", WebhookDelivery.State.GAVE_UP, "HTTP 500: down today", None),
+        (working, "run.failed 2", WebhookDelivery.State.DELIVERED, "", None),
+    ):
+        WebhookDelivery.objects.create(
+            endpoint=hook,
+            event=Event.RUN_FAILED,
+            key=key,
+            payload={},
+            state=state,
+            last_error=error,
+            created_at=at or timezone.now(),
+            attempts=1,
+        )
+    # Waiting behind the failing one, not tried: says nothing of the endpoint yet.
+    WebhookDelivery.objects.create(endpoint=failing, event=Event.RUN_FAILED, key="3", payload={})
+    client.force_login(fleet["users"]["root"])
+    endpoints = client.get("/admin/integrations/webhookendpoint/").content.decode()
+    failing_row, working_row = (
+        next(row for row in endpoints.split("<tr") if name in row)
+        for name in ("failing chat", "working chat")
+    )
+    assert "Gave up" in failing_row and "HTTP 500: down today" in failing_row
+    assert "Delivered" in working_row and "Gave up" not in working_row
+    log = client.get("/admin/integrations/webhookdelivery/").content.decode()
+    assert "HTTP 500: down today" in log
