@@ -17,6 +17,11 @@ from django.core.exceptions import ImproperlyConfigured
 # as a failure.
 REFUSED_EXIT_STATUS = 3
 
+# The commands that answer as monitoring plugins (one line on stdout, exit 3 for
+# UNKNOWN): the refusal is their UNKNOWN line too, since monitoring reads stdout alone
+# and showed "(No output on stdout)" (found by an audit of section 14).
+PLUGIN_COMMANDS = ("audit_verify",)
+
 
 def settings_or_exit() -> None:
     """Reads the settings; one that cannot work ends the process with its message on
@@ -27,4 +32,6 @@ def settings_or_exit() -> None:
         settings.INSTALLED_APPS  # noqa: B018  (reads backupreport/settings.py)
     except ImproperlyConfigured as refused:
         print(f"Backup Report cannot start: {refused}", file=sys.stderr)
+        if sys.argv[1:2] and sys.argv[1] in PLUGIN_COMMANDS:
+            print(f"UNKNOWN: Backup Report cannot start: {refused}")
         sys.exit(REFUSED_EXIT_STATUS)

@@ -376,3 +376,14 @@ def test_verify_answers_unknown_to_an_option_it_does_not_know(sqlite_file):
     result = run_verify(sqlite_file, "--warning=1")
     assert result.returncode == 3
     assert result.stdout.startswith("UNKNOWN: ") and "--warning=1" in result.stdout
+
+
+def test_verify_answers_unknown_on_stdout_when_a_setting_cannot_work(sqlite_file):
+    """Monitoring reads stdout: a setting that stops every command was said on stderr
+    alone, and Nagios showed "(No output on stdout)" for the check (found by an audit
+    of section 14). The exit status was UNKNOWN's already."""
+    result = run_verify(dict(sqlite_file, SQLITE_BUSY_SECONDS="twenty"))
+    assert result.returncode == 3
+    assert result.stdout.startswith("UNKNOWN: Backup Report cannot start: SQLITE_BUSY_SECONDS")
+    assert len(result.stdout.splitlines()) == 1
+    assert result.stderr.startswith("Backup Report cannot start: SQLITE_BUSY_SECONDS")
