@@ -36,7 +36,8 @@ def test_a_delivery_on_its_way_is_a_gauge_and_done_a_counter_that_only_goes_up(c
         payload={},
     )
     before = scrape(client, root)
-    assert samples(before, "backupreport_webhook_deliveries", endpoint="chat") == []
+    # Each done state from zero; the pending one counts in neither.
+    assert samples(before, "backupreport_webhook_deliveries", endpoint="chat") == [0, 0]
     waiting = before["backupreport_webhook_deliveries_waiting"]
     assert sample_value(waiting, endpoint="chat", state="pending") == 1
     WebhookDelivery.objects.filter(pk=delivery.pk).update(state=State.DELIVERED)
@@ -109,3 +110,14 @@ def test_the_messages_sent_to_a_user_since_deleted_still_count(client, fleet):
     assert sample_value(sent, kind="owner-alert", state="sent") == 3
     # What was not sent went with them: no longer waiting.
     assert samples(families, "backupreport_notifications_unsent", kind="owner-alert") == []
+
+
+def test_an_endpoints_counters_are_there_at_zero_before_its_first_delivery(client, fleet):
+    """A counter's series that appears at its first count hides that count from
+    increase() and rate(), which need a sample before it: an endpoint's first delivery
+    given up raised no alert over increase(...{state="gave-up"}) (found by an audit of
+    section 14). Each endpoint's done states are written from zero."""
+    endpoint("http://127.0.0.1:9/unused", name="quiet chat")
+    done = scrape(client, fleet["users"]["root"])["backupreport_webhook_deliveries"]
+    assert sample_value(done, endpoint="quiet chat", state="delivered") == 0
+    assert sample_value(done, endpoint="quiet chat", state="gave-up") == 0

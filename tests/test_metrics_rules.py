@@ -30,7 +30,7 @@ def promtool(*args: str) -> subprocess.CompletedProcess:
 def test_promtool_checks_the_rules():
     checked = promtool("check", "rules", RULES.name)
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    assert "SUCCESS: 4 rules found" in checked.stdout
+    assert "SUCCESS: 5 rules found" in checked.stdout
 
 
 @needs_promtool
@@ -57,6 +57,7 @@ def test_each_alert_fires_on_made_up_series():
             "BackupReportCriticalShareHigh",
             "BackupReportSyncFailing",
             "BackupReportMetricsAbsent",
+            "BackupReportWebhookGaveUp",
         }
     )
 

@@ -217,16 +217,22 @@ def metric_figures(reach: Reach, now: dt.datetime) -> MetricFigures:
 
 def webhook_figures() -> dict[tuple[str, str], int]:
     """Webhook deliveries by endpoint and state. An endpoint is named by its name, and
-    by its id too where another bears the name (two were summed as one, 2026-12-06)."""
+    by its id too where another bears the name (two were summed as one, 2026-12-06).
+    Every endpoint's done states from zero: a counter's series that first appears at 1
+    hides that 1 from increase(), which needs a sample before it, and an endpoint's
+    first delivery given up alerted nobody (found by an audit of section 14)."""
     grouped = (
-        WebhookDelivery.objects.order_by()
-        .values("endpoint_id", "endpoint__name", "state")
-        .annotate(n=Count("pk"))
+        WebhookDelivery.objects.order_by().values("endpoint_id", "state").annotate(n=Count("pk"))
     )
     names = dict(WebhookEndpoint.objects.values_list("pk", "name"))
     borne = Counter(names.values())
 
-    def label(pk: int, name: str) -> str:
+    def label(pk: int) -> str:
+        name = names[pk]
         return f"{name} #{pk}" if borne[name] > 1 else name
 
-    return {(label(r["endpoint_id"], r["endpoint__name"]), r["state"]): r["n"] for r in grouped}
+    figures = {(label(pk), state): 0 for pk in names for state in DELIVERY_ENDS}
+    for r in grouped:
+        if r["endpoint_id"] in names:  # not one added since names were read
+            figures[(label(r["endpoint_id"]), r["state"])] = r["n"]
+    return figures
