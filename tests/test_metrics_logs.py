@@ -121,3 +121,17 @@ def test_an_endpoints_counters_are_there_at_zero_before_its_first_delivery(clien
     done = scrape(client, fleet["users"]["root"])["backupreport_webhook_deliveries"]
     assert sample_value(done, endpoint="quiet chat", state="delivered") == 0
     assert sample_value(done, endpoint="quiet chat", state="gave-up") == 0
+
+
+def test_the_runs_and_messages_counters_are_there_at_zero_before_their_first(client, fleet):
+    """As an endpoint's: the first failed sync or the first digest sent appeared as a
+    new series at 1, which the dashboard's increase() cannot see (found by an audit of
+    section 14)."""
+    families = scrape(client, fleet["users"]["root"])
+    for kind in Run.Kind.values:
+        for outcome in (Run.Outcome.SUCCEEDED, Run.Outcome.FAILED):
+            labels = {"kind": kind, "outcome": outcome}
+            assert sample_value(families["backupreport_runs"], **labels) == 0
+            assert sample_value(families["backupreport_run_duration_seconds"], **labels) == 0
+    for kind in Message.Kind.values:
+        assert sample_value(families["backupreport_notifications"], kind=kind, state="sent") == 0

@@ -164,6 +164,14 @@ def run_figures() -> tuple[list[RunFigures], dict[str, bool]]:
         )
         for r in grouped
     ]
+    # Each kind's ends from zero, as webhook_figures' (increase() sees a first failure).
+    counted = {(run.kind, run.outcome) for run in runs}
+    runs += [
+        RunFigures(kind, outcome, 0, 0.0, None)
+        for kind in Run.Kind.values
+        for outcome in RUN_ENDS
+        if (kind, outcome) not in counted
+    ]
     last_failed = {}
     for kind in Run.Kind.values:
         latest = (
@@ -182,7 +190,9 @@ def notification_figures() -> dict[tuple[str, str], int]:
     """Messages of the send log (reports.notifications) by kind and state; the sent
     ones with those sent to users deleted since, whose rows went with them."""
     grouped = Message.objects.order_by().values("kind", "state").annotate(n=Count("pk"))
-    figures = Counter({(r["kind"], r["state"]): r["n"] for r in grouped})
+    # Each kind's sent from zero, as webhook_figures' (increase() sees a first message).
+    figures = Counter({(kind, Message.State.SENT.value): 0 for kind in Message.Kind.values})
+    figures.update({(r["kind"], r["state"]): r["n"] for r in grouped})
     for kind, sent in SentToRemovedUsers.objects.filter(sent__gt=0).values_list("kind", "sent"):
         figures[(kind, Message.State.SENT.value)] += sent
     return dict(figures)
