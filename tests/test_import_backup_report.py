@@ -598,6 +598,21 @@ def test_a_cell_csv_refuses_is_named_by_its_column(db, tmp_path, cell, cut, erro
     assert f"line 3, column deviceName: not valid CSV ({error})" in str(refused.value)
 
 
+def test_a_quote_never_closed_in_a_long_file_is_said_to_be_one(db, tmp_path):
+    """A quote opened and never closed, with more of the file after it than a cell may
+    hold: csv reads on to its limit, and the error said only that the cell was too long,
+    sending the person after a long cell the file does not have (found by an audit)."""
+    rows = [vendor_row(n, deviceName=f"PC-{n}") for n in range(1, 2001)]
+    path = write_csv(tmp_path / "open-quote.csv", rows, newline="\n")
+    text = path.read_text(encoding="utf-8").replace("PC-5,", '"PC-5,', 1)
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(CommandError) as refused:
+        import_report(path)
+    said = str(refused.value)
+    assert "line 6, column deviceName: the cell is longer than 131,072 characters" in said
+    assert "as a cell whose opening quote is never closed does: is the closing quote" in said
+
+
 def test_a_missing_file_is_named(db, tmp_path):
     with pytest.raises(CommandError, match=r"nosuch.csv: No such file"):
         import_report(tmp_path / "nosuch.csv")

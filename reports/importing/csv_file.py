@@ -236,8 +236,16 @@ class CsvFile:
                         "quote missing"
                     )
                 if str(error).startswith("field larger than field limit"):
-                    column = self._column_of_long_cell(line)
+                    column, lines = self._long_cell(line)
                     message = f"the cell is longer than {csv.field_size_limit():,} characters"
+                    if lines:
+                        # A quote opened and never closed reads the rest of the file
+                        # into one cell: the person was sent after a long cell the file
+                        # does not have (found by an audit).
+                        message += (
+                            f": it runs on over {lines:,} lines, as a cell whose opening "
+                            "quote is never closed does: is the closing quote missing?"
+                        )
                 raise self._stop(ImportFailed(self.name, line, column, message)) from None
             if not any(cells):
                 # A blank line, or a spreadsheet's row of empty cells (,,,,) that it
@@ -313,14 +321,19 @@ class CsvFile:
                 return self._column_name(index)
         return None
 
-    def _column_of_long_cell(self, line: int) -> str | None:
-        """The column of the first cell too long for csv in the record from `line`:
-        csv's error names none, as it stops before the cell ends."""
+    def _long_cell(self, line: int) -> tuple[str | None, int]:
+        """The column of the first cell too long for csv in the record from `line` (csv's
+        error names none, as it stops before the cell ends), and the line breaks in its
+        first `limit` characters if it is quoted: a cell so long over many lines is the
+        rest of the file after a quote never closed."""
         limit = csv.field_size_limit()
         for index, cell, _after in self._cells(line):
-            if len(cell.group()) >= limit:
-                return self._column_name(index)
-        return None
+            text = cell.group()
+            if len(text) >= limit:
+                quoted = text.startswith('"')
+                breaks = len(_LINE_BREAK.findall(text, 0, limit)) if quoted else 0
+                return self._column_name(index), breaks if breaks > 1 else 0
+        return None, 0
 
     def _first_column_from(self, index: int) -> str | None:
         later = [(at, name) for name, at in self.columns.items() if at >= index]
