@@ -237,3 +237,22 @@ def test_the_command_and_the_run_log_say_each_bad_cell_of_the_row_it_stops_at(db
         run("import_backup_report", path)
     assert str(raised.value) == f"{said} (nothing was imported)"
     assert Run.objects.get().error == said
+
+
+def test_the_header_again_in_the_file_is_one_error_that_says_so(tmp_path):
+    """Two exports joined into one file (`cat a.csv b.csv`): the second header was read
+    as a row, and the preview listed ten errors on its line, each a column's name that
+    is no date or number ("cannot read "coldStorage" as true or false"), none saying
+    what the line is (found by an audit)."""
+    path = write_csv(tmp_path / "joined.csv", [vendor_row(1), vendor_row(2)])
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text + text, encoding="utf-8")
+
+    with pytest.raises(FileErrors) as raised:
+        parse_report(CsvFile(path, every_error=True))
+
+    assert where(raised.value.errors) == [(4, None)]
+    assert raised.value.message == (
+        "this line is the header again: two files joined into one? Only the first line "
+        "may be the header"
+    )

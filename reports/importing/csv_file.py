@@ -132,6 +132,7 @@ class CsvFile:
         self.path = Path(path)
         self.name = name or str(path)
         self.columns: dict[str, int] = {}
+        self.header: list[str] = []  # its names as read, stripped
         self.errors: list[ImportFailed] | None = [] if every_error else None
         self.error_count = 0
 
@@ -253,6 +254,16 @@ class CsvFile:
                 # "orgUid is missing" (found by an audit).
                 continue
             record = Record(line, reader.line_num, cells)
+            if [cell.strip() for cell in cells] == self.header:
+                # Two exports joined (cat a.csv b.csv): the second header was a row of
+                # ten errors, each a column's name that is no date or number, none
+                # saying what the line was (found by an audit).
+                message = (
+                    "this line is the header again: two files joined into one? Only the "
+                    "first line may be the header"
+                )
+                self.reject(ImportFailed(self.name, line, None, message))
+                continue
             if len(cells) < width:
                 missing = self._first_column_from(len(cells))
                 message = f"the row ends after {len(cells)} cells; the header has {width}"
@@ -352,6 +363,7 @@ class CsvFile:
             # said missing on line 1 (found by an audit).
             message = "the first line is blank: the header must be the file's first line"
             raise ImportFailed(self.name, 1, None, message)
+        self.header = [name.strip() for name in names]
         for index, raw in enumerate(names):
             name = raw.strip()
             if name in self.columns:
