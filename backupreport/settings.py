@@ -524,6 +524,9 @@ VENDOR_TIMEOUT_SECONDS = env_int("VENDOR_TIMEOUT_SECONDS", 60)
 VENDOR_ATTEMPTS = env_int("VENDOR_ATTEMPTS", 5, minimum=1)
 VENDOR_RETRY_SECONDS = env_seconds("VENDOR_RETRY_SECONDS", 2)
 VENDOR_RETRY_AFTER_MAX_SECONDS = env_int("VENDOR_RETRY_AFTER_MAX_SECONDS", 300)
+# The longest a whole sync's conversation with the vendor may take, its retries and waits
+# included: a vendor that trickles its answer gives up the sync (and its lock) then.
+VENDOR_DEADLINE_SECONDS = env_int("VENDOR_DEADLINE_SECONDS", 3600, minimum=1)
 DATA_STALE_HOURS = env_int("DATA_STALE_HOURS", 26)
 # /metrics (reports.integrations): per-org series for the orgs down to this depth (1: the
 # top-level orgs), and an org manager's own org however deep. 8 series an org.

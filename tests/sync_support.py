@@ -127,6 +127,8 @@ class Answer:
     headers: dict[str, str] = field(default_factory=dict)
     # Stop after this many bytes of the body without saying so: a connection cut short.
     cut_after: int | None = None
+    # Send the body a byte at a time, this many seconds apart: a vendor that trickles.
+    trickle: float | None = None
 
     def payload(self) -> tuple[bytes, str]:
         if isinstance(self.body, dict):
@@ -184,7 +186,17 @@ class CannedVendor:
         for name, value in answer.headers.items():
             handler.send_header(name, value)
         handler.end_headers()
-        handler.wfile.write(data if answer.cut_after is None else data[: answer.cut_after])
+        data = data if answer.cut_after is None else data[: answer.cut_after]
+        if answer.trickle is None:
+            handler.wfile.write(data)
+            return
+        try:
+            for byte in data:
+                handler.wfile.write(bytes([byte]))
+                handler.wfile.flush()
+                time.sleep(answer.trickle)
+        except OSError:
+            pass  # the client gave up, as it should
 
     def stop(self) -> None:
         self.server.shutdown()

@@ -5,6 +5,7 @@ ends with a failed run in the log that says what was wrong, and not one row chan
 from __future__ import annotations
 
 import io
+import time
 
 import pytest
 from django.core.management import call_command
@@ -189,6 +190,29 @@ def test_a_download_broken_midway_is_tried_again(vendor, personas, export_of):
 def test_a_download_broken_midway_every_time(vendor, personas, export_of):
     vendor.on(EXPORT, broken_midway(export_of([vendor_row(1), vendor_row(2)])))
     fails(personas, "the connection broke after")
+
+
+@pytest.mark.parametrize("trickling", [EXPORT, REPORT])  # the export, a JSON answer
+def test_a_vendor_that_trickles_is_given_up_at_the_deadline(
+    vendor, personas, settings, export_of, trickling
+):
+    """Each byte well within VENDOR_TIMEOUT_SECONDS, the whole answer never: the sync
+    held its lock for as long as the vendor kept trickling (found by an audit)."""
+    settings.VENDOR_DEADLINE_SECONDS = 2
+    slow = (
+        export_of([vendor_row(1), vendor_row(2)]) if trickling == EXPORT else b'{"data": []}' * 50
+    )
+    vendor.on(trickling, Answer(body=slow, content_type=CSV_OR_JSON[trickling], trickle=0.05))
+    started = time.monotonic()
+    fails(personas, "took longer than VENDOR_DEADLINE_SECONDS (2 s) in all")
+    assert time.monotonic() - started < 2 + 5  # not the answer's whole length of seconds
+    # The lock was given back: the next sync runs (and fails at once on the same vendor).
+    vendor.on(trickling, Answer(500, "<html>Internal Server Error</html>", "text/html"))
+    with pytest.raises(CommandError, match="HTTP 500"):
+        sync_vendor()
+
+
+CSV_OR_JSON = {EXPORT: "text/csv; charset=utf-8", REPORT: "application/json"}
 
 
 def test_a_server_error_every_time(vendor, personas):

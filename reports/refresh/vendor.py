@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
+import urllib3
 from django.conf import settings
 
 from reports.csv_record import EXTENDED_HEADER, HEADER
@@ -54,6 +55,7 @@ class Vendor:
     attempts: int = 5
     retry_seconds: float = 2.0
     retry_after_max: float = 300.0
+    deadline: float = 3600.0  # seconds for the whole conversation (VENDOR_DEADLINE_SECONDS)
 
     @classmethod
     def from_settings(cls) -> Vendor:
@@ -68,6 +70,7 @@ class Vendor:
             attempts=max(1, int(settings.VENDOR_ATTEMPTS)),
             retry_seconds=float(settings.VENDOR_RETRY_SECONDS),
             retry_after_max=float(settings.VENDOR_RETRY_AFTER_MAX_SECONDS),
+            deadline=float(settings.VENDOR_DEADLINE_SECONDS),
         )
 
     def check(self) -> None:
@@ -135,6 +138,23 @@ def _media_type(response: requests.Response) -> str:
 BROKEN = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
 
 
+def _chunks(response: requests.Response):
+    """The body as it arrives, each piece as soon as the socket has it (urllib3's read1):
+    iter_content waits for a whole chunk, and a vendor trickling a byte a second kept the
+    deadline from being looked at for days. Errors as iter_content names them."""
+    try:
+        while chunk := response.raw.read1(DOWNLOAD_CHUNK, decode_content=True):
+            yield chunk
+    except urllib3.exceptions.ProtocolError as error:
+        raise requests.exceptions.ChunkedEncodingError(error) from None
+    except urllib3.exceptions.DecodeError as error:
+        raise requests.exceptions.ContentDecodingError(error) from None
+    except urllib3.exceptions.ReadTimeoutError as error:
+        raise requests.ConnectionError(error) from None
+    except urllib3.exceptions.SSLError as error:
+        raise requests.exceptions.SSLError(error) from None
+
+
 def _connection_problem(error: requests.RequestException) -> str:
     text = str(error)
     for needle, said in (
@@ -163,6 +183,10 @@ class VendorClient:
         self.session = requests.Session()
         self.session.headers["User-Agent"] = "backup-report-sync"
         self._token: str | None = None
+        # VENDOR_TIMEOUT_SECONDS bounds each wait for the next bytes, not a whole answer:
+        # a vendor that trickled a byte a second held the sync, and its lock, for ever
+        # (found by an audit). This bounds the whole conversation.
+        self._ends_at = time.monotonic() + vendor.deadline
 
     def close(self) -> None:
         self.session.close()
@@ -210,6 +234,7 @@ class VendorClient:
         attempt = 0
         while True:
             attempt += 1
+            self._in_time(what)
             headers = {}
             if auth is None and self._token:
                 headers["Authorization"] = f"Bearer {self._token}"
@@ -220,9 +245,11 @@ class VendorClient:
                     params=params,
                     headers=headers,
                     auth=auth,
-                    stream=stream,
+                    stream=True,  # read here, within the deadline (_read)
                     timeout=(min(self.vendor.timeout, 30.0), self.vendor.timeout),
                 )
+                if not stream:
+                    self._read(response, what)
             except requests.exceptions.SSLError as error:
                 raise SyncFailed(f"{what}: TLS failed for {url}: {error}") from None
             except BROKEN as error:
@@ -286,7 +313,29 @@ class VendorClient:
     def _backoff(self, attempt: int) -> float:
         return min(self.vendor.retry_seconds * 2 ** (attempt - 1), self.vendor.retry_after_max)
 
+    def _in_time(self, what: str, waiting: float = 0.0) -> None:
+        """SyncFailed when the conversation has run (or a wait would run it) past the
+        deadline: nothing was changed yet, and the lock is given back."""
+        if time.monotonic() + waiting > self._ends_at:
+            raise SyncFailed(
+                f"{what}: the vendor's answers took longer than VENDOR_DEADLINE_SECONDS "
+                f"({self.vendor.deadline:g} s) in all; is it overloaded, or the network slow?"
+            )
+
+    def _read(self, response: requests.Response, what: str) -> None:
+        """The whole body, as requests would read it, but within the deadline."""
+        chunks = []
+        try:
+            for chunk in _chunks(response):
+                chunks.append(chunk)
+                self._in_time(what)
+        except SyncFailed:
+            response.close()
+            raise
+        response._content = b"".join(chunks)  # what Response.content keeps once read
+
     def _wait(self, what: str, reason: str, seconds: float, attempt: int) -> None:
+        self._in_time(what, waiting=seconds)
         self.say(
             f"{what}: {reason}; trying again in {seconds:.2f} s "
             f"(attempt {attempt + 1} of {self.vendor.attempts})"
@@ -375,9 +424,10 @@ class VendorClient:
                         f"({_excerpt(response)!r}); {self._not_the_api()}"
                     )
                 with path.open("wb") as file:
-                    for chunk in response.iter_content(DOWNLOAD_CHUNK):
+                    for chunk in _chunks(response):
                         file.write(chunk)
                         written += len(chunk)
+                        self._in_time(f"{what}, {written:,} bytes in")
                 return written
             except BROKEN as error:
                 problem = (
