@@ -159,6 +159,22 @@ def test_columns_are_found_by_name_in_any_order_with_extras(db, report_csv):
     assert Archive.objects.get().archive_bytes == 262144000
 
 
+def test_a_column_named_twice_is_refused_only_when_it_is_read(db, report_csv):
+    """Spec 6: extra columns do not matter, twice as much as once; `notes,notes` stopped
+    every import (found by an audit). A column the import reads, named twice, holds a
+    value no one can pick, and is refused as before."""
+    columns = [*VENDOR_CSV_HEADER, "notes", "notes"]
+    import_report(report_csv([vendor_row(1) | {"notes": "y"}], columns=columns))
+    assert Archive.objects.get().archive_bytes == 262144000
+    for twice in ("deviceName", "firstName"):  # the vendor's, and an extra one it reads
+        path = report_csv([vendor_row(2)], columns=[*VENDOR_CSV_HEADER, "firstName", twice])
+        with pytest.raises(
+            CommandError, match=rf"line 1, column {twice}: the header names this column twice"
+        ):
+            import_report(path)
+    assert Archive.objects.count() == 1  # nothing of the refused files
+
+
 def test_columns_the_vendor_does_not_write_are_left_alone(db, report_csv):
     import_report(report_csv([vendor_row(1, lastName="Dunn")]))
     import_report(report_csv([vendor_row(1, email="new@example.com")], columns=VENDOR_CSV_HEADER))
