@@ -311,6 +311,28 @@ def test_the_list_pages_as_rfc_7644_says(scim, people):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("query", "named"),
+    [
+        ({"startIndex": "\u00b2"}, "startIndex"),  # a digit to str.isdigit, not to int()
+        ({"count": "--5"}, "count"),
+        ({"filter": 'id eq "\u00b2"'}, None),
+        ({"startIndex": "9" * 20}, None),  # past SQLite's and PostgreSQL's OFFSET
+    ],
+)
+def test_numbers_no_database_can_read_are_an_error_or_an_empty_page(scim, people, query, named):
+    """Each was a 500 (found by an audit): int() refused what isdigit() let through, and
+    an offset past 64 bits reached the database."""
+    answer = scim.get("Users", **query)
+    if named:
+        assert answer.status_code == 400, answer.content
+        assert answer.json()["scimType"] == "invalidValue" and named in answer.json()["detail"]
+    else:
+        assert answer.status_code == 200, answer.content
+        assert answer.json()["Resources"] == []
+
+
+@pytest.mark.django_db
 def test_discovery_says_what_is_supported(scim):
     config = scim.get("ServiceProviderConfig").json()
     assert config["patch"]["supported"] is True

@@ -93,7 +93,7 @@ def filtered(text: str) -> QuerySet:
     if attribute == "id":
         return (
             people.filter(pk=int(value))
-            if value.isdigit() and lookup == "iexact"
+            if value.isascii() and value.isdigit() and lookup == "iexact"  # not "²"
             else people.none()
         )
     if attribute == "externalid":

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import re
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
@@ -47,6 +48,7 @@ from accounts.sso.scim import answers, people, pushed
 log = logging.getLogger(__name__)
 
 ACTOR = "the identity provider (SCIM)"  # who the audit log says ended or gave access
+WHOLE_NUMBER = re.compile(r"-?[0-9]+")
 PAGE_MOST = 100  # the most resources a page holds (ServiceProviderConfig says so)
 METHODS = {
     "users": ("GET", "POST"),
@@ -162,7 +164,9 @@ def users(request: HttpRequest) -> HttpResponse:
     text = request.GET.get("filter", "").strip()
     found = people.filtered(text) if text else people.listed()
     total = found.count()
-    page = list(found[start - 1 : start - 1 + count]) if count else []
+    # Past the last one, no query: an offset past 64 bits was the database's error, a
+    # 500 (found by an audit).
+    page = list(found[start - 1 : start - 1 + count]) if count and start <= total else []
     return answers.answer(
         ListResponse[User](
             total_results=total,
@@ -179,7 +183,8 @@ def _page(request: HttpRequest) -> tuple[int, int]:
     values = []
     for name, default in (("startIndex", 1), ("count", PAGE_MOST)):
         text = request.GET.get(name, "").strip() or str(default)
-        if not text.lstrip("-").isdigit():
+        # ASCII digits only: str.isdigit() also takes "²", which int() refuses (a 500).
+        if not WHOLE_NUMBER.fullmatch(text):
             raise InvalidValueException(detail=f"{name} must be a whole number, not {text!r}.")
         values.append(int(text))
     return max(values[0], 1), min(max(values[1], 0), PAGE_MOST)
