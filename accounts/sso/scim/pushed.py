@@ -53,11 +53,10 @@ def names_in(body) -> tuple[str, str]:
     user_name = fields.get("username")
     if not isinstance(user_name, str) or not user_name.strip():
         raise InvalidValueException(detail="userName is required: who the provider assigned.")
-    emails = [
-        email
-        for email in fields.get("emails") or []
-        if isinstance(email, dict) and email.get("value")
-    ]
+    sent = fields.get("emails") or []
+    if not isinstance(sent, list):  # `for` over a number was a TypeError, a 500
+        raise InvalidValueException(detail="emails must be a list of addresses.")
+    emails = [email for email in sent if isinstance(email, dict) and email.get("value")]
     emails.sort(key=lambda email: not email.get("primary"))
     return user_name.strip(), str(emails[0]["value"]).strip() if emails else ""
 
