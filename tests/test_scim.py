@@ -194,6 +194,27 @@ def test_a_deleted_person_is_ended_then_not_found_until_created_again(scim, peop
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("filter_on", ["userName", "emails.value"])
+def test_the_provider_finds_the_one_account_a_sign_in_would_use(scim, people, filter_on):
+    """The vendor made a person anew (a new userUid, the same address; the old account
+    ended by it, and older: first by id). The filter listed both, oldest first; a
+    provider that takes the first (or refuses two) deactivated the old account, or no
+    one, and the person's own kept every way in (found by an audit). As a sign-in does
+    (identity.mirrored_user), the one the vendor has not ended is theirs."""
+    from tests.factories import UserFactory
+
+    UserFactory(username="ana-old", email="ana@example.com", user_status=User.Status.DEACTIVATED)
+    ana = UserFactory(username="ana", email="ana@example.com")
+    answer = scim.get("Users", filter=f'{filter_on} eq "Ana@example.com"')
+    assert [r["id"] for r in answer.json()["Resources"]] == [str(ana.pk)]
+    assert scim.okta_deactivates(ana.pk).status_code == 200
+    assert Client().get("/api/DeviceBackupReport", **basic("ana")).status_code == 401
+    # Two accounts a sign-in cannot choose between: both listed, for the provider to refuse.
+    UserFactory(username="dave-2", email="dave@example.com")
+    assert scim.find("dave@example.com")["totalResults"] == 2
+
+
+@pytest.mark.django_db
 def test_a_person_the_mirror_does_not_know_is_not_made(scim, people):
     users_before = User.objects.count()
     body = {"schemas": [CORE_USER], "userName": "stranger@example.com", "active": True}

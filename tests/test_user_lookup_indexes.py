@@ -35,7 +35,16 @@ def test_a_person_is_found_by_a_folded_index(people, lookup, index):
 
 
 @pytest.mark.django_db
-def test_scims_filter_is_read_from_the_index(people, settings):
-    assert "user_email_folded_idx" in plan(scim_people.filtered('userName eq "Dave@example.com"'))
+def test_scims_filter_is_read_from_the_index(people, settings, django_assert_max_num_queries):
+    """`userName eq` finds the person as a sign-in does (identity.mirrored_user, its
+    lookup the one above), then lists them by primary key."""
+    dave = people["dave"]
+    with django_assert_max_num_queries(1) as lookups:
+        found = scim_people.filtered('userName eq "Dave@example.com"')
+    assert 'UPPER("accounts_user"."email"' in lookups.captured_queries[0]["sql"]
+    assert "pkey" in plan(found) and list(found) == [dave]
     settings.SSO_MATCH = "username"
-    assert "user_username_folded_idx" in plan(scim_people.filtered('userName eq "Dave"'))
+    with django_assert_max_num_queries(1) as lookups:
+        found = scim_people.filtered('userName eq "Dave"')
+    assert 'UPPER("accounts_user"."username"' in lookups.captured_queries[0]["sql"]
+    assert "pkey" in plan(found) and list(found) == [dave]

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from scim2_models import InvalidFilterException, Meta, User
 from scim2_models.path import Comparison, ScimFilter, ValuePath
 
-from accounts.sso import config
+from accounts.sso import config, identity
 
 # Filters a provider sends to find a person (Okta, Entra ID: `userName eq "…"`), on the
 # fields this product holds, as Django lookups; case-insensitive, as userName is.
@@ -86,8 +86,11 @@ def filtered(text: str) -> QuerySet:
         raise InvalidFilterException(detail=f"{text!r}: {FILTERS_TOLD}")
     lookup, value = OPERATORS[comparison.op.value], str(comparison.value)
     people = listed()
+    field = config.match_field()
+    if lookup == "iexact" and field == {"username": field, "emails": "email"}.get(attribute):
+        return _the_person(people, field, value)
     if attribute == "username":
-        return people.filter(**{f"{config.match_field()}__{lookup}": value})
+        return people.filter(**{f"{field}__{lookup}": value})
     if attribute == "emails":
         return people.filter(**{f"email__{lookup}": value})
     if attribute == "id":
@@ -99,6 +102,20 @@ def filtered(text: str) -> QuerySet:
     if attribute == "externalid":
         return people.none()  # none is kept: the provider's own id for a person it linked
     raise InvalidFilterException(detail=f"{text!r}: {FILTERS_TOLD}")
+
+
+def _the_person(people: QuerySet, field: str, value: str) -> QuerySet:
+    """The one account a sign-in with this name would use (identity.mirrored_user): the
+    vendor's current person, not an account it ended nor one a sign-in made for them as
+    a stranger. Listing all of them, oldest first, had a provider deactivate the old
+    account and the person keep every way in (found by an audit). Two that a sign-in
+    cannot choose between are all listed, for the provider to refuse."""
+    named = identity.Identity(protocol="scim", issuer="", subject="", email=value, username=value)
+    try:
+        person, _ = identity.mirrored_user(named)
+    except identity.Refused:
+        return people.filter(**{f"{field}__iexact": value})
+    return people.filter(pk=person.pk) if person is not None else people.none()
 
 
 def _value_comparison(node) -> Comparison | None:
