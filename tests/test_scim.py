@@ -215,6 +215,31 @@ def test_the_provider_finds_the_one_account_a_sign_in_would_use(scim, people, fi
 
 
 @pytest.mark.django_db
+def test_a_post_links_the_person_its_user_name_names_before_its_address(scim, people):
+    """A provider whose person holds another's address among their emails (an alias, a
+    shared mailbox): the POST after a DELETE linked that other person, whom the
+    provider's next deactivation of its own then ended (found by an audit). userName
+    is what the provider's filter and a sign-in find a person by; the address is read
+    only when it names no one."""
+    dave, alice = people["dave"], people["alice"]
+    assert scim.send("DELETE", f"Users/{dave.pk}", "").status_code == 204
+    body = {
+        "schemas": [CORE_USER],
+        "userName": "dave@example.com",
+        "emails": [{"value": "alice@example.com", "type": "work", "primary": True}],
+        "active": True,
+    }
+    answer = scim.send("POST", "Users", body)
+    assert answer.status_code == 201, answer.content
+    assert answer.json()["id"] == str(dave.pk)
+    assert scim.okta_deactivates(dave.pk).status_code == 200
+    assert Client().get("/api/DeviceBackupReport", **basic("alice")).status_code == 200
+    # A userName that names no one (Entra ID's user principal name): the address does.
+    body |= {"userName": "ALICE.X@tenant.example", "emails": [{"value": "Alice@example.com"}]}
+    assert scim.send("POST", "Users", body).json()["id"] == str(alice.pk)
+
+
+@pytest.mark.django_db
 def test_a_person_the_mirror_does_not_know_is_not_made(scim, people):
     users_before = User.objects.count()
     body = {"schemas": [CORE_USER], "userName": "stranger@example.com", "active": True}

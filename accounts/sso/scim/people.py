@@ -128,8 +128,3 @@ def _value_comparison(node) -> Comparison | None:
         and str(term.attr_path).lower() in ("value", "emails.value", "emails")
     ]
     return found[0] if len(found) == 1 else None
-
-
-def user_name_of(named) -> str:
-    """What a provider's new resource was looked up by (SSO_MATCH's field of it)."""
-    return named.email if config.match_field() == "email" else named.username

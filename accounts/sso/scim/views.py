@@ -253,29 +253,39 @@ def _delete(person) -> None:
 
 def _link(request: HttpRequest) -> HttpResponse:
     """POST /Users: the provider assigned someone. The person the mirror knows by that
-    userName (or address) is theirs from now on (201, as if made); no account is made,
-    people come from the vendor (a stranger from their first sign-in, SSO_ADMIT_UNKNOWN)."""
+    userName (or, when it names no one and people are matched by address, the primary
+    address) is theirs from now on (201, as if made); no account is made, people come
+    from the vendor (a stranger from their first sign-in, SSO_ADMIT_UNKNOWN)."""
     sent = _body(request)
     user_name, email = pushed.names_in(sent)
     _lookable(user_name, email)
     active = pushed.active_in(sent)
-    named = identity.Identity(
-        protocol="scim", issuer="", subject="", email=email or user_name, username=user_name
-    )
-    try:
-        person, _ = identity.mirrored_user(named)
-    except identity.Refused as refusal:
-        raise UniquenessException(detail=str(refusal)) from None
+    # userName first, as the provider's filter and a sign-in find a person: the address
+    # first linked whoever held it (an alias, a shared mailbox), and the provider's next
+    # deactivation of its own person ended that one (found by an audit).
+    by_address = email and config.match_field() == "email"
+    person = _mirrored(user_name) or (_mirrored(email) if by_address else None)
     if person is None:
+        tried = f"{user_name!r}" + (f" nor {email!r}" if by_address else "")
         raise InvalidValueException(
-            detail=f"No account here is {people.user_name_of(named)!r}: people come from the "
-            "vendor's import or sync, and SCIM makes none."
+            detail=f"No account here is {tried}: people come from the vendor's import or "
+            "sync, and SCIM makes none."
         )
     with transaction.atomic():
         SsoIdentity.no_longer_removed_by_provider(person)
         if active is not None:
             _set_active(person, active)
     return _as_answer(request, person, status=201)
+
+
+def _mirrored(name: str):
+    """The person a sign-in with this name would be (identity.mirrored_user), or None."""
+    named = identity.Identity(protocol="scim", issuer="", subject="", email=name, username=name)
+    try:
+        person, _ = identity.mirrored_user(named)
+    except identity.Refused as refusal:
+        raise UniquenessException(detail=str(refusal)) from None
+    return person
 
 
 def _lookable(*names: str) -> None:
