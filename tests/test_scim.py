@@ -240,6 +240,44 @@ def test_a_post_links_the_person_its_user_name_names_before_its_address(scim, pe
 
 
 @pytest.mark.django_db
+def test_deactivating_a_person_ends_the_account_a_sign_in_made_for_them_as_a_stranger(
+    scim, settings, people
+):
+    """Let in as a stranger (SSO_ADMIT_UNKNOWN), then brought by the mirror: the
+    stranger's account gives way at the person's next sign-in. Before it, the provider's
+    deactivation ended the mirrored account only, and the stranger's session and token
+    went on (found by an audit): spec 12, every way in ends at once."""
+    from django.utils import timezone
+
+    from accounts import tokens
+    from tests.factories import UserFactory
+
+    settings.SSO_ADMIT_UNKNOWN = True
+    stranger = UserFactory(username="ana", email="ana@example.com", user_uid=None, org=None)
+    SsoIdentity.admitted(stranger, "oidc", "https://idp.example", timezone.now())
+    stranger.sso_bindings.create(
+        protocol="oidc", issuer="https://idp.example", subject="ana-1", bound_at=timezone.now()
+    )
+    browser = Client()
+    assert browser.login(username="ana", password="correct horse battery staple")
+    bearer = {"HTTP_AUTHORIZATION": f"Bearer {tokens.issue(stranger)}"}
+    mirrored = UserFactory(username="ana.m", email="ana@example.com")
+    assert browser.get("/api/DeviceBackupReport").status_code == 200
+
+    (found,) = scim.find("ana@example.com")["Resources"]
+    assert found["id"] == str(mirrored.pk)
+    assert scim.okta_deactivates(mirrored.pk).status_code == 200
+
+    assert browser.get("/api/DeviceBackupReport").status_code == 401
+    assert Client().get("/api/DeviceBackupReport", **bearer).status_code == 401
+    (ended,) = access_events("sso.access_ended", "ana")
+    assert ended.actor == ACTOR
+    # The provider's reactivation gives back the person's own account, not the stranger's.
+    assert scim.entra_sets_active(mirrored.pk, "True").json()["active"] is True
+    assert not User.objects.get(pk=stranger.pk).is_active
+
+
+@pytest.mark.django_db
 def test_a_person_the_mirror_does_not_know_is_not_made(scim, people):
     users_before = User.objects.count()
     body = {"schemas": [CORE_USER], "userName": "stranger@example.com", "active": True}

@@ -174,6 +174,11 @@ def _made_more_of(user, identity: Identity) -> bool:
     administrator to merge by hand."""
     if _made_more_of_by_hand(user):
         return True
+    if not identity.issuer:
+        # SCIM names a person, through no provider's sign-in: the stranger's own binding
+        # was "another provider's", and SCIM never found the person the mirror brought
+        # nor ended the stranger's account with them (found by an audit).
+        return False
     return SsoBinding.objects.filter(user=user).exclude(issuer=identity.issuer).exists()
 
 

@@ -240,7 +240,23 @@ def _set_active(person, active: bool) -> None:
                 "account outlives a provider misconfigured or taken): an administrator does it."
             )
         else:
-            identity.end_access(person, timezone.now(), actor=ACTOR)
+            now = timezone.now()
+            for ended in [person, *_strangers_of(person)]:
+                identity.end_access(ended, now, actor=ACTOR)
+
+
+def _strangers_of(person) -> list:
+    """The accounts sign-ins made for this person as a stranger (SSO_ADMIT_UNKNOWN)
+    before the mirror brought them: they give way at the person's next sign-in, and till
+    then their sessions and tokens went on past the provider's deactivation (found by
+    an audit). Their own access ends with the person's; only the person's comes back."""
+    name = people.user_name(person)
+    named = identity.Identity(protocol="scim", issuer="", subject="", email=name, username=name)
+    try:
+        found, strangers = identity.mirrored_user(named)
+    except identity.Refused:
+        return []
+    return strangers if found == person else []
 
 
 def _delete(person) -> None:
