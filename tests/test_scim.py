@@ -278,6 +278,34 @@ def test_deactivating_a_person_ends_the_account_a_sign_in_made_for_them_as_a_str
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("push", ["Entra ID's active false", "a DELETE"])
+def test_a_sign_in_does_not_give_back_what_the_providers_push_ended(scim, oidc, people, push):
+    """Entra ID with "Assignment required" off signs in a person it no longer
+    provisions: their next sign-in gave back every way in the push had ended, and after
+    a DELETE left them active where SCIM no longer lists them (found by an audit). Only
+    the provider's push gives back what its push took; a sign-in refused for its groups
+    is still given back by a later allowed one (test_sso_deprovisioning)."""
+    from tests.sso_support import oidc_sign_in
+
+    dave = people["dave"]
+    oidc.person("dave", email="dave@example.com")
+    if push == "a DELETE":
+        assert scim.send("DELETE", f"Users/{dave.pk}", "").status_code == 204
+    else:
+        assert scim.entra_sets_active(dave.pk, "False").status_code == 200
+    answer = oidc_sign_in(Client(), oidc, "dave")
+    assert answer.status_code == 403 and b"deactivated" in answer.content
+    assert not User.objects.get(pk=dave.pk).is_active
+    assert Client().get("/api/DeviceBackupReport", **basic("dave")).status_code == 401
+    if push == "a DELETE":
+        created = {"schemas": [CORE_USER], "userName": "dave@example.com", "active": True}
+        assert scim.send("POST", "Users", created).status_code == 201
+    else:
+        assert scim.entra_sets_active(dave.pk, "True").json()["active"] is True
+    assert oidc_sign_in(Client(), oidc, "dave").status_code == 302
+
+
+@pytest.mark.django_db
 def test_a_person_the_mirror_does_not_know_is_not_made(scim, people):
     users_before = User.objects.count()
     body = {"schemas": [CORE_USER], "userName": "stranger@example.com", "active": True}

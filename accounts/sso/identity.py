@@ -271,10 +271,12 @@ def end_access(user, now, actor=None) -> None:
         log.warning("SSO: %s is no longer allowed by the identity provider: deactivated", user)
 
 
-def restore_access(user, actor=None) -> None:
+def restore_access(user, actor=None, by_scim: bool = False) -> None:
     """The provider allows this person again: what only its refusal took is given back
-    (an administrator's or the vendor's deactivation stays)."""
-    ended = SsoIdentity.objects.filter(user=user, ended_by_idp_at__isnull=False).exists()
+    (an administrator's or the vendor's deactivation stays); what its SCIM push took,
+    only by its push (`by_scim`; SsoIdentity.ended_by_scim)."""
+    ended = SsoIdentity.objects.filter(user=user, ended_by_idp_at__isnull=False)
+    ended = ended.exists() if by_scim else ended.filter(ended_by_scim=False).exists()
     if ended and not user.is_active:
         user.is_active = True
         type(user)._default_manager.filter(pk=user.pk).update(is_active=True)

@@ -59,6 +59,11 @@ class SsoIdentity(models.Model):
     subject = models.CharField(max_length=500)
     last_sign_in_at = models.DateTimeField(null=True, blank=True)
     ended_by_idp_at = models.DateTimeField(null=True, blank=True)
+    # Ended by the provider's SCIM push (accounts.sso.scim), not a refused sign-in: only
+    # its push gives the access back. A sign-in did, and a provider that still signs in
+    # people it no longer provisions (Entra ID, "Assignment required" off) undid every
+    # deactivation and DELETE at the person's next sign-in (found by an audit).
+    ended_by_scim = models.BooleanField(default=False)
     # When a sign-in made this account for a person the mirror did not know
     # (SSO_ADMIT_UNKNOWN): the one mark that tells it from an account an administrator
     # made, so that it alone gives way once the mirror brings the person (identity).
@@ -118,9 +123,16 @@ class SsoIdentity(models.Model):
         cls.objects.filter(user=user).update(removed_by_idp_at=None)
 
     @classmethod
+    def ended_by_scim_push(cls, user) -> None:
+        """What the provider ended (now, or at a refused sign-in before) its SCIM push
+        ends too: only a push gives it back (accounts.sso.scim)."""
+        cls.objects.filter(user=user, ended_by_idp_at__isnull=False).update(ended_by_scim=True)
+
+    @classmethod
     def no_longer_ended_by_provider(cls, user_ids) -> int:
-        """Given back by an allowed sign-in, or the access is an administrator's now."""
-        return cls.objects.filter(user_id__in=user_ids).update(ended_by_idp_at=None)
+        """Given back by the provider, or the access is an administrator's now."""
+        ended = cls.objects.filter(user_id__in=user_ids)
+        return ended.update(ended_by_idp_at=None, ended_by_scim=False)
 
 
 class SsoBinding(models.Model):

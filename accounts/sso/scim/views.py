@@ -234,7 +234,7 @@ def _set_active(person, active: bool) -> None:
     true gives back what only the provider took."""
     with transaction.atomic():
         if active:
-            identity.restore_access(person, actor=ACTOR)
+            identity.restore_access(person, actor=ACTOR, by_scim=True)
         elif person.is_superuser:
             # identity.end_access keeps a superuser: said to the provider, not done unsaid.
             raise MutabilityException(
@@ -245,6 +245,7 @@ def _set_active(person, active: bool) -> None:
             now = timezone.now()
             for ended in [person, *_strangers_of(person)]:
                 identity.end_access(ended, now, actor=ACTOR)
+                SsoIdentity.ended_by_scim_push(ended)
 
 
 def _strangers_of(person) -> list:
