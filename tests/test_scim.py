@@ -306,6 +306,29 @@ def test_a_sign_in_does_not_give_back_what_the_providers_push_ended(scim, oidc, 
 
 
 @pytest.mark.django_db
+def test_a_push_does_not_give_back_what_a_sign_in_refused_for_its_groups_ended(
+    scim, oidc, settings, people
+):
+    """Outside SSO_ALLOWED_GROUPS, a sign-in is refused and every way in ends. Okta's PUT
+    of the whole profile, sent at any change of it, says `active: true` (the person is
+    assigned, not in the allowed groups) and gave every way in back (found by an audit).
+    What a refused sign-in ended, an allowed sign-in gives back."""
+    from tests.sso_support import STAFF_GROUP, oidc_sign_in
+
+    settings.SSO_ALLOWED_GROUPS = [STAFF_GROUP]
+    dave = people["dave"]
+    oidc.person("dave", email="dave@example.com", groups=[])
+    assert oidc_sign_in(Client(), oidc, "dave").status_code == 403
+    assert not User.objects.get(pk=dave.pk).is_active
+    okta = {"schemas": [CORE_USER], "userName": "dave@example.com", "active": True}
+    answer = scim.send("PUT", f"Users/{dave.pk}", okta)
+    assert answer.status_code == 200 and answer.json()["active"] is False
+    assert Client().get("/api/DeviceBackupReport", **basic("dave")).status_code == 401
+    oidc.person("dave", email="dave@example.com", groups=[STAFF_GROUP])
+    assert oidc_sign_in(Client(), oidc, "dave").status_code == 302
+
+
+@pytest.mark.django_db
 def test_a_person_the_mirror_does_not_know_is_not_made(scim, people):
     users_before = User.objects.count()
     body = {"schemas": [CORE_USER], "userName": "stranger@example.com", "active": True}

@@ -272,11 +272,13 @@ def end_access(user, now, actor=None) -> None:
 
 
 def restore_access(user, actor=None, by_scim: bool = False) -> None:
-    """The provider allows this person again: what only its refusal took is given back
-    (an administrator's or the vendor's deactivation stays); what its SCIM push took,
-    only by its push (`by_scim`; SsoIdentity.ended_by_scim)."""
+    """The provider allows this person again: what only the provider took is given back
+    (an administrator's or the vendor's deactivation stays), the way it was taken: a
+    refused sign-in's end by an allowed sign-in, its SCIM push's by its push (`by_scim`;
+    SsoIdentity.ended_by_scim). Okta's PUT says `active: true` at any change of a
+    profile, of a person outside SSO_ALLOWED_GROUPS too (found by an audit)."""
     ended = SsoIdentity.objects.filter(user=user, ended_by_idp_at__isnull=False)
-    ended = ended.exists() if by_scim else ended.filter(ended_by_scim=False).exists()
+    ended = ended.filter(ended_by_scim=by_scim).exists()
     if ended and not user.is_active:
         user.is_active = True
         type(user)._default_manager.filter(pk=user.pk).update(is_active=True)
