@@ -170,12 +170,22 @@ class UserAdmin(DjangoUserAdmin):
         standing = SsoIdentity.objects.filter(user_id=user.pk).first()
         if standing is None:
             return "never"
-        text = f"{standing.protocol} {standing.issuer}"
+        text = f"{standing.protocol} {standing.issuer}" if standing.protocol else "never"
         if standing.last_sign_in_at:
             text += f", {standing.last_sign_in_at:%Y-%m-%d %H:%M} UTC"
+        # Which of the provider's ways ended them, and whether its provisioning (SCIM)
+        # still lists them: a push's end was told as a refused sign-in, and a DELETE not
+        # at all (found by an audit).
         if standing.ended_by_idp_at:
-            text += "; deactivated when the identity provider refused them, "
-            text += f"{standing.ended_by_idp_at:%Y-%m-%d %H:%M} UTC"
+            how = (
+                "by the identity provider's provisioning (SCIM)"
+                if standing.ended_by_scim
+                else "when the identity provider refused them"
+            )
+            text += f"; deactivated {how}, {standing.ended_by_idp_at:%Y-%m-%d %H:%M} UTC"
+        if standing.removed_by_idp_at:
+            text += "; deleted by the identity provider's provisioning (SCIM), which no longer "
+            text += f"lists them, {standing.removed_by_idp_at:%Y-%m-%d %H:%M} UTC"
         return text
 
     # Bulk actions on the filtered list (filter by org, status, role, then select all).

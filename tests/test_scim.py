@@ -329,6 +329,25 @@ def test_a_push_does_not_give_back_what_a_sign_in_refused_for_its_groups_ended(
 
 
 @pytest.mark.django_db
+def test_an_administrator_sees_what_the_providers_push_did(scim, people):
+    """The user's page said "deactivated when the identity provider refused them" of a
+    person its push ended, after blank protocol and issuer, and nothing of a DELETE
+    (found by an audit): an administrator reactivating them could not tell that the
+    provider no longer lists them."""
+    from django.urls import reverse
+
+    dave, erin = people["dave"], people["erin"]
+    assert scim.okta_deactivates(dave.pk).status_code == 200
+    assert scim.send("DELETE", f"Users/{erin.pk}", "").status_code == 204
+    admin = Client()
+    admin.force_login(User.objects.create_superuser("root", "root@example.com", "x" * 20))
+    page = admin.get(reverse("admin:accounts_user_change", args=[dave.pk])).content.decode()
+    assert "never; deactivated by the identity provider&#x27;s provisioning (SCIM)" in page
+    page = admin.get(reverse("admin:accounts_user_change", args=[erin.pk])).content.decode()
+    assert "deleted by the identity provider&#x27;s provisioning (SCIM)" in page
+
+
+@pytest.mark.django_db
 def test_a_person_the_mirror_does_not_know_is_not_made(scim, people):
     users_before = User.objects.count()
     body = {"schemas": [CORE_USER], "userName": "stranger@example.com", "active": True}
