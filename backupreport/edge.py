@@ -30,6 +30,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from accounts.callers import basic_credentials
+from accounts.sso.scim import answers as scim_answers
 from accounts.storable_text import UNSTORABLE, unstorable
 from backupreport.errors import bad_request, is_api
 from reports.api import errors as api_errors
@@ -39,6 +40,7 @@ from reports.api import known_parameters
 # characters of up to 4 bytes each stay under SQLite's 50,000 bytes of a LIKE pattern.
 QUERY_VALUE_LENGTH = 8_000
 NAME_LENGTH = 100  # of a parameter's name quoted back, which the caller chose
+SCIM_PREFIX = "/scim/"
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
@@ -46,6 +48,12 @@ def printable(name: str) -> str:
     """A name as it can be quoted back: a NUL as %00, half a surrogate pair as ?, shortened."""
     spelled = UNSTORABLE.sub(lambda c: "%00" if c.group() == "\x00" else "?", name)
     return spelled if len(spelled) <= NAME_LENGTH else spelled[: NAME_LENGTH - 1] + "…"
+
+
+def is_scim(request: HttpRequest) -> bool:
+    """A provider's provisioning (accounts.sso.scim): its errors are SCIM's JSON, which
+    its log shows; an HTML page was a bare failure there (found by an audit)."""
+    return request.path_info.startswith(SCIM_PREFIX)
 
 
 def _header_name(meta_key: str) -> str:
@@ -181,6 +189,8 @@ class StorableTextMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if (problem := unstorable(request.path_info)) is not None:
             detail = f"The path {problem}, which no name here can hold."
+            if is_scim(request):
+                return scim_answers.error(404, detail)
             if is_api(request):
                 return api_errors.not_found(detail)
             return render(request, "404.html", {"detail": detail}, status=404)
@@ -193,7 +203,12 @@ class StorableTextMiddleware:
             # Raised where a parameter is first read; with DEBUG on, Django's debugging
             # page reads them again, raises again, and the server answers a bare 500
             # (found by an audit of section 3): answered here, once, as a 400.
+            if is_scim(request):
+                return scim_answers.error(413, "The request's body is too large.", "tooLarge")
             return bad_request(request, error)
+        if problems and is_scim(request):
+            told = "; ".join(f"{name} {problem}" for name, problem in problems.items())
+            return scim_answers.error(400, told, "invalidValue")
         if problems:
             if is_api(request):
                 return api_errors.invalid_parameters(problems)

@@ -515,6 +515,23 @@ def test_bodies_no_one_can_read_are_a_scim_error(scim, people, method, body, sci
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("body", "status", "named"),
+    [
+        ('{"Operations": [{"op": "replace", "path": "title", "value": "a\\u0000"}]}', 400, "NUL"),
+        ('{"x": "' + "x" * 3_000_000 + '"}', 413, "too large"),
+    ],
+)
+def test_what_the_edge_refuses_is_told_as_a_scim_error(scim, people, body, status, named):
+    """The edge (backupreport.edge) answered these with an HTML page, which a provider's
+    provisioning log shows as a bare failure (found by an audit)."""
+    answer = scim.send("PATCH", f"Users/{people['dave'].pk}", body)
+    assert answer.status_code == status, answer.content[:300]
+    assert answer["Content-Type"] == SCIM
+    assert answer.json()["status"] == str(status) and named in answer.json()["detail"]
+
+
+@pytest.mark.django_db
 def test_discovery_says_what_is_supported(scim):
     config = scim.get("ServiceProviderConfig").json()
     assert config["patch"]["supported"] is True
