@@ -43,6 +43,15 @@ NOT_PAGES = {
     "sso-saml-acs",
     "sso-saml-metadata",
     "metrics",  # Prometheus text, for a scraper
+    # SCIM provisioning: JSON for the identity provider (accounts.sso.scim).
+    "scim-config",
+    "scim-resource-types",
+    "scim-resource-type",
+    "scim-schemas",
+    "scim-schema",
+    "scim-users",
+    "scim-user",
+    "scim-not-here",
     "favicon",  # a redirect to the static icon
     "spreadsheet",  # a file (reports.dashboards.spreadsheet)
     "saved-view",  # a redirect to the report page
