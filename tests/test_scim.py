@@ -194,6 +194,23 @@ def test_a_deleted_person_is_ended_then_not_found_until_created_again(scim, peop
 
 
 @pytest.mark.django_db
+def test_an_administrators_reactivation_lists_a_deleted_person_again(scim, people):
+    """Active by an administrator's hand and found by no lookup, the provider could
+    never end the person's access again (found by a review)."""
+    dave = people["dave"]
+    assert scim.send("DELETE", f"Users/{dave.pk}", "").status_code == 204
+    admin = Client()
+    admin.force_login(User.objects.create_superuser("boss", "boss@example.com", "x" * 20))
+    form = {"action": "reactivate", "_selected_action": [dave.pk], "index": 0}
+    assert admin.post("/admin/accounts/user/", form).status_code == 302
+    assert User.objects.get(pk=dave.pk).is_active
+    (found,) = scim.find("dave@example.com")["Resources"]
+    assert found["id"] == str(dave.pk) and found["active"] is True
+    assert scim.okta_deactivates(dave.pk).status_code == 200
+    assert not User.objects.get(pk=dave.pk).is_active
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("filter_on", ["userName", "emails.value"])
 def test_the_provider_finds_the_one_account_a_sign_in_would_use(scim, people, filter_on):
     """The vendor made a person anew (a new userUid, the same address; the old account

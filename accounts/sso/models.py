@@ -42,8 +42,11 @@ def deactivated_by_hand(user_ids) -> None:
     """An administrator set these users' access (deactivated or reactivated): what the
     provider's refusal once took is theirs now, and a later allowed sign-in no longer
     gives it back (2026-12-06: an administrator's deactivation after a refusal was
-    undone by the next allowed sign-in)."""
+    undone by the next allowed sign-in). A person the provider deleted through SCIM is
+    listed there again: active by an administrator's hand and found by no lookup, the
+    provider could never end their access (found by a review)."""
     SsoIdentity.no_longer_ended_by_provider(user_ids)
+    SsoIdentity.objects.filter(user_id__in=user_ids).update(removed_by_idp_at=None)
 
 
 class SsoIdentity(models.Model):
