@@ -105,20 +105,19 @@ class SsoIdentity(models.Model):
     @classmethod
     def ended_by_provider(cls, user, now) -> None:
         """The provider's refusal deactivated this person here (accounts.sso.identity)."""
-        cls.objects.update_or_create(
-            user=user,
-            defaults={"ended_by_idp_at": now},
-            create_defaults={"protocol": "", "issuer": "", "subject": "", "ended_by_idp_at": now},
-        )
+        cls._marked(user, ended_by_idp_at=now)
 
     @classmethod
     def removed_by_provider(cls, user, now) -> None:
         """The provider deleted this person through SCIM (accounts.sso.scim)."""
-        cls.objects.update_or_create(
-            user=user,
-            defaults={"removed_by_idp_at": now},
-            create_defaults={"protocol": "", "issuer": "", "subject": "", "removed_by_idp_at": now},
-        )
+        cls._marked(user, removed_by_idp_at=now)
+
+    @classmethod
+    def _marked(cls, user, **marks) -> None:
+        """These marks on the person's standing; one made for them if they never signed
+        in (the provider can end someone who has not)."""
+        blank = {"protocol": "", "issuer": "", "subject": ""}
+        cls.objects.update_or_create(user=user, defaults=marks, create_defaults=blank | marks)
 
     @classmethod
     def no_longer_removed_by_provider(cls, user) -> None:
