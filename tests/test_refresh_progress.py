@@ -118,8 +118,9 @@ def test_lines_are_counted_as_the_reader_numbers_them(tmp_path, text, lines):
 def test_a_bad_byte_far_down_a_large_file_is_found_on_its_line(tmp_path):
     # The file is read in pieces of a megabyte; an "é" is cut in two across the first
     # boundary, the bad byte comes in the third piece.
-    line = b"orgUid,orgName,orgExtRef,parentOrgUid\n"
-    head = line * ((1 << 20) // len(line))
+    # Rows, not the header again (which is one error of its own, csv_file).
+    header, row = b"orgUid,orgName,orgExtRef,parentOrgUid\n", b"org-x,Name,Ext,org-y\n"
+    head = header + row * (((1 << 20) - len(header)) // len(row))
     cut = b"x" * ((1 << 20) - len(head) - 1) + "é".encode() + b",,,\n"
     middle = b"ok,ok,ok,\n" * 110_000
     path = tmp_path / "orgs.csv"
