@@ -10,6 +10,7 @@ import writes to an SQLite file of its own.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 import sqlite3
@@ -23,6 +24,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import escape
 from django_tasks_db.models import DBTaskResult
 
@@ -272,3 +274,19 @@ def test_a_killed_worker_leaves_no_job_running_and_no_progress_file(tmp_path):
     assert not progress.exists()
     assert not (uploads / upload_id).exists()
     assert query(env, "SELECT COUNT(*) FROM reports_device") == [(0,)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_reaped_after_the_clock_stepped_back_ends_when_it_started(tmp_path):
+    """The clock stepped back since the dead run started: it ends when it started, never
+    before (a negative duration took /metrics' run duration counter down)."""
+    started = timezone.now() + dt.timedelta(minutes=5)
+    gone = Run.objects.create(
+        kind=Run.Kind.SYNC,
+        trigger="command",
+        worker=a_gone_worker(database_env(tmp_path)),
+        started_at=started,
+    )
+    assert reap() == 1
+    gone.refresh_from_db()
+    assert (gone.outcome, gone.finished_at) == ("failed", started)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
@@ -162,3 +163,17 @@ def test_the_data_page_says_why_a_run_failed_and_links_to_it(admin_client_of):
 def test_only_system_administrators_see_the_run_log(admin_client_of, name):
     page = admin_client_of(name).get("/admin/refresh/run/")
     assert page.status_code == 302 and "/login/" in page["Location"]
+
+
+def test_a_clock_stepped_back_never_ends_a_run_before_it_started(db):
+    """NTP or a restored VM steps the clock back mid-run: the run ends when it started,
+    not before; a negative duration took /metrics' run duration counter down."""
+    started = timezone.now()
+    with (
+        time_machine.travel(started, tick=False) as clock,
+        recorded(Run.Kind.REBUILD, "rebuild_report"),
+    ):
+        clock.move_to(started - dt.timedelta(minutes=5))
+    entry = only_run()
+    assert entry.finished_at == entry.started_at
+    assert entry.duration == dt.timedelta(0)

@@ -61,7 +61,7 @@ def recorded(
 
 
 def _finish(run: Run) -> None:
-    run.finished_at = timezone.now()
+    run.finished_at = run.ends_at(timezone.now())
     run.save(
         update_fields=[
             "finished_at",

@@ -56,7 +56,7 @@ def reap() -> int:
     for run in Run.objects.filter(outcome=Run.Outcome.RUNNING).exclude(worker=""):
         if liveness.is_gone(run.worker):
             ended += Run.objects.filter(pk=run.pk, outcome=Run.Outcome.RUNNING).update(
-                outcome=Run.Outcome.FAILED, error=RUN_GONE, finished_at=timezone.now()
+                outcome=Run.Outcome.FAILED, error=RUN_GONE, finished_at=run.ends_at(timezone.now())
             )
     for upload in Upload.objects.filter(state__in=WORKING).exclude(worker=""):
         if liveness.is_gone(upload.worker):

@@ -106,6 +106,12 @@ class Run(models.Model):
         """The steps after the run that failed, each {step, note, error}."""
         return [step for step in self.after_refresh if step.get("error")]
 
+    def ends_at(self, now: dt.datetime) -> dt.datetime:
+        """When this run ends, at `now` by the clock: never before it started. A clock
+        stepped back (NTP, a VM restored) made a negative duration, and /metrics' run
+        duration counter went down, which Prometheus reads as a reset (found by an audit)."""
+        return max(now, self.started_at)
+
     @property
     def duration(self) -> dt.timedelta | None:
         return None if self.finished_at is None else self.finished_at - self.started_at
