@@ -5,10 +5,18 @@ text carried an org name raw, and a batch of long names lost its last lines)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
-from reports.integrations.models import Event
-from reports.integrations.payloads import SLACK_SECTION, TEAMS_MESSAGE_BYTES, slack, summary, teams
+from reports.integrations.models import Event, WebhookDelivery
+from reports.integrations.payloads import (
+    SLACK_SECTION,
+    TEAMS_MESSAGE_BYTES,
+    envelope,
+    slack,
+    summary,
+    teams,
+)
 
 LINK = "https://backup.example.com/reports/backup-status/?health=critical"
 TRAP = "[Restore your files here](https://evil.example/login) <!channel> & **now**"
@@ -99,3 +107,18 @@ def test_a_teams_batch_that_fits_is_sent_whole():
     message = teams(critical([f"DT-{n:02}" for n in range(20)], more=3))
     texts = [r["text"] for b in message["attachments"][0]["content"]["body"] for r in b["inlines"]]
     assert len(texts) == 22 and texts[-1] == "and 3 more"
+
+
+def test_a_json_message_dates_itself_as_every_date_of_the_api():
+    """UTC with milliseconds and Z, whatever the microseconds and the server's zone:
+    isoformat() left out microseconds of 0 and wrote the server's offset."""
+    paris = dt.timezone(dt.timedelta(hours=1))
+    for at in (
+        dt.datetime(2026, 3, 1, 9, 5, 7, tzinfo=paris),
+        dt.datetime(2026, 3, 1, 9, 5, 7, 123456, tzinfo=paris),
+    ):
+        delivery = WebhookDelivery(
+            endpoint_id=7, key="k", event=Event.CRITICAL, created_at=at, payload={}
+        )
+        created = envelope(delivery)["created_at"]
+        assert created == f"2026-03-01T08:05:07.{at.microsecond // 1000:03d}Z"
