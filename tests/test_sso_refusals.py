@@ -175,6 +175,17 @@ def test_a_saml_answer_for_another_destination_is_a_failed_sign_in(saml, people)
     assert b"addressed to another site" in refused.content
 
 
+def test_a_post_to_the_saml_acs_without_an_answer_is_a_failed_sign_in(saml, people):
+    """djangosaml2's own bare 400, which the audit log never saw."""
+    browser = Client()
+    saml_request(browser, idp_server(saml))
+    refused = browser.post("/sso/saml/acs/", {"RelayState": "/"})
+    assert refused.status_code == 400
+    assert failed_sign_in().details["reason"] == saml_reasons.NO_ANSWER
+    assert b"start the sign-in again" in refused.content
+    assert browser.get(API).status_code == 401
+
+
 def test_a_replayed_saml_answer_is_a_failed_sign_in_saying_so(saml, people):
     server, browser = idp_server(saml), Client()
     answer = saml_answer(server, saml_request(browser, server))

@@ -157,6 +157,10 @@ class AssertionConsumerServiceView(djangosaml2_views.AssertionConsumerServiceVie
     config_loader_path = "accounts.sso.saml.sp_config"
 
     def post(self, request, *args, **kwargs):
+        # djangosaml2 answers it with a bare 400 of its own, which the audit log never
+        # saw: a failed sign-in like any other refused answer (found by an audit).
+        if "SAMLResponse" not in request.POST:
+            return refused(request, saml_reasons.NO_ANSWER, 400)
         # The configuration first, as the sign-in's start does: a process that has not
         # read the provider's metadata yet, while it cannot be read, answered a 500
         # to anyone's POST (2026-12-06). sp_config keeps it once read.

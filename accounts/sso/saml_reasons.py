@@ -30,6 +30,10 @@ ANOTHER_AUDIENCE = "The identity provider's answer is meant for another site (it
 ANOTHER_DESTINATION = (
     "The identity provider's answer is addressed to another site (its Destination)."
 )
+NO_ANSWER = (
+    "The browser sent no answer of the identity provider (no SAMLResponse): start the "
+    "sign-in again."
+)
 NO_ASSERTION = "The identity provider's answer holds no assertion that could be verified."
 REPLAYED = "The identity provider's answer was already used."
 REPLAY_UNCHECKED = (
