@@ -210,6 +210,54 @@ def test_a_stranger_the_mirror_brings_later_signs_in_as_the_mirrored_user(
     assert (retired.target, retired.details["mirrored"]) == ("ana", mirrored.username)
 
 
+def test_a_stranger_holding_the_mirrored_username_gives_it_up_to_the_import(
+    oidc, settings, db, tmp_path
+):
+    """Let in as a stranger under the username the vendor gives her (her address, with
+    no preferred_username; or SSO_MATCH=username): every import and sync after was
+    refused whole, "already belongs to another user (a local account)" (found by an
+    audit). The stranger's account gives way at the import, as at a sign-in."""
+    from accounts.audit.models import Event
+    from tests.import_support import run, write_csv
+    from tests.test_import_backup_report import vendor_row
+
+    settings.SSO_ADMIT_UNKNOWN = True
+    oidc.person("ana", email="user1@example.com", preferred_username="")
+    as_stranger = Client()
+    assert oidc_sign_in(as_stranger, oidc, "ana").status_code == 302
+    stranger = User.objects.get(username="user1@example.com")
+    run("import_backup_report", write_csv(tmp_path / "report.csv", [vendor_row(1)]))
+    mirrored = User.objects.get(username="user1@example.com")
+    assert mirrored.user_uid and mirrored.pk != stranger.pk
+    stranger.refresh_from_db()
+    assert not stranger.is_active and as_stranger.get(API).status_code == 401
+    assert stranger.username == f"~stranger~{stranger.pk}~user1@example.com"
+    retired = Event.objects.get(kind="sso.stranger_retired")
+    assert (retired.target, retired.details["mirrored"]) == ("user1@example.com", mirrored.username)
+    for _ in range(2):
+        browser = Client()
+        assert oidc_sign_in(browser, oidc, "ana").status_code == 302
+        assert browser.session["_auth_user_id"] == str(mirrored.pk)
+        assert browser.get(API).status_code == 200
+    assert list(SsoBinding.objects.values_list("user", flat=True)) == [mirrored.pk]
+
+
+def test_a_stranger_with_the_username_but_another_address_is_not_taken_for_the_person(
+    oidc, settings, db, tmp_path
+):
+    """Matched by email, a stranger whose username the file gives with another address
+    is someone else: the import is refused naming the username, and nothing is retired."""
+    from tests.import_support import run, write_csv
+    from tests.test_import_backup_report import vendor_row
+
+    settings.SSO_ADMIT_UNKNOWN = True
+    oidc.person("ana", email="ana@elsewhere.example", preferred_username="user1@example.com")
+    assert oidc_sign_in(Client(), oidc, "ana").status_code == 302
+    with pytest.raises(Exception, match="already belongs to another user"):
+        run("import_backup_report", write_csv(tmp_path / "report.csv", [vendor_row(1)]))
+    assert User.objects.get(username="user1@example.com").is_active
+
+
 @pytest.mark.parametrize("made_more", ["a role by hand", "staff", "an API client"])
 def test_a_stranger_made_more_of_here_does_not_give_way(oidc, settings, db, tmp_path, made_more):
     """Retired, a stranger's account an administrator had promoted by hand, or given an

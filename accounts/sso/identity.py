@@ -172,7 +172,7 @@ def _made_more_of(user, identity: Identity) -> bool:
     a binding through another provider. Retired, it lost them unsaid (found by a
     review): such an account does not give way, and both stay refused, for an
     administrator to merge by hand."""
-    if _made_more_of_by_hand(user):
+    if made_more_of_by_hand(user):
         return True
     if not identity.issuer:
         # SCIM names a person, through no provider's sign-in: the stranger's own binding
@@ -182,7 +182,7 @@ def _made_more_of(user, identity: Identity) -> bool:
     return SsoBinding.objects.filter(user=user).exclude(issuer=identity.issuer).exists()
 
 
-def _made_more_of_by_hand(user) -> bool:
+def made_more_of_by_hand(user) -> bool:
     """Whether an administrator made the stranger's account more than its sign-ins did:
     a superuser or staff flag, a role given by hand (no IdpRole row), an API client."""
     if user.is_superuser or user.is_staff:
@@ -204,7 +204,7 @@ def _stranger_no_longer_admitted(user) -> bool:
     standing = getattr(user, "sso_identity", None)
     if standing is None or standing.admitted_at is None:
         return False
-    return not _made_more_of_by_hand(user)
+    return not made_more_of_by_hand(user)
 
 
 def _retire_strangers(strangers, user, identity: Identity, now) -> None:

@@ -9,17 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator
 from itertools import chain
-from pathlib import Path
-
-from django.db import transaction
 
 from accounts.models import User, end_sessions
+from accounts.sso import strangers
 from reports.importing import report_rows
-from reports.importing.changes import Changes, Outcome, Timings, Writer, chunks, compare
+from reports.importing.changes import Changes, Writer, chunks, compare
 from reports.importing.csv_file import CsvFile, ImportFailed
-from reports.importing.one_at_a_time import wait_for_other_imports
 from reports.importing.orgs import ORGS, give_root_paths
-from reports.importing.report_csv import TABLES, USERS, ParsedReport, parse
+from reports.importing.report_csv import TABLES, USERS, ParsedReport
 from reports.importing.updates import update_rows
 from reports.models import Archive, Device
 
@@ -28,10 +25,13 @@ def _check_usernames_are_free(
     csv_file: CsvFile, report: ParsedReport, released: Collection[str] = ()
 ) -> None:
     """A username the file gives must not belong to someone the file does not name,
-    unless that someone (by userUid) gives it up (reports.importing.mirror)."""
+    unless that someone (by userUid) gives it up (reports.importing.mirror), or is a
+    stranger's account that gives way (accounts.sso.strangers: report.strangers)."""
     users = report.rows["users"]
     uid_of = {user["username"]: user_uid for user_uid, user in users.items()}
-    for username, holder in _holders(list(uid_of)):
+    held = [name for name in strangers.admitted_usernames() if name in uid_of]
+    report.strangers = strangers.giving_way({name: users[uid_of[name]]["email"] for name in held})
+    for username, holder in _holders(list(uid_of), exclude=report.strangers):
         if holder not in users and holder not in released:
             line = report.username_lines[uid_of[username]]
             owner = f"userUid {holder}" if holder else "a local account"
@@ -40,9 +40,10 @@ def _check_usernames_are_free(
     csv_file.check()
 
 
-def _holders(usernames: list[str]) -> Iterator[tuple[str, str | None]]:
+def _holders(usernames: list[str], exclude: Collection[int]) -> Iterator[tuple[str, str | None]]:
     for part in chunks(usernames):
-        yield from User.objects.filter(username__in=part).values_list("username", "user_uid")
+        holders = User.objects.filter(username__in=part).exclude(pk__in=exclude)
+        yield from holders.values_list("username", "user_uid")
 
 
 def _free_renamed_usernames(users: Changes) -> None:
@@ -73,27 +74,6 @@ def end_sessions_the_vendor_ended(users: Changes) -> None:
     ]
     for part in chunks(ended):
         end_sessions(User.objects.filter(pk__in=part))
-
-
-def import_backup_report(path: str | Path, *, dry_run: bool = False) -> Outcome:
-    csv_file = CsvFile(path)
-    timings = Timings()
-    with timings("read"):
-        report = parse(csv_file)
-    with transaction.atomic():
-        with timings("wait"):
-            wait_for_other_imports()
-        with timings("compare"):
-            changes = compare_report(csv_file, report)
-        outcome = Outcome(
-            csv_file.name, report.records, list(changes.values()), dry_run, timings=timings
-        )
-        if not dry_run:
-            with timings("write"):
-                devices = write_report(changes)
-            with timings("report rows"):
-                outcome.notes.append(report_rows.bring_in_step(devices))
-    return outcome
 
 
 def compare_report(

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from django.db import connection, transaction
 
+from accounts.sso import strangers
 from reports.importing import access_changes, in_database, mass_removal, mirror, report_rows
 from reports.importing.backup_report import compare_report, write_report
 from reports.importing.changes import Changes, Outcome, Timings
@@ -167,6 +168,7 @@ def _apply(
         with timings("write"):
             if unlisted is not None:
                 mirror.free_usernames(unlisted)
+            strangers.give_way(files.report.strangers)
             if staged:
                 devices = in_database.write(files.report, rebuild=rebuild)
             else:

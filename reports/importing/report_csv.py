@@ -117,6 +117,8 @@ class ParsedReport:
     records: int = 0
     rows: dict[str, dict[str, dict]] = field(default_factory=lambda: {t.label: {} for t in TABLES})
     username_lines: dict[str, int] = field(default_factory=dict)  # userUid -> line
+    # Strangers' accounts that give the file's people their usernames (accounts.sso.strangers).
+    strangers: dict[int, str] = field(default_factory=dict)
 
 
 def parse(csv_file: CsvFile) -> ParsedReport:

@@ -7,6 +7,7 @@ from collections.abc import Collection
 
 from django.db import connection
 
+from accounts.sso import strangers
 from reports.importing import delta, snapshot
 from reports.importing.changes import Changes, Table
 from reports.importing.csv_file import CsvFile, Record
@@ -126,7 +127,7 @@ def compare(
 ) -> dict[str, Changes]:
     """backup_report.compare_report by set operations: each table's changed rows go
     into its diff table (uid, id, new), which write() writes."""
-    _check_usernames_are_free(csv_file, released)
+    _check_usernames_are_free(csv_file, report, released)
     changes = {}
     for table in TABLES:
         changes[table.label] = _compare(table, report.columns[table.label], _listed(report, table))
@@ -147,18 +148,26 @@ def _listed(report: StagedReport, table: Table) -> int | None:
     return listed + (report.returning if table is USERS else 0)
 
 
-def _check_usernames_are_free(csv_file: CsvFile, released: Collection[str]) -> None:
+def _check_usernames_are_free(
+    csv_file: CsvFile, report: StagedReport, released: Collection[str]
+) -> None:
     """backup_report._check_usernames_are_free: the first such user of the file, by line."""
     users = db_table(USERS)
     with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT username, email FROM {staged(USERS)} WHERE username = ANY(%s)",
+            [strangers.admitted_usernames()],
+        )
+        report.strangers = strangers.giving_way(dict(cursor.fetchall()))
         cursor.execute(
             f"SELECT s.rec, s.username, u.user_uid FROM {staged(USERS)} s"
             f" JOIN {users} u ON u.username = s.username"
             f" WHERE (u.user_uid IS NULL OR NOT EXISTS"
             f" (SELECT 1 FROM {staged(USERS)} x WHERE x.user_uid = u.user_uid))"
             " AND (u.user_uid IS NULL OR NOT u.user_uid = ANY(%s))"
+            " AND NOT u.id = ANY(%s)"
             " ORDER BY s.rec LIMIT 1",
-            [list(released)],
+            [list(released), list(report.strangers)],
         )
         found = cursor.fetchone()
     if found:

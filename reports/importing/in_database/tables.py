@@ -54,6 +54,8 @@ class StagedReport:
     # Each record's hash is known and its uid cells plain (cells._read_the_rest): the file
     # can be read as a delta, and be the next one's snapshot.
     keyed: bool = False
+    # Strangers' accounts that give the file's people their usernames (accounts.sso.strangers).
+    strangers: dict[int, str] = field(default_factory=dict)
 
 
 class NotStaged(Exception):
