@@ -11,7 +11,7 @@ from reports.api import errors, vendor
 from reports.api.decorators import resource
 from reports.history.asking import NO_FLEET, NO_TREND, BadParameter, compliance_asked, trend_asked
 from reports.history.compliance import SORTS, OutOfReach
-from reports.history.records import record, trend_record
+from reports.history.records import record, trend_records
 
 
 @resource
@@ -48,4 +48,4 @@ def trend_resource(request: HttpRequest) -> HttpResponse:
         points = trend_asked(reach, request.GET)
     except BadParameter as bad:
         return errors.invalid_parameters({bad.name: str(bad)})
-    return JsonResponse({"data": {"days": [trend_record(day, f) for day, f in points]}})
+    return JsonResponse({"data": {"days": list(trend_records(points))}})

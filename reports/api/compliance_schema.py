@@ -98,6 +98,16 @@ _TREND_DAY = {
             "nullable": True,
             "description": "When the day's snapshot was taken: today's figures are as of it.",
         },
+        "warningDays": _DAYS_THEN
+        | {"description": "BACKUP_WARNING_DAYS the day was judged by; null: unknown."},
+        "criticalDays": _DAYS_THEN
+        | {"description": "BACKUP_CRITICAL_DAYS the day was judged by; null: unknown."},
+        "thresholdsChanged": {
+            "type": "boolean",
+            "description": "The day was judged by other thresholds than the day with a "
+            "snapshot before it (days of unknown thresholds passed over): its step from "
+            "that day is the thresholds' as well as the backups'.",
+        },
     },
     "required": list(TREND_FIELDS),
     "additionalProperties": False,

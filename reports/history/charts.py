@@ -17,8 +17,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from reports.chart_paint import GRID_STROKE, LABEL_TEXT, VALUE_TEXT, fill_of
-from reports.health import Health
-from reports.history.reading import Figures, trend_days
+from reports.health import Health, Thresholds
+from reports.history.reading import Figures, thresholds_changed, trend_days
 from reports.history.templatetags import history_format
 from reports.templatetags.backup_format import counted
 
@@ -156,15 +156,37 @@ def describe_day(day: dt.date, figures: Figures, today: dt.date | None = None) -
     return f"{label}: {share} OK of {figures.devices:,} ({counts})"
 
 
-def describe_trend(points: list[tuple[dt.date, Figures]], today: dt.date) -> str:
-    """The trend in words, its first and latest days (points: one at least): the chart's
-    text alternative, and what the management PDF says under it."""
-    (start_day, start), (end_day, end) = points[0], points[-1]
+def rejudged_note(day: dt.date, before: Thresholds, after: Thresholds) -> str:
+    """A day the thresholds changed, in words (reading.thresholds_changed): worded as
+    compliance's judged_notes, for the page, the chart's text and the PDF alike."""
     return (
-        f"{counted(len(points), 'day')} with a snapshot from {start_day:%Y-%m-%d} "
-        f"to {end_day:%Y-%m-%d}. "
-        f"First: {describe_day(start_day, start)}. "
-        f"Latest: {describe_day(end_day, end, today)}."
+        f"On {day:%Y-%m-%d} the thresholds changed: judged at {before} days "
+        f"(warning/critical) before it, at {after} from it: the step there is the "
+        "thresholds' as well as the backups'."
+    )
+
+
+def rejudged_notes(points: list[tuple[dt.date, Figures]]) -> list[str]:
+    figures = dict(points)
+    return [
+        rejudged_note(day, before, figures[day].judged_by)
+        for day, before in thresholds_changed(points).items()
+    ]
+
+
+def describe_trend(points: list[tuple[dt.date, Figures]], today: dt.date) -> str:
+    """The trend in words, its first and latest days (points: one at least), and the
+    days its thresholds changed: the chart's text alternative, and what the management
+    PDF says under it."""
+    (start_day, start), (end_day, end) = points[0], points[-1]
+    return " ".join(
+        [
+            f"{counted(len(points), 'day')} with a snapshot from {start_day:%Y-%m-%d} "
+            f"to {end_day:%Y-%m-%d}.",
+            f"First: {describe_day(start_day, start)}.",
+            f"Latest: {describe_day(end_day, end, today)}.",
+            *rejudged_notes(points),
+        ]
     )
 
 
@@ -190,6 +212,31 @@ def _axis(axis: Axis, width: int) -> SafeString:
             )
         )
     return format_html_join("", "{}", ((line,) for line in lines))
+
+
+def _rejudged(
+    points: list[tuple[dt.date, Figures]], first: dt.date, step: float, shape: Shape
+) -> SafeString:
+    """A dashed line before each day judged by other thresholds than the day before it,
+    the height of the plot, its words in a <title>: the step there is partly the
+    settings' (reading.thresholds_changed)."""
+    figures = dict(points)
+    return format_html_join(
+        "",
+        '<line class="trend-rejudged" x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}"'
+        ' stroke-width="2" stroke-dasharray="4 3"><title>{}</title></line>',
+        (
+            (
+                f"{LEFT + (day - first).days * step:.1f}",
+                TOP,
+                f"{LEFT + (day - first).days * step:.1f}",
+                TOP + shape.plot_height,
+                LABEL_TEXT["fill"],
+                rejudged_note(day, before, figures[day].judged_by),
+            )
+            for day, before in thresholds_changed(points).items()
+        ),
+    )
 
 
 def _labels(first: dt.date, last: dt.date, step: float, shape: Shape) -> SafeString:
@@ -275,7 +322,7 @@ def trend_chart(
     return format_html(
         '<svg class="chart trend trend-{}" viewBox="0 0 {} {}" role="img"'
         ' aria-labelledby="{}-t {}-d" xmlns="http://www.w3.org/2000/svg">'
-        '<title id="{}-t">{}</title><desc id="{}-d">{}</desc>{}{}{}{}</svg>',
+        '<title id="{}-t">{}</title><desc id="{}-d">{}</desc>{}{}{}{}{}</svg>',
         shape.name,
         shape.width,
         shape.height,
@@ -287,6 +334,7 @@ def trend_chart(
         description,
         _axis(axis, shape.width),
         columns,
+        _rejudged(points, first, step, shape),
         _labels(first, today, step, shape),
         _legend(shape),
     )

@@ -28,7 +28,14 @@ from accounts import org_paths
 from accounts.models import Org
 from accounts.roles import Reach
 from reports.health import BackupDates, Health, Thresholds, health_edges, thresholds
-from reports.history.reading import ROW_PATH, Figures, in_subtree, latest_snapshot, snapshots_of
+from reports.history.reading import (
+    ROW_PATH,
+    Figures,
+    in_subtree,
+    judged_by,
+    latest_snapshot,
+    snapshots_of,
+)
 from reports.history.snapshots import FIGURES, STORAGE
 
 WEEK, MONTH = 7, 30
@@ -204,13 +211,8 @@ def _rows(
         judged.setdefault((key, days[day_of_row]), set()).add((warning, critical))
     sums = {key: Figures(*total) for key, total in totals.items()}
 
-    def judged_by(key: str, column: str) -> Thresholds | None:
-        """The one pair its rows were judged by; None if unknown (or, never seen, mixed)."""
-        pairs = judged.get((key, column), set())
-        if len(pairs) != 1:
-            return None
-        warning, critical = next(iter(pairs))
-        return None if warning is None or critical is None else Thresholds(warning, critical)
+    def judged_by_of(key: str, column: str) -> Thresholds | None:
+        return judged_by(judged.get((key, column), set()))
 
     has_children = set(
         Org.objects.filter(parent__in=listed)
@@ -236,8 +238,8 @@ def _rows(
             week,
             month,
             ids,
-            week_judged_by=judged_by(key, "week"),
-            month_judged_by=judged_by(key, "month"),
+            week_judged_by=judged_by_of(key, "week"),
+            month_judged_by=judged_by_of(key, "month"),
         )
 
     rows = [row(path, org) for path, org in by_path.items()]

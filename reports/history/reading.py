@@ -16,10 +16,11 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import F, Max, Q, QuerySet, Sum
+from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from accounts.roles import Reach
+from reports.health import Thresholds
 from reports.history.models import Snapshot
 from reports.history.snapshots import FIGURES, STORAGE
 
@@ -38,6 +39,9 @@ class Figures:
     # When the day's snapshot was taken (daily_totals), not a figure: neither added nor
     # compared; None for a sum of days or of the moment.
     taken_at: dt.datetime | None = field(default=None, compare=False)
+    # The thresholds the day's snapshot judged health by (daily_totals), likewise not a
+    # figure; None for a sum of days or of the moment, and where unknown (judged_by).
+    judged_by: Thresholds | None = field(default=None, compare=False)
 
     @property
     def ok_share(self) -> float | None:
@@ -91,17 +95,66 @@ def latest_snapshot(up_to: dt.date | None = None) -> tuple[dt.date, dt.datetime]
     return rows.order_by("-day", "-taken_at").values_list("day", "taken_at").first()
 
 
+def judged_by(pairs: set[tuple[int | None, int | None]]) -> Thresholds | None:
+    """The one pair of (warning, critical) days some snapshot rows were judged by; None
+    where unknown: no row, a row taken before snapshots kept them (null), or, never seen
+    (a day's rows are taken at once), rows of a day judged by two pairs."""
+    if len(pairs) != 1:
+        return None
+    warning, critical = next(iter(pairs))
+    return None if warning is None or critical is None else Thresholds(warning, critical)
+
+
+# What daily_totals reads of a day's thresholds: enough to tell one pair from several.
+_JUDGED = {
+    "warning_low": Min("warning_days"),
+    "warning_high": Max("warning_days"),
+    "critical_low": Min("critical_days"),
+    "critical_high": Max("critical_days"),
+    "unknown": Count("pk", filter=Q(warning_days__isnull=True) | Q(critical_days__isnull=True)),
+}
+
+
+def _judged_by_of_day(row: dict) -> Thresholds | None:
+    pairs = {(row["warning_low"], row["critical_low"]), (row["warning_high"], row["critical_high"])}
+    return None if row["unknown"] else judged_by(pairs)
+
+
 def daily_totals(snapshots: QuerySet[Snapshot], since: dt.date) -> dict[dt.date, Figures]:
-    """The sum of these rows on each day from `since`, and when its snapshot was taken,
-    in one GROUP BY day."""
+    """The sum of these rows on each day from `since`, when its snapshot was taken and
+    the thresholds it judged by, in one GROUP BY day."""
     rows = (
         snapshots.filter(day__gte=since)
         .order_by()
         .values("day")
         .annotate(**{f"n_{f}": Sum(f) for f in FIGURES + STORAGE}, n_taken_at=Max("taken_at"))
+        .annotate(**_JUDGED)
         .order_by("day")
     )
-    return {row.pop("day"): Figures(**{f[2:]: v for f, v in row.items()}) for row in rows}
+    totals = {}
+    for row in rows:
+        judged = _judged_by_of_day(row)
+        figures = {f[2:]: v for f, v in row.items() if f.startswith("n_")}
+        totals[row["day"]] = Figures(**figures, judged_by=judged)
+    return totals
+
+
+def thresholds_changed(points: list[tuple[dt.date, Figures]]) -> dict[dt.date, Thresholds]:
+    """The days of a trend (oldest first) judged by other thresholds than the day with
+    a snapshot before them, each with the thresholds of before: the step there is the
+    settings' as well as the backups', and every surface of the trend says so (page,
+    chart, CSV and JSON, PDF) rather than show it as the fleet getting better or worse.
+    Days of unknown thresholds (judged_by None) are passed over: no change is said into
+    or out of them."""
+    changed = {}
+    before = None
+    for day, figures in points:
+        if figures.judged_by is None:
+            continue
+        if before is not None and figures.judged_by != before:
+            changed[day] = before
+        before = figures.judged_by
+    return changed
 
 
 TREND_DAYS = 90

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator
 from reports.csv_record import LINE_END, NULL_CELL, csv_cell
 from reports.health import thresholds
 from reports.history.compliance import ComplianceRow
-from reports.history.reading import Figures
+from reports.history.reading import Figures, thresholds_changed
 from reports.row import encode_datetime
 
 FIELDS = (
@@ -84,13 +84,27 @@ TREND_FIELDS = (
     "coldStorageArchives",
     "coldStorageBytes",
     "takenAt",
+    "warningDays",
+    "criticalDays",
+    "thresholdsChanged",
 )
 
 
-def trend_record(day: dt.date, figures: Figures) -> dict:
+def trend_records(points: list[tuple[dt.date, Figures]]) -> Iterator[dict]:
+    """The trend's days (oldest first), each as trend_record says it."""
+    changed = thresholds_changed(points)
+    for day, figures in points:
+        yield trend_record(day, figures, rejudged=day in changed)
+
+
+def trend_record(day: dt.date, figures: Figures, *, rejudged: bool = False) -> dict:
     """One day of the trend: the reach's active devices by health (the overview's table)
     and its storage, as the snapshot of that day summed them, and when it was taken
-    (today's is the snapshot's, not this moment's)."""
+    (today's is the snapshot's, not this moment's); the thresholds it judged by (null:
+    unknown, taken before snapshots kept them) and whether they are not the day's
+    before (`rejudged`, reading.thresholds_changed): a step there is partly the
+    settings'."""
+    judged = figures.judged_by
     return {
         "day": day.isoformat(),
         "activeDevices": figures.devices,
@@ -104,10 +118,13 @@ def trend_record(day: dt.date, figures: Figures) -> dict:
         "coldStorageArchives": figures.cold_archives,
         "coldStorageBytes": figures.cold_bytes,
         "takenAt": encode_datetime(figures.taken_at) if figures.taken_at else None,
+        "warningDays": judged.warning if judged else None,
+        "criticalDays": judged.critical if judged else None,
+        "thresholdsChanged": rejudged,
     }
 
 
-def trend_csv_lines(points: Iterable[tuple[dt.date, Figures]]) -> Iterator[str]:
+def trend_csv_lines(points: list[tuple[dt.date, Figures]]) -> Iterator[str]:
     yield ",".join(TREND_FIELDS) + LINE_END
-    for day, figures in points:
-        yield ",".join(_cell(value) for value in trend_record(day, figures).values()) + LINE_END
+    for record in trend_records(points):
+        yield ",".join(_cell(value) for value in record.values()) + LINE_END

@@ -205,7 +205,14 @@ def stale_data(now: dt.datetime) -> int:
 
 
 def _figures(figures: Figures) -> dict:
-    return {f: getattr(figures, f) for f in ("devices", "ok", "warning", "critical", "never")}
+    """A day's health counts, and the thresholds they were judged by (null: unknown),
+    so that a summary compares a week ago with now only as judged alike."""
+    counts = {f: getattr(figures, f) for f in ("devices", "ok", "warning", "critical", "never")}
+    judged = figures.judged_by
+    return counts | {
+        "warning_days": judged.warning if judged else None,
+        "critical_days": judged.critical if judged else None,
+    }
 
 
 def weekly_summary(now: dt.datetime) -> int:

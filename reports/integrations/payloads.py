@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from reports.health import Thresholds
 from reports.integrations.models import Event, WebhookDelivery, WebhookEndpoint
 from reports.integrations.signing import signed_headers
 from reports.row import encode_datetime
@@ -75,11 +76,27 @@ def summary(event: str, payload: dict) -> Summary:
             f"{now['devices']:,} active devices: {now['ok']:,} OK, {now['warning']:,} warning, "
             f"{now['critical']:,} critical, {now['never']:,} never backed up",
             f"A week ago: {week['devices']:,} active, {week['critical']:,} critical"
+            f"{_judged_otherwise(week, now)}"
             if week
             else "A week ago: no snapshot",
         ]
         return Summary(title, lines, payload.get("link", ""))
     raise ValueError(f"no summary for the event {event!r}")
+
+
+def _judged_otherwise(then: dict, now: dict) -> str:
+    """Where a week ago was judged by other thresholds than now, said beside its counts:
+    a change of BACKUP_WARNING_DAYS/BACKUP_CRITICAL_DAYS is not the devices getting
+    better or worse. Nothing where either is unknown (a snapshot taken before they were
+    kept, a payload written before they were sent)."""
+    judged = [(day.get("warning_days"), day.get("critical_days")) for day in (then, now)]
+    if None in judged[0] + judged[1] or judged[0] == judged[1]:
+        return ""
+    then_by, now_by = (Thresholds(*pair) for pair in judged)
+    return (
+        f", judged at {then_by} days (warning/critical), at {now_by} now: the difference "
+        "is the thresholds' as well as the backups'"
+    )
 
 
 def _slack_escape(text: str) -> str:

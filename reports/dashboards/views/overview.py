@@ -26,9 +26,9 @@ from reports.dashboards import figures, os_families
 from reports.dashboards.charts import Bar, bar_chart
 from reports.dashboards.overview import OrgStorage, Overview
 from reports.dashboards.own_devices import own_devices
-from reports.history.charts import NARROW, WIDE, trend_chart
+from reports.history.charts import NARROW, WIDE, rejudged_notes, trend_chart
 from reports.history.figures import trend
-from reports.history.reading import trend_days
+from reports.history.reading import thresholds_changed, trend_days
 from reports.history.snapshots import day_of
 from reports.models import ReportRow
 from reports.templatetags.backup_format import bytes_human
@@ -124,6 +124,10 @@ def _trend(reach: Reach, now: dt.datetime) -> dict:
         if points
         else trend_chart(points, today),
         "trend_points": points[::-1],
+        # The days judged by other thresholds than the day before them, said under the
+        # chart and in their rows: a step there is partly the settings'.
+        "trend_rejudged": thresholds_changed(points),
+        "trend_notes": rejudged_notes(points),
         "trend_days": trend_days(),
         # Today's column is the snapshot's, the cards above it live: say when it was taken.
         "trend_today": today,
