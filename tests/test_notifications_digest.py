@@ -133,6 +133,35 @@ def test_a_manager_moved_to_another_org_reads_no_change_against_the_old_one(
     assert "previous digest" in smtp_server.to(alice.email)[-1].text
 
 
+def test_thresholds_changed_since_the_previous_digest_read_as_no_change(
+    smtp_server, fleet, settings
+):
+    """Counts judged at other BACKUP_WARNING_DAYS/BACKUP_CRITICAL_DAYS than the previous
+    digest's are not compared with them: "Warning: 0 (-1)" was the setting's change told
+    as the devices getting better (found by an audit of sections 9 and 11, as the trend
+    and the weekly summary). The digest says why it shows no change."""
+    alice = fleet["users"]["alice"]
+    start = dt.datetime.now(dt.UTC)
+    with time_machine.travel(start, tick=False):
+        send_due()
+    settings.BACKUP_WARNING_DAYS, settings.BACKUP_CRITICAL_DAYS = 7, 14
+    with time_machine.travel(start + dt.timedelta(days=7), tick=False):
+        send_due()
+    first, second = smtp_server.to(alice.email)
+    assert "Warning: 1" in first.text
+    assert "(+" not in second.text and "(-" not in second.text
+    said = (
+        "No change since the previous digest is shown: it was judged at 3/7 days "
+        "(warning/critical), this one at 7/14."
+    )
+    assert said in second.text and said in html.unescape(second.html)
+    # The next one, judged alike, says what changed again.
+    with time_machine.travel(start + dt.timedelta(days=14), tick=False):
+        send_due()
+    assert "previous digest" in smtp_server.to(alice.email)[-1].text
+    assert "No change since" not in smtp_server.to(alice.email)[-1].text
+
+
 def test_daily_and_off(smtp_server, fleet):
     users = fleet["users"]
     Preference.objects.create(user=users["alice"], digest=Frequency.DAILY)

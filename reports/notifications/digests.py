@@ -20,11 +20,13 @@ from reports.health import (
     FAILING,
     NEVER_Q,
     Health,
+    Thresholds,
     device_health_counts,
     health_of,
     health_q,
     per_device,
     shown_date,
+    thresholds,
 )
 from reports.models import ReportRow
 from reports.notifications.links import absolute, device_url
@@ -82,6 +84,21 @@ class Digest:
     previous_at: dt.datetime | None
     links: list[tuple[str, str]] = field(default_factory=list)
     reach: str = ""  # what the counts are of (reach_key), kept with them in the send log
+    # The thresholds the counts were judged by, kept with them in the send log too; and
+    # the previous digest's where they were others (no change shown against it).
+    judged_by: Thresholds | None = None
+    rejudged_from: Thresholds | None = None
+
+    @property
+    def kept_counts(self) -> dict:
+        """What the send log keeps for the next digest to compare with."""
+        judged = {}
+        if self.judged_by is not None:
+            judged = {
+                "warning_days": self.judged_by.warning,
+                "critical_days": self.judged_by.critical,
+            }
+        return {name: self.counts[name] for name in COUNTED} | {"reach": self.reach} | judged
 
 
 def scope_of(user, reach) -> str:
@@ -111,6 +128,15 @@ def digest_of(
     # kept with it is taken as of the same rows.
     if previous is not None and previous.get("reach", reach_key(reach)) != reach_key(reach):
         previous = previous_at = None
+    # Nor between counts judged by other thresholds: "Warning: 0 (-1)" was a change of
+    # BACKUP_WARNING_DAYS told as the devices getting better (found by an audit of
+    # sections 9 and 11). A count kept before its thresholds were is taken as judged alike.
+    judged_by, rejudged_from = thresholds(), None
+    if previous is not None and previous.get("warning_days") is not None:
+        then = Thresholds(previous["warning_days"], previous["critical_days"])
+        if then != judged_by:
+            previous = previous_at = None
+            rejudged_from = then
     devices = per_device(rows, "status")
     health = device_health_counts(devices, now, among=ACTIVE)
     counts = {"devices": health.devices} | {h.value: n for h, n in health.by_health.items()}
@@ -196,6 +222,8 @@ def digest_of(
         ),
         previous_at=previous_at,
         reach=reach_key(reach),
+        judged_by=judged_by,
+        rejudged_from=rejudged_from,
         links=[("Overview", absolute(reverse("overview")))]
         + [(report.title, absolute(report.default_url)) for report in REPORTS.values()],
     )

@@ -27,7 +27,7 @@ from reports.notifications.compose import (
     subscription_email,
     subscription_held_email,
 )
-from reports.notifications.digests import COUNTED, digest_of
+from reports.notifications.digests import digest_of
 from reports.notifications.links import device_url
 from reports.notifications.models import Message, Subscription
 from reports.notifications.periods import period_began, period_key
@@ -166,8 +166,9 @@ def send_digests(sender: Sender, *, dry_run: bool = False, only=None) -> None:
         if dry_run:
             sender.say(f"Would send to {user.email}: {email.subject}")
             continue
-        counts = {name: digest.counts[name] for name in COUNTED} | {"reach": digest.reach}
-        message = claim(user, Message.Kind.DIGEST, key, email.subject, now, counts=counts)
+        message = claim(
+            user, Message.Kind.DIGEST, key, email.subject, now, counts=digest.kept_counts
+        )
         if message is None:
             sender.outcome.skipped += 1
             continue
