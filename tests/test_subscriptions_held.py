@@ -217,6 +217,26 @@ def test_a_download_link_ends_with_its_readers_subscription(smtp_server, fleet, 
     assert login("alice").get(path).status_code == 410
 
 
+def test_a_download_link_ends_when_the_subscription_is_stopped(smtp_server, fleet, settings, login):
+    """Stopped in the admin (active off), it sends no one anything, yet the link of its
+    last message still gave the list for a week (found by an audit of the subscriptions)."""
+    settings.SUBSCRIPTION_ATTACHMENT_BYTES = 10
+    users = fleet["users"]
+    root, alice = users["root"], users["alice"]
+    subscription = subscribe(make_view(root), root, users=[alice])
+    run()
+    (received,) = smtp_server.to(alice.email)
+    link = next(w for w in received.text.split() if "/subscriptions/download/" in w)
+    path = urlsplit(link).path
+    assert login("alice").get(path).status_code == 200
+    subscription.active = False
+    subscription.save()
+    response = login("alice").get(path)
+    assert response.status_code == 410
+    assert response.content == b"You no longer receive this subscription.\n"
+    assert not subscriptions.is_recipient(subscription, alice)
+
+
 def test_a_saved_search_without_what_it_looks_for_is_held_not_sent_whole(smtp_server, fleet):
     """A search report lists nothing until told what to look for; a saved one whose
     search was taken away (the admin edits queries) sent every row in reach."""

@@ -135,7 +135,10 @@ def held_key(subscription: Subscription, problem: str) -> str:
 
 
 def is_recipient(subscription: Subscription, user) -> bool:
-    return recipients_of(subscription).filter(pk=user.pk).exists()
+    """Whether it goes to the user now: it is active and names them. Stopped in the
+    admin (active off), its last message's download link still gave the list (found
+    by an audit of the subscriptions)."""
+    return subscription.active and recipients_of(subscription).filter(pk=user.pk).exists()
 
 
 def message_key(subscription: Subscription, now) -> str:
