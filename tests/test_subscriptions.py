@@ -612,3 +612,20 @@ def test_a_frequency_changed_midperiod_does_not_send_again_that_period(smtp_serv
     assert run(monday + dt.timedelta(days=2)).sent == 0
     assert run(monday + dt.timedelta(days=7)).sent == 1
     assert len(smtp_server.to(alice.email)) == 3
+
+
+def test_a_copy_refused_in_a_period_now_over_leaves_the_send_log(smtp_server, fleet):
+    """A copy is retried within its period only; one the server refused on a day now
+    over stayed "Failed (retried next run)" for good, and /metrics' unsent gauge with
+    it, as digests' did until they were removed (found by an audit of section 15)."""
+    root, alice = fleet["users"]["root"], fleet["users"]["alice"]
+    subscription = subscribe(make_view(root), root, users=[root, alice], frequency="daily")
+    monday = dt.datetime(2026, 12, 7, 9, tzinfo=dt.UTC)
+    smtp_server.refuse.add(alice.email)
+    assert (run(monday).sent, run(monday + dt.timedelta(hours=1)).failed) == (1, 1)
+    failed = Message.objects.filter(state=Message.State.FAILED).values_list("key", flat=True)
+    assert list(failed) == [message_key(subscription, monday)]
+    smtp_server.refuse.clear()
+    assert run(monday + dt.timedelta(days=1)).sent == 2  # Tuesday's, to both
+    assert list(failed.all()) == []
+    assert Message.objects.filter(recipient=alice, state=Message.State.SENT).count() == 1

@@ -12,11 +12,13 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import reduce
+from operator import or_
 
 from django.contrib.auth import get_user_model
 from django.core.mail import get_connection
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 
 from reports import clock
 from reports.health import shown_date
@@ -255,6 +257,24 @@ def send_subscriptions(sender: Sender, *, dry_run: bool = False) -> None:
                     key__startswith=f"{failure_key_prefix(subscription)} ",
                     state=Message.State.FAILED,
                 ).delete()
+    if not dry_run:
+        _forget_failed_copies_of_past_periods(sender.now)
+
+
+# A recipient's copy of a subscription: "subscription 7 weekly 2026-W49"; its maker's
+# notices of a failure or a hold say "failed" or "held" there, and are not copies.
+COPY_KEY = r"^subscription [0-9]+ (daily|weekly|monthly) "
+
+
+def _forget_failed_copies_of_past_periods(now: dt.datetime) -> None:
+    """A copy is retried within its period only (claim reads this period's key): one the
+    server refused in a period now over is never sent, and its row said "Failed (retried
+    next run)" for good, and /metrics' unsent gauge with it (found by an audit of
+    section 15), as the digests' did (_forget_failures_of_past_periods)."""
+    current = [f" {period_key(frequency, now)}" for frequency in Subscription.Frequency.values]
+    Message.objects.filter(
+        kind=Message.Kind.SUBSCRIPTION, state=Message.State.FAILED, key__regex=COPY_KEY
+    ).exclude(reduce(or_, (Q(key__endswith=period) for period in current))).delete()
 
 
 def _send_subscription(sender: Sender, subscription, *, dry_run: bool) -> None:
