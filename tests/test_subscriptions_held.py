@@ -71,6 +71,24 @@ def test_a_view_whose_parameters_no_longer_hold_is_held_not_failed_for_everyone(
     assert len(held) == 1  # beside the digests the command sends
 
 
+def test_a_held_notice_s_one_click_unsubscribe_stops_the_next(smtp_server, fleet, client):
+    """A maker who unsubscribed (RFC 8058's one click, which the held notice offers too)
+    was still mailed each new reason it was held: the click did nothing (found by an
+    audit of section 15). The run and the Subscriptions page still say it."""
+    root = fleet["users"]["root"]
+    view = make_view(root, query=BROKEN)
+    subscription = subscribe(view, root, users=[root])
+    run()
+    (told,) = smtp_server.received
+    header = str(told.message["List-Unsubscribe"]).strip().strip("<>")
+    assert client.post(urlsplit(header).path).status_code == 200
+    assert list(subscription.unsubscribed.all()) == [root]
+    SavedView.objects.filter(pk=view.pk).update(query="view=devices&health=seldom")
+    outcome = run()
+    assert len(smtp_server.received) == 1
+    assert outcome.sent == 0 and len(outcome.held) == 1
+
+
 def test_a_saved_org_that_names_no_org_is_held_naming_it(smtp_server, fleet, orgs, login):
     """An org renamed at the vendor (orgTree by its names) or deleted (orgUid) mailed
     "0 rows" every period, as if the fleet had none (found by an audit)."""

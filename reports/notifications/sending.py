@@ -336,6 +336,10 @@ def _hold(sender: Sender, subscription, problem: str, *, dry_run: bool) -> None:
     creator = subscription.created_by
     if dry_run or not creator.may_sign_in or not creator.email:
         return
+    # The notice offers the subscription's one-click unsubscribe (compose._message): a
+    # maker who used it was mailed each new reason all the same (found by an audit).
+    if subscription.unsubscribed.filter(pk=creator.pk).exists():
+        return
     key = subscriptions.held_key(subscription, problem)
     email = subscription_held_email(creator, subscription, problem)
     message = claim(creator, Message.Kind.SUBSCRIPTION, key, email.subject, sender.now)
