@@ -300,6 +300,12 @@ def test_unsubscribing_says_how_to_get_it_again_and_the_list_says_who_gets_it(
     subscription.unsubscribed.clear()
     page = login("alice").get("/notifications/subscriptions/").content.decode()
     assert "Sending to 1 person" in page
+    # Stopped in the admin, it read "Sending to 1 person" (found by an audit).
+    subscription.active = False
+    subscription.save()
+    page = login("alice").get("/notifications/subscriptions/").content.decode()
+    assert "Sending to" not in page
+    assert "Stopped in the admin: sends nothing until it is started again." in page
 
 
 def test_a_superuser_is_of_the_system_administrators_for_sharing_and_sending(
