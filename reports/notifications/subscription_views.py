@@ -23,6 +23,7 @@ from reports.notifications.subscriptions import (
     is_recipient,
     problem_of,
     recipients_of,
+    sent_to,
     unsubscribe_kind,
     view_sheet,
 )
@@ -53,12 +54,8 @@ def _received(user, shown: list) -> list:
     Unsubscribe button; the page showed none of them, and only the message's link let a
     recipient stop one (found by an audit of the pages)."""
     listed = {subscription.pk for subscription in shown}
-    others = Subscription.objects.filter(active=True).exclude(pk__in=listed)
-    received = [
-        subscription
-        for subscription in others.select_related("view", "created_by").order_by("pk")
-        if is_recipient(subscription, user)
-    ]
+    others = sent_to(user).exclude(pk__in=listed)
+    received = list(others.select_related("view", "created_by").order_by("pk"))
     # Their maker is a system administrator, out of a manager's or desktop user's reach.
     makers = usernames_in_reach({subscription.created_by_id for subscription in received}, user)
     for subscription in received:

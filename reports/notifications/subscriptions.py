@@ -59,18 +59,33 @@ def recipients_of(subscription: Subscription) -> QuerySet:
     )
 
 
-def views_sent_to(user) -> QuerySet[SavedView]:
-    """The saved views an active subscription sends to `user`, by name or role, unless
-    they unsubscribed: their message's link opens the view as its rows were counted
-    (reports.dashboards.saved.shared_paths)."""
+def _naming(user) -> Q:
+    """Subscriptions that name `user`, or a role of theirs (a superuser's too)."""
     User = get_user_model()
-    sending = Subscription.objects.filter(active=True).exclude(unsubscribed=user)
     groups = User.groups.through.objects.filter(user_id=user.pk).values("group_id")
     to_user = Q(recipients=user) | Q(recipient_roles__in=groups)
     if user.is_superuser:
         held = [group for group in ROLE_GROUPS.values() if superusers_hold(group)]
         to_user |= Q(recipient_roles__name__in=held)
-    return SavedView.objects.filter(pk__in=sending.filter(to_user).values("view_id"))
+    return to_user
+
+
+def views_sent_to(user) -> QuerySet[SavedView]:
+    """The saved views an active subscription sends to `user`, by name or role, unless
+    they unsubscribed: their message's link opens the view as its rows were counted
+    (reports.dashboards.saved.shared_paths)."""
+    sending = Subscription.objects.filter(active=True).exclude(unsubscribed=user)
+    return SavedView.objects.filter(pk__in=sending.filter(_naming(user)).values("view_id"))
+
+
+def sent_to(user) -> QuerySet[Subscription]:
+    """The subscriptions is_recipient() says go to `user`, in one query: a page asked
+    each active subscription of the site in turn, 400 queries at 200 subscriptions
+    (found by an audit of section 15)."""
+    if not (user.is_authenticated and user.email and user.may_sign_in):
+        return Subscription.objects.none()  # recipients_of takes no one such
+    naming = Subscription.objects.filter(_naming(user)).values("pk")
+    return Subscription.objects.filter(active=True, pk__in=naming).exclude(unsubscribed=user)
 
 
 def problem_of(subscription: Subscription) -> str | None:
