@@ -304,6 +304,39 @@ def test_after_retention_a_deleted_first_kept_row_is_still_named():
     assert broken is not None and broken.event_id == second_kept.pk
 
 
+def test_the_oldest_rows_removed_and_the_anchor_moved_to_hide_it_are_named():
+    """Removing the first events and setting the head's anchor to the previous hash of
+    the first one left, as retention does, read as a chain that holds: two statements
+    (on SQLite the trigger lets a DELETE through) hid the oldest events (found by an
+    audit). The anchor is retention's only, which names it on the log."""
+    first, second, third = events(3)
+    with tampering() as rows:
+        rows.filter(pk__in=[first.pk, second.pk]).delete()
+    ChainHead.objects.filter(pk=1).update(anchor_hash=third.previous_hash)
+    with pytest.raises(CommandError, match=f"event #{third.pk}: .*anchor.*no retention"):
+        verify()
+
+
+def test_an_anchor_set_by_retention_still_holds_after_a_second_pruning():
+    now = timezone.now()
+    for days in (600, 500):
+        audit.record("export.csv", rows=days, at=now - dt.timedelta(days=days))
+    events(2)
+    assert prune(now=now, days=550) == 1
+    assert prune(now=now, days=450) == 1  # the first pruning's own note is kept: recent
+    assert ChainHead.objects.get().anchor_hash != GENESIS
+    assert "holds: 4 events" in verify()
+
+
+def test_retention_removes_nothing_while_the_log_is_off(settings):
+    """Its removal could not be recorded, and an unrecorded one is what the check above
+    names as tampering."""
+    audit.record("export.csv", rows=1, at=timezone.now() - dt.timedelta(days=500))
+    settings.AUDIT_LOG = False
+    assert prune(days=400) == 0
+    assert Event.objects.count() == 1
+
+
 def test_the_prune_command_refuses_a_retention_under_a_day():
     with pytest.raises(CommandError, match="--days must be at least 1"):
         call_command("audit_prune", days=0)

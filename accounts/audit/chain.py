@@ -74,14 +74,37 @@ def _head() -> ChainHead:
     return ChainHead.objects.filter(pk=1).first() or ChainHead(pk=1)
 
 
+RETENTION = "audit.retention"  # the kind whose details name the anchor it set
+
+
+def _anchor_vouched_for(head: ChainHead) -> bool:
+    """Whether the chain may start at the head's anchor: GENESIS, or the one the latest
+    retention set and named (`anchor`). Each pruning that removes moves the anchor and
+    records it, and its note outlives the anchor it names, so the latest note names the
+    anchor there is. Deleting the oldest events and setting the anchor to the previous
+    hash of the first one left held as a chain that holds (found by an audit); now it
+    takes a note forged inside the chain, that is the whole chain after it rewritten."""
+    if head.anchor_hash == GENESIS:
+        return True
+    note = Event.objects.filter(kind=RETENTION).order_by("-id").first()
+    return note is not None and (note.details or {}).get("anchor") == head.anchor_hash
+
+
 def first_break(events: Iterator[Event] | None = None) -> tuple[int, Break | None]:
     """(events checked, the first broken link or None), oldest event first."""
     head = _head()
+    anchor_vouched_for = _anchor_vouched_for(head)
     if events is None:
         events = Event.objects.order_by("id").iterator(chunk_size=2000)
     previous_hash, last_id, checked = head.anchor_hash, 0, 0
     two_back: tuple[str, int] | None = None  # the hash and id of the event before the last
     for event in events:
+        if not (last_id or anchor_vouched_for):
+            reason = (
+                "its previous hash is the chain's anchor, which no retention set: the events"
+                " before it were removed"
+            )
+            return checked, Break(event.pk, reason)
         if head.last_id and event.pk > head.last_id:
             head = _head()  # appended while this check ran, and so the head moved?
             if event.pk > head.last_id:
