@@ -411,6 +411,52 @@ def test_a_role_taken_by_hand_in_the_admin(client, personas):
     assert only("admin.change", actor="sysadmin").details["action"] == "changed"
 
 
+def test_a_superuser_made_or_unmade_is_a_role_given_or_taken(personas, monkeypatch):
+    """A superuser sees every row and enters the admin, as a system administrator: made
+    by createsuperuser it left no event at all, and made in the admin only its change
+    log's "Changed Superuser status" (found by an audit)."""
+    before = Event.objects.order_by("id").last().pk  # the personas' own (super is one)
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "a long enough password 1")
+    call_command(
+        "createsuperuser",
+        "--noinput",
+        "--username=root2",
+        "--email=root2@example.org",
+        stdout=StringIO(),
+    )
+    assert only("role.given", target="root2").details == {"role": "superuser", "users": 1}
+    erin = personas["erin"]
+    erin.is_superuser = True
+    erin.save()
+    only("role.given", target="erin")
+    erin.is_superuser = False
+    erin.save()
+    assert only("role.taken", target="erin").details["role"] == "superuser"
+    erin.save()
+    erin.save(update_fields=["last_login"])
+    UserFactory(username="plain")  # no superuser: no event
+    made_or_unmade = Event.objects.filter(id__gt=before, details__role="superuser")
+    assert list(made_or_unmade.values_list("kind", "target")) == [
+        ("role.given", "root2"),
+        ("role.given", "erin"),
+        ("role.taken", "erin"),
+    ]
+
+
+def test_a_superuser_made_in_the_admin_names_the_superuser_who_made_them(client, personas):
+    client.force_login(personas["super"])
+    erin = personas["erin"]
+    change = reverse("admin:accounts_user_change", args=[erin.pk])
+    form = client.get(change).context["adminform"].form
+    data = {name: value for name, value in form.initial.items() if value not in (None, False)}
+    data.update(is_superuser="on", date_joined_0="2026-01-01", date_joined_1="00:00:00")
+    for name in ("date_joined", "last_login", "password", "groups", "user_permissions"):
+        data.pop(name, None)
+    assert client.post(change, data).status_code == 302
+    given = only("role.given", target="erin")
+    assert given.actor == "super" and given.details["role"] == "superuser"
+
+
 def test_roles_by_the_command(personas):
     call_command("assign_role", "erin", "org-manager", stdout=StringIO())
     given = only("role.given", target="erin")

@@ -1,7 +1,8 @@
 """Events that Django and django-axes announce by signal, where no code of ours runs to
 record them: sign-in, its failure and sign-out (every backend, the admin's login too),
 lockouts and their lifting, role groups changed through the many-to-many relation (by
-hand in the admin, by the identity provider), and the admin's own change log.
+hand in the admin, by the identity provider), a user made or unmade superuser (the
+admin, createsuperuser), and the admin's own change log.
 
 Roles written in bulk (accounts.bulk_roles) bypass the m2m signals and record there.
 """
@@ -15,7 +16,7 @@ from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
-from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 
 from accounts.audit.recording import record
 from accounts.audit.signin_methods import failure_details, signin_method
@@ -147,6 +148,33 @@ def on_groups_changed(sender, instance, action, reverse, pk_set, **kwargs) -> No
             record(kind, target=user.get_username(), role=group.name, users=1)
 
 
+SUPERUSER = "superuser"  # the role a role event names for is_superuser
+
+
+def on_user_saving(sender, instance, update_fields=None, **kwargs) -> None:
+    """What is_superuser was before this save (one query, and none for a save that does
+    not write it: a sign-in's last_login)."""
+    if update_fields is not None and "is_superuser" not in update_fields:
+        return
+    if instance._state.adding or instance.pk is None:
+        instance._audit_was_superuser = False
+        return
+    stored = sender.objects.filter(pk=instance.pk).values_list("is_superuser", flat=True)
+    instance._audit_was_superuser = bool(stored.first())
+
+
+def on_user_saved(sender, instance, **kwargs) -> None:
+    """A superuser sees every row and enters the admin as a system administrator does
+    (spec section 4), so becoming one, or no longer, is a role given or taken: made by
+    createsuperuser it left no event, and made in the admin only the change log's
+    "Changed Superuser status" (found by an audit)."""
+    was = instance.__dict__.pop("_audit_was_superuser", None)
+    if was is None or was == bool(instance.is_superuser):
+        return
+    kind = "role.given" if instance.is_superuser else "role.taken"
+    record(kind, target=instance.get_username(), role=SUPERUSER, users=1)
+
+
 def on_admin_change(sender, instance: LogEntry, created: bool, **kwargs) -> None:
     if not created:
         return
@@ -171,6 +199,8 @@ def connect() -> None:
     user_locked_out.connect(on_locked_out, dispatch_uid="audit_locked_out")
     pre_delete.connect(on_attempt_deleting, sender=AccessAttempt, dispatch_uid="audit_unlocking")
     post_delete.connect(on_attempt_deleted, sender=AccessAttempt, dispatch_uid="audit_unlock")
+    pre_save.connect(on_user_saving, sender=get_user_model(), dispatch_uid="audit_superuser")
+    post_save.connect(on_user_saved, sender=get_user_model(), dispatch_uid="audit_superuser")
     m2m_changed.connect(
         on_groups_changed, sender=get_user_model().groups.through, dispatch_uid="audit_roles"
     )
