@@ -457,6 +457,22 @@ def test_a_superuser_made_in_the_admin_names_the_superuser_who_made_them(client,
     assert given.actor == "super" and given.details["role"] == "superuser"
 
 
+def test_roles_cleared_are_taken(personas):
+    """user.groups.clear() (and group.user_set.clear(), set(..., clear=True)) took roles
+    with no event: Django announces a clear without the groups it clears (found by an
+    audit)."""
+    from django.contrib.auth.models import Group
+
+    personas["dave"].groups.clear()
+    assert only("role.taken", target="dave").details == {"role": "Desktop users", "users": 1}
+    Group.objects.get(name=ORG_MANAGERS).user_set.clear()
+    taken = Event.objects.filter(kind="role.taken", details__role=ORG_MANAGERS)
+    assert sorted(taken.values_list("target", flat=True)) == ["alice", "carol"]
+    Group.objects.create(name="Not a role").user_set.set([personas["sam"]], clear=True)
+    personas["sam"].groups.set([], clear=True)
+    assert only("role.taken", target="sam").details["role"] == "Desktop users"
+
+
 def test_roles_by_the_command(personas):
     call_command("assign_role", "erin", "org-manager", stdout=StringIO())
     given = only("role.given", target="erin")

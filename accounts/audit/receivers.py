@@ -134,10 +134,23 @@ def on_groups_changed(sender, instance, action, reverse, pk_set, **kwargs) -> No
     """A role given or taken through user.groups (or group.user_set)."""
     from accounts.roles import ROLE_GROUPS
 
+    if action == "pre_clear":
+        # A clear is announced without the members it removes (pk_set is None): they
+        # are read before it, here, and taken after. A clear took roles unrecorded
+        # (found by an audit).
+        if reverse and instance.name not in ROLE_GROUPS.values():
+            return  # the members of a group that is no role are not read
+        cleared = instance.user_set if reverse else instance.groups
+        instance._audit_clearing = set(cleared.values_list("pk", flat=True))
+        return
+    if action == "post_clear":
+        action, pk_set = "post_remove", instance.__dict__.pop("_audit_clearing", set())
     if action not in ("post_add", "post_remove") or not pk_set:
         return
     kind = "role.given" if action == "post_add" else "role.taken"
     if reverse:  # group.user_set.add(users)
+        if instance.name not in ROLE_GROUPS.values():
+            return  # no query for the members of a group that is no role
         groups, users = [instance], list(get_user_model().objects.filter(pk__in=pk_set))
     else:
         groups, users = list(Group.objects.filter(pk__in=pk_set)), [instance]
