@@ -250,6 +250,21 @@ def test_the_prune_command_removes_past_days_and_the_chain_still_holds():
     assert "holds: 3 events" in verify()
 
 
+def test_the_first_append_to_a_fresh_database_holds_the_heads_lock():
+    """With no head row yet, the head was made (or found made by another writer) and then
+    read unlocked: a third writer could chain to the same event meanwhile, on
+    PostgreSQL, and fork the chain (found by an audit). The locking statement comes
+    after the row exists, whoever made it."""
+    from django.test.utils import CaptureQueriesContext
+
+    ChainHead.objects.all().delete()
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        chain.head_for_update()
+    statements = [query["sql"].split()[0].upper() for query in queries]
+    made = max(i for i, statement in enumerate(statements) if statement == "INSERT")
+    assert "UPDATE" in statements[made + 1 :], statements
+
+
 def test_an_unknown_kind_is_refused():
     with pytest.raises(ValueError, match="unknown audit event kind 'export.docx'"):
         audit.record("export.docx")

@@ -41,9 +41,12 @@ def head_for_update() -> ChainHead:
     (the head touched): on PostgreSQL it takes the row's lock; on SQLite the database's
     one write lock, waited for, where a read first and a write after fails at once with
     "database is locked" when another writer came between (forty sign-ins at once;
-    accounts/password_checks.py begins its transaction the same way)."""
-    if not ChainHead.objects.filter(pk=1).update(last_id=F("last_id")):
-        ChainHead.objects.get_or_create(pk=1)  # a fresh (or flushed) database
+    accounts/password_checks.py begins its transaction the same way). On a fresh (or
+    flushed) database the row is made first, by this writer or another, and then locked
+    all the same: read unlocked, a third writer could chain to the same event (found by
+    an audit)."""
+    while not ChainHead.objects.filter(pk=1).update(last_id=F("last_id")):
+        ChainHead.objects.get_or_create(pk=1)
     return ChainHead.objects.get(pk=1)
 
 
