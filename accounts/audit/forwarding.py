@@ -23,7 +23,7 @@ from django.conf import settings
 from django.db import connection
 
 from accounts.audit.models import Event, ForwardCursor
-from accounts.audit.syslog_lines import rfc5424
+from accounts.audit.syslog_lines import UDP_LARGEST, rfc5424
 
 log = logging.getLogger(__name__)
 BATCH = 500
@@ -39,6 +39,7 @@ class Sender:
     def __init__(self) -> None:
         # udp or tcp: the settings refuse to start with another.
         self.tcp = settings.AUDIT_SYSLOG_PROTOCOL == "tcp"
+        self.largest = None if self.tcp else UDP_LARGEST  # a message's bytes at most
         address = (settings.AUDIT_SYSLOG_HOST, settings.AUDIT_SYSLOG_PORT)
         timeout = settings.AUDIT_SYSLOG_TIMEOUT_SECONDS
         if self.tcp:
@@ -83,7 +84,7 @@ def deliver_backlog(limit: int = BATCH) -> int:
     sent, reached = 0, cursor.last_id
     try:
         for event in events:
-            sender.send(rfc5424(event, message_format))
+            sender.send(rfc5424(event, message_format, sender.largest))
             moved = ForwardCursor.objects.filter(pk=1, last_id=reached).update(last_id=event.pk)
             if not moved:  # another forwarder is ahead of this one
                 break

@@ -8,6 +8,7 @@ request's thread, which is what forwarding must never do (accounts.audit.forward
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 import socket
@@ -21,6 +22,7 @@ SEVERITY_NOTICE, SEVERITY_WARNING = 5, 4
 WARNING_KINDS = {"signin.failed", "lockout.locked", "upload.refused"}
 CEF_VENDOR, CEF_PRODUCT, CEF_VERSION = "Backup Report", "Backup Report", "1"
 HOSTNAME = socket.gethostname()[:255] or "-"
+UDP_LARGEST = 65_507  # bytes: the most one UDP datagram holds (over IPv4)
 
 
 def as_record(event: Event) -> dict:
@@ -89,11 +91,22 @@ def as_cef(event: Event) -> str:
 FORMATS = {"json": as_json, "cef": as_cef}
 
 
-def rfc5424(event: Event, message_format: str) -> bytes:
-    """<PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID STRUCTURED-DATA MSG."""
+def rfc5424(event: Event, message_format: str, largest: int | None = None) -> bytes:
+    """<PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID STRUCTURED-DATA MSG, of at most
+    `largest` bytes (UDP_LARGEST over UDP): a larger event goes without its details,
+    saying so, as valid JSON or CEF with its id and hash to read it whole from the log.
+    Over UDP it failed as if syslog were down, and the cursor never passed it: nothing
+    was forwarded again (found by an audit)."""
     severity = SEVERITY_WARNING if event.kind in WARNING_KINDS else SEVERITY_NOTICE
     priority = FACILITY_LOG_AUDIT * 8 + severity
     timestamp = event.at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    message = FORMATS[message_format](event)
-    msgid = event.kind[:32]
-    return f"<{priority}>1 {timestamp} {HOSTNAME} {APP_NAME} - {msgid} - {message}".encode()
+    header = f"<{priority}>1 {timestamp} {HOSTNAME} {APP_NAME} - {event.kind[:32]} - "
+    line = (header + FORMATS[message_format](event)).encode()
+    if largest is None or len(line) <= largest:
+        return line
+    shown = copy.copy(event)
+    shown.details = {
+        "details_left_out": f"{len(line):,} bytes, more than one message holds: the whole"
+        f" event is #{event.pk} on the audit log"
+    }
+    return (header + FORMATS[message_format](shown)).encode()[:largest]
