@@ -165,6 +165,37 @@ def test_cef_over_tcp(receiver):
     assert json.loads(extensions["msg"]) == {"method": "password"}
 
 
+def test_an_event_committed_as_the_forwarder_ends_is_not_left_behind(settings, monkeypatch):
+    """A wake between the forwarder's last look for more and its end found it still
+    running and left the event to it, which had finished: the event waited for the next
+    one, or for audit_forward (found by an audit). Here a request's wake comes just
+    then, as the running thread lets go."""
+    settings.AUDIT_SYSLOG_HOST = "127.0.0.1"
+    rounds = []
+    monkeypatch.setattr(forwarding, "deliver_all", lambda: rounds.append(1) or 1)
+    running = forwarding._running
+
+    class WokenAsItEnds:
+        woken = False
+
+        def acquire(self, *args, **kwargs):
+            return running.acquire(*args, **kwargs)
+
+        def release(self):
+            if not self.woken:
+                self.woken = True
+                forwarding.wake()  # the lock still held: left to this thread
+            running.release()
+
+    monkeypatch.setattr(forwarding, "_running", WokenAsItEnds())
+    forwarding.wake()
+    deadline = time.monotonic() + 5
+    while len(rounds) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert forwarding.wait_idle(5)
+    assert len(rounds) == 2
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("receiver", [("udp", "json"), ("udp", "cef")], indirect=True)
 def test_an_event_too_large_for_a_datagram_goes_without_its_details(receiver):

@@ -106,9 +106,11 @@ _again = threading.Event()
 
 
 def _forward_in_background() -> None:
+    reached = False  # syslog, at the last round
     try:
         while True:
             _again.clear()
+            reached = False
             try:
                 deliver_all()
             except OSError as error:  # the receiver is down: the backlog waits
@@ -117,11 +119,17 @@ def _forward_in_background() -> None:
             except Exception:
                 log.exception("audit: forwarding to syslog failed; events wait in the database")
                 break
+            reached = True
             if not _again.is_set():
                 break
     finally:
         connection.close()
         _running.release()
+    # A wake between the last look at _again and the release found this thread still
+    # running and left its event to it: the event waited for the next one, or for
+    # audit_forward (found by an audit). One more look, now that the lock is free.
+    if reached and _again.is_set():
+        wake()
 
 
 def wake() -> None:
