@@ -285,6 +285,10 @@ def _get(summary: str, parameters: list, schema: str, *, lookup: bool = False) -
 def _read_only(operation: dict, security: list, operation_id: str) -> dict:
     refused = {
         "summary": "Not allowed: the resource is read-only.",
+        # OpenAPI asks every operation to name its path's {key}: without it the document
+        # was invalid for each lookup's refused methods (schemathesis: "Path parameter
+        # 'key' is not defined"), and validators and client generators refused it whole.
+        "parameters": [p for p in operation["parameters"] if p["in"] == "path"],
         "security": [],
         "responses": {"405": {"$ref": "#/components/responses/MethodNotAllowed"}},
     }
