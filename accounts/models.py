@@ -132,8 +132,9 @@ class User(AbstractUser):
             models.Index(fields=["user_ext_ref"], name="user_ext_ref_idx"),
             # A person as single sign-on and SCIM find them, by address or username, and
             # the vendor's users resource by address (its `username=` is exact, as the
-            # vendor's): case-insensitively (`__iexact`, UPPER() on PostgreSQL). Without these, each lookup read the whole table: 185 ms at
-            # 600,000 users, and an Entra ID provisioning cycle asks once per person.
+            # vendor's): case-insensitively (`__iexact`, UPPER() on PostgreSQL). Without
+            # these, each lookup read the whole table: 185 ms at 600,000 users, and an
+            # Entra ID provisioning cycle asks once per person.
             models.Index(Upper("email"), name="user_email_folded_idx"),
             models.Index(Upper("username"), name="user_username_folded_idx"),
         ]
