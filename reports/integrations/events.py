@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import datetime as dt
 from array import array
+from collections.abc import Iterable
 
 from django.db import transaction
 from django.urls import reverse
 from django.utils.http import urlencode
 
+from accounts.org_names import OrgNames
 from accounts.roles import Reach
 from reports import clock
 from reports.catalog import REPORTS
@@ -50,6 +52,32 @@ def reach_of_endpoint(endpoint: WebhookEndpoint) -> Reach:
     return Reach(everything=False, owner_id=None, org_paths=(endpoint.org.path,))
 
 
+def _org_names_of(endpoint: WebhookEndpoint, paths: Iterable[str] = ()) -> OrgNames | None:
+    """How the messages people read (Slack, Teams) name the orgs at these paths and the
+    endpoint's own: with the path where the name alone is ambiguous, told from the
+    endpoint's reach as the dashboards tell it an org manager of its org (spec section
+    11, accounts.org_names), so never a name above its org. Two Finance orgs read alike
+    in a batch of the fleet's (found by an audit of section 14). None for plain JSON,
+    which names an org as the API does: orgName, its own name, beside orgUid."""
+    if endpoint.kind == WebhookEndpoint.Kind.JSON:
+        return None
+    own = [endpoint.org.path] if endpoint.org else []
+    return OrgNames([*paths, *own], reach_of_endpoint(endpoint))
+
+
+def _org_shown(names: OrgNames | None, path: str, name: str | None) -> str | None:
+    """An org's name as the endpoint's payload holds it: as its message shows it
+    (_org_names_of), or the org's own name for plain JSON."""
+    return names.shown(path, name) if names is not None else name
+
+
+def _scope_name(endpoint: WebhookEndpoint, names: OrgNames | None) -> str | None:
+    """The endpoint's org, as a message's scope ("... in Finance")."""
+    if endpoint.org is None:
+        return None
+    return _org_shown(names, endpoint.org.path, endpoint.org.name)
+
+
 def active_endpoints() -> list[WebhookEndpoint]:
     return list(WebhookEndpoint.objects.filter(active=True).select_related("org"))
 
@@ -75,14 +103,18 @@ def _critical_now(now: dt.datetime) -> array:
     return array("q", ids.values_list("device_id", flat=True).iterator(CHUNK))
 
 
-def _device(row: dict) -> dict:
+def _device(row: dict, names: OrgNames | None) -> dict:
     last = row["device_backup_date"]
     return {
         "deviceUid": row["device_uid"],
         "deviceName": row["device_name"],
         "username": row["username"],
-        "orgUid": row["org_uid"],  # not its path: the ids of the orgs above an org
-        "orgName": row["org_name"],  # endpoint's own, which it may not read (an audit)
+        # Its uid, not its path: the ids of the orgs above an org endpoint's own, which
+        # it may not read (an audit).
+        "orgUid": row["org_uid"],
+        # Its own name, the API's orgName; for Slack and Teams, as the message shows it,
+        # with its path where the name alone is ambiguous (_org_names_of).
+        "orgName": _org_shown(names, row["org_path"], row["org_name"]),
         "lastCompletedBackupDate": encode_datetime(last) if last else None,
     }
 
@@ -126,11 +158,13 @@ def devices_entering_critical(now: dt.datetime) -> int:
             mine = [row for row in rows if reach.covers(row["org_path"])]
             if not mine:
                 continue
+            listed = mine[:LISTED_DEVICES]
+            names = _org_names_of(endpoint, (row["org_path"] for row in listed))
             payload = {
                 "count": len(mine),
-                "org_name": endpoint.org.name if endpoint.org else None,
+                "org_name": _scope_name(endpoint, names),
                 "critical_days": critical_days(),
-                "devices": [_device(row) for row in mine[:LISTED_DEVICES]],
+                "devices": [_device(row, names) for row in listed],
                 "more": max(0, len(mine) - LISTED_DEVICES),
                 # The report's own address, its defaults kept: "?health=critical" alone
                 # dropped active=true, and the list it opened counted deactivated devices
@@ -236,7 +270,7 @@ def weekly_summary(now: dt.datetime) -> int:
         payload = {
             "week": label,
             "day": latest.isoformat(),
-            "org_name": endpoint.org.name if endpoint.org else None,
+            "org_name": _scope_name(endpoint, _org_names_of(endpoint)),
             "now": _figures(totals.get(latest, Figures())),
             # None where no snapshot was taken that day (a fleet imported this week):
             # its figures were zeros, "A week ago: 0 active" (found by an audit).
