@@ -15,10 +15,10 @@ from django.core import mail
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from accounts import audit
 from accounts.audit.kinds import KINDS
 from accounts.audit.models import Event
 from accounts.invitations import send_invitations
-from reports.refresh import command_line
 from reports.refresh.models import Run
 from tests.refresh_support import csv_text, export_as_root, rows_of, run_worker
 from tests.test_refresh_sync_now import sync_now, vendor  # noqa: F401, F811  (fixtures)
@@ -100,6 +100,16 @@ def test_sync_now_and_the_sync_it_started(root, vendor):  # noqa: F811
     assert finished.details["rows"] >= 1
 
 
+def test_a_sync_by_the_command_names_who_ran_it(db, vendor, monkeypatch):  # noqa: F811
+    """As an import by the command line does: it read "(command)" (an audit)."""
+    monkeypatch.setenv("LOGNAME", "ops-olga")
+    call_command("sync_vendor", stdout=io.StringIO())
+    started, finished = only("sync.started"), only("sync.finished")
+    assert (started.actor, started.details["trigger"]) == ("ops-olga", "command")
+    assert (finished.actor, finished.details["outcome"]) == ("ops-olga", "succeeded")
+    assert started.details["via"] == "the sync_vendor command"
+
+
 def test_invitations_sent_and_accepted(client, personas, settings):  # noqa: F811
     erin = personas["erin"]
     erin.set_unusable_password()
@@ -117,13 +127,14 @@ def test_invitations_sent_and_accepted(client, personas, settings):  # noqa: F81
     assert (accepted.actor, accepted.target) == ("erin", "erin")
 
 
-def test_invitations_sent_by_the_command_say_so(personas):  # noqa: F811
+def test_invitations_sent_by_the_command_say_so(personas, monkeypatch):  # noqa: F811
     erin = personas["erin"]
     erin.set_unusable_password()
     erin.save()
+    monkeypatch.setenv("LOGNAME", "ops-olga")
     call_command("invite_users", "erin", stdout=io.StringIO())
     invited = only("invitation.sent")
-    assert invited.target == "erin"
+    assert invited.target == "erin" and invited.actor == "ops-olga"
     assert invited.details == {"email": erin.email, "via": "the invite_users command"}
 
 
@@ -238,7 +249,7 @@ def test_an_actor_is_named_where_the_process_cannot_tell_who_ran_it(monkeypatch)
     for name in ("LOGNAME", "USER", "LNAME", "USERNAME"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr("pwd.getpwuid", lambda uid: (_ for _ in ()).throw(KeyError(uid)))
-    assert command_line.os_user() == "command line"
+    assert audit.os_user() == "command line"
 
 
 def test_the_readme_lists_every_kind_of_event_in_order():

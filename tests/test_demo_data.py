@@ -10,6 +10,7 @@ from django.db import IntegrityError, connection
 from django.forms.models import model_to_dict
 from django.utils import timezone
 
+from accounts.audit.models import Event
 from accounts.models import Org, User
 from accounts.roles import DESKTOP_USERS, ORG_MANAGERS, SYSTEM_ADMINISTRATORS
 from reports import bulk, read_model
@@ -216,6 +217,18 @@ def test_demo_logins_can_log_in_with_their_roles(client):
     assert set(ReportRow.objects.filter(owner_id=person.pk).values_list("username", flat=True)) == {
         "demo-user"
     }
+
+
+@pytest.mark.django_db
+def test_the_roles_of_demo_logins_are_by_who_ran_the_command(monkeypatch):
+    """On the audit log as every command's events are, by the OS user (they named
+    nobody, found by an audit of section 13)."""
+    monkeypatch.setenv("LOGNAME", "ops-olga")
+    generate("--demo-logins", devices=100)
+    given = Event.objects.filter(kind="role.given")
+    assert given.exists()
+    assert set(given.values_list("actor", flat=True)) == {"ops-olga"}
+    assert {e.details["via"] for e in given} == {"the generate_demo_data command"}
 
 
 @pytest.mark.django_db

@@ -11,7 +11,8 @@ For every feature, one call records an event:
 
 - kinds:      every event kind (record refuses others); add one there with its meaning.
 - recording:  record(kind, actor=, target=, request=, **details).
-- context:    the request being answered, and `via(how)` for how a change came about.
+- context:    the request being answered, `via(how)` for how a change came about, and
+              `by_command(how)` for a management command's events (actor: os_user()).
 - models:     the events, append-only (their queryset refuses update and delete,
               and a trigger in the database; retention alone removes, remove_before).
 - chain:      the hash chain and its verification (audit_verify).
@@ -45,3 +46,25 @@ def via(how: str):
     from accounts.audit.context import via as via_block
 
     return via_block(how)
+
+
+def by_command(how: str):
+    """accounts.audit.context.by_command: events inside are by the OS user who ran the
+    command (os_user), `via` how."""
+    from accounts.audit.context import by_command as command_block
+
+    return command_block(how)
+
+
+def os_user() -> str:
+    """accounts.audit.context.os_user: who ran a command, or "command line"."""
+    from accounts.audit.context import os_user as who
+
+    return who()
+
+
+def command_user() -> str:
+    """accounts.audit.context.command_user: inside by_command, the OS user; else ""."""
+    from accounts.audit.context import command_user as who
+
+    return who()

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.addresses import client_address
 from accounts.audit import chain, forwarding
-from accounts.audit.context import current_request, current_via
+from accounts.audit.context import current_command_user, current_request, current_via
 from accounts.audit.kinds import KINDS
 from accounts.audit.models import Event
 from accounts.audit.signin_methods import signin_method
@@ -42,8 +42,9 @@ def record(
 
     kind:    one of accounts.audit.kinds.KINDS.
     actor:   the user who did it; by default the signed-in user of `request`, or of
-             the request being answered (AuditRequestMiddleware). A string names one
-             who is not a user (a username that failed to sign in, "scheduler").
+             the request being answered (AuditRequestMiddleware), or inside
+             `accounts.audit.by_command` the OS user who ran the command. A string
+             names one who is not a user (a username that failed to sign in, "scheduler").
     target:  what it was done to (a user, an API client, a file name...), as text.
     request: where it came from: the address (PROXY_COUNT) and the user agent.
     details: anything else, JSON-serialisable (parameters, row counts, method, role).
@@ -58,7 +59,7 @@ def record(
     if request is None and ambient:
         request = current_request.get()
     if actor is None:
-        actor = _user(request)
+        actor = _user(request) or current_command_user.get()
     if current_via.get() and "via" not in details:
         details["via"] = current_via.get()
     event = Event(

@@ -2,26 +2,15 @@
 and the sync are: an import by `import_backup_report --mirror` could replace the fleet
 and leave nothing there (found by an audit).
 
-The actor is the operating system's user who ran it, as far as the process can tell
-(LOGNAME, USER, then the user database); no user of the app runs a command.
+The actor is the operating system's user who ran it (accounts.audit.os_user, as for
+every command's events); no user of the app runs a command.
 """
 
 from __future__ import annotations
 
-import getpass
-
 from accounts import audit
 
 VIA = "command line"
-
-
-def os_user() -> str:
-    """Who ran the command, or "command line" where the process cannot tell (a
-    container's user with no name)."""
-    try:
-        return getpass.getuser() or VIA
-    except (KeyError, OSError, ImportError):  # no such variable nor entry in passwd
-        return VIA
 
 
 def record(kind: str, *, target: str, command: str, **details) -> None:
@@ -29,4 +18,4 @@ def record(kind: str, *, target: str, command: str, **details) -> None:
     command line. An error is cut to 500 characters, as a sync's is."""
     if "error" in details:
         details["error"] = str(details["error"])[:500]
-    audit.record(kind, actor=os_user(), target=target, command=command, via=VIA, **details)
+    audit.record(kind, actor=audit.os_user(), target=target, command=command, via=VIA, **details)

@@ -79,7 +79,10 @@ def sync(
             if dry_run
             else recorded(Run.Kind.SYNC, source, trigger=trigger, user=user)
         )
-        started_by = user or f"({trigger})"
+        # Who started it: the user of Sync now; from sync_vendor, the OS user who ran it,
+        # as for every command's events (it read "(command)", found by an audit of
+        # section 13); else how it was started.
+        started_by = user or audit.command_user() or f"({trigger})"
         if not dry_run:
             audit.record("sync.started", actor=started_by, target=source, trigger=trigger)
         try:

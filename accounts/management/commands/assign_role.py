@@ -30,7 +30,8 @@ class Command(BaseCommand):
         parser.add_argument("--remove", action="store_true", help="take the role away")
 
     def handle(self, *args, **options) -> None:
-        with audit.via("the assign_role command"):  # each event says where it came from
+        # Each event names the OS user who ran it and says where it came from.
+        with audit.by_command("the assign_role command"):
             self.assign(**options)
 
     def assign(self, *, username, role, csv: Path | None, remove: bool, **options) -> None:

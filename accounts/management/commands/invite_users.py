@@ -57,9 +57,10 @@ class Command(BaseCommand):
                 self.stdout.write(f"{user.username}: " + (f"skipped, {why}" if why else user.email))
             return
         try:
-            # Each event says where it came from, as assign_role's do: sent by the command,
-            # they named no actor and no way, as if nobody had sent them (found by an audit).
-            with audit.via("the invite_users command"):
+            # Each event names the OS user who ran it and says where it came from, as
+            # assign_role's do: sent by the command, they named no actor and no way, as
+            # if nobody had sent them (found by an audit).
+            with audit.by_command("the invite_users command"):
                 sent = send_invitations(users.iterator())
         except (SMTPException, OSError) as error:
             raise CommandError(f"Sending stopped, the mail server refused: {error}") from error

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from accounts import audit
 from reports import clock
 from reports.demo.environment import generate
 from reports.demo.logins import DEMO_PASSWORD, ensure_demo_logins
@@ -106,7 +107,9 @@ class Command(BaseCommand):
             )
 
     def _demo_logins(self, verbosity: int) -> None:
-        logins = ensure_demo_logins()
+        # The roles it gives are on the audit log by the OS user who ran it.
+        with audit.by_command("the generate_demo_data command"):
+            logins = ensure_demo_logins()
         if not verbosity:
             return
         # The address is the server's to say (`make run` prints it): the port may be any.

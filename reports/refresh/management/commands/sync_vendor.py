@@ -2,6 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from accounts import audit
 from reports.importing.csv_file import ImportFailed
 from reports.importing.mass_removal import OVERRIDE
 from reports.refresh.models import Run
@@ -48,13 +49,14 @@ class Command(BaseCommand):
             vendor = Vendor.from_settings()
             if verbosity and vendor.url:
                 self.stdout.write(f"Syncing from {vendor.url} as {vendor.account}.")
-            outcome = sync(
-                vendor,
-                dry_run=dry_run,
-                trigger=trigger,
-                allow_mass_removal=allow_mass_removal,
-                say=self._say(verbosity),
-            )
+            with audit.by_command("the sync_vendor command"):
+                outcome = sync(
+                    vendor,
+                    dry_run=dry_run,
+                    trigger=trigger,
+                    allow_mass_removal=allow_mass_removal,
+                    say=self._say(verbosity),
+                )
         except AnotherSyncIsRunning as refused:
             # Not a failure: the running sync does the work; a scheduler tries again later.
             if verbosity:
