@@ -4,15 +4,19 @@ them, or its saved parameters no longer understood. Before (2026-12-06) the firs
 kept sending, the second failed for every recipient every hour, telling no one. And a
 download link lasts only while its reader still receives the subscription."""
 
+import re
 from urllib.parse import urlsplit
 
 from django.contrib.auth.models import Group
 from django.core.management import call_command
+from django.utils.html import escape
+from django.utils.text import capfirst
 
-from accounts.roles import ORG_MANAGERS
+from accounts.models import User
+from accounts.roles import ORG_MANAGERS, SYSTEM_ADMINISTRATORS, with_roles
 from reports.dashboards.saved.models import SavedView
 from reports.notifications import sending, subscriptions
-from reports.notifications.models import Message
+from reports.notifications.models import Message, Subscription
 from tests.factories import ArchiveFactory, DeviceFactory, OrgFactory, UserFactory
 from tests.test_subscriptions import make_view, run, subscribe
 
@@ -463,3 +467,94 @@ def test_a_view_of_its_owners_own_org_goes_to_a_subscriber_alone(smtp_server, fl
     outcome = run()
     assert outcome.held == [] and outcome.sent == 1
     assert [r.subject for r in smtp_server.received] == ["Ours: 3 rows"]
+
+
+def test_the_administrators_list_is_read_in_queries_that_do_not_grow(login, fleet, orgs):
+    """Each subscription on the page asked why it was held and counted its recipients
+    in queries of its own: 200 org managers each subscribed to one shared view, 2,009
+    queries and 15 s for an administrator (found by an audit of the page). Read for the
+    whole page at once, each row still says what the sending run says of it: sending to
+    how many, or held and why, of each kind of hold."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    users = fleet["users"]
+    root = users["root"]
+    managers = Group.objects.get(name=ORG_MANAGERS)
+    shared = make_view(root, name="Shared")
+    shared.shared_roles.add(managers)
+    unshared = make_view(root, name="Unshared")
+    orgs_view = make_view(root, query="view=devices&orgTree=Atlantis", name="Atlantis")
+    orgs_view.shared_roles.add(managers)
+
+    def manager(n: int):
+        person = UserFactory(
+            username=f"m{n:02d}", org=OrgFactory(name=f"R{n}", parent=orgs["acme"])
+        )
+        person.groups.add(managers)
+        return person
+
+    def one_of_each_kind(n: int) -> None:
+        subscribe(shared, (m := manager(n)), users=[m])  # to its maker alone
+        gone = manager(n + 100)
+        subscribe(shared, gone, users=[gone])
+        gone.is_active = False  # may no longer sign in
+        gone.save()
+        subscribe(unshared, (m := manager(n + 200)), users=[m])  # no longer shared
+        subscribe(make_view(root, query=BROKEN, name=f"Broken {n}"), root, roles=[ORG_MANAGERS])
+        if n == 0:  # its orgs are read for each (problems_of): the page is bounded
+            subscribe(orgs_view, (m := manager(n + 300)), users=[m])  # names no org
+        subscribe(shared, root, users=[users["alice"], users["dave"]])
+        demoted = manager(n + 400)
+        subscribe(shared, demoted, users=[users["carol"]])  # sends to others, not an admin
+
+    def page() -> tuple[int, dict[int, str]]:
+        client = login("root")
+        with CaptureQueriesContext(connection) as captured:
+            html = client.get("/notifications/subscriptions/").content.decode()
+        rows = re.findall(r"<tr>(.*?)</tr>", html, re.S)
+        by_pk = {
+            int(m[1]): row for row in rows if (m := re.search(r"subscriptions/(\d+)/end/", row))
+        }
+        return len(captured), by_pk
+
+    one_of_each_kind(0)
+    few, _ = page()
+    for n in range(1, 3):
+        one_of_each_kind(n)
+    many, rows = page()
+    assert many == few
+    # Each row says what the sending run's hold check and recipients say of it.
+    held = 0
+    for subscription in Subscription.objects.all():
+        problem = subscriptions.problem_of(subscription)
+        if problem is not None:
+            held += 1
+            said = f"Held</span> {escape(capfirst(problem))}: nothing is sent"
+        else:
+            count = subscriptions.recipients_of(subscription).count()
+            said = f"Sending to {count} {'person' if count == 1 else 'people'}"
+        row = rows.pop(subscription.pk)
+        assert said in row
+    assert not rows and held == 13  # all but the shared view's to its maker and root's
+
+
+def test_whom_a_view_is_shared_with_is_read_for_many_as_for_one(fleet):
+    """problems_of asks SavedView.objects.seen_by of every maker at once: the answer of
+    visible_to, user by user, for owners, users, roles and a superuser's unnamed role."""
+    users = fleet["users"]
+    users["erin"].is_superuser = True
+    users["erin"].save()
+    views = [make_view(users[name], name=name) for name in ("root", "alice", "carol")]
+    views[0].shared_roles.add(Group.objects.get(name=ORG_MANAGERS))
+    views[1].shared_roles.add(Group.objects.get(name=SYSTEM_ADMINISTRATORS))
+    views[2].shared_users.add(users["dave"])
+    people = with_roles(User.objects.all()).in_bulk()
+    pairs = [(view.pk, person) for view in views for person in people]
+    seen = SavedView.objects.seen_by(pairs, people)
+    assert seen == {
+        (view, person)
+        for view, person in pairs
+        if SavedView.objects.visible_to(people[person]).filter(pk=view).exists()
+    }
+    assert len(seen) not in (0, len(pairs))

@@ -22,6 +22,8 @@ from reports.notifications.subscriptions import (
     download_target,
     is_recipient,
     problem_of,
+    problems_of,
+    receiving,
     recipients_of,
     sent_to,
     unsubscribe_kind,
@@ -40,11 +42,14 @@ def _manageable(user):
 @require_GET
 def subscriptions_page(request: HttpRequest) -> HttpResponse:
     shown = list(_manageable(request.user).prefetch_related("recipients", "recipient_roles"))
+    # Read for all the page lists at once: each in turn cost ten queries, 2,009 at 200
+    # subscriptions (found by an audit). The same answers the sending run reads.
+    problems, counts = problems_of(shown), receiving(shown)
     for subscription in shown:
-        subscription.problem = problem_of(subscription)
+        subscription.problem = problems[subscription.pk]
         # Who gets it now: those named or in a role named, less the unsubscribed (one's
         # own, unsubscribed, read "Sending" and went to no one, 2026-12-06).
-        subscription.receiving = recipients_of(subscription).count()
+        subscription.receiving = counts[subscription.pk]
     context = {"subscriptions": shown, "received": _received(request.user, shown)}
     return render(request, "notifications/subscriptions.html", context)
 
