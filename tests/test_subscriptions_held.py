@@ -558,3 +558,27 @@ def test_whom_a_view_is_shared_with_is_read_for_many_as_for_one(fleet):
         if SavedView.objects.visible_to(people[person]).filter(pk=view).exists()
     }
     assert len(seen) not in (0, len(pairs))
+
+
+def test_the_list_comes_a_page_at_a_time(login, fleet, monkeypatch):
+    """Thousands of subscriptions were one table, each read (found by an audit of the
+    page at scale): a page of them at a time, oldest first, its own never listed again
+    as sent to one by others from another page."""
+    from reports.notifications import subscription_views
+
+    monkeypatch.setattr(subscription_views, "SUBSCRIPTIONS_PER_PAGE", 2)
+    root = fleet["users"]["root"]
+    made = [subscribe(make_view(root, name=f"View {n}"), root, users=[root]) for n in range(5)]
+    client = login("root")
+
+    def listed(query: str = "") -> tuple[list[int], str]:
+        html = client.get(f"/notifications/subscriptions/{query}").content.decode()
+        return [int(pk) for pk in re.findall(r"subscriptions/(\d+)/end/", html)], html
+
+    first, html = listed()
+    assert first == [made[0].pk, made[1].pk]
+    assert "5 subscriptions" in html and "Page 1 of 3" in html and 'id="received"' not in html
+    assert 'href="?page=2"' in html
+    last, html = listed("?page=3")
+    assert last == [made[4].pk] and 'href="?page=2"' in html
+    assert listed("?page=99")[0] == last and listed("?page=x")[0] == first

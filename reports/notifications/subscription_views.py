@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -38,10 +39,18 @@ def _manageable(user):
     return every if is_system_administrator(user) else every.filter(created_by=user)
 
 
+# Thousands of subscriptions were one table (an administrator's, of every org manager's
+# own): a page at a time, each read for the page's rows only (found by an audit).
+SUBSCRIPTIONS_PER_PAGE = 100
+
+
 @login_required
 @require_GET
 def subscriptions_page(request: HttpRequest) -> HttpResponse:
-    shown = list(_manageable(request.user).prefetch_related("recipients", "recipient_roles"))
+    manageable = _manageable(request.user)
+    listing = manageable.prefetch_related("recipients", "recipient_roles").order_by("pk")
+    page = Paginator(listing, SUBSCRIPTIONS_PER_PAGE).get_page(request.GET.get("page"))
+    shown = list(page)
     # Read for all the page lists at once: each in turn cost ten queries, 2,009 at 200
     # subscriptions (found by an audit). The same answers the sending run reads.
     problems, counts = problems_of(shown), receiving(shown)
@@ -50,16 +59,17 @@ def subscriptions_page(request: HttpRequest) -> HttpResponse:
         # Who gets it now: those named or in a role named, less the unsubscribed (one's
         # own, unsubscribed, read "Sending" and went to no one, 2026-12-06).
         subscription.receiving = counts[subscription.pk]
-    context = {"subscriptions": shown, "received": _received(request.user, shown)}
+    received = _received(request.user, manageable)
+    context = {"subscriptions": shown, "page": page, "received": received}
     return render(request, "notifications/subscriptions.html", context)
 
 
-def _received(user, shown: list) -> list:
+def _received(user, manageable) -> list:
     """The subscriptions someone else made that send to this user: listed, each with an
     Unsubscribe button; the page showed none of them, and only the message's link let a
-    recipient stop one (found by an audit of the pages)."""
-    listed = {subscription.pk for subscription in shown}
-    others = sent_to(user).exclude(pk__in=listed)
+    recipient stop one (found by an audit of the pages). Not one of theirs, listed on
+    this page or another."""
+    others = sent_to(user).exclude(pk__in=manageable.values("pk"))
     received = list(others.select_related("view", "created_by").order_by("pk"))
     # Their maker is a system administrator, out of a manager's or desktop user's reach.
     makers = usernames_in_reach({subscription.created_by_id for subscription in received}, user)
