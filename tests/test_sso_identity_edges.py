@@ -242,6 +242,29 @@ def test_a_stranger_holding_the_mirrored_username_gives_it_up_to_the_import(
     assert list(SsoBinding.objects.values_list("user", flat=True)) == [mirrored.pk]
 
 
+def test_the_import_says_which_strangers_accounts_give_way(oidc, settings, db, tmp_path):
+    """A dry run (an upload's preview) said nothing of the account the import would
+    retire, and the run itself nothing of the one it retired: only the audit log knew
+    (found by a review). Both say it, as the usernames moved aside from the departed."""
+    from tests.import_support import run, write_csv
+    from tests.test_import_backup_report import vendor_row
+
+    settings.SSO_ADMIT_UNKNOWN = True
+    oidc.person("ana", email="user1@example.com", preferred_username="")
+    assert oidc_sign_in(Client(), oidc, "ana").status_code == 302
+    report = write_csv(tmp_path / "report.csv", [vendor_row(1)])
+    preview = run("import_backup_report", report, "--dry-run")
+    assert (
+        "Accounts single sign-on let in as strangers, holding usernames the file gives its"
+        " people, that would give way (deactivated, their usernames moved aside): 1"
+        " (user1@example.com)." in preview
+    )
+    assert User.objects.get(username="user1@example.com").is_active  # a dry run
+    assert "that gave way (deactivated, their usernames moved aside): 1" in run(
+        "import_backup_report", report
+    )
+
+
 def test_a_stranger_with_the_username_but_another_address_is_not_taken_for_the_person(
     oidc, settings, db, tmp_path
 ):

@@ -43,6 +43,21 @@ def giving_way(listed: dict[str, str]) -> dict[int, str]:
     return found
 
 
+def notes(strangers: dict[int, str], dry_run: bool) -> list[str]:
+    """What the import's outcome (a dry run's, an upload's preview, the run log) says of
+    the strangers' accounts that give way (`giving_way`): the run deactivated them unsaid,
+    and a preview showed no change at all (found by a review)."""
+    if not strangers:
+        return []
+    verb = "would give way" if dry_run else "gave way"
+    names = ", ".join(sorted(strangers.values())[:5])
+    return [
+        "Accounts single sign-on let in as strangers, holding usernames the file gives its "
+        f"people, that {verb} (deactivated, their usernames moved aside): "
+        f"{len(strangers):,} ({names})."
+    ]
+
+
 def give_way(strangers: dict[int, str]) -> None:
     """Before the file's people are written, in its transaction: each stranger's account
     retired and its username moved aside (`giving_way`)."""

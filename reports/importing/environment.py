@@ -156,6 +156,7 @@ def _apply(
                 f"the org file's names kept ({', '.join(renamed[:5])})."
             )
         outcome.notes += unlisted.notes(dry_run) if unlisted else []
+        outcome.notes += strangers.notes(files.report.strangers, dry_run)
         # Counted only when it matters: a million archives take a tenth of a second.
         archives_here = Archive.objects.count() if unlisted and unlisted.archives_of_kept else 0
         outcome.removal = unlisted.removal(fleet, archives_here) if unlisted else None
