@@ -175,11 +175,13 @@ def test_a_saml_answer_for_another_destination_is_a_failed_sign_in(saml, people)
     assert b"addressed to another site" in refused.content
 
 
-def test_a_post_to_the_saml_acs_without_an_answer_is_a_failed_sign_in(saml, people):
-    """djangosaml2's own bare 400, which the audit log never saw."""
+@pytest.mark.parametrize("answer", [{}, {"SAMLResponse": ""}, {"SAMLResponse": "  "}])
+def test_a_post_to_the_saml_acs_without_an_answer_is_a_failed_sign_in(saml, people, answer):
+    """djangosaml2's own bare 400, which the audit log never saw; an empty SAMLResponse
+    is no answer either, where it read "could not be verified" (found by a review)."""
     browser = Client()
     saml_request(browser, idp_server(saml))
-    refused = browser.post("/sso/saml/acs/", {"RelayState": "/"})
+    refused = browser.post("/sso/saml/acs/", {"RelayState": "/"} | answer)
     assert refused.status_code == 400
     assert failed_sign_in().details["reason"] == saml_reasons.NO_ANSWER
     assert b"start the sign-in again" in refused.content

@@ -158,8 +158,9 @@ class AssertionConsumerServiceView(djangosaml2_views.AssertionConsumerServiceVie
 
     def post(self, request, *args, **kwargs):
         # djangosaml2 answers it with a bare 400 of its own, which the audit log never
-        # saw: a failed sign-in like any other refused answer (found by an audit).
-        if "SAMLResponse" not in request.POST:
+        # saw: a failed sign-in like any other refused answer (found by an audit). An
+        # empty one is none either, not an answer that "could not be verified".
+        if not request.POST.get("SAMLResponse", "").strip():
             return refused(request, saml_reasons.NO_ANSWER, 400)
         # The configuration first, as the sign-in's start does: a process that has not
         # read the provider's metadata yet, while it cannot be read, answered a 500
