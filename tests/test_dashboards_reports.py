@@ -518,6 +518,23 @@ def test_chips_read_as_words_not_uids(login):
     assert "Org: Acme › EMEA, and the orgs below it" in html
 
 
+def test_a_user_or_device_chip_names_them_within_reach(login):
+    """Storage by user links each person to disk usage by their userUid: the chip read
+    "User: uid-00003", naming nobody (found by an audit of the pages)."""
+    dave = User.objects.get(username="dave")
+    device = ReportRow.objects.filter(owner_id=dave.pk).order_by("device_name").first()
+    html = login("root").get(url("disk-usage", userUid=dave.user_uid)).content.decode()
+    assert f"User: dave ({dave.first_name} {dave.last_name})" in html
+    assert f'title="userUid={dave.user_uid}"' in html
+    html = login("root").get(url("disk-usage", deviceUid=device.device_uid)).content.decode()
+    assert f"Device: {device.device_name}" in html
+    # Out of the viewer's reach, the uid stays a uid: no name is read through it.
+    erin = User.objects.get(username="erin")
+    html = login("alice").get(url("disk-usage", userUid=erin.user_uid)).content.decode()
+    assert f"User: {erin.user_uid}" in html
+    assert "erin" not in html
+
+
 def test_an_org_managers_chip_names_no_org_above_their_own(login):
     html = login("alice").get(url("disk-usage", orgUid="org-accounting")).content.decode()
     assert "Org: Accounting, and the orgs below it" in html

@@ -17,6 +17,7 @@ from reports import health
 from reports.dashboards import os_families
 from reports.dashboards.filters import org_tree_roots, org_uid_read_as_shared, own_org
 from reports.dashboards.links import QueryLinks
+from reports.models import ReportRow
 
 # Parameters that name one thing by its uid, and what that thing is.
 _UIDS = {
@@ -61,6 +62,23 @@ def _org_label(org_uid: str, reach: Reach, user) -> str | None:
     return next(iter(named.values())).label if named else None
 
 
+def _named_by_uid(name: str, value: str, reach: Reach) -> str | None:
+    """The person or device a userUid or deviceUid names, as the viewer's own rows show
+    them: storage by user links each person to disk usage by their userUid, and the
+    chip read "User: c4c2db13c73aea6e", naming nobody (found by an audit of the pages).
+    None beyond the reach: a uid never tells whose it is."""
+    rows = ReportRow.objects.within(reach)
+    if name == "userUid":
+        found = rows.filter(user_uid=value).values_list("username", "first_name", "last_name")
+        person = found.first()
+        if person is None:
+            return None
+        username, *names = person
+        full_name = " ".join(n for n in names if n)
+        return f"{username} ({full_name})" if full_name else username
+    return rows.filter(device_uid=value).values_list("device_name", flat=True).first()
+
+
 def describe(name: str, value: str, reach: Reach, user=None, read_as_shared=None) -> str:
     """A filter in words. `read_as_shared`: whether an orgUid is read as shared, where
     the caller has asked already (the report page, for its API notice); None asks."""
@@ -102,7 +120,8 @@ def describe(name: str, value: str, reach: Reach, user=None, read_as_shared=None
     if name == "coldStorageExpiresWithin":
         return f"Cold storage expiring within {value} days"
     if name in _UIDS:
-        return f"{_UIDS[name]}: {value}"
+        named = _named_by_uid(name, value, reach) if name in ("userUid", "deviceUid") else None
+        return f"{_UIDS[name]}: {named or value}"
     word = _WORDS.get(name, name)
     return f"{word}: {YES_NO.get(value.lower(), value)}"
 
