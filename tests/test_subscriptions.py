@@ -658,7 +658,8 @@ def test_a_copy_refused_in_a_period_now_over_leaves_the_send_log(smtp_server, fl
     it, as digests' did until they were removed (found by an audit of section 15)."""
     root, alice = fleet["users"]["root"], fleet["users"]["alice"]
     subscription = subscribe(make_view(root), root, users=[root, alice], frequency="daily")
-    monday = dt.datetime(2026, 12, 7, 9, tzinfo=dt.UTC)
+    today = timezone.now().astimezone(dt.UTC).date()  # from now, as the subscription is made
+    monday = dt.datetime.combine(today - dt.timedelta(days=today.weekday()), dt.time(9), dt.UTC)
     smtp_server.refuse.add(alice.email)
     assert (run(monday).sent, run(monday + dt.timedelta(hours=1)).failed) == (1, 1)
     failed = Message.objects.filter(state=Message.State.FAILED).values_list("key", flat=True)
