@@ -1,5 +1,6 @@
 """A mail of the sign-in pages (a reset link, an invitation): its subject, plain text
-and HTML, each from a template of `registration/` named after it."""
+and HTML, each from a template of `registration/` named after it. The plain text's
+template turns autoescape off: it is no HTML, and "O'Brien" read "O&#x27;Brien" there."""
 
 from __future__ import annotations
 

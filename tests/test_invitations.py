@@ -186,3 +186,22 @@ def test_with_local_sign_in_off_only_superusers_are_invited(
     settings.LOCAL_SIGNIN = False
     call_command("invite_users", "mirrored0", "super")
     assert smtp_server.addresses() == [personas["super"].email]
+
+
+def test_a_name_with_an_apostrophe_reads_as_typed_in_the_plain_text(orgs, smtp_server):
+    """The plain text is no HTML: "O'Brien" read "O&#x27;Brien" there (found by an audit
+    of the messages' encoding)."""
+    user = UserFactory(
+        username="sean.o'brien@example.com",
+        first_name="Seán",
+        last_name="O'Brien & Co",
+        email="sean@example.com",
+        org=orgs["accounting"],
+        password=None,
+    )
+    call_command("invite_users", user.username)
+    [received] = smtp_server.to(user.email)
+    assert "Hello Seán O'Brien & Co," in received.text
+    assert "Your username is sean.o'brien@example.com." in received.text
+    assert "&#x27;" not in received.text and "&amp;" not in received.text
+    assert "O&#x27;Brien &amp; Co" in received.html  # the HTML part escapes it, as it must

@@ -28,6 +28,7 @@ from accounts.password_reset import (
 )
 from reports.integrations.jobs import deliver_webhooks
 from reports.refresh.jobs import sync_from_vendor
+from tests.factories import UserFactory
 from tests.personas import PASSWORD
 from tests.refresh_support import queued_jobs, run_worker
 from tests.smtp_support import free_port
@@ -250,3 +251,15 @@ def test_a_reset_waits_behind_the_other_jobs(client, db):
     asked(client, UNKNOWN)
     (job,) = DBTaskResult.objects.all()
     assert job.priority < min(task.priority for task in (sync_from_vendor, deliver_webhooks))
+
+
+def test_a_username_with_an_apostrophe_reads_as_typed_in_the_plain_text(
+    client, personas, smtp_server
+):
+    """The plain text is no HTML: "o'brien" read "o&#x27;brien" there (found by an audit
+    of the messages' encoding)."""
+    user = UserFactory(username="sean.o'brien", email="sean@example.com", org=None)
+    ask_reset(client, user.email)
+    [received] = smtp_server.to(user.email)
+    assert "the Backup Report account sean.o'brien." in received.text
+    assert "&#x27;" not in received.text
