@@ -588,7 +588,9 @@ if EMAIL_USE_TLS and EMAIL_USE_SSL:
         "EMAIL_USE_TLS and EMAIL_USE_SSL are both on: STARTTLS (port 587) or implicit "
         "TLS (port 465), one of them."
     )
-EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
+# From 1: at 0 every message failed at its send, "Non-blocking socket (timeout=0) is not
+# supported", where the start could have said it (found by an audit of section 10).
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30, minimum=1)
 EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", "")
 EMAIL_BACKEND = (
     "django.core.mail.backends.smtp.EmailBackend"

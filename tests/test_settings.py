@@ -204,6 +204,7 @@ def test_a_setting_that_cannot_work_stops_the_wsgi_application_in_one_line():
         ("METRICS_ORG_DEPTH", "0", 1),
         ("METRICS_ORG_DEPTH", "two", 1),
         ("EMAIL_PORT", "-25", 0),
+        ("EMAIL_TIMEOUT", "0", 1),
         ("HISTORY_DAYS", "0", 31),
         ("HISTORY_DAYS", "30", 31),
     ],
@@ -212,7 +213,9 @@ def test_a_number_setting_out_of_its_range_stops_the_start_naming_it(name, value
     """A metrics depth of 0 served no org series, so no alert could fire, unsaid (found
     by an audit of the integrations); a word stopped the start with a bare ValueError.
     HISTORY_DAYS=0 had snapshot_health remove the snapshot it had just taken, and fewer
-    than 31 leave compliance nothing 30 days back (found by an audit of section 9)."""
+    than 31 leave compliance nothing 30 days back (found by an audit of section 9).
+    EMAIL_TIMEOUT=0 failed every message at its send, "Non-blocking socket (timeout=0) is
+    not supported" (found by an audit of section 10)."""
     done = run_manage("check", **{name: value})
     assert done.returncode != 0
     said = f"{name} must be a whole number from {minimum}, not {value!r}."
