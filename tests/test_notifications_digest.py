@@ -326,3 +326,26 @@ def assert_stale_list_opens_its_link(client, reader, digest) -> None:
     page = client.get(f"{link.path}?{link.query}").content.decode()
     listed = re.findall(r'class="device-link"[^>]*>([^<]+)<', page)
     assert listed[: len(names)] == names
+
+
+def test_a_device_whose_uid_holds_a_line_break_is_listed_and_its_link_opens(
+    smtp_server, fleet, login
+):
+    """The import takes a uid with a line break (a quoted CSV cell may hold one). Its
+    link was refused by reverse(), whose NoReverseMatch stopped the run: no digest,
+    alert or subscription after it went; and its page, linked from the reports, was a
+    404 (found by an audit of section 10)."""
+    device = DeviceFactory(user=fleet["users"]["dave"], name="LINE-BREAK", device_uid="12\n34")
+    ArchiveFactory(device=device, last_completed_backup_date=ago(days=30))
+    outcome = send_due()
+    assert (outcome.sent, outcome.failed) == (3, 0)  # alice, carol and root
+    (message,) = smtp_server.to(fleet["users"]["alice"].email)
+    [url] = [u for u in links(message.html) if u.startswith(f"{SITE}/devices/12")]
+    assert url in message.text
+    browser = login("alice")
+    page = browser.get(url.removeprefix(SITE))
+    assert page.status_code == 200 and "LINE-BREAK" in page.content.decode()
+    # The reports' own link to it, built by hand (reports.dashboards.columns), opens too.
+    listed = browser.get("/reports/backup-status/?active=true&view=devices&health=critical")
+    assert 'href="/devices/12%0A34/"' in listed.content.decode()
+    assert browser.get("/devices/12%0A34/").status_code == 200
