@@ -125,6 +125,17 @@ class Sender:
             except Exception:  # gone all the same: not a failure, and the others still go
                 log.exception("After the notification to %s", message.address)
 
+    def not_composed(self, address: str, what: str, error: Exception) -> None:
+        """A message that could not be composed: its failure, said as a refused one is
+        (the command fails, naming it), nothing claimed, so the next run tries it again;
+        the others still go. One device's link that reverse() refused stopped the whole
+        run, every digest, alert and subscription after it unsent (found by an audit of
+        section 10), where a subscription's fault was already its own."""
+        reason = f"{type(error).__name__}: {error}"
+        log.exception("The %s to %s could not be composed: %s", what, address, reason)
+        self.outcome.failed += 1
+        self.outcome.errors.append(f"{address}: {what} not composed: {reason}")
+
     def close(self) -> None:
         self.connection.close()
 
@@ -154,17 +165,12 @@ def send_digests(sender: Sender, *, dry_run: bool = False, only=None) -> None:
         if (user.pk, key) in done or user.pk in had[frequency]:
             sender.outcome.skipped += 1
             continue
-        previous = (
-            Message.objects.filter(
-                recipient=user, kind=Message.Kind.DIGEST, state=Message.State.SENT
-            )
-            .exclude(key=key)
-            .order_by("-claimed_at", "-pk")
-            .values_list("counts", "claimed_at")
-            .first()
-        )
-        digest = digest_of(user, frequency, now, *(previous or (None, None)))
-        email = digest_email(user, digest)
+        try:
+            digest = _digest_for(user, frequency, key, now)
+            email = digest_email(user, digest)
+        except Exception as error:  # one recipient's fault must not stop the others
+            sender.not_composed(user.email, "digest", error)
+            continue
         if dry_run:
             sender.say(f"Would send to {user.email}: {email.subject}")
             continue
@@ -177,6 +183,18 @@ def send_digests(sender: Sender, *, dry_run: bool = False, only=None) -> None:
         sender.deliver(message, email)
     if not dry_run:
         _forget_failures_of_past_periods(set(keys.values()))
+
+
+def _digest_for(user, frequency: str, key: str, now: dt.datetime):
+    """The user's digest, with the change since their previous one sent."""
+    previous = (
+        Message.objects.filter(recipient=user, kind=Message.Kind.DIGEST, state=Message.State.SENT)
+        .exclude(key=key)
+        .order_by("-claimed_at", "-pk")
+        .values_list("counts", "claimed_at")
+        .first()
+    )
+    return digest_of(user, frequency, now, *(previous or (None, None)))
 
 
 def _forget_failures_of_past_periods(keys: set[str]) -> None:
@@ -198,22 +216,13 @@ def send_owner_alerts(sender: Sender, *, dry_run: bool = False) -> None:
         # Not to a person whose access ended, here or at the vendor (spec section 12).
         if owner is None or not owner.may_sign_in or not owner.email:
             continue
-        row = (
-            alerts.device_rows(alert, owner)
-            .order_by("-device_first")
-            .values("device_uid", "device_name", "device_os_hostname", "device_backup_date")
-            .first()
-        )
-        if row is None:  # no longer the owner's
+        try:
+            email = _owner_alert_for(alert, owner)
+        except Exception as error:  # one device's fault must not stop the others
+            sender.not_composed(owner.email, "owner alert", error)
             continue
-        device = {
-            "name": row["device_name"] or row["device_uid"],
-            "hostname": row["device_os_hostname"] or "",
-            # Its stalest destination's (reports.health); None for a missing copy.
-            "last_completed": shown_date(row["device_backup_date"]),
-            "url": device_url(row["device_uid"]),
-        }
-        email = owner_alert_email(owner, device, alert.health, alerts.WHAT_TO_CHECK)
+        if email is None:  # no longer the owner's
+            continue
         if dry_run:
             sender.say(f"Would send to {owner.email}: {email.subject}")
             continue
@@ -229,6 +238,26 @@ def send_owner_alerts(sender: Sender, *, dry_run: bool = False) -> None:
             sender.outcome.skipped += 1
             continue
         sender.deliver(message, email)
+
+
+def _owner_alert_for(alert: alerts.DueAlert, owner):
+    """The owner's alert of the device; None when the device is no longer theirs."""
+    row = (
+        alerts.device_rows(alert, owner)
+        .order_by("-device_first")
+        .values("device_uid", "device_name", "device_os_hostname", "device_backup_date")
+        .first()
+    )
+    if row is None:
+        return None
+    device = {
+        "name": row["device_name"] or row["device_uid"],
+        "hostname": row["device_os_hostname"] or "",
+        # Its stalest destination's (reports.health); None for a missing copy.
+        "last_completed": shown_date(row["device_backup_date"]),
+        "url": device_url(row["device_uid"]),
+    }
+    return owner_alert_email(owner, device, alert.health, alerts.WHAT_TO_CHECK)
 
 
 def _had_since(kind: str, began: dt.datetime) -> set[int]:
