@@ -50,10 +50,12 @@ from reports.query import (
     ChoiceParameterFilter,
     InvalidParameters,
     ReportQuery,
+    form_errors,
     given_once,
     no_filtering,
     report_query,
 )
+from reports.query import parameter_errors as report_parameter_errors
 
 DASHBOARD_PARAMETERS = (
     "health",
@@ -301,6 +303,18 @@ def dashboard_query(
         if value not in (None, ""):
             query.params[name] = value.key if isinstance(value, health.AgeBand) else value
     return query
+
+
+def parameter_errors(params: QueryDict) -> dict[str, str]:
+    """The errors dashboard_query raises for these parameters, in its order, read from
+    them alone: its checks are the grammar's (given_once, the report filter's form, the
+    dashboard filter's form), and the user, their reach and who shared the parameters
+    only narrow the rows. So one answer holds for every subscriber of a saved view, and
+    no query is built for it (reports.notifications.subscriptions.problems_of)."""
+    _, errors = given_once(params, DASHBOARD_PARAMETERS)
+    params = _os_by_name(params)
+    errors |= report_parameter_errors(params)
+    return errors | form_errors(DashboardFilter, params)
 
 
 def one_row_per_device(query: ReportQuery, params: QueryDict) -> QuerySet:

@@ -33,7 +33,12 @@ from accounts.org_names import OrgNames
 from accounts.roles import Reach
 from reports import clock
 from reports.catalog import LAYOUT, REPORTS, SEARCH_FIRST
-from reports.dashboards.filters import DEVICES, dashboard_query, one_row_per_device
+from reports.dashboards.filters import (
+    DEVICES,
+    dashboard_query,
+    one_row_per_device,
+    parameter_errors,
+)
 from reports.dashboards.os_families import os_words
 from reports.dashboards.report_pages import REPORT_PAGES, ReportPage
 from reports.health import MISSING_COPY, NEVER_COMPLETED, health_of
@@ -143,6 +148,17 @@ def report_sheet(
     drawn = REPORT_PAGES[slug]
     query = dashboard_query(params, user, reach, shared_by=shared_by)
     return sheet_of(drawn, query, params, reach), query
+
+
+def parameters_problem(slug: str, params: QueryDict) -> InvalidParameters | None:
+    """What report_sheet raises for these parameters of an offered report, whoever
+    asks, or None: read from the parameters alone (filters.parameter_errors), no query
+    built, so a saved view's subscribers share one answer."""
+    params = REPORTS[slug].as_asked(params)
+    if REPORTS[slug].awaits_search(params):
+        return InvalidParameters({"search": SEARCH_FIRST})
+    errors = parameter_errors(params)
+    return InvalidParameters(errors) if errors else None
 
 
 def _naive_utc(value):
