@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
 
@@ -33,6 +35,53 @@ _TYPED_SEPARATOR = re.compile(rf"\s*[{SEPARATORS}]\s*")
 # repeats of one name, few enough to stay a millisecond query.
 CANDIDATES = 500
 SUGGESTIONS = 12
+
+
+# The answers of matching() and path_of() within remembered(), by their arguments.
+_remembered: ContextVar[dict | None] = ContextVar("org_names_remembered", default=None)
+
+
+@contextmanager
+def remembered() -> Iterator[None]:
+    """Within it, matching() and path_of() read the orgs once for the same arguments:
+    the Subscriptions page asks them of each subscription whose view names an org, the
+    same text with the same reach (every manager of one org shares it) over and over,
+    two queries each (found by an audit). Each answer is the one its arguments give, so
+    nothing is shared between two readers that the reach tells apart; it is forgotten
+    on leaving, and is for one page's reading, never across a write."""
+    token = _remembered.set({})
+    try:
+        yield
+    finally:
+        _remembered.reset(token)
+
+
+def _once(key: tuple, read):
+    memo = _remembered.get()
+    if memo is None:
+        return read()
+    if key not in memo:
+        memo[key] = read()
+    return memo[key]
+
+
+def read_paths(org_uids: Iterable[str]) -> None:
+    """Within remembered(), the paths path_of() will be asked of these org codes, read
+    in one query (an org code no org has, as None)."""
+    memo = _remembered.get()
+    wanted = {uid for uid in org_uids if uid and ("path_of", uid) not in (memo or {})}
+    if memo is None or not wanted:
+        return
+    found = dict(Org.objects.filter(org_uid__in=wanted).values_list("org_uid", "path"))
+    memo |= {("path_of", uid): found.get(uid) for uid in wanted}
+
+
+def path_of(org_uid: str) -> str | None:
+    """The materialized path of the org with this org code (orgUid), or None."""
+    return _once(
+        ("path_of", org_uid),
+        lambda: Org.objects.filter(org_uid=org_uid).values_list("path", flat=True).first(),
+    )
 
 
 @dataclass(frozen=True)
@@ -238,6 +287,10 @@ def matching(text: str, reach: Reach) -> list[OrgName]:
     under Bengaluru. The reading with the fewest names wins, the org's own name before
     a path to another: read as a path only, the named org could never be picked, and
     its name picked its neighbour (found by an audit of section 11)."""
+    return list(_once(("matching", text, reach), lambda: _matching(text, reach)))
+
+
+def _matching(text: str, reach: Reach) -> list[OrgName]:
     typed = _typed(text)
     if not typed:
         return []

@@ -9,7 +9,9 @@ import re
 
 import pytest
 from django.contrib.auth.models import Group
+from django.db import connection
 from django.http import QueryDict
+from django.test.utils import CaptureQueriesContext
 
 from accounts.roles import ORG_MANAGERS, reach_of
 from reports.catalog import REPORTS
@@ -17,7 +19,7 @@ from reports.dashboards import spreadsheet
 from reports.notifications import subscriptions
 from reports.notifications.models import Subscription
 from reports.query import InvalidParameters
-from tests.factories import UserFactory
+from tests.factories import OrgFactory, UserFactory
 from tests.test_subscriptions import make_view, subscribe
 
 QUERIES = (
@@ -132,3 +134,42 @@ def test_the_page_s_answers_are_each_subscription_s_alone(fleet, orgs):
                 assert f"no longer holds: {error}" in said
             else:
                 assert "no longer holds" not in said
+
+
+def _page_queries(client) -> tuple[int, str]:
+    with CaptureQueriesContext(connection) as captured:
+        html = client.get("/notifications/subscriptions/").content.decode()
+    return len(captured), html
+
+
+def test_views_naming_orgs_are_read_in_queries_that_do_not_grow(fleet, orgs, login):
+    """Subscriptions of views naming orgs, by name or code, made by managers of one org
+    and sent to managers by an administrator: their orgs are read once per text and
+    reach and all their codes at once, whatever the number of subscriptions."""
+    users = fleet["users"]
+    root = users["root"]
+    managers = Group.objects.get(name=ORG_MANAGERS)
+    by_name = make_view(root, query="view=devices&orgTree=Accounting", name="By name")
+    by_name.shared_roles.add(managers)
+
+    def some(n: int) -> None:
+        person = UserFactory(username=f"mgr{n}", org=orgs["accounting"])
+        person.groups.add(managers)
+        subscribe(by_name, person, users=[person])
+        code = OrgFactory(org_uid=f"org-team-{n}", name=f"Team {n}", parent=orgs["accounting"])
+        own = make_view(person, query=f"orgUid={code.org_uid}", name=f"Team {n}")
+        own.shared_users.add(root)
+        subscribe(own, person, users=[person])
+        beside = make_view(person, query=f"exactOrgUid=org-gone-{n}", name=f"Gone {n}")
+        subscribe(beside, person, users=[person])
+        subscribe(own, root, roles=[ORG_MANAGERS])
+
+    client = login("root")
+    some(0)
+    few, _ = _page_queries(client)
+    for n in range(1, 6):
+        some(n)
+    many, html = _page_queries(client)
+    assert many == few
+    assert html.count("names no org: exactOrgUid=org-gone-") == 6
+    assert html.count("Sending to") == 18

@@ -205,7 +205,7 @@ def org_tree_roots(value: str, user, reach: Reach, shared_by=None) -> list[str]:
 
 
 def _org_path(org_uid: str) -> str | None:
-    return Org.objects.filter(org_uid=org_uid).values_list("path", flat=True).first()
+    return org_names.path_of(org_uid)
 
 
 def org_named_by_uid(org_uid: str, user, reach: Reach, shared_by=None) -> bool:
@@ -234,6 +234,9 @@ def org_uid_read_as_shared(org_uid: str, user, reach: Reach, shared_by=None) -> 
     return org_uid_as_shared(user, path, org_uid, shared_by)
 
 
+ORG_UID_PARAMETERS = ("orgUid", "exactOrgUid")  # an org by its code (unnamed_org)
+
+
 def unnamed_org(params: QueryDict, user, reach: Reach, shared_by=None) -> str | None:
     """The org filter (`orgTree=`, `orgUid=` or `exactOrgUid=`) of these parameters that
     names no org for this viewer, or None: a name renamed at the vendor, a deleted org's
@@ -243,7 +246,7 @@ def unnamed_org(params: QueryDict, user, reach: Reach, shared_by=None) -> str | 
     tree = params.get("orgTree")
     if tree and not org_tree_roots(tree, user, reach.scope, shared_by):
         return f"orgTree={tree}"
-    for name in ("orgUid", "exactOrgUid"):
+    for name in ORG_UID_PARAMETERS:
         uid = params.get(name)
         if uid and not org_named_by_uid(uid, user, reach, shared_by):
             return f"{name}={uid}"
