@@ -262,8 +262,9 @@ def given_once(params: QueryDict, names: Iterable[str]) -> tuple[dict[str, str],
     return values, errors
 
 
-def _errors_of(filters: django_filters.FilterSet) -> dict[str, str]:
-    return {name: " ".join(messages) for name, messages in filters.errors.items()}
+def _joined(errors) -> dict[str, str]:
+    """A filter set's or form's errors, each parameter's messages in one line."""
+    return {name: " ".join(messages) for name, messages in errors.items()}
 
 
 @cache
@@ -278,10 +279,10 @@ def _form_class(filters: type[django_filters.FilterSet]) -> type[forms.Form]:
 
 
 def form_errors(filters: type[django_filters.FilterSet], data) -> dict[str, str]:
-    """What filters(data).errors says, as _errors_of joins it, without the filter set:
+    """What filters(data).errors says, joined, without the filter set:
     its form alone reads the data (the user, reach and queryset only narrow rows)."""
     form = _form_class(filters)(data or QueryDict())  # as FilterSet.form makes it
-    return {name: " ".join(messages) for name, messages in form.errors.items()}
+    return _joined(form.errors)
 
 
 def parameter_errors(params: QueryDict) -> dict[str, str]:
@@ -311,7 +312,7 @@ def report_query(
         visible = ReportRow.objects.within(reach.scope)
     report_filter = ReportFilter(params, queryset=visible, user=user, reach=reach, shared=shared)
     if not report_filter.is_valid() or repeated:
-        raise InvalidParameters(_errors_of(report_filter) | repeated)
+        raise InvalidParameters(_joined(report_filter.errors) | repeated)
     cleaned = report_filter.form.cleaned_data
     sort_key = cleaned.get("srtKey")
     descending = cleaned.get("srtDir") == "desc"
