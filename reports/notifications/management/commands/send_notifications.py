@@ -46,4 +46,7 @@ class Command(BaseCommand):
             f"{outcome.skipped} already sent or claimed."
         )
         if outcome.failed:
-            raise CommandError("Some messages failed:\n" + "\n".join(outcome.errors))
+            errors = outcome.errors
+            if outcome.not_tried:
+                errors = [*errors, f"{outcome.not_tried} more not tried, for the same reason."]
+            raise CommandError("Some messages failed:\n" + "\n".join(errors))
