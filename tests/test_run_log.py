@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import pytest
 import time_machine
@@ -10,6 +11,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
+from reports.refresh.data_age import data_age
 from reports.refresh.log import recorded
 from reports.refresh.models import Run
 from tests.import_support import database_snapshot, run, write_csv
@@ -177,3 +179,31 @@ def test_a_clock_stepped_back_never_ends_a_run_before_it_started(db):
     entry = only_run()
     assert entry.finished_at == entry.started_at
     assert entry.duration == dt.timedelta(0)
+
+
+def test_an_org_tree_alone_leaves_the_data_as_old_as_it_was(db, tmp_path):
+    """The org CSV says nothing of when devices last backed up: an `import_orgs` of a
+    file written just now made "data as of" read now, and cleared the overview's stale
+    warning (and /metrics' age) over device data days old, a broken sync hidden (found
+    by an audit of section 8). The run keeps the age the last refresh said."""
+    report = write_csv(tmp_path / "report.csv", [vendor_row(1)])
+    three_days_ago = timezone.now() - dt.timedelta(days=3)
+    run("import_backup_report", report, "--exported-at", three_days_ago.isoformat())
+    before = data_age(timezone.now())
+    assert before.stale
+    tree = tmp_path / "orgs.csv"
+    tree.write_text("orgUid,orgName,orgExtRef,parentOrgUid\norg-a,A,,\n")
+    run("import_orgs", tree)
+    after = data_age(timezone.now())
+    assert after.last_refresh.source == str(tree.resolve())
+    assert after.last_refresh.data_as_of == before.last_refresh.data_as_of
+    assert after.stale
+
+
+def test_an_org_tree_before_any_report_is_as_of_its_file(db, tmp_path):
+    tree = tmp_path / "orgs.csv"
+    tree.write_text("orgUid,orgName,orgExtRef,parentOrgUid\norg-a,A,,\n")
+    written = timezone.now() - dt.timedelta(hours=2)
+    os.utime(tree, (written.timestamp(), written.timestamp()))
+    run("import_orgs", tree)
+    assert abs(only_run().data_as_of - written) < dt.timedelta(seconds=1)

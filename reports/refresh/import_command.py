@@ -97,7 +97,7 @@ class ImportCommand(BaseCommand):
             with log as run:
                 outcome = self.importer(file, dry_run=dry_run, **self.import_options(options))
                 if run is not None:
-                    outcome.exported_at = exported_at or taken_at(files, outcome)
+                    outcome.exported_at = exported_at or self.taken_at(files, outcome)
                     count(run, outcome)
         except BaseException as error:
             if not dry_run:
@@ -128,6 +128,10 @@ class ImportCommand(BaseCommand):
     def import_options(self, options: dict) -> dict:
         """Keyword arguments for the importer from the command's own options."""
         return {}
+
+    def taken_at(self, paths: list[str], outcome) -> dt.datetime:
+        """When the data this import brings was taken, unless --exported-at says."""
+        return taken_at(paths, outcome)
 
     def files(self, file: str, options: dict) -> list[str]:
         """Every file the import reads, for the run log."""
