@@ -9,6 +9,7 @@ import io
 import json
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.db.models import F
 from django.urls import reverse
@@ -162,6 +163,27 @@ def test_confirming_imports_on_the_worker_and_logs_the_run(root, changed_export)
     assert not upload_.folder.exists()  # the files are gone once imported
     page = root.get(reverse("upload", args=[upload_.pk])).content.decode()
     assert 'id="result"' in page and "Imported" in page
+
+
+def test_the_run_is_started_by_the_administrator_who_confirmed_it(login, changed_export):
+    """Any system administrator may confirm another's upload: the run log and the
+    upload.applied event named the one who uploaded it, who may have left it on purpose,
+    and not the one who started the import (found by an audit of section 8)."""
+    from accounts.audit.models import Event
+    from accounts.roles import SYSTEM_ADMINISTRATORS
+
+    upload(login("root"), changed_export)
+    run_worker()
+    second = UserFactory(username="second-admin", user_uid=None, org=None)
+    second.groups.add(Group.objects.get(name=SYSTEM_ADMINISTRATORS))
+    confirm(login("second-admin"), the_upload())
+    run_worker()
+
+    upload_ = the_upload()
+    assert upload_.state == State.APPLIED and upload_.user.username == "root"
+    assert upload_.run.user == second
+    assert Event.objects.get(kind="upload.confirmed").actor == "second-admin"
+    assert Event.objects.get(kind="upload.applied").actor == "second-admin"
 
 
 def test_the_same_export_again_changes_nothing(root, export):

@@ -47,8 +47,11 @@ def check_upload(upload_id: str) -> None:
 
 
 @task()
-def apply_upload(upload_id: str) -> None:
-    apply(Upload.objects.get(pk=upload_id))
+def apply_upload(upload_id: str, confirmed_by: int | None = None) -> None:
+    """`confirmed_by`: the administrator who confirmed it (a keyword: the upload's id
+    stays the job's one argument, as reaping reads it)."""
+    confirmer = User.objects.filter(pk=confirmed_by).first() if confirmed_by else None
+    apply(Upload.objects.get(pk=upload_id), confirmer)
 
 
 @task(takes_context=True)
@@ -112,16 +115,18 @@ def check(upload: Upload) -> None:
         progress.remove()
 
 
-def apply(upload: Upload) -> None:
-    """Import both files as one run of the run log, started by the upload's user. They
-    are read and checked again: the data here may have changed since the preview, and
-    the import removes no more than the preview said and was confirmed."""
+def apply(upload: Upload, confirmer: User | None = None) -> None:
+    """Import both files as one run of the run log, started by the administrator who
+    confirmed them (any may confirm another's upload; the uploader when not known).
+    They are read and checked again: the data here may have changed since the preview,
+    and the import removes no more than the preview said and was confirmed."""
     if not _claim(upload, State.APPLYING):
         return
     progress = Progress(upload.progress_key, apply_plan(upload.preview, upload.records))
     source = f"upload of {upload.names}"
+    by = confirmer or upload.user
     try:
-        with recorded(Run.Kind.IMPORT, source, trigger=Run.Trigger.UPLOAD, user=upload.user) as run:
+        with recorded(Run.Kind.IMPORT, source, trigger=Run.Trigger.UPLOAD, user=by) as run:
             Upload.objects.filter(pk=upload.pk).update(run=run)
             files = read(upload, progress, by_database=True)
             allowed = upload.removal if upload.removal_confirmed else None
@@ -130,29 +135,27 @@ def apply(upload: Upload) -> None:
             count(run, outcome)
     except ImportFailed as error:
         _move(upload, State.APPLYING, State.FAILED, **_errors(error))
-        _record_applied(upload, "failed", error=str(error))
+        _record_applied(upload, by, "failed", error=str(error))
     except BaseException as error:
         _move(upload, State.APPLYING, State.FAILED, failure=describe(error))
         if isinstance(error, Exception):  # not a worker told to stop
-            _record_applied(upload, "failed", error=describe(error))
+            _record_applied(upload, by, "failed", error=describe(error))
         raise
     else:
         _move(upload, State.APPLYING, State.APPLIED, records=files.report.records)
-        _record_applied(upload, "succeeded", rows=files.report.records, **outcome.audited())
+        _record_applied(upload, by, "succeeded", rows=files.report.records, **outcome.audited())
     finally:
         upload.remove_files()
         progress.remove()
 
 
-def _record_applied(upload: Upload, outcome: str, **details) -> None:
+def _record_applied(upload: Upload, by: User | None, outcome: str, **details) -> None:
     """How a confirmed upload ended, on the audit log as a sync's end is (sync.finished):
     the log said "confirmed, N rows" of an upload whose import then failed (found by an
     audit)."""
     if "error" in details:
         details["error"] = details["error"][:500]
-    audit.record(
-        "upload.applied", actor=upload.user, target=upload.names, outcome=outcome, **details
-    )
+    audit.record("upload.applied", actor=by, target=upload.names, outcome=outcome, **details)
 
 
 def read(upload: Upload, progress: Progress, *, by_database: bool = False) -> Files:

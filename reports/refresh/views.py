@@ -140,7 +140,7 @@ def confirm_upload(request: HttpRequest, upload_id) -> HttpResponse:
             rows=upload.records,
             removal_confirmed=confirmed,
         )
-        result = jobs.apply_upload.enqueue(str(upload.pk))
+        result = jobs.apply_upload.enqueue(str(upload.pk), confirmed_by=request.user.pk)
         Upload.objects.filter(pk=upload.pk).update(task_id=str(result.id))
     return redirect("upload", upload_id=upload.pk)
 
