@@ -6,6 +6,7 @@ import datetime as dt
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -632,6 +633,40 @@ def test_a_quote_never_closed_in_a_long_file_is_said_to_be_one(db, tmp_path):
 def test_a_missing_file_is_named(db, tmp_path):
     with pytest.raises(CommandError, match=r"nosuch.csv: No such file"):
         import_report(tmp_path / "nosuch.csv")
+
+
+@pytest.mark.parametrize("command", ["import_backup_report", "import_orgs"])
+def test_a_pipe_is_refused_as_what_it_is(db, tmp_path, command):
+    """The import reads its file more than once (the header, then the rows; on
+    PostgreSQL by COPY): given a pipe (`/dev/stdin`, `<(curl ...)`), PostgreSQL said "the
+    file is empty" of a whole export, and SQLite imported it (found by an audit of
+    section 6). Both say what it is, in the run log too, and import nothing."""
+    from reports.refresh.models import Run
+
+    data = write_csv(tmp_path / "report.csv", [vendor_row(1), vendor_row(2)]).read_bytes()
+    if command == "import_orgs":
+        data = b"orgUid,orgName,orgExtRef,parentOrgUid\norg-a,A,,\n"
+    before = database_snapshot()
+    reading, writing = os.pipe()
+    feeding = threading.Thread(target=lambda: _feed(writing, data))
+    feeding.start()
+    try:
+        with pytest.raises(CommandError, match=rf"/dev/fd/{reading}: is not a regular file"):
+            run(command, Path(f"/dev/fd/{reading}"))
+    finally:
+        os.close(reading)  # the writer's wait, if nothing read the pipe, ends
+        feeding.join()
+    assert database_snapshot() == before
+    (failed,) = Run.objects.all()
+    assert failed.outcome == Run.Outcome.FAILED and "not a regular file" in failed.error
+
+
+def _feed(pipe: int, data: bytes) -> None:
+    try:
+        with os.fdopen(pipe, "wb") as file:
+            file.write(data)
+    except BrokenPipeError:
+        pass
 
 
 def test_the_benchmark_file_imports_and_reimports_cleanly(db, tmp_path):

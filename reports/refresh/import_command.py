@@ -37,6 +37,23 @@ def export_time(text: str) -> dt.datetime:
     return when
 
 
+def _check_regular(paths: list[str]) -> None:
+    """The import reads each file more than once (its header, then its rows; on
+    PostgreSQL by COPY; again to say where an error is): a pipe (`/dev/stdin`,
+    `<(curl ...)`) is empty by the second reading, and PostgreSQL said "the file is empty"
+    of a whole export (found by an audit of section 6). A file that is not there is the
+    reading's to name."""
+    for path in paths:
+        if os.path.exists(path) and not os.path.isfile(path):
+            raise ImportFailed(
+                path,
+                None,
+                None,
+                "is not a regular file (a pipe, a device or a folder): the import reads it "
+                "more than once; save it to a file and import that",
+            )
+
+
 def modified_at(paths: list[str]) -> dt.datetime:
     """When the oldest of the files was last written: the data is no newer than that."""
     return dt.datetime.fromtimestamp(min(os.stat(path).st_mtime for path in paths), dt.UTC)
@@ -95,6 +112,7 @@ class ImportCommand(BaseCommand):
             command_line.record("import.started", **audited)
         try:
             with log as run:
+                _check_regular(files)
                 outcome = self.importer(file, dry_run=dry_run, **self.import_options(options))
                 if run is not None:
                     outcome.exported_at = exported_at or self.taken_at(files, outcome)
