@@ -103,6 +103,13 @@ def test_charts_are_inline_svg_with_a_text_alternative(login):
     assert "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
 
 
+def test_no_template_comment_shows_on_the_page(login):
+    """Django's {# #} comment is one line long: one spread over two was shown to every
+    reader of the overview, braces and all (found by an oracle of the overview's answers)."""
+    html = login("root").get("/").content.decode()
+    assert "{#" not in html and "#}" not in html
+
+
 def test_chart_bars_link_to_reports(login):
     html = login("root").get("/").content.decode()
     assert "backupAge=7-30" in html
