@@ -105,25 +105,30 @@ def typed_names(text: str) -> list[str]:
     return [" ".join(part.split()) for part in _TYPED_SEPARATOR.split(text.strip()) if part]
 
 
+def _spaced(text: str) -> str:
+    """A name or typed path with runs of spaces as one and none around a separator."""
+    return _TYPED_SEPARATOR.sub(lambda sep: sep.group().strip(), " ".join(text.split()))
+
+
 def _folded(text: str) -> str:
-    """A name or typed path as they are compared: case aside, runs of spaces as one and
-    none around a separator, so "Bengaluru / IT" and "bengaluru/it" are the same text."""
-    return _TYPED_SEPARATOR.sub(lambda sep: sep.group().strip(), " ".join(text.split())).casefold()
+    """A name or typed path as they are compared: case aside, and spaced alike, so
+    "Bengaluru / IT" and "bengaluru/it" are the same text."""
+    return _spaced(text).casefold()
 
 
-def _typed(text: str) -> str:
+def _typed(text: str, fold=_folded) -> str:
     # A separator at either end is a path begun or left unfinished ("London ›").
-    return _folded(text).strip(SEPARATORS)
+    return fold(text).strip(SEPARATORS)
 
 
-def _names_read(typed: str, names: tuple[str, ...]) -> int | None:
+def _names_read(typed: str, names: tuple[str, ...], fold=_folded) -> int | None:
     """How many names of the path, the org's own and those above it, the typed text
     spells out whole, a separator typed between each two; None if it is not a path
     ending at this org. "bengaluru/it" is one name of the org named "Bengaluru / IT",
     and two of the IT under Bengaluru."""
     rest = typed
     for count, name in enumerate(reversed(names), start=1):
-        name = _folded(name)
+        name = fold(name)
         if not rest.endswith(name):
             return None
         rest = rest[: len(rest) - len(name)]
@@ -286,7 +291,11 @@ def matching(text: str, reach: Reach) -> list[OrgName]:
     Text can name two orgs whole: "Bengaluru / IT" is the org of that name and the IT
     under Bengaluru. The reading with the fewest names wins, the org's own name before
     a path to another: read as a path only, the named org could never be picked, and
-    its name picked its neighbour (found by an audit of section 11)."""
+    its name picked its neighbour (found by an audit of section 11).
+
+    Orgs whose paths differ only in letter case ("Zürich" and "zürich" side by side)
+    are two orgs: the one whose case the text keeps is the one picked, else both (an
+    "Acme › zürich" picked from the list listed its twin "Zürich"'s rows too)."""
     return list(_once(("matching", text, reach), lambda: _matching(text, reach)))
 
 
@@ -297,7 +306,10 @@ def _matching(text: str, reach: Reach) -> list[OrgName]:
     found = suggestions(text, reach, limit=CANDIDATES)
     read = [(count, org) for org in found if (count := _names_read(typed, org.names))]
     fewest = min((count for count, _ in read), default=None)
-    return [org for count, org in read if count == fewest] or found
+    named = [org for count, org in read if count == fewest]
+    as_typed = _typed(text, fold=_spaced)
+    in_its_case = [org for org in named if _names_read(as_typed, org.names, _spaced) == fewest]
+    return in_its_case or named or found
 
 
 def own_org_matching(text: str, org: Org) -> list[OrgName]:

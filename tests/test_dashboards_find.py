@@ -10,6 +10,7 @@ from django.contrib.auth.models import Group
 from django.utils.http import urlencode
 
 from accounts import org_names
+from accounts.models import Org
 from accounts.roles import SYSTEM_ADMINISTRATORS, reach_of
 from reports.catalog import REPORTS
 from reports.dashboards.filters import dashboard_query
@@ -110,6 +111,19 @@ def test_a_path_picks_one_accounting_and_the_name_picks_both(signed_in):
     assert len(devices_listed(client, orgTree="Accounting")) == 5
     assert devices_listed(client, orgTree="Lond") == devices_listed(client, orgTree="London")
     assert devices_listed(client, orgTree="no such org") == set()
+
+
+def test_a_path_picks_the_org_of_its_letter_case_beside_a_case_twin(signed_in):
+    """Orgs "London" and "london" side by side are two: picking one from the list listed
+    the other's devices too (found by an oracle of the dashboards' answers)."""
+    twin = OrgFactory(name="london", parent=Org.objects.get(org_uid="org-emea"))
+    DeviceFactory(name="LT-TWIN-01", user=UserFactory(org=twin))
+    client = signed_in("root")
+    london = {"LT-ACARTER-01", "LT-ACARTER-02", "LT-ACARTER-03", "LT-LENA-01"}
+    assert devices_listed(client, orgTree="Northwind › EMEA › London") == london
+    assert devices_listed(client, orgTree="Northwind › EMEA › london") == {"LT-TWIN-01"}
+    # Typed in a case of neither, the text still means both, as before.
+    assert devices_listed(client, orgTree="emea › LONDON") == london | {"LT-TWIN-01"}
 
 
 def test_an_org_manager_cannot_pick_outside_their_reach(signed_in):
