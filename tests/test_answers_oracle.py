@@ -922,6 +922,32 @@ def _todays_history_sums_the_reach(client, oracle_fleet, name):
     assert {k: today[k] for k in want} == want
     if active:
         assert today["okPercent"] == round(100 * health["ok"] / len(active), 1)
+    # Compliance by org: each row's active devices and share backed up within the
+    # warning threshold, its subtree's (or its own users' where it says so), at the top
+    # and under each org of the reach.
+    compared = 0
+    for org in [None, *oracle_fleet["orgs"]]:
+        params = {"org": org.org_uid} if org else {}
+        response = client.get("/api/history/compliance", params, **basic(user.username))
+        if org is not None and response.status_code == 404:
+            assert not _sees_whole(user, org.org_uid), org.org_uid
+            continue
+        assert response.status_code == 200, response.content
+        for row in response.json()["data"]["rows"]:
+            inside = [
+                s
+                for s in active
+                if (
+                    s.device.user.org.org_uid == row["orgUid"]
+                    if row["directlyInOrg"]
+                    else _within(row["orgUid"], s.device.user.org.org_uid)
+                )
+            ]
+            ok = sum(device_health(s.archives, now) == "ok" for s in inside)
+            share = round(100 * ok / len(inside), 1) if inside else None
+            assert (row["activeDevices"], row["okPercentNow"]) == (len(inside), share), row
+            compared += 1
+    assert compared
 
 
 # -- storage by user and by org: each device once, an org's own users ---------------------
