@@ -307,9 +307,23 @@ def _matching(text: str, reach: Reach) -> list[OrgName]:
     read = [(count, org) for org in found if (count := _names_read(typed, org.names))]
     fewest = min((count for count, _ in read), default=None)
     named = [org for count, org in read if count == fewest]
+    return _in_its_case(text, named, fewest) or found
+
+
+def _in_its_case(text: str, named: list[OrgName], fewest: int | None) -> list[OrgName]:
+    """Of each set of case twins (orgs whose paths differ in letter case alone), those
+    the text names in their own case, else all of them; every other org named stays:
+    a name picks each org bearing it, case aside ("Boston" picks a "boston" elsewhere
+    as "Accounting" picks both Accountings; the twins' rule dropped it)."""
     as_typed = _typed(text, fold=_spaced)
-    in_its_case = [org for org in named if _names_read(as_typed, org.names, _spaced) == fewest]
-    return in_its_case or named or found
+    twins: dict[tuple[str, ...], list[OrgName]] = {}
+    for org in named:
+        twins.setdefault(tuple(_folded(name) for name in org.names), []).append(org)
+    picked = set()
+    for orgs in twins.values():
+        cased = [org for org in orgs if _names_read(as_typed, org.names, _spaced) == fewest]
+        picked.update(org.path for org in cased or orgs)
+    return [org for org in named if org.path in picked]
 
 
 def own_org_matching(text: str, org: Org) -> list[OrgName]:

@@ -126,6 +126,20 @@ def test_a_path_picks_the_org_of_its_letter_case_beside_a_case_twin(signed_in):
     assert devices_listed(client, orgTree="emea › LONDON") == london | {"LT-TWIN-01"}
 
 
+def test_a_name_picks_every_org_of_it_whatever_its_case_beside_no_twin(signed_in):
+    """The letter case tells apart only orgs whose paths differ in it alone: a "boston"
+    in EMEA is no twin of Americas' "Boston", and the name "Boston" picks both, as
+    "Accounting" picks both Accountings (the case rule of the twins above dropped it)."""
+    other = OrgFactory(name="boston", parent=Org.objects.get(org_uid="org-emea"))
+    DeviceFactory(name="LT-EMEA-BOSTON-01", user=UserFactory(org=other))
+    client = signed_in("root")
+    both = {"LT-BOB-01", "LT-EMEA-BOSTON-01"}
+    assert devices_listed(client, orgTree="Boston") == both
+    assert devices_listed(client, orgTree="boston") == both
+    assert devices_listed(client, orgTree="Northwind › EMEA › boston") == {"LT-EMEA-BOSTON-01"}
+    assert devices_listed(client, orgTree="Americas › Boston") == {"LT-BOB-01"}
+
+
 def test_an_org_manager_cannot_pick_outside_their_reach(signed_in):
     client = signed_in("london-manager")
     assert devices_listed(client, orgTree="Boston") == set()
