@@ -262,7 +262,7 @@ def given_once(params: QueryDict, names: Iterable[str]) -> tuple[dict[str, str],
     return values, errors
 
 
-def _joined(errors) -> dict[str, str]:
+def joined_errors(errors) -> dict[str, str]:
     """A filter set's or form's errors, each parameter's messages in one line."""
     return {name: " ".join(messages) for name, messages in errors.items()}
 
@@ -282,7 +282,7 @@ def form_errors(filters: type[django_filters.FilterSet], data) -> dict[str, str]
     """What filters(data).errors says, joined, without the filter set:
     its form alone reads the data (the user, reach and queryset only narrow rows)."""
     form = _form_class(filters)(data or QueryDict())  # as FilterSet.form makes it
-    return _joined(form.errors)
+    return joined_errors(form.errors)
 
 
 def parameter_errors(params: QueryDict) -> dict[str, str]:
@@ -312,7 +312,7 @@ def report_query(
         visible = ReportRow.objects.within(reach.scope)
     report_filter = ReportFilter(params, queryset=visible, user=user, reach=reach, shared=shared)
     if not report_filter.is_valid() or repeated:
-        raise InvalidParameters(_joined(report_filter.errors) | repeated)
+        raise InvalidParameters(joined_errors(report_filter.errors) | repeated)
     cleaned = report_filter.form.cleaned_data
     sort_key = cleaned.get("srtKey")
     descending = cleaned.get("srtDir") == "desc"

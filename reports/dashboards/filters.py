@@ -52,6 +52,7 @@ from reports.query import (
     ReportQuery,
     form_errors,
     given_once,
+    joined_errors,
     no_filtering,
     report_query,
 )
@@ -298,7 +299,7 @@ def dashboard_query(
         params, queryset=rows, reach=reach.scope, user=user, shared_by=shared_by
     )
     if not narrowing.is_valid():
-        errors |= {name: " ".join(messages) for name, messages in narrowing.errors.items()}
+        errors |= joined_errors(narrowing.errors)
     if errors or query is None:
         raise InvalidParameters(errors)
     query.rows = narrowing.qs
