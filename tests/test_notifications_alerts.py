@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 import time_machine
 
-from reports.models import Archive
+from reports.models import Archive, ReportRow
 from reports.notifications.models import Message, Preference, SiteSwitch
 from reports.notifications.sending import send_due
 from tests.personas import ago
@@ -117,6 +117,26 @@ def test_a_refused_alert_of_a_device_back_to_ok_is_not_left_to_be_retried(smtp_s
     send_due()
     assert not Message.objects.filter(kind="owner-alert", state=Message.State.FAILED).exists()
     assert not [r for r in alerts(smtp_server) if "DAVE-WIN" in r.subject]
+
+
+def test_a_refused_alert_of_a_device_given_to_another_is_not_left_to_be_retried(
+    smtp_server, switched_on
+):
+    """The device given to another person before the retry: the new owner is alerted,
+    and the former owner's failed row stayed "Failed (retried next run)" for good, and
+    /metrics' unsent gauge with it (found by an audit of section 10)."""
+    users = switched_on["users"]
+    smtp_server.refuse = {users["dave"].email}
+    send_due()
+    smtp_server.refuse = set()
+    ReportRow.objects.filter(device_id=switched_on["warning"].pk).update(owner_id=users["sam"].pk)
+    send_due()
+    assert [r.envelope_to for r in alerts(smtp_server) if "DAVE-WIN" in r.subject] == [
+        [users["sam"].email]
+    ]
+    assert not Message.objects.filter(kind="owner-alert", state=Message.State.FAILED).exists()
+    send_due()
+    assert len([r for r in alerts(smtp_server) if "DAVE-WIN" in r.subject]) == 1
 
 
 def test_an_alert_that_failed_goes_once_its_owner_opts_back_in(smtp_server, switched_on):

@@ -54,13 +54,16 @@ def due_alerts(now: dt.datetime, *, rearm: bool = True) -> list[DueAlert]:
     opted_out = set(Preference.objects.filter(owner_alerts=False).values_list("user_id", flat=True))
     episodes = dict(AlertedDevice.objects.values_list("device_id", "episode"))
     alerted = dict(AlertedDevice.objects.exclude(health="").values_list("device_id", "health"))
-    failed = set(
+    failed_rows = list(
         Message.objects.filter(
             kind=Message.Kind.OWNER_ALERT, state=Message.State.FAILED
-        ).values_list("key", flat=True)
+        ).values_list("pk", "recipient_id", "key")
     )
+    failed = {key for _, _, key in failed_rows}
     due = []
-    retried = set()  # the failed alerts still due: their device, episode and state now
+    # The failed alerts still due, to whom: their device, episode and state now, and
+    # its owner now (a device given to another person keeps its key).
+    retried = set()
     never_received = []  # the devices of failed alerts whose owner opted out since
     for row in overdue.values_list("device_id", "owner_id", "last").iterator(chunk_size=5000):
         device_id, owner_id, last = row
@@ -70,11 +73,11 @@ def due_alerts(now: dt.datetime, *, rearm: bool = True) -> list[DueAlert]:
                 never_received.append(device_id)
             continue
         if alert.key in failed:
-            retried.add(alert.key)
+            retried.add((owner_id, alert.key))
         if alerted.get(device_id) != alert.health.value or alert.key in failed:
             due.append(alert)
     if rearm:
-        _forget(failed - retried)
+        _forget([pk for pk, recipient, key in failed_rows if (recipient, key) not in retried])
         # Its alert forgotten, the device is not alerted: it was marked so when the
         # alert was claimed, and an owner who opted back in while it still waited never
         # had the alert that failed (found by a review).
@@ -84,16 +87,14 @@ def due_alerts(now: dt.datetime, *, rearm: bool = True) -> list[DueAlert]:
     return due
 
 
-def _forget(keys: set[str]) -> None:
+def _forget(pks: list[int]) -> None:
     """Failed alerts that will never be retried: their device is back to OK (a new
-    episode), in another state, or its owner opted out. Their rows said "Failed (retried
-    next run)" for good, and /metrics' unsent gauge with them (found by an audit)."""
-    keys = sorted(keys)
-    for start in range(0, len(keys), 1000):
+    episode), in another state, its owner opted out, or it is another person's device
+    now (its new owner is alerted). Their rows said "Failed (retried next run)" for
+    good, and /metrics' unsent gauge with them (found by audits)."""
+    for start in range(0, len(pks), 1000):
         Message.objects.filter(
-            kind=Message.Kind.OWNER_ALERT,
-            state=Message.State.FAILED,
-            key__in=keys[start : start + 1000],
+            pk__in=pks[start : start + 1000], state=Message.State.FAILED
         ).delete()
 
 
