@@ -7,7 +7,6 @@ web server and worker are."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -16,6 +15,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.db import connection
+
+from tests import migrated_sqlite_support
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "sqlite", reason="SQLite's own locking; PostgreSQL has row locks"
@@ -53,16 +54,10 @@ print(f"web waited {time.monotonic() - started:.1f}")
 def migrated_sqlite(tmp_path: Path, **settings_of_the_run: str) -> tuple[Path, dict]:
     """The checkout and the environment of processes sharing one migrated SQLite file
     (the suite's own DATABASE_URL left out), with these settings besides."""
-    environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    environment |= {
-        "SQLITE_PATH": str(tmp_path / "db.sqlite3"),
-        "DJANGO_SETTINGS_MODULE": "backupreport.settings",
-        **settings_of_the_run,
-    }
-    root = Path(settings.BASE_DIR)
-    migrate = [sys.executable, "manage.py", "migrate", "--noinput", "-v0"]
-    subprocess.run(migrate, cwd=root, env=environment, check=True, timeout=300)
-    return root, environment
+    path = migrated_sqlite_support.migrated_sqlite(tmp_path / "db.sqlite3")
+    environment = migrated_sqlite_support.sqlite_environment(path)
+    environment |= {"DJANGO_SETTINGS_MODULE": "backupreport.settings", **settings_of_the_run}
+    return Path(settings.BASE_DIR), environment
 
 
 def script_process(script: str, signal: str, root: Path, environment: dict) -> subprocess.Popen:
