@@ -34,6 +34,7 @@ from reports.refresh.models import Run, Upload
 from reports.refresh.progress import Progress, sync_progress_key
 from reports.refresh.reaping import RUN_GONE, UPLOAD_GONE, reap
 from tests.import_support import write_csv
+from tests.migrated_sqlite_support import migrated_sqlite
 from tests.test_import_backup_report import vendor_row
 
 ROWS = 6000  # an import of some seconds: long enough to be killed in the middle
@@ -92,7 +93,7 @@ def a_gone_worker(env: dict[str, str]) -> str:
 def test_an_import_killed_midway_is_failed_by_the_next_run_and_changed_nothing(tmp_path):
     env = database_env(tmp_path)
     if not ON_POSTGRES:
-        manage(env, "migrate", "--verbosity=0").wait(timeout=120)
+        migrated_sqlite(Path(env["SQLITE_PATH"]))
     big = write_csv(tmp_path / "big.csv", [vendor_row(n) for n in range(1, ROWS + 1)])
     small = write_csv(tmp_path / "small.csv", [vendor_row(ROWS + 1)])
 
@@ -237,7 +238,7 @@ def test_a_killed_worker_leaves_no_job_running_and_no_progress_file(tmp_path):
     big = write_csv(tmp_path / "big.csv", [vendor_row(n) for n in range(1, ROWS + 1)])
     env = database_env(tmp_path) | {"UPLOAD_DIR": str(uploads)}
     if not ON_POSTGRES:
-        manage(env, "migrate", "--verbosity=0").wait(timeout=120)
+        migrated_sqlite(Path(env["SQLITE_PATH"]))
     upload_id, job_id = in_django(
         env | {"ROWS": str(ROWS), "REPORT": str(big)}, QUEUE_AN_IMPORT
     ).split()
