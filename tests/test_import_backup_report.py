@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import subprocess
 import sys
 import threading
@@ -19,6 +18,7 @@ from reports.importing.csv_file import LONGEST_LINE
 from reports.models import Archive, Destination, Device, ReportRow, Server, UserSearch
 from reports.row import FIELD_NAMES, ROW, VENDOR_CSV_HEADER
 from tests.import_support import database_snapshot, run, write_csv
+from tests.migrated_sqlite_support import migrated_sqlite, sqlite_environment
 from tests.test_read_model import assert_in_step
 
 UTC = dt.UTC
@@ -462,11 +462,8 @@ def test_users_may_swap_usernames(db, report_csv):
 
 def test_a_failure_exits_with_status_1_and_no_traceback(tmp_path):
     path = write_csv(tmp_path / "bad.csv", [vendor_row(1, coldStorage="maybe")])
-    env = os.environ | {"SQLITE_PATH": str(tmp_path / "unused.sqlite3")}
-    env.pop("DATABASE_URL", None)
     # Migrated: the failure is written to the run log.
-    migrate = [sys.executable, "manage.py", "migrate", "--verbosity", "0"]
-    subprocess.run(migrate, cwd=settings.BASE_DIR, env=env, check=True)
+    env = sqlite_environment(migrated_sqlite(tmp_path / "unused.sqlite3"))
     result = subprocess.run(
         [sys.executable, "manage.py", "import_backup_report", str(path)],
         cwd=settings.BASE_DIR,
