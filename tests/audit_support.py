@@ -6,7 +6,6 @@ process."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ from django.conf import settings
 from django.db import connection, models
 
 from accounts.audit.models import Event
+from tests.migrated_sqlite_support import migrated_sqlite, sqlite_environment
 
 TRIGGER = "audit_event_append_only"
 
@@ -77,7 +77,4 @@ def manage(env: dict, *arguments: str, check: bool = True) -> subprocess.Complet
 def database_file(path: Path) -> dict:
     """The environment of commands run against a SQLite file of their own, migrated:
     the test database is not visible from another process on SQLite."""
-    env = {name: value for name, value in os.environ.items() if name != "DATABASE_URL"}
-    env["SQLITE_PATH"] = str(path)
-    manage(env, "migrate", "--verbosity", "0")
-    return env
+    return sqlite_environment(migrated_sqlite(path))
