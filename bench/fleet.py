@@ -35,7 +35,7 @@ class Samples:
     history_days: int  # days with snapshots
 
 
-def ensure_fleet(devices: int, seed: int, log) -> None:
+def ensure_fleet(devices: int, seed: int, log, history_days: int | None = None) -> None:
     call_command("migrate", verbosity=0)
     have = Device.objects.count()
     if have == devices:
@@ -45,12 +45,13 @@ def ensure_fleet(devices: int, seed: int, log) -> None:
         log(f"the database holds {have:,} devices, not {devices:,}: starting again")
         call_command("flush", interactive=False, verbosity=0)
     log(f"generating {devices:,} devices (seed {seed})")
-    # A full retention of history, as a fleet that has run this product for a while has.
+    # A full retention of history, as a fleet that has run this product for a while has
+    # (fewer days where a tiny run only needs history to exist).
     call_command(
         "generate_demo_data",
         devices=devices,
         seed=seed,
-        history_days=settings.HISTORY_DAYS,
+        history_days=settings.HISTORY_DAYS if history_days is None else history_days,
         verbosity=1,
     )
 

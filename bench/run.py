@@ -2,7 +2,7 @@
 """The benchmark: a fleet on PostgreSQL, served by gunicorn as in production, timed over HTTP.
 
     make bench                                   # 1,000,000 devices, 5 runs a figure
-    .venv/bin/python bench/run.py --devices 1000 --runs 2 --load-seconds 2   # a tiny run
+    .venv/bin/python bench/run.py --devices 1000 --runs 2 --load-seconds 2 --history-days 30  # tiny
 
 It builds (or reuses) the fleet with generate_demo_data, starts gunicorn (gthread
 workers), measures the API, the CSV export beside PostgreSQL's own COPY, the pages, the
@@ -59,6 +59,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
     parser.add_argument("--sqlite", help="an SQLite file instead of PostgreSQL (tiny runs)")
     parser.add_argument("--load-seconds", type=int, default=60)
+    parser.add_argument(
+        "--history-days",
+        type=int,
+        help="days of health history to generate (default HISTORY_DAYS, a full retention);"
+        " a tiny run needs only some for section j to run",
+    )
     parser.add_argument(
         "--skip-import",
         action="store_true",
@@ -229,7 +235,7 @@ def main() -> int:
     from django.db import connection
 
     on_postgres = connection.vendor == "postgresql"
-    fleet.ensure_fleet(args.devices, args.seed, log)
+    fleet.ensure_fleet(args.devices, args.seed, log, args.history_days)
     fleet.settle()
     manager_org = fleet.personas()
     sample = fleet.samples(manager_org)
@@ -386,8 +392,10 @@ def main() -> int:
             # Each worker checks the password once (the slow hash, then remembered, see
             # reports.api.authentication); the measured run is the steady state after it.
             # The warm-up's own figures are written down beside it.
+            # No longer than the load itself: a tiny run's 1 s load needs no 10 s warm-up.
+            warm_up_seconds = min(WARM_UP_SECONDS, args.load_seconds)
             table.load_warm_up = run_wrk(
-                port, api(**API_LOAD_PARAMS), authorization, WARM_UP_SECONDS
+                port, api(**API_LOAD_PARAMS), authorization, warm_up_seconds
             )
             table.load = run_wrk(port, api(**API_LOAD_PARAMS), authorization, args.load_seconds)
             # The same load with the page cache bypassed (reports.api.page_cache): every
