@@ -232,6 +232,20 @@ def test_the_provider_finds_the_one_account_a_sign_in_would_use(scim, people, fi
 
 
 @pytest.mark.django_db
+def test_a_name_that_only_raises_to_a_person_s_finds_no_one(scim, people):
+    """PostgreSQL's UPPER() raises "ſam" (a long s) to SAM: the provider's lookup of a
+    person who named themselves so found sam, whom it would then provision as them;
+    also where two accounts hold the address (found by an audit of section 12)."""
+    from tests.factories import UserFactory
+
+    assert scim.find("ſam@example.com")["totalResults"] == 0
+    assert scim.find("Sam@example.com")["totalResults"] == 1
+    UserFactory(username="sam-2", email="sam@example.com")
+    assert scim.find("ſam@example.com")["totalResults"] == 0
+    assert scim.find("sam@example.com")["totalResults"] == 2
+
+
+@pytest.mark.django_db
 def test_a_post_links_the_person_its_user_name_names_before_its_address(scim, people):
     """A provider whose person holds another's address among their emails (an alias, a
     shared mailbox): the POST after a DELETE linked that other person, whom the

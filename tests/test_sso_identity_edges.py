@@ -78,6 +78,29 @@ def test_a_groups_claim_that_is_not_a_list_is_no_groups(oidc, people, groups):
     assert browser.get(API).status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("match", "claims"),
+    [
+        ("username", {"email": "x@example.net", "preferred_username": "ſam"}),  # a long s
+        ("email", {"email": "ſam@example.com"}),
+        ("username", {"email": "x@example.net", "preferred_username": "alıce"}),  # dotless ı
+    ],
+)
+def test_a_name_that_only_raises_to_a_person_s_is_not_theirs(oidc, settings, people, match, claims):
+    """PostgreSQL's UPPER() raises "ſam" to SAM and "alıce" to ALICE: a provider where
+    people pick their own name or address signed them in as sam and alice, or, refused
+    by the groups, ended their access (found by an audit of section 12)."""
+    settings.SSO_MATCH = match
+    settings.SSO_ALLOWED_GROUPS = [STAFF_GROUP]
+    oidc.person("x", groups=[], **claims)
+    browser = Client()
+    assert oidc_sign_in(browser, oidc, "x").status_code == 403
+    assert browser.get(API).status_code == 401
+    assert User.objects.get(username="sam").is_active
+    assert User.objects.get(username="alice").is_active
+    assert not SsoBinding.objects.exists()
+
+
 def test_a_decomposed_accent_finds_the_composed_address(oidc, people, settings):
     """ "josé" sent as e and a combining accent matched no one, or with
     SSO_ADMIT_UNKNOWN made a second account."""

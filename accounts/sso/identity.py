@@ -92,6 +92,17 @@ def as_compared(text: str) -> str:
     return unicodedata.normalize("NFC", text.strip())
 
 
+def same_name(held: str, given: str) -> bool:
+    """Whether a name or address held here is the one given, case aside: equal once both
+    are lowered and once both are raised, so that they differ only in letters that are
+    each other's capitals both ways. The database's case-blind lookup (`__iexact`: UPPER()
+    on PostgreSQL) is only a first sift: "admın" (a dotless ı) and "ſam" (a long s) raise
+    to ADMIN and SAM, and a provider where people pick their own name signed them in as
+    admin and sam, or ended their access (found by an audit of section 12)."""
+    held, given = as_compared(held), as_compared(given)
+    return held.lower() == given.lower() and held.upper() == given.upper()
+
+
 def _storable(identity: Identity) -> None:
     """Claims the database can hold (accounts.storable_text, the edge's one rule), or
     Refused naming the claim: a NUL in a username claim was PostgreSQL's DataError, a
@@ -129,8 +140,9 @@ def mirrored_user(identity: Identity):
     if not value:
         raise Refused(f"The identity provider sent no {field} to find your account by.")
     users = get_user_model()._default_manager.select_related("sso_identity")
+    sifted = users.filter(**{f"{field}__iexact": value})[:MATCHES_LOOKED_AT]
     found = _without_the_vendors_ended(
-        list(users.filter(**{f"{field}__iexact": value})[:MATCHES_LOOKED_AT])
+        [user for user in sifted if same_name(getattr(user, field), value)]
     )
     if len(found) <= 1:
         return (found[0] if found else None), []

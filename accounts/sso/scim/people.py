@@ -114,7 +114,14 @@ def _the_person(people: QuerySet, field: str, value: str) -> QuerySet:
     try:
         person, _ = identity.mirrored_user(named)
     except identity.Refused:
-        return people.filter(**{f"{field}__iexact": value})
+        sifted = people.filter(**{f"{field}__iexact": value})
+        return sifted.filter(
+            pk__in=[
+                pk
+                for pk, held in sifted.values_list("pk", field)
+                if identity.same_name(held, value)
+            ]
+        )
     return people.filter(pk=person.pk) if person is not None else people.none()
 
 
