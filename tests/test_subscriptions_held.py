@@ -16,6 +16,7 @@ from accounts.models import User
 from accounts.roles import ORG_MANAGERS, SYSTEM_ADMINISTRATORS, with_roles
 from reports.dashboards.saved.models import SavedView
 from reports.notifications import sending, subscriptions
+from reports.notifications.links import unsubscribe_token
 from reports.notifications.models import Message, Subscription
 from tests.factories import ArchiveFactory, DeviceFactory, OrgFactory, UserFactory
 from tests.test_subscriptions import make_view, run, subscribe
@@ -284,6 +285,21 @@ def test_a_name_with_a_line_break_is_one_line_in_the_subject(smtp_server, fleet)
     (received,) = smtp_server.received
     assert received.subject.startswith("Stale Bcc: x@evil.example: ")
     assert received.envelope_to == [root.email]
+
+
+def test_unsubscribing_names_the_maker_only_within_the_reader_s_reach(smtp_server, fleet, client):
+    """A system administrator subscribed a desktop user: the page the message's link
+    opens named them, where the Subscriptions page says "someone outside your reach"
+    (found by an audit of section 4)."""
+    root, dave = fleet["users"]["root"], fleet["users"]["dave"]
+    root.first_name, root.last_name = "Rita", "Oakes"
+    root.save()
+    subscription = subscribe(make_view(root), root, users=[dave])
+    token = unsubscribe_token(dave.pk, subscriptions.unsubscribe_kind(subscription.pk))
+    done = client.post(f"/notifications/unsubscribe/{token}/").content.decode()
+    assert "To get it again, ask a system administrator;" in done
+    assert "Rita" not in done and "Oakes" not in done and "root" not in done
+    assert subscription.unsubscribed.filter(pk=dave.pk).exists()
 
 
 def test_unsubscribing_says_how_to_get_it_again_and_the_list_says_who_gets_it(

@@ -12,7 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from accounts import audit
-from accounts.roles import is_system_administrator
+from accounts.roles import is_system_administrator, usernames_in_reach
 from reports.notifications.forms import PreferenceForm, SiteSwitchForm
 from reports.notifications.links import read_unsubscribe_token
 from reports.notifications.models import Frequency, Message, SiteSwitch, Subscription
@@ -107,6 +107,12 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
             target=user.get_username(),
             unsubscribed=str(kind),
         )
-        context = {"what": what, "subscription": subscription}
+        # Its maker named only within the reader's reach, as the Subscriptions page says
+        # "someone outside your reach": this page named the system administrator who
+        # subscribed a desktop user (found by an audit of section 4).
+        maker = subscription and subscription.created_by
+        if maker is not None and maker.pk not in usernames_in_reach({maker.pk}, user):
+            maker = None
+        context = {"what": what, "subscription": subscription, "maker": maker}
         return render(request, "notifications/unsubscribed.html", context)
     return render(request, "notifications/unsubscribe.html", {"what": what, "address": user.email})
