@@ -23,7 +23,7 @@ from accounts.models import Org
 from reports.health import Health, critical_days
 from reports.history.snapshots import take
 from reports.integrations.bounded_http import exchange_within
-from reports.integrations.delivery import Passed, deliver_due
+from reports.integrations.delivery import Passed, claim, deliver_due, record
 from reports.integrations.events import (
     devices_entering_critical,
     failed_runs,
@@ -416,6 +416,28 @@ def test_an_endpoint_moved_to_another_org_drops_what_it_had_not_sent(fleet, orgs
         assert deliver_due().delivered == 1
     assert WebhookDelivery.objects.get(endpoint=fixed).state == State.DELIVERED
     assert [r.json()["data"]["devices"][0]["deviceName"] for r in mended.received] == ["SAM-OLD"]
+    dropped = WebhookDelivery.objects.get(endpoint=moved)
+    assert dropped.state == State.GAVE_UP and "org changed" in dropped.last_error
+    assert other_org.received == []
+
+
+def test_an_endpoint_moved_while_it_is_being_sent_drops_what_it_had_not_sent(fleet, orgs, settings):
+    """Moved while an attempt was in flight: the attempt failed, put the delivery back
+    to pending, and the next pass posted the old org's devices to the new org's receiver
+    (found by an audit of section 4). The attempt in flight goes where it was claimed
+    for; what it leaves is dropped, saying why."""
+    settings.WEBHOOK_RETRY_SECONDS = 0
+    with receiver(statuses=[500]) as broken, receiver() as other_org:
+        moved = endpoint(broken.url, org=orgs["emea"], name="moved")
+        nothing_critical_yet()
+        make_critical([Device.objects.get(name="SAM-OLD")])
+        devices_entering_critical(timezone.now())
+        (written,) = WebhookDelivery.objects.filter(endpoint=moved)
+        in_flight = claim(written.pk, timezone.now())
+        moved.url, moved.org = other_org.url, orgs["americas"]
+        moved.save()
+        assert record(in_flight, 500, "HTTP 500", timezone.now()) == Passed()
+        deliver_due()
     dropped = WebhookDelivery.objects.get(endpoint=moved)
     assert dropped.state == State.GAVE_UP and "org changed" in dropped.last_error
     assert other_org.received == []

@@ -100,15 +100,19 @@ class WebhookEndpoint(models.Model):
         """An endpoint moved to another org (or to the whole fleet, or from it) drops
         what it has not yet delivered: those were written for its old org, and went to
         the new org's receiver on their next retry (found by an audit, 2026-12-06). A
-        new URL alone keeps them: a mended address is what retries wait for."""
+        new URL alone keeps them: a mended address is what retries wait for. One in
+        flight too: its attempt goes where it was claimed for, and failing it was put
+        back to pending for the new org's receiver (found by an audit of section 4);
+        given up, no attempt's record changes it (delivery.claimed holds "sending")."""
         before = None
         if self.pk is not None:
             before = WebhookEndpoint.objects.filter(pk=self.pk).values("org_id").first()
         super().save(*args, **kwargs)
         if before is not None and before["org_id"] != self.org_id:
-            WebhookDelivery.objects.filter(
-                endpoint=self, state=WebhookDelivery.State.PENDING
-            ).update(state=WebhookDelivery.State.GAVE_UP, last_error=ORG_CHANGED)
+            unsent = (WebhookDelivery.State.PENDING, WebhookDelivery.State.SENDING)
+            WebhookDelivery.objects.filter(endpoint=self, state__in=unsent).update(
+                state=WebhookDelivery.State.GAVE_UP, last_error=ORG_CHANGED
+            )
 
     def wants(self, event: str) -> bool:
         # A list, as the form checks; one written around it (the shell, an old row) wants
