@@ -10,6 +10,7 @@ from django.utils.http import urlencode
 
 from accounts.roles import ORG_MANAGERS
 from reports.dashboards.saved.models import SavedView
+from tests.factories import OrgFactory
 from tests.personas import device_names_seen_by
 
 EVERY_ROW = "/reports/backup-status/?view=archives&srtDir=asc&pgNum=2"
@@ -80,6 +81,21 @@ def test_a_view_shared_by_someone_who_cannot_read_its_org_tells_nothing_of_it(lo
     view.shared_users.add(fleet["users"]["dave"])
     opened = login("dave").get(f"/views/{view.pk}/", follow=True)
     assert opened.context["summary"].devices == 0
+
+
+def test_a_name_an_administrator_shared_is_not_counted_across_the_fleet(login, fleet, orgs):
+    """Two Sales, neither in alice's reach: the view root shared told her "“Sales”
+    names 2 orgs" (found by an audit of section 4); her list has her rows in them, if
+    any, and no count of orgs she may not see."""
+    OrgFactory(org_uid="org-sales-2", name="Sales", parent=orgs["americas"])
+    view = SavedView.objects.create(
+        owner=fleet["users"]["root"], name="Sales", report="backup-status", query="orgTree=Sales"
+    )
+    view.shared_users.add(fleet["users"]["alice"])
+    html = login("alice").get(f"/views/{view.pk}/", follow=True).content.decode()
+    assert "Sales" in html
+    assert "2 orgs" not in html and "names 2" not in html
+    assert "2 orgs" in login("root").get(f"/views/{view.pk}/", follow=True).content.decode()
 
 
 def test_a_private_view_is_nobody_elses(login, fleet):

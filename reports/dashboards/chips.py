@@ -103,7 +103,7 @@ def describe(name: str, value: str, reach: Reach, user=None, read_as_shared=None
     if name == "exactOs" and value in os_families.FAMILIES:
         return os_families.described(value)
     if name == "orgTree":
-        picked = len(org_tree_roots(value, user, reach))
+        picked = orgs_listed(value, user, reach)
         if picked > 1:  # as org_tree_note says it, where the field shows it
             return f"Org: {value}, {picked:,} orgs of this name, and the orgs below each"
         return f"Org: {value}, and the orgs below it"
@@ -126,13 +126,21 @@ def describe(name: str, value: str, reach: Reach, user=None, read_as_shared=None
     return f"{word}: {YES_NO.get(value.lower(), value)}"
 
 
+def orgs_listed(value: str, user, reach: Reach) -> int:
+    """How many orgs an orgTree value lists for this viewer, counted within their reach:
+    one read as shared (a view an administrator shared with org managers) lists only the
+    viewer's rows in it, and its count told a manager how many orgs across the fleet
+    bear the name (found by an audit of section 4)."""
+    return sum(1 for root in org_tree_roots(value, user, reach) if reach.covers(root))
+
+
 def org_tree_note(form, user, reach: Reach) -> str | None:
     """Where the Org field holds a name several orgs bear ("Sales" under EMEA and under
     APAC), that the list has them all: the page said nothing of it (found by an audit
     of the pages). Counted within what the viewer may read (filters.org_tree_roots), as
     the list is."""
     value = (form.data.get("orgTree") or "").strip() if "orgTree" in form.fields else ""
-    picked = len(org_tree_roots(value, user, reach)) if value else 0
+    picked = orgs_listed(value, user, reach) if value else 0
     if picked < 2:
         return None
     return (
