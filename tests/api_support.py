@@ -103,7 +103,7 @@ def csv_keys(table: list[list[str]]) -> list[RowKey]:
     return [(row[device], None if row[archive] == "null" else row[archive]) for row in rows]
 
 
-def _orgs_at_or_below(top_id: int) -> set[int]:
+def orgs_at_or_below(top_id: int) -> set[int]:
     """Walk the parent links, not the materialized path the code under test uses."""
     parent_of = dict(Org.objects.values_list("id", "parent_id"))
     below = set()
@@ -123,7 +123,7 @@ def expected_keys(user: User) -> set[RowKey]:
     everything = user.is_superuser or SYSTEM_ADMINISTRATORS in groups
     owner_orgs: set[int] = set()
     if ORG_MANAGERS in groups and user.org_id:
-        owner_orgs = _orgs_at_or_below(user.org_id)
+        owner_orgs = orgs_at_or_below(user.org_id)
     # A desktop user, and a user in no role group, see only their own devices.
     keys = set()
     archives: dict[int, list[str]] = {}

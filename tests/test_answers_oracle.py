@@ -30,7 +30,13 @@ from django.contrib.auth.models import Group
 from accounts.models import Org, User
 from accounts.roles import DESKTOP_USERS, ORG_MANAGERS, SYSTEM_ADMINISTRATORS
 from reports.models import Archive, Device
-from tests.api_support import EXTRA_COLUMNS, VENDOR_COLUMNS, all_pages, csv_table
+from tests.api_support import (
+    EXTRA_COLUMNS,
+    VENDOR_COLUMNS,
+    all_pages,
+    csv_table,
+    orgs_at_or_below,
+)
 from tests.factories import (
     NOW,
     ArchiveFactory,
@@ -195,21 +201,9 @@ class Expected:
 
 def expected_rows(user: User) -> list[Expected]:
     orgs = {org.pk: org for org in Org.objects.all()}
-
-    def below(top: int) -> set[int]:
-        found = set()
-        for pk in orgs:
-            node = pk
-            while node is not None:
-                if node == top:
-                    found.add(pk)
-                    break
-                node = orgs[node].parent_id
-        return found
-
     groups = set(user.groups.values_list("name", flat=True))
     everything = user.is_superuser or SYSTEM_ADMINISTRATORS in groups
-    managed = below(user.org_id) if ORG_MANAGERS in groups and user.org_id else set()
+    managed = orgs_at_or_below(user.org_id) if ORG_MANAGERS in groups and user.org_id else set()
     rows = []
     devices = Device.objects.select_related("user").prefetch_related(
         "archives__destination", "archives__server"

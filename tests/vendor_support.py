@@ -10,7 +10,7 @@ from __future__ import annotations
 from accounts.models import Org, User
 from accounts.roles import ORG_MANAGERS, SYSTEM_ADMINISTRATORS
 from reports.models import Device
-from tests.api_support import _orgs_at_or_below
+from tests.api_support import orgs_at_or_below
 
 ROLE_MATRIX = ["root", "alice", "carol", "dave", "sam"]  # tests.personas.fleet's people
 
@@ -21,7 +21,7 @@ def _grants(user: User) -> tuple[bool, set[int]]:
     if user.is_superuser or SYSTEM_ADMINISTRATORS in groups:
         return True, set()
     if ORG_MANAGERS in groups and user.org_id:
-        return False, _orgs_at_or_below(user.org_id)
+        return False, orgs_at_or_below(user.org_id)
     return False, set()
 
 
