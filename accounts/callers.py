@@ -20,6 +20,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from accounts import audit, lockout, password_checks, second_factor, tokens
 from accounts.api_clients import ApiClient
+from accounts.audit.signin_methods import LOCAL_SIGNIN_OFF as LOCAL_SIGNIN_OFF_REASON
 from accounts.audit.signin_methods import signin_method
 from accounts.authorization_header import authorization, basic_credentials
 from accounts.bounded_map import BoundedMap
@@ -212,7 +213,7 @@ class Refusal(NamedTuple):
     detail: str
 
 
-LOCAL_SIGNIN_OFF = Refusal("local sign-in off", LOCAL_OFF)
+LOCAL_SIGNIN_OFF = Refusal(LOCAL_SIGNIN_OFF_REASON, LOCAL_OFF)
 SECOND_FACTOR_REQUIRED = Refusal("second factor required", second_factor.BASIC_REFUSED)
 
 

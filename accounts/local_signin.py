@@ -12,6 +12,8 @@ from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY
 from django.contrib.auth.backends import ModelBackend
 
+from accounts.audit.signin_methods import mark_local_signin_off
+
 # Why HTTP Basic refuses a password while local sign-in is off (said for any password,
 # right or wrong: it tells only the setting, nothing of the account).
 LOCAL_OFF = (
@@ -29,11 +31,30 @@ class LocalPasswordBackend(ModelBackend):
     """Django's username-and-password check, for the users password_allowed lets in.
 
     Also asked for each request of a session signed in through it (get_user): turning
-    local sign-in off ends the password sessions of everyone but superusers."""
+    local sign-in off ends the password sessions of everyone but superusers.
+
+    A right password that local sign-in refuses is marked on the request, so that the
+    failure Django then signals is not counted as a guess by the lockout and is recorded
+    with its reason (accounts.audit.signin_methods): counted, an old script's right
+    password locked its host's address for every API client there. Django makes a
+    backend anew for each authenticate() and get_user(), so the request kept here is
+    that call's."""
+
+    request = None
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        self.request = request
+        return super().authenticate(request, username=username, password=password, **kwargs)
 
     def user_can_authenticate(self, user) -> bool:
         # may_sign_in: active here and not deactivated or blocked at the vendor.
-        return bool(getattr(user, "may_sign_in", False)) and password_allowed(user)
+        if not getattr(user, "may_sign_in", False):
+            return False
+        if password_allowed(user):
+            return True
+        # ModelBackend asks this only once the password proved right (or for a session).
+        mark_local_signin_off(self.request)
+        return False
 
 
 # What a session signed in with a password records as its backend (the test client's

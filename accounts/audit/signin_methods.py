@@ -47,10 +47,27 @@ def mark_refused_by_lock(request) -> None:
     request.refused_by_lock = True
 
 
+# The reason a right password is refused because local sign-in is off (LOCAL_SIGNIN=0,
+# accounts.local_signin): not a guess, so the lockout does not count it (accounts.lockout)
+# and the audit log does not call it a wrong password.
+LOCAL_SIGNIN_OFF = "local sign-in off"
+
+
+def mark_local_signin_off(request) -> None:
+    if request is not None:
+        request.refused_as_local_signin_off = True
+
+
+def refused_as_local_signin_off(request) -> bool:
+    return getattr(request, "refused_as_local_signin_off", False)
+
+
 def failure_details(request) -> dict:
     """A failed sign-in's details on the audit log: its method, and its reason if the
-    lock refused it."""
+    lock refused it or the password was right but local sign-in is off."""
     details = {"method": signin_method(request)}
     if getattr(request, "refused_by_lock", False):
         details["reason"] = LOCKED_OUT
+    elif refused_as_local_signin_off(request):
+        details["reason"] = LOCAL_SIGNIN_OFF
     return details
