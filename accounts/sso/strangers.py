@@ -17,7 +17,7 @@ from __future__ import annotations
 from accounts import audit
 from accounts.models import User, end_sessions
 from accounts.sso import config
-from accounts.sso.identity import as_compared, made_more_of_by_hand
+from accounts.sso.identity import made_more_of_by_hand, same_name
 from accounts.sso.models import SsoBinding
 
 
@@ -37,7 +37,7 @@ def giving_way(listed: dict[str, str]) -> dict[int, str]:
     found = {}
     for user in _admitted().filter(username__in=list(listed)):
         address = listed[user.username]
-        same = not by_email or as_compared(user.email).casefold() == as_compared(address).casefold()
+        same = not by_email or same_name(user.email, address)
         if same and not made_more_of_by_hand(user):
             found[user.pk] = user.username
     return found
