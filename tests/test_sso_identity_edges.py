@@ -170,13 +170,16 @@ def test_a_stranger_let_in_is_refused_once_strangers_are_no_longer_let_in(
 ):
     """SSO_ADMIT_UNKNOWN turned off again: the account a sign-in had made for a stranger
     still signed in, a system administrator by their groups (found by an audit; spec
-    section 12: no access unless a setting allows it). One an administrator made more
-    of by hand is theirs to keep; the stranger's own sign-in elsewhere keeps nothing."""
+    section 12: no access unless a setting allows it), and the session it had kept
+    working until SSO_SESSION_HOURS ran out (found by an audit of section 12). One an
+    administrator made more of by hand is theirs to keep; the stranger's own sign-in
+    elsewhere keeps nothing."""
     from tests.sso_support import saml_sign_in
 
     settings.SSO_ADMIT_UNKNOWN = True
     oidc.person("it-admin", email="it-admin@example.com", groups=[ADMINS_GROUP])
-    assert oidc_sign_in(Client(), oidc, "it-admin").status_code == 302
+    signed_in = Client()
+    assert oidc_sign_in(signed_in, oidc, "it-admin").status_code == 302
     if made_more == "a role by hand":
         stranger = User.objects.get(email="it-admin@example.com")
         stranger.groups.add(Group.objects.get(name=ORG_MANAGERS))
@@ -184,12 +187,39 @@ def test_a_stranger_let_in_is_refused_once_strangers_are_no_longer_let_in(
         saml.person("it-admin", email="it-admin@example.com", groups=[ADMINS_GROUP])
         assert saml_sign_in(Client(), saml, "it-admin").status_code == 302
     settings.SSO_ADMIT_UNKNOWN = False
+    assert (signed_in.get(API).status_code == 200) is signs_in  # at its next request
     browser = Client()
     answer = oidc_sign_in(browser, oidc, "it-admin")
     assert (answer.status_code == 302) is signs_in
     assert (browser.get(API).status_code == 200) is signs_in
     if not signs_in:
         assert "Your account is not known here" in answer.content.decode()
+
+
+@pytest.mark.parametrize("admit_unknown", [True, False])
+def test_a_single_sign_on_session_reads_its_user_in_one_query(
+    settings, people, django_assert_num_queries, admit_unknown
+):
+    """Whether a session is a stranger's that SSO_ADMIT_UNKNOWN no longer lets in is
+    decided from the query Django makes for the user at every request, whatever the
+    setting: the person's standing with the provider is read with them."""
+    from django.utils import timezone
+
+    from accounts.backends import MirroredUserBackend
+    from accounts.sso.models import SsoIdentity
+
+    settings.SSO_ADMIT_UNKNOWN = admit_unknown
+    stranger = User.objects.create(username="it-admin", email="it-admin@example.com")
+    SsoIdentity.admitted(stranger, "oidc", "https://idp.example", timezone.now())
+    for user in (people["dave"], stranger):
+        SsoIdentity.signed_in(user, "oidc", "https://idp.example", user.username, timezone.now())
+    with django_assert_num_queries(1):
+        assert MirroredUserBackend().get_user(people["dave"].pk) == people["dave"]
+    if admit_unknown:
+        with django_assert_num_queries(1):
+            assert MirroredUserBackend().get_user(stranger.pk) == stranger
+    else:
+        assert MirroredUserBackend().get_user(stranger.pk) is None
 
 
 def test_a_transient_saml_name_id_signs_in_every_time(saml, people):

@@ -33,10 +33,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import audit, backends
-from accounts.api_clients import ApiClient
 from accounts.models import end_sessions
 from accounts.roles import ROLE_GROUPS
 from accounts.sso import config
+from accounts.sso.admission import made_more_of_by_hand, no_longer_admitted
 from accounts.sso.models import IdpRole, SsoBinding, SsoIdentity
 from accounts.storable_text import unstorable
 
@@ -192,31 +192,6 @@ def _made_more_of(user, identity: Identity) -> bool:
         # nor ended the stranger's account with them (found by an audit).
         return False
     return SsoBinding.objects.filter(user=user).exclude(issuer=identity.issuer).exists()
-
-
-def made_more_of_by_hand(user) -> bool:
-    """Whether an administrator made the stranger's account more than its sign-ins did:
-    a superuser or staff flag, a role given by hand (no IdpRole row), an API client."""
-    if user.is_superuser or user.is_staff:
-        return True
-    by_provider = set(user.idp_roles.values_list("group_id", flat=True))
-    if set(user.groups.values_list("pk", flat=True)) - by_provider:
-        return True
-    return ApiClient.objects.filter(user=user).exists()
-
-
-def _stranger_no_longer_admitted(user) -> bool:
-    """Whether this is an account a sign-in made for a stranger while SSO_ADMIT_UNKNOWN
-    no longer lets strangers in. It signed in all the same, with the roles its groups
-    map to (found by an audit). One an administrator made more of by hand is theirs now
-    and stays; a sign-in through the other provider is the stranger's own doing, not
-    an administrator's, and keeps nothing."""
-    if settings.SSO_ADMIT_UNKNOWN or user.user_uid:
-        return False
-    standing = getattr(user, "sso_identity", None)
-    if standing is None or standing.admitted_at is None:
-        return False
-    return not made_more_of_by_hand(user)
 
 
 def _retire_strangers(strangers, user, identity: Identity, now) -> None:
@@ -385,7 +360,7 @@ def _sign_in(request, identity: Identity):
                 log.info("SSO: no mirrored user for %s %s", identity.protocol, identity.email)
                 raise Refused("Your account is not known here; ask an administrator.")
             user = _admitted_stranger(identity)
-        elif _stranger_no_longer_admitted(user):
+        elif no_longer_admitted(user):
             raise Refused("Your account is not known here; ask an administrator.")
         restore_access(user)
         if not user.may_sign_in:
