@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import importlib.util
-import socket
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -201,6 +200,36 @@ def test_a_replayed_saml_answer_is_a_failed_sign_in_saying_so(saml, people):
     )
 
 
+def test_a_saml_answer_replayed_through_another_worker_is_refused(saml, people, settings):
+    """Each assertion id was remembered in the cache, which is each process's own without
+    REDIS_URL: the README's gunicorn workers each took the same assertion once (found by
+    an audit of section 12). Here the replay comes as a second POST racing the first
+    would, its request still in flight, to a process whose cache never saw it."""
+    from importlib import import_module
+
+    server, browser = idp_server(saml), Client()
+    answer = saml_answer(server, saml_request(browser, server))
+    in_flight = browser.cookies["saml_session"].value
+    SessionStore = import_module(settings.SESSION_ENGINE).SessionStore
+    requests_in_flight = SessionStore(in_flight).load()
+    assert browser.post("/sso/saml/acs/", answer).status_code == 302
+    browser.logout()
+    racing = SessionStore()  # as the racing POST read it, before the first one ended
+    racing.update(requests_in_flight)
+    racing.create()
+    browser.cookies["saml_session"] = racing.session_key
+    settings.CACHES = {  # another worker: a memory of its own
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "another-worker",
+        }
+    }
+    refused = browser.post("/sso/saml/acs/", answer)
+    assert refused.status_code in (400, 403)
+    assert failed_sign_in().details["reason"] == saml_reasons.REPLAYED
+    assert browser.get(API).status_code == 401
+
+
 @pytest.mark.parametrize(
     ("answer", "said"),
     [
@@ -258,19 +287,21 @@ def test_a_claim_the_database_cannot_hold_is_a_failed_sign_in_not_a_500(
     assert failed_sign_in().target.startswith(person.get("preferred_username", "a")[:4])
 
 
-def test_a_saml_answer_is_refused_saying_why_while_the_cache_is_down(saml, people, settings):
-    """Each assertion is taken once, remembered in the shared cache: with Redis away, the
-    check's error was refused as "could not be verified". Refused still (unchecked, a
-    replay would pass), saying why."""
-    with socket.socket() as probe:  # a port nothing listens on: Redis down
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "backupreport.resilient_cache.ResilientRedisCache",
-            "LOCATION": f"redis://127.0.0.1:{port}/0",
-        }
-    }
+def test_a_saml_answer_is_refused_saying_why_while_the_database_cannot_record_it(
+    saml, people, monkeypatch
+):
+    """Each assertion is taken once, recorded in the database: when the record cannot be
+    written (SQLite's lock held by an import past SQLITE_BUSY_SECONDS; Redis away, when
+    the cache kept it), the error was refused as "could not be verified". Refused still
+    (unchecked, a replay would pass), saying why."""
+    from django.db import OperationalError
+
+    from accounts.sso.models import UsedAssertion
+
+    def locked(*args):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(UsedAssertion, "first_use", locked)
     server, browser = idp_server(saml), Client()
     refused = browser.post("/sso/saml/acs/", saml_answer(server, saml_request(browser, server)))
     assert refused.status_code in (400, 403)

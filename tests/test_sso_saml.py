@@ -85,6 +85,25 @@ def test_a_replayed_assertion_is_refused(client, saml, people):
     assert api_usernames(elsewhere) is None
 
 
+def test_an_assertion_id_is_taken_once_until_its_time_is_past(db):
+    """Recorded in the database (every worker's), and forgotten once past its time, at
+    a later sign-in: the table stays a day's sign-ins long."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from accounts.sso.models import UsedAssertion
+
+    now, kept = timezone.now(), dt.timedelta(hours=24)
+    assert UsedAssertion.first_use("id-a1", now, kept)
+    assert not UsedAssertion.first_use("id-a1", now + dt.timedelta(hours=23), kept)
+    assert UsedAssertion.first_use("id-" + "é" * 5000, now, kept)  # any length, any letter
+    later = now + kept + dt.timedelta(seconds=1)
+    assert UsedAssertion.first_use("id-b2", later, kept)
+    assert UsedAssertion.objects.count() == 1
+    assert UsedAssertion.first_use("id-a1", later, kept)
+
+
 def test_a_person_the_mirror_does_not_know_gets_no_access(client, saml, people):
     saml.person("mallory", email="mallory@example.com", groups=[MANAGERS_GROUP])
     answer = saml_sign_in(client, saml, "mallory")

@@ -1,10 +1,14 @@
-"""What single sign-on records: where a role came from, and each person's last sign-in."""
+"""What single sign-on records: where a role came from, each person's last sign-in, and
+the SAML assertions already taken."""
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+
 from django.conf import settings
 from django.contrib.auth.models import Group
-from django.db import models
+from django.db import IntegrityError, models, transaction
 
 
 class IdpRole(models.Model):
@@ -161,3 +165,35 @@ class SsoBinding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.protocol} {self.issuer} {self.subject}"
+
+
+class UsedAssertion(models.Model):
+    """A SAML assertion a sign-in took (accounts.sso.saml), by a digest of its id, kept
+    until it can no longer be replayed. In the database, which every process and app
+    server shares: the cache it was kept in is each process's own without REDIS_URL
+    (LocMemCache), and an assertion taken on one gunicorn worker was taken again on
+    another (found by an audit of section 12)."""
+
+    # sha256 of the assertion's id: its length and characters are the provider's.
+    digest = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = "used SAML assertion"
+
+    def __str__(self) -> str:
+        return self.digest
+
+    @classmethod
+    def first_use(cls, assertion_id: str, now, kept: dt.timedelta) -> bool:
+        """Whether this is the assertion's first use, recorded under the unique
+        constraint: of two processes taking it at once, one alone does. Those past
+        their time are forgotten first, at each sign-in (a few a day)."""
+        cls.objects.filter(expires_at__lt=now).delete()
+        digest = hashlib.sha256(assertion_id.encode()).hexdigest()
+        try:
+            with transaction.atomic():
+                cls.objects.create(digest=digest, expires_at=now + kept)
+        except IntegrityError:
+            return False
+        return True

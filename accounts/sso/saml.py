@@ -6,18 +6,20 @@
   import; it needs no provider to be reachable.
 - Assertions must be signed by a key in the provider's metadata; unsolicited responses
   (no request of this browser in flight) are refused, and each assertion id is taken
-  once: a replay, in this session or another, is refused.
+  once: a replay, in this session or another, through this process or another, is
+  refused.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 import saml2
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 from djangosaml2 import views as djangosaml2_views
@@ -31,13 +33,14 @@ from saml2.saml import (
 
 from accounts.sso import next_page, saml_reasons
 from accounts.sso.identity import Identity, Refused, groups_from, sign_in
+from accounts.sso.models import UsedAssertion
 from accounts.sso.refusal import refused
 
 log = logging.getLogger(__name__)
 
-REPLAY_KEY = "accounts.sso.saml.assertion:{}"
-# How long an assertion id is remembered at most, past its own lifetime.
-REPLAY_SECONDS = 24 * 3600
+# How long an assertion id is remembered: past its own lifetime (minutes, at the
+# providers' defaults) and the clocks' difference (accepted_time_diff).
+REPLAY_KEPT = dt.timedelta(hours=24)
 
 _configs: dict[tuple, SPConfig] = {}
 
@@ -178,18 +181,20 @@ class AssertionConsumerServiceView(djangosaml2_views.AssertionConsumerServiceVie
     invalid_because = ""
 
     def custom_validation(self, response) -> None:
-        """An assertion, each once: its id is remembered beyond its lifetime. Without
-        one (pysaml2 leaves it out of an answer it did not verify), refused as such: it
-        was an AttributeError, a 400 by accident (found by an audit)."""
+        """An assertion, each once: its id is remembered beyond its lifetime, in the
+        database every process shares (UsedAssertion). Without one (pysaml2 leaves it
+        out of an answer it did not verify), refused as such: it was an AttributeError,
+        a 400 by accident (found by an audit)."""
         if response.assertion is None:
             self.invalid_because = saml_reasons.without_assertion(response)
             raise ValueError(f"SAML response without an assertion: {self.invalid_because}")
         assertion_id = response.assertion.id
         try:
-            first_use = cache.add(REPLAY_KEY.format(assertion_id), 1, REPLAY_SECONDS)
+            first_use = UsedAssertion.first_use(assertion_id, timezone.now(), REPLAY_KEPT)
         except Exception:
-            # The cache down (Redis restarting): refused, as taking it unchecked would
-            # let a replay in, and said as such, not "could not be verified".
+            # The database not writable just now (SQLite's lock held by an import past
+            # SQLITE_BUSY_SECONDS): refused, as taking it unchecked would let a replay
+            # in, and said as such, not "could not be verified".
             self.invalid_because = saml_reasons.REPLAY_UNCHECKED
             raise
         if not first_use:

@@ -37,7 +37,7 @@ NO_ANSWER = (
 NO_ASSERTION = "The identity provider's answer holds no assertion that could be verified."
 REPLAYED = "The identity provider's answer was already used."
 REPLAY_UNCHECKED = (
-    "The sign-in cannot be checked against a replay just now (the shared cache does not "
+    "The sign-in cannot be checked against a replay just now (the database does not "
     "answer); try again in a minute."
 )
 # pysaml2 raises a bare Exception for an audience of another site; its message says so.
