@@ -350,6 +350,38 @@ def test_a_superuser_is_of_the_system_administrators_for_sharing_and_sending(
     )
 
 
+def test_a_held_download_link_names_its_maker_to_none_but_the_maker(
+    smtp_server, fleet, settings, login
+):
+    """The link of a list too large to attach, once its subscription is held, told a
+    desktop user that root, who sent it, "may no longer sign in": a username out of the
+    reader's reach and the state of that account (found by an audit of section 15). Why
+    it is held is its maker's to read (and a system administrator's), as on the
+    Subscriptions page; a recipient reads that it is held."""
+    settings.SUBSCRIPTION_ATTACHMENT_BYTES = 10  # a link, not an attachment
+    users = fleet["users"]
+    root, dave = users["root"], users["dave"]
+    subscribe(make_view(root), root, users=[root, dave])
+    run()
+    paths = {
+        user.username: urlsplit(
+            next(w for w in received.text.split() if "/subscriptions/download/" in w)
+        ).path
+        for user in (root, dave)
+        for received in smtp_server.to(user.email)
+    }
+    root.groups.clear()  # no longer a system administrator: held
+    response = login("dave").get(paths["dave"])
+    assert response.status_code == 409
+    assert b"root" not in response.content and b"administrator" not in response.content
+    assert response.content == (
+        b"This subscription is held: nothing is sent until whoever made it mends it.\n"
+    )
+    response = login("root").get(paths["root"])
+    assert response.status_code == 409
+    assert b"root, who made it, is no longer a system administrator" in response.content
+
+
 def test_an_administrator_deactivated_or_demoted_sends_to_nobody(smtp_server, fleet):
     """A system administrator's subscription to others kept mailing them after the
     administrator was deactivated or lost the role (found by an audit of the

@@ -166,6 +166,11 @@ def subscription_download(request: HttpRequest, token: str) -> HttpResponse:
         )
     problem = problem_of(subscription)
     if problem is not None:
+        # Why is its maker's to read, as on the Subscriptions page (_manageable): it
+        # names them and their account's state ("root, who made it, may no longer sign
+        # in"), told to a desktop user it was sent to (found by an audit of section 15).
+        if not _manageable(request.user).filter(pk=subscription.pk).exists():
+            problem = "nothing is sent until whoever made it mends it"
         return HttpResponse(
             f"This subscription is held: {problem}.\n", status=409, content_type="text/plain"
         )
