@@ -110,3 +110,12 @@ def test_the_download_link_of_a_large_list_records_the_recipients_rows(
     assert event.target == f"subscription {subscription.pk}: report backup-status"
     failing = ReportRow.objects.visible_to(alice).count()
     assert 0 < event.details["rows"] <= failing
+    # What was exported: the view's parameters, as its attached copy says them; the
+    # link's own query string is empty, and the event said "parameters: {}", every row
+    # of her reach (found by an audit of section 13).
+    assert event.details["parameters"] == {
+        "view": "devices",
+        "health": "failing",
+        "srtKey": "lastCompletedBackupDate",
+        "srtDir": "asc",
+    }

@@ -83,13 +83,14 @@ def record_export(
     request: HttpRequest, *, target: str, rows: int, kind: str = "export.csv", **details
 ) -> Event | None:
     """One export: who asked (the request's user), how they signed in, what (`target`,
-    a report's name), with which parameters (the query string) and how many rows it
-    holds. A HEAD request's answer carries no rows: nothing left, nothing recorded."""
+    a report's name), with which parameters (the query string, unless `parameters`
+    names those the rows were asked with elsewhere: a subscription's link carries none
+    of its view's) and how many rows it holds. A HEAD request's answer carries no rows:
+    nothing left, nothing recorded."""
     if request.method == "HEAD":
         return None
-    parameters = parameters_of(request.GET)
-    details = caller_of(request) | details
-    return record(kind, request=request, target=target, rows=rows, parameters=parameters, **details)
+    details = {"parameters": parameters_of(request.GET)} | caller_of(request) | details
+    return record(kind, request=request, target=target, rows=rows, **details)
 
 
 def caller_of(request: HttpRequest) -> dict:

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import audit
+from accounts.audit.recording import parameters_of
 from accounts.roles import OUTSIDE_REACH, is_system_administrator, usernames_in_reach
 from reports.dashboards import spreadsheet
 from reports.dashboards.saved.models import SavedView
@@ -180,6 +181,10 @@ def subscription_download(request: HttpRequest, token: str) -> HttpResponse:
     name = spreadsheet.file_name(view.report, view.query_dict, fmt)
     rows = sheet.rows.count()
     audit.record_export(
-        request, target=download_target(subscription), rows=rows, kind=f"export.{fmt}"
+        request,
+        target=download_target(subscription),
+        rows=rows,
+        kind=f"export.{fmt}",
+        parameters=parameters_of(view.query_dict),  # as its attached copy says them
     )
     return spreadsheet.response(sheet, fmt, name)
