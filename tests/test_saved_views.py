@@ -204,6 +204,9 @@ def test_deleting_names_only_the_makers_within_the_owner_s_reach(login, fleet):
     ("fields", "error"),
     [
         ({"page": "/admin/?x=1"}, "Only a report page"),
+        # An address urlsplit cannot read (an unclosed IPv6 bracket): its ValueError was
+        # a 500, here and on the form's page (found by an audit of section 15).
+        ({"page": "http://[/reports/backup-status/"}, "Only a report page"),
         ({"page": "/reports/search/?srtDir=asc"}, "Search first"),
         ({"page": "/reports/backup-status/?health=purple"}, "health"),
         ({"name": "  "}, "This field is required"),
@@ -249,3 +252,12 @@ def test_a_nul_in_the_saved_page_is_named_not_a_500(login, fleet):
     assert "orgUid: Null characters are not allowed" in response.content.decode()
     assert client.get(f"/views/save/?{urlencode({'from': page})}").status_code == 200
     assert not SavedView.objects.exists()
+
+
+@pytest.mark.parametrize("page", ["http://[", "//[x/reports/backup-status/", "http://[::1"])
+def test_an_address_that_is_no_url_is_offered_no_chips_not_a_500(login, fleet, page):
+    """The save form's own page read the report of `from` with urlsplit, whose
+    ValueError for an unclosed IPv6 bracket was a 500 (found by an audit of section 15)."""
+    response = login("alice").get(f"/views/save/?{urlencode({'from': page})}")
+    assert response.status_code == 200
+    assert "Only a report page" not in response.content.decode()  # said once it is sent

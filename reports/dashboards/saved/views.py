@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
@@ -14,9 +12,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts import audit
 from accounts.roles import OUTSIDE_REACH, is_system_administrator, reach_of, usernames_in_reach
 from accounts.storable_text import unstorable
-from reports.catalog import LAYOUT, REPORTS
+from reports.catalog import LAYOUT
 from reports.dashboards.chips import describe
-from reports.dashboards.saved.forms import SavedViewForm
+from reports.dashboards.saved.forms import SavedViewForm, report_at
 from reports.dashboards.saved.models import SavedView
 from reports.templatetags.backup_format import counted
 
@@ -97,12 +95,12 @@ def save_view(request: HttpRequest) -> HttpResponse:
 def _saving(page: str, user) -> dict:
     """What is being saved, in the chips' words, and the way back to it: the form said
     neither (found by an audit of the pages)."""
-    address = urlsplit(page)
-    report = next((r for r in REPORTS.values() if r.path == address.path), None)
-    if report is None:
+    found = report_at(page)
+    if found is None:
         return {}
+    report, query = found
     reach = reach_of(user).scope
-    params = QueryDict(address.query)
+    params = QueryDict(query)
     # A value the database cannot store is the form's error to name (clean_page); its
     # chip read the org of orgUid=%00 and PostgreSQL refused the NUL, a 500 (found by
     # an audit).
@@ -111,7 +109,7 @@ def _saving(page: str, user) -> dict:
         for name, value in params.items()
         if name not in LAYOUT and value != "" and unstorable(value) is None
     ]
-    back = f"{report.path}?{address.query}" if address.query else report.path
+    back = f"{report.path}?{query}" if query else report.path
     return {"saving": report.title, "saving_filters": filters, "back_url": back}
 
 
