@@ -9,11 +9,12 @@ import datetime as dt
 import os
 import sqlite3
 import subprocess
+import threading
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from accounts import audit
@@ -237,6 +238,60 @@ def test_retention_withdraws_its_cutoff_once_it_has_pruned():
         with pytest.raises(DatabaseError, match="append-only"):
             raw_sql("DELETE FROM audit_event WHERE id = %s", [later.pk])
     assert "holds: 3 events" in verify()  # the kept one, the retention's, the late one
+
+
+def _chain_head_is_free() -> bool:
+    """Whether another connection could take the chain's head now, without waiting: the
+    lock every event's append waits for (chain.head_for_update)."""
+    answer = []
+
+    def probe() -> None:
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SELECT id FROM audit_chainhead WHERE id = 1 FOR UPDATE NOWAIT")
+            answer.append(True)
+        except OperationalError:
+            answer.append(False)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=probe)
+    thread.start()
+    thread.join()
+    return answer[0]
+
+
+@on_postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_an_import_that_retires_a_stranger_holds_the_chain_only_at_its_end(tmp_path, monkeypatch):
+    """An account single sign-on made for a stranger gives way when the import brings
+    the person (accounts.sso.strangers), recorded in the import's transaction. It was
+    recorded before the writes, and the chain's head stayed locked through them and the
+    report rows, minutes at a million: every sign-in and export waited, the web hung
+    (found by an audit of section 13). Recorded at the end, as it still commits or
+    rolls back with the import."""
+    from accounts.models import User
+    from accounts.sso.models import SsoIdentity
+    from reports.importing import report_rows
+    from tests.import_support import run, write_csv
+    from tests.test_import_backup_report import vendor_row
+
+    audit.record("export.csv", rows=0)  # the head exists, as on any site in use
+    stranger = User.objects.create(username="user1@example.com", email="user1@example.com")
+    SsoIdentity.admitted(stranger, "oidc", "https://idp.example", timezone.now())
+    free_while_writing = []
+    bring_in_step = report_rows.bring_in_step
+
+    def writing_the_report_rows(*args, **kwargs):
+        free_while_writing.append(_chain_head_is_free())
+        return bring_in_step(*args, **kwargs)
+
+    monkeypatch.setattr(report_rows, "bring_in_step", writing_the_report_rows)
+    run("import_backup_report", write_csv(tmp_path / "report.csv", [vendor_row(1)]))
+    assert free_while_writing == [True]
+    retired = Event.objects.get(kind="sso.stranger_retired")
+    assert (retired.target, retired.details["mirrored"]) == ("user1@example.com",) * 2
+    assert "holds" in verify()
 
 
 def test_the_prune_command_removes_past_days_and_the_chain_still_holds():

@@ -169,7 +169,7 @@ def _apply(
         with timings("write"):
             if unlisted is not None:
                 mirror.free_usernames(unlisted)
-            strangers.give_way(files.report.strangers)
+            retired = strangers.give_way(files.report.strangers)
             if staged:
                 devices = in_database.write(files.report, rebuild=rebuild)
             else:
@@ -188,6 +188,7 @@ def _apply(
         if staged and mirror_mode:
             with timings("snapshot"):
                 in_database.remember(files.report)
+        strangers.record_retired(retired)  # last of all (why: record_retired)
     return outcome
 
 
