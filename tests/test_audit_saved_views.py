@@ -89,6 +89,10 @@ def test_a_subscription_created_and_ended_by_an_administrator(login, fleet):
     assert created.details["frequency"] == "weekly" and created.details["format"] == "xlsx"
     managers = Group.objects.get(name=ORG_MANAGERS).user_set.count()
     assert created.details["recipients"] == managers > 1
+    # To whom, as a view's saving says whom it is shared with: the count alone did not
+    # tell a list sent to the org managers from one sent to two people (found by an
+    # audit of section 13).
+    assert created.details["sent_to"] == [ORG_MANAGERS]
     assert client.post(f"/notifications/subscriptions/{subscription.pk}/end/").status_code == 302
     assert only("subscription.ended", actor="root").target == created.target
 
@@ -119,3 +123,17 @@ def test_the_download_link_of_a_large_list_records_the_recipients_rows(
         "srtKey": "lastCompletedBackupDate",
         "srtDir": "asc",
     }
+
+
+def test_a_subscription_to_people_names_them(login, fleet):
+    view = make_view(fleet["users"]["root"])
+    form = {
+        "frequency": "daily",
+        "hour": "6",
+        "format": "csv",
+        "recipient_usernames": "dave, alice",
+    }
+    response = login("root").post(f"/notifications/subscriptions/new/{view.pk}/", form)
+    assert response.status_code == 302
+    created = only("subscription.created", actor="root")
+    assert (created.details["recipients"], created.details["sent_to"]) == (2, ["alice", "dave"])

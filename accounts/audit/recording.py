@@ -7,6 +7,7 @@ import logging
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest, QueryDict
 from django.utils import timezone
 
@@ -107,3 +108,11 @@ def caller_of(request: HttpRequest) -> dict:
 def parameters_of(query: QueryDict) -> dict:
     """A query's parameters as an export's event keeps them: one value as itself."""
     return {name: values[0] if len(values) == 1 else values for name, values in query.lists()}
+
+
+def roles_and_people(roles: QuerySet, people: QuerySet) -> list[str]:
+    """Whom something is shared with or sent to (a saved view, a subscription), as an
+    event names them: the roles' names, then the usernames, each in order."""
+    return [*roles.order_by("name").values_list("name", flat=True)] + [
+        *people.order_by("username").values_list("username", flat=True)
+    ]

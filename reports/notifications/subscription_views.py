@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import audit
-from accounts.audit.recording import parameters_of
+from accounts.audit.recording import parameters_of, roles_and_people
 from accounts.roles import OUTSIDE_REACH, is_system_administrator, usernames_in_reach
 from reports.dashboards import spreadsheet
 from reports.dashboards.saved.models import SavedView
@@ -96,6 +96,9 @@ def subscribe(request: HttpRequest, view_id: int) -> HttpResponse:
             frequency=subscription.frequency,
             format=subscription.format,
             recipients=count,
+            # To whom: the count alone did not tell the org managers from two people
+            # (found by an audit of section 13).
+            sent_to=roles_and_people(subscription.recipient_roles, subscription.recipients),
         )
         messages.success(request, f'Subscribed: "{view.name}" to {counted(count, "recipient")}.')
         return redirect("subscriptions")

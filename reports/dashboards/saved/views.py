@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import audit
+from accounts.audit.recording import roles_and_people
 from accounts.roles import OUTSIDE_REACH, is_system_administrator, reach_of, usernames_in_reach
 from accounts.storable_text import unstorable
 from reports.catalog import LAYOUT
@@ -71,15 +72,13 @@ def save_view(request: HttpRequest) -> HttpResponse:
         form = SavedViewForm(request.POST, owner=request.user)
         if form.is_valid():
             view = form.save()
-            shared = [*view.shared_roles.values_list("name", flat=True)]
-            shared += [*view.shared_users.values_list("username", flat=True)]
             audit.record(
                 "saved_view.saved",
                 request=request,
                 target=f'view {view.pk}: "{view.name}"',
                 report=view.report,
                 query=view.query,
-                shared_with=shared,
+                shared_with=roles_and_people(view.shared_roles, view.shared_users),
             )
             messages.success(request, f'Saved as "{view.name}".')
             return redirect(view.url)
