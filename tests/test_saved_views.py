@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.utils.http import urlencode
 
+from accounts.audit.models import Event
 from accounts.roles import ORG_MANAGERS
 from reports.dashboards.saved.models import SavedView
 from tests.factories import OrgFactory
@@ -261,3 +262,20 @@ def test_an_address_that_is_no_url_is_offered_no_chips_not_a_500(login, fleet, p
     response = login("alice").get(f"/views/save/?{urlencode({'from': page})}")
     assert response.status_code == 200
     assert "Only a report page" not in response.content.decode()  # said once it is sent
+
+
+def test_a_double_click_saves_once_and_says_the_name_is_taken(login, fleet, monkeypatch):
+    """Two posts of the form at once (a double-click) both passed the name's check, and
+    the second's insert broke the unique name: a 500, where the first had saved the view
+    (found by an audit of section 15). The second is told the name is taken."""
+    from reports.dashboards.saved.forms import SavedViewForm
+
+    alice = fleet["users"]["alice"]
+    # The first click's view, committed after the second's check found the name free.
+    SavedView.objects.create(owner=alice, name="Everything", report="backup-status", query="")
+    monkeypatch.setattr(SavedViewForm, "clean_name", lambda form: form.cleaned_data["name"])
+    response = save(login("alice"))
+    assert response.status_code == 400
+    assert "You already have a view named" in response.content.decode()
+    assert SavedView.objects.count() == 1
+    assert not Event.objects.filter(kind="saved_view.saved").exists()

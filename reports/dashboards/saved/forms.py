@@ -89,8 +89,12 @@ class SavedViewForm(forms.ModelForm):
                 "A name is one line of text: no line breaks, tabs or control characters."
             )
         if SavedView.objects.filter(owner=self.owner, name=name).exists():
-            raise forms.ValidationError(f'You already have a view named "{name}".')
+            raise self.name_taken(name)
         return name
+
+    @staticmethod
+    def name_taken(name: str) -> forms.ValidationError:
+        return forms.ValidationError(f'You already have a view named "{name}".')
 
     def clean_page(self) -> tuple[str, str]:
         """(report slug, query) of the report page's address, or the reason it is not."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -71,17 +72,18 @@ def save_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = SavedViewForm(request.POST, owner=request.user)
         if form.is_valid():
-            view = form.save()
-            audit.record(
-                "saved_view.saved",
-                request=request,
-                target=f'view {view.pk}: "{view.name}"',
-                report=view.report,
-                query=view.query,
-                shared_with=roles_and_people(view.shared_roles, view.shared_users),
-            )
-            messages.success(request, f'Saved as "{view.name}".')
-            return redirect(view.url)
+            try:
+                view = _saved(request, form)
+            except IntegrityError:
+                # The name taken since it was checked: a double-click's second post, a
+                # 500 where the first had saved it (found by an audit of section 15).
+                name = form.cleaned_data["name"]
+                if not SavedView.objects.filter(owner=request.user, name=name).exists():
+                    raise
+                form.add_error("name", form.name_taken(name))
+            else:
+                messages.success(request, f'Saved as "{view.name}".')
+                return redirect(view.url)
         status = 400
     else:
         form = SavedViewForm(initial={"page": request.GET.get("from", "")}, owner=request.user)
@@ -89,6 +91,21 @@ def save_view(request: HttpRequest) -> HttpResponse:
     page = request.POST.get("page") if request.method == "POST" else request.GET.get("from")
     context = {"form": form} | _saving(page or "", request.user)
     return render(request, "saved_views/save.html", context, status=status)
+
+
+def _saved(request: HttpRequest, form: SavedViewForm) -> SavedView:
+    """The view, its sharing and its event, at once or not at all."""
+    with transaction.atomic():
+        view = form.save()
+        audit.record(
+            "saved_view.saved",
+            request=request,
+            target=f'view {view.pk}: "{view.name}"',
+            report=view.report,
+            query=view.query,
+            shared_with=roles_and_people(view.shared_roles, view.shared_users),
+        )
+    return view
 
 
 def _saving(page: str, user) -> dict:
