@@ -48,6 +48,9 @@ def test_the_admin_ticks_known_events(client, fleet):
         ("ftp://127.0.0.1:8712/x", "Use an http:// or https:// address, not ftp://."),
         ("http://127.0.0.1:99999/x", "The port is a number from 1 to 65535."),
         ("http://127.0.0.1:0/x", "The port is a number from 1 to 65535."),
+        # urlsplit raises for an unclosed IPv6 bracket: a 500 (found by an audit).
+        ("http://[", "Enter a valid URL."),
+        ("http://[::1/x", "Enter a valid URL."),
     ],
 )
 def test_an_address_no_delivery_can_reach_is_refused(client, fleet, url, problem):
@@ -157,3 +160,11 @@ def test_the_admin_lists_say_which_endpoint_is_failing_and_why(client, fleet):
     assert "Delivered" in working_row and "Gave up" not in working_row
     log = client.get("/admin/integrations/webhookdelivery/").content.decode()
     assert "HTTP 500: down today" in log
+
+
+def test_an_address_urlsplit_cannot_read_is_invalid_not_an_error():
+    """The model's own check (full_clean: a command, the shell, a form of another app)
+    raised urlsplit's ValueError for an unclosed IPv6 bracket (found by an audit)."""
+    hook = WebhookEndpoint(name="x", kind="json", url="http://[", events=[Event.CRITICAL])
+    with pytest.raises(ValidationError, match="Enter a valid URL"):
+        hook.full_clean()

@@ -43,8 +43,13 @@ ORG_CHANGED = "Not sent: the endpoint's org changed after this was written for t
 def validate_webhook_url(value: str) -> None:
     """Only what a delivery can reach: http or https, a port from 1 to 65535. ftp:// and
     port 99999 were saved and failed every try; port 0 went to port 80 unsaid (found by
-    an audit of the integrations)."""
-    parts = urlsplit(value)
+    an audit of the integrations). An address urlsplit cannot read (an unclosed IPv6
+    bracket) is URLField's own "Enter a valid URL.", said once: it raised ValueError
+    through full_clean."""
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return  # URLValidator, the field's own, names it
     if parts.scheme.lower() not in ("http", "https"):
         raise ValidationError(f"Use an http:// or https:// address, not {parts.scheme}://.")
     try:
