@@ -157,6 +157,16 @@ def database_engine() -> str:
     return engine
 
 
+def read_address(url: str, name: str):
+    """urlparse's reading of a variable's address, or the start stopped naming it: an
+    unclosed IPv6 bracket was urllib's bare ValueError and its traceback (found by an
+    audit). Not the address itself in the message: it may hold a password."""
+    try:
+        return urlparse(url)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"{name}: {error}") from None
+
+
 def database_from_url(url: str, name: str = "DATABASE_URL") -> dict:
     """postgres://user:password@host:port/name -> a DATABASES entry.
 
@@ -169,7 +179,7 @@ def database_from_url(url: str, name: str = "DATABASE_URL") -> dict:
     DATABASE_URL's, and a port that is no number stopped the start with urllib's bare
     ValueError (found by an audit).
     """
-    parts = urlparse(url)
+    parts = read_address(url, name)
     if parts.scheme not in {"postgres", "postgresql", "pgsql"}:
         raise ImproperlyConfigured(f"{name}: unsupported scheme {parts.scheme!r}; use postgres://")
     try:
@@ -366,7 +376,7 @@ def cache_from_url(url: str) -> dict:
     """REDIS_URL (or CACHE_URL): Django's own Redis backend, shared by every app server,
     so that a count or figure computed on one is found on the others (reports.cache);
     while Redis is away, a miss (backupreport.resilient_cache)."""
-    if urlparse(url).scheme not in ("redis", "rediss", "unix"):
+    if read_address(url, "CACHE_URL / REDIS_URL").scheme not in ("redis", "rediss", "unix"):
         raise ImproperlyConfigured(
             f"CACHE_URL / REDIS_URL: unsupported scheme in {url!r} (redis://)"
         )

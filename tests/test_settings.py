@@ -163,6 +163,9 @@ def test_database_url_with_another_scheme_is_refused():
             "DATABASE_REPLICA_URL: unsupported scheme 'mysql'; use postgres://",
         ),
         ({"REDIS_URL": "http://redis.internal"}, "CACHE_URL / REDIS_URL: unsupported scheme"),
+        # An unclosed IPv6 bracket: urllib's bare ValueError (found by an audit).
+        ({"DATABASE_URL": "postgres://report@[::1/fleet"}, "DATABASE_URL: Invalid IPv6 URL"),
+        ({"REDIS_URL": "redis://[::1"}, "CACHE_URL / REDIS_URL: Invalid IPv6 URL"),
     ],
 )
 def test_a_setting_that_cannot_work_stops_manage_py_in_one_line(environment, said):
