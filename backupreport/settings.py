@@ -38,16 +38,18 @@ def env_bool(name: str, default: bool) -> bool:
     return BOOLEAN_WORDS[value]
 
 
-def env_int(name: str, default: int, minimum: int = 0) -> int:
-    """A whole number from `minimum`, or the start stops naming the variable: a depth of
-    0 for the metrics served no org series and no alert could fire, unsaid (found by an
-    audit of the integrations); a word was a bare ValueError."""
+def env_int(name: str, default: int, minimum: int = 0, maximum: int | None = None) -> int:
+    """A whole number from `minimum` (to `maximum`), or the start stops naming the
+    variable: a depth of 0 for the metrics served no org series and no alert could fire,
+    unsaid (found by an audit of the integrations); a word was a bare ValueError."""
     value = os.environ.get(name)
     if not value:
         return default
-    if not value.strip().lstrip("-").isdigit() or int(value) < minimum:
-        raise ImproperlyConfigured(f"{name} must be a whole number from {minimum}, not {value!r}.")
-    return int(value)
+    allowed = f"from {minimum}" if maximum is None else f"from {minimum} to {maximum}"
+    number = int(value) if value.strip().lstrip("-").isdigit() else None
+    if number is None or number < minimum or (maximum is not None and number > maximum):
+        raise ImproperlyConfigured(f"{name} must be a whole number {allowed}, not {value!r}.")
+    return number
 
 
 def scim_token(name: str) -> str:
@@ -622,7 +624,9 @@ SUBSCRIPTION_LINK_DAYS = env_int("SUBSCRIPTION_LINK_DAYS", 7)
 
 # API tokens (accounts.tokens): how long a token from /api/v3/oauth/token or
 # /api/v3/auth/jwt lasts. The vendor's SDK asks for a new one when a token is refused.
-API_TOKEN_SECONDS = env_int("API_TOKEN_SECONDS", 900)
+# At least a second (at 0 each token was expired when issued, and refused with a bare
+# 401), at most a year (one past the calendar failed every token request with a 500).
+API_TOKEN_SECONDS = env_int("API_TOKEN_SECONDS", 900, minimum=1, maximum=365 * 24 * 3600)
 
 # Background jobs (reports.refresh.jobs): the Sync now button and uploads run on the
 # worker process (`manage.py db_worker`, started by `make run`), queued in the database.

@@ -202,28 +202,33 @@ def test_a_setting_that_cannot_work_stops_the_wsgi_application_in_one_line():
 
 
 @pytest.mark.parametrize(
-    ("name", "value", "minimum"),
+    ("name", "value", "allowed"),
     [
-        ("METRICS_ORG_DEPTH", "0", 1),
-        ("METRICS_ORG_DEPTH", "two", 1),
-        ("EMAIL_PORT", "-25", 0),
-        ("EMAIL_TIMEOUT", "0", 1),
-        ("HISTORY_DAYS", "0", 31),
-        ("HISTORY_DAYS", "30", 31),
+        ("METRICS_ORG_DEPTH", "0", "from 1"),
+        ("METRICS_ORG_DEPTH", "two", "from 1"),
+        ("EMAIL_PORT", "-25", "from 0"),
+        ("EMAIL_TIMEOUT", "0", "from 1"),
+        ("HISTORY_DAYS", "0", "from 31"),
+        ("HISTORY_DAYS", "30", "from 31"),
+        ("API_TOKEN_SECONDS", "0", "from 1 to 31536000"),
+        ("API_TOKEN_SECONDS", "1000000000000", "from 1 to 31536000"),
     ],
 )
-def test_a_number_setting_out_of_its_range_stops_the_start_naming_it(name, value, minimum):
+def test_a_number_setting_out_of_its_range_stops_the_start_naming_it(name, value, allowed):
     """A metrics depth of 0 served no org series, so no alert could fire, unsaid (found
     by an audit of the integrations); a word stopped the start with a bare ValueError.
     HISTORY_DAYS=0 had snapshot_health remove the snapshot it had just taken, and fewer
     than 31 leave compliance nothing 30 days back (found by an audit of section 9).
     EMAIL_TIMEOUT=0 failed every message at its send, "Non-blocking socket (timeout=0) is
-    not supported" (found by an audit of section 10)."""
+    not supported" (found by an audit of section 10). API_TOKEN_SECONDS=0 issued tokens
+    expired as they were issued, refused with a bare 401, and one past the calendar
+    failed every token request with a 500 (found by an audit of section 7)."""
     done = run_manage("check", **{name: value})
     assert done.returncode != 0
-    said = f"{name} must be a whole number from {minimum}, not {value!r}."
+    said = f"{name} must be a whole number {allowed}, not {value!r}."
     assert said in done.stderr
-    assert run_manage("check", **{name: str(max(minimum, 3))}).returncode == 0
+    smallest = int(allowed.split()[1])
+    assert run_manage("check", **{name: str(max(smallest, 3))}).returncode == 0
 
 
 IDENTITY_PROVIDER_SETTINGS = (
