@@ -644,9 +644,13 @@ BENCH_REFERENCE_PAGE = os.environ.get("BENCH_REFERENCE_PAGE", "")
 # failed sign-ins for one username or from one address, sign-in for it is refused for
 # LOGIN_LOCKOUT_MINUTES after the last failure (refused attempts do not extend it).
 # Behind reverse proxies, PROXY_COUNT says how many append to X-Forwarded-For, so that
-# the address counted is the caller's and not the proxy's.
-AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10)
-AXES_COOLOFF_TIME = dt.timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+# the address counted is the caller's and not the proxy's. At least one failure (at 0
+# everyone was locked out before failing once), and a lock of at most a year (one of
+# thousands of years reached back before the calendar: every sign-in was a 500).
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10, minimum=1)
+AXES_COOLOFF_TIME = dt.timedelta(
+    minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15, maximum=365 * 24 * 60)
+)
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"

@@ -212,6 +212,8 @@ def test_a_setting_that_cannot_work_stops_the_wsgi_application_in_one_line():
         ("HISTORY_DAYS", "30", "from 31"),
         ("API_TOKEN_SECONDS", "0", "from 1 to 31536000"),
         ("API_TOKEN_SECONDS", "1000000000000", "from 1 to 31536000"),
+        ("LOGIN_FAILURE_LIMIT", "0", "from 1"),
+        ("LOGIN_LOCKOUT_MINUTES", "9999999999", "from 0 to 525600"),
     ],
 )
 def test_a_number_setting_out_of_its_range_stops_the_start_naming_it(name, value, allowed):
@@ -222,7 +224,9 @@ def test_a_number_setting_out_of_its_range_stops_the_start_naming_it(name, value
     EMAIL_TIMEOUT=0 failed every message at its send, "Non-blocking socket (timeout=0) is
     not supported" (found by an audit of section 10). API_TOKEN_SECONDS=0 issued tokens
     expired as they were issued, refused with a bare 401, and one past the calendar
-    failed every token request with a 500 (found by an audit of section 7)."""
+    failed every token request with a 500; LOGIN_FAILURE_LIMIT=0 locked everyone out
+    ("too many failed sign-ins") before any failure, and a lockout of thousands of years
+    failed every sign-in with a 500 (found by an audit of section 7)."""
     done = run_manage("check", **{name: value})
     assert done.returncode != 0
     said = f"{name} must be a whole number {allowed}, not {value!r}."
