@@ -30,6 +30,13 @@ from accounts.roles import with_roles
 ALGORITHM = "HS256"
 ISSUER = "backup-report"
 REQUIRED_CLAIMS = ["exp", "iat", "iss", "sub", "stamp"]
+# A token is issued by one app server and may be sent at once to another whose clock is
+# a little behind: PyJWT refuses an `iat` ahead of its clock with no leeway (and its
+# leeway would let every token outlive `exp` too), so `iat` is checked here, allowing
+# this much; more, and a server whose clock ran ahead would issue tokens that outlive
+# API_TOKEN_SECONDS everywhere else.
+CLOCK_SKEW = dt.timedelta(seconds=60)
+DECODE_OPTIONS = {"require": REQUIRED_CLAIMS, "verify_iat": False}
 
 
 def _signing_key() -> bytes:
@@ -96,13 +103,15 @@ def verify(token: str) -> Bearer | None:
             _signing_key(),
             algorithms=[ALGORITHM],
             issuer=ISSUER,
-            options={"require": REQUIRED_CLAIMS},
+            options=DECODE_OPTIONS,
         )
         user_pk = int(claims["sub"])
         client_pk = claims.get("cid")
         if client_pk is not None and not isinstance(client_pk, int):
             return None
-    except (jwt.InvalidTokenError, ValueError, TypeError):
+        if int(claims["iat"]) > (timezone.now() + CLOCK_SKEW).timestamp():
+            return None
+    except (jwt.InvalidTokenError, ValueError, TypeError, OverflowError):
         return None
     if client_pk is None:
         client = None

@@ -227,6 +227,35 @@ def test_a_token_expires(client, personas):
         assert response["WWW-Authenticate"] == 'Basic realm="Backup Report"'
 
 
+@pytest.mark.parametrize("kind", ["user", "client"])
+def test_a_token_works_on_a_server_whose_clock_is_a_little_behind(
+    client, personas, daves_client, kind
+):
+    """Several app servers share the tokens (README, *More than one machine*), and their
+    clocks differ by a little: a token issued on one and sent at once to one whose clock
+    is behind was refused as issued in the future (PyJWT's iat check, which allows no
+    leeway), and pycpg's one retry with a new token met the same (found by an audit of
+    section 7)."""
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        if kind == "user":
+            token = user_token(client, "dave")
+        else:
+            token = client_token(client, *daves_client)
+    with time_machine.travel(start - dt.timedelta(seconds=2), tick=False):
+        assert client.get(API, **bearer(token)).status_code == 200
+
+
+def test_a_token_from_a_server_whose_clock_ran_far_ahead_is_refused(client, personas):
+    """Else it would outlive API_TOKEN_SECONDS everywhere else, by as much as that clock
+    was ahead."""
+    start = timezone.now()
+    with time_machine.travel(start + dt.timedelta(hours=1), tick=False):
+        token = user_token(client, "dave")
+    with time_machine.travel(start, tick=False):
+        assert client.get(API, **bearer(token)).status_code == 401
+
+
 def test_the_lifetime_is_a_setting(client, personas, settings):
     settings.API_TOKEN_SECONDS = 60
     start = timezone.now()
