@@ -6,13 +6,15 @@
   client's id and secret): `{"data": {"v3_user_token"}}` (pycpg's from_local_account).
   The token is always in the body; `useBody` is accepted and needs no other value.
 - `GET /api/v3/LoginConfiguration?username=...`: what pycpg asks after a failed
-  sign-in, to tell a wrong password from a missing second factor or SSO. Every
-  account here signs in with a password alone, so the answer is the same for every
-  name and says nothing about which names exist.
+  sign-in, to tell a wrong password from a missing second factor or SSO. The answer
+  is the same for every name and says nothing about which names exist: `LOCAL`, or
+  `CLOUD_SSO` while local sign-in is off (accounts.local_signin), which pycpg reports
+  as "SSO users are not supported" rather than "double-check username/password".
 """
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -100,4 +102,7 @@ def user_token(request: HttpRequest) -> HttpResponse:
 def login_configuration(request: HttpRequest) -> HttpResponse:
     if request.method not in ("GET", "HEAD"):
         return method_not_allowed("GET", "HEAD")
-    return JsonResponse({"data": {"loginType": "LOCAL"}})
+    # Per deployment, never per name: the break-glass superusers' passwords still work
+    # with local sign-in off, but which names are theirs is not said.
+    login_type = "LOCAL" if settings.LOCAL_SIGNIN else "CLOUD_SSO"
+    return JsonResponse({"data": {"loginType": login_type}})

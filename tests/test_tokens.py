@@ -159,6 +159,16 @@ def test_login_configuration_says_local_for_every_name(client, personas):
         assert response.json() == {"data": {"loginType": "LOCAL"}}
 
 
+def test_login_configuration_says_sso_for_every_name_when_local_sign_in_is_off(
+    client, personas, settings
+):
+    settings.LOCAL_SIGNIN = False
+    for name in ("dave", "super", "nobody"):
+        response = client.get("/api/v3/LoginConfiguration", {"username": name})
+        assert response.status_code == 200
+        assert response.json() == {"data": {"loginType": "CLOUD_SSO"}}
+
+
 # Bearer on the API: the token's user's reach, exactly
 
 
@@ -415,3 +425,20 @@ def test_pycpg_signs_in_with_an_api_client_and_a_password(live_server, personas,
     header = auth.get_credentials()
     assert header.startswith("Bearer ")
     assert tokens.verify(header.removeprefix("Bearer ")).user == personas["dave"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_pycpg_says_why_a_password_is_refused_when_local_sign_in_is_off(
+    live_server, personas, settings, pycpg_connections
+):
+    """pycpg asks /api/v3/LoginConfiguration after a refused sign-in: LOCAL made it tell
+    the admin to "double-check username/password" (and a second factor), though the
+    password was right and passwords were turned off (found by an audit of section 7)."""
+    import pycpg.sdk
+    from pycpg.exceptions import PycpgError
+
+    settings.LOCAL_SIGNIN = False
+    with pytest.raises(PycpgError, match="SSO users are not supported"):
+        pycpg.sdk.from_local_account(live_server.url, "dave", PASSWORD)
+    api_client, secret = ApiClient.objects.create_for(personas["dave"], "pycpg")
+    assert pycpg.sdk.from_api_client(live_server.url, api_client.client_id, secret) is not None
