@@ -119,10 +119,13 @@ class ApiClient(models.Model):
 
     @property
     def state(self) -> str:
+        """What is_usable() finds, in words: the admin lists it."""
         if self.revoked_at is not None:
             return "revoked"
         if self.expires_at is not None and self.expires_at <= timezone.now():
             return "expired"
+        if not self.user.may_sign_in:
+            return "user may not sign in"
         return "active"
 
     def note_use(self, now: dt.datetime | None = None) -> None:

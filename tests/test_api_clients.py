@@ -120,6 +120,27 @@ def test_a_deactivated_user_s_client_is_refused(client, personas, made_for):
     assert client.get(API, **client_basic(api_client, secret)).status_code == 401
 
 
+@pytest.mark.parametrize(
+    "ended", [{"is_active": False}, {"user_status": "Deactivated"}, {"user_status": "Blocked"}]
+)
+def test_the_admin_says_a_client_is_refused_while_its_user_may_not_sign_in(
+    client, personas, made_for, ended
+):
+    """The list and the client's page said "active" of a client every request of which
+    was refused, its user deactivated here or at the vendor (found by an audit of
+    section 7): an administrator reviewing the clients read it as working."""
+    api_client, secret = made_for("dave")
+    client.force_login(personas["sysadmin"])
+    listed = "/admin/accounts/apiclient/"
+    assert '<td class="field-state">active</td>' in client.get(listed).content.decode()
+    type(personas["dave"]).objects.filter(pk=personas["dave"].pk).update(**ended)
+    assert client.get(API, **client_basic(api_client, secret)).status_code == 401
+    said = "user may not sign in"
+    assert f'<td class="field-state">{said}</td>' in client.get(listed).content.decode()
+    page = client.get(f"/admin/accounts/apiclient/{api_client.pk}/change/").content.decode()
+    assert said in page
+
+
 def test_last_use_is_recorded_at_most_once_a_minute(
     client, personas, made_for, django_assert_num_queries
 ):
