@@ -34,11 +34,12 @@ class LocalPasswordBackend(ModelBackend):
     local sign-in off ends the password sessions of everyone but superusers.
 
     A right password that local sign-in refuses is marked on the request, so that the
-    failure Django then signals is not counted as a guess by the lockout and is recorded
-    with its reason (accounts.audit.signin_methods): counted, an old script's right
-    password locked its host's address for every API client there. Django makes a
-    backend anew for each authenticate() and get_user(), so the request kept here is
-    that call's."""
+    failure Django then signals is recorded with its reason (accounts.audit.signin_methods):
+    the audit log called it a wrong password. It is still counted by the lockout as any
+    failure is: counted apart, the lock would come later after a right guess among wrong
+    ones and tell a guesser the password (which may be the person's elsewhere too).
+    Django makes a backend anew for each authenticate() and get_user(), so the request
+    kept here is that call's."""
 
     request = None
 

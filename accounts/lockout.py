@@ -35,11 +35,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from accounts import audit, password_checks
-from accounts.audit.signin_methods import (
-    failure_details,
-    mark_refused_by_lock,
-    refused_as_local_signin_off,
-)
+from accounts.audit.signin_methods import failure_details, mark_refused_by_lock
 
 LOCKED_TEMPLATE = "registration/locked_out.html"
 
@@ -71,13 +67,9 @@ class LockoutBackend(AxesStandaloneBackend):
 
 class LockoutHandler(AxesDatabaseHandler):
     """AXES_HANDLER: axes' own, but a failed check's failure is counted and the check
-    ended in one transaction (accounts.password_checks says why), and a right password
-    refused only because local sign-in is off (accounts.local_signin) is not counted."""
+    ended in one transaction (accounts.password_checks says why)."""
 
     def user_login_failed(self, sender, credentials: dict, request=None, **kwargs):
-        if refused_as_local_signin_off(request):
-            password_checks.end(request)  # a right password: no guess to count
-            return None
         if request is None or not password_checks.held(request):
             return super().user_login_failed(sender, credentials, request, **kwargs)
         with transaction.atomic():

@@ -154,17 +154,3 @@ def test_wrong_credentials_do_not_sign_in(url):
         pycpg.sdk.from_local_account(url, "dave", "not the password")
     with pytest.raises(PycpgUnauthorizedError):
         pycpg.sdk.from_api_client(url, "no-such-client", "no secret")
-
-
-def test_an_old_script_s_right_password_with_local_sign_in_off_locks_no_one_out(url, settings):
-    """With LOCAL_SIGNIN=0, a script still signing in with a person's right password is
-    refused (the 401 says why; pycpg shows its own words), however often it runs, and
-    locks out neither its host's address nor the API clients there: it counted as a
-    wrong password, pycpg's two tries each (found by an audit of section 12)."""
-    settings.LOCAL_SIGNIN = False
-    dave = User.objects.get(username="dave")
-    for _ in range(settings.AXES_FAILURE_LIMIT):
-        with pytest.raises(PycpgUnauthorizedError):
-            pycpg.sdk.from_local_account(url, "dave", PASSWORD)
-    sdk = sign_in("API client", url, dave)
-    assert sdk.users.get_current()["username"] == "dave"

@@ -48,8 +48,8 @@ def mark_refused_by_lock(request) -> None:
 
 
 # The reason a right password is refused because local sign-in is off (LOCAL_SIGNIN=0,
-# accounts.local_signin): not a guess, so the lockout does not count it (accounts.lockout)
-# and the audit log does not call it a wrong password.
+# accounts.local_signin): the audit log does not call it a wrong password. (The lockout
+# counts it all the same, so that the lock tells no guesser which password was right.)
 LOCAL_SIGNIN_OFF = "local sign-in off"
 
 
