@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from django.urls import clear_script_prefix, set_script_prefix
 from django.utils.html import escape
 
 from reports.models import Device
@@ -94,3 +95,30 @@ def test_a_uid_of_any_characters_opens_its_page_from_its_link(login, fleet, uid)
     page = client.get(link)
     assert page.status_code == 200
     assert escape(uid) in page.content.decode()
+
+
+@pytest.fixture
+def served_below(settings):
+    """The app served at /backup/ (FORCE_SCRIPT_NAME): the prefix its links are built
+    with, as the WSGI handler sets it for each request (the test client does not)."""
+    settings.FORCE_SCRIPT_NAME = "/backup"
+    set_script_prefix("/backup/")
+    yield
+    clear_script_prefix()
+
+
+def test_the_links_to_a_device_keep_the_path_the_app_is_served_below(login, fleet, served_below):
+    """Served below a path (FORCE_SCRIPT_NAME), the reports linked a device to
+    /devices/<uid>/ at the server's root, outside the app: a 404; and the device page
+    its API twin likewise."""
+    uid = fleet["warning"].device_uid
+    client = login("root")
+    html = client.get("/reports/backup-status/?health=warning").content.decode()
+    assert f'href="/backup/devices/{uid}/"' in html
+    assert 'href="/devices/' not in html
+    storage = client.get("/reports/disk-usage/by-user/").content.decode()
+    assert 'href="/backup/devices/' in storage and 'href="/devices/' not in storage
+    own = login("dave").get("/").content.decode()
+    assert f'href="/backup/devices/{uid}/"' in own and 'href="/devices/' not in own
+    page = client.get(f"/devices/{uid}/").content.decode()
+    assert f'href="/backup/api/DeviceBackupReport?deviceUid={uid}"' in page

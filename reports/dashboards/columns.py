@@ -6,12 +6,12 @@ Each column's name is the vendor field it shows (its srtKey), so a header can so
 from __future__ import annotations
 
 import datetime as dt
-from urllib.parse import quote
 
 import django_tables2 as tables
 from django.utils.safestring import SafeString
 
 from reports import clock
+from reports.dashboards.device_paths import device_url
 from reports.dashboards.filters import expiry_minute
 from reports.dashboards.os_families import os_words
 from reports.health import MISSING_COPY, NEVER_COMPLETED, health_of, is_active
@@ -25,11 +25,6 @@ from reports.templatetags.backup_format import (
     percent_bar,
     safe_format,
 )
-
-
-def device_url(device_uid: str) -> str:
-    # Built by hand: reverse() per row is slow for a 1,000-row page.
-    return f"/devices/{quote(device_uid, safe='')}/"
 
 
 class DeviceColumn(tables.Column):

@@ -13,7 +13,10 @@ from django.urls import reverse
 
 from reports.dashboards.filters import DASHBOARD_PARAMETERS
 
-API_PATH = "/api/DeviceBackupReport"
+
+def api_path() -> str:
+    """The JSON API's report, below the path the app is served at (FORCE_SCRIPT_NAME)."""
+    return reverse("device-backup-report")
 
 
 class QueryLinks:
@@ -94,7 +97,7 @@ class QueryLinks:
         query = self.query(export=None, extraColumns=None, pgSize=page_size)
         for name in DASHBOARD_PARAMETERS:
             query.pop(name, None)
-        return f"{API_PATH}?{query.urlencode()}"
+        return f"{api_path()}?{query.urlencode()}"
 
     def without(self, name: str) -> str:
         return self.url(**{name: None, "pgNum": None})

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
-from reports.dashboards.columns import device_url
+from reports.dashboards.device_paths import device_url
 from reports.health import MISSING_COPY, Health, health_of, is_active, shown_date
 
 MAX_DEVICES = 50  # more than anyone owns; the reports list the rest

@@ -25,6 +25,7 @@ from django.db.models import BigIntegerField, Count, Max, QuerySet, Sum
 from django.db.models.functions import Cast, Coalesce
 
 from accounts.models import Org
+from reports.dashboards.device_paths import device_url
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,10 @@ class Rollup:
     largest_device_name: str | None = None
     largest_device_uid: str | None = None
     who: dict = field(default_factory=dict)  # the owner's or org's fields of a report row
+
+    @property
+    def largest_device_url(self) -> str:
+        return device_url(self.largest_device_uid) if self.largest_device_uid else ""
 
 
 def _per_device(rows: QuerySet, per: Per, *device_wide: str) -> QuerySet:

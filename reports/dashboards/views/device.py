@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 
 from accounts import org_names
 from accounts.roles import reach_of_request
-from reports.dashboards.links import API_PATH
+from reports.dashboards.links import api_path
 from reports.dashboards.os_families import os_words
 from reports.health import MISSING_COPY, health_of, shown_date
 from reports.models import ReportRow
@@ -60,6 +60,6 @@ def device_page(request: HttpRequest, device_uid: str) -> HttpResponse:
         # device's sums as the read model keeps them for every table and sort.
         "selected_bytes": device.device_selected_bytes or 0,
         "archive_bytes": device.device_archive_bytes or 0,
-        "api_url": f"{API_PATH}?{urlencode({'deviceUid': device.device_uid})}",
+        "api_url": f"{api_path()}?{urlencode({'deviceUid': device.device_uid})}",
     }
     return render(request, "reports/device.html", context)
