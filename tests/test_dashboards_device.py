@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from django.urls import clear_script_prefix, set_script_prefix
+from django.urls import clear_script_prefix, reverse, set_script_prefix
 from django.utils.html import escape
 
 from reports.models import Device
@@ -83,18 +83,53 @@ def test_the_org_path_starts_where_the_viewers_reach_does(login, fleet):
     assert "EMEA" not in html and "Acme" not in html
 
 
-@pytest.mark.parametrize("uid", ["dev/slash", "dev/", "a b?c#d%e"])
-def test_a_uid_of_any_characters_opens_its_page_from_its_link(login, fleet, uid):
-    """The report's link quotes the uid; a "/" in it was a 404 (audit, 2026-12-06)."""
+DOUBLE_DOT = ("..", ".%2e", "%2e.", "%2e%2e")
+
+
+def as_a_browser_asks(link: str) -> str:
+    """The path a browser asks for a link: its "." and ".." segments resolved, "%2e" a
+    dot among them too, as the URL standard reads a path (Django's test client asks for
+    the link as it is)."""
+    resolved: list[str] = []
+    segments = link.split("/")
+    for number, segment in enumerate(segments):
+        last = number == len(segments) - 1
+        if segment.lower() in DOUBLE_DOT:
+            resolved[1:] = resolved[1:-1]
+            if last:
+                resolved.append("")
+        elif segment.lower() in (".", "%2e"):
+            if last:
+                resolved.append("")
+        else:
+            resolved.append(segment)
+    return "/".join(resolved)
+
+
+def test_a_browser_resolves_dot_segments_as_the_url_standard_says():
+    assert as_a_browser_asks("/devices/../") == "/"
+    assert as_a_browser_asks("/devices/%2E%2e/") == "/"
+    assert as_a_browser_asks("/devices/a/./") == "/devices/a/"
+    assert as_a_browser_asks("/devices/%252E%252E/") == "/devices/%252E%252E/"
+
+
+@pytest.mark.parametrize(
+    "uid", ["dev/slash", "dev/", "a b?c#d%e", "..", ".", "a/..", "./b", "%2e%2E", "%", "50%25"]
+)
+def test_a_uid_of_any_characters_opens_its_page_from_its_links(login, fleet, uid):
+    """The links quote the uid; a "/" in it was a 404 (audit, 2026-12-06). A device
+    named ".." linked to /devices/../, which a browser asks for as /, the overview (and
+    "%2E%2E" alike): its page could not be opened from any link."""
     device = fleet["warning"]
     device.device_uid = uid
     device.save()
     client = login("root")
     html = client.get("/reports/backup-status/?health=warning").content.decode()
-    link = re.search(r'href="(/devices/[^"]+/)"', html)[1]
-    page = client.get(link)
-    assert page.status_code == 200
-    assert escape(uid) in page.content.decode()
+    listed = re.search(r'href="(/devices/[^"]+/)"', html)[1]
+    for link in (listed, reverse("device", args=[uid])):  # the reports' and the emails'
+        page = client.get(as_a_browser_asks(link))
+        assert page.status_code == 200, link
+        assert escape(uid) in page.content.decode()
 
 
 @pytest.fixture

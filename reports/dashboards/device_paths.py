@@ -1,11 +1,37 @@
-"""A device page's URL, /devices/<uid>/, for every link to it from the pages."""
+"""A device's uid in its page's path, /devices/<uid>/, and back; and the page's URL.
+
+The import takes a uid of any characters. A browser resolves a path segment "." or ".."
+(and "%2e", "%2E%2e", as the URL standard reads them) before it asks: the link of a
+device whose uid is ".." opened /, the overview. So such a segment's dots go into the
+path percent-encoded, and every "%" too, which the link's own quoting encodes once more
+("%252E%252E" on the wire, which no browser resolves); the server decodes the path
+once, and the converter (reports.dashboards.urls.DeviceUid) unquotes the rest.
+"""
 
 from __future__ import annotations
 
 from functools import cache
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from django.urls import get_script_prefix, reverse
+
+DOT_SEGMENTS = (".", "..")
+
+
+def in_path(device_uid: str) -> str:
+    """The uid as the URL pattern's text, before the URL's own quoting."""
+    text = device_uid.replace("%", "%25")
+    if "." not in text:  # almost every uid: one scan, no split
+        return text
+    return "/".join(
+        segment.replace(".", "%2E") if segment in DOT_SEGMENTS else segment
+        for segment in text.split("/")
+    )
+
+
+def from_path(text: str) -> str:
+    """in_path() undone."""
+    return unquote(text) if "%" in text else text
 
 
 @cache
@@ -18,4 +44,4 @@ def _devices_path(script_prefix: str) -> str:
 def device_url(device_uid: str) -> str:
     # Built by hand: reverse() per row is slow for a 1,000-row page. The part before
     # the uid is reversed once per script prefix.
-    return f"{_devices_path(get_script_prefix())}{quote(device_uid, safe='')}/"
+    return f"{_devices_path(get_script_prefix())}{quote(in_path(device_uid), safe='')}/"

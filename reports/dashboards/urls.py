@@ -1,5 +1,6 @@
 from django.urls import path, register_converter
 
+from reports.dashboards import device_paths
 from reports.dashboards.views.device import device_page
 from reports.dashboards.views.management_pdf import management_pdf_download
 from reports.dashboards.views.orgs import org_suggestions
@@ -14,15 +15,16 @@ class DeviceUid:
     import's) and a line break too. The path converter's "." stops at a line break: the
     device's page was a 404, and reverse() refused it, whose NoReverseMatch stopped the
     notifications' run, every digest, alert and subscription after it unsent (found by
-    an audit of section 10)."""
+    an audit of section 10). A "." or ".." between its slashes is escaped, which a
+    browser would resolve (reports.dashboards.device_paths)."""
 
     regex = "(?s:.+)"
 
     def to_python(self, value: str) -> str:
-        return value
+        return device_paths.from_path(value)
 
     def to_url(self, value: str) -> str:
-        return value
+        return device_paths.in_path(value)
 
 
 register_converter(DeviceUid, "device_uid")
