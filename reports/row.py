@@ -87,7 +87,8 @@ def encode_legacy_datetime(value: dt.datetime) -> str:
     hour = local.hour % 12 or 12
     noon = "PM" if local.hour >= 12 else "AM"
     month = _MONTHS[local.month - 1]
-    return f"{month} {local.day}, {local.year} {hour}:{local.minute:02}:{local.second:02} {noon}"
+    # yyyy: four digits at least, as the scripts' %Y (and the import) read them.
+    return f"{month} {local.day}, {local.year:04} {hour}:{local.minute:02}:{local.second:02} {noon}"
 
 
 def decode_datetime(text: str) -> dt.datetime:

@@ -17,6 +17,7 @@ from reports.templatetags.backup_format import (
     bytes_human,
     moment_text,
     safe_format,
+    utc,
 )
 
 NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
@@ -66,6 +67,15 @@ def test_a_date_reads_as_utc_time_and_how_long_ago_both_in_the_text():
     assert moment_text(when.astimezone(dt.timezone(dt.timedelta(hours=-5)))) == moment_text(when)
     assert "never" in age(None)
     assert moment_text(None) == "never"
+
+
+@pytest.mark.parametrize(("year", "shown"), [(999, "0999"), (1, "0001")])
+def test_a_date_before_the_year_1000_has_four_digits_of_year(year, shown):
+    """An imported date of year 999 read "999-03-04 05:06 UTC": strftime's %Y pads
+    no year (the import takes years 1 to 9999)."""
+    when = dt.datetime(year, 3, 4, 5, 6, 7, tzinfo=dt.UTC)
+    assert utc(when) == f"{shown}-03-04 05:06 UTC"
+    assert f">{shown}-03-04 05:06 UTC<" in age(when)
 
 
 def test_escaping_is_django_escaping():

@@ -11,6 +11,7 @@ import re
 import pytest
 
 from accounts.api_clients import ApiClient
+from reports.importing import values
 from reports.row import ROW, encode_legacy_datetime
 from tests.api_support import API, basic
 
@@ -42,6 +43,18 @@ def test_the_format_is_the_vendors_old_one(settings):
     assert encode_legacy_datetime(moment.replace(hour=0)) == "Nov 19, 2026 12:09:38 AM"
     assert encode_legacy_datetime(moment.replace(hour=12)) == "Nov 19, 2026 12:09:38 PM"
     assert encode_legacy_datetime(moment.replace(hour=23, day=1)) == "Nov 1, 2026 11:09:38 PM"
+
+
+@pytest.mark.parametrize("year", [999, 1])
+def test_a_year_before_1000_has_four_digits_and_reads_back(settings, year):
+    """yyyy is four digits at least: "Mar 4, 999" parsed with neither the scripts'
+    strptime (%Y) nor this product's own import of the legacy form."""
+    settings.TIME_ZONE = "UTC"
+    moment = dt.datetime(year, 3, 4, 5, 6, 7, tzinfo=dt.UTC)
+    written = encode_legacy_datetime(moment)
+    assert written == f"Mar 4, {year:04} 5:06:07 AM"
+    assert dt.datetime.strptime(written, LEGACY) == moment.replace(tzinfo=None)
+    assert values.datetime(written) == moment
 
 
 @pytest.mark.parametrize("params", [{"pgSize": 100}, {"pgSize": 3, "pgNum": 2}, {"active": "true"}])

@@ -3,6 +3,7 @@ reach, as XLSX (read back with openpyxl) and as CSV with a BOM and a health colu
 file names that say the report, the filter and the time; the vendor CSV untouched."""
 
 import csv
+import datetime as dt
 import io
 import re
 
@@ -123,6 +124,17 @@ def test_non_ascii_names_and_empty_cells_survive(login, fleet):
     assert "None" not in text and "null" not in text
     users = xlsx_rows(export(client, "disk-usage", "xlsx", srtDir="asc"))
     assert len(users) == len(csv_rows(export(client, "disk-usage", "csv", srtDir="asc")))
+
+
+def test_a_date_before_the_year_1000_has_four_digits_of_year(login, fleet):
+    """The CSV wrote an imported date of year 999 as "999-03-04 05:06:07", which a
+    spreadsheet does not read as a date (strftime's %Y pads no year)."""
+    device = fleet["warning"]
+    device.last_connected_date = dt.datetime(999, 3, 4, 5, 6, 7, tzinfo=dt.UTC)
+    device.save()
+    client = login("root")
+    rows = csv_rows(export(client, "backup-status", "csv", deviceUid=device.device_uid))
+    assert "0999-03-04 05:06:07" in rows[1]
 
 
 def test_control_characters_in_a_name_are_shown_not_a_500(login, fleet):

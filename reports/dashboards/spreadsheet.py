@@ -172,7 +172,8 @@ def _csv_cell(value) -> str:
     if value is None:
         return ""  # an empty cell, never "None" or "null"
     if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+        # Four digits of year, as strftime's %Y does not write one before 1000.
+        return _naive_utc(value).isoformat(" ", "seconds")
     if isinstance(value, str):
         return defused(value)
     return str(value)

@@ -54,7 +54,9 @@ def utc(value: dt.datetime | None) -> str:
     """The time in UTC to the minute: "2026-11-28 14:03 UTC"."""
     if value is None:
         return ""
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    # isoformat, not strftime: %Y pads no year, and an imported date of year 999 read
+    # "999-03-04" (the import takes years 1 to 9999).
+    return f"{value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(' ', 'minutes')} UTC"
 
 
 def counted(n: int, unit: str) -> str:
