@@ -83,7 +83,12 @@ def encode_legacy_datetime(value: dt.datetime) -> str:
     the scripts that parse it (strptime "%b %d, %Y %I:%M:%S %p") expect. Seconds only."""
     from django.utils import timezone
 
-    local = timezone.localtime(value)
+    try:
+        local = timezone.localtime(value)
+    except OverflowError:
+        # The import takes years 1 to 9999 in UTC; the zone would put a moment at
+        # either end outside them (a 500 on every page holding it). Written in UTC.
+        local = value.astimezone(dt.UTC)
     hour = local.hour % 12 or 12
     noon = "PM" if local.hour >= 12 else "AM"
     month = _MONTHS[local.month - 1]

@@ -125,3 +125,25 @@ def test_the_two_formats_never_share_an_etag(client, legacy_root):
 def test_off_by_default(fleet):
     assert not any(user.legacy_dates for user in fleet["users"].values())
     assert ApiClient._meta.get_field("legacy_dates").default is False
+
+
+@pytest.mark.parametrize(
+    ("zone", "moment", "written"),
+    [
+        ("America/New_York", dt.datetime(1, 1, 1, 2, tzinfo=dt.UTC), "Jan 1, 0001 2:00:00 AM"),
+        ("Asia/Tokyo", dt.datetime(9999, 12, 31, 23, tzinfo=dt.UTC), "Dec 31, 9999 11:00:00 PM"),
+    ],
+)
+def test_a_date_the_zone_would_put_outside_the_calendar_is_written_in_utc(
+    client, legacy_root, fleet, settings, zone, moment, written
+):
+    """The import takes years 1 to 9999 in UTC; the server's zone moved an imported
+    0001-01-01 before the year 1, an OverflowError: every page holding it a 500 to a
+    legacy account."""
+    settings.TIME_ZONE = zone
+    device = fleet["warning"]
+    device.creation_date = moment
+    device.save()
+    answer = client.get(API, {"deviceUid": device.device_uid}, **basic("root"))
+    assert answer.status_code == 200
+    assert {row["creationDate"] for row in answer.json()["data"]} == {written}
