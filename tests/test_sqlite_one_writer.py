@@ -152,6 +152,72 @@ def test_a_second_import_waits_for_the_first_and_is_logged(tmp_path):
     assert runs.stdout.strip().splitlines()[-1] == "['succeeded']"
 
 
+# An import whose turn comes between its run log's line and its own transaction: it
+# says so (argv[1]) and waits for the first import to hold the lock (argv[2]).
+SECOND = """
+import os, sys, time
+import django
+django.setup()
+from django.core.management import call_command
+from reports.importing import environment
+apply = environment._apply
+def in_turn(*args, **kwargs):
+    open(sys.argv[1], "w").close()
+    while not os.path.exists(sys.argv[2]):
+        time.sleep(0.05)
+    return apply(*args, **kwargs)
+environment._apply = in_turn
+call_command("import_backup_report", sys.argv[3])
+"""
+
+FIRST = """
+import os, sys, time
+import django
+django.setup()
+from django.db import transaction
+from accounts.models import Org
+from reports.importing.one_at_a_time import wait_for_other_imports
+while not os.path.exists(sys.argv[1]):
+    time.sleep(0.05)
+with transaction.atomic():
+    wait_for_other_imports()
+    Org.objects.create(org_uid="org-hq", name="Headquarters")  # an import's writes
+    open(sys.argv[2], "w").close()
+    time.sleep(3)  # the second compares meanwhile, unless it waits
+print("first import committed")
+"""
+
+
+def test_an_import_waits_for_the_import_lock_before_it_reads(tmp_path):
+    """The import's transaction begins with the import lock (wait_for_other_imports),
+    the database's one write lock on SQLite. Without it, an import that read while
+    another held the lock failed at its first write once the other had committed
+    ("database is locked"): the test above passed all the same, its second import
+    waiting at its run log's line, before its transaction begins."""
+    from tests.import_support import write_csv
+    from tests.test_import_backup_report import vendor_row
+
+    report = write_csv(tmp_path / "report.csv", [vendor_row(1)])
+    root, environment = migrated_sqlite(tmp_path)
+    turn, holding = tmp_path / "turn", tmp_path / "holding"
+
+    def start(script: str, *args: object) -> subprocess.Popen:
+        return subprocess.Popen(
+            [sys.executable, "-c", script, str(turn), str(holding), *map(str, args)],
+            cwd=root,
+            env=environment,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    first, second = start(FIRST), start(SECOND, report)
+    outputs = [process.communicate(timeout=120) for process in (first, second)]
+    assert outputs[0][0].strip() == "first import committed", outputs[0]
+    assert second.returncode == 0, outputs[1][1][-2000:]
+    assert "1 created" in outputs[1][0]
+
+
 READS_FLUSH = """
 import os, sys, time
 import django
