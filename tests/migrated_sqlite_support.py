@@ -8,12 +8,13 @@ Each process (an xdist worker) has its own template, so no file is shared betwee
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from tests.database_support import without_database_url
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,8 +25,7 @@ _template_folder: tempfile.TemporaryDirectory | None = None  # removed when the 
 def sqlite_environment(path: Path) -> dict[str, str]:
     """This process's environment for commands on the SQLite file at `path` (the suite's own
     DATABASE_URL left out)."""
-    environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    return environment | {"SQLITE_PATH": str(path)}
+    return without_database_url() | {"SQLITE_PATH": str(path)}
 
 
 def _migrated_template() -> Path:

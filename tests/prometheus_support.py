@@ -4,7 +4,6 @@ its HTTP API to ask PromQL. Skips where the binary is not installed."""
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -14,18 +13,14 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.port_support import free_port
+
 PROMETHEUS = shutil.which("prometheus")
 PROMTOOL = shutil.which("promtool")
 needs_prometheus = pytest.mark.skipif(not PROMETHEUS, reason="Debian's prometheus is not installed")
 needs_promtool = pytest.mark.skipif(
     not PROMTOOL, reason="Debian's prometheus (promtool) is not installed"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def scrape_job(name: str, target: str, auth: str) -> str:

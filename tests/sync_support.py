@@ -5,8 +5,6 @@ answers whatever a test tells it to (the hostile cases)."""
 from __future__ import annotations
 
 import json
-import os
-import socket
 import subprocess
 import sys
 import threading
@@ -20,13 +18,8 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 from django.conf import settings
 
-from tests.migrated_sqlite_support import migrated_sqlite
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.migrated_sqlite_support import migrated_sqlite, sqlite_environment
+from tests.port_support import free_port
 
 
 class SourceInstance:
@@ -38,12 +31,11 @@ class SourceInstance:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self.env = os.environ | {
-            "SQLITE_PATH": str(folder / "source.sqlite3"),
+        # Its own SQLite file, whatever the suite runs on.
+        self.env = sqlite_environment(folder / "source.sqlite3") | {
             "DJANGO_DEBUG": "1",
             "LOG_LEVEL": "ERROR",
         }
-        self.env.pop("DATABASE_URL", None)  # its own SQLite file, whatever the suite runs on
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.server: subprocess.Popen | None = None

@@ -25,7 +25,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from tests.api_support import API, PASSWORD, basic
-from tests.test_two_app_servers import free_port, servers_can_check_passwords
+from tests.port_support import free_port
+from tests.test_two_app_servers import servers_can_check_passwords
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -23,7 +23,7 @@ from accounts.audit.chain import digest, first_break
 from accounts.audit.models import GENESIS, PRUNE_BEFORE_SETTING, AppendOnlyError, ChainHead, Event
 from accounts.audit.retention import cutoff, prune
 from tests.audit_support import database_file, has_trigger, manage, tampering
-from tests.prometheus_support import free_port
+from tests.port_support import free_port
 
 pytestmark = pytest.mark.django_db
 

@@ -27,7 +27,7 @@ from django.db import connection
 
 from accounts.api_clients import ApiClient
 from tests.database_support import database_url
-from tests.prometheus_support import free_port
+from tests.port_support import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 CHECK = os.environ.get("CHECK_CRASHPLAN_BACKUP", "")

@@ -13,7 +13,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -34,6 +33,8 @@ from accounts.api_clients import ApiClient
 from accounts.models import User
 from tests.api_support import API, PASSWORD
 from tests.database_support import database_url
+from tests.migrated_sqlite_support import sqlite_environment
+from tests.port_support import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 LIMIT = settings.AXES_FAILURE_LIMIT
@@ -46,12 +47,6 @@ POSTGRESQL = connection.vendor == "postgresql"
 NAMES = ("dave", "sam", "erin")
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def hashed(password: str) -> str:
@@ -132,11 +127,10 @@ def migrated_sqlite(tmp_path_factory) -> Path | None:
     if POSTGRESQL:
         return None
     path = tmp_path_factory.mktemp("lockout") / "template.sqlite3"
-    environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     result = subprocess.run(
         [sys.executable, "manage.py", "migrate", "--verbosity", "0"],
         cwd=ROOT,
-        env=environment | {"SQLITE_PATH": str(path)},
+        env=sqlite_environment(path),
         capture_output=True,
         text=True,
         timeout=300,

@@ -30,8 +30,8 @@ from reports.integrations.jobs import deliver_webhooks
 from reports.refresh.jobs import sync_from_vendor
 from tests.factories import UserFactory
 from tests.personas import PASSWORD
+from tests.port_support import free_port
 from tests.refresh_support import queued_jobs, run_worker
-from tests.smtp_support import free_port
 
 NEW_PASSWORD = "a long new passphrase 42"
 LINK = re.compile(r"https://backup\.example\.com(/accounts/reset/[^/\s]+/[^/\s]+/)")

@@ -20,7 +20,8 @@ from django.conf import settings
 
 from reports.demo.logins import DEMO_PASSWORD
 from tests.import_support import write_csv
-from tests.sync_support import free_port
+from tests.migrated_sqlite_support import sqlite_environment
+from tests.port_support import free_port
 from tests.test_import_backup_report import vendor_row
 
 pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
@@ -43,15 +44,14 @@ class Instance:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = folder / "make-run.log"
-        env = os.environ | {
-            "SQLITE_PATH": str(folder / "run.sqlite3"),
+        # Its own SQLite file, whatever the suite runs on.
+        env = sqlite_environment(folder / "run.sqlite3") | {
             "UPLOAD_DIR": str(folder / "uploads"),
             # Collected apart: the suite's other workers serve the checkout's own.
             "STATIC_ROOT": str(folder / "static"),
             "DJANGO_DEBUG": "1",
             "LOG_LEVEL": "ERROR",
         }
-        env.pop("DATABASE_URL", None)  # its own SQLite file, whatever the suite runs on
         self.process = subprocess.Popen(
             [
                 "make",

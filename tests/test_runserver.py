@@ -26,7 +26,8 @@ from django.db import connection
 from reports.models import Device
 from tests.api_support import PASSWORD
 from tests.database_support import database_url
-from tests.test_two_app_servers import free_port, servers_can_check_passwords
+from tests.port_support import free_port
+from tests.test_two_app_servers import servers_can_check_passwords
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUESTS = 200

@@ -1,6 +1,5 @@
 """Production settings pass Django's deployment checklist; configuration is by environment."""
 
-import os
 import runpy
 import secrets
 import subprocess
@@ -12,16 +11,16 @@ from django.core.checks import run_checks
 from django.core.exceptions import ImproperlyConfigured
 
 from backupreport.settings import database_from_url
+from tests.database_support import without_database_url
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"} | env
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
-        env=environment,
+        env=without_database_url() | env,
         capture_output=True,
         text=True,
         timeout=120,
@@ -185,11 +184,10 @@ def test_a_setting_that_cannot_work_stops_the_wsgi_application_in_one_line():
     """gunicorn imports backupreport.wsgi in each worker: it printed the traceback, then
     the message again. Status 3 is gunicorn's "Worker failed to boot": the server stops
     rather than start the worker again and again."""
-    environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     done = subprocess.run(
         [sys.executable, "-c", "import backupreport.wsgi"],
         cwd=ROOT,
-        env=environment | {"VENDOR_RETRY_SECONDS": "two"},
+        env=without_database_url() | {"VENDOR_RETRY_SECONDS": "two"},
         capture_output=True,
         text=True,
         timeout=120,

@@ -16,7 +16,8 @@ from reports.models import Device
 from reports.refresh.models import Run
 from reports.row import VENDOR_CSV_HEADER
 from tests.import_support import database_snapshot, write_csv
-from tests.sync_support import Answer, CannedVendor, free_port
+from tests.port_support import free_port
+from tests.sync_support import Answer, CannedVendor
 from tests.test_import_backup_report import vendor_row
 from tests.test_read_model import assert_in_step
 

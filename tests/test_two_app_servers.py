@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import time
 from contextlib import contextmanager
@@ -23,6 +22,7 @@ from django.db import connection
 from reports.models import Destination
 from tests.api_support import API, PASSWORD
 from tests.database_support import database_url
+from tests.port_support import free_port
 from tests.redis_support import REDIS_URL
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,12 +31,6 @@ pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="one PostgreSQL, two servers"),
     pytest.mark.django_db(transaction=True),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @contextmanager

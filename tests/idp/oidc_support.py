@@ -19,7 +19,7 @@ import pytest
 import requests
 
 from tests.idp import Served
-from tests.sync_support import free_port
+from tests.port_support import free_port
 
 HERE = Path(__file__).resolve().parent / "oidc"
 CLIENT_ID, CLIENT_SECRET = "backup-report", "backup-report-test-secret-of-some-length"

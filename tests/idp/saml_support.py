@@ -14,7 +14,7 @@ from urllib.parse import urljoin
 import requests
 
 from tests.idp import Served
-from tests.sync_support import free_port
+from tests.port_support import free_port
 
 IDP = Path(__file__).resolve().parent / "saml" / "idp.py"
 
