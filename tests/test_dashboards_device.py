@@ -157,3 +157,14 @@ def test_the_links_to_a_device_keep_the_path_the_app_is_served_below(login, flee
     assert f'href="/backup/devices/{uid}/"' in own and 'href="/devices/' not in own
     page = client.get(f"/devices/{uid}/").content.decode()
     assert f'href="/backup/api/DeviceBackupReport?deviceUid={uid}"' in page
+
+
+def test_a_page_not_found_or_a_bad_request_links_back_below_the_path(login, fleet, served_below):
+    """Served below a path, "Back to the overview" of a 404 (a device no longer
+    there) and of a 400 (a parameter holding a NUL) led to the server's root."""
+    client = login("root")
+    missing = client.get("/devices/nosuch/")
+    bad = client.get("/reports/backup-status/?device=%00")
+    assert (missing.status_code, bad.status_code) == (404, 400)
+    for page in (missing, bad):
+        assert '<a href="/backup/">Back to the overview</a>' in page.content.decode()
