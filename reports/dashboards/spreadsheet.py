@@ -168,15 +168,24 @@ def _naive_utc(value):
     return value
 
 
+def _date_text(value: dt.datetime) -> str:
+    # Four digits of year, as strftime's %Y does not write one before 1000.
+    return _naive_utc(value).isoformat(" ", "seconds")
+
+
 def _csv_cell(value) -> str:
     if value is None:
         return ""  # an empty cell, never "None" or "null"
     if isinstance(value, dt.datetime):
-        # Four digits of year, as strftime's %Y does not write one before 1000.
-        return _naive_utc(value).isoformat(" ", "seconds")
+        return _date_text(value)
     if isinstance(value, str):
         return defused(value)
     return str(value)
+
+
+# Excel's dates begin in 1900: openpyxl writes an earlier one as a negative number,
+# which Excel shows as ####. It is written as the CSV writes it, as text.
+EXCEL_FIRST_YEAR = 1900
 
 
 def _xlsx_cell(page, value):
@@ -185,7 +194,9 @@ def _xlsx_cell(page, value):
     control characters XML 1.0 cannot hold (a device named with a BEL or an ESC, which
     the import keeps) shown as U+FFFD: openpyxl refused the whole sheet, a 500, and
     every XLSX subscription holding the row failed (2026-12-06)."""
-    value = _naive_utc(value)
+    if isinstance(value, dt.datetime):
+        moment = _naive_utc(value)
+        return moment if moment.year >= EXCEL_FIRST_YEAR else _date_text(value)
     if not isinstance(value, str):
         return value
     value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
