@@ -6,6 +6,7 @@ ALLOWED_HOSTS and DATABASE_URL.
 """
 
 import datetime as dt
+import hashlib
 import os
 import secrets
 import sys
@@ -374,10 +375,24 @@ if os.environ.get("DATABASE_REPLICA_URL"):
     DATABASE_ROUTERS = ["backupreport.routers.ReportReadsFromReplica"]
 
 
-def cache_from_url(url: str) -> dict:
+def cache_key_prefix(database: dict) -> str:
+    """What every key of the shared cache starts with: a digest of the database's
+    address (engine, host, port, name; never the password), so that two installs
+    sharing one Redis never read each other's values. Every kept value is keyed by a
+    generation number (reports.cache), and those count up alike in every fresh
+    database: two installs, each with its own fleet of 50 demo devices, both stood at
+    331, and one answered the other's API pages to its system administrator (found by
+    an audit of the caches)."""
+    address = "\x00".join(str(database.get(key, "")) for key in ("ENGINE", "HOST", "PORT", "NAME"))
+    return "db-" + hashlib.sha256(address.encode()).hexdigest()[:16]
+
+
+def cache_from_url(url: str, database: dict) -> dict:
     """REDIS_URL (or CACHE_URL): Django's own Redis backend, shared by every app server,
     so that a count or figure computed on one is found on the others (reports.cache);
-    while Redis is away, a miss (backupreport.resilient_cache)."""
+    while Redis is away, a miss (backupreport.resilient_cache). Its keys are the
+    database's (cache_key_prefix): the app servers of one database share them, no one
+    else."""
     if read_address(url, "CACHE_URL / REDIS_URL").scheme not in ("redis", "rediss", "unix"):
         raise ImproperlyConfigured(
             f"CACHE_URL / REDIS_URL: unsupported scheme in {url!r} (redis://)"
@@ -385,6 +400,7 @@ def cache_from_url(url: str) -> dict:
     return {
         "BACKEND": "backupreport.resilient_cache.ResilientRedisCache",
         "LOCATION": url,
+        "KEY_PREFIX": cache_key_prefix(database),
         # A Redis that does not answer at all (a machine gone, a firewall) holds a request
         # this long once, then is left alone a while; refused connections fail at once.
         "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 5},
@@ -393,7 +409,7 @@ def cache_from_url(url: str) -> dict:
 
 # Without either, each process keeps its own cache in memory (Django's default).
 if CACHE_URL := os.environ.get("REDIS_URL") or os.environ.get("CACHE_URL"):
-    CACHES = {"default": cache_from_url(CACHE_URL)}
+    CACHES = {"default": cache_from_url(CACHE_URL, DATABASES["default"])}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

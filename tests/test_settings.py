@@ -127,6 +127,26 @@ def test_the_development_server_keeps_no_connection(monkeypatch, command, kept):
     assert read["DATABASES"]["default"]["CONN_MAX_AGE"] == kept
 
 
+def cache_settings(monkeypatch, database_url: str) -> dict:
+    monkeypatch.setenv("REDIS_URL", "redis://redis.internal:6379/0")
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    return runpy.run_path(str(ROOT / "backupreport" / "settings.py"))["CACHES"]["default"]
+
+
+def test_installs_sharing_one_redis_keep_apart_and_the_app_servers_of_one_share(monkeypatch):
+    """Kept pages and figures are keyed by a generation number, which counts up alike in
+    every fresh database: two installs on one Redis, each with its own fleet, answered
+    each other's pages (found by an audit of the caches). Keyed by the database as well,
+    never by its password."""
+    fleet = cache_settings(monkeypatch, "postgres://report:s3cret@db.internal:5432/fleet")
+    again = cache_settings(monkeypatch, "postgres://report:other@db.internal:5432/fleet")
+    other_name = cache_settings(monkeypatch, "postgres://report:s3cret@db.internal:5432/lab")
+    other_host = cache_settings(monkeypatch, "postgres://report:s3cret@db2.internal:5432/fleet")
+    assert fleet["KEY_PREFIX"] == again["KEY_PREFIX"]  # one database, every app server
+    assert len({fleet["KEY_PREFIX"], other_name["KEY_PREFIX"], other_host["KEY_PREFIX"]}) == 3
+    assert "s3cret" not in fleet["KEY_PREFIX"] and "fleet" not in fleet["KEY_PREFIX"]
+
+
 @pytest.mark.parametrize(
     "url",
     [
