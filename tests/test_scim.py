@@ -578,3 +578,22 @@ def test_discovery_says_what_is_supported(scim):
     assert scim.get(f"Schemas/{CORE_USER}").json()["name"] == "User"
     assert scim.get("ResourceTypes/Group").status_code == 404
     assert scim.get("Schemas/urn:ietf:params:scim:schemas:core:2.0:Group").status_code == 404
+
+
+@pytest.mark.django_db
+def test_what_the_provider_is_answered_is_kept_by_no_cache(scim, people):
+    """The people's names and addresses, and the refusals, said nothing of caching:
+    every other answer of their rows says private, no-store (backupreport.private_answers),
+    which only a signed-in user's got, never the provider's (found by an audit of the
+    caches)."""
+    dave = people["dave"]
+    answers_read = [
+        scim.get("Users"),
+        scim.get("Users", filter='userName eq "dave@example.com"'),
+        scim.get(f"Users/{dave.pk}"),
+        scim.get("ServiceProviderConfig"),
+        Client().get("/scim/v2/Users", HTTP_AUTHORIZATION="Bearer wrong"),
+    ]
+    for answer in answers_read:
+        words = {word.strip() for word in answer.get("Cache-Control", "").split(",")}
+        assert {"private", "no-store"} <= words, (answer.status_code, answer.content[:80])

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from scim2_models import (
     AuthenticationScheme,
@@ -61,10 +62,13 @@ METHODS = {
 
 def scim(kind: str):
     """A SCIM endpoint: on only with a token, the token checked, the method allowed,
-    and what it raises about the request answered as SCIM errors, never a page."""
+    and what it raises about the request answered as SCIM errors, never a page; kept
+    by no cache, as every answer of people's names and addresses (the provider's
+    caller is no signed-in user, whose answers backupreport.private_answers marks)."""
 
     def decorate(view):
         @csrf_exempt  # a bearer token, not a cookie: nothing for a forged form to ride
+        @never_cache
         def endpoint(request: HttpRequest, *args, **kwargs) -> HttpResponse:
             if not settings.SCIM_TOKEN:
                 return answers.error(404, "SCIM provisioning is off here (SCIM_TOKEN is not set).")
