@@ -140,6 +140,18 @@ def test_the_one_click_post_unsubscribes_without_signing_in_or_csrf(smtp_server,
     assert smtp_server.to(fleet["users"]["alice"].email) == []
 
 
+def test_the_link_s_pages_which_name_the_recipient_are_kept_by_no_cache(client, fleet):
+    """Opened by no signed-in user, they said nothing of caching, as no other page of a
+    person's data does (backupreport.private_answers; found by an audit of the caches):
+    the confirmation names the recipient's address, the answer who subscribed them."""
+    dave = fleet["users"]["dave"]
+    path = f"/notifications/unsubscribe/{unsubscribe_token(dave.pk, 'digest')}/"
+    for answer in (client.get(path), client.post(path)):
+        assert answer.status_code == 200
+        words = {word.strip() for word in answer.get("Cache-Control", "").split(",")}
+        assert {"private", "no-store"} <= words, answer.get("Cache-Control")
+
+
 def test_an_owner_alert_link_stops_owner_alerts_only(client, fleet):
     dave = fleet["users"]["dave"]
     client.post(f"/notifications/unsubscribe/{unsubscribe_token(dave.pk, 'owner-alert')}/")

@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -78,6 +79,7 @@ def _subscription_of(kind: str) -> Subscription | None:
 
 @csrf_exempt  # RFC 8058: the mail client's one-click POST carries no CSRF token
 @require_http_methods(["GET", "POST"])
+@never_cache  # it names the recipient, to whoever opens it: no one signed in
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     """GET asks to confirm (link scanners follow GETs); POST unsubscribes. No sign-in:
     the signed token says who and from what."""
