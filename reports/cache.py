@@ -27,10 +27,10 @@ from typing import TypeVar
 
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
-from django.db import connections, router
+from django.db import DEFAULT_DB_ALIAS, connections, router
 from django.db.models import QuerySet
 
-from accounts.watched_tables import Counter
+from accounts.watched_tables import Counter, move_on
 from reports.models import ReadModelGeneration
 from reports.warming import store
 
@@ -63,6 +63,17 @@ FIGURES: dict[str, tuple[str, ...]] = {
     "expiries": (REPORT_ROWS,),  # cold storage's expiry dates (the same)
     "metrics": (SNAPSHOTS, ORGS),  # /metrics' org sums (reports.integrations.figures)
 }
+
+
+def moved_on_by_migrate(sender, using: str = DEFAULT_DB_ALIAS, **kwargs) -> None:
+    """The report generation moved on by `migrate`, which every upgrade runs (README,
+    Upgrading): a value kept by the release before is its code's answer, and Redis
+    keeps its pages through the restart, the database its stored figures until the next
+    refresh warms anew. A release that mended a figure (or what a reach reads) answered
+    the old one until the next write (found by an audit of the caches)."""
+    connection = connections[using]
+    if {REPORT.table, REPORT_ROWS} <= set(connection.introspection.table_names()):
+        move_on(connection, REPORT, REPORT_ROWS)  # not there: migrated back before them
 
 
 def figure_key(name: str, number: int, digest: str) -> str:

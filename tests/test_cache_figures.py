@@ -85,3 +85,22 @@ def test_every_table_a_kept_caller_is_read_from_is_watched(db, table):
         f"{table}: no trigger moves the access generation; add "
         f'WatchTable("{table}", ACCESS) to the migration that rebuilt it'
     )
+
+
+def test_an_upgrade_s_migrate_answers_nothing_the_release_before_kept(personas):
+    """Every upgrade runs migrate (README, Upgrading). A value kept by the release before
+    was its code's answer: Redis keeps pages an hour through the restart and the stored
+    figures stay in the database until the next refresh warms anew, so a release that
+    mends a figure (or what a reach reads) showed the old answer until then (found by an
+    audit of the caches). Nothing was written meanwhile, and nothing kept answers."""
+    from django.core.cache import cache as kept
+    from django.core.management import call_command
+
+    kept.clear()
+    assert cache.cached("count", "a question", lambda: "before") == "before"
+    cache.warm("summary", "the totals", lambda: "before")
+    kept.clear()  # the restart: this process's cache is gone, the stored figure is not
+    assert cache.warmed("summary", "the totals", lambda: "after") == "before"
+    call_command("migrate", verbosity=0)
+    assert cache.cached("count", "a question", lambda: "after") == "after"
+    assert cache.warmed("summary", "the totals", lambda: "after") == "after"
