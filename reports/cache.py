@@ -65,12 +65,19 @@ FIGURES: dict[str, tuple[str, ...]] = {
 }
 
 
-def moved_on_by_migrate(sender, using: str = DEFAULT_DB_ALIAS, **kwargs) -> None:
-    """The report generation moved on by `migrate`, which every upgrade runs (README,
-    Upgrading): a value kept by the release before is its code's answer, and Redis
-    keeps its pages through the restart, the database its stored figures until the next
-    refresh warms anew. A release that mended a figure (or what a reach reads) answered
-    the old one until the next write (found by an audit of the caches)."""
+def moved_on_by_migrate(sender, using: str = DEFAULT_DB_ALIAS, plan=None, **kwargs) -> None:
+    """The report generation moved on by a `migrate` that applied a migration, as an
+    upgrade's does (README, Upgrading): a value kept by the release before is its code's
+    answer, and Redis keeps its pages through the restart, the database its stored
+    figures until the next refresh warms anew. A release that mended a figure (or what a
+    reach reads) answered the old one until the next write (found by an audit of the
+    caches). One with nothing to apply moves nothing: `make run` runs it at every start,
+    and each start threw the warmed figures away (found by a review). So a release that
+    changes an answer without a schema change ships an empty migration (`makemigrations
+    reports --empty`), which moves it on here. `plan`: the migrations applied, of every
+    app; none for a flush."""
+    if not plan:
+        return
     connection = connections[using]
     if {REPORT.table, REPORT_ROWS} <= set(connection.introspection.table_names()):
         move_on(connection, REPORT, REPORT_ROWS)  # not there: migrated back before them
