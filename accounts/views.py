@@ -103,6 +103,11 @@ def login_configuration(request: HttpRequest) -> HttpResponse:
     if request.method not in ("GET", "HEAD"):
         return method_not_allowed("GET", "HEAD")
     # Per deployment, never per name: the break-glass superusers' passwords still work
-    # with local sign-in off, but which names are theirs is not said.
-    login_type = "LOCAL" if settings.LOCAL_SIGNIN else "CLOUD_SSO"
+    # with local sign-in off, but which names are theirs is not said. An API client's id
+    # (its shape is public: accounts.client_ids) signs in with its secret whatever the
+    # setting: CLOUD_SSO made pycpg say of a wrong or revoked secret that SSO users are
+    # not supported (found by a review).
+    username = request.GET.get("username", "")
+    local = settings.LOCAL_SIGNIN or looks_like_client_id(username)
+    login_type = "LOCAL" if local else "CLOUD_SSO"
     return JsonResponse({"data": {"loginType": login_type}})

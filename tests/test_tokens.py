@@ -167,6 +167,14 @@ def test_login_configuration_says_sso_for_every_name_when_local_sign_in_is_off(
         response = client.get("/api/v3/LoginConfiguration", {"username": name})
         assert response.status_code == 200
         assert response.json() == {"data": {"loginType": "CLOUD_SSO"}}
+    # An API client's id still signs in with its secret: a wrong or revoked one is told
+    # to check its credentials, not that SSO users are unsupported (found by a review).
+    from accounts.api_clients import ApiClient
+
+    api_client, _ = ApiClient.objects.create_for(personas["dave"], "export")
+    for name in (api_client.client_id, "key-" + "0" * 32):
+        response = client.get("/api/v3/LoginConfiguration", {"username": name})
+        assert response.json() == {"data": {"loginType": "LOCAL"}}, name
 
 
 # Bearer on the API: the token's user's reach, exactly
@@ -435,10 +443,15 @@ def test_pycpg_says_why_a_password_is_refused_when_local_sign_in_is_off(
     the admin to "double-check username/password" (and a second factor), though the
     password was right and passwords were turned off (found by an audit of section 7)."""
     import pycpg.sdk
-    from pycpg.exceptions import PycpgError
+    from pycpg.exceptions import PycpgError, PycpgUnauthorizedError
 
     settings.LOCAL_SIGNIN = False
     with pytest.raises(PycpgError, match="SSO users are not supported"):
         pycpg.sdk.from_local_account(live_server.url, "dave", PASSWORD)
     api_client, secret = ApiClient.objects.create_for(personas["dave"], "pycpg")
     assert pycpg.sdk.from_api_client(live_server.url, api_client.client_id, secret) is not None
+    # An API client's id and secret as a local account's, as section 7 allows: a wrong
+    # secret is told as wrong credentials, not as an SSO user (found by a review).
+    assert pycpg.sdk.from_local_account(live_server.url, api_client.client_id, secret)
+    with pytest.raises(PycpgUnauthorizedError):
+        pycpg.sdk.from_local_account(live_server.url, api_client.client_id, "wrong")
