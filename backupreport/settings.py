@@ -375,19 +375,23 @@ if os.environ.get("DATABASE_REPLICA_URL"):
     DATABASE_ROUTERS = ["backupreport.routers.ReportReadsFromReplica"]
 
 
-def cache_key_prefix(database: dict) -> str:
-    """What every key of the shared cache starts with: a digest of the database's
-    address (engine, host, port, name; never the password), so that two installs
-    sharing one Redis never read each other's values. Every kept value is keyed by a
-    generation number (reports.cache), and those count up alike in every fresh
-    database: two installs, each with its own fleet of 50 demo devices, both stood at
-    331, and one answered the other's API pages to its system administrator (found by
-    an audit of the caches)."""
+def cache_key_prefix(database: dict, secret_key: str) -> str:
+    """What every key of the shared cache starts with: a digest of the install's
+    SECRET_KEY and the database's address (engine, host, port, name; never the password
+    nor the key itself), so that two installs sharing one Redis never read each other's
+    values. Every kept value is keyed by a generation number (reports.cache), and those
+    count up alike in every fresh database: two installs, each with its own fleet of 50
+    demo devices, both stood at 331, and one answered the other's API pages to its
+    system administrator (found by an audit of the caches). The address alone is the
+    same for installs that each name their own database alike (localhost:5432/backupreport,
+    a compose file's db:5432) (found by a review); the key is each install's own (random
+    when unset), and one install's app servers share it already, for sessions and tokens."""
     address = "\x00".join(str(database.get(key, "")) for key in ("ENGINE", "HOST", "PORT", "NAME"))
-    return "db-" + hashlib.sha256(address.encode()).hexdigest()[:16]
+    install = f"cache-prefix\x00{secret_key}\x00{address}"
+    return "db-" + hashlib.sha256(install.encode()).hexdigest()[:16]
 
 
-def cache_from_url(url: str, database: dict) -> dict:
+def cache_from_url(url: str, database: dict, secret_key: str) -> dict:
     """REDIS_URL (or CACHE_URL): Django's own Redis backend, shared by every app server,
     so that a count or figure computed on one is found on the others (reports.cache);
     while Redis is away, a miss (backupreport.resilient_cache). Its keys are the
@@ -400,7 +404,7 @@ def cache_from_url(url: str, database: dict) -> dict:
     return {
         "BACKEND": "backupreport.resilient_cache.ResilientRedisCache",
         "LOCATION": url,
-        "KEY_PREFIX": cache_key_prefix(database),
+        "KEY_PREFIX": cache_key_prefix(database, secret_key),
         # A Redis that does not answer at all (a machine gone, a firewall) holds a request
         # this long once, then is left alone a while; refused connections fail at once.
         "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 5},
@@ -409,7 +413,7 @@ def cache_from_url(url: str, database: dict) -> dict:
 
 # Without either, each process keeps its own cache in memory (Django's default).
 if CACHE_URL := os.environ.get("REDIS_URL") or os.environ.get("CACHE_URL"):
-    CACHES = {"default": cache_from_url(CACHE_URL, DATABASES["default"])}
+    CACHES = {"default": cache_from_url(CACHE_URL, DATABASES["default"], SECRET_KEY)}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

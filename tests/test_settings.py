@@ -127,24 +127,31 @@ def test_the_development_server_keeps_no_connection(monkeypatch, command, kept):
     assert read["DATABASES"]["default"]["CONN_MAX_AGE"] == kept
 
 
-def cache_settings(monkeypatch, database_url: str) -> dict:
+def cache_settings(monkeypatch, database_url: str, secret_key: str = "k" * 50) -> dict:
     monkeypatch.setenv("REDIS_URL", "redis://redis.internal:6379/0")
     monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("SECRET_KEY", secret_key)
     return runpy.run_path(str(ROOT / "backupreport" / "settings.py"))["CACHES"]["default"]
 
 
 def test_installs_sharing_one_redis_keep_apart_and_the_app_servers_of_one_share(monkeypatch):
     """Kept pages and figures are keyed by a generation number, which counts up alike in
     every fresh database: two installs on one Redis, each with its own fleet, answered
-    each other's pages (found by an audit of the caches). Keyed by the database as well,
-    never by its password."""
-    fleet = cache_settings(monkeypatch, "postgres://report:s3cret@db.internal:5432/fleet")
+    each other's pages (found by an audit of the caches). Keyed by the install's secret
+    key and its database, never by the key itself or the database's password: installs
+    on machines of their own each name theirs localhost:5432/backupreport (found by a
+    review)."""
+    url = "postgres://report:s3cret@db.internal:5432/fleet"
+    fleet = cache_settings(monkeypatch, url)
     again = cache_settings(monkeypatch, "postgres://report:other@db.internal:5432/fleet")
     other_name = cache_settings(monkeypatch, "postgres://report:s3cret@db.internal:5432/lab")
     other_host = cache_settings(monkeypatch, "postgres://report:s3cret@db2.internal:5432/fleet")
-    assert fleet["KEY_PREFIX"] == again["KEY_PREFIX"]  # one database, every app server
-    assert len({fleet["KEY_PREFIX"], other_name["KEY_PREFIX"], other_host["KEY_PREFIX"]}) == 3
+    other_install = cache_settings(monkeypatch, url, secret_key="o" * 50)
+    assert fleet["KEY_PREFIX"] == again["KEY_PREFIX"]  # one install, every app server
+    prefixes = [fleet, other_name, other_host, other_install]
+    assert len({caches["KEY_PREFIX"] for caches in prefixes}) == 4
     assert "s3cret" not in fleet["KEY_PREFIX"] and "fleet" not in fleet["KEY_PREFIX"]
+    assert "kkkk" not in fleet["KEY_PREFIX"]
 
 
 @pytest.mark.parametrize(
