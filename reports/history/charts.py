@@ -20,7 +20,7 @@ from reports.chart_paint import GRID_STROKE, LABEL_TEXT, VALUE_TEXT, fill_of
 from reports.health import Health, Thresholds
 from reports.history.reading import Figures, thresholds_changed, trend_days
 from reports.history.templatetags import history_format
-from reports.templatetags.backup_format import counted
+from reports.templatetags.backup_format import counted, safe_format
 
 LEFT, TOP = 48, 10  # room for the axis labels ("100%" at a phone's larger type)
 LEGEND_ROW = 20
@@ -94,8 +94,11 @@ def _stack(figures: Figures, axis: Axis) -> list[tuple[Health, float, float]]:
 def _column(
     day: dt.date, figures: Figures, x: float, width: float, axis: Axis, today: dt.date
 ) -> SafeString:
-    parts = [
-        format_html(
+    # safe_format, not format_html: the same escaping, without format_html's checks of
+    # every argument, which were most of the chart's time. The overview draws it twice
+    # (a desktop's and a phone's), 728 rectangles at 90 days: 15 ms of its 40 (2026-12-07).
+    parts = "".join(
+        safe_format(
             '<rect class="chart-bar bar-{}" x="{}" y="{}" width="{}" height="{}" fill="{}"></rect>',
             health.value,
             f"{x:.1f}",
@@ -105,11 +108,11 @@ def _column(
             fill_of(health.value),
         )
         for health, top, bottom in _stack(figures, axis)
-    ]
-    return format_html(
+    )
+    return safe_format(
         '<g class="trend-day"><title>{}</title>{}</g>',
         describe_day(day, figures, today),
-        format_html_join("", "{}", ((p,) for p in parts)),
+        SafeString(parts),
     )
 
 
@@ -313,10 +316,8 @@ def trend_chart(
     if compact:
         columns = _paths(placed, step - 1, axis)
     else:
-        columns = format_html_join(
-            "",
-            "{}",
-            ((_column(day, figures, x, step - 1, axis, today),) for day, figures, x in placed),
+        columns = SafeString(
+            "".join(_column(day, figures, x, step - 1, axis, today) for day, figures, x in placed)
         )
     description = f"{describe_trend(points, today)} The axis runs from {axis.floor}% to 100%."
     return format_html(
