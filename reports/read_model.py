@@ -164,10 +164,21 @@ def search_column(column: str, values: dict) -> str:
     return search_text(SEARCH_SEPARATOR.join(t for t in texts if t is not None))
 
 
+# A sigma that ends what is typed, and the other sigma. Lower case (Python's, and ICU's
+# that the import in the database writes the texts with) makes a word's last Σ a final ς,
+# but the end of what is typed is rarely a word's end: "ΚΩΣ" lowered is "κως", which
+# "κωστας" does not hold (found by an audit of section 3).
+OTHER_SIGMA = {"ς": "σ", "σ": "ς"}
+
+
 def matching(rows: QuerySet, column: str, text: str) -> QuerySet:
-    """The rows whose search `column` holds `text` (already search_text'ed)."""
+    """The rows whose search `column` holds `text` (already search_text'ed), or holds
+    it with the other sigma at its end (OTHER_SIGMA)."""
     model, key = SEARCH_HOMES[column]
-    found = model.objects.filter(**{f"{column}__contains": text}).values(key)
+    holds = Q(**{f"{column}__contains": text})
+    if text[-1:] in OTHER_SIGMA:
+        holds |= Q(**{f"{column}__contains": text[:-1] + OTHER_SIGMA[text[-1]]})
+    found = model.objects.filter(holds).values(key)
     return rows.filter(**{f"{key}__in": found})
 
 
