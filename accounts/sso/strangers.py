@@ -17,7 +17,8 @@ from __future__ import annotations
 from accounts import audit
 from accounts.models import User, end_sessions
 from accounts.sso import config
-from accounts.sso.identity import made_more_of_by_hand, same_name
+from accounts.sso.admission import made_more_of_by_hand
+from accounts.sso.identity import same_name
 from accounts.sso.models import SsoBinding
 
 
