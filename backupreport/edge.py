@@ -30,7 +30,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from accounts.callers import basic_credentials
-from accounts.sso.scim import answers as scim_answers
 from accounts.storable_text import UNSTORABLE, unstorable
 from backupreport.errors import bad_request, is_api
 from reports.api import errors as api_errors
@@ -54,6 +53,14 @@ def is_scim(request: HttpRequest) -> bool:
     """A provider's provisioning (accounts.sso.scim): its errors are SCIM's JSON, which
     its log shows; an HTML page was a bare failure there (found by an audit)."""
     return request.path_info.startswith(SCIM_PREFIX)
+
+
+def scim_error(status: int, detail: str, scim_type: str | None = None) -> HttpResponse:
+    # Imported here: scim2_models waits for a process's first SCIM request
+    # (accounts.sso.scim.urls says why).
+    from accounts.sso.scim import answers
+
+    return answers.error(status, detail, scim_type)
 
 
 def _header_name(meta_key: str) -> str:
@@ -190,7 +197,7 @@ class StorableTextMiddleware:
         if (problem := unstorable(request.path_info)) is not None:
             detail = f"The path {problem}, which no name here can hold."
             if is_scim(request):
-                return scim_answers.error(404, detail)
+                return scim_error(404, detail)
             if is_api(request):
                 return api_errors.not_found(detail)
             return render(request, "404.html", {"detail": detail}, status=404)
@@ -204,11 +211,11 @@ class StorableTextMiddleware:
             # page reads them again, raises again, and the server answers a bare 500
             # (found by an audit of section 3): answered here, once, as a 400.
             if is_scim(request):
-                return scim_answers.error(413, "The request's body is too large.", "tooLarge")
+                return scim_error(413, "The request's body is too large.", "tooLarge")
             return bad_request(request, error)
         if problems and is_scim(request):
             told = "; ".join(f"{name} {problem}" for name, problem in problems.items())
-            return scim_answers.error(400, told, "invalidValue")
+            return scim_error(400, told, "invalidValue")
         if problems:
             if is_api(request):
                 return api_errors.invalid_parameters(problems)

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.http import QueryDict
 from django.template.loader import render_to_string
-from weasyprint import HTML
 
 from accounts import file_names, org_names
 from accounts.roles import Reach
@@ -79,6 +78,11 @@ class ManagementPdf:
 def management_pdf(user, reach: Reach, now: dt.datetime | None = None) -> ManagementPdf:
     context = management_context(user, reach, now or clock.now())
     html = render_to_string("reports/management.pdf.html", context)
+    # Imported at a process's first PDF, not with the module: held by every gunicorn
+    # worker, which loads the app whole before serving (backupreport.wsgi), WeasyPrint
+    # cost each 43 MB for a download few ask for (0.46 s at the first; 2026-12-08).
+    from weasyprint import HTML
+
     # Links in the charts are the site's own: absolute in the PDF.
     data = HTML(string=html, base_url=settings.SITE_URL).write_pdf()
     orgs = len(context.get("compliance_rows", ()))
