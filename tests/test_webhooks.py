@@ -35,7 +35,7 @@ from reports.integrations.jobs import deliver_webhooks
 from reports.integrations.models import CriticalDevices, Event, WebhookDelivery, WebhookEndpoint
 from reports.models import Archive, Device
 from reports.refresh.models import Run
-from tests.factories import ArchiveFactory, DeviceFactory
+from tests.factories import ArchiveFactory, DestinationFactory, DeviceFactory, ServerFactory
 from tests.personas import ago
 from tests.refresh_support import queued_jobs, run_worker
 from tests.test_notifications_digest import devices_listed
@@ -376,6 +376,36 @@ def test_a_batch_per_run_names_twenty_and_counts_the_rest(orgs, people, fast_ret
     [got] = hook.received
     data = got.json()["data"]
     assert (data["count"], len(data["devices"]), data["more"]) == (30, 20, 10)
+
+
+def test_a_device_critical_for_a_destination_never_completed_is_not_dated_1970(
+    orgs, people, fast_retries
+):
+    """A device with a fresh cloud backup and a local destination that never completed
+    is critical (reports.health, MISSING_COPY), and its batch said it last completed a
+    backup on 1970-01-01, the date the rule stands for "never" with, in the JSON and in
+    the chat's words; the pages, the digest and the device page say "a destination never
+    completed" (found by an audit of section 11)."""
+    device = DeviceFactory(user=people["erin"], name="ERIN-TWO-COPIES")
+    ArchiveFactory(device=device, last_completed_backup_date=ago(hours=2))
+    local = DestinationFactory(destination_uid="dest-local", name="Local NAS")
+    server = ServerFactory(server_uid="server-local", name="nas-1", destination=local)
+    with receiver() as plain, receiver() as chat:
+        endpoint(plain.url)
+        endpoint(chat.url, kind="slack", name="chat")
+        nothing_critical_yet()
+        ArchiveFactory(
+            device=device, destination=local, server=server, last_completed_backup_date=None
+        )
+        assert devices_entering_critical(timezone.now()) == 2  # one batch per endpoint
+        deliver_due()
+    [named] = plain.received[0].json()["data"]["devices"]
+    assert named["deviceName"] == "ERIN-TWO-COPIES"
+    assert named["lastCompletedBackupDate"] is None
+    words = chat.received[0].json()["blocks"][1]["text"]["text"]
+    assert "ERIN-TWO-COPIES" in words
+    assert "1970" not in words
+    assert "a destination never completed" in words
 
 
 def test_an_endpoints_org_subtree_limits_its_devices(fleet, orgs, fast_retries):

@@ -28,7 +28,7 @@ from accounts.org_names import OrgNames
 from accounts.roles import Reach
 from reports import clock
 from reports.catalog import REPORTS
-from reports.health import ACTIVE, Health, critical_days, with_health
+from reports.health import ACTIVE, Health, critical_days, shown_date, with_health
 from reports.history.models import Snapshot
 from reports.history.reading import Figures, daily_totals, latest_snapshot, snapshots_of
 from reports.history.snapshots import day_of
@@ -104,7 +104,10 @@ def _critical_now(now: dt.datetime) -> array:
 
 
 def _device(row: dict, names: OrgNames | None) -> dict:
-    last = row["device_backup_date"]
+    # Its stalest destination's; null where one never completed (MISSING_COPY stands
+    # for it as 1970-01-01, which the batch gave as that date; found by an audit of
+    # section 11). A critical device has a date otherwise (none: never backed up).
+    last = shown_date(row["device_backup_date"])
     return {
         "deviceUid": row["device_uid"],
         "deviceName": row["device_name"],

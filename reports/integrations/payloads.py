@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from reports.health import Thresholds
+from reports.health import NEVER_COMPLETED, Thresholds
 from reports.integrations.models import Event, WebhookDelivery, WebhookEndpoint
 from reports.integrations.signing import signed_headers
 from reports.row import encode_datetime
@@ -47,14 +47,19 @@ def _scope(payload: dict) -> str:
     return f" in {payload['org_name']}" if payload.get("org_name") else ""
 
 
+def _last_backup(date: str | None) -> str:
+    """A critical device's stalest backup in words. Critical with no date is a
+    destination that never completed beside one that has (reports.health)."""
+    return f"last completed backup {date}" if date else NEVER_COMPLETED
+
+
 def summary(event: str, payload: dict) -> Summary:
     if event == Event.CRITICAL:
         count = payload["count"]
         title = f"{count:,} device{'s' if count != 1 else ''} entered critical{_scope(payload)}"
         lines = [
             f"{d['deviceName'] or d['deviceUid']} ({d['username'] or 'no user'}, "
-            f"{d['orgName'] or 'no org'}): last completed backup "
-            f"{d['lastCompletedBackupDate'] or 'never'}"
+            f"{d['orgName'] or 'no org'}): " + _last_backup(d["lastCompletedBackupDate"])
             for d in payload["devices"]
         ]
         return Summary(title, lines, payload.get("link", ""), payload["more"])
