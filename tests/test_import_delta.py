@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 from django.db import connection, transaction
 
+from accounts.models import Org
 from reports.importing.environment import apply_files, read_files
+from reports.importing.mass_removal import EVERYTHING
 from reports.importing.snapshot import WRITES
-from reports.models import Device
+from reports.models import Destination, Device, Server
 from tests.import_support import write_csv
 from tests.test_import_in_database import every_kind_of_change, state, vendor_csv
 
@@ -131,6 +133,35 @@ def test_an_edit_here_since_the_last_sync_makes_the_next_one_read_everything(syn
     apply_files(files, mirror_mode=True)
     device.refresh_from_db()
     assert device.name == rows[5]["deviceName"]  # the mirror puts the vendor's back
+    assert read_files(write_csv(tmp_path / "same.csv", rows), tree).report.delta is not None
+
+
+@pytest.mark.parametrize(
+    ("model", "uid", "column"),
+    [
+        (Org, "org_uid", "orgUid"),
+        (Destination, "destination_uid", "destinationUid"),
+        (Server, "server_uid", "serverUid"),
+    ],
+)
+def test_a_uid_changed_here_since_the_last_sync_makes_the_next_one_read_everything(
+    synced, tmp_path, model, uid, column
+):
+    """The delta takes the people and archives of unchanged records to point where the
+    last sync pointed them: at the org, destination, server of that uid. One whose uid an
+    admin changed since is another one to the export: read as a delta, the people stayed
+    in the renamed org, and the archives kept the renamed destination, which the mirror
+    removed under them: every sync after failed at its commit on the foreign key."""
+    tree, rows = synced
+    named = next(r[column] for r in rows if r[column])
+    edited = model.objects.get(**{uid: named})
+    setattr(edited, uid, f"{named}-edited")
+    edited.save()  # as the admin saves it
+    files = read_files(write_csv(tmp_path / "same.csv", rows), tree)
+    apply_files(files, mirror_mode=True, allowed_removal=EVERYTHING)
+    connection.check_constraints()  # what the commit checks
+    assert not model.objects.filter(**{uid: f"{named}-edited"}).exists()  # gone from the mirror
+    assert files.report.delta is None
     assert read_files(write_csv(tmp_path / "same.csv", rows), tree).report.delta is not None
 
 

@@ -6,7 +6,9 @@ applied export as a hash of its text, with its record number and the uids of its
 person, device and archive (reports.importing.delta reads it). It says what the
 database holds only while nothing else has written the tables it stands for: every
 other write to devices, archives and people leaves a row in a log (triggers, migration
-0016), and a snapshot counts only while that log is empty.
+0016), as does a change of an org's, a destination's or a server's uid (0027: the rows
+the snapshot stands for point at them by that uid), and a snapshot counts only while
+that log is empty.
 
 The tables are the import's own: the snapshot is UNLOGGED (after a crash it comes back
 empty, and the next import compares everything, as the first one did).
