@@ -6,7 +6,7 @@ import datetime as dt
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db.models import Count
 from django.utils import timezone
 
@@ -55,6 +55,16 @@ def test_the_demo_fleet_has_90_days_of_history_some_orgs_improving_some_slipping
 def test_no_history_days_makes_only_todays_history():
     generate("--history-days", "0")
     assert not Snapshot.objects.exists()
+
+
+@pytest.mark.django_db
+def test_more_history_days_than_are_kept_is_refused_naming_the_setting(settings):
+    settings.HISTORY_DAYS = 31
+    with pytest.raises(CommandError, match=r"--history-days 32 is more than the 31 days kept"):
+        generate("--history-days", "32")
+    assert not Snapshot.objects.exists()
+    generate("--history-days", "31")
+    assert Snapshot.objects.values("day").distinct().count() == 31
 
 
 @pytest.mark.django_db

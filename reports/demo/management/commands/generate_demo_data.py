@@ -2,6 +2,7 @@ import argparse
 import datetime as dt
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -60,6 +61,12 @@ class Command(BaseCommand):
             raise CommandError("--devices must be at least 1.")
         if options["history_days"] < 0:
             raise CommandError("--history-days must be 0 or more.")
+        if options["history_days"] > settings.HISTORY_DAYS:
+            # The next snapshot would remove the days past it, after "Made up N days".
+            raise CommandError(
+                f"--history-days {options['history_days']} is more than the "
+                f"{settings.HISTORY_DAYS} days kept (HISTORY_DAYS)."
+            )
         verbosity = options["verbosity"]
         existing = Device.objects.count()
         if existing and not if_empty:
