@@ -38,11 +38,17 @@ class QueryLinks:
                 query[name] = str(value)
         return query
 
-    def url(self, **changes: str | int | None) -> str:
+    def given(self, **changes: str | int | None) -> QueryDict:
+        """query(), never empty: a report asked with no parameter at all is asked at its
+        defaults (its page redirects there, a file reads them: Report.as_asked), and a
+        page here, asked with some, lists what they select and nothing more."""
         query = self.query(**changes)
         if not query:
             query["srtDir"] = "asc"
-        return f"{self.path}?{query.urlencode()}"
+        return query
+
+    def url(self, **changes: str | int | None) -> str:
+        return f"{self.path}?{self.given(**changes).urlencode()}"
 
     def page(self, number: int) -> str:
         return self.url(pgNum=None if number == 1 else number)
@@ -74,8 +80,11 @@ class QueryLinks:
         return self.url(export="csv", extraColumns=None, pgNum=None, pgSize=None)
 
     def spreadsheet(self, fmt: str) -> str:
-        """What is on screen, every row, for a spreadsheet (reports.dashboards.spreadsheet)."""
-        query = self.query(export=None, extraColumns=None, pgNum=None, pgSize=None)
+        """What is on screen, every row, for a spreadsheet (reports.dashboards.spreadsheet).
+        Never a bare address: a page asked with nothing but its paging
+        (?pgSize=100) lists every row, and its file, asked with nothing, the report's
+        defaults' (found by an audit of the pages: 841 rows on screen, 461 in the file)."""
+        query = self.given(export=None, extraColumns=None, pgNum=None, pgSize=None)
         return f"{self.path}spreadsheet.{fmt}?{query.urlencode()}"
 
     @property
