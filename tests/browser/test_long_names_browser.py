@@ -50,3 +50,32 @@ def test_a_long_name_does_not_widen_the_page(sized, long_names):
         assert LONG_DEVICE in sized.html or LONG_EMAIL in sized.html, page
         page_width, window_width = sized.driver.execute_script(WIDER_THAN_THE_WINDOW)
         assert page_width <= window_width, page
+
+
+LONG_USERNAME = "root.with.a.long.sign.in.name@head-office.acme-holdings.example.com"
+
+
+@pytest.fixture
+def long_username(fleet):
+    """A system administrator whose username is an email address, as single sign-on
+    makes them (every menu item and the widest pages)."""
+    from django.contrib.auth.models import Group
+
+    from accounts.models import Org
+    from accounts.roles import SYSTEM_ADMINISTRATORS
+    from tests.factories import UserFactory
+
+    person = UserFactory(username=LONG_USERNAME, org=Org.objects.get(org_uid="org-acme"))
+    person.groups.add(Group.objects.get_or_create(name=SYSTEM_ADMINISTRATORS)[0])
+    return person
+
+
+def test_a_long_username_does_not_push_sign_out_off_a_phone(sized, long_username):
+    sized.sign_in(LONG_USERNAME)
+    resize(sized, "narrow")
+    for page in ("/", "/audit/", "/data/"):
+        sized.open(page)
+        page_width, window_width = sized.driver.execute_script(WIDER_THAN_THE_WINDOW)
+        assert page_width <= window_width, page
+        sign_out = sized.find(".session button").rect
+        assert sign_out["x"] + sign_out["width"] <= window_width, page
