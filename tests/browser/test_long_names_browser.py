@@ -52,13 +52,14 @@ def test_a_long_name_does_not_widen_the_page(sized, long_names):
         assert page_width <= window_width, page
 
 
-LONG_USERNAME = "root.with.a.long.sign.in.name@head-office.acme-holdings.example.com"
+LONG_USERNAME = "root.with.a.rather.long.sign.in.name.at.the.head.office@acmeholdings.example.com"
 
 
 @pytest.fixture
+@refreshing_once
 def long_username(fleet):
     """A system administrator whose username is an email address, as single sign-on
-    makes them (every menu item and the widest pages)."""
+    makes them (every menu item and the widest pages), with a device."""
     from django.contrib.auth.models import Group
 
     from accounts.models import Org
@@ -67,6 +68,7 @@ def long_username(fleet):
 
     person = UserFactory(username=LONG_USERNAME, org=Org.objects.get(org_uid="org-acme"))
     person.groups.add(Group.objects.get_or_create(name=SYSTEM_ADMINISTRATORS)[0])
+    ArchiveFactory(device=DeviceFactory(user=person))
     return person
 
 
@@ -79,3 +81,26 @@ def test_a_long_username_does_not_push_sign_out_off_a_phone(sized, long_username
         assert page_width <= window_width, page
         sign_out = sized.find(".session button").rect
         assert sign_out["x"] + sign_out["width"] <= window_width, page
+
+
+def test_what_was_asked_for_wraps_where_it_is_quoted(sized, long_username):
+    """The address of a person searched for or filtered on, quoted back: in the filter's
+    chip, in what the save form says it saves, in the notice of an empty list and in
+    the error naming a parameter."""
+    from urllib.parse import quote, urlencode
+
+    sized.sign_in("root")
+    resize(sized, "narrow")
+    report = "/reports/backup-status/?"
+    searched = report + urlencode({"active": "true", "user": LONG_USERNAME})
+    pages = (
+        report + urlencode({"active": "true", "userUid": long_username.user_uid}),
+        "/views/save/?from=" + quote(searched),
+        report + urlencode({"active": "true", "orgTree": LONG_USERNAME}),
+        report + urlencode({"active": "true", "pgNum": LONG_USERNAME}),
+    )
+    for page in pages:
+        sized.open(page)
+        assert LONG_USERNAME in sized.html, page
+        page_width, window_width = sized.driver.execute_script(WIDER_THAN_THE_WINDOW)
+        assert page_width <= window_width, page
