@@ -104,3 +104,16 @@ def test_what_was_asked_for_wraps_where_it_is_quoted(sized, long_username):
         assert LONG_USERNAME in sized.html, page
         page_width, window_width = sized.driver.execute_script(WIDER_THAN_THE_WINDOW)
         assert page_width <= window_width, page
+
+
+def test_an_error_quoting_a_long_username_wraps_beside_its_field(sized, long_username):
+    sized.sign_in("root")
+    resize(sized, "narrow")
+    sized.open("/views/save/?from=" + "/reports/backup-status/%3Factive%3Dtrue")
+    sized.find("#id_name").send_keys("Active")
+    sized.find("#id_shared_usernames").send_keys("no." + LONG_USERNAME)
+    sized.find("#id_shared_usernames").submit()
+    error = sized.find(".field:has(#id_shared_usernames) .field-error")
+    assert "no." + LONG_USERNAME in error.text
+    page_width, window_width = sized.driver.execute_script(WIDER_THAN_THE_WINDOW)
+    assert page_width <= window_width
