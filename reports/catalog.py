@@ -56,6 +56,15 @@ class Report:
         looks for (its page asks for it; its files and subscriptions refuse)."""
         return self.needs_search and not any(params.get(name) for name in SEARCH_PARAMETERS)
 
+    @staticmethod
+    def never_bare(query: QueryDict) -> QueryDict:
+        """A query of a page asked with some parameters, kept from reading as one asked
+        with none (as_asked): emptied of where the viewer was (?pgSize=100 lists every
+        row), it still selects every row, where a bare address is the defaults'."""
+        if not query:
+            query["srtDir"] = "asc"
+        return query
+
     def as_asked(self, params: QueryDict) -> QueryDict:
         """The parameters the report is asked with: the ones given, or with none at all
         its defaults, as its page redirects to them. A file or a subscription of a bare

@@ -45,6 +45,18 @@ def test_saving_keeps_filters_sort_and_view_not_the_page_number(login, fleet):
     assert response["Location"] == "/reports/backup-status/?view=archives&srtDir=asc"
 
 
+def test_a_page_asked_with_only_its_page_number_is_saved_listing_every_row(login, fleet):
+    client = login("root")
+    asked = client.get("/reports/backup-status/?pgNum=1")
+    assert asked.status_code == 200
+    listed = device_links(asked.content.decode())
+    save(client, page="/reports/backup-status/?pgNum=1")
+    view = SavedView.objects.get()
+    assert view.query == "srtDir=asc"  # not bare: a bare address is the report's defaults
+    opened = client.get(f"/views/{view.pk}/", follow=True)
+    assert device_links(opened.content.decode()) == listed
+
+
 @pytest.mark.parametrize("name", ROLES)
 def test_a_view_shared_with_everyone_shows_each_viewer_only_their_reach(login, fleet, name):
     root = login("root")

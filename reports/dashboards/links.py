@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from django.http import QueryDict
 from django.urls import reverse
 
+from reports.catalog import Report
 from reports.dashboards.filters import DASHBOARD_PARAMETERS
 
 
@@ -42,10 +43,7 @@ class QueryLinks:
         """query(), never empty: a report asked with no parameter at all is asked at its
         defaults (its page redirects there, a file reads them: Report.as_asked), and a
         page here, asked with some, lists what they select and nothing more."""
-        query = self.query(**changes)
-        if not query:
-            query["srtDir"] = "asc"
-        return query
+        return Report.never_bare(self.query(**changes))
 
     def url(self, **changes: str | int | None) -> str:
         return f"{self.path}?{self.given(**changes).urlencode()}"

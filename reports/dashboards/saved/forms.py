@@ -48,10 +48,12 @@ def query_problem(report, params: QueryDict, owner) -> str | None:
 
 
 def kept_query(params: QueryDict) -> str:
+    """Saved from ?pgNum=3, a page listing every row, the view kept nothing and opened
+    (and was mailed) at the report's defaults (found by an audit of the pages)."""
     query = params.copy()
     for name in NOT_KEPT:
         query.pop(name, None)
-    return query.urlencode()
+    return (Report.never_bare(query) if params else query).urlencode()
 
 
 class SavedViewForm(forms.ModelForm):
