@@ -13,6 +13,13 @@
     let asked = null;
     let controller = null;
 
+    function forget() {
+      // A failed answer leaves no stale suggestions, and the same text is asked again:
+      // the last ones stayed, and retyping it asked nothing (found by an audit of the pages).
+      asked = null;
+      list.replaceChildren();
+    }
+
     async function suggest() {
       const typed = input.value.trim();
       if (typed === asked) return;
@@ -30,7 +37,10 @@
           headers: { Accept: "application/json" },
           signal: controller.signal,
         });
-        if (!response.ok) return;
+        if (!response.ok) {
+          forget();
+          return;
+        }
         const answer = await response.json();
         list.replaceChildren(
           ...answer.orgs.map(function (org) {
@@ -40,7 +50,7 @@
           })
         );
       } catch (error) {
-        if (error.name !== "AbortError") throw error;
+        if (error.name !== "AbortError") forget(); // a newer text's request took its place
       }
     }
 

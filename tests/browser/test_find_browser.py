@@ -95,6 +95,28 @@ def test_administrator_picks_an_org_and_reads_storage_by_user_and_org(browser, t
     browser.sign_out()
 
 
+def test_a_failed_suggestion_leaves_nothing_stale_and_is_asked_again(browser, two_accountings):
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    browser.sign_in("root")
+    browser.click_link("Backup status")
+    assert suggestions(browser, "accou")
+    field = browser.find("#id_orgTree")
+    working = field.get_attribute("data-org-suggest")
+    browser.driver.execute_script("arguments[0].dataset.orgSuggest = '/no-such-place/'", field)
+    field.clear()
+    field.send_keys("ameri")
+    script = "return document.querySelectorAll('#org-suggestions option').length"
+    WebDriverWait(browser.driver, WAIT_SECONDS).until(lambda d: d.execute_script(script) == 0)
+    browser.driver.execute_script(f"arguments[0].dataset.orgSuggest = '{working}'", field)
+    field.send_keys(" ")  # the same text, trimmed, asked again
+    WebDriverWait(browser.driver, WAIT_SECONDS).until(lambda d: d.execute_script(script))
+    offered = browser.driver.execute_script(
+        "return [...document.querySelectorAll('#org-suggestions option')].map(o => o.value)"
+    )
+    assert "Acme › Americas" in offered
+
+
 def test_org_manager_is_offered_only_their_subtree(browser, two_accountings):
     browser.sign_in("carol")  # Americas
     browser.click_link("Backup status")
