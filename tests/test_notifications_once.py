@@ -12,8 +12,11 @@ import contextlib
 import datetime as dt
 import socket
 import threading
+import time
 
 import pytest
+from aiosmtpd.controller import Controller
+from django.core.mail import EmailMessage
 from django.core.management import CommandError, call_command
 from django.db import connection, connections
 from django.utils import timezone
@@ -22,7 +25,9 @@ from accounts.locks import held_alone
 from reports.notifications.management.commands.send_notifications import NOTIFICATIONS_LOCK
 from reports.notifications.models import Frequency, Message, Preference
 from reports.notifications.periods import period_key
-from reports.notifications.sending import claim, send_due
+from reports.notifications.sending import Sender, claim, send_due
+from tests.port_support import free_port
+from tests.smtp_support import Inbox
 
 postgres_only = pytest.mark.skipif(
     connection.vendor != "postgresql",
@@ -121,6 +126,32 @@ def test_a_mail_server_that_never_answers_is_waited_for_once_a_run(smtp_server, 
     settings.EMAIL_PORT = port
     assert send_due().sent == 3
     assert len(smtp_server.received) == 3
+
+
+def test_a_session_the_server_closed_while_idle_is_opened_again(fleet, settings):
+    """A message composed at length (a subscription's list) leaves the session idle, and
+    a server closes an idle session (aiosmtpd after its timeout, Postfix after
+    smtpd_timeout): the next message failed, "Connection unexpectedly closed"."""
+    inbox = Inbox()
+    server = Controller(inbox, hostname="127.0.0.1", port=free_port(), timeout=1)
+    server.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", server.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    now = timezone.now()
+    sender = Sender(now, say=lambda _line: None)
+    recipients = [fleet["users"]["alice"], fleet["users"]["carol"]]
+    try:
+        for n, user in enumerate(recipients):
+            if n:
+                time.sleep(1.5)  # the next one composed: the server closes the idle session
+            message = claim(user, Message.Kind.DIGEST, period_key("weekly", now), "x", now)
+            sender.deliver(message, EmailMessage("x", "body", to=[user.email]))
+    finally:
+        sender.close()
+        server.stop()
+    assert (sender.outcome.sent, sender.outcome.failed, sender.outcome.errors) == (2, 0, [])
+    assert inbox.addresses() == sorted(user.email for user in recipients)
 
 
 @postgres_only

@@ -8,8 +8,11 @@ with its error and tried again by the next run; it never stops the other message
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
+import smtplib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import reduce
@@ -36,6 +39,9 @@ from reports.notifications.periods import period_began, period_key
 from reports.notifications.preferences import digest_recipients
 
 log = logging.getLogger(__name__)
+
+# An SMTP session idle this long is asked whether it is still open before it is reused.
+IDLE_PROBE_SECONDS = 1.0
 
 
 @dataclass
@@ -102,6 +108,27 @@ class Sender:
         # times out rather than refuses cost each message EMAIL_TIMEOUT, 30 s: the
         # digests of 4,000 managers 33 hours of one run (found by an audit of section 10).
         self.unreachable: str | None = None
+        self.last_exchange = 0.0  # time.monotonic() when the session last spoke
+
+    def _drop_if_dropped(self) -> None:
+        """Close the session if the server has closed it meanwhile, so open() makes a new
+        one. A message composed at length (a subscription's list, the owner alerts read
+        over the fleet) leaves the session idle, a server closes an idle one (Postfix after
+        smtpd_timeout, aiosmtpd after its timeout), and the next message failed with
+        "SMTPServerDisconnected: Connection unexpectedly closed", sent an hour late, the
+        command failing (found by an audit of section 10). A NOOP only after a pause:
+        the digests follow one another faster than that."""
+        session = getattr(self.connection, "connection", None)
+        if session is None or time.monotonic() - self.last_exchange < IDLE_PROBE_SECONDS:
+            return
+        try:
+            alive = session.noop()[0] == 250
+        except (smtplib.SMTPException, OSError):
+            alive = False
+        if not alive:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                self.connection.close()
+            self.connection.connection = None
 
     def deliver(self, message: Message, email, on_sent: Callable[[], None] | None = None) -> None:
         """Send `email` (or what a callable composes: its failure is the message's);
@@ -117,9 +144,12 @@ class Sender:
             # Opened here, the session outlives send_messages() (which closes only what
             # it opened itself): one SMTP conversation for the whole run.
             opening = True
+            self._drop_if_dropped()
             self.connection.open()
             opening = False
-            if self.connection.send_messages([email]) != 1:
+            sent = self.connection.send_messages([email])
+            self.last_exchange = time.monotonic()
+            if sent != 1:
                 raise RuntimeError("the mail backend did not send the message")
         except Exception as error:  # any failure of one message must not stop the others
             reason = f"{type(error).__name__}: {error}"
