@@ -756,3 +756,24 @@ def test_a_retry_waits_in_one_job_however_many_asked_for_it(fleet, settings):
     assert WebhookDelivery.objects.get().state == State.PENDING  # retried in a minute
     waiting = DBTaskResult.objects.filter(status=TaskResultStatus.READY)
     assert list(waiting.values_list("task_path", flat=True)) == [deliver_webhooks.module_path]
+
+
+def test_an_event_waits_while_another_pass_is_sending_the_one_before(fleet, fast_retries):
+    """The worker's job and `manage.py deliver_webhooks` at once: the second posted the
+    next event while the first was still posting the one before it, and after that one
+    failed, the receiver read them out of order (found by an audit of section 14)."""
+    with receiver() as hook:
+        endpoint(hook.url, events=[Event.RUN_FAILED])
+        failed_sync(), failed_sync()
+        assert failed_runs(timezone.now()) == 2
+        now = timezone.now()
+        ahead, behind = WebhookDelivery.objects.order_by("created_at", "pk")
+        sending = claim(ahead.pk, now)  # another pass's, still waiting for the answer
+        assert sending is not None
+        assert deliver_due(now) == Passed()
+        assert hook.received == []
+        assert WebhookDelivery.objects.get(pk=behind.pk).state == State.PENDING
+        record(sending, None, "ConnectTimeout: the other pass's attempt failed", now)
+        assert deliver_due(now + dt.timedelta(seconds=5)).delivered == 2
+    in_order = [ahead.payload["run"], behind.payload["run"]]
+    assert [r.json()["data"]["run"] for r in hook.received] == in_order

@@ -24,6 +24,7 @@ import datetime as dt
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from itertools import zip_longest
@@ -64,22 +65,30 @@ def backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=settings.WEBHOOK_RETRY_SECONDS * 2 ** (attempts - 1))
 
 
-def _heads():
-    """Each endpoint's pending deliveries that no earlier pending one of it waits before:
-    a later one overtook one waiting out its backoff, and a receiver read an event after
-    the one it followed (found by an audit of the integrations)."""
-    earlier = WebhookDelivery.objects.filter(
-        endpoint_id=OuterRef("endpoint_id"), state=State.PENDING
-    ).filter(
-        Q(created_at__lt=OuterRef("created_at"))
-        | Q(created_at=OuterRef("created_at"), pk__lt=OuterRef("pk"))
+def _heads(claimed_here: Iterable[int] = ()):
+    """Each endpoint's pending deliveries that no earlier one of it waits before: pending
+    (a later one overtook one waiting out its backoff, and a receiver read an event after
+    the one it followed; found by an audit of the integrations), or being sent by another
+    pass (the worker's job and `manage.py deliver_webhooks` at once: the second posted the
+    next event while the first was still posting the one before, and after that one
+    failed, it came after; found by an audit of section 14). Those this pass claimed
+    (`claimed_here`) go before it in this pass's own batch."""
+    earlier = (
+        WebhookDelivery.objects.filter(
+            endpoint_id=OuterRef("endpoint_id"), state__in=(State.PENDING, State.SENDING)
+        )
+        .filter(
+            Q(created_at__lt=OuterRef("created_at"))
+            | Q(created_at=OuterRef("created_at"), pk__lt=OuterRef("pk"))
+        )
+        .exclude(pk__in=list(claimed_here))
     )
     pending = WebhookDelivery.objects.filter(state=State.PENDING, endpoint__active=True)
     return pending.exclude(Exists(earlier))
 
 
-def due(now: dt.datetime):
-    return _heads().filter(next_attempt_at__lte=now)
+def due(now: dt.datetime, claimed_here: Iterable[int] = ()):
+    return _heads(claimed_here).filter(next_attempt_at__lte=now)
 
 
 # Beyond the whole exchange's bound (WEBHOOK_TIMEOUT_SECONDS): the time a pass takes
@@ -119,9 +128,13 @@ def lapsed_claims(now: dt.datetime) -> int:
     return sum(1 for passed in recorded if passed != Passed())
 
 
-def claim(delivery_id: int, now: dt.datetime) -> WebhookDelivery | None:
+def claim(
+    delivery_id: int, now: dt.datetime, claimed_here: Iterable[int] = ()
+) -> WebhookDelivery | None:
+    """The delivery, claimed for this pass, if it is due and no earlier one of its
+    endpoint waits or is being sent, but for those this pass claimed (`claimed_here`)."""
     claimed = (
-        due(now)
+        due(now, claimed_here)
         .filter(pk=delivery_id)
         .update(
             state=State.SENDING,
@@ -281,13 +294,14 @@ def deliver_due(now: dt.datetime | None = None) -> Passed:
     began = time.monotonic()
     lapsed_claims(now)
     batches: dict[int, list[WebhookDelivery]] = defaultdict(list)
-    # Claimed in order, each only while no earlier one of its endpoint is pending (due):
-    # those before it in this pass are "sending" by then.
+    # Claimed in order, each only while no earlier one of its endpoint is pending or
+    # being sent by another pass (due): those before it in this pass are its batch.
     pending = WebhookDelivery.objects.filter(state=State.PENDING, next_attempt_at__lte=now)
-    ids = pending.order_by("created_at", "pk").values_list("pk", flat=True)
+    ids = pending.order_by("created_at", "pk").values_list("pk", "endpoint_id")
     fresh = None
-    for delivery_id in list(ids):
-        delivery = claim(delivery_id, now)
+    for delivery_id, endpoint_id in list(ids):
+        mine = [delivery.pk for delivery in batches.get(endpoint_id, ())]
+        delivery = claim(delivery_id, now, mine)
         if delivery is None:
             continue
         if delivery.event == Event.STALE:
