@@ -47,9 +47,13 @@ def env_int(name: str, default: int, minimum: int = 0, maximum: int | None = Non
     if not value:
         return default
     allowed = f"from {minimum}" if maximum is None else f"from {minimum} to {maximum}"
-    number = int(value) if value.strip().lstrip("-").isdigit() else None
+    digits = value.strip().removeprefix("-")
+    # ASCII digits only, and few enough for int(): "²" passed isdigit() and 4,301 digits
+    # passed it too, and int() then raised a ValueError naming no variable.
+    number = int(value) if digits.isascii() and digits.isdigit() and len(digits) <= 100 else None
     if number is None or number < minimum or (maximum is not None and number > maximum):
-        raise ImproperlyConfigured(f"{name} must be a whole number {allowed}, not {value!r}.")
+        shown = value if len(value) <= 100 else f"{value[:40]}... ({len(value)} characters)"
+        raise ImproperlyConfigured(f"{name} must be a whole number {allowed}, not {shown!r}.")
     return number
 
 

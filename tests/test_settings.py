@@ -260,6 +260,22 @@ def test_a_number_setting_out_of_its_range_stops_the_start_naming_it(name, value
     assert run_manage("check", **{name: str(max(smallest, 3))}).returncode == 0
 
 
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [("9" * 5000, repr("9" * 40 + "... (5000 characters)")), ("\u00b2", repr("\u00b2"))],
+)
+def test_a_number_setting_python_cannot_read_stops_the_start_in_one_line(value, shown):
+    """5,000 digits (past Python's int-conversion limit of 4,300) or a superscript two
+    (a digit to isdigit(), not to int()) stopped the start with a bare ValueError naming
+    no variable, not the house line (found by an audit of the small defects)."""
+    done = run_manage("check", METRICS_ORG_DEPTH=value)
+    assert done.returncode == 3
+    assert done.stderr == (
+        f"Backup Report cannot start: METRICS_ORG_DEPTH must be a whole number from 1, "
+        f"not {shown}.\n"
+    )
+
+
 IDENTITY_PROVIDER_SETTINGS = (
     "OIDC_DISCOVERY_URL",
     "OIDC_CLIENT_ID",
