@@ -267,9 +267,13 @@ class UserAdmin(DjangoUserAdmin):
     def forget_sso_bindings(self, request, queryset) -> None:
         self._refuse_unmanageable(request, queryset)
         users = list(queryset.values_list("username", flat=True))
-        forgotten, _ = SsoBinding.objects.filter(user__in=queryset).delete()
         target = users[0] if len(users) == 1 else f"{len(users)} users"
-        audit.record("sso.bindings_forgotten", request=request, target=target, bindings=forgotten)
+        # One transaction: an event that failed left the bindings forgotten unrecorded.
+        with transaction.atomic():
+            forgotten, _ = SsoBinding.objects.filter(user__in=queryset).delete()
+            audit.record(
+                "sso.bindings_forgotten", request=request, target=target, bindings=forgotten
+            )
         self.message_user(request, f"{forgotten:,} binding(s) of {len(users):,} user(s) forgotten.")
 
     def _set_active(self, request, queryset, active: bool) -> None:

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.contrib.auth.models import Group
+from django.db import DatabaseError
 
 from accounts.audit.models import Event
 from accounts.roles import ORG_MANAGERS
@@ -137,3 +138,26 @@ def test_a_subscription_to_people_names_them(login, fleet):
     assert response.status_code == 302
     created = only("subscription.created", actor="root")
     assert (created.details["recipients"], created.details["sent_to"]) == (2, ["alice", "dave"])
+
+
+@pytest.mark.parametrize("what", ["view", "subscription"])
+def test_a_delete_that_fails_records_no_event(login, fleet, monkeypatch, what):
+    """The event and the delete are one transaction: the event was recorded first and
+    alone, so a delete that then failed left "deleted" or "ended" on the audit log for
+    a view or subscription still there (found by an audit of the small defects)."""
+    root = fleet["users"]["root"]
+    view = make_view(root)
+    subscription = subscribe(view, root, users=[root])
+    model, address = {
+        "view": (SavedView, f"/views/{view.pk}/delete/"),
+        "subscription": (Subscription, f"/notifications/subscriptions/{subscription.pk}/end/"),
+    }[what]
+
+    def failing_delete(self, *args, **kwargs):
+        raise DatabaseError("the delete failed")
+
+    monkeypatch.setattr(model, "delete", failing_delete)
+    with pytest.raises(DatabaseError):
+        login("root").post(address, {"confirm": "yes"})
+    assert model.objects.count() == 1
+    assert not Event.objects.filter(kind__in=["saved_view.deleted", "subscription.ended"]).exists()

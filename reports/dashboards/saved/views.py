@@ -150,10 +150,17 @@ def delete_view(request: HttpRequest, pk: int) -> HttpResponse:
         context = {"view": view, "subscriptions": len(subscriptions), "makers": makers}
         return render(request, "saved_views/delete.html", context)
     target = f'view {view.pk}: "{view.name}"'
-    audit.record(
-        "saved_view.deleted", request=request, target=target, subscriptions_ended=len(subscriptions)
-    )
-    view.delete()
+    # One transaction, the event last: recorded first and alone, a delete that then
+    # failed left an event of a deletion that never happened (found by an audit of the
+    # small defects).
+    with transaction.atomic():
+        view.delete()
+        audit.record(
+            "saved_view.deleted",
+            request=request,
+            target=target,
+            subscriptions_ended=len(subscriptions),
+        )
     ended = f" and its {counted(len(subscriptions), 'subscription')}" if subscriptions else ""
     messages.success(request, f'Deleted "{view.name}"{ended}.')
     return redirect("saved-views")
