@@ -624,9 +624,13 @@ def test_a_view_is_sent_once_a_period_to_someone_two_subscriptions_name(smtp_ser
     assert run().sent == 2  # alice once, carol once
     assert len(smtp_server.to(alice.email)) == 1 and len(smtp_server.to(carol.email)) == 1
     assert run().sent == 0
-    with_pdf = subscribe(view, root, users=[alice])
+    # By other administrators: one running subscription a view, maker and frequency.
+    others = [UserFactory(username=f"root{n}", org=root.org) for n in (2, 3)]
+    for other in others:
+        other.groups.add(*root.groups.all())
+    with_pdf = subscribe(view, others[0], users=[alice])
     Subscription.objects.filter(pk=with_pdf.pk).update(with_pdf=True)
-    as_xlsx = subscribe(view, root, users=[carol], fmt="xlsx")
+    as_xlsx = subscribe(view, others[1], users=[carol], fmt="xlsx")
     assert run().sent == 2
     assert attachment(smtp_server.to(carol.email)[-1])[0].endswith(".xlsx")
     assert len(smtp_server.to(alice.email)[-1].message.get_payload()) == 3  # text, CSV, PDF
@@ -668,3 +672,84 @@ def test_a_copy_refused_in_a_period_now_over_leaves_the_send_log(smtp_server, fl
     assert run(monday + dt.timedelta(days=1)).sent == 2  # Tuesday's, to both
     assert list(failed.all()) == []
     assert Message.objects.filter(recipient=alice, state=Message.State.SENT).count() == 1
+
+
+def test_a_second_running_subscription_to_a_view_and_frequency_is_refused_by_the_database(
+    fleet,
+):
+    """Two saves at once both passed the form's check, and the same mail went twice a
+    period (found by an audit of the small defects): the database holds the rule too.
+    A stopped one does not count."""
+    from django.db import IntegrityError, transaction
+
+    alice = fleet["users"]["alice"]
+    first = subscribe(make_view(alice), alice, users=[alice])
+    subscribe(first.view, alice, users=[alice], frequency="daily")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        subscribe(first.view, alice, users=[alice])
+    Subscription.objects.filter(pk=first.pk).update(active=False)
+    subscribe(first.view, alice, users=[alice])
+    assert Subscription.objects.filter(view=first.view, active=True).count() == 2
+
+
+def test_a_subscription_saved_at_the_same_time_as_another_is_refused_in_words(
+    login, fleet, monkeypatch
+):
+    """The form's check passed (the other save had not committed), the database refused
+    the second: a named error on the form, not a 500 (found by an audit of the small
+    defects)."""
+    from reports.notifications.forms import SubscriptionForm
+
+    alice = fleet["users"]["alice"]
+    view = make_view(alice)
+    checked = SubscriptionForm.clash
+
+    def not_yet_committed(form, frequency):
+        if not getattr(form, "checked_once", False):
+            form.checked_once = True
+            subscribe(view, alice, users=[alice])  # the other save, committing now
+            return None
+        return checked(form, frequency)
+
+    monkeypatch.setattr(SubscriptionForm, "clash", not_yet_committed)
+    form = {"frequency": "weekly", "hour": "7", "format": "csv"}
+    response = login("alice").post(f"/notifications/subscriptions/new/{view.pk}/", form)
+    assert response.status_code == 400
+    assert "You already have a weekly subscription to this view" in response.content.decode()
+    assert Subscription.objects.filter(view=view).count() == 1
+    assert not Event.objects.filter(kind="subscription.created").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_constraints_migration_stops_the_younger_duplicates_and_keeps_the_oldest(capsys):
+    """An install holding duplicates (two saves at once) must still migrate: the oldest
+    of each view, maker and frequency keeps running, the younger are stopped, said."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    def migrate(target):
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate([("notifications", target)])
+        return executor.loader.project_state([("notifications", target)]).apps
+
+    try:
+        apps = migrate("0005_sent_to_removed_users")
+        User = apps.get_model("accounts", "User")
+        View = apps.get_model("saved_views", "SavedView")
+        Old = apps.get_model("notifications", "Subscription")
+        owner = User.objects.create(username="owner", email="owner@example.com")
+        view = View.objects.create(owner=owner, name="Stale", report="backup-status", query="")
+        made = [
+            Old.objects.create(view=view, created_by=owner, frequency=f, hour=7, format="csv")
+            for f in ("weekly", "weekly", "daily", "weekly")
+        ]
+        Old.objects.filter(pk=made[0].pk).update(created_at=timezone.now() - dt.timedelta(1))
+        migrate("0007_one_running_subscription")
+        running = Subscription.objects.filter(active=True).values_list("pk", flat=True)
+        assert sorted(running) == [made[0].pk, made[2].pk]
+        assert Subscription.objects.count() == 4
+        said = capsys.readouterr().out
+        assert "Stopped 2 duplicate subscription(s)" in said
+        assert f"{made[1].pk}, {made[3].pk}" in said
+    finally:
+        call_command("migrate", verbosity=0)

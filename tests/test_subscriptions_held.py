@@ -552,7 +552,10 @@ def test_the_administrators_list_is_read_in_queries_that_do_not_grow(login, flee
         subscribe(make_view(root, query=BROKEN, name=f"Broken {n}"), root, roles=[ORG_MANAGERS])
         if n == 0:  # its orgs are read for each (problems_of): the page is bounded
             subscribe(orgs_view, (m := manager(n + 300)), users=[m])  # names no org
-        subscribe(shared, root, users=[users["alice"], users["dave"]])
+        # One view of root's each time: one running subscription a view, maker and
+        # frequency (the constraint).
+        (to_others := make_view(root, name=f"Shared {n}")).shared_roles.add(managers)
+        subscribe(to_others, root, users=[users["alice"], users["dave"]])
         demoted = manager(n + 400)
         subscribe(shared, demoted, users=[users["carol"]])  # sends to others, not an admin
 

@@ -76,8 +76,9 @@ def _varied(fleet, orgs) -> list[Subscription]:
     made += [subscribe(by_uid, alice, users=[alice]), subscribe(by_uid, carol, users=[carol])]
     made.append(subscribe(by_uid, root, users=[carol, dave]))  # alice's reading goes
     alice.groups.remove(managers)  # demoted: her own reading changes, and her sending
-    made.append(subscribe(by_uid, alice, users=[carol]))
-    made.append(subscribe(by_uid, root, users=[carol]))  # the owner's reading no longer holds
+    # Daily: one running subscription a view, maker and frequency (the constraint).
+    made.append(subscribe(by_uid, alice, users=[carol], frequency="daily"))
+    made.append(subscribe(by_uid, root, users=[carol], frequency="daily"))  # owner's: gone
     alice.groups.add(managers)
     theirs = make_view(carol, query="view=devices&orgTree=Accounting", name="Carol's")
     theirs.shared_users.add(root)
@@ -86,7 +87,10 @@ def _varied(fleet, orgs) -> list[Subscription]:
     mona = UserFactory(username="mona", org=orgs["sales"])  # an owner demoted since
     sales = make_view(mona, query="orgTree=Sales", name="Sales")
     sales.shared_users.add(root, mona)
-    made += [subscribe(sales, root, roles=[ORG_MANAGERS]), subscribe(sales, root, users=[root])]
+    made += [
+        subscribe(sales, root, roles=[ORG_MANAGERS]),
+        subscribe(sales, root, users=[root], frequency="daily"),
+    ]
     gone = make_view(root, query="exactOrgUid=org-gone&orgTree=Engineering", name="Gone")
     gone.shared_users.add(carol, dave)
     made += [subscribe(gone, carol, users=[carol]), subscribe(gone, root, users=[carol])]

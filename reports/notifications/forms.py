@@ -98,23 +98,26 @@ class SubscriptionForm(forms.ModelForm):
             raise forms.ValidationError("Name at least one recipient: a person or a role.")
         if not self.may_name_others and not self.user.email:
             raise forms.ValidationError("Your account has no email address to send it to.")
-        self._refuse_a_second(cleaned.get("frequency"))
+        if clash := self.clash(cleaned.get("frequency")):
+            raise forms.ValidationError(clash)
         return cleaned
 
-    def _refuse_a_second(self, frequency: str | None) -> None:
+    def clash(self, frequency: str | None) -> str | None:
         """One subscription a view and frequency for whoever makes it: a second sent the
-        same mail twice a period (found by an audit of the subscriptions)."""
+        same mail twice a period (found by an audit of the subscriptions). Also asked by
+        the page when the database refuses a second saved at the same time."""
         if self.view is None or not frequency:
-            return
+            return None
         mine = Subscription.objects.filter(
             view=self.view, created_by=self.user, frequency=frequency, active=True
         ).first()
-        if mine is not None:
-            raise forms.ValidationError(
-                f"You already have a {mine.frequency} subscription to "
-                f"this view (from {mine.hour:02}:00 UTC): change or end it on the "
-                "Subscriptions page rather than send it twice."
-            )
+        if mine is None:
+            return None
+        return (
+            f"You already have a {mine.frequency} subscription to "
+            f"this view (from {mine.hour:02}:00 UTC): change or end it on the "
+            "Subscriptions page rather than send it twice."
+        )
 
     def save_for(self, view) -> Subscription:
         subscription = super().save(commit=False)

@@ -170,7 +170,20 @@ class Subscription(models.Model):
                 name="subscription_hour_of_day",
                 # Said in the form's words: the admin showed the constraint's name.
                 violation_error_message="The hour is a whole number from 0 to 23 (UTC).",
-            )
+            ),
+            # The form's rule (SubscriptionForm.clash), held by the database too: two
+            # saves at once both passed the form, and the same mail went twice a period
+            # (found by an audit of the small defects). Migration 0006 stopped the
+            # younger of any pair an install already held.
+            models.UniqueConstraint(
+                fields=["view", "created_by", "frequency"],
+                condition=models.Q(active=True),
+                name="one_running_subscription_per_view_and_frequency",
+                violation_error_message=(
+                    "Its maker already has a running subscription to this view at this "
+                    "frequency: change or end that one rather than send it twice."
+                ),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.paginator import Paginator
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -88,21 +88,33 @@ def subscribe(request: HttpRequest, view_id: int) -> HttpResponse:
     data = request.POST if request.method == "POST" else None
     form = SubscriptionForm(data, user=request.user, may_name_others=admin, view=view)
     if data is not None and form.is_valid():
-        subscription = form.save_for(view)
-        count = recipients_of(subscription).count()
-        audit.record(
-            "subscription.created",
-            request=request,
-            target=f'subscription {subscription.pk}: "{view.name}"',
-            frequency=subscription.frequency,
-            format=subscription.format,
-            recipients=count,
-            # To whom: the count alone did not tell the org managers from two people
-            # (found by an audit of section 13).
-            sent_to=roles_and_people(subscription.recipient_roles, subscription.recipients),
-        )
-        messages.success(request, f'Subscribed: "{view.name}" to {counted(count, "recipient")}.')
-        return redirect("subscriptions")
+        try:
+            with transaction.atomic():
+                subscription = form.save_for(view)
+                count = recipients_of(subscription).count()
+                audit.record(
+                    "subscription.created",
+                    request=request,
+                    target=f'subscription {subscription.pk}: "{view.name}"',
+                    frequency=subscription.frequency,
+                    format=subscription.format,
+                    recipients=count,
+                    # To whom: the count alone did not tell the org managers from two
+                    # people (found by an audit of section 13).
+                    sent_to=roles_and_people(subscription.recipient_roles, subscription.recipients),
+                )
+        except IntegrityError:
+            # Another save of the same view and frequency came first, after this form's
+            # check (the database's constraint): said as the form says it, not a 500.
+            clash = form.clash(form.cleaned_data["frequency"])
+            if clash is None:
+                raise
+            form.add_error(None, clash)
+        else:
+            messages.success(
+                request, f'Subscribed: "{view.name}" to {counted(count, "recipient")}.'
+            )
+            return redirect("subscriptions")
     status = 400 if data is not None else 200
     context = {"form": form, "view": view, "admin": admin}
     return render(request, "notifications/subscribe.html", context, status=status)
