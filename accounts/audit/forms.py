@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.db.models import QuerySet
 
 from accounts.audit.kinds import KINDS
@@ -43,6 +44,14 @@ class EventFilter(forms.Form):
         if since and until and since > until:
             raise forms.ValidationError("“From” is after “To”.")
         return data
+
+    def problems_by_parameter(self) -> dict[str, str]:
+        """Each error by the query parameter it is about (the API's 400); the range's
+        own ("From" after "To") by `until`."""
+        return {
+            "until" if name == NON_FIELD_ERRORS else name: " ".join(messages)
+            for name, messages in self.errors.items()
+        }
 
     def events(self, events: QuerySet[Event] | None = None) -> QuerySet[Event]:
         """The events the (valid) filters match."""
