@@ -132,6 +132,37 @@ def test_a_uid_of_any_characters_opens_its_page_from_its_links(login, fleet, uid
         assert escape(uid) in page.content.decode()
 
 
+@pytest.mark.parametrize("uid", ["a%41", "50%25", "%C3%A9", "x%2Fy", "%2e%2e", "a b%20c/é"])
+def test_a_link_made_before_the_dots_were_escaped_opens_its_uid(login, fleet, uid):
+    """An email sent before dot segments were escaped linked to the uid quoted once: the
+    page, reading the path as links are made now, opened "aA" for "a%41" (or none), and
+    the link of a uid holding a "%" opened another uid (found by an audit of the small
+    defects). Links made now still open theirs."""
+    from urllib.parse import quote
+
+    device = fleet["warning"]
+    device.device_uid = uid
+    device.save()
+    client = login("root")
+    for link in (f"/devices/{quote(uid, safe='')}/", reverse("device", args=[uid])):
+        page = client.get(as_a_browser_asks(link))
+        assert page.status_code == 200, link
+        assert escape(uid) in page.content.decode()
+
+
+def test_a_path_two_uids_may_mean_opens_the_one_linked_now(login, fleet):
+    """ "50%" links to /devices/50%2525/, which a link made before read as "50%25": with
+    both devices there, each link made now opens its own."""
+    fleet["warning"].device_uid = "50%"
+    fleet["warning"].save()
+    fleet["critical"].device_uid = "50%25"
+    fleet["critical"].save()
+    client = login("root")
+    for device in (fleet["warning"], fleet["critical"]):
+        page = client.get(reverse("device", args=[device.device_uid])).content.decode()
+        assert escape(device.name) in page
+
+
 @pytest.fixture
 def served_below(settings):
     """The app served at /backup/ (FORCE_SCRIPT_NAME): the prefix its links are built

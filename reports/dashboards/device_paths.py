@@ -34,6 +34,16 @@ def from_path(text: str) -> str:
     return unquote(text) if "%" in text else text
 
 
+def readings(text: str) -> tuple[str, ...]:
+    """The uids a path's text may name, the first preferred: in_path()'s reading, then,
+    for a text holding "%", the text itself, as a link made before the dots were escaped
+    read it. Those links (in emails already sent) quoted the uid once: since, the link of
+    a uid holding "%41" or "%25" opened another uid, or none (found by an audit of the
+    small defects). A text both may mean is read as links are made now."""
+    current = from_path(text)
+    return (current,) if current == text else (current, text)
+
+
 @cache
 def _devices_path(script_prefix: str) -> str:
     """The device page's URL up to the uid: "/devices/", below the path the app is

@@ -21,7 +21,7 @@ class DeviceUid:
     regex = "(?s:.+)"
 
     def to_python(self, value: str) -> str:
-        return device_paths.from_path(value)
+        return value  # the path's text: the page reads it (device_paths.readings)
 
     def to_url(self, value: str) -> str:
         return device_paths.in_path(value)

@@ -11,22 +11,27 @@ from django.views.decorators.http import require_GET
 
 from accounts import org_names
 from accounts.roles import reach_of_request
+from reports.dashboards import device_paths
 from reports.dashboards.links import api_path
 from reports.dashboards.os_families import os_words
 from reports.health import MISSING_COPY, health_of, shown_date
 from reports.models import ReportRow
 
 
-def _rows_of_device_for_user(device_uid: str, user) -> list[ReportRow]:
-    """The device's rows; 404 for a device that does not exist or the user may not see."""
+def _rows_of_device_for_user(path_text: str, user) -> list[ReportRow]:
+    """The device's rows, of the first uid the path may name that the user sees (an old
+    link's reading second: device_paths.readings); 404 for a device that does not exist
+    or the user may not see."""
+    uids = device_paths.readings(path_text)
     rows = list(
         ReportRow.objects.visible_to(user)
-        .filter(device_uid=device_uid)
+        .filter(device_uid__in=uids)
         .order_by("destination_name", "archive_guid")
     )
-    if not rows:
-        raise Http404("No such device")
-    return rows
+    for uid in uids:
+        if found := [row for row in rows if row.device_uid == uid]:
+            return found
+    raise Http404("No such device")
 
 
 def _org_names(org_path: str, request: HttpRequest) -> list[str]:
