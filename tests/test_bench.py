@@ -94,3 +94,52 @@ def test_a_tiny_benchmark_run_writes_every_section(tmp_path, bench_database_url)
         assert "the reference (median of the ratios)" in text
     else:
         assert "reference COPY: PostgreSQL only" in text
+
+
+STARTED = """
+import importlib.util, os, signal, sys
+from pathlib import Path
+spec = importlib.util.spec_from_file_location("bench_run", "bench/run.py")
+run = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(run)
+environment = run.served_environment() | {"SQLITE_PATH": sys.argv[1]}
+port = int(os.environ.get("BENCH_PORT") or run.free_port())
+server = run.start_gunicorn(environment, port)
+try:
+    def resident_kb(pid):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        return 0
+    def parent(pid):
+        try:
+            return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[1]
+        except OSError:
+            return None
+    workers = [p.name for p in Path("/proc").glob("[0-9]*") if parent(p.name) == str(server.pid)]
+    print(resident_kb(server.pid), *sorted(resident_kb(w) for w in workers))
+finally:
+    os.killpg(server.pid, signal.SIGTERM)
+    server.wait(timeout=60)
+"""
+
+
+def test_the_bench_server_is_returned_once_every_worker_has_loaded_the_app(tmp_path):
+    """The port answers when gunicorn's master binds it, before any worker has imported
+    the app: start_gunicorn returned then, and a section run alone counted the workers'
+    boot in its figures (found by an audit of the small defects). Each worker returned
+    holds the app: several times the master's memory (gunicorn alone). BENCH_PORT names
+    a port of the caller's choosing."""
+    database = str(tmp_path / "bench.sqlite3")
+    done = subprocess.run(
+        [sys.executable, "-c", STARTED, database],
+        cwd=ROOT,
+        env={k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    master, *workers = map(int, done.stdout.split())
+    assert len(workers) == 5
+    assert all(worker > 2 * master for worker in workers), (master, workers)
