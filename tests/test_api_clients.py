@@ -91,6 +91,27 @@ def test_a_revoked_client_is_refused_at_once(client, personas, made_for):
     assert client.get(API, **client_basic(api_client, secret)).status_code == 401
 
 
+def test_clients_revoked_whose_events_fail_stay_in_use(client, personas, made_for, monkeypatch):
+    """The revocation and its events are one transaction: revoked first and alone, an
+    event that then failed left clients revoked with no trace (found by an audit of the
+    small defects)."""
+    from accounts import audit
+
+    api_client, secret = made_for("dave")
+
+    def failing_record(kind, **kwargs):
+        raise RuntimeError("the audit log cannot be written")
+
+    monkeypatch.setattr(audit, "record", failing_record)
+    client.force_login(personas["sysadmin"])
+    with pytest.raises(RuntimeError):
+        client.post(
+            "/admin/accounts/apiclient/", {"action": "revoke", "_selected_action": [api_client.pk]}
+        )
+    api_client.refresh_from_db()
+    assert api_client.revoked_at is None
+
+
 def test_the_admin_action_revokes(client, personas, made_for):
     api_client, secret = made_for("dave")
     other, other_secret = made_for("sam")
