@@ -10,6 +10,7 @@ import unicodedata
 
 import pytest
 from django.contrib.auth.models import Group
+from django.db import connection
 from django.test import Client
 
 from accounts.models import User
@@ -401,3 +402,56 @@ def test_a_person_the_vendor_ended_with_the_address_gives_way_to_the_one_it_has(
     assert oidc_sign_in(browser, oidc, "ana").status_code == 302
     assert browser.session["_auth_user_id"] == str(User.objects.get(user_uid="user-2").pk)
     assert browser.get(API).status_code == 200
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="SQLite's one writer holds the other sign-in"
+)
+@pytest.mark.django_db(transaction=True)
+def test_two_first_sign_ins_of_one_stranger_at_once_sign_in_to_one_account(
+    rf, settings, monkeypatch
+):
+    """Two first sign-ins of one stranger at once (two tabs, a double click): the other
+    one made the account between this one's check and its insert, and the unique
+    username was an IntegrityError, a 500 (found by an audit of section 12). Both sign
+    in to the one account, admitted once. The other sign-in runs, on its own connection
+    and committed, where it raced: after this one's check, before its insert."""
+    import threading
+
+    from django.contrib.sessions.middleware import SessionMiddleware
+
+    from accounts.audit.models import Event
+    from accounts.sso import identity as identities
+
+    settings.SSO_ADMIT_UNKNOWN = True
+    stranger = identities.Identity(
+        protocol="oidc", issuer="https://idp.example", subject="s-1", email="it@example.com"
+    )
+
+    def request():
+        made = rf.get("/sso/oidc/callback", REMOTE_ADDR="192.0.2.5")
+        SessionMiddleware(lambda r: None).process_request(made)
+        return made
+
+    fits, raced, started = identities._fits, [], []
+
+    def the_other_sign_in():
+        try:
+            raced.append(identities.sign_in(request(), stranger))
+        except Exception as error:  # said by the assertion below
+            raced.append(error)
+        finally:
+            connection.close()
+
+    def the_other_sign_in_first(user, field, value):
+        if field == "username" and not started:
+            started.append(True)  # the other sign-in passes here too
+            other = threading.Thread(target=the_other_sign_in)
+            other.start()
+            other.join()
+        fits(user, field, value)
+
+    monkeypatch.setattr(identities, "_fits", the_other_sign_in_first)
+    user = identities.sign_in(request(), stranger)
+    assert user == raced[0] == User.objects.get(email="it@example.com")
+    assert Event.objects.filter(kind="sso.stranger_admitted").count() == 1

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.models import AnonymousUser, Group
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts import audit, backends
@@ -211,6 +211,10 @@ def _retire_strangers(strangers, user, identity: Identity, now) -> None:
         log.warning("SSO: %s, admitted as a stranger, gives way to mirrored %s", stranger, user)
 
 
+class _AdmittedMeanwhile(Exception):
+    """Another sign-in made the stranger's account while this one was making it."""
+
+
 def _admitted_stranger(identity: Identity):
     """A user for a person the mirror does not know (SSO_ADMIT_UNKNOWN): of no org,
     with the roles their provider groups map to (apply_roles), none otherwise."""
@@ -222,7 +226,15 @@ def _admitted_stranger(identity: Identity):
     _fits(user, "username", user.username)
     _fits(user, "email", user.email)
     user.set_unusable_password()
-    user.save()
+    try:
+        with transaction.atomic():  # a savepoint: the sign-in's transaction goes on
+            user.save()
+    except IntegrityError as error:
+        # The same stranger's other first sign-in (two tabs, a double click) made the
+        # account between the check above and this insert: PostgreSQL's unique index
+        # held this insert until it committed. It was a 500 (found by an audit of
+        # section 12); sign_in starts again and finds that account.
+        raise _AdmittedMeanwhile from error
     SsoIdentity.admitted(user, identity.protocol, identity.issuer, timezone.now())
     # On the record as an administrator's adding of a user is (admin.change): the log
     # said only that a role was given and someone signed in (found by an audit).
@@ -338,7 +350,12 @@ def sign_in(request, identity: Identity):
     # (the audit's actor is the request's user; found by an audit).
     request.user = AnonymousUser()
     try:
-        return _sign_in(request, identity)
+        try:
+            return _sign_in(request, identity)
+        except _AdmittedMeanwhile:
+            # Once: the account is there now, committed; found, it is signed in to
+            # (mirrored_user), and only the first sign-in recorded its admission.
+            return _sign_in(request, identity)
     except Refused as refusal:
         refusal.who = identity.email or identity.username
         raise
