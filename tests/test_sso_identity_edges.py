@@ -455,3 +455,17 @@ def test_two_first_sign_ins_of_one_stranger_at_once_sign_in_to_one_account(
     user = identities.sign_in(request(), stranger)
     assert user == raced[0] == User.objects.get(email="it@example.com")
     assert Event.objects.filter(kind="sso.stranger_admitted").count() == 1
+
+
+def test_an_unverified_address_is_not_kept_on_a_stranger_matched_by_username(
+    oidc, settings, people
+):
+    """With SSO_MATCH=username, the address the provider marks unverified was stored on
+    the stranger's account (found by an audit of section 12): anyone's claim."""
+    settings.SSO_MATCH = "username"
+    settings.SSO_ADMIT_UNKNOWN = True
+    oidc.person(
+        "it-admin", email="dave@example.com", preferred_username="it-admin", email_verified=False
+    )
+    assert oidc_sign_in(Client(), oidc, "it-admin").status_code == 302
+    assert User.objects.get(username="it-admin").email == ""

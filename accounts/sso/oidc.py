@@ -148,11 +148,15 @@ def finish(request) -> Identity:
             "The identity provider has not verified your email address.",
             who=str(claims.get("email") or ""),
         )
+    # Matched by username, an unverified address is no one's either: it was stored on a
+    # stranger's account (found by an audit of section 12), and imports let a stranger's
+    # account give way to the person the file gives that address (accounts.sso.strangers).
+    verified = _maybe_verified(claims.get("email_verified"))
     return Identity(
         protocol="oidc",
         issuer=str(claims["iss"]),
         subject=str(claims["sub"]),
-        email=str(claims.get("email") or ""),
+        email=str(claims.get("email") or "") if verified else "",
         username=str(claims.get("preferred_username") or ""),
         groups=groups_from(claims.get(settings.OIDC_GROUPS_CLAIM)),
     )
