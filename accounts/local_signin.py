@@ -9,10 +9,11 @@ the password backend (the login page and the admin's), and by HTTP Basic on the 
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY
+from django.contrib.auth import BACKEND_SESSION_KEY, get_user_model
 from django.contrib.auth.backends import ModelBackend
 
 from accounts.audit.signin_methods import mark_local_signin_off
+from accounts.sso.admission import no_longer_admitted
 
 # Why HTTP Basic refuses a password while local sign-in is off (said for any password,
 # right or wrong: it tells only the setting, nothing of the account).
@@ -47,9 +48,21 @@ class LocalPasswordBackend(ModelBackend):
         self.request = request
         return super().authenticate(request, username=username, password=password, **kwargs)
 
+    def get_user(self, user_id):
+        # The standing with the provider read with the user, in the one query a request
+        # makes, for no_longer_admitted (as accounts.backends does).
+        User = get_user_model()
+        try:
+            user = User._default_manager.select_related("sso_identity").get(pk=user_id)
+        except User.DoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None
+
     def user_can_authenticate(self, user) -> bool:
-        # may_sign_in: active here and not deactivated or blocked at the vendor.
-        if not getattr(user, "may_sign_in", False):
+        # may_sign_in: active here and not deactivated or blocked at the vendor. And not
+        # a stranger's account SSO_ADMIT_UNKNOWN no longer lets in: a password an
+        # administrator gave it kept it signing in (found by an audit of section 12).
+        if not getattr(user, "may_sign_in", False) or no_longer_admitted(user):
             return False
         if password_allowed(user):
             return True

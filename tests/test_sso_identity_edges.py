@@ -469,3 +469,20 @@ def test_an_unverified_address_is_not_kept_on_a_stranger_matched_by_username(
     )
     assert oidc_sign_in(Client(), oidc, "it-admin").status_code == 302
     assert User.objects.get(username="it-admin").email == ""
+
+
+def test_a_password_given_to_a_stranger_does_not_keep_them_in(oidc, settings, people):
+    """SSO_ADMIT_UNKNOWN turned off again: a password an administrator gave the account
+    a sign-in made for a stranger kept it signing in (found by an audit of section 12);
+    the README lets in only one made more of by a role, staff, superuser or API client."""
+    settings.SSO_ADMIT_UNKNOWN = True
+    oidc.person("it-admin", email="it-admin@example.com")
+    assert oidc_sign_in(Client(), oidc, "it-admin").status_code == 302
+    stranger = User.objects.get(email="it-admin@example.com")
+    stranger.set_password("a long password")
+    stranger.save()
+    browser = Client()
+    assert browser.login(username=stranger.username, password="a long password")
+    settings.SSO_ADMIT_UNKNOWN = False
+    assert browser.get(API).status_code != 200  # its session ends at its next request
+    assert not Client().login(username=stranger.username, password="a long password")
