@@ -21,7 +21,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from accounts.audit.models import Event
-from accounts.roles import ORG_MANAGERS
+from accounts.roles import DESKTOP_USERS, ORG_MANAGERS
 from reports.dashboards.saved.models import SavedView
 from reports.notifications.models import Message, Subscription
 from reports.notifications.periods import due_since
@@ -422,6 +422,28 @@ def test_someone_without_an_address_is_named_not_subscribed(login, fleet):
     assert response.status_code == 400
     assert "Your account has no email address to send it to." in response.content.decode()
     assert not Subscription.objects.exists()
+
+
+def test_a_maker_reads_the_names_of_recipients_within_their_reach_only(login, fleet):
+    """carol, an org manager, sends to erin (her org) and names herself; made a desktop
+    user, her own subscription no longer names erin, whom she no longer sees."""
+    users = fleet["users"]
+    subscribe(
+        make_view(users["carol"], name="Americas failing"),
+        users["carol"],
+        users=[users["erin"], users["carol"]],
+    )
+
+    def to_column() -> str:
+        page = login("carol").get("/notifications/subscriptions/").content.decode()
+        table = page[page.index('id="subscriptions"') : page.index("</table>")]
+        return re.findall(r"<td>([^<]*)</td>", table)[2]
+
+    assert to_column() == "carol, erin"
+    users["carol"].groups.set([Group.objects.get(name=DESKTOP_USERS)])
+    assert to_column() == "carol, 1 person outside your reach"
+    root = login("root").get("/notifications/subscriptions/").content.decode()
+    assert "<td>carol, erin</td>" in root
 
 
 def test_a_recipient_sees_what_others_send_them_and_unsubscribes(login, fleet):

@@ -61,9 +61,23 @@ def subscriptions_page(request: HttpRequest) -> HttpResponse:
         # Who gets it now: those named or in a role named, less the unsubscribed (one's
         # own, unsubscribed, read "Sending" and went to no one, 2026-12-06).
         subscription.receiving = counts[subscription.pk]
+    _name_recipients(shown, request.user)
     received = _received(request.user, manageable)
     context = {"subscriptions": shown, "page": page, "received": received}
     return render(request, "notifications/subscriptions.html", context)
+
+
+def _name_recipients(shown: list, viewer) -> None:
+    """The people each sends to, named within the viewer's reach only (one query for the
+    page): an org manager since made a desktop user read the names of the people of the
+    org they no longer see on their own subscriptions (found by an audit). The others
+    are counted, as the maker's name is said (OUTSIDE_REACH)."""
+    people = {person.pk for subscription in shown for person in subscription.recipients.all()}
+    named = usernames_in_reach(people, viewer)
+    for subscription in shown:
+        ids = [person.pk for person in subscription.recipients.all()]
+        subscription.named_recipients = [named[pk] for pk in ids if pk in named]
+        subscription.unnamed_recipients = sum(1 for pk in ids if pk not in named)
 
 
 def _received(user, manageable) -> list:
