@@ -19,19 +19,23 @@ from django.contrib.auth.backends import ModelBackend
 from accounts.sso.admission import no_longer_admitted
 
 
-class MirroredUserBackend(ModelBackend):
-    def authenticate(self, request, username=None, password=None, **kwargs):
-        return None  # never a password: LocalPasswordBackend, with LOCAL_SIGNIN, is
+class StandingBackend(ModelBackend):
+    """A session's user read with their standing with the provider, in the one query each
+    request makes (a join on a one-to-one), for no_longer_admitted: this backend's
+    sessions and the password backend's (accounts.local_signin)."""
 
     def get_user(self, user_id):
-        # The person's standing with the provider read with them, in the one query each
-        # request makes (a join on a one-to-one), for no_longer_admitted.
         User = get_user_model()
         try:
             user = User._default_manager.select_related("sso_identity").get(pk=user_id)
         except User.DoesNotExist:
             return None
         return user if self.user_can_authenticate(user) else None
+
+
+class MirroredUserBackend(StandingBackend):
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        return None  # never a password: LocalPasswordBackend, with LOCAL_SIGNIN, is
 
     def user_can_authenticate(self, user) -> bool:
         # And not a stranger's account SSO_ADMIT_UNKNOWN no longer lets in: its session

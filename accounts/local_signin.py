@@ -9,10 +9,10 @@ the password backend (the login page and the admin's), and by HTTP Basic on the 
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, get_user_model
-from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth import BACKEND_SESSION_KEY
 
 from accounts.audit.signin_methods import mark_local_signin_off
+from accounts.backends import StandingBackend
 from accounts.sso.admission import no_longer_admitted
 
 # Why HTTP Basic refuses a password while local sign-in is off (said for any password,
@@ -28,7 +28,7 @@ def password_allowed(user) -> bool:
     return settings.LOCAL_SIGNIN or bool(user.is_superuser)
 
 
-class LocalPasswordBackend(ModelBackend):
+class LocalPasswordBackend(StandingBackend):
     """Django's username-and-password check, for the users password_allowed lets in.
 
     Also asked for each request of a session signed in through it (get_user): turning
@@ -47,16 +47,6 @@ class LocalPasswordBackend(ModelBackend):
     def authenticate(self, request, username=None, password=None, **kwargs):
         self.request = request
         return super().authenticate(request, username=username, password=password, **kwargs)
-
-    def get_user(self, user_id):
-        # The standing with the provider read with the user, in the one query a request
-        # makes, for no_longer_admitted (as accounts.backends does).
-        User = get_user_model()
-        try:
-            user = User._default_manager.select_related("sso_identity").get(pk=user_id)
-        except User.DoesNotExist:
-            return None
-        return user if self.user_can_authenticate(user) else None
 
     def user_can_authenticate(self, user) -> bool:
         # may_sign_in: active here and not deactivated or blocked at the vendor. And not
