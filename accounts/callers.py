@@ -28,6 +28,7 @@ from accounts.caller_memo import UNREAD, Checked, caller_memo
 from accounts.client_ids import looks_like_client_id
 from accounts.local_signin import LOCAL_OFF, password_allowed
 from accounts.roles import with_roles
+from accounts.sso.admission import no_longer_admitted
 
 REALM = "Backup Report"
 
@@ -148,7 +149,8 @@ def user_by_password(request: HttpRequest, username: str, password: str):
     locked out. Recently verified credentials cost one query (the user and the lock)
     while nothing may lock them; others go through authenticate(), where the lockout
     admits the password check (accounts.lockout.LockoutBackend) and counts failures."""
-    users = with_roles(get_user_model()._default_manager.all())
+    # With the standing with the provider, for basic_refusal's no_longer_admitted.
+    users = with_roles(get_user_model()._default_manager.select_related("sso_identity"))
     users = lockout.with_lock(users, request, username)
     user = recently_verified.user(username, password, users)
     if user is not None:
@@ -215,6 +217,9 @@ class Refusal(NamedTuple):
 
 LOCAL_SIGNIN_OFF = Refusal(LOCAL_SIGNIN_OFF_REASON, LOCAL_OFF)
 SECOND_FACTOR_REQUIRED = Refusal("second factor required", second_factor.BASIC_REFUSED)
+NO_LONGER_ADMITTED = Refusal(
+    "stranger no longer admitted", "Your account is not known here; ask an administrator."
+)
 
 
 def basic_refusal(user) -> Refusal | None:
@@ -224,6 +229,11 @@ def basic_refusal(user) -> Refusal | None:
     one too, so that a setting changed at run time holds from the next request."""
     if not password_allowed(user):
         return LOCAL_SIGNIN_OFF
+    if no_longer_admitted(user):
+        # A stranger's account SSO_ADMIT_UNKNOWN no longer lets in, its password kept by
+        # recently_verified or in a token: the password backend refuses it (419d07e), and
+        # a script polling with Basic, or a token it made, kept the API (found by a review).
+        return NO_LONGER_ADMITTED
     if second_factor.required_of(user):
         return SECOND_FACTOR_REQUIRED
     return None

@@ -115,7 +115,12 @@ def verify(token: str) -> Bearer | None:
         return None
     if client_pk is None:
         client = None
-        users = with_roles(get_user_model()._default_manager.filter(MAY_SIGN_IN, pk=user_pk))
+        # With the standing with the provider, for accounts.callers.basic_refusal.
+        users = with_roles(
+            get_user_model()
+            ._default_manager.select_related("sso_identity")
+            .filter(MAY_SIGN_IN, pk=user_pk)
+        )
         user = users.first()
     else:
         client = (

@@ -16,7 +16,7 @@ from django.test import Client
 from accounts.models import User
 from accounts.roles import ORG_MANAGERS, SYSTEM_ADMINISTRATORS
 from accounts.sso.models import IdpRole, SsoBinding
-from tests.api_support import API
+from tests.api_support import API, basic
 from tests.sso_support import ADMINS_GROUP, MANAGERS_GROUP, STAFF_GROUP, oidc_sign_in
 
 pytestmark = pytest.mark.django_db
@@ -486,3 +486,28 @@ def test_a_password_given_to_a_stranger_does_not_keep_them_in(oidc, settings, pe
     settings.SSO_ADMIT_UNKNOWN = False
     assert browser.get(API).status_code != 200  # its session ends at its next request
     assert not Client().login(username=stranger.username, password="a long password")
+
+
+def test_a_kept_stranger_s_password_on_the_api_ends_with_what_kept_them(oidc, settings, people):
+    """A stranger's account kept by a role given by hand, with a password: once the role
+    is taken away, Basic and a token made from the password end too; recently verified
+    credentials and the token kept the API (found by a review of 419d07e)."""
+    settings.SSO_ADMIT_UNKNOWN = True
+    oidc.person("it-admin", email="it-admin@example.com")
+    assert oidc_sign_in(Client(), oidc, "it-admin").status_code == 302
+    settings.SSO_ADMIT_UNKNOWN = False
+    stranger = User.objects.get(email="it-admin@example.com")
+    stranger.groups.add(Group.objects.get(name=ORG_MANAGERS))  # by hand: kept
+    stranger.set_password("a long password")
+    stranger.save()
+    script = Client()
+    password = basic(stranger.username, "a long password")
+    assert script.get(API, **password).status_code == 200
+    made = script.get("/api/v3/auth/jwt?useBody=true", **password)
+    token = {"HTTP_AUTHORIZATION": f"Bearer {made.json()['data']['v3_user_token']}"}
+    assert script.get(API, **token).status_code == 200
+    stranger.groups.remove(Group.objects.get(name=ORG_MANAGERS))
+    for credentials in (password, token):
+        refused = script.get(API, **credentials)
+        assert refused.status_code == 401
+        assert "not known here" in refused.content.decode()
