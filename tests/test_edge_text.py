@@ -51,6 +51,12 @@ def test_a_nul_in_the_path_is_not_found(login, url):
         assert NUL_MESSAGE in response.content.decode()
 
 
+def test_a_nul_escaped_once_more_in_a_device_path_is_not_found(login):
+    """Read as a device uid, "%2500" is a NUL: a 500 on PostgreSQL (found by a review)."""
+    response = login("root").get("/devices/%2500/")
+    assert response.status_code == 404
+
+
 @pytest.mark.parametrize(("url", "name"), PARAMETERS)
 def test_a_nul_in_a_parameter_is_refused_naming_it(login, url, name):
     response = login("root").get(url)

@@ -15,6 +15,8 @@ from urllib.parse import quote, unquote
 
 from django.urls import get_script_prefix, reverse
 
+from accounts.storable_text import unstorable
+
 DOT_SEGMENTS = (".", "..")
 
 
@@ -39,9 +41,12 @@ def readings(text: str) -> tuple[str, ...]:
     for a text holding "%", the text itself, as a link made before the dots were escaped
     read it. Those links (in emails already sent) quoted the uid once: since, the link of
     a uid holding "%41" or "%25" opened another uid, or none (found by an audit of the
-    small defects). A text both may mean is read as links are made now."""
+    small defects). A text both may mean is read as links are made now. A reading no
+    uid can hold is none: "%2500" read as a NUL was a 500 on PostgreSQL (found by a
+    review; the edge refuses only the NUL the path itself holds)."""
     current = from_path(text)
-    return (current,) if current == text else (current, text)
+    found = (current,) if current == text else (current, text)
+    return tuple(uid for uid in found if unstorable(uid) is None)
 
 
 @cache
