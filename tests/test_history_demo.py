@@ -68,6 +68,12 @@ def test_more_history_days_than_are_kept_is_refused_naming_the_setting(settings)
 
 
 @pytest.mark.django_db
+def test_by_default_as_many_days_as_are_kept_up_to_90(settings):
+    settings.HISTORY_DAYS = 60  # `make run` names no --history-days: it must not fail
+    assert "60 days of backup health history" in generate()
+
+
+@pytest.mark.django_db
 def test_a_big_fleet_gets_thousands_of_orgs_several_levels_deep():
     from accounts.models import Org
     from reports.demo.environment import FleetGenerator

@@ -24,6 +24,10 @@ def instant(value: str) -> dt.datetime:
     return parsed if timezone.is_aware(parsed) else parsed.replace(tzinfo=dt.UTC)
 
 
+# Made up unless told otherwise: three months of trend, where HISTORY_DAYS keeps as many.
+DEFAULT_HISTORY_DAYS = 90
+
+
 class Command(BaseCommand):
     help = (
         "Fill an empty database with a realistic demo fleet: an org tree, people, devices, "
@@ -42,8 +46,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--history-days",
             type=int,
-            default=90,
-            help="Days of backup health history to make up, today included (0: none).",
+            default=None,
+            help=(
+                "Days of backup health history to make up, today included (0: none; "
+                f"default {DEFAULT_HISTORY_DAYS}, or HISTORY_DAYS where that keeps fewer)."
+            ),
         )
         parser.add_argument(
             "--if-empty",
@@ -59,6 +66,8 @@ class Command(BaseCommand):
     def handle(self, *args, devices: int, seed: int, now, if_empty: bool, **options) -> None:
         if devices < 1:
             raise CommandError("--devices must be at least 1.")
+        if options["history_days"] is None:
+            options["history_days"] = min(DEFAULT_HISTORY_DAYS, settings.HISTORY_DAYS)
         if options["history_days"] < 0:
             raise CommandError("--history-days must be 0 or more.")
         if options["history_days"] > settings.HISTORY_DAYS:
