@@ -23,7 +23,7 @@ from accounts.models import Org
 from reports.health import Health, critical_days
 from reports.history.snapshots import take
 from reports.integrations.bounded_http import exchange_within
-from reports.integrations.delivery import Passed, claim, deliver_due, record
+from reports.integrations.delivery import Passed, claim, deliver_due, next_due, record
 from reports.integrations.events import (
     devices_entering_critical,
     failed_runs,
@@ -773,6 +773,8 @@ def test_an_event_waits_while_another_pass_is_sending_the_one_before(fleet, fast
         assert deliver_due(now) == Passed()
         assert hook.received == []
         assert WebhookDelivery.objects.get(pk=behind.pk).state == State.PENDING
+        # The worker comes back when the other pass's claim lapses, not at the next cron.
+        assert next_due() == WebhookDelivery.objects.get(pk=ahead.pk).next_attempt_at
         record(sending, None, "ConnectTimeout: the other pass's attempt failed", now)
         assert deliver_due(now + dt.timedelta(seconds=5)).delivered == 2
     in_order = [ahead.payload["run"], behind.payload["run"]]

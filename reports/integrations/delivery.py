@@ -329,4 +329,14 @@ def deliver_due(now: dt.datetime | None = None) -> Passed:
 
 
 def next_due() -> dt.datetime | None:
-    return _heads().order_by("next_attempt_at").values_list("next_attempt_at", flat=True).first()
+    """When the worker comes back: the earliest due head, or the earliest lapse of a
+    claim another pass holds (a "sending" delivery's next_attempt_at). Its endpoint's next
+    events wait behind it (_heads), and the worker came back for none: they waited for the
+    next cron pass, or the next refresh with the command alone (found by a review)."""
+    heads = _heads().values_list("next_attempt_at", flat=True)
+    held = WebhookDelivery.objects.filter(state=State.SENDING, endpoint__active=True)
+    moments = [
+        query.order_by("next_attempt_at").values_list("next_attempt_at", flat=True).first()
+        for query in (heads, held)
+    ]
+    return min((moment for moment in moments if moment is not None), default=None)
