@@ -34,8 +34,10 @@ TIE_BREAK = ("archive_guid", "device_uid")
 # not interleaved by archive. Migration 0025's index.
 THEN_BY = {"orgName": ("org_path",)}
 # Keys sorted by an expression of their column rather than the column itself: agent
-# versions by number, part by part (reports.version_order).
-SORTED_BY = {"version": by_version}
+# and OS versions by number, part by part (reports.version_order). As text, macOS
+# 10.9 sorted after 10.15.7 and 9.1 after 11: an admin looking for the oldest OSes of
+# a migration plan read them in the wrong order (found by an audit of section 3).
+SORTED_BY = {"version": by_version, "osVersion": by_version}
 # A page that starts beyond this many rows is past the last one of any fleet; not asking
 # the database keeps a huge pgNum from overflowing its OFFSET.
 MAX_OFFSET = 2**40

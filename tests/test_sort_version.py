@@ -169,3 +169,29 @@ def test_each_version_is_read_once_however_often_compared(monkeypatch):
     ordered = sorted(values, key=functools.cmp_to_key(compare_versions))
     assert ordered == sorted(values, key=lambda v: [int(part) for part in v.split(".")])
     assert sorted(reads) == sorted(distinct)
+
+
+OS_VERSIONS = ["10.15.7", "9.1", "11", "10.9", "10.0.22631", "10.0.19045", "14.6"]
+OS_ASCENDING = ["9.1", "10.0.19045", "10.0.22631", "10.9", "10.15.7", "11", "14.6"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("direction", ["asc", "desc"])
+def test_os_versions_sort_by_number_too(client, personas, direction):
+    """srtKey=osVersion: macOS 10.9 before 10.15.7, 9.1 before 11, on every page and in
+    the export, as the agent's version (found by an audit of section 3: they sorted as
+    text, 10.15.7 < 10.9 < 11 < 9.1)."""
+    owner = UserFactory(username="oses")
+    for number, os_version in enumerate(OS_VERSIONS):
+        device = DeviceFactory(user=owner, os_version=os_version, name=f"os-{number}")
+        ArchiveFactory(device=device)
+    expected = OS_ASCENDING if direction == "asc" else list(reversed(OS_ASCENDING))
+    params = {"srtKey": "osVersion", "srtDir": direction, "user": "oses"}
+    paged = []
+    for page in (1, 2, 3):
+        response = get(client, personas["sysadmin"], pgSize=3, pgNum=page, **params)
+        paged += [row["osVersion"] for row in response.json()["data"]]
+    assert paged == expected
+    response = client.get(API, params | {"export": "csv"}, **basic("sysadmin"))
+    text = b"".join(response.streaming_content).decode()
+    assert [row["osVersion"] for row in csv.DictReader(io.StringIO(text))] == expected
