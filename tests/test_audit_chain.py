@@ -126,6 +126,22 @@ def test_a_row_appended_while_the_check_runs_is_not_a_break():
     assert first_break(events_then_one_more()) == (3, None)
 
 
+def test_rows_appended_after_the_checks_read_of_the_log_are_not_removed_ones():
+    """The events' query sees the log as it stood when it ran: one appended between the
+    head's read and the query's is in it, and reading the head again for it names
+    those appended since, which the query never saw. They were "events at the end
+    removed" (CRITICAL from monitoring) on a busy log (found by an audit of section 13)."""
+    events(2)
+
+    def the_log_as_the_query_saw_it():
+        events(1)  # between the check's read of the head and its query
+        seen = list(Event.objects.order_by("id"))
+        events(2)  # while the check reads
+        yield from seen
+
+    assert first_break(the_log_as_the_query_saw_it()) == (5, None)
+
+
 def test_a_row_inserted_in_the_middle_is_named():
     first = events(1)[0]
     third = chain.append(Event(pk=first.pk + 2, at=timezone.now(), kind="export.csv"))
