@@ -379,6 +379,21 @@ def test_retention_cuts_at_midnight_utc():
     assert Event.objects.filter(pk=at_start.pk).exists()
 
 
+def test_a_pruning_between_the_checks_read_of_the_head_and_of_the_log_is_no_break():
+    """A pruning that commits after the check read the head (and its anchor) and before
+    it read the events moved the anchor: the first event left read as "removed or
+    changed" (found by an audit of section 13)."""
+    now = timezone.now()
+    audit.record("export.csv", rows=0, at=now - dt.timedelta(days=500))
+    events(2)
+
+    def the_log_after_a_pruning():
+        assert prune(now=now, days=400) == 1
+        yield from Event.objects.order_by("id")
+
+    assert first_break(the_log_after_a_pruning()) == (3, None)
+
+
 def test_after_retention_a_deleted_first_kept_row_is_still_named():
     now = timezone.now()
     audit.record("export.csv", rows=0, at=now - dt.timedelta(days=500))

@@ -113,6 +113,13 @@ def first_break(events: Iterator[Event] | None = None) -> tuple[int, Break | Non
             yield from Event.objects.filter(pk__gt=last_id, pk__lte=head.last_id).order_by("id")
 
     for event in and_those_appended_since():
+        if not last_id and event.previous_hash != head.anchor_hash:
+            # A pruning that committed between the head's read and the events' query
+            # moved the anchor: the first event left was "removed or changed" (found by
+            # an audit of section 13). The anchor the query's log starts from, read again.
+            head = _head()
+            anchor_vouched_for = _anchor_vouched_for(head)
+            previous_hash = head.anchor_hash
         if not (last_id or anchor_vouched_for):
             reason = (
                 "its previous hash is the chain's anchor, which no retention set: the events"
