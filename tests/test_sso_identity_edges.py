@@ -457,6 +457,42 @@ def test_two_first_sign_ins_of_one_stranger_at_once_sign_in_to_one_account(
     assert Event.objects.filter(kind="sso.stranger_admitted").count() == 1
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_stranger_s_account_made_after_this_sign_in_looked_is_signed_in_to(
+    rf, settings, monkeypatch
+):
+    """The other first sign-in of the same stranger committed the account after this one
+    looked for it (mirrored_user) and before it checked the username: this one was
+    refused, "not known here" (found by a review). It signs in to that account."""
+    from django.contrib.sessions.middleware import SessionMiddleware
+
+    from accounts.audit.models import Event
+    from accounts.sso import identity as identities
+
+    settings.SSO_ADMIT_UNKNOWN = True
+    stranger = identities.Identity(
+        protocol="oidc", issuer="https://idp.example", subject="s-1", email="it@example.com"
+    )
+
+    def request():
+        made = rf.get("/sso/oidc/callback", REMOTE_ADDR="192.0.2.5")
+        SessionMiddleware(lambda r: None).process_request(made)
+        return made
+
+    first = identities.sign_in(request(), stranger)  # the other sign-in, committed
+    looked, before = identities.mirrored_user, []
+
+    def looked_before_it_committed(identity):
+        if not before:
+            before.append(True)
+            return None, []
+        return looked(identity)
+
+    monkeypatch.setattr(identities, "mirrored_user", looked_before_it_committed)
+    assert identities.sign_in(request(), stranger) == first
+    assert Event.objects.filter(kind="sso.stranger_admitted").count() == 1
+
+
 def test_an_unverified_address_is_not_kept_on_a_stranger_matched_by_username(
     oidc, settings, people
 ):

@@ -220,7 +220,17 @@ def _admitted_stranger(identity: Identity):
     with the roles their provider groups map to (apply_roles), none otherwise."""
     User = get_user_model()
     username = as_compared(identity.username or identity.email)
-    if not username or User._default_manager.filter(username__iexact=username).exists():
+    taken = username and (
+        User._default_manager.select_related("sso_identity")
+        .filter(username__iexact=username)
+        .first()
+    )
+    if taken and _admitted_as(taken, identity):
+        # The same stranger's other first sign-in committed the account after this one
+        # looked for it (mirrored_user): refused, a double click read "not known here"
+        # (found by a review). Found again, it is signed in to.
+        raise _AdmittedMeanwhile
+    if not username or taken:
         raise Refused("Your account is not known here; ask an administrator.")
     user = User(username=username, email=as_compared(identity.email))
     _fits(user, "username", user.username)
