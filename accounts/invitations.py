@@ -25,6 +25,7 @@ from django.utils.http import base36_to_int, urlsafe_base64_encode
 from accounts import audit
 from accounts.local_signin import password_allowed
 from accounts.mails import templated_email
+from accounts.sso.admission import no_longer_admitted
 
 
 class InvitationTokenGenerator(PasswordResetTokenGenerator):
@@ -71,6 +72,11 @@ def why_not_invited(user) -> str | None:
         return "no email address"
     if not password_allowed(user):
         return "local sign-in is off (LOCAL_SIGNIN=0): they sign in through single sign-on"
+    if no_longer_admitted(user):  # a password keeps nothing (accounts.sso.admission)
+        return (
+            "a sign-in made this account for a stranger, and SSO_ADMIT_UNKNOWN no longer "
+            "lets them in: give them a role first"
+        )
     return None
 
 

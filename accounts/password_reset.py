@@ -33,6 +33,7 @@ from accounts import audit
 from accounts.local_signin import password_allowed
 from accounts.mails import templated_email
 from accounts.models import User
+from accounts.sso.admission import no_longer_admitted
 
 logger = logging.getLogger(__name__)
 
@@ -43,8 +44,14 @@ def recipients(email: str) -> Iterator[User]:
     has no usable password: they are invited by an administrator (accounts.invitations)."""
     # Not to someone the vendor deactivated or blocked: the link would set a password
     # they cannot use (Django's own looks at is_active only, 2026-12-06).
+    # Nor to a stranger's account single sign-on no longer lets in: its password keeps
+    # nothing (accounts.sso.admission; found by an audit of section 12).
     users = PasswordResetForm().get_users(email)
-    return (user for user in users if user.may_sign_in and password_allowed(user))
+    return (
+        user
+        for user in users
+        if user.may_sign_in and password_allowed(user) and not no_longer_admitted(user)
+    )
 
 
 def reset_email(user: User) -> EmailMultiAlternatives:

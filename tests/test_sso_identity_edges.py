@@ -547,3 +547,23 @@ def test_a_kept_stranger_s_password_on_the_api_ends_with_what_kept_them(oidc, se
         refused = script.get(API, **credentials)
         assert refused.status_code == 401
         assert "not known here" in refused.content.decode()
+
+
+def test_a_stranger_no_longer_let_in_is_sent_no_reset_and_not_invited(oidc, settings, people):
+    """Reset mails and invitations went to a stranger's account SSO_ADMIT_UNKNOWN no
+    longer lets in: the password they set was refused (found by an audit of section 12)."""
+    from accounts import invitations, password_reset
+
+    settings.SSO_ADMIT_UNKNOWN = True
+    oidc.person("it-admin", email="it-admin@example.com")
+    assert oidc_sign_in(Client(), oidc, "it-admin").status_code == 302
+    stranger = User.objects.get(email="it-admin@example.com")
+    stranger.set_password("a long password")
+    stranger.save()
+    assert list(password_reset.recipients("it-admin@example.com")) == [stranger]
+    assert invitations.why_not_invited(stranger) is None
+    settings.SSO_ADMIT_UNKNOWN = False
+    assert list(password_reset.recipients("it-admin@example.com")) == []
+    assert "give them a role first" in invitations.why_not_invited(stranger)
+    stranger.groups.add(Group.objects.get(name=ORG_MANAGERS))  # made more of by hand: kept
+    assert list(password_reset.recipients("it-admin@example.com")) == [stranger]
