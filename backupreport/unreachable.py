@@ -14,7 +14,10 @@ from django.db import InterfaceError, OperationalError
 # server said anything (cannot connect, connection lost), carry no SQLSTATE. SQLite's
 # by result code: busy or locked by another writer past the timeout, or no file.
 _POSTGRESQL_UNREACHABLE = ("08", "53", "57P")
-_SQLITE_UNREACHABLE = {"SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_CANTOPEN"}
+# SQLITE_BUSY_SNAPSHOT: a transaction that read, then wrote after another writer
+# committed (WAL); tried again, it reads the new snapshot: two first sign-ins of one
+# stranger at once were a 500 (found by a review).
+_SQLITE_UNREACHABLE = {"SQLITE_BUSY", "SQLITE_BUSY_SNAPSHOT", "SQLITE_LOCKED", "SQLITE_CANTOPEN"}
 
 
 def database_unreachable(error: BaseException | None) -> bool:

@@ -405,7 +405,8 @@ def test_a_person_the_vendor_ended_with_the_address_gives_way_to_the_one_it_has(
 
 
 @pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="SQLite's one writer holds the other sign-in"
+    connection.vendor != "postgresql",
+    reason="the tests' in-memory SQLite refuses a second writer thread",
 )
 @pytest.mark.django_db(transaction=True)
 def test_two_first_sign_ins_of_one_stranger_at_once_sign_in_to_one_account(
