@@ -21,6 +21,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from accounts import audit, lockout, password_checks, second_factor, tokens
 from accounts.api_clients import ApiClient
 from accounts.audit.signin_methods import LOCAL_SIGNIN_OFF as LOCAL_SIGNIN_OFF_REASON
+from accounts.audit.signin_methods import NO_LONGER_ADMITTED as NO_LONGER_ADMITTED_REASON
 from accounts.audit.signin_methods import signin_method
 from accounts.authorization_header import authorization, basic_credentials
 from accounts.bounded_map import BoundedMap
@@ -218,7 +219,7 @@ class Refusal(NamedTuple):
 LOCAL_SIGNIN_OFF = Refusal(LOCAL_SIGNIN_OFF_REASON, LOCAL_OFF)
 SECOND_FACTOR_REQUIRED = Refusal("second factor required", second_factor.BASIC_REFUSED)
 NO_LONGER_ADMITTED = Refusal(
-    "stranger no longer admitted", "Your account is not known here; ask an administrator."
+    NO_LONGER_ADMITTED_REASON, "Your account is not known here; ask an administrator."
 )
 
 

@@ -11,7 +11,11 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY
 
-from accounts.audit.signin_methods import mark_local_signin_off
+from accounts.audit.signin_methods import (
+    LOCAL_SIGNIN_OFF,
+    NO_LONGER_ADMITTED,
+    mark_right_password_refused,
+)
 from accounts.backends import StandingBackend
 from accounts.sso.admission import no_longer_admitted
 
@@ -52,12 +56,16 @@ class LocalPasswordBackend(StandingBackend):
         # may_sign_in: active here and not deactivated or blocked at the vendor. And not
         # a stranger's account SSO_ADMIT_UNKNOWN no longer lets in: a password an
         # administrator gave it kept it signing in (found by an audit of section 12).
-        if not getattr(user, "may_sign_in", False) or no_longer_admitted(user):
+        # ModelBackend asks this only once the password proved right (or for a session):
+        # a refusal here is recorded with its reason, not as a wrong password.
+        if not getattr(user, "may_sign_in", False):
+            return False
+        if no_longer_admitted(user):
+            mark_right_password_refused(self.request, NO_LONGER_ADMITTED)
             return False
         if password_allowed(user):
             return True
-        # ModelBackend asks this only once the password proved right (or for a session).
-        mark_local_signin_off(self.request)
+        mark_right_password_refused(self.request, LOCAL_SIGNIN_OFF)
         return False
 
 

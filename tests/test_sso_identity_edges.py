@@ -13,6 +13,7 @@ from django.contrib.auth.models import Group
 from django.db import connection
 from django.test import Client
 
+from accounts.audit.models import Event
 from accounts.models import User
 from accounts.roles import ORG_MANAGERS, SYSTEM_ADMINISTRATORS
 from accounts.sso.models import IdpRole, SsoBinding
@@ -523,6 +524,11 @@ def test_a_password_given_to_a_stranger_does_not_keep_them_in(oidc, settings, pe
     settings.SSO_ADMIT_UNKNOWN = False
     assert browser.get(API).status_code != 200  # its session ends at its next request
     assert not Client().login(username=stranger.username, password="a long password")
+    # On the record as refused for what it is, not as a wrong password.
+    form = {"username": stranger.username, "password": "a long password"}
+    assert Client().post("/accounts/login/", form).status_code == 200
+    failed = Event.objects.filter(kind="signin.failed").latest("pk")
+    assert failed.details["reason"] == "stranger no longer admitted"
 
 
 def test_a_kept_stranger_s_password_on_the_api_ends_with_what_kept_them(oidc, settings, people):

@@ -51,23 +51,23 @@ def mark_refused_by_lock(request) -> None:
 # accounts.local_signin): the audit log does not call it a wrong password. (The lockout
 # counts it all the same, so that the lock tells no guesser which password was right.)
 LOCAL_SIGNIN_OFF = "local sign-in off"
+# Likewise of a stranger's account single sign-on no longer lets in (SSO_ADMIT_UNKNOWN off;
+# accounts.sso.admission): a password keeps nothing.
+NO_LONGER_ADMITTED = "stranger no longer admitted"
 
 
-def mark_local_signin_off(request) -> None:
+def mark_right_password_refused(request, reason: str) -> None:
+    """Say why a right password was refused (LOCAL_SIGNIN_OFF, NO_LONGER_ADMITTED)."""
     if request is not None:
-        request.refused_as_local_signin_off = True
-
-
-def refused_as_local_signin_off(request) -> bool:
-    return getattr(request, "refused_as_local_signin_off", False)
+        request.right_password_refused = reason
 
 
 def failure_details(request) -> dict:
     """A failed sign-in's details on the audit log: its method, and its reason if the
-    lock refused it or the password was right but local sign-in is off."""
+    lock refused it or the password was right but refused all the same."""
     details = {"method": signin_method(request)}
     if getattr(request, "refused_by_lock", False):
         details["reason"] = LOCKED_OUT
-    elif refused_as_local_signin_off(request):
-        details["reason"] = LOCAL_SIGNIN_OFF
+    elif reason := getattr(request, "right_password_refused", None):
+        details["reason"] = reason
     return details
