@@ -163,18 +163,6 @@ def test_a_path_two_uids_may_mean_opens_the_one_linked_now(login, fleet):
         assert escape(device.name) in page
 
 
-def test_a_link_to_a_device_out_of_reach_is_not_found_not_the_other_reading(login, fleet):
-    """sam reads the link made now to dave's "50%": read by reach, it opened sam's own
-    "50%25", the path's other reading (found by a review)."""
-    fleet["warning"].device_uid = "50%"  # dave's
-    fleet["warning"].save()
-    fleet["critical"].device_uid = "50%25"  # sam's
-    fleet["critical"].save()
-    link = reverse("device", args=["50%"])
-    assert login("dave").get(link).status_code == 200
-    assert login("sam").get(link).status_code == 404
-
-
 @pytest.fixture
 def served_below(settings):
     """The app served at /backup/ (FORCE_SCRIPT_NAME): the prefix its links are built

@@ -19,25 +19,20 @@ from reports.models import ReportRow
 
 
 def _rows_of_device_for_user(path_text: str, user) -> list[ReportRow]:
-    """The device's rows, of the first uid the path may name that is a device (an old
+    """The device's rows, of the first uid the path may name that the user sees (an old
     link's reading second: device_paths.readings); 404 for a device that does not exist
-    or the user may not see. Which device a path names is not the viewer's reach: read
-    by reach, a link made now to a device out of it opened the other reading's device
-    (found by a review)."""
+    or the user may not see. Read within reach, never before it: which reading is a
+    device somewhere would tell a viewer of a device out of their reach (a review)."""
     uids = device_paths.readings(path_text)
-    if len(uids) > 1:  # a path holding "%": rare, one query more
-        existing = set(
-            ReportRow.objects.filter(device_uid__in=uids).values_list("device_uid", flat=True)
-        )
-        uids = tuple(uid for uid in uids if uid in existing)[:1]
     rows = list(
         ReportRow.objects.visible_to(user)
         .filter(device_uid__in=uids)
         .order_by("destination_name", "archive_guid")
     )
-    if not rows:
-        raise Http404("No such device")
-    return rows
+    for uid in uids:
+        if found := [row for row in rows if row.device_uid == uid]:
+            return found
+    raise Http404("No such device")
 
 
 def _org_names(org_path: str, request: HttpRequest) -> list[str]:
