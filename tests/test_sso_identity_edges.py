@@ -12,6 +12,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 
 from accounts.audit.models import Event
 from accounts.models import User
@@ -493,6 +494,32 @@ def test_a_stranger_s_account_made_after_this_sign_in_looked_is_signed_in_to(
     monkeypatch.setattr(identities, "mirrored_user", looked_before_it_committed)
     assert identities.sign_in(request(), stranger) == first
     assert Event.objects.filter(kind="sso.stranger_admitted").count() == 1
+
+
+@pytest.mark.django_db
+def test_a_username_a_stranger_took_that_the_match_does_not_find_is_refused(rf, settings):
+    """SSO_MATCH=email: a stranger's account holds the username another person's
+    identity gives, under another address; mirrored_user never finds it, and the sign-in
+    started again once and was a 500 the second time (found by a review)."""
+    from django.contrib.sessions.middleware import SessionMiddleware
+
+    from accounts.sso import identity as identities
+    from accounts.sso.models import SsoIdentity
+
+    settings.SSO_ADMIT_UNKNOWN, settings.SSO_MATCH = True, "email"
+    carol = User.objects.create(username="carol", email="carol@example.com")
+    SsoIdentity.admitted(carol, "saml", "https://idp.example", timezone.now())
+    other = identities.Identity(
+        protocol="saml",
+        issuer="https://idp.example",
+        subject="",
+        username="carol",
+        email="dave@example.net",
+    )
+    made = rf.get("/sso/saml/acs/", REMOTE_ADDR="192.0.2.5")
+    SessionMiddleware(lambda r: None).process_request(made)
+    with pytest.raises(identities.Refused, match="not known here"):
+        identities.sign_in(made, other)
 
 
 def test_an_unverified_address_is_not_kept_on_a_stranger_matched_by_username(

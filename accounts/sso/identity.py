@@ -225,7 +225,7 @@ def _admitted_stranger(identity: Identity):
         .filter(username__iexact=username)
         .first()
     )
-    if taken and _admitted_as(taken, identity):
+    if taken and taken.is_active and _admitted_as(taken, identity):
         # The same stranger's other first sign-in committed the account after this one
         # looked for it (mirrored_user): refused, a double click read "not known here"
         # (found by a review). Found again, it is signed in to.
@@ -365,7 +365,13 @@ def sign_in(request, identity: Identity):
         except _AdmittedMeanwhile:
             # Once: the account is there now, committed; found, it is signed in to
             # (mirrored_user), and only the first sign-in recorded its admission.
-            return _sign_in(request, identity)
+            try:
+                return _sign_in(request, identity)
+            except _AdmittedMeanwhile:
+                # Taken by a name mirrored_user does not match on (SSO_MATCH=email, a
+                # provider with no lasting subject): refused, as before the retry; it
+                # escaped as a 500 (found by a review).
+                raise Refused("Your account is not known here; ask an administrator.") from None
     except Refused as refusal:
         refusal.who = identity.email or identity.username
         raise
