@@ -68,7 +68,7 @@ def subscriptions_page(request: HttpRequest) -> HttpResponse:
 
 
 def _name_recipients(shown: list, viewer) -> None:
-    """The people each sends to, named within the viewer's reach only (one query for the
+    """The people each sends to, named in order within the viewer's reach only (one query for the
     page): an org manager since made a desktop user read the names of the people of the
     org they no longer see on their own subscriptions (found by an audit). The others
     are counted, as the maker's name is said (OUTSIDE_REACH)."""
@@ -76,7 +76,7 @@ def _name_recipients(shown: list, viewer) -> None:
     named = usernames_in_reach(people, viewer)
     for subscription in shown:
         ids = [person.pk for person in subscription.recipients.all()]
-        subscription.named_recipients = [named[pk] for pk in ids if pk in named]
+        subscription.named_recipients = sorted(named[pk] for pk in ids if pk in named)
         subscription.unnamed_recipients = sum(1 for pk in ids if pk not in named)
 
 
